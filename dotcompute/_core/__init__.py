@@ -1,0 +1,1 @@
+"""Compiled core of dotcompute: CPU detection, per-ISA kernels, memory, array."""
