@@ -1,0 +1,1637 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""dotcompute.ndarray: a NumPy-compatible array over pooled memory.
+
+The class keeps its layout in C (data pointer, shape, strides, kernel type index) so the
+hot paths — element-wise operations and reductions on operands our kernels cover — go from
+the Python call to the selected build's C function table without Python-level work. All
+else runs NumPy's own code on a zero-copy numpy view of the same memory, with any new
+result allocated from the pool (the NEP 49 handler) and wrapped without a copy: results,
+dtypes and exceptions are NumPy's by construction.
+"""
+cimport cython
+from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_ANY_CONTIGUOUS
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.string cimport memcpy, memset
+from libc.stdint cimport int64_t, uint64_t, uint8_t, int8_t, int16_t, int32_t
+from libc.stdint cimport uint16_t, uint32_t
+
+cimport numpy as cnp
+
+from dotcompute._core._memory cimport DeviceMemory, dc_malloc
+from dotcompute._core._cpu cimport effective_num_threads
+
+import operator
+import numpy as np
+
+from dotcompute._core import _dispatch, _memory
+from dotcompute._core._opspec import (BINARY_INDEX, UNARY_INDEX, REDUCE_INDEX, DTYPES,
+                                      BINARY, UNARY)
+
+cnp.import_array()
+
+cdef extern from "dc_kernel_table.h" nogil:
+    ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                                  char *o, Py_ssize_t so, Py_ssize_t n)
+    ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
+                                 Py_ssize_t n)
+    ctypedef void (*dc_reduce_fn)(const char *a, Py_ssize_t sa, Py_ssize_t n,
+                                  Py_ssize_t start, char *partial)
+    ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out)
+    ctypedef void (*dc_dot_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                               Py_ssize_t n, Py_ssize_t start, char *partial)
+    ctypedef void (*dc_where_fn)(const char *c, Py_ssize_t sc, const char *x, Py_ssize_t sx,
+                                 const char *y, Py_ssize_t sy, char *o, Py_ssize_t so,
+                                 Py_ssize_t n)
+    ctypedef void (*dc_clip_fn)(const char *a, Py_ssize_t sa, const char *lo,
+                                const char *hi, char *o, Py_ssize_t so, Py_ssize_t n)
+    ctypedef struct dc_kernel_table:
+        const char *isa
+        dc_binary_fn binary[1][1]
+        int binary_threshold[1]
+        dc_unary_fn unary[1][1]
+        int unary_threshold[1]
+        dc_unary_fn cast[1][1]
+        dc_reduce_fn reduce[1][1]
+        dc_combine_fn combine[1][1]
+        dc_dot_fn dot[1]
+        dc_where_fn where[1]
+        dc_clip_fn clip[1]
+        int reduce_threshold
+        void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
+                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int)
+        void (*run_unary)(dc_unary_fn, int, const char *, Py_ssize_t, char *, Py_ssize_t,
+                          Py_ssize_t, int)
+        void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
+                           Py_ssize_t, char *, int)
+        void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
+                        Py_ssize_t, Py_ssize_t, char *, int)
+    enum: DC_PARTIAL_BYTES
+
+DEF MAXDIMS = 64
+# Below this many elements a kernel call keeps the GIL (releasing it costs more).
+DEF NOGIL_MIN = 16384
+
+cdef dc_kernel_table *K = <dc_kernel_table *>PyCapsule_GetPointer(
+    _dispatch.kernels.kernel_table(), b"dotcompute.kernels")
+
+# dtype -> kernel table index (only native byte order dtypes are accelerated).
+cdef dict _TYPE_INDEX = {}
+for _i, _d in enumerate(DTYPES):
+    _TYPE_INDEX[np.dtype(_d[2])] = _i
+    _TYPE_INDEX[np.dtype(_d[0].replace("b1", "?"))] = _i
+_TYPE_INDEX[np.dtype(np.int64)] = _TYPE_INDEX[np.dtype("q")]
+_TYPE_INDEX[np.dtype(np.uint64)] = _TYPE_INDEX[np.dtype("Q")]
+cdef int T_B1 = 0, T_I8 = 4, T_U8 = 8, T_F4 = 9, T_F8 = 10
+cdef list _TYPE_DTYPE = [np.dtype(d[2]) for d in DTYPES]
+_TYPE_DTYPE[T_I8] = np.dtype(np.int64)
+_TYPE_DTYPE[T_U8] = np.dtype(np.uint64)
+cdef object _BOOL = np.dtype(bool)
+cdef object _INTP = np.dtype(np.intp)
+
+cdef inline int _type_index(object dtype):
+    cdef object r = _TYPE_INDEX.get(dtype)
+    return -1 if r is None else <int>r
+
+# ufunc -> (binary op index, output is bool) and (unary op index, output is bool)
+cdef dict _BINARY_OF = {}
+cdef dict _UNARY_OF = {}
+for _op in BINARY:
+    _uf = getattr(np, _op[0])
+    _BINARY_OF[_uf] = (BINARY_INDEX[_op[0]], _op[2] == "bool")
+for _op in UNARY:
+    _uf = getattr(np, _op[0])
+    _UNARY_OF[_uf] = (UNARY_INDEX[_op[0]], _op[2] == "bool")
+
+cdef int R_SUM = REDUCE_INDEX["sum"], R_PROD = REDUCE_INDEX["prod"]
+cdef int R_MIN = REDUCE_INDEX["min"], R_MAX = REDUCE_INDEX["max"]
+cdef int R_ARGMIN = REDUCE_INDEX["argmin"], R_ARGMAX = REDUCE_INDEX["argmax"]
+cdef int R_ANY = REDUCE_INDEX["any"], R_ALL = REDUCE_INDEX["all"]
+
+
+# ------------------------------------------------------------------------ the class
+
+class _Interface:
+    """Carrier of an __array_interface__ that keeps the memory owner (not the dc array)
+    alive: numpy views of a dc array hold this, so they form no reference cycle with it."""
+    __slots__ = ("__array_interface__", "owner")
+
+    def __init__(self, iface, owner):
+        self.__array_interface__ = iface
+        self.owner = owner
+
+
+cdef class ndarray:
+    """N-dimensional array in pooled memory, compatible with numpy.ndarray.
+
+    ``ndarray(shape, dtype=float, buffer=None, offset=0, strides=None, order=None)`` as
+    numpy.ndarray; most code creates arrays with dotcompute.asarray / zeros / empty.
+    """
+
+    def __cinit__(self, *args, **kwargs):
+        self._shape = NULL
+        self._strides = NULL
+        self._t = -1
+        self._writeable = True
+
+    def __init__(self, shape, dtype=float, buffer=None, offset=0, strides=None,
+                 order=None):
+        cdef ndarray tmp
+        if buffer is None:
+            if strides is not None:
+                raise ValueError("strides require a buffer")
+            tmp = _empty(_shape_tuple(shape), np.dtype(dtype), order or "C")
+        else:
+            tmp = _wrap_numpy(np.ndarray(shape, dtype, buffer, offset, strides, order))
+        self._adopt(tmp)
+
+    def __dealloc__(self):
+        if self._shape != NULL:
+            PyMem_Free(self._shape)
+
+    cdef _adopt(self, ndarray other):
+        self._mem = other._mem
+        self._data = other._data
+        self._dtype = other._dtype
+        self._t = other._t
+        self._itemsize = other._itemsize
+        self._format = other._format
+        self._writeable = other._writeable
+        self._base = other._base
+        self._set_layout(other.shape, other.strides)
+
+    cdef _set_layout(self, tuple shape, tuple strides):
+        cdef int nd = len(shape), i
+        cdef Py_ssize_t size = 1, expect
+        if nd > MAXDIMS:
+            raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                             f"{MAXDIMS}, found {nd}")
+        if self._shape != NULL:
+            PyMem_Free(self._shape)
+        self._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * (2 * nd + 1))
+        if self._shape == NULL:
+            raise MemoryError()
+        self._strides = self._shape + nd
+        self._ndim = nd
+        for i in range(nd):
+            self._shape[i] = shape[i]
+            self._strides[i] = strides[i]
+            size *= self._shape[i]
+        self._size = size
+        # contiguity as NumPy defines it (extent-1 axes' strides do not matter)
+        self._c_contig = True
+        expect = self._itemsize
+        for i in range(nd - 1, -1, -1):
+            if self._shape[i] == 0:
+                self._c_contig = True
+                break
+            if self._shape[i] != 1:
+                if self._strides[i] != expect:
+                    self._c_contig = False
+                expect *= self._shape[i]
+        self._f_contig = True
+        expect = self._itemsize
+        for i in range(nd):
+            if self._shape[i] == 0:
+                self._f_contig = True
+                break
+            if self._shape[i] != 1:
+                if self._strides[i] != expect:
+                    self._f_contig = False
+                expect *= self._shape[i]
+        self._npview = None
+
+    cdef object _np(self):
+        """Zero-copy numpy.ndarray over the same memory (cached)."""
+        cdef object v = self._npview
+        if v is None:
+            v = np.asarray(_Interface(self._interface(), self._mem))
+            self._npview = v
+        return v
+
+    cdef dict _interface(self):
+        return {
+            "version": 3,
+            "shape": self.shape,
+            "typestr": self._dtype.str,
+            "descr": self._dtype.descr,
+            "data": (<size_t>self._data, not self._writeable),
+            "strides": None if (self._c_contig and self._ndim > 0) else self.strides,
+        }
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self):
+        return tuple([self._shape[i] for i in range(self._ndim)])
+
+    @shape.setter
+    def shape(self, value):
+        v = self._np().view()
+        v.shape = value          # NumPy's checks and errors
+        self._set_layout(v.shape, v.strides)
+
+    @property
+    def strides(self):
+        return tuple([self._strides[i] for i in range(self._ndim)])
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def ndim(self):
+        return self._ndim
+
+    @property
+    def size(self):
+        return self._size
+
+    @property
+    def itemsize(self):
+        return self._itemsize
+
+    @property
+    def nbytes(self):
+        return self._size * self._itemsize
+
+    @property
+    def base(self):
+        return self._base
+
+    @property
+    def data(self):
+        return memoryview(self)
+
+    @property
+    def flags(self):
+        return _Flags(self)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    @property
+    def mT(self):
+        return _wrap(self._np().mT, self)
+
+    @property
+    def real(self):
+        return _wrap(self._np().real, self)
+
+    @real.setter
+    def real(self, value):
+        self._np().real = _to_numpy(value)
+
+    @property
+    def imag(self):
+        return _wrap(self._np().imag, self)
+
+    @imag.setter
+    def imag(self, value):
+        self._np().imag = _to_numpy(value)
+
+    @property
+    def flat(self):
+        return self._np().flat
+
+    @property
+    def ctypes(self):
+        return self._np().ctypes
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def memory(self):
+        """The DeviceMemory (or other owner) holding the data."""
+        return self._mem
+
+    # ------------------------------------------------------------ conversions
+    @property
+    def __array_interface__(self):
+        d = self._interface()
+        return d
+
+    @property
+    def __array_priority__(self):
+        return 20.0
+
+    def __array__(self, dtype=None, copy=None):
+        cdef object v = self._np()
+        if copy is True:
+            return np.array(v, dtype=dtype, copy=True)
+        if dtype is not None and np.dtype(dtype) != self._dtype:
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as "
+                                 "requested.")
+            return v.astype(dtype)
+        return v
+
+    def __getbuffer__(self, Py_buffer *buf, int flags):
+        if (flags & PyBUF_WRITABLE) and not self._writeable:
+            raise BufferError("dotcompute array is read-only")
+        if (flags & PyBUF_C_CONTIGUOUS) == PyBUF_C_CONTIGUOUS and not self._c_contig:
+            raise BufferError("dotcompute array is not C-contiguous")
+        if (flags & PyBUF_F_CONTIGUOUS) == PyBUF_F_CONTIGUOUS and not self._f_contig:
+            raise BufferError("dotcompute array is not Fortran-contiguous")
+        if (flags & PyBUF_ANY_CONTIGUOUS) == PyBUF_ANY_CONTIGUOUS and not (
+                self._c_contig or self._f_contig):
+            raise BufferError("dotcompute array is not contiguous")
+        if (flags & PyBUF_STRIDES) != PyBUF_STRIDES and not self._c_contig:
+            raise BufferError("dotcompute array is not C-contiguous")
+        buf.buf = self._data
+        buf.obj = self
+        buf.len = self._size * self._itemsize
+        buf.readonly = 0 if self._writeable else 1
+        buf.itemsize = self._itemsize
+        buf.format = self._format if (flags & PyBUF_FORMAT) else NULL
+        buf.ndim = self._ndim
+        buf.shape = self._shape if (flags & PyBUF_ND) else NULL
+        buf.strides = self._strides if (flags & PyBUF_STRIDES) == PyBUF_STRIDES else NULL
+        buf.suboffsets = NULL
+        buf.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *buf):
+        pass
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return self._np().__dlpack__(stream=stream, max_version=max_version,
+                                     dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        return self._np().__dlpack_device__()
+
+    def __array_namespace__(self, *, api_version=None):
+        import dotcompute
+        return dotcompute
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _array_function(func, types, args, kwargs)
+
+    # -------------------------------------------------------------- python protocol
+    def __len__(self):
+        if self._ndim == 0:
+            raise TypeError("len() of unsized object")
+        return self._shape[0]
+
+    def __iter__(self):
+        if self._ndim == 0:
+            raise TypeError("iteration over a 0-d array")
+        for i in range(self._shape[0]):
+            yield self[i]
+
+    def __bool__(self):
+        return bool(self._np())
+
+    def __int__(self):
+        return int(self._np())
+
+    def __float__(self):
+        return float(self._np())
+
+    def __complex__(self):
+        return complex(self._np())
+
+    def __index__(self):
+        return operator.index(self._np())
+
+    def __repr__(self):
+        r = repr(self._np())
+        # NumPy's repr with our class name (continuation lines re-indented to match)
+        if r.startswith("array("):
+            pad = " " * len("ndarray(") 
+            body = r[len("array("):].replace("\n      ", "\n" + pad)
+            return "ndarray(" + body
+        return r
+
+    def __str__(self):
+        return str(self._np())
+
+    def __format__(self, spec):
+        return format(self._np(), spec)
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'dotcompute.ndarray'")
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def __reduce_ex__(self, protocol):
+        # Protocol 5: the data travels as an out-of-band PickleBuffer (no copy).
+        cdef ndarray c = self if (self._c_contig or self._f_contig) else self.copy()
+        order = "C" if c._c_contig else "F"
+        if protocol >= 5:
+            import pickle
+            return _rebuild, (pickle.PickleBuffer(c), c._dtype, c.shape, order)
+        return _rebuild, (c.tobytes(order=order), c._dtype, c.shape, order)
+
+    def __reduce__(self):
+        return self.__reduce_ex__(2)
+
+    # ------------------------------------------------------------------ indexing
+    def __getitem__(self, key):
+        return _wrap(self._np()[_key_to_numpy(key)], self)
+
+    def __setitem__(self, key, value):
+        if not self._writeable:
+            raise ValueError("assignment destination is read-only")
+        self._np()[_key_to_numpy(key)] = _to_numpy(value)
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other):
+        return _binop(np.add, self, other)
+
+    def __radd__(self, other):
+        return _binop(np.add, other, self)
+
+    def __iadd__(self, other):
+        return _inplace(np.add, self, other)
+
+    def __sub__(self, other):
+        return _binop(np.subtract, self, other)
+
+    def __rsub__(self, other):
+        return _binop(np.subtract, other, self)
+
+    def __isub__(self, other):
+        return _inplace(np.subtract, self, other)
+
+    def __mul__(self, other):
+        return _binop(np.multiply, self, other)
+
+    def __rmul__(self, other):
+        return _binop(np.multiply, other, self)
+
+    def __imul__(self, other):
+        return _inplace(np.multiply, self, other)
+
+    def __truediv__(self, other):
+        return _binop(np.true_divide, self, other)
+
+    def __rtruediv__(self, other):
+        return _binop(np.true_divide, other, self)
+
+    def __itruediv__(self, other):
+        return _inplace(np.true_divide, self, other)
+
+    def __floordiv__(self, other):
+        return _binop(np.floor_divide, self, other)
+
+    def __rfloordiv__(self, other):
+        return _binop(np.floor_divide, other, self)
+
+    def __ifloordiv__(self, other):
+        return _inplace(np.floor_divide, self, other)
+
+    def __mod__(self, other):
+        return _binop(np.remainder, self, other)
+
+    def __rmod__(self, other):
+        return _binop(np.remainder, other, self)
+
+    def __imod__(self, other):
+        return _inplace(np.remainder, self, other)
+
+    def __divmod__(self, other):
+        return _ufunc_call(np.divmod, (self, other), {})
+
+    def __rdivmod__(self, other):
+        return _ufunc_call(np.divmod, (other, self), {})
+
+    def __pow__(self, other, mod=None):
+        if mod is not None:
+            return NotImplemented
+        return _binop(np.power, self, other)
+
+    def __rpow__(self, other, mod=None):
+        if mod is not None:
+            return NotImplemented
+        return _binop(np.power, other, self)
+
+    def __ipow__(self, other):
+        return _inplace(np.power, self, other)
+
+    def __matmul__(self, other):
+        return _ufunc_call(np.matmul, (self, other), {})
+
+    def __rmatmul__(self, other):
+        return _ufunc_call(np.matmul, (other, self), {})
+
+    def __imatmul__(self, other):
+        return _ufunc_call(np.matmul, (self, other), {"out": (self,)})
+
+    def __and__(self, other):
+        return _binop(np.bitwise_and, self, other)
+
+    def __rand__(self, other):
+        return _binop(np.bitwise_and, other, self)
+
+    def __iand__(self, other):
+        return _inplace(np.bitwise_and, self, other)
+
+    def __or__(self, other):
+        return _binop(np.bitwise_or, self, other)
+
+    def __ror__(self, other):
+        return _binop(np.bitwise_or, other, self)
+
+    def __ior__(self, other):
+        return _inplace(np.bitwise_or, self, other)
+
+    def __xor__(self, other):
+        return _binop(np.bitwise_xor, self, other)
+
+    def __rxor__(self, other):
+        return _binop(np.bitwise_xor, other, self)
+
+    def __ixor__(self, other):
+        return _inplace(np.bitwise_xor, self, other)
+
+    def __lshift__(self, other):
+        return _binop(np.left_shift, self, other)
+
+    def __rlshift__(self, other):
+        return _binop(np.left_shift, other, self)
+
+    def __ilshift__(self, other):
+        return _inplace(np.left_shift, self, other)
+
+    def __rshift__(self, other):
+        return _binop(np.right_shift, self, other)
+
+    def __rrshift__(self, other):
+        return _binop(np.right_shift, other, self)
+
+    def __irshift__(self, other):
+        return _inplace(np.right_shift, self, other)
+
+    def __lt__(self, other):
+        return _binop(np.less, self, other)
+
+    def __le__(self, other):
+        return _binop(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _binop(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _binop(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return _binop(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _binop(np.not_equal, self, other)
+
+    def __neg__(self):
+        return _ufunc_call(np.negative, (self,), {})
+
+    def __pos__(self):
+        return _ufunc_call(np.positive, (self,), {})
+
+    def __abs__(self):
+        return _ufunc_call(np.absolute, (self,), {})
+
+    def __invert__(self):
+        return _ufunc_call(np.invert, (self,), {})
+
+    # ------------------------------------------------------------------- methods
+    def copy(self, order="C"):
+        cdef ndarray r
+        if order in ("C", "K", "A") and self._c_contig:
+            r = _empty(self.shape, self._dtype, "C")
+            if self._size:
+                memcpy(r._data, self._data, self._size * self._itemsize)
+            return r
+        r = _empty(self.shape, self._dtype, "F" if order == "F" else "C")
+        np.copyto(r._np(), self._np())
+        return r
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        dtype = np.dtype(dtype)
+        if dtype == self._dtype and not copy:
+            return self
+        cdef ndarray r = _empty(self.shape, dtype, "C")
+        cdef int tf = self._t, tt = _type_index(dtype)
+        if (tf >= 0 and tt >= 0 and self._c_contig and casting == "unsafe"
+                and K.cast[tf][tt] != NULL):
+            _run_unary(K.cast[tf][tt], 32768, self._data, self._itemsize, r._data,
+                       r._itemsize, self._size)
+            return r
+        np.copyto(r._np(), self._np(), casting=casting)
+        return r
+
+    def fill(self, value):
+        if not self._writeable:
+            raise ValueError("assignment destination is read-only")
+        self._np().fill(value)
+
+    def reshape(self, *shape, order="C", copy=None):
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return _wrap(self._np().reshape(shape, order=order, copy=copy), self)
+
+    def view(self, dtype=None, type=None):
+        if type is not None:
+            return self._np().view(dtype if dtype is not None else self._dtype, type)
+        if dtype is None:
+            return _wrap(self._np().view(), self)
+        if isinstance(dtype, builtins_type) and issubclass(dtype, np.ndarray):
+            return self._np().view(dtype)
+        return _wrap(self._np().view(dtype), self)
+
+    def tolist(self):
+        return self._np().tolist()
+
+    def item(self, *args):
+        return self._np().item(*args)
+
+    def tobytes(self, order="C"):
+        return self._np().tobytes(order=order)
+
+    def setflags(self, write=None, align=None, uic=None):
+        if write is not None:
+            if write and not self._writeable:
+                raise ValueError("cannot set WRITEABLE flag to True of this array")
+            self._writeable = bool(write)
+            self._npview = None
+
+    def __getattr__(self, name):
+        # Methods and attributes we do not implement come from NumPy's ndarray on a
+        # zero-copy view; array results are wrapped (views keep sharing our memory).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attr = getattr(np.ndarray, name, None)
+        if attr is None:
+            raise AttributeError(f"'dotcompute.ndarray' object has no attribute '{name}'")
+        bound = getattr(self._np(), name)
+        if not callable(bound):
+            return _wrap(bound, self)
+        def method(*args, **kwargs):
+            args, kwargs = _args_to_numpy(args, kwargs)
+            with _numpy_in_pool():
+                r = bound(*args, **kwargs)
+            return _wrap_result(r, self)
+        method.__name__ = name
+        return method
+
+    # Reductions with accelerated paths.
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+            where=True):
+        return _reduction(np.add, R_SUM, self, axis, dtype, out, keepdims, initial, where)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
+             where=True):
+        return _reduction(np.multiply, R_PROD, self, axis, dtype, out, keepdims, initial,
+                          where)
+
+    def min(self, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
+        return _reduction(np.minimum, R_MIN, self, axis, None, out, keepdims, initial, where)
+
+    def max(self, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
+        return _reduction(np.maximum, R_MAX, self, axis, None, out, keepdims, initial, where)
+
+    def any(self, axis=None, out=None, keepdims=False, *, where=True):
+        return _reduction(np.logical_or, R_ANY, self, axis, None, out, keepdims,
+                          np._NoValue, where)
+
+    def all(self, axis=None, out=None, keepdims=False, *, where=True):
+        return _reduction(np.logical_and, R_ALL, self, axis, None, out, keepdims,
+                          np._NoValue, where)
+
+    def argmin(self, axis=None, out=None, *, keepdims=False):
+        return _argreduction(R_ARGMIN, "argmin", self, axis, out, keepdims)
+
+    def argmax(self, axis=None, out=None, *, keepdims=False):
+        return _argreduction(R_ARGMAX, "argmax", self, axis, out, keepdims)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+        cdef ndarray a = self
+        if (axis is None and dtype is None and out is None and not keepdims
+                and where is True and a._t >= T_F4 and a._size > 0):
+            return _reduction(np.add, R_SUM, a, None, None, None, False, np._NoValue,
+                              True) / a._size
+        return self.__getattr__("mean")(axis=axis, dtype=dtype, out=out,
+                                        keepdims=keepdims, where=where)
+
+    def dot(self, b, out=None):
+        return _dot(self, b, out)
+
+    def clip(self, min=None, max=None, out=None, **kwargs):
+        return _clip(self, min, max, out, kwargs)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
+            axes = axes[0]
+        return _wrap(self._np().transpose(axes) if axes else self._np().transpose(), self)
+
+    def ravel(self, order="C"):
+        if order == "C" and self._c_contig:
+            return _wrap(self._np().reshape(-1), self)
+        return _wrap(self._np().ravel(order), self)
+
+    def flatten(self, order="C"):
+        return self.copy(order="F" if order == "F" else "C").ravel(
+            "F" if order == "F" else "C")
+
+
+builtins_type = type
+
+
+cdef class _Flags:
+    """ndarray.flags (read-only except WRITEABLE)."""
+    cdef ndarray a
+
+    def __init__(self, ndarray a):
+        self.a = a
+
+    @property
+    def c_contiguous(self):
+        return self.a._c_contig
+
+    @property
+    def f_contiguous(self):
+        return self.a._f_contig
+
+    @property
+    def contiguous(self):
+        return self.a._c_contig
+
+    @property
+    def writeable(self):
+        return self.a._writeable
+
+    @writeable.setter
+    def writeable(self, value):
+        self.a.setflags(write=value)
+
+    @property
+    def owndata(self):
+        return self.a._base is None
+
+    @property
+    def aligned(self):
+        return (<size_t>self.a._data) % self.a._dtype.alignment == 0
+
+    @property
+    def writebackifcopy(self):
+        return False
+
+    def __getitem__(self, key):
+        names = {"C_CONTIGUOUS": "c_contiguous", "C": "c_contiguous",
+                 "CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
+                 "F": "f_contiguous", "FORTRAN": "f_contiguous", "WRITEABLE": "writeable",
+                 "W": "writeable", "OWNDATA": "owndata", "O": "owndata",
+                 "ALIGNED": "aligned", "A": "aligned", "WRITEBACKIFCOPY": "writebackifcopy",
+                 "X": "writebackifcopy"}
+        if key not in names:
+            raise KeyError(f"Unknown flag {key!r}")
+        return getattr(self, names[key])
+
+    def __repr__(self):
+        return "\n".join(f"  {k} : {self[k]}" for k in (
+            "C_CONTIGUOUS", "F_CONTIGUOUS", "OWNDATA", "WRITEABLE", "ALIGNED",
+            "WRITEBACKIFCOPY"))
+
+
+def _rebuild(buf, dtype, shape, order):
+    cdef ndarray r = _empty(tuple(shape), np.dtype(dtype), order)
+    if r._size:
+        r._np()[...] = np.frombuffer(buf, dtype=r._dtype).reshape(shape, order=order)
+    return r
+
+
+# ---------------------------------------------------------------- construction
+
+cdef tuple _shape_tuple(object shape):
+    if isinstance(shape, (tuple, list)):
+        t = tuple([operator.index(s) for s in shape])
+    else:
+        t = (operator.index(shape),)
+    for s in t:
+        if s < 0:
+            raise ValueError("negative dimensions are not allowed")
+    return t
+
+
+cdef ndarray _empty(tuple shape, object dtype, str order):
+    """New uninitialized array in pool memory (C or F order)."""
+    cdef ndarray r = ndarray.__new__(ndarray)
+    cdef Py_ssize_t itemsize = dtype.itemsize, n = 1, s
+    cdef int nd = len(shape), i
+    cdef list strides = [0] * nd
+    if dtype.hasobject:
+        raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
+    for s in shape:
+        if s < 0:
+            raise ValueError("negative dimensions are not allowed")
+        if s and n > (<Py_ssize_t>0x7fffffffffffffff) // s:
+            raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger "
+                             "than the maximum possible size.")
+        n *= s
+    if itemsize and n > (<Py_ssize_t>0x7fffffffffffffff) // itemsize:
+        raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than "
+                         "the maximum possible size.")
+    s = itemsize
+    if order == "F":
+        for i in range(nd):
+            strides[i] = s
+            s *= shape[i]
+    else:
+        for i in range(nd - 1, -1, -1):
+            strides[i] = s
+            s *= shape[i]
+    cdef DeviceMemory mem = dc_malloc(<size_t>(n * itemsize))
+    r._mem = mem
+    r._data = mem.ptr_
+    r._dtype = dtype
+    r._t = _type_index(dtype) if dtype.isnative else -1
+    r._itemsize = itemsize
+    r._format = _format_of(dtype)
+    r._writeable = True
+    r._base = None
+    r._set_layout(shape, tuple(strides))
+    return r
+
+
+cdef inline ndarray _empty_like_layout(ndarray a, object dtype):
+    """C-order result of a's shape; fast path for the element-wise kernels."""
+    return _empty(a.shape, dtype, "C")
+
+
+cdef bytes _format_of(object dtype):
+    try:
+        return memoryview(np.empty(0, dtype)).format.encode()
+    except (ValueError, TypeError):
+        return b"B"
+
+
+cdef ndarray _wrap_numpy(object arr, object base=None):
+    """A dc array over a numpy array's memory (no copy). `base` is the dc array it views."""
+    cdef ndarray r = ndarray.__new__(ndarray)
+    cdef cnp.ndarray a = <cnp.ndarray>arr
+    dtype = arr.dtype
+    r._data = <char *>cnp.PyArray_DATA(a)
+    r._dtype = dtype
+    r._t = _type_index(dtype) if dtype.isnative else -1
+    r._itemsize = dtype.itemsize
+    r._format = _format_of(dtype)
+    r._writeable = arr.flags.writeable
+    if base is not None:
+        r._mem = (<ndarray>base)._mem
+        r._base = base if (<ndarray>base)._base is None else (<ndarray>base)._base
+    else:
+        r._mem = arr
+        r._base = None
+    r._set_layout(arr.shape, arr.strides)
+    if base is None:
+        r._npview = arr
+    return r
+
+
+cdef object _wrap(object r, ndarray parent):
+    """Wrap a numpy result computed on parent's view: a view of parent stays a view."""
+    if type(r) is not np.ndarray:
+        return r
+    if _is_view_of(r, parent._npview):
+        return _wrap_numpy(r, parent)
+    return _wrap_numpy(r)
+
+
+cdef bint _is_view_of(object r, object v):
+    cdef object b = r.base
+    while b is not None:
+        if b is v:
+            return True
+        if type(b) is not np.ndarray:
+            return False
+        b = b.base
+    return False
+
+
+cdef object _wrap_result(object r, ndarray parent=None):
+    """Wrap numpy arrays in (nested tuples/lists of) results as dc arrays."""
+    if type(r) is np.ndarray:
+        if parent is not None and parent._npview is not None and _is_view_of(r, parent._npview):
+            return _wrap_numpy(r, parent)
+        return _wrap_numpy(r)
+    if type(r) is tuple:
+        return tuple([_wrap_result(x, parent) for x in r])
+    if type(r) is list:
+        return [_wrap_result(x, parent) for x in r]
+    return r
+
+
+def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
+    """Convert the input to a dotcompute array (no copy when it already is one)."""
+    cdef ndarray r
+    if device not in (None, "cpu"):
+        raise ValueError(f"unsupported device {device!r}")
+    if type(a) is ndarray:
+        r = <ndarray>a
+        if (dtype is None or np.dtype(dtype) == r._dtype) and (
+                order in (None, "K", "A") or (order == "C" and r._c_contig)
+                or (order == "F" and r._f_contig)):
+            return r.copy() if copy else r
+        if copy is False:
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
+        return _wrap_numpy(_pooled(np.array, (r._np(),), dict(
+            dtype=dtype, order=order or "K", copy=True)))
+    if copy is False:
+        return _wrap_numpy(np.asarray(a, dtype=dtype, order=order, copy=False))
+    return _wrap_numpy(_pooled(np.array, (_to_numpy_nested(a),), dict(
+        dtype=dtype, order=order or "K", copy=True)))
+
+
+def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
+    """numpy.array for dotcompute: a copy in pool memory unless copy=False/None allows a
+    view."""
+    if type(a) is ndarray and copy is not True and ndmin <= (<ndarray>a)._ndim:
+        return asarray(a, dtype=dtype, order=None if order == "K" else order, copy=copy)
+    if copy is False:
+        return _wrap_numpy(np.array(_to_numpy_nested(a), dtype=dtype, copy=False,
+                                    order=order, ndmin=ndmin))
+    return _wrap_numpy(_pooled(np.array, (_to_numpy_nested(a),), dict(
+        dtype=dtype, copy=True, order=order, ndmin=ndmin)))
+
+
+cdef object _pooled(object f, tuple args, dict kwargs):
+    """f(*args, **kwargs) with NumPy allocating from the pool; rejects object arrays."""
+    with _numpy_in_pool():
+        arr = f(*args, **kwargs)
+    if arr.dtype.hasobject:
+        raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
+    return arr
+
+
+def empty(shape, dtype=float, order="C", *, device=None, like=None):
+    if order not in ("C", "F"):
+        raise ValueError("order must be one of 'C', 'F'")
+    return _empty(_shape_tuple(shape), np.dtype(dtype), order)
+
+
+def zeros(shape, dtype=float, order="C", *, device=None, like=None):
+    cdef ndarray r = empty(shape, dtype, order)
+    if r._size:
+        with nogil:
+            memset(r._data, 0, r._size * r._itemsize)
+    return r
+
+
+def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    if dtype is None:
+        dtype = np.array(_to_numpy(fill_value)).dtype
+    cdef ndarray r = empty(shape, dtype, order)
+    r._np()[...] = _to_numpy(fill_value)
+    return r
+
+
+def ones(shape, dtype=float, order="C", *, device=None, like=None):
+    return full(shape, 1, dtype, order)
+
+
+cdef object _to_numpy(object x):
+    """Zero-copy numpy view of a dc array; anything else unchanged."""
+    if type(x) is ndarray:
+        return (<ndarray>x)._np()
+    return x
+
+
+cdef object _to_numpy_nested(object x):
+    if type(x) is ndarray:
+        return (<ndarray>x)._np()
+    if type(x) is list:
+        return [_to_numpy_nested(v) for v in x]
+    if type(x) is tuple:
+        return tuple([_to_numpy_nested(v) for v in x])
+    return x
+
+
+cdef object _key_to_numpy(object key):
+    if type(key) is ndarray:
+        return (<ndarray>key)._np()
+    if type(key) is tuple:
+        return tuple([_to_numpy(k) for k in key])
+    return key
+
+
+cdef tuple _args_to_numpy(tuple args, dict kwargs):
+    args = tuple([_to_numpy_nested(a) for a in args])
+    kwargs = {k: _to_numpy_nested(v) for k, v in kwargs.items()}
+    return args, kwargs
+
+
+# NumPy allocations of fallback calls come from the pool (NEP 49 handler), so their results
+# are pool memory too and can be wrapped without a copy.
+_numpy_in_pool = _memory.use_for_numpy
+
+
+# ------------------------------------------------------------- element-wise paths
+
+cdef inline void _run_unary(dc_unary_fn f, int thr, const char *a, Py_ssize_t sa, char *o,
+                            Py_ssize_t so, Py_ssize_t n):
+    cdef int nt = effective_num_threads()
+    if n < NOGIL_MIN:
+        K.run_unary(f, thr, a, sa, o, so, n, 1)
+    else:
+        with nogil:
+            K.run_unary(f, thr, a, sa, o, so, n, nt)
+
+
+cdef inline void _run_binary(dc_binary_fn f, int thr, const char *a, Py_ssize_t sa,
+                             const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
+                             Py_ssize_t n):
+    cdef int nt
+    if n < NOGIL_MIN:
+        K.run_binary(f, thr, a, sa, b, sb, o, so, n, 1)
+    else:
+        nt = effective_num_threads()
+        with nogil:
+            K.run_binary(f, thr, a, sa, b, sb, o, so, n, nt)
+
+
+cdef struct _Operand:
+    char *data
+    int t             # kernel type index, -1 when unsupported
+    int ndim
+    Py_ssize_t *shape
+    Py_ssize_t *strides
+    bint is_scalar    # python scalar converted into `value`
+    bint contig
+    char value[16]
+
+
+cdef int _scalar_into(object s, int t, char *buf) except -2:
+    """Convert a Python scalar to the array's kernel type t under NEP 50 (weak scalars).
+    Returns 1 on success, 0 when the promotion would change the type or the value does not
+    fit (the caller then lets NumPy decide: it promotes, raises OverflowError, ...)."""
+    cdef type tp = type(s)
+    cdef double d
+    cdef long long v
+    cdef unsigned long long u
+    if tp is float:
+        if t == T_F8:
+            (<double *>buf)[0] = <double>s
+            return 1
+        if t == T_F4:
+            d = <double>s
+            (<float *>buf)[0] = <float>d
+            return 1
+        return 0
+    if tp is bool:
+        if t == T_B1:
+            (<uint8_t *>buf)[0] = 1 if s else 0
+            return 1
+        return 0      # bool with numbers: let NumPy decide (rare)
+    if tp is not int:
+        return 0
+    if t == T_F8:
+        (<double *>buf)[0] = <double>s    # OverflowError for huge ints, as NumPy
+        return 1
+    if t == T_F4:
+        (<float *>buf)[0] = <float>(<double>s)
+        return 1
+    if t <= 0 or t > T_U8:
+        return 0
+    if t >= 5:   # unsigned
+        if s < 0 or s > 0xFFFFFFFFFFFFFFFF:
+            return 0
+        u = s
+        if t == 5:
+            if u > 0xFF: return 0
+            (<uint8_t *>buf)[0] = <uint8_t>u
+        elif t == 6:
+            if u > 0xFFFF: return 0
+            (<uint16_t *>buf)[0] = <uint16_t>u
+        elif t == 7:
+            if u > 0xFFFFFFFF: return 0
+            (<uint32_t *>buf)[0] = <uint32_t>u
+        else:
+            (<uint64_t *>buf)[0] = u
+        return 1
+    if s < -0x8000000000000000 or s > 0x7FFFFFFFFFFFFFFF:
+        return 0
+    v = s
+    if t == 1:
+        if v < -128 or v > 127: return 0
+        (<int8_t *>buf)[0] = <int8_t>v
+    elif t == 2:
+        if v < -32768 or v > 32767: return 0
+        (<int16_t *>buf)[0] = <int16_t>v
+    elif t == 3:
+        if v < -2147483648 or v > 2147483647: return 0
+        (<int32_t *>buf)[0] = <int32_t>v
+    else:
+        (<int64_t *>buf)[0] = v
+    return 1
+
+
+cdef inline bint _operand_array(object x, _Operand *op):
+    """Fill op from a dc or numpy array; False for anything else."""
+    cdef ndarray a
+    cdef cnp.ndarray n
+    if type(x) is ndarray:
+        a = <ndarray>x
+        op.data = a._data
+        op.t = a._t
+        op.ndim = a._ndim
+        op.shape = a._shape
+        op.strides = a._strides
+        op.contig = a._c_contig
+        op.is_scalar = False
+        return True
+    if type(x) is np.ndarray:
+        n = <cnp.ndarray>x
+        op.data = <char *>cnp.PyArray_DATA(n)
+        op.t = _type_index(x.dtype) if cnp.PyArray_ISNBO(n.descr.byteorder) else -1
+        op.ndim = cnp.PyArray_NDIM(n)
+        op.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
+        op.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
+        op.contig = cnp.PyArray_IS_C_CONTIGUOUS(n)
+        op.is_scalar = False
+        return True
+    return False
+
+
+cdef bint _same_shape(_Operand *a, _Operand *b):
+    if a.ndim != b.ndim:
+        return False
+    for i in range(a.ndim):
+        if a.shape[i] != b.shape[i]:
+            return False
+    return True
+
+
+cdef object _fast_binary(object ufunc, object x, object y, object out):
+    """Our kernel for ufunc(x, y) when the operands allow it, else None.
+
+    Covered: both operands arrays of one accelerated dtype (dc or numpy) with equal shapes
+    (any strides) or one side a 0-d array / Python scalar that keeps the array's dtype
+    under NEP 50; out None or an array of the exact result dtype and shape that does not
+    partially overlap an input.
+    """
+    cdef _Operand A, B
+    cdef object spec = _BINARY_OF.get(ufunc)
+    cdef int op, t
+    cdef bint to_bool
+    cdef ndarray r
+    cdef dc_binary_fn f
+    if spec is None:
+        return None
+    op = spec[0]
+    to_bool = spec[1]
+    if _operand_array(x, &A):
+        if _operand_array(y, &B):
+            if A.t != B.t or A.t < 0:
+                return None
+            if not _same_shape(&A, &B):
+                if B.ndim == 0 and A.ndim > 0:
+                    B.is_scalar = True
+                elif A.ndim == 0 and B.ndim > 0:
+                    A.is_scalar = True
+                else:
+                    return None
+        else:
+            if A.t < 0 or not _scalar_into(y, A.t, B.value):
+                return None
+            B.data = B.value
+            B.is_scalar = True
+            B.t = A.t
+    elif _operand_array(y, &B):
+        if B.t < 0 or not _scalar_into(x, B.t, A.value):
+            return None
+        A.data = A.value
+        A.is_scalar = True
+        A.t = B.t
+    else:
+        return None
+    t = A.t
+    f = K.binary[op][t]
+    if f == NULL:
+        return None
+    cdef _Operand *shape_src = &B if A.is_scalar else &A
+    if out is None:
+        r = _empty(tuple([shape_src.shape[i] for i in range(shape_src.ndim)]),
+                   _BOOL if to_bool else _TYPE_DTYPE[t], "C")
+    else:
+        if type(out) is not ndarray:
+            return None
+        r = <ndarray>out
+        if (r._t != (T_B1 if to_bool else t) or not r._writeable
+                or r._ndim != shape_src.ndim):
+            return None
+        for i in range(r._ndim):
+            if r._shape[i] != shape_src.shape[i]:
+                return None
+        if not _no_overlap_or_same(r, &A) or not _no_overlap_or_same(r, &B):
+            return None
+    _nd_binary(f, K.binary_threshold[op], &A, &B, r)
+    if r._ndim == 0 and out is None:
+        return r._np()[()]
+    return r
+
+
+cdef bint _no_overlap_or_same(ndarray r, _Operand *a):
+    """True when r's memory is disjoint from operand a's, or a has exactly r's layout
+    (element-wise in place), so a kernel may write r while reading a."""
+    cdef int i
+    if a.data == a.value:
+        return True       # a Python scalar copied to the stack
+    if a.data == r._data and not a.is_scalar and a.ndim == r._ndim:
+        for i in range(r._ndim):
+            if a.strides[i] != r._strides[i] and a.shape[i] > 1:
+                return False
+        return True
+    return not _ranges_overlap(r, a)
+
+
+cdef bint _ranges_overlap(ndarray r, _Operand *a):
+    cdef Py_ssize_t lo_a = 0, hi_a = 0, lo_r = 0, hi_r = 0
+    cdef int i
+    if r._size == 0:
+        return False
+    for i in range(a.ndim):
+        if a.shape[i] == 0:
+            return False
+        if a.strides[i] < 0:
+            lo_a += a.strides[i] * (a.shape[i] - 1)
+        else:
+            hi_a += a.strides[i] * (a.shape[i] - 1)
+    for i in range(r._ndim):
+        if r._strides[i] < 0:
+            lo_r += r._strides[i] * (r._shape[i] - 1)
+        else:
+            hi_r += r._strides[i] * (r._shape[i] - 1)
+    return not (a.data + hi_a + 16 <= r._data + lo_r or r._data + hi_r + 16 <= a.data + lo_a)
+
+
+cdef void _nd_binary(dc_binary_fn f, int thr, _Operand *A, _Operand *B, ndarray r):
+    """Run f over r's shape: one call when all operands are one contiguous run, else an
+    outer loop over all but the innermost axis."""
+    cdef Py_ssize_t n = r._size
+    cdef int nd = r._ndim, i
+    cdef Py_ssize_t sa, sb, inner, outer, k, rem
+    cdef char *pa
+    cdef char *pb
+    cdef char *po
+    if n == 0:
+        return
+    if (A.is_scalar or A.contig) and (B.is_scalar or B.contig) and r._c_contig:
+        _run_binary(f, thr, A.data, 0 if A.is_scalar else _elsize(A, r),
+                    B.data, 0 if B.is_scalar else _elsize(B, r), r._data,
+                    r._itemsize, n)
+        return
+    inner = r._shape[nd - 1]
+    outer = n // inner
+    sa = 0 if A.is_scalar else A.strides[nd - 1]
+    sb = 0 if B.is_scalar else B.strides[nd - 1]
+    for k in range(outer):
+        pa = A.data
+        pb = B.data
+        po = r._data
+        rem = k
+        for i in range(nd - 2, -1, -1):
+            if not A.is_scalar:
+                pa += (rem % r._shape[i]) * A.strides[i]
+            if not B.is_scalar:
+                pb += (rem % r._shape[i]) * B.strides[i]
+            po += (rem % r._shape[i]) * r._strides[i]
+            rem //= r._shape[i]
+        _run_binary(f, thr, pa, sa, pb, sb, po, r._strides[nd - 1], inner)
+
+
+cdef inline Py_ssize_t _elsize(_Operand *a, ndarray r):
+    return _TYPE_DTYPE[a.t].itemsize
+
+
+cdef object _fast_unary(object ufunc, object x, object out):
+    cdef _Operand A
+    cdef object spec = _UNARY_OF.get(ufunc)
+    cdef int op, t, i, nd
+    cdef bint to_bool
+    cdef ndarray r
+    cdef dc_unary_fn f
+    cdef Py_ssize_t inner, outer, k, rem
+    cdef char *pa
+    cdef char *po
+    if spec is None or not _operand_array(x, &A) or A.t < 0:
+        return None
+    op = spec[0]
+    to_bool = spec[1]
+    t = A.t
+    f = K.unary[op][t]
+    if f == NULL:
+        return None
+    if out is None:
+        r = _empty(tuple([A.shape[i] for i in range(A.ndim)]),
+                   _BOOL if to_bool else _TYPE_DTYPE[t], "C")
+    else:
+        if type(out) is not ndarray:
+            return None
+        r = <ndarray>out
+        if r._t != (T_B1 if to_bool else t) or not r._writeable or r._ndim != A.ndim:
+            return None
+        for i in range(r._ndim):
+            if r._shape[i] != A.shape[i]:
+                return None
+        if not _no_overlap_or_same(r, &A):
+            return None
+    if r._ndim == 0:
+        _run_unary(f, 0, A.data, 0, r._data, r._itemsize, 1)
+        return r._np()[()] if out is None else r
+    if r._size == 0:
+        return r
+    if A.contig and r._c_contig:
+        _run_unary(f, K.unary_threshold[op], A.data, _TYPE_DTYPE[t].itemsize, r._data,
+                   r._itemsize, r._size)
+        return r
+    nd = r._ndim
+    inner = r._shape[nd - 1]
+    outer = r._size // inner
+    for k in range(outer):
+        pa = A.data
+        po = r._data
+        rem = k
+        for i in range(nd - 2, -1, -1):
+            pa += (rem % r._shape[i]) * A.strides[i]
+            po += (rem % r._shape[i]) * r._strides[i]
+            rem //= r._shape[i]
+        _run_unary(f, K.unary_threshold[op], pa, A.strides[nd - 1], po,
+                   r._strides[nd - 1], inner)
+    return r
+
+
+cdef object _binop(object ufunc, object x, object y):
+    """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
+    cdef object r = _fast_binary(ufunc, x, y, None)
+    if r is not None:
+        return r
+    if not _is_operand(x) or not _is_operand(y):
+        return NotImplemented
+    return _ufunc_call(ufunc, (x, y), {})
+
+
+cdef bint _is_operand(object x):
+    # Objects that define their own reflected operation and opt out of ufuncs win.
+    if getattr(type(x), "__array_ufunc__", 0) is None:
+        return False
+    return True
+
+
+cdef object _inplace(object ufunc, ndarray self, object other):
+    cdef object r = _fast_binary(ufunc, self, other, self)
+    if r is not None:
+        return r
+    _ufunc_call(ufunc, (self, other), {"out": (self,)})
+    return self
+
+
+cdef bint _plain_kwargs(dict kwargs):
+    for k, v in kwargs.items():
+        if k == "out":
+            continue
+        if k == "casting" and v == "same_kind":
+            continue
+        if k == "where" and v is True:
+            continue
+        return False
+    return True
+
+
+cdef object _ufunc_call(object ufunc, tuple inputs, dict kwargs):
+    """ufunc.__call__ with dc semantics: our kernel when possible, else NumPy's loop on
+    zero-copy views with results from the pool, wrapped as dc arrays."""
+    cdef object r
+    out = kwargs.get("out")
+    if type(out) is tuple:
+        if len(out) == 1:
+            out = out[0]
+        else:
+            out = 0       # several outputs: not a fast path
+    if out is not 0 and _plain_kwargs(kwargs):
+        if len(inputs) == 2:
+            r = _fast_binary(ufunc, inputs[0], inputs[1], out)
+            if r is not None:
+                return r
+        elif len(inputs) == 1:
+            r = _fast_unary(ufunc, inputs[0], out)
+            if r is not None:
+                return r
+    return _numpy_ufunc(ufunc, "__call__", inputs, kwargs)
+
+
+cdef object _numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
+    """Run ufunc.method with NumPy's loops on views; return dc arrays."""
+    np_inputs = tuple([_to_numpy(x) for x in inputs])
+    out = kwargs.get("out")
+    if out is not None:
+        outs = out if type(out) is tuple else (out,)
+        kwargs = dict(kwargs)
+        kwargs["out"] = tuple([_to_numpy(o) for o in outs])
+    if "where" in kwargs:
+        kwargs["where"] = _to_numpy(kwargs["where"])
+    with _numpy_in_pool():
+        r = getattr(ufunc, method)(*np_inputs, **kwargs)
+    if out is not None:
+        outs = out if type(out) is tuple else (out,)
+        if method == "at":
+            return None
+        if type(r) is tuple:
+            return tuple([o if o is not None else _wrap_result(x)
+                          for o, x in zip(outs, r)])
+        return outs[0]
+    return _wrap_result(r)
+
+
+cdef object _array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
+    if method == "__call__":
+        return _ufunc_call(ufunc, inputs, kwargs)
+    if method == "reduce" and len(inputs) == 1 and type(inputs[0]) is ndarray:
+        spec = _REDUCE_UFUNC.get(ufunc)
+        if spec is not None and set(kwargs) <= {"axis", "dtype", "out", "keepdims",
+                                               "initial", "where"}:
+            return _reduction(ufunc, spec, inputs[0], kwargs.get("axis", 0),
+                              kwargs.get("dtype"), kwargs.get("out"),
+                              kwargs.get("keepdims", False),
+                              kwargs.get("initial", np._NoValue),
+                              kwargs.get("where", True))
+    return _numpy_ufunc(ufunc, method, inputs, kwargs)
+
+
+# ------------------------------------------------------------------- reductions
+
+cdef dict _REDUCE_UFUNC = {np.add: R_SUM, np.multiply: R_PROD, np.minimum: R_MIN,
+                           np.maximum: R_MAX, np.logical_or: R_ANY,
+                           np.logical_and: R_ALL}
+cdef dict _NP_REDUCE_NAME = {R_SUM: "sum", R_PROD: "prod", R_MIN: "min", R_MAX: "max",
+                             R_ANY: "any", R_ALL: "all"}
+
+
+cdef object _result_dtype(int kind, int t):
+    if kind == R_SUM or kind == R_PROD:
+        if t >= T_F4:
+            return _TYPE_DTYPE[t]
+        if 5 <= t <= 8:
+            return _TYPE_DTYPE[T_U8]
+        return _TYPE_DTYPE[T_I8]
+    if kind == R_ANY or kind == R_ALL:
+        return _BOOL
+    if kind == R_ARGMIN or kind == R_ARGMAX:
+        return _INTP
+    return _TYPE_DTYPE[t]
+
+
+cdef object _reduce_full(int kind, ndarray a):
+    """Reduce all of a (C-contiguous, size >= 1) with our kernel; returns a numpy scalar."""
+    cdef char out[16]
+    cdef int t = a._t
+    cdef dc_reduce_fn f = K.reduce[kind][t]
+    cdef dc_combine_fn c = K.combine[kind][t]
+    cdef int nt = effective_num_threads()
+    cdef Py_ssize_t n = a._size, s = a._itemsize
+    cdef char *p = a._data
+    if n < NOGIL_MIN:
+        K.run_reduce(f, c, p, s, n, out, 1)
+    else:
+        with nogil:
+            K.run_reduce(f, c, p, s, n, out, nt)
+    rd = _result_dtype(kind, t)
+    return np.frombuffer(out[:rd.itemsize], dtype=rd)[0]
+
+
+cdef object _reduction(object ufunc, int kind, ndarray a, object axis, object dtype,
+                       object out, object keepdims, object initial, object where):
+    cdef int t = a._t
+    if (t >= 0 and dtype is None and out is None and initial is np._NoValue
+            and where is True and a._c_contig and a._size > 0
+            and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
+        r = _reduce_full(kind, a)
+        if keepdims:
+            return asarray(np.full((1,) * a._ndim, r))
+        return r
+    kw = {"axis": axis, "dtype": dtype, "out": out, "keepdims": keepdims}
+    if initial is not np._NoValue:
+        kw["initial"] = initial
+    if where is not True:
+        kw["where"] = where
+    if kind in (R_MIN, R_MAX, R_ANY, R_ALL):
+        kw.pop("dtype")
+    if kind in (R_ANY, R_ALL):
+        kw.pop("initial", None)
+    return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
+
+
+cdef object _numpy_method(ndarray a, str name, dict kw):
+    out = kw.get("out")
+    if out is not None:
+        kw["out"] = _to_numpy(out)
+    if "where" in kw:
+        kw["where"] = _to_numpy(kw["where"])
+    with _numpy_in_pool():
+        r = getattr(a._np(), name)(**kw)
+    if out is not None:
+        return out
+    return _wrap_result(r)
+
+
+cdef object _argreduction(int kind, str name, ndarray a, object axis, object out,
+                          object keepdims):
+    cdef char res[16]
+    if a._t >= 0 and out is None and a._c_contig and a._size > 0 and (
+            axis is None or (a._ndim == 1 and axis in (0, -1))):
+        r = _reduce_full(kind, a)
+        if keepdims:
+            return asarray(np.full((1,) * a._ndim, r))
+        return r
+    return _numpy_method(a, name, {"axis": axis, "out": out, "keepdims": keepdims})
+
+
+cdef object _dot(object x, object y, object out):
+    cdef _Operand A, B
+    cdef char res[16]
+    cdef dc_dot_fn f
+    cdef int nt
+    if (out is None and _operand_array(x, &A) and _operand_array(y, &B) and A.t == B.t
+            and A.t >= T_F4 and A.ndim == 1 and B.ndim == 1
+            and A.shape[0] == B.shape[0] and A.shape[0] > 0):
+        f = K.dot[A.t]
+        nt = effective_num_threads() if A.shape[0] >= NOGIL_MIN else 1
+        with nogil:
+            K.run_dot(f, K.combine[R_SUM][A.t], A.data, A.strides[0], B.data,
+                      B.strides[0], A.shape[0], res, nt)
+        rd = _TYPE_DTYPE[A.t]
+        return np.frombuffer(res[:rd.itemsize], dtype=rd)[0]
+    with _numpy_in_pool():
+        r = np.dot(_to_numpy(x), _to_numpy(y), out=_to_numpy(out))
+    return out if out is not None else _wrap_result(r)
+
+
+cdef object _clip(ndarray a, object lo, object hi, object out, dict kwargs):
+    cdef char lov[16]
+    cdef char hiv[16]
+    cdef ndarray r
+    cdef int t = a._t
+    if (t >= 0 and out is None and not kwargs and a._c_contig and lo is not None
+            and hi is not None and _scalar_into(lo, t, lov) and _scalar_into(hi, t, hiv)
+            and K.clip[t] != NULL):
+        r = _empty(a.shape, a._dtype, "C")
+        with nogil:
+            K.clip[t](a._data, a._itemsize, lov, hiv, r._data, r._itemsize, a._size)
+        return r
+    kw = dict(kwargs)
+    if out is not None:
+        kw["out"] = _to_numpy(out)
+    with _numpy_in_pool():
+        res = np.clip(a._np(), _to_numpy(lo), _to_numpy(hi), **kw)
+    return out if out is not None else _wrap_result(res)
+
+
+# ------------------------------------------------------------ __array_function__
+
+# numpy function -> our implementation (same signature). Filled by dotcompute._numpy_api.
+IMPLEMENTATIONS = {}
+
+
+cdef object _array_function(object func, object types, tuple args, dict kwargs):
+    impl = IMPLEMENTATIONS.get(func)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    for tp in types:
+        if tp is not ndarray and not issubclass(tp, np.ndarray) and tp is not ndarray:
+            return NotImplemented
+    np_args, np_kwargs = _args_to_numpy(args, kwargs)
+    out = kwargs.get("out")
+    with _numpy_in_pool():
+        r = func(*np_args, **np_kwargs)
+    if out is not None and r is np_kwargs.get("out"):
+        return out
+    return _wrap_result(r)
+
+
+# Entry points for the Python layer.
+def ufunc_call(ufunc, inputs, kwargs):
+    return _ufunc_call(ufunc, tuple(inputs), dict(kwargs))
+
+
+def array_ufunc(ufunc, method, inputs, kwargs):
+    return _array_ufunc(ufunc, method, tuple(inputs), dict(kwargs))
+
+
+def wrap_result(r):
+    return _wrap_result(r)
+
+
+def to_numpy(x):
+    return _to_numpy_nested(x)
+
+
+def kernel_isa():
+    return K.isa.decode()
