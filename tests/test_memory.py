@@ -69,10 +69,15 @@ def test_default_pool_alignment_64():
         assert m.malloc(n).ptr % 64 == 0
 
 
-@pytest.mark.parametrize("bad", [0, 3, 96, 8192, 1 << 20])
+@pytest.mark.parametrize("bad", [0, -64, 3, 96, 8192, 1 << 20])
 def test_bad_alignment(bad):
     with pytest.raises(ValueError):
         m.MemoryPool(bad)
+
+
+def test_alignment_type():
+    with pytest.raises(TypeError):
+        m.MemoryPool(64.0)
 
 
 @pytest.mark.parametrize("n", [MiB, MiB + 1, 5 * MiB + 123, 80_000_000, 33 * MiB - 7])

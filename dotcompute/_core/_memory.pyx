@@ -132,10 +132,11 @@ cdef class MemoryPool:
     the OS.  Method names follow ``cupy.cuda.MemoryPool``.
     """
 
-    def __cinit__(self, size_t alignment=64):
-        if alignment == 0 or (alignment & (alignment - 1)) or alignment > 4096:
+    def __cinit__(self, alignment=64):
+        alignment = operator.index(alignment)
+        if alignment <= 0 or (alignment & (alignment - 1)) or alignment > 4096:
             raise ValueError(f"alignment must be a power of two <= 4096, got {alignment}")
-        self.pool_ = dc_pool_create(alignment)
+        self.pool_ = dc_pool_create(<size_t>alignment)
         if self.pool_ == NULL:
             raise MemoryError("cannot create a memory pool")
         self.alignment = alignment

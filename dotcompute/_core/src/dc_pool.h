@@ -15,7 +15,7 @@
  *     limit would be exceeded.
  *
  * Every entry point takes the pool's mutex; none needs the GIL.  A chunk may be freed by
- * another thread than the one that allocated it.  Bookkeeping is one 72-byte dc_chunk per
+ * another thread than the one that allocated it.  Bookkeeping is one 64-byte dc_chunk per
  * chunk, kept outside the managed memory (<= 1 % of the bytes held for blocks >= 8 KiB).
  */
 #ifndef DC_POOL_H
