@@ -1,0 +1,521 @@
+/* dc_pool: thread-safe caching allocator for host memory.  See dc_pool.h for the design. */
+#define _GNU_SOURCE
+#include "dc_pool.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+#define LARGE_SLACK ((size_t)16 << 20) /* a large request may leave this much of a cached chunk */
+#define RAW_MAGIC 0x6463706f6f6c6d6dULL
+
+struct dc_pool {
+    pthread_mutex_t lock;
+    size_t alignment;     /* configured alignment */
+    size_t small_unit;    /* rounding unit of the small pool: max(512, alignment) */
+    size_t limit;         /* DC_NO_LIMIT or maximum reserved bytes */
+    dc_chunk *free_tree[2];  /* [0] small pool, [1] large pool */
+    dc_chunk *spare;      /* recycled dc_chunk structs, linked through ->next */
+    size_t n_spare;
+    uint64_t rng;
+    dc_stats st;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static size_t round_up(size_t n, size_t unit) { return (n + unit - 1) & ~(unit - 1); }
+
+static uint32_t next_prio(dc_pool *p) {
+    /* xorshift64* */
+    uint64_t x = p->rng;
+    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+    p->rng = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static void stat_add(dc_pool *p, int type, int large, int64_t delta) {
+    dc_stat *s[2] = {&p->st.stat[type][DC_POOL_ALL],
+                     &p->st.stat[type][large ? DC_POOL_LARGE : DC_POOL_SMALL]};
+    for (int i = 0; i < 2; i++) {
+        s[i]->current += delta;
+        if (delta >= 0) {
+            s[i]->allocated += delta;
+            if (s[i]->current > s[i]->peak) s[i]->peak = s[i]->current;
+        } else {
+            s[i]->freed -= delta;
+        }
+    }
+}
+
+static dc_chunk *chunk_new(dc_pool *p) {
+    dc_chunk *c = p->spare;
+    if (c) {
+        p->spare = c->next;
+        p->n_spare--;
+    } else {
+        c = (dc_chunk *)malloc(sizeof(dc_chunk));
+        if (!c) return NULL;
+    }
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+static void chunk_recycle(dc_pool *p, dc_chunk *c) {
+    c->next = p->spare;
+    p->spare = c;
+    p->n_spare++;
+}
+
+/* ------------------------------------------------------- free index (treap) */
+/* Keyed by (size, address); a node's priority is >= its children's. */
+
+static int key_less(const dc_chunk *a, const dc_chunk *b) {
+    return a->size < b->size || (a->size == b->size && a->ptr < b->ptr);
+}
+
+/* Split t into nodes with key < key(k) (-> *l) and the rest (-> *r). */
+static void treap_split(dc_chunk *t, const dc_chunk *k, dc_chunk **l, dc_chunk **r) {
+    while (t) {
+        if (key_less(t, k)) {
+            *l = t;
+            l = &t->right;
+            t = t->right;
+        } else {
+            *r = t;
+            r = &t->left;
+            t = t->left;
+        }
+    }
+    *l = NULL;
+    *r = NULL;
+}
+
+/* Merge two treaps, every key of a below every key of b. */
+static dc_chunk *treap_merge(dc_chunk *a, dc_chunk *b) {
+    dc_chunk *root = NULL, **link = &root;
+    while (a && b) {
+        if (a->prio >= b->prio) {
+            *link = a;
+            link = &a->right;
+            a = a->right;
+        } else {
+            *link = b;
+            link = &b->left;
+            b = b->left;
+        }
+    }
+    *link = a ? a : b;
+    return root;
+}
+
+static void tree_insert(dc_pool *p, dc_chunk *c) {
+    dc_chunk **t = &p->free_tree[c->is_large];
+    c->prio = next_prio(p);
+    while (*t && (*t)->prio >= c->prio) t = key_less(c, *t) ? &(*t)->left : &(*t)->right;
+    treap_split(*t, c, &c->left, &c->right);
+    *t = c;
+    p->st.n_free_blocks++;
+}
+
+static void tree_remove(dc_pool *p, dc_chunk *c) {
+    dc_chunk **t = &p->free_tree[c->is_large];
+    while (*t != c) t = key_less(c, *t) ? &(*t)->left : &(*t)->right;
+    *t = treap_merge(c->left, c->right);
+    c->left = c->right = NULL;
+    p->st.n_free_blocks--;
+}
+
+/* Smallest free chunk with size >= n. */
+static dc_chunk *tree_best_fit(dc_chunk *t, size_t n) {
+    dc_chunk *best = NULL;
+    while (t) {
+        if (t->size >= n) {
+            best = t;
+            t = t->left;
+        } else {
+            t = t->right;
+        }
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------ OS segments */
+
+static char *os_map(size_t size) {
+    if (size >= HUGE_PAGE && size <= SIZE_MAX - HUGE_PAGE) {
+        /* over-map to place the segment on a 2 MiB boundary, then trim */
+        size_t span = size + HUGE_PAGE;
+        char *raw = (char *)mmap(NULL, span, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) return NULL;
+        char *a = (char *)round_up((size_t)(uintptr_t)raw, HUGE_PAGE);
+        size_t head = (size_t)(a - raw), tail = span - head - size;
+        if (head) munmap(raw, head);
+        if (tail) munmap(a + size, tail);
+#ifdef MADV_HUGEPAGE
+        madvise(a, size, MADV_HUGEPAGE);
+#endif
+        return a;
+    }
+    char *q = (char *)mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+    return q == MAP_FAILED ? NULL : q;
+}
+
+/* Map a new segment of seg_size bytes (multiple of 4 KiB) as one free chunk that is NOT in
+ * the free index.  Called with the lock held. */
+static int new_segment(dc_pool *p, int large, size_t seg_size, dc_chunk **out) {
+    size_t reserved = (size_t)p->st.stat[DC_STAT_RESERVED_BYTES][DC_POOL_ALL].current;
+    if (p->limit != DC_NO_LIMIT && (seg_size > p->limit || reserved > p->limit - seg_size))
+        return DC_ERR_LIMIT;
+    dc_chunk *c = chunk_new(p);
+    if (!c) return DC_ERR_NOMEM;
+    char *mem = os_map(seg_size);
+    if (!mem) {
+        chunk_recycle(p, c);
+        return DC_ERR_NOMEM;
+    }
+    c->ptr = mem;
+    c->size = seg_size;
+    c->is_free = 1;
+    c->is_large = (uint8_t)large;
+    p->st.num_os_alloc++;
+    stat_add(p, DC_STAT_SEGMENT, large, 1);
+    stat_add(p, DC_STAT_RESERVED_BYTES, large, (int64_t)seg_size);
+    *out = c;
+    return DC_OK;
+}
+
+/* ------------------------------------------------------------- public API */
+
+dc_pool *dc_pool_create(size_t alignment) {
+    if (alignment == 0 || (alignment & (alignment - 1)) || alignment > DC_MAX_ALIGNMENT)
+        return NULL;
+    dc_pool *p = (dc_pool *)calloc(1, sizeof(dc_pool));
+    if (!p) return NULL;
+    if (pthread_mutex_init(&p->lock, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    p->alignment = alignment;
+    p->small_unit = alignment > DC_SMALL_UNIT ? alignment : DC_SMALL_UNIT;
+    p->limit = DC_NO_LIMIT;
+    p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+    return p;
+}
+
+static void unmap_tree(dc_chunk *t) {
+    while (t) {
+        unmap_tree(t->left);
+        dc_chunk *r = t->right;
+        /* with no live chunk, every free chunk spans a whole segment */
+        munmap(t->ptr, t->size);
+        free(t);
+        t = r;
+    }
+}
+
+void dc_pool_destroy(dc_pool *p) {
+    if (!p) return;
+    if (p->st.stat[DC_STAT_ALLOCATION][DC_POOL_ALL].current != 0) {
+        /* live blocks still point into the segments: leak rather than unmap under them */
+        return;
+    }
+    unmap_tree(p->free_tree[0]);
+    unmap_tree(p->free_tree[1]);
+    while (p->spare) {
+        dc_chunk *n = p->spare->next;
+        free(p->spare);
+        p->spare = n;
+    }
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+size_t dc_pool_alignment(const dc_pool *p) { return p->alignment; }
+
+int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
+    int large = nbytes >= DC_SMALL_LIMIT;
+    size_t unit = large ? DC_LARGE_UNIT : p->small_unit;
+    if (nbytes > (SIZE_MAX >> 2)) {  /* absurd: rounding would overflow */
+        *out = NULL;
+        return DC_ERR_NOMEM;
+    }
+    size_t rounded = nbytes == 0 ? unit : round_up(nbytes, unit);
+    int bucket = nbytes <= 1 ? 0 : 64 - __builtin_clzll((unsigned long long)(nbytes - 1));
+
+    pthread_mutex_lock(&p->lock);
+    p->st.size_hist[bucket]++;
+    dc_chunk *c = tree_best_fit(p->free_tree[large], rounded);
+    size_t slack_max = rounded > LARGE_SLACK ? rounded : LARGE_SLACK;
+    if (c && large && c->size - rounded > slack_max) c = NULL;  /* keep big cached chunks whole */
+    if (c) {
+        tree_remove(p, c);
+        p->st.pool_hits++;
+    } else {
+        int rc = new_segment(p, large, large ? rounded : DC_SMALL_SEGMENT, &c);
+        if (rc != DC_OK && !large)  /* near the limit: a small segment of just this size */
+            rc = new_segment(p, 0, round_up(rounded, DC_LARGE_UNIT), &c);
+        if (rc == DC_OK) {
+            p->st.pool_misses++;
+        } else {
+            /* last resort before failing: any cached chunk, however big */
+            c = tree_best_fit(p->free_tree[large], rounded);
+            if (!c) {
+                pthread_mutex_unlock(&p->lock);
+                *out = NULL;
+                return rc;
+            }
+            tree_remove(p, c);
+            p->st.pool_hits++;
+        }
+    }
+    if (c->size - rounded >= unit) {
+        dc_chunk *rest = chunk_new(p);
+        if (rest) {  /* if the struct cannot be had, hand out the whole chunk */
+            rest->ptr = c->ptr + rounded;
+            rest->size = c->size - rounded;
+            rest->is_free = 1;
+            rest->is_large = c->is_large;
+            rest->prev = c;
+            rest->next = c->next;
+            if (c->next) c->next->prev = rest;
+            c->next = rest;
+            c->size = rounded;
+            tree_insert(p, rest);
+        }
+    }
+    c->is_free = 0;
+    c->requested = nbytes;
+    stat_add(p, DC_STAT_ALLOCATION, large, 1);
+    stat_add(p, DC_STAT_ALLOCATED_BYTES, large, (int64_t)c->size);
+    stat_add(p, DC_STAT_ACTIVE_BYTES, large, (int64_t)c->size);
+    stat_add(p, DC_STAT_REQUESTED_BYTES, large, (int64_t)nbytes);
+    pthread_mutex_unlock(&p->lock);
+    *out = c;
+    return DC_OK;
+}
+
+void dc_pool_free(dc_pool *p, dc_chunk *c) {
+    if (!c) return;
+    pthread_mutex_lock(&p->lock);
+    int large = c->is_large;
+    stat_add(p, DC_STAT_ALLOCATION, large, -1);
+    stat_add(p, DC_STAT_ALLOCATED_BYTES, large, -(int64_t)c->size);
+    stat_add(p, DC_STAT_ACTIVE_BYTES, large, -(int64_t)c->size);
+    stat_add(p, DC_STAT_REQUESTED_BYTES, large, -(int64_t)c->requested);
+    c->is_free = 1;
+    c->requested = 0;
+    if (c->prev && c->prev->is_free) {
+        dc_chunk *q = c->prev;
+        tree_remove(p, q);
+        q->size += c->size;
+        q->next = c->next;
+        if (c->next) c->next->prev = q;
+        chunk_recycle(p, c);
+        c = q;
+    }
+    if (c->next && c->next->is_free) {
+        dc_chunk *n = c->next;
+        tree_remove(p, n);
+        c->size += n->size;
+        c->next = n->next;
+        if (n->next) n->next->prev = c;
+        chunk_recycle(p, n);
+    }
+    tree_insert(p, c);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Chain every whole-segment free chunk of a treap into *list through ->prev (which is NULL
+ * for such chunks, and not used by the walk). */
+static void collect_segments(dc_chunk *t, dc_chunk **list) {
+    while (t) {
+        collect_segments(t->left, list);
+        if (!t->prev && !t->next) {
+            t->prev = *list;
+            *list = t;
+        }
+        t = t->right;
+    }
+}
+
+void dc_pool_release_cached(dc_pool *p) {
+    dc_chunk *unmap = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (int large = 0; large < 2; large++) {
+        dc_chunk *found = NULL;
+        collect_segments(p->free_tree[large], &found);
+        while (found) {
+            dc_chunk *c = found;
+            found = c->prev;
+            c->prev = NULL;
+            tree_remove(p, c);
+            p->st.num_os_free++;
+            stat_add(p, DC_STAT_SEGMENT, large, -1);
+            stat_add(p, DC_STAT_RESERVED_BYTES, large, -(int64_t)c->size);
+            c->next = unmap;
+            unmap = c;
+        }
+    }
+    dc_chunk *spare = p->spare;  /* drop recycled structs too */
+    p->spare = NULL;
+    p->n_spare = 0;
+    pthread_mutex_unlock(&p->lock);
+    while (unmap) {  /* unmapping touched memory is slow: do it without the lock */
+        dc_chunk *n = unmap->next;
+        munmap(unmap->ptr, unmap->size);
+        free(unmap);
+        unmap = n;
+    }
+    while (spare) {
+        dc_chunk *n = spare->next;
+        free(spare);
+        spare = n;
+    }
+}
+
+/* ------------------------------------------------------ raw pointer interface */
+
+static size_t raw_header(const dc_pool *p) { return p->alignment > 64 ? p->alignment : 64; }
+
+void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) {
+    size_t h = raw_header(p);
+    dc_chunk *c;
+    if (nbytes > (SIZE_MAX >> 2)) return NULL;
+    if (dc_pool_malloc(p, nbytes + h, &c) != DC_OK) {
+        dc_pool_release_cached(p);
+        dc_pool_note_retry(p);
+        if (dc_pool_malloc(p, nbytes + h, &c) != DC_OK) {
+            dc_pool_note_oom(p);
+            return NULL;
+        }
+    }
+    char *user = c->ptr + h;
+    ((uint64_t *)user)[-2] = RAW_MAGIC;
+    ((dc_chunk **)user)[-1] = c;
+    return user;
+}
+
+static dc_chunk *raw_chunk(void *ptr) {
+    char *user = (char *)ptr;
+    if (((uint64_t *)user)[-2] != RAW_MAGIC) {
+        fprintf(stderr, "dc_pool: pointer %p was not allocated by this pool (or freed twice)\n",
+                ptr);
+        abort();
+    }
+    return ((dc_chunk **)user)[-1];
+}
+
+void dc_pool_raw_free(dc_pool *p, void *ptr) {
+    if (!ptr) return;
+    dc_chunk *c = raw_chunk(ptr);
+    ((uint64_t *)ptr)[-2] = 0;
+    dc_pool_free(p, c);
+}
+
+void *dc_pool_raw_calloc(dc_pool *p, size_t nelem, size_t elsize) {
+    if (elsize && nelem > SIZE_MAX / elsize) return NULL;
+    size_t n = nelem * elsize;
+    void *q = dc_pool_raw_malloc(p, n);
+    if (q) memset(q, 0, n);
+    return q;
+}
+
+void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
+    if (!ptr) return dc_pool_raw_malloc(p, nbytes);
+    size_t h = raw_header(p);
+    dc_chunk *c = raw_chunk(ptr);
+    size_t old = c->requested - h;
+    if (nbytes <= (SIZE_MAX >> 2) && nbytes + h <= c->size && 2 * (nbytes + h) >= c->size) {
+        pthread_mutex_lock(&p->lock);  /* fits in place: only the requested count changes */
+        stat_add(p, DC_STAT_REQUESTED_BYTES, c->is_large, (int64_t)(nbytes + h) - (int64_t)c->requested);
+        c->requested = nbytes + h;
+        pthread_mutex_unlock(&p->lock);
+        return ptr;
+    }
+    void *q = dc_pool_raw_malloc(p, nbytes);
+    if (!q) return NULL;  /* the old block stays valid, as realloc requires */
+    memcpy(q, ptr, old < nbytes ? old : nbytes);
+    dc_pool_raw_free(p, ptr);
+    return q;
+}
+
+/* ------------------------------------------------------------- accounting */
+
+void dc_pool_set_limit(dc_pool *p, size_t limit) {
+    pthread_mutex_lock(&p->lock);
+    p->limit = limit;
+    pthread_mutex_unlock(&p->lock);
+}
+
+size_t dc_pool_get_limit(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    size_t v = p->limit;
+    pthread_mutex_unlock(&p->lock);
+    return v;
+}
+
+static size_t read_current(dc_pool *p, int type) {
+    pthread_mutex_lock(&p->lock);
+    size_t v = (size_t)p->st.stat[type][DC_POOL_ALL].current;
+    pthread_mutex_unlock(&p->lock);
+    return v;
+}
+
+size_t dc_pool_used_bytes(dc_pool *p) { return read_current(p, DC_STAT_ALLOCATED_BYTES); }
+size_t dc_pool_total_bytes(dc_pool *p) { return read_current(p, DC_STAT_RESERVED_BYTES); }
+
+size_t dc_pool_free_bytes(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    size_t v = (size_t)(p->st.stat[DC_STAT_RESERVED_BYTES][DC_POOL_ALL].current -
+                        p->st.stat[DC_STAT_ALLOCATED_BYTES][DC_POOL_ALL].current);
+    pthread_mutex_unlock(&p->lock);
+    return v;
+}
+
+size_t dc_pool_n_free_blocks(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    size_t v = (size_t)p->st.n_free_blocks;
+    pthread_mutex_unlock(&p->lock);
+    return v;
+}
+
+void dc_pool_get_stats(dc_pool *p, dc_stats *out) {
+    pthread_mutex_lock(&p->lock);
+    *out = p->st;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void dc_pool_reset_peak(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    for (int t = 0; t < DC_N_STAT_TYPES; t++)
+        for (int k = 0; k < 3; k++) p->st.stat[t][k].peak = p->st.stat[t][k].current;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void dc_pool_reset_accumulated(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    for (int t = 0; t < DC_N_STAT_TYPES; t++)
+        for (int k = 0; k < 3; k++) p->st.stat[t][k].allocated = p->st.stat[t][k].freed = 0;
+    p->st.num_alloc_retries = p->st.num_ooms = 0;
+    p->st.num_os_alloc = p->st.num_os_free = 0;
+    p->st.pool_hits = p->st.pool_misses = 0;
+    memset(p->st.size_hist, 0, sizeof(p->st.size_hist));
+    pthread_mutex_unlock(&p->lock);
+}
+
+void dc_pool_note_retry(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    p->st.num_alloc_retries++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void dc_pool_note_oom(dc_pool *p) {
+    pthread_mutex_lock(&p->lock);
+    p->st.num_ooms++;
+    pthread_mutex_unlock(&p->lock);
+}
