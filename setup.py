@@ -91,6 +91,12 @@ def extensions():
                   include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
                   extra_link_args=["-fopenmp"]),
     ]
+    exts.append(Extension("dotcompute._core._memory",
+                          [os.path.join(CORE, "_memory.pyx"), os.path.join(SRC, "dc_pool.c")],
+                          include_dirs=inc, extra_compile_args=COMMON))
+    exts.append(Extension("dotcompute._core._ndarray", [os.path.join(CORE, "_ndarray.pyx")],
+                          include_dirs=inc, extra_compile_args=COMMON,
+                          define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
     for name, flags in isa_builds():
         ext = Extension(f"dotcompute._core._kernels_{name}",
                         [os.path.join(GEN, f"_kernels_{name}.pyx")],
@@ -142,8 +148,7 @@ class BuildExt(build_ext):
             include_path=[CORE],
             nthreads=self.parallel or 1,
             shared_utility_qualified_name=SHARED_UTILITY,
-            compiler_directives={"language_level": 3, "boundscheck": False,
-                                 "wraparound": False, "cdivision": True},
+            compiler_directives={"language_level": 3},
         )
         # cythonize returns new Extension objects: carry over what setuptools'
         # finalize_options attached to ours.

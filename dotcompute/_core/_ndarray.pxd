@@ -19,4 +19,6 @@ cdef class ndarray:
     cdef bytes _format            # buffer-protocol format string
 
     cdef _set_layout(self, tuple shape, tuple strides)
+    cdef _adopt(self, ndarray other)
     cdef object _np(self)
+    cdef dict _interface(self)

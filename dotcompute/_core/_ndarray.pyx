@@ -33,19 +33,19 @@ cnp.import_array()
 
 cdef extern from "dc_kernel_table.h" nogil:
     ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
-                                  char *o, Py_ssize_t so, Py_ssize_t n)
+                                  char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
-                                 Py_ssize_t n)
+                                 Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_reduce_fn)(const char *a, Py_ssize_t sa, Py_ssize_t n,
-                                  Py_ssize_t start, char *partial)
-    ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out)
+                                  Py_ssize_t start, char *partial) noexcept nogil
+    ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out) noexcept nogil
     ctypedef void (*dc_dot_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
-                               Py_ssize_t n, Py_ssize_t start, char *partial)
+                               Py_ssize_t n, Py_ssize_t start, char *partial) noexcept nogil
     ctypedef void (*dc_where_fn)(const char *c, Py_ssize_t sc, const char *x, Py_ssize_t sx,
                                  const char *y, Py_ssize_t sy, char *o, Py_ssize_t so,
-                                 Py_ssize_t n)
+                                 Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_clip_fn)(const char *a, Py_ssize_t sa, const char *lo,
-                                const char *hi, char *o, Py_ssize_t so, Py_ssize_t n)
+                                const char *hi, char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
     ctypedef struct dc_kernel_table:
         const char *isa
         dc_binary_fn binary[1][1]
@@ -60,13 +60,13 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_clip_fn clip[1]
         int reduce_threshold
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
-                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int)
+                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int) noexcept nogil
         void (*run_unary)(dc_unary_fn, int, const char *, Py_ssize_t, char *, Py_ssize_t,
-                          Py_ssize_t, int)
+                          Py_ssize_t, int) noexcept nogil
         void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
-                           Py_ssize_t, char *, int)
+                           Py_ssize_t, char *, int) noexcept nogil
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
-                        Py_ssize_t, Py_ssize_t, char *, int)
+                        Py_ssize_t, Py_ssize_t, char *, int) noexcept nogil
     enum: DC_PARTIAL_BYTES
 
 DEF MAXDIMS = 64
@@ -346,7 +346,10 @@ cdef class ndarray:
         buf.len = self._size * self._itemsize
         buf.readonly = 0 if self._writeable else 1
         buf.itemsize = self._itemsize
-        buf.format = self._format if (flags & PyBUF_FORMAT) else NULL
+        if flags & PyBUF_FORMAT:
+            buf.format = <char *>self._format
+        else:
+            buf.format = NULL
         buf.ndim = self._ndim
         buf.shape = self._shape if (flags & PyBUF_ND) else NULL
         buf.strides = self._strides if (flags & PyBUF_STRIDES) == PyBUF_STRIDES else NULL
