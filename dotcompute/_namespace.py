@@ -20,43 +20,7 @@ _wrap = _ndarray.wrap_result
 _to_numpy = _ndarray.to_numpy
 
 
-class ufunc:
-    """A NumPy ufunc that returns dotcompute arrays (our kernels where we have them)."""
-
-    def __init__(self, np_ufunc):
-        self._ufunc = np_ufunc
-        self.__name__ = np_ufunc.__name__
-        self.__qualname__ = np_ufunc.__name__
-        self.__doc__ = np_ufunc.__doc__
-
-    def __call__(self, *args, **kwargs):
-        return _ndarray.ufunc_call(self._ufunc, _as_operands(args), kwargs)
-
-    def reduce(self, array, axis=0, dtype=None, out=None, **kwargs):
-        return _ndarray.array_ufunc(self._ufunc, "reduce", (_operand(array),),
-                                    dict(kwargs, axis=axis, dtype=dtype, out=out))
-
-    def accumulate(self, array, axis=0, dtype=None, out=None):
-        return _ndarray.array_ufunc(self._ufunc, "accumulate", (_operand(array),),
-                                    dict(axis=axis, dtype=dtype, out=out))
-
-    def reduceat(self, array, indices, axis=0, dtype=None, out=None):
-        return _ndarray.array_ufunc(self._ufunc, "reduceat",
-                                    (_operand(array), _to_numpy(indices)),
-                                    dict(axis=axis, dtype=dtype, out=out))
-
-    def outer(self, A, B, **kwargs):
-        return _ndarray.array_ufunc(self._ufunc, "outer", (_operand(A), _operand(B)), kwargs)
-
-    def at(self, a, indices, b=None):
-        args = (a, _to_numpy(indices)) if b is None else (a, _to_numpy(indices), b)
-        return _ndarray.array_ufunc(self._ufunc, "at", args, {})
-
-    def __getattr__(self, name):
-        return getattr(self._ufunc, name)
-
-    def __repr__(self):
-        return f"<dotcompute.ufunc '{self.__name__}'>"
+ufunc = _ndarray.ufunc
 
 
 def _operand(x):
@@ -64,10 +28,6 @@ def _operand(x):
     if isinstance(x, (list, tuple)):
         return asarray(x)
     return x
-
-
-def _as_operands(args):
-    return tuple(_operand(a) for a in args)
 
 
 def _wrap_function(f):

@@ -88,6 +88,10 @@ cdef list _TYPE_DTYPE = [np.dtype(d[2]) for d in DTYPES]
 _TYPE_DTYPE[T_I8] = np.dtype(np.int64)
 _TYPE_DTYPE[T_U8] = np.dtype(np.uint64)
 cdef object _BOOL = np.dtype(bool)
+cdef Py_ssize_t _TYPE_SIZE[16]
+for _i, _d in enumerate(_TYPE_DTYPE):
+    _TYPE_SIZE[_i] = _d.itemsize
+cdef list _TYPE_FORMAT = [memoryview(np.empty(0, _d)).format.encode() for _d in _TYPE_DTYPE]
 cdef object _INTP = np.dtype(np.intp)
 
 cdef inline int _type_index(object dtype):
@@ -856,7 +860,7 @@ cdef ndarray _empty(tuple shape, object dtype, str order):
     r._mem = mem
     r._data = mem.ptr_
     r._dtype = dtype
-    r._t = _type_index(dtype) if dtype.isnative else -1
+    r._t = _type_index(dtype)
     r._itemsize = itemsize
     r._format = _format_of(dtype)
     r._writeable = True
@@ -865,16 +869,59 @@ cdef ndarray _empty(tuple shape, object dtype, str order):
     return r
 
 
-cdef inline ndarray _empty_like_layout(ndarray a, object dtype):
-    """C-order result of a's shape; fast path for the element-wise kernels."""
-    return _empty(a.shape, dtype, "C")
+cdef ndarray _empty_c(int nd, const Py_ssize_t *shape, int t):
+    """New C-order array of kernel type t and the given extents (already validated as the
+    shape of an existing array): the allocation fast path of the element-wise kernels."""
+    cdef ndarray r = ndarray.__new__(ndarray)
+    cdef object dtype = <object>(<list>_TYPE_DTYPE)[t]
+    cdef Py_ssize_t itemsize = _TYPE_SIZE[t], n = 1, s
+    cdef int i
+    for i in range(nd):
+        n *= shape[i]
+    cdef DeviceMemory mem = dc_malloc(<size_t>(n * itemsize))
+    r._mem = mem
+    r._data = mem.ptr_
+    r._dtype = dtype
+    r._t = t
+    r._itemsize = itemsize
+    r._format = <bytes>(<list>_TYPE_FORMAT)[t]
+    r._base = None
+    r._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * (2 * nd + 1))
+    if r._shape == NULL:
+        raise MemoryError()
+    r._strides = r._shape + nd
+    r._ndim = nd
+    r._size = n
+    s = itemsize
+    for i in range(nd - 1, -1, -1):
+        r._shape[i] = shape[i]
+        r._strides[i] = s
+        s *= shape[i]
+    r._c_contig = True
+    r._f_contig = nd <= 1 or n == 0
+    if not r._f_contig:
+        r._f_contig = True
+        s = 0
+        for i in range(nd):
+            if shape[i] != 1:
+                s += 1
+        r._f_contig = s <= 1
+    return r
+
+
+cdef dict _FORMATS = {}
 
 
 cdef bytes _format_of(object dtype):
-    try:
-        return memoryview(np.empty(0, dtype)).format.encode()
-    except (ValueError, TypeError):
-        return b"B"
+    """Buffer-protocol format of dtype (cached: computing it allocates)."""
+    cdef object f = _FORMATS.get(dtype)
+    if f is None:
+        try:
+            f = memoryview(np.empty(0, dtype)).format.encode()
+        except (ValueError, TypeError):
+            f = b"B"
+        _FORMATS[dtype] = f
+    return <bytes>f
 
 
 cdef ndarray _wrap_numpy(object arr, object base=None):
@@ -884,7 +931,7 @@ cdef ndarray _wrap_numpy(object arr, object base=None):
     dtype = arr.dtype
     r._data = <char *>cnp.PyArray_DATA(a)
     r._dtype = dtype
-    r._t = _type_index(dtype) if dtype.isnative else -1
+    r._t = _type_index(dtype)
     r._itemsize = dtype.itemsize
     r._format = _format_of(dtype)
     r._writeable = arr.flags.writeable
@@ -1222,8 +1269,7 @@ cdef object _fast_binary(object ufunc, object x, object y, object out):
         return None
     cdef _Operand *shape_src = &B if A.is_scalar else &A
     if out is None:
-        r = _empty(tuple([shape_src.shape[i] for i in range(shape_src.ndim)]),
-                   _BOOL if to_bool else _TYPE_DTYPE[t], "C")
+        r = _empty_c(shape_src.ndim, shape_src.shape, T_B1 if to_bool else t)
     else:
         if type(out) is not ndarray:
             return None
@@ -1334,8 +1380,7 @@ cdef object _fast_unary(object ufunc, object x, object out):
     if f == NULL:
         return None
     if out is None:
-        r = _empty(tuple([A.shape[i] for i in range(A.ndim)]),
-                   _BOOL if to_bool else _TYPE_DTYPE[t], "C")
+        r = _empty_c(A.ndim, A.shape, T_B1 if to_bool else t)
     else:
         if type(out) is not ndarray:
             return None
@@ -1617,6 +1662,69 @@ cdef object _array_function(object func, object types, tuple args, dict kwargs):
     if out is not None and r is np_kwargs.get("out"):
         return out
     return _wrap_result(r)
+
+
+cdef class ufunc:
+    """A NumPy ufunc returning dotcompute arrays: our kernels when the operands allow it,
+    NumPy's loops on zero-copy views otherwise. Methods (reduce, accumulate, reduceat,
+    outer, at) and attributes are the NumPy ufunc's."""
+    cdef readonly object _ufunc
+    cdef readonly str __name__
+    cdef readonly object __doc__
+
+    def __init__(self, np_ufunc):
+        self._ufunc = np_ufunc
+        self.__name__ = np_ufunc.__name__
+        self.__doc__ = np_ufunc.__doc__
+
+    def __call__(self, *args, **kwargs):
+        cdef object r
+        if not kwargs:
+            if len(args) == 2:
+                r = _fast_binary(self._ufunc, args[0], args[1], None)
+                if r is not None:
+                    return r
+            elif len(args) == 1:
+                r = _fast_unary(self._ufunc, args[0], None)
+                if r is not None:
+                    return r
+        return _ufunc_call(self._ufunc, tuple([_operand(a) for a in args]), kwargs)
+
+    def reduce(self, array, axis=0, dtype=None, out=None, **kwargs):
+        return _array_ufunc(self._ufunc, "reduce", (_operand(array),),
+                            dict(kwargs, axis=axis, dtype=dtype, out=out))
+
+    def accumulate(self, array, axis=0, dtype=None, out=None):
+        return _array_ufunc(self._ufunc, "accumulate", (_operand(array),),
+                            dict(axis=axis, dtype=dtype, out=out))
+
+    def reduceat(self, array, indices, axis=0, dtype=None, out=None):
+        return _array_ufunc(self._ufunc, "reduceat",
+                            (_operand(array), _to_numpy_nested(indices)),
+                            dict(axis=axis, dtype=dtype, out=out))
+
+    def outer(self, A, B, **kwargs):
+        return _array_ufunc(self._ufunc, "outer", (_operand(A), _operand(B)), kwargs)
+
+    def at(self, a, indices, b=None):
+        args = (a, _key_to_numpy(indices)) if b is None else (a, _key_to_numpy(indices), b)
+        return _array_ufunc(self._ufunc, "at", args, {})
+
+    def __getattr__(self, name):
+        return getattr(self._ufunc, name)
+
+    def __repr__(self):
+        return f"<dotcompute.ufunc '{self.__name__}'>"
+
+    def __reduce__(self):
+        return ufunc, (self._ufunc,)
+
+
+cdef object _operand(object x):
+    """Lists and tuples become arrays; arrays and scalars stay as they are."""
+    if type(x) is list or type(x) is tuple:
+        return asarray(x)
+    return x
 
 
 # Entry points for the Python layer.
