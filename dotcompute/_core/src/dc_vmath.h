@@ -102,6 +102,30 @@ static inline double dc__orsign(double r, double s)
 { return dc__f64(dc__u64(r) | (dc__u64(s) & DC__SIGN)); }
 /* 2^k for integer k in [-1022, 1023] given as uint64 two's complement */
 static inline double dc__pow2i(uint64_t k) { return dc__f64((k + 1023u) << 52); }
+/* branch-free select c ? a : b via a bit mask (plain ternaries with constant
+   arms get jump-threaded by gcc into real control flow, which together with
+   -ftrapping-math blocks if-conversion and hence vectorization) */
+static inline double dc__selm(uint64_t m, double a, double b)
+{
+    return dc__f64((dc__u64(a) & m) | (dc__u64(b) & ~m));
+}
+#define dc__sel dc__selm
+/* Masks (all ones / all zeros) built with 64-bit integer add/sub/shift only:
+   SSE2 has no 64-bit compares and gcc 12 cannot turn a V2DF compare into a
+   64-bit integer 0/1 on SSE2, so compares are done on the bit patterns.
+   For a, b < 2^63: a < b  <=>  sign bit of (a - b). */
+static inline uint64_t dc__mlt(uint64_t a, uint64_t b) { return (uint64_t)0 - ((a - b) >> 63); }
+static inline uint64_t dc__ab(double x) { return dc__u64(x) & DC__ABSMASK; }
+#define DC__INFBITS 0x7ff0000000000000ULL
+#define DC__ALT(x, c) dc__mlt(dc__ab(x), dc__u64(c))   /* |x| <  c (nan: no)  */
+#define DC__AGT(x, c) dc__mlt(dc__u64(c), dc__ab(x))   /* |x| >  c (nan: yes) */
+#define DC__ALE(x, c) (~DC__AGT(x, c))                 /* |x| <= c (nan: no)  */
+#define DC__AGE(x, c) (~DC__ALT(x, c))                 /* |x| >= c (nan: yes) */
+#define DC__AEQ(x, c) (~DC__ALT(x, c) & ~DC__AGT(x, c)) /* |x| == c          */
+#define DC__NEG(x) ((uint64_t)0 - (dc__u64(x) >> 63))  /* sign bit set       */
+#define DC__ISNAN(x) DC__AGT(x, INFINITY)
+#define DC__ISZERO(x) dc__mlt(dc__ab(x), 1u)
+#define DC__ISPINF(x) (~DC__NEG(x) & DC__AEQ(x, INFINITY))
 /* select by the low bit of q (SSE2-friendly: no 64-bit integer compare) */
 static inline double dc__selbit(uint64_t q, double a1, double a0)
 {
@@ -148,35 +172,35 @@ static inline double dc__scale2(double p, uint64_t n)
 /* exp(x) * 2^adj, any x (nan propagates, saturates for large |x|) */
 static inline double dc__exp_k(double x, uint64_t adj)
 {
-    double xc = x > 712.0 ? 712.0 : x;
-    xc = xc < -746.0 ? -746.0 : xc;
+    double xc = dc__sel(~DC__NEG(x) & DC__AGT(x, 712.0), 712.0, x);
+    xc = dc__sel(DC__NEG(xc) & DC__AGT(xc, 746.0), -746.0, xc);
     double kd = xc * DC__LOG2E + DC__MAGIC;
     uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
     kd -= DC__MAGIC;
     double r = (xc - kd * DC__LN2HI) - kd * DC__LN2LO;
     double p = 1.0 + (r + (r * r) * dc__expq(r));
-    return dc__scale2(p, k + adj);
+    return dc__sel(DC__ISNAN(x), x, dc__scale2(p, k + adj));
 }
 
 static inline double dc__exp_f64e(double x) { return dc__exp_k(x, 0); }
 
 static inline double dc__exp2_f64e(double x)
 {
-    double xc = x > 1030.0 ? 1030.0 : x;
-    xc = xc < -1080.0 ? -1080.0 : xc;
+    double xc = dc__sel(~DC__NEG(x) & DC__AGT(x, 1030.0), 1030.0, x);
+    xc = dc__sel(DC__NEG(xc) & DC__AGT(xc, 1080.0), -1080.0, xc);
     double kd = xc + DC__MAGIC;
     uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
     kd -= DC__MAGIC;
     double t = xc - kd; /* exact, |t| <= 1/2 */
     double r = t * DC__LN2HI + t * DC__LN2LO;
     double p = 1.0 + (r + (r * r) * dc__expq(r));
-    return dc__scale2(p, k);
+    return dc__sel(DC__ISNAN(x), x, dc__scale2(p, k));
 }
 
 static inline double dc__expm1_f64e(double x)
 {
-    double xc = x > 712.0 ? 712.0 : x;
-    xc = xc < -50.0 ? -50.0 : xc;
+    double xc = dc__sel(~DC__NEG(x) & DC__AGT(x, 712.0), 712.0, x);
+    xc = dc__sel(DC__NEG(xc) & DC__AGT(xc, 50.0), -50.0, xc);
     double kd = xc * DC__LOG2E + DC__MAGIC;
     uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
     kd -= DC__MAGIC;
@@ -186,11 +210,12 @@ static inline double dc__expm1_f64e(double x)
     double c = (hi - r) - lo;
     double p = r + (c + (r * r) * dc__expq(r)); /* expm1(r + c) */
     /* 1 - 2^-k, with k limited to 100 (beyond that 1 - 2^-k == 1) */
-    double kk = kd > 100.0 ? 100.0 : kd;
+    double kk = 0.5 * ((kd + 100.0) - dc__fabs(kd - 100.0)); /* min(kd,100), exact */
     uint64_t kki = dc__u64(kk + DC__MAGIC) - DC__MAGIC_BITS;
     double om = 1.0 - dc__pow2i(0u - kki);
     double y = dc__scale2(p + om, k);
-    return x == 0.0 ? x : y;
+    y = dc__sel(DC__ISNAN(x), x, y);
+    return dc__sel(DC__ISZERO(x), x, y);
 }
 
 /* ================= log family ================= */
@@ -228,16 +253,16 @@ static inline double dc__log_core(double x)
 
 /* handles subnormals; returns log value for x > 0 finite */
 #define DC__LOG_PRESCALE(x, xs, kadj) \
-    int dc__sub = (x) < 0x1p-1022; \
-    double xs = dc__sub ? (x) * 0x1p52 : (x); \
-    double kadj = dc__sub ? -52.0 : 0.0
+    uint64_t dc__sub = DC__ALT(x, 0x1p-1022); \
+    double xs = dc__sel(dc__sub, (x) * 0x1p52, (x)); \
+    double kadj = dc__sel(dc__sub, -52.0, 0.0)
 
 static inline double dc__log_special(double x, double y)
 {
-    y = x == 0.0 ? -INFINITY : y;
-    y = x < 0.0 ? NAN : y;
-    y = x == INFINITY ? x : y;
-    y = x != x ? x : y;
+    y = dc__sel(DC__NEG(x), NAN, y);
+    y = dc__sel(DC__ISZERO(x), -INFINITY, y);
+    y = dc__sel(DC__ISPINF(x), x, y);
+    y = dc__sel(DC__ISNAN(x), x, y);
     return y;
 }
 
@@ -283,19 +308,19 @@ static inline double dc__log_corr(double u, double e)
 static inline double dc__log1p_core(double x)
 {
     double u = 1.0 + x;
-    double e = dc__fabs(x) <= 1.0 ? x - (u - 1.0) : 1.0 - (u - x);
+    double e = dc__sel(DC__ALE(x, 1.0), x - (u - 1.0), 1.0 - (u - x));
     return dc__log_corr(u, e);
 }
 
 static inline double dc__log1p_f64e(double x)
 {
-    double xc = x < -1.0 ? 0.0 : x;
+    double xc = dc__sel(DC__NEG(x) & DC__AGT(x, 1.0), 0.0, x);
     double y = dc__log1p_core(xc);
-    y = x == -1.0 ? -INFINITY : y;
-    y = x < -1.0 ? NAN : y;
-    y = x == INFINITY ? x : y;
-    y = x != x ? x : y;
-    y = x == 0.0 ? x : y;
+    y = dc__sel(DC__NEG(x) & DC__AEQ(x, 1.0), -INFINITY, y);
+    y = dc__sel(DC__NEG(x) & DC__AGT(x, 1.0), NAN, y);
+    y = dc__sel(DC__ISPINF(x), x, y);
+    y = dc__sel(DC__ISNAN(x), x, y);
+    y = dc__sel(DC__ISZERO(x), x, y);
     return y;
 }
 
@@ -351,7 +376,7 @@ static inline double dc__sin_f64e(double x)
     double c = dc__cos_poly(z);
     double y = dc__selbit(q, c, s);
     y = dc__f64(dc__u64(y) ^ ((q & 2u) << 62));
-    return x == 0.0 ? x : y;
+    return dc__sel(DC__ISZERO(x), x, y);
 }
 
 static inline double dc__cos_f64e(double x)
@@ -376,7 +401,7 @@ static inline double dc__tan_f64e(double x)
     double num = dc__selbit(q, -c, s);
     double den = dc__selbit(q, s, c);
     double y = num / den;
-    return x == 0.0 ? x : y;
+    return dc__sel(DC__ISZERO(x), x, y);
 }
 
 static inline int dc__trig_fix(double x) { return !(dc__fabs(x) <= DC__TRIG_LIMIT); }
@@ -404,19 +429,19 @@ static inline double dc__atan_poly(double u)
 /* atan(a) for a >= 0 or nan (result >= 0) */
 static inline double dc__atan_pos(double a)
 {
-    int i1 = a >= 0x1.cp-2;    /* 7/16 */
-    int i2 = a >= 0x1.6p-1;    /* 11/16 */
-    int i3 = a >= 0x1.3p+0;    /* 19/16 */
-    int i4 = !(a < 0x1.38p+1); /* 39/16, and nan */
-    double c = i3 ? 1.5 : (i2 ? 1.0 : (i1 ? 0.5 : 0.0));
-    double hi = i3 ? 0x1.f730bd281f69bp-1 : (i2 ? 0x1.921fb54442d18p-1 : (i1 ? 0x1.dac670561bb4fp-2 : 0.0));
-    double lo = i3 ? 0x1.007887af0cbbdp-56 : (i2 ? 0x1.1a62633145c07p-55 : (i1 ? 0x1.a2b7f222f65e2p-56 : 0.0));
+    uint64_t i1 = DC__AGE(a, 0x1.cp-2);  /* 7/16 */
+    uint64_t i2 = DC__AGE(a, 0x1.6p-1);  /* 11/16 */
+    uint64_t i3 = DC__AGE(a, 0x1.3p+0);  /* 19/16 */
+    uint64_t i4 = DC__AGE(a, 0x1.38p+1); /* 39/16, and nan */
+    double c = dc__sel(i3, 1.5, dc__sel(i2, 1.0, dc__sel(i1, 0.5, 0.0)));
+    double hi = dc__sel(i3, 0x1.f730bd281f69bp-1, dc__sel(i2, 0x1.921fb54442d18p-1, dc__sel(i1, 0x1.dac670561bb4fp-2, 0.0)));
+    double lo = dc__sel(i3, 0x1.007887af0cbbdp-56, dc__sel(i2, 0x1.1a62633145c07p-55, dc__sel(i1, 0x1.a2b7f222f65e2p-56, 0.0)));
     double num = a - c;
     double den = 1.0 + c * a;
-    num = i4 ? -1.0 : num;
-    den = i4 ? a : den;
-    hi = i4 ? DC__PIO2HI : hi;
-    lo = i4 ? DC__PIO2LO : lo;
+    num = dc__sel(i4, -1.0, num);
+    den = dc__sel(i4, a, den);
+    hi = dc__sel(i4, DC__PIO2HI, hi);
+    lo = dc__sel(i4, DC__PIO2LO, lo);
     double u = num / den;
     return hi + (u + (dc__atan_poly(u) + lo));
 }
@@ -430,7 +455,7 @@ static inline double dc__atan2_f64e(double y, double x)
 {
     double ax = dc__fabs(x), ay = dc__fabs(y);
     double t = dc__atan_pos(ay / ax);
-    double r = x < 0.0 ? DC__PIHI - (t - DC__PILO) : t;
+    double r = dc__sel(DC__NEG(x), DC__PIHI - (t - DC__PILO), t);
     return dc__orsign(r, y);
 }
 
@@ -465,23 +490,23 @@ static inline double dc__asin_poly(double u)
 static inline double dc__asin_f64e(double x)
 {
     double a = dc__fabs(x);
-    int small = a <= 0.5;
+    uint64_t small = DC__ALE(a, 0.5);
     double s = sqrt((1.0 - a) * 0.5);
-    double u = small ? a : s;
+    double u = dc__sel(small, a, s);
     double p = dc__asin_poly(u);
-    double y = small ? p : DC__PIO2HI - (2.0 * p - DC__PIO2LO);
+    double y = dc__sel(small, p, DC__PIO2HI - (2.0 * p - DC__PIO2LO));
     return dc__orsign(y, x);
 }
 
 static inline double dc__acos_f64e(double x)
 {
     double a = dc__fabs(x);
-    int small = a <= 0.5;
+    uint64_t small = DC__ALE(a, 0.5);
     double s = sqrt((1.0 - a) * 0.5);
-    double u = small ? x : s;
+    double u = dc__sel(small, x, s);
     double p = dc__asin_poly(u);
-    double y = small ? DC__PIO2HI - (p - DC__PIO2LO)
-                     : (x > 0.0 ? 2.0 * p : DC__PIHI - (2.0 * p - DC__PILO));
+    double y = dc__sel(small, DC__PIO2HI - (p - DC__PIO2LO),
+                       dc__sel(~DC__NEG(x), 2.0 * p, DC__PIHI - (2.0 * p - DC__PILO)));
     return y;
 }
 
@@ -489,32 +514,32 @@ static inline double dc__acos_f64e(double x)
 static inline double dc__sinh_f64e(double x)
 {
     double a = dc__fabs(x);
-    double ac = a > 30.0 ? 30.0 : a;
+    double ac = dc__sel(DC__AGT(a, 30.0), 30.0, a);
     double t = dc__expm1_f64e(ac);
     double ys = 0.5 * (t + t / (t + 1.0));
     double yl = dc__exp_k(a, (uint64_t)-1); /* exp(a)/2 */
-    double y = a < 22.0 ? ys : yl;
+    double y = dc__sel(DC__ALT(a, 22.0), ys, yl);
     return dc__orsign(y, x);
 }
 
 static inline double dc__cosh_f64e(double x)
 {
     double a = dc__fabs(x);
-    double ac = a > 30.0 ? 30.0 : a;
+    double ac = dc__sel(DC__AGT(a, 30.0), 30.0, a);
     double e = dc__exp_k(ac, 0);
     double ys = 0.5 * e + 0.5 / e;
     double yl = dc__exp_k(a, (uint64_t)-1);
-    return a < 22.0 ? ys : yl;
+    return dc__sel(DC__ALT(a, 22.0), ys, yl);
 }
 
 static inline double dc__tanh_f64e(double x)
 {
     double a = dc__fabs(x);
-    double ac = a > 30.0 ? 30.0 : a;
+    double ac = dc__sel(DC__AGT(a, 30.0), 30.0, a);
     double t = dc__expm1_f64e(2.0 * ac);
     double y = t / (t + 2.0);
-    y = a < 22.0 ? y : 1.0;
-    y = a != a ? a : y;
+    y = dc__sel(DC__ALT(a, 22.0), y, 1.0);
+    y = dc__sel(DC__ISNAN(a), a, y);
     return dc__orsign(y, x);
 }
 
@@ -523,46 +548,46 @@ static inline double dc__tanh_f64e(double x)
 static inline double dc__asinh_f64e(double x)
 {
     double a = dc__fabs(x);
-    double ac = a > 0x1p28 ? 0x1p28 : a;
+    double ac = dc__sel(DC__AGT(a, 0x1p28), 0x1p28, a);
     double q = ac * ac;
     double sq = sqrt(q + 1.0);
     /* small: log1p(a + a^2/(1+sqrt(1+a^2))) */
     double w = ac + q / (1.0 + sq);
     double u1 = 1.0 + w;
-    double e1 = w <= 1.0 ? w - (u1 - 1.0) : 1.0 - (u1 - w);
+    double e1 = dc__sel(DC__ALE(w, 1.0), w - (u1 - 1.0), 1.0 - (u1 - w));
     /* mid: log(2a + 1/(sqrt(a^2+1)+a)) */
     double u2 = 2.0 * ac + 1.0 / (sq + ac);
-    int big = a > 0x1p28, mid = a > 2.0;
-    double u = big ? a : (mid ? u2 : u1);
-    double e = mid ? 0.0 : e1;
-    double y = dc__log_corr(u, e) + (big ? DC__LN2 : 0.0);
+    uint64_t big = DC__AGT(a, 0x1p28), mid = DC__AGT(a, 2.0);
+    double u = dc__sel(big, a, dc__sel(mid, u2, u1));
+    double e = dc__sel(mid, 0.0, e1);
+    double y = dc__log_corr(u, e) + dc__sel(big, DC__LN2, 0.0);
     return dc__orsign(y, x);
 }
 static inline int dc__asinh_fix(double x) { return !(dc__fabs(x) < INFINITY) || x == 0.0; }
 
 static inline double dc__acosh_f64e(double x)
 {
-    double xc = x > 0x1p28 ? 0x1p28 : (x < 1.0 ? 1.0 : x);
+    double xc = dc__sel(DC__AGT(x, 0x1p28), 0x1p28, dc__sel(DC__ALT(x, 1.0), 1.0, x));
     double t = xc - 1.0;
     double w = t + sqrt(2.0 * t + t * t);
     double u1 = 1.0 + w;
-    double e1 = w <= 1.0 ? w - (u1 - 1.0) : 1.0 - (u1 - w);
+    double e1 = dc__sel(DC__ALE(w, 1.0), w - (u1 - 1.0), 1.0 - (u1 - w));
     double u2 = 2.0 * xc - 1.0 / (xc + sqrt(xc * xc - 1.0));
-    int big = x > 0x1p28, mid = x > 2.0;
-    double u = big ? x : (mid ? u2 : u1);
-    double e = mid ? 0.0 : e1;
-    return dc__log_corr(u, e) + (big ? DC__LN2 : 0.0);
+    uint64_t big = DC__AGT(x, 0x1p28), mid = DC__AGT(x, 2.0);
+    double u = dc__sel(big, x, dc__sel(mid, u2, u1));
+    double e = dc__sel(mid, 0.0, e1);
+    return dc__log_corr(u, e) + dc__sel(big, DC__LN2, 0.0);
 }
 static inline int dc__acosh_fix(double x) { return !(x >= 1.0 && x < INFINITY); }
 
 static inline double dc__atanh_f64e(double x)
 {
     double a = dc__fabs(x);
-    double ac = a < 1.0 ? a : 0.0;
+    double ac = dc__sel(DC__ALT(a, 1.0), a, 0.0);
     double om = 1.0 - ac;
-    double w = ac < 0.5 ? 2.0 * ac + 2.0 * ac * ac / om : 2.0 * ac / om;
+    double w = dc__sel(DC__ALT(ac, 0.5), 2.0 * ac + 2.0 * ac * ac / om, 2.0 * ac / om);
     double u = 1.0 + w;
-    double e = w <= 1.0 ? w - (u - 1.0) : 1.0 - (u - w);
+    double e = dc__sel(DC__ALE(w, 1.0), w - (u - 1.0), 1.0 - (u - w));
     double y = 0.5 * dc__log_corr(u, e);
     return dc__orsign(y, x);
 }
@@ -572,14 +597,14 @@ static inline int dc__atanh_fix(double x) { return !(dc__fabs(x) < 1.0); }
 static inline double dc__cbrt_f64e(double x)
 {
     double a = dc__fabs(x);
-    int sub = a < 0x1p-1022;
-    double as = sub ? a * 0x1p54 : a;
+    uint64_t sub = DC__ALT(a, 0x1p-1022);
+    double as = dc__sel(sub, a * 0x1p54, a);
     uint64_t ia = dc__u64(as);
     double ed = dc__f64(DC__MAGIC_BITS + (ia >> 52)) - DC__MAGIC - 1023.0;
     double m = dc__f64((ia & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
     double qd = (ed * (1.0 / 3.0) + DC__MAGIC) - DC__MAGIC;
     double rd = ed - 3.0 * qd; /* -1, 0, 1 */
-    double v = m * (rd < 0.0 ? 0.5 : (rd > 0.0 ? 2.0 : 1.0));
+    double v = m * dc__pow2i(dc__u64(rd + DC__MAGIC) - DC__MAGIC_BITS);
     double y = 0x1.8eeaa3a137fd9p-7;
     y = y * v + -0x1.e7b7fd09b6676p-4;
     y = y * v + 0x1.1462f717f83dcp-1;
@@ -588,7 +613,7 @@ static inline double dc__cbrt_f64e(double x)
     y = y - y * (t - v) / (2.0 * t + v);
     t = y * y * y;
     y = y - y * (t - v) / (2.0 * t + v);
-    double qa = qd - (sub ? 18.0 : 0.0);
+    double qa = qd - dc__sel(sub, 18.0, 0.0);
     uint64_t qi = dc__u64(qa + DC__MAGIC) - DC__MAGIC_BITS;
     return dc__orsign(y * dc__pow2i(qi), x);
 }
@@ -602,7 +627,7 @@ static inline double dc__hypot_f64e(double a, double b)
 static inline int dc__hypot_fix(double a, double b)
 {
     double aa = dc__fabs(a), ab = dc__fabs(b);
-    double mx = aa > ab ? aa : ab;
+    double mx = dc__sel(dc__mlt(dc__u64(ab), dc__u64(aa)), aa, ab);
     return !(mx >= 0x1p-450 && mx <= 0x1p500) || !(aa <= 0x1p500 && ab <= 0x1p500);
 }
 
@@ -617,8 +642,8 @@ static inline int dc__hypot_f32fix(float a, float b)
 
 static inline float dc__power_f32e(float a, float b)
 {
-    double da = a > 0.0f ? (double)a : 1.0; /* lanes a <= 0 are fixed up */
-    da = da < 0x1p200 ? da : 1.0;
+    double da = (double)a; /* lanes a <= 0 or non-finite are fixed up */
+    da = dc__sel(DC__AGT(da, 0x1p200) | DC__ISZERO(da), 1.0, da);
     double t = (double)b * dc__log_core(da);
     return (float)dc__exp_k(t, 0);
 }
