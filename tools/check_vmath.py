@@ -122,11 +122,11 @@ def vec_counts(rep, name, t):
 
 def vec_flag(counts, build):
     want = {"x86-64": "xmm", "scalar": "xmm", "v3": "ymm", "v4": "ymm"}[build]
-    if build == "v4" and counts["zmm"] >= 8:
+    if build == "v4" and counts["zmm"] >= 3:
         return "yes(zmm)"
-    if build == "v4" and counts["ymm"] >= 8:
+    if build == "v4" and counts["ymm"] >= 3:
         return "yes(ymm)"
-    if counts[want] >= 8:
+    if counts[want] >= 3:
         return "yes(%s)" % want
     return "no"
 
@@ -269,15 +269,14 @@ def bits_equal(a, b):
     return nan | (a.view(it) == b.view(it))
 
 
-def special_mismatch(inputs, ours, npres, t):
+def special_mismatch(inputs, ours, npres, ref, t):
     """Bit-identical results (any NaN == any NaN) are required whenever an
     input is nan/inf/+-0 or either result is nan/inf/+-0 (this covers the
     overflow / underflow thresholds: finite-vs-inf, subnormal-vs-0 and signs
     of zero).  For other special inputs (subnormals, values next to the
-    thresholds) giving ordinary finite results, numpy itself is not correctly
-    rounded, so there we require agreement within 1 ulp of numpy's result
-    (the ULP bound against the exact reference is checked separately on the
-    grids, which contain these points too)."""
+    thresholds) giving ordinary finite results numpy itself is not always
+    correctly rounded (e.g. float32 arctan2 is 2 ulp off at some points), so
+    there we require the ULP bound against the exact reference instead."""
     exc = np.zeros(ours.shape, bool)
     for v in inputs:
         exc |= ~np.isfinite(v) | (v == 0)
@@ -285,8 +284,7 @@ def special_mismatch(inputs, ours, npres, t):
         exc |= ~np.isfinite(r) | (r == 0)
     eq = bits_equal(ours, npres)
     with np.errstate(all="ignore"):
-        sp = np.abs(np.spacing(npres.astype(DTYPES[t])))
-        near = (np.abs(ours.astype(np.float64) - npres.astype(np.float64)) <= sp) & (np.sign(ours) == np.sign(npres))
+        near = ulp_err(ours, ref, t) <= ULP_BOUND
     return np.where(exc, ~eq, ~near)
 
 
@@ -329,12 +327,14 @@ def main():
                     sp = specials(t)
                     sa = np.repeat(sp, sp.size); sb = np.tile(sp, sp.size)
                     spref = npf(sa, sb)
+                    spexact = npf(sa.astype(np.longdouble), sb.astype(np.longdouble))
                     inputs, spin = (a, b), (sa, sb)
                 else:
                     x = unary_grid(name, t, N, rng)
                     ref = npf(x.astype(np.longdouble))
                     sx = specials(t)
                     spref = npf(sx)
+                    spexact = npf(sx.astype(np.longdouble))
                     inputs, spin = (x,), (sx,)
             for bname in BUILDS:
                 with np.errstate(all="ignore"):
@@ -343,7 +343,7 @@ def main():
                     ys = call(bname, name, t, *spin)
                 mx = float(np.max(err)) if err.size else 0.0
                 imax = int(np.argmax(err)) if err.size else 0
-                spm = special_mismatch(spin, ys, spref, t)
+                spm = special_mismatch(spin, ys, spref, spexact, t)
                 nsp = int(np.count_nonzero(spm))
                 # in place + n == 0
                 inpl_ok = True

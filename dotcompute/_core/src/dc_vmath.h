@@ -644,8 +644,13 @@ static inline float dc__power_f32e(float a, float b)
 {
     double da = (double)a; /* lanes a <= 0 or non-finite are fixed up */
     da = dc__sel(DC__AGT(da, 0x1p200) | DC__ISZERO(da), 1.0, da);
-    double t = (double)b * dc__log_core(da);
-    return (float)dc__exp_k(t, 0);
+    /* a^b = 2^(b log2 a); log2 is exact for powers of two, so exact
+       power-of-two results (incl. float rounding ties such as 2^-150) are
+       computed exactly */
+    double kd;
+    double lm = dc__log_parts(da, &kd);
+    double l2 = kd + (lm * 0x1.7154765200000p+0 + lm * 0x1.705fc2eefa200p-33);
+    return (float)dc__exp2_f64e((double)b * l2);
 }
 static inline int dc__power_f32fix(float a, float b)
 { return !(a > 0.0f && a <= 0x1.fffffep127f && fabsf(b) <= 0x1.fffffep127f); }
