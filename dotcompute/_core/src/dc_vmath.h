@@ -61,7 +61,7 @@
  *           f32: inf/nan only
  *   power   f64: SCALAR libm pow() loop (NOT vectorized: an accurate
  *           vector pow needs a double-double log/exp which is not done).
- *           f32: exp(b*log(a)) in double (vectorized);
+ *           f32: exp2(b*log2(a)) in double (vectorized);
  *           fixup: a <= 0, a or b non-finite -> powf.
  *
  * Measured max ULP (tools/check_vmath.py, against long double / correctly
