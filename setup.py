@@ -97,9 +97,12 @@ def extensions():
     exts.append(Extension("dotcompute._core._ndarray", [os.path.join(CORE, "_ndarray.pyx")],
                           include_dirs=inc, extra_compile_args=COMMON,
                           define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
+    import glob
+    headers = sorted(glob.glob(os.path.join(SRC, "*.h")) + glob.glob(os.path.join(SRC, "*.tp"))
+                     + [os.path.join(CORE, "_opspec.py"), os.path.join(CORE, "_kernels_body.pxi")])
     for name, flags in isa_builds():
         ext = Extension(f"dotcompute._core._kernels_{name}",
-                        [os.path.join(GEN, f"_kernels_{name}.pyx")],
+                        [os.path.join(GEN, f"_kernels_{name}.pyx")], depends=headers,
                         include_dirs=inc, extra_compile_args=KERNEL + flags,
                         extra_link_args=["-fopenmp"],
                         define_macros=[("DC_ISA_NAME", f'"{name}"')])

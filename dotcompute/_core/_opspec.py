@@ -97,7 +97,7 @@ UNARY = [
     ("sign", NUMERIC, "same", CHEAP,
      {"uint": "(a > 0) ? 1 : 0",
       "*": "(a > 0) ? (T)1 : ((a < 0) ? (T)-1 : ((a == 0) ? (T)0 : a))"}),
-    ("square", ALL, "same", CHEAP, {"bool": "a & a", "*": "a * a"}),
+    ("square", NUMERIC, "same", CHEAP, {"*": "a * a"}),
     ("reciprocal", FLOATS, "same", MEDIUM, {"*": "(T)1 / a"}),
     ("sqrt", FLOATS, "same", MEDIUM, {"f4": "sqrtf(a)", "f8": "sqrt(a)"}),
     ("cbrt", FLOATS, "same", EXPENSIVE, {"*": "@vcbrt"}),

@@ -1,0 +1,144 @@
+"""Package build, CPU detection, import-time dispatch, threads and the runtime report."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+import dotcompute as dc
+from dotcompute._core import _cpu, _dispatch
+
+X86 = _cpu.ARCH == "x86_64"
+
+# our feature name -> /proc/cpuinfo flag
+CPUINFO_NAME = {"sse3": "pni", "sse4_1": "sse4_1", "sse4_2": "sse4_2", "lzcnt": "abm",
+                "avx512vnni": "avx512_vnni", "avx512bf16": "avx512_bf16",
+                "avx512fp16": "avx512_fp16"}
+
+
+def _run(code, **env):
+    e = dict(os.environ)
+    e.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=e, timeout=300)
+
+
+@pytest.mark.skipif(not (X86 and os.path.exists("/proc/cpuinfo")), reason="Linux x86 only")
+def test_features_agree_with_proc_cpuinfo():
+    with open("/proc/cpuinfo") as f:
+        flags = set(next(l for l in f if l.startswith("flags")).split(":")[1].split())
+    feats = dc.__cpu_features__
+    required = {"sse2", "sse3", "ssse3", "sse4_1", "sse4_2", "popcnt", "avx", "avx2", "fma",
+                "bmi1", "bmi2", "f16c", "avx512f", "avx512cd", "avx512bw", "avx512dq",
+                "avx512vl"}
+    assert required <= set(feats)
+    for name, has in feats.items():
+        flag = CPUINFO_NAME.get(name, name)
+        assert has == (flag in flags), (name, has)
+
+
+def test_selected_build_is_best_supported():
+    supported = _dispatch.builds_supported()
+    assert dc.get_cpu_capability() == (
+        os.environ.get("DOTCOMPUTE_CPU_CAPABILITY") or supported[-1])
+    if X86:
+        f = dc.__cpu_features__
+        if _cpu.cpu_supports_build("avx2"):
+            assert f["avx2"] and f["fma"] and f["bmi2"]
+        if _cpu.cpu_supports_build("avx512"):
+            assert f["avx512f"] and f["avx512bw"] and f["avx512vl"] and f["avx512dq"]
+        if not f["avx512f"]:
+            assert "avx512" not in supported
+    assert dc.runtime_info()["build"] == dc.get_cpu_capability()
+
+
+@pytest.mark.parametrize("build", _dispatch.builds_supported())
+def test_forcing_each_supported_build_imports_it(build):
+    r = _run("import dotcompute as dc, numpy as np; print(dc.get_cpu_capability());"
+             "print(dc._core._ndarray.kernel_isa());"
+             "a = dc.arange(100.0); assert float((a + a).sum()) == 9900.0",
+             DOTCOMPUTE_CPU_CAPABILITY=build)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [build, build]
+    assert "RuntimeWarning" not in r.stderr
+
+
+@pytest.mark.parametrize("requested", ["avx512", "neon", "sse9", "avx2"])
+def test_unsupported_or_unknown_build_warns_and_falls_back(requested):
+    if requested in _dispatch.builds_supported():
+        pytest.skip(f"{requested} runs on this CPU")
+    r = _run("import warnings, dotcompute as dc; print(dc.get_cpu_capability())",
+             DOTCOMPUTE_CPU_CAPABILITY=requested)
+    assert r.returncode == 0, r.stderr
+    assert "RuntimeWarning" in r.stderr and repr(requested) in r.stderr
+    assert r.stdout.strip() == _dispatch.builds_supported()[-1]
+
+
+def test_choose_build_reports_missing_build(monkeypatch):
+    monkeypatch.setattr(_dispatch, "builds_available", lambda: ["scalar", "baseline"])
+    with pytest.warns(RuntimeWarning, match="was not built"):
+        assert _dispatch.choose_build("avx2") == "baseline"
+
+
+def test_set_num_threads_round_trip():
+    old = dc.set_num_threads(1)
+    try:
+        assert dc.get_num_threads() == 1
+        assert dc.set_num_threads(2) == 1
+        assert dc.get_num_threads() == min(2, _cpu.openmp_max_threads())
+    finally:
+        dc.set_num_threads(old)
+    with pytest.raises(ValueError):
+        dc.set_num_threads(0)
+    with pytest.raises(TypeError):
+        dc.set_num_threads(1.5)
+
+
+def test_threadpoolctl_sees_and_limits_openmp():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    old = dc.set_num_threads(2)
+    try:
+        infos = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "openmp"]
+        assert infos and any(i["num_threads"] == 2 for i in infos)
+        with threadpoolctl.threadpool_limits(1, user_api="openmp"):
+            assert dc.get_num_threads() == 1
+        assert dc.get_num_threads() == 2
+    finally:
+        dc.set_num_threads(old)
+
+
+def test_thread_env_vars():
+    r = _run("import dotcompute as dc; print(dc.get_num_threads())",
+             DOTCOMPUTE_NUM_THREADS="1", OMP_NUM_THREADS="2")
+    assert r.stdout.strip() == "1", r.stderr
+    r = _run("import dotcompute as dc; print(dc._cpu.openmp_max_threads(),"
+             "dc._runtime._initial_threads())", OMP_NUM_THREADS="1",
+             DOTCOMPUTE_NUM_THREADS="")
+    assert r.stdout.split()[1] == "1", r.stderr
+
+
+def test_runtime_info_keys():
+    info = dc.runtime_info()
+    for key in ("dotcompute", "numpy", "build", "builds_available", "cpu_features_found",
+                "cpu_features_missing", "num_threads", "openmp_runtime", "memory_pool"):
+        assert key in info
+    assert dc.get_cpu_capability() in info["builds_available"]
+
+
+def test_main_job_runs():
+    r = subprocess.run([sys.executable, "-m", "dotcompute", "--sizes", "1000"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "speedup" in r.stdout and dc.get_cpu_capability() in r.stdout
+
+
+def test_generated_files_not_tracked():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isdir(os.path.join(root, ".git")):
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True,
+                           text=True).stdout.split()
+    for f in files:
+        assert not f.endswith((".so", ".html")), f
+        if f.endswith(".c") and f.startswith("dotcompute/"):
+            assert "/src/" in f, f      # only hand-written C under _core/src

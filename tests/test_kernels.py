@@ -1,0 +1,263 @@
+"""Every kernel x dtype x layout against NumPy, in whichever build is selected (CI runs this
+file once per build the CPU supports, forcing it with DOTCOMPUTE_CPU_CAPABILITY)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+from dotcompute._core import _opspec
+
+DT = {t: np.dtype(ch) for t, _, ch in _opspec.DTYPES}
+EXACT_UNARY = {"negative", "positive", "absolute", "sign", "square", "reciprocal", "sqrt",
+               "floor", "ceil", "trunc", "rint", "isnan", "isinf", "isfinite", "signbit",
+               "logical_not", "invert"}
+# Binary float ops whose NumPy loop may be SVML/SIMD on this CPU: compared within ULPs.
+ULP_BINARY = {"arctan2", "hypot", "power"}
+N = 1000
+
+
+def _values(t, n, rng, op=None):
+    dt = DT[t]
+    if t == "b1":
+        return rng.random(n) < 0.5
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        lo, hi = max(info.min, -100), min(info.max, 100)
+        v = rng.integers(lo, hi + 1, n, dtype=dt)
+        if op in ("left_shift", "right_shift"):
+            v = rng.integers(0, info.bits + 2, n).astype(dt)
+        return v
+    v = (rng.standard_normal(n) * 10).astype(dt)
+    v[::17] = 0.0
+    specials = np.array([np.nan, np.inf, -np.inf, -0.0, 0.5, -2.5, 1e-40, 3.0], dt)
+    v[:min(n, len(specials))] = specials[:n]
+    return v
+
+
+def _assert_same(got, exp, ulps=0):
+    got_np = np.asarray(got)
+    assert got_np.dtype == np.asarray(exp).dtype
+    assert got_np.shape == np.shape(exp)
+    if ulps and got_np.dtype.kind == "f":
+        exp = np.asarray(exp)
+        both_nan = np.isnan(got_np) & np.isnan(exp)
+        same = (got_np == exp) | both_nan
+        finite = np.isfinite(exp) & ~same
+        if finite.any():
+            spacing = np.abs(np.spacing(exp[finite].astype(got_np.dtype)))
+            err = np.abs(got_np[finite].astype(np.float64) - exp[finite]) / spacing
+            assert err.max() <= ulps, err.max()
+        assert (same | finite).all(), (got_np[~(same | finite)], exp[~(same | finite)])
+    else:
+        np.testing.assert_array_equal(got_np, exp)
+
+
+def _layouts(x, y):
+    """(name, x, y) operand pairs in several layouts (numpy arrays)."""
+    yield "contiguous", x, y
+    yield "strided", x[::2], y[1::2]
+    yield "negative", x[::-1], y
+    yield "scalar-right", x, y[3]
+    yield "zero-d", x, np.array(y[5])
+    yield "broadcast-2d", x[:200].reshape(20, 10), y[:10]
+    yield "empty", x[:0], y[:0]
+    yield "one", x[:1], y[:1]
+    xb = np.empty(x.size + 1, x.dtype)[1:]       # unaligned start for wide types
+    xb[...] = x
+    yield "offset", xb, y
+
+
+BINARY_CASES = [(op[0], t) for op in _opspec.BINARY for t in op[1]]
+
+
+@pytest.mark.parametrize("name,t", BINARY_CASES)
+def test_binary_matches_numpy(name, t, rng):
+    x = _values(t, N, rng, name)
+    y = _values(t, N, rng, name)
+    if name in ("floor_divide", "remainder") and DT[t].kind in "iu":
+        y[y == 0] = 3
+    f_np = getattr(np, name)
+    f_dc = getattr(dc, name)
+    ulps = 4 if name in ULP_BINARY else 0
+    for layout, a, b in _layouts(x, y):
+        with np.errstate(all="ignore"):
+            exp = f_np(a, b)
+            got = f_dc(dc.asarray(a) if a.ndim else a, dc.asarray(b) if isinstance(b, np.ndarray) else b)
+        _assert_same(got, exp, ulps)
+
+
+@pytest.mark.parametrize("name,t", BINARY_CASES[::3])
+def test_binary_out_and_inplace(name, t, rng):
+    x = _values(t, N, rng, name)
+    y = _values(t, N, rng, name)
+    if name in ("floor_divide", "remainder") and DT[t].kind in "iu":
+        y[y == 0] = 3
+    with np.errstate(all="ignore"):
+        exp = getattr(np, name)(x, y)
+        out = dc.empty(N, exp.dtype)
+        r = getattr(dc, name)(dc.asarray(x), dc.asarray(y), out=out)
+    assert r is out
+    _assert_same(out, exp, 4 if name in ULP_BINARY else 0)
+
+
+UNARY_CASES = [(op[0], t) for op in _opspec.UNARY for t in op[1]]
+
+
+@pytest.mark.parametrize("name,t", UNARY_CASES)
+def test_unary_matches_numpy(name, t, rng):
+    x = _values(t, N, rng)
+    if name in ("arccosh",):
+        x = np.abs(x) + DT[t].type(1)
+    ulps = 0 if name in EXACT_UNARY else 4
+    f_np = getattr(np, name)
+    f_dc = getattr(dc, name)
+    for layout, a, _ in _layouts(x, x):
+        with np.errstate(all="ignore"):
+            exp = f_np(a)
+            got = f_dc(dc.asarray(a))
+        _assert_same(got, exp, ulps)
+
+
+@pytest.mark.parametrize("t", ["f4", "f8"])
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "expm1", "log1p",
+                                  "arctan", "cbrt", "exp2", "log2", "log10", "tan"])
+def test_transcendental_dense_grid_ulp(name, t):
+    dt = DT[t]
+    lo, hi = {"log": (1e-300, 1e300), "log2": (1e-300, 1e300), "log10": (1e-300, 1e300),
+              "log1p": (-0.999, 1e10), "exp": (-745, 709.7), "exp2": (-1074, 1023.9),
+              "expm1": (-40, 709), "sin": (-1e5, 1e5), "cos": (-1e5, 1e5),
+              "tan": (-1e4, 1e4)}.get(name, (-50, 50))
+    if t == "f4":
+        lo, hi = max(lo, -80 if name.startswith("exp") else -3e4), min(hi, 88 if name.startswith("exp") else 3e4)
+        if name.startswith("log") and name != "log1p":
+            lo, hi = 1e-37, 3e38
+    x = np.linspace(lo, hi, 200001).astype(dt)
+    with np.errstate(all="ignore"):
+        ref = getattr(np, name)(x.astype(np.longdouble))
+        got = np.asarray(getattr(dc, name)(dc.asarray(x)))
+    ref_t = ref.astype(dt)
+    ok = np.isfinite(ref_t)
+    spacing = np.abs(np.spacing(ref_t[ok]))
+    err = np.abs(got[ok].astype(np.longdouble) - ref[ok]) / spacing
+    assert float(err.max()) <= 4.0
+
+
+REDUCE_TYPES = [t for t, _, _ in _opspec.DTYPES]
+
+
+@pytest.mark.parametrize("t", REDUCE_TYPES)
+@pytest.mark.parametrize("n", [1, 7, 1000, 100003])
+def test_reductions_match_numpy(t, n, rng):
+    x = _values(t, n, rng)
+    if DT[t].kind == "f":
+        x = x[np.isfinite(x)] if n > 1 else x
+    d = dc.asarray(x)
+    exact = DT[t].kind != "f"
+    for name in ("sum", "prod", "min", "max", "argmin", "argmax", "any", "all"):
+        if x.size == 0:
+            continue
+        with np.errstate(all="ignore"):
+            exp = getattr(np, name)(x)
+            got = getattr(dc, name)(d)
+        assert np.asarray(got).dtype == np.asarray(exp).dtype, name
+        if exact or name in ("min", "max", "argmin", "argmax", "any", "all"):
+            assert got == exp or (np.isnan(got) and np.isnan(exp)), (name, got, exp)
+        else:
+            np.testing.assert_allclose(got, exp, rtol=1e-4 if t == "f4" else 1e-10,
+                                       atol=0 if name == "prod" else
+                                       1e-6 * np.abs(x).sum())
+
+
+@pytest.mark.parametrize("t", ["f4", "f8"])
+def test_nan_handling_of_reductions(t):
+    x = np.arange(100000, dtype=DT[t])
+    x[77777] = np.nan
+    x[88888] = np.nan
+    d = dc.asarray(x)
+    assert np.isnan(d.min()) and np.isnan(d.max()) and np.isnan(d.sum())
+    assert d.argmin() == np.argmin(x) == 77777
+    assert d.argmax() == np.argmax(x) == 77777
+
+
+def test_argmin_first_occurrence_across_threads():
+    x = np.zeros(200000)
+    x[150000] = -1
+    x[190000] = -1
+    assert dc.asarray(x).argmin() == 150000
+
+
+def test_sum_error_no_worse_than_numpy_pairwise(rng):
+    import math
+    worst_ours = worst_np = 0.0
+    for _ in range(20):
+        x = rng.standard_normal(1 << 17) * np.exp(rng.uniform(-20, 20, 1 << 17))
+        x = np.concatenate([x, -x[::3] * (1 + 1e-9)])
+        exact = math.fsum(x)
+        scale = np.abs(x).sum()
+        worst_np = max(worst_np, abs(float(np.sum(x)) - exact) / scale)
+        worst_ours = max(worst_ours, abs(float(dc.asarray(x).sum()) - exact) / scale)
+    eps = np.finfo(np.float64).eps
+    # NumPy's pairwise bound is ~ (16 + log2(n/128)) eps; ours must meet the same bound
+    assert worst_ours <= 26 * eps
+    assert worst_ours <= max(worst_np * 2, 4 * eps)
+
+
+@pytest.mark.parametrize("name", ["add", "multiply", "maximum", "less", "sqrt"])
+def test_thread_count_does_not_change_exact_results(name, rng):
+    x = rng.standard_normal(300001)
+    y = rng.standard_normal(300001)
+    d, e = dc.asarray(x), dc.asarray(y)
+    old = dc.set_num_threads(1)
+    try:
+        f = getattr(dc, name)
+        one = np.asarray(f(d, e) if name != "sqrt" else f(d)).copy()
+        dc.set_num_threads(2)
+        two = np.asarray(f(d, e) if name != "sqrt" else f(d))
+    finally:
+        dc.set_num_threads(old)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_reduction_deterministic_for_thread_count(rng):
+    x = dc.asarray(rng.standard_normal(1000003))
+    assert x.sum() == x.sum()
+    old = dc.set_num_threads(1)
+    try:
+        s1 = x.sum()
+        assert s1 == x.sum()
+    finally:
+        dc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("src", REDUCE_TYPES)
+def test_casts_match_numpy(src, rng):
+    x = _values(src, N, rng)
+    if DT[src].kind == "f":
+        x = np.nan_to_num(x, posinf=100, neginf=-100)
+        x = np.clip(x, -100, 100)
+    for dst in REDUCE_TYPES:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exp = x.astype(DT[dst])
+            got = dc.asarray(x).astype(DT[dst])
+        _assert_same(got, exp)
+
+
+@pytest.mark.parametrize("t", ["i4", "f8", "u1"])
+def test_clip_and_where(t, rng):
+    x = _values(t, N, rng)
+    got = dc.asarray(x).clip(-5, 50)
+    _assert_same(got, np.clip(x, -5, 50))
+    c = x > 3
+    _assert_same(dc.where(dc.asarray(c), dc.asarray(x), dc.asarray(x[::-1].copy())),
+                 np.where(c, x, x[::-1]))
+
+
+def test_dot_matches_numpy(rng):
+    for n in (1, 100, 100001):
+        a, b = rng.standard_normal(n), rng.standard_normal(n)
+        np.testing.assert_allclose(dc.dot(dc.asarray(a), dc.asarray(b)), np.dot(a, b),
+                                   rtol=1e-10, atol=1e-10 * n)
+        np.testing.assert_allclose(dc.vdot(dc.asarray(a), dc.asarray(b)), np.vdot(a, b),
+                                   rtol=1e-10, atol=1e-10 * n)

@@ -1,0 +1,316 @@
+"""dotcompute.ndarray and the namespace against NumPy: each test body runs once with numpy
+and once with dotcompute (`xp`), and the results must agree in values, dtype, shape and
+exception type."""
+import copy
+import functools
+import inspect
+import pickle
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+
+
+def numpy_cupy_equal(func):
+    """Run func(xp=np) and func(xp=dc); compare results (or the exception type raised)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        results = {}
+        for xp in (np, dc):
+            try:
+                results[xp] = ("ok", func(*args, xp=xp, **kwargs))
+            except Exception as e:      # compared below
+                results[xp] = ("err", e)
+        (kn, rn), (kd, rd) = results[np], results[dc]
+        assert kn == kd, (results[np], results[dc])
+        if kn == "err":
+            assert type(rn) is type(rd), (rn, rd)
+            return
+        rn_t = rn if isinstance(rn, tuple) else (rn,)
+        rd_t = rd if isinstance(rd, tuple) else (rd,)
+        assert len(rn_t) == len(rd_t)
+        for a, b in zip(rn_t, rd_t):
+            if isinstance(a, np.ndarray):
+                assert isinstance(b, dc.ndarray), type(b)
+                b = np.asarray(b)
+                assert a.dtype == b.dtype and a.shape == b.shape
+                np.testing.assert_array_equal(a, b)
+            else:
+                assert type(a) is type(b), (a, b)
+                assert a == b or (a != a and b != b)
+    sig = inspect.signature(func)
+    wrapper.__signature__ = sig.replace(
+        parameters=[p for n, p in sig.parameters.items() if n != "xp"])
+    return wrapper
+
+
+DTYPES = ["bool", "int8", "uint8", "int32", "int64", "uint64", "float32", "float64"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@numpy_cupy_equal
+def test_operators_all_dtypes(dtype, xp):
+    a = xp.asarray(np.arange(-6, 6).astype(dtype))
+    b = xp.asarray(np.arange(6, -6, -1).astype(dtype))
+    out = []
+    for f in (lambda: a + b, lambda: a * b, lambda: a == b, lambda: a < 3, lambda: a & b,
+              lambda: a | b, lambda: a ^ b, lambda: ~a, lambda: -a, lambda: abs(a),
+              lambda: a - b, lambda: a // 3, lambda: a % 5, lambda: a / 2, lambda: a ** 2,
+              lambda: 2 + a, lambda: 1.5 * a, lambda: a << 1, lambda: a >> 1):
+        try:
+            with np.errstate(all="ignore"):
+                out.append(f())
+        except TypeError as e:
+            out.append(type(e).__name__)
+    return tuple(out)
+
+
+@numpy_cupy_equal
+def test_weak_scalar_promotion(xp):
+    a = xp.asarray(np.arange(5, dtype=np.float32))
+    i = xp.asarray(np.arange(5, dtype=np.uint8))
+    return (a + 1.0, a * 3, i + 1, i * 2.5, i + True, a > 2.0, i == 3)
+
+
+@numpy_cupy_equal
+def test_integer_scalar_out_of_bounds(xp):
+    return xp.asarray(np.arange(5, dtype=np.uint8)) + 300
+
+
+@numpy_cupy_equal
+def test_broadcasting_and_mixed(xp):
+    a = xp.asarray(np.arange(12.0).reshape(3, 4))
+    b = xp.asarray(np.arange(4.0))
+    c = xp.asarray(np.arange(3.0).reshape(3, 1))
+    return a + b, a * c, b - c, a + np.ones(4), a.T + 1, a[:, ::-1] * a[::-1]
+
+
+@numpy_cupy_equal
+def test_broadcast_mismatch_raises(xp):
+    return xp.asarray(np.ones(3)) + xp.asarray(np.ones(4))
+
+
+@numpy_cupy_equal
+def test_inplace_operators(xp):
+    a = xp.asarray(np.arange(10.0))
+    a += 1
+    a *= a
+    a[2:5] -= 1
+    b = xp.asarray(np.arange(10))
+    b //= 3
+    a[1:] += a[:-1]            # overlapping in-place: NumPy's buffered semantics
+    return a, b
+
+
+@numpy_cupy_equal
+def test_inplace_casting_error(xp):
+    b = xp.asarray(np.arange(10))
+    b += 1.5
+
+
+@numpy_cupy_equal
+def test_indexing(xp):
+    a = xp.asarray(np.arange(60).reshape(3, 4, 5))
+    return (a[1], a[1, 2], a[..., 1], a[:, None, 1:3], a[::-1, ::2], a[[0, 2]],
+            a[a > 30], a[1, 2, 3], a[-1], a[np.array([True, False, True])])
+
+
+@numpy_cupy_equal
+def test_index_errors(xp):
+    a = xp.asarray(np.arange(10))
+    errors = []
+    for key in (10, (1, 2), "x", 1.5):
+        try:
+            a[key]
+        except Exception as e:
+            errors.append(type(e).__name__)
+    return tuple(errors)
+
+
+@numpy_cupy_equal
+def test_setitem(xp):
+    a = xp.zeros((3, 4))
+    a[1] = 5
+    a[:, 2] = xp.asarray(np.arange(3.0))
+    a[a > 4] = -1
+    a[0, :2] = [7, 8]
+    return a
+
+
+def test_views_share_memory():
+    a = dc.arange(10.0)
+    v = a[2:5]
+    assert v.base is a and isinstance(v, dc.ndarray)
+    v[0] = 100
+    assert a[2] == 100
+    r = a.reshape(2, 5)
+    assert r.base is a
+    n = np.asarray(a)
+    n[0] = -1
+    assert a[0] == -1
+    assert n.ctypes.data == a.__array_interface__["data"][0]
+
+
+def test_asarray_zero_copy_and_array_protocols():
+    a = dc.arange(6.0).reshape(2, 3)
+    assert np.shares_memory(np.asarray(a), np.asarray(a))
+    assert np.asarray(a).__array_interface__["data"][0] == a.__array_interface__["data"][0]
+    with pytest.raises(ValueError):
+        a.__array__(dtype=np.float32, copy=False)
+    assert a.__array__(copy=True).ctypes.data != a.__array_interface__["data"][0]
+    m = memoryview(a)
+    assert m.shape == (2, 3) and m.format == "d"
+    assert a.__array_namespace__() is dc
+    b = dc.from_dlpack(a)
+    assert isinstance(b, dc.ndarray)
+    np.testing.assert_array_equal(np.from_dlpack(a), np.asarray(a))
+
+
+def test_read_only_views():
+    a = dc.arange(5.0)
+    a.flags.writeable = False
+    with pytest.raises(ValueError):
+        a[0] = 1
+    with pytest.raises(ValueError):
+        np.asarray(a)[0] = 1
+
+
+@numpy_cupy_equal
+def test_attributes(xp):
+    a = xp.asarray(np.arange(24, dtype=np.int16).reshape(2, 3, 4))[:, ::2]
+    return (a.shape, a.strides, a.ndim, a.size, a.itemsize, a.nbytes,
+            a.flags.c_contiguous, a.flags.f_contiguous, a.T.shape, len(a),
+            str(a.dtype), a.real, a.imag)
+
+
+@numpy_cupy_equal
+def test_scalar_conversions(xp):
+    a = xp.asarray(np.array([3.5]))
+    return float(a), int(a), bool(a), xp.asarray(np.array(2)).__index__()
+
+
+@numpy_cupy_equal
+def test_zero_d_and_empty(xp):
+    z = xp.asarray(np.array(3.0))
+    e = xp.asarray(np.zeros((0, 3)))
+    return z + 1, z * z, e + 1, e.sum(), e.sum(axis=0), xp.exp(e), z.shape
+
+
+@numpy_cupy_equal
+def test_empty_reduction_errors(xp):
+    return xp.asarray(np.zeros(0)).max()
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float64", "bool", "uint8"])
+@numpy_cupy_equal
+def test_methods(dtype, xp):
+    a = xp.asarray((np.arange(24) % 7).astype(dtype).reshape(4, 6))
+    return (a.sum(), a.sum(axis=0), a.sum(axis=1, keepdims=True), a.prod(axis=1),
+            a.min(), a.max(axis=0), a.argmin(), a.argmax(axis=1), a.any(), a.all(axis=0),
+            a.mean(), a.std(), a.var(axis=0), a.cumsum(), a.cumprod(axis=0),
+            a.astype(np.float32), a.copy(), a.ravel(), a.flatten(), a.transpose(),
+            a.swapaxes(0, 1), a.reshape(6, 4), a.squeeze(), a.clip(1, 4), a.round(),
+            a.nonzero(), np.sort(a, axis=1), a.argsort(axis=0), a.tolist(), a.item(3),
+            a.tobytes(), a.view(np.uint8) if dtype == "uint8" else a.view())
+
+
+@numpy_cupy_equal
+def test_method_errors(xp):
+    a = xp.asarray(np.arange(6))
+    errs = []
+    for f in (lambda: a.reshape(4), lambda: a.sum(axis=3), lambda: a.astype("x9")):
+        try:
+            f()
+        except Exception as e:
+            errs.append(type(e).__name__)
+    return tuple(errs)
+
+
+@numpy_cupy_equal
+def test_namespace_functions(xp):
+    a = xp.asarray(np.arange(12.0).reshape(3, 4))
+    return (xp.concatenate([a, a]), xp.stack([a, a]), xp.hstack([a, a]),
+            xp.vstack([a, a]), xp.split(a, 2, axis=1)[1], xp.broadcast_to(a[0], (2, 4)),
+            xp.expand_dims(a, 0), xp.moveaxis(a, 0, 1), xp.where(a > 3, a, -a),
+            xp.take(a, [0, 2]), xp.repeat(a, 2), xp.tile(a, 2), xp.flip(a),
+            xp.matmul(a, a.T), xp.dot(a[0], a[1]), xp.vdot(a[0], a[1]),
+            xp.linspace(0, 1, 5), xp.eye(3), xp.identity(2), xp.arange(5),
+            xp.zeros_like(a), xp.ones_like(a), xp.full_like(a, 7), xp.empty_like(a).shape,
+            xp.full((2, 2), 3), xp.frombuffer(b"\x00\x01", dtype=np.uint8),
+            xp.broadcast_arrays(a, a[0])[1], xp.exp(a), xp.add.reduce(a, axis=1),
+            xp.add.accumulate(a), xp.multiply.outer(a[0], a[1]), xp.sum(a),
+            xp.add.reduceat(a[0], [0, 2]), xp.pi, xp.e, xp.newaxis, xp.float32)
+
+
+def test_ufunc_at_and_out():
+    a = dc.zeros(5)
+    dc.add.at(a, [0, 0, 1], 1)
+    np.testing.assert_array_equal(np.asarray(a), [2, 1, 0, 0, 0])
+    out = dc.empty(5)
+    r = np.add(a, 1, out=out)
+    assert r is out
+    np.testing.assert_array_equal(np.asarray(out), [3, 2, 1, 1, 1])
+
+
+def test_numpy_functions_accept_dc_arrays_and_return_dc():
+    a = dc.arange(10.0)
+    for f in (np.sum, np.mean, np.cumsum, np.sort, np.exp, np.concatenate):
+        r = f([a, a]) if f is np.concatenate else f(a)
+        assert isinstance(r, (dc.ndarray, np.floating)), f
+    assert isinstance(np.arange(3) + dc.ones(3), dc.ndarray)
+    assert isinstance(np.add(np.arange(3.0), dc.ones(3)), dc.ndarray)
+
+
+def test_every_public_numpy_name_exists():
+    missing = [n for n in dir(np) if not n.startswith("_") and not hasattr(dc, n)
+               and n not in ("matrix", "test", "show_config")]
+    assert not missing, missing
+
+
+def test_repr_uses_class_name():
+    assert repr(dc.arange(3)) == "ndarray([0, 1, 2])"
+    assert str(dc.arange(3.0)) == str(np.arange(3.0))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_pickle_and_copy(protocol):
+    a = dc.asarray(np.arange(12.0).reshape(3, 4))[:, 1:]
+    b = pickle.loads(pickle.dumps(a, protocol=protocol))
+    assert isinstance(b, dc.ndarray)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    c, d = copy.copy(a), copy.deepcopy(a)
+    np.testing.assert_array_equal(np.asarray(c), np.asarray(d))
+
+
+def test_pickle5_out_of_band():
+    a = dc.arange(1000.0)
+    buffers = []
+    data = pickle.dumps(a, protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) == 1 and len(data) < 1000
+    b = pickle.loads(data, buffers=buffers)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_results_in_pool_and_returned():
+    pool = dc.get_default_memory_pool()
+    a = dc.ones(100000)
+    used = pool.used_bytes()
+    b = a + a
+    assert pool.used_bytes() >= used + b.nbytes
+    del b
+    assert pool.used_bytes() == used
+    c = np.cumsum(a)                 # NumPy fallback: result allocated by the pool too
+    assert isinstance(c, dc.ndarray)
+    assert pool.used_bytes() >= used + c.nbytes
+
+
+def test_bad_shapes():
+    with pytest.raises(ValueError):
+        dc.empty(-1)
+    with pytest.raises(ValueError):
+        dc.empty((2 ** 40, 2 ** 40))
+    with pytest.raises(TypeError):
+        dc.empty("x")
+    with pytest.raises(TypeError):
+        dc.asarray([object()])
