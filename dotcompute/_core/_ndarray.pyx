@@ -516,6 +516,8 @@ cdef class ndarray:
     def __pow__(self, other, mod=None):
         if mod is not None:
             return NotImplemented
+        if (type(other) is int or type(other) is float) and other == 2:
+            return _ufunc_call(np.square, (self,), {})   # NumPy's fast scalar power
         return _binop(np.power, self, other)
 
     def __rpow__(self, other, mod=None):
