@@ -105,7 +105,8 @@ def extensions():
                         [os.path.join(GEN, f"_kernels_{name}.pyx")], depends=headers,
                         include_dirs=inc, extra_compile_args=KERNEL + flags,
                         extra_link_args=["-fopenmp"],
-                        define_macros=[("DC_ISA_NAME", f'"{name}"')])
+                        define_macros=[("DC_ISA_NAME", f'"{name}"')]
+                        + ([("DC_SCALAR", "1")] if name == "scalar" else []))
         ext.isa_flags = flags
         exts.append(ext)
     exts.append(Extension(SHARED_UTILITY, sources=[], extra_compile_args=COMMON))

@@ -32,6 +32,8 @@ from dotcompute._core._opspec import (BINARY_INDEX, UNARY_INDEX, REDUCE_INDEX, D
 cnp.import_array()
 
 cdef extern from "dc_kernel_table.h" nogil:
+    ctypedef void (*dc_npy_loop)(char **args, const Py_ssize_t *dims,
+                                 const Py_ssize_t *steps, void *data) noexcept nogil
     ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
                                   char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
@@ -67,6 +69,8 @@ cdef extern from "dc_kernel_table.h" nogil:
                            Py_ssize_t, char *, int) noexcept nogil
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
                         Py_ssize_t, Py_ssize_t, char *, int) noexcept nogil
+        void (*run_npy)(dc_npy_loop, void *, int, int, char **, const Py_ssize_t *,
+                        Py_ssize_t, int) noexcept nogil
     enum: DC_PARTIAL_BYTES
 
 DEF MAXDIMS = 64
@@ -112,6 +116,118 @@ cdef int R_SUM = REDUCE_INDEX["sum"], R_PROD = REDUCE_INDEX["prod"]
 cdef int R_MIN = REDUCE_INDEX["min"], R_MAX = REDUCE_INDEX["max"]
 cdef int R_ARGMIN = REDUCE_INDEX["argmin"], R_ARGMAX = REDUCE_INDEX["argmax"]
 cdef int R_ANY = REDUCE_INDEX["any"], R_ALL = REDUCE_INDEX["all"]
+
+
+# ------------------------------------------------- NumPy's loops for the expensive ops
+#
+# For transcendentals NumPy may have a faster single-thread loop than ours on some CPUs
+# (e.g. its AVX-512 SVML routines). For those (op, dtype) we can run NumPy's own inner loop
+# -- taken from the ufunc object, called without the GIL -- across our threads. The first
+# call with at least CALIBRATE_MIN elements times both loops on one thread and keeps the
+# faster for the rest of the process. Only in the default build (a forced
+# DOTCOMPUTE_CPU_CAPABILITY exercises our kernels) and unless DOTCOMPUTE_NUMPY_LOOPS=0.
+import os as _os
+from dotcompute._core._opspec import EXPENSIVE as _EXPENSIVE
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+
+DEF MAXOPS = 64
+DEF CALIBRATE_MIN = 4096
+cdef dc_npy_loop _npy_loop[2][MAXOPS][16]     # [0]: unary ops, [1]: binary ops
+cdef void *_npy_data[2][MAXOPS][16]
+cdef signed char _choice[2][MAXOPS][16]      # 0 undecided, 1 ours, 2 NumPy's
+memset(_npy_loop, 0, sizeof(_npy_loop))
+memset(_choice, 0, sizeof(_choice))
+cdef bint _borrow = (not _os.environ.get("DOTCOMPUTE_CPU_CAPABILITY", "").strip()
+                     and _os.environ.get("DOTCOMPUTE_NUMPY_LOOPS", "1") != "0")
+
+
+cdef void _load_numpy_loops(int kind, list ops):
+    cdef cnp.ufunc u
+    cdef int i, t, nargs
+    for idx, op in enumerate(ops):
+        if op[3] != _EXPENSIVE:
+            continue
+        u = <cnp.ufunc>getattr(np, op[0])
+        nargs = u.nargs
+        for i in range(u.ntypes):
+            tin = u.types[i * nargs]
+            if any(u.types[i * nargs + j] != tin for j in range(nargs)):
+                continue
+            if tin == cnp.NPY_FLOAT:
+                t = T_F4
+            elif tin == cnp.NPY_DOUBLE:
+                t = T_F8
+            else:
+                continue
+            _npy_loop[kind][idx][t] = <dc_npy_loop>u.functions[i]
+            _npy_data[kind][idx][t] = u.data[i]
+
+if _borrow:
+    _load_numpy_loops(0, UNARY)
+    _load_numpy_loops(1, BINARY)
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef int _calibrate(int kind, int op, int t, char **args, Py_ssize_t *steps,
+                    Py_ssize_t n) noexcept nogil:
+    """Time our loop and NumPy's on one thread over the first elements; 1 or 2."""
+    cdef Py_ssize_t m = n if n < 16384 else 16384
+    cdef double best_ours = 1e30, best_np = 1e30, t0, dt
+    cdef int rep
+    for rep in range(3):
+        t0 = _now()
+        if kind == 0:
+            K.unary[op][t](args[0], steps[0], args[1], steps[1], m)
+        else:
+            K.binary[op][t](args[0], steps[0], args[1], steps[1], args[2], steps[2], m)
+        dt = _now() - t0
+        if dt < best_ours:
+            best_ours = dt
+        t0 = _now()
+        _npy_loop[kind][op][t](args, &m, steps, _npy_data[kind][op][t])
+        dt = _now() - t0
+        if dt < best_np:
+            best_np = dt
+    return 2 if best_np * 1.05 < best_ours else 1
+
+
+cdef bint _run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
+                          Py_ssize_t n, int threshold):
+    """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours."""
+    cdef signed char c = _choice[kind][op][t]
+    cdef int nt
+    if c == 1 or _npy_loop[kind][op][t] == NULL:
+        return False
+    if c == 0:
+        if n < CALIBRATE_MIN:
+            return False
+        with nogil:
+            c = <signed char>_calibrate(kind, op, t, args, steps, n)
+        _choice[kind][op][t] = c
+        if c == 1:
+            return False
+    nt = effective_num_threads() if n >= threshold else 1
+    with nogil:
+        K.run_npy(_npy_loop[kind][op][t], _npy_data[kind][op][t], kind + 1, threshold,
+                  args, steps, n, nt)
+    return True
+
+
+def numpy_loop_choices():
+    """{(ufunc name, dtype char): "dotcompute" | "numpy"} decided so far in this process."""
+    out = {}
+    for kind, ops in ((0, UNARY), (1, BINARY)):
+        for idx, op in enumerate(ops):
+            for t in (T_F4, T_F8):
+                c = _choice[kind][idx][t]
+                if c:
+                    out[(op[0], _TYPE_DTYPE[t].char)] = "numpy" if c == 2 else "dotcompute"
+    return out
 
 
 # ------------------------------------------------------------------------ the class
@@ -936,7 +1052,7 @@ cdef ndarray _wrap_numpy(object arr, object base=None):
     r._t = _type_index(dtype)
     r._itemsize = dtype.itemsize
     r._format = _format_of(dtype)
-    r._writeable = arr.flags.writeable
+    r._writeable = cnp.PyArray_ISWRITEABLE(a)
     if base is not None:
         r._mem = (<ndarray>base)._mem
         r._base = base if (<ndarray>base)._base is None else (<ndarray>base)._base
@@ -1236,6 +1352,8 @@ cdef object _fast_binary(object ufunc, object x, object y, object out):
     cdef bint to_bool
     cdef ndarray r
     cdef dc_binary_fn f
+    cdef char *args[3]
+    cdef Py_ssize_t steps[3]
     if spec is None:
         return None
     op = spec[0]
@@ -1284,6 +1402,18 @@ cdef object _fast_binary(object ufunc, object x, object y, object out):
                 return None
         if not _no_overlap_or_same(r, &A) or not _no_overlap_or_same(r, &B):
             return None
+    if (_borrow and not A.is_scalar and not B.is_scalar and A.contig and B.contig
+            and r._c_contig and r._size > 0):
+        args[0] = A.data
+        args[1] = B.data
+        args[2] = r._data
+        steps[0] = _TYPE_SIZE[t]
+        steps[1] = _TYPE_SIZE[t]
+        steps[2] = r._itemsize
+        if _run_numpy_loop(1, op, t, args, steps, r._size, K.binary_threshold[op]):
+            if r._ndim == 0 and out is None:
+                return r._np()[()]
+            return r
     _nd_binary(f, K.binary_threshold[op], &A, &B, r)
     if r._ndim == 0 and out is None:
         return r._np()[()]
@@ -1373,6 +1503,8 @@ cdef object _fast_unary(object ufunc, object x, object out):
     cdef Py_ssize_t inner, outer, k, rem
     cdef char *pa
     cdef char *po
+    cdef char *args[3]
+    cdef Py_ssize_t steps[3]
     if spec is None or not _operand_array(x, &A) or A.t < 0:
         return None
     op = spec[0]
@@ -1400,8 +1532,15 @@ cdef object _fast_unary(object ufunc, object x, object out):
     if r._size == 0:
         return r
     if A.contig and r._c_contig:
-        _run_unary(f, K.unary_threshold[op], A.data, _TYPE_DTYPE[t].itemsize, r._data,
-                   r._itemsize, r._size)
+        args[0] = A.data
+        args[1] = r._data
+        steps[0] = _TYPE_SIZE[t]
+        steps[1] = r._itemsize
+        if _borrow and _run_numpy_loop(0, op, t, args, steps, r._size,
+                                       K.unary_threshold[op]):
+            return r
+        _run_unary(f, K.unary_threshold[op], A.data, steps[0], r._data, r._itemsize,
+                   r._size)
         return r
     nd = r._ndim
     inner = r._shape[nd - 1]

@@ -21,17 +21,45 @@ typedef struct { union { double f8; float f4; int64_t i8; uint64_t u8; uint8_t b
                          uint8_t u1; } v;
                  int64_t index; } dc_partial;
 
-/* Pairwise float sum: contiguous blocks get the vectorized lane loop. */
-#define DC_FSUM(NAME, T, MUL)                                                             \
+/* Explicit SIMD (GCC/Clang vector extensions, lowered to whatever the -march offers) for
+ * the reductions the auto-vectorizer handles poorly; the scalar build (DC_SCALAR) keeps
+ * plain loops. Lane assignment is the same in both, so float results are bit-identical
+ * across builds. */
+#if defined(DC_SCALAR)
+#define DC_SIMD 0
+#else
+#define DC_SIMD 1
+#endif
+typedef double dc_vf8 __attribute__((vector_size(64), aligned(8)));
+typedef float dc_vf4 __attribute__((vector_size(64), aligned(4)));
+
+/* Pairwise float sum (or dot product when q != NULL): each block of DC_SUM_BLOCK elements
+ * goes into DC_SUM_LANES accumulators (lane j takes elements j, j + LANES, ...), combined
+ * as a tree; blocks are combined pairwise. */
+#define DC_FSUM(NAME, T, VT)                                                              \
 static T NAME##_block(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q, ptrdiff_t sq) { \
     T r[DC_SUM_LANES];                                                                    \
     ptrdiff_t i = 0;                                                                      \
     for (int j = 0; j < DC_SUM_LANES; j++) r[j] = 0;                                      \
     if (s == (ptrdiff_t)sizeof(T) && (q == NULL || sq == (ptrdiff_t)sizeof(T))) {         \
-        const T *a = (const T *)p; const T *b = (const T *)q; (void)b;                             \
-        for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                                  \
-            for (int j = 0; j < DC_SUM_LANES; j++) r[j] += MUL(a[i + j], b, i + j);         \
-        for (; i < n; i++) r[i % DC_SUM_LANES] += MUL(a[i], b, i);                          \
+        enum { L = (int)(sizeof(VT) / sizeof(T)), NV = DC_SUM_LANES / L };                \
+        if (DC_SIMD && n >= DC_SUM_LANES) {                                               \
+            VT acc[NV];                                                                   \
+            for (int k = 0; k < NV; k++) acc[k] = (VT){0};                                \
+            for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                              \
+                for (int k = 0; k < NV; k++) {                                            \
+                    VT x; memcpy(&x, p + (i + k * L) * (ptrdiff_t)sizeof(T), sizeof x);   \
+                    if (q) { VT y; memcpy(&y, q + (i + k * L) * (ptrdiff_t)sizeof(T), sizeof y); x = x * y; } \
+                    acc[k] += x;                                                          \
+                }                                                                         \
+            memcpy(r, acc, sizeof acc);                                                   \
+        }                                                                                 \
+        const T *a = (const T *)p; const T *b = (const T *)q;                             \
+        if (q) { for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                         \
+                     for (int j = 0; j < DC_SUM_LANES; j++) r[j] += a[i + j] * b[i + j]; } \
+        else   { for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                         \
+                     for (int j = 0; j < DC_SUM_LANES; j++) r[j] += a[i + j]; }             \
+        for (; i < n; i++) r[i % DC_SUM_LANES] += q ? a[i] * b[i] : a[i];                 \
     } else {                                                                              \
         for (; i < n; i++) {                                                              \
             T x, y = 1; memcpy(&x, p + i * s, sizeof(T));                                 \
@@ -51,7 +79,44 @@ static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
          + NAME##_pairwise(p + h * s, s, n - h, q ? q + h * sq : q, sq);                  \
 }
 
-#define DC_MUL_NONE(x, b, i) (x)
-#define DC_MUL_B(x, b, i) ((x) * (b)[i])
+/* Lane-wise extreme (min when GT is 0, max when 1) of a contiguous run of n >= 1 elements
+ * with a NaN flag, in 4 independent 64-byte vectors; NaN never enters the accumulators
+ * (a compare with NaN is false), the flag reports it. Returns the number of elements
+ * consumed (a multiple of 4 vectors); lanes are folded into *m. */
+#define DC_VEXTREME(NAME, T, IT)                                                          \
+static ptrdiff_t NAME(const T *x, ptrdiff_t n, int gt, T *m, int *nan) {                  \
+    typedef T VT __attribute__((vector_size(64), aligned(sizeof(T))));                    \
+    typedef IT VI __attribute__((vector_size(64), aligned(sizeof(T))));                   \
+    enum { L = (int)(64 / sizeof(T)) };                                                   \
+    ptrdiff_t i = 0;                                                                      \
+    if (!DC_SIMD || n < 4 * L) return 0;                                                  \
+    VT acc[4]; VI nm = (VI){0};                                                           \
+    for (int k = 0; k < 4; k++) for (int j = 0; j < L; j++) acc[k][j] = *m;               \
+    if (gt) {                                                                             \
+        for (; i + 4 * L <= n; i += 4 * L)                                                \
+            for (int k = 0; k < 4; k++) {                                                 \
+                VT v; memcpy(&v, x + i + k * L, sizeof v);                                \
+                VI c = (VI)(v > acc[k]);                                                  \
+                acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                           \
+                nm |= (VI)(v != v);                                                       \
+            }                                                                             \
+    } else {                                                                              \
+        for (; i + 4 * L <= n; i += 4 * L)                                                \
+            for (int k = 0; k < 4; k++) {                                                 \
+                VT v; memcpy(&v, x + i + k * L, sizeof v);                                \
+                VI c = (VI)(v < acc[k]);                                                  \
+                acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                           \
+                nm |= (VI)(v != v);                                                       \
+            }                                                                             \
+    }                                                                                     \
+    for (int k = 0; k < 4; k++)                                                           \
+        for (int j = 0; j < L; j++) {                                                     \
+            T v = acc[k][j];                                                              \
+            if (gt ? (v > *m) : (v < *m)) *m = v;                                         \
+            if (nm[j]) *nan = 1;                                                          \
+        }                                                                                 \
+    return i;                                                                             \
+}
+
 
 #endif
