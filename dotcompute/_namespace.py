@@ -150,6 +150,7 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
 
 
 amin, amax = min, max
+where = _ndarray.where
 
 
 def _operand_array(a):
@@ -164,13 +165,14 @@ _OWN = {
     "from_dlpack": from_dlpack, "sum": sum, "prod": prod, "min": min, "max": max,
     "amin": amin, "amax": amax, "any": any, "all": all, "argmin": argmin,
     "argmax": argmax, "mean": mean, "dot": dot, "vdot": vdot, "clip": clip,
+    "where": where,
 }
 
 # np.func -> our implementation, used by ndarray.__array_function__ (np.sum(dc) etc.).
 _NUMPY_OVERRIDES = {
     np.sum: sum, np.prod: prod, np.min: min, np.max: max, np.amin: amin, np.amax: amax,
     np.any: any, np.all: all, np.argmin: argmin, np.argmax: argmax, np.mean: mean,
-    np.dot: dot, np.vdot: vdot, np.clip: clip,
+    np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

@@ -261,3 +261,27 @@ def test_dot_matches_numpy(rng):
                                    rtol=1e-10, atol=1e-10 * n)
         np.testing.assert_allclose(dc.vdot(dc.asarray(a), dc.asarray(b)), np.vdot(a, b),
                                    rtol=1e-10, atol=1e-10 * n)
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i4", "u1", "b1", "i8", "u8"])
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, (1,)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_axis_reductions_match_numpy(dtype, axis, keepdims, rng):
+    x = _values(dtype, 7 * 300 * 5, rng).reshape(7, 300, 5)
+    if DT[dtype].kind == "f":
+        x[np.isinf(x)] = 1.0
+    d = dc.asarray(x)
+    for name in ("sum", "prod", "min", "max", "any", "all"):
+        with np.errstate(all="ignore"):
+            exp = getattr(x, name)(axis=axis, keepdims=keepdims)
+            got = np.asarray(getattr(d, name)(axis=axis, keepdims=keepdims))
+        assert got.dtype == exp.dtype and got.shape == exp.shape, name
+        if DT[dtype].kind == "f" and name == "sum":
+            scale = np.abs(np.nan_to_num(x)).sum(axis=axis, keepdims=keepdims)
+            tol = np.finfo(DT[dtype]).eps * 32 * scale
+            ok = (np.abs(got - exp) <= tol) | (np.isnan(got) & np.isnan(exp))
+            assert ok.all(), name
+        elif DT[dtype].kind == "f" and name == "prod":
+            np.testing.assert_allclose(got, exp, rtol=1e-4 if dtype == "f4" else 1e-12)
+        else:
+            np.testing.assert_array_equal(got, exp)

@@ -1706,6 +1706,13 @@ cdef object _reduction(object ufunc, int kind, ndarray a, object axis, object dt
         if keepdims:
             return asarray(np.full((1,) * a._ndim, r))
         return r
+    if (t >= 0 and dtype is None and out is None and initial is np._NoValue
+            and where is True and a._c_contig and a._size > 0 and a._ndim >= 2
+            and (type(axis) is int or (type(axis) is tuple and len(axis) == 1
+                                        and type(axis[0]) is int))):
+        r = _reduce_axis(kind, a, axis if type(axis) is int else axis[0], keepdims)
+        if r is not None:
+            return r
     kw = {"axis": axis, "dtype": dtype, "out": out, "keepdims": keepdims}
     if initial is not np._NoValue:
         kw["initial"] = initial
@@ -1716,6 +1723,71 @@ cdef object _reduction(object ufunc, int kind, ndarray a, object axis, object dt
     if kind in (R_ANY, R_ALL):
         kw.pop("initial", None)
     return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
+
+
+cdef dict _ROW_OP = {R_SUM: BINARY_INDEX["add"], R_PROD: BINARY_INDEX["multiply"],
+                     R_MIN: BINARY_INDEX["minimum"], R_MAX: BINARY_INDEX["maximum"]}
+
+
+cdef object _reduce_axis(int kind, ndarray a, int axis, object keepdims):
+    """Reduce a C-contiguous array (ndim >= 2) over one axis with our kernels, or None.
+
+    Last axis: the 1-D reduction kernel per row. Other axes: the result starts as the
+    first slab and the matching element-wise kernel (add, multiply, minimum, maximum)
+    accumulates each further slab into it -- contiguous, vectorized, NumPy's order."""
+    cdef int nd = a._ndim, t = a._t, i
+    cdef Py_ssize_t outer = 1, inner = 1, nk, o, j, isz = a._itemsize, rsz
+    cdef ndarray r
+    cdef dc_reduce_fn f = K.reduce[kind][t]
+    cdef dc_combine_fn c = K.combine[kind][t]
+    cdef dc_binary_fn g
+    cdef int nt = effective_num_threads()
+    cdef char *src
+    cdef char *dst
+    cdef int thr
+    if axis < -nd or axis >= nd:
+        return None                      # NumPy raises AxisError
+    if axis < 0:
+        axis += nd
+    nk = a._shape[axis]
+    if nk == 0:
+        return None
+    for i in range(axis):
+        outer *= a._shape[i]
+    for i in range(axis + 1, nd):
+        inner *= a._shape[i]
+    rd = _result_dtype(kind, t)
+    shape = list(a.shape)
+    if keepdims:
+        shape[axis] = 1
+    else:
+        del shape[axis]
+    if inner == 1:
+        r = _empty(tuple(shape), rd, "C")
+        rsz = r._itemsize
+        for o in range(outer):
+            src = a._data + o * nk * isz
+            dst = r._data + o * rsz
+            if nk >= NOGIL_MIN:
+                with nogil:
+                    K.run_reduce(f, c, src, isz, nk, dst, nt)
+            else:
+                K.run_reduce(f, c, src, isz, nk, dst, 1)
+        return r
+    if kind not in _ROW_OP or rd != a._dtype:
+        return None
+    g = K.binary[<int>_ROW_OP[kind]][t]
+    if g == NULL:
+        return None
+    thr = K.binary_threshold[<int>_ROW_OP[kind]]
+    r = _empty(tuple(shape), rd, "C")
+    for o in range(outer):
+        src = a._data + o * nk * inner * isz
+        dst = r._data + o * inner * isz
+        memcpy(dst, src, inner * isz)
+        for j in range(1, nk):
+            _run_binary(g, thr, dst, isz, src + j * inner * isz, isz, dst, isz, inner)
+    return r
 
 
 cdef object _numpy_method(ndarray a, str name, dict kw):
@@ -1781,6 +1853,31 @@ cdef object _clip(ndarray a, object lo, object hi, object out, dict kwargs):
     with _numpy_in_pool():
         res = np.clip(a._np(), _to_numpy(lo), _to_numpy(hi), **kw)
     return out if out is not None else _wrap_result(res)
+
+
+def where(condition, x=None, y=None, /):
+    """numpy.where; our kernel for a bool condition and two arrays of one accelerated
+    dtype, all of the same shape and C-contiguous (else NumPy's)."""
+    cdef _Operand C, X, Y
+    cdef ndarray r
+    cdef int i
+    if x is None and y is None:
+        with _numpy_in_pool():
+            return _wrap_result(np.where(_to_numpy(condition)))
+    if (_operand_array(condition, &C) and _operand_array(x, &X) and _operand_array(y, &Y)
+            and C.t == T_B1 and X.t >= 0 and X.t == Y.t and C.contig and X.contig
+            and Y.contig and _same_shape(&C, &X) and _same_shape(&C, &Y) and C.ndim > 0):
+        r = _empty_c(X.ndim, X.shape, X.t)
+        if r._size >= NOGIL_MIN:
+            with nogil:
+                K.where[X.t](C.data, 1, X.data, r._itemsize, Y.data, r._itemsize, r._data,
+                             r._itemsize, r._size)
+        else:
+            K.where[X.t](C.data, 1, X.data, r._itemsize, Y.data, r._itemsize, r._data,
+                         r._itemsize, r._size)
+        return r
+    with _numpy_in_pool():
+        return _wrap_result(np.where(_to_numpy(condition), _to_numpy(x), _to_numpy(y)))
 
 
 # ------------------------------------------------------------ __array_function__
