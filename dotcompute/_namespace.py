@@ -180,6 +180,24 @@ _PASSTHROUGH_TYPES = (type, np.dtype, types.ModuleType, int, float, bool, dict, 
                       type(None), str)
 
 
+def _wrap_module(module, name):
+    """A module of the same functions returning dotcompute arrays (np.random, np.linalg,
+    np.fft); classes and constants are NumPy's."""
+    wrapped = types.ModuleType(f"dotcompute.{name}", module.__doc__)
+    for attr in dir(module):
+        if attr.startswith("_"):
+            continue
+        obj = getattr(module, attr)
+        if callable(obj) and not isinstance(obj, type):
+            setattr(wrapped, attr, _wrap_function(obj))
+        else:
+            setattr(wrapped, attr, obj)
+    return wrapped
+
+
+_WRAPPED_MODULES = ("random", "linalg", "fft")
+
+
 def build_namespace():
     """Dict of every public NumPy name mapped to its dotcompute counterpart."""
     ns = {}
@@ -190,6 +208,8 @@ def build_namespace():
         obj = getattr(np, name)
         if name in _OWN:
             ns[name] = _OWN[name]
+        elif name in _WRAPPED_MODULES:
+            ns[name] = _wrap_module(obj, name)
         elif isinstance(obj, np.ufunc):
             ns[name] = ufunc(obj)
         elif isinstance(obj, _PASSTHROUGH_TYPES) or not callable(obj):

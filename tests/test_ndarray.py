@@ -318,3 +318,19 @@ def test_bad_shapes():
         dc.empty("x")
     with pytest.raises(TypeError):
         dc.asarray([object()])
+
+
+def test_submodules_return_dc_arrays():
+    np.random.seed(0)
+    a = np.random.rand(3, 3) + np.eye(3) * 3
+    dc_a = dc.asarray(a)
+    inv = dc.linalg.inv(dc_a)
+    assert isinstance(inv, dc.ndarray)
+    np.testing.assert_allclose(np.asarray(inv), np.linalg.inv(a))
+    f = dc.fft.fft(dc.ones(4))
+    assert isinstance(f, dc.ndarray) and f.dtype == np.complex128
+    dc.random.seed(1)
+    np.random.seed(1)
+    np.testing.assert_array_equal(np.asarray(dc.random.rand(5)), np.random.rand(5))
+    with pytest.raises(np.linalg.LinAlgError):
+        dc.linalg.inv(dc.zeros((2, 2)))
