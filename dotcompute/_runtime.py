@@ -97,11 +97,11 @@ def runtime_info():
         "available_cpus": available_cpus(),
         "openmp_runtime": _openmp_runtime(),
     }
-    try:
-        from ._core import _memory
-        info["memory_pool"] = _memory.pool_info()
-    except ImportError:
-        pass
+    from ._core import _memory, _ndarray
+    info["memory_pool"] = _memory.pool_info()
+    choices = _ndarray.numpy_loop_choices()
+    info["numpy_loops_borrowed"] = sorted(f"{name}[{ch}]" for (name, ch), who
+                                          in choices.items() if who == "numpy")
     return info
 
 
