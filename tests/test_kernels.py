@@ -285,3 +285,26 @@ def test_axis_reductions_match_numpy(dtype, axis, keepdims, rng):
             np.testing.assert_allclose(got, exp, rtol=1e-4 if dtype == "f4" else 1e-12)
         else:
             np.testing.assert_array_equal(got, exp)
+
+
+@pytest.mark.parametrize("who", ["numpy", "dotcompute"])
+@pytest.mark.parametrize("name,t", [("exp", "f8"), ("log", "f4"), ("sin", "f8"),
+                                    ("tanh", "f4"), ("arctan2", "f8"), ("hypot", "f4")])
+def test_borrowed_numpy_loops(name, t, who, rng):
+    """Whichever loop runs a transcendental (ours or NumPy's own, threaded by us), the
+    results stay within the bound; NumPy's loop gives NumPy's bits exactly."""
+    from dotcompute._core import _ndarray
+    if who == "numpy" and not _ndarray._borrow_enabled():
+        pytest.skip("NumPy loops are not borrowed under a forced build")
+    x = np.abs(_values(t, 200001, rng)) + DT[t].type(0.5)
+    x[~np.isfinite(x)] = 2
+    f_np, f_dc = getattr(np, name), getattr(dc, name)
+    args = (x,) if name not in ("arctan2", "hypot") else (x, x[::-1].copy())
+    _ndarray.set_loop_choice(name, DT[t].char, who)
+    try:
+        with np.errstate(all="ignore"):
+            exp = f_np(*args)
+            got = f_dc(*[dc.asarray(a) for a in args])
+    finally:
+        _ndarray.set_loop_choice(name, DT[t].char, "auto")
+    _assert_same(got, exp, 0 if who == "numpy" else 4)

@@ -17,8 +17,8 @@ cdef extern from "dc_kernels_gen.h" nogil:
     ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out)
     ctypedef void (*dc_dot_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
                                Py_ssize_t n, Py_ssize_t start, char *partial)
-    ctypedef void (*dc_npy_loop)(char **args, const Py_ssize_t *dims,
-                                 const Py_ssize_t *steps, void *data) noexcept nogil
+    ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
+                                const Py_ssize_t *strides, void *auxdata) noexcept nogil
     ctypedef struct dc_kernel_table:
         const char *isa
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
@@ -29,7 +29,7 @@ cdef extern from "dc_kernels_gen.h" nogil:
                            Py_ssize_t, char *, int)
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
                         Py_ssize_t, Py_ssize_t, char *, int)
-        void (*run_npy)(dc_npy_loop, void *, int, int, char **, const Py_ssize_t *,
+        void (*run_npy)(dc_npy_loop, void *, void *, int, int, char **, const Py_ssize_t *,
                         Py_ssize_t, int)
     void dc_fill_kernel_table(dc_kernel_table *t)
     enum: DC_PARTIAL_BYTES
@@ -131,30 +131,30 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
     comb(partials, used, out)
 
 
-cdef void run_npy(dc_npy_loop f, void *data, int nin, int threshold, char **args,
+cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, char **args,
                   const Py_ssize_t *steps, Py_ssize_t n, int nthreads) noexcept nogil:
-    """Run a NumPy inner loop (nin inputs, one output) over n elements, one chunk per
-    thread above the threshold."""
+    """Run a NumPy strided loop (nin inputs, one output) over n elements, one chunk per
+    thread above the threshold. The loops borrowed are pure (no Python API)."""
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c
     cdef Py_ssize_t s, e
     if k == 1:
-        f(args, &n, steps, data)
+        f(ctx, args, &n, steps, aux)
         return
     for c in prange(k, num_threads=k, schedule="static"):
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
-            _npy_chunk(f, data, nin, args, steps, s, e - s)
+            _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s)
 
 
-cdef inline void _npy_chunk(dc_npy_loop f, void *data, int nin, char **args,
+cdef inline void _npy_chunk(dc_npy_loop f, void *ctx, void *aux, int nin, char **args,
                             const Py_ssize_t *steps, Py_ssize_t s, Py_ssize_t m) noexcept nogil:
     cdef char *a[4]
     cdef int j
     for j in range(nin + 1):
         a[j] = args[j] + s * steps[j]
-    f(a, &m, steps, data)
+    f(ctx, a, &m, steps, aux)
 
 
 cdef dc_kernel_table _table

@@ -32,8 +32,8 @@ from dotcompute._core._opspec import (BINARY_INDEX, UNARY_INDEX, REDUCE_INDEX, D
 cnp.import_array()
 
 cdef extern from "dc_kernel_table.h" nogil:
-    ctypedef void (*dc_npy_loop)(char **args, const Py_ssize_t *dims,
-                                 const Py_ssize_t *steps, void *data) noexcept nogil
+    ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
+                                const Py_ssize_t *strides, void *auxdata) noexcept nogil
     ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
                                   char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
@@ -69,8 +69,8 @@ cdef extern from "dc_kernel_table.h" nogil:
                            Py_ssize_t, char *, int) noexcept nogil
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
                         Py_ssize_t, Py_ssize_t, char *, int) noexcept nogil
-        void (*run_npy)(dc_npy_loop, void *, int, int, char **, const Py_ssize_t *,
-                        Py_ssize_t, int) noexcept nogil
+        void (*run_npy)(dc_npy_loop, void *, void *, int, int, char **,
+                        const Py_ssize_t *, Py_ssize_t, int) noexcept nogil
     enum: DC_PARTIAL_BYTES
 
 DEF MAXDIMS = 64
@@ -133,34 +133,49 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 DEF MAXOPS = 64
 DEF CALIBRATE_MIN = 4096
 cdef dc_npy_loop _npy_loop[2][MAXOPS][16]     # [0]: unary ops, [1]: binary ops
-cdef void *_npy_data[2][MAXOPS][16]
+cdef void *_npy_ctx[2][MAXOPS][16]
+cdef void *_npy_aux[2][MAXOPS][16]
 cdef signed char _choice[2][MAXOPS][16]      # 0 undecided, 1 ours, 2 NumPy's
 memset(_npy_loop, 0, sizeof(_npy_loop))
 memset(_choice, 0, sizeof(_choice))
 cdef bint _borrow = (not _os.environ.get("DOTCOMPUTE_CPU_CAPABILITY", "").strip()
                      and _os.environ.get("DOTCOMPUTE_NUMPY_LOOPS", "1") != "0")
+cdef list _npy_capsules = []          # keep each loop's context and auxdata alive
+
+# Leading fields of NumPy's `ufunc_call_info` (capsule "numpy_1.24_ufunc_call_info",
+# documented with ufunc._get_strided_loop; NumPy's own tests call loops this way).
+ctypedef struct _CallInfo:
+    dc_npy_loop strided_loop
+    void *context
+    void *auxdata
+    cnp.npy_bool requires_pyapi
+    cnp.npy_bool no_floatingpoint_errors
 
 
 cdef void _load_numpy_loops(int kind, list ops):
-    cdef cnp.ufunc u
-    cdef int i, t, nargs
+    cdef _CallInfo *info
+    cdef int t
     for idx, op in enumerate(ops):
         if op[3] != _EXPENSIVE:
             continue
-        u = <cnp.ufunc>getattr(np, op[0])
-        nargs = u.nargs
-        for i in range(u.ntypes):
-            tin = u.types[i * nargs]
-            if any(u.types[i * nargs + j] != tin for j in range(nargs)):
+        uf = getattr(np, op[0])
+        for t in (T_F4, T_F8):
+            dt = _TYPE_DTYPE[t]
+            try:
+                resolved, capsule = uf._resolve_dtypes_and_context((dt,) * uf.nargs)
+                if any(d != dt for d in resolved):
+                    continue
+                uf._get_strided_loop(capsule, fixed_strides=(dt.itemsize,) * uf.nargs)
+                info = <_CallInfo *>PyCapsule_GetPointer(capsule,
+                                                         b"numpy_1.24_ufunc_call_info")
+            except Exception:
+                return                       # private NumPy API changed: use our loops
+            if info.strided_loop == NULL or info.requires_pyapi:
                 continue
-            if tin == cnp.NPY_FLOAT:
-                t = T_F4
-            elif tin == cnp.NPY_DOUBLE:
-                t = T_F8
-            else:
-                continue
-            _npy_loop[kind][idx][t] = <dc_npy_loop>u.functions[i]
-            _npy_data[kind][idx][t] = u.data[i]
+            _npy_capsules.append(capsule)
+            _npy_loop[kind][idx][t] = info.strided_loop
+            _npy_ctx[kind][idx][t] = info.context
+            _npy_aux[kind][idx][t] = info.auxdata
 
 if _borrow:
     _load_numpy_loops(0, UNARY)
@@ -189,7 +204,8 @@ cdef int _calibrate(int kind, int op, int t, char **args, Py_ssize_t *steps,
         if dt < best_ours:
             best_ours = dt
         t0 = _now()
-        _npy_loop[kind][op][t](args, &m, steps, _npy_data[kind][op][t])
+        _npy_loop[kind][op][t](_npy_ctx[kind][op][t], args, &m, steps,
+                               _npy_aux[kind][op][t])
         dt = _now() - t0
         if dt < best_np:
             best_np = dt
@@ -213,9 +229,26 @@ cdef bint _run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *step
             return False
     nt = effective_num_threads() if n >= threshold else 1
     with nogil:
-        K.run_npy(_npy_loop[kind][op][t], _npy_data[kind][op][t], kind + 1, threshold,
-                  args, steps, n, nt)
+        K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
+                  kind + 1, threshold, args, steps, n, nt)
     return True
+
+
+def _borrow_enabled():
+    return _borrow
+
+
+def set_loop_choice(str name, str char, str who):
+    """Fix whose loop runs ufunc `name` at dtype `char` ("numpy", "dotcompute", or
+    "auto" to calibrate again). For tests and measurements."""
+    t = T_F4 if char == "f" else T_F8
+    for kind, index in ((0, UNARY_INDEX), (1, BINARY_INDEX)):
+        if name in index:
+            if who == "numpy" and _npy_loop[kind][index[name]][t] == NULL:
+                raise ValueError(f"no NumPy loop borrowed for {name}[{char}]")
+            _choice[kind][index[name]][t] = {"auto": 0, "dotcompute": 1, "numpy": 2}[who]
+            return
+    raise KeyError(name)
 
 
 def numpy_loop_choices():
