@@ -21,3 +21,6 @@ __cpu_features__ = _cpu.cpu_features()
 
 globals().update(_build_namespace())
 del _build_namespace
+
+# The kernel compiler (fused expressions, user-defined kernels) sits above the array layer.
+from ._compiler import ElementwiseKernel, evaluate
