@@ -205,6 +205,8 @@ class Builder:
                         and not _fits(v.value, lx):
                     return self.binary(op, *[_exact_int(w) if w is v else w for w in (x, y)])
         if lx != ly:
+            if op in _COMPARISONS and {lx.char, ly.char} <= {"Q", "q", "L", "l"}:
+                return self._compare_u8_i8(op, x, y, lx)
             raise NotImplementedError(f"{op} with mixed loop types {lx}, {ly}")
         if op == "power" and lx.kind in "iub":
             return self._int_power(x, y, lx)
@@ -235,6 +237,23 @@ class Builder:
             raise ValueError("Integers to negative integer powers are not allowed.")
         with np.errstate(all="ignore"):
             return strong_const(getattr(np, op)(xv, yv))
+
+    def _compare_u8_i8(self, op, x, y, lx):
+        """NumPy compares uint64 with int64 exactly: a negative int64 decides alone,
+        otherwise both compare as uint64."""
+        u8 = np.dtype(np.uint64)
+        signed_left = lx.kind == "i"
+        s = x if signed_left else y
+        neg = self.binary("less", s, weak(0))
+        xs = self._cast_val(x, u8) if not x.is_const else Val("const", np.uint64(x.value), u8)
+        ys = self._cast_val(y, u8) if not y.is_const else Val("const", np.uint64(y.value), u8)
+        rel = self.binary(op, xs, ys)
+        # with the signed side negative: is `op` true?
+        true_when_neg = op in (("less", "less_equal", "not_equal") if signed_left else
+                               ("greater", "greater_equal", "not_equal"))
+        if true_when_neg:
+            return self.binary("logical_or", neg, rel)
+        return self.binary("logical_and", self.unary("logical_not", neg), rel)
 
     def _scalar_power(self, x, y):
         """NumPy's fast scalar power for `array ** python scalar`."""

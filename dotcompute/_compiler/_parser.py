@@ -81,7 +81,8 @@ def parse(text, allow_reduction=True):
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise SyntaxError(f"invalid expression {text!r}: {e.msg} at position "
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise SyntaxError(f"invalid expression {shown!r}: {e.msg} at position "
                           f"{e.offset}", ("<expression>", e.lineno, e.offset, text)) from None
     except (RecursionError, MemoryError, ValueError) as e:
         raise UnsafeExpressionError(f"expression cannot be parsed: {e}") from None
