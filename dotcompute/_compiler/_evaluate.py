@@ -12,17 +12,19 @@ import numpy as np
 from .._core import _fused
 from .._core._ndarray import ndarray as _dcarray
 from . import _parser
-from ._lower import Builder, lower, kernel_dtype, weak, strong_const
+from ._lower import Builder, lower, kernel_dtype, weak
 
-# Compiled programs: (expression, types, out dtype, casting, ISA) -> (program, argument
-# numbers, post-processing or None). Bounded: cleared when full (Python scalar variables
+# Compiled programs of this process's kernel build (the ISA is chosen once at import, so
+# one dict per process is one dict per ISA build): (expression, casting, out dtype,
+# variable types...) -> (program, post-processing or None). Bounded: cleared when full (Python scalar variables
 # are part of the key, so a loop over many scalar values must not grow it forever).
 MAX_CACHE = 4096
 _programs = {}
 _trees = {}            # expression -> (tree, names)
 _stats = {"hits": 0, "misses": 0}
 _ISA = _fused.ISA
-_ARRAY_TYPES = (_dcarray, np.ndarray)
+_ndarray_t = np.ndarray
+_getframe = sys._getframe
 
 
 class CacheInfo(tuple):
@@ -65,31 +67,6 @@ def _parse(ex):
     return got
 
 
-def _type_key(v):
-    """What of a variable the compiled program depends on."""
-    t = type(v)
-    if t is _dcarray or t is np.ndarray:
-        return v.dtype
-    if t is int or t is float or t is bool:
-        return (t, v)               # weak Python scalar: folded into the program
-    if isinstance(v, np.generic):
-        return v.dtype
-    if isinstance(v, np.ndarray):
-        return v.dtype
-    if t is complex:
-        raise NotImplementedError("complex numbers are not supported")
-    return None                     # converted with np.asarray first
-
-
-def _as_operand(v):
-    t = type(v)
-    if t is _dcarray or t is np.ndarray:
-        return v
-    if isinstance(v, np.ndarray):
-        return np.asarray(v)
-    return np.asarray(v)
-
-
 def evaluate(ex, local_dict=None, global_dict=None, out=None, order="K",
              casting="same_kind", **kwargs):
     """Evaluate an element-wise expression in one fused, blocked, parallel pass.
@@ -107,48 +84,59 @@ def evaluate(ex, local_dict=None, global_dict=None, out=None, order="K",
     got = _trees.get(ex)
     if got is None:
         got = _parse(ex)
-    tree, names = got
-    if names and (local_dict is None or global_dict is None):
-        frame = sys._getframe(1)
+    names = got[1]
+    if local_dict is None or global_dict is None:
+        frame = _getframe(1)
         if local_dict is None:
-            local_dict = frame.f_locals
+            local_dict = frame.f_locals if names else {}
         if global_dict is None:
             global_dict = frame.f_globals
         del frame
-    values = []
-    keys = []
+    # The cache key: expression, casting, out dtype, then per variable its dtype or, for
+    # a Python scalar, its type and value (weak scalars are folded into the program).
+    key = [ex, casting, None if out is None else out.dtype]
+    args = []
+    scalars = False
     for name in names:
-        try:
+        if name in local_dict:
             v = local_dict[name]
-        except KeyError:
-            try:
-                v = global_dict[name]
-            except KeyError:
-                raise KeyError(f"variable {name!r} is not defined") from None
-        k = _type_key(v)
-        if k is None:
-            v = np.asarray(v)
-            k = v.dtype
-        values.append(v)
-        keys.append(k)
-    out_dt = None if out is None else out.dtype
-    key = (ex, tuple(keys), out_dt, casting, _ISA)
+        elif name in global_dict:
+            v = global_dict[name]
+        else:
+            raise KeyError(f"variable {name!r} is not defined")
+        t = type(v)
+        if t is _ndarray_t or t is _dcarray:
+            key.append(v.dtype)
+            args.append(v)
+        elif t is float or t is int or t is bool:
+            key.append(t)
+            key.append(v)
+            args.append(None)
+            scalars = True
+        else:
+            if t is complex:
+                raise NotImplementedError("complex numbers are not supported")
+            v = v if isinstance(v, (_ndarray_t, _dcarray)) else np.asarray(v)
+            key.append(v.dtype)
+            args.append(v)
+    key = tuple(key)
     entry = _programs.get(key)
     if entry is None:
-        entry = _compile(tree, names, keys, out_dt, casting, ex)
+        entry = _compile(got[0], names, key[3:], key[2], casting, ex)
         if len(_programs) >= MAX_CACHE:
             _programs.clear()
         _programs[key] = entry
         _stats["misses"] += 1
     else:
         _stats["hits"] += 1
-    prog, arg_index, post = entry
-    args = [_as_operand(values[i]) for i in arg_index]
+    prog, post = entry
+    if scalars:
+        args = [a for a in args if a is not None]
     if post is not None:
         return post(prog, args, out)
     if out is None:
         return prog.run(args)[0]
-    if type(out) is not _dcarray and not isinstance(out, np.ndarray):
+    if type(out) is not _dcarray and not isinstance(out, _ndarray_t):
         raise TypeError("out must be an array")
     prog.run(args, [out])
     return out
@@ -158,17 +146,17 @@ def _compile(tree, names, keys, out_dt, casting, ex):
     """Type and lower one expression for variables of the given type keys."""
     b = Builder()
     env = {}
-    arg_index = []
-    for i, (name, k) in enumerate(zip(names, keys)):
-        if type(k) is tuple:
-            env[name] = weak(k[1])
+    keys = list(keys)
+    for name in names:
+        k = keys.pop(0)
+        if type(k) is type:
+            env[name] = weak(keys.pop(0))
         else:
             if kernel_dtype(k) is None:
                 raise NotImplementedError(
                     f"variable {name!r} has dtype {k}, which the fused kernels do not "
                     "support (bool, int8-64, uint8-64, float32, float64)")
             env[name] = b.input(k)
-            arg_index.append(i)
     if tree[0] == "reduce":
         _, kind, body, axis = tree
         v, b = lower(body, env, b)
@@ -176,10 +164,10 @@ def _compile(tree, names, keys, out_dt, casting, ex):
             if out_dt is not None:
                 raise NotImplementedError("out= with a full reduction")
             prog, _ = b.program(reduce=(kind, v), source=ex)
-            return prog, arg_index, _full_reduce
+            return prog, _full_reduce
         # Reduction along an axis: fuse the element-wise part, reduce with dotcompute.
         prog, _ = b.program(outputs=[(v, _val_dtype(v))], source=ex)
-        return prog, arg_index, _axis_reducer(kind, axis)
+        return prog, _axis_reducer(kind, axis)
     v, b = lower(tree, env, b)
     dt = _val_dtype(v)
     if out_dt is not None:
@@ -190,7 +178,7 @@ def _compile(tree, names, keys, out_dt, casting, ex):
     else:
         target = dt
     prog, _ = b.program(outputs=[(v, target)], source=ex)
-    return prog, arg_index, None
+    return prog, None
 
 
 def _val_dtype(v):

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._core._ndarray import ndarray as _dcarray
 from . import _parser
-from ._evaluate import _programs, _stats, MAX_CACHE, _ISA
+from ._evaluate import _programs, _stats, MAX_CACHE
 from ._lower import Builder, lower, kernel_dtype, Val
 
 _C_TYPES = {
@@ -165,7 +165,7 @@ class ElementwiseKernel:
                 ops.append(a)
                 keys.append(a.dtype)
         okeys = tuple(None if o is None else o.dtype for o in outs)
-        key = (self._key, tuple(keys), okeys, _ISA)
+        key = (self._key, tuple(keys), okeys)
         entry = _programs.get(key)
         if entry is None:
             entry = self._compile(keys, okeys)

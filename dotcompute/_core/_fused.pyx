@@ -87,9 +87,24 @@ DEF RK_CONST = 1
 DEF RK_TEMP = 2
 DEF RK_OUTPUT = 3
 
-# Elements per block: 4096 float64 = 32 KiB per temporary, a handful of them fit L2.
-BLOCK = 4096
-DEF BLK = 4096
+# Elements per block (at most MAXBLK): set_block_size() for experiments.
+DEF MAXBLK = 8192
+cdef Py_ssize_t BLK = 1024
+# Temporary slots are staggered by a few cache lines so that slots of one thread do not
+# all map to the same L1 sets (4 KiB aliasing between a load and an earlier store).
+DEF SLOT_PAD = 320
+
+
+def set_block_size(Py_ssize_t n):
+    """Elements per block of new programs (a multiple of 64, 64..MAXBLK)."""
+    global BLK
+    if n < 64 or n > MAXBLK or n % 64:
+        raise ValueError("block size must be a multiple of 64 in [64, 8192]")
+    BLK = n
+
+
+def get_block_size():
+    return BLK
 
 cdef dc_kernel_table *K = <dc_kernel_table *>PyCapsule_GetPointer(
     _dispatch.kernels.kernel_table(), b"dotcompute.kernels")
@@ -121,13 +136,15 @@ cdef struct Prog:
     Instr *instr
     int result                # register the reduction reads
     dc_reduce_fn reduce
-    Py_ssize_t slot_bytes     # bytes of one temporary slot (BLK elements of 8 bytes)
+    Py_ssize_t slot_bytes     # bytes of one temporary slot (blk elements of 8 bytes + pad)
+    Py_ssize_t blk            # elements per block
 
 
 cdef struct Run:
     int nouter                # outer dimensions (all but the innermost)
     Py_ssize_t inner          # extent of the innermost dimension
     Py_ssize_t bpr            # blocks per row of the innermost dimension
+    Py_ssize_t blk            # elements per block
     Py_ssize_t outer_shape[MAXDIMS]
     char *base[MAXREG]        # array registers: first element
     Py_ssize_t st[MAXREG][MAXDIMS + 1]   # byte strides; st[r][nouter] is the inner one
@@ -141,14 +158,14 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
     cdef char *p[MAXREG]
     cdef Py_ssize_t s[MAXREG]
     cdef Py_ssize_t row = blk // S.bpr
-    cdef Py_ssize_t j0 = (blk - row * S.bpr) * BLK
+    cdef Py_ssize_t j0 = (blk - row * S.bpr) * S.blk
     cdef Py_ssize_t m = S.inner - j0
     cdef Py_ssize_t idx, off, start
     cdef int r, d, k
     cdef char *tmp = S.scratch + tid * S.thread_bytes
     cdef const Instr *ins
-    if m > BLK:
-        m = BLK
+    if m > S.blk:
+        m = S.blk
     for r in range(P.nregs):
         k = P.kind[r]
         if k == RK_TEMP:
@@ -198,10 +215,22 @@ cdef struct _Arr:
     Py_ssize_t *strides
 
 
+# NumPy type number -> kernel type index (-1: not accelerated)
+cdef int _NUM_TO_T[64]
+for _i in range(64):
+    _NUM_TO_T[_i] = -1
+for _i, _d in enumerate(DTYPES):
+    _NUM_TO_T[np.dtype(_d[2]).num] = _i
+for _c in "lqLQ":    # 64-bit ints have two type numbers (long, long long)
+    if np.dtype(_c).itemsize == 8:
+        _NUM_TO_T[np.dtype(_c).num] = 4 if _c in "lq" else 8
+
+
 cdef inline bint _arr_of(object x, _Arr *a):
     """Fill a from a dc or numpy array; False for anything else."""
     cdef ndarray d
     cdef cnp.ndarray n
+    cdef int num
     if type(x) is ndarray:
         d = <ndarray>x
         a.data = d._data
@@ -210,10 +239,11 @@ cdef inline bint _arr_of(object x, _Arr *a):
         a.shape = d._shape
         a.strides = d._strides
         return True
-    if isinstance(x, np.ndarray):
+    if isinstance(x, cnp.ndarray):
         n = <cnp.ndarray>x
+        num = cnp.PyArray_TYPE(n)
         a.data = <char *>cnp.PyArray_DATA(n)
-        a.t = _TYPE_INDEX.get(x.dtype, -1) if cnp.PyArray_ISNBO(n.descr.byteorder) else -1
+        a.t = _NUM_TO_T[num] if 0 <= num < 64 and cnp.PyArray_ISNOTSWAPPED(n) else -1
         a.ndim = cnp.PyArray_NDIM(n)
         a.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
         a.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
@@ -300,6 +330,7 @@ cdef class Program:
     cdef dc_combine_fn combine
     cdef dc_reduce_fn acc_sum
     cdef public object source   # the compiler's description (for repr / debugging)
+    cdef DeviceMemory _scratch  # temporaries kept between calls (None while in use)
 
     def __cinit__(self):
         self.P.instr = NULL
@@ -317,7 +348,8 @@ cdef class Program:
         self._consts = []
         self.P.nregs = len(regs)
         self.P.nslots = nslots
-        self.P.slot_bytes = BLK * 8
+        self.P.blk = BLK
+        self.P.slot_bytes = BLK * 8 + SLOT_PAD
         for i, (kind, index, t, cbytes) in enumerate(regs):
             self.P.kind[i] = kind
             self.P.index[i] = index
@@ -401,7 +433,7 @@ cdef class Program:
         cdef Py_ssize_t shape[MAXDIMS]
         cdef Py_ssize_t cshape[MAXDIMS]
         cdef Py_ssize_t e, n, nblocks, total
-        cdef ndarray res
+        cdef object res = None
         cdef list outl
         cdef int nargs = len(args)
         cdef DeviceMemory mem = None
@@ -411,10 +443,12 @@ cdef class Program:
         cdef _Arr *ra[MAXREG]
         if nargs != self.nin:
             raise TypeError(f"expected {self.nin} operands, got {nargs}")
-        if self.nout:
-            outl = [None] * self.nout if outs is None else list(outs)
+        if outs is None:
+            outl = [None] * self.nout
         else:
-            outl = []
+            outl = list(outs)
+            if len(outl) != self.nout:
+                raise ValueError(f"expected {self.nout} outputs, got {len(outl)}")
         # ---- operands and the broadcast shape
         for i in range(nargs):
             if not _arr_of(args[i], &A[i]):
@@ -516,7 +550,8 @@ cdef class Program:
             S.outer_shape[d] = cshape[d]
         for i in range(nrar):
             S.base[rar[i]] = ra[i].data
-        S.bpr = (S.inner + BLK - 1) // BLK
+        S.blk = self.P.blk
+        S.bpr = (S.inner + S.blk - 1) // S.blk
         nblocks = (n // S.inner) * S.bpr if n else 0
         # ---- threads and per-thread temporaries
         nt = 1
@@ -524,10 +559,14 @@ cdef class Program:
             nt = effective_num_threads()
             if nt > nblocks:
                 nt = <int>nblocks
-        S.thread_bytes = self.P.nslots * self.P.slot_bytes
+        S.thread_bytes = self.P.nslots * self.P.slot_bytes + 4096 + 192
         total = nt * S.thread_bytes + (nblocks * DC_PARTIAL_BYTES if self.has_reduce else 0)
         if total:
-            mem = dc_malloc(<size_t>total)
+            # Reuse this program's temporaries unless another thread is running it.
+            mem = self._scratch
+            self._scratch = None
+            if mem is None or mem.nbytes_ < <size_t>total:
+                mem = dc_malloc(<size_t>total)
             scratch = mem.ptr_
         S.scratch = scratch
         S.partials = scratch + nt * S.thread_bytes
@@ -537,9 +576,11 @@ cdef class Program:
             else:
                 with nogil:
                     _exec_all(&self.P, &S, nblocks, nt)
-        if not self.has_reduce:
-            return outl
-        return self._finish_reduce(&S, nblocks)
+        if self.has_reduce:
+            res = self._finish_reduce(&S, nblocks)
+        if mem is not None and mem.nbytes_ <= (1 << 22):
+            self._scratch = mem
+        return res if self.has_reduce else outl
 
     cdef object _finish_reduce(self, Run *S, Py_ssize_t nblocks):
         cdef ndarray res = _empty_c(0, NULL, self.acc_t)
