@@ -13,9 +13,10 @@ expression; this module only knows registers and instructions, never expressions
   thread count).
 
 The element space (the broadcast shape, after dropping extents of 1 and merging dimensions
-every operand walks contiguously) is cut into blocks of at most BLOCK elements of the
-innermost dimension; blocks are spread over threads with a static prange, each thread with
-its own temporaries. Nothing of the full size is allocated except the results.
+every operand walks contiguously) is cut into blocks of at most BLK (1024) elements of the
+innermost dimension, so a program's temporaries stay in L1/L2; blocks are spread over
+threads with a static prange, each thread with its own temporaries (cached by the program
+between calls). Nothing of the full size is allocated except the results.
 
 The array layer does not import this module's caller (the compiler): data flows
 compiler -> Program (here) -> kernel table.
@@ -543,7 +544,22 @@ cdef class Program:
             for i in range(nrar):
                 S.st[rar[i]][0] = 0
             nouter = 1
-        # now cshape[0..nouter) with the innermost last
+        # now cshape[0..nouter) with the innermost last. A short innermost dimension
+        # (e.g. (1e6, 3) + (3,)) would make tiny blocks: walk the longest one innermost
+        # instead (element order does not matter to an element-wise program).
+        if nouter > 1 and cshape[nouter - 1] < 128:
+            k = 0
+            for d in range(1, nouter):
+                if cshape[d] > cshape[k]:
+                    k = d
+            if cshape[k] >= 4 * cshape[nouter - 1]:
+                e = cshape[k]
+                cshape[k] = cshape[nouter - 1]
+                cshape[nouter - 1] = e
+                for i in range(nrar):
+                    e = S.st[rar[i]][k]
+                    S.st[rar[i]][k] = S.st[rar[i]][nouter - 1]
+                    S.st[rar[i]][nouter - 1] = e
         S.nouter = nouter - 1
         S.inner = cshape[nouter - 1]
         for d in range(nouter - 1):
