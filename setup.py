@@ -99,6 +99,7 @@ def extensions():
                           define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
     # The fused-expression interpreter (dotcompute._compiler's back end): OpenMP for prange.
     exts.append(Extension("dotcompute._core._fused", [os.path.join(CORE, "_fused.pyx")],
+                          depends=[os.path.join(SRC, "dc_stream.h")],
                           include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
                           extra_link_args=["-fopenmp"],
                           define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))

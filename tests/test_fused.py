@@ -453,3 +453,22 @@ def test_kernel_cache():
     h = cache_info().hits
     k(np.ones(4))
     assert cache_info().hits == h + 1
+
+
+def test_streaming_stores_path(rng):
+    from dotcompute._core import _fused
+    _fused.set_stream_min_bytes(0)          # stream every output
+    try:
+        a = sample("f8", 10_001, rng)
+        b = sample("f4", 10_001, rng)
+        check("2*a + 3*b*b - a", a=a, b=b)
+        check("a > b", a=a, b=b)
+        out = np.empty((2, 10_001))[:, ::2]      # not contiguous: no streaming
+        dc.evaluate("x + 1", local_dict={"x": a[::2]}, out=out)
+        assert_matches(out, np.broadcast_to(a[::2] + 1, out.shape))
+        k = dc.ElementwiseKernel("T x", "T y, T z", "y = x + 1; z = x * 2")
+        y, z = k(a)
+        assert_matches(y, a + 1)
+        assert_matches(z, a * 2)
+    finally:
+        _fused.set_stream_min_bytes(32 << 20)

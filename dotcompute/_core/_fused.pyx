@@ -67,11 +67,24 @@ cdef extern from "dc_kernel_table.h" nogil:
     enum: DC_NUNARY
     enum: DC_NREDUCE
 
+cdef extern from "dc_stream.h" nogil:
+    void dc_stream_copy(char *dst, const char *src, Py_ssize_t n)
+    void dc_stream_fence()
+
 DEF MAXREG = 64         # registers of one program (inputs + constants + temporaries + outputs)
 DEF MAXDIMS = 32        # dimensions after broadcasting
 DEF SLOT_ALIGN = 64
 # Below this many elements a program runs with the GIL held (releasing it costs more).
 DEF NOGIL_MIN = 16384
+# Outputs of at least this many bytes are written with streaming stores (larger than a
+# typical last-level cache: below it the result is better left in cache for its reader).
+cdef Py_ssize_t STREAM_MIN_BYTES = 32 << 20
+
+
+def set_stream_min_bytes(Py_ssize_t n):
+    """Output size from which results are written with non-temporal stores (-1: never)."""
+    global STREAM_MIN_BYTES
+    STREAM_MIN_BYTES = n if n >= 0 else (<Py_ssize_t>1 << 62)
 
 # Instruction kinds
 DEF I_UNARY = 0         # unary loop or cast: fn(a, sa, o, so, n)
@@ -152,6 +165,7 @@ cdef struct Run:
     char *scratch             # per-thread temporaries
     Py_ssize_t thread_bytes
     char *partials            # one DC_PARTIAL_BYTES partial per block
+    bint stream               # outputs staged in a temporary slot, then streamed out
 
 
 cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noexcept nogil:
@@ -164,6 +178,7 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
     cdef Py_ssize_t idx, off, start
     cdef int r, d, k
     cdef char *tmp = S.scratch + tid * S.thread_bytes
+    cdef char *out_p[MAXREG]
     cdef const Instr *ins
     if m > S.blk:
         m = S.blk
@@ -183,6 +198,12 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
                 idx = idx // S.outer_shape[d]
             p[r] = S.base[r] + off
             s[r] = S.st[r][S.nouter]
+    if S.stream:
+        for r in range(P.nregs):
+            if P.kind[r] == RK_OUTPUT:
+                out_p[P.index[r]] = p[r]
+                p[r] = tmp + (P.nslots + P.index[r]) * P.slot_bytes
+                s[r] = P.isz[r]
     for k in range(P.ninstr):
         ins = &P.instr[k]
         if ins.kind == I_BINARY:
@@ -193,6 +214,11 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
         else:
             (<dc_where_fn>ins.fn)(p[ins.c], s[ins.c], p[ins.a], s[ins.a], p[ins.b], s[ins.b],
                                   p[ins.dst], s[ins.dst], m)
+    if S.stream:
+        for r in range(P.nregs):
+            if P.kind[r] == RK_OUTPUT:
+                dc_stream_copy(out_p[P.index[r]], p[r], m * P.isz[r])
+        dc_stream_fence()
     if P.reduce != NULL:
         start = row * S.inner + j0
         P.reduce(p[P.result], s[P.result], m, start, S.partials + blk * DC_PARTIAL_BYTES)
@@ -568,6 +594,16 @@ cdef class Program:
             S.base[rar[i]] = ra[i].data
         S.blk = self.P.blk
         S.bpr = (S.inner + S.blk - 1) // S.blk
+        # Outputs larger than the last-level cache are streamed (when every output is
+        # contiguous along the inner dimension and the outputs are all we write).
+        S.stream = False
+        if self.nout and not self.has_reduce and n * 8 >= STREAM_MIN_BYTES:
+            S.stream = True
+            for r in range(self.P.nregs):
+                if self.P.kind[r] == RK_OUTPUT and (
+                        S.st[r][nouter - 1] != self.P.isz[r]
+                        or n * self.P.isz[r] < STREAM_MIN_BYTES):
+                    S.stream = False
         nblocks = (n // S.inner) * S.bpr if n else 0
         # ---- threads and per-thread temporaries
         nt = 1
@@ -575,7 +611,8 @@ cdef class Program:
             nt = effective_num_threads()
             if nt > nblocks:
                 nt = <int>nblocks
-        S.thread_bytes = self.P.nslots * self.P.slot_bytes + 4096 + 192
+        S.thread_bytes = ((self.P.nslots + (self.nout if S.stream else 0)) * self.P.slot_bytes
+                          + 4096 + 192)
         total = nt * S.thread_bytes + (nblocks * DC_PARTIAL_BYTES if self.has_reduce else 0)
         if total:
             # Reuse this program's temporaries unless another thread is running it.
