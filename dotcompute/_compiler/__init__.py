@@ -12,8 +12,5 @@ from ._evaluate import evaluate, cache_info, clear_cache, CacheInfo
 from ._kernel import ElementwiseKernel
 from ._parser import UnsafeExpressionError
 
-evaluate.cache_info = cache_info
-evaluate.cache_clear = clear_cache
-
 __all__ = ["evaluate", "ElementwiseKernel", "cache_info", "clear_cache", "CacheInfo",
            "UnsafeExpressionError"]

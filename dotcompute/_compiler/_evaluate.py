@@ -5,8 +5,6 @@ variables up (in `local_dict`/`global_dict`, else the caller's frame, as numexpr
 describes their types, and finds the compiled program in a dict keyed by (expression,
 types, out dtype, casting, ISA build). Only a miss types and lowers the tree.
 """
-import sys
-
 import numpy as np
 
 from .._core import _fused
@@ -16,15 +14,13 @@ from ._lower import Builder, lower, kernel_dtype, weak
 
 # Compiled programs of this process's kernel build (the ISA is chosen once at import, so
 # one dict per process is one dict per ISA build): (expression, casting, out dtype,
-# variable types...) -> (program, post-processing or None). Bounded: cleared when full (Python scalar variables
-# are part of the key, so a loop over many scalar values must not grow it forever).
+# variable types...) -> (program, post-processing or None). Bounded: cleared when full
+# (Python scalar variables are part of the key, so a loop over many scalar values must
+# not grow it forever).
 MAX_CACHE = 4096
 _programs = {}
 _trees = {}            # expression -> (tree, names)
-_stats = {"hits": 0, "misses": 0}
 _ISA = _fused.ISA
-_ndarray_t = np.ndarray
-_getframe = sys._getframe
 
 
 class CacheInfo(tuple):
@@ -42,20 +38,6 @@ class CacheInfo(tuple):
         return f"CacheInfo(hits={self[0]}, misses={self[1]}, size={self[2]})"
 
 
-def cache_info():
-    """Hits, misses and size of the compiled-program cache (evaluate and
-    ElementwiseKernel share it)."""
-    return CacheInfo(_stats["hits"], _stats["misses"], len(_programs))
-
-
-def clear_cache():
-    """Forget every compiled program and parsed expression; reset the counters."""
-    _programs.clear()
-    _trees.clear()
-    _stats["hits"] = 0
-    _stats["misses"] = 0
-
-
 def _parse(ex):
     got = _trees.get(ex)
     if got is None:
@@ -67,79 +49,59 @@ def _parse(ex):
     return got
 
 
-def evaluate(ex, local_dict=None, global_dict=None, out=None, order="K",
-             casting="same_kind", **kwargs):
-    """Evaluate an element-wise expression in one fused, blocked, parallel pass.
+def _compile_entry(tree, names, key, casting, ex):
+    """A cache miss of `evaluate`: compile and remember."""
+    entry = _compile(tree, names, key[3:], key[2], casting, ex)
+    if len(_programs) >= MAX_CACHE:
+        _programs.clear()
+    _programs[key] = entry
+    return entry
+
+
+class Evaluate(_fused.Evaluator):
+    """evaluate(ex, local_dict=None, global_dict=None, out=None, order="K",
+    casting="same_kind")
+
+    Evaluate an element-wise expression in one fused, blocked, parallel pass.
 
     Compatible with numexpr.evaluate: arithmetic (+ - * / // % **), comparisons, bit and
     logical operators (& | ^ ~ << >>), where(c, x, y), the math functions (sin, exp, log,
     sqrt, abs, arctan2, ...), and sum/prod/min/max(expr[, axis]) as the outermost
     operation. Variables come from local_dict / global_dict, else the caller's frame.
-    Types follow NumPy (NEP 50). Returns a dotcompute array.
+    Types follow NumPy (NEP 50: Python scalars are weak). `out` receives the result under
+    the `casting` rule. Returns a dotcompute array (0-d for a full reduction).
+
+    The compiled program is cached per (expression, variable dtypes, out dtype, casting)
+    of this process's kernel build; `evaluate.cache_info()` counts hits and misses.
     """
-    if kwargs:
-        bad = set(kwargs) - {"_frame_depth", "sanitize", "optimization", "truediv"}
-        if bad:
-            raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(bad)}")
-    got = _trees.get(ex)
-    if got is None:
-        got = _parse(ex)
-    names = got[1]
-    if local_dict is None or global_dict is None:
-        frame = _getframe(1)
-        if local_dict is None:
-            local_dict = frame.f_locals if names else {}
-        if global_dict is None:
-            global_dict = frame.f_globals
-        del frame
-    # The cache key: expression, casting, out dtype, then per variable its dtype or, for
-    # a Python scalar, its type and value (weak scalars are folded into the program).
-    key = [ex, casting, None if out is None else out.dtype]
-    args = []
-    scalars = False
-    for name in names:
-        if name in local_dict:
-            v = local_dict[name]
-        elif name in global_dict:
-            v = global_dict[name]
-        else:
-            raise KeyError(f"variable {name!r} is not defined")
-        t = type(v)
-        if t is _ndarray_t or t is _dcarray:
-            key.append(v.dtype)
-            args.append(v)
-        elif t is float or t is int or t is bool:
-            key.append(t)
-            key.append(v)
-            args.append(None)
-            scalars = True
-        else:
-            if t is complex:
-                raise NotImplementedError("complex numbers are not supported")
-            v = v if isinstance(v, (_ndarray_t, _dcarray)) else np.asarray(v)
-            key.append(v.dtype)
-            args.append(v)
-    key = tuple(key)
-    entry = _programs.get(key)
-    if entry is None:
-        entry = _compile(got[0], names, key[3:], key[2], casting, ex)
-        if len(_programs) >= MAX_CACHE:
-            _programs.clear()
-        _programs[key] = entry
-        _stats["misses"] += 1
-    else:
-        _stats["hits"] += 1
-    prog, post = entry
-    if scalars:
-        args = [a for a in args if a is not None]
-    if post is not None:
-        return post(prog, args, out)
-    if out is None:
-        return prog.run(args)[0]
-    if type(out) is not _dcarray and not isinstance(out, _ndarray_t):
-        raise TypeError("out must be an array")
-    prog.run(args, [out])
-    return out
+
+    def cache_info(self):
+        """Hits, misses and size of the compiled-program cache (evaluate and
+        ElementwiseKernel share it)."""
+        return CacheInfo(self.hits, self.misses, len(_programs))
+
+    def cache_clear(self):
+        """Forget every compiled program and parsed expression; reset the counters."""
+        _programs.clear()
+        _trees.clear()
+        self.hits = 0
+        self.misses = 0
+
+    def __repr__(self):
+        return "<dotcompute.evaluate>"
+
+
+evaluate = Evaluate(_parse, _compile_entry, _trees, _programs)
+
+
+def cache_info():
+    """Hits, misses and size of the compiled-program cache."""
+    return evaluate.cache_info()
+
+
+def clear_cache():
+    """Forget every compiled program and parsed expression; reset the counters."""
+    evaluate.cache_clear()
 
 
 def _compile(tree, names, keys, out_dt, casting, ex):

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._core._ndarray import ndarray as _dcarray
 from . import _parser
-from ._evaluate import _programs, _stats, MAX_CACHE
+from ._evaluate import _programs, MAX_CACHE, evaluate as _evaluator
 from ._lower import Builder, lower, kernel_dtype, Val
 
 _C_TYPES = {
@@ -172,9 +172,9 @@ class ElementwiseKernel:
             if len(_programs) >= MAX_CACHE:
                 _programs.clear()
             _programs[key] = entry
-            _stats["misses"] += 1
+            _evaluator.misses += 1
         else:
-            _stats["hits"] += 1
+            _evaluator.hits += 1
         prog, scalar_types, read_outs = entry
         operands = []
         for a, st in zip(ops, scalar_types):
