@@ -472,3 +472,25 @@ def test_streaming_stores_path(rng):
         assert_matches(z, a * 2)
     finally:
         _fused.set_stream_min_bytes(32 << 20)
+
+
+def test_nan_propagates_in_min_max():
+    a = np.arange(100_000.0)
+    a[77_777] = np.nan
+    assert np.isnan(np.asarray(dc.evaluate("max(a * 2)")))
+    assert np.isnan(np.asarray(dc.evaluate("min(a + 1)")))
+    assert_matches(dc.evaluate("max(where(a > 0, a, 0))"),
+                   np.asarray(np.max(np.where(a > 0, a, 0))))
+
+
+def test_threads_do_not_change_exact_results(rng):
+    a, b = sample("i8", 200_000, rng), sample("i8", 200_000, rng)
+    before = dc.get_num_threads()
+    try:
+        dc.set_num_threads(1)
+        one = np.asarray(dc.evaluate("sum(a * b - 3)"))
+        dc.set_num_threads(2)
+        two = np.asarray(dc.evaluate("sum(a * b - 3)"))
+    finally:
+        dc.set_num_threads(before)
+    assert one == two == np.sum(a * b - 3)
