@@ -13,7 +13,7 @@ expression; this module only knows registers and instructions, never expressions
   thread count).
 
 The element space (the broadcast shape, after dropping extents of 1 and merging dimensions
-every operand walks contiguously) is cut into blocks of at most BLK (1024) elements of the
+every operand walks contiguously) is cut into blocks of at most BLK (512) elements of the
 innermost dimension, so a program's temporaries stay in L1/L2; blocks are spread over
 threads with a static prange, each thread with its own temporaries (cached by the program
 between calls). Nothing of the full size is allocated except the results.
@@ -103,7 +103,7 @@ DEF RK_OUTPUT = 3
 
 # Elements per block (at most MAXBLK): set_block_size() for experiments.
 DEF MAXBLK = 8192
-cdef Py_ssize_t BLK = 1024
+cdef Py_ssize_t BLK = 512
 # Temporary slots are staggered by a few cache lines so that slots of one thread do not
 # all map to the same L1 sets (4 KiB aliasing between a load and an earlier store).
 DEF SLOT_PAD = 320
