@@ -668,7 +668,7 @@ cdef class Program:
 
 cdef extern from "Python.h":
     ctypedef struct PyObject
-    PyObject *PyEval_GetLocals()
+    PyObject *PyEval_GetLocals() except? NULL
     PyObject *PyEval_GetGlobals()
 
 
