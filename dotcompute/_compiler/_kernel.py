@@ -32,6 +32,7 @@ _C_TYPES = {
     "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8", "uint8": "u1",
     "uint16": "u2", "uint32": "u4", "uint64": "u8", "bool_": "?",
 }
+_ndarray_t = np.ndarray
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -133,9 +134,63 @@ class ElementwiseKernel:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
         if size is not None:
             raise NotImplementedError("size= is not supported")
+        nin = self.nin
+        if len(args) == nin and out is None:
+            outs = None
+        else:
+            outs = self._outputs(args, out)
+            args = args[:nin]
+        # key: the kernel, then per input its dtype (arrays) or Python type (scalars), then
+        # per output its dtype or None
+        key = [self._key]
+        ops = list(args)
+        scalars = False
+        for i, a in enumerate(args):
+            t = type(a)
+            if t is _ndarray_t or t is _dcarray:
+                key.append(a.dtype)
+            elif t is float or t is int or t is bool:
+                key.append(t)
+                scalars = True
+            else:
+                a = ops[i] = np.asarray(a)
+                key.append(a.dtype)
+        if outs is None:
+            key.append(None)
+        else:
+            key.extend(None if o is None else o.dtype for o in outs)
+        key = tuple(key)
+        entry = _programs.get(key)
+        if entry is None:
+            okeys = key[nin + 1:] if outs is not None else (None,) * self.nout
+            entry = self._compile(list(key[1:nin + 1]), okeys)
+            if len(_programs) >= MAX_CACHE:
+                _programs.clear()
+            _programs[key] = entry
+            _evaluator.misses += 1
+        else:
+            _evaluator.hits += 1
+        prog, scalar_types, read_outs = entry
+        if scalars:
+            for i, st in enumerate(scalar_types):
+                if st is not None:
+                    ops[i] = np.asarray(ops[i], dtype=st)   # NumPy's conversion
+        for j in read_outs:
+            if outs is None or outs[j] is None:
+                raise ValueError(f"output {self.out_params[j][0]!r} is read before it is "
+                                 "assigned: pass it as an argument")
+            ops.append(outs[j])
+        res = prog.run(ops, outs)
+        if self.no_return:
+            return None
+        if self.nout == 1 and not self.return_tuple:
+            return res[0]
+        return tuple(res)
+
+    def _outputs(self, args, out):
+        """The list of output arrays (None: allocate) from positional outputs or out=."""
         if len(args) == self.nargs:
             outs = list(args[self.nin:])
-            args = args[:self.nin]
         elif len(args) == self.nin:
             outs = [None] * self.nout
         else:
@@ -150,48 +205,7 @@ class ElementwiseKernel:
         for o in outs:
             if o is not None and type(o) is not _dcarray and not isinstance(o, np.ndarray):
                 raise TypeError("outputs must be arrays")
-        ops = []
-        keys = []
-        for a in args:
-            t = type(a)
-            if t is _dcarray or t is np.ndarray:
-                ops.append(a)
-                keys.append(a.dtype)
-            elif t is int or t is float or t is bool:
-                ops.append(a)
-                keys.append(t)
-            else:
-                a = np.asarray(a)
-                ops.append(a)
-                keys.append(a.dtype)
-        okeys = tuple(None if o is None else o.dtype for o in outs)
-        key = (self._key, tuple(keys), okeys)
-        entry = _programs.get(key)
-        if entry is None:
-            entry = self._compile(keys, okeys)
-            if len(_programs) >= MAX_CACHE:
-                _programs.clear()
-            _programs[key] = entry
-            _evaluator.misses += 1
-        else:
-            _evaluator.hits += 1
-        prog, scalar_types, read_outs = entry
-        operands = []
-        for a, st in zip(ops, scalar_types):
-            if st is not None:
-                a = np.asarray(a, dtype=st)          # NumPy's conversion (OverflowError)
-            operands.append(a)
-        for j in read_outs:
-            if outs[j] is None:
-                raise ValueError(f"output {self.out_params[j][0]!r} is read before it is "
-                                 "assigned: pass it as an argument")
-            operands.append(outs[j])
-        res = prog.run(operands, outs)
-        if self.no_return:
-            return None
-        if self.nout == 1 and not self.return_tuple:
-            return res[0]
-        return tuple(res)
+        return outs
 
     def _compile(self, keys, okeys):
         # Resolve type placeholders from the array arguments, then from scalars / outputs.
