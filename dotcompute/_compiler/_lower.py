@@ -287,8 +287,7 @@ class Builder:
             raise NotImplementedError("power of booleans")
         base = self._cast_val(x, dt)
         if e == 0:
-            # 1 everywhere, shaped like x: x * 0 + 1 would be wrong for nothing, but keep it
-            # simple and exact: where(true, 1, 1) broadcast by x's register
+            # 1 everywhere, shaped like x: x * 0 + 1 is exact for integers
             one = Val("const", np.asarray(1, dtype=dt)[()], dt)
             zero = self.binary("multiply", base, Val("const", np.asarray(0, dt)[()], dt))
             return self.binary("add", zero, one)
@@ -414,9 +413,6 @@ class Builder:
             for r in same:
                 free.append(slot_of[r])
             if regs[dst][0] == _fused.R_TEMP:
-                if dst not in last_use:
-                    # value never read (cannot happen for well-formed programs): keep a slot
-                    pass
                 if free:
                     slot_of[dst] = free.pop()
                 else:
