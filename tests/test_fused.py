@@ -494,3 +494,29 @@ def test_threads_do_not_change_exact_results(rng):
     finally:
         dc.set_num_threads(before)
     assert one == two == np.sum(a * b - 3)
+
+
+def test_python_scalar_variables_are_part_of_the_key():
+    a = np.array([1.0, -2.0, np.inf])
+    for x in (0.0, -0.0, 2.5, -0.0, 0.0):
+        with np.errstate(invalid="ignore"):
+            want = a * x
+        assert_matches(dc.evaluate("a * x"), want)
+    for x in (1, True, 1.0):
+        assert_matches(dc.evaluate("a * x"), a * x)
+    u = np.arange(5, dtype=np.uint8)
+    for x in (3, 300):
+        if x > 255:
+            with pytest.raises(OverflowError):
+                dc.evaluate("u + x")
+        else:
+            assert_matches(dc.evaluate("u + x"), u + x)
+
+
+def test_kernel_scalar_arguments_take_the_parameter_type(rng):
+    k = dc.ElementwiseKernel("T x, float32 s", "T z", "z = x * s")
+    x = sample("f8", 100, rng)
+    assert_matches(k(x, 1.1), (x * np.float32(1.1)).astype(np.float64))
+    u = np.arange(10, dtype=np.uint8)
+    k2 = dc.ElementwiseKernel("T x, T y", "T z", "z = x + y")
+    assert_matches(k2(u, 7), u + np.uint8(7))

@@ -112,7 +112,8 @@ def _compile(tree, names, keys, out_dt, casting, ex):
     for name in names:
         k = keys.pop(0)
         if type(k) is type:
-            env[name] = weak(keys.pop(0))
+            value = keys.pop(0)
+            env[name] = weak(value[0] if type(value) is tuple else value)   # signed zero
         else:
             if kernel_dtype(k) is None:
                 raise NotImplementedError(

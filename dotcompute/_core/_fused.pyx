@@ -26,6 +26,7 @@ from cython.parallel cimport prange, threadid
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
+from libc.math cimport copysign
 
 cimport numpy as cnp
 
@@ -737,7 +738,9 @@ cdef class Evaluator:
                 args.append(v)
             elif t is float or t is int or t is bool:
                 key.append(t)
-                key.append(v)          # folded into the program: not an argument
+                # folded into the program (not an argument); 0.0 and -0.0 are equal keys,
+                # so a zero carries its sign
+                key.append(v if v != 0 or t is not float else (v, copysign(1.0, v)))
             else:
                 if t is complex:
                     raise NotImplementedError("complex numbers are not supported")
