@@ -97,6 +97,12 @@ def extensions():
     exts.append(Extension("dotcompute._core._ndarray", [os.path.join(CORE, "_ndarray.pyx")],
                           include_dirs=inc, extra_compile_args=COMMON,
                           define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
+    # The fused-expression interpreter (dotcompute._compiler's back end): OpenMP for prange.
+    exts.append(Extension("dotcompute._core._fused", [os.path.join(CORE, "_fused.pyx")],
+                          depends=[os.path.join(SRC, "dc_stream.h")],
+                          include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
+                          extra_link_args=["-fopenmp"],
+                          define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
     import glob
     headers = sorted(glob.glob(os.path.join(SRC, "*.h")) + glob.glob(os.path.join(SRC, "*.tp"))
                      + [os.path.join(CORE, "_opspec.py"), os.path.join(CORE, "_kernels_body.pxi")])

@@ -22,3 +22,8 @@ cdef class ndarray:
     cdef _adopt(self, ndarray other)
     cdef object _np(self)
     cdef dict _interface(self)
+
+
+# New C-order array of kernel type t with the given (already validated) extents, in pool
+# memory: the allocation fast path of the element-wise kernels and the fused evaluator.
+cdef ndarray _empty_c(int nd, const Py_ssize_t *shape, int t)
