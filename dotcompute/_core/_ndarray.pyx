@@ -828,6 +828,8 @@ cdef tuple _shape_tuple(object shape):
     for s in t:
         if s < 0:
             raise ValueError("negative dimensions are not allowed")
+        if s > <Py_ssize_t>0x7fffffffffffffff:
+            raise ValueError("Maximum allowed dimension exceeded")
     return t
 
 
