@@ -14,6 +14,7 @@
 
 struct dc_pool {
     pthread_mutex_t lock;
+    struct dc_pool *next_pool;  /* registry of live pools (for the fork handlers) */
     size_t alignment;     /* configured alignment */
     size_t small_unit;    /* rounding unit of the small pool: max(512, alignment) */
     size_t limit;         /* DC_NO_LIMIT or maximum reserved bytes */
@@ -23,6 +24,47 @@ struct dc_pool {
     uint64_t rng;
     dc_stats st;
 };
+
+/* ------------------------------------------------------------------ fork safety */
+/* A fork while another thread holds a pool's mutex would leave it locked forever in the
+ * child.  The pthread_atfork handlers take every pool's mutex before fork (after any
+ * operation in progress finished) and release them in the parent and in the child, so
+ * the child inherits consistent, unlocked pools.  Lock order: registry, then the pools in
+ * registry order; pool operations never take the registry lock. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static dc_pool *registry = NULL;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void) {
+    pthread_mutex_lock(&registry_lock);
+    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_lock(&p->lock);
+}
+
+static void fork_release(void) {
+    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void install_atfork(void) { pthread_atfork(fork_prepare, fork_release, fork_release); }
+
+static void registry_add(dc_pool *p) {
+    pthread_once(&atfork_once, install_atfork);
+    pthread_mutex_lock(&registry_lock);
+    p->next_pool = registry;
+    registry = p;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(dc_pool *p) {
+    pthread_mutex_lock(&registry_lock);
+    for (dc_pool **q = &registry; *q; q = &(*q)->next_pool) {
+        if (*q == p) {
+            *q = p->next_pool;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -204,6 +246,7 @@ dc_pool *dc_pool_create(size_t alignment) {
     p->small_unit = alignment > DC_SMALL_UNIT ? alignment : DC_SMALL_UNIT;
     p->limit = DC_NO_LIMIT;
     p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+    registry_add(p);
     return p;
 }
 
@@ -221,9 +264,11 @@ static void unmap_tree(dc_chunk *t) {
 void dc_pool_destroy(dc_pool *p) {
     if (!p) return;
     if (p->st.stat[DC_STAT_ALLOCATION][DC_POOL_ALL].current != 0) {
-        /* live blocks still point into the segments: leak rather than unmap under them */
+        /* live blocks still point into the segments: leak rather than unmap under them
+         * (the pool stays registered: its mutex still guards those blocks) */
         return;
     }
+    registry_remove(p);
     unmap_tree(p->free_tree[0]);
     unmap_tree(p->free_tree[1]);
     while (p->spare) {
