@@ -29,7 +29,7 @@ import dotcompute as dc  # noqa: E402
 from dotcompute._core import _opspec  # noqa: E402
 
 settings.register_profile(
-    "ci", max_examples=40, deadline=None, print_blob=True,
+    "ci", max_examples=150, deadline=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
     "long", max_examples=4000, deadline=None, print_blob=True,
