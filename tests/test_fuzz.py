@@ -426,8 +426,9 @@ def test_reduction(name, ops, data):
             and np.asarray(expected[1]).dtype.kind == "f"):
         e, g = np.asarray(expected[1]), np.asarray(got[1])
         assert g.dtype == e.dtype and g.shape == e.shape
-        scale = np.abs(x_np).sum(axis=axis, keepdims=keepdims) if name != "prod" else np.abs(e)
         with np.errstate(all="ignore"):
+            scale = (np.abs(x_np).sum(axis=axis, keepdims=keepdims) if name != "prod"
+                     else np.abs(e))
             tol = 64 * np.finfo(e.dtype).eps * np.maximum(scale, np.finfo(e.dtype).tiny)
             ok = (g == e) | (np.isnan(g) & np.isnan(e)) | (np.abs(g - e) <= tol) | \
                  ~np.isfinite(scale)
