@@ -8,6 +8,10 @@
 - Everything generated (rendered headers, per-ISA .pyx wrappers, Cython's .c files) goes
   under build/, never into the source tree or the installed package.
 - Extensions compile in parallel and share one Cython utility module.
+- DOTCOMPUTE_SANITIZE=address,undefined (any of address, undefined, leak) builds every
+  extension with -fsanitize=... (compile and link), -O1 -g and fatal UBSan reports; the
+  pool then poisons its free and unused bytes for ASan. See the README for running the
+  tests under a sanitized build.
 """
 import os
 import sys
@@ -30,6 +34,28 @@ COMMON = ["-O3", "-g0", "-fwrapv"]
 # (lets sqrt and friends vectorize; NumPy reports FP errors through flags, not errno).
 KERNEL = COMMON + ["-fopenmp", "-ffp-contract=off", "-fno-math-errno"]
 NOVEC = ["-fno-tree-vectorize", "-fno-tree-slp-vectorize"]
+SANITIZERS = ("address", "undefined", "leak")
+
+
+def sanitize_flags():
+    """(compile flags, link flags) for DOTCOMPUTE_SANITIZE, empty when it is not set."""
+    value = os.environ.get("DOTCOMPUTE_SANITIZE", "").strip()
+    if not value:
+        return [], []
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    bad = [n for n in names if n not in SANITIZERS]
+    if bad:
+        sys.exit(f"DOTCOMPUTE_SANITIZE: unknown sanitizer(s) {', '.join(bad)} "
+                 f"(choose from {', '.join(SANITIZERS)})")
+    flag = "-fsanitize=" + ",".join(names)
+    # -O1 -g: readable reports at a bearable speed; later flags override COMMON's.
+    compile_flags = [flag, "-fno-omit-frame-pointer", "-O1", "-g"]
+    if "undefined" in names:
+        compile_flags.append("-fno-sanitize-recover=undefined")   # a report fails the run
+    return compile_flags, [flag]
+
+
+SAN_COMPILE, SAN_LINK = sanitize_flags()
 
 
 def target_machine():
@@ -43,14 +69,23 @@ def target_machine():
 
 
 def isa_builds():
-    """(name, extra compile flags) of every kernel build of the target, lowest first."""
+    """(name, extra compile flags) of every kernel build of the target, lowest first;
+    DOTCOMPUTE_KERNEL_BUILDS=name,... keeps only those (quick and sanitizer builds)."""
     machine = target_machine()
     if machine == "x86_64":
-        return [("scalar", ["-march=x86-64"] + NOVEC),
-                ("baseline", ["-march=x86-64"]),
-                ("avx2", ["-march=x86-64-v3"]),
-                ("avx512", ["-march=x86-64-v4", "-mprefer-vector-width=512"])]
-    return [("scalar", NOVEC), ("baseline", [])]
+        builds = [("scalar", ["-march=x86-64"] + NOVEC),
+                  ("baseline", ["-march=x86-64"]),
+                  ("avx2", ["-march=x86-64-v3"]),
+                  ("avx512", ["-march=x86-64-v4", "-mprefer-vector-width=512"])]
+    else:
+        builds = [("scalar", NOVEC), ("baseline", [])]
+    only = os.environ.get("DOTCOMPUTE_KERNEL_BUILDS", "").strip()
+    if only:
+        names = {n.strip() for n in only.split(",") if n.strip()}
+        builds = [b for b in builds if b[0] in names]
+        if not builds:
+            sys.exit(f"DOTCOMPUTE_KERNEL_BUILDS={only!r} names no build of this target")
+    return builds
 
 
 def render_templates():
@@ -116,6 +151,9 @@ def extensions():
         ext.isa_flags = flags
         exts.append(ext)
     exts.append(Extension(SHARED_UTILITY, sources=[], extra_compile_args=COMMON))
+    for ext in exts:
+        ext.extra_compile_args = ext.extra_compile_args + SAN_COMPILE
+        ext.extra_link_args = ext.extra_link_args + SAN_LINK
     return exts
 
 

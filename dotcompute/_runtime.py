@@ -39,18 +39,22 @@ def available_cpus():
     return min(n, limit) if limit else n
 
 
+MAX_THREADS = 4096     # what set_num_threads accepts
+
+
 def _initial_threads():
     for var in ("DOTCOMPUTE_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(var, "").strip()
         if value:
             try:
                 n = int(value.split(",")[0])   # OMP_NUM_THREADS may be a nesting list
-                if n >= 1:
+                if 1 <= n <= MAX_THREADS:
                     return n
             except ValueError:
                 pass
             import warnings
-            warnings.warn(f"ignoring {var}={value!r}: not a positive integer", RuntimeWarning)
+            warnings.warn(f"ignoring {var}={value!r}: not an integer in [1, {MAX_THREADS}]",
+                          RuntimeWarning)
     return available_cpus()
 
 

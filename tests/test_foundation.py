@@ -115,6 +115,11 @@ def test_thread_env_vars():
              "dc._runtime._initial_threads())", OMP_NUM_THREADS="1",
              DOTCOMPUTE_NUM_THREADS="")
     assert r.stdout.split()[1] == "1", r.stderr
+    # out-of-range values warn and are ignored instead of failing the import
+    r = _run("import dotcompute as dc; print(dc._runtime._initial_threads() >= 1)",
+             DOTCOMPUTE_NUM_THREADS="99999999999999999999", OMP_NUM_THREADS="5000")
+    assert r.returncode == 0 and r.stdout.strip() == "True", r.stderr
+    assert r.stderr.count("RuntimeWarning") == 2, r.stderr
 
 
 def test_runtime_info_keys():

@@ -40,9 +40,32 @@ def cpu_supports_build(str build):
 cdef int _num_threads = 1
 
 
+# Set in the child of a fork(). GNU OpenMP cannot run a parallel region in a forked child
+# from a thread whose team existed in the parent (the team's threads were not copied and
+# the child waits for them forever), so kernels there run on the calling thread only.
+cdef int _forked_child = 0
+
+cdef extern from "<pthread.h>" nogil:
+    int pthread_atfork(void (*prepare)() noexcept nogil, void (*parent)() noexcept nogil,
+                       void (*child)() noexcept nogil)
+
+cdef void _after_fork_in_child() noexcept nogil:
+    global _forked_child
+    _forked_child = 1
+
+pthread_atfork(NULL, NULL, _after_fork_in_child)
+
+
 cdef int effective_num_threads() noexcept nogil:
+    if _forked_child:
+        return 1
     cdef int limit = openmp.omp_get_max_threads()
     return _num_threads if _num_threads < limit else limit
+
+
+def in_forked_child():
+    """True in the child of a fork(): kernels run single-threaded there."""
+    return bool(_forked_child)
 
 
 def set_num_threads(n):

@@ -332,6 +332,15 @@ cdef class ndarray:
             self._strides[i] = strides[i]
             size *= self._shape[i]
         self._size = size
+        # Kernels take typed pointers: misaligned data (a byte offset, odd strides) is
+        # undefined behaviour for them (and vectorized code may fault on it), so such
+        # arrays take NumPy's loops, which handle alignment, as NumPy itself does.
+        if self._t >= 0 and self._itemsize > 1:
+            if (<size_t>self._data) % self._itemsize:
+                self._t = -1
+            for i in range(nd):
+                if self._strides[i] % self._itemsize:
+                    self._t = -1
         # contiguity as NumPy defines it (extent-1 axes' strides do not matter)
         self._c_contig = True
         expect = self._itemsize
@@ -977,6 +986,8 @@ cdef tuple _shape_tuple(object shape):
     for s in t:
         if s < 0:
             raise ValueError("negative dimensions are not allowed")
+        if s > <Py_ssize_t>0x7fffffffffffffff:
+            raise ValueError("Maximum allowed dimension exceeded")
     return t
 
 
@@ -1352,7 +1363,8 @@ cdef inline bint _operand_array(object x, _Operand *op):
     if type(x) is np.ndarray:
         n = <cnp.ndarray>x
         op.data = <char *>cnp.PyArray_DATA(n)
-        op.t = _type_index(x.dtype) if cnp.PyArray_ISNBO(n.descr.byteorder) else -1
+        op.t = (_type_index(x.dtype) if cnp.PyArray_ISNBO(n.descr.byteorder)
+                and cnp.PyArray_ISALIGNED(n) else -1)
         op.ndim = cnp.PyArray_NDIM(n)
         op.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
         op.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)

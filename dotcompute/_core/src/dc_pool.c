@@ -8,12 +8,26 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* Under AddressSanitizer (DOTCOMPUTE_SANITIZE=address) the pool poisons every byte no live
+ * block asked for: free chunks, and the rounding tail of a live chunk past its requested
+ * size, so a kernel reading or writing past the end of an array is reported even though
+ * the memory is mapped.  Memory is unpoisoned before it goes back to the OS. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define DC_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define DC_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define DC_POISON(p, n) ((void)(p), (void)(n))
+#define DC_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define HUGE_PAGE ((size_t)2 << 20)
 #define LARGE_SLACK ((size_t)16 << 20) /* a large request may leave this much of a cached chunk */
 #define RAW_MAGIC 0x6463706f6f6c6d6dULL
 
 struct dc_pool {
     pthread_mutex_t lock;
+    struct dc_pool *next_pool;  /* registry of live pools (for the fork handlers) */
     size_t alignment;     /* configured alignment */
     size_t small_unit;    /* rounding unit of the small pool: max(512, alignment) */
     size_t limit;         /* DC_NO_LIMIT or maximum reserved bytes */
@@ -23,6 +37,47 @@ struct dc_pool {
     uint64_t rng;
     dc_stats st;
 };
+
+/* ------------------------------------------------------------------ fork safety */
+/* A fork while another thread holds a pool's mutex would leave it locked forever in the
+ * child.  The pthread_atfork handlers take every pool's mutex before fork (after any
+ * operation in progress finished) and release them in the parent and in the child, so
+ * the child inherits consistent, unlocked pools.  Lock order: registry, then the pools in
+ * registry order; pool operations never take the registry lock. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static dc_pool *registry = NULL;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void) {
+    pthread_mutex_lock(&registry_lock);
+    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_lock(&p->lock);
+}
+
+static void fork_release(void) {
+    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void install_atfork(void) { pthread_atfork(fork_prepare, fork_release, fork_release); }
+
+static void registry_add(dc_pool *p) {
+    pthread_once(&atfork_once, install_atfork);
+    pthread_mutex_lock(&registry_lock);
+    p->next_pool = registry;
+    registry = p;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(dc_pool *p) {
+    pthread_mutex_lock(&registry_lock);
+    for (dc_pool **q = &registry; *q; q = &(*q)->next_pool) {
+        if (*q == p) {
+            *q = p->next_pool;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -178,6 +233,7 @@ static int new_segment(dc_pool *p, int large, size_t seg_size, dc_chunk **out) {
         chunk_recycle(p, c);
         return DC_ERR_NOMEM;
     }
+    DC_POISON(mem, seg_size);
     c->ptr = mem;
     c->size = seg_size;
     c->is_free = 1;
@@ -204,6 +260,7 @@ dc_pool *dc_pool_create(size_t alignment) {
     p->small_unit = alignment > DC_SMALL_UNIT ? alignment : DC_SMALL_UNIT;
     p->limit = DC_NO_LIMIT;
     p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
+    registry_add(p);
     return p;
 }
 
@@ -212,6 +269,7 @@ static void unmap_tree(dc_chunk *t) {
         unmap_tree(t->left);
         dc_chunk *r = t->right;
         /* with no live chunk, every free chunk spans a whole segment */
+        DC_UNPOISON(t->ptr, t->size);
         munmap(t->ptr, t->size);
         free(t);
         t = r;
@@ -221,9 +279,11 @@ static void unmap_tree(dc_chunk *t) {
 void dc_pool_destroy(dc_pool *p) {
     if (!p) return;
     if (p->st.stat[DC_STAT_ALLOCATION][DC_POOL_ALL].current != 0) {
-        /* live blocks still point into the segments: leak rather than unmap under them */
+        /* live blocks still point into the segments: leak rather than unmap under them
+         * (the pool stays registered: its mutex still guards those blocks) */
         return;
     }
+    registry_remove(p);
     unmap_tree(p->free_tree[0]);
     unmap_tree(p->free_tree[1]);
     while (p->spare) {
@@ -290,6 +350,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
     }
     c->is_free = 0;
     c->requested = nbytes;
+    DC_UNPOISON(c->ptr, nbytes);
     stat_add(p, DC_STAT_ALLOCATION, large, 1);
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, (int64_t)c->size);
     stat_add(p, DC_STAT_ACTIVE_BYTES, large, (int64_t)c->size);
@@ -309,6 +370,7 @@ void dc_pool_free(dc_pool *p, dc_chunk *c) {
     stat_add(p, DC_STAT_REQUESTED_BYTES, large, -(int64_t)c->requested);
     c->is_free = 1;
     c->requested = 0;
+    DC_POISON(c->ptr, c->size);
     if (c->prev && c->prev->is_free) {
         dc_chunk *q = c->prev;
         tree_remove(p, q);
@@ -367,6 +429,7 @@ void dc_pool_release_cached(dc_pool *p) {
     pthread_mutex_unlock(&p->lock);
     while (unmap) {  /* unmapping touched memory is slow: do it without the lock */
         dc_chunk *n = unmap->next;
+        DC_UNPOISON(unmap->ptr, unmap->size);
         munmap(unmap->ptr, unmap->size);
         free(unmap);
         unmap = n;
@@ -434,6 +497,8 @@ void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
         pthread_mutex_lock(&p->lock);  /* fits in place: only the requested count changes */
         stat_add(p, DC_STAT_REQUESTED_BYTES, c->is_large, (int64_t)(nbytes + h) - (int64_t)c->requested);
         c->requested = nbytes + h;
+        DC_POISON(c->ptr, c->size);
+        DC_UNPOISON(c->ptr, nbytes + h);
         pthread_mutex_unlock(&p->lock);
         return ptr;
     }
