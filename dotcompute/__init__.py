@@ -21,3 +21,7 @@ __cpu_features__ = _cpu.cpu_features()
 
 globals().update(_build_namespace())
 del _build_namespace
+
+# dask integration, registered lazily: dask is never imported here (see _dask.py).
+from . import _dask
+_dask.install()
