@@ -173,6 +173,15 @@ def test_uniform_is_backend_independent():
     assert 0.0 <= rn.min() and rn.max() < 1.0
 
 
+def test_pipeline_threaded_scheduler():
+    # several chunks at once in one process: pool allocation and kernels from dask's threads
+    n, chunk = 2_000_000, 100_000
+    r = dask.compute(*example_pipeline(n, chunk, xp=dc, seed=5), scheduler="threads",
+                     num_workers=4)
+    rn = dask.compute(*example_pipeline(n, chunk, xp=np, seed=5), scheduler="sync")
+    np.testing.assert_allclose(r, rn, rtol=1e-12)
+
+
 # ------------------------------------------------------------ distributed serialization
 
 @pytest.mark.parametrize("layout", ["C", "F", "strided", "0d", "empty", "readonly"])
