@@ -44,28 +44,28 @@ def _register_array():
         r = dc.divide(x1, x2, out=out)
         return r if dtype is None else r.astype(dtype, copy=False)
 
-    @d.percentile_lookup.register(nd)
-    def _percentile(a, q, method="linear"):
-        from dask.array.percentile import _percentile as np_percentile
-        p, n = np_percentile(np.asarray(a), q, method)
-        return dc.asarray(p), n
+    # numel, nannumel and percentile: NumPy's implementations (as dask registered them)
+    # on zero-copy views, with array results wrapped back.
+    import dask.array.backends  # noqa: F401  (registers the NumPy implementations)
 
-    @d.numel_lookup.register(nd)
-    def _numel(x, **kwargs):
-        from dask.array.backends import _numel_ndarray
-        return _wrap(_numel_ndarray(np.asarray(x), **kwargs))
+    def on_numpy(lookup):
+        numpy_impl = lookup.dispatch(np.ndarray)
 
-    @d.nannumel_lookup.register(nd)
-    def _nannumel(x, **kwargs):
-        from dask.array.backends import _nannumel
-        return _wrap(_nannumel(np.asarray(x), **kwargs))
+        def impl(x, *args, **kwargs):
+            return _wrap(numpy_impl(np.asarray(x), *args, **kwargs))
+        lookup.register(nd, impl)
+
+    for lookup in (d.numel_lookup, d.nannumel_lookup, d.percentile_lookup):
+        on_numpy(lookup)
 
     @d.to_numpy_dispatch.register(nd)
     def _to_numpy(x, **kwargs):
         return np.asarray(x, **kwargs)
 
     def _wrap(r):
-        return dc.asarray(r, copy=False) if isinstance(r, np.ndarray) else r
+        if isinstance(r, tuple):
+            return tuple(_wrap(v) for v in r)
+        return dc.asarray(r, copy=False) if type(r) is np.ndarray else r
 
 
 def _register_sizeof():
