@@ -33,3 +33,7 @@ del _build_namespace
 
 # The kernel compiler (fused expressions, user-defined kernels) sits above the array layer.
 from ._compiler import ElementwiseKernel, evaluate
+
+# dask integration, registered lazily: dask is never imported here (see _dask.py).
+from . import _dask
+_dask.install()

@@ -296,6 +296,58 @@ def test_pickle5_out_of_band():
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+def test_named_tuple_results_are_wrapped():
+    x = dc.asarray(np.arange(12.0).reshape(4, 3) ** 1.5)
+    q, r = np.linalg.qr(x)
+    res = np.linalg.qr(x)
+    assert type(res).__name__ == "QRResult" and isinstance(res.Q, dc.ndarray)
+    assert isinstance(q, dc.ndarray) and isinstance(r, dc.ndarray)
+    assert isinstance(np.linalg.svd(x).U, dc.ndarray)
+    np.testing.assert_allclose(np.asarray(q @ r), np.asarray(x), atol=1e-12)
+
+
+def _same_memory(a, b):
+    return np.shares_memory(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "0d", "empty", "f32"])
+def test_pickle5_out_of_band_no_copy(layout):
+    base = np.arange(60.0).reshape(6, 10)
+    x = {"C": dc.asarray(base), "F": dc.asarray(base, order="F"),
+         "strided": dc.asarray(base)[:, ::3], "0d": dc.asarray(np.float64(2.5)),
+         "empty": dc.empty((0, 4)), "f32": dc.asarray(base, dtype=np.float32)}[layout]
+    buffers = []
+    data = pickle.dumps(x, protocol=5, buffer_callback=buffers.append)
+    assert len(buffers) == 1 and len(data) < 200
+    # the receiving side gets plain writable memory (as from a socket)
+    received = [bytearray(b.raw()) for b in buffers]
+    y = pickle.loads(data, buffers=received)
+    assert isinstance(y, dc.ndarray) and y.shape == x.shape and y.dtype == x.dtype
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(x))
+    if x.size:
+        assert np.shares_memory(np.asarray(y), np.frombuffer(received[0], np.uint8))
+    assert y.flags.writeable
+    y[...] = 1     # and it is usable
+
+
+def test_pickle5_read_only_buffer_gives_read_only_array_like_numpy():
+    def roundtrip(x):
+        buffers = []
+        data = pickle.dumps(x, protocol=5, buffer_callback=buffers.append)
+        return pickle.loads(data, buffers=[bytes(b.raw()) for b in buffers])
+    y, yn = roundtrip(dc.arange(10.0)), roundtrip(np.arange(10.0))
+    assert isinstance(y, dc.ndarray)
+    assert y.flags.writeable == yn.flags.writeable == False  # noqa: E712
+    np.testing.assert_array_equal(np.asarray(y), yn)
+
+
+def test_pickle_in_band_still_copies_to_writable():
+    x = dc.arange(10.0)
+    for protocol in (2, 4, 5):
+        y = pickle.loads(pickle.dumps(x, protocol=protocol))
+        assert y.flags.writeable and not _same_memory(x, y)
+
+
 def test_results_in_pool_and_returned():
     pool = dc.get_default_memory_pool()
     a = dc.ones(100000)

@@ -595,7 +595,7 @@ cdef class ndarray:
         order = "C" if c._c_contig else "F"
         if protocol >= 5:
             import pickle
-            return _rebuild, (pickle.PickleBuffer(c), c._dtype, c.shape, order)
+            return _rebuild_from_buffer, (pickle.PickleBuffer(c), c._dtype, c.shape, order)
         return _rebuild, (c.tobytes(order=order), c._dtype, c.shape, order)
 
     def __reduce__(self):
@@ -969,6 +969,18 @@ cdef class _Flags:
             "WRITEBACKIFCOPY"))
 
 
+def _rebuild_from_buffer(buf, dtype, shape, order):
+    """Unpickle (protocol 5): an array over the buffer itself, no copy. As with NumPy, a
+    read-only buffer (e.g. out-of-band bytes) gives a read-only array; an unaligned one is
+    copied into the pool (the kernels expect element-aligned data)."""
+    import pickle
+    raw = pickle.PickleBuffer(buf).raw()    # 1-d bytes of any contiguous buffer
+    arr = np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape, order=order)
+    if not arr.flags.aligned:
+        return _rebuild(buf, dtype, shape, order)
+    return _wrap_numpy(arr)
+
+
 def _rebuild(buf, dtype, shape, order):
     cdef ndarray r = _empty(tuple(shape), np.dtype(dtype), order)
     if r._size:
@@ -1139,6 +1151,9 @@ cdef object _wrap_result(object r, ndarray parent=None):
         return tuple([_wrap_result(x, parent) for x in r])
     if type(r) is list:
         return [_wrap_result(x, parent) for x in r]
+    if isinstance(r, tuple) and hasattr(type(r), "_fields"):
+        # named tuples (np.linalg.qr/svd/eigh, np.unique_all, ...)
+        return type(r)(*[_wrap_result(x, parent) for x in r])
     return r
 
 
