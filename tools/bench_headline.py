@@ -203,10 +203,16 @@ def machine_lines(dc):
     except (OSError, subprocess.SubprocessError):
         commit = ""
     missing = [f for f in ("avx2", "fma", "avx512f") if f in info["cpu_features_missing"]]
+    try:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        load = "unknown"
     return [
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- CPU: {model}, {os.cpu_count()} logical CPUs ({info['available_cpus']} available), "
-        f"{platform.machine()}" + (f"; lacks {', '.join(missing)}" if missing else ""),
+        f"{platform.machine()}" + (f"; lacks {', '.join(missing)}" if missing else "")
+        + f"; load average at start {load} (other processes share the machine)",
         f"- Python {info['python']}, NumPy {info['numpy']}",
         f"- dotcompute {info['dotcompute']}" + (f" (commit {commit})" if commit else "")
         + f", {info['build']} build (builds supported: {' '.join(info['builds_supported'])}),"
