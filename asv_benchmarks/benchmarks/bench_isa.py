@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import dotcompute
 from dotcompute._core import _dispatch
 
 from .common import Benchmark
@@ -21,7 +22,12 @@ N = 10 ** 5
 
 
 def run_probe(build, case, n=N, timeout=120):
-    env = dict(os.environ, DOTCOMPUTE_CPU_CAPABILITY=build, DOTCOMPUTE_NUM_THREADS="1")
+    # The child must import the dotcompute this process runs (asv may have put it on
+    # sys.path without PYTHONPATH).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(dotcompute.__file__)))
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, DOTCOMPUTE_CPU_CAPABILITY=build, DOTCOMPUTE_NUM_THREADS="1",
+               PYTHONPATH=path)
     proc = subprocess.run([sys.executable, PROBE, build, case, str(n)], env=env,
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
