@@ -1,37 +1,94 @@
-"""asv benchmarks of fused expressions (dotcompute.evaluate) against NumPy's unfused form."""
+"""Fused expressions: one pass over the inputs instead of one pass (and one temporary) per
+operator.
+
+Backends: "dc.evaluate" (dotcompute's expression compiler: skipped while
+`dotcompute.evaluate` does not exist), "dotcompute" and "numpy" (the unfused operator
+expression, one temporary per step), "numexpr" (where installed). dc.evaluate is called as
+numexpr is: `evaluate(expression, local_dict={...})`.
+"""
 import numpy as np
 
 import dotcompute as dc
 
-EXPRESSIONS = {
-    "poly": ("2*a + 3*b*b - c", lambda a, b, c: 2*a + 3*b*b - c),
-    "where": ("where(a > b, a - c, b * c)", lambda a, b, c: np.where(a > b, a - c, b * c)),
-    "transcendental": ("sin(a) * exp(b)", lambda a, b, c: np.sin(a) * np.exp(b)),
-    "reduction": ("sum(a * b + c)", lambda a, b, c: np.sum(a * b + c)),
-}
+from .common import Benchmark, random_array, require, to_backend
+
+EXPRESSIONS = ["2*a + 3*b*b - c", "a*b + c", "sqrt(a*a + b*b)", "exp(-a) * sin(b)"]
+BACKENDS = ["dc.evaluate", "dotcompute", "numpy", "numexpr"]
+_FUNCS = ("sqrt", "exp", "sin")
 
 
-class Evaluate:
-    """One fused pass (dc.evaluate, variables from a dict) vs NumPy with temporaries."""
+def make_expression(expression, backend, n):
+    """A no-argument function evaluating `expression` over deterministic a, b, c of size n."""
+    data = [random_array(n, "float64", seed=10 + i) for i in range(3)]
+    if backend == "dc.evaluate":
+        if not hasattr(dc, "evaluate"):
+            raise NotImplementedError("dotcompute.evaluate does not exist in this version")
+        env = dict(zip("abc", to_backend("dotcompute", *data)))
+        return lambda: dc.evaluate(expression, local_dict=env)
+    if backend == "numexpr":
+        ne = require("numexpr")
+        env = dict(zip("abc", data))
+        return lambda: ne.evaluate(expression, local_dict=env)
+    xp = dc if backend == "dotcompute" else np
+    env = dict(zip("abc", to_backend(backend, *data)))
+    env.update({name: getattr(xp, name) for name in _FUNCS})
+    code = compile(expression, "<expression>", "eval")
+    return lambda: eval(code, env)
 
-    params = [list(EXPRESSIONS), [1_000, 100_000, 1_000_000, 10_000_000]]
-    param_names = ["expression", "n"]
 
-    def setup(self, name, n):
-        rng = np.random.default_rng(0)
-        self.env = {k: rng.random(n) for k in "abc"}
-        self.text, self.numpy = EXPRESSIONS[name]
-        dc.evaluate(self.text, local_dict=self.env)        # compile once
+class Fused(Benchmark):
+    """Time of the whole expression, fresh result."""
 
-    def time_dotcompute(self, name, n):
-        dc.evaluate(self.text, local_dict=self.env)
+    params = [EXPRESSIONS, [10 ** 3, 10 ** 5, 10 ** 6, 10 ** 7], BACKENDS]
+    param_names = ["expression", "n", "backend"]
 
-    def time_numpy(self, name, n):
-        self.numpy(self.env["a"], self.env["b"], self.env["c"])
+    def setup(self, expression, n, backend):
+        self.f = make_expression(expression, backend, n)
+        self.f()
+
+    def time_expression(self, expression, n, backend):
+        self.f()
 
 
-class Overhead:
-    """Per-call cost of a cached fused expression on 1,000 elements."""
+class FusedMemory(Benchmark):
+    """Peak RSS of the process while evaluating the expression at n = 1e7 (80 MB per
+    array; the three inputs, 240 MB, are included)."""
+
+    params = [["2*a + 3*b*b - c", "exp(-a) * sin(b)"], BACKENDS]
+    param_names = ["expression", "backend"]
+    n = 10 ** 7
+
+    def setup(self, expression, backend):
+        self.f = make_expression(expression, backend, self.n)
+
+    def peakmem_expression(self, expression, backend):
+        self.f()
+
+
+class FusedTemporaries(Benchmark):
+    """dotcompute's pool peak of allocated bytes beyond the inputs while evaluating the
+    expression, in units of one array: 1 means the result alone, no temporaries."""
+
+    params = [["2*a + 3*b*b - c", "exp(-a) * sin(b)"], ["dc.evaluate", "dotcompute"]]
+    param_names = ["expression", "backend"]
+    n = 10 ** 6
+
+    def setup(self, expression, backend):
+        self.f = make_expression(expression, backend, self.n)
+
+    def track_pool_arrays_at_peak(self, expression, backend):
+        before = dc.memory_stats()["allocated_bytes.all.current"]
+        dc.reset_peak_memory_stats()
+        self.f()
+        peak = dc.memory_stats()["allocated_bytes.all.peak"]
+        return (peak - before) / (8 * self.n)
+
+    track_pool_arrays_at_peak.unit = "arrays"
+
+
+class Overhead(Benchmark):
+    """Per-call cost of a cached fused expression and a cached ElementwiseKernel on 1,000
+    elements."""
 
     def setup(self):
         self.a = np.ones(1000)

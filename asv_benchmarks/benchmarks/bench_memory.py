@@ -1,6 +1,7 @@
 """asv benchmarks of the memory pool (dotcompute._core._memory)."""
 import numpy as np
 
+import dotcompute as dc
 import dotcompute._core._memory as m
 
 SIZES = [0, 8 << 10, 1 << 20, 8 << 20, 80_000_000]
@@ -46,7 +47,7 @@ class NumpyEmptyPooled:
 
 
 class AllocateFill:
-    """Fresh result of 1e7 float64, filled: pool vs glibc vs a preallocated block."""
+    """Fresh float64 result, filled: pool vs glibc vs a preallocated block vs dc.empty."""
 
     params = [[10_000, 1_000_000, 10_000_000]]
     param_names = ["n"]
@@ -65,6 +66,9 @@ class AllocateFill:
 
     def time_pool_fill(self, n):
         np.frombuffer(self.pool.malloc(8 * n), dtype=np.float64).fill(1.0)
+
+    def time_dc_empty_fill(self, n):
+        dc.empty(n).fill(1.0)
 
     def time_numpy_pooled_fill(self, n):
         with m.use_for_numpy(self.pool):

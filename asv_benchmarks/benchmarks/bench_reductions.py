@@ -1,0 +1,58 @@
+"""Reductions: whole-array (op x dtype x n x backend) and along one axis of a 2-D array."""
+from .common import Benchmark, BACKENDS, SIZES, module_of, random_array, to_backend
+
+DTYPES = ["float64", "float32", "int64"]
+# name -> (torch function name, numexpr expression or None)
+REDUCTIONS = {
+    "sum": ("sum", "sum(a)"),
+    "max": ("max", "max(a)"),
+    "argmax": ("argmax", None),
+}
+
+
+class Reduce(Benchmark):
+    """`op(a)` over a 1-D array (numexpr's reductions are single-threaded; it has no argmax)."""
+
+    params = [list(REDUCTIONS), DTYPES, SIZES, BACKENDS]
+    param_names = ["op", "dtype", "n", "backend"]
+
+    def setup(self, op, dtype, n, backend):
+        (a,) = to_backend(backend, random_array(n, dtype, seed=3))
+        torch_name, expr = REDUCTIONS[op]
+        if backend == "numexpr":
+            ne = module_of("numexpr")
+            if expr is None:
+                raise NotImplementedError(f"numexpr has no {op}")
+            env = {"a": a}
+            self.f = lambda: ne.evaluate(expr, local_dict=env)  # noqa: E731
+        elif backend == "torch":
+            fn = getattr(module_of("torch"), torch_name)
+            self.f = lambda: fn(a)  # noqa: E731
+        else:
+            fn = getattr(module_of(backend), op)
+            self.f = lambda: fn(a)  # noqa: E731
+        self.f()
+
+    def time_reduce(self, op, dtype, n, backend):
+        self.f()
+
+
+class ReduceAxis(Benchmark):
+    """`a.sum(axis=k)` of a C-ordered float64 2-D array (axis 0: across rows, strided;
+    axis 1: along rows, contiguous)."""
+
+    params = [[(1000, 1000), (100, 100_000), (100_000, 100)], [0, 1],
+              ["dotcompute", "numpy", "torch"]]
+    param_names = ["shape", "axis", "backend"]
+
+    def setup(self, shape, axis, backend):
+        rows, cols = shape
+        (a,) = to_backend(backend, random_array(rows * cols, "float64", seed=4).reshape(shape))
+        if backend == "torch":
+            self.f = lambda: a.sum(dim=axis)  # noqa: E731
+        else:
+            self.f = lambda: a.sum(axis=axis)  # noqa: E731
+        self.f()
+
+    def time_sum_axis(self, shape, axis, backend):
+        self.f()
