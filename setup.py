@@ -190,14 +190,22 @@ class BuildExt(build_ext):
                 continue
             kept.append(ext)
         originals = {ext.name: ext for ext in kept}
+        directives = {"language_level": 3}
+        # cythonize tracks sources, not directives: regenerate everything when they change
+        # (a stale .c compiled under other directives is a silent miscompile).
+        stamp = os.path.join(CYTHON_BUILD, "directives.txt")
+        force = not os.path.exists(stamp) or open(stamp).read() != repr(directives)
         self.extensions = cythonize(
             kept,
             build_dir=CYTHON_BUILD,
             include_path=[CORE],
             nthreads=self.parallel or 1,
             shared_utility_qualified_name=SHARED_UTILITY,
-            compiler_directives={"language_level": 3},
+            compiler_directives=directives,
+            force=force,
         )
+        with open(stamp, "w") as f:
+            f.write(repr(directives))
         # cythonize returns new Extension objects: carry over what setuptools'
         # finalize_options attached to ours.
         for ext in self.extensions:
