@@ -1738,6 +1738,15 @@ cdef object _result_dtype(int kind, int t):
     return _TYPE_DTYPE[t]
 
 
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_Scalar(void *data, cnp.dtype descr, object base)
+
+
+cdef inline object _scalar_from(char *value, object dtype):
+    """NumPy scalar of `dtype` holding the bytes at value."""
+    return PyArray_Scalar(value, <cnp.dtype>dtype, None)
+
+
 cdef object _reduce_full(int kind, ndarray a):
     """Reduce all of a (C-contiguous, size >= 1) with our kernel; returns a numpy scalar."""
     cdef char out[16]
@@ -1752,8 +1761,7 @@ cdef object _reduce_full(int kind, ndarray a):
     else:
         with nogil:
             K.run_reduce(f, c, p, s, n, out, nt)
-    rd = _result_dtype(kind, t)
-    return np.frombuffer(out[:rd.itemsize], dtype=rd)[0]
+    return _scalar_from(out, _result_dtype(kind, t))
 
 
 cdef object _reduction(object ufunc, int kind, ndarray a, object axis, object dtype,
@@ -1884,12 +1892,15 @@ cdef object _dot(object x, object y, object out):
             and A.t >= T_F4 and A.ndim == 1 and B.ndim == 1
             and A.shape[0] == B.shape[0] and A.shape[0] > 0):
         f = K.dot[A.t]
-        nt = effective_num_threads() if A.shape[0] >= NOGIL_MIN else 1
-        with nogil:
+        if A.shape[0] >= NOGIL_MIN:
+            nt = effective_num_threads()
+            with nogil:
+                K.run_dot(f, K.combine[R_SUM][A.t], A.data, A.strides[0], B.data,
+                          B.strides[0], A.shape[0], res, nt)
+        else:
             K.run_dot(f, K.combine[R_SUM][A.t], A.data, A.strides[0], B.data,
-                      B.strides[0], A.shape[0], res, nt)
-        rd = _TYPE_DTYPE[A.t]
-        return np.frombuffer(res[:rd.itemsize], dtype=rd)[0]
+                      B.strides[0], A.shape[0], res, 1)
+        return _scalar_from(res, _TYPE_DTYPE[A.t])
     with _numpy_in_pool():
         r = np.dot(_to_numpy(x), _to_numpy(y), out=_to_numpy(out))
     return out if out is not None else _wrap_result(r)
