@@ -66,17 +66,18 @@ def headline_cases(dc):
     cases = []
     n = 10 ** 7
     a, b, c, out, da, db, dcc, dout = data(n)
-    cases.append(("add(a, b, out=c)", n, lambda: np.add(a, b, out=out),
-                  lambda: dc.add(da, db, out=dout), 24))
+    # default arguments bind each case to its own arrays (the names are reassigned below)
+    cases.append(("add(a, b, out=c)", n, lambda a=a, b=b, out=out: np.add(a, b, out=out),
+                  lambda da=da, db=db, dout=dout: dc.add(da, db, out=dout), 24))
     for n in (10 ** 3, 10 ** 6, 10 ** 7):
         a, b, c, out, da, db, dcc, dout = data(n)
         cases.append(("a + b (new result)", n, lambda a=a, b=b: a + b,
                       lambda da=da, db=db: da + db, None))
     n = 10 ** 6
     a, b, c, out, da, db, dcc, dout = data(n)
-    cases.append(("exp(a) float64", n, lambda: np.exp(a), lambda: dc.exp(da), None))
-    cases.append(("sin(a) float64", n, lambda: np.sin(a), lambda: dc.sin(da), None))
-    cases.append(("a.sum()", n, lambda: a.sum(), lambda: da.sum(), None))
+    cases.append(("exp(a) float64", n, lambda a=a: np.exp(a), lambda da=da: dc.exp(da), None))
+    cases.append(("sin(a) float64", n, lambda a=a: np.sin(a), lambda da=da: dc.sin(da), None))
+    cases.append(("a.sum()", n, lambda a=a: a.sum(), lambda da=da: da.sum(), None))
     n = 10 ** 7
     cases.append(("empty(n).fill(1.0)", n, lambda: np.empty(n).fill(1.0),
                   lambda: dc.empty(n).fill(1.0), None))
