@@ -171,7 +171,7 @@ def test_reductions_match_numpy(t, n, rng):
 
 @pytest.mark.parametrize("t", ["f4", "f8"])
 def test_nan_handling_of_reductions(t):
-    x = np.arange(100000, dtype=DT[t])
+    x = np.arange(600000, dtype=DT[t])
     x[77777] = np.nan
     x[88888] = np.nan
     d = dc.asarray(x)
@@ -180,11 +180,18 @@ def test_nan_handling_of_reductions(t):
     assert d.argmax() == np.argmax(x) == 77777
 
 
-def test_argmin_first_occurrence_across_threads():
-    x = np.zeros(200000)
-    x[150000] = -1
-    x[190000] = -1
-    assert dc.asarray(x).argmin() == 150000
+@pytest.mark.parametrize("first,second", [(150000, 450000), (350000, 450000)])
+def test_argmin_first_occurrence_across_threads(first, second):
+    # 600000 elements: two chunks on two threads (whatever the wait policy's threshold)
+    x = np.zeros(600000)
+    x[first] = -1
+    x[second] = -1
+    old = dc.set_num_threads(2)
+    try:
+        assert dc.asarray(x).argmin() == np.argmin(x) == first
+        assert dc.asarray(-x).argmax() == first
+    finally:
+        dc.set_num_threads(old)
 
 
 def test_sum_error_no_worse_than_numpy_pairwise(rng):

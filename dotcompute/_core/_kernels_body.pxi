@@ -31,6 +31,7 @@ cdef extern from "dc_kernels_gen.h" nogil:
                         Py_ssize_t, Py_ssize_t, char *, int)
         void (*run_npy)(dc_npy_loop, void *, void *, int, int, char **, const Py_ssize_t *,
                         Py_ssize_t, int)
+        int reduce_threshold
     void dc_fill_kernel_table(dc_kernel_table *t)
     enum: DC_PARTIAL_BYTES
     enum: DC_MAX_CHUNKS
@@ -93,7 +94,7 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
                      Py_ssize_t n, char *out, int nthreads) noexcept nogil:
     """Reduce n >= 1 elements: one partial per chunk, combined in chunk order."""
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
-    cdef int k = _chunks(n, 32768, nthreads)
+    cdef int k = _chunks(n, _table.reduce_threshold, nthreads)
     cdef int c, used = 0
     cdef Py_ssize_t s, e
     if k == 1:
@@ -114,7 +115,7 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
                   const char *b, Py_ssize_t sb, Py_ssize_t n, char *out,
                   int nthreads) noexcept nogil:
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
-    cdef int k = _chunks(n, 32768, nthreads)
+    cdef int k = _chunks(n, _table.reduce_threshold, nthreads)
     cdef int c, used = 0
     cdef Py_ssize_t s, e
     if k == 1:

@@ -80,6 +80,24 @@ DEF NOGIL_MIN = 16384
 cdef dc_kernel_table *K = <dc_kernel_table *>PyCapsule_GetPointer(
     _dispatch.kernels.kernel_table(), b"dotcompute.kernels")
 
+# Serial thresholds. The table's values assume workers that spin between parallel regions
+# (a fork/join of ~1 us). dotcompute's default OMP_WAIT_POLICY=PASSIVE lets them sleep --
+# steady on a shared, oversubscribed machine -- and waking them costs ~10-20 us, measured
+# here: 2 threads then only pay off from ~4x larger inputs, so the thresholds scale by 4.
+def _scale_thresholds():
+    import os
+    if os.environ.get("OMP_WAIT_POLICY", "").strip().upper() != "PASSIVE":
+        return
+    cdef int i
+    for i in range(len(BINARY)):
+        K.binary_threshold[i] *= 4
+    for i in range(len(UNARY)):
+        K.unary_threshold[i] *= 4
+    K.reduce_threshold *= 4
+
+_scale_thresholds()
+
+
 # dtype -> kernel table index (only native byte order dtypes are accelerated).
 cdef dict _TYPE_INDEX = {}
 for _i, _d in enumerate(DTYPES):
@@ -123,15 +141,14 @@ cdef int R_ANY = REDUCE_INDEX["any"], R_ALL = REDUCE_INDEX["all"]
 # For transcendentals NumPy may have a faster single-thread loop than ours on some CPUs
 # (e.g. its AVX-512 SVML routines). For those (op, dtype) we can run NumPy's own inner loop
 # -- taken from the ufunc object, called without the GIL -- across our threads. The first
-# call with at least CALIBRATE_MIN elements times both loops on one thread and keeps the
-# faster for the rest of the process. Only in the default build (a forced
+# call of each (op, dtype) times both loops on one thread over a private buffer of typical
+# inputs and keeps the faster for the rest of the process. Only in the default build (a forced
 # DOTCOMPUTE_CPU_CAPABILITY exercises our kernels) and unless DOTCOMPUTE_NUMPY_LOOPS=0.
 import os as _os
 from dotcompute._core._opspec import EXPENSIVE as _EXPENSIVE
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 DEF MAXOPS = 64
-DEF CALIBRATE_MIN = 4096
 cdef dc_npy_loop _npy_loop[2][MAXOPS][16]     # [0]: unary ops, [1]: binary ops
 cdef void *_npy_ctx[2][MAXOPS][16]
 cdef void *_npy_aux[2][MAXOPS][16]
@@ -188,18 +205,35 @@ cdef inline double _now() noexcept nogil:
     return ts.tv_sec + ts.tv_nsec * 1e-9
 
 
-cdef int _calibrate(int kind, int op, int t, char **args, Py_ssize_t *steps,
-                    Py_ssize_t n) noexcept nogil:
-    """Time our loop and NumPy's on one thread over the first elements; 1 or 2."""
-    cdef Py_ssize_t m = n if n < 16384 else 16384
+DEF CAL_N = 8192
+cdef double _cal_buf[3][CAL_N]     # calibration inputs/output (float32 uses the front half)
+
+
+cdef int _calibrate(int kind, int op, int t) noexcept nogil:
+    """Time our loop and NumPy's on one thread over CAL_N typical inputs (0.1 .. 2);
+    1 (ours) or 2 (NumPy's)."""
+    cdef Py_ssize_t m = CAL_N, i
+    cdef Py_ssize_t size = 4 if t == T_F4 else 8
+    cdef Py_ssize_t steps[3]
+    cdef char *args[3]
     cdef double best_ours = 1e30, best_np = 1e30, t0, dt
-    cdef int rep
+    cdef int rep, j
+    for j in range(2):
+        for i in range(CAL_N):
+            if t == T_F4:
+                (<float *>_cal_buf[j])[i] = <float>(0.1 + 1.9 * i / CAL_N)
+            else:
+                _cal_buf[j][i] = 0.1 + 1.9 * i / CAL_N
+    args[0] = <char *>_cal_buf[0]
+    args[1] = <char *>_cal_buf[1] if kind == 1 else <char *>_cal_buf[2]
+    args[2] = <char *>_cal_buf[2]
+    steps[0] = steps[1] = steps[2] = size
     for rep in range(3):
         t0 = _now()
         if kind == 0:
-            K.unary[op][t](args[0], steps[0], args[1], steps[1], m)
+            K.unary[op][t](args[0], size, args[1], size, m)
         else:
-            K.binary[op][t](args[0], steps[0], args[1], steps[1], args[2], steps[2], m)
+            K.binary[op][t](args[0], size, args[1], size, args[2], size, m)
         dt = _now() - t0
         if dt < best_ours:
             best_ours = dt
@@ -214,20 +248,23 @@ cdef int _calibrate(int kind, int op, int t, char **args, Py_ssize_t *steps,
 
 cdef bint _run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
                           Py_ssize_t n, int threshold):
-    """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours."""
+    """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours.
+    The first call of each (op, t) decides, on a private buffer of typical inputs."""
     cdef signed char c = _choice[kind][op][t]
     cdef int nt
     if c == 1 or _npy_loop[kind][op][t] == NULL:
         return False
     if c == 0:
-        if n < CALIBRATE_MIN:
-            return False
         with nogil:
-            c = <signed char>_calibrate(kind, op, t, args, steps, n)
+            c = <signed char>_calibrate(kind, op, t)
         _choice[kind][op][t] = c
         if c == 1:
             return False
     nt = effective_num_threads() if n >= threshold else 1
+    if n < NOGIL_MIN:
+        K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
+                  kind + 1, threshold, args, steps, n, 1)
+        return True
     with nogil:
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
                   kind + 1, threshold, args, steps, n, nt)
@@ -790,7 +827,7 @@ cdef class ndarray:
         cdef int tf = self._t, tt = _type_index(dtype)
         if (tf >= 0 and tt >= 0 and self._c_contig and casting == "unsafe"
                 and K.cast[tf][tt] != NULL):
-            _run_unary(K.cast[tf][tt], 32768, self._data, self._itemsize, r._data,
+            _run_unary(K.cast[tf][tt], K.reduce_threshold, self._data, self._itemsize, r._data,
                        r._itemsize, self._size)
             return r
         np.copyto(r._np(), self._np(), casting=casting)
