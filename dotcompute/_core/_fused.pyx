@@ -41,32 +41,7 @@ from dotcompute._core._opspec import DTYPES
 
 cnp.import_array()
 
-cdef extern from "dc_kernel_table.h" nogil:
-    ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
-                                  char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
-    ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
-                                 Py_ssize_t n) noexcept nogil
-    ctypedef void (*dc_reduce_fn)(const char *a, Py_ssize_t sa, Py_ssize_t n,
-                                  Py_ssize_t start, char *partial) noexcept nogil
-    ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out) noexcept nogil
-    ctypedef void (*dc_where_fn)(const char *c, Py_ssize_t sc, const char *x, Py_ssize_t sx,
-                                 const char *y, Py_ssize_t sy, char *o, Py_ssize_t so,
-                                 Py_ssize_t n) noexcept nogil
-    ctypedef struct dc_kernel_table:
-        const char *isa
-        dc_binary_fn binary[1][1]
-        int binary_threshold[1]
-        dc_unary_fn unary[1][1]
-        int unary_threshold[1]
-        dc_unary_fn cast[1][1]
-        dc_reduce_fn reduce[1][1]
-        dc_combine_fn combine[1][1]
-        dc_where_fn where[1]
-    enum: DC_PARTIAL_BYTES
-    enum: DC_NTYPES
-    enum: DC_NBINARY
-    enum: DC_NUNARY
-    enum: DC_NREDUCE
+from dotcompute._core._kernel_table cimport *
 
 cdef extern from "dc_stream.h" nogil:
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t n)

@@ -7,36 +7,11 @@ from cpython.pycapsule cimport PyCapsule_New
 from cython.parallel cimport prange
 from libc.string cimport memcpy
 
-cdef extern from "dc_kernels_gen.h" nogil:
-    ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
-                                  char *o, Py_ssize_t so, Py_ssize_t n)
-    ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
-                                 Py_ssize_t n)
-    ctypedef void (*dc_reduce_fn)(const char *a, Py_ssize_t sa, Py_ssize_t n,
-                                  Py_ssize_t start, char *partial)
-    ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out)
-    ctypedef void (*dc_dot_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
-                               Py_ssize_t n, Py_ssize_t start, char *partial)
-    ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
-                                const Py_ssize_t *strides, void *auxdata) noexcept nogil
-    ctypedef struct dc_kernel_table:
-        const char *isa
-        void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
-                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int)
-        void (*run_unary)(dc_unary_fn, int, const char *, Py_ssize_t, char *, Py_ssize_t,
-                          Py_ssize_t, int)
-        void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
-                           Py_ssize_t, char *, int)
-        void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
-                        Py_ssize_t, Py_ssize_t, char *, int)
-        void (*run_npy)(dc_npy_loop, void *, void *, int, int, char **, const Py_ssize_t *,
-                        Py_ssize_t, int)
-        int reduce_threshold
-    void dc_fill_kernel_table(dc_kernel_table *t)
-    enum: DC_PARTIAL_BYTES
-    enum: DC_MAX_CHUNKS
-    const char *DC_ISA_NAME   # -DDC_ISA_NAME="..." set by setup.py per build
+from dotcompute._core._kernel_table cimport *
 
+cdef extern from "dc_kernels_gen.h" nogil:
+    void dc_fill_kernel_table(dc_kernel_table *t)
+    const char *DC_ISA_NAME   # -DDC_ISA_NAME="..." set by setup.py per build
 
 cdef inline int _chunks(Py_ssize_t n, int threshold, int nthreads) noexcept nogil:
     """Number of chunks (= threads) worth using for n elements."""

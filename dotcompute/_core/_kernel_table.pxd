@@ -1,0 +1,53 @@
+# cython: language_level=3
+# Cython view of the C kernel table (src/dc_kernel_table.h.tp, rendered by setup.py): the
+# one declaration that the per-ISA kernel modules (which fill it), the array layer and the
+# fused evaluator (which call through it) share. Array extents are declared as [1]: the C
+# compiler sees the real header, Cython only needs the names.
+
+cdef extern from "dc_kernel_table.h" nogil:
+    ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                                  char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
+    ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
+                                 Py_ssize_t n) noexcept nogil
+    ctypedef void (*dc_reduce_fn)(const char *a, Py_ssize_t sa, Py_ssize_t n,
+                                  Py_ssize_t start, char *partial) noexcept nogil
+    ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out) noexcept nogil
+    ctypedef void (*dc_dot_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                               Py_ssize_t n, Py_ssize_t start, char *partial) noexcept nogil
+    ctypedef void (*dc_where_fn)(const char *c, Py_ssize_t sc, const char *x, Py_ssize_t sx,
+                                 const char *y, Py_ssize_t sy, char *o, Py_ssize_t so,
+                                 Py_ssize_t n) noexcept nogil
+    ctypedef void (*dc_clip_fn)(const char *a, Py_ssize_t sa, const char *lo,
+                                const char *hi, char *o, Py_ssize_t so,
+                                Py_ssize_t n) noexcept nogil
+    ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
+                                const Py_ssize_t *strides, void *auxdata) noexcept nogil
+    ctypedef struct dc_kernel_table:
+        const char *isa
+        dc_binary_fn binary[1][1]
+        int binary_threshold[1]
+        dc_unary_fn unary[1][1]
+        int unary_threshold[1]
+        dc_unary_fn cast[1][1]
+        dc_reduce_fn reduce[1][1]
+        dc_combine_fn combine[1][1]
+        dc_dot_fn dot[1]
+        dc_where_fn where[1]
+        dc_clip_fn clip[1]
+        int reduce_threshold
+        void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
+                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int) noexcept nogil
+        void (*run_unary)(dc_unary_fn, int, const char *, Py_ssize_t, char *, Py_ssize_t,
+                          Py_ssize_t, int) noexcept nogil
+        void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
+                           Py_ssize_t, char *, int) noexcept nogil
+        void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
+                        Py_ssize_t, Py_ssize_t, char *, int) noexcept nogil
+        void (*run_npy)(dc_npy_loop, void *, void *, int, int, char **,
+                        const Py_ssize_t *, Py_ssize_t, int) noexcept nogil
+    enum: DC_PARTIAL_BYTES
+    enum: DC_MAX_CHUNKS
+    enum: DC_NTYPES
+    enum: DC_NBINARY
+    enum: DC_NUNARY
+    enum: DC_NREDUCE
