@@ -1884,17 +1884,14 @@ cdef object _dot(object x, object y, object out):
     cdef _Operand A, B
     cdef char res[16]
     cdef dc_dot_fn f
-    cdef int nt
+    # Small float dot products run our kernel (a BLAS call costs more than the work);
+    # from the threading size on NumPy's BLAS dot runs at the memory limit on its own threads
+    # (and ours would compete with BLAS threads still spinning from a previous call).
     if (out is None and _operand_array(x, &A) and _operand_array(y, &B) and A.t == B.t
             and A.t >= T_F4 and A.ndim == 1 and B.ndim == 1
-            and A.shape[0] == B.shape[0] and A.shape[0] > 0):
+            and A.shape[0] == B.shape[0] and 0 < A.shape[0] < K.reduce_threshold):
         f = K.dot[A.t]
-        if A.shape[0] >= NOGIL_MIN:
-            nt = effective_num_threads()
-            with nogil:
-                K.run_dot(f, K.combine[R_SUM][A.t], A.data, A.strides[0], B.data,
-                          B.strides[0], A.shape[0], res, nt)
-        else:
+        with nogil:
             K.run_dot(f, K.combine[R_SUM][A.t], A.data, A.strides[0], B.data,
                       B.strides[0], A.shape[0], res, 1)
         return _scalar_from(res, _TYPE_DTYPE[A.t])
