@@ -328,6 +328,24 @@ def _unaligned(v):
     return u
 
 
+@pytest.mark.parametrize("t", ["i4", "f4", "f8"])
+def test_unaligned_numpy_operands_of_fused_expressions(t, rng):
+    # dc.evaluate and ElementwiseKernel read numpy inputs and outputs directly: misaligned
+    # ones must take the same safe path as in the array layer (UBSan-fatal in CI).
+    x = _values(t, N, rng)
+    if DT[t].kind == "f":
+        x[~np.isfinite(x)] = 1
+    xu = _unaligned(x)
+    assert not xu.flags.aligned
+    exp = 2 * x + x * x
+    _assert_same(dc.evaluate("2*a + a*a", local_dict={"a": xu}), exp)
+    out = _unaligned(np.zeros_like(exp))
+    dc.evaluate("2*a + a*a", local_dict={"a": x}, out=out)
+    _assert_same(out, exp)
+    k = dc.ElementwiseKernel("T a", "T z", "z = 2*a + a*a", "poly")
+    _assert_same(k(xu), exp)
+
+
 @pytest.mark.parametrize("t", [t for t in DT if DT[t].itemsize > 1])
 def test_unaligned_operands(t, rng):
     # Misaligned data is undefined behaviour for typed kernel pointers (UBSan reports it,

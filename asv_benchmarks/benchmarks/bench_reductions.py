@@ -1,5 +1,5 @@
 """Reductions: whole-array (op x dtype x n x backend) and along one axis of a 2-D array."""
-from .common import Benchmark, BACKENDS, SIZES, module_of, random_array, to_backend
+from .common import Benchmark, BACKENDS, SIZES, call_on, random_array, to_backend
 
 DTYPES = ["float64", "float32", "int64"]
 # name -> (torch function name, numexpr expression or None)
@@ -18,19 +18,7 @@ class Reduce(Benchmark):
 
     def setup(self, op, dtype, n, backend):
         (a,) = to_backend(backend, random_array(n, dtype, seed=3))
-        torch_name, expr = REDUCTIONS[op]
-        if backend == "numexpr":
-            ne = module_of("numexpr")
-            if expr is None:
-                raise NotImplementedError(f"numexpr has no {op}")
-            env = {"a": a}
-            self.f = lambda: ne.evaluate(expr, local_dict=env)  # noqa: E731
-        elif backend == "torch":
-            fn = getattr(module_of("torch"), torch_name)
-            self.f = lambda: fn(a)  # noqa: E731
-        else:
-            fn = getattr(module_of(backend), op)
-            self.f = lambda: fn(a)  # noqa: E731
+        self.f = call_on(backend, a, op, *REDUCTIONS[op])
         self.f()
 
     def time_reduce(self, op, dtype, n, backend):

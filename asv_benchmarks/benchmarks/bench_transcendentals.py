@@ -1,5 +1,5 @@
 """Transcendental functions (dc_vmath.h kernels): function x float dtype x n x backend."""
-from .common import Benchmark, BACKENDS, module_of, random_array, to_backend
+from .common import Benchmark, BACKENDS, call_on, module_of, random_array, to_backend
 
 # name -> (torch function name, numexpr expression, input range)
 FUNCTIONS = {
@@ -21,16 +21,7 @@ class Transcendental(Benchmark):
     def setup(self, function, dtype, n, backend):
         torch_name, expr, (low, high) = FUNCTIONS[function]
         (a,) = to_backend(backend, random_array(n, dtype, low, high, seed=5))
-        if backend == "numexpr":
-            ne = module_of("numexpr")
-            env = {"a": a}
-            self.f = lambda: ne.evaluate(expr, local_dict=env)  # noqa: E731
-        elif backend == "torch":
-            fn = getattr(module_of("torch"), torch_name)
-            self.f = lambda: fn(a)  # noqa: E731
-        else:
-            fn = getattr(module_of(backend), function)
-            self.f = lambda: fn(a)  # noqa: E731
+        self.f = call_on(backend, a, function, torch_name, expr)
         self.f()
 
     def time_function(self, function, dtype, n, backend):

@@ -79,3 +79,19 @@ class Benchmark:
     backends), results reported per parameter combination."""
 
     timeout = 300
+
+
+def call_on(backend, a, name, torch_name, numexpr_expr):
+    """A no-argument function applying the backend's `name` to a: numexpr evaluates
+    `numexpr_expr` (NotImplementedError when None), torch calls `torch_name`."""
+    if backend == "numexpr":
+        if numexpr_expr is None:
+            raise NotImplementedError(f"numexpr has no {name}")
+        ne = module_of("numexpr")
+        env = {"a": a}
+        return lambda: ne.evaluate(numexpr_expr, local_dict=env)
+    if backend == "torch":
+        fn = getattr(module_of("torch"), torch_name)
+    else:
+        fn = getattr(module_of(backend), name)
+    return lambda: fn(a)

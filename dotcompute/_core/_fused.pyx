@@ -32,7 +32,7 @@ cimport numpy as cnp
 
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
 from dotcompute._core._cpu cimport effective_num_threads
-from dotcompute._core._ndarray cimport ndarray, _empty_c
+from dotcompute._core._ndarray cimport ndarray, _empty_c, numpy_kernel_type
 
 import numpy as np
 
@@ -218,22 +218,10 @@ cdef struct _Arr:
     Py_ssize_t *strides
 
 
-# NumPy type number -> kernel type index (-1: not accelerated)
-cdef int _NUM_TO_T[64]
-for _i in range(64):
-    _NUM_TO_T[_i] = -1
-for _i, _d in enumerate(DTYPES):
-    _NUM_TO_T[np.dtype(_d[2]).num] = _i
-for _c in "lqLQ":    # 64-bit ints have two type numbers (long, long long)
-    if np.dtype(_c).itemsize == 8:
-        _NUM_TO_T[np.dtype(_c).num] = 4 if _c in "lq" else 8
-
-
 cdef inline bint _arr_of(object x, _Arr *a):
     """Fill a from a dc or numpy array; False for anything else."""
     cdef ndarray d
     cdef cnp.ndarray n
-    cdef int num
     if type(x) is ndarray:
         d = <ndarray>x
         a.data = d._data
@@ -244,9 +232,8 @@ cdef inline bint _arr_of(object x, _Arr *a):
         return True
     if isinstance(x, cnp.ndarray):
         n = <cnp.ndarray>x
-        num = cnp.PyArray_TYPE(n)
         a.data = <char *>cnp.PyArray_DATA(n)
-        a.t = _NUM_TO_T[num] if 0 <= num < 64 and cnp.PyArray_ISNOTSWAPPED(n) else -1
+        a.t = numpy_kernel_type(n)
         a.ndim = cnp.PyArray_NDIM(n)
         a.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
         a.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
@@ -438,6 +425,7 @@ cdef class Program:
         cdef Py_ssize_t e, n, nblocks, total
         cdef object res = None
         cdef list outl
+        cdef list copy_back = None            # (index, original) of misaligned outputs
         cdef int nargs = len(args)
         cdef DeviceMemory mem = None
         cdef char *scratch = NULL
@@ -457,19 +445,35 @@ cdef class Program:
             if not _arr_of(args[i], &A[i]):
                 raise TypeError(f"operand {i} is not an array")
             if A[i].t != self.in_t[i]:
-                raise TypeError(f"operand {i} has dtype {args[i].dtype}, the program was "
-                                f"compiled for {_TYPE_DTYPE[self.in_t[i]]}")
+                if A[i].t < 0 and np.asarray(args[i]).dtype == _TYPE_DTYPE[self.in_t[i]]:
+                    # right dtype, data the kernels cannot take (misaligned): an aligned copy
+                    if type(args) is not list:
+                        args = list(args)
+                    args[i] = np.array(np.asarray(args[i]), copy=True)
+                    _arr_of(args[i], &A[i])
+                else:
+                    raise TypeError(f"operand {i} has dtype {args[i].dtype}, the program "
+                                    f"was compiled for {_TYPE_DTYPE[self.in_t[i]]}")
             if A[i].ndim > nd:
                 nd = A[i].ndim
         for j in range(self.nout):
             if outl[j] is not None:
                 if not _arr_of(outl[j], &A[nargs + j]):
                     raise TypeError("out must be an array")
-                if A[nargs + j].t != self.out_t[j]:
-                    raise TypeError(f"output {j} must have dtype "
-                                    f"{_TYPE_DTYPE[self.out_t[j]]}")
                 if not outl[j].flags.writeable:
                     raise ValueError("output array is read-only")
+                if A[nargs + j].t != self.out_t[j]:
+                    if (A[nargs + j].t < 0
+                            and np.asarray(outl[j]).dtype == _TYPE_DTYPE[self.out_t[j]]):
+                        # right dtype, misaligned: compute into an aligned array, copy back
+                        if copy_back is None:
+                            copy_back = []
+                        copy_back.append((j, outl[j]))
+                        outl[j] = np.empty(np.shape(outl[j]), _TYPE_DTYPE[self.out_t[j]])
+                        _arr_of(outl[j], &A[nargs + j])
+                    else:
+                        raise TypeError(f"output {j} must have dtype "
+                                        f"{_TYPE_DTYPE[self.out_t[j]]}")
                 if A[nargs + j].ndim > nd:
                     nd = A[nargs + j].ndim
         if nd > MAXDIMS:
@@ -609,6 +613,10 @@ cdef class Program:
             res = self._finish_reduce(&S, nblocks)
         if mem is not None and mem.nbytes_ <= (1 << 22):
             self._scratch = mem
+        if copy_back is not None:
+            for j, orig in copy_back:
+                np.copyto(np.asarray(orig), outl[j])
+                outl[j] = orig
         return res if self.has_reduce else outl
 
     cdef object _finish_reduce(self, Run *S, Py_ssize_t nblocks):

@@ -1,5 +1,6 @@
 # cython: language_level=3
 """C-level view of dotcompute.ndarray for other Cython modules."""
+cimport numpy as cnp
 
 cdef class ndarray:
     cdef object _mem              # owner of the memory: DeviceMemory or any buffer owner
@@ -27,3 +28,7 @@ cdef class ndarray:
 # New C-order array of kernel type t with the given (already validated) extents, in pool
 # memory: the allocation fast path of the element-wise kernels and the fused evaluator.
 cdef ndarray _empty_c(int nd, const Py_ssize_t *shape, int t)
+
+# Kernel table type index of a numpy array's elements, or -1 when our kernels cannot take
+# it (dtype not accelerated, byte-swapped, or misaligned data or strides).
+cdef int numpy_kernel_type(cnp.ndarray n) noexcept

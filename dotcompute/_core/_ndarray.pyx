@@ -1358,6 +1358,28 @@ cdef int _scalar_into(object s, int t, char *buf) except -2:
     return 1
 
 
+# NumPy type number -> kernel type index (-1: not accelerated). 64-bit integers have two
+# type numbers (long and long long).
+cdef int _NUM_TO_T[64]
+for _i in range(64):
+    _NUM_TO_T[_i] = -1
+for _i, _d in enumerate(DTYPES):
+    _NUM_TO_T[np.dtype(_d[2]).num] = _i
+for _c in "lqLQ":
+    if np.dtype(_c).itemsize == 8:
+        _NUM_TO_T[np.dtype(_c).num] = T_I8 if _c in "lq" else T_U8
+
+
+cdef int numpy_kernel_type(cnp.ndarray n) noexcept:
+    """Kernel type index of a numpy array's elements; -1 when the kernels cannot take it
+    (not an accelerated dtype, byte-swapped, or misaligned: typed loads of misaligned data
+    are undefined behaviour, so such arrays take NumPy's loops as dc arrays do)."""
+    cdef int num = cnp.PyArray_TYPE(n)
+    if num < 0 or num >= 64 or not cnp.PyArray_ISNOTSWAPPED(n) or not cnp.PyArray_ISALIGNED(n):
+        return -1
+    return _NUM_TO_T[num]
+
+
 cdef inline bint _operand_array(object x, _Operand *op):
     """Fill op from a dc or numpy array; False for anything else."""
     cdef ndarray a
@@ -1375,8 +1397,7 @@ cdef inline bint _operand_array(object x, _Operand *op):
     if type(x) is np.ndarray:
         n = <cnp.ndarray>x
         op.data = <char *>cnp.PyArray_DATA(n)
-        op.t = (_type_index(x.dtype) if cnp.PyArray_ISNBO(n.descr.byteorder)
-                and cnp.PyArray_ISALIGNED(n) else -1)
+        op.t = numpy_kernel_type(n)
         op.ndim = cnp.PyArray_NDIM(n)
         op.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
         op.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
