@@ -6,29 +6,11 @@ Ratios from one run on a shared machine are what to compare; absolute times vary
 Options: --quick (fewer sizes), --sizes 1e3,1e6 (explicit sizes).
 """
 import argparse
-import time
 
 import numpy as np
 
 import dotcompute as dc
-
-
-def _median_time(f, budget=0.15, min_repeat=5, max_repeat=200):
-    """Median seconds per call of f within about `budget` seconds."""
-    f()
-    t0 = time.perf_counter()
-    f()
-    one = max(time.perf_counter() - t0, 1e-7)
-    inner = max(1, int(0.002 / one))            # batch tiny calls to beat timer overhead
-    repeat = int(min(max_repeat, max(min_repeat, budget / (one * inner))))
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            f()
-        times.append((time.perf_counter() - t0) / inner)
-    times.sort()
-    return times[len(times) // 2]
+from dotcompute._timing import median_time as _median_time
 
 
 def _cases(n, rng):

@@ -17,38 +17,10 @@ import os
 import platform
 import subprocess
 import sys
-import time
 
 import numpy as np
 
-
-def _batch_size(f, batch_seconds):
-    f()
-    t0 = time.perf_counter()
-    f()
-    return max(1, int(batch_seconds / max(time.perf_counter() - t0, 1e-7)))
-
-
-def interleaved_medians(fns, repeat, batch_seconds=0.01, setup=None):
-    """Median seconds per call of each function in the dict `fns`, timed in interleaved
-    batches. `setup` maps a name to a function run before each of its batches (untimed)."""
-    setup = setup or {}
-    inner = {}
-    for name, f in fns.items():
-        if name in setup:
-            setup[name]()
-        inner[name] = _batch_size(f, batch_seconds)
-    samples = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, f in fns.items():
-            if name in setup:
-                setup[name]()
-            k = inner[name]
-            t0 = time.perf_counter()
-            for _ in range(k):
-                f()
-            samples[name].append((time.perf_counter() - t0) / k)
-    return {name: sorted(s)[len(s) // 2] for name, s in samples.items()}
+from dotcompute._timing import interleaved_medians
 
 
 def headline_cases(dc):
