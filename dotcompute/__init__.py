@@ -5,7 +5,7 @@ memory pool, element-wise operations and reductions run on kernels compiled for 
 CPU's instruction set and spread over its cores; what is not accelerated runs NumPy's code
 on zero-copy views.
 """
-__version__ = "0.1.0"
+from ._version import __version__
 
 import os as _os
 

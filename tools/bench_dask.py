@@ -2,7 +2,7 @@
 
     python tools/bench_dask.py [--n 2e7] [--chunk 1e6] [--scheduler threads,distributed]
 
-The pipeline (dotcompute._dask.example_pipeline): three arrays of n uniform doubles made on
+The pipeline (tools/dask_pipeline.py): three arrays of n uniform doubles made on
 the workers in chunks, ``2*a + 3*b*b - c``, then its sum, min and max. Two timings per
 scheduler and backend:
 
@@ -42,7 +42,7 @@ def _time(f, repeat):
 def run(n, chunk, scheduler, repeat=1, warmup=True):
     """{(timing, backend): seconds} for one scheduler."""
     import dask
-    from dotcompute._dask import example_pipeline, uniform
+    from dask_pipeline import example_pipeline, uniform
 
     out = {}
     client = cluster = None
