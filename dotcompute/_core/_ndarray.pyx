@@ -847,18 +847,18 @@ cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, 
 
 
 cdef object common_device(tuple inputs, object out):
-    """The device of an operation's dc-array operands (CPU when none is elsewhere)."""
-    cdef object dev = CPU
+    """The device of an operation's dc-array operands (CPU when there are none); a
+    ValueError naming both when two of them are on different devices."""
+    cdef object dev = None
     cdef object x
     for x in inputs + (out if type(out) is tuple else (out,)):
-        if type(x) is ndarray and (<ndarray>x)._dev is not dev:
-            if dev is CPU and not any(type(y) is ndarray and (<ndarray>y)._host
-                                      for y in inputs):
+        if type(x) is ndarray:
+            if dev is None:
                 dev = (<ndarray>x)._dev
-            else:
+            elif (<ndarray>x)._dev != dev:
                 raise ValueError(f"operands are on different devices: {dev} and "
                                  f"{(<ndarray>x)._dev}")
-    return dev
+    return CPU if dev is None else dev
 
 
 cdef ndarray wrap_numpy(object arr, object base=None):

@@ -138,14 +138,14 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
                 raise ValueError("Unable to avoid copy while creating an array as "
                                  "requested.")
             return asarray(r.to_device(dev), dtype=dtype, order=order)
-        if not r._host:
-            return backend(dev).from_host(np.asarray(r._np(), dtype=dtype, order=order), dev)
         if (dtype is None or np.dtype(dtype) == r._dtype) and (
                 order in (None, "K", "A") or (order == "C" and r._c_contig)
                 or (order == "F" and r._f_contig)):
             return r.copy() if copy else r
         if copy is False:
             raise ValueError("Unable to avoid copy while creating an array as requested.")
+        if not r._host:
+            return backend(dev).from_host(np.asarray(r._np(), dtype=dtype, order=order), dev)
         return wrap_numpy(pooled(np.array, (r._np(),), dict(
             dtype=dtype, order=order or "K", copy=True)))
     if dev is not CPU:
