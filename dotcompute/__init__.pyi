@@ -7,13 +7,13 @@ from typing import Any
 from ._compiler import ElementwiseKernel as ElementwiseKernel, evaluate as evaluate
 from ._core._memory import (DeviceMemory as DeviceMemory, MemoryPool as MemoryPool,
                             OutOfMemoryError as OutOfMemoryError,
-                            get_default_memory_pool as get_default_memory_pool,
-                            memory_stats as memory_stats, memory_summary as memory_summary,
                             pool_info as pool_info,
                             reset_accumulated_memory_stats as reset_accumulated_memory_stats,
                             reset_peak_memory_stats as reset_peak_memory_stats,
                             size_histogram as size_histogram, use_for_numpy as use_for_numpy)
 from ._core._ndarray import ndarray as ndarray
+from ._core._pools import (get_default_memory_pool as get_default_memory_pool,
+                           memory_stats as memory_stats, memory_summary as memory_summary)
 from ._core._routines_creation import (arange as arange, array as array, asanyarray as asanyarray,
                                        asarray as asarray,
                                        ascontiguousarray as ascontiguousarray, empty as empty,

@@ -216,3 +216,32 @@ def test_mixing_devices_raises_value_error(fake_cuda):
         np.add(c, g)
     with pytest.raises(ValueError, match="different devices"):
         c + g
+
+
+def test_memory_pool_of_a_device():
+    pool = dc.get_default_memory_pool()
+    assert dc.get_default_memory_pool(device="cpu") is pool
+    assert dc.get_default_memory_pool(device=CPU) is pool
+    with pytest.raises(ValueError, match="unknown device"):
+        dc.get_default_memory_pool(device="bogus")
+    keep = dc.ones(1000)
+    assert dc.memory_stats(device="cpu").keys() == dc.memory_stats().keys()
+    assert dc.memory_stats(device="cpu")["allocated_bytes.all.current"] >= keep.nbytes
+    assert dc.memory_summary(device="cpu").splitlines()[0] == \
+        dc.memory_summary().splitlines()[0]
+    with pytest.raises(ValueError, match="unknown device"):
+        dc.memory_stats(device="bogus")
+
+
+def test_memory_pool_of_another_device_is_its_backends(fake_cuda):
+    class Pool:
+        def memory_stats(self):
+            return {"allocated_bytes.all.current": 0}
+
+        def memory_summary(self):
+            return "cuda pool"
+    fake_cuda.memory_pool = lambda: pool
+    pool = Pool()
+    assert dc.get_default_memory_pool(device="cuda:0") is pool
+    assert dc.memory_stats(device="cuda") == {"allocated_bytes.all.current": 0}
+    assert dc.memory_summary(device="cuda:0") == "cuda pool"
