@@ -15,19 +15,21 @@ def get_default_memory_pool(device=None):
     return backend(dev).memory_pool()
 
 
-def memory_stats(pool=None, *, device=None):
-    """Counters of `pool` (default: the pool of `device`) in PyTorch's conventions."""
+def _of_pool(pool, device, cpu_function, method):
+    """cpu_function(pool) for a cpu pool, else pool.method(); pool defaults to the pool of
+    `device` (the cpu's when both are None)."""
     if pool is None and device is not None:
         pool = get_default_memory_pool(device)
     if pool is None or isinstance(pool, _memory.MemoryPool):
-        return _memory.memory_stats(pool)
-    return pool.memory_stats()
+        return cpu_function(pool)
+    return getattr(pool, method)()
+
+
+def memory_stats(pool=None, *, device=None):
+    """Counters of `pool` (default: the pool of `device`) in PyTorch's conventions."""
+    return _of_pool(pool, device, _memory.memory_stats, "memory_stats")
 
 
 def memory_summary(pool=None, *, device=None):
     """Readable table of `memory_stats` for `pool` (default: the pool of `device`)."""
-    if pool is None and device is not None:
-        pool = get_default_memory_pool(device)
-    if pool is None or isinstance(pool, _memory.MemoryPool):
-        return _memory.memory_summary(pool)
-    return pool.memory_summary()
+    return _of_pool(pool, device, _memory.memory_summary, "memory_summary")
