@@ -17,6 +17,7 @@ from ._core import _memory, _ndarray, _routines_creation, _routines_function
 from ._core._ndarray import ndarray
 from ._core._routines_elementwise import ufunc
 from ._core._routines_creation import asarray
+from ._core._device import CPU, as_device
 
 _wrap = _ndarray.wrap
 _to_numpy = _ndarray.unwrap
@@ -39,9 +40,14 @@ def _wrap_function(f):
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
-    """Array from a DLPack producer; CPU memory is shared (no copy) unless copy=True."""
-    arr = np.from_dlpack(x, device=device, copy=copy)
-    return asarray(arr, copy=False) if copy is not True else asarray(arr)
+    """Array from a DLPack producer; CPU memory is shared (no copy) unless copy=True
+    (copy=False raises BufferError where sharing is impossible). `device=` places the
+    result (ValueError for an unknown device)."""
+    dev = as_device(device)
+    arr = np.from_dlpack(x, device=None if device is None else "cpu", copy=copy) \
+        if dev is CPU else np.from_dlpack(x, copy=copy)
+    r = asarray(arr, copy=False)
+    return r if dev is CPU else r.to_device(dev)
 
 
 # Functions we implement (creation with device=, accelerated or array-returning routines);
@@ -74,6 +80,9 @@ def _wrap_module(module, name):
             setattr(wrapped, attr, _wrap_function(obj))
         else:
             setattr(wrapped, attr, obj)
+    from . import _standard          # the standard's call accepted as well (fftfreq, ...)
+    for attr, f in _standard.SUBMODULE_OWN.get(name, {}).items():
+        setattr(wrapped, attr, f)
     return wrapped
 
 
@@ -103,4 +112,6 @@ def build_namespace():
         else:
             ns[name] = _wrap_function(obj)
     ns.update(_OWN)
+    from . import _standard          # sort/argsort with the standard's descending=
+    ns.update(_standard.OWN)
     return ns

@@ -475,10 +475,6 @@ def test_namespace_functions(name, ops):
     assert_same_outcome(expected, got, zero_sign=name not in ZERO_SIGN_FREE)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dotcompute kernels do not report floating-point errors: under "
-    "np.errstate(divide='raise') NumPy raises FloatingPointError for 1.0 / 0.0, the "
-    "kernel returns inf silently (and warns nothing under the default 'warn')"))
 def test_errstate_raise_is_honoured():
     with np.errstate(all="raise"):
         with pytest.raises(FloatingPointError):

@@ -32,6 +32,8 @@ cimport numpy as cnp
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
 from dotcompute._core._dtypes cimport type_dtype, type_size, is_min_or_max, DC_R_MIN
+from dotcompute._core._kernel_access cimport (fp_clear, fp_check, dc_fpe_clear, dc_fpe_test,
+                                              dc_fpe_raise)
 from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kernel_table,
                                               threads_for, unsafe_overlap)
 from dotcompute._core._ndarray cimport ndarray, operand_of
@@ -177,12 +179,17 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
 
 cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noexcept nogil:
     cdef Py_ssize_t b
+    cdef int fpe = 0
     if nt <= 1:
         for b in range(nblocks):
             _exec_block(P, S, b, 0)
     else:
+        # per-thread floating-point flags, collected into the calling thread (dc_fpe.h)
         for b in prange(nblocks, num_threads=nt, schedule="static"):
+            dc_fpe_clear()
             _exec_block(P, S, b, threadid())
+            fpe |= dc_fpe_test()
+        dc_fpe_raise(fpe)
 
 
 cdef class Program:
@@ -494,6 +501,7 @@ cdef class Program:
             scratch = mem.ptr_
         S.scratch = scratch
         S.partials = scratch + nt * S.thread_bytes
+        fp_clear()
         if nblocks:
             if n < NOGIL_MIN:
                 _exec_all(&self.P, &S, nblocks, 1)
@@ -508,6 +516,7 @@ cdef class Program:
             for j, orig in copy_back:
                 np.copyto(np.asarray(orig), outl[j])
                 outl[j] = orig
+        fp_check("evaluate")
         return res if self.has_reduce else outl
 
     cdef object _finish_reduce(self, Run *S, Py_ssize_t nblocks):

@@ -13,6 +13,14 @@ cdef extern from "dc_kernels_gen.h" nogil:
     void dc_fill_kernel_table(dc_kernel_table *t)
     const char *DC_ISA_NAME   # -DDC_ISA_NAME="..." set by setup.py per build
 
+# Floating-point status flags are per thread: each chunk of a parallel region clears its
+# thread's flags, runs, and ORs what it raised into `fpe`; the calling thread raises the
+# union again after the region, so the array layer reads one thread's flags (dc_fpe.h).
+cdef extern from "dc_fpe.h" nogil:
+    int dc_fpe_test()
+    void dc_fpe_clear()
+    void dc_fpe_raise(int flags)
+
 cdef inline int _chunks(Py_ssize_t n, int threshold, int nthreads) noexcept nogil:
     """Number of chunks (= threads) worth using for n elements."""
     cdef Py_ssize_t k
@@ -38,7 +46,7 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so, Py_ssize_t n,
                      int nthreads) noexcept nogil:
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c
+    cdef int c, fpe = 0
     cdef Py_ssize_t s, e
     if k == 1:
         f(a, sa, b, sb, o, so, n)
@@ -47,13 +55,16 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             f(a + s * sa, sa, b + s * sb, sb, o + s * so, so, e - s)
+            fpe |= dc_fpe_test()
+    dc_fpe_raise(fpe)
 
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
                     char *o, Py_ssize_t so, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c
+    cdef int c, fpe = 0
     cdef Py_ssize_t s, e
     if k == 1:
         f(a, sa, o, so, n)
@@ -62,7 +73,10 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             f(a + s * sa, sa, o + s * so, so, e - s)
+            fpe |= dc_fpe_test()
+    dc_fpe_raise(fpe)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
@@ -70,7 +84,7 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     """Reduce n >= 1 elements: one partial per chunk, combined in chunk order."""
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads)
-    cdef int c, used = 0
+    cdef int c, used = 0, fpe = 0
     cdef Py_ssize_t s, e
     if k == 1:
         f(a, sa, n, 0, partials)
@@ -80,7 +94,10 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             f(a + s * sa, sa, e - s, s, partials + c * DC_PARTIAL_BYTES)
+            fpe |= dc_fpe_test()
+    dc_fpe_raise(fpe)
     while used < k and _chunk_start(n, k, used) < n:
         used += 1
     comb(partials, used, out)
@@ -91,7 +108,7 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
                   int nthreads) noexcept nogil:
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads)
-    cdef int c, used = 0
+    cdef int c, used = 0, fpe = 0
     cdef Py_ssize_t s, e
     if k == 1:
         f(a, sa, b, sb, n, 0, partials)
@@ -101,7 +118,10 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             f(a + s * sa, sa, b + s * sb, sb, e - s, s, partials + c * DC_PARTIAL_BYTES)
+            fpe |= dc_fpe_test()
+    dc_fpe_raise(fpe)
     while used < k and _chunk_start(n, k, used) < n:
         used += 1
     comb(partials, used, out)
@@ -112,7 +132,7 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     """Run a NumPy strided loop (nin inputs, one output) over n elements, one chunk per
     thread above the threshold. The loops borrowed are pure (no Python API)."""
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c
+    cdef int c, fpe = 0
     cdef Py_ssize_t s, e
     if k == 1:
         f(ctx, args, &n, steps, aux)
@@ -121,7 +141,10 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s)
+            fpe |= dc_fpe_test()
+    dc_fpe_raise(fpe)
 
 
 cdef inline void _npy_chunk(dc_npy_loop f, void *ctx, void *aux, int nin, char **args,

@@ -12,6 +12,7 @@ from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, kernel_table, run_binary,
                                               run_reduce)
+from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function)
 from dotcompute._core._routines_creation cimport empty_array, pooled
@@ -78,7 +79,9 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     if (t >= 0 and dtype is None and out is None and initial is np._NoValue
             and where is True and a._c_contig and a._size > 0
             and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
+        fp_clear()
         r = _reduce_full(kind, a)
+        _fp_check_reduce(kind)
         if keepdims:
             return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
         return r
@@ -86,8 +89,10 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
             and where is True and a._c_contig and a._size > 0 and a._ndim >= 2
             and (type(axis) is int or (type(axis) is tuple and len(axis) == 1
                                         and type(axis[0]) is int))):
+        fp_clear()
         r = _reduce_axis(kind, a, axis if type(axis) is int else axis[0], keepdims)
         if r is not None:
+            _fp_check_reduce(kind)
             return r
     kw = {"axis": axis, "dtype": dtype, "out": out, "keepdims": keepdims}
     if initial is not np._NoValue:
@@ -99,6 +104,14 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     if kind in (DC_R_ANY, DC_R_ALL):
         kw.pop("initial", None)
     return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
+
+
+cdef inline int _fp_check_reduce(int kind) except -1:
+    # NumPy reports floating-point errors of add.reduce and multiply.reduce ("... in
+    # reduce"); its minimum/maximum/logical reductions compare quietly.
+    if kind == DC_R_SUM or kind == DC_R_PROD:
+        return fp_check("reduce")
+    return 0
 
 
 # The element-wise kernel that accumulates one slab into another, per reduction.
