@@ -30,6 +30,7 @@
 #define DC_DEFINE_FLOAT_DIVMOD(T, SFX)                                                \
 static inline T dc_mod_##SFX(T a, T b) {                                              \
     T mod;                                                                            \
+    if (a != a || b != b) return a + b;     /* NaN in: NaN out, quietly (NumPy) */    \
     if (b == 0) return fmod##SFX##_fn(a, b);                                          \
     mod = fmod##SFX##_fn(a, b);                                                       \
     if (mod != 0) { if ((b < 0) != (mod < 0)) mod += b; }                             \
@@ -38,6 +39,7 @@ static inline T dc_mod_##SFX(T a, T b) {                                        
 }                                                                                     \
 static inline T dc_floordiv_##SFX(T a, T b) {                                         \
     T mod, div, floordiv;                                                             \
+    if (a != a || b != b) return a + b;                                               \
     if (b == 0) return a / b;                                                         \
     mod = fmod##SFX##_fn(a, b);                                                       \
     div = (a - mod) / b;                                                              \
