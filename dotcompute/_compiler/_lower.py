@@ -43,6 +43,8 @@ _COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_
 # Guards for folding Python-int constants: beyond these a constant is rejected.
 MAX_CONST_BITS = 4096
 
+_PY_UNARY = {"negative": operator.neg, "positive": operator.pos, "invert": operator.invert}
+
 _PY_OPS = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
     "true_divide": operator.truediv, "floor_divide": operator.floordiv,
@@ -66,14 +68,19 @@ def _unsupported(what, dt):
 
 class Val:
     """A typed value while lowering: a weak Python scalar, a strong NumPy scalar, or a
-    register holding a block of values."""
-    __slots__ = ("kind", "value", "dtype", "reg")
+    register holding a block of values.
 
-    def __init__(self, kind, value=None, dtype=None, reg=None):
+    A scalar with `param` set is a run-time argument of the program (parameter number
+    `param`): `value` is only this call's value, used for its type; a decision that
+    depends on more than the type must call `Builder.specialize`."""
+    __slots__ = ("kind", "value", "dtype", "reg", "param")
+
+    def __init__(self, kind, value=None, dtype=None, reg=None, param=None):
         self.kind = kind        # "weak" | "const" | "reg"
         self.value = value
         self.dtype = dtype
         self.reg = reg
+        self.param = param
 
     @property
     def is_const(self):
@@ -119,6 +126,12 @@ def fold_python(op, x, y):
     return _check_int(r)
 
 
+# How a program may depend on a parameter's value beyond its type (Builder.specialize):
+# POWER: which of NumPy's fast scalar powers it is (2, 0.5, -1, 1 or none); VALUE: all of it.
+POWER = 1
+VALUE = 2
+
+
 class Builder:
     """Collects registers and instructions (virtual registers), then allocates temporaries
     and produces a `_fused.Program`."""
@@ -131,6 +144,14 @@ class Builder:
         self.consts = {}        # (dtype, bytes) -> register
         self.casts = {}         # (register, dtype) -> register
         self.cost = 0
+        self.param_args = []    # (parameter, dtype) of every argument made of a parameter
+        self.param_regs = {}    # (parameter, dtype) -> register
+        self.specs = {}         # parameter -> POWER or VALUE
+
+    def specialize(self, v, how=VALUE):
+        """The program depends on parameter v's value (`how` much); no-op for others."""
+        if v.param is not None and self.specs.get(v.param, 0) < how:
+            self.specs[v.param] = how
 
     # ------------------------------------------------------------------ registers
     def _reg(self, kind, index, dtype, cbytes=None):
@@ -166,11 +187,17 @@ class Builder:
             if dtype is None:
                 dtype = np.asarray(v.value).dtype
             # NumPy's conversion: OverflowError for a Python int out of range
-            return self.const_reg(np.array(v.value, dtype=dtype), dtype)
+            value = np.array(v.value, dtype=dtype)
+            if v.param is not None:
+                return self._param_reg(v.param, dtype)
+            return self.const_reg(value, dtype)
         if v.kind == "const":
             if dtype is None:
                 dtype = v.dtype
-            return self.const_reg(np.asarray(v.value).astype(dtype), dtype)
+            value = np.asarray(v.value).astype(dtype)
+            if v.param is not None:
+                return self._param_reg(v.param, dtype)
+            return self.const_reg(value, dtype)
         if dtype is None or dtype == v.dtype:
             return v.reg
         key = (v.reg, dtype)
@@ -181,6 +208,15 @@ class Builder:
             r = self.temp(dtype)
             self.instrs.append(["cast", _T_INDEX[v.dtype], _T_INDEX[dtype], r, v.reg, -1, -1])
             self.casts[key] = r
+        return r
+
+    def _param_reg(self, param, dtype):
+        """Register of parameter `param` converted to dtype: a 0-d argument made per call."""
+        key = (param, dtype)
+        r = self.param_regs.get(key)
+        if r is None:
+            r = self.param_regs[key] = self.input(dtype).reg
+            self.param_args.append(key)
         return r
 
     def emit(self, kind, op, dtype_in, dtype_out, a, b=-1, c=-1):
@@ -203,6 +239,7 @@ class Builder:
             for v in (x, y):
                 if v.kind == "weak" and type(v.value) is int and lx.kind in "iub" \
                         and not _fits(v.value, lx):
+                    self.specialize(v)
                     return self.binary(op, *[_exact_int(w) if w is v else w for w in (x, y)])
         if lx != ly:
             if op in _COMPARISONS and {lx.char, ly.char} <= {"Q", "q", "L", "l"}:
@@ -225,6 +262,8 @@ class Builder:
         return self.emit("binary", index, lx, lo, a, b)
 
     def _fold_binary(self, op, x, y):
+        self.specialize(x)
+        self.specialize(y)
         if x.kind == "weak" and y.kind == "weak":
             r = fold_python(op, x.value, y.value)
             if isinstance(r, np.generic):
@@ -244,6 +283,8 @@ class Builder:
         u8 = np.dtype(np.uint64)
         signed_left = lx.kind == "i"
         s = x if signed_left else y
+        self.specialize(x)
+        self.specialize(y)
         neg = self.binary("less", s, weak(0))
         xs = self._cast_val(x, u8) if not x.is_const else Val("const", np.uint64(x.value), u8)
         ys = self._cast_val(y, u8) if not y.is_const else Val("const", np.uint64(y.value), u8)
@@ -261,6 +302,7 @@ class Builder:
             return None
         e = y.value
         lx = getattr(np, "power").resolve_dtypes((x.dtype, type(e), None))[0]
+        self.specialize(y, POWER)
         if e == 2:
             return self.unary("square", x)
         if lx.kind == "f":
@@ -280,6 +322,7 @@ class Builder:
         if not (y.is_const and isinstance(y.value, (int, np.integer, bool, np.bool_))):
             raise NotImplementedError("integer power with an array exponent is not supported "
                                       "(use a float operand)")
+        self.specialize(y)
         e = int(y.value)
         if e < 0:
             raise ValueError("Integers to negative integer powers are not allowed.")
@@ -316,6 +359,9 @@ class Builder:
             return self.copy(x)
         uf = getattr(np, op)
         if x.is_const:
+            self.specialize(x)
+            if x.kind == "weak" and op in _PY_UNARY and type(x.value) is not bool:
+                return weak(_PY_UNARY[op](x.value))     # Python's -s, +s, ~n: still weak
             with np.errstate(all="ignore"):
                 return strong_const(uf(x.value))
         li, lo = uf.resolve_dtypes((x.operand(), None))
@@ -334,8 +380,10 @@ class Builder:
 
     def where(self, c, x, y):
         if c.is_const and x.is_const and y.is_const:
+            for v in (c, x, y):
+                self.specialize(v)
             return strong_const(np.where(c.value, x.value, y.value))
-        if c.is_const:
+        if c.is_const and c.param is None:
             return self._cast_val(x if bool(c.value) else y,
                                   np.result_type(_rt(x), _rt(y)))
         dt = np.result_type(_rt(x), _rt(y))
@@ -429,13 +477,20 @@ class Builder:
         used.update(r for r, reg in enumerate(regs) if reg[0] == _fused.R_OUTPUT)
         number = {}
         out_regs = []
+        slot_regs = {}          # (slot, type index) -> register: temporaries share them
         for r, (kind, index, dt, cb) in enumerate(regs):
             if r not in used:
                 continue
-            number[r] = len(out_regs)
+            t = _T_INDEX[dt]
             if kind == _fused.R_TEMP:
                 index = slot_of[r]
-            out_regs.append((kind, index, _T_INDEX[dt], cb))
+                shared = slot_regs.get((index, t))
+                if shared is not None:
+                    number[r] = shared
+                    continue
+                slot_regs[(index, t)] = len(out_regs)
+            number[r] = len(out_regs)
+            out_regs.append((kind, index, t, cb))
         out_instrs = [(k, op, t, number[d], number.get(a, -1), number.get(b, -1),
                        number.get(c, -1)) for k, op, t, d, a, b, c in instrs]
         if red is not None:
@@ -469,25 +524,42 @@ def _exact_int(v):
     return strong_const(np.float64(x))
 
 
-def lower(tree, env, b=None):
-    """Lower expression tree `tree` with `env` mapping names to Vals."""
+def lower(tree, env, b=None, params=()):
+    """Lower expression tree `tree` with `env` mapping names to Vals (and `params` giving
+    the Val of every ("param", i) node). Iterative: a chain of any length lowers without
+    recursion."""
     b = b if b is not None else Builder()
-
-    def walk(n):
+    vals = []
+    stack = [(tree, False)]
+    while stack:
+        n, ready = stack.pop()
         k = n[0]
         if k == "const":
-            return weak(n[1])
-        if k == "name":
+            vals.append(weak(n[1]))
+        elif k == "name":
             try:
-                return env[n[1]]
+                vals.append(env[n[1]])
             except KeyError:
                 raise KeyError(n[1]) from None
-        if k == "binary":
-            return b.binary(n[1], walk(n[2]), walk(n[3]))
-        if k == "unary":
-            return b.unary(n[1], walk(n[2]))
-        if k == "where":
-            return b.where(walk(n[1]), walk(n[2]), walk(n[3]))
-        raise ValueError(f"unexpected node {k}")
+        elif k == "param":
+            vals.append(params[n[1]])
+        elif not ready:
+            if k not in _ARITY:
+                raise ValueError(f"unexpected node {k}")
+            stack.append((n, True))
+            stack.extend((c, False) for c in reversed(n[_ARITY[k]:]))
+        else:
+            if k == "binary":
+                y = vals.pop()
+                vals.append(b.binary(n[1], vals.pop(), y))
+            elif k == "unary":
+                vals.append(b.unary(n[1], vals.pop()))
+            else:
+                y = vals.pop()
+                x = vals.pop()
+                vals.append(b.where(vals.pop(), x, y))
+    return vals.pop(), b
 
-    return walk(tree), b
+
+# node kind -> index of its first child
+_ARITY = {"binary": 2, "unary": 2, "where": 1}
