@@ -213,7 +213,7 @@ def _prelude_values(prelude, scalar_of, scalars):
 def _compile(tree, names, kinds, out_dt, casting, ex, values):
     """Type and lower one expression for variables of the given kinds (dtypes for arrays)
     and parameters of the given values. Returns (program, post, parameter conversions
-    ((parameter, (dtype, type index)), ...), specializations {parameter: how})."""
+    ((parameter, (dtype, type index, cast)), ...), specializations {parameter: how})."""
     b = Builder()
     env = {}
     for name, k in zip(names, kinds):
@@ -248,7 +248,7 @@ def _compile(tree, names, kinds, out_dt, casting, ex, values):
         else:
             target = dt
         prog, _ = b.program(outputs=[(v, target)], source=ex)
-    conv = tuple((i, (dt, _T_INDEX[dt])) for i, dt in b.param_args)
+    conv = tuple((i, (dt, _T_INDEX[dt], cast)) for i, dt, cast in b.param_args)
     return prog, post, conv, b.specs
 
 

@@ -94,9 +94,14 @@ class Val:
 
 
 def weak(v):
-    if type(v) is bool:                 # Python bools are not weak: plain bool
-        return Val("const", np.bool_(v), _BOOL)
+    if type(v) is bool:                 # Python bools are not weak: plain bool (the value
+        return Val("const", v, _BOOL)   # stays Python's for Python's own arithmetic)
     return Val("weak", v)
+
+
+def _python(v):
+    """True for a Python scalar (folded with Python's arithmetic, as Python would)."""
+    return v.kind == "weak" or type(v.value) is bool
 
 
 def strong_const(v):
@@ -181,15 +186,16 @@ class Builder:
             r = self.consts[key] = self._reg(_fused.R_CONST, -1, dtype, b)
         return r
 
-    def materialize(self, v, dtype=None):
-        """Register holding v converted to dtype (default: v's own dtype)."""
+    def materialize(self, v, dtype=None, cast=False):
+        """Register holding v converted to dtype (default: v's own dtype). A Python scalar
+        converts as NumPy's ufuncs convert it (OverflowError for an int out of range), or
+        with `cast` as np.where does (through its default dtype, wrapping)."""
         if v.kind == "weak":
             if dtype is None:
                 dtype = np.asarray(v.value).dtype
-            # NumPy's conversion: OverflowError for a Python int out of range
-            value = np.array(v.value, dtype=dtype)
+            value = _fused.convert_scalar(v.value, dtype, cast)
             if v.param is not None:
-                return self._param_reg(v.param, dtype)
+                return self._param_reg(v.param, dtype, cast)
             return self.const_reg(value, dtype)
         if v.kind == "const":
             if dtype is None:
@@ -210,9 +216,10 @@ class Builder:
             self.casts[key] = r
         return r
 
-    def _param_reg(self, param, dtype):
-        """Register of parameter `param` converted to dtype: a 0-d argument made per call."""
-        key = (param, dtype)
+    def _param_reg(self, param, dtype, cast=False):
+        """Register of parameter `param` converted to dtype (as `materialize` says): a 0-d
+        argument made per call."""
+        key = (param, dtype, cast)
         r = self.param_regs.get(key)
         if r is None:
             r = self.param_regs[key] = self.input(dtype).reg
@@ -236,8 +243,10 @@ class Builder:
         lx, ly, lo = getattr(np, op).resolve_dtypes((tx, ty, None))
         if op in _COMPARISONS:
             # NumPy compares with an out-of-range Python int exactly (no OverflowError)
-            for v in (x, y):
-                if v.kind == "weak" and type(v.value) is int and lx.kind in "iub" \
+            # (an integer array's; a bool array compares in int64 and overflows)
+            for v, w in ((x, y), (y, x)):
+                if v.kind == "weak" and type(v.value) is int and lx.kind in "iu" \
+                        and w.dtype is not None and w.dtype.kind in "iu" \
                         and not _fits(v.value, lx):
                     self.specialize(v)
                     return self.binary(op, *[_exact_int(w) if w is v else w for w in (x, y)])
@@ -264,7 +273,7 @@ class Builder:
     def _fold_binary(self, op, x, y):
         self.specialize(x)
         self.specialize(y)
-        if x.kind == "weak" and y.kind == "weak":
+        if _python(x) and _python(y):
             r = fold_python(op, x.value, y.value)
             if isinstance(r, np.generic):
                 return strong_const(r)
@@ -304,12 +313,12 @@ class Builder:
         lx = getattr(np, "power").resolve_dtypes((x.dtype, type(e), None))[0]
         self.specialize(y, POWER)
         if e == 2:
-            return self.unary("square", x)
+            return self.unary("square", self._cast_val(x, lx))
         if lx.kind == "f":
             if e == 0.5:
-                return self.unary("sqrt", x)
+                return self.unary("sqrt", self._cast_val(x, lx))
             if e == -1:
-                return self.unary("reciprocal", x)
+                return self.unary("reciprocal", self._cast_val(x, lx))
             if e == 1:
                 return self.copy(self._cast_val(x, lx))
         return None
@@ -323,6 +332,8 @@ class Builder:
             raise NotImplementedError("integer power with an array exponent is not supported "
                                       "(use a float operand)")
         self.specialize(y)
+        if y.kind == "weak":
+            _fused.convert_scalar(y.value, dt)      # NumPy's OverflowError (u1 ** -1)
         e = int(y.value)
         if e < 0:
             raise ValueError("Integers to negative integer powers are not allowed.")
@@ -360,8 +371,8 @@ class Builder:
         uf = getattr(np, op)
         if x.is_const:
             self.specialize(x)
-            if x.kind == "weak" and op in _PY_UNARY and type(x.value) is not bool:
-                return weak(_PY_UNARY[op](x.value))     # Python's -s, +s, ~n: still weak
+            if _python(x) and op in _PY_UNARY:
+                return weak(_PY_UNARY[op](x.value))     # Python's -s, +s, ~n
             with np.errstate(all="ignore"):
                 return strong_const(uf(x.value))
         li, lo = uf.resolve_dtypes((x.operand(), None))
@@ -383,15 +394,15 @@ class Builder:
             for v in (c, x, y):
                 self.specialize(v)
             return strong_const(np.where(c.value, x.value, y.value))
-        if c.is_const and c.param is None:
-            return self._cast_val(x if bool(c.value) else y,
-                                  np.result_type(_rt(x), _rt(y)))
         dt = np.result_type(_rt(x), _rt(y))
+        if c.is_const and c.param is None:
+            v = x if bool(c.value) else y
+            return Val("reg", dtype=dt, reg=self.materialize(v, dt, cast=True))
         if kernel_dtype(dt) is None:
             raise _unsupported("where", dt)
         rc = self.materialize(c, _BOOL)
-        rx = self.materialize(x, dt)
-        ry = self.materialize(y, dt)
+        rx = self.materialize(x, dt, cast=True)
+        ry = self.materialize(y, dt, cast=True)
         r = self.temp(dt)
         self.instrs.append(["where", 0, _T_INDEX[dt], r, rx, ry, rc])
         self.cost += 2

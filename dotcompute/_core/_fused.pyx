@@ -888,29 +888,40 @@ cdef object _int_key(object v):
 
 cdef int _T_F8 = _TYPE_INDEX[np.dtype(np.float64)]
 cdef int _T_I8 = _TYPE_INDEX[np.dtype(np.int64)]
-cdef object _np_array = np.array
+def convert_scalar(value, dtype, cast=False):
+    """A Python scalar as a 0-d array of dtype: as NumPy's ufuncs convert it (OverflowError
+    for an int out of range), or with `cast` as np.where does (through its default dtype,
+    then an unsafe cast)."""
+    if cast:
+        with np.errstate(all="ignore"):
+            return np.asarray(value).astype(dtype)
+    return np.array(value, dtype=dtype)
 
 
 cdef object _param(object v, tuple conv):
-    """Python scalar v as the 0-d array argument conv = (dtype, type index) of a program
-    (NumPy's conversion; the range class in the key guarantees it succeeds as it did when
-    the program was compiled)."""
+    """Python scalar v as the 0-d array argument conv = (dtype, type index, cast) of a
+    program (convert_scalar; the range class in the key guarantees it succeeds as it did
+    when the program was compiled)."""
     cdef int t = conv[1]
     cdef ndarray r
     if t == _T_F8 and type(v) is float:
         r = _empty_c(0, NULL, t)
         (<double *>r._data)[0] = PyFloat_AS_DOUBLE(v)
         return r
+    cdef int overflow = 0
+    cdef long long x
     if t == _T_I8 and type(v) is int:
-        r = _empty_c(0, NULL, t)
-        (<long long *>r._data)[0] = <long long>v
-        return r
-    return _np_array(v, dtype=conv[0])
+        x = PyLong_AsLongLongAndOverflow(v, &overflow)
+        if not overflow:
+            r = _empty_c(0, NULL, t)
+            (<long long *>r._data)[0] = x
+            return r
+    return convert_scalar(v, conv[0], conv[2])
 
 
 def convert_params(list scalars, tuple plan):
-    """The program arguments that `plan` ((scalar number, (dtype, type index)), ...) makes
-    of Python scalars (what `Evaluator` does on a cache hit)."""
+    """The program arguments that `plan` ((scalar number, (dtype, type index, cast)), ...)
+    makes of Python scalars (what `Evaluator` does on a cache hit)."""
     return [_param(scalars[<Py_ssize_t>c[0]], <tuple>c[1]) for c in plan]
 
 
@@ -945,14 +956,6 @@ cdef class Evaluator:
         self.fortran = fortran
         self.trees = trees
         self.programs = programs
-
-    @property
-    def hits(self):
-        return self.programs.hits
-
-    @property
-    def misses(self):
-        return self.programs.misses
 
     def __call__(self, ex, local_dict=None, global_dict=None, out=None, order="K",
                  casting="same_kind", **kwargs):
