@@ -43,6 +43,10 @@ cnp.import_array()
 
 from dotcompute._core._kernel_table cimport *
 
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object v, int *overflow) except? -1
+    double PyFloat_AS_DOUBLE(object v)
+
 cdef extern from "dc_stream.h" nogil:
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t n)
     void dc_stream_fence()
@@ -109,6 +113,8 @@ for _i, _d in enumerate(DTYPES):
     _TYPE_INDEX[np.dtype(_d[2])] = _i
 _TYPE_INDEX[np.dtype(np.int64)] = 4
 _TYPE_INDEX[np.dtype(np.uint64)] = 8
+cdef int _T_F8 = _TYPE_INDEX[np.dtype(np.float64)]
+cdef int _T_I8 = _TYPE_INDEX[np.dtype(np.int64)]
 
 
 cdef struct Instr:
@@ -243,6 +249,27 @@ cdef inline bint _arr_of(object x, _Arr *a):
         a.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
         return True
     return False
+
+
+cdef inline bint _scalar_of(object x, int t, _Arr *a, long long *buf) except -1:
+    """A Python float operand of a float64 input, or a Python int (within int64) of an
+    int64 input, as a 0-d operand held in buf (valid while the caller runs); False for
+    anything else. Saves making a 0-d array of every scalar argument."""
+    cdef int overflow = 0
+    if type(x) is float and t == _T_F8:
+        (<double *>buf)[0] = PyFloat_AS_DOUBLE(x)
+    elif type(x) is int and t == _T_I8:
+        buf[0] = PyLong_AsLongLongAndOverflow(x, &overflow)
+        if overflow:
+            return False
+    else:
+        return False
+    a.data = <char *>buf
+    a.t = t
+    a.ndim = 0
+    a.shape = NULL
+    a.strides = NULL
+    return True
 
 
 cdef inline void _extent(_Arr *a, char **lo, char **hi) noexcept:
@@ -482,7 +509,8 @@ cdef class Program:
 
     def run(self, args, outs=None):
         """Evaluate over the arrays `args` (dc or numpy arrays, matching in_types; 0-d for
-        scalars). outs: None or a list with one entry per output, None to allocate.
+        scalars; a Python float for a float64 input, a Python int within int64 for an
+        int64 one). outs: None or a list with one entry per output, None to allocate.
         Returns the list of outputs, or the 0-d result array of a reduction."""
         cdef _Arr A[MAXARR]
         cdef Run S
@@ -498,6 +526,7 @@ cdef class Program:
         cdef char *scratch = NULL
         cdef int nrar = 0                     # array registers
         cdef _Arr *ra[MAXARR]                 # their operand, by Prog.arr
+        cdef long long pbuf[MAXARR]           # Python scalar operands (see _scalar_of)
         if nargs != self.nin:
             raise TypeError(f"expected {self.nin} operands, got {nargs}")
         if outs is None:
@@ -508,6 +537,8 @@ cdef class Program:
                 raise ValueError(f"expected {self.nout} outputs, got {len(outl)}")
         # ---- operands and the broadcast shape
         for i in range(nargs):
+            if _scalar_of(args[i], self.in_t[i], &A[i], &pbuf[i]):
+                continue
             if not _arr_of(args[i], &A[i]):
                 raise TypeError(f"operand {i} is not an array")
             if A[i].t != self.in_t[i]:
@@ -704,7 +735,7 @@ cdef class Program:
         return res
 
     cdef str _shape_error(self, args, outl):
-        shapes = " ".join(str(tuple(a.shape)) for a in args if a.ndim)
+        shapes = " ".join(str(np.shape(a)) for a in args if np.ndim(a))
         outs = [o for o in outl if o is not None]
         if outs:
             return (f"operands could not be broadcast together with shapes {shapes} "
@@ -848,8 +879,6 @@ cdef extern from "Python.h":
     ctypedef struct PyObject
     PyObject *PyEval_GetLocals() except? NULL
     PyObject *PyEval_GetGlobals()
-    long long PyLong_AsLongLongAndOverflow(object v, int *overflow) except? -1
-    double PyFloat_AS_DOUBLE(object v)
 
 cdef extern from *:
     int __builtin_clzll(unsigned long long x) nogil
@@ -886,8 +915,6 @@ cdef object _int_key(object v):
     return (int, v)
 
 
-cdef int _T_F8 = _TYPE_INDEX[np.dtype(np.float64)]
-cdef int _T_I8 = _TYPE_INDEX[np.dtype(np.int64)]
 def convert_scalar(value, dtype, cast=False):
     """A Python scalar as a 0-d array of dtype: as NumPy's ufuncs convert it (OverflowError
     for an int out of range), or with `cast` as np.where does (through its default dtype,
@@ -899,23 +926,18 @@ def convert_scalar(value, dtype, cast=False):
 
 
 cdef object _param(object v, tuple conv):
-    """Python scalar v as the 0-d array argument conv = (dtype, type index, cast) of a
-    program (convert_scalar; the range class in the key guarantees it succeeds as it did
-    when the program was compiled)."""
+    """Python scalar v as the argument conv = (dtype, type index, cast) of a program:
+    itself where Program.run takes it as it is (a float for float64, an int within int64
+    for int64: the conversion is exact), else convert_scalar's 0-d array (the range class
+    in the key guarantees it succeeds as it did when the program was compiled)."""
     cdef int t = conv[1]
-    cdef ndarray r
-    if t == _T_F8 and type(v) is float:
-        r = _empty_c(0, NULL, t)
-        (<double *>r._data)[0] = PyFloat_AS_DOUBLE(v)
-        return r
     cdef int overflow = 0
-    cdef long long x
+    if t == _T_F8 and type(v) is float:
+        return v
     if t == _T_I8 and type(v) is int:
-        x = PyLong_AsLongLongAndOverflow(v, &overflow)
+        PyLong_AsLongLongAndOverflow(v, &overflow)
         if not overflow:
-            r = _empty_c(0, NULL, t)
-            (<long long *>r._data)[0] = x
-            return r
+            return v
     return convert_scalar(v, conv[0], conv[2])
 
 
