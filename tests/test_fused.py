@@ -751,3 +751,10 @@ def test_evaluate_order_as_numpy(order):
         assert (got.flags.c_contiguous, got.flags.f_contiguous) == \
             (want.flags.c_contiguous, want.flags.f_contiguous), (order, x.flags, y.flags)
     assert_matches(dc.evaluate("x * 2", local_dict={"x": F}, order=None), F * 2)
+
+
+def test_equal_looking_scalar_subexpressions_keep_their_types():
+    b = np.arange(5, dtype=np.int16)
+    s = 3
+    for expr in ["b*(s+1) + b*(s+1.0)", "b*(s+True) - b*(s+1)", "(b < s+1) & (b < s+1.0)"]:
+        same_values(dc.evaluate(expr), eval(expr))

@@ -182,7 +182,8 @@ def _lift(tree, scalar_of):
         parts = list(n)
         for j, c in enumerate(kids, _FIRST_CHILD[k]):
             if status[id(c)] == 2:
-                parts[j] = ("param", index.setdefault(c, len(index)))
+                # one parameter per distinct subtree (repr tells 1, 1.0 and True apart)
+                parts[j] = ("param", index.setdefault(repr(c), len(index)))
                 if len(prelude) < len(index):
                     prelude.append(c)
             else:
