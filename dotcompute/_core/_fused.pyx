@@ -51,7 +51,7 @@ cdef extern from "dc_stream.h" nogil:
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t n)
     void dc_stream_fence()
 
-DEF MAXREG = 512        # registers of one program (inputs + constants + temporaries + outputs)
+DEF MAXREG = 2048       # registers of one program (inputs + constants + temporaries + outputs)
 DEF MAXARR = 128        # array registers (inputs + outputs) of one program
 DEF MAXDIMS = 32        # dimensions after broadcasting
 DEF SLOT_ALIGN = 64
