@@ -672,6 +672,28 @@ def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
     assert (info, info.evictions, info.nbytes) == ((0, 0, 0), 0, 0)
 
 
+def test_cache_counts_the_temporaries_programs_keep():
+    from dotcompute._compiler import _evaluate
+    clear_cache()
+    before = dc.get_num_threads()
+    key = ("a * 2 + 1", "same_kind", None, np.dtype(np.float64))
+    try:
+        dc.set_num_threads(1)
+        dc.evaluate("a * 2 + 1", local_dict={"a": np.ones(10)})
+        prog = _evaluate.programs.get(key)[0]
+        one, prog_one = cache_info().nbytes, prog.nbytes
+        assert prog_one > 4096                    # structures and one thread's blocks
+        dc.set_num_threads(2)
+        dc.evaluate("a * 2 + 1", local_dict={"a": np.ones(1 << 20)})
+        # the same program now keeps blocks for two threads, and the cache counts them
+        assert prog.nbytes > prog_one
+        assert cache_info().nbytes - one == prog.nbytes - prog_one
+    finally:
+        dc.set_num_threads(before)
+    clear_cache()
+    assert cache_info().nbytes == 0
+
+
 # --------------------------------------------------------- long and wide expressions
 
 def poly(n, var="a"):
