@@ -140,6 +140,16 @@ def test_pool_usable_after_fork_during_allocation():
 
 # --------------------------------------------------------------------------- threads
 
+def run_threads(work, n):
+    """Run work(k) in n threads k = 0..n-1; fail if one hangs."""
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+
+
 def test_threads_share_read_only_arrays():
     rng = np.random.default_rng(7)
     n = 1 << 18
@@ -187,12 +197,7 @@ def test_threads_share_read_only_arrays():
     old = dc.get_num_threads()
     try:
         dc.set_num_threads(2)
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-        assert not any(t.is_alive() for t in threads), "a thread hung"
+        run_threads(work, 8)
     finally:
         dc.set_num_threads(old)
     assert not errors, errors[:5]
@@ -258,12 +263,7 @@ def test_threads_share_a_small_program_cache():
 
     old = set_cache_limit(60_000)
     try:
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-        assert not any(t.is_alive() for t in threads), "a thread hung"
+        run_threads(work, 6)
         info = cache_info()
         assert info.evictions > 0 and info.nbytes <= info.max_bytes
     finally:
