@@ -4,8 +4,10 @@
 A `Program` is built by the compiler (`dotcompute._compiler`) from a parsed, typed
 expression; this module only knows registers and instructions, never expressions:
 
-- registers are inputs (arrays, broadcast to the result shape), constants (one value,
-  stride 0), temporaries (one cache-sized block per thread) or outputs;
+- registers are inputs (arrays, broadcast to the result shape; a Python scalar argument
+  is a 0-d input), constants (one value, stride 0), temporaries (one cache-sized block per
+  thread; the compiler gives each live value a slot and reuses slots, so a long chain
+  needs few) or outputs: up to MAXREG registers, MAXARR of them inputs and outputs;
 - instructions call the selected kernel build's serial loops (`binary`, `unary`, `cast`,
   `where` of `dc_kernel_table`) on one block at a time, with byte strides;
 - an optional reduction folds the last register of each block into one partial per block;
@@ -17,6 +19,10 @@ every operand walks contiguously) is cut into blocks of at most BLK (512) elemen
 innermost dimension, so a program's temporaries stay in L1/L2; blocks are spread over
 threads with a static prange, each thread with its own temporaries (cached by the program
 between calls). Nothing of the full size is allocated except the results.
+
+Also here, in C for the per-call cost: `ProgramCache`, the one cache of compiled programs
+(bounded in bytes, least recently used first out) that `evaluate` and `ElementwiseKernel`
+share, and `Evaluator`, the cached call path of `evaluate`.
 
 The array layer does not import this module's caller (the compiler): data flows
 compiler -> Program (here) -> kernel table.
