@@ -16,7 +16,7 @@ again by that value (`_Specialized`).
 import numpy as np
 
 from .._core import _fused
-from .._core import _ndarray
+from .._core import _routines_creation
 from . import _parser
 from ._lower import Builder, lower, kernel_dtype, weak, Val, POWER, VALUE, _T_INDEX
 
@@ -320,7 +320,7 @@ def _fortran(prog, args):
         return None
     if len(shape) < 2:
         return None
-    return _ndarray.empty(shape, prog.out_dtypes[0], order="F")
+    return _routines_creation.empty(shape, prog.out_dtypes[0], order="F")
 
 
 def _val_dtype(v):
@@ -336,8 +336,8 @@ def _full_reduce(prog, args, out):
 
 
 def _axis_reducer(kind, axis):
-    import dotcompute as dc
-    f = getattr(dc, kind)
+    from .._core import _routines_function
+    f = getattr(_routines_function, kind)
 
     def post(prog, args, out):
         full = prog.run(args)[0]
