@@ -125,6 +125,10 @@ def extensions():
         Extension("dotcompute._core._cpu", [os.path.join(CORE, "_cpu.pyx")],
                   include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
                   extra_link_args=["-fopenmp"]),
+        # The thread policy: when a call threads (costs measured here, the slow-region guard).
+        Extension("dotcompute._core._threads", [os.path.join(CORE, "_threads.pyx")],
+                  include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
+                  extra_link_args=["-fopenmp"]),
     ]
     exts.append(Extension("dotcompute._core._memory",
                           [os.path.join(CORE, "_memory.pyx"), os.path.join(SRC, "dc_pool.c")],

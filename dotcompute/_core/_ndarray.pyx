@@ -21,6 +21,7 @@ cimport numpy as cnp
 
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
 from dotcompute._core._cpu cimport effective_num_threads
+from dotcompute._core._threads cimport threads_add_probe
 
 import operator
 import numpy as np
@@ -36,26 +37,23 @@ from dotcompute._core._kernel_table cimport *
 DEF MAXDIMS = 64
 # Below this many elements a kernel call keeps the GIL (releasing it costs more).
 DEF NOGIL_MIN = 16384
+# Float dot products shorter than this run our one-thread kernel, longer ones NumPy's BLAS.
+DEF DOT_OURS_BELOW = 131072
 
 cdef dc_kernel_table *K = <dc_kernel_table *>PyCapsule_GetPointer(
     _dispatch.kernels.kernel_table(), b"dotcompute.kernels")
 
-# Serial thresholds. The table's values assume workers that spin between parallel regions
-# (a fork/join of ~1 us). dotcompute's default OMP_WAIT_POLICY=PASSIVE lets them sleep --
-# steady on a shared, oversubscribed machine -- and waking them costs ~10-20 us, measured
-# here: 2 threads then only pay off from ~4x larger inputs, so the thresholds scale by 4.
-def _scale_thresholds():
-    import os
-    if os.environ.get("OMP_WAIT_POLICY", "").strip().upper() != "PASSIVE":
-        return
-    cdef int i
-    for i in range(len(BINARY)):
-        K.binary_threshold[i] *= 4
-    for i in range(len(UNARY)):
-        K.unary_threshold[i] *= 4
-    K.reduce_threshold *= 4
-
-_scale_thresholds()
+# When a call threads is the thread policy's decision (_threads.chunks_for, asked by the
+# kernel drivers): the table's thresholds only name a cost class there. The policy measures
+# per-element costs on these kernels (the cheapest of a class decides), at first use.
+from dotcompute._core._opspec import CHEAP as _CHEAP, MEDIUM as _MEDIUM
+for _name, _cls in (("add", _CHEAP), ("true_divide", _MEDIUM)):
+    for _t in (9, 10):      # float32, float64
+        threads_add_probe(_cls, 1, <void *>K.binary[BINARY_INDEX[_name]][_t], 4 if _t == 9 else 8)
+for _name in ("sqrt", "exp", "sin"):
+    for _t in (9, 10):
+        threads_add_probe(UNARY[UNARY_INDEX[_name]][3], 0,
+                          <void *>K.unary[UNARY_INDEX[_name]][_t], 4 if _t == 9 else 8)
 
 
 # dtype -> kernel table index (only native byte order dtypes are accelerated).
@@ -220,10 +218,10 @@ cdef bint _run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *step
         _choice[kind][op][t] = c
         if c == 1:
             return False
-    nt = effective_num_threads() if n >= threshold else 1
+    nt = effective_num_threads()
     if n < NOGIL_MIN:
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
-                  kind + 1, threshold, args, steps, n, 1)
+                  kind + 1, threshold, args, steps, n, nt)
         return True
     with nogil:
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
@@ -1264,7 +1262,7 @@ cdef inline void _run_unary(dc_unary_fn f, int thr, const char *a, Py_ssize_t sa
                             Py_ssize_t so, Py_ssize_t n):
     cdef int nt = effective_num_threads()
     if n < NOGIL_MIN:
-        K.run_unary(f, thr, a, sa, o, so, n, 1)
+        K.run_unary(f, thr, a, sa, o, so, n, nt)
     else:
         with nogil:
             K.run_unary(f, thr, a, sa, o, so, n, nt)
@@ -1273,11 +1271,10 @@ cdef inline void _run_unary(dc_unary_fn f, int thr, const char *a, Py_ssize_t sa
 cdef inline void _run_binary(dc_binary_fn f, int thr, const char *a, Py_ssize_t sa,
                              const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
                              Py_ssize_t n):
-    cdef int nt
+    cdef int nt = effective_num_threads()
     if n < NOGIL_MIN:
-        K.run_binary(f, thr, a, sa, b, sb, o, so, n, 1)
+        K.run_binary(f, thr, a, sa, b, sb, o, so, n, nt)
     else:
-        nt = effective_num_threads()
         with nogil:
             K.run_binary(f, thr, a, sa, b, sb, o, so, n, nt)
 
@@ -1775,7 +1772,7 @@ cdef object _reduce_full(int kind, ndarray a):
     cdef Py_ssize_t n = a._size, s = a._itemsize
     cdef char *p = a._data
     if n < NOGIL_MIN:
-        K.run_reduce(f, c, p, s, n, out, 1)
+        K.run_reduce(f, c, p, s, n, out, nt)
     else:
         with nogil:
             K.run_reduce(f, c, p, s, n, out, nt)
@@ -1858,7 +1855,7 @@ cdef object _reduce_axis(int kind, ndarray a, int axis, object keepdims):
                 with nogil:
                     K.run_reduce(f, c, src, isz, nk, dst, nt)
             else:
-                K.run_reduce(f, c, src, isz, nk, dst, 1)
+                K.run_reduce(f, c, src, isz, nk, dst, nt)
         return r
     if kind not in _ROW_OP or rd != a._dtype:
         return None
@@ -1910,7 +1907,7 @@ cdef object _dot(object x, object y, object out):
     # (and ours would compete with BLAS threads still spinning from a previous call).
     if (out is None and _operand_array(x, &A) and _operand_array(y, &B) and A.t == B.t
             and A.t >= T_F4 and A.ndim == 1 and B.ndim == 1
-            and A.shape[0] == B.shape[0] and 0 < A.shape[0] < K.reduce_threshold):
+            and A.shape[0] == B.shape[0] and 0 < A.shape[0] < DOT_OURS_BELOW):
         f = K.dot[A.t]
         with nogil:
             K.run_dot(f, K.combine[R_SUM][A.t], A.data, A.strides[0], B.data,
