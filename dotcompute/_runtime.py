@@ -202,7 +202,11 @@ def show_runtime():
     info = runtime_info()
     width = max(len(k) for k in info)
     for key, value in info.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and len(value) > 8:      # one line per group of four
+            items = [f"{k}={v}" for k, v in value.items()]
+            value = ("\n" + " " * (width + 2)).join(
+                ", ".join(items[i:i + 4]) for i in range(0, len(items), 4))
+        elif isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, list):
             value = " ".join(map(str, value)) or "-"
