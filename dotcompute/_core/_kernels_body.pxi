@@ -2,23 +2,28 @@
 # `include "_kernels_body.pxi"`). The same source is compiled once per ISA with different
 # -march flags; its loops live in the rendered C header dc_kernels_gen.h. This module fills
 # the C function table once at import and exports it as a capsule; it adds the threaded
-# drivers: prange over one contiguous chunk per thread, as many as the thread policy says.
+# drivers: prange over one contiguous chunk per thread, as many as the caller asks (the
+# thread policy decides, through _kernel_access.threads_for).
 from cpython.pycapsule cimport PyCapsule_New
 from cython.parallel cimport prange
 from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
-from dotcompute._core._threads cimport chunks_for, threads_now, threads_observe
+from dotcompute._core._threads cimport threads_now, threads_observe
 
 cdef extern from "dc_kernels_gen.h" nogil:
     void dc_fill_kernel_table(dc_kernel_table *t)
     const char *DC_ISA_NAME   # -DDC_ISA_NAME="..." set by setup.py per build
 
 cdef inline int _chunks(Py_ssize_t n, int threshold, int nthreads) noexcept nogil:
-    """Number of chunks (= threads) worth using for n elements: the thread policy's answer
-    (dotcompute._core._threads), at most nthreads."""
-    cdef int k = chunks_for(n, threshold, nthreads)
-    return k if k < DC_MAX_CHUNKS else DC_MAX_CHUNKS
+    """Chunks (= threads) for n elements: nthreads, the number the caller's thread policy
+    chose (_kernel_access.threads_for), at most one per 64 elements and DC_MAX_CHUNKS."""
+    cdef Py_ssize_t k = n // 64
+    if nthreads < k:
+        k = nthreads
+    if k > DC_MAX_CHUNKS:
+        k = DC_MAX_CHUNKS
+    return <int>k if k > 1 else 1
 
 
 cdef inline Py_ssize_t _chunk_start(Py_ssize_t n, int k, int c) noexcept nogil:

@@ -1,8 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """When to thread: how many threads one kernel call uses.
 
-Every threaded path asks `chunks_for(n, threshold, cap)` (or `threads_for(n, threshold)`)
-and reports its parallel regions to `threads_observe`. The answer comes from costs measured
+Every threaded path asks `threads_for(n, threshold)` (through the kernel access room,
+_kernel_access.threads_for; `chunks_for` takes an explicit cap) and reports its parallel
+regions to `threads_observe`. The answer comes from costs measured
 in this process, once, at the first call that could thread (about 1-2 ms):
 
 - `fork_join`: a parallel region whose workers are still spinning from the previous one;
