@@ -28,7 +28,7 @@ The array layer does not import this module's caller (the compiler): data flows
 compiler -> Program (here) -> kernel table.
 """
 cimport cython
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport copysign
@@ -43,6 +43,7 @@ from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kerne
                                               threads_for, unsafe_overlap)
 from dotcompute._core._ndarray cimport ndarray, operand_of
 from dotcompute._core._routines_creation cimport empty_c
+from dotcompute._core._threads cimport threads_now, threads_observe
 
 import numpy as np
 
@@ -191,13 +192,25 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
 
 
 cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noexcept nogil:
-    cdef Py_ssize_t b
+    """Run every block; with nt > 1 thread c runs the c-th contiguous run of blocks (with
+    temporaries slot c), timed for the thread policy's guard."""
+    cdef Py_ssize_t b, lo, hi
+    cdef int c
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if nt <= 1:
         for b in range(nblocks):
             _exec_block(P, S, b, 0)
-    else:
-        for b in prange(nblocks, num_threads=nt, schedule="static"):
-            _exec_block(P, S, b, threadid())
+        return
+    t0 = threads_now()
+    for c in prange(nt, num_threads=nt, schedule="static"):
+        st[2 * c] = threads_now()
+        lo = nblocks * c // nt
+        hi = nblocks * (c + 1) // nt
+        for b in range(lo, hi):
+            _exec_block(P, S, b, c)
+        st[2 * c + 1] = threads_now()
+    threads_observe(nt, t0, threads_now(), st)
 
 
 cdef inline bint _scalar_of(object x, int t, Operand *a) except -1:
@@ -236,7 +249,7 @@ cdef class Program:
                (op: binary op index), "cast" (op: source type index, type: target), "where"
                (c: the bool condition register)
     nslots  -- temporaries per thread
-    threshold -- elements below which the program runs on one thread
+    threshold -- the serial threshold of its cost class (a hint to the thread policy)
     reduce  -- None or (reduce op index, input type index, accumulator type index,
                pairwise, register reduced): `pairwise` sums the block partials pairwise
                (float sums)
@@ -598,7 +611,7 @@ cdef class Program:
         S.partials = scratch + nt * S.thread_bytes
         if nblocks:
             if n < NOGIL_MIN:
-                _exec_all(&self.P, &S, nblocks, 1)
+                _exec_all(&self.P, &S, nblocks, nt)
             else:
                 with nogil:
                     _exec_all(&self.P, &S, nblocks, nt)
