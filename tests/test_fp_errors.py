@@ -319,3 +319,33 @@ def test_warning_filter_error_becomes_exception():
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.raises(RuntimeWarning):
             dc.ones(2) / 0.0
+
+
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, 1e308, -1e308, 1e-310, 800.0]
+VMATH = {name for name, _, _, _, exprs in _opspec.UNARY
+         if any(e.startswith("@") for e in exprs.values())}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", [op[0] for op in _opspec.BINARY if "f8" in op[1]])
+def test_binary_kernels_report_as_numpy_on_special_values(name, dtype):
+    """Every binary kernel, every pair of special values: the categories NumPy warns."""
+    with np.errstate(all="ignore"):
+        x = np.array(SPECIAL, dtype=dtype)
+    a, b = np.repeat(x, len(x)), np.tile(x, len(x))
+    for i in range(len(a)):
+        def call(m, i=i):
+            return getattr(m, name)(m.asarray(a[i:i + 1]), m.asarray(b[i:i + 1]))
+        assert outcome(call, dc) == outcome(call, np), (name, a[i], b[i])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", [op[0] for op in _opspec.UNARY
+                                  if op[0] not in VMATH and "f8" in op[1]])
+def test_unary_kernels_report_as_numpy_on_special_values(name, dtype):
+    with np.errstate(all="ignore"):
+        x = np.array(SPECIAL, dtype=dtype)
+    for i in range(len(x)):
+        def call(m, i=i):
+            return getattr(m, name)(m.asarray(x[i:i + 1]))
+        assert outcome(call, dc) == outcome(call, np), (name, x[i])
