@@ -122,6 +122,24 @@ class OutOfMemoryError(MemoryError):
         return (type(self), (self.size, self.total, self.limit))
 
 
+# --- release hooks -----------------------------------------------------------------------
+
+# Callables run with a pool before it hands cached segments back to the OS (dotcompute.cuda
+# unregisters the page-locked ranges it registered in that pool's segments).
+_release_hooks = []
+
+
+def add_release_hook(hook):
+    """Run ``hook(pool)`` before ``pool`` unmaps cached segments."""
+    if hook not in _release_hooks:
+        _release_hooks.append(hook)
+
+
+cdef _run_release_hooks(pool):
+    for hook in _release_hooks:
+        hook(pool)
+
+
 # --- memory pool -------------------------------------------------------------------------
 
 cdef class MemoryPool:
@@ -157,6 +175,7 @@ cdef class MemoryPool:
     def free_all_blocks(self):
         """Return every fully free cached segment to the OS (live blocks are untouched;
         a segment that still holds a live block stays)."""
+        _run_release_hooks(self)
         with nogil:
             dc_pool_release_cached(self.pool_)
 
@@ -222,6 +241,7 @@ cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
     """Slow path: release cached blocks, collect garbage, retry once, else raise."""
     cdef dc_chunk* c = NULL
     cdef int rc
+    _run_release_hooks(pool)
     with nogil:
         dc_pool_release_cached(pool.pool_)
     gc.collect()  # may free blocks held by unreachable cycles
@@ -430,6 +450,11 @@ _POOL_NAMES = ("all", "small_pool", "large_pool")
 _METRICS = ("current", "peak", "allocated", "freed")
 
 
+cdef bint _is_other_pool(pool):
+    """A pool of another device (dotcompute.cuda's DevicePool) answers for itself."""
+    return pool is not None and not isinstance(pool, MemoryPool) and hasattr(pool, "pool_info")
+
+
 cdef MemoryPool _pool_arg(pool):
     if pool is None:
         return _default_pool
@@ -447,6 +472,8 @@ def memory_stats(pool=None):
     ``num_alloc_retries``, ``num_ooms``, ``num_os_alloc``, ``num_os_free``, ``pool_hits``,
     ``pool_misses``.
     """
+    if _is_other_pool(pool):
+        return pool.memory_stats()
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
@@ -484,16 +511,22 @@ def size_histogram(pool=None):
 
 def reset_peak_memory_stats(pool=None):
     """Set every ``peak`` to the ``current`` value."""
+    if _is_other_pool(pool):
+        return pool.reset_peak_memory_stats()
     dc_pool_reset_peak(_pool_arg(pool).pool_)
 
 
 def reset_accumulated_memory_stats(pool=None):
     """Zero the ``allocated`` / ``freed`` totals, the event counters and the histogram."""
+    if _is_other_pool(pool):
+        return pool.reset_accumulated_memory_stats()
     dc_pool_reset_accumulated(_pool_arg(pool).pool_)
 
 
 def pool_info(pool=None):
     """Small summary for the runtime report."""
+    if _is_other_pool(pool):
+        return pool.pool_info()
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
@@ -521,15 +554,22 @@ def _fmt_bytes(n):
 
 def memory_summary(pool=None):
     """Human-readable table of ``memory_stats`` (like ``torch.cuda.memory_summary``)."""
+    if _is_other_pool(pool):
+        return pool.memory_summary()
     cdef MemoryPool p = _pool_arg(pool)
-    st = memory_stats(p)
-    info = pool_info(p)
+    return format_memory_summary(memory_stats(p), pool_info(p), "dotcompute memory summary",
+                                 f"alignment {p.alignment} B")
+
+
+def format_memory_summary(st, info, title, detail):
+    """The summary table of a ``memory_stats`` dict and a ``pool_info`` dict (shared by the
+    host pool and dotcompute.cuda's GPU pool)."""
     width = 81
     line = "|" + "=" * (width - 2) + "|"
     thin = "|" + "-" * (width - 2) + "|"
     rows = [line,
-            "|" + "dotcompute memory summary".center(width - 2) + "|",
-            "|" + f"alignment {p.alignment} B, limit "
+            "|" + title.center(width - 2) + "|",
+            "|" + f"{detail}, limit "
                   f"{_fmt_bytes(info['limit']).strip() if info['limit'] else 'none'}, "
                   f"hit rate {100 * info['hit_rate']:.2f} %".center(width - 2) + "|",
             thin,
