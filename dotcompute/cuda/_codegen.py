@@ -16,7 +16,7 @@ Pure text generation; nothing here touches CUDA.
 from dotcompute._core import _opspec as spec
 
 # Bump when the generated text changes meaning (part of the on-disk cache key).
-CODEGEN_VERSION = 3
+CODEGEN_VERSION = 4
 
 PRELUDE = r"""
 typedef signed char int8_t; typedef unsigned char uint8_t;
@@ -78,10 +78,17 @@ def op_expr(name, t):
     return spec.expand(expr, t)
 
 
-def convert(expr, t):
-    """C conversion of a value to dtype t (bool is 0/1, as NumPy's casts)."""
+def convert(expr, t, src=None):
+    """C conversion of a value (of dtype src) to dtype t as NumPy's casts on x86-64: bool
+    is 0/1; float to integer truncates through int64 and wraps (CUDA's own conversion
+    saturates)."""
     if t == "b1":
         return f"(uint8_t)(({expr}) != 0)"
+    if src in spec.FLOATS and t in spec.INTS:
+        if t == "u8":
+            return (f"(uint64_t)(({expr}) < 0 ? (unsigned long long)(long long)({expr}) : "
+                    f"(unsigned long long)({expr}))")
+        return f"({CTYPE[t]})(long long)({expr})"
     return f"({CTYPE[t]})({expr})"
 
 
@@ -113,11 +120,12 @@ class Elementwise:
         out = []
         for i, (t, s, vt) in enumerate(zip(self.in_types, self.scalar, self.var_types)):
             src = f"s{i}" if s else index(i)
-            out.append(f"{CTYPE[vt]} {NAMES[i]} = {convert(src, vt)};")
+            out.append(f"{CTYPE[vt]} {NAMES[i]} = {convert(src, vt, t)};")
         return " ".join(out)
 
     def _assign(self, lhs):
-        return f"{self.helpers} {lhs} = {convert(self.expr, self.out_type)};"
+        return (f"{self.helpers} {lhs} = "
+                f"{convert(self.expr, self.out_type, self.var_types[-1])};")
 
     def params(self):
         ps = []

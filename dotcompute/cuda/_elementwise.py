@@ -92,7 +92,7 @@ def _type_key(x):
     if isinstance(x, DeviceView):
         return x.dtype
     if isinstance(x, np.generic):
-        return x.dtype
+        return ("scalar", x.dtype)
     return type(x)
 
 
