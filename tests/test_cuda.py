@@ -533,3 +533,151 @@ def test_runtime_info():
     info = dcuda.runtime_info()
     assert info["available"] and info["devices"][0]["multiprocessors"] > 0
     assert dcuda.device_count() >= 1
+
+
+# --- routines: shapes, joining, indexing, matmul -------------------------------------
+
+from dotcompute.cuda import _routines  # noqa: E402
+
+
+def test_reshape_transpose_concatenate_stack():
+    a = rng.standard_normal((6, 8))
+    b = rng.standard_normal((6, 3)).astype(np.float32)
+    ga, gb = from_host(a), from_host(b)
+    check(_routines.reshape(ga, (4, 12)).get(), a.reshape(4, 12))
+    check(_routines.reshape(ga.T, (-1,)).get(), a.T.reshape(-1))
+    with pytest.raises(ValueError):
+        _routines.reshape(ga, (5, 5))
+    check(_routines.transpose(ga).get(), a.T)
+    check(_routines.concatenate([ga, gb], axis=1).get(), np.concatenate([a, b], axis=1))
+    check(_routines.concatenate([ga, ga.basic_index(slice(1, 3))]).get(),
+          np.concatenate([a, a[1:3]]))
+    check(_routines.concatenate([ga, gb], axis=None).get(), np.concatenate([a, b], axis=None))
+    with pytest.raises(ValueError):
+        _routines.concatenate([ga, gb], axis=0)
+    check(_routines.stack([ga, ga, ga], axis=1).get(), np.stack([a, a, a], axis=1))
+    check(_routines.stack([ga, ga], axis=-1).get(), np.stack([a, a], axis=-1))
+
+
+def test_getitem_setitem():
+    a = rng.standard_normal((10, 7))
+    ga = from_host(a)
+    idx = np.array([3, -1, 0, 3])
+    check(_routines.getitem(ga, idx).get(), a[idx])
+    check(_routines.getitem(ga, from_host(idx)).get(), a[idx])
+    mask = a[:, 0] > 0
+    check(_routines.getitem(ga, mask).get(), a[mask])
+    m2 = a > 0
+    check(_routines.getitem(ga, m2).get(), a[m2])
+    with pytest.raises(IndexError):
+        _routines.getitem(ga, np.array([10]))
+    with pytest.raises(IndexError):
+        a[np.array([10])]
+    b = a.copy()
+    gb = from_host(b)
+    _routines.setitem(gb, (slice(2, 5), slice(None, None, 2)), 7.5)
+    b[2:5, ::2] = 7.5
+    _routines.setitem(gb, 0, from_host(np.arange(7.0)))
+    b[0] = np.arange(7.0)
+    _routines.setitem(gb, (slice(None), 1), from_host(np.float32(2.0) * np.ones(1, np.float32)))
+    b[:, 1] = 2.0
+    _routines.setitem(gb, b > 1, -1.0)
+    b[b > 1] = -1.0
+    check(gb.get(), b)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_matmul_cublas(dt):
+    a = rng.standard_normal((33, 17)).astype(dt)
+    b = rng.standard_normal((17, 29)).astype(dt)
+    v = rng.standard_normal(17).astype(dt)
+    ga, gb, gv = from_host(a), from_host(b), from_host(v)
+    tol = 1e-5 if dt == np.float32 else 1e-12
+    np.testing.assert_allclose(_routines.matmul(ga, gb).get(), a @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_routines.matmul(ga, gv).get(), a @ v, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_routines.matmul(gv, gb).get(), v @ b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(_routines.matmul(gb.T, ga.T).get(), b.T @ a.T, rtol=tol,
+                               atol=tol)
+    with pytest.raises(ValueError):
+        _routines.matmul(ga, ga)
+
+
+# --- DLPack and __cuda_array_interface__ ------------------------------------------------
+
+def test_dlpack_with_torch_both_ways():
+    torch = pytest.importorskip("torch")
+    a = rng.standard_normal((5, 6)).astype(np.float32)
+    ga = from_host(a)
+    t = torch.from_dlpack(ga)
+    assert t.device.type == "cuda" and t.data_ptr() == ga.data_ptr
+    np.testing.assert_array_equal(t.cpu().numpy(), a)
+    t2 = torch.arange(12, device="cuda", dtype=torch.int64).reshape(3, 4).T
+    v = _driver.from_dlpack(t2)
+    assert v.data_ptr == t2.data_ptr()
+    check(v.get(), np.arange(12).reshape(3, 4).T)
+    check(ufunc_call(np.add, (v, v)).get(), 2 * np.arange(12).reshape(3, 4).T)
+    with pytest.raises(TypeError):
+        _driver.from_dlpack(torch.ones(3))      # a CPU tensor
+
+
+def test_dlpack_with_cupy_and_cai_import():
+    cp = pytest.importorskip("cupy")
+    a = rng.standard_normal(100)
+    ga = from_host(a)
+    c = cp.from_dlpack(ga)
+    np.testing.assert_array_equal(cp.asnumpy(c), a)
+    c2 = cp.arange(10, dtype=cp.int32)[::2]
+    v = _driver.from_cuda_array_interface(c2)
+    check(v.get(), np.arange(10, dtype=np.int32)[::2])
+    w = _driver.from_dlpack(c2)
+    check(w.get(), np.arange(10, dtype=np.int32)[::2])
+
+
+# --- the array layer on cuda (device seam) -------------------------------------------
+
+def _dc_with_devices():
+    pytest.importorskip("dotcompute._core._device")
+    import dotcompute as dc
+    return dc
+
+
+def test_device_arrays_compare_with_numpy():
+    dc = _dc_with_devices()
+    a = rng.standard_normal((40, 30))
+    b = rng.standard_normal(30).astype(np.float32)
+    x = dc.asarray(a, device="cuda")
+    y = dc.asarray(b, device="cuda:0")
+    assert str(x.device) == "cuda:0" and isinstance(x, dc.ndarray)
+    check((x + y).to_device("cpu").__array__(), a + b)
+    check(dc.asnumpy(x * 2 - y) if hasattr(dc, "asnumpy") else (x * 2 - y).get(), a * 2 - b)
+    check(np.sin(x).get(), np.sin(a), "sin")
+    s = x.sum()
+    assert isinstance(s, dc.ndarray) and s.shape == () and str(s.device) == "cuda:0"
+    np.testing.assert_allclose(float(s), a.sum(), rtol=1e-12)
+    np.testing.assert_allclose(np.sum(x, axis=0).get(), a.sum(axis=0), rtol=1e-12)
+    check(np.argmax(x, axis=1).get(), np.argmax(a, axis=1))
+    check(x[3:7, ::2].get(), a[3:7, ::2])
+    check(x[np.array([1, 5])].get(), a[[1, 5]])
+    check(x.T.copy().get(), a.T.copy())
+    check(x.astype(np.float32).get(), a.astype(np.float32))
+    check(np.concatenate([x, x]).get(), np.concatenate([a, a]))
+    check(np.where(x > 0, x, 0.0).get(), np.where(a > 0, a, 0.0))
+    np.testing.assert_allclose((x @ x.T).get(), a @ a.T, rtol=1e-12)
+    z = dc.zeros((3, 4), device="cuda")
+    z[1] = 5.0
+    zz = np.zeros((3, 4))
+    zz[1] = 5.0
+    check(z.get(), zz)
+
+
+def test_device_errors():
+    dc = _dc_with_devices()
+    x = dc.asarray(np.arange(5.0), device="cuda")
+    with pytest.raises(TypeError, match=r"x\.get\(\)"):
+        np.asarray(x)
+    with pytest.raises(ValueError, match="different devices"):
+        x + dc.asarray(np.arange(5.0))
+    with pytest.raises(TypeError, match="fft"):
+        np.fft.fft(x)
+    with pytest.raises((RuntimeError, ValueError)):
+        dc.asarray([1.0], device="cuda:99")

@@ -1040,3 +1040,387 @@ cpdef DeviceAllocation alloc(size_t nbytes, int device=-1):
     if p is None:
         p = get_pool(device)
     return p.alloc(nbytes, dc_tls_stream)
+
+
+# --- the array description and the element-wise fast path --------------------------------
+
+cdef bint _c_contig(tuple shape, tuple strides, Py_ssize_t itemsize):
+    cdef Py_ssize_t s = itemsize, i, n
+    for i in range(len(shape) - 1, -1, -1):
+        n = shape[i]
+        if n == 0:
+            return True
+        if n != 1 and <Py_ssize_t>strides[i] != s:
+            return False
+        s *= n
+    return True
+
+
+cdef tuple _c_strides(tuple shape, Py_ssize_t itemsize):
+    cdef Py_ssize_t s = itemsize, i, n
+    cdef list out = [0] * len(shape)
+    for i in range(len(shape) - 1, -1, -1):
+        out[i] = s
+        n = shape[i]
+        s *= n if n > 1 else 1
+    return tuple(out)
+
+
+@cython.final
+cdef class FastElementwise:
+    """The contiguous kernel of one element-wise plan, called without Python in between:
+    ``call(a[, b])`` checks that the operands are C-contiguous GPU arrays of one shape on
+    one device and 16-byte aligned (else returns None: the caller takes the general path),
+    allocates the output from the pool on the current stream and launches."""
+    cdef Function f
+    cdef int vec
+    cdef object out_dtype
+    cdef Py_ssize_t out_itemsize
+    cdef DevicePool pool
+
+    def __init__(self, Function f, int vec, out_dtype):
+        self.f = f
+        self.vec = vec
+        self.out_dtype = out_dtype
+        self.out_itemsize = out_dtype.itemsize
+        self.pool = get_pool(f.device_id)
+
+    cpdef object call(self, DeviceView a, DeviceView b=None):
+        cdef void* params[4]
+        cdef uint64_t p0, p1, p2
+        cdef long long n
+        cdef int k = 0
+        cdef unsigned int blocks
+        cdef long long nv
+        if not a.c_contiguous or a.device_id != self.f.device_id or (a.data_ptr & 15):
+            return None
+        if b is not None:
+            if (not b.c_contiguous or b.device_id != a.device_id or (b.data_ptr & 15)
+                    or not (b.shape == a.shape)):
+                return None
+        n = a.size
+        cdef DeviceAllocation mem = self.pool.alloc(n * self.out_itemsize, dc_tls_stream)
+        cdef DeviceView out = DeviceView.__new__(DeviceView)
+        out._owner = mem
+        out.data_ptr = mem.ptr
+        out.shape = a.shape
+        out.strides = (a.strides if self.out_itemsize == a.dtype.itemsize
+                       else _c_strides(a.shape, self.out_itemsize))
+        out.dtype = self.out_dtype
+        out.device_id = a.device_id
+        out.size = n
+        out.c_contiguous = True
+        if n == 0:
+            return out
+        p0 = a.data_ptr
+        params[0] = &p0
+        if b is not None:
+            p1 = b.data_ptr
+            params[1] = &p1
+            k = 1
+        p2 = mem.ptr
+        params[k + 1] = &p2
+        params[k + 2] = &n
+        nv = (n + self.vec - 1) // self.vec
+        blocks = <unsigned int>((nv + 255) // 256) if nv < 0x7fffffff * 256 else 0x7fffffff
+        if dc_tls_ctx != _ctx[self.f.device_id]:
+            enter(self.f.device_id)
+        rc = api.cuLaunchKernel(self.f.handle, blocks, 1, 1, 256, 1, 1, 0,
+                                <CUstream>dc_tls_stream, params, NULL)
+        if rc != 0:
+            _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
+        return out
+
+@cython.final
+cdef class DeviceView:
+    """GPU memory as an N-d array (pointer, shape, byte strides, dtype, owner).
+
+    The minimal array of this package (what its kernels read); see ``_array.py``."""
+    cdef public object _owner
+    cdef public uint64_t data_ptr
+    cdef public tuple shape
+    cdef public tuple strides
+    cdef public object dtype
+    cdef public int device_id
+    cdef public Py_ssize_t size
+    cdef public bint c_contiguous
+    cdef object __weakref__
+
+    def __init__(self, owner, ptr, shape, strides, dtype, device_id=0):
+        self._owner = owner
+        self.data_ptr = ptr
+        self.shape = tuple(shape)
+        self.strides = tuple(strides)
+        self.dtype = dtype
+        self.device_id = device_id
+        n = 1
+        for d in shape:
+            n *= d
+        self.size = n
+        self.c_contiguous = _c_contig(self.shape, self.strides, dtype.itemsize)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    @property
+    def device(self):
+        return f"cuda:{self.device_id}"
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __repr__(self):
+        return (f"<DeviceView shape={self.shape} dtype={self.dtype} on cuda:{self.device_id} "
+                f"at 0x{self.data_ptr:x}>")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("implicit conversion of a GPU array to a NumPy array is not allowed: "
+                        "use x.get(), dotcompute.asnumpy(x) or x.to_device('cpu')")
+
+    @property
+    def __cuda_array_interface__(self):
+        strides = None if self.c_contiguous else self.strides
+        return {"shape": self.shape, "typestr": self.dtype.str, "descr": [("", self.dtype.str)],
+                "data": (self.data_ptr, False), "strides": strides, "version": 3,
+                "stream": <uintptr_t>dc_tls_stream or None}
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if dl_device is not None and tuple(dl_device) != (kDLCUDA, self.device_id):
+            raise BufferError("dotcompute: a GPU array exports DLPack on its own device only "
+                              "(use x.get() for a host copy)")
+        if copy:
+            raise BufferError("dotcompute: DLPack export with copy=True is not supported")
+        return to_dlpack(self, stream)
+
+    def __dlpack_device__(self):
+        return (kDLCUDA, self.device_id)
+
+    def get(self, stream=None, out=None):
+        """Copy to a new NumPy array (C order) on the host."""
+        from dotcompute.cuda._transfer import to_host
+        return to_host(self, out=out, stream=stream)
+
+    # --- metadata-only views (NumPy's rules on a stand-in array) -----------------------
+
+    def _stand_in(self):
+        import numpy as np
+        base = np.empty(1, self.dtype)
+        return base, np.lib.stride_tricks.as_strided(base, self.shape, self.strides)
+
+    def _view_like(self, base, v):
+        off = v.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        return DeviceView(self._owner, self.data_ptr + off, v.shape, v.strides, self.dtype,
+                          self.device_id)
+
+    def basic_index(self, key):
+        """View for a basic-indexing key (ints, slices, None, Ellipsis); None if the key is
+        not basic (the caller then runs a gather kernel)."""
+        import numpy as np
+        if not isinstance(key, tuple):
+            key = (key,)
+        for k in key:
+            if not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
+                    ) or isinstance(k, (bool, np.bool_)):
+                return None
+        base, fake = self._stand_in()
+        return self._view_like(base, fake[key])
+
+    def transpose(self, *axes):
+        base, fake = self._stand_in()
+        return self._view_like(base, fake.transpose(*axes))
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def reshape_view(self, shape):
+        """A view with the new shape when the data is C-contiguous, else None."""
+        if not self.c_contiguous:
+            return None
+        base, fake = self._stand_in()
+        return self._view_like(base, fake.reshape(shape))
+
+
+# --- DLPack ----------------------------------------------------------------------------
+
+from cpython.pycapsule cimport (PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetPointer,
+                                PyCapsule_SetName)
+from cpython.ref cimport Py_INCREF, Py_DECREF, PyObject
+from libc.stdlib cimport malloc, free
+from libc.stdint cimport int32_t, uint8_t, uint16_t
+
+cdef extern from *:
+    """
+    typedef struct { int32_t device_type; int32_t device_id; } DLDevice;
+    typedef struct { uint8_t code; uint8_t bits; uint16_t lanes; } DLDataType;
+    typedef struct { void* data; DLDevice device; int32_t ndim; DLDataType dtype;
+                     int64_t* shape; int64_t* strides; uint64_t byte_offset; } DLTensor;
+    typedef struct DLManagedTensor { DLTensor dl_tensor; void* manager_ctx;
+                                     void (*deleter)(struct DLManagedTensor*); } DLManagedTensor;
+    """
+    ctypedef struct DLDevice:
+        int32_t device_type
+        int32_t device_id
+    ctypedef struct DLDataType:
+        uint8_t code
+        uint8_t bits
+        uint16_t lanes
+    ctypedef struct DLTensor:
+        void* data
+        DLDevice device
+        int32_t ndim
+        DLDataType dtype
+        int64_t* shape
+        int64_t* strides
+        uint64_t byte_offset
+    ctypedef struct DLManagedTensor:
+        DLTensor dl_tensor
+        void* manager_ctx
+        void (*deleter)(DLManagedTensor*) noexcept
+
+cdef int kDLCUDA = 2
+_DL_CODES = {"i": 0, "u": 1, "f": 2, "b": 6}
+_DL_KINDS = {0: "i", 1: "u", 2: "f", 6: "b"}
+
+
+cdef void _dl_deleter(DLManagedTensor* m) noexcept with gil:
+    Py_DECREF(<object>m.manager_ctx)
+    free(m.dl_tensor.shape)
+    free(m)
+
+
+cdef void _dl_capsule_destructor(object capsule) noexcept:
+    cdef DLManagedTensor* m
+    if PyCapsule_IsValid(capsule, b"dltensor"):
+        m = <DLManagedTensor*>PyCapsule_GetPointer(capsule, b"dltensor")
+        m.deleter(m)
+
+
+def _dl_sync_to(stream):
+    """Make the consumer's stream wait for work queued on our current stream."""
+    cdef CUevent e = NULL
+    if stream is None or stream == -1:
+        return
+    s = <uintptr_t>int(stream)
+    if s == dc_tls_stream:
+        return
+    enter(dc_tls_device)
+    check(api.cuEventCreate(&e, 2), "cuEventCreate")
+    try:
+        check(api.cuEventRecord(e, <CUstream>dc_tls_stream), "cuEventRecord")
+        check(api.cuStreamWaitEvent(<CUstream>s, e, 0), "cuStreamWaitEvent")
+    finally:
+        api.cuEventDestroy(e)
+
+
+def to_dlpack(DeviceView x, stream=None):
+    """A DLPack capsule ("dltensor", kDLCUDA) viewing x's memory (zero-copy)."""
+    cdef DLManagedTensor* m
+    cdef int nd = len(x.shape), i
+    cdef Py_ssize_t item = x.dtype.itemsize
+    kind = x.dtype.kind
+    if kind not in _DL_CODES:
+        raise TypeError(f"dtype {x.dtype} cannot be exported through DLPack")
+    for st in x.strides:
+        if st % item:
+            raise BufferError("DLPack needs strides that are multiples of the item size")
+    _dl_sync_to(stream)
+    m = <DLManagedTensor*>malloc(sizeof(DLManagedTensor))
+    if m == NULL:
+        raise MemoryError()
+    m.dl_tensor.shape = <int64_t*>malloc(sizeof(int64_t) * (2 * nd + 1))
+    if m.dl_tensor.shape == NULL:
+        free(m)
+        raise MemoryError()
+    m.dl_tensor.strides = m.dl_tensor.shape + nd
+    for i in range(nd):
+        m.dl_tensor.shape[i] = x.shape[i]
+        m.dl_tensor.strides[i] = x.strides[i] // item
+    m.dl_tensor.data = <void*><uintptr_t>x.data_ptr
+    m.dl_tensor.device.device_type = kDLCUDA
+    m.dl_tensor.device.device_id = x.device_id
+    m.dl_tensor.ndim = nd
+    m.dl_tensor.dtype.code = _DL_CODES[kind]
+    m.dl_tensor.dtype.bits = 8 * item
+    m.dl_tensor.dtype.lanes = 1
+    m.dl_tensor.byte_offset = 0
+    Py_INCREF(x)
+    m.manager_ctx = <void*>x
+    m.deleter = _dl_deleter
+    return PyCapsule_New(m, b"dltensor", _dl_capsule_destructor)
+
+
+@cython.final
+cdef class _DLOwner:
+    """Keeps an imported DLPack tensor alive; calls its deleter when dropped."""
+    cdef DLManagedTensor* m
+
+    def __dealloc__(self):
+        if self.m != NULL and self.m.deleter != NULL:
+            self.m.deleter(self.m)
+        self.m = NULL
+
+
+def from_dlpack(obj):
+    """A DeviceView over a CUDA DLPack tensor (torch, CuPy, JAX ...), zero-copy."""
+    import numpy as np
+    cdef DLManagedTensor* m
+    cdef DLTensor* t
+    cdef int i
+    cdef _DLOwner owner
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(f"{type(obj).__name__} does not support DLPack")
+    dev_type, dev_id = obj.__dlpack_device__()
+    if dev_type != kDLCUDA:
+        raise TypeError(f"from_dlpack: the tensor is not on a CUDA device (DLPack device "
+                        f"type {dev_type}); move it to the GPU first")
+    cap = obj.__dlpack__(stream=<uintptr_t>dc_tls_stream)
+    if not PyCapsule_IsValid(cap, b"dltensor"):
+        raise TypeError("from_dlpack: expected an unused 'dltensor' capsule")
+    m = <DLManagedTensor*>PyCapsule_GetPointer(cap, b"dltensor")
+    t = &m.dl_tensor
+    if t.dtype.lanes != 1 or t.dtype.code not in _DL_KINDS:
+        raise TypeError(f"from_dlpack: unsupported DLPack dtype (code {t.dtype.code}, "
+                        f"bits {t.dtype.bits}, lanes {t.dtype.lanes})")
+    dtype = np.dtype("?" if t.dtype.code == 6 else f"{_DL_KINDS[t.dtype.code]}{t.dtype.bits // 8}")
+    item = dtype.itemsize
+    shape = tuple(t.shape[i] for i in range(t.ndim))
+    if t.strides == NULL:
+        strides = _c_strides(shape, item)
+    else:
+        strides = tuple(t.strides[i] * item for i in range(t.ndim))
+    owner = _DLOwner.__new__(_DLOwner)
+    owner.m = m
+    PyCapsule_SetName(cap, b"used_dltensor")
+    ptr = <uintptr_t>t.data + t.byte_offset
+    return DeviceView(owner, ptr, shape, strides, dtype, t.device.device_id)
+
+
+def from_cuda_array_interface(obj):
+    """A DeviceView over an object exporting ``__cuda_array_interface__`` (zero-copy)."""
+    import numpy as np
+    cai = obj.__cuda_array_interface__
+    dtype = np.dtype(cai["typestr"])
+    shape = tuple(cai["shape"])
+    strides = cai.get("strides") or _c_strides(shape, dtype.itemsize)
+    ptr = cai["data"][0]
+    s = cai.get("stream")
+    cdef CUstream cs
+    if s is not None and <uintptr_t>s != dc_tls_stream:
+        enter(dc_tls_device)
+        cs = <CUstream><uintptr_t>s
+        with nogil:
+            api.cuStreamSynchronize(cs)
+    dev = pointer_device(ptr) if ptr else dc_tls_device
+    return DeviceView(obj, ptr, shape, tuple(strides), dtype, dev)

@@ -133,8 +133,30 @@ def _make_plan(ufunc, name, operands):
     return Plan(desc, out_dtype, loop, scalar, ufunc.__name__)
 
 
+_fast = {}     # (ufunc, dtype[, dtype]) -> FastElementwise, for all-array operands
+
+
 def ufunc_call(ufunc, inputs, out=None):
     """`ufunc(*inputs)` for a ufunc of the op spec with at least one GPU array operand."""
+    if out is None:
+        if len(inputs) == 2:
+            a, b = inputs
+            if type(a) is DeviceView and type(b) is DeviceView:
+                fp = _fast.get((ufunc, a.dtype, b.dtype))
+                if fp is not None:
+                    r = fp.call(a, b)
+                    if r is not None:
+                        return r
+        elif len(inputs) == 1 and type(inputs[0]) is DeviceView:
+            fp = _fast.get((ufunc, inputs[0].dtype))
+            if fp is not None:
+                r = fp.call(inputs[0])
+                if r is not None:
+                    return r
+    return _ufunc_general(ufunc, inputs, out)
+
+
+def _ufunc_general(ufunc, inputs, out):
     name = _ALIASES.get(ufunc.__name__, ufunc.__name__)
     if op_types(name) is None:
         raise TypeError(f"dotcompute: numpy.{ufunc.__name__} is not implemented for arrays "
@@ -144,6 +166,10 @@ def ufunc_call(ufunc, inputs, out=None):
     plan = _plans.get(key)
     if plan is None:
         plan = _plans[key] = _make_plan(ufunc, name, operands)
+        if not any(plan.scalar) and len(operands) <= 2:
+            dev = operands[0].device_id
+            _fast[(ufunc,) + tuple(x.dtype for x in operands)] = _driver.FastElementwise(
+                _function(plan.desc, 0, 1, dev), plan.desc.vec(), plan.out_dtype)
     return run(plan.desc, operands, plan.scalar, plan.loop_dtype, plan.out_dtype, out)
 
 
@@ -161,6 +187,15 @@ def run(desc, operands, scalar, loop_dtype, out_dtype, out=None):
                                  f"cuda:{x.device_id}")
             elif x.shape != shape:
                 shape = None
+    if out is not None:
+        if dev < 0:
+            dev = out.device_id
+        # the output's shape rules: operands broadcast to it (NumPy's out= semantics)
+        shape = np.broadcast_shapes(out.shape, *[x.shape for x, s in zip(operands, scalar)
+                                                 if not s])
+        if shape != out.shape:
+            raise ValueError(f"non-broadcastable output operand with shape {out.shape} "
+                             f"doesn't match the broadcast shape {shape}")
     if shape is None:
         shape = np.broadcast_shapes(*[x.shape for x, s in zip(operands, scalar) if not s])
     if out is None:
@@ -259,8 +294,21 @@ def astype(x, dtype, out=None):
 
 
 def copy(x, out=None):
-    """A C-contiguous copy (any layout in)."""
+    """A C-contiguous copy (any layout in), or a copy into `out` (any layout, x broadcast
+    to it)."""
     return astype(x, x.dtype, out)
+
+
+def fill(out, value):
+    """Set every element of the GPU array `out` (any layout) to a scalar, as NumPy casts it
+    on assignment."""
+    t = short(out.dtype)
+    key = ("fill", out.dtype)
+    desc = _extra.get(key)
+    if desc is None:
+        desc = _extra[key] = Elementwise([t], [True], [t], "a", t)
+    value = np.asarray(value).astype(out.dtype, casting="unsafe")[()]
+    return run(desc, [value], (True,), out.dtype, out.dtype, out)
 
 
 def where(cond, x, y):
