@@ -188,6 +188,11 @@ def main():
         out_small = ew.empty((1000,), np.float64)
         argt = (small_a.data_ptr, small_b.data_ptr, out_small.data_ptr, 1000)
         pc["dotcompute raw launch1d"] = per_call(lambda: _driver.launch1d(fn, 1, 256, argt))
+    with dcuda.Stream.null():
+        pc["dotcompute ufunc_call(np.add), legacy default stream"] = per_call(
+            lambda: ew.ufunc_call(np.add, (small_a, small_b)))
+        pc["dotcompute raw launch1d, legacy default stream"] = per_call(
+            lambda: _driver.launch1d(fn, 1, 256, argt))
         if cp is not None:
             sa, sb = cp.ones(1000), cp.ones(1000)
             pc["CuPy a + b"] = per_call(lambda: sa + sb)
@@ -238,7 +243,8 @@ def main():
                     "from dotcompute.cuda._codegen import Elementwise;"
                     "s = Elementwise(['f8'] * 2, [False] * 2, ['f8'] * 2, 'a * b + 2', 'f8')"
                     ".contiguous_source('k');"
-                    "t = time.perf_counter(); _compile.get_function(s, 'k');"
+                    "from dotcompute.cuda import _driver; _driver.synchronize();"
+                "t = time.perf_counter(); _compile.get_function(s, 'k');"
                     "print(json.dumps([time.perf_counter() - t, _compile.cache_info()]))")
             env = dict(os.environ, DOTCOMPUTE_CUDA_CACHE=d)
             r1 = json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True,
