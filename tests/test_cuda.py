@@ -681,3 +681,18 @@ def test_device_errors():
         np.fft.fft(x)
     with pytest.raises((RuntimeError, ValueError)):
         dc.asarray([1.0], device="cuda:99")
+
+
+def test_fast_path_matches_general_path():
+    a = rng.standard_normal(4099).astype(np.float32)
+    b = rng.standard_normal(4099).astype(np.float32)
+    ga, gb = from_host(a), from_host(b)
+    for _ in range(3):          # first call plans, later calls take the fast path
+        check(ufunc_call(np.subtract, (ga, gb)).get(), a - b)
+        check(ufunc_call(np.negative, (ga,)).get(), -a)
+        check(ufunc_call(np.subtract, (ga.basic_index(slice(1, None)),
+                                       gb.basic_index(slice(None, -1)))).get(), a[1:] - b[:-1])
+        check(ufunc_call(np.subtract, (ga.basic_index(slice(None, None, 2)),
+                                       gb.basic_index(slice(None, None, 2)))).get(),
+              a[::2] - b[::2])
+        check(ufunc_call(np.subtract, (ga, gb.basic_index(slice(0, 1)))).get(), a - b[0:1])
