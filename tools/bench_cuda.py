@@ -188,11 +188,11 @@ def main():
         out_small = ew.empty((1000,), np.float64)
         argt = (small_a.data_ptr, small_b.data_ptr, out_small.data_ptr, 1000)
         pc["dotcompute raw launch1d"] = per_call(lambda: _driver.launch1d(fn, 1, 256, argt))
-    with dcuda.Stream.null():
-        pc["dotcompute ufunc_call(np.add), legacy default stream"] = per_call(
-            lambda: ew.ufunc_call(np.add, (small_a, small_b)))
-        pc["dotcompute raw launch1d, legacy default stream"] = per_call(
-            lambda: _driver.launch1d(fn, 1, 256, argt))
+        with dcuda.Stream.null():
+            pc["dotcompute ufunc_call(np.add), legacy default stream"] = per_call(
+                lambda: ew.ufunc_call(np.add, (small_a, small_b)))
+            pc["dotcompute raw launch1d, legacy default stream"] = per_call(
+                lambda: _driver.launch1d(fn, 1, 256, argt))
         if cp is not None:
             sa, sb = cp.ones(1000), cp.ones(1000)
             pc["CuPy a + b"] = per_call(lambda: sa + sb)

@@ -1385,7 +1385,9 @@ def from_dlpack(obj):
     if dev_type != kDLCUDA:
         raise TypeError(f"from_dlpack: the tensor is not on a CUDA device (DLPack device "
                         f"type {dev_type}); move it to the GPU first")
-    cap = obj.__dlpack__(stream=<uintptr_t>dc_tls_stream)
+    # the per-thread default stream (2) is not accepted by every producer (torch): ask
+    # for the legacy default stream (1), which the per-thread stream synchronizes with
+    cap = obj.__dlpack__(stream=1 if dc_tls_stream == 2 else <uintptr_t>dc_tls_stream)
     if not PyCapsule_IsValid(cap, b"dltensor"):
         raise TypeError("from_dlpack: expected an unused 'dltensor' capsule")
     m = <DLManagedTensor*>PyCapsule_GetPointer(cap, b"dltensor")
