@@ -3,17 +3,20 @@ operator.
 
 Backends: "dc.evaluate" (dotcompute's expression compiler: skipped while
 `dotcompute.evaluate` does not exist), "dotcompute" and "numpy" (the unfused operator
-expression, one temporary per step), "numexpr" (where installed). dc.evaluate is called as
+expression, one temporary per step), "numexpr" and "numba" (`njit(parallel=True)` of the
+expression, which numba fuses; both where installed). dc.evaluate is called as
 numexpr is: `evaluate(expression, local_dict={...})`.
 """
+import re
+
 import numpy as np
 
 import dotcompute as dc
 
-from .common import Benchmark, random_array, require, to_backend
+from .common import Benchmark, numba_function, random_array, require, to_backend
 
 EXPRESSIONS = ["2*a + 3*b*b - c", "a*b + c", "sqrt(a*a + b*b)", "exp(-a) * sin(b)"]
-BACKENDS = ["dc.evaluate", "dotcompute", "numpy", "numexpr"]
+BACKENDS = ["dc.evaluate", "dotcompute", "numpy", "numexpr", "numba"]
 _FUNCS = ("sqrt", "exp", "sin")
 
 
@@ -25,6 +28,10 @@ def make_expression(expression, backend, n):
             raise NotImplementedError("dotcompute.evaluate does not exist in this version")
         env = dict(zip("abc", to_backend("dotcompute", *data)))
         return lambda: dc.evaluate(expression, local_dict=env)
+    if backend == "numba":
+        fn = numba_function("".join(f"np.{t}" if t in _FUNCS else t
+                                    for t in re.split(r"(\w+)", expression)), "a, b, c")
+        return lambda: fn(*data)
     if backend == "numexpr":
         ne = require("numexpr")
         env = dict(zip("abc", data))

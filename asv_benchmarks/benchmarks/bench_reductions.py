@@ -1,5 +1,7 @@
-"""Reductions: whole-array (op x dtype x n x backend) and along one axis of a 2-D array."""
-from .common import Benchmark, BACKENDS, SIZES, call_on, random_array, to_backend
+"""Reductions: whole-array (op x dtype x n x backend), vdot, and along one axis of a 2-D
+array."""
+from .common import Benchmark, PEER_BACKENDS, SIZES, call_on, module_of, numba_function, \
+    random_array, to_backend
 
 DTYPES = ["float64", "float32", "int64"]
 # name -> (torch function name, numexpr expression or None)
@@ -13,7 +15,7 @@ REDUCTIONS = {
 class Reduce(Benchmark):
     """`op(a)` over a 1-D array (numexpr's reductions are single-threaded; it has no argmax)."""
 
-    params = [list(REDUCTIONS), DTYPES, SIZES, BACKENDS]
+    params = [list(REDUCTIONS), DTYPES, SIZES, PEER_BACKENDS]
     param_names = ["op", "dtype", "n", "backend"]
 
     def setup(self, op, dtype, n, backend):
@@ -22,6 +24,34 @@ class Reduce(Benchmark):
         self.f()
 
     def time_reduce(self, op, dtype, n, backend):
+        self.f()
+
+
+class Vdot(Benchmark):
+    """`vdot(a, b)` of two 1-D float arrays (torch: `dot`; numexpr: `sum(a * b)`, one thread
+    in its reduction; numba: `np.sum(a * b)` fused by its parallel array expressions)."""
+
+    params = [["float64", "float32"], SIZES, PEER_BACKENDS]
+    param_names = ["dtype", "n", "backend"]
+
+    def setup(self, dtype, n, backend):
+        a, b = to_backend(backend, random_array(n, dtype, seed=3), random_array(n, dtype, seed=4))
+        if backend == "numba":
+            fn = numba_function("np.sum(a * b)", "a, b")
+            self.f = lambda: fn(a, b)  # noqa: E731
+        elif backend == "numexpr":
+            ne = module_of("numexpr")
+            env = {"a": a, "b": b}
+            self.f = lambda: ne.evaluate("sum(a * b)", local_dict=env)  # noqa: E731
+        elif backend == "torch":
+            dot = module_of("torch").dot
+            self.f = lambda: dot(a, b)  # noqa: E731
+        else:
+            vdot = module_of(backend).vdot
+            self.f = lambda: vdot(a, b)  # noqa: E731
+        self.f()
+
+    def time_vdot(self, dtype, n, backend):
         self.f()
 
 

@@ -1,5 +1,5 @@
 """Transcendental functions (dc_vmath.h kernels): function x float dtype x n x backend."""
-from .common import Benchmark, BACKENDS, call_on, module_of, random_array, to_backend
+from .common import Benchmark, BACKENDS, PEER_BACKENDS, call_on, module_of, random_array, to_backend
 
 # name -> (torch function name, numexpr expression, input range)
 FUNCTIONS = {
@@ -15,7 +15,8 @@ FUNCTIONS = {
 class Transcendental(Benchmark):
     """`f(a)` with a fresh result; inputs spread over each function's usual range."""
 
-    params = [list(FUNCTIONS), ["float64", "float32"], [10 ** 3, 10 ** 5, 10 ** 6], BACKENDS]
+    params = [list(FUNCTIONS), ["float64", "float32"], [10 ** 3, 10 ** 5, 10 ** 6],
+              PEER_BACKENDS]
     param_names = ["function", "dtype", "n", "backend"]
 
     def setup(self, function, dtype, n, backend):

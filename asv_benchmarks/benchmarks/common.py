@@ -5,10 +5,13 @@ Backends:
   in setup);
 - "numpy": the same calls on NumPy arrays;
 - "numexpr", "torch": peers, measured only where installed; otherwise setup raises
-  NotImplementedError and asv reports the case as skipped (n/a).
+  NotImplementedError and asv reports the case as skipped (n/a);
+- "numba" (element-wise, fused, reduction and transcendental areas, `PEER_BACKENDS`): the
+  same expression as a `numba.njit(parallel=True)` function of NumPy arrays (compiled in
+  setup), skipped where numba is not installed.
 
-Every backend runs with its own default thread count (dotcompute, numexpr and torch use the
-available cores, NumPy one thread). Data come from fixed seeds, so every run, commit and
+Every backend runs with its own default thread count (dotcompute, numba, numexpr and torch
+use the available cores, NumPy one thread). Data come from fixed seeds, so every run, commit and
 backend sees the same values.
 """
 import importlib
@@ -20,6 +23,7 @@ import dotcompute as dc
 
 SEED = 20240607
 BACKENDS = ["dotcompute", "numpy", "numexpr", "torch"]
+PEER_BACKENDS = BACKENDS + ["numba"]
 SIZES = [10 ** 3, 10 ** 5, 10 ** 6, 10 ** 7]
 
 
@@ -31,7 +35,7 @@ def require(backend):
         return dc
     if backend == "numpy":
         return np
-    if backend not in BACKENDS:
+    if backend not in PEER_BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
     if importlib.util.find_spec(backend) is None:
         raise NotImplementedError(f"{backend} is not installed")
@@ -64,6 +68,21 @@ def to_backend(backend, *arrays):
 
 module_of = require
 
+_NUMBA_FUNCTIONS = {}
+
+
+def numba_function(expression, args="a"):
+    """`def f(args): return expression` (NumPy names as `np.`) compiled by
+    `numba.njit(parallel=True)`, one per expression; NotImplementedError (asv: skip) where
+    numba is not installed. Compiles on its first call: call it once in setup."""
+    key = (expression, args)
+    if key not in _NUMBA_FUNCTIONS:
+        numba = require("numba")
+        scope = {"np": np}
+        exec(f"def f({args}):\n    return {expression}\n", scope)
+        _NUMBA_FUNCTIONS[key] = numba.njit(parallel=True)(scope["f"])
+    return _NUMBA_FUNCTIONS[key]
+
 
 def empty_like(backend, x):
     """An uninitialised output of x's shape and dtype for `backend` (for out= benchmarks)."""
@@ -83,7 +102,11 @@ class Benchmark:
 
 def call_on(backend, a, name, torch_name, numexpr_expr):
     """A no-argument function applying the backend's `name` to a: numexpr evaluates
-    `numexpr_expr` (NotImplementedError when None), torch calls `torch_name`."""
+    `numexpr_expr` (NotImplementedError when None), torch calls `torch_name`, numba
+    compiles `np.name(a)`."""
+    if backend == "numba":
+        fn = numba_function(f"np.{name}(a)")
+        return lambda: fn(a)
     if backend == "numexpr":
         if numexpr_expr is None:
             raise NotImplementedError(f"numexpr has no {name}")

@@ -1,0 +1,528 @@
+"""A corpus of small real programs in plain NumPy style, for `np` bound to NumPy or dotcompute.
+
+Each program is a function `f(np, *inputs)` that returns its result (an array, a scalar or a
+tuple of them). Its inputs come from `make(size)`: NumPy arrays and scalars from a seeded
+generator, the same on every run; `prepare(prog, np, size)` converts the arrays with
+`np.asarray`, as a user would, before the program runs. `prog.full` is the size benchmarked
+(5-200 ms under NumPy on a 2-core EPYC), `prog.small` the size the correctness tests run.
+
+The programs are written for this corpus, after the kinds of code that lose speed on a
+drop-in array (issue 13): Python loops over small arrays and their scalars, stencils on
+sliced N-d views, row/column loops of dense linear algebra on slices, broadcasting outer
+operations, mixed int/float/complex arithmetic, complex signal processing, image masks,
+axis statistics, Monte Carlo with `where`, polynomials, normalisation, and a few large
+vectorised computations. This module imports NumPy only to make inputs: the programs use the
+`np` they are given.
+"""
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy
+
+SEED = 20261201
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    kind: str
+    func: Callable
+    make: Callable
+    full: int
+    small: int
+    rtol: float = 1e-7
+    atol: float = 1e-9
+
+
+PROGRAMS = {}
+
+
+def program(kind, make, full, small, rtol=1e-7, atol=1e-9):
+    """Register the decorated function as a program of the corpus."""
+    def register(func):
+        PROGRAMS[func.__name__] = Program(func.__name__, kind, func, make, full, small,
+                                          rtol, atol)
+        return func
+    return register
+
+
+def prepare(prog, np, size):
+    """The inputs of `prog` at `size`, arrays converted with `np.asarray`."""
+    return tuple(np.asarray(x) if isinstance(x, numpy.ndarray) else x
+                 for x in prog.make(size))
+
+
+def run(prog, np, size):
+    """Run `prog` once with module `np` at `size` (inputs included) and return its result."""
+    return prog.func(np, *prepare(prog, np, size))
+
+
+def _rng(k):
+    return numpy.random.default_rng(SEED + k)
+
+
+# ---------------------------------------------------------------- loops over small arrays
+
+def _walk(n):
+    return (numpy.cumsum(_rng(1).normal(size=(n, 2)), axis=0),)
+
+
+@program("loop: rows of an (N, 2) array, dx, dy = p[i] - p[i-1]", _walk, 12_000, 300)
+def path_length(np, p):
+    total = 0.0
+    longest = 0.0
+    for i in range(1, len(p)):
+        dx, dy = p[i] - p[i - 1]
+        step = math.sqrt(dx * dx + dy * dy)
+        total += step
+        if step > longest:
+            longest = step
+    return total, longest
+
+
+@program("loop: iterate rows, np.array([x, y]) of scalars", _walk, 8_000, 300)
+def rotate_points(np, p):
+    out = np.empty_like(p)
+    c, s = math.cos(0.3), math.sin(0.3)
+    for i, row in enumerate(p):
+        x, y = row
+        q = np.array([c * x - s * y, s * x + c * y])
+        out[i] = q + 1.0
+    return out
+
+
+def _qam(n):
+    rng = _rng(2)
+    levels = numpy.array([-7, -5, -3, -1, 1, 3, 5, 7], dtype=float)
+    symbols = (levels[:, None] + 1j * levels[None, ::2]).ravel()      # 32 complex points
+    sent = symbols[rng.integers(0, 32, n)]
+    noise = rng.normal(scale=0.6, size=n) + 1j * rng.normal(scale=0.6, size=n)
+    return sent + noise, symbols
+
+
+@program("loop: np.argmin(abs(E[i] - symbols)**2) over 32 complex values", _qam, 5_000, 200)
+def qam_demodulate(np, E, symbols):
+    decided = np.zeros(len(E), dtype=np.int64)
+    for i in range(len(E)):
+        decided[i] = np.argmin(abs(E[i] - symbols) ** 2)
+    return decided
+
+
+def _masks(n):
+    rng = _rng(3)
+    rows = rng.integers(0, 256, size=(n, 12)).astype(numpy.uint8)
+    mask = numpy.array([1, 3, 0, 4, 8, 0, 2, 1, 0, 16, 5, 0], dtype=numpy.uint8)
+    rows[::3] |= mask                  # a third of the rows contain the mask
+    return rows, mask
+
+
+@program("loop: (mask == np.bitwise_and(mask, row)).all() per row", _masks, 8_000, 300)
+def bitmask_rows(np, rows, mask):
+    hits = []
+    for i, row in enumerate(rows):
+        if (mask == np.bitwise_and(mask, row)).all():
+            hits.append(i)
+    return np.array(hits, dtype=np.int64)
+
+
+def _series(n):
+    return (_rng(4).normal(size=n).cumsum(),)
+
+
+@program("loop: scalar indexing and a[i] = v (exponential smoothing, peaks)", _series,
+         20_000, 500)
+def smooth_series(np, x):
+    y = np.empty_like(x)
+    y[0] = x[0]
+    alpha = 0.1
+    peaks = 0
+    for i in range(1, len(x)):
+        y[i] = alpha * x[i] + (1 - alpha) * y[i - 1]
+        if x[i] > y[i] and x[i - 1] <= y[i - 1]:
+            peaks += 1
+    return y, peaks
+
+
+def _bodies(n):
+    rng = _rng(5)
+    return rng.normal(size=(24, 3)), rng.uniform(0.5, 2.0, 24), n
+
+
+@program("physics: N-body steps, per-particle loops over a (24, 3) array", _bodies, 25, 2)
+def nbody(np, pos, mass, steps):
+    pos = pos.copy()
+    vel = np.zeros_like(pos)
+    dt, eps = 0.01, 0.05
+    for _ in range(steps):
+        acc = np.zeros_like(pos)
+        for i in range(len(pos)):
+            d = pos - pos[i]
+            r2 = (d * d).sum(axis=1) + eps
+            acc[i] = (d * (mass / r2 ** 1.5)[:, None]).sum(axis=0)
+        vel += dt * acc
+        pos += dt * vel
+    return pos, vel
+
+
+def _balls(n):
+    rng = _rng(6)
+    return rng.uniform(0, 1, size=(8, 2)), rng.normal(scale=0.5, size=(8, 2)), n
+
+
+@program("physics: bouncing particles, 2-element arrays and scalar tests", _balls, 600, 20)
+def bouncing_balls(np, pos, vel, steps):
+    pos, vel = pos.copy(), vel.copy()
+    g = np.array([0.0, -9.81])
+    dt = 0.002
+    bounces = 0
+    for _ in range(steps):
+        for k in range(len(pos)):
+            p = pos[k]
+            v = vel[k] + g * dt
+            p = p + v * dt
+            for axis in range(2):
+                if p[axis] < 0.0 or p[axis] > 1.0:
+                    v[axis] = -0.9 * v[axis]
+                    p[axis] = min(max(p[axis], 0.0), 1.0)
+                    bounces += 1
+            pos[k] = p
+            vel[k] = v
+    return pos, vel, bounces
+
+
+def _chain(n):
+    return _rng(7).normal(scale=0.1, size=64), n
+
+
+@program("physics: spring chain, stencil on a 64-element array per step", _chain, 2_500, 50)
+def spring_chain(np, x0, steps):
+    x = x0.copy()
+    v = np.zeros_like(x)
+    k, damping, dt = 40.0, 0.02, 0.01
+    energy = []
+    for _ in range(steps):
+        f = np.zeros_like(x)
+        f[1:-1] = k * (x[2:] - 2 * x[1:-1] + x[:-2])
+        v = (1 - damping) * v + dt * f
+        x = x + dt * v
+        energy.append(0.5 * (v ** 2).sum())
+    return x, np.array(energy)
+
+
+# ---------------------------------------------------------------- stencils on N-d views
+
+def _rgb(n):
+    return (_rng(8).uniform(0, 1, size=(n, n, 3)),)
+
+
+@program("stencil: abs(4*img[1:-1,1:-1] - img[:-2,1:-1] - ...) on (n, n, 3)", _rgb, 500, 40)
+def laplace_edges(np, img):
+    lap = abs(4 * img[1:-1, 1:-1] - img[:-2, 1:-1] - img[2:, 1:-1]
+              - img[1:-1, :-2] - img[1:-1, 2:])
+    edges = lap.sum(axis=2)
+    return edges, (edges > 1.5).sum()
+
+
+def _grid(n):
+    g = numpy.zeros((n, n))
+    g[0, :] = 1.0
+    return (g,)
+
+
+@program("stencil: Jacobi relaxation on 2-D slices", _grid, 200, 30)
+def jacobi(np, g):
+    u = g.copy()
+    for _ in range(60):
+        u[1:-1, 1:-1] = 0.25 * (u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:])
+    return u
+
+
+# ---------------------------------------------------------------- dense linear algebra loops
+
+def _syrk(n):
+    rng = _rng(9)
+    return rng.normal(size=(n, 3 * n // 4)), rng.normal(size=(n, n))
+
+
+@program("linalg loop: C[i, :i+1] += alpha * A[:i+1, k] * A[i, k]", _syrk, 110, 12)
+def syrk_rows(np, A, C):
+    C = C.copy()
+    alpha, beta = 1.5, 1.2
+    for i in range(A.shape[0]):
+        C[i, :i + 1] *= beta
+        for k in range(A.shape[1]):
+            C[i, :i + 1] += alpha * A[:i + 1, k] * A[i, k]
+    return C
+
+
+def _lower(n):
+    rng = _rng(10)
+    L = numpy.tril(rng.uniform(-1, 1, size=(n, n))) + n * numpy.eye(n)
+    return L, rng.normal(size=(n, 4))
+
+
+@program("linalg loop: x[i] = (b[i] - L[i, :i] @ x[:i]) / L[i, i]", _lower, 1_000, 40)
+def triangular_solve(np, L, B):
+    n = L.shape[0]
+    X = np.zeros_like(B)
+    for j in range(B.shape[1]):
+        b = B[:, j]
+        x = np.zeros(n)
+        for i in range(n):
+            x[i] = (b[i] - L[i, :i] @ x[:i]) / L[i, i]
+        X[:, j] = x
+    return X
+
+
+def _spd(n):
+    a = _rng(11).normal(size=(n, n))
+    return (a @ a.T + n * numpy.eye(n),)
+
+
+@program("linalg loop: column Cholesky on slices", _spd, 300, 20)
+def cholesky_columns(np, A):
+    n = A.shape[0]
+    L = np.zeros_like(A)
+    for j in range(n):
+        L[j, j] = np.sqrt(A[j, j] - L[j, :j] @ L[j, :j])
+        L[j + 1:, j] = (A[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / L[j, j]
+    return L
+
+
+def _square(n):
+    return (_rng(12).uniform(-1, 1, size=(n, n)) + n * numpy.eye(n),)
+
+
+@program("linalg loop: LU elimination with outer-product updates", _square, 220, 15)
+def lu_outer(np, A):
+    A = A.copy()
+    n = A.shape[0]
+    for k in range(n - 1):
+        A[k + 1:, k] /= A[k, k]
+        A[k + 1:, k + 1:] -= np.outer(A[k + 1:, k], A[k, k + 1:])
+    return A
+
+
+# ---------------------------------------------------------------- broadcasting, mixed dtypes
+
+def _cloud(n):
+    return (_rng(13).uniform(0, 10, size=(n, 3)),)
+
+
+@program("broadcast: distance matrix X[:, None, :] - X[None, :, :], nearest neighbour",
+         _cloud, 500, 40)
+def distance_matrix(np, X):
+    d = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=-1))
+    d2 = d + np.eye(len(X)) * 1e9
+    return d, np.argmin(d2, axis=1), d2.min(axis=1).mean()
+
+
+def _kde(n):
+    rng = _rng(14)
+    return rng.normal(size=n), numpy.linspace(-4, 4, n // 2)
+
+
+@program("broadcast: kernel density, x[:, None] - y[None, :]", _kde, 2_000, 100)
+def kernel_density(np, samples, grid):
+    h = 0.3
+    u = (grid[:, None] - samples[None, :]) / h
+    dens = np.exp(-0.5 * u ** 2).sum(axis=1) / (len(samples) * h * math.sqrt(2 * math.pi))
+    return dens
+
+
+def _ints(n):
+    return (numpy.arange(n, dtype=numpy.int64),)
+
+
+@program("mixed: int/float/complex arithmetic, complex abs", _ints, 300_000, 1_000)
+def mixed_arithmetic(np, k):
+    t = k * 0.001                              # int64 * float -> float64
+    z = t + 1j * (k % 7)                       # float + complex
+    w = z * z - 2 * z + (k // 3)               # complex with int
+    mag = abs(w)                               # complex abs -> float64
+    f32 = mag.astype(np.float32) + np.float32(1.5)
+    return mag, f32, (k % 5 == 0).sum() + mag.mean()
+
+
+def _params(n):
+    return (n,)
+
+
+@program("vector: exp(-a*i - b*i**2) at n = 1e5 for 12 parameter pairs", _params, 100_000, 500)
+def gaussian_profiles(np, n):
+    i = np.arange(n, dtype=np.float64)
+    total = np.zeros(n)
+    for j in range(12):
+        a = 1e-5 * (j + 1)
+        b = 1e-10 * (j + 2)
+        total += np.exp(-a * i - b * i ** 2)
+    return total
+
+
+# ---------------------------------------------------------------- complex signal processing
+
+def _chirp(n):
+    rng = _rng(15)
+    return rng.normal(scale=0.5, size=n) + 1j * rng.normal(scale=0.5, size=n), n // 8
+
+
+@program("signal: complex chirp, matched filter by FFT, magnitude, peak", _chirp, 2 ** 18,
+         2 ** 10)
+def matched_filter(np, noise, m):
+    n = len(noise)
+    t = np.arange(m) / m
+    chirp = np.exp(1j * np.pi * 200.0 * t ** 2)
+    sig = noise.copy()
+    sig[n // 3:n // 3 + m] += chirp
+    spec = np.fft.fft(sig) * np.conj(np.fft.fft(chirp, n))
+    corr = abs(np.fft.ifft(spec))
+    return corr, np.argmax(corr)
+
+
+def _iq(n):
+    t = numpy.arange(n) / 1e4
+    phase = 2 * numpy.pi * 1_000.0 * t + 0.8 * numpy.sin(2 * numpy.pi * 3.0 * t)
+    return numpy.cos(phase) + 0.05 * _rng(16).normal(size=n), t
+
+
+@program("signal: I/Q mixing exp(-2j*pi*f*t), moving average, phase", _iq, 300_000, 2_000)
+def iq_demodulate(np, x, t):
+    lo = np.exp(-2j * np.pi * 1_000.0 * t)
+    bb = x * lo
+    c = np.cumsum(bb)
+    w = 32
+    avg = (c[w:] - c[:-w]) / w
+    phase = np.angle(avg)
+    power = (avg.real ** 2 + avg.imag ** 2)
+    return phase, power.mean()
+
+
+@program("complex: Mandelbrot escape counts with masks", lambda n: (n,), 200, 30,
+         rtol=0, atol=0)
+def mandelbrot(np, n):
+    re = np.linspace(-2.0, 0.6, n)
+    im = np.linspace(-1.2, 1.2, n)
+    c = re[None, :] + 1j * im[:, None]
+    z = np.zeros_like(c)
+    counts = np.zeros(c.shape, dtype=np.int32)
+    for _ in range(30):
+        alive = abs(z) <= 2.0
+        z[alive] = z[alive] ** 2 + c[alive]
+        counts += alive
+    return counts
+
+
+# ---------------------------------------------------------------- images with masks
+
+@program("image: threshold masks, where, boolean assignment, masked mean", _rgb, 600, 40)
+def image_masks(np, img):
+    gray = img.mean(axis=2)
+    bright = gray > 0.6
+    dark = gray < 0.2
+    out = np.where(bright, gray * 1.2, gray * 0.8)
+    out[dark] = 0.0
+    out = np.clip(out, 0.0, 1.0)
+    return out, gray[bright].mean(), dark.sum()
+
+
+def _rgb8(n):
+    return (_rng(17).integers(0, 256, size=(n, n, 3)).astype(numpy.uint8),)
+
+
+@program("image: uint8 -> float, gamma, luminance, back to uint8", _rgb8, 500, 40,
+         rtol=0, atol=1)
+def gamma_luminance(np, img):
+    f = img.astype(np.float64) / 255.0
+    lin = f ** 2.2
+    lum = lin @ np.array([0.2126, 0.7152, 0.0722])
+    out = (np.clip(lum, 0.0, 1.0) ** (1 / 2.2) * 255.0 + 0.5).astype(np.uint8)
+    return out
+
+
+# ---------------------------------------------------------------- statistics, Monte Carlo
+
+def _table(n):
+    return (_rng(18).normal(loc=3.0, scale=2.0, size=(n, 200)),)
+
+
+@program("statistics: axis reductions, z-scores, correlation", _table, 4_000, 50)
+def column_stats(np, X):
+    mu = X.mean(axis=0)
+    sd = X.std(axis=0)
+    Z = (X - mu) / sd
+    corr = Z.T @ Z / len(X)
+    return (mu, sd, X.min(axis=0), X.max(axis=1), np.argmax(X, axis=1),
+            corr, np.median(X, axis=0))
+
+
+def _normals(n):
+    return _rng(19).normal(size=n), _rng(20).uniform(size=(2, n))
+
+
+@program("Monte Carlo: option payoff and pi with where", _normals, 1_000_000, 2_000)
+def monte_carlo(np, z, uv):
+    s0, k, r, sigma, T = 100.0, 105.0, 0.02, 0.25, 1.0
+    s = s0 * np.exp((r - 0.5 * sigma ** 2) * T + sigma * math.sqrt(T) * z)
+    payoff = np.where(s > k, s - k, 0.0)
+    price = math.exp(-r * T) * payoff.mean()
+    u, v = uv[0], uv[1]
+    inside = np.where(u * u + v * v <= 1.0, 1.0, 0.0)
+    return price, 4.0 * inside.mean(), payoff.std()
+
+
+def _xs(n):
+    return (_rng(21).uniform(-1, 1, size=n),)
+
+
+@program("polynomial: Horner loop and polyval", _xs, 1_000_000, 1_000)
+def polynomial(np, x):
+    coeffs = [0.3, -1.2, 0.5, 2.0, -0.7, 0.1, 1.0]
+    y = np.zeros_like(x)
+    for c in coeffs:
+        y = y * x + c
+    return y, np.polyval(np.array(coeffs), x)
+
+
+def _features(n):
+    return (_rng(22).uniform(-3, 5, size=(n, 16)),)
+
+
+@program("normalisation: row L2 norms, min-max per column", _features, 100_000, 100)
+def normalise(np, X):
+    rows = X / np.sqrt((X ** 2).sum(axis=1))[:, None]
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    scaled = (X - lo) / (hi - lo)
+    return rows, scaled
+
+
+def _logits(n):
+    return (_rng(23).normal(scale=3.0, size=(n, 500)).astype(numpy.float32),)
+
+
+@program("vector: float32 softmax over rows", _logits, 4_000, 20, rtol=1e-5, atol=1e-7)
+def softmax(np, logits):
+    m = logits.max(axis=1, keepdims=True)
+    e = np.exp(logits - m)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _big(n):
+    rng = _rng(24)
+    return rng.uniform(0.1, 1, size=n), rng.uniform(0.1, 1, size=n)
+
+
+@program("vector: large arrays, axpy, hypot-like norm, sum, log", _big, 4_000_000, 4_000)
+def large_vector(np, x, y):
+    y = np.float64(2.5) * x + y
+    r = np.sqrt(x * x + y * y)
+    return r.sum(), np.log(r).max(), (r > 1.5).sum()
+
+
+@program("vector: large float32 transcendental pipeline", _big, 3_000_000, 3_000,
+         rtol=1e-5, atol=1e-6)
+def large_float32(np, x, y):
+    a = x.astype(np.float32)
+    b = y.astype(np.float32)
+    s = np.sin(a) * np.tanh(b) + np.exp(-a)
+    return s, s.sum(dtype=np.float64)
