@@ -477,26 +477,35 @@ def memory_stats(pool=None):
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
-    cdef int i, t, k
-    cdef dc_stat s
+    cdef int t, k
+    rows = [[(st.stat[t][k].current, st.stat[t][k].peak, st.stat[t][k].allocated,
+              st.stat[t][k].freed) for k in range(3)] for t in _STAT_INDEX]
+    return stats_dict(lambda t, k, m: rows[t][k][m], st.num_alloc_retries, st.num_ooms, st.num_os_alloc,
+                      st.num_os_free, st.pool_hits, st.pool_misses)
+
+
+def stats_dict(value, retries, ooms, os_alloc, os_free, hits, misses):
+    """The ``memory_stats`` dict from ``value(stat row, pool, metric)`` and the counters
+    (shared by the host pool and dotcompute.cuda's GPU pool)."""
     out = collections.OrderedDict()
-    for i in range(len(_STAT_NAMES)):
-        name = _STAT_NAMES[i]
-        t = _STAT_INDEX[i]
-        for k in range(3):
-            pname = _POOL_NAMES[k]
-            s = st.stat[t][k]
-            out[f"{name}.{pname}.current"] = s.current
-            out[f"{name}.{pname}.peak"] = s.peak
-            out[f"{name}.{pname}.allocated"] = s.allocated
-            out[f"{name}.{pname}.freed"] = s.freed
-    out["num_alloc_retries"] = st.num_alloc_retries
-    out["num_ooms"] = st.num_ooms
-    out["num_os_alloc"] = st.num_os_alloc
-    out["num_os_free"] = st.num_os_free
-    out["pool_hits"] = st.pool_hits
-    out["pool_misses"] = st.pool_misses
+    for t, name in enumerate(_STAT_NAMES):
+        for k, pname in enumerate(_POOL_NAMES):
+            for m, metric in enumerate(_METRICS):
+                out[f"{name}.{pname}.{metric}"] = value(t, k, m)
+    out["num_alloc_retries"] = retries
+    out["num_ooms"] = ooms
+    out["num_os_alloc"] = os_alloc
+    out["num_os_free"] = os_free
+    out["pool_hits"] = hits
+    out["pool_misses"] = misses
     return out
+
+
+def info_dict(used, total, limit, n_free_blocks, hits, misses):
+    """The ``pool_info`` dict (shared with dotcompute.cuda's GPU pool)."""
+    requests = hits + misses
+    return {"used": used, "free": total - used, "total": total, "limit": limit,
+            "n_free_blocks": n_free_blocks, "hit_rate": hits / requests if requests else 0.0}
 
 
 def size_histogram(pool=None):
@@ -530,17 +539,9 @@ def pool_info(pool=None):
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
-    used = st.stat[DC_STAT_ALLOCATED_BYTES][0].current
-    total = st.stat[DC_STAT_RESERVED_BYTES][0].current
-    requests = st.pool_hits + st.pool_misses
-    return {
-        "used": used,
-        "free": total - used,
-        "total": total,
-        "limit": dc_pool_get_limit(p.pool_),
-        "n_free_blocks": st.n_free_blocks,
-        "hit_rate": st.pool_hits / requests if requests else 0.0,
-    }
+    return info_dict(st.stat[DC_STAT_ALLOCATED_BYTES][0].current,
+                     st.stat[DC_STAT_RESERVED_BYTES][0].current, dc_pool_get_limit(p.pool_),
+                     st.n_free_blocks, st.pool_hits, st.pool_misses)
 
 
 def _fmt_bytes(n):

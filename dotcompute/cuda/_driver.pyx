@@ -417,11 +417,7 @@ cdef class Stream:
     def query(self):
         """True when all work queued on the stream has finished."""
         enter(self.device_id)
-        rc = api.cuStreamQuery(self.handle)
-        if rc == ERR_NOT_READY:
-            return False
-        check(rc, "cuStreamQuery")
-        return True
+        return _done(api.cuStreamQuery(self.handle), "cuStreamQuery")
 
     def wait_event(self, Event event):
         enter(self.device_id)
@@ -460,6 +456,14 @@ cdef class Stream:
         h = <uintptr_t>self.handle
         kind = {0: " (legacy default)", 2: " (per-thread default)"}.get(h, "")
         return f"<Stream 0x{h:x}{kind} on cuda:{self.device_id}>"
+
+
+cdef bint _done(CUresult rc, str call) except -1:
+    """A query's answer: finished (True), still running (False), or an error."""
+    if rc == ERR_NOT_READY:
+        return False
+    check(rc, call)
+    return True
 
 
 cdef _set_current(Stream s):
@@ -527,11 +531,7 @@ cdef class Event:
 
     def query(self):
         """True when the work before the recorded point has finished."""
-        rc = api.cuEventQuery(self.handle)
-        if rc == ERR_NOT_READY:
-            return False
-        check(rc, "cuEventQuery")
-        return True
+        return _done(api.cuEventQuery(self.handle), "cuEventQuery")
 
     def elapsed_time(self, Event end):
         """Milliseconds from this event to ``end`` (both recorded and finished)."""
@@ -975,27 +975,14 @@ cdef class DevicePool:
 
     def memory_stats(self):
         """Flat dict with the host pool's keys (PyTorch's conventions)."""
-        from dotcompute._core._memory import _STAT_NAMES, _POOL_NAMES, _METRICS
-        out = {}
-        for t, name in enumerate(_STAT_NAMES):
-            for k, pname in enumerate(_POOL_NAMES):
-                for m, metric in enumerate(_METRICS):
-                    out[f"{name}.{pname}.{metric}"] = self.stat[t][k][m]
-        out["num_alloc_retries"] = self.retries
-        out["num_ooms"] = self.ooms
-        out["num_os_alloc"] = self.os_alloc
-        out["num_os_free"] = self.os_free
-        out["pool_hits"] = self.hits
-        out["pool_misses"] = self.misses
-        return out
+        from dotcompute._core._memory import stats_dict
+        return stats_dict(lambda t, k, m: self.stat[t][k][m], self.retries, self.ooms,
+                          self.os_alloc, self.os_free, self.hits, self.misses)
 
     def pool_info(self):
-        requests = self.hits + self.misses
-        used = self.stat[S_ALLOCATED][0][0]
-        total = self.stat[S_RESERVED][0][0]
-        return {"used": used, "free": total - used, "total": total, "limit": self.limit,
-                "n_free_blocks": self.n_free,
-                "hit_rate": self.hits / requests if requests else 0.0}
+        from dotcompute._core._memory import info_dict
+        return info_dict(self.stat[S_ALLOCATED][0][0], self.stat[S_RESERVED][0][0],
+                         self.limit, self.n_free, self.hits, self.misses)
 
     def memory_summary(self):
         from dotcompute._core._memory import format_memory_summary

@@ -98,22 +98,22 @@ class UnifiedBuffer:
         return self.ensure_on_host_async(None, _sync=True)
 
     def ensure_on_device_async(self, stream=None, *, _sync=False):
-        if self.state in (HOST_ONLY, HOST_DIRTY):
-            self._h2d(stream, _sync)
-            self.state = SYNCHRONIZED
-            self._record(stream, _sync)
-        else:
-            self.stats["skipped_h2d"] += 1
+        """Queue the host -> device copy on `stream` if the device copy is stale."""
+        self._ensure((HOST_ONLY, HOST_DIRTY), self._h2d, "skipped_h2d", stream, _sync)
         return self.device
 
     def ensure_on_host_async(self, stream=None, *, _sync=False):
-        if self.state in (DEVICE_ONLY, DEVICE_DIRTY):
-            self._d2h(stream, _sync)
-            self.state = SYNCHRONIZED
-            self._record(stream, _sync)
-        else:
-            self.stats["skipped_d2h"] += 1
+        """Queue the device -> host copy on `stream` if the host copy is stale."""
+        self._ensure((DEVICE_ONLY, DEVICE_DIRTY), self._d2h, "skipped_d2h", stream, _sync)
         return self.host
+
+    def _ensure(self, stale, copy, skipped, stream, sync):
+        if self.state in stale:
+            copy(stream, sync)
+            self.state = SYNCHRONIZED
+            self._record(stream, sync)
+        else:
+            self.stats[skipped] += 1
 
     def _record(self, stream, sync):
         self._event = None if sync else _driver.Event(disable_timing=True).record(stream)
