@@ -115,3 +115,10 @@ def runtime_info():
     except Exception as e:  # noqa: BLE001
         info["nvrtc_version"] = f"unavailable: {e}"
     return info
+
+
+def evaluate(ex, local_dict=None, global_dict=None, out=None):
+    """``dotcompute.evaluate`` for GPU arrays: the expression's typed program (same parser,
+    whitelist, NumPy typing and cache as ``evaluate``) compiled into one CUDA kernel."""
+    from .._compiler._cuda import evaluate as _evaluate
+    return _evaluate(ex, local_dict, global_dict, out, _frame_depth=2)
