@@ -724,8 +724,8 @@ def test_evaluate_on_gpu_matches_numpy(ex, types):
     got = dcuda.evaluate(ex, local_dict=dev).get()
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     if want.dtype.kind == "f":
-        np.testing.assert_allclose(got, want, rtol=2e-6 if want.dtype == np.float32
-                                   else 1e-13, equal_nan=True)
+        tol = 2e-6 if want.dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)
     else:
         np.testing.assert_array_equal(got, want)
     # views and broadcasting take the strided kernel
@@ -734,7 +734,7 @@ def test_evaluate_on_gpu_matches_numpy(ex, types):
     with np.errstate(all="ignore"):
         want2 = np.asarray(dc.evaluate(ex, local_dict=host2))
     got2 = dcuda.evaluate(ex, local_dict=dev2).get()
-    np.testing.assert_allclose(got2, want2, rtol=2e-6, equal_nan=True)
+    np.testing.assert_allclose(got2, want2, rtol=2e-6, atol=2e-6, equal_nan=True)
 
 
 def test_evaluate_reductions_and_frame_lookup():

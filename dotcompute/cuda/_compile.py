@@ -17,6 +17,10 @@ from ._codegen import CODEGEN_VERSION
 _lock = threading.Lock()
 _modules = {}            # (source, device) -> _driver.Module
 _arch = {}               # device -> "sm_XY"
+# No FMA contraction: a*b + c rounds twice, as NumPy (and dotcompute's CPU kernels, built
+# with -ffp-contract=off) computes it.
+OPTIONS = [b"--std=c++17", b"-default-device", b"--extra-device-vectorization",
+           b"--fmad=false"]
 _stats = {"compiled": 0, "disk_hits": 0, "memory_hits": 0, "compile_seconds": 0.0}
 
 
@@ -70,8 +74,7 @@ def compile_cubin(source, arch_name, name="dotcompute.cu"):
     err, prog = nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], [])
     _check(nvrtc, err, "nvrtcCreateProgram")
     try:
-        opts = [f"--gpu-architecture={arch_name}".encode(), b"--std=c++17",
-                b"-default-device", b"--extra-device-vectorization"]
+        opts = [f"--gpu-architecture={arch_name}".encode()] + OPTIONS
         (err,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
         _check(nvrtc, err, "nvrtcCompileProgram", prog)
         err, size = nvrtc.nvrtcGetCUBINSize(prog)
@@ -88,7 +91,7 @@ def compile_cubin(source, arch_name, name="dotcompute.cu"):
 
 def _key(source, arch_name):
     h = hashlib.sha256()
-    h.update(f"{arch_name}|{nvrtc_version()}|{CODEGEN_VERSION}|".encode())
+    h.update(f"{arch_name}|{nvrtc_version()}|{CODEGEN_VERSION}|{OPTIONS}|".encode())
     h.update(source.encode())
     return h.hexdigest()
 
