@@ -33,6 +33,15 @@ def gpu_time(fn, reps, sync):
     return median_time(batch, budget=0.5, min_repeat=5, max_repeat=15) / reps
 
 
+def _set_fma(on):
+    """Compile later kernels with (or without) FMA contraction."""
+    from dotcompute.cuda import _compile, _elementwise
+    flag = b"--fmad=true" if on else b"--fmad=false"
+    if flag not in _compile.OPTIONS:
+        _compile.OPTIONS[-1] = flag
+        _elementwise._kernels.clear()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=float, default=1e8)
@@ -141,9 +150,17 @@ def main():
             t2 = ew.ufunc_call(mul, (ew.ufunc_call(mul, (b, 3)), b))
             return ew.ufunc_call(sub, (ew.ufunc_call(add, (t1, t2)), c))
 
+        def ours_fused_fma():
+            return dcuda.evaluate("2*a + 3*b*b - c", {"a": a, "b": b, "c": c})
+
         cases.append(("unfused 2*a+3*b*b-c (5 ufunc calls)", 4, unfused, None, None))
+        cases.append(("evaluate, FMA contraction on (DOTCOMPUTE_CUDA_FMA=1)", 4,
+                      ours_fused_fma, None, None))
         for name, nbuf, ours, cpf, thf in cases:
+            if "FMA" in name:
+                _set_fma(True)
             t_ours = gpu_time(ours, reps, sync)
+            _set_fma(False)
             t_cp = gpu_time(cpf, reps, sync) if cpf else None
             t_th = gpu_time(thf, reps, sync) if thf else None
             bw = nbuf * n * item / t_ours

@@ -17,10 +17,11 @@ from ._codegen import CODEGEN_VERSION
 _lock = threading.Lock()
 _modules = {}            # (source, device) -> _driver.Module
 _arch = {}               # device -> "sm_XY"
-# No FMA contraction: a*b + c rounds twice, as NumPy (and dotcompute's CPU kernels, built
-# with -ffp-contract=off) computes it.
+# No FMA contraction by default: a*b + c rounds twice, as NumPy (and dotcompute's CPU
+# kernels, built with -ffp-contract=off) computes it; DOTCOMPUTE_CUDA_FMA=1 lets NVRTC
+# contract (CuPy's and torch's default).
 OPTIONS = [b"--std=c++17", b"-default-device", b"--extra-device-vectorization",
-           b"--fmad=false"]
+           b"--fmad=true" if os.environ.get("DOTCOMPUTE_CUDA_FMA") == "1" else b"--fmad=false"]
 _stats = {"compiled": 0, "disk_hits": 0, "memory_hits": 0, "compile_seconds": 0.0}
 
 
