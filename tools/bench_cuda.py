@@ -39,6 +39,7 @@ def _set_fma(on):
     flag = b"--fmad=true" if on else b"--fmad=false"
     if flag not in _compile.OPTIONS:
         _compile.OPTIONS[-1] = flag
+        _compile.clear_memory_cache()
         _elementwise._kernels.clear()
 
 
