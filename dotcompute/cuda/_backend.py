@@ -207,9 +207,40 @@ class CudaBackend:
     def memory_pool(self):
         return _driver.get_pool()
 
+    # --- interop -----------------------------------------------------------------------
+
+    def dlpack(self, x, stream=None, max_version=None, dl_device=None, copy=None):
+        return view(x).__dlpack__(stream=stream, max_version=max_version,
+                                  dl_device=dl_device, copy=copy)
+
+    def dlpack_device(self, x):
+        return (2, x.device.index)
+
+    def cuda_array_interface(self, x):
+        return view(x).__cuda_array_interface__
+
+    def from_dlpack(self, obj):
+        return wrap(_driver.from_dlpack(obj))
+
     # --- operations ----------------------------------------------------------------------
 
     def ufunc(self, ufunc, method, inputs, kwargs):
+        if method == "__call__" and not kwargs:
+            # the per-call fast path: GPU arrays in, contiguous kernel, one launch
+            if len(inputs) == 2:
+                a, b = inputs
+                if type(a) is ndarray and type(b) is ndarray:
+                    fp = ew._fast.get((ufunc, a.dtype, b.dtype))
+                    if fp is not None and a.device == b.device:
+                        r = fp.call(view(a), view(b))
+                        if r is not None:
+                            return wrap(r)
+            elif len(inputs) == 1 and type(inputs[0]) is ndarray:
+                fp = ew._fast.get((ufunc, inputs[0].dtype))
+                if fp is not None:
+                    r = fp.call(view(inputs[0]))
+                    if r is not None:
+                        return wrap(r)
         dev = next(x.device for x in inputs if isinstance(x, ndarray) and x.device != CPU) \
             if any(isinstance(x, ndarray) and x.device != CPU for x in inputs) else None
         if dev is None:
