@@ -150,7 +150,8 @@ _FUNCTIONS = {
     "concatenate": _routines.concatenate, "stack": _routines.stack,
     "reshape": lambda a, shape=None, order="C", **kw: _routines.reshape(
         a, shape if shape is not None else kw.pop("newshape"), order),
-    "transpose": _routines.transpose, "ravel": lambda a, order="C": _routines.ravel(a),
+    "transpose": lambda a, axes=None: _routines.transpose(a, axes),
+    "ravel": lambda a, order="C": _routines.ravel(a),
     "matmul": lambda a, b, **kw: _routines.matmul(a, b), "dot": _dot,
     "empty_like": _like("empty"), "zeros_like": _like("zeros"), "ones_like": _like("ones"),
     "full_like": _full_like,
@@ -202,6 +203,8 @@ class CudaBackend:
                                host.strides, host.dtype, CPU)
         if x.device == CPU:
             return wrap(_from_host(np.asarray(x), device.index))
+        if x.device == device:
+            return wrap(ew.copy(view(x)))
         return wrap(_from_host(_to_host(view(x)), device.index))
 
     def memory_pool(self):
