@@ -257,6 +257,8 @@ class CudaBackend:
             out = out[0]
         if out is not None:
             out = _operand(out, dev)
+        if method == "__call__" and ufunc is np.matmul and out is None and not kwargs:
+            return _result(_routines.matmul(*ops))
         if method == "__call__":
             for k, v in kwargs.items():
                 if not ((k == "casting" and v == "same_kind") or (k == "where" and v is True)
