@@ -43,12 +43,59 @@ def _set_fma(on):
         _elementwise._kernels.clear()
 
 
+def fused_variants(n, reps, sync, cp, torch, no_compile):
+    """The fused f8 expression several ways in one process, three rounds interleaved."""
+    import dotcompute.cuda as dcuda
+    from dotcompute.cuda import _elementwise as ew
+    from dotcompute.cuda._codegen import Elementwise
+    from dotcompute.cuda._transfer import from_host
+    rng = np.random.default_rng(1)
+    a, b, c = (from_host(rng.uniform(-3, 3, n)) for _ in range(3))
+    f8 = np.dtype("f8")
+    hand = Elementwise(["f8"] * 3, [False] * 3, ["f8"] * 3, "2*a + 3*b*b - c", "f8")
+    env = {"a": a, "b": b, "c": c}
+    cases = {"evaluate": lambda: dcuda.evaluate("2*a + 3*b*b - c", env),
+             "hand-written Elementwise": lambda: ew.run(hand, [a, b, c], (False,) * 3, f8,
+                                                        f8)}
+    for bps in (4, 8, 16):
+        def f(bps=bps):
+            old = ew.BLOCKS_PER_SM
+            ew.BLOCKS_PER_SM = bps
+            try:
+                return dcuda.evaluate("2*a + 3*b*b - c", env)
+            finally:
+                ew.BLOCKS_PER_SM = old
+        cases[f"evaluate, {bps} blocks/SM"] = f
+    out = ew.empty((n,), f8)
+    cases["evaluate into out="] = lambda: dcuda.evaluate("2*a + 3*b*b - c", env, out=out)
+    if cp is not None:
+        ca, cb, cc = (cp.asarray(x) for x in (a, b, c))
+        k = cp.ElementwiseKernel("T a, T b, T c", "T z", "z = 2*a + 3*b*b - c", "fz")
+        cases["CuPy ElementwiseKernel"] = lambda: k(ca, cb, cc)
+        if torch is not None and not no_compile:
+            ta, tb, tc = (torch.from_dlpack(x) for x in (ca, cb, cc))
+            fz = torch.compile(lambda x, y, z: 2 * x + 3 * y * y - z)
+            fz(ta, tb, tc)
+            cases["torch.compile"] = lambda: fz(ta, tb, tc)
+    res = {k: [] for k in cases}
+    for _ in range(3):
+        for k, f in cases.items():
+            res[k].append(gpu_time(f, reps, sync))
+    print("| fused 2*a + 3*b*b - c, float64, n = %.0e | best of 3 rounds, us |" % n)
+    print("|---|---|")
+    for k, v in res.items():
+        print(f"| {k} | {min(v) * 1e6:.1f} (rounds: {', '.join(f'{x * 1e6:.0f}' for x in v)}) |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=float, default=1e8)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--fused-variants", action="store_true",
+                    help="only the fused float64 expression: evaluate, the hand-written "
+                         "Elementwise, grid sizes, CuPy and torch.compile, interleaved")
     args = ap.parse_args()
     n = int(args.n)
     if not dcuda.is_available():
@@ -76,6 +123,9 @@ def main():
     results = {}
     rows = []
     reps = 10 if not args.quick else 3
+
+    if args.fused_variants:
+        return fused_variants(n, reps, sync, cp, torch, args.no_compile)
 
     # --- copy bandwidth --------------------------------------------------------------
     src = dcuda_empty = ew.empty((n,), np.float64)
