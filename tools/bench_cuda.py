@@ -70,8 +70,8 @@ def fused_variants(n, reps, sync, cp, torch, no_compile):
     cases["evaluate into out="] = lambda: dcuda.evaluate("2*a + 3*b*b - c", env, out=out)
     if cp is not None:
         ca, cb, cc = (cp.asarray(x) for x in (a, b, c))
-        k = cp.ElementwiseKernel("T a, T b, T c", "T z", "z = 2*a + 3*b*b - c", "fz")
-        cases["CuPy ElementwiseKernel"] = lambda: k(ca, cb, cc)
+        kern = cp.ElementwiseKernel("T a, T b, T c", "T z", "z = 2*a + 3*b*b - c", "fz")
+        cases["CuPy ElementwiseKernel"] = lambda: kern(ca, cb, cc)
         if torch is not None and not no_compile:
             ta, tb, tc = (torch.from_dlpack(x) for x in (ca, cb, cc))
             fz = torch.compile(lambda x, y, z: 2 * x + 3 * y * y - z)
@@ -79,8 +79,8 @@ def fused_variants(n, reps, sync, cp, torch, no_compile):
             cases["torch.compile"] = lambda: fz(ta, tb, tc)
     res = {k: [] for k in cases}
     for _ in range(3):
-        for k, f in cases.items():
-            res[k].append(gpu_time(f, reps, sync))
+        for name, fn in cases.items():
+            res[name].append(gpu_time(fn, reps, sync))
     print("| fused 2*a + 3*b*b - c, float64, n = %.0e | best of 3 rounds, us |" % n)
     print("|---|---|")
     for k, v in res.items():
