@@ -747,3 +747,18 @@ def test_evaluate_reductions_and_frame_lookup():
     assert got == np.max(np.where(a_h > b_h, a_h, b_h))
     with pytest.raises(Exception):
         dcuda.evaluate("a.__class__")            # the same whitelist as evaluate
+
+
+def test_dc_evaluate_on_cuda_arrays():
+    dc = _dc_with_devices()
+    a_h = rng.standard_normal(3001)
+    b_h = rng.standard_normal(3001)
+    a = dc.asarray(a_h, device="cuda")
+    b = dc.asarray(b_h, device="cuda")
+    r = dc.evaluate("2*a + 3*b*b - 1.5")
+    assert isinstance(r, dc.ndarray) and str(r.device) == "cuda:0"
+    np.testing.assert_allclose(r.get(), 2 * a_h + 3 * b_h * b_h - 1.5, rtol=1e-14, atol=1e-14)
+    s = dc.evaluate("sum(where(a > 0, a, 0))", local_dict={"a": a})
+    np.testing.assert_allclose(float(s), np.where(a_h > 0, a_h, 0).sum(), rtol=1e-12)
+    with pytest.raises(ValueError, match="different devices"):
+        dc.evaluate("a + c", local_dict={"a": a, "c": dc.asarray(b_h)})

@@ -146,3 +146,32 @@ def evaluate(ex, local_dict=None, global_dict=None, out=None, _frame_depth=1):
     if kind is not None:
         r = _reduction.reduce(kind, r, axis=axis)
     return r
+
+
+def evaluate_device_arrays(ex, local_dict, global_dict, out):
+    """`dotcompute.evaluate` when a variable is a dotcompute array on a GPU (the
+    evaluator's device hook): the same kernel, on views of the arrays, wrapped back."""
+    from dotcompute._core._ndarray import ndarray
+    from dotcompute.cuda import _backend
+
+    def unwrap(v):
+        if isinstance(v, ndarray):
+            if str(v.device) == "cpu":
+                if v.ndim == 0:
+                    return v.item()
+                raise ValueError(f"operands are on different devices: cpu and cuda "
+                                 f"(move one with x.to_device(...))")
+            return _backend.view(v)
+        return v
+
+    tree, names = _evaluate._parse(ex)
+    env = {}
+    for n in names:
+        if n in local_dict:
+            env[n] = unwrap(local_dict[n])
+        elif global_dict is not None and n in global_dict:
+            env[n] = unwrap(global_dict[n])
+    r = evaluate(ex, env, {}, None if out is None else _backend.view(out))
+    if out is not None:
+        return out
+    return _backend.wrap(r)

@@ -94,6 +94,14 @@ class Evaluate(_fused.Evaluator):
 evaluate = Evaluate(_parse, _compile_entry, _trees, _programs)
 
 
+def _on_device(ex, local_dict, global_dict, out):
+    from ._cuda import evaluate_device_arrays
+    return evaluate_device_arrays(ex, local_dict, global_dict, out)
+
+
+evaluate.device_hook = _on_device
+
+
 def cache_info():
     """Hits, misses and size of the compiled-program cache."""
     return evaluate.cache_info()

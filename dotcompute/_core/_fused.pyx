@@ -564,8 +564,12 @@ cdef class Evaluator:
     cdef object compile
     cdef public long long hits
     cdef public long long misses
+    # device_hook(ex, local_dict, global_dict, out): the call when a variable is an array
+    # on another device (set by the compiler: its CUDA lowering)
+    cdef public object device_hook
 
     def __init__(self, parse, compile, dict trees, dict programs):
+        self.device_hook = None
         self.parse = parse
         self.compile = compile
         self.trees = trees
@@ -607,6 +611,11 @@ cdef class Evaluator:
             else:
                 raise KeyError(f"variable {name!r} is not defined")
             t = type(v)
+            if t is ndarray and not (<ndarray>v)._host:
+                if self.device_hook is None:
+                    raise TypeError(f"evaluate: variable {name!r} is on {v.device}, "
+                                    "which has no compiler")
+                return self.device_hook(ex, local_dict, global_dict, out)
             if t is ndarray or t is cnp.ndarray:
                 key.append(v.dtype)
                 args.append(v)
