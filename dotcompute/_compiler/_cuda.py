@@ -100,6 +100,12 @@ def lower_to_cuda(tree, names, keys):
     return desc, kind, axis, dt, arrays
 
 
+def _parsed(ex):
+    """(tree, names) of an expression from evaluate's cache of parsed expressions."""
+    got = _evaluate.trees.get(ex)
+    return got if got is not None else _evaluate._parse(ex)
+
+
 def _key_of(v):
     from dotcompute.cuda._array import DeviceView
     if isinstance(v, DeviceView):
@@ -120,7 +126,7 @@ def evaluate(ex, local_dict=None, global_dict=None, out=None, _frame_depth=1):
     """`evaluate` for GPU arrays: one fused kernel per (expression, variable types)."""
     from dotcompute.cuda import _elementwise, _reduction
 
-    tree, names = _evaluate._parse(ex)
+    tree, names = _parsed(ex)
     if local_dict is None and global_dict is None:
         f = sys._getframe(_frame_depth)
         local_dict, global_dict = f.f_locals, f.f_globals
@@ -135,10 +141,13 @@ def evaluate(ex, local_dict=None, global_dict=None, out=None, _frame_depth=1):
     keys = tuple(_key_of(v) for v in values)
     ckey = ("cuda", ex) + tuple((k[0], type(k[1]), k[1]) if isinstance(k, tuple) else k
                                 for k in keys)
-    entry = _evaluate._programs.get(ckey)
+    entry = _evaluate.programs.get(ckey)
     if entry is None:
         entry = lower_to_cuda(tree, names, keys)
-        _evaluate._programs[ckey] = entry
+        _evaluate.programs.put(ckey, entry, None, 64 * len(entry[0].helpers) + 256)
+        _evaluate.programs.misses += 1
+    else:
+        _evaluate.programs.hits += 1
     desc, kind, axis, dt, arrays = entry
     ops = [values[names.index(n)] for n in arrays]
     r = _elementwise.run(desc, ops, (False,) * len(ops), dt, dt,
@@ -164,7 +173,7 @@ def evaluate_device_arrays(ex, local_dict, global_dict, out):
             return _backend.view(v)
         return v
 
-    tree, names = _evaluate._parse(ex)
+    tree, names = _parsed(ex)
     env = {}
     for n in names:
         if n in local_dict:
