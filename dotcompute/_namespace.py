@@ -39,21 +39,40 @@ def _wrap_function(f):
     return wrapper
 
 
+_KDLCUDA = 2
+
+
 def from_dlpack(x, /, *, device=None, copy=None):
-    """Array from a DLPack producer; CPU memory is shared (no copy) unless copy=True
-    (copy=False raises BufferError where sharing is impossible). `device=` places the
-    result (ValueError for an unknown device)."""
-    dev = as_device(device)
-    arr = np.from_dlpack(x, device=None if device is None else "cpu", copy=copy) \
-        if dev is CPU else np.from_dlpack(x, copy=copy)
+    """Array from a DLPack producer; memory is shared (no copy) unless copy=True
+    (copy=False raises BufferError where sharing is impossible): CPU tensors give cpu
+    arrays, CUDA tensors (torch, CuPy, ...) arrays on cuda:N. `device=` places the result
+    (ValueError for an unknown device)."""
+    target = as_device(device)
+    dev = getattr(x, "__dlpack_device__", None)
+    if dev is not None and device is None and copy is not True:
+        kind, index = dev()
+        if kind == _KDLCUDA:
+            from ._core._device import Device, backend
+            return backend(Device("cuda", int(index))).from_dlpack(x)
+    if target is CPU:
+        arr = np.from_dlpack(x, device=None if device is None else "cpu", copy=copy)
+    else:
+        arr = np.from_dlpack(x, copy=copy)
     r = asarray(arr, copy=False)
-    return r if dev is CPU else r.to_device(dev)
+    return r if target is CPU else r.to_device(target)
+
+
+def asnumpy(x, stream=None):
+    """A NumPy array of x: a host copy for arrays on another device (CuPy's name)."""
+    if isinstance(x, ndarray) and str(x.device) != "cpu":
+        return x.get(stream=stream)
+    return np.asarray(x)
 
 
 # Functions we implement (creation with device=, accelerated or array-returning routines);
 # every other NumPy function is wrapped.
 _OWN = {
-    "ndarray": ndarray, "from_dlpack": from_dlpack,
+    "ndarray": ndarray, "from_dlpack": from_dlpack, "asnumpy": asnumpy,
     **{name: getattr(_routines_creation, name) for name in (
         "asarray", "array", "empty", "zeros", "ones", "full", "empty_like", "zeros_like",
         "ones_like", "full_like", "asanyarray", "ascontiguousarray", "arange", "linspace",
