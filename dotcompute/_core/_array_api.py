@@ -5,7 +5,7 @@ Pure Python; imports nothing above `dotcompute._core`.
 """
 import numpy as np
 
-from ._device import CPU, as_device, _load
+from ._device import CPU, Device, as_device, _load
 
 __all__ = ["API_VERSION", "check_api_version", "__array_namespace_info__"]
 
@@ -74,13 +74,16 @@ class __array_namespace_info__:
         return _KIND_DTYPES[kind]
 
     def devices(self):
-        """The cpu, then the devices of other kinds whose backend can be loaded."""
+        """The cpu, then each CUDA device its backend accepts (none without CUDA)."""
         found = [CPU]
         try:
             cuda = _load("cuda")
         except (ImportError, RuntimeError, ValueError):
             return found
-        listed = getattr(cuda, "devices", None)
-        if listed is not None:
-            found.extend(listed())
-        return found
+        while True:
+            dev = Device("cuda", len(found) - 1)
+            try:
+                cuda.validate(dev)        # RuntimeError: no driver, no GPU, out of range
+            except RuntimeError:
+                return found
+            found.append(dev)
