@@ -180,6 +180,53 @@ def test_nan_handling_of_reductions(t):
     assert d.argmax() == np.argmax(x) == 77777
 
 
+# Positions around the kernels' block borders: vector groups, arg-reduction blocks of 8 KiB,
+# any/all blocks of 4096 elements, and the last element.
+EDGE_POSITIONS = [0, 1, 15, 16, 63, 64, 127, 511, 512, 1023, 1024, 2047, 2048, 4095, 4096,
+                  8191, 8192, 12287, 12288]
+
+
+@pytest.mark.parametrize("t", REDUCE_TYPES)
+def test_extremes_and_any_all_at_block_borders(t):
+    n = 12289
+    dt = DT[t]
+    for pos in EDGE_POSITIONS + [n - 1]:
+        for offset in (0, 1):
+            base = np.zeros(n + 1, dt)
+            base[1 + pos if offset else pos] = 1
+            if pos > 0:                                  # a later tie: the first one wins
+                base[min(n, (1 + pos if offset else pos) + 3)] = 1
+            x = base[offset:offset + n]
+            d = dc.asarray(x)
+            for name in ("max", "argmax", "any", "all"):
+                assert getattr(d, name)() == getattr(x, name)(), (t, pos, offset, name)
+            if dt.kind in "iuf":
+                y = -x if dt.kind != "u" else (np.iinfo(dt).max - x).astype(dt)
+                e = dc.asarray(y)
+                for name in ("min", "argmin"):
+                    assert getattr(e, name)() == getattr(y, name)(), (t, pos, offset, name)
+            z = x == 0 if t == "b1" else (x == 0).astype(dt)
+            assert dc.asarray(z).all() == z.all() and dc.asarray(z).any() == z.any()
+
+
+@pytest.mark.parametrize("t", ["f4", "f8"])
+def test_nan_at_block_borders(t):
+    n = 12289
+    rng = np.random.default_rng(2)
+    for pos in EDGE_POSITIONS + [n - 1]:
+        x = rng.standard_normal(n).astype(DT[t])
+        x[pos] = np.nan
+        if pos + 700 < n:
+            x[pos + 700] = np.nan
+        x[(pos + 5000) % n] = 1e30                     # a larger value after the NaN
+        d = dc.asarray(x)
+        for name in ("argmax", "argmin"):
+            assert getattr(d, name)() == getattr(x, name)() == pos, (pos, name)
+        for name in ("max", "min", "sum"):
+            assert np.isnan(getattr(d, name)()), (pos, name)
+        assert d.any() and d.all() == x.all()
+
+
 @pytest.mark.parametrize("first,second", [(150000, 450000), (350000, 450000)])
 def test_argmin_first_occurrence_across_threads(first, second):
     # 600000 elements: two chunks on two threads (whatever the wait policy's threshold)
