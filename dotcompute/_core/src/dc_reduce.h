@@ -258,16 +258,31 @@ static inline T dc_extreme_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int gt,
     *has_nan = nan;                                                                      \
     return m;                                                                            \
 }                                                                                        \
-/* Index of the first element equal to m (the first NaN when nan) in n elements (n if    \
- * none): an OR-scan of 64 elements at a time finds the group, then a scalar scan. */    \
+/* Index of the first element equal to m (the first NaN when nan) in n elements (n if     \
+ * none): native-vector compares count the matches of 64 elements at a time (subtracting  \
+ * -1 masks, which gcc keeps vector on SSE2 where it lowers OR-ed masks per lane) to find  \
+ * the group, then a scalar scan. */                                                     \
 static ptrdiff_t dc_find_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, T m, int nan) {   \
+    typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
+    typedef IT VI __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));    \
+    enum { L = (int)(DC_VB / sizeof(T)), G = 64 > L ? 64 : L };                          \
     ptrdiff_t i = 0;                                                                     \
-    if (s == (ptrdiff_t)sizeof(T) && ((uintptr_t)pa % sizeof(T)) == 0) {                 \
+    if (DC_VBYTES && s == (ptrdiff_t)sizeof(T) && ((uintptr_t)pa % sizeof(T)) == 0) {    \
         const T *x = (const T *)pa;                                                      \
-        for (; i + 64 <= n; i += 64) {                                                   \
+        VT mv = (VT){0};                                                                 \
+        for (int j = 0; j < L; j++) mv[j] = m;                                           \
+        for (; i + G <= n; i += G) {                                                     \
+            VI h = (VI){0};                                                              \
             int hit = 0;                                                                 \
-            if (nan) { for (int j = 0; j < 64; j++) hit |= DC_ISNAN_##K(x[i + j]); }     \
-            else     { for (int j = 0; j < 64; j++) hit |= (x[i + j] == m); }            \
+            if (nan) {                                                                   \
+                DC_UNROLL for (int k = 0; k < G / L; k++) {                              \
+                    VT v = DC_VLOAD(VT, x + i + k * L); h -= (VI)(v != v);               \
+                }                                                                        \
+            } else {                                                                     \
+                DC_UNROLL for (int k = 0; k < G / L; k++)                                \
+                    h -= (VI)(DC_VLOAD(VT, x + i + k * L) == mv);                        \
+            }                                                                            \
+            for (int j = 0; j < L; j++) hit |= h[j] != 0;                                \
             if (hit) break;                                                              \
         }                                                                                \
     }                                                                                    \
