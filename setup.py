@@ -33,7 +33,6 @@ COMMON = ["-O3", "-g0", "-fwrapv"]
 # Kernels: OpenMP, no FMA contraction (exact ops bit-identical across builds), no errno
 # (lets sqrt and friends vectorize; NumPy reports FP errors through flags, not errno).
 KERNEL = COMMON + ["-fopenmp", "-ffp-contract=off", "-fno-math-errno"]
-NOVEC = ["-fno-tree-vectorize", "-fno-tree-slp-vectorize"]
 SANITIZERS = ("address", "undefined", "leak")
 
 
@@ -68,17 +67,19 @@ def target_machine():
     return "other"
 
 
+def opspec():
+    """The names of _opspec.py (pure data), read without importing the package."""
+    spec = {}
+    with open(os.path.join(CORE, "_opspec.py")) as f:
+        exec(compile(f.read(), "_opspec.py", "exec"), spec)
+    return spec
+
+
 def isa_builds():
-    """(name, extra compile flags) of every kernel build of the target, lowest first;
-    DOTCOMPUTE_KERNEL_BUILDS=name,... keeps only those (quick and sanitizer builds)."""
-    machine = target_machine()
-    if machine == "x86_64":
-        builds = [("scalar", ["-march=x86-64"] + NOVEC),
-                  ("baseline", ["-march=x86-64"]),
-                  ("avx2", ["-march=x86-64-v3"]),
-                  ("avx512", ["-march=x86-64-v4", "-mprefer-vector-width=512"])]
-    else:
-        builds = [("scalar", NOVEC), ("baseline", [])]
+    """(name, extra compile flags) of every kernel build of the target, lowest first
+    (_opspec.KERNEL_BUILDS); DOTCOMPUTE_KERNEL_BUILDS=name,... keeps only those (quick and
+    sanitizer builds)."""
+    builds = [(name, flags) for name, flags, _ in opspec()["KERNEL_BUILDS"][target_machine()]]
     only = os.environ.get("DOTCOMPUTE_KERNEL_BUILDS", "").strip()
     if only:
         names = {n.strip() for n in only.split(",") if n.strip()}
@@ -92,12 +93,11 @@ def render_templates():
     """Render the C templates from _opspec.py into build/gen (only when they changed)."""
     from Cython import Tempita
 
-    spec = {}
-    with open(os.path.join(CORE, "_opspec.py")) as f:
-        exec(compile(f.read(), "_opspec.py", "exec"), spec)
+    spec = opspec()
     os.makedirs(GEN, exist_ok=True)
     for template, output in [("dc_kernel_table.h.tp", "dc_kernel_table.h"),
-                             ("dc_kernels.h.tp", "dc_kernels_gen.h")]:
+                             ("dc_kernels.h.tp", "dc_kernels_gen.h"),
+                             ("dc_builds.h.tp", "dc_builds.h")]:
         with open(os.path.join(SRC, template)) as f:
             text = Tempita.sub(f.read(), **spec)
         _write_if_changed(os.path.join(GEN, output), text)
@@ -121,23 +121,34 @@ def extensions():
     import numpy
 
     inc = [SRC, GEN, numpy.get_include()]
+    numpy_api = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+
+    def core(name, sources=(), openmp=False, depends=()):
+        """dotcompute._core.<name> from <name>.pyx (plus C sources)."""
+        return Extension(f"dotcompute._core.{name}",
+                         [os.path.join(CORE, f"{name}.pyx")] + [os.path.join(SRC, s)
+                                                                for s in sources],
+                         depends=[os.path.join(SRC, d) for d in depends],
+                         include_dirs=inc, define_macros=numpy_api,
+                         extra_compile_args=COMMON + (["-fopenmp"] if openmp else []),
+                         extra_link_args=["-fopenmp"] if openmp else [])
+
     exts = [
-        Extension("dotcompute._core._cpu", [os.path.join(CORE, "_cpu.pyx")],
-                  include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
-                  extra_link_args=["-fopenmp"]),
+        # CPU features and threads (baseline flags: imports on every CPU of the target).
+        core("_cpu", openmp=True, depends=["dc_cpu.h", "dc_builds.h.tp"]),
+        core("_memory", sources=["dc_pool.c"]),
+        # The array layer: the class and its rooms, in the order data flows.
+        core("_dtypes"),
+        core("_kernel_access"),
+        core("_numpy_loops"),
+        core("_ndarray"),
+        core("_routines_creation"),
+        core("_routines_elementwise"),
+        core("_routines_reduction"),
+        core("_routines_function"),
+        # The fused-expression interpreter (dotcompute._compiler's back end): prange.
+        core("_fused", openmp=True, depends=["dc_stream.h"]),
     ]
-    exts.append(Extension("dotcompute._core._memory",
-                          [os.path.join(CORE, "_memory.pyx"), os.path.join(SRC, "dc_pool.c")],
-                          include_dirs=inc, extra_compile_args=COMMON))
-    exts.append(Extension("dotcompute._core._ndarray", [os.path.join(CORE, "_ndarray.pyx")],
-                          include_dirs=inc, extra_compile_args=COMMON,
-                          define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
-    # The fused-expression interpreter (dotcompute._compiler's back end): OpenMP for prange.
-    exts.append(Extension("dotcompute._core._fused", [os.path.join(CORE, "_fused.pyx")],
-                          depends=[os.path.join(SRC, "dc_stream.h")],
-                          include_dirs=inc, extra_compile_args=COMMON + ["-fopenmp"],
-                          extra_link_args=["-fopenmp"],
-                          define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]))
     import glob
     headers = sorted(glob.glob(os.path.join(SRC, "*.h")) + glob.glob(os.path.join(SRC, "*.tp"))
                      + [os.path.join(CORE, "_opspec.py"), os.path.join(CORE, "_kernels_body.pxi")])

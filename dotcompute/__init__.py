@@ -5,7 +5,7 @@ memory pool, element-wise operations and reductions run on kernels compiled for 
 CPU's instruction set and spread over its cores; what is not accelerated runs NumPy's code
 on zero-copy views.
 """
-__version__ = "0.1.0"
+from ._version import __version__
 
 import os as _os
 
@@ -20,10 +20,10 @@ from ._core import _cpu
 from ._core._dispatch import build as _build
 from ._runtime import (get_cpu_capability, get_num_threads, runtime_info, set_num_threads,
                        show_runtime)
-from ._core._memory import (DeviceMemory, MemoryPool, OutOfMemoryError,
-                            get_default_memory_pool, memory_stats, memory_summary,
-                            pool_info, reset_accumulated_memory_stats,
-                            reset_peak_memory_stats, size_histogram, use_for_numpy)
+from ._core._memory import (DeviceMemory, MemoryPool, OutOfMemoryError, pool_info,
+                            reset_accumulated_memory_stats, reset_peak_memory_stats,
+                            size_histogram, use_for_numpy)
+from ._core._pools import get_default_memory_pool, memory_stats, memory_summary
 from ._namespace import build_namespace as _build_namespace
 
 __cpu_features__ = _cpu.cpu_features()

@@ -24,13 +24,20 @@ _TOPLEVEL = "dotcompute"
 _lock = threading.Lock()
 
 
+def _dc():
+    """The dotcompute namespace (without importing the package from below it)."""
+    import types
+    from ._namespace import build_namespace
+    return types.SimpleNamespace(**build_namespace())
+
+
 # --------------------------------------------------------------- registrations
 
 def _register_array():
     """Called by dask.array's dispatchers the first time they see a dotcompute array."""
     import numpy as np
-    import dotcompute as dc
     from dask.array import dispatch as d
+    dc = _dc()
 
     nd = dc.ndarray
     d.concatenate_lookup.register(nd, dc.concatenate)
@@ -70,9 +77,9 @@ def _register_array():
 
 def _register_sizeof():
     from dask.sizeof import sizeof
-    import dotcompute as dc
+    from ._core._ndarray import ndarray
 
-    @sizeof.register(dc.ndarray)
+    @sizeof.register(ndarray)
     def _sizeof(x):
         if 0 in x.strides:
             x = x[tuple(slice(None) if s != 0 else slice(1) for s in x.strides)]
@@ -81,20 +88,21 @@ def _register_sizeof():
 
 def _register_serialization():
     import numpy as np
-    import dotcompute as dc
+    from ._core._ndarray import ndarray
+    from ._core._routines_creation import asarray
     from distributed.protocol.numpy import (deserialize_numpy_ndarray,
                                             serialize_numpy_ndarray)
     from distributed.protocol.serialize import dask_deserialize, dask_serialize
 
-    @dask_serialize.register(dc.ndarray)
+    @dask_serialize.register(ndarray)
     def _serialize(x, context=None):
         # A zero-copy NumPy view: one frame over our memory (non-contiguous arrays are
         # made contiguous first, as for NumPy arrays).
         return serialize_numpy_ndarray(np.asarray(x), context)
 
-    @dask_deserialize.register(dc.ndarray)
+    @dask_deserialize.register(ndarray)
     def _deserialize(header, frames):
-        return dc.asarray(deserialize_numpy_ndarray(header, frames), copy=False)
+        return asarray(deserialize_numpy_ndarray(header, frames), copy=False)
 
 
 class _Once:
@@ -221,39 +229,3 @@ def register():
     for modname in mods:
         _register_lazy(modname)
         _HOOKS[modname][1]()
-
-
-# ------------------------------------------------------------------ example pipeline
-
-def _uniform_block(seed, xp, block_info=None):
-    """One chunk of uniform [0, 1) doubles, made where the task runs (nothing shipped):
-    NumPy's PCG64 seeded by (seed, chunk index) writes into an `xp` array in place, so
-    NumPy- and dotcompute-chunked arrays of the same chunking hold the same values."""
-    import numpy as np
-    info = block_info[None]
-    out = xp.empty(info["chunk-shape"], dtype=np.float64)
-    rng = np.random.default_rng([seed, *info["chunk-location"]])
-    rng.random(out=np.asarray(out))
-    return out
-
-
-def uniform(shape, chunks, seed, xp=None):
-    """dask array of uniform [0, 1) doubles with chunks of type `xp.ndarray` (default
-    dotcompute), generated on the workers."""
-    import numpy as np
-    import dask.array as da
-    if xp is None:
-        import dotcompute as xp
-    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
-    chunks = da.core.normalize_chunks(chunks, shape, dtype=np.float64)
-    return da.map_blocks(_uniform_block, seed, xp, chunks=chunks, dtype=np.float64,
-                         meta=xp.empty((0,) * len(shape)))
-
-
-def example_pipeline(n, chunk, xp=None, seed=0):
-    """The pipeline of tests/test_dask.py and the benchmarks: ``2*a + 3*b*b - c`` over
-    three generated arrays of n doubles in chunks of `chunk`, then its sum, min and max
-    (dask arrays; compute them together)."""
-    a, b, c = (uniform(n, chunk, seed + k, xp) for k in range(3))
-    e = 2 * a + 3 * b * b - c
-    return e.sum(), e.min(), e.max()

@@ -84,7 +84,7 @@ def _openmp_runtime():
 
 def runtime_info():
     """The runtime report as a dict (what `show_runtime()` prints)."""
-    from . import __version__
+    from ._version import __version__
 
     features = _cpu.cpu_features()
     info = {
@@ -101,9 +101,9 @@ def runtime_info():
         "available_cpus": available_cpus(),
         "openmp_runtime": _openmp_runtime(),
     }
-    from ._core import _memory, _ndarray
+    from ._core import _memory, _numpy_loops
     info["memory_pool"] = _memory.pool_info()
-    choices = _ndarray.numpy_loop_choices()
+    choices = _numpy_loops.numpy_loop_choices()
     info["numpy_loops_borrowed"] = sorted(f"{name}[{ch}]" for (name, ch), who
                                           in choices.items() if who == "numpy")
     return info

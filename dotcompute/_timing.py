@@ -6,7 +6,7 @@ machine's load touches all of them alike. Ratios from one run are what to compar
 """
 import time
 
-__all__ = ["batch_size", "median_time", "interleaved_medians"]
+__all__ = ["batch_size", "batch_median", "median_time", "min_time", "interleaved_medians"]
 
 
 def batch_size(f, batch_seconds=0.002):
@@ -17,6 +17,18 @@ def batch_size(f, batch_seconds=0.002):
     return max(1, int(batch_seconds / max(time.perf_counter() - t0, 1e-7)))
 
 
+def batch_median(f, number, repeat):
+    """Median seconds per call of f over `repeat` batches of `number` calls."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            f()
+        times.append((time.perf_counter() - t0) / number)
+    times.sort()
+    return times[len(times) // 2]
+
+
 def median_time(f, budget=0.15, min_repeat=5, max_repeat=200, batch_seconds=0.002):
     """Median seconds per call of f within about `budget` seconds."""
     inner = batch_size(f, batch_seconds)
@@ -24,14 +36,18 @@ def median_time(f, budget=0.15, min_repeat=5, max_repeat=200, batch_seconds=0.00
     f()
     one = max(time.perf_counter() - t0, 1e-7)
     repeat = int(min(max_repeat, max(min_repeat, budget / (one * inner))))
-    times = []
+    return batch_median(f, inner, repeat)
+
+
+def min_time(f, repeat):
+    """Seconds of the fastest of `repeat` single calls of f (for long calls, where a batch
+    would take too long and the fastest run is the least disturbed one)."""
+    best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        for _ in range(inner):
-            f()
-        times.append((time.perf_counter() - t0) / inner)
-    times.sort()
-    return times[len(times) // 2]
+        f()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def interleaved_medians(fns, repeat, batch_seconds=0.01, setup=None):

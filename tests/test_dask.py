@@ -14,7 +14,8 @@ import dotcompute as dc
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
-from dotcompute._dask import example_pipeline, uniform  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from dask_pipeline import example_pipeline, uniform  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -55,7 +55,7 @@ def test_selected_build_is_best_supported():
 @pytest.mark.parametrize("build", _dispatch.builds_supported())
 def test_forcing_each_supported_build_imports_it(build):
     r = _run("import dotcompute as dc, numpy as np; print(dc.get_cpu_capability());"
-             "print(dc._core._ndarray.kernel_isa());"
+             "print(dc._core._kernel_access.kernel_isa());"
              "a = dc.arange(100.0); assert float((a + a).sum()) == 9900.0",
              DOTCOMPUTE_CPU_CAPABILITY=build)
     assert r.returncode == 0, r.stderr

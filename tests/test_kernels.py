@@ -401,23 +401,23 @@ def test_axis_reductions_on_any_layout(dtype, shape, rng):
 def test_borrowed_numpy_loops(name, t, who, rng):
     """Whichever loop runs a transcendental (ours or NumPy's own, threaded by us), the
     results stay within the bound; NumPy's loop gives NumPy's bits exactly."""
-    from dotcompute._core import _ndarray
-    if who == "numpy" and not _ndarray._borrow_enabled():
+    from dotcompute._core import _numpy_loops
+    if who == "numpy" and not _numpy_loops._borrow_enabled():
         # a forced build runs our kernels only: there is no NumPy loop to select
         with pytest.raises(ValueError):
-            _ndarray.set_loop_choice(name, DT[t].char, who)
+            _numpy_loops.set_loop_choice(name, DT[t].char, who)
         return
     x = np.abs(_values(t, 200001, rng)) + DT[t].type(0.5)
     x[~np.isfinite(x)] = 2
     f_np, f_dc = getattr(np, name), getattr(dc, name)
     args = (x,) if name not in ("arctan2", "hypot") else (x, x[::-1].copy())
-    _ndarray.set_loop_choice(name, DT[t].char, who)
+    _numpy_loops.set_loop_choice(name, DT[t].char, who)
     try:
         with np.errstate(all="ignore"):
             exp = f_np(*args)
             got = f_dc(*[dc.asarray(a) for a in args])
     finally:
-        _ndarray.set_loop_choice(name, DT[t].char, "auto")
+        _numpy_loops.set_loop_choice(name, DT[t].char, "auto")
     _assert_same(got, exp, 0 if who == "numpy" else 4)
 
 

@@ -2,7 +2,7 @@
 
     python tools/bench_dask.py [--n 2e7] [--chunk 1e6] [--scheduler threads,distributed]
 
-The pipeline (dotcompute._dask.example_pipeline): three arrays of n uniform doubles made on
+The pipeline (tools/dask_pipeline.py): three arrays of n uniform doubles made on
 the workers in chunks, ``2*a + 3*b*b - c``, then its sum, min and max. Two timings per
 scheduler and backend:
 
@@ -21,28 +21,19 @@ The ratio printed is NumPy time / dotcompute time (above 1: dotcompute chunks fa
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import dotcompute as dc  # noqa: E402
-
-
-def _time(f, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from dotcompute._timing import min_time  # noqa: E402
 
 
 def run(n, chunk, scheduler, repeat=1, warmup=True):
     """{(timing, backend): seconds} for one scheduler."""
     import dask
-    from dotcompute._dask import example_pipeline, uniform
+    from dask_pipeline import example_pipeline, uniform
 
     out = {}
     client = cluster = None
@@ -74,7 +65,7 @@ def run(n, chunk, scheduler, repeat=1, warmup=True):
         for xp in (dc, np):
             if warmup:
                 compute(*example_pipeline(max(n // 10, chunk), chunk, xp=xp))
-            out["pipeline", xp.__name__] = _time(
+            out["pipeline", xp.__name__] = min_time(
                 lambda: compute(*example_pipeline(n, chunk, xp=xp)), repeat)
             a, b, c = persist(*(uniform(n, chunk, k, xp) for k in range(3)))
 
@@ -83,7 +74,7 @@ def run(n, chunk, scheduler, repeat=1, warmup=True):
                 return compute(e.sum(), e.min(), e.max())
             if warmup:
                 expression()
-            out["expression", xp.__name__] = _time(expression, repeat)
+            out["expression", xp.__name__] = min_time(expression, repeat)
             del a, b, c
     finally:
         dc.set_num_threads(threads)

@@ -11,11 +11,11 @@ numexpr is optional (pip install numexpr).
 """
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 import dotcompute as dc
+from dotcompute._timing import batch_median, batch_size
 
 try:
     import numexpr as ne
@@ -31,15 +31,8 @@ EXPRESSIONS = [
 
 
 def per_call(f, budget):
-    """Seconds per call of f, calling it enough times to fill about `budget` seconds."""
-    t0 = time.perf_counter()
-    f()
-    once = time.perf_counter() - t0
-    number = max(1, min(100000, int(budget / max(once, 1e-7))))
-    t0 = time.perf_counter()
-    for _ in range(number):
-        f()
-    return (time.perf_counter() - t0) / number
+    """Seconds per call of f over one batch of about `budget` seconds."""
+    return batch_median(f, min(100000, batch_size(f, budget)), 1)
 
 
 def main():

@@ -11,20 +11,19 @@ The machine is shared and noisy: compare ratios measured in the same run.
 import argparse
 import statistics
 import sys
-import time
 import timeit
 
 import numpy as np
 
 import dotcompute._core._memory as m
+from dotcompute._timing import batch_median
 
 
 def median_us(stmt, number, repeat, setup=None):
     """Median over `repeat` runs of the per-call time of `stmt` (a callable), in us."""
     if setup is not None:
         setup()
-    runs = timeit.repeat(stmt, number=number, repeat=repeat, timer=time.perf_counter)
-    return statistics.median(runs) / number * 1e6
+    return batch_median(stmt, number, repeat) * 1e6
 
 
 def fmt(us):

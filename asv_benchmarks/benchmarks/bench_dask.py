@@ -2,11 +2,14 @@
 dask's threaded scheduler and on a distributed LocalCluster (2 processes x 1 thread).
 
 Skipped (NotImplementedError in setup) when dask or distributed is not installed.
-The pipeline is dotcompute._dask.example_pipeline: three generated arrays of N doubles,
+The pipeline is tools/dask_pipeline.py (example_pipeline): three generated arrays of N doubles,
 ``2*a + 3*b*b - c``, then sum, min and max. `time_pipeline` includes the generation (NumPy's
 random generator in both backends); `time_expression` persists the inputs first and times
 only the expression and the reductions.
 """
+import os
+import sys
+
 import numpy as np
 
 import dotcompute as dc
@@ -26,7 +29,9 @@ class DaskPipeline:
     def setup(self, chunks, scheduler):
         try:
             import dask
-            from dotcompute._dask import example_pipeline, uniform
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                            "..", "..", "tools"))
+            from dask_pipeline import example_pipeline, uniform
             if scheduler == "distributed":
                 import distributed
         except ImportError:

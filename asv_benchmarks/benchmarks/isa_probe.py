@@ -8,7 +8,6 @@ call writes into a preallocated output (no allocation is timed); the printed val
 median over repeats of batches of calls. Exits non-zero if the process did not get BUILD.
 """
 import sys
-import time
 
 CASES = {
     # name -> (function, dtype)
@@ -24,6 +23,7 @@ def ns_per_element(case, n, repeat=15, batch_seconds=0.002):
     import numpy as np
 
     import dotcompute as dc
+    from dotcompute._timing import batch_median, batch_size
 
     func, dtype = CASES[case]
     rng = np.random.default_rng(7)
@@ -32,18 +32,7 @@ def ns_per_element(case, n, repeat=15, batch_seconds=0.002):
     out = dc.empty(n, dtype=dtype)
     fn = getattr(dc, func)
     f = (lambda: fn(a, b, out=out)) if func == "add" else (lambda: fn(a, out=out))
-    f()
-    t0 = time.perf_counter()
-    f()
-    inner = max(1, int(batch_seconds / max(time.perf_counter() - t0, 1e-7)))
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            f()
-        samples.append((time.perf_counter() - t0) / inner)
-    samples.sort()
-    return samples[len(samples) // 2] / n * 1e9
+    return batch_median(f, batch_size(f, batch_seconds), repeat) / n * 1e9
 
 
 def main(argv):

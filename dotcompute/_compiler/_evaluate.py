@@ -157,8 +157,8 @@ def _full_reduce(prog, args, out):
 
 
 def _axis_reducer(kind, axis):
-    import dotcompute as dc
-    f = getattr(dc, kind)
+    from .._core import _routines_function
+    f = getattr(_routines_function, kind)
 
     def post(prog, args, out):
         full = prog.run(args)[0]

@@ -25,16 +25,9 @@ import numpy as np
 
 from .._core import _opspec
 from .._core import _fused
-
-# kernel table indices
-_T_INDEX = {}
-for _i, _d in enumerate(_opspec.DTYPES):
-    _T_INDEX[np.dtype(_d[2])] = _i
-_T_INDEX[np.dtype(np.int64)] = _opspec.DTYPE_INDEX["i8"]
-_T_INDEX[np.dtype(np.uint64)] = _opspec.DTYPE_INDEX["u8"]
-_SHORT = {np.dtype(d[2]): d[0] for d in _opspec.DTYPES}
-_SHORT[np.dtype(np.int64)] = "i8"
-_SHORT[np.dtype(np.uint64)] = "u8"
+from .._core._dtypes import TYPE_INDEX as _T_INDEX, TYPE_DTYPES as _T_DTYPES
+from .._core._kernel_access import serial_threshold
+_SHORT = {dt: _opspec.DTYPES[t][0] for dt, t in _T_INDEX.items()}
 _BOOL = np.dtype(bool)
 _BINARY = {op[0]: (i, set(op[1]), op[2], op[3]) for i, op in enumerate(_opspec.BINARY)}
 _UNARY = {op[0]: (i, set(op[1]), op[2], op[3]) for i, op in enumerate(_opspec.UNARY)}
@@ -383,7 +376,7 @@ class Builder:
                 out_types.append(_T_INDEX[dt])
             result_dtype = None
         regs, instrs, nslots = self._allocate(red)
-        threshold = 8192 if self.cost >= 3 else 32768
+        threshold = serial_threshold(_opspec.MEDIUM if self.cost >= 3 else _opspec.CHEAP)
         prog = _fused.Program(regs, instrs, nslots, threshold, tuple(red) if red else None,
                               [_T_INDEX[d] for d in self.in_dtypes], out_types, source)
         return prog, result_dtype
@@ -444,8 +437,7 @@ class Builder:
 
 
 def _fused_dtype(short):
-    return {"i8": np.int64, "u8": np.uint64}.get(short) or _opspec.DTYPES[
-        _opspec.DTYPE_INDEX[short]][2]
+    return _T_DTYPES[_opspec.DTYPE_INDEX[short]]
 
 
 def _rt(v):

@@ -12,14 +12,13 @@ cdef extern from "dc_cpu.h" nogil:
     const char *dc_cpu_feature_name(int i)
     int dc_cpu_has_feature(int i)
     int dc_cpu_supports_build(const char *build)
+    int dc_cpu_n_builds()
+    const char *dc_cpu_build_name(int i)
 
 ARCH = DC_ARCH_NAME.decode()
 
-# The per-ISA kernel builds of this architecture, lowest first.
-if ARCH == "x86_64":
-    BUILDS = ("scalar", "baseline", "avx2", "avx512")
-else:
-    BUILDS = ("scalar", "baseline")
+# The per-ISA kernel builds of this architecture, lowest first (_opspec.KERNEL_BUILDS).
+BUILDS = tuple([dc_cpu_build_name(i).decode() for i in range(dc_cpu_n_builds())])
 
 
 def cpu_features():

@@ -23,35 +23,31 @@ compiler -> Program (here) -> kernel table.
 """
 cimport cython
 from cython.parallel cimport prange, threadid
-from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport copysign
 
 cimport numpy as cnp
 
+from dotcompute._core._kernel_table cimport *
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
-from dotcompute._core._cpu cimport effective_num_threads
-from dotcompute._core._ndarray cimport ndarray, _empty_c, numpy_kernel_type
+from dotcompute._core._dtypes cimport type_dtype, type_size, is_min_or_max, DC_R_MIN
+from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kernel_table,
+                                              threads_for, unsafe_overlap)
+from dotcompute._core._ndarray cimport ndarray, operand_of
+from dotcompute._core._routines_creation cimport empty_c
 
 import numpy as np
 
-from dotcompute._core import _dispatch
-from dotcompute._core._opspec import DTYPES
+from dotcompute._core._kernel_access import ISA, serial_threshold
 
 cnp.import_array()
-
-from dotcompute._core._kernel_table cimport *
 
 cdef extern from "dc_stream.h" nogil:
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t n)
     void dc_stream_fence()
 
 DEF MAXREG = 64         # registers of one program (inputs + constants + temporaries + outputs)
-DEF MAXDIMS = 32        # dimensions after broadcasting
-DEF SLOT_ALIGN = 64
-# Below this many elements a program runs with the GIL held (releasing it costs more).
-DEF NOGIL_MIN = 16384
 # Outputs of at least this many bytes are written with streaming stores (larger than a
 # typical last-level cache: below it the result is better left in cache for its reader).
 cdef Py_ssize_t STREAM_MIN_BYTES = 32 << 20
@@ -67,47 +63,26 @@ DEF I_UNARY = 0         # unary loop or cast: fn(a, sa, o, so, n)
 DEF I_BINARY = 1        # fn(a, sa, b, sb, o, so, n)
 DEF I_WHERE = 2         # fn(c, sc, a, sa, b, sb, o, so, n)
 
-# Register kinds
-R_INPUT = 0
-R_CONST = 1
-R_TEMP = 2
-R_OUTPUT = 3
-DEF RK_INPUT = 0
-DEF RK_CONST = 1
-DEF RK_TEMP = 2
-DEF RK_OUTPUT = 3
+# Register kinds (also the compiler's names: _fused.R_INPUT, ...)
+cpdef enum RegisterKind:
+    R_INPUT = 0
+    R_CONST = 1
+    R_TEMP = 2
+    R_OUTPUT = 3
 
-# Elements per block (at most MAXBLK): set_block_size() for experiments.
-DEF MAXBLK = 8192
-cdef Py_ssize_t BLK = 512
+globals().update(RegisterKind.__members__)    # _fused.R_INPUT, ... for the compiler
+
+# Elements per block.
+DEF BLK = 512
 # Temporary slots are staggered by a few cache lines so that slots of one thread do not
 # all map to the same L1 sets (4 KiB aliasing between a load and an earlier store).
 DEF SLOT_PAD = 320
 
 
-def set_block_size(Py_ssize_t n):
-    """Elements per block of new programs (a multiple of 64, 64..MAXBLK)."""
-    global BLK
-    if n < 64 or n > MAXBLK or n % 64:
-        raise ValueError("block size must be a multiple of 64 in [64, 8192]")
-    BLK = n
-
-
 def get_block_size():
     return BLK
 
-cdef dc_kernel_table *K = <dc_kernel_table *>PyCapsule_GetPointer(
-    _dispatch.kernels.kernel_table(), b"dotcompute.kernels")
-ISA = _dispatch.build
-
-cdef list _TYPE_DTYPE = [np.dtype(d[2]) for d in DTYPES]
-_TYPE_DTYPE[4] = np.dtype(np.int64)
-_TYPE_DTYPE[8] = np.dtype(np.uint64)
-cdef dict _TYPE_INDEX = {}
-for _i, _d in enumerate(DTYPES):
-    _TYPE_INDEX[np.dtype(_d[2])] = _i
-_TYPE_INDEX[np.dtype(np.int64)] = 4
-_TYPE_INDEX[np.dtype(np.uint64)] = 8
+cdef dc_kernel_table *K = kernel_table()
 
 
 cdef struct Instr:
@@ -160,10 +135,10 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
         m = S.blk
     for r in range(P.nregs):
         k = P.kind[r]
-        if k == RK_TEMP:
+        if k == R_TEMP:
             p[r] = tmp + P.index[r] * P.slot_bytes
             s[r] = P.isz[r]
-        elif k == RK_CONST:
+        elif k == R_CONST:
             p[r] = P.cdata[r]
             s[r] = 0
         else:
@@ -176,7 +151,7 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
             s[r] = S.st[r][S.nouter]
     if S.stream:
         for r in range(P.nregs):
-            if P.kind[r] == RK_OUTPUT:
+            if P.kind[r] == R_OUTPUT:
                 out_p[P.index[r]] = p[r]
                 p[r] = tmp + (P.nslots + P.index[r]) * P.slot_bytes
                 s[r] = P.isz[r]
@@ -192,7 +167,7 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
                                   p[ins.dst], s[ins.dst], m)
     if S.stream:
         for r in range(P.nregs):
-            if P.kind[r] == RK_OUTPUT:
+            if P.kind[r] == R_OUTPUT:
                 dc_stream_copy(out_p[P.index[r]], p[r], m * P.isz[r])
         dc_stream_fence()
     if P.reduce != NULL:
@@ -208,89 +183,6 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
     else:
         for b in prange(nblocks, num_threads=nt, schedule="static"):
             _exec_block(P, S, b, threadid())
-
-
-cdef struct _Arr:
-    char *data
-    int t
-    int ndim
-    Py_ssize_t *shape
-    Py_ssize_t *strides
-
-
-cdef inline bint _arr_of(object x, _Arr *a):
-    """Fill a from a dc or numpy array; False for anything else."""
-    cdef ndarray d
-    cdef cnp.ndarray n
-    if type(x) is ndarray:
-        d = <ndarray>x
-        a.data = d._data
-        a.t = d._t
-        a.ndim = d._ndim
-        a.shape = d._shape
-        a.strides = d._strides
-        return True
-    if isinstance(x, cnp.ndarray):
-        n = <cnp.ndarray>x
-        a.data = <char *>cnp.PyArray_DATA(n)
-        a.t = numpy_kernel_type(n)
-        a.ndim = cnp.PyArray_NDIM(n)
-        a.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
-        a.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
-        return True
-    return False
-
-
-cdef inline void _extent(_Arr *a, char **lo, char **hi) noexcept:
-    cdef Py_ssize_t l = 0, h = 0, x
-    cdef int d
-    for d in range(a.ndim):
-        if a.shape[d] == 0:
-            lo[0] = a.data
-            hi[0] = a.data
-            return
-        x = (a.shape[d] - 1) * a.strides[d]
-        if x < 0:
-            l += x
-        else:
-            h += x
-    lo[0] = a.data + l
-    hi[0] = a.data + h + _itemsize(a.t)
-
-
-cdef bint _unsafe_overlap(_Arr *a, _Arr *o, int nd, const Py_ssize_t *shape):
-    """True when writing o element by element may change elements of a not yet read:
-    their memory overlaps and a is not o's exact layout (broadcast to o's shape)."""
-    cdef char *alo
-    cdef char *ahi
-    cdef char *olo
-    cdef char *ohi
-    cdef int d, k
-    cdef Py_ssize_t sa
-    _extent(a, &alo, &ahi)
-    _extent(o, &olo, &ohi)
-    if ahi <= olo or ohi <= alo or alo == ahi or olo == ohi:
-        return False
-    if a.data != o.data or a.t != o.t:
-        return True
-    for d in range(nd):
-        if shape[d] == 1:
-            continue
-        k = d - (nd - a.ndim)
-        sa = a.strides[k] if k >= 0 and a.shape[k] != 1 else 0
-        if sa != o.strides[d]:
-            return True
-    return False
-
-
-cdef inline Py_ssize_t _itemsize(int t) noexcept nogil:
-    if t == 4 or t == 8 or t == 10:
-        return 8
-    if t == 3 or t == 7 or t == 9:
-        return 4
-    if t == 2 or t == 6:
-        return 2
-    return 1
 
 
 cdef class Program:
@@ -345,8 +237,8 @@ cdef class Program:
             self.P.index[i] = index
             self.P.t[i] = t
             self.P.cdata[i] = NULL
-            self.P.isz[i] = _itemsize(t)
-            if kind == RK_CONST:
+            self.P.isz[i] = type_size(t)
+            if kind == R_CONST:
                 cbytes = bytes(cbytes) + b"\0" * 16      # room for any type, aligned copy
                 self._consts.append(cbytes)
                 self.P.cdata[i] = <char *>(<bytes>cbytes)
@@ -371,7 +263,7 @@ cdef class Program:
                 raise ValueError(f"unknown instruction kind {kind_s!r}")
             if fn == NULL:
                 raise NotImplementedError(
-                    f"no {kind_s} kernel for op {op} on {_TYPE_DTYPE[t]}")
+                    f"no {kind_s} kernel for op {op} on {type_dtype(t)}")
             self.P.instr[i].kind = kind
             self.P.instr[i].fn = fn
             self.P.instr[i].dst = dst
@@ -395,7 +287,7 @@ cdef class Program:
             if self.P.reduce == NULL or self.combine == NULL:
                 raise NotImplementedError("no reduction kernel")
             for i in range(self.P.nregs):
-                if self.P.kind[i] == RK_OUTPUT:
+                if self.P.kind[i] == R_OUTPUT:
                     raise ValueError("a reduction program has no output registers")
 
     def __dealloc__(self):
@@ -417,7 +309,7 @@ cdef class Program:
         """Evaluate over the arrays `args` (dc or numpy arrays, matching in_types; 0-d for
         scalars). outs: None or a list with one entry per output, None to allocate.
         Returns the list of outputs, or the 0-d result array of a reduction."""
-        cdef _Arr A[MAXREG]
+        cdef Operand A[MAXREG]
         cdef Run S
         cdef int nd = 0, i, r, d, j, k, nt, nouter
         cdef Py_ssize_t shape[MAXDIMS]
@@ -431,7 +323,7 @@ cdef class Program:
         cdef char *scratch = NULL
         cdef int nrar = 0                     # array registers
         cdef int rar[MAXREG]                  # their register numbers
-        cdef _Arr *ra[MAXREG]
+        cdef Operand *ra[MAXREG]
         if nargs != self.nin:
             raise TypeError(f"expected {self.nin} operands, got {nargs}")
         if outs is None:
@@ -442,42 +334,43 @@ cdef class Program:
                 raise ValueError(f"expected {self.nout} outputs, got {len(outl)}")
         # ---- operands and the broadcast shape
         for i in range(nargs):
-            if not _arr_of(args[i], &A[i]):
+            if not operand_of(args[i], &A[i], True):
                 raise TypeError(f"operand {i} is not an array")
             if A[i].t != self.in_t[i]:
-                if A[i].t < 0 and np.asarray(args[i]).dtype == _TYPE_DTYPE[self.in_t[i]]:
+                if A[i].t < 0 and np.asarray(args[i]).dtype == type_dtype(self.in_t[i]):
                     # right dtype, data the kernels cannot take (misaligned): an aligned copy
                     if type(args) is not list:
                         args = list(args)
                     args[i] = np.array(np.asarray(args[i]), copy=True)
-                    _arr_of(args[i], &A[i])
+                    operand_of(args[i], &A[i], True)
                 else:
                     raise TypeError(f"operand {i} has dtype {args[i].dtype}, the program "
-                                    f"was compiled for {_TYPE_DTYPE[self.in_t[i]]}")
+                                    f"was compiled for {type_dtype(self.in_t[i])}")
             if A[i].ndim > nd:
                 nd = A[i].ndim
         for j in range(self.nout):
             if outl[j] is not None:
-                if not _arr_of(outl[j], &A[nargs + j]):
+                if not operand_of(outl[j], &A[nargs + j], True):
                     raise TypeError("out must be an array")
                 if not outl[j].flags.writeable:
                     raise ValueError("output array is read-only")
                 if A[nargs + j].t != self.out_t[j]:
                     if (A[nargs + j].t < 0
-                            and np.asarray(outl[j]).dtype == _TYPE_DTYPE[self.out_t[j]]):
+                            and np.asarray(outl[j]).dtype == type_dtype(self.out_t[j])):
                         # right dtype, misaligned: compute into an aligned array, copy back
                         if copy_back is None:
                             copy_back = []
                         copy_back.append((j, outl[j]))
-                        outl[j] = np.empty(np.shape(outl[j]), _TYPE_DTYPE[self.out_t[j]])
-                        _arr_of(outl[j], &A[nargs + j])
+                        outl[j] = np.empty(np.shape(outl[j]), type_dtype(self.out_t[j]))
+                        operand_of(outl[j], &A[nargs + j], True)
                     else:
                         raise TypeError(f"output {j} must have dtype "
-                                        f"{_TYPE_DTYPE[self.out_t[j]]}")
+                                        f"{type_dtype(self.out_t[j])}")
                 if A[nargs + j].ndim > nd:
                     nd = A[nargs + j].ndim
         if nd > MAXDIMS:
-            raise NotImplementedError(f"at most {MAXDIMS} dimensions")
+            raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                             f"{MAXDIMS}, found {nd}")
         for d in range(nd):
             shape[d] = 1
         for i in range(nargs + self.nout):
@@ -499,8 +392,8 @@ cdef class Program:
                     if A[nargs + j].shape[d] != shape[d]:
                         raise ValueError(self._shape_error(args, outl))
             else:
-                outl[j] = _empty_c(nd, shape, self.out_t[j])
-                _arr_of(outl[j], &A[nargs + j])
+                outl[j] = empty_c(nd, shape, self.out_t[j])
+                operand_of(outl[j], &A[nargs + j], True)
         if outs is not None:
             # An input the outputs overlap other than element for element is copied first.
             args = list(args)
@@ -508,18 +401,18 @@ cdef class Program:
                 if outs[j] is None:
                     continue
                 for i in range(nargs):
-                    if _unsafe_overlap(&A[i], &A[nargs + j], nd, shape):
+                    if unsafe_overlap(&A[i], &A[nargs + j], nd, shape):
                         args[i] = np.array(args[i], copy=True)
-                        _arr_of(args[i], &A[i])
+                        operand_of(args[i], &A[i], True)
         n = 1
         for d in range(nd):
             n *= shape[d]
         # ---- array registers: per-dimension byte strides (0 where broadcast)
         for r in range(self.P.nregs):
             k = self.P.kind[r]
-            if k == RK_INPUT:
+            if k == R_INPUT:
                 ra[nrar] = &A[self.P.index[r]]
-            elif k == RK_OUTPUT:
+            elif k == R_OUTPUT:
                 ra[nrar] = &A[nargs + self.P.index[r]]
             else:
                 continue
@@ -580,17 +473,15 @@ cdef class Program:
         if self.nout and not self.has_reduce and n * 8 >= STREAM_MIN_BYTES:
             S.stream = True
             for r in range(self.P.nregs):
-                if self.P.kind[r] == RK_OUTPUT and (
+                if self.P.kind[r] == R_OUTPUT and (
                         S.st[r][nouter - 1] != self.P.isz[r]
                         or n * self.P.isz[r] < STREAM_MIN_BYTES):
                     S.stream = False
         nblocks = (n // S.inner) * S.bpr if n else 0
         # ---- threads and per-thread temporaries
-        nt = 1
-        if n >= self.threshold and nblocks >= 2:
-            nt = effective_num_threads()
-            if nt > nblocks:
-                nt = <int>nblocks
+        nt = threads_for(n, self.threshold) if nblocks >= 2 else 1
+        if nt > nblocks:
+            nt = <int>nblocks
         S.thread_bytes = ((self.P.nslots + (self.nout if S.stream else 0)) * self.P.slot_bytes
                           + 4096 + 192)
         total = nt * S.thread_bytes + (nblocks * DC_PARTIAL_BYTES if self.has_reduce else 0)
@@ -620,12 +511,12 @@ cdef class Program:
         return res if self.has_reduce else outl
 
     cdef object _finish_reduce(self, Run *S, Py_ssize_t nblocks):
-        cdef ndarray res = _empty_c(0, NULL, self.acc_t)
+        cdef ndarray res = empty_c(0, NULL, self.acc_t)
         cdef char partial[DC_PARTIAL_BYTES]
         if nblocks == 0:
-            if self.red_op >= 2:     # min / max have no identity
+            if is_min_or_max(self.red_op):       # no identity
                 raise ValueError("zero-size array to reduction operation "
-                                 f"{'minimum' if self.red_op == 2 else 'maximum'} "
+                                 f"{'minimum' if self.red_op == DC_R_MIN else 'maximum'} "
                                  "which has no identity")
             # the empty sum / product: reduce no elements
             self.P.reduce(S.partials, 0, 0, 0, partial)

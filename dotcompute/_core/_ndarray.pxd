@@ -1,9 +1,14 @@
 # cython: language_level=3
-"""C-level view of dotcompute.ndarray for other Cython modules."""
+"""C-level view of dotcompute.ndarray for the routine modules and the fused programs."""
 cimport numpy as cnp
+
+from dotcompute._core._kernel_access cimport Operand
+from dotcompute._core._dtypes cimport numpy_kernel_type
 
 cdef class ndarray:
     cdef object _mem              # owner of the memory: DeviceMemory or any buffer owner
+    cdef object _dev              # the Device (dotcompute._core._device) holding the memory
+    cdef bint _host               # _dev is the cpu: kernels and NumPy may read the memory
     cdef char *_data              # first element
     cdef object _dtype            # numpy.dtype
     cdef int _t                   # kernel table type index, -1 when not accelerated
@@ -25,10 +30,55 @@ cdef class ndarray:
     cdef dict _interface(self)
 
 
-# New C-order array of kernel type t with the given (already validated) extents, in pool
-# memory: the allocation fast path of the element-wise kernels and the fused evaluator.
-cdef ndarray _empty_c(int nd, const Py_ssize_t *shape, int t)
+# An ndarray over memory `ptr` owned by `owner` (kept alive) on `device`.
+cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, object dtype,
+                          object device, bint readonly=*)
 
-# Kernel table type index of a numpy array's elements, or -1 when our kernels cannot take
-# it (dtype not accelerated, byte-swapped, or misaligned data or strides).
-cdef int numpy_kernel_type(cnp.ndarray n) noexcept
+# A dc array over a numpy array's memory (no copy); `base` is the dc array it views.
+cdef ndarray wrap_numpy(object arr, object base=*)
+# Wrap numpy arrays in (nested tuples/lists of) results as dc arrays.
+cdef object wrap_result(object r, ndarray parent=*)
+# Zero-copy numpy view of a cpu dc array; anything else unchanged.
+cdef object to_numpy(object x)
+# As to_numpy, also inside lists and tuples.
+cdef object to_numpy_nested(object x)
+cdef object key_to_numpy(object key)
+cdef tuple args_to_numpy(tuple args, dict kwargs)
+cdef bytes format_of(object dtype)
+cdef tuple shape_tuple(object shape)
+# The device of an operation's operands (CPU when none is a dc array on another device);
+# ValueError naming both when they are on different devices.
+cdef object common_device(tuple inputs, object out)
+
+
+cdef inline bint operand_of(object x, Operand *op, bint subclasses) noexcept:
+    """Fill op from a cpu dc array or a numpy array (subclasses too when `subclasses`);
+    False for anything else."""
+    cdef ndarray a
+    cdef cnp.ndarray n
+    if type(x) is ndarray:
+        a = <ndarray>x
+        if not a._host:
+            return False
+        op.data = a._data
+        op.t = a._t
+        op.ndim = a._ndim
+        op.shape = a._shape
+        op.strides = a._strides
+        op.contig = a._c_contig
+        op.is_scalar = False
+        return True
+    if type(x) is cnp.ndarray or (subclasses and isinstance(x, cnp.ndarray)):
+        n = <cnp.ndarray>x
+        op.data = <char *>cnp.PyArray_DATA(n)
+        op.t = numpy_kernel_type(n)
+        op.ndim = cnp.PyArray_NDIM(n)
+        op.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
+        op.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
+        op.contig = cnp.PyArray_IS_C_CONTIGUOUS(n)
+        op.is_scalar = False
+        return True
+    return False
+
+# func(*args, **kwargs) by the backend of a's device (a on another device than the cpu).
+cdef object device_function(ndarray a, object func, tuple args, dict kwargs)

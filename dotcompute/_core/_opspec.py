@@ -1,13 +1,28 @@
-"""The one list of kernels: dtypes, operations and how each is computed element-wise.
+"""The one list of kernels: builds, dtypes, operations and how each is computed.
 
-setup.py renders the kernel template (`_kernels.pxi.tp`) and the C table header
-(`src/dc_kernel_table.h.tp`) from this file, and the array layer maps names to table
-indices with it at run time, so the three can never disagree. Pure data, no imports.
+setup.py renders the C templates in `src/` (`dc_kernels.h.tp`: the loops and the table
+fill; `dc_kernel_table.h.tp`: the table and its index enums; `dc_builds.h.tp`: the kernel
+builds the CPU check knows) from this file, and the array layer maps names to table indices
+with it at run time, so they can never disagree. Pure data, no imports.
 
 An expression is C code over `a` (and `b`) of the loop type `T`, `UT` is the unsigned type
 of the same width, `BITS` its width. Integer code is compiled with -fwrapv, so wrapping
 arithmetic behaves as NumPy's.
 """
+
+# Kernel builds of each target architecture, lowest first: (name, extra compiler flags,
+# the x86 psABI level the CPU must support to run it, or None when every CPU of the
+# architecture can). One module `_kernels_<name>` per build; `_cpu` tells which the CPU
+# can run before any is imported (a build for an ISA the CPU lacks dies by SIGILL).
+NO_VECTORIZE = ["-fno-tree-vectorize", "-fno-tree-slp-vectorize"]
+KERNEL_BUILDS = {
+    "x86_64": [("scalar", ["-march=x86-64"] + NO_VECTORIZE, None),
+               ("baseline", ["-march=x86-64"], None),
+               ("avx2", ["-march=x86-64-v3"], "x86-64-v3"),
+               ("avx512", ["-march=x86-64-v4", "-mprefer-vector-width=512"], "x86-64-v4")],
+    "aarch64": [("scalar", NO_VECTORIZE, None), ("baseline", [], None)],
+    "other": [("scalar", NO_VECTORIZE, None), ("baseline", [], None)],
+}
 
 # (short name, C type, numpy dtype char) in table order.
 # The short name is NumPy's `dtype.kind + str(dtype.itemsize)`.

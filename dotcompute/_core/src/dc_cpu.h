@@ -92,15 +92,18 @@ static inline int dc_cpu_has_feature(int i) {
 #endif
 }
 
+/* The kernel builds of this architecture (rendered from _opspec.KERNEL_BUILDS). */
+#include "dc_builds.h"
+
+static inline int dc_cpu_n_builds(void) { return DC_N_BUILDS; }
+
+static inline const char *dc_cpu_build_name(int i) { return dc_build_names[i]; }
+
 /* 1 when the CPU can run every instruction the named kernel build may use. The x86 levels
  * are the psABI micro-architecture levels the builds are compiled for (-march=x86-64-vN). */
 static inline int dc_cpu_supports_build(const char *build) {
-    if (strcmp(build, "scalar") == 0 || strcmp(build, "baseline") == 0) return 1;
-#if defined(DC_ARCH_X86)
-    __builtin_cpu_init();
-    if (strcmp(build, "avx2") == 0) return __builtin_cpu_supports("x86-64-v3") != 0;
-    if (strcmp(build, "avx512") == 0) return __builtin_cpu_supports("x86-64-v4") != 0;
-#endif
+    for (int i = 0; i < DC_N_BUILDS; i++)
+        if (strcmp(build, dc_build_names[i]) == 0) return dc_build_supported(i);
     return 0;
 }
 

@@ -7,9 +7,7 @@
  *   static inline void dc_v<name>_<T>(const T *x, T *y, ptrdiff_t n);
  *     name in exp exp2 expm1 log log2 log10 log1p sin cos tan arcsin arccos
  *             arctan sinh cosh tanh arcsinh arccosh arctanh cbrt
- *   static inline void dc_v<name>_<T>(const T *a, const T *b, T *y, ptrdiff_t n);
- *     name in arctan2 hypot power
- * x/a/b and y may be the same buffer (in place); n may be 0.
+ * x and y may be the same buffer (in place); n may be 0.
  *
  * Structure.  Every array function walks the input in blocks of DC_VM_BLK
  * elements.  The block's input is first copied to a local buffer (so that
@@ -29,7 +27,7 @@
  *   exp     Cody-Waite x = k ln2 + r (ln2 split hi/lo), |r| <= ln2/2,
  *           exp(r) = 1 + r + r^2 Q(r) (deg 9), scale 2^k as two exact
  *           power-of-two multiplies (gives correct overflow and gradual
- *           underflow without fixup) -- used inside sinh/cosh/power.
+ *           underflow without fixup) -- used inside sinh/cosh.
  *           The array exp uses a single 2^k scale;  fixup: |x| > 708, nan
  *   exp2    k = rint(x), r = x-k exact, exp(r*ln2) via exp kernel.  none
  *   expm1   as exp with r = hi - lo plus correction term c,
@@ -45,8 +43,6 @@
  *                                  fixup: |x| > 2^20 (and inf/nan) -> libm
  *   arctan  fdlibm-style 5 interval argument reduction with atan(c) hi/lo
  *           table selected branch-free, atan(u) = u + u^3 P(u^2) (deg 11).
- *   arctan2 atan(|y|/|x|) + quadrant fix (pi hi/lo).
- *                      fixup: |x| or |y| outside [2^-500, 2^500], inf, nan, 0
  *   arcsin/arccos  |x| <= 1/2: u + u^3 P(u^2) (deg 14); else
  *           pi/2 - 2 asin(sqrt((1-|x|)/2)) (resp. 2 asin(..), pi - 2 asin(..)).
  *   sinh/cosh/tanh  via the expm1/exp kernels; large |x| uses exp(|x|)/2
@@ -56,13 +52,6 @@
  *           fixup: asinh non-finite; acosh x < 1, non-finite; atanh |x|>=1, nan
  *   cbrt    exponent / 3 in double arithmetic, cubic initial guess on
  *           [1/2, 4), two Halley steps in correction form.  fixup: 0, inf, nan
- *   hypot   sqrt(fma(a,a,b*b)) (f32: in double).
- *           fixup f64: max(|a|,|b|) outside [2^-450, 2^500], inf, nan;
- *           f32: inf/nan only
- *   power   f64: SCALAR libm pow() loop (NOT vectorized: an accurate
- *           vector pow needs a double-double log/exp which is not done).
- *           f32: exp2(b*log2(a)) in double (vectorized);
- *           fixup: a <= 0, a or b non-finite -> powf.
  *
  * Measured max ULP (tools/check_vmath.py, against long double / correctly
  * rounded references on dense grids incl. hard cases; worst over the 4
@@ -91,13 +80,9 @@
  *   arccosh    2.31   0.50
  *   arctanh    1.76   0.50
  *   cbrt       0.94   0.50
- *   arctan2    1.44   0.50
- *   hypot      1.16   0.50
- *   power      0.51   0.50
  *
  * Vectorized (xmm on x86-64, ymm on x86-64-v3, zmm on x86-64-v4, checked
- * from the disassembly by tools/check_vmath.py): every function except f64
- * power, which is a scalar libm pow() loop.
+ * from the disassembly by tools/check_vmath.py): every function.
  *
  * Selects are built as 64-bit bit masks from integer arithmetic on the bit
  * patterns (DC__ALT/DC__AGT/...): gcc 12 jump-threads plain ternaries with
@@ -493,20 +478,6 @@ static inline double dc__atan_f64e(double x)
     return dc__orsign(dc__atan_pos(dc__fabs(x)), x);
 }
 
-static inline double dc__atan2_f64e(double y, double x)
-{
-    double ax = dc__fabs(x), ay = dc__fabs(y);
-    double t = dc__atan_pos(ay / ax);
-    double r = dc__sel(DC__NEG(x), DC__PIHI - (t - DC__PILO), t);
-    return dc__orsign(r, y);
-}
-
-static inline int dc__atan2_fix(double y, double x)
-{
-    double ax = dc__fabs(x), ay = dc__fabs(y);
-    return !(ax >= 0x1p-500 && ax <= 0x1p500 && ay >= 0x1p-500 && ay <= 0x1p500);
-}
-
 /* asin(u) - u = u^3 P(u^2), |u| <= 1/2 */
 static inline double dc__asin_poly(double u)
 {
@@ -661,42 +632,6 @@ static inline double dc__cbrt_f64e(double x)
 }
 static inline int dc__cbrt_fix(double x) { return !(dc__fabs(x) < INFINITY) || x == 0.0; }
 
-/* ================= hypot / power ================= */
-static inline double dc__hypot_f64e(double a, double b)
-{
-    return sqrt(DC_FMA(a, a, b * b));
-}
-static inline int dc__hypot_fix(double a, double b)
-{
-    double aa = dc__fabs(a), ab = dc__fabs(b);
-    double mx = dc__sel(dc__mlt(dc__u64(ab), dc__u64(aa)), aa, ab);
-    return !(mx >= 0x1p-450 && mx <= 0x1p500) || !(aa <= 0x1p500 && ab <= 0x1p500);
-}
-
-/* ================= f32 element functions (via double) ================= */
-static inline float dc__hypot_f32e(float a, float b)
-{
-    double da = a, db = b;
-    return (float)sqrt(da * da + db * db);
-}
-static inline int dc__hypot_f32fix(float a, float b)
-{ return !(fabsf(a) <= 0x1.fffffep127f && fabsf(b) <= 0x1.fffffep127f); }
-
-static inline float dc__power_f32e(float a, float b)
-{
-    double da = (double)a; /* lanes a <= 0 or non-finite are fixed up */
-    da = dc__sel(DC__AGT(da, 0x1p200) | DC__ISZERO(da), 1.0, da);
-    /* a^b = 2^(b log2 a); log2 is exact for powers of two, so exact
-       power-of-two results (incl. float rounding ties such as 2^-150) are
-       computed exactly */
-    double kd;
-    double lm = dc__log_parts(da, &kd);
-    double l2 = kd + (lm * 0x1.7154765200000p+0 + lm * 0x1.705fc2eefa200p-33);
-    return (float)dc__exp2_f64e((double)b * l2);
-}
-static inline int dc__power_f32fix(float a, float b)
-{ return !(a > 0.0f && a <= 0x1.fffffep127f && fabsf(b) <= 0x1.fffffep127f); }
-
 /* ================= array drivers ================= */
 #define DC__MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -714,25 +649,8 @@ static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
     }                                                                         \
 }
 
-#define DC__BINARY(NAME, T, ELEM, FIXCOND, FIXFN)                             \
-static inline void NAME(const T *a, const T *b, T *y, ptrdiff_t n)            \
-{                                                                             \
-    T dc_ba[DC_VM_BLK], dc_bb[DC_VM_BLK];                                     \
-    for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
-        ptrdiff_t m = DC__MIN(n - i0, (ptrdiff_t)DC_VM_BLK);                  \
-        T *yb = y + i0;                                                       \
-        memcpy(dc_ba, a + i0, (size_t)m * sizeof(T));                         \
-        memcpy(dc_bb, b + i0, (size_t)m * sizeof(T));                         \
-        for (ptrdiff_t i = 0; i < m; i++) yb[i] = ELEM(dc_ba[i], dc_bb[i]);   \
-        for (ptrdiff_t i = 0; i < m; i++)                                     \
-            if (FIXCOND(dc_ba[i], dc_bb[i])) yb[i] = FIXFN(dc_ba[i], dc_bb[i]); \
-    }                                                                         \
-}
-
 static inline int dc__nofix(double x) { (void)x; return 0; }
-static inline int dc__nofix2(double a, double b) { (void)a; (void)b; return 0; }
 static inline double dc__noop(double x) { return x; }
-static inline double dc__noop2(double a, double b) { (void)b; return a; }
 
 /* f32 element wrappers: evaluate in double, round once */
 #define DC__F32E(name)                                                        \
@@ -741,8 +659,6 @@ DC__F32E(exp) DC__F32E(exp2) DC__F32E(expm1) DC__F32E(log) DC__F32E(log2)
 DC__F32E(log10) DC__F32E(log1p) DC__F32E(sin) DC__F32E(cos) DC__F32E(tan)
 DC__F32E(asin) DC__F32E(acos) DC__F32E(atan) DC__F32E(sinh) DC__F32E(cosh)
 DC__F32E(tanh) DC__F32E(asinh) DC__F32E(acosh) DC__F32E(atanh) DC__F32E(cbrt)
-static inline float dc__atan2_f32e(float y, float x)
-{ return (float)dc__atan2_f64e((double)y, (double)x); }
 
 /* f32 fixups: evaluate the C library double function and round */
 #define DC__F32FIX(name, libf)                                                \
@@ -750,15 +666,11 @@ static inline float dc__##name##_f32lib(float x) { return (float)libf((double)x)
 DC__F32FIX(sin, sin) DC__F32FIX(cos, cos) DC__F32FIX(tan, tan)
 DC__F32FIX(asinh, asinh) DC__F32FIX(acosh, acosh) DC__F32FIX(atanh, atanh)
 DC__F32FIX(cbrt, cbrt) DC__F32FIX(exp, exp) DC__F32FIX(log, log)
-static inline float dc__atan2_f32lib(float y, float x) { return (float)atan2((double)y, (double)x); }
-static inline float dc__hypot_f32lib(float a, float b) { return hypotf(a, b); }
 static inline int dc__trig_f32fix(float x) { return !(fabsf(x) <= 0x1p20f); }
 static inline int dc__asinh_f32fix(float x) { return !(fabsf(x) <= 0x1.fffffep127f) || x == 0.0f; }
 static inline int dc__acosh_f32fix(float x) { return !(x >= 1.0f && x <= 0x1.fffffep127f); }
 static inline int dc__atanh_f32fix(float x) { return !(fabsf(x) < 1.0f); }
 static inline int dc__cbrt_f32fix(float x) { return !(fabsf(x) <= 0x1.fffffep127f) || x == 0.0f; }
-static inline int dc__atan2_f32fix(float y, float x)
-{ return !(fabsf(x) >= 0x1p-140f && fabsf(x) <= 0x1.fffffep127f && fabsf(y) >= 0x1p-140f && fabsf(y) <= 0x1.fffffep127f); }
 
 DC__UNARY(dc_vexp_f64, double, dc__exp_f64e, dc__exp_fix, exp)
 DC__UNARY(dc_vexp_f32, float, dc__exp_f32e, dc__exp_f32fix, dc__exp_f32lib)
@@ -800,17 +712,5 @@ DC__UNARY(dc_varctanh_f64, double, dc__atanh_f64e, dc__atanh_fix, atanh)
 DC__UNARY(dc_varctanh_f32, float, dc__atanh_f32e, dc__atanh_f32fix, dc__atanh_f32lib)
 DC__UNARY(dc_vcbrt_f64, double, dc__cbrt_f64e, dc__cbrt_fix, cbrt)
 DC__UNARY(dc_vcbrt_f32, float, dc__cbrt_f32e, dc__cbrt_f32fix, dc__cbrt_f32lib)
-
-DC__BINARY(dc_varctan2_f64, double, dc__atan2_f64e, dc__atan2_fix, atan2)
-DC__BINARY(dc_varctan2_f32, float, dc__atan2_f32e, dc__atan2_f32fix, dc__atan2_f32lib)
-DC__BINARY(dc_vhypot_f64, double, dc__hypot_f64e, dc__hypot_fix, hypot)
-DC__BINARY(dc_vhypot_f32, float, dc__hypot_f32e, dc__hypot_f32fix, dc__hypot_f32lib)
-DC__BINARY(dc_vpower_f32, float, dc__power_f32e, dc__power_f32fix, powf)
-
-/* f64 power: scalar C library loop (not vectorized) */
-static inline void dc_vpower_f64(const double *a, const double *b, double *y, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++) y[i] = pow(a[i], b[i]);
-}
 
 #endif /* DC_VMATH_H */

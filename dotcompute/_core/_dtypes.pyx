@@ -1,0 +1,59 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The dtype table of the kernels (see _dtypes.pxd), built from `_opspec.DTYPES`.
+
+Python-level names for the compiler: `TYPE_INDEX` (numpy.dtype -> kernel type) and
+`TYPE_DTYPES` (kernel type -> numpy.dtype).
+"""
+cimport numpy as cnp
+import numpy as np
+
+from dotcompute._core._opspec import DTYPES
+
+cnp.import_array()
+
+# dtype -> kernel table index (only native byte order dtypes are accelerated); int64 and
+# uint64 have two dtype objects each (long and long long), both map to the 8-byte type.
+TYPE_INDEX = {}
+for _i, _d in enumerate(DTYPES):
+    TYPE_INDEX[np.dtype(_d[2])] = _i
+    TYPE_INDEX[np.dtype(_d[0].replace("b1", "?"))] = _i
+TYPE_INDEX[np.dtype(np.int64)] = DC_T_I8
+TYPE_INDEX[np.dtype(np.uint64)] = DC_T_U8
+
+TYPE_DTYPES = [np.dtype(d[2]) for d in DTYPES]
+TYPE_DTYPES[DC_T_I8] = np.dtype(np.int64)
+TYPE_DTYPES[DC_T_U8] = np.dtype(np.uint64)
+if len(TYPE_DTYPES) != DC_NTYPES:
+    raise ImportError("dotcompute: _opspec.DTYPES and the rendered kernel table disagree; "
+                      "rebuild the extensions")
+
+cdef dict _INDEX = TYPE_INDEX
+cdef list _DTYPE = TYPE_DTYPES
+cdef list _FORMAT = [memoryview(np.empty(0, _d)).format.encode() for _d in TYPE_DTYPES]
+
+# NumPy type number -> kernel type (-1: not accelerated).
+cdef int _NUM_TO_T[64]
+for _i in range(64):
+    _NUM_TO_T[_i] = -1
+for _d, _i in TYPE_INDEX.items():
+    _NUM_TO_T[_d.num] = _i
+
+
+cdef int type_index(object dtype):
+    cdef object r = _INDEX.get(dtype)
+    return -1 if r is None else <int>r
+
+
+cdef object type_dtype(int t):
+    return <object>_DTYPE[t]
+
+
+cdef bytes type_format(int t):
+    return <bytes>_FORMAT[t]
+
+
+cdef int numpy_kernel_type(cnp.ndarray n) noexcept:
+    cdef int num = cnp.PyArray_TYPE(n)
+    if num < 0 or num >= 64 or not cnp.PyArray_ISNOTSWAPPED(n) or not cnp.PyArray_ISALIGNED(n):
+        return -1
+    return _NUM_TO_T[num]

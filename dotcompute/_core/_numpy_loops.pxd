@@ -1,0 +1,14 @@
+# cython: language_level=3
+"""NumPy's own inner loops for the expensive ufuncs, where they beat ours on this CPU."""
+
+cdef enum LoopKind:
+    LOOP_UNARY = 0
+    LOOP_BINARY = 1
+
+# True when loops are borrowed in this process (default build, DOTCOMPUTE_NUMPY_LOOPS!=0).
+cdef bint borrowing() noexcept
+
+# Run NumPy's loop for (kind, op, t) over n contiguous elements when it is the faster one
+# here (the first call of each (op, t) decides); False to run ours.
+cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
+                         Py_ssize_t n, int threshold)

@@ -1,0 +1,15 @@
+# cython: language_level=3
+"""Creation routines: new arrays in pool memory (cpu) or through a device's backend."""
+from dotcompute._core._ndarray cimport ndarray
+
+# New uninitialized C- or F-order cpu array (shape validated here).
+cdef ndarray empty_array(tuple shape, object dtype, str order)
+# New C-order cpu array of kernel type t with the given (already validated) extents: the
+# allocation fast path of the element-wise kernels and the fused programs.
+cdef ndarray empty_c(int nd, const Py_ssize_t *shape, int t)
+# a.copy(order)
+cdef ndarray copy(ndarray a, str order)
+# f(*args, **kwargs) with NumPy allocating from the pool; rejects object arrays.
+cdef object pooled(object f, tuple args, dict kwargs)
+# asarray(a) (a itself when it is an ndarray).
+cdef object as_array(object a)

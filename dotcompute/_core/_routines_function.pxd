@@ -1,0 +1,5 @@
+# cython: language_level=3
+"""The `__array_function__` protocol and the table of NumPy functions it overrides."""
+
+# ndarray.__array_function__ for cpu arrays.
+cdef object array_function(object func, object types, tuple args, dict kwargs)

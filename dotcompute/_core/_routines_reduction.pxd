@@ -1,0 +1,15 @@
+# cython: language_level=3
+"""Reductions: sum / prod / min / max / any / all, argmin / argmax, mean, dot."""
+from dotcompute._core._ndarray cimport ndarray
+
+# The DC_R_* reduction of a ufunc's `reduce`, or -1.
+cdef int reduce_kind(object ufunc)
+# a.<reduction>(...) for kind a DC_R_* (ufunc: its NumPy ufunc).
+cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dtype,
+                      object out, object keepdims, object initial, object where)
+cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
+                         object keepdims)
+# a.mean(...): float arrays through our sums, everything else NumPy's.
+cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
+                 object where)
+cdef object dot(object x, object y, object out)
