@@ -1,9 +1,9 @@
 /* Reduction kernels, instantiated per dtype by dc_kernels_gen.h (DC_REDUCE_KERNELS).
  *
  * Each reduces a strided run to one partial of DC_PARTIAL_BYTES: the value (in the
- * accumulator type) and, for arg-reductions, an int64 index. The Cython driver gives each
- * thread one contiguous chunk and combines the partials in order, so results are
- * deterministic for a given thread count.
+ * accumulator type) and, for arg-reductions, an int64 index. The Cython driver cuts the
+ * input into partials by its length only, runs them on however many threads the thread
+ * policy allows and combines them in order: results do not depend on the thread count.
  *
  * Vector code uses GCC/Clang vector extensions at the build's native width (DC_VBYTES: 16
  * bytes on SSE2/NEON, 32 on AVX2, 64 on AVX-512). A wider generic vector than the ISA has
