@@ -736,12 +736,7 @@ cdef class ndarray:
         return _red.argreduction(DC_R_ARGMAX, "argmax", self, axis, out, keepdims)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-        if (axis is None and dtype is None and out is None and not keepdims
-                and where is True and is_float(self._t) and self._size > 0 and self._host):
-            return _red.reduction(np.add, DC_R_SUM, self, None, None, None, False,
-                                  np._NoValue, True) / self._size
-        return self.__getattr__("mean")(axis=axis, dtype=dtype, out=out,
-                                        keepdims=keepdims, where=where)
+        return _red.mean(self, axis, dtype, out, keepdims, where)
 
     def dot(self, b, out=None):
         return _red.dot(self, b, out)
