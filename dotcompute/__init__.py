@@ -24,12 +24,27 @@ from ._core._memory import (DeviceMemory, MemoryPool, OutOfMemoryError, pool_inf
                             reset_accumulated_memory_stats, reset_peak_memory_stats,
                             size_histogram, use_for_numpy)
 from ._core._pools import get_default_memory_pool, memory_stats, memory_summary
-from ._namespace import build_namespace as _build_namespace
+from . import _namespace
 
 __cpu_features__ = _cpu.cpu_features()
 
-globals().update(_build_namespace())
-del _build_namespace
+# NumPy's names; those of NumPy's lazily imported submodules (f2py, testing, ma, random,
+# fft, ...) are made on first use by __getattr__ below, so importing us does not import them.
+_eager, _LAZY = _namespace.eager_namespace()
+globals().update(_eager)
+del _eager
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        obj = _namespace.entry(name)
+        globals()[name] = obj
+        return obj
+    raise AttributeError(f"module 'dotcompute' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
 
 # The kernel compiler (fused expressions, user-defined kernels) sits above the array layer.
 from ._compiler import ElementwiseKernel, evaluate
