@@ -489,7 +489,10 @@ cdef class ndarray:
                                      self._shape + 1, self._strides + 1)
                 if not _structured(self):
                     return self._item_at(self._data + i * self._strides[0])
-        if basic_index(self._ndim, self._shape, self._strides, key, &r):
+        if type(key) is ndarray:                           # integer or boolean arrays
+            return _wrap(self._np()[(<ndarray>key)._np()], self)
+        if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
+                                                        self._strides, key, &r):
             if not r.scalar:
                 return self._sub(self._data + r.offset, r.nd, r.shape, r.strides)
             if not _structured(self):
@@ -512,7 +515,10 @@ cdef class ndarray:
                 PyArray_Pack(<cnp.PyArray_Descr *>self._dtype,
                              self._data + i * self._strides[0], value)
                 return
-        if basic_index(self._ndim, self._shape, self._strides, key, &r):
+        if type(key) is ndarray:
+            key = (<ndarray>key)._np()
+        if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
+                                                        self._strides, key, &r):
             if r.scalar:           # one element: NumPy's own conversion of the value
                 PyArray_Pack(<cnp.PyArray_Descr *>self._dtype, self._data + r.offset, value)
             else:                  # NumPy's assignment into a view of the region
@@ -895,6 +901,15 @@ def _rebuild(buf, dtype, shape, order):
 # ------------------------------------------------------------- building and unwrapping
 
 cdef tuple shape_tuple(object shape):
+    cdef object s
+    if PyLong_CheckExact(shape) and 0 <= shape <= <Py_ssize_t>0x7fffffffffffffff:
+        return (shape,)
+    if type(shape) is tuple:
+        for s in <tuple>shape:
+            if not (PyLong_CheckExact(s) and 0 <= s <= <Py_ssize_t>0x7fffffffffffffff):
+                break
+        else:
+            return <tuple>shape
     if isinstance(shape, (tuple, list)):
         t = tuple([operator.index(s) for s in shape])
     else:
