@@ -136,6 +136,8 @@ def extensions():
     exts = [
         # CPU features and threads (baseline flags: imports on every CPU of the target).
         core("_cpu", openmp=True, depends=["dc_cpu.h", "dc_builds.h.tp"]),
+        # The thread policy: when a call threads (costs measured here, the slow-region guard).
+        core("_threads", openmp=True),
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),
@@ -163,6 +165,10 @@ def extensions():
                         + ([("DC_SCALAR", "1")] if name == "scalar" else []))
         ext.isa_flags = flags
         exts.append(ext)
+    # CUDA driver API resolved at run time (dlopen): no CUDA headers or libraries to build.
+    exts.append(Extension("dotcompute.cuda._driver", [os.path.join("dotcompute", "cuda",
+                                                                   "_driver.pyx")],
+                          extra_compile_args=COMMON, libraries=["dl"]))
     exts.append(Extension(SHARED_UTILITY, sources=[], extra_compile_args=COMMON))
     for ext in exts:
         ext.extra_compile_args = ext.extra_compile_args + SAN_COMPILE

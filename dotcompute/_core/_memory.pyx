@@ -93,6 +93,7 @@ cdef extern from "numpy/arrayobject.h":
         PyDataMemAllocator allocator
 
     object PyDataMem_SetHandler(object handler)
+    object PyDataMem_GetHandler()
     int _import_array() except -1
 
 _import_array()
@@ -122,6 +123,24 @@ class OutOfMemoryError(MemoryError):
         return (type(self), (self.size, self.total, self.limit))
 
 
+# --- release hooks -----------------------------------------------------------------------
+
+# Callables run with a pool before it hands cached segments back to the OS (dotcompute.cuda
+# unregisters the page-locked ranges it registered in that pool's segments).
+_release_hooks = []
+
+
+def add_release_hook(hook):
+    """Run ``hook(pool)`` before ``pool`` unmaps cached segments."""
+    if hook not in _release_hooks:
+        _release_hooks.append(hook)
+
+
+cdef _run_release_hooks(pool):
+    for hook in _release_hooks:
+        hook(pool)
+
+
 # --- memory pool -------------------------------------------------------------------------
 
 cdef class MemoryPool:
@@ -141,6 +160,7 @@ cdef class MemoryPool:
             raise MemoryError("cannot create a memory pool")
         self.alignment = alignment
         self.np_handler_ = NULL
+        self.gc_episode_size_ = 0
 
     def __dealloc__(self):
         # Every block and every NumPy handler capsule holds a reference to the pool, so
@@ -157,6 +177,7 @@ cdef class MemoryPool:
     def free_all_blocks(self):
         """Return every fully free cached segment to the OS (live blocks are untouched;
         a segment that still holds a live block stays)."""
+        _run_release_hooks(self)
         with nogil:
             dc_pool_release_cached(self.pool_)
 
@@ -179,9 +200,11 @@ cdef class MemoryPool:
     def set_limit(self, size=None, fraction=None):
         """Limit the bytes the pool may reserve from the OS.
 
-        ``size`` in bytes or ``fraction`` of physical memory; ``set_limit()`` or
-        ``set_limit(size=0)`` removes the limit.  Live blocks are never touched: a limit below
-        the current use only makes later allocations fail.
+        ``size`` in bytes or ``fraction`` of physical memory (rounded down to whole bytes,
+        but a positive fraction never rounds to 0: it gives a limit of at least one byte,
+        since 0 means no limit). ``set_limit()``, ``set_limit(size=0)`` and
+        ``set_limit(fraction=0)`` remove the limit. Live blocks are never touched: a limit
+        below the current use only makes later allocations fail.
         """
         if size is not None and fraction is not None:
             raise ValueError("give size or fraction, not both")
@@ -190,6 +213,8 @@ cdef class MemoryPool:
             if not 0.0 <= fraction <= 1.0:
                 raise ValueError(f"fraction must be within [0, 1], got {fraction}")
             size = int(fraction * physical_memory())
+            if size == 0 and fraction > 0:
+                size = 1        # a tiny positive limit, not "unlimited"
         if size is None:
             size = 0
         size = operator.index(size)
@@ -219,18 +244,35 @@ cdef size_t _check_size(MemoryPool pool, object nbytes) except? 0:
 
 
 cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
-    """Slow path: release cached blocks, collect garbage, retry once, else raise."""
+    """Slow path of a failed allocation.
+
+    First the pool's own cached free blocks go back to the OS and the request is retried.
+    Only if that fails does ``gc.collect()`` run (unreachable cycles may hold blocks), and
+    at most once per failure episode: an episode opens with that collection and closes when
+    an allocation at least as large as the failed one succeeds. Within an episode later
+    failures skip the collection (with millions of live objects it costs ~100 ms), so a
+    failing allocation stays fast.
+    """
     cdef dc_chunk* c = NULL
     cdef int rc
-    with nogil:
-        dc_pool_release_cached(pool.pool_)
-    gc.collect()  # may free blocks held by unreachable cycles
+    _run_release_hooks(pool)   # page-locked ranges in cached segments are unregistered
     dc_pool_note_retry(pool.pool_)
     with nogil:
         dc_pool_release_cached(pool.pool_)
         rc = dc_pool_malloc(pool.pool_, nbytes, &c)
+    if rc != DC_OK and pool.gc_episode_size_ == 0:
+        pool.gc_episode_size_ = nbytes if nbytes else 1
+        gc.collect()  # may free blocks held by unreachable cycles
+        _run_release_hooks(pool)
+        with nogil:
+            dc_pool_release_cached(pool.pool_)
+            rc = dc_pool_malloc(pool.pool_, nbytes, &c)
     if rc == DC_OK:
+        if nbytes >= pool.gc_episode_size_:
+            pool.gc_episode_size_ = 0
         return c
+    if nbytes < pool.gc_episode_size_:
+        pool.gc_episode_size_ = nbytes if nbytes else 1
     dc_pool_note_oom(pool.pool_)
     raise OutOfMemoryError(nbytes, dc_pool_total_bytes(pool.pool_), dc_pool_get_limit(pool.pool_))
 
@@ -245,6 +287,8 @@ cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes):
         rc = dc_pool_malloc(pool.pool_, nbytes, &c)
     if rc != DC_OK:
         c = _malloc_retry(pool, nbytes)
+    elif pool.gc_episode_size_ and nbytes >= pool.gc_episode_size_:
+        pool.gc_episode_size_ = 0   # the pressure that opened the episode is gone
     mem.ptr_ = c.ptr
     mem.nbytes_ = nbytes
     mem.chunk_ = c
@@ -377,19 +421,26 @@ _SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 def _parse_limit(text):
     """Parse ``DOTCOMPUTE_MEMORY_LIMIT``: bytes with optional K/M/G/T suffix (``KB``, ``KiB``
-    also accepted; powers of 1024) or ``N%`` of physical memory.  Raises ValueError."""
+    also accepted; powers of 1024) or ``N%`` of physical memory.  Fractional bytes round
+    down, except that a positive value never becomes 0 (which would mean no limit): it
+    gives a limit of one byte.  ``0`` (or ``0%``) means no limit.  Raises ValueError."""
     s = text.strip()
     m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*%", s)
     if m:
         pct = float(m.group(1))
         if pct > 100:
             raise ValueError(f"percentage above 100: {text!r}")
-        return int(pct / 100 * physical_memory())
+        return _at_least_one(pct, int(pct / 100 * physical_memory()))
     m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([kKmMgGtT]?)(?:i?[bB])?", s)
     if not m:
         raise ValueError(f"cannot parse memory limit {text!r}")
     num = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
-    return int(num * _SUFFIX[m.group(2).upper()])
+    return _at_least_one(num, int(num * _SUFFIX[m.group(2).upper()]))
+
+
+def _at_least_one(value, nbytes):
+    """nbytes, or 1 when a positive value rounded to 0 bytes (0 would mean no limit)."""
+    return 1 if nbytes == 0 and value > 0 else nbytes
 
 
 cdef MemoryPool _default_pool = MemoryPool()
@@ -430,6 +481,11 @@ _POOL_NAMES = ("all", "small_pool", "large_pool")
 _METRICS = ("current", "peak", "allocated", "freed")
 
 
+cdef bint _is_other_pool(pool):
+    """A pool of another device (dotcompute.cuda's DevicePool) answers for itself."""
+    return pool is not None and not isinstance(pool, MemoryPool) and hasattr(pool, "pool_info")
+
+
 cdef MemoryPool _pool_arg(pool):
     if pool is None:
         return _default_pool
@@ -447,29 +503,40 @@ def memory_stats(pool=None):
     ``num_alloc_retries``, ``num_ooms``, ``num_os_alloc``, ``num_os_free``, ``pool_hits``,
     ``pool_misses``.
     """
+    if _is_other_pool(pool):
+        return pool.memory_stats()
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
-    cdef int i, t, k
-    cdef dc_stat s
+    cdef int t, k
+    rows = [[(st.stat[t][k].current, st.stat[t][k].peak, st.stat[t][k].allocated,
+              st.stat[t][k].freed) for k in range(3)] for t in _STAT_INDEX]
+    return stats_dict(lambda t, k, m: rows[t][k][m], st.num_alloc_retries, st.num_ooms, st.num_os_alloc,
+                      st.num_os_free, st.pool_hits, st.pool_misses)
+
+
+def stats_dict(value, retries, ooms, os_alloc, os_free, hits, misses):
+    """The ``memory_stats`` dict from ``value(stat row, pool, metric)`` and the counters
+    (shared by the host pool and dotcompute.cuda's GPU pool)."""
     out = collections.OrderedDict()
-    for i in range(len(_STAT_NAMES)):
-        name = _STAT_NAMES[i]
-        t = _STAT_INDEX[i]
-        for k in range(3):
-            pname = _POOL_NAMES[k]
-            s = st.stat[t][k]
-            out[f"{name}.{pname}.current"] = s.current
-            out[f"{name}.{pname}.peak"] = s.peak
-            out[f"{name}.{pname}.allocated"] = s.allocated
-            out[f"{name}.{pname}.freed"] = s.freed
-    out["num_alloc_retries"] = st.num_alloc_retries
-    out["num_ooms"] = st.num_ooms
-    out["num_os_alloc"] = st.num_os_alloc
-    out["num_os_free"] = st.num_os_free
-    out["pool_hits"] = st.pool_hits
-    out["pool_misses"] = st.pool_misses
+    for t, name in enumerate(_STAT_NAMES):
+        for k, pname in enumerate(_POOL_NAMES):
+            for m, metric in enumerate(_METRICS):
+                out[f"{name}.{pname}.{metric}"] = value(t, k, m)
+    out["num_alloc_retries"] = retries
+    out["num_ooms"] = ooms
+    out["num_os_alloc"] = os_alloc
+    out["num_os_free"] = os_free
+    out["pool_hits"] = hits
+    out["pool_misses"] = misses
     return out
+
+
+def info_dict(used, total, limit, n_free_blocks, hits, misses):
+    """The ``pool_info`` dict (shared with dotcompute.cuda's GPU pool)."""
+    requests = hits + misses
+    return {"used": used, "free": total - used, "total": total, "limit": limit,
+            "n_free_blocks": n_free_blocks, "hit_rate": hits / requests if requests else 0.0}
 
 
 def size_histogram(pool=None):
@@ -484,30 +551,28 @@ def size_histogram(pool=None):
 
 def reset_peak_memory_stats(pool=None):
     """Set every ``peak`` to the ``current`` value."""
+    if _is_other_pool(pool):
+        return pool.reset_peak_memory_stats()
     dc_pool_reset_peak(_pool_arg(pool).pool_)
 
 
 def reset_accumulated_memory_stats(pool=None):
     """Zero the ``allocated`` / ``freed`` totals, the event counters and the histogram."""
+    if _is_other_pool(pool):
+        return pool.reset_accumulated_memory_stats()
     dc_pool_reset_accumulated(_pool_arg(pool).pool_)
 
 
 def pool_info(pool=None):
     """Small summary for the runtime report."""
+    if _is_other_pool(pool):
+        return pool.pool_info()
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
-    used = st.stat[DC_STAT_ALLOCATED_BYTES][0].current
-    total = st.stat[DC_STAT_RESERVED_BYTES][0].current
-    requests = st.pool_hits + st.pool_misses
-    return {
-        "used": used,
-        "free": total - used,
-        "total": total,
-        "limit": dc_pool_get_limit(p.pool_),
-        "n_free_blocks": st.n_free_blocks,
-        "hit_rate": st.pool_hits / requests if requests else 0.0,
-    }
+    return info_dict(st.stat[DC_STAT_ALLOCATED_BYTES][0].current,
+                     st.stat[DC_STAT_RESERVED_BYTES][0].current, dc_pool_get_limit(p.pool_),
+                     st.n_free_blocks, st.pool_hits, st.pool_misses)
 
 
 def _fmt_bytes(n):
@@ -521,15 +586,22 @@ def _fmt_bytes(n):
 
 def memory_summary(pool=None):
     """Human-readable table of ``memory_stats`` (like ``torch.cuda.memory_summary``)."""
+    if _is_other_pool(pool):
+        return pool.memory_summary()
     cdef MemoryPool p = _pool_arg(pool)
-    st = memory_stats(p)
-    info = pool_info(p)
+    return format_memory_summary(memory_stats(p), pool_info(p), "dotcompute memory summary",
+                                 f"alignment {p.alignment} B")
+
+
+def format_memory_summary(st, info, title, detail):
+    """The summary table of a ``memory_stats`` dict and a ``pool_info`` dict (shared by the
+    host pool and dotcompute.cuda's GPU pool)."""
     width = 81
     line = "|" + "=" * (width - 2) + "|"
     thin = "|" + "-" * (width - 2) + "|"
     rows = [line,
-            "|" + "dotcompute memory summary".center(width - 2) + "|",
-            "|" + f"alignment {p.alignment} B, limit "
+            "|" + title.center(width - 2) + "|",
+            "|" + f"{detail}, limit "
                   f"{_fmt_bytes(info['limit']).strip() if info['limit'] else 'none'}, "
                   f"hit rate {100 * info['hit_rate']:.2f} %".center(width - 2) + "|",
             thin,
@@ -608,18 +680,45 @@ cdef object _make_capsule(MemoryPool pool):
 
 class NumpyAllocator:
     """Handle returned by ``use_for_numpy``; ``restore()`` (or leaving the ``with`` block)
-    puts the previous handler back.  Arrays made meanwhile stay valid afterwards."""
+    undoes it.  Arrays made meanwhile stay valid afterwards.
+
+    Handles may be restored in any order.  Each handle remembers the handler it replaced
+    and the handle installed on top of it (in the same thread / context): restoring the top
+    one puts the replaced handler back; restoring one that another handle covers changes
+    nothing now, but hands its replaced handler down to the covering handle.  Once every
+    handle is restored, NumPy's original handler is installed again."""
 
     def __init__(self, pool):
         self.pool = pool
-        self._previous = PyDataMem_SetHandler(_make_capsule(pool))
+        self._capsule = _make_capsule(pool)
+        self._previous = PyDataMem_SetHandler(self._capsule)
+        self._below = _active_handles.get(id(self._previous))   # the handle replaced
+        if self._below is not None:
+            self._below._above = self
+        self._above = None
+        _active_handles[id(self._capsule)] = self
         self.active = True
 
     def restore(self):
-        if self.active:
+        if not self.active:
+            return
+        above, below = self._above, self._below
+        if above is not None and PyDataMem_GetHandler() is not self._capsule:
+            # covered by `above`: nothing changes now; `above` will put back what this
+            # handle replaced
+            above._previous = self._previous
+            above._below = below
+            if below is not None:
+                below._above = above
+        else:
             PyDataMem_SetHandler(self._previous)
-            self._previous = None
-            self.active = False
+            if above is not None:        # installed over this one in another context
+                above._below = None
+            if below is not None:
+                below._above = None
+        del _active_handles[id(self._capsule)]
+        self._previous = self._above = self._below = None
+        self.active = False
 
     def __enter__(self):
         return self
@@ -627,6 +726,11 @@ class NumpyAllocator:
     def __exit__(self, *exc):
         self.restore()
         return False
+
+
+# id(capsule) -> the active NumpyAllocator that installed it (the handle keeps the capsule
+# alive, so an id stays unique while it is a key)
+_active_handles = {}
 
 
 def use_for_numpy(pool=None):

@@ -340,14 +340,32 @@ cdef class ndarray:
     # ------------------------------------------------------------ conversions
     @property
     def __array_interface__(self):
+        if not self._host:
+            raise TypeError(_no_implicit_host_copy(self._dev))
         d = self._interface()
         return d
+
+    @property
+    def __cuda_array_interface__(self):
+        """CUDA Array Interface (version 3) of a GPU array; absent on the cpu."""
+        if self._host:
+            raise AttributeError("a cpu array has no __cuda_array_interface__")
+        return backend(self._dev).cuda_array_interface(self)
+
+    def get(self, stream=None):
+        """A NumPy copy of the data on the host (CuPy's name; the explicit transfer of a GPU
+        array)."""
+        if not self._host:
+            return backend(self._dev).to_host(self)
+        return np.array(self._np(), copy=True)
 
     @property
     def __array_priority__(self):
         return 20.0
 
     def __array__(self, dtype=None, copy=None):
+        if not self._host:
+            raise TypeError(_no_implicit_host_copy(self._dev))
         cdef object v = self._np()
         if copy is True:
             return np.array(v, dtype=dtype, copy=True)
@@ -392,10 +410,15 @@ cdef class ndarray:
         pass
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if not self._host:
+            return backend(self._dev).dlpack(self, stream=stream, max_version=max_version,
+                                             dl_device=dl_device, copy=copy)
         return self._np().__dlpack__(stream=stream, max_version=max_version,
                                      dl_device=dl_device, copy=copy)
 
     def __dlpack_device__(self):
+        if not self._host:
+            return backend(self._dev).dlpack_device(self)
         return self._np().__dlpack_device__()
 
     def __array_namespace__(self, *, api_version=None):
@@ -697,14 +720,27 @@ cdef class ndarray:
     def fill(self, value):
         if not self._writeable:
             raise ValueError("assignment destination is read-only")
+        if not self._host:
+            backend(self._dev).setitem(self, Ellipsis, value)
+            return
         self._np().fill(value)
 
     def reshape(self, *shape, order="C", copy=None):
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
+        if not self._host:
+            return self._on_device(np.reshape, shape, order=order)
         return _wrap(self._np().reshape(shape, order=order, copy=copy), self)
 
+    def _on_device(self, func, *args, **kwargs):
+        """A method of an array on another device: its backend's implementation of the
+        NumPy function."""
+        return backend(self._dev).array_function(func, (ndarray,), (self,) + args, kwargs)
+
     def view(self, dtype=None, type=None):
+        if not self._host:
+            raise TypeError(f"dotcompute: ndarray.view is not implemented for arrays on "
+                            f"{self._dev}")
         if type is not None:
             return self._np().view(dtype if dtype is not None else self._dtype, type)
         if dtype is None:
@@ -737,6 +773,9 @@ cdef class ndarray:
         attr = getattr(np.ndarray, name, None)
         if attr is None:
             raise AttributeError(f"'dotcompute.ndarray' object has no attribute '{name}'")
+        if not self._host:
+            raise TypeError(f"dotcompute: ndarray.{name} is not implemented for arrays on "
+                            f"{self._dev}")
         bound = getattr(self._np(), name)
         if not callable(bound):
             return _wrap(bound, self)
@@ -801,14 +840,18 @@ cdef class ndarray:
         cdef int i, nd = self._ndim
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
             axes = axes[0]
-        if axes or not self._host:
-            return _wrap(self._np().transpose(axes) if axes else self._np().transpose(), self)
+        if not self._host:
+            return self._on_device(np.transpose, axes or None)
+        if axes:
+            return _wrap(self._np().transpose(axes), self)
         for i in range(nd):               # axes reversed: a view built directly
             sh[i] = self._shape[nd - 1 - i]
             st[i] = self._strides[nd - 1 - i]
         return self._sub(self._data, nd, sh, st)
 
     def ravel(self, order="C"):
+        if not self._host:
+            return self._on_device(np.ravel)
         if order == "C" and self._c_contig:
             return _wrap(self._np().reshape(-1), self)
         return _wrap(self._np().ravel(order), self)
@@ -952,6 +995,11 @@ cdef bytes format_of(object dtype):
             f = b"B"
         _FORMATS[dtype] = f
     return <bytes>f
+
+
+cdef str _no_implicit_host_copy(object dev):
+    return (f"implicit conversion of an array on {dev} to a NumPy array is not allowed: "
+            "use x.get(), dotcompute.asnumpy(x) or x.to_device('cpu')")
 
 
 cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, object dtype,
