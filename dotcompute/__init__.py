@@ -34,11 +34,17 @@ def __getattr__(name):
         obj = _namespace.entry(name)
         globals()[name] = obj
         return obj
+    # dotcompute.cuda on first use of `dc.cuda` (it imports no CUDA package either: the
+    # driver is opened when a GPU is first asked for)
+    if name == "cuda":
+        import importlib
+        return importlib.import_module(".cuda", __name__)
     raise AttributeError(f"module 'dotcompute' has no attribute {name!r}")
 
 
 def __dir__():
     return sorted(set(globals()) | _LAZY)
+
 
 # The kernel compiler (fused expressions, user-defined kernels) sits above the array layer.
 from ._compiler import ElementwiseKernel, evaluate
@@ -46,12 +52,3 @@ from ._compiler import ElementwiseKernel, evaluate
 # dask integration, registered lazily: dask is never imported here (see _dask.py).
 from . import _dask
 _dask.install()
-
-
-def __getattr__(name):
-    # dotcompute.cuda on first use of `dc.cuda` (it imports no CUDA package either: the
-    # driver is opened when a GPU is first asked for)
-    if name == "cuda":
-        import importlib
-        return importlib.import_module(".cuda", __name__)
-    raise AttributeError(f"module 'dotcompute' has no attribute {name!r}")
