@@ -115,7 +115,10 @@ def entry(name):
         return _ENTRIES[name]
     except KeyError:
         pass
-    if name in _OWN:
+    from . import _standard          # sort/argsort with the standard's descending=
+    if name in _standard.OWN:
+        obj = _standard.OWN[name]
+    elif name in _OWN:
         obj = _OWN[name]
     else:
         obj = getattr(np, name)
@@ -142,8 +145,8 @@ def eager_namespace():
             ns[name] = entry(name)
         else:
             lazy.add(name)
-    for name, obj in _OWN.items():
-        ns[name] = obj
+    for name in _OWN:
+        ns[name] = entry(name)
     return ns, lazy
 
 
@@ -153,6 +156,4 @@ def build_namespace():
     the package and the dask hooks share its objects)."""
     ns = {name: entry(name) for name in _public_names()}
     ns.update(_OWN)
-    from . import _standard          # sort/argsort with the standard's descending=
-    ns.update(_standard.OWN)
     return ns
