@@ -139,7 +139,7 @@ def extensions():
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),
-        core("_kernel_access"),
+        core("_kernel_access", openmp=True),   # prange over N-d walks
         core("_numpy_loops"),
         core("_ndarray"),
         core("_routines_creation"),
