@@ -2,9 +2,12 @@
 """Element-wise routines: operators, ufunc calls (`__array_ufunc__`), `astype`, `clip`,
 `where` and the `dotcompute.ufunc` class.
 
-Our kernel runs when the operands allow it (one accelerated dtype, equal shapes or a
-scalar side, an `out` that does not partially overlap an input); everything else runs
-NumPy's loop on zero-copy views, with results from the pool.
+Our kernels run whenever the operands are arrays (any layout, shapes that broadcast),
+NumPy or Python scalars of the kernel dtypes or complex: the loop types are NumPy's own
+(`resolve_dtypes`, NEP 50), inputs of another dtype are cast block by block inside the N-d
+walk of _kernel_access, complex operations run NumPy's strided loop on that walk. An `out`
+must be a dc array of the exact result dtype that does not partially overlap an input.
+Everything else runs NumPy's loop on zero-copy views, with results from the pool.
 """
 from libc.stdint cimport int64_t, uint64_t, uint8_t, int8_t, int16_t, int32_t
 from libc.stdint cimport uint16_t, uint32_t
@@ -228,6 +231,15 @@ cdef bint _classify(object x, Operand *A, int *xt):
         if xt[0] < DC_NTYPES:
             A.t = xt[0]
         cnp.PyArray_ScalarAsCtype(x, A.value)
+    return True
+
+
+cdef inline bint _numpy_scalar_into(object s, int t, char *buf):
+    """A NumPy scalar of exactly kernel type t (the common `x * A[i, j]`) into buf."""
+    cdef object st = _SCALAR_T.get(type(s))
+    if st is None or <int>st != t:
+        return False
+    cnp.PyArray_ScalarAsCtype(s, buf)
     return True
 
 
@@ -557,13 +569,15 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
                 else:
                     return _general_binary(op, to_bool, x, y, out)
         else:
-            if A.t < 0 or not scalar_into(y, A.t, B.value):
+            if A.t < 0 or not (scalar_into(y, A.t, B.value)
+                               or _numpy_scalar_into(y, A.t, B.value)):
                 return _general_binary(op, to_bool, x, y, out)
             B.data = B.value
             B.is_scalar = True
             B.t = A.t
     elif operand_of(y, &B, False):
-        if B.t < 0 or not scalar_into(x, B.t, A.value):
+        if B.t < 0 or not (scalar_into(x, B.t, A.value)
+                           or _numpy_scalar_into(x, B.t, A.value)):
             return _general_binary(op, to_bool, x, y, out)
         A.data = A.value
         A.is_scalar = True
