@@ -136,6 +136,8 @@ def extensions():
     exts = [
         # CPU features and threads (baseline flags: imports on every CPU of the target).
         core("_cpu", openmp=True, depends=["dc_cpu.h", "dc_builds.h.tp"]),
+        # The thread policy: when a call threads (costs measured here, the slow-region guard).
+        core("_threads", openmp=True),
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),

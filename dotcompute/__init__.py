@@ -7,15 +7,9 @@ on zero-copy views.
 """
 from ._version import __version__
 
-import os as _os
-
-# OpenMP workers sleep between parallel regions instead of spinning (unless the user chose
-# otherwise). On a shared, oversubscribed machine spinning workers get descheduled and a
-# 2-thread region then waits a scheduler period for its partner: measured with the fused
-# evaluator at n=1e5, median 31 ms spinning against 0.2 ms sleeping. Must be set before
-# libgomp is loaded (by the first OpenMP module below).
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
+# First: the OpenMP wait settings must be in place before the OpenMP runtime loads (with the
+# first compiled module); _runtime sets them, then imports the core (see _runtime.py).
+from . import _runtime as _rt
 from ._core import _cpu
 from ._core._dispatch import build as _build
 from ._runtime import (get_cpu_capability, get_num_threads, runtime_info, set_num_threads,

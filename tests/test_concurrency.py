@@ -140,6 +140,16 @@ def test_pool_usable_after_fork_during_allocation():
 
 # --------------------------------------------------------------------------- threads
 
+def run_threads(work, n):
+    """Run work(k) in n threads k = 0..n-1; fail if one hangs."""
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+
+
 def test_threads_share_read_only_arrays():
     rng = np.random.default_rng(7)
     n = 1 << 18
@@ -187,12 +197,7 @@ def test_threads_share_read_only_arrays():
     old = dc.get_num_threads()
     try:
         dc.set_num_threads(2)
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-        assert not any(t.is_alive() for t in threads), "a thread hung"
+        run_threads(work, 8)
     finally:
         dc.set_num_threads(old)
     assert not errors, errors[:5]
@@ -228,3 +233,40 @@ def test_threads_private_inplace_and_pool_balance():
     assert not errors, errors
     gc.collect()
     assert pool.used_bytes() == before
+
+
+def test_threads_share_a_small_program_cache():
+    """Threads evaluate expressions with changing Python scalars while a small cache
+    bound keeps evicting programs (some of them running in other threads)."""
+    from dotcompute._compiler import set_cache_limit, cache_info, clear_cache
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(50_000)
+    b = rng.integers(-100, 100, 50_000)
+    exprs = [("a*s + 2.5", lambda s: a * s + 2.5), ("where(a > s, a, s)",
+                                                    lambda s: np.where(a > s, a, s)),
+             ("b * (s + 1)", lambda s: b * (s + 1)), ("sum(a - s)", lambda s: np.sum(a - s))]
+    errors = []
+    barrier = threading.Barrier(6)
+
+    def work(k):
+        try:
+            barrier.wait()
+            for i in range(120):
+                text, ref = exprs[(i + k) % len(exprs)]
+                s = float(i % 7) - 3 if "b" not in text else i % 5
+                env = {"a": a, "b": b, "s": s}
+                got = np.asarray(dc.evaluate(text + " " * (i % 9), local_dict=env))
+                if not np.allclose(got, ref(s), rtol=1e-12, atol=1e-9):
+                    errors.append(f"thread {k}: {text} with s={s} differs")
+        except Exception as e:   # noqa: BLE001
+            errors.append(f"thread {k}: {e!r}")
+
+    old = set_cache_limit(60_000)
+    try:
+        run_threads(work, 6)
+        info = cache_info()
+        assert info.evictions > 0 and info.nbytes <= info.max_bytes
+    finally:
+        set_cache_limit(old)
+        clear_cache()
+    assert not errors, errors[:5]

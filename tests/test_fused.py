@@ -520,3 +520,263 @@ def test_kernel_scalar_arguments_take_the_parameter_type(rng):
     u = np.arange(10, dtype=np.uint8)
     k2 = dc.ElementwiseKernel("T x, T y", "T z", "z = x + y")
     assert_matches(k2(u, 7), u + np.uint8(7))
+
+
+# ------------------------------------------------ Python scalars as run-time arguments
+
+def same_values(got, want):
+    """Values, dtype and shape equal, NaN where NaN, and the sign of every zero equal."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert (got.dtype, got.shape) == (want.dtype, want.shape)
+    np.testing.assert_array_equal(got, want)
+    if want.dtype.kind == "f":
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def outcome(f):
+    """f()'s result, or the type of the exception it raised."""
+    try:
+        with np.errstate(all="ignore"):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return f()
+    except Exception as e:          # compared by type with NumPy's
+        return type(e)
+
+
+def test_scalar_loop_compiles_once(rng):
+    a, b = sample("f8", 1000, rng), sample("f8", 1000, rng)
+    clear_cache()
+    for i in range(1000):
+        s = float(i)
+        same_values(dc.evaluate("a*s + b*2.5"), a * s + b * 2.5)
+    info = cache_info()
+    assert (info.misses, info.hits) == (1, 999)
+
+
+def test_nan_scalar_hits_the_cache(rng):
+    a, b = sample("f8", 100, rng), sample("f8", 100, rng)
+    s = float("nan")
+    same_values(dc.evaluate("a*s + b*2.5"), a * s + b * 2.5)
+    before = cache_info()
+    s = float("nan")                    # another NaN object
+    same_values(dc.evaluate("a*s + b*2.5"), a * s + b * 2.5)
+    assert cache_info().hits == before.hits + 1 and cache_info().misses == before.misses
+
+
+SCALARS = [0.0, -0.0, 2.5, -1e-310, float("nan"), float("inf"), -float("inf"), 1e300, 3, 0,
+           -7, 127, 128, 255, 256, -128, -129, 2**31, 2**62, 2**63 - 1, 2**63, 2**64 - 1,
+           2**64, -2**63, -2**63 - 1, True, False]
+SCALAR_EXPRS = ["a*s + b*2.5", "a - s", "s / b", "a < s", "s >= b", "where(a > 0, a, s)",
+                "a * (s * 2)", "a * -s", "a + (s > 1)", "maximum(a, s)"]
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i8", "i4", "i1", "u1", "u8", "?"])
+@pytest.mark.parametrize("expr", SCALAR_EXPRS)
+def test_scalar_values_match_numpy(expr, dtype, rng):
+    """One cached program per expression and types, called with every value in turn:
+    each result (or exception type) is NumPy's for that value."""
+    a = sample(dtype, 50, rng)
+    b = sample(dtype, 50, rng, positive=dtype != "?")
+    for s in SCALARS:
+        env = {"a": a, "b": b, "s": s}
+        want = outcome(lambda: reference(expr, **env))
+        got = outcome(lambda: dc.evaluate(expr, local_dict=env))
+        if isinstance(want, type):
+            if want is TypeError and got is NotImplementedError:
+                continue                # a dtype NumPy rejects, or one we do not run
+            assert got is want, (expr, s, got, want)
+        elif isinstance(got, type) and got is NotImplementedError:
+            assert np.asarray(want).dtype.kind not in "biuf", (expr, s)
+        else:
+            assert not isinstance(got, type), (expr, s, got, want)
+            same_values(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i8", "u1"])
+def test_scalar_exponents_match_numpy(dtype, rng):
+    a = sample(dtype, 200, rng, positive=True)
+    for s in [2, 0.5, -1, 1, 3, 0, 2.0, 0.5, 1.5, -2.5, 2, 7, float("nan")]:
+        want = outcome(lambda: reference("a ** s", a=a, s=s))
+        got = outcome(lambda: dc.evaluate("a ** s", local_dict={"a": a, "s": s}))
+        if isinstance(want, type):
+            assert got is want, (s, got, want)
+        else:
+            assert_matches(got, want, ulps=4)
+
+
+def test_numpy_scalars_are_strong(rng):
+    i = sample("i1", 50, rng)
+    f = sample("f4", 50, rng)
+    for s in (np.float32(1.5), np.float64(-0.0), np.int16(300), np.uint8(7), np.bool_(True)):
+        for x in (i, f):
+            same_values(dc.evaluate("x * s + x"), x * s + x)
+
+
+def test_scalar_only_subexpressions_follow_python(rng):
+    a = sample("f4", 100, rng)
+    pi, f = 3.141592653589793, 0.25
+    for k in range(5):
+        f = 0.25 * k
+        assert_matches(dc.evaluate("sin(2*pi*f*a)"), np.sin(2 * pi * f * a), ulps=4)
+    n = 4
+    u = np.arange(10, dtype=np.uint8)
+    same_values(dc.evaluate("u * (n + 1) + (~n + 9)"), u * (n + 1) + (~n + 9))
+    with pytest.raises(OverflowError):              # u - (-5): as NumPy
+        dc.evaluate("u - ~n")
+    s = 0.0
+    with pytest.raises(ZeroDivisionError):       # as Python raises for 1 / s
+        dc.evaluate("a * (1 / s)")
+
+
+# ------------------------------------------------------------------- the program cache
+
+def test_one_cache_serves_evaluate_and_kernels():
+    from dotcompute._compiler import _evaluate
+    k = dc.ElementwiseKernel("T x", "T z", "z = x * 3 + 1", "cache_probe")
+    before = cache_info()
+    k(np.ones(5))
+    assert cache_info().misses == before.misses + 1
+    assert cache_info().size == before.size + 1 == len(_evaluate.programs)
+    k(np.ones(7))
+    assert cache_info().hits == before.hits + 1
+    assert dc.evaluate.cache_info() == cache_info()
+
+
+def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
+    from dotcompute._compiler import set_cache_limit
+    a = np.ones(100_000)
+    clear_cache()
+    dc.evaluate("a + 1")
+    one = cache_info().nbytes
+    assert one > 100_000 // 512 * 8         # counts the temporaries the program keeps
+    old = set_cache_limit(12 * one)
+    try:
+        for i in range(2, 40):
+            dc.evaluate(f"a + {i}")
+            dc.evaluate("a + 1")            # kept recently used
+            info = cache_info()
+            assert info.nbytes <= info.max_bytes == 12 * one
+        assert cache_info().evictions > 0
+        hits = cache_info().hits
+        dc.evaluate("a + 1")                # still cached
+        assert cache_info().hits == hits + 1
+        misses = cache_info().misses
+        dc.evaluate("a + 2")                # evicted long ago
+        assert cache_info().misses == misses + 1
+    finally:
+        set_cache_limit(old)
+    clear_cache()
+    info = cache_info()
+    assert (info, info.evictions, info.nbytes) == ((0, 0, 0), 0, 0)
+
+
+def test_cache_counts_the_temporaries_programs_keep():
+    from dotcompute._compiler import _evaluate
+    clear_cache()
+    before = dc.get_num_threads()
+    key = ("a * 2 + 1", "same_kind", None, np.dtype(np.float64))
+    try:
+        dc.set_num_threads(1)
+        dc.evaluate("a * 2 + 1", local_dict={"a": np.ones(10)})
+        prog = _evaluate.programs.get(key)[0]
+        one, prog_one = cache_info().nbytes, prog.nbytes
+        assert prog_one > 4096                    # structures and one thread's blocks
+        dc.set_num_threads(2)
+        dc.evaluate("a * 2 + 1", local_dict={"a": np.ones(1 << 20)})
+        # the same program now keeps blocks for two threads, and the cache counts them
+        assert prog.nbytes > prog_one
+        assert cache_info().nbytes - one == prog.nbytes - prog_one
+    finally:
+        dc.set_num_threads(before)
+    clear_cache()
+    assert cache_info().nbytes == 0
+
+
+# --------------------------------------------------------- long and wide expressions
+
+def poly(n, var="a"):
+    return " + ".join(f"{k + 1}*{var}**{k}" if k else "1" for k in range(n + 1))
+
+
+def horner(n, var="a"):
+    text = "1"
+    for k in range(n):
+        text = f"({text})*{var} + {k + 2}"
+    return text
+
+
+@pytest.mark.parametrize("expr,ulps", [
+    ("+".join(["a"] * 65), 0), ("+".join(["a"] * 1000), 0),
+    (poly(13), 8), (poly(30), 8), (horner(13), 0), (horner(30), 0),
+    ("+".join(f"sin(a+{i})" for i in range(17)), None),
+    ("-".join(f"a*{i}" for i in range(1000)), 0),
+])
+def test_long_expressions_match_numpy(expr, ulps, rng):
+    a = rng.uniform(0.5, 1.5, 1000)
+    want = reference(expr, a=a)
+    got = dc.evaluate(expr, local_dict={"a": a})
+    if ulps is None:            # a sum of transcendentals: each term within 4 ULP
+        np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=1e-13)
+    else:
+        assert_matches(got, want, ulps)
+
+
+def test_expression_over_64_arrays(rng):
+    env = {f"x{i}": sample("f8", 300, rng) for i in range(64)}
+    expr = " + ".join(f"x{i}*{i + 1}" for i in range(64))
+    assert_matches(dc.evaluate(expr, local_dict=env), reference(expr, **env))
+    k = dc.ElementwiseKernel(", ".join(f"T x{i}" for i in range(64)), "T z",
+                             "z = " + " + ".join(f"x{i}" for i in range(64)))
+    assert_matches(k(*env.values()), reference(" + ".join(env), **env))
+
+
+def test_kernel_with_a_long_body(rng):
+    x = sample("f8", 100, rng)
+    k = dc.ElementwiseKernel("T x", "T z", "z = " + "+".join(["x"] * 65))
+    assert_matches(k(x), reference("+".join(["x"] * 65), x=x))
+
+
+@pytest.mark.parametrize("expr", ["sin(" * 150 + "a" + ")" * 150,
+                                  "a+(" * 150 + "a" + ")" * 150,
+                                  "-(" * 150 + "a" + ")" * 150])
+def test_deep_nesting_is_still_refused(expr):
+    with pytest.raises(UnsafeExpressionError, match="nested deeper than 100"):
+        dc.evaluate(expr, local_dict={"a": np.ones(3)})
+
+
+# ----------------------------------------------------------------- evaluate's arguments
+
+def test_evaluate_argument_checks():
+    a = np.arange(3.0)
+    for bad in ([0, 0, 0], (1, 2, 3), 5):
+        with pytest.raises(TypeError):
+            dc.evaluate("a + 1", out=bad)
+    for out in (None, np.empty(3)):
+        with pytest.raises(ValueError, match="casting"):
+            dc.evaluate("a + 1", casting="bogus", out=out)
+    for order in ("X", "c", 1):
+        with pytest.raises(ValueError, match="order"):
+            dc.evaluate("a + 1", order=order)
+
+
+@pytest.mark.parametrize("order", ["K", "C", "F", "A"])
+def test_evaluate_order_as_numpy(order):
+    F = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    C = np.arange(12.0).reshape(3, 4) + 1
+    v = np.arange(4.0)
+    for x, y in [(F, F), (C, C), (F, v), (F, C), (C, F)]:
+        got = dc.evaluate("x + y", local_dict={"x": x, "y": y}, order=order)
+        want = np.add(x, y, order=order)
+        assert_matches(got, want)
+        assert (got.flags.c_contiguous, got.flags.f_contiguous) == \
+            (want.flags.c_contiguous, want.flags.f_contiguous), (order, x.flags, y.flags)
+    assert_matches(dc.evaluate("x * 2", local_dict={"x": F}, order=None), F * 2)
+
+
+def test_equal_looking_scalar_subexpressions_keep_their_types():
+    b = np.arange(5, dtype=np.int16)
+    s = 3
+    for expr in ["b*(s+1) + b*(s+1.0)", "b*(s+True) - b*(s+1)", "(b < s+1) & (b < s+1.0)"]:
+        same_values(dc.evaluate(expr), eval(expr))

@@ -254,6 +254,66 @@ def test_oom_retry_runs_gc_collect():
     balanced(pool)
 
 
+@pytest.fixture
+def gc_calls(monkeypatch):
+    """The list of gc.collect() calls made while the test runs (none is run for real)."""
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append(a) or 0)
+    return calls
+
+
+def test_failed_allocation_releases_cached_blocks_before_collecting(gc_calls):
+    calls = gc_calls
+    pool = m.MemoryPool()
+    pool.set_limit(size=8 * MiB)
+    a = pool.malloc(6 * MiB)
+    del a                                  # 6 MiB stay reserved as a cached free block
+    assert pool.total_bytes() >= 6 * MiB
+    b = pool.malloc(7 * MiB)               # fits only once the cached block is released
+    assert calls == [] and b.nbytes == 7 * MiB
+    del b
+    balanced(pool)
+
+
+def test_gc_collect_runs_once_per_failure_episode(gc_calls):
+    calls = gc_calls
+    pool = m.MemoryPool()
+    pool.set_limit(size=4 * MiB)
+    for _ in range(5):
+        with pytest.raises(m.OutOfMemoryError):
+            pool.malloc(8 * MiB)
+        small = pool.malloc(1000)          # smaller successes do not end the episode
+        del small
+    assert len(calls) == 1
+    with pytest.raises(m.OutOfMemoryError):
+        pool.malloc(6 * MiB)               # a smaller failure in the same episode
+    assert len(calls) == 1
+    pool.set_limit(size=16 * MiB)
+    big = pool.malloc(8 * MiB)             # the failed size fits again: episode over
+    del big
+    pool.free_all_blocks()
+    pool.set_limit(size=4 * MiB)
+    with pytest.raises(m.OutOfMemoryError):
+        pool.malloc(8 * MiB)
+    assert len(calls) == 2                 # a new episode collects again
+    pool.set_limit()
+    balanced(pool)
+
+
+def test_tiny_limits_are_not_unlimited():
+    pool = m.MemoryPool()
+    pool.set_limit(fraction=1e-12)         # rounds to 0 bytes: at least one byte instead
+    assert pool.get_limit() == 1
+    with pytest.raises(m.OutOfMemoryError):
+        pool.malloc(64)
+    pool.set_limit(fraction=0)             # zero is still "no limit"
+    assert pool.get_limit() == 0
+    assert m._parse_limit("0.4") == 1
+    assert m._parse_limit("0.0000000001%") == 1
+    assert m._parse_limit("0") == 0
+    balanced(pool)
+
+
 def test_set_limit_arguments():
     pool = m.MemoryPool()
     pool.set_limit(fraction=0.5)
@@ -496,6 +556,45 @@ def test_use_for_numpy_plain_call_and_nesting():
     balanced(p2)
 
 
+def _allocating_pool(pools):
+    """Index of the pool NumPy's next allocation comes from (None: not ours)."""
+    before = [p.used_bytes() for p in pools]
+    x = np.empty(1 << 16)
+    grew = [i for i, p in enumerate(pools) if p.used_bytes() > before[i]]
+    name = handler_name(x)
+    del x
+    assert (name == "dotcompute_pool") == bool(grew)
+    return grew[0] if grew else None
+
+
+@pytest.mark.parametrize("order", list(__import__("itertools").permutations(range(3))))
+def test_use_for_numpy_restored_in_any_order(order):
+    original = np._core.multiarray.get_handler_name()
+    pools = [m.MemoryPool() for _ in range(3)]
+    handles = [m.use_for_numpy(p) for p in pools]
+    assert _allocating_pool(pools) == 2
+    restored = set()
+    for i in order:
+        handles[i].restore()
+        restored.add(i)
+        left = [j for j in range(3) if j not in restored]
+        # the newest handle not yet restored decides; none left: NumPy's own allocator
+        assert _allocating_pool(pools) == (max(left) if left else None)
+    assert np._core.multiarray.get_handler_name() == original != "dotcompute_pool"
+    for p in pools:
+        balanced(p)
+
+
+def test_use_for_numpy_two_handles_out_of_order():
+    original = np._core.multiarray.get_handler_name()
+    h1 = m.use_for_numpy()
+    h2 = m.use_for_numpy()
+    h1.restore()
+    assert np._core.multiarray.get_handler_name() == "dotcompute_pool"   # h2 still on
+    h2.restore()
+    assert np._core.multiarray.get_handler_name() == original == "default_allocator"
+
+
 def test_numpy_arrays_outlive_pool_reference():
     def make():
         pool = m.MemoryPool()
@@ -581,6 +680,11 @@ def test_env_limit_subprocess():
     assert limit == int(0.25 * phys) and nwarn == 0
     limit, _, nwarn, msg = _run_with_env("lots")
     assert limit == 0 and nwarn == 1 and "DOTCOMPUTE_MEMORY_LIMIT" in msg
+
+
+def test_env_limit_below_one_byte_is_one_byte_subprocess():
+    limit, _, nwarn, _ = _run_with_env("0.4")
+    assert limit == 1 and nwarn == 0
 
 
 def test_env_limit_enforced_subprocess():

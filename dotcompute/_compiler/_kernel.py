@@ -19,7 +19,7 @@ import numpy as np
 
 from .._core._ndarray import ndarray as _dcarray
 from . import _parser
-from ._evaluate import _programs, MAX_CACHE, evaluate as _evaluator
+from ._evaluate import programs
 from ._lower import Builder, lower, kernel_dtype, Val
 
 _C_TYPES = {
@@ -160,16 +160,14 @@ class ElementwiseKernel:
         else:
             key.extend(None if o is None else o.dtype for o in outs)
         key = tuple(key)
-        entry = _programs.get(key)
+        entry = programs.get(key)
         if entry is None:
             okeys = key[nin + 1:] if outs is not None else (None,) * self.nout
             entry = self._compile(list(key[1:nin + 1]), okeys)
-            if len(_programs) >= MAX_CACHE:
-                _programs.clear()
-            _programs[key] = entry
-            _evaluator.misses += 1
+            programs.put(key, entry, entry[0])
+            programs.misses += 1
         else:
-            _evaluator.hits += 1
+            programs.hits += 1
         prog, scalar_types, read_outs = entry
         if scalars:
             for i, st in enumerate(scalar_types):

@@ -36,6 +36,8 @@ _COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_
 # Guards for folding Python-int constants: beyond these a constant is rejected.
 MAX_CONST_BITS = 4096
 
+_PY_UNARY = {"negative": operator.neg, "positive": operator.pos, "invert": operator.invert}
+
 _PY_OPS = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
     "true_divide": operator.truediv, "floor_divide": operator.floordiv,
@@ -59,14 +61,19 @@ def _unsupported(what, dt):
 
 class Val:
     """A typed value while lowering: a weak Python scalar, a strong NumPy scalar, or a
-    register holding a block of values."""
-    __slots__ = ("kind", "value", "dtype", "reg")
+    register holding a block of values.
 
-    def __init__(self, kind, value=None, dtype=None, reg=None):
+    A scalar with `param` set is a run-time argument of the program (parameter number
+    `param`): `value` is only this call's value, used for its type; a decision that
+    depends on more than the type must call `Builder.specialize`."""
+    __slots__ = ("kind", "value", "dtype", "reg", "param")
+
+    def __init__(self, kind, value=None, dtype=None, reg=None, param=None):
         self.kind = kind        # "weak" | "const" | "reg"
         self.value = value
         self.dtype = dtype
         self.reg = reg
+        self.param = param
 
     @property
     def is_const(self):
@@ -80,9 +87,14 @@ class Val:
 
 
 def weak(v):
-    if type(v) is bool:                 # Python bools are not weak: plain bool
-        return Val("const", np.bool_(v), _BOOL)
+    if type(v) is bool:                 # Python bools are not weak: plain bool (the value
+        return Val("const", v, _BOOL)   # stays Python's for Python's own arithmetic)
     return Val("weak", v)
+
+
+def _python(v):
+    """True for a Python scalar (folded with Python's arithmetic, as Python would)."""
+    return v.kind == "weak" or type(v.value) is bool
 
 
 def strong_const(v):
@@ -112,6 +124,12 @@ def fold_python(op, x, y):
     return _check_int(r)
 
 
+# How a program may depend on a parameter's value beyond its type (Builder.specialize):
+# POWER: which of NumPy's fast scalar powers it is (2, 0.5, -1, 1 or none); VALUE: all of it.
+POWER = 1
+VALUE = 2
+
+
 class Builder:
     """Collects registers and instructions (virtual registers), then allocates temporaries
     and produces a `_fused.Program`."""
@@ -124,6 +142,14 @@ class Builder:
         self.consts = {}        # (dtype, bytes) -> register
         self.casts = {}         # (register, dtype) -> register
         self.cost = 0
+        self.param_args = []    # (parameter, dtype) of every argument made of a parameter
+        self.param_regs = {}    # (parameter, dtype) -> register
+        self.specs = {}         # parameter -> POWER or VALUE
+
+    def specialize(self, v, how=VALUE):
+        """The program depends on parameter v's value (`how` much); no-op for others."""
+        if v.param is not None and self.specs.get(v.param, 0) < how:
+            self.specs[v.param] = how
 
     # ------------------------------------------------------------------ registers
     def _reg(self, kind, index, dtype, cbytes=None):
@@ -153,17 +179,24 @@ class Builder:
             r = self.consts[key] = self._reg(_fused.R_CONST, -1, dtype, b)
         return r
 
-    def materialize(self, v, dtype=None):
-        """Register holding v converted to dtype (default: v's own dtype)."""
+    def materialize(self, v, dtype=None, cast=False):
+        """Register holding v converted to dtype (default: v's own dtype). A Python scalar
+        converts as NumPy's ufuncs convert it (OverflowError for an int out of range), or
+        with `cast` as np.where does (through its default dtype, wrapping)."""
         if v.kind == "weak":
             if dtype is None:
                 dtype = np.asarray(v.value).dtype
-            # NumPy's conversion: OverflowError for a Python int out of range
-            return self.const_reg(np.array(v.value, dtype=dtype), dtype)
+            value = _fused.convert_scalar(v.value, dtype, cast)
+            if v.param is not None:
+                return self._param_reg(v.param, dtype, cast)
+            return self.const_reg(value, dtype)
         if v.kind == "const":
             if dtype is None:
                 dtype = v.dtype
-            return self.const_reg(np.asarray(v.value).astype(dtype), dtype)
+            value = np.asarray(v.value).astype(dtype)
+            if v.param is not None:
+                return self._param_reg(v.param, dtype)
+            return self.const_reg(value, dtype)
         if dtype is None or dtype == v.dtype:
             return v.reg
         key = (v.reg, dtype)
@@ -174,6 +207,16 @@ class Builder:
             r = self.temp(dtype)
             self.instrs.append(["cast", _T_INDEX[v.dtype], _T_INDEX[dtype], r, v.reg, -1, -1])
             self.casts[key] = r
+        return r
+
+    def _param_reg(self, param, dtype, cast=False):
+        """Register of parameter `param` converted to dtype (as `materialize` says): a 0-d
+        argument made per call."""
+        key = (param, dtype, cast)
+        r = self.param_regs.get(key)
+        if r is None:
+            r = self.param_regs[key] = self.input(dtype).reg
+            self.param_args.append(key)
         return r
 
     def emit(self, kind, op, dtype_in, dtype_out, a, b=-1, c=-1):
@@ -193,9 +236,12 @@ class Builder:
         lx, ly, lo = getattr(np, op).resolve_dtypes((tx, ty, None))
         if op in _COMPARISONS:
             # NumPy compares with an out-of-range Python int exactly (no OverflowError)
-            for v in (x, y):
-                if v.kind == "weak" and type(v.value) is int and lx.kind in "iub" \
+            # (an integer array's; a bool array compares in int64 and overflows)
+            for v, w in ((x, y), (y, x)):
+                if v.kind == "weak" and type(v.value) is int and lx.kind in "iu" \
+                        and w.dtype is not None and w.dtype.kind in "iu" \
                         and not _fits(v.value, lx):
+                    self.specialize(v)
                     return self.binary(op, *[_exact_int(w) if w is v else w for w in (x, y)])
         if lx != ly:
             if op in _COMPARISONS and {lx.char, ly.char} <= {"Q", "q", "L", "l"}:
@@ -218,7 +264,9 @@ class Builder:
         return self.emit("binary", index, lx, lo, a, b)
 
     def _fold_binary(self, op, x, y):
-        if x.kind == "weak" and y.kind == "weak":
+        self.specialize(x)
+        self.specialize(y)
+        if _python(x) and _python(y):
             r = fold_python(op, x.value, y.value)
             if isinstance(r, np.generic):
                 return strong_const(r)
@@ -237,6 +285,8 @@ class Builder:
         u8 = np.dtype(np.uint64)
         signed_left = lx.kind == "i"
         s = x if signed_left else y
+        self.specialize(x)
+        self.specialize(y)
         neg = self.binary("less", s, weak(0))
         xs = self._cast_val(x, u8) if not x.is_const else Val("const", np.uint64(x.value), u8)
         ys = self._cast_val(y, u8) if not y.is_const else Val("const", np.uint64(y.value), u8)
@@ -254,13 +304,14 @@ class Builder:
             return None
         e = y.value
         lx = getattr(np, "power").resolve_dtypes((x.dtype, type(e), None))[0]
+        self.specialize(y, POWER)
         if e == 2:
-            return self.unary("square", x)
+            return self.unary("square", self._cast_val(x, lx))
         if lx.kind == "f":
             if e == 0.5:
-                return self.unary("sqrt", x)
+                return self.unary("sqrt", self._cast_val(x, lx))
             if e == -1:
-                return self.unary("reciprocal", x)
+                return self.unary("reciprocal", self._cast_val(x, lx))
             if e == 1:
                 return self.copy(self._cast_val(x, lx))
         return None
@@ -273,6 +324,9 @@ class Builder:
         if not (y.is_const and isinstance(y.value, (int, np.integer, bool, np.bool_))):
             raise NotImplementedError("integer power with an array exponent is not supported "
                                       "(use a float operand)")
+        self.specialize(y)
+        if y.kind == "weak":
+            _fused.convert_scalar(y.value, dt)      # NumPy's OverflowError (u1 ** -1)
         e = int(y.value)
         if e < 0:
             raise ValueError("Integers to negative integer powers are not allowed.")
@@ -309,6 +363,9 @@ class Builder:
             return self.copy(x)
         uf = getattr(np, op)
         if x.is_const:
+            self.specialize(x)
+            if _python(x) and op in _PY_UNARY:
+                return weak(_PY_UNARY[op](x.value))     # Python's -s, +s, ~n
             with np.errstate(all="ignore"):
                 return strong_const(uf(x.value))
         li, lo = uf.resolve_dtypes((x.operand(), None))
@@ -327,16 +384,18 @@ class Builder:
 
     def where(self, c, x, y):
         if c.is_const and x.is_const and y.is_const:
+            for v in (c, x, y):
+                self.specialize(v)
             return strong_const(np.where(c.value, x.value, y.value))
-        if c.is_const:
-            return self._cast_val(x if bool(c.value) else y,
-                                  np.result_type(_rt(x), _rt(y)))
         dt = np.result_type(_rt(x), _rt(y))
+        if c.is_const and c.param is None:
+            v = x if bool(c.value) else y
+            return Val("reg", dtype=dt, reg=self.materialize(v, dt, cast=True))
         if kernel_dtype(dt) is None:
             raise _unsupported("where", dt)
         rc = self.materialize(c, _BOOL)
-        rx = self.materialize(x, dt)
-        ry = self.materialize(y, dt)
+        rx = self.materialize(x, dt, cast=True)
+        ry = self.materialize(y, dt, cast=True)
         r = self.temp(dt)
         self.instrs.append(["where", 0, _T_INDEX[dt], r, rx, ry, rc])
         self.cost += 2
@@ -422,13 +481,20 @@ class Builder:
         used.update(r for r, reg in enumerate(regs) if reg[0] == _fused.R_OUTPUT)
         number = {}
         out_regs = []
+        slot_regs = {}          # (slot, type index) -> register: temporaries share them
         for r, (kind, index, dt, cb) in enumerate(regs):
             if r not in used:
                 continue
-            number[r] = len(out_regs)
+            t = _T_INDEX[dt]
             if kind == _fused.R_TEMP:
                 index = slot_of[r]
-            out_regs.append((kind, index, _T_INDEX[dt], cb))
+                shared = slot_regs.get((index, t))
+                if shared is not None:
+                    number[r] = shared
+                    continue
+                slot_regs[(index, t)] = len(out_regs)
+            number[r] = len(out_regs)
+            out_regs.append((kind, index, t, cb))
         out_instrs = [(k, op, t, number[d], number.get(a, -1), number.get(b, -1),
                        number.get(c, -1)) for k, op, t, d, a, b, c in instrs]
         if red is not None:
@@ -461,25 +527,42 @@ def _exact_int(v):
     return strong_const(np.float64(x))
 
 
-def lower(tree, env, b=None):
-    """Lower expression tree `tree` with `env` mapping names to Vals."""
+def lower(tree, env, b=None, params=()):
+    """Lower expression tree `tree` with `env` mapping names to Vals (and `params` giving
+    the Val of every ("param", i) node). Iterative: a chain of any length lowers without
+    recursion."""
     b = b if b is not None else Builder()
-
-    def walk(n):
+    vals = []
+    stack = [(tree, False)]
+    while stack:
+        n, ready = stack.pop()
         k = n[0]
         if k == "const":
-            return weak(n[1])
-        if k == "name":
+            vals.append(weak(n[1]))
+        elif k == "name":
             try:
-                return env[n[1]]
+                vals.append(env[n[1]])
             except KeyError:
                 raise KeyError(n[1]) from None
-        if k == "binary":
-            return b.binary(n[1], walk(n[2]), walk(n[3]))
-        if k == "unary":
-            return b.unary(n[1], walk(n[2]))
-        if k == "where":
-            return b.where(walk(n[1]), walk(n[2]), walk(n[3]))
-        raise ValueError(f"unexpected node {k}")
+        elif k == "param":
+            vals.append(params[n[1]])
+        elif not ready:
+            if k not in _ARITY:
+                raise ValueError(f"unexpected node {k}")
+            stack.append((n, True))
+            stack.extend((c, False) for c in reversed(n[_ARITY[k]:]))
+        else:
+            if k == "binary":
+                y = vals.pop()
+                vals.append(b.binary(n[1], vals.pop(), y))
+            elif k == "unary":
+                vals.append(b.unary(n[1], vals.pop()))
+            else:
+                y = vals.pop()
+                x = vals.pop()
+                vals.append(b.where(vals.pop(), x, y))
+    return vals.pop(), b
 
-    return walk(tree), b
+
+# node kind -> index of its first child
+_ARITY = {"binary": 2, "unary": 2, "where": 1}

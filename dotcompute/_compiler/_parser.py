@@ -18,8 +18,9 @@ Tree nodes (tuples):
 import ast
 
 MAX_LENGTH = 20000       # characters of one expression
-MAX_NODES = 2000         # syntax-tree nodes of one expression
-MAX_DEPTH = 100          # nesting of the syntax tree
+MAX_NODES = 10000        # syntax-tree nodes (operands, operations, calls) of one expression
+MAX_DEPTH = 100          # nesting of the syntax tree; a chain of binary operations
+                         # (a + b * c - d ...: each the left operand of the next) is one level
 
 _BINOPS = {
     ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",
@@ -87,9 +88,11 @@ def parse(text, allow_reduction=True):
     except (RecursionError, MemoryError, ValueError) as e:
         raise UnsafeExpressionError(f"expression cannot be parsed: {e}") from None
     count = 0
-    for count, _ in enumerate(ast.walk(tree), 1):
-        if count > MAX_NODES:
-            raise UnsafeExpressionError(f"expression has more than {MAX_NODES} nodes")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.expr):
+            count += 1
+            if count > MAX_NODES:
+                raise UnsafeExpressionError(f"expression has more than {MAX_NODES} nodes")
     walker = _Walker()
     body = tree.body
     if (allow_reduction and isinstance(body, ast.Call) and isinstance(body.func, ast.Name)
@@ -105,10 +108,7 @@ class _Walker:
         d = depth + 1
         t = type(node)
         if t is ast.BinOp:
-            op = _BINOPS.get(type(node.op))
-            if op is None:
-                _reject(node, f"operator {type(node.op).__name__}")
-            return ("binary", op, self.expr(node.left, d), self.expr(node.right, d))
+            return self.chain(node, d)
         if t is ast.UnaryOp:
             op = _UNOPS[type(node.op)]
             operand = node.operand
@@ -145,6 +145,21 @@ class _Walker:
                 ast.JoinedStr: "a string", ast.List: "a list", ast.Tuple: "a tuple",
                 ast.Dict: "a dict", ast.Set: "a set", ast.Slice: "a slice"}.get(t)
         _reject(node, what or f"syntax {t.__name__}")
+
+    def chain(self, node, d):
+        """A binary operation and the ones down its left operands, without recursing
+        along that chain (a flat 1,000-term sum is one level deep)."""
+        spine = []
+        while type(node) is ast.BinOp:
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                _reject(node, f"operator {type(node.op).__name__}")
+            spine.append((op, node.right))
+            node = node.left
+        r = self.expr(node, d)
+        for op, right in reversed(spine):
+            r = ("binary", op, r, self.expr(right, d))
+        return r
 
     def name(self, node):
         if node.id.startswith("__"):
@@ -209,6 +224,17 @@ class _Walker:
                 _reject(node, f"an axis of {name}() that is not an integer constant")
             axis = sign * a.value
         return ("reduce", REDUCTIONS[name], self.expr(args[0], 1), axis)
+
+
+def count_nodes(tree):
+    """Nodes of a tree."""
+    count = 0
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        count += 1
+        stack.extend(c for c in n[1:] if type(c) is tuple)
+    return count
 
 
 def names(tree):

@@ -4,8 +4,10 @@
 A `Program` is built by the compiler (`dotcompute._compiler`) from a parsed, typed
 expression; this module only knows registers and instructions, never expressions:
 
-- registers are inputs (arrays, broadcast to the result shape), constants (one value,
-  stride 0), temporaries (one cache-sized block per thread) or outputs;
+- registers are inputs (arrays, broadcast to the result shape; a Python scalar argument
+  is a 0-d input), constants (one value, stride 0), temporaries (one cache-sized block per
+  thread; the compiler gives each live value a slot and reuses slots, so a long chain
+  needs few) or outputs: up to MAXREG registers, MAXARR of them inputs and outputs;
 - instructions call the selected kernel build's serial loops (`binary`, `unary`, `cast`,
   `where` of `dc_kernel_table`) on one block at a time, with byte strides;
 - an optional reduction folds the last register of each block into one partial per block;
@@ -18,11 +20,15 @@ innermost dimension, so a program's temporaries stay in L1/L2; blocks are spread
 threads with a static prange, each thread with its own temporaries (cached by the program
 between calls). Nothing of the full size is allocated except the results.
 
+Also here, in C for the per-call cost: `ProgramCache`, the one cache of compiled programs
+(bounded in bytes, least recently used first out) that `evaluate` and `ElementwiseKernel`
+share, and `Evaluator`, the cached call path of `evaluate`.
+
 The array layer does not import this module's caller (the compiler): data flows
 compiler -> Program (here) -> kernel table.
 """
 cimport cython
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport copysign
@@ -31,11 +37,13 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
-from dotcompute._core._dtypes cimport type_dtype, type_size, is_min_or_max, DC_R_MIN
+from dotcompute._core._dtypes cimport (type_dtype, type_size, is_min_or_max, DC_R_MIN,
+                                       DC_T_F8, DC_T_I8)
 from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kernel_table,
                                               threads_for, unsafe_overlap)
 from dotcompute._core._ndarray cimport ndarray, operand_of
 from dotcompute._core._routines_creation cimport empty_c
+from dotcompute._core._threads cimport threads_now, threads_observe
 
 import numpy as np
 
@@ -43,11 +51,16 @@ from dotcompute._core._kernel_access import ISA, serial_threshold
 
 cnp.import_array()
 
+cdef extern from "Python.h":
+    long long PyLong_AsLongLongAndOverflow(object v, int *overflow) except? -1
+    double PyFloat_AS_DOUBLE(object v)
+
 cdef extern from "dc_stream.h" nogil:
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t n)
     void dc_stream_fence()
 
-DEF MAXREG = 64         # registers of one program (inputs + constants + temporaries + outputs)
+DEF MAXREG = 2048       # registers of one program (inputs + constants + temporaries + outputs)
+DEF MAXARR = 128        # array registers (inputs + outputs) of one program
 # Outputs of at least this many bytes are written with streaming stores (larger than a
 # typical last-level cache: below it the result is better left in cache for its reader).
 cdef Py_ssize_t STREAM_MIN_BYTES = 32 << 20
@@ -93,11 +106,13 @@ cdef struct Instr:
 
 cdef struct Prog:
     int nregs, ninstr, nslots
-    int kind[MAXREG]          # RK_*
-    int index[MAXREG]         # input / output number, temporary slot
-    int t[MAXREG]             # kernel type index
-    char *cdata[MAXREG]       # constants: the value
-    Py_ssize_t isz[MAXREG]    # item size
+    # per register (nregs entries each, one allocation at kind)
+    int *kind                 # R_*
+    int *index                # input / output number, temporary slot
+    int *t                    # kernel type index
+    int *arr                  # array registers (inputs, outputs): their number, else -1
+    char **cdata              # constants: the value
+    Py_ssize_t *isz           # item size
     Instr *instr
     int result                # register the reduction reads
     dc_reduce_fn reduce
@@ -111,8 +126,8 @@ cdef struct Run:
     Py_ssize_t bpr            # blocks per row of the innermost dimension
     Py_ssize_t blk            # elements per block
     Py_ssize_t outer_shape[MAXDIMS]
-    char *base[MAXREG]        # array registers: first element
-    Py_ssize_t st[MAXREG][MAXDIMS + 1]   # byte strides; st[r][nouter] is the inner one
+    char *base[MAXARR]        # array registers (by Prog.arr): first element
+    Py_ssize_t st[MAXARR][MAXDIMS + 1]   # byte strides; st[a][nouter] is the inner one
     char *scratch             # per-thread temporaries
     Py_ssize_t thread_bytes
     char *partials            # one DC_PARTIAL_BYTES partial per block
@@ -129,7 +144,7 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
     cdef Py_ssize_t idx, off, start
     cdef int r, d, k
     cdef char *tmp = S.scratch + tid * S.thread_bytes
-    cdef char *out_p[MAXREG]
+    cdef char *out_p[MAXARR]
     cdef const Instr *ins
     if m > S.blk:
         m = S.blk
@@ -142,13 +157,14 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
             p[r] = P.cdata[r]
             s[r] = 0
         else:
-            off = j0 * S.st[r][S.nouter]
+            k = P.arr[r]
+            off = j0 * S.st[k][S.nouter]
             idx = row
             for d in range(S.nouter - 1, -1, -1):
-                off += (idx % S.outer_shape[d]) * S.st[r][d]
+                off += (idx % S.outer_shape[d]) * S.st[k][d]
                 idx = idx // S.outer_shape[d]
-            p[r] = S.base[r] + off
-            s[r] = S.st[r][S.nouter]
+            p[r] = S.base[k] + off
+            s[r] = S.st[k][S.nouter]
     if S.stream:
         for r in range(P.nregs):
             if P.kind[r] == R_OUTPUT:
@@ -176,13 +192,51 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
 
 
 cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noexcept nogil:
-    cdef Py_ssize_t b
+    """Run every block; with nt > 1 thread c runs the c-th contiguous run of blocks (with
+    temporaries slot c), timed for the thread policy's guard."""
+    cdef Py_ssize_t b, lo, hi
+    cdef int c
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if nt <= 1:
         for b in range(nblocks):
             _exec_block(P, S, b, 0)
+        return
+    t0 = threads_now()
+    for c in prange(nt, num_threads=nt, schedule="static"):
+        st[2 * c] = threads_now()
+        lo = nblocks * c // nt
+        hi = nblocks * (c + 1) // nt
+        for b in range(lo, hi):
+            _exec_block(P, S, b, c)
+        st[2 * c + 1] = threads_now()
+    threads_observe(nt, t0, threads_now(), st)
+
+
+cdef inline bint _scalar_of(object x, int t, Operand *a) except -1:
+    """A Python float operand of a float64 input, or a Python int (within int64) of an
+    int64 input, as a 0-d operand held in a.value; False for anything else. Saves making
+    a 0-d array of every scalar argument."""
+    cdef int overflow = 0
+    if type(x) is float and t == DC_T_F8:
+        (<double *>a.value)[0] = PyFloat_AS_DOUBLE(x)
+    elif type(x) is int and t == DC_T_I8:
+        (<long long *>a.value)[0] = PyLong_AsLongLongAndOverflow(x, &overflow)
+        if overflow:
+            return False
     else:
-        for b in prange(nblocks, num_threads=nt, schedule="static"):
-            _exec_block(P, S, b, threadid())
+        return False
+    a.data = a.value
+    a.t = t
+    a.ndim = 0
+    a.shape = NULL
+    a.strides = NULL
+    a.is_scalar = True
+    a.contig = True
+    return True
+
+
+cdef class ProgramCache
 
 
 cdef class Program:
@@ -195,7 +249,7 @@ cdef class Program:
                (op: binary op index), "cast" (op: source type index, type: target), "where"
                (c: the bool condition register)
     nslots  -- temporaries per thread
-    threshold -- elements below which the program runs on one thread
+    threshold -- the serial threshold of its cost class (a hint to the thread policy)
     reduce  -- None or (reduce op index, input type index, accumulator type index,
                pairwise, register reduced): `pairwise` sums the block partials pairwise
                (float sums)
@@ -204,8 +258,8 @@ cdef class Program:
     cdef Prog P
     cdef list _consts           # keeps constant bytes alive
     cdef int nin, nout
-    cdef int in_t[MAXREG]
-    cdef int out_t[MAXREG]
+    cdef int in_t[MAXARR]
+    cdef int out_t[MAXARR]
     cdef Py_ssize_t threshold
     cdef bint has_reduce, pairwise
     cdef int red_op, red_t, acc_t
@@ -213,22 +267,38 @@ cdef class Program:
     cdef dc_reduce_fn acc_sum
     cdef public object source   # the compiler's description (for repr / debugging)
     cdef DeviceMemory _scratch  # temporaries kept between calls (None while in use)
+    cdef ProgramCache _owner    # the cache holding this program (counts its scratch bytes)
+    cdef Py_ssize_t _counted    # scratch bytes the owner counts
 
     def __cinit__(self):
         self.P.instr = NULL
+        self.P.kind = NULL
 
     def __init__(self, list regs, list instrs, int nslots, Py_ssize_t threshold,
                  object reduce, list in_types, list out_types, object source=None):
         cdef int i, kind
         cdef void *fn
-        if len(regs) > MAXREG:
+        cdef int narr = 0
+        cdef Py_ssize_t nr = len(regs)
+        if nr > MAXREG:
             raise NotImplementedError(
-                f"expression too complex: {len(regs)} registers (at most {MAXREG})")
-        if len(in_types) > MAXREG or len(out_types) > MAXREG:
-            raise NotImplementedError("too many operands")
+                f"expression too complex: {nr} registers (at most {MAXREG})")
+        if len(in_types) + len(out_types) > MAXARR:
+            raise NotImplementedError(f"too many operands: {len(in_types)} inputs and "
+                                      f"{len(out_types)} outputs (at most {MAXARR} in all)")
         self.source = source
         self._consts = []
-        self.P.nregs = len(regs)
+        self.P.nregs = <int>nr
+        # one block: kind, index, t, arr (int), then cdata (char *), isz (Py_ssize_t)
+        self.P.kind = <int *>malloc(nr * (4 * sizeof(int) + sizeof(char *)
+                                          + sizeof(Py_ssize_t)) + 16)
+        if self.P.kind == NULL:
+            raise MemoryError()
+        self.P.index = self.P.kind + nr
+        self.P.t = self.P.index + nr
+        self.P.arr = self.P.t + nr
+        self.P.cdata = <char **>(<char *>self.P.kind + ((4 * nr * sizeof(int) + 7) & ~7))
+        self.P.isz = <Py_ssize_t *>(self.P.cdata + nr)
         self.P.nslots = nslots
         self.P.blk = BLK
         self.P.slot_bytes = BLK * 8 + SLOT_PAD
@@ -238,6 +308,10 @@ cdef class Program:
             self.P.t[i] = t
             self.P.cdata[i] = NULL
             self.P.isz[i] = type_size(t)
+            self.P.arr[i] = -1
+            if kind == R_INPUT or kind == R_OUTPUT:
+                self.P.arr[i] = narr
+                narr += 1
             if kind == R_CONST:
                 cbytes = bytes(cbytes) + b"\0" * 16      # room for any type, aligned copy
                 self._consts.append(cbytes)
@@ -293,6 +367,37 @@ cdef class Program:
     def __dealloc__(self):
         if self.P.instr != NULL:
             free(self.P.instr)
+        free(self.P.kind)
+
+    cdef Py_ssize_t _struct_bytes(self):
+        """Bytes of this program besides its retained temporaries."""
+        cdef Py_ssize_t n = sizeof(Program) + 64, c
+        n += self.P.nregs * (4 * sizeof(int) + sizeof(char *) + sizeof(Py_ssize_t))
+        n += (self.P.ninstr + 1) * sizeof(Instr)
+        for c in map(len, self._consts):
+            n += c + 33
+        if isinstance(self.source, str):
+            n += len(<str>self.source) + 49
+        return n
+
+    cdef int _retain(self, DeviceMemory mem) except -1:
+        """Keep `mem` as this program's temporaries for the next call (or none when it is
+        too large), telling the owning cache how its bytes changed."""
+        cdef Py_ssize_t kept = 0, delta
+        if mem is not None and mem.nbytes_ <= (1 << 22):
+            self._scratch = mem
+            kept = <Py_ssize_t>mem.nbytes_
+        if self._owner is not None and kept != self._counted:
+            delta = kept - self._counted
+            self._counted = kept
+            self._owner._grow(delta)
+        return 0
+
+    @property
+    def nbytes(self):
+        """Bytes this program holds: its structures and its retained temporaries."""
+        return self._struct_bytes() + (self._scratch.nbytes_ if self._scratch is not None
+                                       else 0)
 
     def __repr__(self):
         return f"<dotcompute fused Program {self.source!r}>"
@@ -302,14 +407,24 @@ cdef class Program:
         return self.P.ninstr
 
     @property
+    def nregs(self):
+        return self.P.nregs
+
+    @property
+    def out_dtypes(self):
+        """dtype of every output."""
+        return [type_dtype(self.out_t[i]) for i in range(self.nout)]
+
+    @property
     def nslots(self):
         return self.P.nslots
 
     def run(self, args, outs=None):
         """Evaluate over the arrays `args` (dc or numpy arrays, matching in_types; 0-d for
-        scalars). outs: None or a list with one entry per output, None to allocate.
+        scalars; a Python float for a float64 input, a Python int within int64 for an
+        int64 one). outs: None or a list with one entry per output, None to allocate.
         Returns the list of outputs, or the 0-d result array of a reduction."""
-        cdef Operand A[MAXREG]
+        cdef Operand A[MAXARR]
         cdef Run S
         cdef int nd = 0, i, r, d, j, k, nt, nouter
         cdef Py_ssize_t shape[MAXDIMS]
@@ -322,8 +437,7 @@ cdef class Program:
         cdef DeviceMemory mem = None
         cdef char *scratch = NULL
         cdef int nrar = 0                     # array registers
-        cdef int rar[MAXREG]                  # their register numbers
-        cdef Operand *ra[MAXREG]
+        cdef Operand *ra[MAXARR]              # their operand, by Prog.arr
         if nargs != self.nin:
             raise TypeError(f"expected {self.nin} operands, got {nargs}")
         if outs is None:
@@ -334,6 +448,8 @@ cdef class Program:
                 raise ValueError(f"expected {self.nout} outputs, got {len(outl)}")
         # ---- operands and the broadcast shape
         for i in range(nargs):
+            if _scalar_of(args[i], self.in_t[i], &A[i]):
+                continue
             if not operand_of(args[i], &A[i], True):
                 raise TypeError(f"operand {i} is not an array")
             if A[i].t != self.in_t[i]:
@@ -411,12 +527,11 @@ cdef class Program:
         for r in range(self.P.nregs):
             k = self.P.kind[r]
             if k == R_INPUT:
-                ra[nrar] = &A[self.P.index[r]]
+                ra[self.P.arr[r]] = &A[self.P.index[r]]
             elif k == R_OUTPUT:
-                ra[nrar] = &A[nargs + self.P.index[r]]
+                ra[self.P.arr[r]] = &A[nargs + self.P.index[r]]
             else:
                 continue
-            rar[nrar] = r
             nrar += 1
         # Drop extents of 1, then merge neighbours every array register walks contiguously.
         nouter = 0
@@ -426,22 +541,22 @@ cdef class Program:
             cshape[nouter] = shape[d]
             for i in range(nrar):
                 k = d - (nd - ra[i].ndim)
-                S.st[rar[i]][nouter] = (ra[i].strides[k]
+                S.st[i][nouter] = (ra[i].strides[k]
                                         if k >= 0 and ra[i].shape[k] != 1 else 0)
             if nouter > 0:
                 for i in range(nrar):
-                    if S.st[rar[i]][nouter - 1] != S.st[rar[i]][nouter] * cshape[nouter]:
+                    if S.st[i][nouter - 1] != S.st[i][nouter] * cshape[nouter]:
                         break
                 else:
                     cshape[nouter - 1] *= cshape[nouter]
                     for i in range(nrar):
-                        S.st[rar[i]][nouter - 1] = S.st[rar[i]][nouter]
+                        S.st[i][nouter - 1] = S.st[i][nouter]
                     continue
             nouter += 1
         if nouter == 0:
             cshape[0] = 1
             for i in range(nrar):
-                S.st[rar[i]][0] = 0
+                S.st[i][0] = 0
             nouter = 1
         # now cshape[0..nouter) with the innermost last. A short innermost dimension
         # (e.g. (1e6, 3) + (3,)) would make tiny blocks: walk the longest one innermost
@@ -456,15 +571,15 @@ cdef class Program:
                 cshape[k] = cshape[nouter - 1]
                 cshape[nouter - 1] = e
                 for i in range(nrar):
-                    e = S.st[rar[i]][k]
-                    S.st[rar[i]][k] = S.st[rar[i]][nouter - 1]
-                    S.st[rar[i]][nouter - 1] = e
+                    e = S.st[i][k]
+                    S.st[i][k] = S.st[i][nouter - 1]
+                    S.st[i][nouter - 1] = e
         S.nouter = nouter - 1
         S.inner = cshape[nouter - 1]
         for d in range(nouter - 1):
             S.outer_shape[d] = cshape[d]
         for i in range(nrar):
-            S.base[rar[i]] = ra[i].data
+            S.base[i] = ra[i].data
         S.blk = self.P.blk
         S.bpr = (S.inner + S.blk - 1) // S.blk
         # Outputs larger than the last-level cache are streamed (when every output is
@@ -474,7 +589,7 @@ cdef class Program:
             S.stream = True
             for r in range(self.P.nregs):
                 if self.P.kind[r] == R_OUTPUT and (
-                        S.st[r][nouter - 1] != self.P.isz[r]
+                        S.st[self.P.arr[r]][nouter - 1] != self.P.isz[r]
                         or n * self.P.isz[r] < STREAM_MIN_BYTES):
                     S.stream = False
         nblocks = (n // S.inner) * S.bpr if n else 0
@@ -496,14 +611,13 @@ cdef class Program:
         S.partials = scratch + nt * S.thread_bytes
         if nblocks:
             if n < NOGIL_MIN:
-                _exec_all(&self.P, &S, nblocks, 1)
+                _exec_all(&self.P, &S, nblocks, nt)
             else:
                 with nogil:
                     _exec_all(&self.P, &S, nblocks, nt)
         if self.has_reduce:
             res = self._finish_reduce(&S, nblocks)
-        if mem is not None and mem.nbytes_ <= (1 << 22):
-            self._scratch = mem
+        self._retain(mem)
         if copy_back is not None:
             for j, orig in copy_back:
                 np.copyto(np.asarray(orig), outl[j])
@@ -531,12 +645,142 @@ cdef class Program:
         return res
 
     cdef str _shape_error(self, args, outl):
-        shapes = " ".join(str(tuple(a.shape)) for a in args if a.ndim)
+        shapes = " ".join(str(np.shape(a)) for a in args if np.ndim(a))
         outs = [o for o in outl if o is not None]
         if outs:
             return (f"operands could not be broadcast together with shapes {shapes} "
                     f"and output shape {tuple(outs[0].shape)}")
         return f"operands could not be broadcast together with shapes {shapes}"
+
+
+# ------------------------------------------------------------- the program cache
+
+@cython.final
+cdef class _Slot:
+    cdef object value
+    cdef Program prog           # the program whose retained temporaries count, or None
+    cdef Py_ssize_t base        # bytes of the entry besides that program's temporaries
+    cdef unsigned long long tick
+
+
+cdef class ProgramCache:
+    """Compiled programs (and parsed expressions) of `evaluate` and `ElementwiseKernel`.
+
+    Bounded in bytes: an entry counts its key and value, its program's structures and the
+    temporaries the program keeps between calls (they grow on its first runs). When the
+    total passes `max_bytes`, the least recently used entries are evicted until it is
+    below 7/8 of it. `hits`, `misses`, `evictions` and `nbytes` are the statistics
+    (`misses` and `hits` are counted by the callers: one lookup may serve several tries).
+    """
+    cdef dict _slots
+    cdef unsigned long long _clock
+    cdef Py_ssize_t _max_bytes
+    cdef public long long hits
+    cdef public long long misses
+    cdef readonly long long evictions
+    cdef readonly Py_ssize_t nbytes
+
+    def __init__(self, Py_ssize_t max_bytes):
+        self._slots = {}
+        self.max_bytes = max_bytes
+
+    @property
+    def max_bytes(self):
+        """The bound in bytes (setting it evicts what no longer fits)."""
+        return self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, Py_ssize_t n):
+        if n < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {n}")
+        self._max_bytes = n
+        if self.nbytes > n:
+            self._evict()
+
+    cdef inline object lookup(self, object key):
+        """The value stored under key (marking it used), or None."""
+        cdef _Slot slot = self._slots.get(key)
+        if slot is None:
+            return None
+        self._clock += 1
+        slot.tick = self._clock
+        return slot.value
+
+    def get(self, key):
+        """The value stored under key (marking it used), or None; not counted."""
+        return self.lookup(key)
+
+    def put(self, key, value, Program prog=None, Py_ssize_t nbytes=0):
+        """Store value under key. `prog` is the program it holds (its bytes are counted and
+        followed as it runs), `nbytes` the size of anything else it holds."""
+        cdef _Slot slot = self._slots.pop(key, None)
+        if slot is not None:
+            self._drop(slot)
+        slot = _Slot.__new__(_Slot)
+        slot.value = value
+        slot.base = nbytes + 8 * len(key) + 200 if isinstance(key, tuple) else nbytes + 200
+        if prog is not None:
+            if prog._owner is not None and prog._owner is not self:
+                raise ValueError("the program is held by another cache")
+            slot.prog = prog
+            slot.base += prog._struct_bytes()
+            prog._owner = self
+            prog._counted = prog._scratch.nbytes_ if prog._scratch is not None else 0
+            self.nbytes += prog._counted
+        self._clock += 1
+        slot.tick = self._clock
+        self._slots[key] = slot
+        self.nbytes += slot.base
+        if self.nbytes > self._max_bytes:
+            self._evict()
+
+    cdef void _drop(self, _Slot slot):
+        self.nbytes -= slot.base
+        if slot.prog is not None:
+            self.nbytes -= slot.prog._counted
+            slot.prog._owner = None
+            slot.prog._counted = 0
+
+    cdef int _grow(self, Py_ssize_t delta) except -1:
+        self.nbytes += delta
+        if self.nbytes > self._max_bytes:
+            self._evict()
+        return 0
+
+    cdef int _evict(self) except -1:
+        cdef Py_ssize_t low = self._max_bytes - self._max_bytes // 8
+        cdef _Slot slot
+        order = sorted(self._slots.items(), key=_slot_tick)
+        for key, slot in order:
+            if self.nbytes <= low:
+                break
+            del self._slots[key]
+            self._drop(slot)
+            self.evictions += 1
+        return 0
+
+    def clear(self):
+        """Forget every entry and reset the statistics."""
+        for slot in self._slots.values():
+            self._drop(slot)
+        self._slots.clear()
+        self.nbytes = 0
+        self.hits = self.misses = self.evictions = 0
+
+    def __len__(self):
+        return len(self._slots)
+
+    def __contains__(self, key):
+        return key in self._slots
+
+    def __repr__(self):
+        return (f"<ProgramCache entries={len(self._slots)} nbytes={self.nbytes} "
+                f"max_bytes={self._max_bytes} hits={self.hits} misses={self.misses} "
+                f"evictions={self.evictions}>")
+
+
+def _slot_tick(item):
+    return (<_Slot>item[1]).tick
 
 
 # ------------------------------------------------------------- the cached entry point
@@ -546,45 +790,128 @@ cdef extern from "Python.h":
     PyObject *PyEval_GetLocals() except? NULL
     PyObject *PyEval_GetGlobals()
 
+cdef extern from *:
+    int __builtin_clzll(unsigned long long x) nogil
+
+
+# Key of a Python int variable: int and the extreme value of its range class (which
+# integer dtypes can hold it: by sign and bit length), so that every value of a class is
+# typed and converted alike; beyond 64 bits, the value itself.
+cdef tuple _INT_KEYS = tuple((int, v) for v in (
+    127, 255, 32767, 65535, 2**31 - 1, 2**32 - 1, 2**63 - 1, 2**64 - 1,
+    -128, -32768, -2**31, -2**63))
+cdef tuple _NONNEG_BITS = (7, 8, 15, 16, 31, 32, 63, 64)
+
+
+cdef object _int_key(object v):
+    cdef int overflow = 0, bits, i
+    cdef long long x = PyLong_AsLongLongAndOverflow(v, &overflow)
+    if overflow == 0:
+        if x >= 0:
+            bits = 64 - __builtin_clzll(<unsigned long long>x) if x else 0
+            for i in range(8):
+                if bits <= <int>_NONNEG_BITS[i]:
+                    return _INT_KEYS[i]
+        bits = 64 - __builtin_clzll(<unsigned long long>(~x)) if ~x else 0
+        if bits <= 7:
+            return _INT_KEYS[8]
+        if bits <= 15:
+            return _INT_KEYS[9]
+        if bits <= 31:
+            return _INT_KEYS[10]
+        return _INT_KEYS[11]
+    if overflow > 0 and v.bit_length() == 64:
+        return _INT_KEYS[7]
+    return (int, v)
+
+
+def convert_scalar(value, dtype, cast=False):
+    """A Python scalar as a 0-d array of dtype: as NumPy's ufuncs convert it (OverflowError
+    for an int out of range), or with `cast` as np.where does (through its default dtype,
+    then an unsafe cast)."""
+    if cast:
+        with np.errstate(all="ignore"):
+            return np.asarray(value).astype(dtype)
+    return np.array(value, dtype=dtype)
+
+
+cdef object _param(object v, tuple conv):
+    """Python scalar v as the argument conv = (dtype, type index, cast) of a program:
+    itself where Program.run takes it as it is (a float for float64, an int within int64
+    for int64: the conversion is exact), else convert_scalar's 0-d array (the range class
+    in the key guarantees it succeeds as it did when the program was compiled)."""
+    cdef int t = conv[1]
+    cdef int overflow = 0
+    if t == DC_T_F8 and type(v) is float:
+        return v
+    if t == DC_T_I8 and type(v) is int:
+        PyLong_AsLongLongAndOverflow(v, &overflow)
+        if not overflow:
+            return v
+    return convert_scalar(v, conv[0], conv[2])
+
+
+def convert_params(list scalars, tuple plan):
+    """The program arguments that `plan` ((scalar number, (dtype, type index, cast)), ...)
+    makes of Python scalars (what `Evaluator` does on a cache hit)."""
+    return [_param(scalars[<Py_ssize_t>c[0]], <tuple>c[1]) for c in plan]
+
+
+cdef tuple _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+cdef tuple _ORDERS = ("K", "C", "F", "A", None)
+
 
 cdef class Evaluator:
     """The call path of `dotcompute.evaluate`, in C so that a cached call costs little more
     than the program itself. It knows nothing of expressions: the compiler gives it
-    `parse(text) -> (tree, names)` and `compile(tree, names, key, casting, text) ->
-    (program, post)`, both of which store what they return in the dicts given here.
+    `parse(text) -> (tree, names)` (storing what it returns in `trees`) and
+    `compile(tree, names, key, casting, text, scalars) -> (program, post, scalar args)`
+    (storing the entry in `programs`), and `fortran(program, args)` for an F-ordered output.
 
-    Per call: look the names up (local_dict, else global_dict; by default the calling
-    Python frame's locals and globals, as numexpr does), build the key (text, casting, out
-    dtype, then per variable its dtype or, for a Python scalar, its type and value), and
-    run the cached program (compiling on a miss).
+    Per call: check the arguments, look the names up (local_dict, else global_dict; by
+    default the calling Python frame's locals and globals, as numexpr does), build the key
+    (text, casting, out dtype, then per variable its dtype or, for a Python scalar, its
+    type: scalars are run-time arguments, not part of the program), and run the cached
+    program (compiling on a miss). An entry is (program, post, plan): plan None (no
+    scalars), a tuple of scalar conversions, or a callable `plan(scalars) -> (program,
+    post, scalar args)` for programs that also depend on scalar values.
     """
-    cdef dict trees
-    cdef dict programs
+    cdef ProgramCache trees
+    cdef ProgramCache programs
     cdef object parse
     cdef object compile
-    cdef public long long hits
-    cdef public long long misses
+    cdef object fortran
 
-    def __init__(self, parse, compile, dict trees, dict programs):
+    def __init__(self, parse, compile, fortran, ProgramCache trees, ProgramCache programs):
         self.parse = parse
         self.compile = compile
+        self.fortran = fortran
         self.trees = trees
         self.programs = programs
-        self.hits = 0
-        self.misses = 0
 
     def __call__(self, ex, local_dict=None, global_dict=None, out=None, order="K",
                  casting="same_kind", **kwargs):
-        cdef object got, v, entry, prog, post
+        cdef object got, v, entry, prog, post, plan
         cdef tuple names
         cdef list key, args
+        cdef list scalars = None
         cdef PyObject *p
         cdef type t
+        cdef bint non_c = False, all_f = True
+        cdef ndarray d
         if kwargs:
             bad = set(kwargs) - {"_frame_depth", "sanitize", "optimization", "truediv"}
             if bad:
                 raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(bad)}")
-        got = self.trees.get(ex)
+        if out is not None and type(out) is not ndarray and not isinstance(out, cnp.ndarray):
+            raise TypeError(f"out must be an array, not {type(out).__name__}")
+        if casting != "same_kind" and (type(casting) is not str or casting not in _CASTINGS):
+            raise ValueError("casting must be one of 'no', 'equiv', 'safe', 'same_kind', "
+                             f"'unsafe' (got {casting!r})")
+        if order != "K" and (not (order is None or type(order) is str)
+                             or order not in _ORDERS):
+            raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+        got = self.trees.lookup(ex)
         if got is None:
             got = self.parse(ex)
         names = <tuple>(<tuple>got)[1]
@@ -607,14 +934,26 @@ cdef class Evaluator:
             else:
                 raise KeyError(f"variable {name!r} is not defined")
             t = type(v)
-            if t is ndarray or t is cnp.ndarray:
+            if t is ndarray:
+                d = <ndarray>v
+                if d._ndim > 1:
+                    non_c |= not d._c_contig
+                    all_f &= d._f_contig
+                key.append(d._dtype)
+                args.append(v)
+            elif t is cnp.ndarray:
+                if cnp.PyArray_NDIM(<cnp.ndarray>v) > 1:
+                    non_c |= not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>v)
+                    all_f &= cnp.PyArray_IS_F_CONTIGUOUS(<cnp.ndarray>v)
                 key.append(v.dtype)
                 args.append(v)
             elif t is float or t is int or t is bool:
-                key.append(t)
-                # folded into the program (not an argument); 0.0 and -0.0 are equal keys,
-                # so a zero carries its sign
-                key.append(v if v != 0 or t is not float else (v, copysign(1.0, v)))
+                # a run-time argument of the program, keyed by its type (and for an int
+                # by its range class)
+                key.append(_int_key(v) if t is int else t)
+                if scalars is None:
+                    scalars = []
+                scalars.append(v)
             else:
                 if t is complex:
                     raise NotImplementedError("complex numbers are not supported")
@@ -623,20 +962,38 @@ cdef class Evaluator:
                 key.append(v.dtype)
                 args.append(v)
         k = tuple(key)
-        entry = self.programs.get(k)
+        entry = self.programs.lookup(k)
         if entry is None:
-            entry = self.compile(got[0], names, k, casting, ex)
-            self.misses += 1
+            self.programs.misses += 1
+            entry = self.compile(got[0], names, k, casting, ex, scalars)
+            if (<tuple>entry)[2] is not None:
+                args.extend((<tuple>entry)[2])
         else:
-            self.hits += 1
+            plan = (<tuple>entry)[2]
+            if plan is None:
+                self.programs.hits += 1
+            elif type(plan) is tuple:
+                self.programs.hits += 1
+                for c in <tuple>plan:
+                    args.append(_param(scalars[<Py_ssize_t>(<tuple>c)[0]], <tuple>(<tuple>c)[1]))
+            else:
+                entry = plan(scalars)
+                args.extend((<tuple>entry)[2])
         prog = (<tuple>entry)[0]
         post = (<tuple>entry)[1]
         if post is not None:
             return post(prog, args, out)
         if out is None:
-            return (<Program>prog).run(args)[0]
-        if type(out) is not ndarray and not isinstance(out, cnp.ndarray):
-            raise TypeError("out must be an array")
+            if order == "F" or (non_c and all_f and order != "C"):
+                out = self.fortran(prog, args)
+                if out is None:
+                    return (<Program>prog).run(args)[0]
+            else:
+                return (<Program>prog).run(args)[0]
         (<Program>prog).run(args, [out])
         return out
 
+
+def int_key(v):
+    """The key part of a Python int scalar (see Evaluator): its range class."""
+    return _int_key(v)

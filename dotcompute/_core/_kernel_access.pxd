@@ -1,8 +1,8 @@
 # cython: language_level=3
 """The one way into the kernel table, for the array routines and the fused programs.
 
-Owns: the selected build's table pointer, the serial thresholds (scaled once, at import),
-the thread-count decision, the helpers that run a kernel with the GIL released, the operand
+Owns: the selected build's table pointer, the serial thresholds (cost-class hints), the
+thread-count decision (the thread policy of _threads), the helpers that run a kernel with the GIL released, the operand
 struct the routines fill from arrays, the overlap test and the dimension limit.
 """
 from dotcompute._core._kernel_table cimport *
@@ -29,13 +29,14 @@ cdef struct Operand:
 # The kernel table of the build chosen at import.
 cdef dc_kernel_table *kernel_table() noexcept nogil
 
-# Threads to use for n elements: 1 below `threshold`, else the effective thread count.
+# Threads to use for n elements of work whose serial threshold is `threshold` (a cost-class
+# hint): the thread policy's answer (_threads.threads_for), at most the thread count.
 cdef int threads_for(Py_ssize_t n, Py_ssize_t threshold) noexcept nogil
 
-# Serial threshold (elements) of a cost class (DC_COST_*), scaled as the table's are.
+# Serial threshold (elements) of a cost class (DC_COST_*): the hint naming the class.
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil
 
-# Kernel calls that release the GIL from NOGIL_MIN elements on.
+# Kernel calls on threads_for's threads, releasing the GIL from NOGIL_MIN elements on.
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
                     Py_ssize_t so, Py_ssize_t n) noexcept
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,

@@ -1,41 +1,40 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """The one way into the kernel table (see _kernel_access.pxd)."""
-import os
-
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cython.parallel cimport prange
 
-from dotcompute._core._cpu cimport effective_num_threads
-from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE
+from dotcompute._core._threads cimport threads_for as _threads_for, threads_add_probe
+from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
 
 from dotcompute._core import _dispatch
-from dotcompute._core._opspec import BINARY, UNARY, SERIAL_THRESHOLD
+from dotcompute._core._opspec import (BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, CHEAP,
+                                      MEDIUM, SERIAL_THRESHOLD)
 
 cdef dc_kernel_table *K = <dc_kernel_table *>PyCapsule_GetPointer(
     _dispatch.kernels.kernel_table(), b"dotcompute.kernels")
 
 ISA = _dispatch.build
 
-# Serial thresholds. The table's values assume workers that spin between parallel regions
-# (a fork/join of ~1 us). dotcompute's default OMP_WAIT_POLICY=PASSIVE lets them sleep --
-# steady on a shared, oversubscribed machine -- and waking them costs ~10-20 us, measured
-# here: 2 threads then only pay off from ~4x larger inputs, so the thresholds scale by 4.
-# Operators, reductions and fused programs all read the scaled values.
-cdef int SCALE = 4 if os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE" else 1
+# Serial thresholds. The table's values (opspec.SERIAL_THRESHOLD of each operation's cost
+# class) only name the class: the thread policy (_threads) maps each class to the chunk size
+# derived from the fork/join, wake-up and per-element costs it measures in this process.
+# It measures those costs on these kernels (the cheapest of a class decides).
 cdef Py_ssize_t _cost_threshold[3]
 
 
-def _scale_thresholds():
-    cdef int i, cost
-    for i in range(len(BINARY)):
-        K.binary_threshold[i] *= SCALE
-    for i in range(len(UNARY)):
-        K.unary_threshold[i] *= SCALE
-    K.reduce_threshold *= SCALE
+def _register():
+    cdef int cost, t
     for cost in range(DC_COST_EXPENSIVE + 1):
-        _cost_threshold[cost] = SERIAL_THRESHOLD[cost] * SCALE
+        _cost_threshold[cost] = SERIAL_THRESHOLD[cost]
+    for name, cost in (("add", CHEAP), ("true_divide", MEDIUM)):
+        for t, size in ((DC_T_F4, 4), (DC_T_F8, 8)):
+            threads_add_probe(cost, 1, <void *>K.binary[BINARY_INDEX[name]][t], size)
+    for name in ("sqrt", "exp", "sin"):
+        for t, size in ((DC_T_F4, 4), (DC_T_F8, 8)):
+            threads_add_probe(UNARY[UNARY_INDEX[name]][3], 0,
+                              <void *>K.unary[UNARY_INDEX[name]][t], size)
 
-_scale_thresholds()
+_register()
 
 
 cdef dc_kernel_table *kernel_table() noexcept nogil:
@@ -43,9 +42,7 @@ cdef dc_kernel_table *kernel_table() noexcept nogil:
 
 
 cdef int threads_for(Py_ssize_t n, Py_ssize_t threshold) noexcept nogil:
-    if n < threshold:
-        return 1
-    return effective_num_threads()
+    return _threads_for(n, <int>(threshold if threshold < (1 << 30) else (1 << 30)))
 
 
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil:
@@ -53,8 +50,8 @@ cdef Py_ssize_t cost_threshold(int cost) noexcept nogil:
 
 
 def serial_threshold(int cost):
-    """Elements below which work of cost class `cost` (_opspec.CHEAP/MEDIUM/EXPENSIVE)
-    runs on one thread (scaled as the kernel table's thresholds are)."""
+    """The serial threshold naming cost class `cost` (_opspec.CHEAP/MEDIUM/EXPENSIVE) to
+    threads_for (the table's value for the class; _threads maps it to measured sizes)."""
     if cost < 0 or cost > DC_COST_EXPENSIVE:
         raise ValueError(f"unknown cost class {cost}")
     return _cost_threshold[cost]
@@ -67,11 +64,10 @@ def kernel_isa():
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
                     Py_ssize_t so, Py_ssize_t n) noexcept:
-    cdef int nt
+    cdef int nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
-        K.run_unary(f, threshold, a, sa, o, so, n, 1)
+        K.run_unary(f, threshold, a, sa, o, so, n, nt)
     else:
-        nt = threads_for(n, threshold)
         with nogil:
             K.run_unary(f, threshold, a, sa, o, so, n, nt)
 
@@ -79,22 +75,20 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
                      Py_ssize_t n) noexcept:
-    cdef int nt
+    cdef int nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
-        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, 1)
+        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt)
     else:
-        nt = threads_for(n, threshold)
         with nogil:
             K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept:
-    cdef int nt
+    cdef int nt = threads_for(n, K.reduce_threshold)
     if n < NOGIL_MIN:
-        K.run_reduce(f, c, a, sa, n, out, 1)
+        K.run_reduce(f, c, a, sa, n, out, nt)
     else:
-        nt = threads_for(n, K.reduce_threshold)
         with nogil:
             K.run_reduce(f, c, a, sa, n, out, nt)
 
@@ -363,16 +357,20 @@ cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
         _walk(it, b, s, e)
 
 
+cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept nogil:
+    if nt <= 1:
+        _walk(it, body, 0, it.size)
+    else:
+        _walk_threads(it, body, nt)
+
+
 cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
     cdef int nt
     if it.size == 0:
         return
-    if it.size < NOGIL_MIN:
-        _walk(it, body, 0, it.size)
-        return
     nt = threads_for(it.size, threshold)
-    with nogil:
-        if nt <= 1:
-            _walk(it, body, 0, it.size)
-        else:
-            _walk_threads(it, body, nt)
+    if it.size < NOGIL_MIN:
+        _walk_all(it, body, nt)
+    else:
+        with nogil:
+            _walk_all(it, body, nt)

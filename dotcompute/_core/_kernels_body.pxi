@@ -2,24 +2,24 @@
 # `include "_kernels_body.pxi"`). The same source is compiled once per ISA with different
 # -march flags; its loops live in the rendered C header dc_kernels_gen.h. This module fills
 # the C function table once at import and exports it as a capsule; it adds the threaded
-# drivers: prange over one contiguous chunk per thread, serial below a per-kernel threshold.
+# drivers: prange over one contiguous chunk per thread, as many as the caller asks (the
+# thread policy decides, through _kernel_access.threads_for).
 from cpython.pycapsule cimport PyCapsule_New
 from cython.parallel cimport prange
 from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
+from dotcompute._core._threads cimport threads_now, threads_observe
 
 cdef extern from "dc_kernels_gen.h" nogil:
     void dc_fill_kernel_table(dc_kernel_table *t)
     const char *DC_ISA_NAME   # -DDC_ISA_NAME="..." set by setup.py per build
 
 cdef inline int _chunks(Py_ssize_t n, int threshold, int nthreads) noexcept nogil:
-    """Number of chunks (= threads) worth using for n elements."""
-    cdef Py_ssize_t k
-    if nthreads <= 1 or n < threshold:
-        return 1
-    k = n // (threshold if threshold > 0 else 1)
-    if k > nthreads:
+    """Chunks (= threads) for n elements: nthreads, the number the caller's thread policy
+    chose (_kernel_access.threads_for), at most one per 64 elements and DC_MAX_CHUNKS."""
+    cdef Py_ssize_t k = n // 64
+    if nthreads < k:
         k = nthreads
     if k > DC_MAX_CHUNKS:
         k = DC_MAX_CHUNKS
@@ -40,14 +40,20 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c
     cdef Py_ssize_t s, e
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if k == 1:
         f(a, sa, b, sb, o, so, n)
         return
+    t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
+        st[2 * c] = threads_now()
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
             f(a + s * sa, sa, b + s * sb, sb, o + s * so, so, e - s)
+        st[2 * c + 1] = threads_now()
+    threads_observe(k, t0, threads_now(), st)
 
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
@@ -55,56 +61,106 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c
     cdef Py_ssize_t s, e
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if k == 1:
         f(a, sa, o, so, n)
         return
+    t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
+        st[2 * c] = threads_now()
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
             f(a + s * sa, sa, o + s * so, so, e - s)
+        st[2 * c + 1] = threads_now()
+    threads_observe(k, t0, threads_now(), st)
+
+
+# Reductions: the input is cut into partials of at least PARTIAL_MIN elements (as many as
+# n allows, up to DC_MAX_CHUNKS), each reduced on its own and combined in order. The cut
+# depends on n only, never on how many threads run them: the same input gives the same
+# result for any thread count, and whatever the thread policy decides from call to call.
+DEF PARTIAL_MIN = 32768
+
+cdef inline int _npartials(Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t v = n // PARTIAL_MIN
+    if v < 1:
+        return 1
+    return <int>(v if v < DC_MAX_CHUNKS else DC_MAX_CHUNKS)
+
+
+cdef inline int _used_partials(Py_ssize_t n, int v) noexcept nogil:
+    cdef int used = 0
+    while used < v and _chunk_start(n, v, used) < n:
+        used += 1
+    return used
+
+
+cdef inline void _reduce_parts(dc_reduce_fn f, const char *a, Py_ssize_t sa, Py_ssize_t n,
+                               int v, int lo, int hi, char *partials) noexcept nogil:
+    cdef int j
+    cdef Py_ssize_t s, e
+    for j in range(lo, hi):
+        s = _chunk_start(n, v, j)
+        e = _chunk_start(n, v, j + 1)
+        if e > s:
+            f(a + s * sa, sa, e - s, s, partials + j * DC_PARTIAL_BYTES)
+
+
+cdef inline void _dot_parts(dc_dot_fn f, const char *a, Py_ssize_t sa, const char *b,
+                            Py_ssize_t sb, Py_ssize_t n, int v, int lo, int hi,
+                            char *partials) noexcept nogil:
+    cdef int j
+    cdef Py_ssize_t s, e
+    for j in range(lo, hi):
+        s = _chunk_start(n, v, j)
+        e = _chunk_start(n, v, j + 1)
+        if e > s:
+            f(a + s * sa, sa, b + s * sb, sb, e - s, s, partials + j * DC_PARTIAL_BYTES)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out, int nthreads) noexcept nogil:
-    """Reduce n >= 1 elements: one partial per chunk, combined in chunk order."""
+    """Reduce n >= 1 elements: partials reduced on up to nthreads threads, combined in
+    order (see _npartials)."""
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
-    cdef int k = _chunks(n, _table.reduce_threshold, nthreads)
-    cdef int c, used = 0
-    cdef Py_ssize_t s, e
+    cdef int v = _npartials(n)
+    cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
+    cdef int c
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if k == 1:
-        f(a, sa, n, 0, partials)
-        comb(partials, 1, out)
-        return
-    for c in prange(k, num_threads=k, schedule="static"):
-        s = _chunk_start(n, k, c)
-        e = _chunk_start(n, k, c + 1)
-        if e > s:
-            f(a + s * sa, sa, e - s, s, partials + c * DC_PARTIAL_BYTES)
-    while used < k and _chunk_start(n, k, used) < n:
-        used += 1
-    comb(partials, used, out)
+        _reduce_parts(f, a, sa, n, v, 0, v, partials)
+    else:
+        t0 = threads_now()
+        for c in prange(k, num_threads=k, schedule="static"):
+            st[2 * c] = threads_now()
+            _reduce_parts(f, a, sa, n, v, v * c // k, v * (c + 1) // k, partials)
+            st[2 * c + 1] = threads_now()
+        threads_observe(k, t0, threads_now(), st)
+    comb(partials, _used_partials(n, v), out)
 
 
 cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
                   const char *b, Py_ssize_t sb, Py_ssize_t n, char *out,
                   int nthreads) noexcept nogil:
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
-    cdef int k = _chunks(n, _table.reduce_threshold, nthreads)
-    cdef int c, used = 0
-    cdef Py_ssize_t s, e
+    cdef int v = _npartials(n)
+    cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
+    cdef int c
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if k == 1:
-        f(a, sa, b, sb, n, 0, partials)
-        comb(partials, 1, out)
-        return
-    for c in prange(k, num_threads=k, schedule="static"):
-        s = _chunk_start(n, k, c)
-        e = _chunk_start(n, k, c + 1)
-        if e > s:
-            f(a + s * sa, sa, b + s * sb, sb, e - s, s, partials + c * DC_PARTIAL_BYTES)
-    while used < k and _chunk_start(n, k, used) < n:
-        used += 1
-    comb(partials, used, out)
+        _dot_parts(f, a, sa, b, sb, n, v, 0, v, partials)
+    else:
+        t0 = threads_now()
+        for c in prange(k, num_threads=k, schedule="static"):
+            st[2 * c] = threads_now()
+            _dot_parts(f, a, sa, b, sb, n, v, v * c // k, v * (c + 1) // k, partials)
+            st[2 * c + 1] = threads_now()
+        threads_observe(k, t0, threads_now(), st)
+    comb(partials, _used_partials(n, v), out)
 
 
 cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, char **args,
@@ -114,14 +170,20 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c
     cdef Py_ssize_t s, e
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if k == 1:
         f(ctx, args, &n, steps, aux)
         return
+    t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
+        st[2 * c] = threads_now()
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
             _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s)
+        st[2 * c + 1] = threads_now()
+    threads_observe(k, t0, threads_now(), st)
 
 
 cdef inline void _npy_chunk(dc_npy_loop f, void *ctx, void *aux, int nin, char **args,

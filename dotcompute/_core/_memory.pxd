@@ -31,6 +31,9 @@ cdef class MemoryPool:
     cdef dc_pool* pool_
     cdef readonly size_t alignment
     cdef void* np_handler_      # PyDataMem_Handler for use_for_numpy, allocated lazily
+    # Failure episode (see _malloc_retry): gc.collect() already ran for a failed request of
+    # gc_episode_size_ bytes; 0 when no episode is open.
+    cdef size_t gc_episode_size_
 
 
 cdef class DeviceMemory:

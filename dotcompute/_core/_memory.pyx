@@ -93,6 +93,7 @@ cdef extern from "numpy/arrayobject.h":
         PyDataMemAllocator allocator
 
     object PyDataMem_SetHandler(object handler)
+    object PyDataMem_GetHandler()
     int _import_array() except -1
 
 _import_array()
@@ -141,6 +142,7 @@ cdef class MemoryPool:
             raise MemoryError("cannot create a memory pool")
         self.alignment = alignment
         self.np_handler_ = NULL
+        self.gc_episode_size_ = 0
 
     def __dealloc__(self):
         # Every block and every NumPy handler capsule holds a reference to the pool, so
@@ -179,9 +181,11 @@ cdef class MemoryPool:
     def set_limit(self, size=None, fraction=None):
         """Limit the bytes the pool may reserve from the OS.
 
-        ``size`` in bytes or ``fraction`` of physical memory; ``set_limit()`` or
-        ``set_limit(size=0)`` removes the limit.  Live blocks are never touched: a limit below
-        the current use only makes later allocations fail.
+        ``size`` in bytes or ``fraction`` of physical memory (rounded down to whole bytes,
+        but a positive fraction never rounds to 0: it gives a limit of at least one byte,
+        since 0 means no limit). ``set_limit()``, ``set_limit(size=0)`` and
+        ``set_limit(fraction=0)`` remove the limit. Live blocks are never touched: a limit
+        below the current use only makes later allocations fail.
         """
         if size is not None and fraction is not None:
             raise ValueError("give size or fraction, not both")
@@ -190,6 +194,8 @@ cdef class MemoryPool:
             if not 0.0 <= fraction <= 1.0:
                 raise ValueError(f"fraction must be within [0, 1], got {fraction}")
             size = int(fraction * physical_memory())
+            if size == 0 and fraction > 0:
+                size = 1        # a tiny positive limit, not "unlimited"
         if size is None:
             size = 0
         size = operator.index(size)
@@ -219,18 +225,33 @@ cdef size_t _check_size(MemoryPool pool, object nbytes) except? 0:
 
 
 cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
-    """Slow path: release cached blocks, collect garbage, retry once, else raise."""
+    """Slow path of a failed allocation.
+
+    First the pool's own cached free blocks go back to the OS and the request is retried.
+    Only if that fails does ``gc.collect()`` run (unreachable cycles may hold blocks), and
+    at most once per failure episode: an episode opens with that collection and closes when
+    an allocation at least as large as the failed one succeeds. Within an episode later
+    failures skip the collection (with millions of live objects it costs ~100 ms), so a
+    failing allocation stays fast.
+    """
     cdef dc_chunk* c = NULL
     cdef int rc
-    with nogil:
-        dc_pool_release_cached(pool.pool_)
-    gc.collect()  # may free blocks held by unreachable cycles
     dc_pool_note_retry(pool.pool_)
     with nogil:
         dc_pool_release_cached(pool.pool_)
         rc = dc_pool_malloc(pool.pool_, nbytes, &c)
+    if rc != DC_OK and pool.gc_episode_size_ == 0:
+        pool.gc_episode_size_ = nbytes if nbytes else 1
+        gc.collect()  # may free blocks held by unreachable cycles
+        with nogil:
+            dc_pool_release_cached(pool.pool_)
+            rc = dc_pool_malloc(pool.pool_, nbytes, &c)
     if rc == DC_OK:
+        if nbytes >= pool.gc_episode_size_:
+            pool.gc_episode_size_ = 0
         return c
+    if nbytes < pool.gc_episode_size_:
+        pool.gc_episode_size_ = nbytes if nbytes else 1
     dc_pool_note_oom(pool.pool_)
     raise OutOfMemoryError(nbytes, dc_pool_total_bytes(pool.pool_), dc_pool_get_limit(pool.pool_))
 
@@ -245,6 +266,8 @@ cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes):
         rc = dc_pool_malloc(pool.pool_, nbytes, &c)
     if rc != DC_OK:
         c = _malloc_retry(pool, nbytes)
+    elif pool.gc_episode_size_ and nbytes >= pool.gc_episode_size_:
+        pool.gc_episode_size_ = 0   # the pressure that opened the episode is gone
     mem.ptr_ = c.ptr
     mem.nbytes_ = nbytes
     mem.chunk_ = c
@@ -377,19 +400,26 @@ _SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 def _parse_limit(text):
     """Parse ``DOTCOMPUTE_MEMORY_LIMIT``: bytes with optional K/M/G/T suffix (``KB``, ``KiB``
-    also accepted; powers of 1024) or ``N%`` of physical memory.  Raises ValueError."""
+    also accepted; powers of 1024) or ``N%`` of physical memory.  Fractional bytes round
+    down, except that a positive value never becomes 0 (which would mean no limit): it
+    gives a limit of one byte.  ``0`` (or ``0%``) means no limit.  Raises ValueError."""
     s = text.strip()
     m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*%", s)
     if m:
         pct = float(m.group(1))
         if pct > 100:
             raise ValueError(f"percentage above 100: {text!r}")
-        return int(pct / 100 * physical_memory())
+        return _at_least_one(pct, int(pct / 100 * physical_memory()))
     m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([kKmMgGtT]?)(?:i?[bB])?", s)
     if not m:
         raise ValueError(f"cannot parse memory limit {text!r}")
     num = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
-    return int(num * _SUFFIX[m.group(2).upper()])
+    return _at_least_one(num, int(num * _SUFFIX[m.group(2).upper()]))
+
+
+def _at_least_one(value, nbytes):
+    """nbytes, or 1 when a positive value rounded to 0 bytes (0 would mean no limit)."""
+    return 1 if nbytes == 0 and value > 0 else nbytes
 
 
 cdef MemoryPool _default_pool = MemoryPool()
@@ -608,18 +638,45 @@ cdef object _make_capsule(MemoryPool pool):
 
 class NumpyAllocator:
     """Handle returned by ``use_for_numpy``; ``restore()`` (or leaving the ``with`` block)
-    puts the previous handler back.  Arrays made meanwhile stay valid afterwards."""
+    undoes it.  Arrays made meanwhile stay valid afterwards.
+
+    Handles may be restored in any order.  Each handle remembers the handler it replaced
+    and the handle installed on top of it (in the same thread / context): restoring the top
+    one puts the replaced handler back; restoring one that another handle covers changes
+    nothing now, but hands its replaced handler down to the covering handle.  Once every
+    handle is restored, NumPy's original handler is installed again."""
 
     def __init__(self, pool):
         self.pool = pool
-        self._previous = PyDataMem_SetHandler(_make_capsule(pool))
+        self._capsule = _make_capsule(pool)
+        self._previous = PyDataMem_SetHandler(self._capsule)
+        self._below = _active_handles.get(id(self._previous))   # the handle replaced
+        if self._below is not None:
+            self._below._above = self
+        self._above = None
+        _active_handles[id(self._capsule)] = self
         self.active = True
 
     def restore(self):
-        if self.active:
+        if not self.active:
+            return
+        above, below = self._above, self._below
+        if above is not None and PyDataMem_GetHandler() is not self._capsule:
+            # covered by `above`: nothing changes now; `above` will put back what this
+            # handle replaced
+            above._previous = self._previous
+            above._below = below
+            if below is not None:
+                below._above = above
+        else:
             PyDataMem_SetHandler(self._previous)
-            self._previous = None
-            self.active = False
+            if above is not None:        # installed over this one in another context
+                above._below = None
+            if below is not None:
+                below._above = None
+        del _active_handles[id(self._capsule)]
+        self._previous = self._above = self._below = None
+        self.active = False
 
     def __enter__(self):
         return self
@@ -627,6 +684,11 @@ class NumpyAllocator:
     def __exit__(self, *exc):
         self.restore()
         return False
+
+
+# id(capsule) -> the active NumpyAllocator that installed it (the handle keeps the capsule
+# alive, so an id stays unique while it is a key)
+_active_handles = {}
 
 
 def use_for_numpy(pool=None):

@@ -146,7 +146,7 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
     nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
-                  kind + 1, threshold, args, steps, n, 1)
+                  kind + 1, threshold, args, steps, n, nt)
         return True
     with nogil:
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],

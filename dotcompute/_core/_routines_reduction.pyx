@@ -22,6 +22,9 @@ from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
 cnp.import_array()
 
+# Float dot products shorter than this run our kernel, longer ones NumPy's BLAS.
+DEF DOT_OURS_BELOW = 131072
+
 cdef dc_kernel_table *K = kernel_table()
 
 cdef object _BOOL = np.dtype(bool)
@@ -193,12 +196,12 @@ cdef object dot(object x, object y, object out):
     cdef Operand A, B
     cdef char res[MAX_ITEM]
     cdef dc_dot_fn f
-    # Small float dot products run our kernel (a BLAS call costs more than the work);
-    # from the threading size on NumPy's BLAS dot runs at the memory limit on its own threads
-    # (and ours would compete with BLAS threads still spinning from a previous call).
+    # Small float dot products run our kernel on one thread (a BLAS call costs more than the
+    # work); from DOT_OURS_BELOW on NumPy's BLAS dot runs at the memory limit on its own
+    # threads (and ours would compete with BLAS threads still spinning from a previous call).
     if (out is None and operand_of(x, &A, False) and operand_of(y, &B, False) and A.t == B.t
             and is_float(A.t) and A.ndim == 1 and B.ndim == 1
-            and A.shape[0] == B.shape[0] and 0 < A.shape[0] < K.reduce_threshold):
+            and A.shape[0] == B.shape[0] and 0 < A.shape[0] < DOT_OURS_BELOW):
         f = K.dot[A.t]
         with nogil:
             K.run_dot(f, K.combine[<int>DC_R_SUM][A.t], A.data, A.strides[0], B.data,

@@ -1,0 +1,16 @@
+# C-level entry points of dotcompute._core._threads (the thread policy) for the kernel
+# drivers, the array layer and the fused evaluator.
+
+# Threads (= chunks) for a call over n elements whose kernel-table serial threshold is
+# `threshold` (a cost-class hint: opspec.SERIAL_THRESHOLD), never more than `cap`.
+cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil
+# The same with the library's thread count (set_num_threads, threadpoolctl) as the cap.
+cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil
+# Monotonic clock in seconds (the stamps below).
+cdef double threads_now() noexcept nogil
+# After a parallel region of k chunks entered at t0 and left at t1: stamps[2c], stamps[2c+1]
+# are when chunk c started and ended. Feeds the slow-region guard.
+cdef void threads_observe(int k, double t0, double t1, const double *stamps) noexcept nogil
+# Representative kernels whose per-element cost is measured at calibration: cls is the
+# opspec cost class, kind 0 unary (dc_unary_fn), 1 binary (dc_binary_fn), itemsize 4 or 8.
+cdef void threads_add_probe(int cls, int kind, void *fn, int itemsize) noexcept

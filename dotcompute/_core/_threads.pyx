@@ -1,0 +1,541 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""When to thread: how many threads one kernel call uses.
+
+Every threaded path asks `threads_for(n, threshold)` (through the kernel access room,
+_kernel_access.threads_for; `chunks_for` takes an explicit cap) and reports its parallel
+regions to `threads_observe`. The answer comes from costs measured
+in this process, once, at the first call that could thread (about 1-2 ms):
+
+- `fork_join`: a parallel region whose workers are still spinning from the previous one;
+- `wake`: a region whose workers went to sleep (after the spin window of the OpenMP wait
+  settings, `_runtime.py` sets them at import);
+- per-element cost of representative kernels of each cost class (cheap, medium,
+  expensive; registered by the array layer), measured on one thread over a cache-sized
+  buffer.
+
+A chunk pays for its thread when its work is MARGIN times the fork/join cost, so the
+smallest chunk of a class is MARGIN * fork_join / cost(class). The kernel table's fixed
+serial thresholds (opspec.SERIAL_THRESHOLD) only name the cost class here. When the workers
+are asleep a call threads only if it also pays the wake-up, or when it belongs to a stream
+of such calls (the first pays the wake-up, the next find the workers spinning).
+
+Each parallel region then refines the fork/join (or wake-up) estimate with what it cost
+beyond its longest chunk; a fork/join cost measured under load is measured again (at most
+once a second) when calls keep arriving that would thread on a quiet machine.
+
+The guard: each parallel region is timed (entry, exit, start and end of each chunk). A
+region that took longer than 0.9x the sum of its chunks' work did not pay (a worker started
+late: descheduled, because another process owns its core, or slow to wake). Two such regions
+among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
+happening, up to 1.3 s); then the next calls probe again.
+
+`set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
+exceeds it.
+"""
+from cython.parallel cimport prange
+from libc.math cimport log, exp
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+
+from dotcompute._core._cpu cimport effective_num_threads
+
+from dotcompute._core._opspec import CHEAP, MEDIUM, EXPENSIVE, SERIAL_THRESHOLD
+
+cdef extern from *:
+    """
+    #if defined(__x86_64__) || defined(__i386__)
+    #include <immintrin.h>
+    static inline void dc_pause(void) { _mm_pause(); }
+    #elif defined(__aarch64__)
+    static inline void dc_pause(void) { __asm__ __volatile__("yield" ::: "memory"); }
+    #else
+    static inline void dc_pause(void) { __asm__ __volatile__("" ::: "memory"); }
+    #endif
+    static inline int dc_cas_int(int *p, int expected, int desired) {
+        return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE);
+    }
+    static inline int dc_load_int(int *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+    static inline void dc_store_int(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+    typedef void (*dc_probe_unary)(const char *, Py_ssize_t, char *, Py_ssize_t, Py_ssize_t);
+    typedef void (*dc_probe_binary)(const char *, Py_ssize_t, const char *, Py_ssize_t,
+                                    char *, Py_ssize_t, Py_ssize_t);
+    """
+    void dc_pause() nogil
+    int dc_cas_int(int *p, int expected, int desired) nogil
+    int dc_load_int(int *p) nogil
+    void dc_store_int(int *p, int v) nogil
+    ctypedef void (*dc_probe_unary)(const char *, Py_ssize_t, char *, Py_ssize_t,
+                                    Py_ssize_t) noexcept nogil
+    ctypedef void (*dc_probe_binary)(const char *, Py_ssize_t, const char *, Py_ssize_t,
+                                     char *, Py_ssize_t, Py_ssize_t) noexcept nogil
+
+DEF MAX_CHUNKS = 256         # = DC_MAX_CHUNKS of the kernel table
+DEF MIN_CHUNK = 64           # elements; chunk borders are multiples of 64
+DEF MARGIN = 2.0             # a chunk's work / fork-join cost for a thread to pay
+DEF LOSS_RATIO = 0.9         # region time / summed chunk work above which it did not pay
+DEF BACKOFF_FIRST = 0.02     # seconds on one thread after the guard trips ...
+DEF BACKOFF_MAX = 1.28       # ... doubling up to this
+DEF STREAM_WINDOW = 250e-6   # calls closer than this form a stream (see module doc)
+DEF REMEASURE_AFTER = 1.0    # s: a fork/join cost measured under load is re-measured
+DEF QUIET_FORK_JOIN = 1e-6   # s: fork/join of a quiet machine (PERF.md: 0.4-1 us)
+DEF CALIBRATE_MIN = 1024     # calls smaller than this never trigger the measurement
+DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
+DEF MAX_PROBES = 16
+
+# ------------------------------------------------------------------------- state
+cdef enum:
+    UNCALIBRATED = 0
+    CALIBRATING = 1
+    READY = 2
+
+cdef enum:
+    MODE_AUTO = 0
+    MODE_ALWAYS = 1    # tests: thread whenever chunks of MIN_CHUNK can be made (cap holds)
+    MODE_NEVER = 2
+
+cdef int _state = UNCALIBRATED
+cdef int _mode = MODE_AUTO
+
+# measured (seconds)
+cdef double _pause = 0          # one pause instruction
+cdef double _fork_join = 0      # region with spinning workers
+cdef double _wake = 0           # region with sleeping workers
+cdef double _cost[3]            # per element, by cost class
+cdef int _calibrated_threads = 0
+# wait settings (from _runtime): spin count the OpenMP runtime uses, -1 unknown
+cdef double _spincount = -1
+cdef double _spin_window = 0    # seconds a worker spins after a region
+# derived
+cdef double _thr[3]             # smallest chunk per class, workers spinning
+cdef double _wake_mult = 1      # how much larger a chunk must be to pay a wake-up
+cdef double _anchor_log[3]      # log of SERIAL_THRESHOLD per class (cheap, medium, exp.)
+cdef double _thr_log[3]
+# dynamic
+cdef double _last_end = -1e30   # when the last parallel region ended
+cdef double _last_want = -1e30  # when a call last wanted threads
+cdef double _backoff_until = 0
+cdef double _backoff_len = BACKOFF_FIRST
+cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
+cdef int _wins = 0
+cdef double _last_measure = 0   # when fork/join was last measured with empty regions
+cdef unsigned int _skipped = 0  # calls below the threshold (a staleness check every 1024)
+cdef int _since_derive = 0
+# statistics (runtime report, tests)
+cdef long long _n_parallel = 0, _n_lost = 0, _n_backoffs = 0
+cdef int _max_chunks_seen = 0
+
+# probes
+cdef int _nprobes = 0
+cdef int _probe_cls[MAX_PROBES]
+cdef int _probe_kind[MAX_PROBES]
+cdef void *_probe_fn[MAX_PROBES]
+cdef int _probe_size[MAX_PROBES]
+cdef double _probe_buf[3][PROBE_N]
+
+cdef int _CLASS_ORDER[3]
+_CLASS_ORDER[0] = CHEAP
+_CLASS_ORDER[1] = MEDIUM
+_CLASS_ORDER[2] = EXPENSIVE
+cdef int _ANCHOR[3]
+for _i in range(3):
+    _ANCHOR[_i] = SERIAL_THRESHOLD[_CLASS_ORDER[_i]]
+    _anchor_log[_i] = log(<double>_ANCHOR[_i])
+
+
+cdef double threads_now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef void threads_add_probe(int cls, int kind, void *fn, int itemsize) noexcept:
+    global _nprobes
+    if fn == NULL or _nprobes >= MAX_PROBES or cls not in (CHEAP, MEDIUM, EXPENSIVE):
+        return
+    _probe_cls[_nprobes] = cls
+    _probe_kind[_nprobes] = kind
+    _probe_fn[_nprobes] = fn
+    _probe_size[_nprobes] = itemsize
+    _nprobes += 1
+
+
+# ------------------------------------------------------------------- calibration
+
+cdef double _median(double *v, int m) noexcept nogil:
+    cdef int i, j
+    cdef double x
+    for i in range(1, m):                 # insertion sort, m is small
+        x = v[i]
+        j = i - 1
+        while j >= 0 and v[j] > x:
+            v[j + 1] = v[j]
+            j -= 1
+        v[j + 1] = x
+    return v[m // 2] if m % 2 else 0.5 * (v[m // 2 - 1] + v[m // 2])
+
+
+cdef int _sink[MAX_CHUNKS]
+
+cdef double _region(int k) noexcept nogil:
+    """Time of one empty parallel region of k threads."""
+    cdef int c
+    cdef double t0 = threads_now()
+    for c in prange(k, num_threads=k, schedule="static"):
+        _sink[c] = c
+    return threads_now() - t0
+
+
+cdef void _busy(double seconds) noexcept nogil:
+    cdef double t0 = threads_now()
+    while threads_now() - t0 < seconds:
+        pass
+
+
+cdef double _probe_cost(int i) noexcept nogil:
+    """Seconds per element of probe i on this thread (best of 3 over PROBE_N elements)."""
+    cdef Py_ssize_t m = PROBE_N, j
+    cdef Py_ssize_t sz = _probe_size[i]
+    cdef double best = 1e30, t0, dt
+    cdef int rep
+    for j in range(PROBE_N):
+        if sz == 4:
+            (<float *>_probe_buf[0])[j] = <float>(0.1 + 1.9 * j / PROBE_N)
+            (<float *>_probe_buf[1])[j] = <float>(1.1 + 0.5 * j / PROBE_N)
+        else:
+            _probe_buf[0][j] = 0.1 + 1.9 * j / PROBE_N
+            _probe_buf[1][j] = 1.1 + 0.5 * j / PROBE_N
+    for rep in range(3):
+        t0 = threads_now()
+        if _probe_kind[i] == 0:
+            (<dc_probe_unary>_probe_fn[i])(<char *>_probe_buf[0], sz, <char *>_probe_buf[2],
+                                           sz, m)
+        else:
+            (<dc_probe_binary>_probe_fn[i])(<char *>_probe_buf[0], sz, <char *>_probe_buf[1],
+                                            sz, <char *>_probe_buf[2], sz, m)
+        dt = threads_now() - t0
+        if dt < best:
+            best = dt
+    return best / PROBE_N
+
+
+cdef double _measure_fork_join(int k, int m) noexcept nogil:
+    """Median of m empty regions of k threads, workers spinning (the first region, not
+    counted, wakes them or creates them)."""
+    global _last_measure
+    cdef double v[16]
+    cdef int i
+    _region(k)
+    for i in range(m):
+        v[i] = _region(k)
+    _last_measure = threads_now()
+    return _median(v, m)
+
+
+cdef void _calibrate(int k) noexcept nogil:
+    global _pause, _fork_join, _wake, _calibrated_threads, _wake_mult
+    cdef double v[16]
+    cdef double t0, gap, c
+    cdef int i, j, cls
+    # pause instruction (what one spin of the OpenMP runtime costs)
+    for i in range(3):
+        t0 = threads_now()
+        for j in range(2000):
+            dc_pause()
+        v[i] = (threads_now() - t0) / 2000
+    _pause = _median(v, 3)
+    _set_spin_window()
+    _fork_join = _measure_fork_join(k, 16)
+    # wake-up: a region after the workers' spin window (bounded: a long or infinite spin
+    # means the workers are found spinning and the wake-up cost does not arise)
+    if _spin_window < 1e-3:
+        gap = _spin_window * 1.5 + 20e-6
+        for i in range(5):
+            _busy(gap)
+            v[i] = _region(k)
+        _wake = _median(v, 5)
+    else:
+        _wake = _fork_join
+    if _wake < _fork_join:
+        _wake = _fork_join
+    _calibrated_threads = k
+    # per-element costs; the cheapest probe of a class decides (the conservative side)
+    for cls in range(3):
+        _cost[cls] = 0
+    for i in range(_nprobes):
+        c = _probe_cost(i)
+        cls = _probe_cls[i]
+        if c > 0 and (_cost[cls] == 0 or c < _cost[cls]):
+            _cost[cls] = c
+    _derive()
+
+
+cdef void _derive() noexcept nogil:
+    """Thresholds from the measured costs: smallest chunk = MARGIN * fork_join / cost,
+    ordered (an expensive class never threads later than a cheaper one)."""
+    global _wake_mult
+    cdef int i, cls
+    cdef double t, fj = _fork_join if _fork_join > 0 else 1e-6
+    for i in range(3):
+        cls = _CLASS_ORDER[i]
+        if _cost[cls] > 0:
+            t = MARGIN * fj / _cost[cls]
+        else:                            # no probe: the table's value, scaled to 1 us
+            t = _ANCHOR[i] * fj / 1e-6
+        if t < MIN_CHUNK:
+            t = MIN_CHUNK
+        if t > 1 << 26:
+            t = 1 << 26
+        if i > 0 and t > _thr[i - 1]:
+            t = _thr[i - 1]
+        _thr[i] = t
+        _thr_log[i] = log(t)
+    _wake_mult = _wake / fj if _wake > fj else 1.0
+
+
+cdef void _set_spin_window() noexcept nogil:
+    global _spin_window
+    if _spincount < 0:
+        _spin_window = 300000 * _pause          # libgomp's default
+    else:
+        _spin_window = _spincount * _pause
+
+
+cdef bint _ensure_calibrated(int cap) noexcept nogil:
+    if dc_load_int(&_state) == READY:
+        return True
+    if not dc_cas_int(&_state, UNCALIBRATED, CALIBRATING):
+        return False                      # another thread is calibrating: serial meanwhile
+    _calibrate(cap if cap < MAX_CHUNKS else MAX_CHUNKS)
+    dc_store_int(&_state, READY)
+    return True
+
+
+# ------------------------------------------------------------------------ policy
+
+cdef inline double _chunk_min(int threshold) noexcept nogil:
+    """Smallest worthwhile chunk for a kernel-table threshold (a cost-class hint): the
+    measured value of its class, interpolated in log space between classes."""
+    cdef double lh
+    cdef int i
+    for i in range(3):
+        if threshold == _ANCHOR[i]:
+            return _thr[i]
+    if threshold <= 0:
+        return _thr[2]
+    lh = log(<double>threshold)
+    if lh >= _anchor_log[0]:
+        return _thr[0] * threshold / _ANCHOR[0]
+    if lh <= _anchor_log[2]:
+        return _thr[2] * threshold / _ANCHOR[2]
+    i = 0 if lh >= _anchor_log[1] else 1
+    return exp(_thr_log[i] + (_thr_log[i + 1] - _thr_log[i])
+               * (lh - _anchor_log[i]) / (_anchor_log[i + 1] - _anchor_log[i]))
+
+
+cdef void _remeasure(int cap) noexcept nogil:
+    global _fork_join, _wake
+    if not dc_cas_int(&_state, READY, CALIBRATING):
+        return
+    _fork_join = _measure_fork_join(cap if cap < _calibrated_threads else _calibrated_threads,
+                                    8)
+    if _wake < _fork_join:
+        _wake = _fork_join
+    _derive()
+    dc_store_int(&_state, READY)
+
+
+cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
+    global _last_want, _skipped
+    cdef double e, t
+    cdef Py_ssize_t k
+    if cap <= 1 or n < 2 * MIN_CHUNK or _mode == MODE_NEVER:
+        return 1
+    if cap > MAX_CHUNKS:
+        cap = MAX_CHUNKS
+    if _mode == MODE_ALWAYS:
+        k = n // MIN_CHUNK
+        return <int>(k if k < cap else cap)
+    if dc_load_int(&_state) != READY and (n < CALIBRATE_MIN or not _ensure_calibrated(cap)):
+        return 1
+    e = _chunk_min(threshold)
+    if n < 2 * e:
+        # Thresholds from a fork/join measured under load stay high while nothing threads:
+        # now and then, for a call that would thread on a quiet machine, measure it again.
+        _skipped += 1
+        if ((_skipped & 1023) == 0 and _fork_join > QUIET_FORK_JOIN
+                and n >= 2 * e * QUIET_FORK_JOIN / _fork_join
+                and threads_now() - _last_measure > REMEASURE_AFTER):
+            _remeasure(cap)
+        return 1
+    t = threads_now()
+    if t < _backoff_until:
+        return 1
+    if t - _last_end > _spin_window and n < 2 * e * _wake_mult:
+        # the workers sleep and this call alone does not pay the wake-up; the next call of
+        # a stream does (then they spin again)
+        if t - _last_want > STREAM_WINDOW:
+            _last_want = t
+            return 1
+    _last_want = t
+    k = <Py_ssize_t>(n / e)
+    return <int>(k if k < cap else cap)
+
+
+cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
+    return chunks_for(n, threshold, effective_num_threads())
+
+
+cdef void threads_observe(int k, double t0, double t1, const double *stamps) noexcept nogil:
+    global _last_end, _history, _wins, _backoff_until, _backoff_len
+    global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
+    global _fork_join, _wake, _since_derive
+    cdef double work = 0, longest = 0, d, overhead
+    cdef int c
+    cdef bint lost, warm = t0 - _last_end <= _spin_window
+    _last_end = t1
+    if k > _max_chunks_seen:
+        _max_chunks_seen = k
+    if k < 2:
+        return
+    for c in range(k):
+        d = stamps[2 * c + 1] - stamps[2 * c]
+        if d > 0:
+            work += d
+            if d > longest:
+                longest = d
+    lost = (t1 - t0) > LOSS_RATIO * work
+    _n_parallel += 1
+    if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
+        return
+    # what this region cost beyond its longest chunk: the running fork/join (workers
+    # found spinning) or wake-up estimate, thresholds re-derived every 8 regions
+    overhead = (t1 - t0) - longest
+    if warm:
+        _fork_join += (overhead - _fork_join) * 0.125
+    else:
+        _wake += (overhead - _wake) * 0.125
+    _since_derive += 1
+    if _since_derive >= 8:
+        _since_derive = 0
+        _derive()
+    _history = ((_history << 1) | lost) & 0xF
+    if lost:
+        _n_lost += 1
+        _wins = 0
+        if (_history & 1) + ((_history >> 1) & 1) + ((_history >> 2) & 1) \
+                + ((_history >> 3) & 1) >= 2:
+            _backoff_until = t1 + _backoff_len
+            _n_backoffs += 1
+            _backoff_len = _backoff_len * 2 if _backoff_len * 2 < BACKOFF_MAX else BACKOFF_MAX
+            _history = 0
+    else:
+        _wins += 1
+        if _wins >= 32:
+            _backoff_len = BACKOFF_FIRST
+
+
+# ------------------------------------------------------------------ Python face
+
+def set_wait_info(spincount):
+    """Spin count the OpenMP runtime of this process uses (None: unknown); `_runtime`
+    calls this at import with what it set or found."""
+    global _spincount
+    _spincount = -1 if spincount is None else float(spincount)
+    if _pause > 0:
+        _set_spin_window()
+
+
+def calibrate():
+    """Measure now (once per process; later calls return at once). True when measured."""
+    cdef int cap = effective_num_threads()
+    if cap < 2:
+        return False
+    with nogil:
+        _ensure_calibrated(cap)
+    return _state == READY
+
+
+def set_mode(str mode):
+    """"auto" (the policy), "always" (thread whenever the cap allows: tests) or "never"."""
+    global _mode
+    old = ("auto", "always", "never")[_mode]
+    _mode = {"auto": MODE_AUTO, "always": MODE_ALWAYS, "never": MODE_NEVER}[mode]
+    return old
+
+
+def chunks(Py_ssize_t n, int threshold, int cap=-1):
+    """The policy's answer for a call (tests); cap -1: the library's thread count."""
+    if cap < 0:
+        cap = effective_num_threads()
+    return chunks_for(n, threshold, cap)
+
+
+def stats(reset=False):
+    """Counters since the last reset: parallel regions, regions that did not pay,
+    guard trips, and the most chunks (threads) any region used."""
+    global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
+    out = {"parallel_regions": _n_parallel, "regions_lost": _n_lost,
+           "guard_trips": _n_backoffs, "max_chunks": _max_chunks_seen}
+    if reset:
+        _n_parallel = _n_lost = _n_backoffs = 0
+        _max_chunks_seen = 0
+    return out
+
+
+def observe(int k, double t0, double t1, stamps):
+    """Report a parallel region as the drivers do (tests of the guard): stamps is
+    [start0, end0, start1, end1, ...] for the k chunks."""
+    cdef double st[2 * MAX_CHUNKS]
+    cdef int i
+    if k < 1 or k > MAX_CHUNKS or len(stamps) != 2 * k:
+        raise ValueError("need 1 <= k <= %d and 2k stamps" % MAX_CHUNKS)
+    for i in range(2 * k):
+        st[i] = stamps[i]
+    threads_observe(k, t0, t1, st)
+
+
+def now():
+    """The policy's clock (seconds)."""
+    return threads_now()
+
+
+def reset_guard():
+    """Forget the guard's history and leave any back-off (tests, measurements)."""
+    global _history, _wins, _backoff_until, _backoff_len
+    _history = 0
+    _wins = 0
+    _backoff_until = 0
+    _backoff_len = BACKOFF_FIRST
+
+
+def policy_info():
+    """Measured costs (µs, ns) and the thresholds in force (elements), for show_runtime."""
+    names = ("cheap", "medium", "expensive")
+    info = {"calibrated": _state == READY, "mode": ("auto", "always", "never")[_mode]}
+    if _state != READY:
+        return info
+    info.update({
+        "threads_measured": _calibrated_threads,
+        "pause_ns": round(_pause * 1e9, 1),
+        "spin_window_us": round(_spin_window * 1e6, 1),
+        "fork_join_us": round(_fork_join * 1e6, 2),
+        "wake_us": round(_wake * 1e6, 2),
+    })
+    for i in range(3):
+        info[f"ns_per_element_{names[i]}"] = round(_cost[_CLASS_ORDER[i]] * 1e9, 3)
+    for i in range(3):
+        info[f"min_chunk_{names[i]}"] = int(_thr[i])
+    for i in range(3):
+        info[f"min_chunk_{names[i]}_asleep"] = int(_thr[i] * _wake_mult)
+    now = threads_now()
+    info["guard"] = ("one thread for %.0f ms more" % ((_backoff_until - now) * 1e3)
+                     if now < _backoff_until else "threads allowed")
+    info.update(stats())
+    return info
+
+
+def thresholds():
+    """{cost class: (smallest chunk with workers spinning, with workers asleep)}, elements;
+    calibrates first when it can (two threads allowed)."""
+    calibrate()
+    return {cls: (_thr[i], _thr[i] * _wake_mult) for i, cls in enumerate(_CLASS_ORDER)}

@@ -1,0 +1,252 @@
+"""The thread policy (_core/_threads) and the OpenMP wait settings (_runtime).
+
+No timing is asserted: thresholds come from costs measured in this process, so the tests
+check their invariants, the cap, the guard's reaction to regions reported slow, that the
+user's wait settings win, and that results do not depend on the thread count.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+from dotcompute._core import _threads
+from dotcompute._core._opspec import CHEAP, EXPENSIVE, MEDIUM, SERIAL_THRESHOLD
+
+
+def _run(code, **env):
+    e = {k: v for k, v in os.environ.items()
+         if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_DISPLAY_ENV")}
+    e.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=e, timeout=300)
+
+
+@pytest.fixture
+def two_threads():
+    old = dc.set_num_threads(2)
+    try:
+        yield dc.get_num_threads()
+    finally:
+        dc.set_num_threads(old)
+
+
+@pytest.fixture
+def threads_always():
+    """Thread every call the cap allows (exercises the parallel paths deterministically)."""
+    old = _threads.set_mode("always")
+    try:
+        yield
+    finally:
+        _threads.set_mode(old)
+
+
+# ---------------------------------------------------------------- thresholds
+
+def test_thresholds_positive_and_ordered(two_threads):
+    if two_threads < 2:
+        pytest.skip("one CPU: nothing threads, nothing is measured")
+    thr = _threads.thresholds()
+    info = _threads.policy_info()
+    assert info["calibrated"]
+    for key in ("fork_join_us", "wake_us", "pause_ns", "ns_per_element_cheap",
+                "ns_per_element_medium", "ns_per_element_expensive"):
+        assert info[key] > 0, key
+    assert info["wake_us"] >= info["fork_join_us"]
+    for cls in (CHEAP, MEDIUM, EXPENSIVE):
+        spinning, asleep = thr[cls]
+        assert 0 < spinning <= asleep
+    # expensive operations thread at sizes no larger than medium, medium than cheap
+    assert thr[EXPENSIVE][0] <= thr[MEDIUM][0] <= thr[CHEAP][0]
+    assert thr[EXPENSIVE][1] <= thr[MEDIUM][1] <= thr[CHEAP][1]
+
+
+def test_expensive_ops_thread_no_later_than_cheap(two_threads):
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    _threads.reset_guard()
+    for n in (10**k for k in range(3, 12)):
+        cheap = _threads.chunks(n, SERIAL_THRESHOLD[CHEAP], 2)
+        expensive = _threads.chunks(n, SERIAL_THRESHOLD[EXPENSIVE], 2)
+        assert expensive >= cheap or cheap == 1
+
+
+def test_chunks_never_exceed_cap(two_threads):
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    for cap in (1, 2, 3, 8):
+        for n in (0, 1, 100, 1000, 10**4, 10**5, 10**6, 10**8, 2**40):
+            for thr in (1, 1024, 8192, 32768, 10**6):
+                k = _threads.chunks(n, thr, cap)
+                assert 1 <= k <= cap
+
+
+def test_set_num_threads_is_a_cap_for_kernels(threads_always, rng):
+    x = dc.asarray(rng.standard_normal(200001))
+    y = dc.asarray(rng.standard_normal(200001))
+    old = dc.set_num_threads(1)
+    try:
+        _threads.stats(reset=True)
+        dc.exp(x), x + y, x.sum(), dc.evaluate("2*a + 3*b*b", local_dict={"a": x, "b": y})
+        assert _threads.stats()["max_chunks"] <= 1
+        dc.set_num_threads(2)
+        _threads.stats(reset=True)
+        dc.exp(x), x + y, x.sum(), dc.evaluate("2*a + 3*b*b", local_dict={"a": x, "b": y})
+        st = _threads.stats()
+        assert st["max_chunks"] == dc.get_num_threads()
+        assert st["parallel_regions"] >= (4 if dc.get_num_threads() > 1 else 0)
+    finally:
+        dc.set_num_threads(old)
+
+
+def test_threadpoolctl_limit_lowers_the_cap(threads_always, two_threads):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x = dc.asarray(np.linspace(0.1, 2, 300000))
+    with threadpoolctl.threadpool_limits(1, user_api="openmp"):
+        _threads.stats(reset=True)
+        dc.sqrt(x)
+        assert _threads.stats()["max_chunks"] <= 1
+
+
+# ---------------------------------------------------------------------- guard
+
+def _report_slow_region():
+    # two chunks of 10 us each, in a region that took 1 ms: a worker started late
+    t0 = _threads.now() + 10.0      # in the future: the back-off lasts past the asserts
+    _threads.observe(2, t0, t0 + 1e-3, [t0, t0 + 1e-5, t0 + 9.9e-4, t0 + 1e-3])
+
+
+def test_guard_drops_to_one_thread_after_slow_regions(two_threads):
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    _threads.reset_guard()
+    huge = 2 ** 40
+    try:
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+        trips = _threads.stats()["guard_trips"]
+        _report_slow_region()
+        _report_slow_region()
+        assert _threads.stats()["guard_trips"] == trips + 1
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 1
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[EXPENSIVE], 2) == 1
+        assert "one thread" in _threads.policy_info()["guard"]
+    finally:
+        _threads.reset_guard()
+    # after the back-off the next call probes with threads again
+    assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+
+
+def test_guard_ignores_regions_that_paid(two_threads):
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    _threads.reset_guard()
+    trips = _threads.stats()["guard_trips"]
+    t0 = _threads.now()
+    for _ in range(8):     # two chunks of 1 ms in a 1.01 ms region: a speedup near 2
+        _threads.observe(2, t0, t0 + 1.01e-3, [t0, t0 + 1e-3, t0 + 5e-6, t0 + 1.005e-3])
+    assert _threads.stats()["guard_trips"] == trips
+
+
+# ------------------------------------------------------------------ results
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1000, 30000, 300001])
+def test_results_identical_across_thread_counts(threads_always, rng, dtype, n):
+    a = (rng.standard_normal(n) * 3).astype(dtype)
+    b = (rng.uniform(0.5, 2, n)).astype(dtype)
+    x, y = dc.asarray(a), dc.asarray(b)
+    cases = {
+        "add": lambda: x + y,
+        "mul": lambda: x * 2.5,
+        "less": lambda: x < y,
+        "sqrt": lambda: dc.sqrt(y),
+        "exp": lambda: dc.exp(x),
+        "sin": lambda: dc.sin(x),
+        "tanh": lambda: dc.tanh(x),
+        "log": lambda: dc.log(y),
+        "sum": lambda: x.sum(),
+        "max": lambda: x.max(),
+        "argmin": lambda: x.argmin(),
+        "fused": lambda: dc.evaluate("2*a + 3*b*b - a", local_dict={"a": x, "b": y}),
+        "fused_sum": lambda: dc.evaluate("sum(a*b)", local_dict={"a": x, "b": y}),
+    }
+    reference = {"add": a + b, "mul": a * dtype(2.5), "less": a < b, "sqrt": np.sqrt(b),
+                 "exp": np.exp(a), "sin": np.sin(a), "tanh": np.tanh(a), "log": np.log(b),
+                 "sum": a.sum(), "max": a.max(), "argmin": a.argmin(),
+                 "fused": 2 * a + 3 * b * b - a, "fused_sum": (a * b).sum()}
+    old = dc.get_num_threads()
+    try:
+        results = {}
+        for nt in (1, 2):
+            dc.set_num_threads(nt)
+            results[nt] = {k: np.asarray(f()).copy() for k, f in cases.items()}
+    finally:
+        dc.set_num_threads(old)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for k in cases:
+        np.testing.assert_array_equal(results[1][k], results[2][k], err_msg=k)
+        assert results[1][k].dtype == np.asarray(reference[k]).dtype, k
+        np.testing.assert_allclose(results[1][k], reference[k], rtol=rtol,
+                                   atol=rtol * n ** 0.5 if k.endswith("sum") else 0,
+                                   err_msg=k)
+
+
+# ------------------------------------------------------------ wait settings
+
+_REPORT = ("import os, dotcompute as dc; w = dc._runtime.wait_settings(); "
+           "print(w['source'], w['applied'], w['spincount'], "
+           "os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
+
+
+def test_default_wait_settings_reach_openmp_not_children():
+    r = _run(_REPORT + "; import subprocess, sys; print(subprocess.run([sys.executable, '-c', "
+             "'import os; print(os.environ.get(\"GOMP_SPINCOUNT\"))'], capture_output=True, "
+             "text=True).stdout.strip())", OMP_DISPLAY_ENV="VERBOSE")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split()
+    from dotcompute._runtime import DEFAULT_SPINCOUNT
+    assert lines[:5] == ["dotcompute", "True", str(DEFAULT_SPINCOUNT), "None", "None"]
+    assert lines[5] == "None"          # a child process does not inherit our setting
+    # libgomp itself read it (OMP_DISPLAY_ENV=VERBOSE prints its settings at start-up)
+    assert f"GOMP_SPINCOUNT = '{DEFAULT_SPINCOUNT}'" in r.stderr
+
+
+@pytest.mark.parametrize("env,spin", [({"GOMP_SPINCOUNT": "12345"}, "12345"),
+                                      ({"GOMP_SPINCOUNT": "2k"}, "2000"),
+                                      ({"OMP_WAIT_POLICY": "PASSIVE"}, "0"),
+                                      ({"OMP_WAIT_POLICY": "active"}, "30000000000")])
+def test_user_wait_settings_win(env, spin):
+    r = _run(_REPORT, OMP_DISPLAY_ENV="VERBOSE", **env)
+    assert r.returncode == 0, r.stderr
+    source, applied, count, gomp, policy = r.stdout.split()
+    assert (source, applied) == ("user", "True")
+    assert float(count) == float(spin)
+    assert gomp == env.get("GOMP_SPINCOUNT", "None")          # left as the user set it
+    assert policy == env.get("OMP_WAIT_POLICY", "None")
+    assert f"GOMP_SPINCOUNT = '{spin}'" in r.stderr           # what libgomp uses
+
+
+def test_wait_settings_report_openmp_started_first():
+    code = ("import ctypes, ctypes.util; ctypes.CDLL(ctypes.util.find_library('gomp') "
+            "or 'libgomp.so.1'); import dotcompute as dc; w = dc._runtime.wait_settings(); "
+            "print(w['applied']); dc.show_runtime()")
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "False"
+    assert "NOT APPLIED" in r.stdout and "started before dotcompute" in r.stdout
+
+
+def test_show_runtime_reports_costs_and_thresholds(capsys, two_threads):
+    dc.show_runtime()
+    out = capsys.readouterr().out
+    assert "openmp_wait" in out and "thread_policy" in out
+    if two_threads >= 2:
+        for key in ("fork_join_us=", "wake_us=", "spin_window_us=", "ns_per_element_cheap=",
+                    "min_chunk_cheap=", "min_chunk_expensive_asleep=", "guard="):
+            assert key in out, key
