@@ -234,6 +234,21 @@ cdef bint _classify(object x, Operand *A, int *xt):
     return True
 
 
+cdef int _POWER = BINARY_INDEX["power"]
+cdef int _SQRT = UNARY_INDEX["sqrt"]
+
+
+cdef inline bint _is_half(const Operand *B, int t) noexcept:
+    """B is one value (scalar or 0-d) of float type t equal to 0.5."""
+    if not (B.is_scalar or B.ndim == 0):
+        return False
+    if t == DC_T_F8:
+        return (<const double *>B.data)[0] == 0.5
+    if t == DC_T_F4:
+        return (<const float *>B.data)[0] == 0.5
+    return False
+
+
 cdef inline bint _numpy_scalar_into(object s, int t, char *buf):
     """A NumPy scalar of exactly kernel type t (the common `x * A[i, j]`) into buf."""
     cdef object st = _SCALAR_T.get(type(s))
@@ -457,6 +472,18 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
         return None
     b.nin = 2
     thr = K.binary_threshold[op]
+    if route == 1 and op == _POWER and _is_half(&B, l1) and not A.is_scalar:
+        # NumPy's power loop takes the square root for a scalar exponent of 0.5
+        # (-0.0 ** 0.5 is -0.0, -inf ** 0.5 is nan): so do we.
+        b.kind = BODY_UNARY
+        b.nin = 1
+        b.fn = <void *>K.unary[_SQRT][l0]
+        thr = K.unary_threshold[_SQRT]
+        ops[1] = &R
+        if not nd_setup(&it, 2, ops, nd, shape):
+            return None
+        nd_run(&it, &b, thr)
+        return r._np()[()] if nd == 0 and out is None else r
     if route == 1:
         b.kind = BODY_BINARY
         b.fn = <void *>K.binary[op][l0]
@@ -586,7 +613,7 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
         return None
     t = A.t
     f = K.binary[op][t]
-    if f == NULL:
+    if f == NULL or (op == _POWER and (B.is_scalar or B.ndim == 0)):
         return _general_binary(op, to_bool, x, y, out)
     r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R)
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
