@@ -163,6 +163,10 @@ def extensions():
                         + ([("DC_SCALAR", "1")] if name == "scalar" else []))
         ext.isa_flags = flags
         exts.append(ext)
+    # CUDA driver API resolved at run time (dlopen): no CUDA headers or libraries to build.
+    exts.append(Extension("dotcompute.cuda._driver", [os.path.join("dotcompute", "cuda",
+                                                                   "_driver.pyx")],
+                          extra_compile_args=COMMON, libraries=["dl"]))
     exts.append(Extension(SHARED_UTILITY, sources=[], extra_compile_args=COMMON))
     for ext in exts:
         ext.extra_compile_args = ext.extra_compile_args + SAN_COMPILE

@@ -31,3 +31,12 @@ from ._compiler import ElementwiseKernel, evaluate
 # dask integration, registered lazily: dask is never imported here (see _dask.py).
 from . import _dask
 _dask.install()
+
+
+def __getattr__(name):
+    # dotcompute.cuda on first use of `dc.cuda` (it imports no CUDA package either: the
+    # driver is opened when a GPU is first asked for)
+    if name == "cuda":
+        import importlib
+        return importlib.import_module(".cuda", __name__)
+    raise AttributeError(f"module 'dotcompute' has no attribute {name!r}")

@@ -38,16 +38,33 @@ def _wrap_function(f):
     return wrapper
 
 
+_KDLCUDA = 2
+
+
 def from_dlpack(x, /, *, device=None, copy=None):
-    """Array from a DLPack producer; CPU memory is shared (no copy) unless copy=True."""
+    """Array from a DLPack producer; memory is shared (no copy) unless copy=True: CPU
+    tensors give cpu arrays, CUDA tensors (torch, CuPy, ...) arrays on cuda:N."""
+    dev = getattr(x, "__dlpack_device__", None)
+    if dev is not None and device is None and copy is not True:
+        kind, index = dev()
+        if kind == _KDLCUDA:
+            from ._core._device import Device, backend
+            return backend(Device("cuda", int(index))).from_dlpack(x)
     arr = np.from_dlpack(x, device=device, copy=copy)
     return asarray(arr, copy=False) if copy is not True else asarray(arr)
+
+
+def asnumpy(x, stream=None):
+    """A NumPy array of x: a host copy for arrays on another device (CuPy's name)."""
+    if isinstance(x, ndarray) and str(x.device) != "cpu":
+        return x.get(stream=stream)
+    return np.asarray(x)
 
 
 # Functions we implement (creation with device=, accelerated or array-returning routines);
 # every other NumPy function is wrapped.
 _OWN = {
-    "ndarray": ndarray, "from_dlpack": from_dlpack,
+    "ndarray": ndarray, "from_dlpack": from_dlpack, "asnumpy": asnumpy,
     **{name: getattr(_routines_creation, name) for name in (
         "asarray", "array", "empty", "zeros", "ones", "full", "empty_like", "zeros_like",
         "ones_like", "full_like", "asanyarray", "ascontiguousarray", "arange", "linspace",

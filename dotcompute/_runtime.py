@@ -194,7 +194,23 @@ def runtime_info():
     choices = _numpy_loops.numpy_loop_choices()
     info["numpy_loops_borrowed"] = sorted(f"{name}[{ch}]" for (name, ch), who
                                           in choices.items() if who == "numpy")
+    info["cuda"] = _cuda_summary()
     return info
+
+
+def _cuda_summary():
+    """GPUs, driver and NVRTC versions, or why CUDA is unavailable (never raises)."""
+    from .cuda import runtime_info as cuda_info
+    try:
+        c = cuda_info()
+    except Exception as e:   # noqa: BLE001 - a report must not fail
+        return f"unavailable: {e}"
+    if not c["available"]:
+        return f"unavailable: {c['reason']}"
+    gpus = "; ".join(f"cuda:{i} {d['name']} (sm_{d['compute_capability'][0]}"
+                     f"{d['compute_capability'][1]}, {d['multiprocessors']} SMs, "
+                     f"{d['total_memory'] / 2**30:.0f} GiB)" for i, d in enumerate(c["devices"]))
+    return f"{gpus}; driver CUDA {c['driver_cuda_version']}; NVRTC {c['nvrtc_version']}"
 
 
 def show_runtime():

@@ -346,3 +346,12 @@ def _axis_reducer(kind, axis):
 
 
 evaluate = Evaluate(_parse, _compile_entry, _fortran, trees, programs)
+
+
+def _on_device(ex, local_dict, global_dict, out):
+    """The evaluator's call when a variable is an array on a GPU: the CUDA lowering."""
+    from ._cuda import evaluate_device_arrays
+    return evaluate_device_arrays(ex, local_dict, global_dict, out)
+
+
+evaluate.device_hook = _on_device

@@ -881,8 +881,12 @@ cdef class Evaluator:
     cdef object parse
     cdef object compile
     cdef object fortran
+    # device_hook(ex, local_dict, global_dict, out): the call when a variable is an array
+    # on another device (set by the compiler: its CUDA lowering)
+    cdef public object device_hook
 
     def __init__(self, parse, compile, fortran, ProgramCache trees, ProgramCache programs):
+        self.device_hook = None
         self.parse = parse
         self.compile = compile
         self.fortran = fortran
@@ -936,6 +940,11 @@ cdef class Evaluator:
             t = type(v)
             if t is ndarray:
                 d = <ndarray>v
+                if not d._host:
+                    if self.device_hook is None:
+                        raise TypeError(f"evaluate: variable {name!r} is on {v.device}, "
+                                        "which has no compiler")
+                    return self.device_hook(ex, local_dict, global_dict, out)
                 if d._ndim > 1:
                     non_c |= not d._c_contig
                     all_f &= d._f_contig

@@ -123,6 +123,24 @@ class OutOfMemoryError(MemoryError):
         return (type(self), (self.size, self.total, self.limit))
 
 
+# --- release hooks -----------------------------------------------------------------------
+
+# Callables run with a pool before it hands cached segments back to the OS (dotcompute.cuda
+# unregisters the page-locked ranges it registered in that pool's segments).
+_release_hooks = []
+
+
+def add_release_hook(hook):
+    """Run ``hook(pool)`` before ``pool`` unmaps cached segments."""
+    if hook not in _release_hooks:
+        _release_hooks.append(hook)
+
+
+cdef _run_release_hooks(pool):
+    for hook in _release_hooks:
+        hook(pool)
+
+
 # --- memory pool -------------------------------------------------------------------------
 
 cdef class MemoryPool:
@@ -159,6 +177,7 @@ cdef class MemoryPool:
     def free_all_blocks(self):
         """Return every fully free cached segment to the OS (live blocks are untouched;
         a segment that still holds a live block stays)."""
+        _run_release_hooks(self)
         with nogil:
             dc_pool_release_cached(self.pool_)
 
@@ -236,6 +255,7 @@ cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
     """
     cdef dc_chunk* c = NULL
     cdef int rc
+    _run_release_hooks(pool)   # page-locked ranges in cached segments are unregistered
     dc_pool_note_retry(pool.pool_)
     with nogil:
         dc_pool_release_cached(pool.pool_)
@@ -243,6 +263,7 @@ cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
     if rc != DC_OK and pool.gc_episode_size_ == 0:
         pool.gc_episode_size_ = nbytes if nbytes else 1
         gc.collect()  # may free blocks held by unreachable cycles
+        _run_release_hooks(pool)
         with nogil:
             dc_pool_release_cached(pool.pool_)
             rc = dc_pool_malloc(pool.pool_, nbytes, &c)
@@ -460,6 +481,11 @@ _POOL_NAMES = ("all", "small_pool", "large_pool")
 _METRICS = ("current", "peak", "allocated", "freed")
 
 
+cdef bint _is_other_pool(pool):
+    """A pool of another device (dotcompute.cuda's DevicePool) answers for itself."""
+    return pool is not None and not isinstance(pool, MemoryPool) and hasattr(pool, "pool_info")
+
+
 cdef MemoryPool _pool_arg(pool):
     if pool is None:
         return _default_pool
@@ -477,29 +503,40 @@ def memory_stats(pool=None):
     ``num_alloc_retries``, ``num_ooms``, ``num_os_alloc``, ``num_os_free``, ``pool_hits``,
     ``pool_misses``.
     """
+    if _is_other_pool(pool):
+        return pool.memory_stats()
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
-    cdef int i, t, k
-    cdef dc_stat s
+    cdef int t, k
+    rows = [[(st.stat[t][k].current, st.stat[t][k].peak, st.stat[t][k].allocated,
+              st.stat[t][k].freed) for k in range(3)] for t in _STAT_INDEX]
+    return stats_dict(lambda t, k, m: rows[t][k][m], st.num_alloc_retries, st.num_ooms, st.num_os_alloc,
+                      st.num_os_free, st.pool_hits, st.pool_misses)
+
+
+def stats_dict(value, retries, ooms, os_alloc, os_free, hits, misses):
+    """The ``memory_stats`` dict from ``value(stat row, pool, metric)`` and the counters
+    (shared by the host pool and dotcompute.cuda's GPU pool)."""
     out = collections.OrderedDict()
-    for i in range(len(_STAT_NAMES)):
-        name = _STAT_NAMES[i]
-        t = _STAT_INDEX[i]
-        for k in range(3):
-            pname = _POOL_NAMES[k]
-            s = st.stat[t][k]
-            out[f"{name}.{pname}.current"] = s.current
-            out[f"{name}.{pname}.peak"] = s.peak
-            out[f"{name}.{pname}.allocated"] = s.allocated
-            out[f"{name}.{pname}.freed"] = s.freed
-    out["num_alloc_retries"] = st.num_alloc_retries
-    out["num_ooms"] = st.num_ooms
-    out["num_os_alloc"] = st.num_os_alloc
-    out["num_os_free"] = st.num_os_free
-    out["pool_hits"] = st.pool_hits
-    out["pool_misses"] = st.pool_misses
+    for t, name in enumerate(_STAT_NAMES):
+        for k, pname in enumerate(_POOL_NAMES):
+            for m, metric in enumerate(_METRICS):
+                out[f"{name}.{pname}.{metric}"] = value(t, k, m)
+    out["num_alloc_retries"] = retries
+    out["num_ooms"] = ooms
+    out["num_os_alloc"] = os_alloc
+    out["num_os_free"] = os_free
+    out["pool_hits"] = hits
+    out["pool_misses"] = misses
     return out
+
+
+def info_dict(used, total, limit, n_free_blocks, hits, misses):
+    """The ``pool_info`` dict (shared with dotcompute.cuda's GPU pool)."""
+    requests = hits + misses
+    return {"used": used, "free": total - used, "total": total, "limit": limit,
+            "n_free_blocks": n_free_blocks, "hit_rate": hits / requests if requests else 0.0}
 
 
 def size_histogram(pool=None):
@@ -514,30 +551,28 @@ def size_histogram(pool=None):
 
 def reset_peak_memory_stats(pool=None):
     """Set every ``peak`` to the ``current`` value."""
+    if _is_other_pool(pool):
+        return pool.reset_peak_memory_stats()
     dc_pool_reset_peak(_pool_arg(pool).pool_)
 
 
 def reset_accumulated_memory_stats(pool=None):
     """Zero the ``allocated`` / ``freed`` totals, the event counters and the histogram."""
+    if _is_other_pool(pool):
+        return pool.reset_accumulated_memory_stats()
     dc_pool_reset_accumulated(_pool_arg(pool).pool_)
 
 
 def pool_info(pool=None):
     """Small summary for the runtime report."""
+    if _is_other_pool(pool):
+        return pool.pool_info()
     cdef MemoryPool p = _pool_arg(pool)
     cdef dc_stats st
     dc_pool_get_stats(p.pool_, &st)
-    used = st.stat[DC_STAT_ALLOCATED_BYTES][0].current
-    total = st.stat[DC_STAT_RESERVED_BYTES][0].current
-    requests = st.pool_hits + st.pool_misses
-    return {
-        "used": used,
-        "free": total - used,
-        "total": total,
-        "limit": dc_pool_get_limit(p.pool_),
-        "n_free_blocks": st.n_free_blocks,
-        "hit_rate": st.pool_hits / requests if requests else 0.0,
-    }
+    return info_dict(st.stat[DC_STAT_ALLOCATED_BYTES][0].current,
+                     st.stat[DC_STAT_RESERVED_BYTES][0].current, dc_pool_get_limit(p.pool_),
+                     st.n_free_blocks, st.pool_hits, st.pool_misses)
 
 
 def _fmt_bytes(n):
@@ -551,15 +586,22 @@ def _fmt_bytes(n):
 
 def memory_summary(pool=None):
     """Human-readable table of ``memory_stats`` (like ``torch.cuda.memory_summary``)."""
+    if _is_other_pool(pool):
+        return pool.memory_summary()
     cdef MemoryPool p = _pool_arg(pool)
-    st = memory_stats(p)
-    info = pool_info(p)
+    return format_memory_summary(memory_stats(p), pool_info(p), "dotcompute memory summary",
+                                 f"alignment {p.alignment} B")
+
+
+def format_memory_summary(st, info, title, detail):
+    """The summary table of a ``memory_stats`` dict and a ``pool_info`` dict (shared by the
+    host pool and dotcompute.cuda's GPU pool)."""
     width = 81
     line = "|" + "=" * (width - 2) + "|"
     thin = "|" + "-" * (width - 2) + "|"
     rows = [line,
-            "|" + "dotcompute memory summary".center(width - 2) + "|",
-            "|" + f"alignment {p.alignment} B, limit "
+            "|" + title.center(width - 2) + "|",
+            "|" + f"{detail}, limit "
                   f"{_fmt_bytes(info['limit']).strip() if info['limit'] else 'none'}, "
                   f"hit rate {100 * info['hit_rate']:.2f} %".center(width - 2) + "|",
             thin,

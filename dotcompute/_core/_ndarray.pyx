@@ -283,14 +283,32 @@ cdef class ndarray:
     # ------------------------------------------------------------ conversions
     @property
     def __array_interface__(self):
+        if not self._host:
+            raise TypeError(_no_implicit_host_copy(self._dev))
         d = self._interface()
         return d
+
+    @property
+    def __cuda_array_interface__(self):
+        """CUDA Array Interface (version 3) of a GPU array; absent on the cpu."""
+        if self._host:
+            raise AttributeError("a cpu array has no __cuda_array_interface__")
+        return backend(self._dev).cuda_array_interface(self)
+
+    def get(self, stream=None):
+        """A NumPy copy of the data on the host (CuPy's name; the explicit transfer of a GPU
+        array)."""
+        if not self._host:
+            return backend(self._dev).to_host(self)
+        return np.array(self._np(), copy=True)
 
     @property
     def __array_priority__(self):
         return 20.0
 
     def __array__(self, dtype=None, copy=None):
+        if not self._host:
+            raise TypeError(_no_implicit_host_copy(self._dev))
         cdef object v = self._np()
         if copy is True:
             return np.array(v, dtype=dtype, copy=True)
@@ -335,10 +353,15 @@ cdef class ndarray:
         pass
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if not self._host:
+            return backend(self._dev).dlpack(self, stream=stream, max_version=max_version,
+                                             dl_device=dl_device, copy=copy)
         return self._np().__dlpack__(stream=stream, max_version=max_version,
                                      dl_device=dl_device, copy=copy)
 
     def __dlpack_device__(self):
+        if not self._host:
+            return backend(self._dev).dlpack_device(self)
         return self._np().__dlpack_device__()
 
     def __array_namespace__(self, *, api_version=None):
@@ -599,14 +622,27 @@ cdef class ndarray:
     def fill(self, value):
         if not self._writeable:
             raise ValueError("assignment destination is read-only")
+        if not self._host:
+            backend(self._dev).setitem(self, Ellipsis, value)
+            return
         self._np().fill(value)
 
     def reshape(self, *shape, order="C", copy=None):
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
+        if not self._host:
+            return self._on_device(np.reshape, shape, order=order)
         return _wrap(self._np().reshape(shape, order=order, copy=copy), self)
 
+    def _on_device(self, func, *args, **kwargs):
+        """A method of an array on another device: its backend's implementation of the
+        NumPy function."""
+        return backend(self._dev).array_function(func, (ndarray,), (self,) + args, kwargs)
+
     def view(self, dtype=None, type=None):
+        if not self._host:
+            raise TypeError(f"dotcompute: ndarray.view is not implemented for arrays on "
+                            f"{self._dev}")
         if type is not None:
             return self._np().view(dtype if dtype is not None else self._dtype, type)
         if dtype is None:
@@ -639,6 +675,9 @@ cdef class ndarray:
         attr = getattr(np.ndarray, name, None)
         if attr is None:
             raise AttributeError(f"'dotcompute.ndarray' object has no attribute '{name}'")
+        if not self._host:
+            raise TypeError(f"dotcompute: ndarray.{name} is not implemented for arrays on "
+                            f"{self._dev}")
         bound = getattr(self._np(), name)
         if not callable(bound):
             return _wrap(bound, self)
@@ -697,9 +736,13 @@ cdef class ndarray:
     def transpose(self, *axes):
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
             axes = axes[0]
+        if not self._host:
+            return self._on_device(np.transpose, axes or None)
         return _wrap(self._np().transpose(axes) if axes else self._np().transpose(), self)
 
     def ravel(self, order="C"):
+        if not self._host:
+            return self._on_device(np.ravel)
         if order == "C" and self._c_contig:
             return _wrap(self._np().reshape(-1), self)
         return _wrap(self._np().ravel(order), self)
@@ -817,6 +860,11 @@ cdef bytes format_of(object dtype):
             f = b"B"
         _FORMATS[dtype] = f
     return <bytes>f
+
+
+cdef str _no_implicit_host_copy(object dev):
+    return (f"implicit conversion of an array on {dev} to a NumPy array is not allowed: "
+            "use x.get(), dotcompute.asnumpy(x) or x.to_device('cpu')")
 
 
 cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, object dtype,
