@@ -251,3 +251,18 @@ def test_coalesced_views_match_numpy():
     assert_same_value(pos * r[:, None], dc.asarray(pos) * dc.asarray(r)[:, None])
     x = np.arange(5.0)
     assert_same_value(x[:, None] - x[None, :], dc.asarray(x)[:, None] - dc.asarray(x)[None, :])
+
+
+@given(name=st.sampled_from(UNARY + BINARY), data=st.data())
+def test_scalar_only_calls(name, data):
+    """dc.<ufunc> of NumPy or Python scalars only: NumPy's scalar result (type and value)."""
+    uf = getattr(np, name)
+    args = [data.draw(scalar_operand(np.dtype("f8"))) for _ in range(uf.nin)]
+    args = [a[()] if isinstance(a, np.ndarray) else a for a in args]
+    expected, got = run_both(lambda m, *a: getattr(m, name)(*a), (np, *args), (dc, *args))
+    if expected[0] == "ok" and got[0] == "ok":
+        assert type(got[1]) is type(expected[1])
+        e, g = np.asarray(expected[1]), np.asarray(got[1])
+        assert e.dtype == g.dtype and (e == g or (e != e and g != g)), (e, g)
+    else:
+        assert expected[0] == got[0], (expected, got)

@@ -508,8 +508,10 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     cdef NdIter it
     cdef Body b
     cdef ndarray r
-    if not _classify(x, &A, &ta) or A.data == A.value:
-        return None                          # scalars: NumPy's
+    if not _classify(x, &A, &ta):
+        return None
+    if A.data == A.value:                    # a scalar: NumPy's scalar result, directly
+        return _UN_UF[op](x) if out is None else None
     route = _ures[op][ta][0]
     if route == 0:
         route = _resolve_unary(op, to_bool, ta)
@@ -609,6 +611,8 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
         A.data = A.value
         A.is_scalar = True
         A.t = B.t
+    elif out is None and _classify(x, &A, &t) and _classify(y, &B, &t):
+        return _BIN_UF[op](x, y)             # two scalars: NumPy's scalar result, directly
     else:
         return None
     t = A.t
