@@ -141,15 +141,15 @@ def extensions():
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),
-        core("_kernel_access", openmp=True),   # prange over N-d walks
+        core("_kernel_access", openmp=True, depends=["dc_fpe.h"]),   # prange: N-d walks
         core("_numpy_loops"),
         core("_ndarray"),
         core("_routines_creation"),
-        core("_routines_elementwise"),
-        core("_routines_reduction"),
+        core("_routines_elementwise", depends=["dc_fpe.h"]),
+        core("_routines_reduction", depends=["dc_fpe.h"]),
         core("_routines_function"),
         # The fused-expression interpreter (dotcompute._compiler's back end): prange.
-        core("_fused", openmp=True, depends=["dc_stream.h"]),
+        core("_fused", openmp=True, depends=["dc_stream.h", "dc_fpe.h"]),
     ]
     import glob
     headers = sorted(glob.glob(os.path.join(SRC, "*.h")) + glob.glob(os.path.join(SRC, "*.tp"))

@@ -25,6 +25,10 @@ __cpu_features__ = _cpu.cpu_features()
 globals().update(_build_namespace())
 del _build_namespace
 
+# The Array API standard's inspection surface (_core/_array_api.py).
+from ._core._array_api import API_VERSION as __array_api_version__
+from ._core._array_api import __array_namespace_info__
+
 # The kernel compiler (fused expressions, user-defined kernels) sits above the array layer.
 from ._compiler import ElementwiseKernel, evaluate
 

@@ -5,6 +5,7 @@
 from typing import Any
 
 from ._compiler import ElementwiseKernel as ElementwiseKernel, evaluate as evaluate
+from ._core._array_api import __array_namespace_info__ as __array_namespace_info__
 from ._core._memory import (DeviceMemory as DeviceMemory, MemoryPool as MemoryPool,
                             OutOfMemoryError as OutOfMemoryError,
                             pool_info as pool_info,
@@ -29,10 +30,13 @@ from ._core._routines_function import (all as all, amax as amax, amin as amin, a
 from ._runtime import (get_cpu_capability as get_cpu_capability,
                        get_num_threads as get_num_threads, runtime_info as runtime_info,
                        set_num_threads as set_num_threads, show_runtime as show_runtime)
+from ._standard import argsort as argsort, sort as sort
 
 __version__: str
 __cpu_features__: dict[str, bool]
 
 def from_dlpack(x: Any, /, *, device: Any = ..., copy: bool | None = ...) -> ndarray: ...
+
+__array_api_version__: str
 
 def __getattr__(name: str) -> Any: ...

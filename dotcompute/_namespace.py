@@ -17,6 +17,7 @@ from ._core import _memory, _ndarray, _routines_creation, _routines_function
 from ._core._ndarray import ndarray
 from ._core._routines_elementwise import ufunc
 from ._core._routines_creation import asarray
+from ._core._device import CPU, as_device
 
 _wrap = _ndarray.wrap
 _to_numpy = _ndarray.unwrap
@@ -42,16 +43,23 @@ _KDLCUDA = 2
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
-    """Array from a DLPack producer; memory is shared (no copy) unless copy=True: CPU
-    tensors give cpu arrays, CUDA tensors (torch, CuPy, ...) arrays on cuda:N."""
+    """Array from a DLPack producer; memory is shared (no copy) unless copy=True
+    (copy=False raises BufferError where sharing is impossible): CPU tensors give cpu
+    arrays, CUDA tensors (torch, CuPy, ...) arrays on cuda:N. `device=` places the result
+    (ValueError for an unknown device)."""
+    target = as_device(device)
     dev = getattr(x, "__dlpack_device__", None)
     if dev is not None and device is None and copy is not True:
         kind, index = dev()
         if kind == _KDLCUDA:
             from ._core._device import Device, backend
             return backend(Device("cuda", int(index))).from_dlpack(x)
-    arr = np.from_dlpack(x, device=device, copy=copy)
-    return asarray(arr, copy=False) if copy is not True else asarray(arr)
+    if target is CPU:
+        arr = np.from_dlpack(x, device=None if device is None else "cpu", copy=copy)
+    else:
+        arr = np.from_dlpack(x, copy=copy)
+    r = asarray(arr, copy=False)
+    return r if target is CPU else r.to_device(target)
 
 
 def asnumpy(x, stream=None):
@@ -91,6 +99,9 @@ def _wrap_module(module, name):
             setattr(wrapped, attr, _wrap_function(obj))
         else:
             setattr(wrapped, attr, obj)
+    from . import _standard          # the standard's call accepted as well (fftfreq, ...)
+    for attr, f in _standard.SUBMODULE_OWN.get(name, {}).items():
+        setattr(wrapped, attr, f)
     return wrapped
 
 
@@ -120,4 +131,6 @@ def build_namespace():
         else:
             ns[name] = _wrap_function(obj)
     ns.update(_OWN)
+    from . import _standard          # sort/argsort with the standard's descending=
+    ns.update(_standard.OWN)
     return ns

@@ -63,6 +63,43 @@ def test_forcing_each_supported_build_imports_it(build):
     assert "RuntimeWarning" not in r.stderr
 
 
+_FLOAT_REDUCTIONS = """
+import numpy as np, dotcompute as dc
+rng = np.random.default_rng(5)
+out = []
+for threads in (1, 2):
+    dc.set_num_threads(threads)
+    for dt in ("f4", "f8"):
+        for n in (1, 31, 32, 33, 255, 257, 1000, 4099, 65537, 300001):
+            x = (rng.standard_normal(n + 3) * 10.0 ** rng.integers(-3, 4, n + 3)).astype(dt)
+            y = rng.standard_normal(n + 3).astype(dt)
+            for a, b in ((x[:n], y[:n]), (x[1:n + 1], y[2:n + 2]), (x[::2], y[::2])):
+                d, e = dc.asarray(a), dc.asarray(b)
+                p = dc.asarray(np.clip(a[:500], 0.5, 1.5))
+                out += [d.sum().tobytes().hex(), dc.dot(d, e).tobytes().hex(),
+                        p.prod().tobytes().hex()]
+print(" ".join(out))
+"""
+
+
+def test_float_reductions_bit_identical_across_builds():
+    # Float sums, dot products and products keep one lane layout in every build
+    # (dc_reduce.h): forcing any build the CPU supports gives the same bits.
+    builds = _dispatch.builds_supported()
+    if len(builds) < 2:
+        pytest.skip("one kernel build on this CPU")
+    results = {}
+    for build in builds:
+        r = _run(_FLOAT_REDUCTIONS, DOTCOMPUTE_CPU_CAPABILITY=build)
+        assert r.returncode == 0, r.stderr
+        results[build] = r.stdout.split()
+    first = results[builds[0]]
+    assert len(first) == 2 * 2 * 10 * 3 * 3
+    for build in builds[1:]:
+        diff = [i for i, (u, v) in enumerate(zip(first, results[build])) if u != v]
+        assert not diff, (builds[0], build, diff[:5])
+
+
 @pytest.mark.parametrize("requested", ["avx512", "neon", "sse9", "avx2"])
 def test_unsupported_or_unknown_build_warns_and_falls_back(requested):
     if requested in _dispatch.builds_supported():

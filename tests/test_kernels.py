@@ -180,6 +180,53 @@ def test_nan_handling_of_reductions(t):
     assert d.argmax() == np.argmax(x) == 77777
 
 
+# Positions around the kernels' block borders: vector groups, arg-reduction blocks of 8 KiB,
+# any/all blocks of 4096 elements, and the last element.
+EDGE_POSITIONS = [0, 1, 15, 16, 63, 64, 127, 511, 512, 1023, 1024, 2047, 2048, 4095, 4096,
+                  8191, 8192, 12287, 12288]
+
+
+@pytest.mark.parametrize("t", REDUCE_TYPES)
+def test_extremes_and_any_all_at_block_borders(t):
+    n = 12289
+    dt = DT[t]
+    for pos in EDGE_POSITIONS + [n - 1]:
+        for offset in (0, 1):
+            base = np.zeros(n + 1, dt)
+            base[1 + pos if offset else pos] = 1
+            if pos > 0:                                  # a later tie: the first one wins
+                base[min(n, (1 + pos if offset else pos) + 3)] = 1
+            x = base[offset:offset + n]
+            d = dc.asarray(x)
+            for name in ("max", "argmax", "any", "all"):
+                assert getattr(d, name)() == getattr(x, name)(), (t, pos, offset, name)
+            if dt.kind in "iuf":
+                y = -x if dt.kind != "u" else (np.iinfo(dt).max - x).astype(dt)
+                e = dc.asarray(y)
+                for name in ("min", "argmin"):
+                    assert getattr(e, name)() == getattr(y, name)(), (t, pos, offset, name)
+            z = x == 0 if t == "b1" else (x == 0).astype(dt)
+            assert dc.asarray(z).all() == z.all() and dc.asarray(z).any() == z.any()
+
+
+@pytest.mark.parametrize("t", ["f4", "f8"])
+def test_nan_at_block_borders(t):
+    n = 12289
+    rng = np.random.default_rng(2)
+    for pos in EDGE_POSITIONS + [n - 1]:
+        x = rng.standard_normal(n).astype(DT[t])
+        x[pos] = np.nan
+        if pos + 700 < n:
+            x[pos + 700] = np.nan
+        x[(pos + 5000) % n] = 1e30                     # a larger value after the NaN
+        d = dc.asarray(x)
+        for name in ("argmax", "argmin"):
+            assert getattr(d, name)() == getattr(x, name)() == pos, (pos, name)
+        for name in ("max", "min", "sum"):
+            assert np.isnan(getattr(d, name)()), (pos, name)
+        assert d.any() and d.all() == x.all()
+
+
 @pytest.mark.parametrize("first,second", [(150000, 450000), (350000, 450000)])
 def test_argmin_first_occurrence_across_threads(first, second):
     # 600000 elements: two chunks on two threads (whatever the wait policy's threshold)
@@ -292,6 +339,60 @@ def test_axis_reductions_match_numpy(dtype, axis, keepdims, rng):
             np.testing.assert_allclose(got, exp, rtol=1e-4 if dtype == "f4" else 1e-12)
         else:
             np.testing.assert_array_equal(got, exp)
+
+
+def _reduction_layouts(x):
+    """(name, numpy view, function making the same view of a dotcompute array)."""
+    yield "C", x, lambda d: d
+    yield "transposed", x.T, lambda d: d.T
+    yield "reversed", x[::-1, ..., ::-1], lambda d: d[::-1, ..., ::-1]
+    yield "sliced", x[1:, ..., ::2], lambda d: d[1:, ..., ::2]
+    yield "moved", np.moveaxis(x, 0, -1), lambda d: dc.moveaxis(d, 0, -1)
+
+
+AXIS_REDUCTIONS = ["sum", "prod", "min", "max", "mean", "argmin", "argmax", "any", "all",
+                   "cumsum"]
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i4", "u1", "b1", "i8"])
+@pytest.mark.parametrize("shape", [(60, 50, 3), (3, 40, 17), (40, 1, 9), (0, 5, 3)])
+def test_axis_reductions_on_any_layout(dtype, shape, rng):
+    # Both loop orders of the axis reductions (short reduced axes accumulate slabs, long
+    # ones run the 1-D kernel), several axes at once, NaN, keepdims, empty arrays.
+    x0 = _values(dtype, int(np.prod(shape)), rng).reshape(shape)
+    if DT[dtype].kind == "f":
+        x0[np.isinf(x0)] = 1.0
+    for lname, x, view in _reduction_layouts(x0):
+        d = view(dc.asarray(x0))
+        assert d.strides == x.strides or x.size == 0
+        axes = [None, 0, 1, -1, (0, 2), (2, 0), (0, 1, 2), (1, -1)]
+        for name, axis, keepdims in [(n, a, k) for n in AXIS_REDUCTIONS for a in axes
+                                     for k in (False, True)]:
+            if (name.startswith("arg") and type(axis) is tuple) or (
+                    name == "cumsum" and (type(axis) is tuple or keepdims)) or (
+                    name == "mean" and dtype == "b1"):
+                continue
+            kw = {"axis": axis} if name == "cumsum" else {"axis": axis, "keepdims": keepdims}
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    exp = getattr(x, name)(**kw)
+                except Exception as e:          # noqa: BLE001 - dotcompute must raise too
+                    with pytest.raises(type(e)):
+                        getattr(d, name)(**kw)
+                    continue
+                got = getattr(d, name)(**kw)
+            where = (dtype, shape, lname, name, axis, keepdims)
+            assert type(got) is dc.ndarray if isinstance(exp, np.ndarray) else (
+                type(got) is type(exp)), where
+            g, e = np.asarray(got), np.asarray(exp)
+            assert g.dtype == e.dtype and g.shape == e.shape, where
+            if e.dtype.kind == "f" and name in ("sum", "prod", "mean", "cumsum"):
+                np.testing.assert_allclose(g, e, rtol=1e-4 if dtype == "f4" else 1e-11,
+                                           atol=1e-5 if dtype == "f4" else 1e-11,
+                                           equal_nan=True, err_msg=str(where))
+            else:
+                np.testing.assert_array_equal(g, e, err_msg=str(where))
 
 
 @pytest.mark.parametrize("who", ["numpy", "dotcompute"])

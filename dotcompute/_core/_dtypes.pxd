@@ -26,6 +26,8 @@ cdef extern from "dc_kernel_table.h" nogil:
         DC_B_MULTIPLY
         DC_B_MINIMUM
         DC_B_MAXIMUM
+        DC_B_LOGICAL_OR
+        DC_B_LOGICAL_AND
     ctypedef enum dc_reduce_op:
         DC_R_SUM
         DC_R_PROD

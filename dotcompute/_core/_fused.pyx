@@ -39,6 +39,8 @@ from dotcompute._core._kernel_table cimport *
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
 from dotcompute._core._dtypes cimport (type_dtype, type_size, is_min_or_max, DC_R_MIN,
                                        DC_T_F8, DC_T_I8)
+from dotcompute._core._kernel_access cimport (fp_clear, fp_check, dc_fpe_clear, dc_fpe_test,
+                                              dc_fpe_raise)
 from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kernel_table,
                                               threads_for, unsafe_overlap)
 from dotcompute._core._ndarray cimport ndarray, operand_of
@@ -195,7 +197,7 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
     """Run every block; with nt > 1 thread c runs the c-th contiguous run of blocks (with
     temporaries slot c), timed for the thread policy's guard."""
     cdef Py_ssize_t b, lo, hi
-    cdef int c
+    cdef int c, fpe = 0
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if nt <= 1:
@@ -203,13 +205,17 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
             _exec_block(P, S, b, 0)
         return
     t0 = threads_now()
+    # per-thread floating-point flags, collected into the calling thread (dc_fpe.h)
     for c in prange(nt, num_threads=nt, schedule="static"):
         st[2 * c] = threads_now()
         lo = nblocks * c // nt
         hi = nblocks * (c + 1) // nt
+        dc_fpe_clear()
         for b in range(lo, hi):
             _exec_block(P, S, b, c)
+        fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
+    dc_fpe_raise(fpe)
     threads_observe(nt, t0, threads_now(), st)
 
 
@@ -609,6 +615,7 @@ cdef class Program:
             scratch = mem.ptr_
         S.scratch = scratch
         S.partials = scratch + nt * S.thread_bytes
+        fp_clear()
         if nblocks:
             if n < NOGIL_MIN:
                 _exec_all(&self.P, &S, nblocks, nt)
@@ -622,6 +629,7 @@ cdef class Program:
             for j, orig in copy_back:
                 np.copyto(np.asarray(orig), outl[j])
                 outl[j] = orig
+        fp_check("evaluate")
         return res if self.has_reduce else outl
 
     cdef object _finish_reduce(self, Run *S, Py_ssize_t nblocks):

@@ -120,3 +120,23 @@ cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept
 # One conversion of n elements (stride s) into a contiguous buffer `dst` (see Body).
 cdef void convert_into(dc_unary_fn cast, int widen, Py_ssize_t cast_size, const char *src,
                        Py_ssize_t s, char *dst, Py_ssize_t n) noexcept nogil
+
+# Floating-point errors, reported as NumPy reports its loops' (np.geterr / np.errstate):
+# an entry point calls fp_clear() before its kernels run and fp_check(name) after, with
+# the GIL; `name` (a str or a ufunc) ends the message ("divide by zero encountered in
+# divide"). The threaded drivers collect their workers' flags into the calling thread.
+cdef extern from "dc_fpe.h" nogil:
+    int dc_fpe_test()
+    void dc_fpe_clear()
+    void dc_fpe_raise(int flags)
+
+cdef int fp_report(int status, object name) except -1
+
+cdef inline void fp_clear() noexcept nogil:
+    dc_fpe_clear()
+
+cdef inline int fp_check(object name) except -1:
+    cdef int status = dc_fpe_test()
+    if status:
+        return fp_report(status, name)
+    return 0

@@ -15,6 +15,14 @@ cdef extern from "dc_kernels_gen.h" nogil:
     void dc_fill_kernel_table(dc_kernel_table *t)
     const char *DC_ISA_NAME   # -DDC_ISA_NAME="..." set by setup.py per build
 
+# Floating-point status flags are per thread: each chunk of a parallel region clears its
+# thread's flags, runs, and ORs what it raised into `fpe`; the calling thread raises the
+# union again after the region, so the array layer reads one thread's flags (dc_fpe.h).
+cdef extern from "dc_fpe.h" nogil:
+    int dc_fpe_test()
+    void dc_fpe_clear()
+    void dc_fpe_raise(int flags)
+
 cdef inline int _chunks(Py_ssize_t n, int threshold, int nthreads) noexcept nogil:
     """Chunks (= threads) for n elements: nthreads, the number the caller's thread policy
     chose (_kernel_access.threads_for), at most one per 64 elements and DC_MAX_CHUNKS."""
@@ -38,7 +46,7 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so, Py_ssize_t n,
                      int nthreads) noexcept nogil:
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c
+    cdef int c, fpe = 0
     cdef Py_ssize_t s, e
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
@@ -51,15 +59,18 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             f(a + s * sa, sa, b + s * sb, sb, o + s * so, so, e - s)
+            fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
+    dc_fpe_raise(fpe)
     threads_observe(k, t0, threads_now(), st)
 
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
                     char *o, Py_ssize_t so, Py_ssize_t n, int nthreads) noexcept nogil:
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c
+    cdef int c, fpe = 0
     cdef Py_ssize_t s, e
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
@@ -72,8 +83,11 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             f(a + s * sa, sa, o + s * so, so, e - s)
+            fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
+    dc_fpe_raise(fpe)
     threads_observe(k, t0, threads_now(), st)
 
 
@@ -127,7 +141,7 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c
+    cdef int c, fpe = 0
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if k == 1:
@@ -136,8 +150,11 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
         t0 = threads_now()
         for c in prange(k, num_threads=k, schedule="static"):
             st[2 * c] = threads_now()
+            dc_fpe_clear()
             _reduce_parts(f, a, sa, n, v, v * c // k, v * (c + 1) // k, partials)
+            fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
+        dc_fpe_raise(fpe)
         threads_observe(k, t0, threads_now(), st)
     comb(partials, _used_partials(n, v), out)
 
@@ -148,7 +165,7 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c
+    cdef int c, fpe = 0
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if k == 1:
@@ -157,8 +174,11 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
         t0 = threads_now()
         for c in prange(k, num_threads=k, schedule="static"):
             st[2 * c] = threads_now()
+            dc_fpe_clear()
             _dot_parts(f, a, sa, b, sb, n, v, v * c // k, v * (c + 1) // k, partials)
+            fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
+        dc_fpe_raise(fpe)
         threads_observe(k, t0, threads_now(), st)
     comb(partials, _used_partials(n, v), out)
 
@@ -168,7 +188,7 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     """Run a NumPy strided loop (nin inputs, one output) over n elements, one chunk per
     thread above the threshold. The loops borrowed are pure (no Python API)."""
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c
+    cdef int c, fpe = 0
     cdef Py_ssize_t s, e
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
@@ -181,8 +201,11 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
         s = _chunk_start(n, k, c)
         e = _chunk_start(n, k, c + 1)
         if e > s:
+            dc_fpe_clear()
             _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s)
+            fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
+    dc_fpe_raise(fpe)
     threads_observe(k, t0, threads_now(), st)
 
 

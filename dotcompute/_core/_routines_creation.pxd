@@ -13,3 +13,5 @@ cdef ndarray copy(ndarray a, str order)
 cdef object pooled(object f, tuple args, dict kwargs)
 # asarray(a) (a itself when it is an ndarray).
 cdef object as_array(object a)
+# a.resize(shape) in place (NumPy's checks; self_refs: references the caller holds to a).
+cdef object resize(ndarray a, tuple shape, bint refcheck, Py_ssize_t self_refs)

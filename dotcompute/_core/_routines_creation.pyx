@@ -28,14 +28,17 @@ cdef ndarray empty_array(tuple shape, object dtype, str order):
     cdef list strides = [0] * nd
     if dtype.hasobject:
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
+    cdef Py_ssize_t nonzero = 1       # NumPy checks the product of the non-zero extents
     for s in shape:
         if s < 0:
             raise ValueError("negative dimensions are not allowed")
-        if s and n > (<Py_ssize_t>MAX_BYTES) // s:
+        if s and nonzero > (<Py_ssize_t>MAX_BYTES) // s:
             raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger "
                              "than the maximum possible size.")
         n *= s
-    if itemsize and n > (<Py_ssize_t>MAX_BYTES) // itemsize:
+        if s:
+            nonzero *= s
+    if itemsize and nonzero > (<Py_ssize_t>MAX_BYTES) // itemsize:
         raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than "
                          "the maximum possible size.")
     s = itemsize
@@ -173,21 +176,30 @@ def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, l
         dtype=dtype, copy=True, order=order, ndmin=ndmin)))
 
 
+cdef object sized_dtype(object dtype):
+    """np.dtype(dtype), an unsized string dtype (str, 'S', 'U') given one character as
+    NumPy's creation functions do."""
+    d = np.dtype(dtype)
+    if d.itemsize == 0 and (d.kind == "U" or d.kind == "S"):
+        return np.dtype((d.type, 1))
+    return d
+
+
 def empty(shape, dtype=float, order="C", *, device=None, like=None):
     if order not in ("C", "F"):
         raise ValueError("order must be one of 'C', 'F'")
     if device is not None:
         dev = as_device(device)
         if dev is not CPU:
-            return backend(dev).empty(shape_tuple(shape), np.dtype(dtype), order, dev)
-    return empty_array(shape_tuple(shape), np.dtype(dtype), order)
+            return backend(dev).empty(shape_tuple(shape), sized_dtype(dtype), order, dev)
+    return empty_array(shape_tuple(shape), sized_dtype(dtype), order)
 
 
 def zeros(shape, dtype=float, order="C", *, device=None, like=None):
     if device is not None:
         dev = as_device(device)
         if dev is not CPU:
-            return backend(dev).full(shape_tuple(shape), 0, np.dtype(dtype), order, dev)
+            return backend(dev).full(shape_tuple(shape), 0, sized_dtype(dtype), order, dev)
     cdef ndarray r = empty(shape, dtype, order)
     if r._size:
         with nogil:
@@ -201,15 +213,15 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     if device is not None:
         dev = as_device(device)
         if dev is not CPU:
-            return backend(dev).full(shape_tuple(shape), fill_value, np.dtype(dtype), order,
-                                     dev)
+            return backend(dev).full(shape_tuple(shape), fill_value, sized_dtype(dtype),
+                                     order, dev)
     cdef ndarray r = empty(shape, dtype, order)
     r._np()[...] = to_numpy(fill_value)
     return r
 
 
 def ones(shape, dtype=float, order="C", *, device=None, like=None):
-    return full(shape, 1, dtype, order, device=device)
+    return full(shape, 1, float if dtype is None else dtype, order, device=device)
 
 
 cdef tuple _like(object a, object dtype, object shape, object device):
@@ -283,3 +295,45 @@ def identity(n, dtype=None, *, like=None, device=None):
 
 cdef object as_array(object a):
     return a if type(a) is ndarray else asarray(a)
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyObject
+    Py_ssize_t Py_REFCNT(PyObject *o)
+
+
+cdef object resize(ndarray a, tuple shape, bint refcheck, Py_ssize_t self_refs):
+    """ndarray.resize in place, NumPy's semantics: only an array that owns its memory
+    (not a view, not over a borrowed buffer), contiguous and -- with refcheck -- not
+    referenced elsewhere (`self_refs`: references the caller itself holds). The leading
+    bytes are kept, the new part is zero-filled."""
+    if not a._host:
+        raise ValueError(f"cannot resize an array on {a._dev}")
+    if not (a._c_contig or a._f_contig):
+        raise ValueError("resize only works on single-segment arrays")
+    if a._base is not None or not (type(a._mem) is DeviceMemory or (
+            type(a._mem) is np.ndarray and a._mem.flags.owndata)):
+        raise ValueError("cannot resize this array: it does not own its data")
+    if not a._writeable:
+        raise ValueError("cannot resize this array: it is not writeable")
+    # the bytes keep their memory order; a Fortran-ordered array stays one (as NumPy)
+    cdef ndarray r = empty_array(shape, a._dtype,
+                                 "F" if a._f_contig and not a._c_contig else "C")
+    # references a fresh array has: the caller's, our _mem slot, the cached numpy view's
+    # slot and, for pool memory, that view's owner
+    cdef Py_ssize_t mem_refs = 1 + (a._npview is not None)
+    if refcheck and (Py_REFCNT(<PyObject *>a) > self_refs
+                     or Py_REFCNT(<PyObject *>a._mem) > mem_refs or (
+                         a._npview is not None and a._npview is not a._mem
+                         and Py_REFCNT(<PyObject *>a._npview) > 1)):
+        raise ValueError("cannot resize an array that references or is referenced\n"
+                         "by another array in this way.\n"
+                         "Use the np.resize function or refcheck=False")
+    cdef Py_ssize_t old = a._size * a._itemsize, new = r._size * r._itemsize
+    if new:
+        memcpy(r._data, a._data, old if old < new else new)
+        if new > old:
+            memset(r._data + old, 0, new - old)
+    a._mem = r._mem
+    a._data = r._data
+    a._set_layout(shape, r.strides)

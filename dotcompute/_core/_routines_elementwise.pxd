@@ -16,7 +16,7 @@ cdef object power(ndarray a, object e)
 # ufunc.__call__ and any ufunc method with dc semantics (the __array_ufunc__ protocol).
 cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs)
 cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs)
-cdef object astype(ndarray a, object dtype, object casting, object copy)
+cdef object astype(ndarray a, object dtype, object casting, object copy, object order=*)
 cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs)
 # numpy.where(condition[, x, y])
 cdef object where(object condition, object x, object y)

@@ -16,6 +16,7 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
+from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
                                               run_unary, run_binary, run_where,
                                               unsafe_overlap, unsafe_overlap_sized,
@@ -28,7 +29,7 @@ from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNAR
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         to_numpy_nested, key_to_numpy, common_device,
-                                        device_function)
+                                        device_function, wrap_numpy)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
@@ -722,8 +723,10 @@ cdef object fast_unary(object ufunc, object x, object out):
 
 cdef object binop(object ufunc, object x, object y):
     """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
+    fp_clear()
     cdef object r = fast_binary(ufunc, x, y, None)
     if r is not None:
+        fp_check(ufunc)
         return r
     if not _is_operand(x) or not _is_operand(y):
         return NotImplemented
@@ -755,8 +758,10 @@ cdef bint _is_operand(object x):
 
 
 cdef object inplace(object ufunc, ndarray self, object other):
+    fp_clear()
     cdef object r = fast_binary(ufunc, self, other, self)
     if r is not None:
+        fp_check(ufunc)
         return r
     ufunc_call(ufunc, (self, other), {"out": (self,)})
     return self
@@ -785,13 +790,16 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
         else:
             out = 0       # several outputs: not a fast path
     if out is not 0 and _plain_kwargs(kwargs):
+        fp_clear()
         if len(inputs) == 2:
             r = fast_binary(ufunc, inputs[0], inputs[1], out)
             if r is not None:
+                fp_check(ufunc)
                 return r
         elif len(inputs) == 1:
             r = fast_unary(ufunc, inputs[0], out)
             if r is not None:
+                fp_check(ufunc)
                 return r
     return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
 
@@ -965,13 +973,16 @@ cdef class ufunc:
     def __call__(self, *args, **kwargs):
         cdef object r
         if not kwargs:
+            fp_clear()
             if len(args) == 2:
                 r = fast_binary(self._ufunc, args[0], args[1], None)
                 if r is not None:
+                    fp_check(self._ufunc)
                     return r
             elif len(args) == 1:
                 r = fast_unary(self._ufunc, args[0], None)
                 if r is not None:
+                    fp_check(self._ufunc)
                     return r
         return ufunc_call(self._ufunc, tuple([_operand(a) for a in args]), kwargs)
 
@@ -1012,18 +1023,31 @@ cdef object _operand(object x):
     return x
 
 
-cdef object astype(ndarray a, object dtype, object casting, object copy):
+cdef object astype(ndarray a, object dtype, object casting, object copy, object order="K"):
     dtype = np.dtype(dtype)
-    if dtype == a._dtype and not copy:
+    if dtype == a._dtype and not copy and (
+            order in ("K", "A") or (order == "C" and a._c_contig)
+            or (order == "F" and a._f_contig)):
         return a
     if not a._host:
         return device_function(a, np.astype, (a, dtype), {"copy": bool(copy)})
-    cdef ndarray r = empty_array(a.shape, dtype, "C")
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if (dtype.itemsize == 0 and dtype.kind in "SUV") or (
+            order == "K" and not (a._c_contig or a._f_contig)):
+        # NumPy sizes an unsized string dtype from the values, and orders 'K' by strides
+        with numpy_in_pool():
+            return wrap_numpy(a._np().astype(dtype, order=order, casting=casting))
+    cdef str layout = "F" if order == "F" or (
+        order != "C" and a._f_contig and not a._c_contig) else "C"
+    cdef ndarray r = empty_array(a.shape, dtype, layout)
     cdef int tf = a._t, tt = type_index(dtype)
-    if (tf >= 0 and tt >= 0 and a._c_contig and casting == "unsafe"
+    if (tf >= 0 and tt >= 0 and a._c_contig and layout == "C" and casting == "unsafe"
             and K.cast[tf][tt] != NULL):
+        fp_clear()
         run_unary(K.cast[tf][tt], K.reduce_threshold, a._data, a._itemsize, r._data,
                   r._itemsize, a._size)
+        fp_check("cast")
         return r
     np.copyto(r._np(), a._np(), casting=casting)
     return r

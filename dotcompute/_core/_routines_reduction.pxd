@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Reductions: sum / prod / min / max / any / all, argmin / argmax, dot."""
+"""Reductions: sum / prod / min / max / any / all, argmin / argmax, mean, dot."""
 from dotcompute._core._ndarray cimport ndarray
 
 # The DC_R_* reduction of a ufunc's `reduce`, or -1.
@@ -9,4 +9,7 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
                       object out, object keepdims, object initial, object where)
 cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
                          object keepdims)
+# a.mean(...): float arrays through our sums, everything else NumPy's.
+cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
+                 object where)
 cdef object dot(object x, object y, object out)

@@ -1,17 +1,19 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Reductions (see _routines_reduction.pxd).
 
-A whole C-contiguous array reduces with one threaded kernel call; one axis of a C-contiguous
-array with the 1-D kernel per row (last axis) or by accumulating slabs with the matching
-element-wise kernel (other axes). Everything else is NumPy's method on a zero-copy view.
+A whole C-contiguous array reduces with one threaded kernel call; axes of any layout one
+axis at a time, with the 1-D kernel per result element or by accumulating slabs with the
+matching element-wise kernel (see "axis reductions on any layout" below). Everything else
+is NumPy's method on a zero-copy view.
 """
 cimport numpy as cnp
 from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
-from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, kernel_table, run_binary,
-                                              run_reduce)
+from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
+                                              run_unary, run_binary, run_reduce)
+from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function)
 from dotcompute._core._routines_creation cimport empty_array, pooled
@@ -81,16 +83,18 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     if (t >= 0 and dtype is None and out is None and initial is np._NoValue
             and where is True and a._c_contig and a._size > 0
             and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
+        fp_clear()
         r = _reduce_full(kind, a)
+        _fp_check_reduce(kind)
         if keepdims:
             return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
         return r
     if (t >= 0 and dtype is None and out is None and initial is np._NoValue
-            and where is True and a._c_contig and a._size > 0 and a._ndim >= 2
-            and (type(axis) is int or (type(axis) is tuple and len(axis) == 1
-                                        and type(axis[0]) is int))):
-        r = _reduce_axis(kind, a, axis if type(axis) is int else axis[0], keepdims)
+            and where is True and a._size > 0 and a._ndim >= 1):
+        fp_clear()
+        r = _reduce_axes(kind, a, axis, keepdims)
         if r is not None:
+            _fp_check_reduce(kind)
             return r
     kw = {"axis": axis, "dtype": dtype, "out": out, "keepdims": keepdims}
     if initial is not np._NoValue:
@@ -104,65 +108,197 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
 
 
-# The element-wise kernel that accumulates one slab into another, per reduction.
+cdef inline int _fp_check_reduce(int kind) except -1:
+    # NumPy reports floating-point errors of add.reduce and multiply.reduce ("... in
+    # reduce"); its minimum/maximum/logical reductions compare quietly.
+    if kind == DC_R_SUM or kind == DC_R_PROD:
+        return fp_check("reduce")
+    return 0
+
+
+# ------------------------------------------------- axis reductions on any layout
+#
+# One axis at a time (several axes: the most contiguous first), over any strides (slices,
+# transposes, negative strides), with one of two loop orders:
+#   runs:  the 1-D reduction kernel along the reduced axis, once per result element (long
+#          or contiguous reduced axes; every reduction kind);
+#   slabs: the result starts as the first slab and the matching element-wise kernel (add,
+#          multiply, minimum, maximum, logical_or/and of bools) accumulates each further slab
+#          into it along the most
+#          contiguous kept dimension: short or strided reduced axes, e.g. img.sum(axis=2) of
+#          a (500, 500, 3) image is 3 passes over 250,000 elements, not 250,000 calls.
+# Kept dimensions are coalesced first; the result is C-ordered. Anything else -> NumPy.
+
 cdef dict _ROW_OP = {DC_R_SUM: DC_B_ADD, DC_R_PROD: DC_B_MULTIPLY, DC_R_MIN: DC_B_MINIMUM,
-                     DC_R_MAX: DC_B_MAXIMUM}
+                     DC_R_MAX: DC_B_MAXIMUM, DC_R_ANY: DC_B_LOGICAL_OR,
+                     DC_R_ALL: DC_B_LOGICAL_AND}
 
 
-cdef object _reduce_axis(int kind, ndarray a, int axis, object keepdims):
-    """Reduce a C-contiguous array (ndim >= 2) over one axis with our kernels, or None.
+cdef tuple _reduced_axes(object axis, int nd):
+    """Sorted, normalized axes of a reduction, or None when NumPy should decide (bad or
+    repeated axes raise there, with NumPy's message; other axis types)."""
+    cdef list out = []
+    cdef Py_ssize_t ax
+    if axis is None:
+        return tuple(range(nd))
+    if type(axis) is int:
+        axis = (axis,)
+    elif type(axis) is not tuple:
+        return None
+    for x in axis:
+        if type(x) is not int:
+            return None
+        ax = x
+        if ax < -nd or ax >= nd:
+            return None
+        if ax < 0:
+            ax += nd
+        if ax in out:
+            return None
+        out.append(ax)
+    return tuple(sorted(out))
 
-    Last axis: the 1-D reduction kernel per row. Other axes: the result starts as the
-    first slab and the matching element-wise kernel (add, multiply, minimum, maximum)
-    accumulates each further slab into it -- contiguous, vectorized, NumPy's order."""
-    cdef int nd = a._ndim, t = a._t, i
-    cdef Py_ssize_t outer = 1, inner = 1, nk, o, j, isz = a._itemsize, rsz
-    cdef ndarray r
+
+cdef struct _Dims:
+    int m                                   # kept dimensions (coalesced), outermost first
+    Py_ssize_t n[MAXDIMS]
+    Py_ssize_t sa[MAXDIMS]                 # input byte strides
+    Py_ssize_t so[MAXDIMS]                 # result byte strides
+
+
+cdef void _kept_dims(ndarray a, int axis, Py_ssize_t rsz, _Dims *d) noexcept:
+    """The dimensions of a other than axis (size 1 dropped), with the strides of a C-ordered
+    result of item size rsz, sorted by input stride (outermost first) and coalesced."""
+    cdef Py_ssize_t so = rsz, tn, ts, to
+    cdef int i, j, m = 0
+    for i in range(a._ndim - 1, -1, -1):     # result strides: C order over the kept dims
+        if i == axis:
+            continue
+        if a._shape[i] != 1:
+            d.n[m] = a._shape[i]
+            d.sa[m] = a._strides[i]
+            d.so[m] = so
+            m += 1
+        so *= a._shape[i]
+    for i in range(1, m):                    # insertion sort, largest |input stride| first
+        tn, ts, to = d.n[i], d.sa[i], d.so[i]
+        j = i - 1
+        while j >= 0 and (d.sa[j] if d.sa[j] >= 0 else -d.sa[j]) < (ts if ts >= 0 else -ts):
+            d.n[j + 1], d.sa[j + 1], d.so[j + 1] = d.n[j], d.sa[j], d.so[j]
+            j -= 1
+        d.n[j + 1], d.sa[j + 1], d.so[j + 1] = tn, ts, to
+    j = 0                                    # coalesce an outer dim into the next inner one
+    for i in range(1, m):
+        if d.sa[j] == d.n[i] * d.sa[i] and d.so[j] == d.n[i] * d.so[i]:
+            d.n[j] *= d.n[i]
+            d.sa[j], d.so[j] = d.sa[i], d.so[i]
+        else:
+            j += 1
+            d.n[j], d.sa[j], d.so[j] = d.n[i], d.sa[i], d.so[i]
+    d.m = j + 1 if m else 0
+
+
+cdef inline bint _next(_Dims *d, int m, Py_ssize_t *idx, char **pa, char **po) noexcept:
+    """Advance the odometer over the first m kept dims; False after the last position."""
+    cdef int j = m - 1
+    while j >= 0:
+        idx[j] += 1
+        pa[0] += d.sa[j]
+        po[0] += d.so[j]
+        if idx[j] < d.n[j]:
+            return True
+        pa[0] -= d.n[j] * d.sa[j]
+        po[0] -= d.n[j] * d.so[j]
+        idx[j] = 0
+        j -= 1
+    return False
+
+
+cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
+    """Reduce a (any strides, size >= 1) over one axis into a new C-ordered array of the
+    given shape (a's shape without axis, or with 1 there), or None (NumPy then)."""
+    cdef int t = a._t, g_op, i
+    cdef Py_ssize_t nr = a._shape[axis], sr = a._strides[axis], r, isz = a._itemsize
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef Py_ssize_t nin = 1, sin = 0, son = 0, outputs = 1
+    cdef _Dims d
+    cdef char *pa
+    cdef char *po
+    cdef bint slabs
+    cdef dc_binary_fn g = NULL
+    cdef dc_unary_fn copy
+    rd = _result_dtype(kind, t)
+    cdef ndarray res = empty_array(shape, rd, "C")
+    _kept_dims(a, axis, res._itemsize, &d)
+    for i in range(d.m):
+        outputs *= d.n[i]
+        idx[i] = 0
+    if d.m:
+        nin, sin, son = d.n[d.m - 1], d.sa[d.m - 1], d.so[d.m - 1]
+    # slabs when the reduced axis is short or less contiguous than the innermost kept dim
+    slabs = (d.m > 0 and kind in _ROW_OP and rd == a._dtype and nin >= 8
+             and (nr < 16 or (sr if sr >= 0 else -sr) > (sin if sin >= 0 else -sin)))
+    if slabs:
+        g_op = _ROW_OP[kind]
+        g = K.binary[g_op][t]
+        copy = K.cast[t][t]
+        if g == NULL or copy == NULL:
+            return None
+        pa, po = a._data, res._data
+        while True:                          # every position of the outer kept dims
+            run_unary(copy, K.reduce_threshold, pa, sin, po, son, nin)
+            for r in range(1, nr):
+                run_binary(g, K.binary_threshold[g_op], po, son, pa + r * sr, sin, po, son,
+                            nin)
+            if not _next(&d, d.m - 1, idx, &pa, &po):
+                break
+        return res
+    if nr < 8 and outputs >= 64 and (kind not in _ROW_OP or rd != a._dtype):
+        return None                          # many tiny runs: NumPy's loop is cheaper
     cdef dc_reduce_fn f = K.reduce[kind][t]
     cdef dc_combine_fn c = K.combine[kind][t]
-    cdef dc_binary_fn g
-    cdef char *src
-    cdef char *dst
-    cdef int thr
-    if axis < -nd or axis >= nd:
-        return None                      # NumPy raises AxisError
-    if axis < 0:
-        axis += nd
-    nk = a._shape[axis]
-    if nk == 0:
+    pa, po = a._data, res._data
+    while True:                              # every result element: one run
+        run_reduce(f, c, pa, sr, nr, po)
+        if not _next(&d, d.m, idx, &pa, &po):
+            break
+    return res
+
+
+cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
+    """a.<kind>(axis=axis, keepdims=keepdims) with our kernels on any layout, or None."""
+    cdef int nd = a._ndim, i, ax, best
+    cdef ndarray cur = a
+    cdef Py_ssize_t st, bst
+    axes = _reduced_axes(axis, nd)
+    if axes is None or len(axes) == 0 or a._size == 0 or a._t < 0:
         return None
-    for i in range(axis):
-        outer *= a._shape[i]
-    for i in range(axis + 1, nd):
-        inner *= a._shape[i]
-    rd = _result_dtype(kind, t)
-    shape = list(a.shape)
-    if keepdims:
-        shape[axis] = 1
-    else:
-        del shape[axis]
-    if inner == 1:
-        r = empty_array(tuple(shape), rd, "C")
-        rsz = r._itemsize
-        for o in range(outer):
-            src = a._data + o * nk * isz
-            dst = r._data + o * rsz
-            run_reduce(f, c, src, isz, nk, dst)
-        return r
-    if kind not in _ROW_OP or rd != a._dtype:
-        return None
-    g = K.binary[<int>_ROW_OP[kind]][t]
-    if g == NULL:
-        return None
-    thr = K.binary_threshold[<int>_ROW_OP[kind]]
-    r = empty_array(tuple(shape), rd, "C")
-    for o in range(outer):
-        src = a._data + o * nk * inner * isz
-        dst = r._data + o * inner * isz
-        memcpy(dst, src, inner * isz)
-        for j in range(1, nk):
-            run_binary(g, thr, dst, isz, src + j * inner * isz, isz, dst, isz, inner)
-    return r
+    if kind == DC_R_ARGMIN or kind == DC_R_ARGMAX:
+        if len(axes) != 1 or nd < 1:
+            return None
+    final = [1 if i in axes else a._shape[i] for i in range(nd)]
+    if not keepdims:
+        final = [final[i] for i in range(nd) if i not in axes]
+    left = list(axes)                        # axes of cur still to reduce
+    kept = [i for i in range(nd)]            # original axis of each dim of cur
+    while left:
+        best, bst = -1, -1
+        for ax in left:                      # the most contiguous remaining axis first
+            st = cur._strides[kept.index(ax)]
+            st = st if st >= 0 else -st
+            if best < 0 or st < bst:
+                best, bst = ax, st
+        left.remove(best)
+        i = kept.index(best)
+        kept.remove(best)
+        shape = (tuple(final) if not left else
+                 tuple([cur._shape[j] for j in range(cur._ndim) if j != i]))
+        cur = _reduce_one(kind, cur, i, shape)
+        if cur is None:
+            return None
+    if len(final) == 0:
+        return _scalar_from(cur._data, cur._dtype)
+    return cur
 
 
 cdef object _numpy_method(ndarray a, str name, dict kw):
@@ -189,7 +325,31 @@ cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
         if keepdims:
             return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
         return r
+    if a._t >= 0 and out is None and a._size > 0 and type(axis) is int:
+        r = _reduce_axes(kind, a, axis, keepdims)
+        if r is not None:
+            return r
     return _numpy_method(a, name, {"axis": axis, "out": out, "keepdims": keepdims})
+
+
+cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
+                 object where):
+    """a.mean(...): float arrays (host) through our sums, as NumPy's _mean computes it."""
+    if (dtype is None and out is None and where is True and is_float(a._t)
+            and a._size > 0 and a._host):
+        if axis is None and not keepdims:
+            return reduction(np.add, DC_R_SUM, a, None, None, None, False, np._NoValue,
+                             True) / a._size
+        r = _reduce_axes(DC_R_SUM, a, axis, keepdims)
+        if r is not None:
+            # the sum divided by the count as an intp (float64 division for float32, cast
+            # back), in place for arrays
+            if type(r) is ndarray:
+                return np.true_divide(r, np.intp(a._size // (<ndarray>r)._size), out=r,
+                                      casting="unsafe")
+            return r.dtype.type(r / np.intp(a._size))
+    return a.__getattr__("mean")(axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                                 where=where)
 
 
 cdef object dot(object x, object y, object out):

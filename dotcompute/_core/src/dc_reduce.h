@@ -1,138 +1,409 @@
-/* Reduction skeletons (instantiated per dtype by dc_kernels_gen.h).
+/* Reduction kernels, instantiated per dtype by dc_kernels_gen.h (DC_REDUCE_KERNELS).
  *
  * Each reduces a strided run to one partial of DC_PARTIAL_BYTES: the value (in the
  * accumulator type) and, for arg-reductions, an int64 index. The Cython driver cuts the
  * input into partials by its length only, runs them on however many threads the thread
  * policy allows and combines them in order: results do not depend on the thread count.
  *
- * Float sums are pairwise over blocks of DC_SUM_BLOCK elements, each block summed into
- * DC_SUM_LANES independent accumulators (vector registers once vectorized) then combined
- * as a tree: the error bound is that of NumPy's pairwise sum (sequential additions per
- * accumulator: DC_SUM_BLOCK / DC_SUM_LANES = 16, as NumPy's 16). Blocks of 512 rather
- * than 256 halve the cost of folding the lanes: 0.25 ns per float64 element on AVX2 in
- * cache, against 0.35 (NumPy: 0.28). */
+ * Vector code uses GCC/Clang vector extensions at the build's native width (DC_VBYTES: 16
+ * bytes on SSE2/NEON, 32 on AVX2, 64 on AVX-512). A wider generic vector than the ISA has
+ * is lowered to scalar compares, branches and stack spills (gcc 12 on AVX2 made max 10-50x
+ * slower than NumPy that way): never declare one. The scalar build (DC_SCALAR) keeps plain
+ * loops; its vector branches are dead code.
+ *
+ * Float sums and dot products must give bit-identical results in every build, so their lane
+ * layout does not depend on the vector width: DC_SUM_LANES(T) lanes, lane j takes elements
+ * j, j + LANES, ... of a block of DC_SUM_ROWS rows; the lanes of blocks are combined
+ * pairwise (lane by lane), then the lanes as a tree. Every lane is a pairwise sum with at
+ * most DC_SUM_ROWS sequential additions at the bottom (NumPy's pairwise sum has 16): the
+ * error bound is NumPy's or better. Float products use DC_PROD_LANES(A) lanes the same way.
+ * min/max/argmin/argmax/any/all do not depend on the order of elements, except for NaN
+ * (propagates; arg-reductions return the first NaN) and ties (the first occurrence wins). */
 #ifndef DC_REDUCE_H
 #define DC_REDUCE_H
 #include "dc_loops.h"
 
-#define DC_SUM_LANES 32
-#define DC_SUM_BLOCK 512
-
-typedef struct { union { double f8; float f4; int64_t i8; uint64_t u8; uint8_t b1;
-                         int32_t i4; int16_t i2; int8_t i1; uint32_t u4; uint16_t u2;
-                         uint8_t u1; } v;
-                 int64_t index; } dc_partial;
-
-/* Explicit SIMD (GCC/Clang vector extensions, lowered to whatever the -march offers) for
- * the reductions the auto-vectorizer handles poorly; the scalar build (DC_SCALAR) keeps
- * plain loops. Vectors are loaded through these under-aligned, may_alias types, never by
- * memcpy into a vector: GCC expands that memcpy as 16-byte pieces stored to the stack and
- * reloaded whole, a store-forwarding stall per load (max ran at 7 ns per float64 element,
- * 0.2 ns this way). Lane assignment is the same in both, so float results are bit-identical
- * across builds. */
 #if defined(DC_SCALAR)
-#define DC_SIMD 0
-#else
-#define DC_SIMD 1
-#endif
-/* Vectors of the build's native width: wider generic vectors are lowered piecewise, and
- * their compares and selects badly (max ran at 3 ns per element with 64-byte vectors on
- * AVX2, 0.2 ns with 32-byte ones). The lane layout (DC_SUM_LANES accumulators) does not
- * depend on the width, so results stay bit-identical across builds. */
-#if defined(__AVX512F__)
+#define DC_VBYTES 0
+#elif defined(__AVX512F__)
 #define DC_VBYTES 64
 #elif defined(__AVX__)
 #define DC_VBYTES 32
 #else
 #define DC_VBYTES 16
 #endif
-typedef double dc_vf8 __attribute__((vector_size(DC_VBYTES), aligned(8), may_alias));
-typedef float dc_vf4 __attribute__((vector_size(DC_VBYTES), aligned(4), may_alias));
+/* Width of the vector types declared (the scalar build declares 16-byte ones it never runs). */
+#define DC_VB (DC_VBYTES ? DC_VBYTES : 16)
+/* A vector load from an element pointer (the vector types are declared with the element's
+ * alignment and may_alias). Not memcpy into a vector variable: gcc 12 copies 32 bytes as two
+ * 16-byte stores and reloads them, a store-forwarding stall on every load (20x slower). */
+#define DC_VLOAD(VT, ptr) (*(const VT *)(const void *)(ptr))
+/* Accumulator arrays stay in registers only when the loops over them are unrolled. */
+#define DC_UNROLL _Pragma("GCC unroll 16")
 
-/* Pairwise float sum (or dot product when q != NULL): each block of DC_SUM_BLOCK elements
- * goes into DC_SUM_LANES accumulators (lane j takes elements j, j + LANES, ...), combined
- * as a tree; blocks are combined pairwise. */
-#define DC_FSUM(NAME, T, VT)                                                              \
-static T NAME##_block(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q, ptrdiff_t sq) { \
-    T r[DC_SUM_LANES];                                                                    \
-    ptrdiff_t i = 0;                                                                      \
-    for (int j = 0; j < DC_SUM_LANES; j++) r[j] = 0;                                      \
-    if (s == (ptrdiff_t)sizeof(T) && (q == NULL || sq == (ptrdiff_t)sizeof(T))) {         \
-        enum { L = (int)(sizeof(VT) / sizeof(T)), NV = DC_SUM_LANES / L };                \
-        if (DC_SIMD && n >= DC_SUM_LANES) {                                               \
-            VT acc[NV];                                                                   \
-            for (int k = 0; k < NV; k++) acc[k] = (VT){0};                                \
-            for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                              \
-                for (int k = 0; k < NV; k++) {                                            \
-                    VT x = *(const VT *)(p + (i + k * L) * (ptrdiff_t)sizeof(T));        \
-                    if (q) x = x * *(const VT *)(q + (i + k * L) * (ptrdiff_t)sizeof(T));      \
-                    acc[k] += x;                                                          \
-                }                                                                         \
-            memcpy(r, acc, sizeof acc);                                                   \
-        }                                                                                 \
-        const T *a = (const T *)p; const T *b = (const T *)q;                             \
-        if (q) { for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                         \
-                     for (int j = 0; j < DC_SUM_LANES; j++) r[j] += a[i + j] * b[i + j]; } \
-        else   { for (; i + DC_SUM_LANES <= n; i += DC_SUM_LANES)                         \
-                     for (int j = 0; j < DC_SUM_LANES; j++) r[j] += a[i + j]; }             \
-        for (; i < n; i++) r[i % DC_SUM_LANES] += q ? a[i] * b[i] : a[i];                 \
-    } else {                                                                              \
-        for (; i < n; i++) {                                                              \
-            T x, y = 1; memcpy(&x, p + i * s, sizeof(T));                                 \
-            if (q) memcpy(&y, q + i * sq, sizeof(T));                                     \
-            r[i % DC_SUM_LANES] += x * y;                                                 \
-        }                                                                                 \
-    }                                                                                     \
-    for (int w = DC_SUM_LANES / 2; w >= 1; w /= 2)                                        \
-        for (int j = 0; j < w; j++) r[j] = r[j] + r[j + w];                               \
-    return r[0];                                                                          \
-}                                                                                         \
-static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q, ptrdiff_t sq) { \
-    if (n <= DC_SUM_BLOCK) return NAME##_block(p, s, n, q, sq);                            \
-    ptrdiff_t h = (n / 2) / DC_SUM_BLOCK * DC_SUM_BLOCK;                                  \
-    if (h == 0) h = DC_SUM_BLOCK;                                                         \
-    return NAME##_pairwise(p, s, h, q, sq)                                                \
-         + NAME##_pairwise(p + h * s, s, n - h, q ? q + h * sq : q, sq);                  \
+#define DC_SUM_LANES(T) ((int)(256 / sizeof(T)))     /* 32 double lanes, 64 float lanes */
+#define DC_SUM_ROWS 8
+#define DC_PROD_LANES(A) ((int)(128 / sizeof(A)))    /* 16 lanes of 8 bytes, 32 of 4 */
+/* Arg-reductions find the block (of this many bytes) holding the extreme in one vector
+ * pass, then scan that block for its first occurrence. */
+#define DC_ARG_BLOCK_BYTES 8192
+#define DC_ANY_BLOCK 4096                            /* any/all stop early between blocks */
+
+typedef struct { union { double f8; float f4; int64_t i8; uint64_t u8; uint8_t b1;
+                         int32_t i4; int16_t i2; int8_t i1; uint32_t u4; uint16_t u2;
+                         uint8_t u1; } v;
+                 int64_t index; } dc_partial;
+
+#define DC_ISNAN_F(x) ((x) != (x))
+#define DC_ISNAN_I(x) 0
+#define DC_SETNAN_F(m) ((m) = NAN)
+#define DC_SETNAN_I(m) ((void)0)
+
+/* ------------------------------------------------------------------------------- sums */
+
+/* Float sum (or dot product when q != NULL) of one block of n <= LANES * ROWS elements
+ * into the lanes r[0 .. LANES). */
+#define DC_FSUM(NAME, T)                                                                 \
+static void NAME##_block(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
+                         ptrdiff_t sq, T *r) {                                           \
+    typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
+    enum { LANES = DC_SUM_LANES(T), L = (int)(DC_VB / sizeof(T)), NV = LANES / L };      \
+    const ptrdiff_t S = (ptrdiff_t)sizeof(T);                                            \
+    ptrdiff_t i = 0;                                                                     \
+    for (int j = 0; j < LANES; j++) r[j] = 0;                                            \
+    if (s == S && (q == NULL || sq == S)) {                                              \
+        const T *a = (const T *)p, *b = (const T *)q;                                    \
+        if (DC_VBYTES && n >= LANES) {                                                   \
+            VT acc[NV];                                                                  \
+            DC_UNROLL for (int k = 0; k < NV; k++) acc[k] = (VT){0};                     \
+            if (q) {                                                                     \
+                for (; i + LANES <= n; i += LANES)                                       \
+                    DC_UNROLL for (int k = 0; k < NV; k++) {                             \
+                        acc[k] += DC_VLOAD(VT, a + i + k * L) * DC_VLOAD(VT, b + i + k * L); \
+                                                                                         \
+                    }                                                                    \
+            } else {                                                                     \
+                for (; i + LANES <= n; i += LANES)                                       \
+                    DC_UNROLL for (int k = 0; k < NV; k++) {                             \
+                        acc[k] += DC_VLOAD(VT, a + i + k * L);                           \
+                    }                                                                    \
+            }                                                                            \
+            memcpy(r, acc, sizeof acc);                                                  \
+        }                                                                                \
+        if (q) { for (; i + LANES <= n; i += LANES)                                      \
+                     for (int j = 0; j < LANES; j++) r[j] += a[i + j] * b[i + j]; }      \
+        else   { for (; i + LANES <= n; i += LANES)                                      \
+                     for (int j = 0; j < LANES; j++) r[j] += a[i + j]; }                 \
+        for (; i < n; i++) r[i % LANES] += q ? a[i] * b[i] : a[i];                       \
+    } else {                                                                             \
+        for (; i < n; i++) {                                                             \
+            T x, y = 1; memcpy(&x, p + i * s, sizeof(T));                                \
+            if (q) memcpy(&y, q + i * sq, sizeof(T));                                    \
+            r[i % LANES] += x * y;                                                       \
+        }                                                                                \
+    }                                                                                    \
+}                                                                                        \
+/* Lanes of the pairwise sum of n >= 0 elements: halves split on block borders. */       \
+static void NAME##_lanes(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
+                         ptrdiff_t sq, T *r) {                                           \
+    enum { LANES = DC_SUM_LANES(T), B = DC_SUM_LANES(T) * DC_SUM_ROWS };                 \
+    T t[LANES];                                                                          \
+    ptrdiff_t h;                                                                         \
+    if (n <= B) { NAME##_block(p, s, n, q, sq, r); return; }                             \
+    h = (n / 2) / B * B;                                                                 \
+    if (h == 0) h = B;                                                                   \
+    NAME##_lanes(p, s, h, q, sq, r);                                                     \
+    NAME##_lanes(p + h * s, s, n - h, q ? q + h * sq : q, sq, t);                        \
+    for (int j = 0; j < LANES; j++) r[j] += t[j];                                        \
+}                                                                                        \
+static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
+                         ptrdiff_t sq) {                                                 \
+    enum { LANES = DC_SUM_LANES(T) };                                                    \
+    T r[LANES];                                                                          \
+    NAME##_lanes(p, s, n, q, sq, r);                                                     \
+    for (int w = LANES / 2; w >= 1; w /= 2)                                              \
+        for (int j = 0; j < w; j++) r[j] = r[j] + r[j + w];                              \
+    return r[0];                                                                         \
 }
 
-/* Lane-wise extreme (min when GT is 0, max when 1) of a contiguous run of n >= 1 elements
- * with a NaN flag, in 4 independent native vectors; NaN never enters the accumulators
- * (a compare with NaN is false), the flag reports it. Returns the number of elements
- * consumed (a multiple of 4 vectors); lanes are folded into *m. */
-#define DC_VEXTREME(NAME, T, IT)                                                          \
-static ptrdiff_t NAME(const T *x, ptrdiff_t n, int gt, T *m, int *nan) {                  \
-    typedef T VT __attribute__((vector_size(DC_VBYTES), aligned(sizeof(T)), may_alias)); \
-    typedef IT VI __attribute__((vector_size(DC_VBYTES), aligned(sizeof(T)), may_alias));\
-    enum { L = (int)(DC_VBYTES / sizeof(T)) };                                                   \
-    ptrdiff_t i = 0;                                                                      \
-    if (!DC_SIMD || n < 4 * L) return 0;                                                  \
-    VT acc[4]; VI nm = (VI){0};                                                           \
-    for (int k = 0; k < 4; k++) for (int j = 0; j < L; j++) acc[k][j] = *m;               \
-    if (gt) {                                                                             \
-        for (; i + 4 * L <= n; i += 4 * L)                                                \
-            for (int k = 0; k < 4; k++) {                                                 \
-                VT v = *(const VT *)(x + i + k * L);                                   \
-                VI c = (VI)(v > acc[k]);                                                  \
-                acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                           \
-                nm |= (VI)(v != v);                                                       \
-            }                                                                             \
-    } else {                                                                              \
-        for (; i + 4 * L <= n; i += 4 * L)                                                \
-            for (int k = 0; k < 4; k++) {                                                 \
-                VT v = *(const VT *)(x + i + k * L);                                   \
-                VI c = (VI)(v < acc[k]);                                                  \
-                acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                           \
-                nm |= (VI)(v != v);                                                       \
-            }                                                                             \
-    }                                                                                     \
-    for (int k = 0; k < 4; k++)                                                           \
-        for (int j = 0; j < L; j++) {                                                     \
-            T v = acc[k][j];                                                              \
-            if (gt ? (v > *m) : (v < *m)) *m = v;                                         \
-            if (nm[j]) *nan = 1;                                                          \
-        }                                                                                 \
-    return i;                                                                             \
+#define DC_SUM_F(t, T, A, at)                                                            \
+DC_FSUM(dc_sum_##t, T)                                                                   \
+static void dc_r_sum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
+    (void)start; ((dc_partial *)p)->v.t = dc_sum_##t##_pairwise(a, s, n, NULL, 0);       \
+}                                                                                        \
+static void dc_dot_##t(const char *a, ptrdiff_t sa, const char *b, ptrdiff_t sb,         \
+                       ptrdiff_t n, ptrdiff_t start, char *p) {                          \
+    (void)start; ((dc_partial *)p)->v.t = dc_sum_##t##_pairwise(a, sa, n, b, sb);        \
 }
 
+/* Integer sums wrap (exact in any order). Types of 1 and 2 bytes add blocks of 4096 into
+ * 32-bit lanes (no overflow: 4096 * 65535 < 2^31) -- the vectorizer widens them cheaply --
+ * wider types add into 4 native vectors of accumulator lanes. */
+#define DC_SUM_I(t, T, A, at)                                                             \
+static void dc_r_sum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
+    enum { R = (int)(4 * DC_VB / sizeof(A)) };                                            \
+    A r[R];                                                                               \
+    ptrdiff_t i = 0;                                                                      \
+    (void)start;                                                                          \
+    for (int j = 0; j < R; j++) r[j] = 0;                                                 \
+    if (s == (ptrdiff_t)sizeof(T) && sizeof(T) <= 2) {                                    \
+        const T *x = (const T *)a;                                                        \
+        for (; i < n; i += 4096) {                                                        \
+            ptrdiff_t e = n - i < 4096 ? n : i + 4096;                                    \
+            int32_t b = 0;                                                                \
+            for (ptrdiff_t k = i; k < e; k++) b += (int32_t)x[k];                         \
+            r[0] += (A)b;                                                                 \
+        }                                                                                 \
+    } else if (s == (ptrdiff_t)sizeof(T)) {                                               \
+        const T *x = (const T *)a;                                                        \
+        for (; i + R <= n; i += R)                                                        \
+            for (int j = 0; j < R; j++) r[j] += (A)x[i + j];                              \
+    }                                                                                     \
+    for (; i < n; i++) { T x; memcpy(&x, a + i * s, sizeof x); r[0] += (A)x; }            \
+    for (int j = 1; j < R; j++) r[0] += r[j];                                             \
+    ((dc_partial *)p)->v.at = r[0];                                                       \
+}
+
+/* ----------------------------------------------------------------- the other kernels */
+
+/* Every reduction but sum of dtype t: C type T, IT the signed integer of T's width (vector
+ * masks), A / at the accumulator C type / short name of prod, K F (float) or I (integer). */
+#define DC_REDUCE_KERNELS(t, T, IT, A, at, K)                                            \
+static void dc_k_sum_##t(const char *ps, int k, char *out) {                             \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    A r = p[0].v.at;                                                                     \
+    for (int j = 1; j < k; j++) r += p[j].v.at;                                          \
+    memcpy(out, &r, sizeof r);                                                           \
+}                                                                                        \
+static void dc_r_prod_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
+    enum { P = DC_PROD_LANES(A) };                                                       \
+    A r[P];                                                                              \
+    ptrdiff_t i = 0;                                                                     \
+    (void)start;                                                                         \
+    for (int j = 0; j < P; j++) r[j] = 1;                                                \
+    if (s == (ptrdiff_t)sizeof(T)) {                                                     \
+        const T *x = (const T *)a;                                                       \
+        for (; i + P <= n; i += P)                                                       \
+            for (int j = 0; j < P; j++) r[j] *= (A)x[i + j];                             \
+    }                                                                                    \
+    for (; i < n; i++) { T x; memcpy(&x, a + i * s, sizeof x); r[0] *= (A)x; }           \
+    for (int w = P / 2; w >= 1; w /= 2)                                                  \
+        for (int j = 0; j < w; j++) r[j] = r[j] * r[j + w];                              \
+    ((dc_partial *)p)->v.at = r[0];                                                      \
+}                                                                                        \
+static void dc_k_prod_##t(const char *ps, int k, char *out) {                            \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    A r = p[0].v.at;                                                                     \
+    for (int j = 1; j < k; j++) r *= p[j].v.at;                                          \
+    memcpy(out, &r, sizeof r);                                                           \
+}                                                                                        \
+/* Extreme (max when gt, else min) of n >= 1 elements and whether one is NaN: four native \
+ * vectors of compare-select (NaN never enters them, a compare with NaN is false) and a  \
+ * NaN mask, then the remainder. */                                                      \
+static inline T dc_extreme_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int gt, int *has_nan) { \
+    typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
+    typedef IT VI __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));    \
+    enum { L = (int)(DC_VB / sizeof(T)), U = 4 };                                        \
+    ptrdiff_t i = 0;                                                                     \
+    int nan = 0;                                                                         \
+    T m; memcpy(&m, pa, sizeof m);                                                       \
+    if (DC_VBYTES && s == (ptrdiff_t)sizeof(T) && n >= U * L                             \
+            && ((uintptr_t)pa % sizeof(T)) == 0) {                                       \
+        const T *x = (const T *)pa;                                                      \
+        VT acc[U]; VI nm[U];                                                             \
+        VT b0 = (VT){0};                                                                 \
+        for (int j = 0; j < L; j++) b0[j] = m;                                           \
+        DC_UNROLL for (int k = 0; k < U; k++) { acc[k] = b0; nm[k] = (VI){0}; }          \
+        if (gt) {                                                                        \
+            for (; i + U * L <= n; i += U * L)                                           \
+                DC_UNROLL for (int k = 0; k < U; k++) {                                  \
+                    VT v = DC_VLOAD(VT, x + i + k * L);                                  \
+                    VI c = (VI)(v > acc[k]);                                             \
+                    acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                      \
+                    nm[k] |= (VI)(v != v);                                               \
+                }                                                                        \
+            for (int k = 1; k < U; k++) {                                                \
+                VI c = (VI)(acc[k] > acc[0]);                                            \
+                acc[0] = (VT)(((VI)acc[k] & c) | ((VI)acc[0] & ~c));                     \
+            }                                                                            \
+            for (int j = 0; j < L; j++) { if (acc[0][j] > m) m = acc[0][j]; }            \
+        } else {                                                                         \
+            for (; i + U * L <= n; i += U * L)                                           \
+                DC_UNROLL for (int k = 0; k < U; k++) {                                  \
+                    VT v = DC_VLOAD(VT, x + i + k * L);                                  \
+                    VI c = (VI)(v < acc[k]);                                             \
+                    acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                      \
+                    nm[k] |= (VI)(v != v);                                               \
+                }                                                                        \
+            for (int k = 1; k < U; k++) {                                                \
+                VI c = (VI)(acc[k] < acc[0]);                                            \
+                acc[0] = (VT)(((VI)acc[k] & c) | ((VI)acc[0] & ~c));                     \
+            }                                                                            \
+            for (int j = 0; j < L; j++) { if (acc[0][j] < m) m = acc[0][j]; }            \
+        }                                                                                \
+        for (int k = 1; k < U; k++) nm[0] |= nm[k];                                      \
+        for (int j = 0; j < L; j++) nan |= nm[0][j] != 0;                                \
+    }                                                                                    \
+    if (gt) {                                                                            \
+        for (; i < n; i++) {                                                             \
+            T v; memcpy(&v, pa + i * s, sizeof v);                                       \
+            m = (v > m) ? v : m; nan |= DC_ISNAN_##K(v);                                 \
+        }                                                                                \
+    } else {                                                                             \
+        for (; i < n; i++) {                                                             \
+            T v; memcpy(&v, pa + i * s, sizeof v);                                       \
+            m = (v < m) ? v : m; nan |= DC_ISNAN_##K(v);                                 \
+        }                                                                                \
+    }                                                                                    \
+    *has_nan = nan;                                                                      \
+    return m;                                                                            \
+}                                                                                        \
+/* Index of the first element equal to m (the first NaN when nan) in n elements (n if     \
+ * none): native-vector compares count the matches of 64 elements at a time (subtracting  \
+ * -1 masks, which gcc keeps vector on SSE2 where it lowers OR-ed masks per lane) to find  \
+ * the group, then a scalar scan. */                                                     \
+static ptrdiff_t dc_find_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, T m, int nan) {   \
+    typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
+    typedef IT VI __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));    \
+    enum { L = (int)(DC_VB / sizeof(T)), G = 64 > L ? 64 : L };                          \
+    ptrdiff_t i = 0;                                                                     \
+    if (DC_VBYTES && s == (ptrdiff_t)sizeof(T) && ((uintptr_t)pa % sizeof(T)) == 0) {    \
+        const T *x = (const T *)pa;                                                      \
+        VT mv = (VT){0};                                                                 \
+        for (int j = 0; j < L; j++) mv[j] = m;                                           \
+        for (; i + G <= n; i += G) {                                                     \
+            VI h = (VI){0};                                                              \
+            int hit = 0;                                                                 \
+            if (nan) {                                                                   \
+                DC_UNROLL for (int k = 0; k < G / L; k++) {                              \
+                    VT v = DC_VLOAD(VT, x + i + k * L); h -= (VI)(v != v);               \
+                }                                                                        \
+            } else {                                                                     \
+                DC_UNROLL for (int k = 0; k < G / L; k++)                                \
+                    h -= (VI)(DC_VLOAD(VT, x + i + k * L) == mv);                        \
+            }                                                                            \
+            for (int j = 0; j < L; j++) hit |= h[j] != 0;                                \
+            if (hit) break;                                                              \
+        }                                                                                \
+    }                                                                                    \
+    for (; i < n; i++) {                                                                 \
+        T v; memcpy(&v, pa + i * s, sizeof v);                                           \
+        if (nan ? DC_ISNAN_##K(v) : (v == m)) break;                                     \
+    }                                                                                    \
+    return i;                                                                            \
+}                                                                                        \
+/* Arg-extreme: the block of DC_ARG_BLOCK_BYTES whose extreme first beats the running one \
+ * (or first holds a NaN: the scan stops there), then the first occurrence inside it. */ \
+static inline void dc_argextreme_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, \
+                                     char *p, int gt) {                                  \
+    const ptrdiff_t B = DC_ARG_BLOCK_BYTES / (ptrdiff_t)sizeof(T);                       \
+    ptrdiff_t at = 0, i0, m;                                                             \
+    int nan = 0;                                                                         \
+    T best; memcpy(&best, a, sizeof best);                                               \
+    for (i0 = 0; i0 < n; i0 += B) {                                                      \
+        T v = dc_extreme_##t(a + i0 * s, s, n - i0 < B ? n - i0 : B, gt, &nan);          \
+        if (nan) { at = i0; break; }                                                     \
+        if (gt ? (v > best) : (v < best)) { best = v; at = i0; }                         \
+    }                                                                                    \
+    m = n - at < B ? n - at : B;                                                         \
+    at += dc_find_##t(a + at * s, s, m, best, nan);                                      \
+    if (nan) DC_SETNAN_##K(best);                                                        \
+    ((dc_partial *)p)->v.t = best;                                                       \
+    ((dc_partial *)p)->index = (int64_t)(start + at);                                    \
+}                                                                                        \
+DC_EXTREME_KIND(t, T, K, min, 0, <)                                                      \
+DC_EXTREME_KIND(t, T, K, max, 1, >)                                                      \
+DC_ANYALL(t, T, IT)
+
+#define DC_EXTREME_KIND(t, T, K, kind, GT, CMP)                                          \
+static void dc_r_##kind##_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
+    int nan; T m = dc_extreme_##t(a, s, n, GT, &nan);                                    \
+    (void)start;                                                                         \
+    if (nan) DC_SETNAN_##K(m);                                                           \
+    ((dc_partial *)p)->v.t = m;                                                          \
+}                                                                                        \
+static void dc_k_##kind##_##t(const char *ps, int k, char *out) {                        \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    T r = p[0].v.t;                                                                      \
+    for (int j = 1; j < k; j++) {                                                        \
+        T v = p[j].v.t;                                                                  \
+        if (DC_ISNAN_##K(r)) break;                                                      \
+        if (DC_ISNAN_##K(v) || (v CMP r)) r = v;                                         \
+    }                                                                                    \
+    memcpy(out, &r, sizeof r);                                                           \
+}                                                                                        \
+static void dc_r_arg##kind##_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, \
+                                 char *p) {                                              \
+    dc_argextreme_##t(a, s, n, start, p, GT);                                            \
+}                                                                                        \
+static void dc_k_arg##kind##_##t(const char *ps, int k, char *out) {                     \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    T r = p[0].v.t; int64_t idx = p[0].index;                                            \
+    for (int j = 1; j < k; j++) {                                                        \
+        T v = p[j].v.t;                                                                  \
+        if (DC_ISNAN_##K(r)) break;                                                      \
+        if (DC_ISNAN_##K(v) || (v CMP r)) { r = v; idx = p[j].index; }                   \
+    }                                                                                    \
+    memcpy(out, &idx, sizeof idx);                                                       \
+}
+
+/* any / all: lane masks of (x != 0) (NaN counts as true, -0.0 as false) OR-ed / AND-ed in
+ * native vectors, checked between blocks of DC_ANY_BLOCK elements to stop early. */
+#define DC_ANYALL(t, T, IT)                                                              \
+static int dc_anyall_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int all) {            \
+    typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
+    typedef IT VI __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));    \
+    enum { L = (int)(DC_VB / sizeof(T)), U = 4 };                                        \
+    ptrdiff_t i = 0;                                                                     \
+    if (DC_VBYTES && s == (ptrdiff_t)sizeof(T) && ((uintptr_t)pa % sizeof(T)) == 0) {    \
+        const T *x = (const T *)pa;                                                      \
+        const VT z = (VT){0};                                                            \
+        while (i + U * L <= n) {                                                         \
+            ptrdiff_t e = n - i < DC_ANY_BLOCK ? n : i + DC_ANY_BLOCK;                   \
+            VI acc[U];                                                                   \
+            int hit = 0;                                                                 \
+            DC_UNROLL for (int k = 0; k < U; k++) acc[k] = all ? ~(VI){0} : (VI){0};     \
+            if (all) {                                                                   \
+                for (; i + U * L <= e; i += U * L)                                       \
+                    DC_UNROLL for (int k = 0; k < U; k++) {                              \
+                        acc[k] &= (VI)(DC_VLOAD(VT, x + i + k * L) != z);                \
+                    }                                                                    \
+                for (int k = 1; k < U; k++) acc[0] &= acc[k];                            \
+                for (int j = 0; j < L; j++) hit |= acc[0][j] == 0;                       \
+            } else {                                                                     \
+                for (; i + U * L <= e; i += U * L)                                       \
+                    DC_UNROLL for (int k = 0; k < U; k++) {                              \
+                        acc[k] |= (VI)(DC_VLOAD(VT, x + i + k * L) != z);                \
+                    }                                                                    \
+                for (int k = 1; k < U; k++) acc[0] |= acc[k];                            \
+                for (int j = 0; j < L; j++) hit |= acc[0][j] != 0;                       \
+            }                                                                            \
+            if (hit) return !all;                                                        \
+        }                                                                                \
+    }                                                                                    \
+    for (; i < n; i++) {                                                                 \
+        T v; memcpy(&v, pa + i * s, sizeof v);                                           \
+        if (all ? (v == 0) : (v != 0)) return !all;                                      \
+    }                                                                                    \
+    return all;                                                                          \
+}                                                                                        \
+static void dc_r_any_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
+    (void)start; ((dc_partial *)p)->v.b1 = (uint8_t)dc_anyall_##t(a, s, n, 0);           \
+}                                                                                        \
+static void dc_r_all_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
+    (void)start; ((dc_partial *)p)->v.b1 = (uint8_t)dc_anyall_##t(a, s, n, 1);           \
+}                                                                                        \
+static void dc_k_any_##t(const char *ps, int k, char *out) {                             \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    uint8_t r = 0;                                                                       \
+    for (int j = 0; j < k; j++) r |= p[j].v.b1;                                          \
+    *out = r;                                                                            \
+}                                                                                        \
+static void dc_k_all_##t(const char *ps, int k, char *out) {                             \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    uint8_t r = 1;                                                                       \
+    for (int j = 0; j < k; j++) r &= p[j].v.b1;                                          \
+    *out = r;                                                                            \
+}
 
 #endif
