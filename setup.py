@@ -123,13 +123,13 @@ def extensions():
     inc = [SRC, GEN, numpy.get_include()]
     numpy_api = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
-    def core(name, sources=(), openmp=False, depends=()):
+    def core(name, sources=(), openmp=False, depends=(), macros=()):
         """dotcompute._core.<name> from <name>.pyx (plus C sources)."""
         return Extension(f"dotcompute._core.{name}",
                          [os.path.join(CORE, f"{name}.pyx")] + [os.path.join(SRC, s)
                                                                 for s in sources],
                          depends=[os.path.join(SRC, d) for d in depends],
-                         include_dirs=inc, define_macros=numpy_api,
+                         include_dirs=inc, define_macros=numpy_api + list(macros),
                          extra_compile_args=COMMON + (["-fopenmp"] if openmp else []),
                          extra_link_args=["-fopenmp"] if openmp else [])
 
@@ -143,7 +143,9 @@ def extensions():
         core("_dtypes"),
         core("_kernel_access", openmp=True, depends=["dc_fpe.h"]),   # prange: N-d walks
         core("_numpy_loops"),
-        core("_ndarray"),
+        core("_indexing"),
+        # NumPy 2 C-API (PyArray_Pack for element assignment).
+        core("_ndarray", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         core("_routines_creation"),
         core("_routines_elementwise", depends=["dc_fpe.h"]),
         core("_routines_reduction", depends=["dc_fpe.h"]),

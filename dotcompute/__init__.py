@@ -18,12 +18,33 @@ from ._core._memory import (DeviceMemory, MemoryPool, OutOfMemoryError, pool_inf
                             reset_accumulated_memory_stats, reset_peak_memory_stats,
                             size_histogram, use_for_numpy)
 from ._core._pools import get_default_memory_pool, memory_stats, memory_summary
-from ._namespace import build_namespace as _build_namespace
+from . import _namespace
 
 __cpu_features__ = _cpu.cpu_features()
 
-globals().update(_build_namespace())
-del _build_namespace
+# NumPy's names; those of NumPy's lazily imported submodules (f2py, testing, ma, random,
+# fft, ...) are made on first use by __getattr__ below, so importing us does not import them.
+_eager, _LAZY = _namespace.eager_namespace()
+globals().update(_eager)
+del _eager
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        obj = _namespace.entry(name)
+        globals()[name] = obj
+        return obj
+    # dotcompute.cuda on first use of `dc.cuda` (it imports no CUDA package either: the
+    # driver is opened when a GPU is first asked for)
+    if name == "cuda":
+        import importlib
+        return importlib.import_module(".cuda", __name__)
+    raise AttributeError(f"module 'dotcompute' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
+
 
 # The Array API standard's inspection surface (_core/_array_api.py).
 from ._core._array_api import API_VERSION as __array_api_version__
@@ -35,12 +56,3 @@ from ._compiler import ElementwiseKernel, evaluate
 # dask integration, registered lazily: dask is never imported here (see _dask.py).
 from . import _dask
 _dask.install()
-
-
-def __getattr__(name):
-    # dotcompute.cuda on first use of `dc.cuda` (it imports no CUDA package either: the
-    # driver is opened when a GPU is first asked for)
-    if name == "cuda":
-        import importlib
-        return importlib.import_module(".cuda", __name__)
-    raise AttributeError(f"module 'dotcompute' has no attribute {name!r}")

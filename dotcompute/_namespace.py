@@ -13,28 +13,21 @@ import types
 
 import numpy as np
 
-from ._core import _memory, _ndarray, _routines_creation, _routines_function
+from ._core import _routines_creation, _routines_function
 from ._core._ndarray import ndarray
 from ._core._routines_elementwise import ufunc
 from ._core._routines_creation import asarray
 from ._core._device import CPU, as_device
 
-_wrap = _ndarray.wrap
-_to_numpy = _ndarray.unwrap
+_call_numpy = _routines_function.call_numpy
 
 
 def _wrap_function(f):
-    """NumPy function f returning dotcompute arrays."""
+    """NumPy function f returning dotcompute arrays (zero-copy views in, results wrapped;
+    see `_routines_function.call_numpy`)."""
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        np_args = tuple(_to_numpy(a) for a in args)
-        np_kwargs = {k: _to_numpy(v) for k, v in kwargs.items()}
-        with _memory.use_for_numpy():
-            r = f(*np_args, **np_kwargs)
-        out = kwargs.get("out")
-        if out is not None and r is np_kwargs.get("out"):
-            return out
-        return _wrap(r)
+        return _call_numpy(f, args, kwargs)
     wrapper.__wrapped_numpy__ = f
     return wrapper
 
@@ -108,28 +101,57 @@ def _wrap_module(module, name):
 _WRAPPED_MODULES = ("random", "linalg", "fft")
 
 
+_SKIP = ("ndarray", "matrix", "test", "show_config", "show_runtime")
+_ENTRIES = {}        # name -> its dotcompute object (made once, shared by every caller)
+
+
+def _public_names():
+    return [name for name in dir(np) if not name.startswith("_") and name not in _SKIP]
+
+
+def entry(name):
+    """The dotcompute object for NumPy's public name `name` (made once)."""
+    try:
+        return _ENTRIES[name]
+    except KeyError:
+        pass
+    if name in _OWN:
+        obj = _OWN[name]
+    else:
+        obj = getattr(np, name)
+        if name in _WRAPPED_MODULES:
+            obj = _wrap_module(obj, name)
+        elif isinstance(obj, np.ufunc):
+            obj = ufunc(obj)
+        elif isinstance(obj, _PASSTHROUGH_TYPES) or not callable(obj) or isinstance(obj, type):
+            pass
+        else:
+            obj = _wrap_function(obj)
+    _ENTRIES[name] = obj
+    return obj
+
+
+def eager_namespace():
+    """(names -> objects for every name NumPy has already loaded, the set of the other
+    public names). The others are NumPy's lazily imported submodules (f2py, testing, ma,
+    polynomial, random, fft, ...): the package resolves them on first use through its
+    module `__getattr__` (see `entry`), so `import dotcompute` does not import them."""
+    ns, lazy = {}, set()
+    for name in _public_names():
+        if name in np.__dict__ or name in _OWN:
+            ns[name] = entry(name)
+        else:
+            lazy.add(name)
+    for name, obj in _OWN.items():
+        ns[name] = obj
+    return ns, lazy
+
+
 @functools.lru_cache(maxsize=None)
 def build_namespace():
     """Dict of every public NumPy name mapped to its dotcompute counterpart (built once:
     the package and the dask hooks share its objects)."""
-    ns = {}
-    for name in dir(np):
-        if name.startswith("_") or name in ("ndarray", "matrix", "test", "show_config",
-                                            "show_runtime"):
-            continue
-        obj = getattr(np, name)
-        if name in _OWN:
-            ns[name] = _OWN[name]
-        elif name in _WRAPPED_MODULES:
-            ns[name] = _wrap_module(obj, name)
-        elif isinstance(obj, np.ufunc):
-            ns[name] = ufunc(obj)
-        elif isinstance(obj, _PASSTHROUGH_TYPES) or not callable(obj):
-            ns[name] = obj
-        elif isinstance(obj, type):
-            ns[name] = obj
-        else:
-            ns[name] = _wrap_function(obj)
+    ns = {name: entry(name) for name in _public_names()}
     ns.update(_OWN)
     from . import _standard          # sort/argsort with the standard's descending=
     ns.update(_standard.OWN)

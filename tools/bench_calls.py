@@ -37,6 +37,16 @@ CALLS = {
                 "lg - m", "np.exp(lg)"],
     "distance_matrix": ["X[:, None, :] - X[None, :, :]", "big.min(axis=1)",
                         "np.argmin(big, axis=1)", "big.max()"],
+    # the per-call path of issue 13 part 3: indexing, iteration, conversions, the NumPy
+    # fallback, `@` on slices, small creation
+    "per_call": ["L[500, 7]", "L[5, :200]", "x[1:-1]", "L[..., 3]", "x[idx]", "r32[m32]",
+                 "x.__setitem__(idx, 0.5)", "r32.__setitem__(m32, 0.5)",
+                 "L.__setitem__((500, 7), s)", "x.__setitem__(slice(0, 100), s)",
+                 "len(x)", "x.shape", "float(x[0])", "list(v2)", "list(pos)",
+                 "np.cumsum(r32)", "np.arctan2(r32, 1.5)", "np.concatenate([r32, r32])",
+                 "L[:100, :100] @ x[:100]", "x[:2] @ x[2:4]", "np.dot(L[500, :500], x[:500])",
+                 "np.asarray([1.0, 2.0])", "np.array([1, 2, 3])", "np.empty(1000)",
+                 "np.zeros(1000)", "np.ones(100)", "np.full(100, 2.5)", "np.empty((10, 3))"],
 }
 
 
@@ -56,7 +66,8 @@ def _inputs(xp):
         "v2": np.array([0.5, 0.25]), "out2": np.zeros((100, 2)), "Lc": np.zeros((1000, 1000)),
     }
     d = {k: xp.asarray(v) for k, v in d.items()}
-    d.update(np=xp, s=np.float64(1.5))
+    d.update(np=xp, s=np.float64(1.5), idx=xp.asarray(rng.integers(0, 1000, 20)),
+             m32=xp.asarray(np.asarray(d["r32"]) > 0.5))
     return d
 
 

@@ -2,6 +2,13 @@
 """C-level view of dotcompute.ndarray for the routine modules and the fused programs."""
 cimport numpy as cnp
 
+# A fallback call whose array inputs hold fewer bytes than this in all runs NumPy's code
+# with NumPy's own allocator (its results wrapped with the numpy array as memory owner,
+# outside the pool and its limit): swapping in the pool's handler (1-2 us) costs more than
+# such a call. 32 KiB covers n <= 1000 with four float64 operands.
+cdef enum:
+    SMALL_BYTES = 32768
+
 from dotcompute._core._kernel_access cimport Operand
 from dotcompute._core._dtypes cimport numpy_kernel_type
 
@@ -25,8 +32,14 @@ cdef class ndarray:
     cdef bytes _format            # buffer-protocol format string
 
     cdef _set_layout(self, tuple shape, tuple strides)
+    cdef int _set_layout_c(self, int nd, const Py_ssize_t *shape,
+                           const Py_ssize_t *strides) except -1
     cdef _adopt(self, ndarray other)
     cdef object _np(self)
+    cdef object _np_at(self, char *data, int nd, Py_ssize_t *shape, Py_ssize_t *strides)
+    cdef ndarray _sub(self, char *data, int nd, const Py_ssize_t *shape,
+                      const Py_ssize_t *strides)
+    cdef object _item_at(self, char *data)
     cdef dict _interface(self)
 
 
@@ -38,6 +51,8 @@ cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, 
 cdef ndarray wrap_numpy(object arr, object base=*)
 # Wrap numpy arrays in (nested tuples/lists of) results as dc arrays.
 cdef object wrap_result(object r, ndarray parent=*)
+# Python tuple of n extents or strides.
+cdef tuple ssize_tuple(const Py_ssize_t *p, int n)
 # Zero-copy numpy view of a cpu dc array; anything else unchanged.
 cdef object to_numpy(object x)
 # As to_numpy, also inside lists and tuples.

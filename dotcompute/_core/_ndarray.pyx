@@ -20,6 +20,11 @@ cimport cython
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_ANY_CONTIGUOUS
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.long cimport PyLong_FromSsize_t, PyLong_AsSsize_t, PyLong_CheckExact
+from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from libc.string cimport memcpy
 
 cimport numpy as cnp
@@ -28,6 +33,7 @@ from dotcompute._core._dtypes cimport type_index, is_float
 from dotcompute._core._dtypes cimport (DC_R_SUM, DC_R_PROD, DC_R_MIN, DC_R_MAX, DC_R_ANY,
                                        DC_R_ALL, DC_R_ARGMIN, DC_R_ARGMAX)
 from dotcompute._core._kernel_access cimport MAXDIMS
+from dotcompute._core._indexing cimport basic_index, IndexResult
 from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
@@ -44,19 +50,22 @@ from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
 cnp.import_array()
 
+cdef extern from "numpy/arrayobject.h":
+    # Declared here with plain pointers: the descr reference is stolen (we add one).
+    object NewFromDescr "PyArray_NewFromDescr" (
+        PyTypeObject *subtype, cnp.PyArray_Descr *descr, int nd, cnp.npy_intp *dims,
+        cnp.npy_intp *strides, void *data, int flags, PyObject *obj)
+    # NumPy 2 C-API: store a Python value into one element as `a[i] = value` does.
+    int PyArray_Pack(cnp.PyArray_Descr *descr, void *item, object value) except -1
+    # The element at data as NumPy's scalar of descr (a copy; base only for void).
+    object PyArray_Scalar(void *data, cnp.PyArray_Descr *descr, PyObject *base)
+
+cdef PyTypeObject *_NP_ARRAY_TYPE = <PyTypeObject *>np.ndarray
+
 
 # ------------------------------------------------------------------------ the class
 
-class _Interface:
-    """Carrier of an __array_interface__ that keeps the memory owner (not the dc array)
-    alive: numpy views of a dc array hold this, so they form no reference cycle with it."""
-    __slots__ = ("__array_interface__", "owner")
-
-    def __init__(self, iface, owner):
-        self.__array_interface__ = iface
-        self.owner = owner
-
-
+@cython.freelist(64)
 cdef class ndarray:
     """N-dimensional array in pooled memory, compatible with numpy.ndarray.
 
@@ -64,7 +73,8 @@ cdef class ndarray:
     numpy.ndarray; most code creates arrays with dotcompute.asarray / zeros / empty.
     """
 
-    def __cinit__(self, *args, **kwargs):
+    def __cinit__(self):
+        # (takes no arguments: Cython then ignores the constructor's, and packs none)
         self._shape = NULL
         self._strides = NULL
         self._t = -1
@@ -105,6 +115,19 @@ cdef class ndarray:
 
     cdef _set_layout(self, tuple shape, tuple strides):
         cdef int nd = len(shape), i
+        cdef Py_ssize_t sh[MAXDIMS]
+        cdef Py_ssize_t st[MAXDIMS]
+        if nd > MAXDIMS:
+            raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                             f"{MAXDIMS}, found {nd}")
+        for i in range(nd):
+            sh[i] = shape[i]
+            st[i] = strides[i]
+        self._set_layout_c(nd, sh, st)
+
+    cdef int _set_layout_c(self, int nd, const Py_ssize_t *shape,
+                           const Py_ssize_t *strides) except -1:
+        cdef int i
         cdef Py_ssize_t size = 1, expect
         if nd > MAXDIMS:
             raise ValueError(f"maximum supported dimension for an ndarray is currently "
@@ -152,6 +175,7 @@ cdef class ndarray:
                     self._f_contig = False
                 expect *= self._shape[i]
         self._npview = None
+        return 0
 
     cdef object _np(self):
         """Zero-copy numpy.ndarray over the same memory (cached). On another device: a
@@ -160,9 +184,42 @@ cdef class ndarray:
         if not self._host:
             return backend(self._dev).to_host(self)
         if v is None:
-            v = np.asarray(_Interface(self._interface(), self._mem))
+            v = self._np_at(self._data, self._ndim, self._shape, self._strides)
             self._npview = v
         return v
+
+    cdef object _np_at(self, char *data, int nd, Py_ssize_t *shape, Py_ssize_t *strides):
+        """A numpy.ndarray over this array's memory at data (shape, byte strides), built
+        directly; its base is the memory owner (never the dc array: no reference cycle)."""
+        Py_INCREF(self._dtype)                 # PyArray_NewFromDescr steals it
+        v = NewFromDescr(_NP_ARRAY_TYPE, <cnp.PyArray_Descr *>self._dtype, nd,
+                         <cnp.npy_intp *>shape, <cnp.npy_intp *>strides, data,
+                         cnp.NPY_ARRAY_WRITEABLE if self._writeable else 0, NULL)
+        cnp.set_array_base(v, self._mem)
+        return v
+
+    cdef ndarray _sub(self, char *data, int nd, const Py_ssize_t *shape,
+                      const Py_ssize_t *strides):
+        """A dc view of this array's memory at data (shape, byte strides); its base is
+        the array owning the memory, as NumPy's."""
+        cdef ndarray v = ndarray.__new__(ndarray)
+        v._mem = self._mem
+        v._dev = self._dev
+        v._host = self._host
+        v._data = data
+        v._dtype = self._dtype
+        v._t = self._t
+        v._itemsize = self._itemsize
+        v._format = self._format
+        v._writeable = self._writeable
+        v._base = self if self._base is None else self._base
+        v._set_layout_c(nd, shape, strides)
+        return v
+
+    cdef object _item_at(self, char *data):
+        """The element at data as NumPy's scalar (a cpu array of a non-structured dtype:
+        structured scalars view the array, NumPy's indexing makes those)."""
+        return PyArray_Scalar(data, <cnp.PyArray_Descr *>self._dtype, NULL)
 
     cdef dict _interface(self):
         return {
@@ -177,7 +234,7 @@ cdef class ndarray:
     # ----------------------------------------------------------------- attributes
     @property
     def shape(self):
-        return tuple([self._shape[i] for i in range(self._ndim)])
+        return ssize_tuple(self._shape, self._ndim)
 
     @shape.setter
     def shape(self, value):
@@ -187,7 +244,7 @@ cdef class ndarray:
 
     @property
     def strides(self):
-        return tuple([self._strides[i] for i in range(self._ndim)])
+        return ssize_tuple(self._strides, self._ndim)
 
     @property
     def dtype(self):
@@ -388,8 +445,7 @@ cdef class ndarray:
     def __iter__(self):
         if self._ndim == 0:
             raise TypeError("iteration over a 0-d array")
-        for i in range(self._shape[0]):
-            yield self[i]
+        return _Rows(self)
 
     def __bool__(self):
         return bool(self._np())
@@ -444,17 +500,57 @@ cdef class ndarray:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
+        # Basic indexing (ints, slices, None, ...) is computed in C: a view built directly,
+        # or the element as NumPy's scalar. Other keys run NumPy's indexing on a view.
+        cdef IndexResult r
+        cdef Py_ssize_t i
         if not self._host:
             return backend(self._dev).getitem(self, key)
+        if PyLong_CheckExact(key) and self._ndim > 0:      # a[i]: the commonest key
+            i = _axis0_index(self, key)
+            if i >= 0:
+                if self._ndim > 1:
+                    return self._sub(self._data + i * self._strides[0], self._ndim - 1,
+                                     self._shape + 1, self._strides + 1)
+                if not _structured(self):
+                    return self._item_at(self._data + i * self._strides[0])
+        if type(key) is ndarray:                           # integer or boolean arrays
+            return _wrap(self._np()[(<ndarray>key)._np()], self)
+        if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
+                                                        self._strides, key, &r):
+            if not r.scalar:
+                return self._sub(self._data + r.offset, r.nd, r.shape, r.strides)
+            if not _structured(self):
+                return self._item_at(self._data + r.offset)
         return _wrap(self._np()[key_to_numpy(key)], self)
 
     def __setitem__(self, key, value):
+        cdef IndexResult r
+        cdef Py_ssize_t i
         if not self._writeable:
             raise ValueError("assignment destination is read-only")
         if not self._host:
             backend(self._dev).setitem(self, key, value)
             return
-        self._np()[key_to_numpy(key)] = to_numpy(value)
+        if type(value) is ndarray:
+            value = (<ndarray>value)._np()
+        if PyLong_CheckExact(key) and self._ndim == 1:     # a[i] = v
+            i = _axis0_index(self, key)
+            if i >= 0:
+                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype,
+                             self._data + i * self._strides[0], value)
+                return
+        if type(key) is ndarray:
+            key = (<ndarray>key)._np()
+        if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
+                                                        self._strides, key, &r):
+            if r.scalar:           # one element: NumPy's own conversion of the value
+                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype, self._data + r.offset, value)
+            else:                  # NumPy's assignment into a view of the region
+                cnp.PyArray_CopyObject(self._np_at(self._data + r.offset, r.nd, r.shape,
+                                                   r.strides), value)
+            return
+        self._np()[key_to_numpy(key)] = value
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
@@ -531,10 +627,10 @@ cdef class ndarray:
         return _ew.inplace(np.power, self, other)
 
     def __matmul__(self, other):
-        return _ew.ufunc_call(np.matmul, (self, other), {})
+        return _matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _ew.ufunc_call(np.matmul, (other, self), {})
+        return _matmul(other, self)
 
     def __imatmul__(self, other):
         return _ew.ufunc_call(np.matmul, (self, other), {"out": (self,)})
@@ -697,8 +793,11 @@ cdef class ndarray:
             return _wrap(bound, self)
         def method(*args, **kwargs):
             args, kwargs = args_to_numpy(args, kwargs)
-            with numpy_in_pool():
-                r = bound(*args, **kwargs)
+            if self._size * self._itemsize < SMALL_BYTES:
+                r = bound(*args, **kwargs)       # small: NumPy's allocator (no swap)
+            else:
+                with numpy_in_pool():
+                    r = bound(*args, **kwargs)
             return wrap_result(r, self)
         method.__name__ = name
         return method
@@ -743,11 +842,19 @@ cdef class ndarray:
         return _ew.clip(self, min, max, out, kwargs)
 
     def transpose(self, *axes):
+        cdef Py_ssize_t sh[MAXDIMS]
+        cdef Py_ssize_t st[MAXDIMS]
+        cdef int i, nd = self._ndim
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
             axes = axes[0]
         if not self._host:
             return self._on_device(np.transpose, axes or None)
-        return _wrap(self._np().transpose(axes) if axes else self._np().transpose(), self)
+        if axes:
+            return _wrap(self._np().transpose(axes), self)
+        for i in range(nd):               # axes reversed: a view built directly
+            sh[i] = self._shape[nd - 1 - i]
+            st[i] = self._strides[nd - 1 - i]
+        return self._sub(self._data, nd, sh, st)
 
     def ravel(self, order="C"):
         if not self._host:
@@ -844,6 +951,15 @@ def _rebuild(buf, dtype, shape, order):
 # ------------------------------------------------------------- building and unwrapping
 
 cdef tuple shape_tuple(object shape):
+    cdef object s
+    if PyLong_CheckExact(shape) and 0 <= shape <= <Py_ssize_t>0x7fffffffffffffff:
+        return (shape,)
+    if type(shape) is tuple:
+        for s in <tuple>shape:
+            if not (PyLong_CheckExact(s) and 0 <= s <= <Py_ssize_t>0x7fffffffffffffff):
+                break
+        else:
+            return <tuple>shape
     if isinstance(shape, (tuple, list)):
         t = tuple([operator.index(s) for s in shape])
     else:
@@ -857,6 +973,23 @@ cdef tuple shape_tuple(object shape):
 
 
 cdef dict _FORMATS = {}
+
+# The last dtype wrapped and its kernel type index and buffer format (one entry: results
+# of a program mostly repeat one dtype; dtype hashing and two dict lookups cost more).
+cdef object _last_dtype = None
+cdef int _last_t = -1
+cdef bytes _last_format = None
+
+
+cdef inline void _set_dtype_info(ndarray r, object dtype) except *:
+    global _last_dtype, _last_t, _last_format
+    if dtype is not _last_dtype:
+        _last_t = type_index(dtype)
+        _last_format = format_of(dtype)
+        _last_dtype = dtype
+    r._t = _last_t
+    r._itemsize = (<cnp.dtype>dtype).itemsize
+    r._format = _last_format
 
 
 cdef bytes format_of(object dtype):
@@ -920,12 +1053,10 @@ cdef ndarray wrap_numpy(object arr, object base=None):
     """A dc array over a numpy array's memory (no copy). `base` is the dc array it views."""
     cdef ndarray r = ndarray.__new__(ndarray)
     cdef cnp.ndarray a = <cnp.ndarray>arr
-    dtype = arr.dtype
+    dtype = <object>cnp.PyArray_DESCR(a)
     r._data = <char *>cnp.PyArray_DATA(a)
     r._dtype = dtype
-    r._t = type_index(dtype)
-    r._itemsize = dtype.itemsize
-    r._format = format_of(dtype)
+    _set_dtype_info(r, dtype)
     r._writeable = cnp.PyArray_ISWRITEABLE(a)
     if base is not None:
         r._mem = (<ndarray>base)._mem
@@ -933,36 +1064,121 @@ cdef ndarray wrap_numpy(object arr, object base=None):
     else:
         r._mem = arr
         r._base = None
-    r._set_layout(arr.shape, arr.strides)
-    if base is None:
-        r._npview = arr
+    r._set_layout_c(cnp.PyArray_NDIM(a), <Py_ssize_t *>cnp.PyArray_DIMS(a),
+                    <Py_ssize_t *>cnp.PyArray_STRIDES(a))
+    r._npview = arr
     return r
 
 
 cdef object _wrap(object r, ndarray parent):
     """Wrap a numpy result computed on parent's view: a view of parent stays a view."""
-    if type(r) is not np.ndarray:
+    if type(r) is not cnp.ndarray:
         return r
-    if _is_view_of(r, parent._npview):
+    if _is_view_of(r, parent):
         return wrap_numpy(r, parent)
     return wrap_numpy(r)
 
 
-cdef bint _is_view_of(object r, object v):
-    cdef object b = r.base
-    while b is not None:
-        if b is v:
+cdef bint _is_view_of(object r, ndarray parent):
+    """r (a numpy array) shares parent's memory: its base chain reaches parent's numpy
+    view or parent's memory owner."""
+    cdef PyObject *b = cnp.PyArray_BASE(<cnp.ndarray>r)
+    cdef PyObject *v = <PyObject *>parent._npview
+    cdef PyObject *m = <PyObject *>parent._mem
+    while b != NULL:
+        if b == v or b == m:
             return True
-        if type(b) is not np.ndarray:
+        if type(<object>b) is not cnp.ndarray:
             return False
-        b = b.base
+        b = cnp.PyArray_BASE(<cnp.ndarray>b)
     return False
+
+
+cdef tuple ssize_tuple(const Py_ssize_t *p, int n):
+    cdef tuple t = PyTuple_New(n)
+    cdef int i
+    cdef object x
+    for i in range(n):
+        x = PyLong_FromSsize_t(p[i])
+        Py_INCREF(x)
+        PyTuple_SET_ITEM(t, i, x)
+    return t
+
+
+cdef inline Py_ssize_t _axis0_index(ndarray a, object key) except -2:
+    """key (an exact int) as an index into a's first axis, -1 when out of bounds or past
+    Py_ssize_t (basic_index then raises NumPy's IndexError or defers to NumPy)."""
+    cdef Py_ssize_t i = PyLong_AsSsize_t(key)
+    if i == -1 and PyErr_Occurred():
+        PyErr_Clear()
+        return -1
+    if i < 0:
+        i += a._shape[0]
+    if i < 0 or i >= a._shape[0]:
+        return -1
+    return i
+
+
+@cython.final
+cdef class _Rows:
+    """iter(a): NumPy scalars along a 1-d array, views of the rows otherwise."""
+    cdef ndarray a
+    cdef Py_ssize_t i, n
+    cdef char *p
+    cdef bint items
+
+    def __cinit__(self, ndarray a):
+        self.a = a
+        self.i = 0
+        self.n = a._shape[0]
+        self.p = a._data
+        self.items = a._ndim == 1 and a._host and not _structured(a)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        cdef ndarray a = self.a
+        cdef char *p = self.p
+        if self.i >= self.n:
+            raise StopIteration
+        self.i += 1
+        self.p += a._strides[0]
+        if self.items:
+            return a._item_at(p)
+        if a._ndim > 1 and a._host:
+            return a._sub(p, a._ndim - 1, a._shape + 1, a._strides + 1)
+        return a[self.i - 1]          # structured elements, other devices: a[i]
+
+
+cdef inline bint _structured(ndarray a):
+    return (<cnp.dtype>a._dtype).type_num == cnp.NPY_VOID
+
+
+cdef object _matmul(object x, object y):
+    """x @ y: our dot kernel for two float vectors of one dtype; NumPy's matmul on direct
+    views (its allocator, no pool swap) for small vectors and matrices; else the ufunc
+    protocol."""
+    cdef ndarray a, b
+    if type(x) is ndarray and type(y) is ndarray:
+        a = <ndarray>x
+        b = <ndarray>y
+        if a._host and b._host and a._ndim <= 2 and b._ndim <= 2 and a._ndim and b._ndim:
+            if (a._ndim == 1 and b._ndim == 1 and a._t == b._t and is_float(a._t)
+                    and a._shape[0] == b._shape[0]):
+                return _red.dot(a, b, None)
+            # the result's bytes decide (NumPy allocates only the result)
+            if ((a._shape[0] if a._ndim == 2 else 1) * (b._shape[1] if b._ndim == 2 else 1)
+                    * (a._itemsize if a._itemsize > b._itemsize else b._itemsize)
+                    < SMALL_BYTES):
+                return wrap_result(np.matmul(a._np(), b._np()))
+    return _ew.ufunc_call(np.matmul, (x, y), {})
 
 
 cdef object wrap_result(object r, ndarray parent=None):
     """Wrap numpy arrays in (nested tuples/lists of) results as dc arrays."""
-    if type(r) is np.ndarray:
-        if parent is not None and parent._npview is not None and _is_view_of(r, parent._npview):
+    if type(r) is cnp.ndarray:
+        if parent is not None and _is_view_of(r, parent):
             return wrap_numpy(r, parent)
         return wrap_numpy(r)
     if type(r) is tuple:

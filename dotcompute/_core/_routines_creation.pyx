@@ -8,7 +8,9 @@ pool here; another device's arrays come from its backend (`_device.backend`).
 from cpython.mem cimport PyMem_Malloc
 from libc.string cimport memcpy, memset
 
+cimport numpy as cnp
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
+from dotcompute._core._kernel_access cimport MAXDIMS
 from dotcompute._core._dtypes cimport type_index, type_dtype, type_size, type_format
 from dotcompute._core._ndarray cimport (ndarray, wrap_numpy, to_numpy, to_numpy_nested,
                                         shape_tuple, format_of)
@@ -19,17 +21,30 @@ from dotcompute._core._device import CPU, as_device, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
 DEF MAX_BYTES = 0x7fffffffffffffff
+DEF SHORT_LIST = 32          # lists of scalars up to this length: NumPy's array() directly
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    bint PyDataType_REFCHK(cnp.PyArray_Descr *)      # the dtype holds Python objects
+
+cdef object _FLOAT64 = np.dtype(np.float64)
 
 
 cdef ndarray empty_array(tuple shape, object dtype, str order):
     cdef ndarray r = ndarray.__new__(ndarray)
-    cdef Py_ssize_t itemsize = dtype.itemsize, n = 1, s
+    cdef Py_ssize_t itemsize = (<cnp.dtype>dtype).itemsize, n = 1, s
     cdef int nd = len(shape), i
-    cdef list strides = [0] * nd
-    if dtype.hasobject:
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    if PyDataType_REFCHK(<cnp.PyArray_Descr *>dtype):
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
     cdef Py_ssize_t nonzero = 1       # NumPy checks the product of the non-zero extents
-    for s in shape:
+    if nd > MAXDIMS:
+        raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                         f"{MAXDIMS}, found {nd}")
+    for i in range(nd):
+        s = shape[i]
         if s < 0:
             raise ValueError("negative dimensions are not allowed")
         if s and nonzero > (<Py_ssize_t>MAX_BYTES) // s:
@@ -38,18 +53,19 @@ cdef ndarray empty_array(tuple shape, object dtype, str order):
         n *= s
         if s:
             nonzero *= s
+        sh[i] = s
     if itemsize and nonzero > (<Py_ssize_t>MAX_BYTES) // itemsize:
         raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than "
                          "the maximum possible size.")
     s = itemsize
     if order == "F":
         for i in range(nd):
-            strides[i] = s
-            s *= shape[i]
+            st[i] = s
+            s *= sh[i]
     else:
         for i in range(nd - 1, -1, -1):
-            strides[i] = s
-            s *= shape[i]
+            st[i] = s
+            s *= sh[i]
     cdef DeviceMemory mem = dc_malloc(<size_t>(n * itemsize))
     r._mem = mem
     r._data = mem.ptr_
@@ -59,7 +75,7 @@ cdef ndarray empty_array(tuple shape, object dtype, str order):
     r._format = format_of(dtype)
     r._writeable = True
     r._base = None
-    r._set_layout(shape, tuple(strides))
+    r._set_layout_c(nd, sh, st)
     return r
 
 
@@ -128,9 +144,36 @@ cdef object _on_device(object numpy_array, object dev):
     return backend(dev).from_host(numpy_array, dev)
 
 
+cdef object _np_array = np.array
+
+
+cdef bint _short_scalars(object a):
+    """a is a list or tuple of at most SHORT_LIST Python or NumPy scalars."""
+    cdef object x
+    if type(a) is not list and type(a) is not tuple:
+        return False
+    if len(a) > SHORT_LIST:
+        return False
+    for x in a:
+        if not cnp.PyArray_IsAnyScalar(x):
+            return False
+    return True
+
+
+cdef object _small_from_scalars(object a, object dtype):
+    """numpy.array(a, dtype) of a short list of scalars, in NumPy's own memory (a pool
+    allocation and the handler swap cost more than such an array), wrapped."""
+    cdef cnp.ndarray arr = _np_array(a, dtype)
+    if PyDataType_REFCHK(cnp.PyArray_DESCR(arr)):
+        raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
+    return wrap_numpy(arr)
+
+
 def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
     """Convert the input to a dotcompute array (no copy when it already is one)."""
     cdef ndarray r
+    if device is None and order is None and copy is not False and _short_scalars(a):
+        return _small_from_scalars(a, dtype)
     dev = CPU if device is None else as_device(device)
     if type(a) is ndarray:
         r = <ndarray>a
@@ -164,6 +207,9 @@ def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, l
           device=None):
     """numpy.array for dotcompute: a copy in pool memory unless copy=False/None allows a
     view."""
+    if (device is None and ndmin == 0 and copy is not False and order == "K"
+            and _short_scalars(a)):
+        return _small_from_scalars(a, dtype)
     if device is not None and as_device(device) is not CPU:
         return asarray(np.array(to_numpy_nested(a), dtype=dtype, order=order, ndmin=ndmin),
                        device=device)
@@ -179,6 +225,8 @@ def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, l
 cdef object sized_dtype(object dtype):
     """np.dtype(dtype), an unsized string dtype (str, 'S', 'U') given one character as
     NumPy's creation functions do."""
+    if dtype is float or dtype is None:
+        return _FLOAT64
     d = np.dtype(dtype)
     if d.itemsize == 0 and (d.kind == "U" or d.kind == "S"):
         return np.dtype((d.type, 1))
@@ -216,7 +264,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
             return backend(dev).full(shape_tuple(shape), fill_value, sized_dtype(dtype),
                                      order, dev)
     cdef ndarray r = empty(shape, dtype, order)
-    r._np()[...] = to_numpy(fill_value)
+    cnp.PyArray_CopyObject(r._np(), to_numpy(fill_value))     # as r[...] = fill_value
     return r
 
 

@@ -29,7 +29,7 @@ from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNAR
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         to_numpy_nested, key_to_numpy, common_device,
-                                        device_function, wrap_numpy)
+                                        device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
@@ -806,20 +806,38 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
 
 cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
     """Run ufunc.method with NumPy's loops on views; return dc arrays. Operands on another
-    device run that device's backend."""
-    dev = common_device(inputs, kwargs.get("out"))
-    if dev is not CPU:
-        return backend(dev).ufunc(ufunc, method, inputs, kwargs)
-    np_inputs = tuple([to_numpy(x) for x in inputs])
-    out = kwargs.get("out")
-    if out is not None:
-        outs = out if type(out) is tuple else (out,)
-        kwargs = dict(kwargs)
-        kwargs["out"] = tuple([to_numpy(o) for o in outs])
-    if "where" in kwargs:
-        kwargs["where"] = to_numpy(kwargs["where"])
-    with numpy_in_pool():
-        r = getattr(ufunc, method)(*np_inputs, **kwargs)
+    device run that device's backend. Small inputs keep NumPy's allocator (no pool swap)."""
+    cdef Py_ssize_t nbytes = 0
+    cdef object x
+    cdef list np_inputs = []
+    for x in inputs:
+        if type(x) is ndarray:
+            if not (<ndarray>x)._host:
+                return backend(common_device(inputs, kwargs.get("out"))).ufunc(
+                    ufunc, method, inputs, kwargs)
+            nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
+            np_inputs.append((<ndarray>x)._np())
+        else:
+            np_inputs.append(x)
+    out = None
+    if kwargs:
+        dev = common_device(inputs, kwargs.get("out"))
+        if dev is not CPU:
+            return backend(dev).ufunc(ufunc, method, inputs, kwargs)
+        out = kwargs.get("out")
+        if out is not None or "where" in kwargs:
+            kwargs = dict(kwargs)
+        if out is not None:
+            outs = out if type(out) is tuple else (out,)
+            kwargs["out"] = tuple([to_numpy(o) for o in outs])
+        if "where" in kwargs:
+            kwargs["where"] = to_numpy(kwargs["where"])
+    f = ufunc if method == "__call__" else getattr(ufunc, method)
+    if nbytes < SMALL_BYTES:
+        r = f(*np_inputs, **kwargs)
+    else:
+        with numpy_in_pool():
+            r = f(*np_inputs, **kwargs)
     if out is not None:
         outs = out if type(out) is tuple else (out,)
         if method == "at":

@@ -6,7 +6,8 @@
 publishes the same functions. Any other NumPy function runs NumPy's code on zero-copy views
 with its results from the pool, wrapped as dotcompute arrays.
 """
-from dotcompute._core._ndarray cimport ndarray, args_to_numpy, wrap_result, to_numpy
+from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
+                                        SMALL_BYTES)
 from dotcompute._core._routines_creation cimport as_array
 from dotcompute._core cimport _routines_elementwise as _ew
 
@@ -97,17 +98,73 @@ OVERRIDES = {
 cdef dict _OVERRIDES = OVERRIDES
 
 
+cdef dict _IMPLEMENTATION = {}     # numpy function -> its implementation (no dispatch)
+cdef set _NUMPY_TYPES = {ndarray, np.ndarray}
+
+
+cdef Py_ssize_t _nested_bytes(object x):
+    """Bytes of the dc arrays in x (also inside lists and tuples)."""
+    cdef Py_ssize_t n = 0
+    if type(x) is ndarray:
+        return (<ndarray>x)._size * (<ndarray>x)._itemsize
+    if type(x) is list or type(x) is tuple:
+        for v in x:
+            n += _nested_bytes(v)
+    return n
+
+
 cdef object array_function(object func, object types, tuple args, dict kwargs):
+    """numpy function `func` on dc arrays: our override, else NumPy's own code (past its
+    dispatch: the dispatch decisions are cached per function and per type)."""
+    cdef object tp
     impl = _OVERRIDES.get(func)
     if impl is not None:
         return impl(*args, **kwargs)
     for tp in types:
-        if tp is not ndarray and not issubclass(tp, np.ndarray):
-            return NotImplemented
-    np_args, np_kwargs = args_to_numpy(args, kwargs)
-    out = kwargs.get("out")
-    with numpy_in_pool():
-        r = func(*np_args, **np_kwargs)
+        if tp not in _NUMPY_TYPES:
+            if tp is not ndarray and not issubclass(tp, np.ndarray):
+                return NotImplemented
+            _NUMPY_TYPES.add(tp)
+    run = _IMPLEMENTATION.get(func)
+    if run is None:
+        # the function past its own __array_function__ dispatch (the arguments are numpy
+        # arrays now); functions without one (C functions) are called as they are
+        run = getattr(func, "_implementation", func)
+        _IMPLEMENTATION[func] = run
+    return call_numpy(run, args, kwargs)
+
+
+cpdef object call_numpy(object f, tuple args, dict kwargs):
+    """f(*args, **kwargs) with the dc arrays among them (also inside lists and tuples) as
+    zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given).
+    Small inputs keep NumPy's allocator: the pool's handler swap costs more than such a
+    call; larger ones allocate from the pool."""
+    cdef Py_ssize_t nbytes = 0
+    cdef object x
+    cdef list np_args = []
+    for x in args:
+        if type(x) is ndarray:
+            nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
+            np_args.append((<ndarray>x)._np())
+        elif type(x) is list or type(x) is tuple:
+            nbytes += _nested_bytes(x)
+            np_args.append(to_numpy_nested(x))
+        else:
+            np_args.append(x)
+    out = None
+    if kwargs:
+        np_kwargs = {}
+        for k, v in kwargs.items():
+            nbytes += _nested_bytes(v)
+            np_kwargs[k] = to_numpy_nested(v)
+        out = kwargs.get("out")
+    else:
+        np_kwargs = kwargs
+    if nbytes < SMALL_BYTES:
+        r = f(*np_args, **np_kwargs)
+    else:
+        with numpy_in_pool():
+            r = f(*np_args, **np_kwargs)
     if out is not None and r is np_kwargs.get("out"):
         return out
     return wrap_result(r)
