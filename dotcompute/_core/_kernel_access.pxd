@@ -52,10 +52,74 @@ cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, 
 # to o's shape). A Python scalar (data == value) never overlaps.
 cdef bint unsafe_overlap(const Operand *a, const Operand *o, int nd,
                          const Py_ssize_t *shape) noexcept
+# The same for elements of any size (asize / osize bytes: complex operands).
+cdef bint unsafe_overlap_sized(const Operand *a, Py_ssize_t asize, const Operand *o,
+                               Py_ssize_t osize, int nd, const Py_ssize_t *shape) noexcept
 
 # True when a and b have the same shape.
 cdef bint same_shape(const Operand *a, const Operand *b) noexcept
 
+
+# ---------------------------------------------------------------- N-d element-wise walks
+# An element-wise call over any shape: the operands (inputs, then the output) broadcast to
+# the result's shape, size-1 dimensions dropped and neighbouring dimensions merged where
+# every operand's strides allow (as NumPy's iterator does), so `4*img[1:-1,1:-1]` on a
+# (500, 500, 3) array walks 498 rows of 1494 elements, not 248004 rows of 3.
+cdef enum:
+    NDOPS = 4               # most operands of one call (where: condition, x, y, output)
+    BLOCK = 512             # elements per cast block (cache-sized buffers on the stack)
+
+cdef struct NdIter:
+    int nd                  # dimensions after coalescing (>= 1)
+    int nop                 # operands, the output last
+    Py_ssize_t size         # elements of the result
+    char *data[NDOPS]
+    Py_ssize_t shape[MAXDIMS]
+    Py_ssize_t strides[NDOPS][MAXDIMS]
+
+# What runs on one row of the walk.
+cdef enum BodyKind:
+    BODY_BINARY = 0         # dc_binary_fn (in0, in1 -> out)
+    BODY_UNARY = 1          # dc_unary_fn (in0 -> out)
+    BODY_NPY = 2            # a NumPy strided loop (nin inputs -> out)
+    BODY_WHERE = 3          # dc_where_fn (condition, x, y -> out)
+    BODY_CLIP = 4           # dc_clip_fn (in0, lo, hi -> out), lo/hi scalars
+
+# How one input reaches the loop's type: `cast` (a kernel-table cast, may be NULL) then
+# `widen` (WIDEN_*: real -> complex of the same precision, or complex64 -> complex128).
+cdef enum:
+    WIDEN_NONE = 0
+    WIDEN_F8_C16 = 1
+    WIDEN_F4_C8 = 2
+    WIDEN_C8_C16 = 3
+
+cdef struct Body:
+    int kind
+    int nin
+    void *fn
+    void *ctx               # NumPy loop context / auxdata (BODY_NPY)
+    void *aux
+    bint converts           # some input goes through cast/widen
+    dc_unary_fn cast[NDOPS]
+    int widen[NDOPS]
+    Py_ssize_t cast_size[NDOPS]   # bytes of one element after `cast` (before widen)
+    Py_ssize_t loop_size[NDOPS]   # bytes of one element of the loop's input type
+    const char *lo          # BODY_CLIP bounds (one element of the loop type each)
+    const char *hi
+
+# Broadcast the operands' layouts (ops[k]: ndim, shape, strides; is_scalar broadcasts it
+# everywhere) to `shape` (nd dimensions) and merge dimensions. False when an operand does
+# not broadcast to the shape.
+cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
+                   const Py_ssize_t *shape) noexcept
+
+# Run body over the walk; threads (threads_for over the result's size and `threshold`)
+# split the flattened iteration space, the GIL is released from NOGIL_MIN elements on.
+cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept
+
+# One conversion of n elements (stride s) into a contiguous buffer `dst` (see Body).
+cdef void convert_into(dc_unary_fn cast, int widen, Py_ssize_t cast_size, const char *src,
+                       Py_ssize_t s, char *dst, Py_ssize_t n) noexcept nogil
 
 # Floating-point errors, reported as NumPy reports its loops' (np.geterr / np.errstate):
 # an entry point calls fp_clear() before its kernels run and fp_check(name) after, with

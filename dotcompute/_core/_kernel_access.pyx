@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from cpython.pycapsule cimport PyCapsule_GetPointer
+from cython.parallel cimport prange
 
 from dotcompute._core._threads cimport threads_for as _threads_for, threads_add_probe
 from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
@@ -106,7 +107,8 @@ cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, 
             f(c, 1, x, itemsize, y, itemsize, o, itemsize, n)
 
 
-cdef inline void _extent(const Operand *a, char **lo, char **hi) noexcept:
+cdef inline void _extent(const Operand *a, Py_ssize_t itemsize, char **lo,
+                         char **hi) noexcept:
     cdef Py_ssize_t l = 0, h = 0, x
     cdef int d
     for d in range(a.ndim):
@@ -120,11 +122,16 @@ cdef inline void _extent(const Operand *a, char **lo, char **hi) noexcept:
         else:
             h += x
     lo[0] = a.data + l
-    hi[0] = a.data + h + type_size(a.t)
+    hi[0] = a.data + h + itemsize
 
 
 cdef bint unsafe_overlap(const Operand *a, const Operand *o, int nd,
                          const Py_ssize_t *shape) noexcept:
+    return unsafe_overlap_sized(a, type_size(a.t), o, type_size(o.t), nd, shape)
+
+
+cdef bint unsafe_overlap_sized(const Operand *a, Py_ssize_t asize, const Operand *o,
+                               Py_ssize_t osize, int nd, const Py_ssize_t *shape) noexcept:
     cdef char *alo
     cdef char *ahi
     cdef char *olo
@@ -133,11 +140,11 @@ cdef bint unsafe_overlap(const Operand *a, const Operand *o, int nd,
     cdef Py_ssize_t sa
     if a.data == a.value:
         return False                 # a Python scalar copied into the operand
-    _extent(a, &alo, &ahi)
-    _extent(o, &olo, &ohi)
+    _extent(a, asize, &alo, &ahi)
+    _extent(o, osize, &olo, &ohi)
     if ahi <= olo or ohi <= alo or alo == ahi or olo == ohi:
         return False
-    if a.data != o.data or a.t != o.t:
+    if a.data != o.data or a.t != o.t or asize != osize:
         return True
     for d in range(nd):
         if shape[d] == 1:
@@ -232,3 +239,220 @@ cdef int fp_report(int status, object name) except -1:
                 handler.write(f"Warning: {msg}\n")
     return 0
 
+
+# ---------------------------------------------------------------- N-d element-wise walks
+
+cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
+                   const Py_ssize_t *shape) noexcept:
+    cdef int k, d, j, m = 0, off
+    cdef Py_ssize_t n, st
+    cdef bint merge
+    cdef const Operand *o
+    it.nop = nop
+    it.size = 1
+    for d in range(nd):
+        it.size *= shape[d]
+    for k in range(nop):
+        o = ops[k]
+        it.data[k] = o.data
+        if not o.is_scalar and o.ndim > nd:
+            return False
+    # Broadcast and drop size-1 dimensions (kept dims: m).
+    for d in range(nd):
+        n = shape[d]
+        if n == 1:
+            for k in range(nop):
+                o = ops[k]
+                off = d - (nd - o.ndim)
+                if not o.is_scalar and off >= 0 and o.shape[off] != 1:
+                    return False
+            continue
+        for k in range(nop):
+            o = ops[k]
+            off = d - (nd - o.ndim)
+            if o.is_scalar or off < 0 or o.shape[off] == 1:
+                st = 0
+            elif o.shape[off] == n:
+                st = o.strides[off]
+            else:
+                return False
+            it.strides[k][m] = st
+        it.shape[m] = n
+        m += 1
+    if m == 0:
+        it.shape[0] = 1 if it.size else 0
+        for k in range(nop):
+            it.strides[k][0] = 0
+        it.nd = 1
+        return True
+    # Merge dimension j into the one after it when every operand steps evenly across.
+    j = m - 1
+    for d in range(m - 2, -1, -1):
+        merge = True
+        for k in range(nop):
+            if it.strides[k][d] != it.strides[k][j] * it.shape[j]:
+                merge = False
+                break
+        if merge:
+            it.shape[j] *= it.shape[d]
+        else:
+            j -= 1
+            it.shape[j] = it.shape[d]
+            for k in range(nop):
+                it.strides[k][j] = it.strides[k][d]
+    # Dimensions now live in [j, m): move them to the front.
+    if j > 0:
+        for d in range(j, m):
+            it.shape[d - j] = it.shape[d]
+            for k in range(nop):
+                it.strides[k][d - j] = it.strides[k][d]
+    it.nd = m - j
+    return True
+
+
+cdef void convert_into(dc_unary_fn cast, int widen, Py_ssize_t cast_size, const char *src,
+                       Py_ssize_t s, char *dst, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef const char *r
+    cdef Py_ssize_t rs
+    if widen == WIDEN_NONE:
+        cast(src, s, dst, cast_size, n)
+        return
+    if widen == WIDEN_C8_C16:
+        for i in range(n):
+            (<double *>dst)[2 * i] = (<const float *>(src + i * s))[0]
+            (<double *>dst)[2 * i + 1] = (<const float *>(src + i * s))[1]
+        return
+    r = src
+    rs = s
+    if cast != NULL:
+        # the real values go to the upper half; widening upwards never overtakes them
+        r = dst + n * cast_size
+        rs = cast_size
+        cast(src, s, <char *>r, rs, n)
+    if widen == WIDEN_F8_C16:
+        for i in range(n):
+            (<double *>dst)[2 * i] = (<const double *>(r + i * rs))[0]
+            (<double *>dst)[2 * i + 1] = 0.0
+    else:
+        for i in range(n):
+            (<float *>dst)[2 * i] = (<const float *>(r + i * rs))[0]
+            (<float *>dst)[2 * i + 1] = 0.0
+
+
+cdef inline void _call(const Body *b, char **p, const Py_ssize_t *s,
+                       Py_ssize_t n) noexcept nogil:
+    if b.kind == BODY_BINARY:
+        (<dc_binary_fn>b.fn)(p[0], s[0], p[1], s[1], p[2], s[2], n)
+    elif b.kind == BODY_UNARY:
+        (<dc_unary_fn>b.fn)(p[0], s[0], p[1], s[1], n)
+    elif b.kind == BODY_NPY:
+        (<dc_npy_loop>b.fn)(b.ctx, p, &n, s, b.aux)
+    elif b.kind == BODY_WHERE:
+        (<dc_where_fn>b.fn)(p[0], s[0], p[1], s[1], p[2], s[2], p[3], s[3], n)
+    else:
+        (<dc_clip_fn>b.fn)(p[0], s[0], b.lo, b.hi, p[1], s[1], n)
+
+
+cdef void _row(const Body *b, char **p, const Py_ssize_t *s, Py_ssize_t n) noexcept nogil:
+    """Body over one row of n elements; converted inputs go block by block through
+    stack buffers."""
+    cdef char buf[NDOPS - 1][BLOCK * MAX_ITEM]
+    cdef char *q[NDOPS]
+    cdef Py_ssize_t qs[NDOPS]
+    cdef Py_ssize_t i0, m
+    cdef int k, nout = b.nin
+    if not b.converts:
+        _call(b, p, s, n)
+        return
+    i0 = 0
+    while i0 < n:
+        m = n - i0 if n - i0 < BLOCK else BLOCK
+        for k in range(nout + 1):
+            q[k] = p[k] + i0 * s[k]
+            qs[k] = s[k]
+            if k < nout and (b.cast[k] != NULL or b.widen[k] != WIDEN_NONE):
+                convert_into(b.cast[k], b.widen[k], b.cast_size[k], q[k], s[k], buf[k], m)
+                q[k] = buf[k]
+                qs[k] = b.loop_size[k]
+        _call(b, q, qs, m)
+        i0 += m
+
+
+cdef void _walk(const NdIter *it, const Body *b, Py_ssize_t start,
+                Py_ssize_t end) noexcept nogil:
+    """Body over the flattened elements [start, end) of the walk (C order)."""
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef char *row[NDOPS]
+    cdef char *p[NDOPS]
+    cdef Py_ssize_t s[NDOPS]
+    cdef int nd = it.nd, k, d
+    cdef Py_ssize_t inner = it.shape[nd - 1], r, off, m
+    if end <= start or inner == 0:
+        return
+    r = start // inner
+    off = start - r * inner
+    for k in range(it.nop):
+        row[k] = it.data[k]
+        s[k] = it.strides[k][nd - 1]
+    for d in range(nd - 2, -1, -1):
+        idx[d] = r % it.shape[d]
+        r = r // it.shape[d]
+        for k in range(it.nop):
+            row[k] += idx[d] * it.strides[k][d]
+    while True:
+        m = inner - off
+        if m > end - start:
+            m = end - start
+        for k in range(it.nop):
+            p[k] = row[k] + off * s[k]
+        _row(b, p, s, m)
+        start += m
+        if start >= end:
+            return
+        off = 0
+        d = nd - 2
+        while d >= 0:
+            idx[d] += 1
+            for k in range(it.nop):
+                row[k] += it.strides[k][d]
+            if idx[d] < it.shape[d]:
+                break
+            for k in range(it.nop):
+                row[k] -= it.shape[d] * it.strides[k][d]
+            idx[d] = 0
+            d -= 1
+
+
+cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
+    cdef Py_ssize_t step = ((it.size + nt - 1) // nt + 63) // 64 * 64
+    cdef Py_ssize_t s, e
+    cdef int c, flags = 0
+    for c in prange(nt, num_threads=nt, schedule="static"):
+        s = step * c
+        e = s + step
+        if e > it.size:
+            e = it.size
+        dc_fpe_clear()
+        _walk(it, b, s, e)
+        flags |= dc_fpe_test()
+    dc_fpe_raise(flags)       # the workers' floating-point flags, on the calling thread
+
+
+cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept nogil:
+    if nt <= 1:
+        _walk(it, body, 0, it.size)
+    else:
+        _walk_threads(it, body, nt)
+
+
+cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
+    cdef int nt
+    if it.size == 0:
+        return
+    nt = threads_for(it.size, threshold)
+    if it.size < NOGIL_MIN:
+        _walk_all(it, body, nt)
+    else:
+        with nogil:
+            _walk_all(it, body, nt)

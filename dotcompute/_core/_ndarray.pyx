@@ -616,9 +616,7 @@ cdef class ndarray:
     def __pow__(self, other, mod=None):
         if mod is not None:
             return NotImplemented
-        if (type(other) is int or type(other) is float) and other == 2:
-            return _ew.ufunc_call(np.square, (self,), {})   # NumPy's fast scalar power
-        return _ew.binop(np.power, self, other)
+        return _ew.power(self, other)        # NumPy's fast scalar powers
 
     def __rpow__(self, other, mod=None):
         if mod is not None:

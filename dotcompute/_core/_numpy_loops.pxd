@@ -1,6 +1,8 @@
 # cython: language_level=3
 """NumPy's own inner loops for the expensive ufuncs, where they beat ours on this CPU."""
 
+from dotcompute._core._kernel_table cimport dc_npy_loop
+
 cdef enum LoopKind:
     LOOP_UNARY = 0
     LOOP_BINARY = 1
@@ -12,3 +14,8 @@ cdef bint borrowing() noexcept
 # here (the first call of each (op, t) decides); False to run ours.
 cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
                          Py_ssize_t n, int threshold)
+
+# NumPy's strided loop for ufunc at exactly `dtypes` (inputs then outputs), kept alive for
+# the process; False when NumPy has none without the Python API (or the private API moved).
+cdef bint numpy_loop_of(object ufunc, tuple dtypes, dc_npy_loop *loop, void **ctx,
+                        void **aux)

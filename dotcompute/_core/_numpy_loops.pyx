@@ -187,3 +187,23 @@ def numpy_loop_choices():
                 if c:
                     out[(op[0], type_dtype(t).char)] = "numpy" if c == 2 else "dotcompute"
     return out
+
+
+cdef bint numpy_loop_of(object ufunc, tuple dtypes, dc_npy_loop *loop, void **ctx,
+                        void **aux):
+    cdef _CallInfo *info
+    try:
+        resolved, capsule = ufunc._resolve_dtypes_and_context(dtypes)
+        if tuple(resolved) != dtypes:
+            return False
+        ufunc._get_strided_loop(capsule)
+        info = <_CallInfo *>PyCapsule_GetPointer(capsule, b"numpy_1.24_ufunc_call_info")
+    except Exception:
+        return False
+    if info.strided_loop == NULL or info.requires_pyapi:
+        return False
+    _npy_capsules.append(capsule)
+    loop[0] = info.strided_loop
+    ctx[0] = info.context
+    aux[0] = info.auxdata
+    return True

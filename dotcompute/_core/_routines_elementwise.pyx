@@ -2,21 +2,31 @@
 """Element-wise routines: operators, ufunc calls (`__array_ufunc__`), `astype`, `clip`,
 `where` and the `dotcompute.ufunc` class.
 
-Our kernel runs when the operands allow it (one accelerated dtype, equal shapes or a
-scalar side, an `out` that does not partially overlap an input); everything else runs
-NumPy's loop on zero-copy views, with results from the pool.
+Our kernels run whenever the operands are arrays (any layout, shapes that broadcast),
+NumPy or Python scalars of the kernel dtypes or complex: the loop types are NumPy's own
+(`resolve_dtypes`, NEP 50), inputs of another dtype are cast block by block inside the N-d
+walk of _kernel_access, complex operations run NumPy's strided loop on that walk. An `out`
+must be a dc array of the exact result dtype that does not partially overlap an input.
+Everything else runs NumPy's loop on zero-copy views, with results from the pool.
 """
 from libc.stdint cimport int64_t, uint64_t, uint8_t, int8_t, int16_t, int32_t
 from libc.stdint cimport uint16_t, uint32_t
+from libc.string cimport memcpy, memset
+cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
-from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, kernel_table, run_unary,
-                                              run_binary, run_where, unsafe_overlap,
-                                              same_shape)
+from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
+                                              run_unary, run_binary, run_where,
+                                              unsafe_overlap, unsafe_overlap_sized,
+                                              same_shape, NdIter, Body,
+                                              nd_setup, nd_run, convert_into, BODY_BINARY,
+                                              BODY_UNARY, BODY_NPY, BODY_WHERE, BODY_CLIP,
+                                              WIDEN_NONE, WIDEN_F8_C16, WIDEN_F4_C8,
+                                              WIDEN_C8_C16, cost_threshold)
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNARY,
-                                            LOOP_BINARY)
+                                            LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
@@ -24,6 +34,8 @@ from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
 import numpy as np
+
+cnp.import_array()
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -106,6 +118,435 @@ cdef int scalar_into(object s, int t, char *buf) except -2:
     return 1
 
 
+# ------------------------------------------------------------------ the general path
+# Any operands the kernels can read: arrays of any layout and shape (broadcast), NumPy
+# scalars and 0-d arrays (strong under NEP 50), Python scalars (weak), mixed dtypes and
+# complex. The loop types come from NumPy's own resolution (`ufunc.resolve_dtypes`, once
+# per (op, types)); inputs of another type are cast block by block inside the walk. The
+# loop is ours when the table has it, else NumPy's strided loop for complex types.
+#
+# Extended type codes: the kernel types, then complex64 / complex128, then the weak
+# Python scalars (int, float, complex), which take the loop's type value by value.
+DEF XMAX = 16
+DEF MAXOPS = 64
+cdef int XC8 = DC_NTYPES
+cdef int XC16 = DC_NTYPES + 1
+cdef int NX = DC_NTYPES + 2
+cdef int PY_INT = NX
+cdef int PY_FLOAT = NX + 1
+cdef int PY_COMPLEX = NX + 2
+if NX + 3 > XMAX or len(BINARY) > MAXOPS or len(UNARY) + 1 > MAXOPS:
+    raise ImportError("dotcompute: too many kernel types/ops for _routines_elementwise")
+
+cdef list _XIN = ([type_dtype(_t) for _t in range(DC_NTYPES)]
+                  + [np.dtype(np.complex64), np.dtype(np.complex128), int, float, complex])
+cdef list _BIN_UF = [getattr(np, _op[0]) for _op in BINARY]
+cdef list _UN_UF = [getattr(np, _op[0]) for _op in UNARY] + [np.conjugate]
+_UNARY_OF[np.conjugate] = (len(UNARY), False)        # NumPy's loops only
+
+# NumPy scalar type -> type code (strong operands).
+cdef dict _SCALAR_T = {}
+for _t in range(DC_NTYPES):
+    _SCALAR_T[type_dtype(_t).type] = _t
+_SCALAR_T[np.longlong] = DC_T_I8
+_SCALAR_T[np.ulonglong] = DC_T_U8
+_SCALAR_T[np.complex64] = DC_NTYPES
+_SCALAR_T[np.complex128] = DC_NTYPES + 1
+
+# Resolution caches: route (0 unknown, 1 our kernel, 2 NumPy's loop, 3 not here) and
+# the loop's types.
+cdef signed char _bres[MAXOPS][XMAX][XMAX][4]
+cdef dc_npy_loop _bloop[MAXOPS][XMAX][XMAX]
+cdef void *_bctx[MAXOPS][XMAX][XMAX]
+cdef void *_baux[MAXOPS][XMAX][XMAX]
+cdef signed char _ures[MAXOPS][XMAX][3]
+cdef dc_npy_loop _uloop[MAXOPS][XMAX]
+cdef void *_uctx[MAXOPS][XMAX]
+cdef void *_uaux[MAXOPS][XMAX]
+memset(_bres, 0, sizeof(_bres))
+memset(_ures, 0, sizeof(_ures))
+
+
+cdef inline Py_ssize_t _xsize(int t) noexcept:
+    if t < DC_NTYPES:
+        return type_size(t)
+    return 8 if t == XC8 else 16
+
+
+cdef int _xtype_of(object dtype):
+    """Type code of a numpy.dtype, -1 when neither a kernel type nor native complex."""
+    cdef int t = type_index(dtype)
+    if t >= 0:
+        return t
+    if dtype.isnative:
+        if dtype.num == cnp.NPY_CFLOAT:
+            return XC8
+        if dtype.num == cnp.NPY_CDOUBLE:
+            return XC16
+    return -1
+
+
+cdef bint _classify(object x, Operand *A, int *xt):
+    """Fill A and its type code from an operand; False when the kernels cannot read it."""
+    cdef object t
+    cdef type tp
+    cdef Py_ssize_t al
+    cdef int d
+    if operand_of(x, A, False):
+        if A.t >= 0:
+            xt[0] = A.t
+            return True
+        xt[0] = _xtype_of(x.dtype)
+        if xt[0] < 0:
+            return False
+        al = _xsize(xt[0]) // 2                 # complex: aligned as its parts
+        if (<size_t>A.data) % al:
+            return False
+        for d in range(A.ndim):
+            if A.strides[d] % al:
+                return False
+        return True
+    A.ndim = 0
+    A.shape = NULL
+    A.strides = NULL
+    A.contig = True
+    A.is_scalar = True
+    A.data = A.value
+    A.t = -1
+    tp = type(x)
+    if tp is float:
+        xt[0] = PY_FLOAT
+    elif tp is int:
+        xt[0] = PY_INT
+    elif tp is bool:
+        xt[0] = DC_T_B1
+        A.t = DC_T_B1
+        A.value[0] = 1 if x else 0
+    elif tp is complex:
+        xt[0] = PY_COMPLEX
+    else:
+        t = _SCALAR_T.get(tp)
+        if t is None:
+            return False
+        xt[0] = <int>t
+        if xt[0] < DC_NTYPES:
+            A.t = xt[0]
+        cnp.PyArray_ScalarAsCtype(x, A.value)
+    return True
+
+
+cdef int _POWER = BINARY_INDEX["power"]
+cdef int _SQRT = UNARY_INDEX["sqrt"]
+
+
+cdef inline bint _is_half(const Operand *B, int t) noexcept:
+    """B is one value (scalar or 0-d) of float type t equal to 0.5."""
+    if not (B.is_scalar or B.ndim == 0):
+        return False
+    if t == DC_T_F8:
+        return (<const double *>B.data)[0] == 0.5
+    if t == DC_T_F4:
+        return (<const float *>B.data)[0] == 0.5
+    return False
+
+
+cdef inline bint _numpy_scalar_into(object s, int t, char *buf):
+    """A NumPy scalar of exactly kernel type t (the common `x * A[i, j]`) into buf."""
+    cdef object st = _SCALAR_T.get(type(s))
+    if st is None or <int>st != t:
+        return False
+    cnp.PyArray_ScalarAsCtype(s, buf)
+    return True
+
+
+cdef bint _weak_into(object x, int xt, int lt, char *buf):
+    """A Python scalar as a value of loop type lt (NEP 50: it must fit, else NumPy's)."""
+    cdef double complex c
+    if lt < DC_NTYPES:
+        return xt != PY_COMPLEX and scalar_into(x, lt, buf) == 1
+    c = x
+    if lt == XC16:
+        (<double *>buf)[0] = c.real
+        (<double *>buf)[1] = c.imag
+    else:
+        (<float *>buf)[0] = <float>c.real
+        (<float *>buf)[1] = <float>c.imag
+    return True
+
+
+cdef bint _conversion(int f, int l, dc_unary_fn *cast, int *widen, Py_ssize_t *cs):
+    """How type f reaches loop type l (see Body); False when we cannot convert."""
+    cdef int r
+    cast[0] = NULL
+    widen[0] = WIDEN_NONE
+    cs[0] = 0
+    if f == l:
+        return True
+    if f >= NX:
+        return True                          # weak scalar: converted by value
+    if l < DC_NTYPES:
+        if f >= DC_NTYPES:
+            return False
+        cast[0] = K.cast[f][l]
+        cs[0] = type_size(l)
+        return cast[0] != NULL
+    if f == XC8 and l == XC16:
+        widen[0] = WIDEN_C8_C16
+        return True
+    if f >= DC_NTYPES:
+        return False
+    r = DC_T_F8 if l == XC16 else DC_T_F4
+    widen[0] = WIDEN_F8_C16 if l == XC16 else WIDEN_F4_C8
+    cs[0] = type_size(r)
+    if f != r:
+        cast[0] = K.cast[f][r]
+        return cast[0] != NULL
+    return True
+
+
+cdef bint _convertible(int f, int l):
+    cdef dc_unary_fn c
+    cdef int w
+    cdef Py_ssize_t cs
+    return _conversion(f, l, &c, &w, &cs)
+
+
+cdef int _resolve_binary(int op, bint to_bool, int ta, int tb) except -1:
+    cdef int l[3]
+    cdef int route = 3, i
+    uf = _BIN_UF[op]
+    try:
+        res = uf.resolve_dtypes((_XIN[ta], _XIN[tb], None))
+    except Exception:
+        res = None
+    if res is not None:
+        for i in range(3):
+            l[i] = _xtype_of(res[i])
+        if l[0] >= 0 and l[1] >= 0 and l[2] >= 0:
+            if (l[0] == l[1] and l[0] < DC_NTYPES and K.binary[op][l[0]] != NULL
+                    and l[2] == (DC_T_B1 if to_bool else l[0])):
+                route = 1
+            elif ((l[0] >= DC_NTYPES or l[1] >= DC_NTYPES or l[2] >= DC_NTYPES)
+                  and numpy_loop_of(uf, tuple(res), &_bloop[op][ta][tb], &_bctx[op][ta][tb],
+                                    &_baux[op][ta][tb])):
+                route = 2
+            if route != 3 and not (_convertible(ta, l[0]) and _convertible(tb, l[1])):
+                route = 3
+            for i in range(3):
+                _bres[op][ta][tb][i + 1] = <signed char>l[i]
+    _bres[op][ta][tb][0] = <signed char>route
+    return route
+
+
+cdef int _resolve_unary(int op, bint to_bool, int ta) except -1:
+    cdef int l0, l1, route = 3
+    uf = _UN_UF[op]
+    try:
+        res = uf.resolve_dtypes((_XIN[ta], None))
+    except Exception:
+        res = None
+    if res is not None:
+        l0 = _xtype_of(res[0])
+        l1 = _xtype_of(res[1])
+        if l0 >= 0 and l1 >= 0:
+            if (op < len(UNARY) and l0 < DC_NTYPES and K.unary[op][l0] != NULL
+                    and l1 == (DC_T_B1 if to_bool else l0)):
+                route = 1
+            elif ((l0 >= DC_NTYPES or l1 >= DC_NTYPES or op >= len(UNARY))
+                  and numpy_loop_of(uf, tuple(res), &_uloop[op][ta], &_uctx[op][ta],
+                                    &_uaux[op][ta])):
+                route = 2
+            if route != 3 and not _convertible(ta, l0):
+                route = 3
+            _ures[op][ta][1] = <signed char>l0
+            _ures[op][ta][2] = <signed char>l1
+    _ures[op][ta][0] = <signed char>route
+    return route
+
+
+cdef bint _broadcast(Operand **ops, int nop, int *nd, Py_ssize_t *shape) noexcept:
+    cdef int k, j, d, n = 0
+    cdef Py_ssize_t e
+    for k in range(nop):
+        if not ops[k].is_scalar and ops[k].ndim > n:
+            n = ops[k].ndim
+    for d in range(n):
+        shape[d] = 1
+    for k in range(nop):
+        if ops[k].is_scalar:
+            continue
+        for j in range(ops[k].ndim):
+            d = j + n - ops[k].ndim
+            e = ops[k].shape[j]
+            if shape[d] == 1:
+                shape[d] = e
+            elif e != 1 and e != shape[d]:
+                return False
+    nd[0] = n
+    return True
+
+
+cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Operand *R):
+    """The array a general call writes: new, or `out` when it is a writable cpu dc array
+    of type t and the result's shape; else None (NumPy's loop then casts / raises)."""
+    cdef ndarray r
+    cdef int i
+    if out is None:
+        if t < DC_NTYPES:
+            r = empty_c(nd, shape, t)
+        else:
+            r = empty_array(tuple([shape[i] for i in range(nd)]), _XIN[t], "C")
+    else:
+        if type(out) is not ndarray:
+            return None
+        r = <ndarray>out
+        if not r._host or not r._writeable or r._ndim != nd:
+            return None
+        if (r._t != t) if t < DC_NTYPES else (r._t >= 0 or _xtype_of(r._dtype) != t):
+            return None
+        for i in range(nd):
+            if r._shape[i] != shape[i]:
+                return None
+    operand_of(r, R, False)
+    return r
+
+
+cdef bint _prepare_input(Operand *A, int xt, int lt, object x, Body *b, int k):
+    """Make input k of the body read loop type lt: weak scalars take its value, strong
+    scalars and 0-d arrays are converted once, arrays block by block in the walk."""
+    cdef char tmp[2 * MAX_ITEM]
+    if xt >= NX:
+        if not _weak_into(x, xt, lt, A.value):
+            return False
+        A.data = A.value
+        A.is_scalar = True
+    elif xt != lt:
+        _conversion(xt, lt, &b.cast[k], &b.widen[k], &b.cast_size[k])
+        if A.is_scalar or A.ndim == 0:
+            convert_into(b.cast[k], b.widen[k], b.cast_size[k], A.data, 0, tmp, 1)
+            memcpy(A.value, tmp, MAX_ITEM)
+            A.data = A.value
+            A.is_scalar = True
+            b.cast[k] = NULL
+            b.widen[k] = WIDEN_NONE
+        else:
+            b.converts = True
+    b.loop_size[k] = _xsize(lt)
+    return True
+
+
+cdef bint _unsafe(const Operand *a, int at, const Operand *o, int ot, int nd,
+                  const Py_ssize_t *shape) noexcept:
+    if at >= NX:
+        return False
+    return unsafe_overlap_sized(a, _xsize(at), o, _xsize(ot), nd, shape)
+
+
+cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
+    cdef Operand A, B, R
+    cdef Operand *ops[3]
+    cdef int ta, tb, route, l0, l1, lo, nd, thr
+    cdef Py_ssize_t shape[MAXDIMS]
+    cdef NdIter it
+    cdef Body b
+    cdef ndarray r
+    if not _classify(x, &A, &ta) or not _classify(y, &B, &tb):
+        return None
+    route = _bres[op][ta][tb][0]
+    if route == 0:
+        route = _resolve_binary(op, to_bool, ta, tb)
+    if route == 3:
+        return None
+    l0 = _bres[op][ta][tb][1]
+    l1 = _bres[op][ta][tb][2]
+    lo = _bres[op][ta][tb][3]
+    ops[0] = &A
+    ops[1] = &B
+    if not _broadcast(ops, 2, &nd, shape):
+        return None                          # NumPy raises its ValueError
+    memset(&b, 0, sizeof(b))
+    if not _prepare_input(&A, ta, l0, x, &b, 0) or not _prepare_input(&B, tb, l1, y, &b, 1):
+        return None
+    r = _out_array(out, nd, shape, lo, &R)
+    if r is None or (out is not None and (_unsafe(&A, ta, &R, lo, nd, shape)
+                                          or _unsafe(&B, tb, &R, lo, nd, shape))):
+        return None
+    b.nin = 2
+    thr = K.binary_threshold[op]
+    if route == 1 and op == _POWER and _is_half(&B, l1) and not A.is_scalar:
+        # NumPy's power loop takes the square root for a scalar exponent of 0.5
+        # (-0.0 ** 0.5 is -0.0, -inf ** 0.5 is nan): so do we.
+        b.kind = BODY_UNARY
+        b.nin = 1
+        b.fn = <void *>K.unary[_SQRT][l0]
+        thr = K.unary_threshold[_SQRT]
+        ops[1] = &R
+        if not nd_setup(&it, 2, ops, nd, shape):
+            return None
+        nd_run(&it, &b, thr)
+        return r._np()[()] if nd == 0 and out is None else r
+    if route == 1:
+        b.kind = BODY_BINARY
+        b.fn = <void *>K.binary[op][l0]
+    else:
+        b.kind = BODY_NPY
+        b.fn = <void *>_bloop[op][ta][tb]
+        b.ctx = _bctx[op][ta][tb]
+        b.aux = _baux[op][ta][tb]
+    ops[2] = &R
+    if not nd_setup(&it, 3, ops, nd, shape):
+        return None
+    nd_run(&it, &b, thr)
+    if nd == 0 and out is None:
+        return r._np()[()]
+    return r
+
+
+cdef object _general_unary(int op, bint to_bool, object x, object out):
+    cdef Operand A, R
+    cdef Operand *ops[2]
+    cdef int ta, route, l0, lo, nd, thr
+    cdef NdIter it
+    cdef Body b
+    cdef ndarray r
+    if not _classify(x, &A, &ta):
+        return None
+    if A.data == A.value:                    # a scalar: NumPy's scalar result, directly
+        return _UN_UF[op](x) if out is None else None
+    route = _ures[op][ta][0]
+    if route == 0:
+        route = _resolve_unary(op, to_bool, ta)
+    if route == 3:
+        return None
+    l0 = _ures[op][ta][1]
+    lo = _ures[op][ta][2]
+    nd = A.ndim
+    memset(&b, 0, sizeof(b))
+    _prepare_input(&A, ta, l0, x, &b, 0)
+    r = _out_array(out, nd, A.shape if A.data != A.value else NULL, lo, &R)
+    if r is None or (out is not None and _unsafe(&A, ta, &R, lo, nd, r._shape)):
+        return None
+    b.nin = 1
+    if route == 1:
+        b.kind = BODY_UNARY
+        b.fn = <void *>K.unary[op][l0]
+        thr = K.unary_threshold[op]
+    else:
+        b.kind = BODY_NPY
+        b.fn = <void *>_uloop[op][ta]
+        b.ctx = _uctx[op][ta]
+        b.aux = _uaux[op][ta]
+        thr = K.unary_threshold[op] if op < len(UNARY) else cost_threshold(DC_COST_CHEAP)
+    ops[0] = &A
+    ops[1] = &R
+    if not nd_setup(&it, 2, ops, nd, r._shape):
+        return None
+    nd_run(&it, &b, thr)
+    if nd == 0 and out is None:
+        return r._np()[()]
+    return r
+
+
 cdef ndarray _result(object out, const Operand *like, int t, Operand *R):
     """The array a kernel writes: new (out is None), or `out` when it is a writable cpu
     dc array of kernel type t and like's shape (R then describes it); else None."""
@@ -128,10 +569,11 @@ cdef ndarray _result(object out, const Operand *like, int t, Operand *R):
 cdef object fast_binary(object ufunc, object x, object y, object out):
     """Our kernel for ufunc(x, y) when the operands allow it, else None.
 
-    Covered: both operands arrays of one accelerated dtype (dc or numpy) with equal shapes
-    (any strides) or one side a 0-d array / Python scalar that keeps the array's dtype
-    under NEP 50; out None or an array of the exact result dtype and shape that does not
-    partially overlap an input.
+    The common case first: both operands arrays of one accelerated dtype (dc or numpy)
+    with equal shapes, or one side a 0-d array / Python scalar that keeps the array's
+    dtype under NEP 50. Everything else (broadcasting, NumPy scalars, mixed dtypes,
+    complex) goes through the general path. `out` must be a dc array of the exact result
+    dtype and shape that does not partially overlap an input.
     """
     cdef Operand A, B, R
     cdef object spec = _BINARY_OF.get(ufunc)
@@ -148,32 +590,36 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     if operand_of(x, &A, False):
         if operand_of(y, &B, False):
             if A.t != B.t or A.t < 0:
-                return None
+                return _general_binary(op, to_bool, x, y, out)
             if not same_shape(&A, &B):
                 if B.ndim == 0 and A.ndim > 0:
                     B.is_scalar = True
                 elif A.ndim == 0 and B.ndim > 0:
                     A.is_scalar = True
                 else:
-                    return None
+                    return _general_binary(op, to_bool, x, y, out)
         else:
-            if A.t < 0 or not scalar_into(y, A.t, B.value):
-                return None
+            if A.t < 0 or not (scalar_into(y, A.t, B.value)
+                               or _numpy_scalar_into(y, A.t, B.value)):
+                return _general_binary(op, to_bool, x, y, out)
             B.data = B.value
             B.is_scalar = True
             B.t = A.t
     elif operand_of(y, &B, False):
-        if B.t < 0 or not scalar_into(x, B.t, A.value):
-            return None
+        if B.t < 0 or not (scalar_into(x, B.t, A.value)
+                           or _numpy_scalar_into(x, B.t, A.value)):
+            return _general_binary(op, to_bool, x, y, out)
         A.data = A.value
         A.is_scalar = True
         A.t = B.t
+    elif out is None and _classify(x, &A, &t) and _classify(y, &B, &t):
+        return _BIN_UF[op](x, y)             # two scalars: NumPy's scalar result, directly
     else:
         return None
     t = A.t
     f = K.binary[op][t]
-    if f == NULL:
-        return None
+    if f == NULL or (op == _POWER and (B.is_scalar or B.ndim == 0)):
+        return _general_binary(op, to_bool, x, y, out)
     r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R)
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                           or unsafe_overlap(&B, &R, r._ndim, r._shape))):
@@ -190,67 +636,60 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
             if r._ndim == 0 and out is None:
                 return r._np()[()]
             return r
-    _nd_binary(f, K.binary_threshold[op], &A, &B, r)
+    _nd_binary(f, K.binary_threshold[op], &A, &B, &R, r)
     if r._ndim == 0 and out is None:
         return r._np()[()]
     return r
 
 
-
-cdef void _nd_binary(dc_binary_fn f, int thr, Operand *A, Operand *B, ndarray r):
-    """Run f over r's shape: one call when all operands are one contiguous run, else an
-    outer loop over all but the innermost axis."""
-    cdef Py_ssize_t n = r._size
-    cdef int nd = r._ndim, i
-    cdef Py_ssize_t sa, sb, inner, outer, k, rem
-    cdef char *pa
-    cdef char *pb
-    cdef char *po
-    if n == 0:
+cdef void _nd_binary(dc_binary_fn f, int thr, Operand *A, Operand *B, Operand *R,
+                     ndarray r):
+    """Run f over r's shape: one call when all operands are one contiguous run, else the
+    N-d walk (dimensions merged, threads over the flattened result)."""
+    cdef Operand *ops[3]
+    cdef NdIter it
+    cdef Body b
+    if r._size == 0:
         return
     if (A.is_scalar or A.contig) and (B.is_scalar or B.contig) and r._c_contig:
         run_binary(f, thr, A.data, 0 if A.is_scalar else type_size(A.t),
-                   B.data, 0 if B.is_scalar else type_size(B.t), r._data, r._itemsize, n)
+                   B.data, 0 if B.is_scalar else type_size(B.t), r._data, r._itemsize,
+                   r._size)
         return
-    inner = r._shape[nd - 1]
-    outer = n // inner
-    sa = 0 if A.is_scalar else A.strides[nd - 1]
-    sb = 0 if B.is_scalar else B.strides[nd - 1]
-    for k in range(outer):
-        pa = A.data
-        pb = B.data
-        po = r._data
-        rem = k
-        for i in range(nd - 2, -1, -1):
-            if not A.is_scalar:
-                pa += (rem % r._shape[i]) * A.strides[i]
-            if not B.is_scalar:
-                pb += (rem % r._shape[i]) * B.strides[i]
-            po += (rem % r._shape[i]) * r._strides[i]
-            rem //= r._shape[i]
-        run_binary(f, thr, pa, sa, pb, sb, po, r._strides[nd - 1], inner)
+    operand_of(r, R, False)
+    ops[0] = A
+    ops[1] = B
+    ops[2] = R
+    memset(&b, 0, sizeof(b))
+    b.kind = BODY_BINARY
+    b.nin = 2
+    b.fn = <void *>f
+    nd_setup(&it, 3, ops, r._ndim, r._shape)
+    nd_run(&it, &b, thr)
 
 
 cdef object fast_unary(object ufunc, object x, object out):
     cdef Operand A, R
+    cdef Operand *ops[2]
     cdef object spec = _UNARY_OF.get(ufunc)
-    cdef int op, t, i, nd
+    cdef int op, t
     cdef bint to_bool
     cdef ndarray r
     cdef dc_unary_fn f
-    cdef Py_ssize_t inner, outer, k, rem
-    cdef char *pa
-    cdef char *po
     cdef char *args[3]
     cdef Py_ssize_t steps[3]
-    if spec is None or not operand_of(x, &A, False) or A.t < 0:
+    cdef NdIter it
+    cdef Body b
+    if spec is None:
         return None
     op = spec[0]
     to_bool = spec[1]
+    if op >= len(UNARY) or not operand_of(x, &A, False) or A.t < 0:
+        return _general_unary(op, to_bool, x, out)
     t = A.t
     f = K.unary[op][t]
     if f == NULL:
-        return None
+        return _general_unary(op, to_bool, x, out)
     r = _result(out, &A, DC_T_B1 if to_bool else t, &R)
     if r is None or (out is not None and unsafe_overlap(&A, &R, r._ndim, r._shape)):
         return None
@@ -270,19 +709,15 @@ cdef object fast_unary(object ufunc, object x, object out):
         run_unary(f, K.unary_threshold[op], A.data, steps[0], r._data, r._itemsize,
                    r._size)
         return r
-    nd = r._ndim
-    inner = r._shape[nd - 1]
-    outer = r._size // inner
-    for k in range(outer):
-        pa = A.data
-        po = r._data
-        rem = k
-        for i in range(nd - 2, -1, -1):
-            pa += (rem % r._shape[i]) * A.strides[i]
-            po += (rem % r._shape[i]) * r._strides[i]
-            rem //= r._shape[i]
-        run_unary(f, K.unary_threshold[op], pa, A.strides[nd - 1], po,
-                   r._strides[nd - 1], inner)
+    operand_of(r, &R, False)
+    ops[0] = &A
+    ops[1] = &R
+    memset(&b, 0, sizeof(b))
+    b.kind = BODY_UNARY
+    b.nin = 1
+    b.fn = <void *>f
+    nd_setup(&it, 2, ops, r._ndim, r._shape)
+    nd_run(&it, &b, K.unary_threshold[op])
     return r
 
 
@@ -296,6 +731,23 @@ cdef object binop(object ufunc, object x, object y):
     if not _is_operand(x) or not _is_operand(y):
         return NotImplemented
     return ufunc_call(ufunc, (x, y), {})
+
+
+cdef object power(ndarray a, object e):
+    """a ** e with NumPy's fast scalar powers (the operator only; `np.power` is the
+    ufunc): a Python int 2 squares (bool ** 2 is int8, as NumPy's), -1 takes the
+    reciprocal and a Python float 0.5 the square root of a floating or complex array.
+    Everything else is `np.power` (integer ** -1 raises NumPy's ValueError there)."""
+    cdef type tp = type(e)
+    cdef bint inexact = a._t == DC_T_F4 or a._t == DC_T_F8 or a._dtype.kind == "c"
+    if tp is int:
+        if e == 2:
+            return ufunc_call(np.square, (a,), {})
+        if e == -1 and inexact:
+            return ufunc_call(np.reciprocal, (a,), {})
+    elif tp is float and e == 0.5 and inexact:
+        return ufunc_call(np.sqrt, (a,), {})
+    return binop(np.power, a, e)
 
 
 cdef bint _is_operand(object x):
@@ -413,20 +865,68 @@ cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
 
 
 
+cdef signed char _promoted[XMAX][XMAX]      # result_type of two type codes, -2 unknown
+memset(_promoted, 0xfe, sizeof(_promoted))
+cdef list _XVAL = _XIN[:NX] + [0, 0.0, 0j]     # weak scalars as values for result_type
+
+
+cdef int _promote(int a, int b):
+    """NumPy's result type (NEP 50) of two operand type codes, -1 when not a type code."""
+    cdef int t = _promoted[a][b]
+    if t == -2:
+        try:
+            t = _xtype_of(np.result_type(_XVAL[a], _XVAL[b]))
+        except Exception:
+            t = -1
+        _promoted[a][b] = <signed char>t
+    return t
+
+
+cdef bint _scalar_of_type(object x, Operand *A, int t):
+    """A clip bound as one value of kernel type t (weak scalars must fit; strong scalars
+    and 0-d arrays must promote to t); False when NumPy must decide."""
+    cdef int xt
+    cdef Body b
+    if not _classify(x, A, &xt) or (A.data != A.value and A.ndim != 0):
+        return False
+    if xt < NX and _promote(xt, t) != t:
+        return False
+    memset(&b, 0, sizeof(b))
+    if not _prepare_input(A, xt, t, x, &b, 0):
+        return False
+    if A.data != A.value:                     # a 0-d array of type t: copy its value
+        memcpy(A.value, A.data, type_size(t))
+    return True
+
+
 cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
-    cdef char lov[MAX_ITEM]
-    cdef char hiv[MAX_ITEM]
+    """numpy.clip: our kernel for scalar bounds that keep a's dtype (any layout, `out` a
+    dc array of that dtype); else NumPy's."""
+    cdef Operand A, L, H, R
+    cdef Operand *ops[2]
+    cdef NdIter it
+    cdef Body b
     cdef ndarray r
     cdef int t = a._t
     if not a._host:
         return device_function(a, np.clip, (a, lo, hi, out), kwargs)
-    if (t >= 0 and out is None and not kwargs and a._c_contig and lo is not None
-            and hi is not None and scalar_into(lo, t, lov) and scalar_into(hi, t, hiv)
-            and K.clip[t] != NULL):
-        r = empty_array(a.shape, a._dtype, "C")
-        with nogil:
-            K.clip[t](a._data, a._itemsize, lov, hiv, r._data, r._itemsize, a._size)
-        return r
+    if (t >= 0 and not kwargs and K.clip[t] != NULL and _scalar_of_type(lo, &L, t)
+            and _scalar_of_type(hi, &H, t)):
+        operand_of(a, &A, False)
+        r = _out_array(out, a._ndim, a._shape, t, &R)
+        if r is not None and not (out is not None and unsafe_overlap(&A, &R, r._ndim,
+                                                                     r._shape)):
+            memset(&b, 0, sizeof(b))
+            b.kind = BODY_CLIP
+            b.nin = 1
+            b.fn = <void *>K.clip[t]
+            b.lo = L.value
+            b.hi = H.value
+            ops[0] = &A
+            ops[1] = &R
+            nd_setup(&it, 2, ops, r._ndim, r._shape)
+            nd_run(&it, &b, cost_threshold(DC_COST_CHEAP))
+            return r
     kw = dict(kwargs)
     if out is not None:
         kw["out"] = to_numpy(out)
@@ -436,20 +936,41 @@ cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
 
 
 cdef object where(object condition, object x, object y):
-    """numpy.where; our kernel for a bool condition and two arrays of one accelerated
-    dtype, all of the same shape and C-contiguous (else NumPy's)."""
-    cdef Operand C, X, Y
+    """numpy.where; our kernel for operands of kernel types (any shapes that broadcast,
+    any layout, NumPy's promotion of x and y, a condition of any type read as bool),
+    else NumPy's."""
+    cdef Operand C, X, Y, R
+    cdef Operand *ops[4]
+    cdef int tc, tx, ty, t, nd
+    cdef Py_ssize_t shape[MAXDIMS]
+    cdef NdIter it
+    cdef Body b
     cdef ndarray r
     if x is None and y is None:
         with numpy_in_pool():
             return wrap_result(np.where(to_numpy(condition)))
-    if (operand_of(condition, &C, False) and operand_of(x, &X, False)
-            and operand_of(y, &Y, False)
-            and C.t == DC_T_B1 and X.t >= 0 and X.t == Y.t and C.contig and X.contig
-            and Y.contig and same_shape(&C, &X) and same_shape(&C, &Y) and C.ndim > 0):
-        r = empty_c(X.ndim, X.shape, X.t)
-        run_where(K.where[X.t], C.data, X.data, Y.data, r._data, r._itemsize, r._size)
-        return r
+    if (_classify(condition, &C, &tc) and _classify(x, &X, &tx) and _classify(y, &Y, &ty)
+            and tc < DC_NTYPES):
+        t = _promote(tx, ty)
+        ops[0] = &C
+        ops[1] = &X
+        ops[2] = &Y
+        memset(&b, 0, sizeof(b))
+        if (0 <= t < DC_NTYPES and K.where[t] != NULL and _convertible(tc, DC_T_B1)
+                and _convertible(tx, t) and _convertible(ty, t)
+                and _broadcast(ops, 3, &nd, shape)
+                and _prepare_input(&C, tc, DC_T_B1, condition, &b, 0)
+                and _prepare_input(&X, tx, t, x, &b, 1)
+                and _prepare_input(&Y, ty, t, y, &b, 2)):
+            r = empty_c(nd, shape, t)
+            operand_of(r, &R, False)
+            ops[3] = &R
+            b.kind = BODY_WHERE
+            b.nin = 3
+            b.fn = <void *>K.where[t]
+            nd_setup(&it, 4, ops, nd, shape)
+            nd_run(&it, &b, cost_threshold(DC_COST_CHEAP))
+            return r
     with numpy_in_pool():
         return wrap_result(np.where(to_numpy(condition), to_numpy(x), to_numpy(y)))
 
