@@ -442,6 +442,19 @@ cdef bint _unsafe(const Operand *a, int at, const Operand *o, int ot, int nd,
     return unsafe_overlap_sized(a, _xsize(at), o, _xsize(ot), nd, shape)
 
 
+cdef inline bint _whole(Operand *a, int nd, const Py_ssize_t *shape) noexcept:
+    """a is a scalar, or a C-contiguous array of the result's shape."""
+    cdef int i
+    if a.is_scalar:
+        return True
+    if not a.contig or a.ndim != nd:
+        return False
+    for i in range(nd):
+        if a.shape[i] != shape[i]:
+            return False
+    return True
+
+
 cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[3]
@@ -464,6 +477,11 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     ops[1] = &B
     if not _broadcast(ops, 2, &nd, shape):
         return None                          # NumPy raises its ValueError
+    if route == 2 and not (_whole(&A, nd, shape) and _whole(&B, nd, shape)):
+        # NumPy's complex loops pick SIMD or scalar code (with or without FMA) from the
+        # strides NumPy's own iterator passes; on a broadcast or strided walk ours could
+        # differ from NumPy's in the last bit, so such calls run NumPy's code.
+        return None
     memset(&b, 0, sizeof(b))
     if not _prepare_input(&A, ta, l0, x, &b, 0) or not _prepare_input(&B, tb, l1, y, &b, 1):
         return None
