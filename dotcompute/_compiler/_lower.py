@@ -59,6 +59,21 @@ def _unsupported(what, dt):
                                "kernels (supported: bool, int8-64, uint8-64, float32, float64)")
 
 
+def _kernel_spec(table, what, op, loop, result):
+    """(kernel index, cost class) of `op` on loop dtype `loop` giving `result`, from the
+    op table `table`; NotImplementedError when our kernels don't cover it."""
+    spec = table.get(op)
+    if spec is None:
+        raise NotImplementedError(f"{what} {op} is not supported")
+    index, types, out, cost = spec
+    if kernel_dtype(loop) is None or _SHORT[loop] not in types:
+        raise _unsupported(op, loop)
+    expect = _BOOL if out == "bool" else loop
+    if result != expect:
+        raise NotImplementedError(f"{op} on {loop} gives {result}")
+    return index, cost
+
+
 class Val:
     """A typed value while lowering: a weak Python scalar, a strong NumPy scalar, or a
     register holding a block of values.
@@ -249,15 +264,7 @@ class Builder:
             raise NotImplementedError(f"{op} with mixed loop types {lx}, {ly}")
         if op == "power" and lx.kind in "iub":
             return self._int_power(x, y, lx)
-        spec = _BINARY.get(op)
-        if spec is None:
-            raise NotImplementedError(f"operation {op} is not supported")
-        index, types, out, cost = spec
-        if kernel_dtype(lx) is None or _SHORT[lx] not in types:
-            raise _unsupported(op, lx)
-        expect = _BOOL if out == "bool" else lx
-        if lo != expect:
-            raise NotImplementedError(f"{op} on {lx} gives {lo}")
+        index, cost = _kernel_spec(_BINARY, "operation", op, lx, lo)
         a = self.materialize(x, lx)
         b = self.materialize(y, lx)
         self.cost += 1 + 4 * cost
@@ -369,15 +376,7 @@ class Builder:
             with np.errstate(all="ignore"):
                 return strong_const(uf(x.value))
         li, lo = uf.resolve_dtypes((x.operand(), None))
-        spec = _UNARY.get(op)
-        if spec is None:
-            raise NotImplementedError(f"function {op} is not supported")
-        index, types, out, cost = spec
-        if kernel_dtype(li) is None or _SHORT[li] not in types:
-            raise _unsupported(op, li)
-        expect = _BOOL if out == "bool" else li
-        if lo != expect:
-            raise NotImplementedError(f"{op} on {li} gives {lo}")
+        index, cost = _kernel_spec(_UNARY, "function", op, li, lo)
         a = self.materialize(x, li)
         self.cost += 1 + 4 * cost
         return self.emit("unary", index, li, lo, a)
