@@ -814,22 +814,21 @@ cdef class DevicePool:
             self.os_alloc = self.os_free = 0
 
     cdef inline void _add(self, int t, int k, int64_t v) noexcept:
-        cdef int64_t* s = self.stat[t][0]
-        s[0] += v
-        if s[0] > s[1]:
-            s[1] = s[0]
-        if v > 0:
-            s[2] += v
-        else:
-            s[3] -= v
-        s = self.stat[t][k]
-        s[0] += v
-        if s[0] > s[1]:
-            s[1] = s[0]
-        if v > 0:
-            s[2] += v
-        else:
-            s[3] -= v
+        # the "all" row (0), then row k: current, peak, allocated, freed
+        cdef int64_t* s
+        cdef int row[2]
+        cdef int j
+        row[0] = 0
+        row[1] = k
+        for j in range(2):
+            s = self.stat[t][row[j]]
+            s[0] += v
+            if s[0] > s[1]:
+                s[1] = s[0]
+            if v > 0:
+                s[2] += v
+            else:
+                s[3] -= v
 
     cpdef DeviceAllocation malloc(self, size_t nbytes, stream=None):
         """Allocate ``nbytes`` on the given stream (default: this thread's current)."""
