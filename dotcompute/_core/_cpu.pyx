@@ -62,11 +62,6 @@ cdef int effective_num_threads() noexcept nogil:
     return _num_threads if _num_threads < limit else limit
 
 
-def in_forked_child():
-    """True in the child of a fork(): kernels run single-threaded there."""
-    return bool(_forked_child)
-
-
 def set_num_threads(n):
     """Set the number of threads kernels may use; return the previous value.
 

@@ -1,7 +1,6 @@
 # Typing of dotcompute._core._memory: the memory pool (CuPy's method names).
 from typing import Any
 
-HANDLER_NAME: str
 
 class OutOfMemoryError(MemoryError): ...
 

@@ -98,8 +98,6 @@ cdef extern from "numpy/arrayobject.h":
 
 _import_array()
 
-HANDLER_NAME = "dotcompute_pool"
-
 # Requests above this are refused before touching the allocator (rounding would overflow).
 cdef size_t MAX_REQUEST = (<size_t>-1) >> 2
 

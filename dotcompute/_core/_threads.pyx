@@ -414,6 +414,8 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
         _fork_join += (overhead - _fork_join) * 0.125
     else:
         _wake += (overhead - _wake) * 0.125
+    if _wake < _fork_join:          # waking sleeping workers includes a fork/join
+        _wake = _fork_join
     _since_derive += 1
     if _since_derive >= 8:
         _since_derive = 0
