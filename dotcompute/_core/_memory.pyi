@@ -1,6 +1,7 @@
 # Typing of dotcompute._core._memory: the memory pool (CuPy's method names).
-from typing import Any
+from typing import Any, Callable
 
+def limit_bytes(size: int | None, fraction: float | None, total: Callable[[], int]) -> int: ...
 
 class OutOfMemoryError(MemoryError): ...
 

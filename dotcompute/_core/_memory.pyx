@@ -104,6 +104,28 @@ cdef size_t MAX_REQUEST = (<size_t>-1) >> 2
 
 # --- errors ------------------------------------------------------------------------------
 
+def limit_bytes(size, fraction, total):
+    """The byte limit `set_limit(size=, fraction=)` asks for (0: no limit): ``size`` bytes,
+    or ``fraction`` of ``total()`` bytes rounded down, where a positive fraction gives at
+    least one byte (a tiny positive limit, not "unlimited"). Shared by every device's pool.
+    """
+    if size is not None and fraction is not None:
+        raise ValueError("give size or fraction, not both")
+    if fraction is not None:
+        fraction = float(fraction)
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be within [0, 1], got {fraction}")
+        size = int(fraction * total())
+        if size == 0 and fraction > 0:
+            size = 1
+    if size is None:
+        size = 0
+    size = operator.index(size)
+    if size < 0:
+        raise ValueError(f"limit must be >= 0, got {size}")
+    return size
+
+
 class OutOfMemoryError(MemoryError):
     """Raised when the pool cannot provide a block, after releasing cached blocks, running
     ``gc.collect()`` and retrying.  Attributes: ``size`` (bytes requested), ``total`` (bytes
@@ -204,20 +226,7 @@ cdef class MemoryPool:
         ``set_limit(fraction=0)`` remove the limit. Live blocks are never touched: a limit
         below the current use only makes later allocations fail.
         """
-        if size is not None and fraction is not None:
-            raise ValueError("give size or fraction, not both")
-        if fraction is not None:
-            fraction = float(fraction)
-            if not 0.0 <= fraction <= 1.0:
-                raise ValueError(f"fraction must be within [0, 1], got {fraction}")
-            size = int(fraction * physical_memory())
-            if size == 0 and fraction > 0:
-                size = 1        # a tiny positive limit, not "unlimited"
-        if size is None:
-            size = 0
-        size = operator.index(size)
-        if size < 0:
-            raise ValueError(f"limit must be >= 0, got {size}")
+        size = limit_bytes(size, fraction, physical_memory)
         dc_pool_set_limit(self.pool_, min(size, <size_t>-1))
 
     def get_limit(self):

@@ -739,12 +739,19 @@ cdef object fast_unary(object ufunc, object x, object out):
     return r
 
 
-cdef object binop(object ufunc, object x, object y):
-    """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
+cdef inline object _checked_fast_binary(object ufunc, object x, object y, object out):
+    """fast_binary with its floating-point errors reported (NumPy's errstate), or None."""
     fp_clear()
-    cdef object r = fast_binary(ufunc, x, y, None)
+    cdef object r = fast_binary(ufunc, x, y, out)
     if r is not None:
         fp_check(ufunc)
+    return r
+
+
+cdef object binop(object ufunc, object x, object y):
+    """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
+    cdef object r = _checked_fast_binary(ufunc, x, y, None)
+    if r is not None:
         return r
     if not _is_operand(x) or not _is_operand(y):
         return NotImplemented
@@ -776,10 +783,8 @@ cdef bint _is_operand(object x):
 
 
 cdef object inplace(object ufunc, ndarray self, object other):
-    fp_clear()
-    cdef object r = fast_binary(ufunc, self, other, self)
+    cdef object r = _checked_fast_binary(ufunc, self, other, self)
     if r is not None:
-        fp_check(ufunc)
         return r
     ufunc_call(ufunc, (self, other), {"out": (self,)})
     return self

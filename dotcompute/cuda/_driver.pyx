@@ -957,17 +957,9 @@ cdef class DevicePool:
     def set_limit(self, size=None, fraction=None):
         """Limit the bytes the pool may reserve: ``size`` bytes or ``fraction`` of the
         device's memory; ``set_limit()`` removes it."""
-        if size is not None and fraction is not None:
-            raise ValueError("give size or fraction, not both")
-        if fraction is not None:
-            fraction = float(fraction)
-            if not 0.0 <= fraction <= 1.0:
-                raise ValueError(f"fraction must be within [0, 1], got {fraction}")
-            size = int(fraction * device_properties(self.device_id)["total_memory"])
-        size = 0 if size is None else int(size)
-        if size < 0:
-            raise ValueError(f"limit must be >= 0, got {size}")
-        self.limit = size
+        from dotcompute._core._memory import limit_bytes
+        self.limit = limit_bytes(
+            size, fraction, lambda: device_properties(self.device_id)["total_memory"])
 
     def get_limit(self):
         return self.limit
