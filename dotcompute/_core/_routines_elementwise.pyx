@@ -199,7 +199,9 @@ cdef bint _classify(object x, Operand *A, int *xt):
         xt[0] = _xtype_of(x.dtype)
         if xt[0] < 0:
             return False
-        al = _xsize(xt[0]) // 2                 # complex: aligned as its parts
+        al = _xsize(xt[0])
+        if xt[0] >= DC_NTYPES:
+            al //= 2                            # complex: aligned as its parts
         if (<size_t>A.data) % al:
             return False
         for d in range(A.ndim):
