@@ -586,6 +586,17 @@ cdef ndarray _result(object out, const Operand *like, int t, Operand *R):
     return r
 
 
+cdef inline int _scalar_operand(object s, int t, Operand *S) except -1:
+    """S becomes the Python or NumPy scalar s held in kernel type t (the other operand's);
+    0 when our kernels can't take it in that type (NumPy's promotion decides elsewhere)."""
+    if t < 0 or not (scalar_into(s, t, S.value) or _numpy_scalar_into(s, t, S.value)):
+        return 0
+    S.data = S.value
+    S.is_scalar = True
+    S.t = t
+    return 1
+
+
 cdef object fast_binary(object ufunc, object x, object y, object out):
     """Our kernel for ufunc(x, y) when the operands allow it, else None.
 
@@ -618,20 +629,11 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
                     A.is_scalar = True
                 else:
                     return _general_binary(op, to_bool, x, y, out)
-        else:
-            if A.t < 0 or not (scalar_into(y, A.t, B.value)
-                               or _numpy_scalar_into(y, A.t, B.value)):
-                return _general_binary(op, to_bool, x, y, out)
-            B.data = B.value
-            B.is_scalar = True
-            B.t = A.t
-    elif operand_of(y, &B, False):
-        if B.t < 0 or not (scalar_into(x, B.t, A.value)
-                           or _numpy_scalar_into(x, B.t, A.value)):
+        elif not _scalar_operand(y, A.t, &B):
             return _general_binary(op, to_bool, x, y, out)
-        A.data = A.value
-        A.is_scalar = True
-        A.t = B.t
+    elif operand_of(y, &B, False):
+        if not _scalar_operand(x, B.t, &A):
+            return _general_binary(op, to_bool, x, y, out)
     elif out is None and _classify(x, &A, &t) and _classify(y, &B, &t):
         return _BIN_UF[op](x, y)             # two scalars: NumPy's scalar result, directly
     else:
