@@ -74,6 +74,9 @@ cdef inline bint is_min_or_max(int r) noexcept nogil:
 
 # Kernel type of a dtype (-1 when not accelerated: other dtypes, non-native byte order).
 cdef int type_index(object dtype)
+# dtype's NumPy type number when dtype is that number's builtin dtype object (float64,
+# int32, complex128, ...: what np.dtype(float) returns), else -1; an identity check.
+cdef int canonical_num(object dtype) noexcept
 # The numpy.dtype of kernel type t (int64 / uint64 spelled as NumPy's defaults).
 cdef object type_dtype(int t)
 # Buffer-protocol format of kernel type t.

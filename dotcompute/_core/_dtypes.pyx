@@ -4,6 +4,7 @@
 Python-level names for the compiler: `TYPE_INDEX` (numpy.dtype -> kernel type) and
 `TYPE_DTYPES` (kernel type -> numpy.dtype).
 """
+from cpython.object cimport PyObject
 cimport numpy as cnp
 import numpy as np
 
@@ -39,7 +40,37 @@ for _d, _i in TYPE_INDEX.items():
     _NUM_TO_T[_d.num] = _i
 
 
+# NumPy type number -> its builtin dtype (identity checks: hashing a dtype for a dict
+# lookup costs more than a whole small allocation).
+cdef PyObject *_CANON[64]
+cdef list _CANON_KEEP = []
+for _i in range(64):
+    _CANON[_i] = NULL
+for _d in TYPE_INDEX:
+    _c = cnp.PyArray_DescrFromType(_d.num)
+    _CANON_KEEP.append(_c)
+    _CANON[_d.num] = <PyObject *>_c
+for _c in (np.complex64, np.complex128, np.float16, np.longdouble, np.clongdouble):
+    _c = np.dtype(_c)
+    _CANON_KEEP.append(_c)
+    _CANON[_c.num] = <PyObject *>_c
+
+
+cdef int canonical_num(object dtype) noexcept:
+    """dtype's type number when dtype is that number's builtin dtype object, else -1."""
+    cdef int num
+    if not cnp.PyArray_DescrCheck(dtype):
+        return -1
+    num = (<cnp.dtype>dtype).type_num
+    if 0 <= num < 64 and _CANON[num] == <PyObject *>dtype:
+        return num
+    return -1
+
+
 cdef int type_index(object dtype):
+    cdef int num = canonical_num(dtype)
+    if num >= 0:
+        return _NUM_TO_T[num]
     cdef object r = _INDEX.get(dtype)
     return -1 if r is None else <int>r
 

@@ -19,7 +19,7 @@ construction. An array on another device than the cpu runs its device's backend
 cimport cython
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_ANY_CONTIGUOUS
-from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.mem cimport PyMem_Free
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
@@ -97,7 +97,7 @@ cdef class ndarray:
         self._adopt(tmp)
 
     def __dealloc__(self):
-        if self._shape != NULL:
+        if self._shape != NULL and self._shape != self._layout:
             PyMem_Free(self._shape)
 
     cdef _adopt(self, ndarray other):
@@ -132,13 +132,7 @@ cdef class ndarray:
         if nd > MAXDIMS:
             raise ValueError(f"maximum supported dimension for an ndarray is currently "
                              f"{MAXDIMS}, found {nd}")
-        if self._shape != NULL:
-            PyMem_Free(self._shape)
-        self._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * (2 * nd + 1))
-        if self._shape == NULL:
-            raise MemoryError()
-        self._strides = self._shape + nd
-        self._ndim = nd
+        alloc_layout(self, nd)
         for i in range(nd):
             self._shape[i] = shape[i]
             self._strides[i] = strides[i]

@@ -24,6 +24,15 @@
 #define HUGE_PAGE ((size_t)2 << 20)
 #define LARGE_SLACK ((size_t)16 << 20) /* a large request may leave this much of a cached chunk */
 #define RAW_MAGIC 0x6463706f6f6c6d6dULL
+/* Small-block cache: freed small chunks of up to CACHE_CLASSES units are kept whole in a
+ * LIFO stack per size (at most CACHE_DEPTH each, CACHE_BYTES in all) and handed out again
+ * without the free index (no best-fit search, split or merge).  A cached chunk counts as
+ * freed in every statistic; any reader of the pool's state (statistics, n_free_blocks,
+ * free_all_blocks, a request the index cannot serve) first merges the cache back, so what
+ * it sees is the state of a pool without the cache. */
+#define CACHE_CLASSES 64
+#define CACHE_DEPTH 8
+#define CACHE_BYTES ((size_t)1 << 20)
 
 struct dc_pool {
     pthread_mutex_t lock;
@@ -36,6 +45,9 @@ struct dc_pool {
     size_t n_spare;
     uint64_t rng;
     dc_stats st;
+    dc_chunk *cache[CACHE_CLASSES][CACHE_DEPTH];  /* [size / small_unit - 1][depth] */
+    uint8_t n_cached[CACHE_CLASSES];
+    size_t cached_bytes;
 };
 
 /* ------------------------------------------------------------------ fork safety */
@@ -238,11 +250,58 @@ static int new_segment(dc_pool *p, int large, size_t seg_size, dc_chunk **out) {
     c->size = seg_size;
     c->is_free = 1;
     c->is_large = (uint8_t)large;
+    c->is_zero = 1;  /* fresh anonymous pages read as zero */
     p->st.num_os_alloc++;
     stat_add(p, DC_STAT_SEGMENT, large, 1);
     stat_add(p, DC_STAT_RESERVED_BYTES, large, (int64_t)seg_size);
     *out = c;
     return DC_OK;
+}
+
+/* ------------------------------------------------- free chunks, small cache */
+
+/* a (free) takes over its free address neighbour b = a->next, already out of the index. */
+static void join_next(dc_pool *p, dc_chunk *a, dc_chunk *b) {
+    a->size += b->size;
+    a->is_zero &= b->is_zero;
+    a->next = b->next;
+    if (b->next) b->next->prev = a;
+    chunk_recycle(p, b);
+}
+
+/* Put a free chunk (is_free set, statistics done) into the free index, merged with its
+ * free address neighbours.  Called with the lock held. */
+static void merge_insert(dc_pool *p, dc_chunk *c) {
+    if (c->prev && c->prev->is_free) {
+        dc_chunk *q = c->prev;
+        tree_remove(p, q);
+        join_next(p, q, c);
+        c = q;
+    }
+    if (c->next && c->next->is_free) {
+        tree_remove(p, c->next);
+        join_next(p, c, c->next);
+    }
+    tree_insert(p, c);
+}
+
+/* Cache class of a small chunk of `size` bytes, -1 when it is not cached. */
+static int cache_class(const dc_pool *p, size_t size) {
+    size_t k = size / p->small_unit;
+    return (k >= 1 && k <= CACHE_CLASSES) ? (int)(k - 1) : -1;
+}
+
+/* Merge every cached chunk back into the free index.  Called with the lock held. */
+static void cache_flush(dc_pool *p) {
+    if (!p->cached_bytes) return;
+    for (int k = 0; k < CACHE_CLASSES; k++) {
+        while (p->n_cached[k]) {
+            dc_chunk *c = p->cache[k][--p->n_cached[k]];
+            c->is_free = 1;
+            merge_insert(p, c);
+        }
+    }
+    p->cached_bytes = 0;
 }
 
 /* ------------------------------------------------------------- public API */
@@ -278,6 +337,7 @@ static void unmap_tree(dc_chunk *t) {
 
 void dc_pool_destroy(dc_pool *p) {
     if (!p) return;
+    cache_flush(p);
     if (p->st.stat[DC_STAT_ALLOCATION][DC_POOL_ALL].current != 0) {
         /* live blocks still point into the segments: leak rather than unmap under them
          * (the pool stays registered: its mutex still guards those blocks) */
@@ -309,7 +369,15 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
 
     pthread_mutex_lock(&p->lock);
     p->st.size_hist[bucket]++;
-    dc_chunk *c = tree_best_fit(p->free_tree[large], rounded);
+    dc_chunk *c;
+    int k = large ? -1 : cache_class(p, rounded);
+    if (k >= 0 && p->n_cached[k]) {  /* a cached chunk of exactly this size */
+        c = p->cache[k][--p->n_cached[k]];
+        p->cached_bytes -= c->size;
+        p->st.pool_hits++;
+        goto hand_out;
+    }
+    c = tree_best_fit(p->free_tree[large], rounded);
     size_t slack_max = rounded > LARGE_SLACK ? rounded : LARGE_SLACK;
     if (c && large && c->size - rounded > slack_max) c = NULL;  /* keep big cached chunks whole */
     if (c) {
@@ -322,7 +390,9 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
         if (rc == DC_OK) {
             p->st.pool_misses++;
         } else {
-            /* last resort before failing: any cached chunk, however big */
+            /* last resort before failing: any cached chunk, however big (the small-block
+             * cache merged back first) */
+            if (!large) cache_flush(p);
             c = tree_best_fit(p->free_tree[large], rounded);
             if (!c) {
                 pthread_mutex_unlock(&p->lock);
@@ -340,6 +410,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
             rest->size = c->size - rounded;
             rest->is_free = 1;
             rest->is_large = c->is_large;
+            rest->is_zero = c->is_zero;
             rest->prev = c;
             rest->next = c->next;
             if (c->next) c->next->prev = rest;
@@ -348,6 +419,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
             tree_insert(p, rest);
         }
     }
+hand_out:
     c->is_free = 0;
     c->requested = nbytes;
     DC_UNPOISON(c->ptr, nbytes);
@@ -368,28 +440,35 @@ void dc_pool_free(dc_pool *p, dc_chunk *c) {
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, -(int64_t)c->size);
     stat_add(p, DC_STAT_ACTIVE_BYTES, large, -(int64_t)c->size);
     stat_add(p, DC_STAT_REQUESTED_BYTES, large, -(int64_t)c->requested);
-    c->is_free = 1;
     c->requested = 0;
+    c->is_zero = 0;  /* the owner may have written to it */
     DC_POISON(c->ptr, c->size);
-    if (c->prev && c->prev->is_free) {
-        dc_chunk *q = c->prev;
-        tree_remove(p, q);
-        q->size += c->size;
-        q->next = c->next;
-        if (c->next) c->next->prev = q;
-        chunk_recycle(p, c);
-        c = q;
+    int k = large ? -1 : cache_class(p, c->size);
+    if (k >= 0 && p->n_cached[k] < CACHE_DEPTH && p->cached_bytes + c->size <= CACHE_BYTES) {
+        /* kept whole (is_free stays 0: no neighbour merges into it while cached) */
+        p->cache[k][p->n_cached[k]++] = c;
+        p->cached_bytes += c->size;
+    } else {
+        c->is_free = 1;
+        merge_insert(p, c);
     }
-    if (c->next && c->next->is_free) {
-        dc_chunk *n = c->next;
-        tree_remove(p, n);
-        c->size += n->size;
-        c->next = n->next;
-        if (n->next) n->next->prev = c;
-        chunk_recycle(p, n);
-    }
-    tree_insert(p, c);
     pthread_mutex_unlock(&p->lock);
+}
+
+int dc_pool_malloc_zeroed(dc_pool *p, size_t nbytes, dc_chunk **out) {
+    int rc = dc_pool_malloc(p, nbytes, out);
+    if (rc != DC_OK) return rc;
+    dc_chunk *c = *out;  /* ours now: no lock needed to read or clear it */
+    if (c->is_zero) return DC_OK;
+    if (c->is_large) {
+        /* page-aligned whole pages (large chunks are 4 KiB multiples at 4 KiB offsets of
+         * page-aligned segments): dropping them gives zero pages at first touch, as fresh
+         * mmap memory (what calloc returns for big requests), instead of writing every
+         * byte now */
+        if (madvise(c->ptr, c->size, MADV_DONTNEED) == 0) return DC_OK;
+    }
+    memset(c->ptr, 0, nbytes);
+    return DC_OK;
 }
 
 /* Chain every whole-segment free chunk of a treap into *list through ->prev (which is NULL
@@ -408,6 +487,7 @@ static void collect_segments(dc_chunk *t, dc_chunk **list) {
 void dc_pool_release_cached(dc_pool *p) {
     dc_chunk *unmap = NULL;
     pthread_mutex_lock(&p->lock);
+    cache_flush(p);
     for (int large = 0; large < 2; large++) {
         dc_chunk *found = NULL;
         collect_segments(p->free_tree[large], &found);
@@ -445,14 +525,15 @@ void dc_pool_release_cached(dc_pool *p) {
 
 static size_t raw_header(const dc_pool *p) { return p->alignment > 64 ? p->alignment : 64; }
 
-void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) {
+static void *raw_alloc(dc_pool *p, size_t nbytes, int zeroed) {
     size_t h = raw_header(p);
     dc_chunk *c;
+    int (*alloc)(dc_pool *, size_t, dc_chunk **) = zeroed ? dc_pool_malloc_zeroed : dc_pool_malloc;
     if (nbytes > (SIZE_MAX >> 2)) return NULL;
-    if (dc_pool_malloc(p, nbytes + h, &c) != DC_OK) {
+    if (alloc(p, nbytes + h, &c) != DC_OK) {
         dc_pool_release_cached(p);
         dc_pool_note_retry(p);
-        if (dc_pool_malloc(p, nbytes + h, &c) != DC_OK) {
+        if (alloc(p, nbytes + h, &c) != DC_OK) {
             dc_pool_note_oom(p);
             return NULL;
         }
@@ -462,6 +543,8 @@ void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) {
     ((dc_chunk **)user)[-1] = c;
     return user;
 }
+
+void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) { return raw_alloc(p, nbytes, 0); }
 
 static dc_chunk *raw_chunk(void *ptr) {
     char *user = (char *)ptr;
@@ -482,10 +565,7 @@ void dc_pool_raw_free(dc_pool *p, void *ptr) {
 
 void *dc_pool_raw_calloc(dc_pool *p, size_t nelem, size_t elsize) {
     if (elsize && nelem > SIZE_MAX / elsize) return NULL;
-    size_t n = nelem * elsize;
-    void *q = dc_pool_raw_malloc(p, n);
-    if (q) memset(q, 0, n);
-    return q;
+    return raw_alloc(p, nelem * elsize, 1);
 }
 
 void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
@@ -544,6 +624,7 @@ size_t dc_pool_free_bytes(dc_pool *p) {
 
 size_t dc_pool_n_free_blocks(dc_pool *p) {
     pthread_mutex_lock(&p->lock);
+    cache_flush(p);
     size_t v = (size_t)p->st.n_free_blocks;
     pthread_mutex_unlock(&p->lock);
     return v;
@@ -551,6 +632,7 @@ size_t dc_pool_n_free_blocks(dc_pool *p) {
 
 void dc_pool_get_stats(dc_pool *p, dc_stats *out) {
     pthread_mutex_lock(&p->lock);
+    cache_flush(p);
     *out = p->st;
     pthread_mutex_unlock(&p->lock);
 }
