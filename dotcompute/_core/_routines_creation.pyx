@@ -366,33 +366,40 @@ cdef object _scalar_dtype(object fill_value):
 
 
 cdef void _repeat_first(char *p, Py_ssize_t n, Py_ssize_t itemsize) noexcept nogil:
-    """Copy the first element of p (n elements of itemsize bytes) into the others."""
-    cdef Py_ssize_t i, done
+    """Copy the first element of p (n elements of itemsize bytes) into the others: typed
+    stores up to a block of about 4 KiB, then copies of that block (its source stays in
+    L1, and memcpy's wide stores run at memset's speed)."""
+    cdef Py_ssize_t i, m, block, total
     cdef uint64_t v8
     cdef uint32_t v4
     cdef uint16_t v2
     if n <= 1:
         return
+    block = 4096 // itemsize if itemsize <= 4096 else 1
+    m = n if n < block else block            # elements written one by one
     if itemsize == 8:
         v8 = (<uint64_t *>p)[0]
-        for i in range(1, n):
+        for i in range(1, m):
             (<uint64_t *>p)[i] = v8
     elif itemsize == 4:
         v4 = (<uint32_t *>p)[0]
-        for i in range(1, n):
+        for i in range(1, m):
             (<uint32_t *>p)[i] = v4
     elif itemsize == 2:
         v2 = (<uint16_t *>p)[0]
-        for i in range(1, n):
+        for i in range(1, m):
             (<uint16_t *>p)[i] = v2
     elif itemsize == 1:
-        memset(p + 1, p[0], n - 1)
-    else:                         # doubling copies
-        done = 1
-        while done < n:
-            i = done if 2 * done <= n else n - done
-            memcpy(p + done * itemsize, p, i * itemsize)
-            done += i
+        memset(p + 1, p[0], m - 1)
+    else:
+        for i in range(1, m):
+            memcpy(p + i * itemsize, p, itemsize)
+    block = m * itemsize
+    total = n * itemsize
+    i = block
+    while i < total:
+        memcpy(p + i, p, block if total - i >= block else total - i)
+        i += block
 
 
 cdef int _fill(ndarray r, object value) except -1:

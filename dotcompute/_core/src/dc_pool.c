@@ -22,6 +22,7 @@
 #endif
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define LAZY_ZERO_MIN ((size_t)32 << 20)
 #define LARGE_SLACK ((size_t)16 << 20) /* a large request may leave this much of a cached chunk */
 #define RAW_MAGIC 0x6463706f6f6c6d6dULL
 /* Small-block cache: freed small chunks of up to CACHE_CLASSES units are kept whole in a
@@ -455,16 +456,26 @@ void dc_pool_free(dc_pool *p, dc_chunk *c) {
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Whether the first or the last page of a page-aligned range is in memory (a page not in
+ * memory may still hold data, swapped out: only a hint for how to clear it). */
+static int resident(char *ptr, size_t size) {
+    unsigned char v = 0, w = 0;
+    size_t page = 4096;
+    if (mincore(ptr, page, &v) != 0 || mincore(ptr + size - page, page, &w) != 0) return 1;
+    return (v | w) & 1;
+}
+
 int dc_pool_malloc_zeroed(dc_pool *p, size_t nbytes, dc_chunk **out) {
     int rc = dc_pool_malloc(p, nbytes, out);
     if (rc != DC_OK) return rc;
     dc_chunk *c = *out;  /* ours now: no lock needed to read or clear it */
     if (c->is_zero) return DC_OK;
-    if (c->is_large) {
-        /* page-aligned whole pages (large chunks are 4 KiB multiples at 4 KiB offsets of
-         * page-aligned segments): dropping them gives zero pages at first touch, as fresh
-         * mmap memory (what calloc returns for big requests), instead of writing every
-         * byte now */
+    if (c->is_large && (c->size >= LAZY_ZERO_MIN || !resident(c->ptr, c->size))) {
+        /* untouched pages (whole 4 KiB pages: large chunks are page multiples at page
+         * offsets of page-aligned segments): dropping them costs a syscall and gives
+         * zero pages at first touch, as the untouched memory calloc hands NumPy, where
+         * clearing would fault every page in now; pages in memory are cleared below,
+         * cache-hot, as calloc clears recycled heap memory */
         if (madvise(c->ptr, c->size, MADV_DONTNEED) == 0) return DC_OK;
     }
     memset(c->ptr, 0, nbytes);

@@ -88,8 +88,9 @@ size_t dc_pool_alignment(const dc_pool *pool);
 /* Allocate nbytes (0 allowed).  On DC_OK *out is a live chunk whose ptr is aligned. */
 int dc_pool_malloc(dc_pool *pool, size_t nbytes, dc_chunk **out);
 /* As dc_pool_malloc, the first nbytes reading as zero: fresh pages are used as they are,
- * a reused large chunk's pages are dropped (MADV_DONTNEED: zero-filled at first touch, as
- * calloc's fresh mmap memory), a reused small chunk is cleared with memset. */
+ * a reused large chunk whose pages are not in memory has them dropped (MADV_DONTNEED:
+ * zero-filled at first touch, as the untouched memory calloc returns), anything else is
+ * cleared with memset. */
 int dc_pool_malloc_zeroed(dc_pool *pool, size_t nbytes, dc_chunk **out);
 /* Give a chunk back (NULL is ignored).  It stays mapped and cached. */
 void dc_pool_free(dc_pool *pool, dc_chunk *chunk);
