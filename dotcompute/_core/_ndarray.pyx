@@ -1058,8 +1058,21 @@ cdef ndarray wrap_numpy(object arr, object base=None):
     else:
         r._mem = arr
         r._base = None
-    r._set_layout_c(cnp.PyArray_NDIM(a), <Py_ssize_t *>cnp.PyArray_DIMS(a),
-                    <Py_ssize_t *>cnp.PyArray_STRIDES(a))
+    # the layout as NumPy keeps it: its contiguity flags are ours (extent-1 axes' strides
+    # do not matter, an empty array is both), its alignment flag the kernels' condition
+    # for the accelerated dtypes (whose alignment is their item size)
+    cdef int nd = cnp.PyArray_NDIM(a), flags = cnp.PyArray_FLAGS(a)
+    if nd > MAXDIMS:
+        raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                         f"{MAXDIMS}, found {nd}")
+    alloc_layout(r, nd)
+    memcpy(r._shape, cnp.PyArray_DIMS(a), nd * sizeof(Py_ssize_t))
+    memcpy(r._strides, cnp.PyArray_STRIDES(a), nd * sizeof(Py_ssize_t))
+    r._size = cnp.PyArray_SIZE(a)
+    r._c_contig = (flags & cnp.NPY_ARRAY_C_CONTIGUOUS) != 0
+    r._f_contig = (flags & cnp.NPY_ARRAY_F_CONTIGUOUS) != 0
+    if not (flags & cnp.NPY_ARRAY_ALIGNED):
+        r._t = -1
     r._npview = arr
     return r
 

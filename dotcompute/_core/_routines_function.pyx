@@ -11,6 +11,10 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy
 from dotcompute._core._routines_creation cimport as_array
 from dotcompute._core cimport _routines_elementwise as _ew
 
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_DECREF
+from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
+
 import builtins
 
 import numpy as np
@@ -134,37 +138,74 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
     return call_numpy(run, args, kwargs)
 
 
+cdef extern from "Python.h":
+    # f(*args[:nargs], **kwdict) without building an argument tuple (kwdict may be NULL)
+    object vectorcall_dict "PyObject_VectorcallDict" (object f, PyObject **args,
+                                                      size_t nargs, PyObject *kwdict)
+
+
+cdef enum:
+    STACK_ARGS = 8       # positional arguments converted on the C stack (more: a tuple)
+
+
 cpdef object call_numpy(object f, tuple args, dict kwargs):
     """f(*args, **kwargs) with the dc arrays among them (also inside lists and tuples) as
     zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given).
     Small inputs keep NumPy's allocator: the pool's handler swap costs more than such a
-    call; larger ones allocate from the pool."""
-    cdef Py_ssize_t nbytes = 0
-    cdef object x
-    cdef list np_args = []
-    for x in args:
+    call; larger ones allocate from the pool. The arguments go to f by vectorcall (no
+    tuple, and the caller's kwargs dict itself when it holds no dc array)."""
+    cdef Py_ssize_t nbytes = 0, n = PyTuple_GET_SIZE(args), i
+    cdef PyObject *stack[STACK_ARGS]
+    cdef object x, v, r
+    cdef object out = None
+    cdef dict np_kwargs = kwargs
+    if n > STACK_ARGS:
+        for x in args:
+            nbytes += _nested_bytes(x)
+        args = <tuple>to_numpy_nested(args)
+        n = 0
+    if kwargs:
+        for k, v in kwargs.items():
+            if type(v) is ndarray or type(v) is list or type(v) is tuple:
+                break
+        else:
+            v = None
+        if v is not None:                  # some value may hold dc arrays: convert all
+            np_kwargs = {}
+            for k, v in kwargs.items():
+                nbytes += _nested_bytes(v)
+                np_kwargs[k] = to_numpy_nested(v)
+        out = kwargs.get("out")
+    for i in range(n):
+        x = <object>PyTuple_GET_ITEM(args, i)
         if type(x) is ndarray:
             nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
-            np_args.append((<ndarray>x)._np())
+            v = (<ndarray>x)._np()
         elif type(x) is list or type(x) is tuple:
             nbytes += _nested_bytes(x)
-            np_args.append(to_numpy_nested(x))
+            v = to_numpy_nested(x)
         else:
-            np_args.append(x)
-    out = None
-    if kwargs:
-        np_kwargs = {}
-        for k, v in kwargs.items():
-            nbytes += _nested_bytes(v)
-            np_kwargs[k] = to_numpy_nested(v)
-        out = kwargs.get("out")
-    else:
-        np_kwargs = kwargs
-    if nbytes < SMALL_BYTES:
-        r = f(*np_args, **np_kwargs)
-    else:
-        with numpy_in_pool():
-            r = f(*np_args, **np_kwargs)
+            v = x
+        Py_INCREF(v)
+        stack[i] = <PyObject *>v
+    try:
+        if nbytes < SMALL_BYTES:
+            r = _vcall(f, args, n, stack, np_kwargs)
+        else:
+            with numpy_in_pool():
+                r = _vcall(f, args, n, stack, np_kwargs)
+    finally:
+        for i in range(n):
+            Py_DECREF(<object>stack[i])
     if out is not None and r is np_kwargs.get("out"):
         return out
     return wrap_result(r)
+
+
+cdef inline object _vcall(object f, tuple args, Py_ssize_t n, PyObject **stack,
+                          dict kwargs):
+    """f(*stack[:n], **kwargs), or f(*args, **kwargs) when the arguments were converted
+    as a tuple (n == 0 with args)."""
+    if n == 0 and PyTuple_GET_SIZE(args):
+        return f(*args, **kwargs) if kwargs else f(*args)
+    return vectorcall_dict(f, stack, n, <PyObject *>kwargs if kwargs else NULL)
