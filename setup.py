@@ -152,6 +152,7 @@ def extensions():
         core("_routines_elementwise", depends=["dc_fpe.h"]),
         core("_routines_reduction", depends=["dc_fpe.h"]),
         core("_routines_function"),
+        core("_routines_indexing", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         # The fused-expression interpreter (dotcompute._compiler's back end): prange.
         core("_fused", openmp=True, depends=["dc_stream.h", "dc_fpe.h"]),
     ]

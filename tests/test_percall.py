@@ -195,14 +195,16 @@ def test_fancy_getitem_as_numpy(case, numpy_key):
 
 @settings(max_examples=300, deadline=None)
 @given(case=fancy_case(), numpy_key=st.booleans(),
-       value=st.sampled_from(["scalar", "npscalar", "array", "dc_array", "bad"]))
-def test_fancy_setitem_as_numpy(case, numpy_key, value):
+       value=st.sampled_from(["scalar", "npscalar", "array", "dc_array", "bad"]),
+       py=st.sampled_from([2, 2.5, -1, 300, 1 << 70, True, float("nan"), float("inf"),
+                           -0.0]))
+def test_fancy_setitem_as_numpy(case, numpy_key, value, py):
     x, key = case
     k_np, k_dc = _keys(key)
     e, d = x.copy(), dc.asarray(x.copy())
     sel = run(lambda: x[k_np])
-    if value == "scalar":
-        v_np = v_dc = 2
+    if value == "scalar":                  # Python scalars: converted as a[i] = v
+        v_np = v_dc = py
     elif value == "npscalar":
         v_np = v_dc = np.float32(1.5)
     elif value == "bad":

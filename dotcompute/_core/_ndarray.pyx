@@ -38,6 +38,7 @@ from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
 from dotcompute._core cimport _routines_function as _fn
+from dotcompute._core cimport _routines_indexing as _ix
 
 import operator
 import sys
@@ -508,8 +509,11 @@ cdef class ndarray:
                                      self._shape + 1, self._strides + 1)
                 if not _structured(self):
                     return self._item_at(self._data + i * self._strides[0])
-        if type(key) is ndarray:                           # integer or boolean arrays
-            return _wrap(self._np()[(<ndarray>key)._np()], self)
+        if type(key) is ndarray or type(key) is cnp.ndarray:   # integer or boolean arrays
+            got = _ix.take(self, key)
+            if got is not None:
+                return got
+            return _wrap(self._np()[to_numpy(key)], self)
         if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
                                                         self._strides, key, &r):
             if not r.scalar:
@@ -534,8 +538,10 @@ cdef class ndarray:
                 PyArray_Pack(<cnp.PyArray_Descr *>self._dtype,
                              self._data + i * self._strides[0], value)
                 return
-        if type(key) is ndarray:
-            key = (<ndarray>key)._np()
+        if type(key) is ndarray or type(key) is cnp.ndarray:   # integer or boolean arrays
+            if _ix.put(self, key, value):
+                return
+            key = to_numpy(key)
         if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
                                                         self._strides, key, &r):
             if r.scalar:           # one element: NumPy's own conversion of the value
