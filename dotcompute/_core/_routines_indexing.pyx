@@ -15,9 +15,9 @@ from libc.string cimport memcpy
 
 cimport numpy as cnp
 
-from dotcompute._core._ndarray cimport ndarray
-from dotcompute._core._dtypes cimport numpy_kernel_type
-from dotcompute._core._kernel_access cimport MAXDIMS
+from dotcompute._core._ndarray cimport ndarray, operand_of
+from dotcompute._core._dtypes cimport DC_T_B1, DC_T_I4, DC_T_I8
+from dotcompute._core._kernel_access cimport MAXDIMS, Operand
 from dotcompute._core._routines_creation cimport new_array
 
 cnp.import_array()
@@ -27,59 +27,22 @@ cdef extern from "numpy/arrayobject.h":
     int PyArray_Pack(cnp.PyArray_Descr *descr, void *item, object value) except -1
 
 
-cdef struct Key:
-    char *data
-    int nd
-    Py_ssize_t *shape
-    Py_ssize_t *strides
-    bint contig
-    int num            # NumPy type number
-
-
-cdef bint _key_of(object key, Key *k):
-    """k from a 1-d or N-d bool / intp / int32 array (dc or numpy) in native byte order
-    and aligned; False for anything else."""
-    cdef ndarray d
-    cdef cnp.ndarray n
-    cdef int t
-    if type(key) is ndarray:
-        d = <ndarray>key
-        if not d._host or d._t < 0:
-            return False
-        k.data = d._data
-        k.nd = d._ndim
-        k.shape = d._shape
-        k.strides = d._strides
-        k.contig = d._c_contig
-        k.num = (<cnp.dtype>d._dtype).type_num
-    elif type(key) is cnp.ndarray:
-        n = <cnp.ndarray>key
-        if numpy_kernel_type(n) < 0:
-            return False
-        k.data = <char *>cnp.PyArray_DATA(n)
-        k.nd = cnp.PyArray_NDIM(n)
-        k.shape = <Py_ssize_t *>cnp.PyArray_DIMS(n)
-        k.strides = <Py_ssize_t *>cnp.PyArray_STRIDES(n)
-        k.contig = cnp.PyArray_IS_C_CONTIGUOUS(n)
-        k.num = cnp.PyArray_TYPE(n)
-    else:
+cdef bint _key_of(object key, Operand *k) noexcept:
+    """k from a bool, int64 or int32 array (dc or numpy; native byte order, aligned) of
+    at least one dimension -- an integer key 1-d; False for anything else."""
+    if not operand_of(key, k, False) or k.ndim < 1:
         return False
-    return k.nd >= 1 and (k.num == cnp.NPY_BOOL or _int_key(k))
+    return k.t == DC_T_B1 or (k.ndim == 1 and (k.t == DC_T_I8 or k.t == DC_T_I4))
 
 
-cdef inline bint _int_key(Key *k) noexcept:
-    return k.nd == 1 and (k.num == cnp.NPY_LONG or k.num == cnp.NPY_LONGLONG
-                          or k.num == cnp.NPY_INT) and sizeof(long) == 8
-
-
-cdef inline int64_t _index(Key *k, Py_ssize_t j) noexcept nogil:
+cdef inline int64_t _index(Operand *k, Py_ssize_t j) noexcept nogil:
     cdef char *p = k.data + j * k.strides[0]
-    if k.num == cnp.NPY_INT:
+    if k.t == DC_T_I4:
         return (<int32_t *>p)[0]
     return (<int64_t *>p)[0]
 
 
-cdef int _check_indices(Key *k, Py_ssize_t n0) except -1:
+cdef int _check_indices(Operand *k, Py_ssize_t n0) except -1:
     """Every index of the 1-d integer key is within [-n0, n0)."""
     cdef Py_ssize_t j
     cdef int64_t i
@@ -99,23 +62,23 @@ cdef Py_ssize_t _row_items(ndarray a) noexcept:
     return n
 
 
-cdef int _mask_kind(ndarray a, Key *k) noexcept:
+cdef int _mask_kind(ndarray a, Operand *k) noexcept:
     """1: k masks a's first axis (1-d, same length); 2: k masks a's whole shape
     (C-contiguous); 0: neither (NumPy's indexing decides, and raises)."""
     cdef int i
-    if k.num != cnp.NPY_BOOL:
+    if k.t != DC_T_B1:
         return 0
-    if k.nd == 1 and k.shape[0] == a._shape[0]:
+    if k.ndim == 1 and k.shape[0] == a._shape[0]:
         return 1
-    if k.nd != a._ndim or not k.contig:
+    if k.ndim != a._ndim or not k.contig:
         return 0
-    for i in range(k.nd):
+    for i in range(k.ndim):
         if k.shape[i] != a._shape[i]:
             return 0
     return 2
 
 
-cdef Py_ssize_t _count(Key *k, Py_ssize_t n, bint flat) noexcept nogil:
+cdef Py_ssize_t _count(Operand *k, Py_ssize_t n, bint flat) noexcept nogil:
     """True elements among the first n of a 1-d (strided) or C-contiguous bool key."""
     cdef Py_ssize_t j, c = 0
     cdef Py_ssize_t step = 1 if flat else k.strides[0]
@@ -134,7 +97,7 @@ cdef inline void _copy(char *dst, const char *src, Py_ssize_t nbytes) noexcept n
 
 
 cdef object take(ndarray a, object key):
-    cdef Key k
+    cdef Operand k
     cdef Py_ssize_t sh[MAXDIMS]
     cdef Py_ssize_t n0, row, rowbytes, j, c, m, step
     cdef int64_t i
@@ -147,13 +110,13 @@ cdef object take(ndarray a, object key):
     n0 = a._shape[0]
     row = _row_items(a)
     rowbytes = row * a._itemsize
-    if k.num != cnp.NPY_BOOL:
+    if k.t != DC_T_B1:
         sh[0] = k.shape[0]
         for d in range(1, a._ndim):
             sh[d] = a._shape[d]
         r = new_array(a._ndim, sh, a._dtype, False, False)
         src, dst = a._data, r._data
-        if k.num != cnp.NPY_INT and k.strides[0] == 8 and rowbytes == 8:
+        if k.t != DC_T_I4 and k.strides[0] == 8 and rowbytes == 8:
             # int64 indices into 8-byte elements: checked and gathered in one pass (the
             # new array is not seen before it is complete)
             for j in range(k.shape[0]):
@@ -218,7 +181,7 @@ cdef inline void _store(char *p, Py_ssize_t count, Py_ssize_t itemsize,
 
 
 cdef bint put(ndarray a, object key, object value) except -1:
-    cdef Key k
+    cdef Operand k
     cdef Py_ssize_t n0, row, rowbytes, j, m, step
     cdef int64_t i
     cdef int kind
@@ -229,8 +192,8 @@ cdef bint put(ndarray a, object key, object value) except -1:
         return False
     if not (tv is float or tv is int or tv is bool) or not _key_of(key, &k):
         return False
-    kind = 0 if k.num != cnp.NPY_BOOL else _mask_kind(a, &k)
-    if k.num == cnp.NPY_BOOL and kind == 0:
+    kind = 0 if k.t != DC_T_B1 else _mask_kind(a, &k)
+    if k.t == DC_T_B1 and kind == 0:
         return False
     n0 = a._shape[0]
     row = _row_items(a)
