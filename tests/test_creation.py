@@ -327,3 +327,21 @@ def test_zeros_of_a_fresh_large_block():
     assert not b.any()
     st = m.memory_stats(pool)
     assert st["segment.all.current"] == 1 and st["pool_hits"] == 1
+
+
+# ------------------------------------------------------------------ the dtype table
+
+@pytest.mark.parametrize("char", list(np.typecodes["AllInteger"] + np.typecodes["AllFloat"]
+                                      + "?"))
+def test_every_builtin_dtype_object_has_its_kernel_type(char):
+    """Equal dtypes are distinct objects with distinct type numbers (int64 'l' and long
+    long 'q'): each maps to the kernel type of its equal in the table, for dtypes, numpy
+    arrays and dotcompute arrays alike."""
+    from dotcompute._core._dtypes import TYPE_INDEX, kernel_type
+    d = np.dtype(char)
+    expected = TYPE_INDEX.get(d, -1)
+    assert kernel_type(d) == expected
+    assert kernel_type(np.zeros(3, d)) == expected
+    assert kernel_type(d.newbyteorder()) == (-1 if d.itemsize > 1 else expected)
+    r = dc.zeros(3, d)
+    same_array(r + r, np.zeros(3, d) + np.zeros(3, d))

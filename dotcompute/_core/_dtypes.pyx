@@ -36,8 +36,10 @@ cdef list _FORMAT = [memoryview(np.empty(0, _d)).format.encode() for _d in TYPE_
 cdef int _NUM_TO_T[64]
 for _i in range(64):
     _NUM_TO_T[_i] = -1
-for _d, _i in TYPE_INDEX.items():
-    _NUM_TO_T[_d.num] = _i
+for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
+    # by type character: equal dtypes collapse as dict keys (int64 'l' and long long 'q'
+    # are one key of TYPE_INDEX), each type number needs its entry
+    _NUM_TO_T[np.dtype(_ch).num] = TYPE_INDEX.get(np.dtype(_ch), -1)
 
 
 # NumPy type number -> its builtin dtype (identity checks: hashing a dtype for a dict
@@ -46,12 +48,11 @@ cdef PyObject *_CANON[64]
 cdef list _CANON_KEEP = []
 for _i in range(64):
     _CANON[_i] = NULL
-for _d in TYPE_INDEX:
-    _c = cnp.PyArray_DescrFromType(_d.num)
-    _CANON_KEEP.append(_c)
-    _CANON[_d.num] = <PyObject *>_c
-for _c in (np.complex64, np.complex128, np.float16, np.longdouble, np.clongdouble):
-    _c = np.dtype(_c)
+for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
+    # the numeric builtins only (never object or structured dtypes: callers skip the
+    # object check for these); by type character, as equal dtypes collapse as dict keys
+    # (int64 'l' and long long 'q')
+    _c = np.dtype(_ch)
     _CANON_KEEP.append(_c)
     _CANON[_c.num] = <PyObject *>_c
 
@@ -88,3 +89,12 @@ cdef int numpy_kernel_type(cnp.ndarray n) noexcept:
     if num < 0 or num >= 64 or not cnp.PyArray_ISNOTSWAPPED(n) or not cnp.PyArray_ISALIGNED(n):
         return -1
     return _NUM_TO_T[num]
+
+
+
+def kernel_type(x):
+    """Kernel type index of a numpy array's elements or of a dtype (-1: NumPy's loops),
+    as the element-wise paths see it."""
+    if isinstance(x, np.ndarray):
+        return numpy_kernel_type(x)
+    return type_index(np.dtype(x))

@@ -6,7 +6,8 @@ its mapping iterator: a C-contiguous cpu array indexed on its first axis by a 1-
 array (intp / int32: NumPy's index types) or boolean array, or by a boolean mask of its
 whole shape; values to assign are Python scalars, converted once as NumPy converts them
 (`a[i] = v`). Results are new C-contiguous pool arrays, as NumPy's. Out-of-bounds indices
-raise NumPy's IndexError before anything is written. Everything else (other key dtypes
+raise NumPy's IndexError before anything is written (after the value's conversion errors,
+as NumPy orders them). Everything else (other key dtypes
 or shapes, tuples of keys, array values, other layouts) returns None / False and the
 caller runs NumPy's indexing.
 """
@@ -198,10 +199,11 @@ cdef bint put(ndarray a, object key, object value) except -1:
     n0 = a._shape[0]
     row = _row_items(a)
     rowbytes = row * a._itemsize
+    # NumPy's conversion of a Python scalar, once (OverflowError, NaN into int, ...), then
+    # the indices, as NumPy orders its errors
+    PyArray_Pack(<cnp.PyArray_Descr *>a._dtype, v, value)
     if kind == 0:
         _check_indices(&k, n0)
-    # NumPy's conversion of a Python scalar, once (OverflowError, NaN into int, ...)
-    PyArray_Pack(<cnp.PyArray_Descr *>a._dtype, v, value)
     if kind == 0:
         for j in range(k.shape[0]):
             i = _index(&k, j)
