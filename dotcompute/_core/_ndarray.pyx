@@ -64,6 +64,37 @@ cdef extern from "numpy/arrayobject.h":
 cdef PyTypeObject *_NP_ARRAY_TYPE = <PyTypeObject *>np.ndarray
 
 
+# The operators' ufuncs (module constants: no module and attribute lookups per call).
+cdef object _uf_absolute = np.absolute
+cdef object _uf_add = np.add
+cdef object _uf_bitwise_and = np.bitwise_and
+cdef object _uf_bitwise_or = np.bitwise_or
+cdef object _uf_bitwise_xor = np.bitwise_xor
+cdef object _uf_divmod = np.divmod
+cdef object _uf_equal = np.equal
+cdef object _uf_floor_divide = np.floor_divide
+cdef object _uf_greater = np.greater
+cdef object _uf_greater_equal = np.greater_equal
+cdef object _uf_invert = np.invert
+cdef object _uf_left_shift = np.left_shift
+cdef object _uf_less = np.less
+cdef object _uf_less_equal = np.less_equal
+cdef object _uf_matmul = np.matmul
+cdef object _uf_multiply = np.multiply
+cdef object _uf_negative = np.negative
+cdef object _uf_not_equal = np.not_equal
+cdef object _uf_positive = np.positive
+cdef object _uf_power = np.power
+cdef object _uf_remainder = np.remainder
+cdef object _uf_right_shift = np.right_shift
+cdef object _uf_subtract = np.subtract
+cdef object _uf_true_divide = np.true_divide
+cdef object _uf_logical_and = np.logical_and
+cdef object _uf_logical_or = np.logical_or
+cdef object _uf_maximum = np.maximum
+cdef object _uf_minimum = np.minimum
+
+
 # ------------------------------------------------------------------------ the class
 
 @cython.freelist(64)
@@ -554,64 +585,64 @@ cdef class ndarray:
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
-        return _ew.binop(np.add, self, other)
+        return _ew.binop(_uf_add, self, other)
 
     def __radd__(self, other):
-        return _ew.binop(np.add, other, self)
+        return _ew.binop(_uf_add, other, self)
 
     def __iadd__(self, other):
-        return _ew.inplace(np.add, self, other)
+        return _ew.inplace(_uf_add, self, other)
 
     def __sub__(self, other):
-        return _ew.binop(np.subtract, self, other)
+        return _ew.binop(_uf_subtract, self, other)
 
     def __rsub__(self, other):
-        return _ew.binop(np.subtract, other, self)
+        return _ew.binop(_uf_subtract, other, self)
 
     def __isub__(self, other):
-        return _ew.inplace(np.subtract, self, other)
+        return _ew.inplace(_uf_subtract, self, other)
 
     def __mul__(self, other):
-        return _ew.binop(np.multiply, self, other)
+        return _ew.binop(_uf_multiply, self, other)
 
     def __rmul__(self, other):
-        return _ew.binop(np.multiply, other, self)
+        return _ew.binop(_uf_multiply, other, self)
 
     def __imul__(self, other):
-        return _ew.inplace(np.multiply, self, other)
+        return _ew.inplace(_uf_multiply, self, other)
 
     def __truediv__(self, other):
-        return _ew.binop(np.true_divide, self, other)
+        return _ew.binop(_uf_true_divide, self, other)
 
     def __rtruediv__(self, other):
-        return _ew.binop(np.true_divide, other, self)
+        return _ew.binop(_uf_true_divide, other, self)
 
     def __itruediv__(self, other):
-        return _ew.inplace(np.true_divide, self, other)
+        return _ew.inplace(_uf_true_divide, self, other)
 
     def __floordiv__(self, other):
-        return _ew.binop(np.floor_divide, self, other)
+        return _ew.binop(_uf_floor_divide, self, other)
 
     def __rfloordiv__(self, other):
-        return _ew.binop(np.floor_divide, other, self)
+        return _ew.binop(_uf_floor_divide, other, self)
 
     def __ifloordiv__(self, other):
-        return _ew.inplace(np.floor_divide, self, other)
+        return _ew.inplace(_uf_floor_divide, self, other)
 
     def __mod__(self, other):
-        return _ew.binop(np.remainder, self, other)
+        return _ew.binop(_uf_remainder, self, other)
 
     def __rmod__(self, other):
-        return _ew.binop(np.remainder, other, self)
+        return _ew.binop(_uf_remainder, other, self)
 
     def __imod__(self, other):
-        return _ew.inplace(np.remainder, self, other)
+        return _ew.inplace(_uf_remainder, self, other)
 
     def __divmod__(self, other):
-        return _ew.ufunc_call(np.divmod, (self, other), {})
+        return _ew.ufunc_call(_uf_divmod, (self, other), {})
 
     def __rdivmod__(self, other):
-        return _ew.ufunc_call(np.divmod, (other, self), {})
+        return _ew.ufunc_call(_uf_divmod, (other, self), {})
 
     def __pow__(self, other, mod=None):
         if mod is not None:
@@ -621,10 +652,10 @@ cdef class ndarray:
     def __rpow__(self, other, mod=None):
         if mod is not None:
             return NotImplemented
-        return _ew.binop(np.power, other, self)
+        return _ew.binop(_uf_power, other, self)
 
     def __ipow__(self, other):
-        return _ew.inplace(np.power, self, other)
+        return _ew.inplace(_uf_power, self, other)
 
     def __matmul__(self, other):
         return _matmul(self, other)
@@ -633,82 +664,82 @@ cdef class ndarray:
         return _matmul(other, self)
 
     def __imatmul__(self, other):
-        return _ew.ufunc_call(np.matmul, (self, other), {"out": (self,)})
+        return _ew.ufunc_call(_uf_matmul, (self, other), {"out": (self,)})
 
     def __and__(self, other):
-        return _ew.binop(np.bitwise_and, self, other)
+        return _ew.binop(_uf_bitwise_and, self, other)
 
     def __rand__(self, other):
-        return _ew.binop(np.bitwise_and, other, self)
+        return _ew.binop(_uf_bitwise_and, other, self)
 
     def __iand__(self, other):
-        return _ew.inplace(np.bitwise_and, self, other)
+        return _ew.inplace(_uf_bitwise_and, self, other)
 
     def __or__(self, other):
-        return _ew.binop(np.bitwise_or, self, other)
+        return _ew.binop(_uf_bitwise_or, self, other)
 
     def __ror__(self, other):
-        return _ew.binop(np.bitwise_or, other, self)
+        return _ew.binop(_uf_bitwise_or, other, self)
 
     def __ior__(self, other):
-        return _ew.inplace(np.bitwise_or, self, other)
+        return _ew.inplace(_uf_bitwise_or, self, other)
 
     def __xor__(self, other):
-        return _ew.binop(np.bitwise_xor, self, other)
+        return _ew.binop(_uf_bitwise_xor, self, other)
 
     def __rxor__(self, other):
-        return _ew.binop(np.bitwise_xor, other, self)
+        return _ew.binop(_uf_bitwise_xor, other, self)
 
     def __ixor__(self, other):
-        return _ew.inplace(np.bitwise_xor, self, other)
+        return _ew.inplace(_uf_bitwise_xor, self, other)
 
     def __lshift__(self, other):
-        return _ew.binop(np.left_shift, self, other)
+        return _ew.binop(_uf_left_shift, self, other)
 
     def __rlshift__(self, other):
-        return _ew.binop(np.left_shift, other, self)
+        return _ew.binop(_uf_left_shift, other, self)
 
     def __ilshift__(self, other):
-        return _ew.inplace(np.left_shift, self, other)
+        return _ew.inplace(_uf_left_shift, self, other)
 
     def __rshift__(self, other):
-        return _ew.binop(np.right_shift, self, other)
+        return _ew.binop(_uf_right_shift, self, other)
 
     def __rrshift__(self, other):
-        return _ew.binop(np.right_shift, other, self)
+        return _ew.binop(_uf_right_shift, other, self)
 
     def __irshift__(self, other):
-        return _ew.inplace(np.right_shift, self, other)
+        return _ew.inplace(_uf_right_shift, self, other)
 
     def __lt__(self, other):
-        return _ew.binop(np.less, self, other)
+        return _ew.binop(_uf_less, self, other)
 
     def __le__(self, other):
-        return _ew.binop(np.less_equal, self, other)
+        return _ew.binop(_uf_less_equal, self, other)
 
     def __gt__(self, other):
-        return _ew.binop(np.greater, self, other)
+        return _ew.binop(_uf_greater, self, other)
 
     def __ge__(self, other):
-        return _ew.binop(np.greater_equal, self, other)
+        return _ew.binop(_uf_greater_equal, self, other)
 
     def __eq__(self, other):
-        return _ew.binop(np.equal, self, other)
+        return _ew.binop(_uf_equal, self, other)
 
     def __ne__(self, other):
-        return _ew.binop(np.not_equal, self, other)
+        return _ew.binop(_uf_not_equal, self, other)
 
     def __neg__(self):
-        return _ew.ufunc_call(np.negative, (self,), {})
+        return _ew.ufunc_call(_uf_negative, (self,), {})
 
     def __pos__(self):
-        return _ew.ufunc_call(np.positive, (self,), {})
+        return _ew.ufunc_call(_uf_positive, (self,), {})
 
     def __abs__(self):
-        return _ew.ufunc_call(np.absolute, (self,), {})
+        return _ew.ufunc_call(_uf_absolute, (self,), {})
 
     def __invert__(self):
-        return _ew.ufunc_call(np.invert, (self,), {})
+        return _ew.ufunc_call(_uf_invert, (self,), {})
 
     # ------------------------------------------------------------------- methods
     def copy(self, order="C"):
@@ -805,25 +836,25 @@ cdef class ndarray:
     # Reductions with accelerated paths.
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
             where=True):
-        return _red.reduction(np.add, DC_R_SUM, self, axis, dtype, out, keepdims, initial, where)
+        return _red.reduction(_uf_add, DC_R_SUM, self, axis, dtype, out, keepdims, initial, where)
 
     def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
              where=True):
-        return _red.reduction(np.multiply, DC_R_PROD, self, axis, dtype, out, keepdims, initial,
+        return _red.reduction(_uf_multiply, DC_R_PROD, self, axis, dtype, out, keepdims, initial,
                           where)
 
     def min(self, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
-        return _red.reduction(np.minimum, DC_R_MIN, self, axis, None, out, keepdims, initial, where)
+        return _red.reduction(_uf_minimum, DC_R_MIN, self, axis, None, out, keepdims, initial, where)
 
     def max(self, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
-        return _red.reduction(np.maximum, DC_R_MAX, self, axis, None, out, keepdims, initial, where)
+        return _red.reduction(_uf_maximum, DC_R_MAX, self, axis, None, out, keepdims, initial, where)
 
     def any(self, axis=None, out=None, keepdims=False, *, where=True):
-        return _red.reduction(np.logical_or, DC_R_ANY, self, axis, None, out, keepdims,
+        return _red.reduction(_uf_logical_or, DC_R_ANY, self, axis, None, out, keepdims,
                           np._NoValue, where)
 
     def all(self, axis=None, out=None, keepdims=False, *, where=True):
-        return _red.reduction(np.logical_and, DC_R_ALL, self, axis, None, out, keepdims,
+        return _red.reduction(_uf_logical_and, DC_R_ALL, self, axis, None, out, keepdims,
                           np._NoValue, where)
 
     def argmin(self, axis=None, out=None, *, keepdims=False):
