@@ -173,7 +173,9 @@ def test_like_of_other_inputs_as_before():
 SHORT = [[1.0, 2.0], [1, 2], [1, 2.5], [2.5, 1], [1 << 62, 1], [1 << 63], [-(1 << 63)],
          [1 << 64, 1.0], [True, 1.0], [True, False], [1.0, np.float32(2)], [np.float64(1)],
          [1.0, 2 + 1j], [0.1] * 32, list(range(33)), [], (1.0, 2.0), (3, 4), [1.0, "a"],
-         [(1 << 53) + 1, 0.5], [-0.0, float("nan"), float("inf")]]
+         [(1 << 53) + 1, 0.5], [-0.0, float("nan"), float("inf")],
+         [np.float64(1.5), np.float64(-2)], [np.float64(1.5), 2], [3, np.float64(0.5)],
+         [np.float64(1), np.float32(2)], [np.float64(1), np.int64(2)], [np.int64(3), 4]]
 
 
 @pytest.mark.parametrize("lst", SHORT, ids=repr)

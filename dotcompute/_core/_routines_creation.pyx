@@ -53,6 +53,7 @@ cdef extern from "numpy/arrayobject.h":
 cdef object _FLOAT64 = np.dtype(np.float64)
 cdef object _INT64 = np.dtype(np.int64)
 cdef object _BOOL = np.dtype(np.bool_)
+cdef type _NP_FLOAT64 = np.float64
 
 
 cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
@@ -177,8 +178,9 @@ cdef bint _short_scalars(object a):
 
 
 cdef object _small_from_scalars(object a, object dtype):
-    """numpy.array(a, dtype) of a short list of scalars: Python floats and ints (int64
-    range) without a dtype are written into a pool array directly; else NumPy's array()
+    """numpy.array(a, dtype) of a short list of scalars: Python floats, NumPy float64
+    scalars and Python ints (int64 range) without a dtype are written into a pool array
+    directly; else NumPy's array()
     in NumPy's own memory (a pool allocation and the handler swap cost more than such an
     array), wrapped."""
     cdef double fbuf[SHORT_LIST]
@@ -191,7 +193,7 @@ cdef object _small_from_scalars(object a, object dtype):
     if dtype is None and n:
         for i in range(n):
             x = a[i]
-            if type(x) is float:
+            if type(x) is float or type(x) is _NP_FLOAT64:    # (np.float64 is a float)
                 floats = True
             elif type(x) is int:
                 ibuf[i] = PyLong_AsLongLongAndOverflow(x, &ovf)
@@ -206,8 +208,8 @@ cdef object _small_from_scalars(object a, object dtype):
             if floats:
                 for i in range(n):
                     x = a[i]
-                    (<double *>r._data)[i] = PyFloat_AS_DOUBLE(x) if type(x) is float \
-                        else PyLong_AsDouble(x)
+                    (<double *>r._data)[i] = PyLong_AsDouble(x) if type(x) is int \
+                        else PyFloat_AS_DOUBLE(x)
             else:
                 memcpy(r._data, ibuf, n * sizeof(long long))
             return r
