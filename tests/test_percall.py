@@ -242,3 +242,16 @@ def test_fancy_indexing_of_read_only_array_raises():
     with pytest.raises(ValueError):
         d[np.array([0, 1])] = 1.0
     same(d[np.array([0, 1])], np.arange(5.0)[np.array([0, 1])])
+
+
+def test_shape_follows_every_layout_change():
+    """.shape is built once and kept until the layout changes (shape set, resize)."""
+    a, e = dc.zeros(6), np.zeros(6)
+    assert a.shape == e.shape == (6,)
+    a.shape = (2, 3)
+    e.shape = (2, 3)
+    assert a.shape == e.shape and a.strides == e.strides
+    a.resize((3, 4), refcheck=False)
+    e.resize((3, 4), refcheck=False)
+    assert a.shape == e.shape == (3, 4)
+    assert a.T.shape == (4, 3) and a[1:].shape == (2, 4) and a[:, None].shape == (3, 1, 4)

@@ -37,6 +37,7 @@ cdef class ndarray:
     cdef object _npview           # cached zero-copy numpy.ndarray over the same memory
     cdef bytes _format            # buffer-protocol format string
     cdef Py_ssize_t _layout[2 * INLINE_DIMS]   # _shape's storage when _ndim <= INLINE_DIMS
+    cdef object _shape_t          # the shape tuple once asked for (None after a change)
 
     cdef _set_layout(self, tuple shape, tuple strides)
     cdef int _set_layout_c(self, int nd, const Py_ssize_t *shape,
@@ -116,6 +117,7 @@ cdef inline int alloc_layout(ndarray a, int nd) except -1:
             raise MemoryError()
     a._strides = a._shape + nd
     a._ndim = nd
+    a._shape_t = None
     return 0
 
 # func(*args, **kwargs) by the backend of a's device (a on another device than the cpu).

@@ -97,6 +97,11 @@ cdef object _uf_minimum = np.minimum
 
 # ------------------------------------------------------------------------ the class
 
+# Not tracked by the cyclic GC, as NumPy's ndarray is not: an array references only its
+# memory owner, device, dtype, format, base array and cached numpy view (whose base is the
+# memory owner, never the array), so it closes no cycle itself; tracking made every small
+# result pay the collector's bookkeeping and its periodic young-generation passes.
+@cython.no_gc
 @cython.freelist(64)
 cdef class ndarray:
     """N-dimensional array in pooled memory, compatible with numpy.ndarray.
@@ -260,7 +265,9 @@ cdef class ndarray:
     # ----------------------------------------------------------------- attributes
     @property
     def shape(self):
-        return ssize_tuple(self._shape, self._ndim)
+        if self._shape_t is None:
+            self._shape_t = ssize_tuple(self._shape, self._ndim)
+        return self._shape_t
 
     @shape.setter
     def shape(self, value):
