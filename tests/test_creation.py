@@ -346,4 +346,5 @@ def test_every_builtin_dtype_object_has_its_kernel_type(char):
     assert kernel_type(np.zeros(3, d)) == expected
     assert kernel_type(d.newbyteorder()) == (-1 if d.itemsize > 1 else expected)
     r = dc.zeros(3, d)
+    assert memoryview(r).format == memoryview(np.zeros(3, d)).format
     same_array(r + r, np.zeros(3, d) + np.zeros(3, d))

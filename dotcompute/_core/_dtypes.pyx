@@ -57,6 +57,22 @@ for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
     _CANON[_c.num] = <PyObject *>_c
 
 
+# Buffer formats of the canonical dtypes, by type number.
+cdef list _NUM_FORMAT = [None] * 64
+for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
+    _NUM_FORMAT[np.dtype(_ch).num] = memoryview(np.empty(0, np.dtype(_ch))).format.encode()
+
+
+cdef int canonical_info(object dtype, int *t, PyObject **fmt) noexcept:
+    """For a canonical dtype (see canonical_num): its type number, kernel type in *t and
+    buffer format in *fmt, in one call; -1 (nothing set) for any other dtype."""
+    cdef int num = canonical_num(dtype)
+    if num >= 0:
+        t[0] = _NUM_TO_T[num]
+        fmt[0] = <PyObject *>_NUM_FORMAT[num]
+    return num
+
+
 cdef int canonical_num(object dtype) noexcept:
     """dtype's type number when dtype is that number's builtin dtype object, else -1."""
     cdef int num

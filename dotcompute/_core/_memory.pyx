@@ -299,7 +299,7 @@ cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=False)
     if nbytes > MAX_REQUEST:
         return pool_malloc(pool, _check_size(pool, nbytes))  # raises
     if nbytes < DC_SMALL_LIMIT:
-        # a small block: a cache pop or a short index search under the pool's mutex, which
+        # a small block: a cache pop or a short index search under the pool's lock, which
         # no holder keeps while waiting for the GIL (releasing the GIL costs more)
         rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
     else:

@@ -6,6 +6,7 @@ Every public function takes `device=`: the cpu (the default) allocates from the 
 pool here; another device's arrays come from its backend (`_device.backend`).
 """
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.object cimport PyObject
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsDouble, PyLong_CheckExact
 from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
@@ -16,8 +17,7 @@ from libc.math cimport ceil
 cimport numpy as cnp
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc, dc_calloc
 from dotcompute._core._kernel_access cimport MAXDIMS
-from dotcompute._core._dtypes cimport (type_index, type_dtype, type_size, type_format,
-                                       canonical_num)
+from dotcompute._core._dtypes cimport type_index, type_dtype, canonical_info
 from dotcompute._core._ndarray cimport (ndarray, wrap_numpy, to_numpy, to_numpy_nested,
                                         shape_tuple, format_of, alloc_layout, SMALL_BYTES)
 
@@ -69,7 +69,9 @@ cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
     if nd > MAXDIMS:
         raise ValueError(f"maximum supported dimension for an ndarray is currently "
                          f"{MAXDIMS}, found {nd}")
-    num = canonical_num(dtype)
+    cdef int t = -1
+    cdef PyObject *fmt = NULL
+    num = canonical_info(dtype, &t, &fmt)
     if num < 0 and PyDataType_REFCHK(<cnp.PyArray_Descr *>dtype):
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
     for i in range(nd):
@@ -88,10 +90,13 @@ cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
     r._mem = mem
     r._data = mem.ptr_
     r._dtype = dtype
-    r._t = type_index(dtype)
+    if num >= 0:
+        r._t = t
+        r._format = <bytes>fmt
+    else:
+        r._t = type_index(dtype)
+        r._format = format_of(dtype)
     r._itemsize = itemsize
-    r._format = type_format(r._t) if (r._t >= 0 and num >= 0 and type_dtype(r._t) is dtype) \
-        else format_of(dtype)
     r._base = None
     alloc_layout(r, nd)
     r._size = n

@@ -3,6 +3,7 @@
 #include "dc_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@
 #define CACHE_BYTES ((size_t)1 << 20)
 
 struct dc_pool {
-    pthread_mutex_t lock;
+    int lock;             /* 0 free, 1 held: see lock_acquire */
     struct dc_pool *next_pool;  /* registry of live pools (for the fork handlers) */
     size_t alignment;     /* configured alignment */
     size_t small_unit;    /* rounding unit of the small pool: max(512, alignment) */
@@ -51,9 +52,37 @@ struct dc_pool {
     size_t cached_bytes;
 };
 
+/* ------------------------------------------------------------------ the lock */
+/* Critical sections are a few dozen instructions (a cache pop, an index search, counters;
+ * munmap runs outside): an uncontended take is one atomic exchange and a release one
+ * plain store, where a pthread mutex costs two locked instructions and two calls -- a
+ * tenth of a small array's creation.  A waiter spins briefly, then yields its time
+ * slice (a holder that lost its CPU is not spun on). */
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+static inline void lock_acquire(int *l) {
+    if (!__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) return;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (!__atomic_load_n(l, __ATOMIC_RELAXED) && !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+                return;
+            CPU_RELAX();
+        }
+        sched_yield();
+    }
+}
+
+static inline void lock_release(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
 /* ------------------------------------------------------------------ fork safety */
-/* A fork while another thread holds a pool's mutex would leave it locked forever in the
- * child.  The pthread_atfork handlers take every pool's mutex before fork (after any
+/* A fork while another thread holds a pool's lock would leave it locked forever in the
+ * child.  The pthread_atfork handlers take every pool's lock before fork (after any
  * operation in progress finished) and release them in the parent and in the child, so
  * the child inherits consistent, unlocked pools.  Lock order: registry, then the pools in
  * registry order; pool operations never take the registry lock. */
@@ -63,11 +92,11 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void fork_prepare(void) {
     pthread_mutex_lock(&registry_lock);
-    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_lock(&p->lock);
+    for (dc_pool *p = registry; p; p = p->next_pool) lock_acquire(&p->lock);
 }
 
 static void fork_release(void) {
-    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_unlock(&p->lock);
+    for (dc_pool *p = registry; p; p = p->next_pool) lock_release(&p->lock);
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -312,10 +341,6 @@ dc_pool *dc_pool_create(size_t alignment) {
         return NULL;
     dc_pool *p = (dc_pool *)calloc(1, sizeof(dc_pool));
     if (!p) return NULL;
-    if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        free(p);
-        return NULL;
-    }
     p->alignment = alignment;
     p->small_unit = alignment > DC_SMALL_UNIT ? alignment : DC_SMALL_UNIT;
     p->limit = DC_NO_LIMIT;
@@ -341,7 +366,7 @@ void dc_pool_destroy(dc_pool *p) {
     cache_flush(p);
     if (p->st.stat[DC_STAT_ALLOCATION][DC_POOL_ALL].current != 0) {
         /* live blocks still point into the segments: leak rather than unmap under them
-         * (the pool stays registered: its mutex still guards those blocks) */
+         * (the pool stays registered: its lock still guards those blocks) */
         return;
     }
     registry_remove(p);
@@ -352,7 +377,6 @@ void dc_pool_destroy(dc_pool *p) {
         free(p->spare);
         p->spare = n;
     }
-    pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
@@ -368,7 +392,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
     size_t rounded = nbytes == 0 ? unit : round_up(nbytes, unit);
     int bucket = nbytes <= 1 ? 0 : 64 - __builtin_clzll((unsigned long long)(nbytes - 1));
 
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->st.size_hist[bucket]++;
     dc_chunk *c;
     int k = large ? -1 : cache_class(p, rounded);
@@ -396,7 +420,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
             if (!large) cache_flush(p);
             c = tree_best_fit(p->free_tree[large], rounded);
             if (!c) {
-                pthread_mutex_unlock(&p->lock);
+                lock_release(&p->lock);
                 *out = NULL;
                 return rc;
             }
@@ -428,14 +452,14 @@ hand_out:
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, (int64_t)c->size);
     stat_add(p, DC_STAT_ACTIVE_BYTES, large, (int64_t)c->size);
     stat_add(p, DC_STAT_REQUESTED_BYTES, large, (int64_t)nbytes);
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     *out = c;
     return DC_OK;
 }
 
 void dc_pool_free(dc_pool *p, dc_chunk *c) {
     if (!c) return;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     int large = c->is_large;
     stat_add(p, DC_STAT_ALLOCATION, large, -1);
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, -(int64_t)c->size);
@@ -453,7 +477,7 @@ void dc_pool_free(dc_pool *p, dc_chunk *c) {
         c->is_free = 1;
         merge_insert(p, c);
     }
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 /* Whether the first or the last page of a page-aligned range is in memory (a page not in
@@ -497,7 +521,7 @@ static void collect_segments(dc_chunk *t, dc_chunk **list) {
 
 void dc_pool_release_cached(dc_pool *p) {
     dc_chunk *unmap = NULL;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     cache_flush(p);
     for (int large = 0; large < 2; large++) {
         dc_chunk *found = NULL;
@@ -517,7 +541,7 @@ void dc_pool_release_cached(dc_pool *p) {
     dc_chunk *spare = p->spare;  /* drop recycled structs too */
     p->spare = NULL;
     p->n_spare = 0;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     while (unmap) {  /* unmapping touched memory is slow: do it without the lock */
         dc_chunk *n = unmap->next;
         DC_UNPOISON(unmap->ptr, unmap->size);
@@ -585,12 +609,12 @@ void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
     dc_chunk *c = raw_chunk(ptr);
     size_t old = c->requested - h;
     if (nbytes <= (SIZE_MAX >> 2) && nbytes + h <= c->size && 2 * (nbytes + h) >= c->size) {
-        pthread_mutex_lock(&p->lock);  /* fits in place: only the requested count changes */
+        lock_acquire(&p->lock);  /* fits in place: only the requested count changes */
         stat_add(p, DC_STAT_REQUESTED_BYTES, c->is_large, (int64_t)(nbytes + h) - (int64_t)c->requested);
         c->requested = nbytes + h;
         DC_POISON(c->ptr, c->size);
         DC_UNPOISON(c->ptr, nbytes + h);
-        pthread_mutex_unlock(&p->lock);
+        lock_release(&p->lock);
         return ptr;
     }
     void *q = dc_pool_raw_malloc(p, nbytes);
@@ -603,22 +627,22 @@ void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
 /* ------------------------------------------------------------- accounting */
 
 void dc_pool_set_limit(dc_pool *p, size_t limit) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->limit = limit;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 size_t dc_pool_get_limit(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t v = p->limit;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
 static size_t read_current(dc_pool *p, int type) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t v = (size_t)p->st.stat[type][DC_POOL_ALL].current;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
@@ -626,54 +650,54 @@ size_t dc_pool_used_bytes(dc_pool *p) { return read_current(p, DC_STAT_ALLOCATED
 size_t dc_pool_total_bytes(dc_pool *p) { return read_current(p, DC_STAT_RESERVED_BYTES); }
 
 size_t dc_pool_free_bytes(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t v = (size_t)(p->st.stat[DC_STAT_RESERVED_BYTES][DC_POOL_ALL].current -
                         p->st.stat[DC_STAT_ALLOCATED_BYTES][DC_POOL_ALL].current);
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
 size_t dc_pool_n_free_blocks(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     cache_flush(p);
     size_t v = (size_t)p->st.n_free_blocks;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
 void dc_pool_get_stats(dc_pool *p, dc_stats *out) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     cache_flush(p);
     *out = p->st;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_reset_peak(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     for (int t = 0; t < DC_N_STAT_TYPES; t++)
         for (int k = 0; k < 3; k++) p->st.stat[t][k].peak = p->st.stat[t][k].current;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_reset_accumulated(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     for (int t = 0; t < DC_N_STAT_TYPES; t++)
         for (int k = 0; k < 3; k++) p->st.stat[t][k].allocated = p->st.stat[t][k].freed = 0;
     p->st.num_alloc_retries = p->st.num_ooms = 0;
     p->st.num_os_alloc = p->st.num_os_free = 0;
     p->st.pool_hits = p->st.pool_misses = 0;
     memset(p->st.size_hist, 0, sizeof(p->st.size_hist));
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_note_retry(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->st.num_alloc_retries++;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_note_oom(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->st.num_ooms++;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }

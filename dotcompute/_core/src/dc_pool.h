@@ -20,7 +20,7 @@
  *     (statistics, n_free_blocks, release_cached, a request the index cannot serve)
  *     merges them back first, so it sees the pool as it would be without the cache.
  *
- * Every entry point takes the pool's mutex; none needs the GIL.  A chunk may be freed by
+ * Every entry point takes the pool's lock (a spinlock that yields); none needs the GIL.  A chunk may be freed by
  * another thread than the one that allocated it.  Bookkeeping is one 64-byte dc_chunk per
  * chunk, kept outside the managed memory (<= 1 % of the bytes held for blocks >= 8 KiB).
  */
