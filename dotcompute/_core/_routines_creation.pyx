@@ -100,7 +100,7 @@ cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
     r._base = None
     alloc_layout(r, nd)
     r._size = n
-    s = itemsize if n else 0          # NumPy 2: an array without elements has 0 strides
+    s = itemsize if n else 0          # a new empty array has zero strides (as NumPy's)
     if fortran:
         for i in range(nd):
             r._shape[i] = shape[i]
