@@ -255,3 +255,55 @@ def test_shape_follows_every_layout_change():
     e.resize((3, 4), refcheck=False)
     assert a.shape == e.shape == (3, 4)
     assert a.T.shape == (4, 3) and a[1:].shape == (2, 4) and a[:, None].shape == (3, 1, 4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5),
+       sizes=st.lists(st.integers(0, 4), min_size=1, max_size=4),
+       axis=st.integers(-4, 3), dtypes=st.sampled_from(["same", "mixed"]),
+       layout=st.sampled_from(["c", "T", "numpy"]), container=st.sampled_from([list, tuple]))
+def test_concatenate_as_numpy(shape, sizes, axis, dtypes, layout, container):
+    ax = axis % len(shape) if -len(shape) <= axis < len(shape) else 0
+    parts = []
+    for k, n in enumerate(sizes):
+        sh = list(shape)
+        sh[ax] = n
+        dt = np.float64 if dtypes == "same" or k % 2 == 0 else np.int32
+        parts.append((np.arange(int(np.prod(sh))) + 10 * k).astype(dt).reshape(sh))
+    if layout == "T":
+        parts = [np.ascontiguousarray(p.T).T for p in parts]
+    e = run(np.concatenate, container(parts), axis=axis)
+    d = [p if layout == "numpy" and i % 2 else dc.asarray(p) for i, p in enumerate(parts)]
+    g = run(np.concatenate, container(d), axis=axis)
+    g2 = run(dc.concatenate, container(d), axis)
+    for got in (g, g2):
+        assert got[0] == e[0], (got, e)
+        if e[0] == "ok":
+            same(got[1], e[1])
+        else:
+            assert got[1] is e[1]
+
+
+def test_concatenate_keywords_and_out():
+    a, b = dc.asarray(np.arange(3.0)), dc.asarray(np.arange(2.0))
+    out = dc.empty(5)
+    assert np.concatenate([a, b], out=out) is out
+    same(out, np.arange(5.0) - np.array([0, 0, 0, 3, 3]))
+    same(np.concatenate([a, b], dtype=np.float32), np.concatenate(
+        [np.arange(3.0), np.arange(2.0)], dtype=np.float32))
+    same(np.concatenate([a, b], axis=None), np.concatenate([np.arange(3.0), np.arange(2.0)],
+                                                           axis=None))
+    with pytest.raises(ValueError):
+        np.concatenate([])
+    with pytest.raises(np.exceptions.AxisError):
+        np.concatenate([a, b], axis=1)
+
+
+def test_ufunc_of_scalars_returns_numpys_scalar():
+    for v in (2.0, 4, True, np.float64(2.0), np.float32(3), np.int8(3), 1 + 2j, -1.0):
+        for name in ("sqrt", "negative", "isnan", "exp", "absolute"):
+            e, g = run(getattr(np, name), v), run(getattr(dc, name), v)
+            assert g[0] == e[0]
+            if e[0] == "ok":
+                assert type(g[1]) is type(e[1])
+                np.testing.assert_array_equal(g[1], e[1])

@@ -1018,6 +1018,8 @@ cdef class ufunc:
     def __call__(self, *args, **kwargs):
         cdef object r
         if not kwargs:
+            if len(args) == 1 and cnp.PyArray_IsAnyScalar(args[0]):
+                return self._ufunc(args[0])     # a scalar: NumPy's scalar result
             fp_clear()
             if len(args) == 2:
                 r = fast_binary(self._ufunc, args[0], args[1], None)

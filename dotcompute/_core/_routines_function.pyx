@@ -8,7 +8,9 @@ with its results from the pool, wrapped as dotcompute arrays.
 """
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
                                         SMALL_BYTES)
-from dotcompute._core._routines_creation cimport as_array
+from dotcompute._core._routines_creation cimport as_array, new_array
+from dotcompute._core._kernel_access cimport MAXDIMS
+from libc.string cimport memcpy
 from dotcompute._core cimport _routines_elementwise as _ew
 
 from cpython.object cimport PyObject
@@ -91,6 +93,72 @@ def where(condition, x=None, y=None, /):
     return _ew.where(condition, x, y)
 
 
+cdef object _concatenate_same(object arrays, object axis):
+    """np.concatenate(arrays, axis) of C-contiguous cpu dc arrays of one dtype and ndim
+    that agree off the axis: blocks copied into a new C-contiguous array (NumPy's result);
+    None for anything else (NumPy's code decides, and raises its errors)."""
+    cdef Py_ssize_t n, j, i, k, ax, outer = 1, inner = 1, total = 0, off
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef ndarray a, first, r
+    cdef int nd, d
+    if (type(arrays) is not list and type(arrays) is not tuple) or type(axis) is not int:
+        return None
+    n = len(arrays)
+    if n == 0 or type(arrays[0]) is not ndarray:
+        return None
+    first = <ndarray>arrays[0]
+    nd = first._ndim
+    if nd == 0 or not (-nd <= axis < nd):
+        return None
+    ax = axis + nd if axis < 0 else axis
+    for j in range(n):
+        if type(arrays[j]) is not ndarray:
+            return None
+        a = <ndarray>arrays[j]
+        if (not a._host or not a._c_contig or a._ndim != nd
+                or (a._dtype is not first._dtype and a._dtype != first._dtype)):
+            return None
+        for d in range(nd):
+            if d != ax and a._shape[d] != first._shape[d]:
+                return None
+        total += a._shape[ax]
+    for d in range(nd):
+        sh[d] = first._shape[d]
+        if d < ax:
+            outer *= first._shape[d]
+        elif d > ax:
+            inner *= first._shape[d]
+    sh[ax] = total
+    r = new_array(nd, sh, first._dtype, False, False)
+    inner *= first._itemsize                  # bytes of one index along the axis
+    off = 0
+    for i in range(outer):
+        for j in range(n):
+            a = <ndarray>arrays[j]
+            k = a._shape[ax] * inner
+            if k:
+                memcpy(r._data + off, a._data + i * k, k)
+                off += k
+    return r
+
+
+def concatenate(arrays, axis=0, out=None, **kwargs):
+    """numpy.concatenate: a copy of the blocks for dc arrays of one dtype and layout
+    (C-contiguous, agreeing off the axis), else NumPy's code."""
+    cdef object r
+    if out is None and not kwargs:
+        r = _concatenate_same(arrays, axis)
+        if r is not None:
+            return r
+    kwargs["axis"] = axis
+    if out is not None:
+        kwargs["out"] = out
+    return call_numpy(_np_concatenate, (arrays,), kwargs)
+
+
+cdef object _np_concatenate = np.concatenate._implementation
+
+
 amin, amax = min, max
 
 # numpy function -> our implementation (same signature), for ndarray.__array_function__.
@@ -98,6 +166,7 @@ OVERRIDES = {
     np.sum: sum, np.prod: prod, np.min: min, np.max: max, np.amin: amin, np.amax: amax,
     np.any: any, np.all: all, np.argmin: argmin, np.argmax: argmax, np.mean: mean,
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
+    np.concatenate: concatenate,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
