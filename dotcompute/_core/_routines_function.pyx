@@ -171,7 +171,9 @@ OVERRIDES = {
 cdef dict _OVERRIDES = OVERRIDES
 
 
-cdef dict _IMPLEMENTATION = {}     # numpy function -> its implementation (no dispatch)
+# numpy function -> (True, our override) or (False, NumPy's implementation past its
+# dispatch): one lookup per call, filled on a function's first call
+cdef dict _DISPATCH = {}
 cdef set _NUMPY_TYPES = {ndarray, np.ndarray}
 
 
@@ -189,22 +191,22 @@ cdef Py_ssize_t _nested_bytes(object x):
 cdef object array_function(object func, object types, tuple args, dict kwargs):
     """numpy function `func` on dc arrays: our override, else NumPy's own code (past its
     dispatch: the dispatch decisions are cached per function and per type)."""
-    cdef object tp
-    impl = _OVERRIDES.get(func)
-    if impl is not None:
-        return impl(*args, **kwargs)
+    cdef object tp, entry = _DISPATCH.get(func)
+    if entry is None:
+        impl = _OVERRIDES.get(func)
+        # else the function past its own __array_function__ dispatch (the arguments are
+        # numpy arrays then); functions without one (C functions) are called as they are
+        entry = (True, impl) if impl is not None else (
+            False, getattr(func, "_implementation", func))
+        _DISPATCH[func] = entry
+    if (<tuple>entry)[0]:
+        return (<tuple>entry)[1](*args, **kwargs)
     for tp in types:
-        if tp not in _NUMPY_TYPES:
-            if tp is not ndarray and not issubclass(tp, np.ndarray):
+        if tp is not ndarray and tp not in _NUMPY_TYPES:
+            if not issubclass(tp, np.ndarray):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
-    run = _IMPLEMENTATION.get(func)
-    if run is None:
-        # the function past its own __array_function__ dispatch (the arguments are numpy
-        # arrays now); functions without one (C functions) are called as they are
-        run = getattr(func, "_implementation", func)
-        _IMPLEMENTATION[func] = run
-    return call_numpy(run, args, kwargs)
+    return call_numpy((<tuple>entry)[1], args, kwargs)
 
 
 cdef extern from "Python.h":
