@@ -374,16 +374,17 @@ cdef object _scalar_dtype(object fill_value):
 
 cdef void _repeat_first(char *p, Py_ssize_t n, Py_ssize_t itemsize) noexcept nogil:
     """Copy the first element of p (n elements of itemsize bytes) into the others: typed
-    stores up to a block of about 4 KiB, then copies of that block (its source stays in
-    L1, and memcpy's wide stores run at memset's speed)."""
-    cdef Py_ssize_t i, m, block, total
+    stores for the first 256 bytes, doubling copies up to 4 KiB, then copies of that
+    block (its source stays in L1, and memcpy's wide stores run at memset's speed)."""
+    cdef Py_ssize_t i, m, c, done, cap, total = n * itemsize
     cdef uint64_t v8
     cdef uint32_t v4
     cdef uint16_t v2
     if n <= 1:
         return
-    block = 4096 // itemsize if itemsize <= 4096 else 1
-    m = n if n < block else block            # elements written one by one
+    m = 256 // itemsize if itemsize <= 256 else 1
+    if m > n:
+        m = n
     if itemsize == 8:
         v8 = (<uint64_t *>p)[0]
         for i in range(1, m):
@@ -401,12 +402,18 @@ cdef void _repeat_first(char *p, Py_ssize_t n, Py_ssize_t itemsize) noexcept nog
     else:
         for i in range(1, m):
             memcpy(p + i * itemsize, p, itemsize)
-    block = m * itemsize
-    total = n * itemsize
-    i = block
-    while i < total:
-        memcpy(p + i, p, block if total - i >= block else total - i)
-        i += block
+    done = m * itemsize
+    cap = (4096 // itemsize) * itemsize       # whole elements (a source that stays in L1)
+    if cap > total:
+        cap = total
+    while done < cap:                          # doubling: every copy whole elements
+        c = done if 2 * done <= cap else cap - done
+        memcpy(p + done, p, c)
+        done += c
+    while done < total:
+        c = cap if total - done >= cap else total - done
+        memcpy(p + done, p, c)
+        done += c
 
 
 cdef int _fill(ndarray r, object value) except -1:
