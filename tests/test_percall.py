@@ -284,6 +284,14 @@ def test_concatenate_as_numpy(shape, sizes, axis, dtypes, layout, container):
             assert got[1] is e[1]
 
 
+def test_concatenate_of_equal_dtypes_promotes_as_numpy():
+    a, b = np.arange(3, dtype="l"), np.arange(3, dtype="q")
+    for parts in ([a, b], [b, a], [a, a]):
+        same(np.concatenate([dc.asarray(p) for p in parts]), np.concatenate(parts))
+        assert np.concatenate([dc.asarray(p) for p in parts]).dtype.char == \
+            np.concatenate(parts).dtype.char
+
+
 def test_concatenate_keywords_and_out():
     a, b = dc.asarray(np.arange(3.0)), dc.asarray(np.arange(2.0))
     out = dc.empty(5)

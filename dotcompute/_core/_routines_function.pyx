@@ -115,8 +115,9 @@ cdef object _concatenate_same(object arrays, object axis):
         if type(arrays[j]) is not ndarray:
             return None
         a = <ndarray>arrays[j]
-        if (not a._host or not a._c_contig or a._ndim != nd
-                or (a._dtype is not first._dtype and a._dtype != first._dtype)):
+        # one dtype object (equal dtypes may still promote to another: int64 'l' with
+        # long long 'q' gives 'q')
+        if not a._host or not a._c_contig or a._ndim != nd or a._dtype is not first._dtype:
             return None
         for d in range(nd):
             if d != ax and a._shape[d] != first._shape[d]:
