@@ -49,6 +49,20 @@ def test_codegen_covers_every_op_and_dtype():
     assert n > 200
 
 
+def test_every_helper_the_op_spec_calls_is_defined_for_the_gpu():
+    # the op spec's C expressions call dc_* helpers of the CPU headers; the CUDA prelude
+    # must define each one (NVRTC would reject the kernel on the GPU machine only)
+    import re
+    called = set()
+    for table in (spec.BINARY, spec.UNARY):
+        for name, types, _out, _cost, _exprs in table:
+            for t in types:
+                called |= set(re.findall(r"\b(dc_\w+)\s*\(", cg.op_expr(name, t)))
+    assert called, "the op spec calls no helpers: the test reads nothing"
+    defined = set(re.findall(r"\b(dc_\w+)\s*\(", cg.PRELUDE))
+    assert called <= defined, sorted(called - defined)
+
+
 def test_vector_width_follows_the_widest_operand():
     d = cg.Elementwise(["f4", "f8"], [False, False], ["f8", "f8"], "a + b", "f8")
     assert d.vec() == 2

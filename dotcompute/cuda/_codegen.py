@@ -16,7 +16,7 @@ Pure text generation; nothing here touches CUDA.
 from dotcompute._core import _opspec as spec
 
 # Bump when the generated text changes meaning (part of the on-disk cache key).
-CODEGEN_VERSION = 4
+CODEGEN_VERSION = 5
 
 PRELUDE = r"""
 typedef signed char int8_t; typedef unsigned char uint8_t;
@@ -24,6 +24,9 @@ typedef short int16_t; typedef unsigned short uint16_t;
 typedef int int32_t; typedef unsigned int uint32_t;
 typedef long long int64_t; typedef unsigned long long uint64_t;
 #define INFINITY __int_as_float(0x7f800000)
+// The op spec raises the host's divide-by-zero flag for an integer division by zero (NumPy
+// warns); a GPU has no floating-point flags to raise and, as CuPy, reports nothing.
+__device__ __forceinline__ void dc_fpe_divbyzero() {}
 template <typename T, int N> struct __align__(sizeof(T) * N) Vec { T v[N]; };
 template <typename T> __device__ __forceinline__ T dc_floordiv_s(T a, T b, T zero) {
     T q; if (b == 0) q = zero; else if (b == (T)-1) q = (T)(0 - a);
