@@ -66,6 +66,24 @@ def fused_variants(n, reps, sync, cp, torch, no_compile):
             finally:
                 ew.BLOCKS_PER_SM = old
         cases[f"evaluate, {bps} blocks/SM"] = f
+    from dotcompute.cuda import _codegen, _compile
+
+    def variant(vec_bytes, threads, stcs):
+        def f():
+            old = (_codegen.VEC_BYTES, ew.THREADS, _codegen.STREAMING_STORES)
+            _codegen.VEC_BYTES, ew.THREADS, _codegen.STREAMING_STORES = (vec_bytes, threads,
+                                                                         stcs)
+            ew._kernels.clear()
+            try:
+                return ew.run(hand, [a, b, c], (False,) * 3, f8, f8)
+            finally:
+                _codegen.VEC_BYTES, ew.THREADS, _codegen.STREAMING_STORES = old
+                ew._kernels.clear()
+        return f
+    for vb in (8, 16, 32):
+        for th in (128, 256):
+            cases[f"Elementwise, {vb}-byte accesses, {th} threads"] = variant(vb, th, False)
+    cases["Elementwise, 16-byte accesses, 256 threads, __stcs stores"] = variant(16, 256, True)
     out = ew.empty((n,), f8)
     cases["evaluate into out="] = lambda: dcuda.evaluate("2*a + 3*b*b - c", env, out=out)
     if cp is not None:

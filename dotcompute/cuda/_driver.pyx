@@ -22,6 +22,10 @@ cimport cython
 from libc.stdint cimport uint64_t, int64_t, uintptr_t
 from libc.string cimport memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.pythread cimport PyThread_get_thread_ident
+
+from dotcompute._core._ndarray cimport ndarray, device_result
+from dotcompute._core._dtypes cimport type_index
 
 import gc
 import os
@@ -756,11 +760,12 @@ cdef class DeviceAllocation:
     cdef readonly size_t size          # bytes asked for
     cdef size_t block                  # bytes of the block (size class)
     cdef uintptr_t stream
+    cdef uintptr_t arena               # the pool's free-list key (see _arena_key)
     cdef DevicePool pool
 
     def __dealloc__(self):
         if self.pool is not None and self.ptr:
-            self.pool.release(self.ptr, self.block, self.size, self.stream)
+            self.pool.release(self.ptr, self.block, self.size, self.arena)
             self.ptr = 0
 
     @property
@@ -774,6 +779,45 @@ cdef class DeviceAllocation:
     def __repr__(self):
         return (f"<DeviceAllocation 0x{self.ptr:x} size={self.size} block={self.block} "
                 f"cuda:{self.pool.device_id}>")
+
+
+cdef inline uintptr_t _arena_key(uintptr_t stream) noexcept:
+    """The pool's free-list key of a stream: its handle, except for the per-thread default
+    stream, whose one handle names a different stream in each thread: (thread id << 2) | 2
+    (stream handles are aligned, so no handle has these low bits)."""
+    if stream == STREAM_PER_THREAD:
+        return ((<uintptr_t>PyThread_get_thread_ident()) << 2) | 2
+    return stream
+
+
+cdef int _handoff(DeviceAllocation m) except -1:
+    """Memory last written on another thread's per-thread default stream is used on this
+    thread: that stream cannot be named from here, so wait for the device's queued work,
+    then make the block this thread's (its release goes to this thread's free list, which
+    is ordered after this thread's use)."""
+    enter(m.pool.device_id)
+    with nogil:
+        rc = api.cuCtxSynchronize()
+    check(rc, "cuCtxSynchronize")
+    m.stream = dc_tls_stream
+    m.arena = _arena_key(dc_tls_stream)
+    return 0
+
+
+cdef inline int ready_owner(object owner) except -1:
+    cdef DeviceAllocation m
+    if type(owner) is DeviceAllocation:
+        m = <DeviceAllocation>owner
+        if (m.arena & 3) == 2 and m.arena != _arena_key(dc_tls_stream):
+            _handoff(m)
+    return 0
+
+
+cpdef int ready(object owner) except -1:
+    """Make GPU memory (an allocation of the pool) safe to use on this thread's current
+    stream: memory made on another thread's per-thread default stream (a dask task on
+    another worker thread) is waited for once. Other owners are left as they are."""
+    return ready_owner(owner)
 
 
 @cython.final
@@ -839,7 +883,8 @@ cdef class DevicePool:
         cdef size_t block = size_class(nbytes)
         cdef int k = 1 if nbytes < SMALL_LIMIT else 2
         cdef list lst
-        cdef dict arena = self.free.get(stream)
+        cdef uintptr_t key = _arena_key(stream)
+        cdef dict arena = self.free.get(key)
         cdef uint64_t ptr = 0
         if arena is not None:
             lst = arena.get(block)
@@ -854,6 +899,7 @@ cdef class DevicePool:
         a.size = nbytes
         a.block = block
         a.stream = stream
+        a.arena = key
         a.pool = self
         self._add(S_ALLOC, k, 1)
         self._add(S_ALLOCATED, k, <int64_t>block)
@@ -1056,20 +1102,66 @@ cdef class FastElementwise:
     cdef Py_ssize_t out_itemsize
     cdef DevicePool pool
 
+    cdef int out_t
+
     def __init__(self, Function f, int vec, out_dtype):
         self.f = f
         self.vec = vec
         self.out_dtype = out_dtype
         self.out_itemsize = out_dtype.itemsize
+        self.out_t = type_index(out_dtype)
         self.pool = get_pool(f.device_id)
 
-    cpdef object call(self, DeviceView a, DeviceView b=None):
+    cdef int _launch(self, uint64_t pa, uint64_t pb, bint binary, uint64_t pout,
+                     long long n) except -1:
         cdef void* params[4]
-        cdef uint64_t p0, p1, p2
-        cdef long long n
         cdef int k = 0
-        cdef unsigned int blocks
-        cdef long long nv
+        cdef long long nv = (n + self.vec - 1) // self.vec
+        cdef unsigned int blocks = (<unsigned int>((nv + 255) // 256)
+                                    if nv < 0x7fffffff * 256 else 0x7fffffff)
+        params[0] = &pa
+        if binary:
+            params[1] = &pb
+            k = 1
+        params[k + 1] = &pout
+        params[k + 2] = &n
+        if dc_tls_ctx != _ctx[self.f.device_id]:
+            enter(self.f.device_id)
+        rc = api.cuLaunchKernel(self.f.handle, blocks, 1, 1, 256, 1, 1, 0,
+                                <CUstream>dc_tls_stream, params, NULL)
+        if rc != 0:
+            _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
+        return 0
+
+    cdef object call_nd(self, ndarray a, ndarray b):
+        """The fast path on dc arrays: None unless a (and b) are C-contiguous, 16-byte
+        aligned and of one shape (b on a's device); the result is a dc array on a's
+        device."""
+        cdef int i
+        if not a._c_contig or (<size_t>a._data & 15):
+            return None
+        if b is not None:
+            if not b._c_contig or (<size_t>b._data & 15) or b._ndim != a._ndim:
+                return None
+            for i in range(a._ndim):
+                if a._shape[i] != b._shape[i]:
+                    return None
+            if b._dev is not a._dev and b._dev != a._dev:
+                return None
+        ready_owner(a._mem)
+        if b is not None:
+            ready_owner(b._mem)
+        cdef long long n = a._size
+        cdef DeviceAllocation mem = self.pool.alloc(n * self.out_itemsize, dc_tls_stream)
+        cdef ndarray out = device_result(a, mem, mem.ptr, self.out_t, self.out_itemsize)
+        if n:
+            self._launch(<uint64_t><size_t>a._data,
+                         0 if b is None else <uint64_t><size_t>b._data, b is not None,
+                         mem.ptr, n)
+        return out
+
+    cpdef object call(self, DeviceView a, DeviceView b=None):
+        cdef long long n
         if not a.c_contiguous or a.device_id != self.f.device_id or (a.data_ptr & 15):
             return None
         if b is not None:
@@ -1088,26 +1180,50 @@ cdef class FastElementwise:
         out.device_id = a.device_id
         out.size = n
         out.c_contiguous = True
-        if n == 0:
-            return out
-        p0 = a.data_ptr
-        params[0] = &p0
-        if b is not None:
-            p1 = b.data_ptr
-            params[1] = &p1
-            k = 1
-        p2 = mem.ptr
-        params[k + 1] = &p2
-        params[k + 2] = &n
-        nv = (n + self.vec - 1) // self.vec
-        blocks = <unsigned int>((nv + 255) // 256) if nv < 0x7fffffff * 256 else 0x7fffffff
-        if dc_tls_ctx != _ctx[self.f.device_id]:
-            enter(self.f.device_id)
-        rc = api.cuLaunchKernel(self.f.handle, blocks, 1, 1, 256, 1, 1, 0,
-                                <CUstream>dc_tls_stream, params, NULL)
-        if rc != 0:
-            _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
+        if n:
+            self._launch(a.data_ptr, 0 if b is None else b.data_ptr, b is not None,
+                         mem.ptr, n)
         return out
+
+
+# ufunc -> {key: FastElementwise}; key = (type of a * 32 + type of b, or 31) * 64 + device
+cdef dict _fast_nd = {}
+
+
+def register_fast(ufunc, dtypes, int device, FastElementwise fp):
+    """Make `fp` the per-call fast path of ufunc on dc arrays of these dtypes (one or two)
+    on cuda:device (`fast_call`)."""
+    cdef int ta = type_index(dtypes[0])
+    cdef int tb = type_index(dtypes[1]) if len(dtypes) > 1 else 31
+    if ta < 0 or tb < 0 or device >= 64:
+        return
+    _fast_nd.setdefault(ufunc, {})[(ta * 32 + tb) * 64 + device] = fp
+
+
+cpdef object fast_call(object ufunc, object x, object y):
+    """ufunc(x, y) (y None: ufunc(x)) for dc arrays on one GPU through a registered
+    contiguous kernel, with no Python in between; None when that does not apply (the
+    caller takes the general path, which also registers fast paths)."""
+    cdef dict table = _fast_nd.get(ufunc)
+    cdef ndarray a, b = None
+    cdef object fp
+    if table is None or type(x) is not ndarray:
+        return None
+    a = <ndarray>x
+    if a._host or a._t < 0:
+        return None
+    if y is not None:
+        if type(y) is not ndarray:
+            return None
+        b = <ndarray>y
+        if b._t < 0:
+            return None
+        fp = table.get((a._t * 32 + b._t) * 64 + <int>a._dev.index)
+    else:
+        fp = table.get((a._t * 32 + 31) * 64 + <int>a._dev.index)
+    if fp is None:
+        return None
+    return (<FastElementwise>fp).call_nd(a, b)
 
 @cython.final
 cdef class DeviceView:
