@@ -779,6 +779,12 @@ def test_ndarray_fast_path_matches_numpy():
             check((x == y).get(), a == b, "equal")
             check((-x).get() if t1 != "b1" else (~x).get(), -a if t1 != "b1" else ~a)
             check(np.absolute(x).get(), np.absolute(a), "absolute")
+            # a Python scalar operand (passed by value on the fast path of float loops)
+            check((x * 2.5).get(), a * 2.5, "multiply")
+            check((2.5 - x).get(), 2.5 - a, "subtract")
+            check((x + 3).get(), a + 3, "add")
+            check((x > 0.5).get(), a > 0.5, "greater")
+            check(np.add(x, y).get(), a + b, "add")
         # layouts the fast path declines: views, broadcasting, 0-d
         check((x[:, 1:] + y[:, :-1]).get(), a[:, 1:] + b[:, :-1])
         check((x + y[0]).get(), a + b[0])
@@ -786,6 +792,13 @@ def test_ndarray_fast_path_matches_numpy():
         check((x[0, 0] + y[1, 1]).get(), a[0, 0] + b[1, 1])
     z = dc.asarray(np.ones(0), device="cuda")
     check((z + z).get(), np.ones(0) + np.ones(0))
+    # all-integer keys give 0-d views of the element (reads and writes)
+    a = data("f8", (4, 5))
+    x = dc.asarray(a, device="cuda")
+    assert x[1, 2].shape == () and float(x[1, 2]) == a[1, 2]
+    x[2, 3] = 7.0
+    a[2, 3] = 7.0
+    check(x.get(), a)
     x = dc.asarray(np.arange(6.0), device="cuda")
     with pytest.raises(ValueError, match="different devices"):
         x + dc.asarray(np.arange(6.0))

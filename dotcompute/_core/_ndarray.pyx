@@ -432,7 +432,13 @@ cdef class ndarray:
         return sys.modules["dotcompute"]      # the package face (already imported)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        cdef Py_ssize_t n
         if not self._host:
+            n = len(inputs)
+            if not kwargs and (n == 1 or n == 2) and method == "__call__":
+                r = _ew.device_fast(ufunc, inputs[0], inputs[1] if n == 2 else None)
+                if r is not None:
+                    return r
             return backend(self._dev).ufunc(ufunc, method, inputs, kwargs)
         return _ew.array_ufunc(ufunc, method, inputs, kwargs)
 

@@ -759,8 +759,13 @@ cdef dict _device_fast = {}
 cdef object device_fast(object ufunc, object x, object y):
     """ufunc(x[, y]) through the per-call fast path of the backend of x's (else y's)
     device, a dc array on another device than the cpu; None when it does not apply."""
-    cdef ndarray a = <ndarray>x if type(x) is ndarray and not (<ndarray>x)._host \
-        else <ndarray>y
+    cdef ndarray a
+    if type(x) is ndarray and not (<ndarray>x)._host:
+        a = <ndarray>x
+    elif type(y) is ndarray and not (<ndarray>y)._host:
+        a = <ndarray>y
+    else:
+        return None
     kind = a._dev.kind
     f = _device_fast.get(kind, 0)
     if f is 0:

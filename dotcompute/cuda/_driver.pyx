@@ -1103,28 +1103,36 @@ cdef class FastElementwise:
     cdef DevicePool pool
 
     cdef int out_t
+    cdef int spos            # the operand passed by value (a Python scalar), or -1
+    cdef bint s_f4           # ... as a float (else a double)
 
-    def __init__(self, Function f, int vec, out_dtype):
+    def __init__(self, Function f, int vec, out_dtype, int scalar_pos=-1,
+                 bint scalar_f4=False):
         self.f = f
         self.vec = vec
         self.out_dtype = out_dtype
         self.out_itemsize = out_dtype.itemsize
         self.out_t = type_index(out_dtype)
         self.pool = get_pool(f.device_id)
+        self.spos = scalar_pos
+        self.s_f4 = scalar_f4
 
     cdef int _launch(self, uint64_t pa, uint64_t pb, bint binary, uint64_t pout,
                      long long n) except -1:
         cdef void* params[4]
         cdef int k = 0
-        cdef long long nv = (n + self.vec - 1) // self.vec
-        cdef unsigned int blocks = (<unsigned int>((nv + 255) // 256)
-                                    if nv < 0x7fffffff * 256 else 0x7fffffff)
         params[0] = &pa
         if binary:
             params[1] = &pb
             k = 1
         params[k + 1] = &pout
         params[k + 2] = &n
+        return self._go(params, n)
+
+    cdef int _go(self, void** params, long long n) except -1:
+        cdef long long nv = (n + self.vec - 1) // self.vec
+        cdef unsigned int blocks = (<unsigned int>((nv + 255) // 256)
+                                    if nv < 0x7fffffff * 256 else 0x7fffffff)
         if dc_tls_ctx != _ctx[self.f.device_id]:
             enter(self.f.device_id)
         rc = api.cuLaunchKernel(self.f.handle, blocks, 1, 1, 256, 1, 1, 0,
@@ -1132,6 +1140,30 @@ cdef class FastElementwise:
         if rc != 0:
             _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
         return 0
+
+    cdef object call_scalar(self, ndarray a, double value):
+        """The fast path with a Python scalar operand (at self.spos), passed by value in
+        the loop type; None unless a is C-contiguous and 16-byte aligned."""
+        cdef void* params[4]
+        cdef float vf = <float>value
+        cdef double vd = value
+        cdef uint64_t pa, pout
+        cdef long long n
+        if not a._c_contig or (<size_t>a._data & 15):
+            return None
+        ready_owner(a._mem)
+        n = a._size
+        cdef DeviceAllocation mem = self.pool.alloc(n * self.out_itemsize, dc_tls_stream)
+        cdef ndarray out = device_result(a, mem, mem.ptr, self.out_t, self.out_itemsize)
+        if n:
+            pa = <uint64_t><size_t>a._data
+            pout = mem.ptr
+            params[self.spos] = <void*>&vf if self.s_f4 else <void*>&vd
+            params[1 - self.spos] = &pa
+            params[2] = &pout
+            params[3] = &n
+            self._go(params, n)
+        return out
 
     cdef object call_nd(self, ndarray a, ndarray b):
         """The fast path on dc arrays: None unless a (and b) are C-contiguous, 16-byte
@@ -1186,15 +1218,30 @@ cdef class FastElementwise:
         return out
 
 
-# ufunc -> {key: FastElementwise}; key = (type of a * 32 + type of b, or 31) * 64 + device
+# ufunc -> {key: FastElementwise}; key = (code of x * 32 + code of y) * 64 + device, where
+# the code of an array is its kernel type, of a Python float 30, of a Python int 29, and of
+# a missing y 31
 cdef dict _fast_nd = {}
+cdef enum:
+    CODE_INT = 29
+    CODE_FLOAT = 30
+    CODE_NONE = 31
 
 
-def register_fast(ufunc, dtypes, int device, FastElementwise fp):
-    """Make `fp` the per-call fast path of ufunc on dc arrays of these dtypes (one or two)
-    on cuda:device (`fast_call`)."""
-    cdef int ta = type_index(dtypes[0])
-    cdef int tb = type_index(dtypes[1]) if len(dtypes) > 1 else 31
+cdef int _code(object t) except -2:
+    if t is float:
+        return CODE_FLOAT
+    if t is int:
+        return CODE_INT
+    return type_index(t)
+
+
+def register_fast(ufunc, types, int device, FastElementwise fp):
+    """Make `fp` the per-call fast path of ufunc on operands of these types (dtypes of dc
+    arrays, or the Python types float / int of a scalar operand) on cuda:device
+    (`fast_call`)."""
+    cdef int ta = _code(types[0])
+    cdef int tb = _code(types[1]) if len(types) > 1 else CODE_NONE
     if ta < 0 or tb < 0 or device >= 64:
         return
     _fast_nd.setdefault(ufunc, {})[(ta * 32 + tb) * 64 + device] = fp
@@ -1207,23 +1254,46 @@ cpdef object fast_call(object ufunc, object x, object y):
     cdef dict table = _fast_nd.get(ufunc)
     cdef ndarray a, b = None
     cdef object fp
-    if table is None or type(x) is not ndarray:
+    cdef type ty
+    if table is None:
         return None
+    if type(x) is not ndarray:
+        # a Python scalar and a dc array: 2.5 - x
+        ty = type(x)
+        if (ty is not float and ty is not int) or type(y) is not ndarray:
+            return None
+        b = <ndarray>y
+        if b._host or b._t < 0:
+            return None
+        fp = table.get(((CODE_FLOAT if ty is float else CODE_INT) * 32 + b._t) * 64
+                       + <int>b._dev.index)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_scalar(b, x)
     a = <ndarray>x
     if a._host or a._t < 0:
         return None
-    if y is not None:
-        if type(y) is not ndarray:
+    if y is None:
+        fp = table.get((a._t * 32 + CODE_NONE) * 64 + <int>a._dev.index)
+        if fp is None:
             return None
+        return (<FastElementwise>fp).call_nd(a, None)
+    ty = type(y)
+    if ty is ndarray:
         b = <ndarray>y
         if b._t < 0:
             return None
         fp = table.get((a._t * 32 + b._t) * 64 + <int>a._dev.index)
-    else:
-        fp = table.get((a._t * 32 + 31) * 64 + <int>a._dev.index)
-    if fp is None:
-        return None
-    return (<FastElementwise>fp).call_nd(a, b)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_nd(a, b)
+    if ty is float or ty is int:
+        fp = table.get((a._t * 32 + (CODE_FLOAT if ty is float else CODE_INT)) * 64
+                       + <int>a._dev.index)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_scalar(a, y)
+    return None
 
 @cython.final
 cdef class DeviceView:
@@ -1327,6 +1397,10 @@ cdef class DeviceView:
             if not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
                     ) or isinstance(k, (bool, np.bool_)):
                 return None
+        if not any(k is Ellipsis for k in key):
+            # an Ellipsis makes NumPy return a 0-d view where all-integer keys would give
+            # a scalar (a copy, whose address is not in the stand-in)
+            key = key + (Ellipsis,)
         base, fake = self._stand_in()
         return self._view_like(base, fake[key])
 
