@@ -964,3 +964,17 @@ def test_dask_array_with_gpu_chunks():
             np.testing.assert_allclose(float(got), ref, rtol=1e-10)
         assert str(col.device) == "cuda:0"
         np.testing.assert_allclose(col.get(), want.sum(axis=0), rtol=1e-10)
+
+
+def test_namespace_functions_never_copy_gpu_arrays_to_the_host():
+    dc = _dc_with_devices()
+    a = rng.standard_normal((6, 5))
+    x = dc.asarray(a, device="cuda")
+    r = dc.concatenate([x, x], axis=1)
+    assert str(r.device) == "cuda:0"
+    check(r.get(), np.concatenate([a, a], axis=1))
+    check(dc.stack((x, x)).get(), np.stack((a, a)))
+    with pytest.raises(TypeError, match="cumsum"):
+        dc.cumsum(x)
+    with pytest.raises(TypeError, match="sort"):
+        dc.msort(x) if hasattr(np, "msort") else dc.lexsort([x])
