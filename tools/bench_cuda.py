@@ -224,6 +224,9 @@ def main():
         cases.append(("unfused 2*a+3*b*b-c (5 ufunc calls)", 4, unfused, None, None))
         cases.append(("evaluate, FMA contraction on (DOTCOMPUTE_CUDA_FMA=1)", 4,
                       ours_fused_fma, None, None))
+        # the general path compiles through _function (the fast path keeps its kernel)
+        cases.append(("exp, FMA contraction on (DOTCOMPUTE_CUDA_FMA=1)", 2,
+                      lambda: ew._ufunc_general(np.exp, [a], None), None, None))
         for name, nbuf, ours, cpf, thf in cases:
             if "FMA" in name:
                 _set_fma(True)

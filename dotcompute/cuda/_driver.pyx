@@ -23,6 +23,7 @@ from libc.stdint cimport uint64_t, int64_t, uintptr_t
 from libc.string cimport memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.pythread cimport PyThread_get_thread_ident
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 
 from dotcompute._core._ndarray cimport ndarray, device_result
 from dotcompute._core._dtypes cimport type_index
@@ -1104,10 +1105,11 @@ cdef class FastElementwise:
 
     cdef int out_t
     cdef int spos            # the operand passed by value (a Python scalar), or -1
-    cdef bint s_f4           # ... as a float (else a double)
+    cdef int s_mode          # its loop type: 0 float32, 1 float64, 2 an integer type
+    cdef long long s_lo, s_hi    # ... whose range a Python int must be in (NEP 50)
 
     def __init__(self, Function f, int vec, out_dtype, int scalar_pos=-1,
-                 bint scalar_f4=False):
+                 scalar_dtype=None):
         self.f = f
         self.vec = vec
         self.out_dtype = out_dtype
@@ -1115,7 +1117,15 @@ cdef class FastElementwise:
         self.out_t = type_index(out_dtype)
         self.pool = get_pool(f.device_id)
         self.spos = scalar_pos
-        self.s_f4 = scalar_f4
+        if scalar_dtype is not None:
+            if scalar_dtype.kind == "f":
+                self.s_mode = 0 if scalar_dtype.itemsize == 4 else 1
+            else:
+                import numpy as np
+                info = np.iinfo(scalar_dtype)
+                self.s_mode = 2
+                self.s_lo = info.min
+                self.s_hi = min(info.max, 2 ** 63 - 1)
 
     cdef int _launch(self, uint64_t pa, uint64_t pb, bint binary, uint64_t pout,
                      long long n) except -1:
@@ -1141,16 +1151,28 @@ cdef class FastElementwise:
             _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
         return 0
 
-    cdef object call_scalar(self, ndarray a, double value):
-        """The fast path with a Python scalar operand (at self.spos), passed by value in
-        the loop type; None unless a is C-contiguous and 16-byte aligned."""
+    cdef object call_scalar(self, ndarray a, object value):
+        """The fast path with a Python float / int operand (at self.spos), passed by value
+        in the loop type; None unless a is C-contiguous and 16-byte aligned and an int is
+        in the range of an integer loop type (else NumPy's OverflowError comes from the
+        general path). A float loop converts as NumPy does (an int too large for a double
+        raises OverflowError)."""
         cdef void* params[4]
-        cdef float vf = <float>value
-        cdef double vd = value
+        cdef float vf = 0
+        cdef double vd = 0
+        cdef long long vi = 0
+        cdef int overflow = 0
         cdef uint64_t pa, pout
         cdef long long n
         if not a._c_contig or (<size_t>a._data & 15):
             return None
+        if self.s_mode == 2:
+            vi = PyLong_AsLongLongAndOverflow(value, &overflow)
+            if overflow or vi < self.s_lo or vi > self.s_hi:
+                return None
+        else:
+            vd = value
+            vf = <float>vd
         ready_owner(a._mem)
         n = a._size
         cdef DeviceAllocation mem = self.pool.alloc(n * self.out_itemsize, dc_tls_stream)
@@ -1158,7 +1180,9 @@ cdef class FastElementwise:
         if n:
             pa = <uint64_t><size_t>a._data
             pout = mem.ptr
-            params[self.spos] = <void*>&vf if self.s_f4 else <void*>&vd
+            # an integer loop type reads the low bytes of the 64-bit value (little-endian)
+            params[self.spos] = (<void*>&vf if self.s_mode == 0 else
+                                 <void*>&vd if self.s_mode == 1 else <void*>&vi)
             params[1 - self.spos] = &pa
             params[2] = &pout
             params[3] = &n

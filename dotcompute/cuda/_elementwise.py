@@ -134,7 +134,6 @@ def _make_plan(ufunc, name, operands):
 
 
 _fast = {}     # (ufunc, dtype[, dtype]) -> FastElementwise, for all-array operands
-_FLOAT_LOOPS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def ufunc_call(ufunc, inputs, out=None):
@@ -173,17 +172,18 @@ def _ufunc_general(ufunc, inputs, out):
             fp = _fast[(ufunc,) + dtypes] = _driver.FastElementwise(
                 _function(plan.desc, 0, 1, dev), plan.desc.vec(), plan.out_dtype)
             _driver.register_fast(ufunc, dtypes, dev, fp)
-        elif len(operands) == 2 and plan.loop_dtype in _FLOAT_LOOPS and sum(plan.scalar) == 1:
+        elif (len(operands) == 2 and sum(plan.scalar) == 1 and isinstance(
+                plan.loop_dtype, np.dtype) and plan.loop_dtype.kind in "fiu"):
             # a dc array and a Python float / int: the scalar goes by value in the loop type
-            # (a Python int too large for a double raises OverflowError, as NumPy's)
+            # (an int out of an integer loop type's range takes the general path, which
+            # raises NumPy's OverflowError)
             pos = plan.scalar.index(True)
             s = operands[pos]
             if type(s) in (float, int):
                 arr = operands[1 - pos]
                 dev = arr.device_id
                 fp = _driver.FastElementwise(_function(plan.desc, 0, 1, dev), plan.desc.vec(),
-                                             plan.out_dtype, pos,
-                                             plan.loop_dtype == np.float32)
+                                             plan.out_dtype, pos, plan.loop_dtype)
                 types = [arr.dtype, arr.dtype]
                 types[pos] = type(s)
                 _driver.register_fast(ufunc, types, dev, fp)
