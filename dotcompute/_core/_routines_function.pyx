@@ -7,7 +7,7 @@ publishes the same functions. Any other NumPy function runs NumPy's code on zero
 with its results from the pool, wrapped as dotcompute arrays.
 """
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
-                                        SMALL_BYTES)
+                                        SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core._kernel_access cimport MAXDIMS
 from libc.string cimport memcpy
@@ -189,6 +189,20 @@ cdef Py_ssize_t _nested_bytes(object x):
     return n
 
 
+cdef object _nested_device(object x):
+    """The first dc array on another device than the cpu in x (also inside lists and
+    tuples), or None."""
+    cdef object d
+    if type(x) is ndarray:
+        return None if (<ndarray>x)._host else x
+    if type(x) is list or type(x) is tuple:
+        for v in x:
+            d = _nested_device(v)
+            if d is not None:
+                return d
+    return None
+
+
 cdef object array_function(object func, object types, tuple args, dict kwargs):
     """numpy function `func` on dc arrays: our override, else NumPy's own code (past its
     dispatch: the dispatch decisions are cached per function and per type)."""
@@ -222,19 +236,23 @@ cdef enum:
 
 cpdef object call_numpy(object f, tuple args, dict kwargs):
     """f(*args, **kwargs) with the dc arrays among them (also inside lists and tuples) as
-    zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given).
+    zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given);
+    with a dc array on another device among them, that device's backend runs f (or
+    raises TypeError naming it): never a hidden copy to the host.
     Small inputs keep NumPy's allocator: the pool's handler swap costs more than such a
     call; larger ones allocate from the pool. The arguments go to f by vectorcall (no
     tuple, and the caller's kwargs dict itself when it holds no dc array)."""
     cdef Py_ssize_t nbytes = 0, n = PyTuple_GET_SIZE(args), i
     cdef PyObject *stack[STACK_ARGS]
-    cdef object x, v, r
+    cdef object x, v, r, d
     cdef object out = None
     cdef dict np_kwargs = kwargs
     if n > STACK_ARGS:
+        d = _nested_device(args)
+        if d is not None:
+            return device_function(<ndarray>d, f, args, kwargs)
         for x in args:
             nbytes += _nested_bytes(x)
-        args = <tuple>to_numpy_nested(args)
         n = 0
     if kwargs:
         for k, v in kwargs.items():
@@ -243,6 +261,10 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
         else:
             v = None
         if v is not None:                  # some value may hold dc arrays: convert all
+            for v in kwargs.values():
+                d = _nested_device(v)
+                if d is not None:
+                    return device_function(<ndarray>d, f, args, kwargs)
             np_kwargs = {}
             for k, v in kwargs.items():
                 nbytes += _nested_bytes(v)
@@ -251,15 +273,24 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
     for i in range(n):
         x = <object>PyTuple_GET_ITEM(args, i)
         if type(x) is ndarray:
+            if not (<ndarray>x)._host:         # arrays on a GPU: that device's routines
+                _release(stack, i)
+                return device_function(<ndarray>x, f, args, kwargs)
             nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
             v = (<ndarray>x)._np()
         elif type(x) is list or type(x) is tuple:
+            d = _nested_device(x)
+            if d is not None:
+                _release(stack, i)
+                return device_function(<ndarray>d, f, args, kwargs)
             nbytes += _nested_bytes(x)
             v = to_numpy_nested(x)
         else:
             v = x
         Py_INCREF(v)
         stack[i] = <PyObject *>v
+    if n == 0 and PyTuple_GET_SIZE(args):
+        args = <tuple>to_numpy_nested(args)
     try:
         if nbytes < SMALL_BYTES:
             r = _vcall(f, args, n, stack, np_kwargs)
@@ -267,11 +298,17 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
             with numpy_in_pool():
                 r = _vcall(f, args, n, stack, np_kwargs)
     finally:
-        for i in range(n):
-            Py_DECREF(<object>stack[i])
+        _release(stack, n)
     if out is not None and r is np_kwargs.get("out"):
         return out
     return wrap_result(r)
+
+
+cdef inline void _release(PyObject **stack, Py_ssize_t n) noexcept:
+    """Drop the references call_numpy took to its first n converted arguments."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        Py_DECREF(<object>stack[i])
 
 
 cdef inline object _vcall(object f, tuple args, Py_ssize_t n, PyObject **stack,
