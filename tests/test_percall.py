@@ -315,3 +315,21 @@ def test_ufunc_of_scalars_returns_numpys_scalar():
             if e[0] == "ok":
                 assert type(g[1]) is type(e[1])
                 np.testing.assert_array_equal(g[1], e[1])
+
+
+def test_fancy_rows_at_an_offset_of_half_a_row():
+    """Rows of two float32 starting 4 bytes into an 8-byte boundary (and complex64
+    elements after a 4-byte offset): gathered as NumPy does."""
+    base = np.arange(21, dtype=np.float32)
+    e = base[1:].reshape(10, 2)
+    d = dc.asarray(base)[1:].reshape(10, 2)
+    assert np.asarray(d).ctypes.data % 8 == 4
+    for key in (np.array([3, 0, 9, -1]), np.array([True, False] * 5)):
+        same(d[dc.asarray(key)], e[key])
+        same(d[key], e[key])
+    raw = np.zeros(9 * 8 + 4, np.uint8)
+    c = np.frombuffer(raw.data, dtype=np.complex64, count=9, offset=4)
+    c[:] = np.arange(9) + 1j
+    dcc = dc.asarray(c, copy=False)               # over the misaligned buffer itself
+    assert dcc.data_ptr % 8 == 4
+    same(dcc[dc.asarray(np.array([8, 1, 1]))], c[np.array([8, 1, 1])])

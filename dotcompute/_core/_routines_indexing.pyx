@@ -89,9 +89,12 @@ cdef Py_ssize_t _count(Operand *k, Py_ssize_t n, bint flat) noexcept nogil:
 
 
 cdef inline void _copy(char *dst, const char *src, Py_ssize_t nbytes) noexcept nogil:
-    if nbytes == 8:
+    """nbytes from src to dst: one typed move when both are aligned for it (a row of two
+    float32 may sit at a 4-byte offset: typed loads there are undefined behaviour)."""
+    cdef size_t both = (<size_t>dst) | (<size_t>src)
+    if nbytes == 8 and (both & 7) == 0:
         (<uint64_t *>dst)[0] = (<const uint64_t *>src)[0]
-    elif nbytes == 4:
+    elif nbytes == 4 and (both & 3) == 0:
         (<uint32_t *>dst)[0] = (<const uint32_t *>src)[0]
     else:
         memcpy(dst, src, nbytes)
@@ -117,7 +120,8 @@ cdef object take(ndarray a, object key):
             sh[d] = a._shape[d]
         r = new_array(a._ndim, sh, a._dtype, False, False)
         src, dst = a._data, r._data
-        if k.t != DC_T_I4 and k.strides[0] == 8 and rowbytes == 8:
+        if (k.t != DC_T_I4 and k.strides[0] == 8 and rowbytes == 8
+                and ((<size_t>src) & 7) == 0):
             # int64 indices into 8-byte elements: checked and gathered in one pass (the
             # new array is not seen before it is complete)
             for j in range(k.shape[0]):
