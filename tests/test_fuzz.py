@@ -288,7 +288,13 @@ def binary_operands(draw):
 
 
 def _ulps(name, *arrays):
-    return ULP_TRANSCENDENTAL if name in TRANSCENDENTAL else 0
+    if name in TRANSCENDENTAL:
+        return ULP_TRANSCENDENTAL
+    if name == "absolute" and any(np.iscomplexobj(a) for a in arrays):
+        # NumPy's own complex abs differs by one ulp between layouts: a reversed
+        # complex64 [-2.5+3.1415927j] gives 4.0149226, the contiguous one 4.014923.
+        return 1
+    return 0
 
 
 # ---------------------------------------------------------------------------- tests
@@ -317,7 +323,7 @@ def test_unary(name, ops):
         expected, got = run_both(f, (x_np,), (x_dc,))
     else:
         expected, got = run_both(lambda x, m: getattr(m, name)(x), (x_np, np), (x_dc, dc))
-    assert_same_outcome(expected, got, _ulps(name))
+    assert_same_outcome(expected, got, _ulps(name, x_np))
 
 
 @given(name=st.sampled_from(list(INPLACE)), ops=binary_operands())
