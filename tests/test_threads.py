@@ -43,6 +43,17 @@ def threads_always():
         _threads.set_mode(old)
 
 
+@pytest.fixture
+def quiet():
+    """The load sampler reads no other process (the policy's answers do not depend on
+    what else runs on the machine while the tests do)."""
+    old = _threads.set_foreign_load(0.0)
+    try:
+        yield
+    finally:
+        _threads.set_foreign_load(old)
+
+
 # ---------------------------------------------------------------- thresholds
 
 def test_thresholds_positive_and_ordered(two_threads):
@@ -63,7 +74,7 @@ def test_thresholds_positive_and_ordered(two_threads):
     assert thr[EXPENSIVE][1] <= thr[MEDIUM][1] <= thr[CHEAP][1]
 
 
-def test_expensive_ops_thread_no_later_than_cheap(two_threads):
+def test_expensive_ops_thread_no_later_than_cheap(two_threads, quiet):
     if two_threads < 2:
         pytest.skip("one CPU")
     _threads.calibrate()
@@ -120,7 +131,7 @@ def _report_slow_region():
     _threads.observe(2, t0, t0 + 1e-3, [t0, t0 + 1e-5, t0 + 9.9e-4, t0 + 1e-3])
 
 
-def test_guard_drops_to_one_thread_after_slow_regions(two_threads):
+def test_guard_drops_to_one_thread_after_slow_regions(two_threads, quiet):
     if two_threads < 2:
         pytest.skip("one CPU")
     _threads.calibrate()
@@ -250,3 +261,69 @@ def test_show_runtime_reports_costs_and_thresholds(capsys, two_threads):
         for key in ("fork_join_us=", "wake_us=", "spin_window_us=", "ns_per_element_cheap=",
                     "min_chunk_cheap=", "min_chunk_expensive_asleep=", "guard="):
             assert key in out, key
+
+
+# ------------------------------------------------------------ other processes
+
+def test_other_processes_take_cores(two_threads):
+    """A core another process keeps busy is not ours: the sampler's reading caps the
+    policy's answer; a lightly used one still is."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    _threads.reset_guard()
+    huge = 2 ** 40
+    old = _threads.set_foreign_load(0.0)
+    try:
+        _threads.set_cpus([0, 1])
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+        assert _threads.load_cap() == (2, 0.0)
+        _threads.set_foreign_load(0.2)          # a little: both cores still ours
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+        _threads.set_foreign_load(1.0)          # `python -c "while True: pass"`
+        before = _threads.stats()["load_capped"]
+        for thr in (SERIAL_THRESHOLD[CHEAP], SERIAL_THRESHOLD[EXPENSIVE]):
+            assert _threads.chunks(huge, thr, 2) == 1
+        assert _threads.stats()["load_capped"] == before + 2
+        _threads.set_foreign_load(2.0)          # more busy than we have: still one thread
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 1
+        _threads.set_cpus(range(8))             # 8 CPUs, 3 of them busy: 5 left
+        _threads.set_foreign_load(2.9)
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 8) == 5
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 4) == 4     # the cap holds
+        assert "busy, threads left 5" in _threads.policy_info()["other_processes"]
+    finally:
+        _threads.set_foreign_load(old)
+        from dotcompute._runtime import _sampled_cpus
+        _threads.set_cpus(_sampled_cpus())
+
+
+def test_sampler_reads_this_machine():
+    """Without a forced reading, the sampler reads /proc/stat where there is one."""
+    from dotcompute._runtime import _sampled_cpus
+    cpus = _sampled_cpus()
+    _threads.set_cpus(cpus)
+    left, foreign = _threads.load_cap()
+    assert foreign >= 0
+    if cpus and os.path.exists("/proc/stat"):
+        import time
+        time.sleep(0.15)                        # one sampling period
+        left, foreign = _threads.load_cap()
+        assert 1 <= left <= len(cpus)
+        assert 0 <= foreign <= len(cpus) + 0.5  # tick granularity
+
+
+def test_slow_regions_do_not_raise_the_fork_join_estimate(two_threads):
+    """A region a descheduled worker made slow is the guard's business: the measured
+    fork/join cost stays what the machine's regions cost."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    before = _threads.policy_info()["fork_join_us"]
+    try:
+        t0 = _threads.now()
+        for _ in range(16):      # entered with workers spinning, 100x late
+            _threads.observe(2, t0, t0 + 1e-1, [t0, t0 + 1e-3, t0 + 0.099, t0 + 0.1])
+        assert _threads.policy_info()["fork_join_us"] == before
+    finally:
+        _threads.reset_guard()
