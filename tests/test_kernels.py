@@ -479,3 +479,27 @@ def test_unaligned_operands(t, rng):
             assert g == e or (np.isnan(e) and np.isnan(g)) or np.isclose(g, e, rtol=1e-5)
         _assert_same(xd.astype(np.float64), x.astype(np.float64))
         _assert_same(xd.clip(0, 5), x.clip(0, 5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["equal", "not_equal", "less", "less_equal", "greater",
+                                  "greater_equal"])
+def test_float_comparisons_match_numpy(name, dtype, rng):
+    """The vector comparison loops (32 results a step) and their tails: lengths around
+    multiples of 32, NaN on either side (False, `!=` True), infinities, equal values, a
+    scalar on either side, signed zeros."""
+    f, g = getattr(np, name), getattr(dc, name)
+    for n in (0, 1, 31, 32, 33, 64, 95, 1000, 4099):
+        a = rng.standard_normal(n).astype(dtype)
+        b = rng.standard_normal(n).astype(dtype)
+        if n > 16:
+            b[::5] = a[::5]
+            a[3], b[7], a[9], b[11], a[13], b[13] = np.nan, np.nan, np.inf, -np.inf, 0.0, -0.0
+        da, db = dc.asarray(a), dc.asarray(b)
+        for x, y, dx, dy in ((a, b, da, db), (a, dtype(0.25), da, 0.25),
+                             (dtype(-0.5), b, -0.5, db), (a, dtype(np.nan), da, np.nan),
+                             (a[1:], b[:-1], da[1:], db[:-1])):
+            got = g(dx, dy)
+            exp = f(x, y)
+            assert np.asarray(got).dtype == exp.dtype
+            np.testing.assert_array_equal(np.asarray(got), exp, err_msg=f"{name} n={n}")
