@@ -94,43 +94,32 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
 #include <immintrin.h>
 #define DC_PK32(x, y) _mm256_permute4x64_epi64(_mm256_packs_epi32(x, y), 0xD8)
 #define DC_PK16(x, y) _mm256_permute4x64_epi64(_mm256_packs_epi16(x, y), 0xD8)
-static inline __attribute__((always_inline)) ptrdiff_t
-dc_cmp_f8(const double *a, ptrdiff_t sa, const double *b, ptrdiff_t sb, uint8_t *o,
-          ptrdiff_t n, const int pred) {
-    const __m256i one = _mm256_set1_epi8(1);
-    ptrdiff_t i = 0;
-    int k;
-    for (; i + 32 <= n; i += 32) {
-        __m256i m[8];
-        for (k = 0; k < 8; k++) {
-            __m256d x = sa ? _mm256_loadu_pd(a + i + 4 * k) : _mm256_set1_pd(a[0]);
-            __m256d y = sb ? _mm256_loadu_pd(b + i + 4 * k) : _mm256_set1_pd(b[0]);
-            m[k] = _mm256_castpd_si256(_mm256_cmp_pd(x, y, pred));
-        }
-        __m256i q0 = DC_PK32(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3]));
-        __m256i q1 = DC_PK32(DC_PK32(m[4], m[5]), DC_PK32(m[6], m[7]));
-        _mm256_storeu_si256((__m256i *)(o + i), _mm256_and_si256(DC_PK16(q0, q1), one));
-    }
-    return i;
+/* NV vectors of W elements (32 in all) compared, then narrowed to 32 bytes by NARROW(m). */
+#define DC_CMP_KERNEL(SUF, T, VT, W, NV, LOADU, SET1, CMP, CASTI, NARROW)                  \
+static inline __attribute__((always_inline)) ptrdiff_t                                    \
+dc_cmp_##SUF(const T *a, ptrdiff_t sa, const T *b, ptrdiff_t sb, uint8_t *o, ptrdiff_t n, \
+             const int pred) {                                                            \
+    const __m256i one = _mm256_set1_epi8(1);                                              \
+    ptrdiff_t i = 0;                                                                      \
+    int k;                                                                                \
+    for (; i + 32 <= n; i += 32) {                                                        \
+        __m256i m[NV];                                                                    \
+        for (k = 0; k < NV; k++) {                                                        \
+            VT x = sa ? LOADU(a + i + W * k) : SET1(a[0]);                                \
+            VT y = sb ? LOADU(b + i + W * k) : SET1(b[0]);                                \
+            m[k] = CASTI(CMP(x, y, pred));                                                \
+        }                                                                                 \
+        _mm256_storeu_si256((__m256i *)(o + i), _mm256_and_si256(NARROW(m), one));        \
+    }                                                                                     \
+    return i;                                                                             \
 }
-static inline __attribute__((always_inline)) ptrdiff_t
-dc_cmp_f4(const float *a, ptrdiff_t sa, const float *b, ptrdiff_t sb, uint8_t *o,
-          ptrdiff_t n, const int pred) {
-    const __m256i one = _mm256_set1_epi8(1);
-    ptrdiff_t i = 0;
-    int k;
-    for (; i + 32 <= n; i += 32) {
-        __m256i m[4];
-        for (k = 0; k < 4; k++) {
-            __m256 x = sa ? _mm256_loadu_ps(a + i + 8 * k) : _mm256_set1_ps(a[0]);
-            __m256 y = sb ? _mm256_loadu_ps(b + i + 8 * k) : _mm256_set1_ps(b[0]);
-            m[k] = _mm256_castps_si256(_mm256_cmp_ps(x, y, pred));
-        }
-        __m256i r = DC_PK16(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3]));
-        _mm256_storeu_si256((__m256i *)(o + i), _mm256_and_si256(r, one));
-    }
-    return i;
-}
+#define DC_NARROW_8(m) DC_PK16(DC_PK32(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3])),         \
+                               DC_PK32(DC_PK32(m[4], m[5]), DC_PK32(m[6], m[7])))
+#define DC_NARROW_4(m) DC_PK16(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3]))
+DC_CMP_KERNEL(f8, double, __m256d, 4, 8, _mm256_loadu_pd, _mm256_set1_pd, _mm256_cmp_pd,
+              _mm256_castpd_si256, DC_NARROW_8)
+DC_CMP_KERNEL(f4, float, __m256, 8, 4, _mm256_loadu_ps, _mm256_set1_ps, _mm256_cmp_ps,
+              _mm256_castps_si256, DC_NARROW_4)
 #define DC_CMP_PRED_equal _CMP_EQ_OQ
 #define DC_CMP_PRED_not_equal _CMP_NEQ_UQ
 #define DC_CMP_PRED_less _CMP_LT_OQ
