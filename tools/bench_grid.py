@@ -1,7 +1,7 @@
 """The size grid of issue 13: element-wise ops and reductions, NumPy vs dotcompute at 1 and 2
 threads, over n and dtype, in one process.
 
-    PYTHONPATH=. python tools/bench_grid.py [--quick] [--load] [--repeat 7]
+    PYTHONPATH=. python tools/bench_grid.py [--quick] [--load] [--repeat 7] [--min]
                                             [--ops add,exp] [--sizes 1e5,1e6]
 
 Ops: add, multiply, a*2.5, <, sqrt, exp, log, sin, tanh, sum, max; n in 1e3 ... 1e7;
@@ -71,7 +71,7 @@ def _fmt_n(n):
     return f"{n:.0e}".replace("e+0", "e")
 
 
-def _cell(dc, op, a, b, da, db, repeat):
+def _cell(dc, op, a, b, da, db, repeat, statistic="median"):
     """(NumPy s, {threads: dotcompute s}, other processes' cores) of one cell."""
     f = OPS[op]
     fns = {"numpy": lambda: f(np, a, b)}
@@ -80,11 +80,11 @@ def _cell(dc, op, a, b, da, db, repeat):
         fns[t] = lambda: f(dc, da, db)
         setup[t] = lambda t=t: dc.set_num_threads(t)
     s0 = _cpu_snapshot()
-    med = interleaved_medians(fns, repeat, setup=setup)
+    med = interleaved_medians(fns, repeat, setup=setup, statistic=statistic)
     return med["numpy"], {t: med[t] for t in THREADS}, _foreign(s0, _cpu_snapshot())
 
 
-def grid(dc, ops, sizes, repeat, rerun_below=0.0):
+def grid(dc, ops, sizes, repeat, rerun_below=0.0, statistic="median"):
     """[(op, dtype, n, numpy s, {threads: dotcompute s}, foreign cores, first ratios or None)]
     for every cell; a cell with a ratio below `rerun_below` is timed again alone."""
     rows = []
@@ -95,11 +95,11 @@ def grid(dc, ops, sizes, repeat, rerun_below=0.0):
             b = rng.uniform(0.5, 2.0, n).astype(dtype)
             da, db = dc.asarray(a), dc.asarray(b)
             for op in ops:
-                t_np, t_dc, fl = _cell(dc, op, a, b, da, db, repeat)
+                t_np, t_dc, fl = _cell(dc, op, a, b, da, db, repeat, statistic)
                 first = None
                 if min(t_np / t_dc[t] for t in THREADS) < rerun_below:
                     first = {t: t_np / t_dc[t] for t in THREADS}
-                    t_np, t_dc, fl = _cell(dc, op, a, b, da, db, 3 * repeat)
+                    t_np, t_dc, fl = _cell(dc, op, a, b, da, db, 3 * repeat, statistic)
                 rows.append((op, dtype, n, t_np, t_dc, fl, first))
                 print(f"  {op} {dtype} {_fmt_n(n)}: " + ", ".join(
                     f"{t}T {t_np / t_dc[t]:.2f}x" for t in THREADS)
@@ -156,6 +156,8 @@ def main(argv=None):
                         help="keep one core busy with another process during the run")
     parser.add_argument("--ops", help=f"comma-separated subset of {','.join(OPS)}")
     parser.add_argument("--sizes", help="comma-separated subset of n, e.g. 1e5,1e6")
+    parser.add_argument("--min", action="store_true",
+                        help="fastest batch instead of the median (shared, busy machines)")
     parser.add_argument("--rerun-below", type=float, default=0.95,
                         help="time cells below this ratio again, alone (0: never)")
     args = parser.parse_args(argv)
@@ -175,8 +177,10 @@ def main(argv=None):
     try:
         head = machine_lines(dc) + [
             f"- load: {'one core kept busy by another process (--load)' if busy else 'none added'}",
+            f"- statistic: {'fastest' if args.min else 'median'} of interleaved batches",
             f"- command: python tools/bench_grid.py {' '.join(argv or sys.argv[1:])}"]
-        rows = grid(dc, ops, sizes, repeat, args.rerun_below)
+        rows = grid(dc, ops, sizes, repeat, args.rerun_below,
+                    "min" if args.min else "median")
     finally:
         dc.set_num_threads(saved)
         if busy is not None:
