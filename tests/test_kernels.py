@@ -503,3 +503,46 @@ def test_float_comparisons_match_numpy(name, dtype, rng):
             exp = f(x, y)
             assert np.asarray(got).dtype == exp.dtype
             np.testing.assert_array_equal(np.asarray(got), exp, err_msg=f"{name} n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streamed_results_match_numpy(dtype, threads, rng):
+    """Results written with non-temporal stores (forced on for every size here) are the
+    ones written directly, and NumPy's: binary, scalar operand, comparison into bool, unary
+    (ours and NumPy's borrowed loops), casts, in-place, lengths that end inside a block."""
+    from dotcompute._core import _kernel_access, _threads
+    old = _kernel_access.stream_min_bytes()
+    old_threads = dc.set_num_threads(threads)
+    old_mode = _threads.set_mode("always")
+    try:
+        for n in (0, 1, 511, 512, 513, 4096 + 17, 100003):
+            a = (rng.standard_normal(n) * 3).astype(dtype)
+            b = rng.uniform(0.5, 2, n).astype(dtype)
+            x, y = dc.asarray(a), dc.asarray(b)
+            cases = {"add": (lambda: x + y, a + b), "scalar": (lambda: x * 2.5, a * dtype(2.5)),
+                     "less": (lambda: x < y, a < b), "sqrt": (lambda: dc.sqrt(y), np.sqrt(b)),
+                     "exp": (lambda: dc.exp(x), np.exp(a)), "sin": (lambda: dc.sin(x), np.sin(a)),
+                     "cast": (lambda: x.astype(np.float16), a.astype(np.float16)),
+                     "views": (lambda: x[1:] - y[:-1], a[1:] - b[:-1])}
+            for name, (f, exp) in cases.items():
+                _kernel_access.set_stream_min_bytes(1)
+                streamed = np.asarray(f()).copy()
+                _kernel_access.set_stream_min_bytes(0)
+                direct = np.asarray(f())
+                np.testing.assert_array_equal(streamed, direct, err_msg=f"{name} n={n}")
+                assert streamed.dtype == exp.dtype
+                if name in ("exp", "sin"):
+                    np.testing.assert_allclose(streamed, exp, rtol=4 * np.finfo(dtype).eps)
+                else:
+                    np.testing.assert_array_equal(streamed, exp, err_msg=f"{name} n={n}")
+            _kernel_access.set_stream_min_bytes(1)
+            z = x.copy()
+            z += y                           # in place: the output is the first input
+            np.testing.assert_array_equal(np.asarray(z), a + b)
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+        _kernel_access.set_stream_min_bytes(old)
+    with pytest.raises(ValueError):
+        _kernel_access.set_stream_min_bytes(-1)

@@ -42,6 +42,66 @@ def _register():
 _register()
 
 
+def _last_level_cache_bytes():
+    """Size of the last-level cache the CPUs of this process share (sysfs; glibc's sysconf
+    reports the whole chip's L3 on some VMs), or 0 when unknown."""
+    import glob
+    best = 0
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(path) as f:
+                text = f.read().strip().upper()
+            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            best = max(best, int(text[:-1] if mult != 1 else text) * mult)
+        except (OSError, ValueError):
+            pass
+    return best
+
+
+STREAM_CACHES = 4       # default threshold: this many last-level caches of operands
+
+
+def _parse_bytes(text):
+    text = text.strip().upper()
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    return int(float(text[:-1] if mult != 1 else text) * mult)
+
+
+def set_stream_min_bytes(nbytes):
+    """Calls whose operands and dense result span at least `nbytes` write the result with
+    non-temporal stores (0: never). Returns the previous value. The default is 4x the
+    last-level cache (DOTCOMPUTE_STREAM_MIN_BYTES overrides it): DRAM-resident streams,
+    where they save the read for ownership of every result line (STREAM triad 1.5x on the
+    AMD EPYC VM at 256 MiB). Just above the cache they lose in loops that reuse one
+    result block from the pool, whose lines partly stay cached (measured at n = 1e6..3e6,
+    float64 add)."""
+    old = K.stream_min_bytes
+    nbytes = int(nbytes)
+    if nbytes < 0:
+        raise ValueError("stream_min_bytes must be >= 0")
+    K.stream_min_bytes = nbytes
+    return old
+
+
+def stream_min_bytes():
+    return K.stream_min_bytes
+
+
+def _init_stream():
+    import os
+    env = os.environ.get("DOTCOMPUTE_STREAM_MIN_BYTES", "").strip()
+    if env:
+        try:
+            set_stream_min_bytes(_parse_bytes(env))
+            return
+        except ValueError:
+            warnings.warn(f"ignoring DOTCOMPUTE_STREAM_MIN_BYTES={env!r}: not a size in "
+                          "bytes (K/M/G suffixes allowed)", RuntimeWarning)
+    set_stream_min_bytes(STREAM_CACHES * _last_level_cache_bytes())
+
+_init_stream()
+
+
 cdef dc_kernel_table *kernel_table() noexcept nogil:
     return K
 
@@ -68,24 +128,24 @@ def kernel_isa():
 
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
-                    Py_ssize_t so, Py_ssize_t n) noexcept:
+                    Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
     cdef int nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
-        K.run_unary(f, threshold, a, sa, o, so, n, nt)
+        K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
     else:
         with nogil:
-            K.run_unary(f, threshold, a, sa, o, so, n, nt)
+            K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
-                     Py_ssize_t n) noexcept:
+                     Py_ssize_t n, bint dense=False) noexcept:
     cdef int nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
-        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt)
+        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
     else:
         with nogil:
-            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt)
+            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,

@@ -139,6 +139,28 @@ DC_CMP_KERNEL(f4, float, __m256, 8, 4, _mm256_loadu_ps, _mm256_set1_ps, _mm256_c
 #define DC_CMP_FN(T, OP)
 #endif
 
+/* Non-temporal copy of nbytes (a multiple of 16) to a 16-byte aligned dst: the result of a
+ * call larger than the last-level cache is written around the caches (no read for
+ * ownership of each line, the inputs stay cached). The drivers compute a block into an L1
+ * buffer, then stream it out; dc_stream_fence() orders the stores before the result is
+ * used. The scalar build and non-x86 targets copy plainly (DC_HAVE_STREAM 0). */
+#if defined(__SSE2__) && !defined(DC_SCALAR)
+#include <emmintrin.h>
+#define DC_HAVE_STREAM 1
+static inline void dc_stream_copy(char *dst, const char *src, ptrdiff_t nbytes) {
+    for (ptrdiff_t i = 0; i < nbytes; i += 16)
+        _mm_stream_si128((__m128i *)(void *)(dst + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+}
+static inline void dc_stream_fence(void) { _mm_sfence(); }
+#else
+#define DC_HAVE_STREAM 0
+static inline void dc_stream_copy(char *dst, const char *src, ptrdiff_t nbytes) {
+    memcpy(dst, src, (size_t)nbytes);
+}
+static inline void dc_stream_fence(void) {}
+#endif
+
 /* Unary loop over an array function VFN(const T *x, T *y, n) of dc_vmath.h: contiguous
  * runs call it directly; other layouts go through a cache-sized stack buffer. */
 #define DC_BLOCK 512
