@@ -327,3 +327,36 @@ def test_slow_regions_do_not_raise_the_fork_join_estimate(two_threads):
         assert _threads.policy_info()["fork_join_us"] == before
     finally:
         _threads.reset_guard()
+
+
+# ------------------------------------------------------- sleeping workers, streams
+
+def test_stream_of_long_calls_wakes_the_workers(two_threads, quiet):
+    """With the workers asleep, a call too small to pay the wake-up alone runs serially;
+    the next one threads if it starts within 250 us of when the previous one would end run
+    serially (n x its measured cost), even when that is long after the previous one started
+    (a 1e5-element float32 exp takes ~200 us: counted from its start, no stream ever formed
+    and mid-size transcendentals never threaded). Decided at given times on the policy's
+    clock, from given costs: no timing involved."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    exp_thr = SERIAL_THRESHOLD[EXPENSIVE]
+    old = _threads.set_costs(fork_join=1e-6, wake=1e-3)
+    _threads.reset_guard()
+    try:
+        e, e_asleep = _threads.thresholds()[EXPENSIVE]
+        assert e_asleep == pytest.approx(1000 * e)
+        n = int(1500 * e)           # serially: n x cost = 1500 x 2 x fork_join = 3 ms
+        t0 = _threads.now() + 100.0
+        assert _threads.chunks(n, exp_thr, 2, at=t0) == 1              # asleep, alone
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 0.5e-3) == 2     # a stream
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 1.0) == 1        # a second later: not
+        assert _threads.chunks(int(2100 * e), exp_thr, 2, at=t0 + 2.0) == 2  # pays the wake
+        # a region that ended just now leaves the workers spinning: the next call threads
+        t1 = t0 + 3.0
+        _threads.observe(2, t1 - 1.01e-3, t1, [t1 - 1.01e-3, t1 - 1e-5, t1 - 1e-3, t1])
+        assert _threads.chunks(n, exp_thr, 2, at=t1 + 1e-6) == 2
+        assert _threads.chunks(int(1.5 * e), exp_thr, 2, at=t1 + 2e-6) == 1   # below 2 chunks
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()

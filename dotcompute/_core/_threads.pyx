@@ -466,6 +466,11 @@ cdef int _load_cap_at(double t) noexcept nogil:
 
 
 cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
+    return _chunks_at(n, threshold, cap, -1)
+
+
+cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
+    """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
     global _last_want, _n_load_capped, _last_measure
     cdef double e, t
     cdef Py_ssize_t k
@@ -486,13 +491,13 @@ cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
         # the machine quiet (at most once a second).
         if (_fork_join > SUSPECT * QUIET_FORK_JOIN
                 and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
-            t = threads_now()
+            t = now if now >= 0 else threads_now()
             if t - _last_measure > REMEASURE_AFTER:
                 _last_measure = t
                 if _load_cap_at(t) >= 2:
                     _remeasure(cap)
         return 1
-    t = threads_now()
+    t = now if now >= 0 else threads_now()
     if t < _backoff_until:
         return 1
     if t - _last_end > _spin_window and n < 2 * e * _wake_mult:
@@ -639,11 +644,34 @@ def set_mode(str mode):
     return old
 
 
-def chunks(Py_ssize_t n, int threshold, int cap=-1):
-    """The policy's answer for a call (tests); cap -1: the library's thread count."""
+def chunks(Py_ssize_t n, int threshold, int cap=-1, at=None):
+    """The policy's answer for a call (tests); cap -1: the library's thread count; `at`:
+    the call's time on the policy's clock (`now()`), None for now."""
     if cap < 0:
         cap = effective_num_threads()
-    return chunks_for(n, threshold, cap)
+    return _chunks_at(n, threshold, cap, -1 if at is None else max(0.0, float(at)))
+
+
+def set_costs(fork_join=None, wake=None):
+    """Tests: take these costs (seconds) as measured and derive the thresholds from them;
+    None keeps a cost. Calibrates first if needed. Returns the previous (fork_join, wake)."""
+    global _fork_join, _wake, _fj_base, _wake_base
+    calibrate()
+    old = (_fork_join, _wake)
+    if fork_join is not None:
+        _fork_join = _fj_base = float(fork_join)
+    if wake is not None:
+        _wake = _wake_base = float(wake)
+    if _wake < _fork_join:
+        _wake = _wake_base = _fork_join
+    _derive()
+    return old
+
+
+def last_region_end():
+    """When the last parallel region ended (the policy's clock): workers asleep after that
+    plus the spin window."""
+    return _last_end
 
 
 def stats(reset=False):
@@ -680,8 +708,11 @@ def now():
 
 
 def reset_guard():
-    """Forget the guard's history and leave any back-off (tests, measurements)."""
-    global _history, _wins, _backoff_until, _backoff_len
+    """Forget the guard's history, leave any back-off and forget when the last region
+    ended and the last call wanted threads (tests, measurements)."""
+    global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
+    _last_end = -1e30
+    _last_want = -1e30
     _history = 0
     _wins = 0
     _backoff_until = 0
