@@ -360,3 +360,33 @@ def test_stream_of_long_calls_wakes_the_workers(two_threads, quiet):
     finally:
         _threads.set_costs(*old)
         _threads.reset_guard()
+
+
+def test_costs_measured_under_load_are_measured_again_when_quiet(two_threads):
+    """A fork/join cost that looks like a loaded machine's (50 us) is measured again for a
+    call that would thread on a quiet machine, once the sampler finds it quiet, at most
+    once a second, and not while other processes keep the cores busy."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    exp_thr = SERIAL_THRESHOLD[EXPENSIVE]
+    old_load = _threads.set_foreign_load(1.0)
+    old = _threads.set_costs(fork_join=50e-6, wake=50e-6)
+    _threads.reset_guard()
+    try:
+        e = _threads.thresholds()[EXPENSIVE][0]
+        n = int(e)                   # below 2 chunks at 50 us, 25x above them at 1 us
+        t0 = _threads.now() + 100.0
+        before = _threads.stats()["remeasured"]
+        assert _threads.chunks(n, exp_thr, 2, at=t0) == 1
+        assert _threads.stats()["remeasured"] == before          # busy machine: not now
+        _threads.set_foreign_load(0.0)
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 0.5) == 1
+        assert _threads.stats()["remeasured"] == before          # within the second
+        _threads.chunks(n, exp_thr, 2, at=t0 + 1.6)
+        assert _threads.stats()["remeasured"] == before + 1      # quiet, a second later
+        _threads.chunks(n, exp_thr, 2, at=t0 + 1.7)
+        assert _threads.stats()["remeasured"] == before + 1
+    finally:
+        _threads.set_costs(*old)
+        _threads.set_foreign_load(old_load)
+        _threads.reset_guard()

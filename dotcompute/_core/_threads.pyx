@@ -493,9 +493,9 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
                 and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
             t = now if now >= 0 else threads_now()
             if t - _last_measure > REMEASURE_AFTER:
-                _last_measure = t
                 if _load_cap_at(t) >= 2:
                     _remeasure(cap)
+                _last_measure = t
         return 1
     t = now if now >= 0 else threads_now()
     if t < _backoff_until:
@@ -709,10 +709,13 @@ def now():
 
 def reset_guard():
     """Forget the guard's history, leave any back-off and forget when the last region
-    ended and the last call wanted threads (tests, measurements)."""
+    ended, the last call wanted threads and the costs were last measured (tests,
+    measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
+    global _last_measure
     _last_end = -1e30
     _last_want = -1e30
+    _last_measure = 0
     _history = 0
     _wins = 0
     _backoff_until = 0
