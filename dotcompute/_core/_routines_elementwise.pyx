@@ -752,9 +752,44 @@ cdef inline object _checked_fast_binary(object ufunc, object x, object y, object
     return r
 
 
+# device kind -> its backend's `fast_call(ufunc, x, y)` (y None for one operand), or None
+cdef dict _device_fast = {}
+
+
+cdef object device_fast(object ufunc, object x, object y):
+    """ufunc(x[, y]) through the per-call fast path of the backend of x's (else y's)
+    device, a dc array on another device than the cpu; None when it does not apply."""
+    cdef ndarray a
+    if type(x) is ndarray and not (<ndarray>x)._host:
+        a = <ndarray>x
+    elif type(y) is ndarray and not (<ndarray>y)._host:
+        a = <ndarray>y
+    else:
+        return None
+    kind = a._dev.kind
+    f = _device_fast.get(kind, 0)
+    if f is 0:
+        f = _device_fast[kind] = getattr(backend(a._dev), "fast_call", None)
+    if f is None:
+        return None
+    return f(ufunc, x, y)
+
+
+cdef inline bint _on_device(object x) noexcept:
+    return type(x) is ndarray and not (<ndarray>x)._host
+
+
 cdef object binop(object ufunc, object x, object y):
     """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
-    cdef object r = _checked_fast_binary(ufunc, x, y, None)
+    cdef object r
+    if _on_device(x) or _on_device(y):
+        r = device_fast(ufunc, x, y)
+        if r is not None:
+            return r
+        if not _is_operand(x) or not _is_operand(y):
+            return NotImplemented
+        return ufunc_call(ufunc, (x, y), {})
+    r = _checked_fast_binary(ufunc, x, y, None)
     if r is not None:
         return r
     if not _is_operand(x) or not _is_operand(y):
@@ -810,6 +845,10 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     """ufunc.__call__ with dc semantics: our kernel when possible, else NumPy's loop on
     zero-copy views with results from the pool, wrapped as dc arrays."""
     cdef object r
+    if not kwargs and len(inputs) == 1 and _on_device(inputs[0]):
+        r = device_fast(ufunc, inputs[0], None)
+        if r is not None:
+            return r
     out = kwargs.get("out")
     if type(out) is tuple:
         if len(out) == 1:
