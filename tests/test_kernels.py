@@ -509,8 +509,9 @@ def test_float_comparisons_match_numpy(name, dtype, rng):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_streamed_results_match_numpy(dtype, threads, rng):
     """Results written with non-temporal stores (forced on for every size here) are the
-    ones written directly, and NumPy's: binary, scalar operand, comparison into bool, unary
-    (ours and NumPy's borrowed loops), casts, in-place, lengths that end inside a block."""
+    ones written directly, and NumPy's: binary, scalar operand, unary (ours and NumPy's
+    borrowed loops), casts, in-place, lengths that end inside a block; comparisons (not
+    streamed: a bool result) unchanged."""
     from dotcompute._core import _kernel_access, _threads
     old = _kernel_access.stream_min_bytes()
     old_threads = dc.set_num_threads(threads)
@@ -576,3 +577,21 @@ def test_float_sums_identical_in_every_build():
     import ast
     values = ast.literal_eval(next(iter(results.values())))
     assert len(values) == 72 and all(np.isfinite(values))
+
+
+@pytest.mark.parametrize("value,expect", [("", "0"), ("0", "0"), ("1M", "1048576"),
+                                          ("4x", "llc4"), ("bogus", "0")])
+def test_stream_setting_from_the_environment(value, expect):
+    import os
+    import subprocess
+    import sys
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "from dotcompute._core import _kernel_access as k\n"
+            "print(k.stream_min_bytes(), k._last_level_cache_bytes())")
+    env = dict(os.environ, DOTCOMPUTE_STREAM_MIN_BYTES=value)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got, llc = map(int, r.stdout.split())
+    assert got == (4 * llc if expect == "llc4" else int(expect))
+    assert ("ignoring DOTCOMPUTE_STREAM_MIN_BYTES" in r.stderr) == (value == "bogus")

@@ -58,9 +58,6 @@ def _last_level_cache_bytes():
     return best
 
 
-STREAM_CACHES = 4       # default threshold: this many last-level caches of operands
-
-
 def _parse_bytes(text):
     text = text.strip().upper()
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
@@ -69,12 +66,14 @@ def _parse_bytes(text):
 
 def set_stream_min_bytes(nbytes):
     """Calls whose operands and dense result span at least `nbytes` write the result with
-    non-temporal stores (0: never). Returns the previous value. The default is 4x the
-    last-level cache (DOTCOMPUTE_STREAM_MIN_BYTES overrides it): DRAM-resident streams,
-    where they save the read for ownership of every result line (STREAM triad 1.5x on the
-    AMD EPYC VM at 256 MiB). Just above the cache they lose in loops that reuse one
-    result block from the pool, whose lines partly stay cached (measured at n = 1e6..3e6,
-    float64 add)."""
+    non-temporal stores (0: never, the default; DOTCOMPUTE_STREAM_MIN_BYTES sets it at
+    import, `4x` meaning 4x the last-level cache). Returns the previous value.
+
+    Off by default: on the shared AMD EPYC VM of 2026-12-02 (other processes kept the
+    memory busy) streamed results ran 1-6 % behind direct stores at 1e7 float64 add and 8 %
+    at float32 `<`, and lost in loops that reuse one result block from the pool just above
+    the cache (1e6..3e6); STREAM's triad gained 1.5x from them at 256 MiB on a quiet
+    machine (PERF.md). Measure on yours."""
     old = K.stream_min_bytes
     nbytes = int(nbytes)
     if nbytes < 0:
@@ -90,14 +89,17 @@ def stream_min_bytes():
 def _init_stream():
     import os
     env = os.environ.get("DOTCOMPUTE_STREAM_MIN_BYTES", "").strip()
-    if env:
-        try:
+    if not env:
+        return
+    try:
+        if env.lower().endswith("x"):
+            set_stream_min_bytes(int(float(env[:-1]) * _last_level_cache_bytes()))
+        else:
             set_stream_min_bytes(_parse_bytes(env))
-            return
-        except ValueError:
-            warnings.warn(f"ignoring DOTCOMPUTE_STREAM_MIN_BYTES={env!r}: not a size in "
-                          "bytes (K/M/G suffixes allowed)", RuntimeWarning)
-    set_stream_min_bytes(STREAM_CACHES * _last_level_cache_bytes())
+    except ValueError:
+        warnings.warn(f"ignoring DOTCOMPUTE_STREAM_MIN_BYTES={env!r}: not a size in bytes "
+                      "(K/M/G suffixes) or a multiple of the last-level cache (4x)",
+                      RuntimeWarning)
 
 _init_stream()
 
