@@ -28,11 +28,13 @@ GEN = os.path.join("build", "gen")
 CYTHON_BUILD = os.path.join("build", "cython")
 SHARED_UTILITY = "dotcompute._core._cyutility"
 
-# Flags common to every module; -g0 overrides Python's -g (build time, .so size).
-COMMON = ["-O3", "-g0", "-fwrapv"]
-# Kernels: OpenMP, no FMA contraction (exact ops bit-identical across builds), no errno
-# (lets sqrt and friends vectorize; NumPy reports FP errors through flags, not errno).
-KERNEL = COMMON + ["-fopenmp", "-ffp-contract=off", "-fno-math-errno"]
+# Flags common to every module; -g0 overrides Python's -g (build time, .so size); no FMA
+# contraction (results computed outside the kernels, e.g. arange's start + i * delta,
+# are NumPy's on every target).
+COMMON = ["-O3", "-g0", "-fwrapv", "-ffp-contract=off"]
+# Kernels: OpenMP, no errno (lets sqrt and friends vectorize; NumPy reports FP errors
+# through flags, not errno).
+KERNEL = COMMON + ["-fopenmp", "-fno-math-errno"]
 SANITIZERS = ("address", "undefined", "leak")
 
 
@@ -144,12 +146,13 @@ def extensions():
         core("_kernel_access", openmp=True, depends=["dc_fpe.h"]),   # prange: N-d walks
         core("_numpy_loops"),
         core("_indexing"),
-        # NumPy 2 C-API (PyArray_Pack for element assignment).
+        # NumPy 2 C-API (PyArray_Pack for element assignment, fill values).
         core("_ndarray", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
-        core("_routines_creation"),
+        core("_routines_creation", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         core("_routines_elementwise", depends=["dc_fpe.h"]),
         core("_routines_reduction", depends=["dc_fpe.h"]),
         core("_routines_function"),
+        core("_routines_indexing", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         # The fused-expression interpreter (dotcompute._compiler's back end): prange.
         core("_fused", openmp=True, depends=["dc_stream.h", "dc_fpe.h"]),
     ]

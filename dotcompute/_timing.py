@@ -6,7 +6,8 @@ machine's load touches all of them alike. Ratios from one run are what to compar
 """
 import time
 
-__all__ = ["batch_size", "batch_median", "median_time", "min_time", "interleaved_medians"]
+__all__ = ["batch_size", "batch_median", "median_time", "min_time", "interleaved_samples",
+           "interleaved_medians", "interleaved_minimums"]
 
 
 def batch_size(f, batch_seconds=0.002):
@@ -50,11 +51,10 @@ def min_time(f, repeat):
     return best
 
 
-def interleaved_medians(fns, repeat, batch_seconds=0.01, setup=None, statistic="median"):
-    """Median seconds per call of each function in the dict `fns`, timed in interleaved
-    batches. `setup` maps a name to a function run before each of its batches (untimed).
-    statistic="min" gives the fastest batch instead: on a machine other processes share,
-    their interference only adds time, so the fastest batch is the least disturbed one."""
+def interleaved_samples(fns, repeat, batch_seconds=0.01, setup=None):
+    """Seconds per call of each function in the dict `fns` in each of `repeat` interleaved
+    batches: {name: [seconds, ...]}. `setup` maps a name to a function run before each of
+    its batches (untimed)."""
     setup = setup or {}
     inner = {}
     for name, f in fns.items():
@@ -71,6 +71,18 @@ def interleaved_medians(fns, repeat, batch_seconds=0.01, setup=None, statistic="
             for _ in range(k):
                 f()
             samples[name].append((time.perf_counter() - t0) / k)
-    if statistic == "min":
-        return {name: min(s) for name, s in samples.items()}
+    return samples
+
+
+def interleaved_medians(fns, repeat, batch_seconds=0.01, setup=None):
+    """Median seconds per call of each function in the dict `fns`, timed in interleaved
+    batches. `setup` maps a name to a function run before each of its batches (untimed)."""
+    samples = interleaved_samples(fns, repeat, batch_seconds, setup)
     return {name: sorted(s)[len(s) // 2] for name, s in samples.items()}
+
+
+def interleaved_minimums(fns, repeat, batch_seconds=0.01, setup=None):
+    """As interleaved_medians, the fastest batch of each function: on a machine that other
+    processes load, the batch least disturbed (per-call costs of microseconds)."""
+    samples = interleaved_samples(fns, repeat, batch_seconds, setup)
+    return {name: min(s) for name, s in samples.items()}

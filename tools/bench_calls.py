@@ -1,19 +1,26 @@
 """Per-call cost of the statements that the losing corpus programs spend their time in,
-NumPy vs dotcompute, in microseconds (one process, interleaved medians).
+NumPy vs dotcompute, in microseconds (one process, interleaved batches).
 
-    PYTHONPATH=. python tools/bench_calls.py [--threads 2] [--quick] [--only PROGRAM]
+    PYTHONPATH=. python tools/bench_calls.py [--threads 2] [--quick] [--only GROUP]
+                                             [--stat min|median] [--large]
 
-Each statement is compiled into a function of its own (`def f(): return <statement>`) with
-the same names bound to NumPy arrays or to dotcompute arrays of the same values, so both
-sides pay the same Python overhead. The statements are grouped by the corpus program
-(asv_benchmarks/benchmarks/programs.py) they come from.
+Each statement is compiled into a function of its own (`def f(): return <statement>`, or
+the statement itself as the body when it assigns) with the same names bound to NumPy
+arrays or to dotcompute arrays of the same values, so both sides pay the same Python
+overhead. The statements are grouped by the corpus program
+(asv_benchmarks/benchmarks/programs.py) they come from, then issue 13's part-3 table,
+creation at several sizes, NumPy functions run on our arrays (`__array_function__`
+fallbacks; the `added` column is dotcompute's time minus NumPy's) and fancy indexing.
+`--stat min` (the default) reports the fastest batch of each side: on a machine that
+other processes load, the least disturbed one. `--large` times creation of 1e5..3e7
+elements alone and with a first touch (NumPy's own `v += 1` on the result for both).
 """
 import argparse
 import sys
 
 import numpy as np
 
-from dotcompute._timing import interleaved_medians
+from dotcompute._timing import interleaved_medians, interleaved_minimums, min_time
 
 # program -> statements taken from it (names: see _inputs)
 CALLS = {
@@ -47,6 +54,25 @@ CALLS = {
                  "L[:100, :100] @ x[:100]", "x[:2] @ x[2:4]", "np.dot(L[500, :500], x[:500])",
                  "np.asarray([1.0, 2.0])", "np.array([1, 2, 3])", "np.empty(1000)",
                  "np.zeros(1000)", "np.ones(100)", "np.full(100, 2.5)", "np.empty((10, 3))"],
+    # issue 13, part 3: the table of per-call costs, iteration, unpacking, conversions
+    "part3": ["x[5]", "L[5, 7]", "L[5, :200]", "x[1:-1]",
+              "C[60, :61] += 1.5 * A[:61, 5] * A[60, 5]", "L[500, :200] @ x[:200]",
+              "np.array([1.0, 2.0])", "x[:100] * np.float64(1.5)", "x[:100] * 1.5",
+              "for v in p[:100]: pass", "dx, dy = p[5] - p[4]", "x[5] = 0.25",
+              "float(x[0])", "len(x)", "x.shape"],
+    "creation": [f"np.{f}" for n in (10, 100, 1000) for f in (
+        f"empty({n})", f"zeros({n})", f"ones({n})", f"full({n}, 2.5)", f"arange({n})",
+        f"empty_like(x[:{n}])", f"zeros_like(x[:{n}])", f"ones_like(x[:{n}])",
+        f"full_like(x[:{n}], 2.5)")] + [
+        "np.array([1.0, 2.0])", "np.array([1, 2, 3])", "np.array([0.5] * 32)",
+        "np.asarray([1.0, 2.0])", "np.zeros((10, 3))", "np.ones((32, 32), np.float32)",
+        "np.arange(0.0, 1.0, 0.01)"],
+    "fallback": [f"np.{f}" for v in ("r32", "x") for f in (
+        f"median({v})", f"unique({v})", f"diff({v})", f"percentile({v}, 30)",
+        f"histogram({v})", f"pad({v}, 2)", f"roll({v}, 3)", f"linalg.norm({v})",
+        f"flip({v})", f"round({v}, 2)", f"cumsum({v})")],
+    "fancy": ["x[idx]", "r32[m32]", "x[x > 0.5]", "x[idx] = 0.5", "r32[m32] = 0.5",
+              "x[idx] += 1", "pos[i3]", "pos[m24]"],
 }
 
 
@@ -67,14 +93,44 @@ def _inputs(xp):
     }
     d = {k: xp.asarray(v) for k, v in d.items()}
     d.update(np=xp, s=np.float64(1.5), idx=xp.asarray(rng.integers(0, 1000, 20)),
-             m32=xp.asarray(np.asarray(d["r32"]) > 0.5))
+             m32=xp.asarray(np.asarray(d["r32"]) > 0.5), i3=xp.asarray([0, 5, 7]),
+             m24=xp.asarray(np.asarray(d["r24"]) > 1.5))
     return d
 
 
 def _function(statement, scope):
-    code = compile(f"def f():\n    return {statement}\n", statement, "exec")
+    assigns = statement.startswith("for ") or any(
+        op in statement.split("(")[0] for op in (" = ", " += "))
+    body = statement if assigns else f"return {statement}"
+    code = compile(f"def f():\n    {body}\n", statement, "exec")
     exec(code, scope)
     return scope.pop("f")
+
+
+def _touch(z):
+    v = np.asarray(z)
+    v += 1            # NumPy's own loop on either side's memory: only creation differs
+
+
+def large_creation(repeat):
+    """Creation of n elements alone and with a first touch, NumPy vs dotcompute (fastest
+    of `repeat` calls each, interleaved)."""
+    import dotcompute as dc
+    print("\n| n | call | NumPy us | dotcompute us | dotcompute / NumPy |")
+    print("|---:|---|---:|---:|---:|")
+    for n in (10**5, 10**6, 10**7, 3 * 10**7):
+        for name, make in (("zeros(n)", lambda xp: xp.zeros(n)),
+                           ("zeros(n) + touch", lambda xp: _touch(xp.zeros(n))),
+                           ("empty(n) + touch", lambda xp: _touch(xp.empty(n))),
+                           ("ones(n)", lambda xp: xp.ones(n)),
+                           ("full(n, 2.5)", lambda xp: xp.full(n, 2.5))):
+            best = {"numpy": float("inf"), "dotcompute": float("inf")}
+            for _ in range(repeat):
+                for key, xp in (("numpy", np), ("dotcompute", dc)):
+                    best[key] = min(best[key], min_time(lambda: make(xp), 1))
+            print(f"| {n:.0e} | `{name}` | {best['numpy'] * 1e6:.1f} | "
+                  f"{best['dotcompute'] * 1e6:.1f} | "
+                  f"{best['dotcompute'] / best['numpy']:.2f} |", flush=True)
 
 
 def main(argv=None):
@@ -82,26 +138,34 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2, help="dotcompute threads (2)")
     parser.add_argument("--quick", action="store_true", help="5 batches instead of 15")
-    parser.add_argument("--only", action="append", metavar="PROGRAM",
-                        help=f"only the statements of this program ({', '.join(CALLS)})")
+    parser.add_argument("--only", action="append", metavar="GROUP",
+                        help=f"only the statements of this group ({', '.join(CALLS)})")
+    parser.add_argument("--stat", choices=("min", "median"), default="min",
+                        help="fastest batch (default) or median batch of each side")
+    parser.add_argument("--large", action="store_true",
+                        help="also time creation of 1e5..3e7 elements with first touch")
     args = parser.parse_args(argv)
     import dotcompute as dc
 
     dc.set_num_threads(args.threads)
     scopes = {"numpy": _inputs(np), "dotcompute": _inputs(dc)}
     repeat = 5 if args.quick else 15
-    print(f"dotcompute threads: {dc.get_num_threads()}; us per call (median)\n")
-    print("| program | statement | NumPy us | dotcompute us | NumPy / dotcompute |")
-    print("|---|---|---:|---:|---:|")
+    timer = interleaved_minimums if args.stat == "min" else interleaved_medians
+    print(f"dotcompute threads: {dc.get_num_threads()}; us per call ({args.stat} of "
+          f"{repeat} interleaved batches)\n")
+    print("| group | statement | NumPy us | dotcompute us | NumPy / dotcompute | added us |")
+    print("|---|---|---:|---:|---:|---:|")
     for prog, statements in CALLS.items():
         if args.only and prog not in args.only:
             continue
         for st in statements:
             fns = {k: _function(st, scope) for k, scope in scopes.items()}
-            med = interleaved_medians(fns, repeat, batch_seconds=0.005)
-            print(f"| {prog} | `{st}` | {med['numpy'] * 1e6:.2f} | "
-                  f"{med['dotcompute'] * 1e6:.2f} | {med['numpy'] / med['dotcompute']:.2f} |",
-                  flush=True)
+            t = timer(fns, repeat, batch_seconds=0.005)
+            print(f"| {prog} | `{st}` | {t['numpy'] * 1e6:.2f} | "
+                  f"{t['dotcompute'] * 1e6:.2f} | {t['numpy'] / t['dotcompute']:.2f} | "
+                  f"{(t['dotcompute'] - t['numpy']) * 1e6:+.2f} |", flush=True)
+    if args.large:
+        large_creation(3 if args.quick else 7)
     return 0
 
 

@@ -6,6 +6,7 @@ The indices are the enums that setup.py renders from `_opspec.py` into dc_kernel
 classes): nothing here or in the modules that cimport this file spells an index as a
 number. The C compiler checks every name against the rendered header.
 """
+from cpython.object cimport PyObject
 cimport numpy as cnp
 
 cdef extern from "dc_kernel_table.h" nogil:
@@ -74,6 +75,12 @@ cdef inline bint is_min_or_max(int r) noexcept nogil:
 
 # Kernel type of a dtype (-1 when not accelerated: other dtypes, non-native byte order).
 cdef int type_index(object dtype)
+# dtype's NumPy type number when dtype is that number's builtin dtype object (float64,
+# int32, complex128, ...: what np.dtype(float) returns), else -1; an identity check.
+cdef int canonical_num(object dtype) noexcept
+# canonical_num, with the dtype's kernel type in *t and buffer format in *fmt (set only
+# when it returns >= 0; a borrowed reference the table keeps).
+cdef int canonical_info(object dtype, int *t, PyObject **fmt) noexcept
 # The numpy.dtype of kernel type t (int64 / uint64 spelled as NumPy's defaults).
 cdef object type_dtype(int t)
 # Buffer-protocol format of kernel type t.

@@ -4,6 +4,7 @@
 Python-level names for the compiler: `TYPE_INDEX` (numpy.dtype -> kernel type) and
 `TYPE_DTYPES` (kernel type -> numpy.dtype).
 """
+from cpython.object cimport PyObject
 cimport numpy as cnp
 import numpy as np
 
@@ -35,11 +36,58 @@ cdef list _FORMAT = [memoryview(np.empty(0, _d)).format.encode() for _d in TYPE_
 cdef int _NUM_TO_T[64]
 for _i in range(64):
     _NUM_TO_T[_i] = -1
-for _d, _i in TYPE_INDEX.items():
-    _NUM_TO_T[_d.num] = _i
+for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
+    # by type character: equal dtypes collapse as dict keys (int64 'l' and long long 'q'
+    # are one key of TYPE_INDEX), each type number needs its entry
+    _NUM_TO_T[np.dtype(_ch).num] = TYPE_INDEX.get(np.dtype(_ch), -1)
+
+
+# NumPy type number -> its builtin dtype (identity checks: hashing a dtype for a dict
+# lookup costs more than a whole small allocation).
+cdef PyObject *_CANON[64]
+cdef list _CANON_KEEP = []
+for _i in range(64):
+    _CANON[_i] = NULL
+for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
+    # the numeric builtins only (never object or structured dtypes: callers skip the
+    # object check for these); by type character, as equal dtypes collapse as dict keys
+    # (int64 'l' and long long 'q')
+    _c = np.dtype(_ch)
+    _CANON_KEEP.append(_c)
+    _CANON[_c.num] = <PyObject *>_c
+
+
+# Buffer formats of the canonical dtypes, by type number.
+cdef list _NUM_FORMAT = [None] * 64
+for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
+    _NUM_FORMAT[np.dtype(_ch).num] = memoryview(np.empty(0, np.dtype(_ch))).format.encode()
+
+
+cdef int canonical_info(object dtype, int *t, PyObject **fmt) noexcept:
+    """For a canonical dtype (see canonical_num): its type number, kernel type in *t and
+    buffer format in *fmt, in one call; -1 (nothing set) for any other dtype."""
+    cdef int num = canonical_num(dtype)
+    if num >= 0:
+        t[0] = _NUM_TO_T[num]
+        fmt[0] = <PyObject *>_NUM_FORMAT[num]
+    return num
+
+
+cdef int canonical_num(object dtype) noexcept:
+    """dtype's type number when dtype is that number's builtin dtype object, else -1."""
+    cdef int num
+    if not cnp.PyArray_DescrCheck(dtype):
+        return -1
+    num = (<cnp.dtype>dtype).type_num
+    if 0 <= num < 64 and _CANON[num] == <PyObject *>dtype:
+        return num
+    return -1
 
 
 cdef int type_index(object dtype):
+    cdef int num = canonical_num(dtype)
+    if num >= 0:
+        return _NUM_TO_T[num]
     cdef object r = _INDEX.get(dtype)
     return -1 if r is None else <int>r
 
@@ -57,3 +105,12 @@ cdef int numpy_kernel_type(cnp.ndarray n) noexcept:
     if num < 0 or num >= 64 or not cnp.PyArray_ISNOTSWAPPED(n) or not cnp.PyArray_ISALIGNED(n):
         return -1
     return _NUM_TO_T[num]
+
+
+
+def kernel_type(x):
+    """Kernel type index of a numpy array's elements or of a dtype (-1: NumPy's loops),
+    as the element-wise paths see it."""
+    if isinstance(x, np.ndarray):
+        return numpy_kernel_type(x)
+    return type_index(np.dtype(x))

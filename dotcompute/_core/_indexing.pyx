@@ -6,8 +6,9 @@ Integers (Python ints and NumPy integers, not bools), slices, None and Ellipsis 
 view. Anything else (arrays, lists, booleans) is left to NumPy's advanced indexing.
 """
 from cpython.object cimport PyObject
-from cpython.long cimport PyLong_CheckExact, PyLong_AsSsize_t
+from cpython.long cimport PyLong_CheckExact
 from cpython.slice cimport PySlice_Check
+from cpython.exc cimport PyErr_Occurred, PyErr_Clear, PyErr_ExceptionMatches
 
 cimport numpy as cnp
 import numpy as np
@@ -18,6 +19,8 @@ cdef extern from "Python.h":
     Py_ssize_t PySlice_AdjustIndices(Py_ssize_t length, Py_ssize_t *start,
                                      Py_ssize_t *stop, Py_ssize_t step) noexcept
     object PyNumber_Index(object o)
+    # -1 with an OverflowError set past Py_ssize_t (checked by the caller, no try block)
+    Py_ssize_t ssize_or_error "PyLong_AsSsize_t" (object) noexcept
 
 DEF MAXKEY = 64
 
@@ -33,20 +36,26 @@ DEF K_ELLIPSIS = 3
 
 
 cdef inline int _kind(object k, Py_ssize_t *ival) except -2:
-    """Kind of one index entry, -1 when it is not a basic index."""
+    """Kind of one index entry, -1 when it is not a basic index (an integer past
+    Py_ssize_t included: NumPy's path raises its IndexError)."""
     if PyLong_CheckExact(k):
-        ival[0] = PyLong_AsSsize_t(k)     # OverflowError past Py_ssize_t (caller: NumPy's path)
-        return K_INT
-    if PySlice_Check(k):
+        ival[0] = ssize_or_error(k)
+    elif PySlice_Check(k):
         return K_SLICE
-    if k is None:
+    elif k is None:
         return K_NEW
-    if k is _Ellipsis:
+    elif k is _Ellipsis:
         return K_ELLIPSIS
-    if isinstance(k, _np_integer):
-        ival[0] = PyLong_AsSsize_t(PyNumber_Index(k))
-        return K_INT
-    return -1
+    elif isinstance(k, _np_integer):
+        ival[0] = ssize_or_error(PyNumber_Index(k))
+    else:
+        return -1
+    if ival[0] == -1 and PyErr_Occurred():
+        if not PyErr_ExceptionMatches(OverflowError):
+            return -2                     # (propagates the error)
+        PyErr_Clear()
+        return -1
+    return K_INT
 
 
 cdef int basic_index(int nd, const Py_ssize_t *shape, const Py_ssize_t *strides,
@@ -57,6 +66,18 @@ cdef int basic_index(int nd, const Py_ssize_t *shape, const Py_ssize_t *strides,
     cdef int consumed = 0, ell = -1, axis, out, k, fill
     cdef tuple t
     cdef bint has_slice_like = False
+    if PySlice_Check(key) and nd >= 1:    # a[start:stop:step], the commonest slice
+        PySlice_Unpack(key, &start, &stop, &step)
+        length = PySlice_AdjustIndices(shape[0], &start, &stop, step)
+        r.shape[0] = length
+        r.strides[0] = strides[0] * step
+        r.offset = start * strides[0] if length > 0 else 0
+        for j in range(1, nd):
+            r.shape[j] = shape[j]
+            r.strides[j] = strides[j]
+        r.nd = nd
+        r.scalar = False
+        return 1
     if type(key) is tuple:
         t = <tuple>key
     else:
@@ -65,10 +86,7 @@ cdef int basic_index(int nd, const Py_ssize_t *shape, const Py_ssize_t *strides,
     if n > MAXKEY:
         return 0
     for i in range(n):
-        try:
-            k = _kind(t[i], &ivals[i])
-        except OverflowError:
-            return 0                      # NumPy raises IndexError: let it say so
+        k = _kind(t[i], &ivals[i])
         if k < 0:
             return 0
         kinds[i] = k

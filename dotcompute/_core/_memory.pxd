@@ -48,5 +48,8 @@ cdef class DeviceMemory:
 
 # Allocate nbytes from the default pool (raises OutOfMemoryError / MemoryError).
 cdef DeviceMemory dc_malloc(size_t nbytes)
-# Allocate nbytes from a given pool.
-cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes)
+# nbytes reading as zero from the default pool (fresh or dropped pages for large blocks:
+# zero-filled at first touch, as calloc's).
+cdef DeviceMemory dc_calloc(size_t nbytes)
+# Allocate nbytes from a given pool (zeroed: as dc_calloc).
+cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=*)

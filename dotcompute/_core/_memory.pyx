@@ -52,6 +52,7 @@ cdef extern from "dc_pool.h" nogil:
     dc_pool* dc_pool_create(size_t alignment)
     void dc_pool_destroy(dc_pool* pool)
     int dc_pool_malloc(dc_pool* pool, size_t nbytes, dc_chunk** out)
+    int dc_pool_malloc_zeroed(dc_pool* pool, size_t nbytes, dc_chunk** out)
     void dc_pool_free(dc_pool* pool, dc_chunk* chunk)
     void dc_pool_release_cached(dc_pool* pool)
     void* dc_pool_raw_malloc(dc_pool* pool, size_t nbytes)
@@ -250,7 +251,7 @@ cdef size_t _check_size(MemoryPool pool, object nbytes) except? 0:
     return <size_t>nbytes
 
 
-cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
+cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes, bint zeroed) except NULL:
     """Slow path of a failed allocation.
 
     First the pool's own cached free blocks go back to the OS and the request is retried.
@@ -266,14 +267,14 @@ cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
     dc_pool_note_retry(pool.pool_)
     with nogil:
         dc_pool_release_cached(pool.pool_)
-        rc = dc_pool_malloc(pool.pool_, nbytes, &c)
+        rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
     if rc != DC_OK and pool.gc_episode_size_ == 0:
         pool.gc_episode_size_ = nbytes if nbytes else 1
         gc.collect()  # may free blocks held by unreachable cycles
         _run_release_hooks(pool)
         with nogil:
             dc_pool_release_cached(pool.pool_)
-            rc = dc_pool_malloc(pool.pool_, nbytes, &c)
+            rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
     if rc == DC_OK:
         if nbytes >= pool.gc_episode_size_:
             pool.gc_episode_size_ = 0
@@ -284,16 +285,28 @@ cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes) except NULL:
     raise OutOfMemoryError(nbytes, dc_pool_total_bytes(pool.pool_), dc_pool_get_limit(pool.pool_))
 
 
-cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes):
+cdef inline int _pool_alloc(dc_pool* pool, size_t nbytes, bint zeroed,
+                            dc_chunk** out) noexcept nogil:
+    if zeroed:
+        return dc_pool_malloc_zeroed(pool, nbytes, out)
+    return dc_pool_malloc(pool, nbytes, out)
+
+
+cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=False):
     cdef DeviceMemory mem = DeviceMemory.__new__(DeviceMemory)  # before the block: no leak
     cdef dc_chunk* c = NULL
     cdef int rc
     if nbytes > MAX_REQUEST:
         return pool_malloc(pool, _check_size(pool, nbytes))  # raises
-    with nogil:
-        rc = dc_pool_malloc(pool.pool_, nbytes, &c)
+    if nbytes < DC_SMALL_LIMIT:
+        # a small block: a cache pop or a short index search under the pool's lock, which
+        # no holder keeps while waiting for the GIL (releasing the GIL costs more)
+        rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
+    else:
+        with nogil:       # may map a segment or drop pages
+            rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
     if rc != DC_OK:
-        c = _malloc_retry(pool, nbytes)
+        c = _malloc_retry(pool, nbytes, zeroed)
     elif pool.gc_episode_size_ and nbytes >= pool.gc_episode_size_:
         pool.gc_episode_size_ = 0   # the pressure that opened the episode is gone
     mem.ptr_ = c.ptr
@@ -305,6 +318,10 @@ cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes):
 
 cdef DeviceMemory dc_malloc(size_t nbytes):
     return pool_malloc(_default_pool, nbytes)
+
+
+cdef DeviceMemory dc_calloc(size_t nbytes):
+    return pool_malloc(_default_pool, nbytes, True)
 
 
 # --- device memory -------------------------------------------------------------------------
@@ -324,8 +341,11 @@ cdef class DeviceMemory:
 
     def __dealloc__(self):
         if self.chunk_ != NULL:
-            with nogil:
-                dc_pool_free(self.pool_.pool_, self.chunk_)
+            if self.chunk_.size < DC_SMALL_LIMIT:
+                dc_pool_free(self.pool_.pool_, self.chunk_)     # (see pool_malloc)
+            else:
+                with nogil:
+                    dc_pool_free(self.pool_.pool_, self.chunk_)
             self.chunk_ = NULL
 
     @property

@@ -1,6 +1,7 @@
 # cython: language_level=3
 """C-level view of dotcompute.ndarray for the routine modules and the fused programs."""
 cimport numpy as cnp
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
 
 # A fallback call whose array inputs hold fewer bytes than this in all runs NumPy's code
 # with NumPy's own allocator (its results wrapped with the numpy array as memory owner,
@@ -8,6 +9,11 @@ cimport numpy as cnp
 # such a call. 32 KiB covers n <= 1000 with four float64 operands.
 cdef enum:
     SMALL_BYTES = 32768
+
+# Arrays of up to this many dimensions keep shape and strides inside the object (no
+# separate allocation per array).
+cdef enum:
+    INLINE_DIMS = 4
 
 from dotcompute._core._kernel_access cimport Operand
 from dotcompute._core._dtypes cimport numpy_kernel_type
@@ -30,6 +36,8 @@ cdef class ndarray:
     cdef object _base             # the dc array this is a view of (NumPy's .base), or None
     cdef object _npview           # cached zero-copy numpy.ndarray over the same memory
     cdef bytes _format            # buffer-protocol format string
+    cdef Py_ssize_t _layout[2 * INLINE_DIMS]   # _shape's storage when _ndim <= INLINE_DIMS
+    cdef object _shape_t          # the shape tuple once asked for (None after a change)
 
     cdef _set_layout(self, tuple shape, tuple strides)
     cdef int _set_layout_c(self, int nd, const Py_ssize_t *shape,
@@ -99,6 +107,23 @@ cdef inline bint operand_of(object x, Operand *op, bint subclasses) noexcept:
         op.is_scalar = False
         return True
     return False
+
+cdef inline int alloc_layout(ndarray a, int nd) except -1:
+    """Point a._shape / a._strides at room for nd extents and nd strides: inside the
+    object up to INLINE_DIMS, else a block of its own (freed with the array)."""
+    if a._shape != NULL and a._shape != a._layout:
+        PyMem_Free(a._shape)
+        a._shape = NULL
+    if nd <= INLINE_DIMS:
+        a._shape = a._layout
+    else:
+        a._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * 2 * nd)
+        if a._shape == NULL:
+            raise MemoryError()
+    a._strides = a._shape + nd
+    a._ndim = nd
+    a._shape_t = None
+    return 0
 
 # func(*args, **kwargs) by the backend of a's device (a on another device than the cpu).
 cdef object device_function(ndarray a, object func, tuple args, dict kwargs)

@@ -19,7 +19,7 @@ construction. An array on another device than the cpu runs its device's backend
 cimport cython
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_ANY_CONTIGUOUS
-from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.mem cimport PyMem_Free
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
@@ -38,6 +38,7 @@ from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
 from dotcompute._core cimport _routines_function as _fn
+from dotcompute._core cimport _routines_indexing as _ix
 
 import operator
 import re
@@ -64,8 +65,44 @@ cdef extern from "numpy/arrayobject.h":
 cdef PyTypeObject *_NP_ARRAY_TYPE = <PyTypeObject *>np.ndarray
 
 
+# The operators' ufuncs (module constants: no module and attribute lookups per call).
+cdef object _uf_absolute = np.absolute
+cdef object _uf_add = np.add
+cdef object _uf_bitwise_and = np.bitwise_and
+cdef object _uf_bitwise_or = np.bitwise_or
+cdef object _uf_bitwise_xor = np.bitwise_xor
+cdef object _uf_divmod = np.divmod
+cdef object _uf_equal = np.equal
+cdef object _uf_floor_divide = np.floor_divide
+cdef object _uf_greater = np.greater
+cdef object _uf_greater_equal = np.greater_equal
+cdef object _uf_invert = np.invert
+cdef object _uf_left_shift = np.left_shift
+cdef object _uf_less = np.less
+cdef object _uf_less_equal = np.less_equal
+cdef object _uf_matmul = np.matmul
+cdef object _uf_multiply = np.multiply
+cdef object _uf_negative = np.negative
+cdef object _uf_not_equal = np.not_equal
+cdef object _uf_positive = np.positive
+cdef object _uf_power = np.power
+cdef object _uf_remainder = np.remainder
+cdef object _uf_right_shift = np.right_shift
+cdef object _uf_subtract = np.subtract
+cdef object _uf_true_divide = np.true_divide
+cdef object _uf_logical_and = np.logical_and
+cdef object _uf_logical_or = np.logical_or
+cdef object _uf_maximum = np.maximum
+cdef object _uf_minimum = np.minimum
+
+
 # ------------------------------------------------------------------------ the class
 
+# Not tracked by the cyclic GC, as NumPy's ndarray is not: an array references only its
+# memory owner, device, dtype, format, base array and cached numpy view (whose base is the
+# memory owner, never the array), so it closes no cycle itself; tracking made every small
+# result pay the collector's bookkeeping and its periodic young-generation passes.
+@cython.no_gc
 @cython.freelist(64)
 cdef class ndarray:
     """N-dimensional array in pooled memory, compatible with numpy.ndarray.
@@ -98,7 +135,7 @@ cdef class ndarray:
         self._adopt(tmp)
 
     def __dealloc__(self):
-        if self._shape != NULL:
+        if self._shape != NULL and self._shape != self._layout:
             PyMem_Free(self._shape)
 
     cdef _adopt(self, ndarray other):
@@ -133,13 +170,7 @@ cdef class ndarray:
         if nd > MAXDIMS:
             raise ValueError(f"maximum supported dimension for an ndarray is currently "
                              f"{MAXDIMS}, found {nd}")
-        if self._shape != NULL:
-            PyMem_Free(self._shape)
-        self._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * (2 * nd + 1))
-        if self._shape == NULL:
-            raise MemoryError()
-        self._strides = self._shape + nd
-        self._ndim = nd
+        alloc_layout(self, nd)
         for i in range(nd):
             self._shape[i] = shape[i]
             self._strides[i] = strides[i]
@@ -235,7 +266,9 @@ cdef class ndarray:
     # ----------------------------------------------------------------- attributes
     @property
     def shape(self):
-        return ssize_tuple(self._shape, self._ndim)
+        if self._shape_t is None:
+            self._shape_t = ssize_tuple(self._shape, self._ndim)
+        return self._shape_t
 
     @shape.setter
     def shape(self, value):
@@ -526,8 +559,11 @@ cdef class ndarray:
                                      self._shape + 1, self._strides + 1)
                 if not _structured(self):
                     return self._item_at(self._data + i * self._strides[0])
-        if type(key) is ndarray:                           # integer or boolean arrays
-            return _wrap(self._np()[(<ndarray>key)._np()], self)
+        if type(key) is ndarray or type(key) is cnp.ndarray:   # integer or boolean arrays
+            got = _ix.take(self, key)
+            if got is not None:
+                return got
+            return _wrap(self._np()[to_numpy(key)], self)
         if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
                                                         self._strides, key, &r):
             if not r.scalar:
@@ -552,8 +588,10 @@ cdef class ndarray:
                 PyArray_Pack(<cnp.PyArray_Descr *>self._dtype,
                              self._data + i * self._strides[0], value)
                 return
-        if type(key) is ndarray:
-            key = (<ndarray>key)._np()
+        if type(key) is ndarray or type(key) is cnp.ndarray:   # integer or boolean arrays
+            if _ix.put(self, key, value):
+                return
+            key = to_numpy(key)
         if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
                                                         self._strides, key, &r):
             if r.scalar:           # one element: NumPy's own conversion of the value
@@ -566,64 +604,64 @@ cdef class ndarray:
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
-        return _ew.binop(np.add, self, other)
+        return _ew.binop(_uf_add, self, other)
 
     def __radd__(self, other):
-        return _ew.binop(np.add, other, self)
+        return _ew.binop(_uf_add, other, self)
 
     def __iadd__(self, other):
-        return _ew.inplace(np.add, self, other)
+        return _ew.inplace(_uf_add, self, other)
 
     def __sub__(self, other):
-        return _ew.binop(np.subtract, self, other)
+        return _ew.binop(_uf_subtract, self, other)
 
     def __rsub__(self, other):
-        return _ew.binop(np.subtract, other, self)
+        return _ew.binop(_uf_subtract, other, self)
 
     def __isub__(self, other):
-        return _ew.inplace(np.subtract, self, other)
+        return _ew.inplace(_uf_subtract, self, other)
 
     def __mul__(self, other):
-        return _ew.binop(np.multiply, self, other)
+        return _ew.binop(_uf_multiply, self, other)
 
     def __rmul__(self, other):
-        return _ew.binop(np.multiply, other, self)
+        return _ew.binop(_uf_multiply, other, self)
 
     def __imul__(self, other):
-        return _ew.inplace(np.multiply, self, other)
+        return _ew.inplace(_uf_multiply, self, other)
 
     def __truediv__(self, other):
-        return _ew.binop(np.true_divide, self, other)
+        return _ew.binop(_uf_true_divide, self, other)
 
     def __rtruediv__(self, other):
-        return _ew.binop(np.true_divide, other, self)
+        return _ew.binop(_uf_true_divide, other, self)
 
     def __itruediv__(self, other):
-        return _ew.inplace(np.true_divide, self, other)
+        return _ew.inplace(_uf_true_divide, self, other)
 
     def __floordiv__(self, other):
-        return _ew.binop(np.floor_divide, self, other)
+        return _ew.binop(_uf_floor_divide, self, other)
 
     def __rfloordiv__(self, other):
-        return _ew.binop(np.floor_divide, other, self)
+        return _ew.binop(_uf_floor_divide, other, self)
 
     def __ifloordiv__(self, other):
-        return _ew.inplace(np.floor_divide, self, other)
+        return _ew.inplace(_uf_floor_divide, self, other)
 
     def __mod__(self, other):
-        return _ew.binop(np.remainder, self, other)
+        return _ew.binop(_uf_remainder, self, other)
 
     def __rmod__(self, other):
-        return _ew.binop(np.remainder, other, self)
+        return _ew.binop(_uf_remainder, other, self)
 
     def __imod__(self, other):
-        return _ew.inplace(np.remainder, self, other)
+        return _ew.inplace(_uf_remainder, self, other)
 
     def __divmod__(self, other):
-        return _ew.ufunc_call(np.divmod, (self, other), {})
+        return _ew.ufunc_call(_uf_divmod, (self, other), {})
 
     def __rdivmod__(self, other):
-        return _ew.ufunc_call(np.divmod, (other, self), {})
+        return _ew.ufunc_call(_uf_divmod, (other, self), {})
 
     def __pow__(self, other, mod=None):
         if mod is not None:
@@ -633,10 +671,10 @@ cdef class ndarray:
     def __rpow__(self, other, mod=None):
         if mod is not None:
             return NotImplemented
-        return _ew.binop(np.power, other, self)
+        return _ew.binop(_uf_power, other, self)
 
     def __ipow__(self, other):
-        return _ew.inplace(np.power, self, other)
+        return _ew.inplace(_uf_power, self, other)
 
     def __matmul__(self, other):
         return _matmul(self, other)
@@ -645,82 +683,82 @@ cdef class ndarray:
         return _matmul(other, self)
 
     def __imatmul__(self, other):
-        return _ew.ufunc_call(np.matmul, (self, other), {"out": (self,)})
+        return _ew.ufunc_call(_uf_matmul, (self, other), {"out": (self,)})
 
     def __and__(self, other):
-        return _ew.binop(np.bitwise_and, self, other)
+        return _ew.binop(_uf_bitwise_and, self, other)
 
     def __rand__(self, other):
-        return _ew.binop(np.bitwise_and, other, self)
+        return _ew.binop(_uf_bitwise_and, other, self)
 
     def __iand__(self, other):
-        return _ew.inplace(np.bitwise_and, self, other)
+        return _ew.inplace(_uf_bitwise_and, self, other)
 
     def __or__(self, other):
-        return _ew.binop(np.bitwise_or, self, other)
+        return _ew.binop(_uf_bitwise_or, self, other)
 
     def __ror__(self, other):
-        return _ew.binop(np.bitwise_or, other, self)
+        return _ew.binop(_uf_bitwise_or, other, self)
 
     def __ior__(self, other):
-        return _ew.inplace(np.bitwise_or, self, other)
+        return _ew.inplace(_uf_bitwise_or, self, other)
 
     def __xor__(self, other):
-        return _ew.binop(np.bitwise_xor, self, other)
+        return _ew.binop(_uf_bitwise_xor, self, other)
 
     def __rxor__(self, other):
-        return _ew.binop(np.bitwise_xor, other, self)
+        return _ew.binop(_uf_bitwise_xor, other, self)
 
     def __ixor__(self, other):
-        return _ew.inplace(np.bitwise_xor, self, other)
+        return _ew.inplace(_uf_bitwise_xor, self, other)
 
     def __lshift__(self, other):
-        return _ew.binop(np.left_shift, self, other)
+        return _ew.binop(_uf_left_shift, self, other)
 
     def __rlshift__(self, other):
-        return _ew.binop(np.left_shift, other, self)
+        return _ew.binop(_uf_left_shift, other, self)
 
     def __ilshift__(self, other):
-        return _ew.inplace(np.left_shift, self, other)
+        return _ew.inplace(_uf_left_shift, self, other)
 
     def __rshift__(self, other):
-        return _ew.binop(np.right_shift, self, other)
+        return _ew.binop(_uf_right_shift, self, other)
 
     def __rrshift__(self, other):
-        return _ew.binop(np.right_shift, other, self)
+        return _ew.binop(_uf_right_shift, other, self)
 
     def __irshift__(self, other):
-        return _ew.inplace(np.right_shift, self, other)
+        return _ew.inplace(_uf_right_shift, self, other)
 
     def __lt__(self, other):
-        return _ew.binop(np.less, self, other)
+        return _ew.binop(_uf_less, self, other)
 
     def __le__(self, other):
-        return _ew.binop(np.less_equal, self, other)
+        return _ew.binop(_uf_less_equal, self, other)
 
     def __gt__(self, other):
-        return _ew.binop(np.greater, self, other)
+        return _ew.binop(_uf_greater, self, other)
 
     def __ge__(self, other):
-        return _ew.binop(np.greater_equal, self, other)
+        return _ew.binop(_uf_greater_equal, self, other)
 
     def __eq__(self, other):
-        return _ew.binop(np.equal, self, other)
+        return _ew.binop(_uf_equal, self, other)
 
     def __ne__(self, other):
-        return _ew.binop(np.not_equal, self, other)
+        return _ew.binop(_uf_not_equal, self, other)
 
     def __neg__(self):
-        return _ew.ufunc_call(np.negative, (self,), {})
+        return _ew.ufunc_call(_uf_negative, (self,), {})
 
     def __pos__(self):
-        return _ew.ufunc_call(np.positive, (self,), {})
+        return _ew.ufunc_call(_uf_positive, (self,), {})
 
     def __abs__(self):
-        return _ew.ufunc_call(np.absolute, (self,), {})
+        return _ew.ufunc_call(_uf_absolute, (self,), {})
 
     def __invert__(self):
-        return _ew.ufunc_call(np.invert, (self,), {})
+        return _ew.ufunc_call(_uf_invert, (self,), {})
 
     # ------------------------------------------------------------------- methods
     def copy(self, order="C"):
@@ -817,25 +855,25 @@ cdef class ndarray:
     # Reductions with accelerated paths.
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
             where=True):
-        return _red.reduction(np.add, DC_R_SUM, self, axis, dtype, out, keepdims, initial, where)
+        return _red.reduction(_uf_add, DC_R_SUM, self, axis, dtype, out, keepdims, initial, where)
 
     def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
              where=True):
-        return _red.reduction(np.multiply, DC_R_PROD, self, axis, dtype, out, keepdims, initial,
+        return _red.reduction(_uf_multiply, DC_R_PROD, self, axis, dtype, out, keepdims, initial,
                           where)
 
     def min(self, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
-        return _red.reduction(np.minimum, DC_R_MIN, self, axis, None, out, keepdims, initial, where)
+        return _red.reduction(_uf_minimum, DC_R_MIN, self, axis, None, out, keepdims, initial, where)
 
     def max(self, axis=None, out=None, keepdims=False, initial=np._NoValue, where=True):
-        return _red.reduction(np.maximum, DC_R_MAX, self, axis, None, out, keepdims, initial, where)
+        return _red.reduction(_uf_maximum, DC_R_MAX, self, axis, None, out, keepdims, initial, where)
 
     def any(self, axis=None, out=None, keepdims=False, *, where=True):
-        return _red.reduction(np.logical_or, DC_R_ANY, self, axis, None, out, keepdims,
+        return _red.reduction(_uf_logical_or, DC_R_ANY, self, axis, None, out, keepdims,
                           np._NoValue, where)
 
     def all(self, axis=None, out=None, keepdims=False, *, where=True):
-        return _red.reduction(np.logical_and, DC_R_ALL, self, axis, None, out, keepdims,
+        return _red.reduction(_uf_logical_and, DC_R_ALL, self, axis, None, out, keepdims,
                           np._NoValue, where)
 
     def argmin(self, axis=None, out=None, *, keepdims=False):
@@ -1161,8 +1199,21 @@ cdef ndarray wrap_numpy(object arr, object base=None):
     else:
         r._mem = arr
         r._base = None
-    r._set_layout_c(cnp.PyArray_NDIM(a), <Py_ssize_t *>cnp.PyArray_DIMS(a),
-                    <Py_ssize_t *>cnp.PyArray_STRIDES(a))
+    # the layout as NumPy keeps it: its contiguity flags are ours (extent-1 axes' strides
+    # do not matter, an empty array is both), its alignment flag the kernels' condition
+    # for the accelerated dtypes (whose alignment is their item size)
+    cdef int nd = cnp.PyArray_NDIM(a), flags = cnp.PyArray_FLAGS(a)
+    if nd > MAXDIMS:
+        raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                         f"{MAXDIMS}, found {nd}")
+    alloc_layout(r, nd)
+    memcpy(r._shape, cnp.PyArray_DIMS(a), nd * sizeof(Py_ssize_t))
+    memcpy(r._strides, cnp.PyArray_STRIDES(a), nd * sizeof(Py_ssize_t))
+    r._size = cnp.PyArray_SIZE(a)
+    r._c_contig = (flags & cnp.NPY_ARRAY_C_CONTIGUOUS) != 0
+    r._f_contig = (flags & cnp.NPY_ARRAY_F_CONTIGUOUS) != 0
+    if not (flags & cnp.NPY_ARRAY_ALIGNED):
+        r._t = -1
     r._npview = arr
     return r
 

@@ -2,6 +2,9 @@
 """Creation routines: new arrays in pool memory (cpu) or through a device's backend."""
 from dotcompute._core._ndarray cimport ndarray
 
+# New C- or F-order cpu array of nd extents (checked here) of a numpy dtype, in pool memory;
+# zeroed: every byte reads as zero.
+cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran, bint zeroed)
 # New uninitialized C- or F-order cpu array (shape validated here).
 cdef ndarray empty_array(tuple shape, object dtype, str order)
 # New C-order cpu array of kernel type t with the given (already validated) extents: the

@@ -5,114 +5,136 @@
 Every public function takes `device=`: the cpu (the default) allocates from the memory
 pool here; another device's arrays come from its backend (`_device.backend`).
 """
-from cpython.mem cimport PyMem_Malloc
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.object cimport PyObject
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsDouble, PyLong_CheckExact
+from cpython.exc cimport PyErr_Occurred, PyErr_Clear
+from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
+from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
+from libc.math cimport ceil
 
 cimport numpy as cnp
-from dotcompute._core._memory cimport DeviceMemory, dc_malloc
+from dotcompute._core._memory cimport DeviceMemory, dc_malloc, dc_calloc
 from dotcompute._core._kernel_access cimport MAXDIMS
-from dotcompute._core._dtypes cimport type_index, type_dtype, type_size, type_format
+from dotcompute._core._dtypes cimport type_index, type_dtype, canonical_info
 from dotcompute._core._ndarray cimport (ndarray, wrap_numpy, to_numpy, to_numpy_nested,
-                                        shape_tuple, format_of)
+                                        shape_tuple, format_of, alloc_layout, SMALL_BYTES)
 
 import numpy as np
 
 from dotcompute._core._device import CPU, as_device, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
-DEF MAX_BYTES = 0x7fffffffffffffff
 DEF SHORT_LIST = 32          # lists of scalars up to this length: NumPy's array() directly
 
 cnp.import_array()
 
+cdef extern from *:
+    """
+    static inline int dc_mul_overflows(Py_ssize_t a, Py_ssize_t b, Py_ssize_t *r) {
+        return __builtin_mul_overflow(a, b, r);
+    }
+    """
+    # *r = a * b; true when that overflows Py_ssize_t (no division per extent)
+    bint mul_overflows "dc_mul_overflows" (Py_ssize_t a, Py_ssize_t b,
+                                           Py_ssize_t *r) noexcept nogil
+
+cdef extern from "Python.h":
+    # -1 with an error set for what does not fit (the caller clears it and takes the
+    # general path)
+    Py_ssize_t ssize_or_error "PyLong_AsSsize_t" (object) noexcept
+
 cdef extern from "numpy/arrayobject.h":
     bint PyDataType_REFCHK(cnp.PyArray_Descr *)      # the dtype holds Python objects
+    # NumPy 2 C-API: store a Python value into one element as `a[i] = value` does.
+    int PyArray_Pack(cnp.PyArray_Descr *descr, void *item, object value) except -1
 
 cdef object _FLOAT64 = np.dtype(np.float64)
+cdef object _INT64 = np.dtype(np.int64)
+cdef object _BOOL = np.dtype(np.bool_)
+cdef type _NP_FLOAT64 = np.float64
 
 
-cdef ndarray empty_array(tuple shape, object dtype, str order):
-    cdef ndarray r = ndarray.__new__(ndarray)
+cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
+                       bint zeroed):
+    """A new cpu array of nd extents (each >= 0) of dtype (a numpy.dtype) in pool memory,
+    C- or Fortran-ordered; zeroed: every byte reads as zero. The layout is filled in
+    directly (no Python-level construction)."""
+    cdef ndarray r
     cdef Py_ssize_t itemsize = (<cnp.dtype>dtype).itemsize, n = 1, s
-    cdef int nd = len(shape), i
-    cdef Py_ssize_t sh[MAXDIMS]
-    cdef Py_ssize_t st[MAXDIMS]
-    if PyDataType_REFCHK(<cnp.PyArray_Descr *>dtype):
-        raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
     cdef Py_ssize_t nonzero = 1       # NumPy checks the product of the non-zero extents
+    cdef int i, num
+    cdef DeviceMemory mem
     if nd > MAXDIMS:
         raise ValueError(f"maximum supported dimension for an ndarray is currently "
                          f"{MAXDIMS}, found {nd}")
+    cdef int t = -1
+    cdef PyObject *fmt = NULL
+    num = canonical_info(dtype, &t, &fmt)
+    if num < 0 and PyDataType_REFCHK(<cnp.PyArray_Descr *>dtype):
+        raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
     for i in range(nd):
         s = shape[i]
         if s < 0:
             raise ValueError("negative dimensions are not allowed")
-        if s and nonzero > (<Py_ssize_t>MAX_BYTES) // s:
+        if s and mul_overflows(nonzero, s, &nonzero):
             raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger "
                              "than the maximum possible size.")
         n *= s
-        if s:
-            nonzero *= s
-        sh[i] = s
-    if itemsize and nonzero > (<Py_ssize_t>MAX_BYTES) // itemsize:
+    if mul_overflows(nonzero, itemsize, &s):
         raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than "
                          "the maximum possible size.")
-    s = itemsize if n else 0          # a new empty array has zero strides (as NumPy's)
-    if order == "F":
-        for i in range(nd):
-            st[i] = s
-            s *= sh[i]
-    else:
-        for i in range(nd - 1, -1, -1):
-            st[i] = s
-            s *= sh[i]
-    cdef DeviceMemory mem = dc_malloc(<size_t>(n * itemsize))
+    mem = dc_calloc(<size_t>(n * itemsize)) if zeroed else dc_malloc(<size_t>(n * itemsize))
+    r = ndarray.__new__(ndarray)
     r._mem = mem
     r._data = mem.ptr_
     r._dtype = dtype
-    r._t = type_index(dtype)
+    if num >= 0:
+        r._t = t
+        r._format = <bytes>fmt
+    else:
+        r._t = type_index(dtype)
+        r._format = format_of(dtype)
     r._itemsize = itemsize
-    r._format = format_of(dtype)
-    r._writeable = True
     r._base = None
-    r._set_layout_c(nd, sh, st)
+    alloc_layout(r, nd)
+    r._size = n
+    s = itemsize if n else 0          # a new empty array has zero strides (as NumPy's)
+    if fortran:
+        for i in range(nd):
+            r._shape[i] = shape[i]
+            r._strides[i] = s
+            s *= shape[i]
+    else:
+        for i in range(nd - 1, -1, -1):
+            r._shape[i] = shape[i]
+            r._strides[i] = s
+            s *= shape[i]
+    # contiguity as NumPy defines it: an array with at most one extent other than 1 (or
+    # with no elements) is both
+    s = 0
+    for i in range(nd):
+        if shape[i] != 1:
+            s += 1
+    r._c_contig = not fortran or s <= 1 or n == 0
+    r._f_contig = fortran or s <= 1 or n == 0
     return r
+
+
+cdef ndarray empty_array(tuple shape, object dtype, str order):
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef int nd = len(shape), i
+    if nd > MAXDIMS:
+        raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                         f"{MAXDIMS}, found {nd}")
+    for i in range(nd):
+        sh[i] = shape[i]
+    return new_array(nd, sh, dtype, order == "F", False)
 
 
 cdef ndarray empty_c(int nd, const Py_ssize_t *shape, int t):
-    cdef ndarray r = ndarray.__new__(ndarray)
-    cdef Py_ssize_t itemsize = type_size(t), n = 1, s
-    cdef int i
-    for i in range(nd):
-        n *= shape[i]
-    cdef DeviceMemory mem = dc_malloc(<size_t>(n * itemsize))
-    r._mem = mem
-    r._data = mem.ptr_
-    r._dtype = type_dtype(t)
-    r._t = t
-    r._itemsize = itemsize
-    r._format = type_format(t)
-    r._base = None
-    r._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * (2 * nd + 1))
-    if r._shape == NULL:
-        raise MemoryError()
-    r._strides = r._shape + nd
-    r._ndim = nd
-    r._size = n
-    s = itemsize if n else 0          # a new empty array has zero strides (as NumPy's)
-    for i in range(nd - 1, -1, -1):
-        r._shape[i] = shape[i]
-        r._strides[i] = s
-        s *= shape[i]
-    r._c_contig = True
-    r._f_contig = nd <= 1 or n == 0
-    if not r._f_contig:
-        s = 0
-        for i in range(nd):
-            if shape[i] != 1:
-                s += 1
-        r._f_contig = s <= 1
-    return r
+    return new_array(nd, <Py_ssize_t *>shape, type_dtype(t), False, False)
 
 
 cdef ndarray copy(ndarray a, str order):
@@ -161,8 +183,41 @@ cdef bint _short_scalars(object a):
 
 
 cdef object _small_from_scalars(object a, object dtype):
-    """numpy.array(a, dtype) of a short list of scalars, in NumPy's own memory (a pool
-    allocation and the handler swap cost more than such an array), wrapped."""
+    """numpy.array(a, dtype) of a short list of scalars: Python floats, NumPy float64
+    scalars and Python ints (int64 range) without a dtype are written into a pool array
+    directly; else NumPy's array()
+    in NumPy's own memory (a pool allocation and the handler swap cost more than such an
+    array), wrapped."""
+    cdef double fbuf[SHORT_LIST]
+    cdef long long ibuf[SHORT_LIST]
+    cdef Py_ssize_t n = len(a), i
+    cdef bint floats = False
+    cdef int ovf = 0
+    cdef object x
+    cdef ndarray r
+    if dtype is None and n:
+        for i in range(n):
+            x = a[i]
+            if type(x) is float or type(x) is _NP_FLOAT64:    # (np.float64 is a float)
+                floats = True
+            elif type(x) is int:
+                ibuf[i] = PyLong_AsLongLongAndOverflow(x, &ovf)
+                if ovf:
+                    break
+            else:
+                break
+        else:
+            # NumPy's result: float64 when any element is a float (ints converted with
+            # float(), correctly rounded as PyLong_AsDouble), else int64
+            r = new_array(1, &n, _FLOAT64 if floats else _INT64, False, False)
+            if floats:
+                for i in range(n):
+                    x = a[i]
+                    (<double *>r._data)[i] = PyLong_AsDouble(x) if type(x) is int \
+                        else PyFloat_AS_DOUBLE(x)
+            else:
+                memcpy(r._data, ibuf, n * sizeof(long long))
+            return r
     cdef cnp.ndarray arr = _np_array(a, dtype)
     if PyDataType_REFCHK(cnp.PyArray_DESCR(arr)):
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
@@ -233,43 +288,241 @@ cdef object sized_dtype(object dtype):
     return d
 
 
+cdef int _extents(object shape, Py_ssize_t *out) except -1:
+    """The extents of `shape` (an int or a sequence of ints, as NumPy's creation functions
+    take it) into out[:MAXDIMS]; returns their count. NumPy's errors for bad shapes."""
+    cdef Py_ssize_t v
+    cdef int nd, i
+    cdef object x
+    if PyLong_CheckExact(shape):
+        v = ssize_or_error(shape)
+        if v >= 0:
+            out[0] = v
+            return 1
+        if PyErr_Occurred():
+            PyErr_Clear()
+    elif type(shape) is tuple and PyTuple_GET_SIZE(shape) <= MAXDIMS:
+        nd = <int>PyTuple_GET_SIZE(shape)
+        for i in range(nd):
+            x = <object>PyTuple_GET_ITEM(shape, i)
+            if not PyLong_CheckExact(x):
+                break
+            v = ssize_or_error(x)
+            if v < 0:
+                if PyErr_Occurred():
+                    PyErr_Clear()
+                break
+            out[i] = v
+        else:
+            return nd
+    t = shape_tuple(shape)
+    nd = len(t)
+    if nd > MAXDIMS:
+        raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                         f"{MAXDIMS}, found {nd}")
+    for i in range(nd):
+        out[i] = t[i]
+    return nd
+
+
+cdef bint _fortran(object order) except -1:
+    if order is None or order == "C":
+        return False
+    if order == "F":
+        return True
+    raise ValueError("order must be one of 'C', 'F'")
+
+
 def empty(shape, dtype=float, order="C", *, device=None, like=None):
-    if order not in ("C", "F"):
-        raise ValueError("order must be one of 'C', 'F'")
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef bint fortran = _fortran(order)
     if device is not None:
         dev = as_device(device)
         if dev is not CPU:
             return backend(dev).empty(shape_tuple(shape), sized_dtype(dtype), order, dev)
-    return empty_array(shape_tuple(shape), sized_dtype(dtype), order)
+    cdef int nd = _extents(shape, sh)
+    return new_array(nd, sh, sized_dtype(dtype), fortran, False)
 
 
 def zeros(shape, dtype=float, order="C", *, device=None, like=None):
+    """numpy.zeros: small arrays are cleared, large ones get pages that read as zero until
+    first touched (fresh or dropped), as calloc gives NumPy."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef bint fortran = _fortran(order)
     if device is not None:
         dev = as_device(device)
         if dev is not CPU:
             return backend(dev).full(shape_tuple(shape), 0, sized_dtype(dtype), order, dev)
-    cdef ndarray r = empty(shape, dtype, order)
-    if r._size:
-        with nogil:
-            memset(r._data, 0, r._size * r._itemsize)
+    cdef int nd = _extents(shape, sh)
+    return new_array(nd, sh, sized_dtype(dtype), fortran, True)
+
+
+cdef object _scalar_dtype(object fill_value):
+    """np.array(fill_value).dtype, without building the array for a Python float, bool or
+    int64-range int."""
+    cdef int ovf = 0
+    if type(fill_value) is float:
+        return _FLOAT64
+    if type(fill_value) is bool:
+        return _BOOL
+    if type(fill_value) is int:
+        PyLong_AsLongLongAndOverflow(fill_value, &ovf)
+        if not ovf:
+            return _INT64
+    return np.array(to_numpy(fill_value)).dtype
+
+
+cdef void _repeat_first(char *p, Py_ssize_t n, Py_ssize_t itemsize) noexcept nogil:
+    """Copy the first element of p (n elements of itemsize bytes) into the others: typed
+    stores for the first 256 bytes, doubling copies up to 4 KiB, then copies of that
+    block (its source stays in L1, and memcpy's wide stores run at memset's speed)."""
+    cdef Py_ssize_t i, m, c, done, cap, total = n * itemsize
+    cdef uint64_t v8
+    cdef uint32_t v4
+    cdef uint16_t v2
+    if n <= 1:
+        return
+    m = 256 // itemsize if itemsize <= 256 else 1
+    if m > n:
+        m = n
+    if itemsize == 8:
+        v8 = (<uint64_t *>p)[0]
+        for i in range(1, m):
+            (<uint64_t *>p)[i] = v8
+    elif itemsize == 4:
+        v4 = (<uint32_t *>p)[0]
+        for i in range(1, m):
+            (<uint32_t *>p)[i] = v4
+    elif itemsize == 2:
+        v2 = (<uint16_t *>p)[0]
+        for i in range(1, m):
+            (<uint16_t *>p)[i] = v2
+    elif itemsize == 1:
+        memset(p + 1, p[0], m - 1)
+    else:
+        for i in range(1, m):
+            memcpy(p + i * itemsize, p, itemsize)
+    done = m * itemsize
+    cap = (4096 // itemsize) * itemsize       # whole elements (a source that stays in L1)
+    if cap > total:
+        cap = total
+    while done < cap:                          # doubling: every copy whole elements
+        c = done if 2 * done <= cap else cap - done
+        memcpy(p + done, p, c)
+        done += c
+    while done < total:
+        c = cap if total - done >= cap else total - done
+        memcpy(p + done, p, c)
+        done += c
+
+
+cdef int _fill(ndarray r, object value) except -1:
+    """r[...] = value as numpy.full / ones write it (np.copyto with unsafe casting): a
+    Python number of the array's kind is converted once (NumPy's own conversion) and
+    repeated; anything else runs np.copyto."""
+    cdef char kind = (<cnp.dtype>r._dtype).kind
+    cdef type tv = type(value)
+    if r._size and ((tv is float and (kind == b'f' or kind == b'c'))
+                    or (tv is int and (kind == b'i' or kind == b'u' or kind == b'f'
+                                       or kind == b'c'))
+                    or (tv is bool and kind == b'b')):
+        PyArray_Pack(<cnp.PyArray_Descr *>r._dtype, r._data, value)
+        if r._size * r._itemsize >= SMALL_BYTES:
+            with nogil:
+                _repeat_first(r._data, r._size, r._itemsize)
+        else:
+            _repeat_first(r._data, r._size, r._itemsize)
+        return 0
+    _np_copyto(r._np(), to_numpy(value), casting="unsafe")
+    return 0
+
+
+cdef object _np_copyto = np.copyto
+
+
+cdef object _full(object shape, object fill_value, object dtype, object order,
+                  object device):
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef bint fortran = _fortran(order)
+    dtype = _scalar_dtype(fill_value) if dtype is None else sized_dtype(dtype)
+    if device is not None:
+        dev = as_device(device)
+        if dev is not CPU:
+            return backend(dev).full(shape_tuple(shape), fill_value, dtype, order, dev)
+    cdef int nd = _extents(shape, sh)
+    cdef ndarray r = new_array(nd, sh, dtype, fortran, False)
+    _fill(r, fill_value)
     return r
 
 
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
-    if dtype is None:
-        dtype = np.array(to_numpy(fill_value)).dtype
-    if device is not None:
-        dev = as_device(device)
-        if dev is not CPU:
-            return backend(dev).full(shape_tuple(shape), fill_value, sized_dtype(dtype),
-                                     order, dev)
-    cdef ndarray r = empty(shape, dtype, order)
-    cnp.PyArray_CopyObject(r._np(), to_numpy(fill_value))     # as r[...] = fill_value
-    return r
+    return _full(shape, fill_value, dtype, order, device)
 
 
 def ones(shape, dtype=float, order="C", *, device=None, like=None):
-    return full(shape, 1, float if dtype is None else dtype, order, device=device)
+    return _full(shape, 1, _FLOAT64 if dtype is None else dtype, order, device)
+
+
+cdef ndarray _new_like(ndarray a, object dtype, object shape, object order, bint zeroed):
+    """A new cpu array shaped like a (or `shape`) in a's memory layout as NumPy's *_like
+    keep it: order "K" (the default) keeps a's axis order (C, Fortran, or the order of
+    its strides), "A" Fortran for a Fortran array, "C" / "F" as given. A `shape` of
+    another ndim than a's is C-ordered unless "F"."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t psh[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef int perm[MAXDIMS]
+    cdef int nd, i, j, k
+    cdef Py_ssize_t si, sj
+    cdef bint fortran, same_nd
+    cdef ndarray r
+    dtype = a._dtype if dtype is None else sized_dtype(dtype)
+    if shape is None:
+        nd = a._ndim
+        for i in range(nd):
+            sh[i] = a._shape[i]
+    else:
+        nd = _extents(shape, sh)
+    same_nd = nd == a._ndim
+    if order == "C":
+        fortran = False
+    elif order == "F":
+        fortran = True
+    elif order == "A" or order == "K":
+        fortran = same_nd and a._f_contig and not a._c_contig
+    else:
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if order != "K" or not same_nd or a._c_contig or a._f_contig:
+        return new_array(nd, sh, dtype, fortran, zeroed)
+    # K on a non-contiguous array: axes sorted by decreasing |stride| (stable), a C-order
+    # block in that axis order, its strides put back on the original axes
+    for i in range(nd):
+        perm[i] = i
+    for i in range(1, nd):
+        k = perm[i]
+        sj = a._strides[k] if a._strides[k] >= 0 else -a._strides[k]
+        j = i
+        while j > 0:
+            si = a._strides[perm[j - 1]]
+            if si < 0:
+                si = -si
+            if si >= sj:
+                break
+            perm[j] = perm[j - 1]
+            j -= 1
+        perm[j] = k
+    for i in range(nd):
+        psh[i] = sh[perm[i]]
+    r = new_array(nd, psh, dtype, False, zeroed)
+    for i in range(nd):
+        st[perm[i]] = r._strides[i]
+    r._set_layout_c(nd, sh, st)
+    return r
+
+
+cdef inline bint _plain_like(object a, object device):
+    return type(a) is ndarray and (<ndarray>a)._host and (device is None or (
+        as_device(device) is CPU))
 
 
 cdef tuple _like(object a, object dtype, object shape, object device):
@@ -282,21 +535,35 @@ cdef tuple _like(object a, object dtype, object shape, object device):
 
 
 def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    if _plain_like(prototype, device):
+        return _new_like(<ndarray>prototype, dtype, shape, order, False)
     dtype, shape, dev = _like(prototype, dtype, shape, device)
     return empty(shape, dtype, "F" if order == "F" else "C", device=dev)
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    if _plain_like(a, device):
+        return _new_like(<ndarray>a, dtype, shape, order, True)
     dtype, shape, dev = _like(a, dtype, shape, device)
     return zeros(shape, dtype, "F" if order == "F" else "C", device=dev)
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    cdef ndarray r
+    if _plain_like(a, device):
+        r = _new_like(<ndarray>a, dtype, shape, order, False)
+        _fill(r, 1)
+        return r
     dtype, shape, dev = _like(a, dtype, shape, device)
     return ones(shape, dtype, "F" if order == "F" else "C", device=dev)
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    cdef ndarray r
+    if _plain_like(a, device):
+        r = _new_like(<ndarray>a, dtype, shape, order, False)
+        _fill(r, fill_value)
+        return r
     dtype, shape, dev = _like(a, dtype, shape, device)
     return full(shape, fill_value, dtype, "F" if order == "F" else "C", device=dev)
 
@@ -309,8 +576,80 @@ def ascontiguousarray(a, dtype=None, *, like=None):
     return asarray(a, dtype=dtype, order="C")
 
 
+cdef bint _exact_number(object x, double *d, long long *i, bint *is_int):
+    """x is a Python float, or a Python int of magnitude below 2**52 (exact as a double,
+    differences too): its value in *d (and *i for an int)."""
+    cdef int ovf = 0
+    if type(x) is float:
+        d[0] = PyFloat_AS_DOUBLE(x)
+        is_int[0] = False
+        return True
+    if type(x) is int:
+        i[0] = PyLong_AsLongLongAndOverflow(x, &ovf)
+        if ovf or i[0] >= (1LL << 52) or i[0] <= -(1LL << 52):
+            return False
+        d[0] = <double>i[0]
+        is_int[0] = True
+        return True
+    return False
+
+
+cdef object _arange_numbers(tuple args):
+    """numpy.arange(*args) of one to three Python ints / floats, computed here as NumPy
+    does (length ceil((stop - start) / step); the first element start, the second
+    start + step, then start + i * delta with delta their difference), or None when
+    NumPy's own code should run (other arguments, a zero or non-finite step, ...)."""
+    cdef double d[3]
+    cdef long long iv[3]
+    cdef bint isint[3]
+    cdef int n = <int>len(args), k
+    cdef double start, stop, step, q, first, delta
+    cdef long long istart, istep
+    cdef Py_ssize_t length, i
+    cdef ndarray r
+    for k in range(n):
+        if not _exact_number(args[k], &d[k], &iv[k], &isint[k]):
+            return None
+    if n == 1:
+        start, stop, step = 0.0, d[0], 1.0
+        istart, istep = 0, 1
+        ints = isint[0]
+    elif n == 2:
+        start, stop, step = d[0], d[1], 1.0
+        istart, istep = iv[0], 1
+        ints = isint[0] and isint[1]
+    else:
+        start, stop, step = d[0], d[1], d[2]
+        istart, istep = iv[0], iv[2]
+        ints = isint[0] and isint[1] and isint[2]
+    if step == 0.0:
+        return None
+    q = ceil((stop - start) / step)
+    if not (q == q) or q > 1e15 or q < -1e15:          # nan, inf, absurd: NumPy's errors
+        return None
+    length = <Py_ssize_t>q if q > 0 else 0
+    r = new_array(1, &length, _INT64 if ints else _FLOAT64, False, False)
+    if ints:
+        for i in range(length):
+            (<long long *>r._data)[i] = istart + i * istep
+    elif length:
+        first = start
+        (<double *>r._data)[0] = first
+        if length > 1:
+            delta = (start + step) - first
+            (<double *>r._data)[1] = start + step
+            for i in range(2, length):
+                (<double *>r._data)[i] = first + i * delta
+    return r
+
+
 def arange(*args, device=None, like=None, **kwargs):
     """numpy.arange in pool memory (or on `device`)."""
+    cdef object r
+    if device is None and not kwargs and 1 <= len(args) <= 3:
+        r = _arange_numbers(args)
+        if r is not None:
+            return r
     dev = as_device(device)
     with numpy_in_pool():
         r = np.arange(*args, **kwargs)

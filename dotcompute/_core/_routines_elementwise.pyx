@@ -30,7 +30,7 @@ from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNAR
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
-from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array
+from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
 import numpy as np
@@ -178,6 +178,9 @@ cdef int _xtype_of(object dtype):
     cdef int t = type_index(dtype)
     if t >= 0:
         return t
+    t = canonical_num(dtype)              # builtin dtypes: no attribute lookups
+    if t >= 0:
+        return XC8 if t == cnp.NPY_CFLOAT else XC16 if t == cnp.NPY_CDOUBLE else -1
     if dtype.isnative:
         if dtype.num == cnp.NPY_CFLOAT:
             return XC8
@@ -196,7 +199,8 @@ cdef bint _classify(object x, Operand *A, int *xt):
         if A.t >= 0:
             xt[0] = A.t
             return True
-        xt[0] = _xtype_of(x.dtype)
+        xt[0] = _xtype_of((<ndarray>x)._dtype if type(x) is ndarray else
+                          <object>cnp.PyArray_DESCR(<cnp.ndarray>x))
         if xt[0] < 0:
             return False
         al = _xsize(xt[0])
@@ -397,7 +401,7 @@ cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Oper
         if t < DC_NTYPES:
             r = empty_c(nd, shape, t)
         else:
-            r = empty_array(tuple([shape[i] for i in range(nd)]), _XIN[t], "C")
+            r = new_array(nd, <Py_ssize_t *>shape, _XIN[t], False, False)
     else:
         if type(out) is not ndarray:
             return None
@@ -1057,6 +1061,8 @@ cdef class ufunc:
     def __call__(self, *args, **kwargs):
         cdef object r
         if not kwargs:
+            if len(args) == 1 and cnp.PyArray_IsAnyScalar(args[0]):
+                return self._ufunc(args[0])     # a scalar: NumPy's scalar result
             fp_clear()
             if len(args) == 2:
                 r = fast_binary(self._ufunc, args[0], args[1], None)

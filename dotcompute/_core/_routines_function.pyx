@@ -8,8 +8,14 @@ with its results from the pool, wrapped as dotcompute arrays.
 """
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
                                         SMALL_BYTES, device_function)
-from dotcompute._core._routines_creation cimport as_array
+from dotcompute._core._routines_creation cimport as_array, new_array
+from dotcompute._core._kernel_access cimport MAXDIMS
+from libc.string cimport memcpy
 from dotcompute._core cimport _routines_elementwise as _ew
+
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_DECREF
+from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 
 import builtins
 
@@ -87,6 +93,73 @@ def where(condition, x=None, y=None, /):
     return _ew.where(condition, x, y)
 
 
+cdef object _concatenate_same(object arrays, object axis):
+    """np.concatenate(arrays, axis) of C-contiguous cpu dc arrays of one dtype and ndim
+    that agree off the axis: blocks copied into a new C-contiguous array (NumPy's result);
+    None for anything else (NumPy's code decides, and raises its errors)."""
+    cdef Py_ssize_t n, j, i, k, ax, outer = 1, inner = 1, total = 0, off
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef ndarray a, first, r
+    cdef int nd, d
+    if (type(arrays) is not list and type(arrays) is not tuple) or type(axis) is not int:
+        return None
+    n = len(arrays)
+    if n == 0 or type(arrays[0]) is not ndarray:
+        return None
+    first = <ndarray>arrays[0]
+    nd = first._ndim
+    if nd == 0 or not (-nd <= axis < nd):
+        return None
+    ax = axis + nd if axis < 0 else axis
+    for j in range(n):
+        if type(arrays[j]) is not ndarray:
+            return None
+        a = <ndarray>arrays[j]
+        # one dtype object (equal dtypes may still promote to another: int64 'l' with
+        # long long 'q' gives 'q')
+        if not a._host or not a._c_contig or a._ndim != nd or a._dtype is not first._dtype:
+            return None
+        for d in range(nd):
+            if d != ax and a._shape[d] != first._shape[d]:
+                return None
+        total += a._shape[ax]
+    for d in range(nd):
+        sh[d] = first._shape[d]
+        if d < ax:
+            outer *= first._shape[d]
+        elif d > ax:
+            inner *= first._shape[d]
+    sh[ax] = total
+    r = new_array(nd, sh, first._dtype, False, False)
+    inner *= first._itemsize                  # bytes of one index along the axis
+    off = 0
+    for i in range(outer):
+        for j in range(n):
+            a = <ndarray>arrays[j]
+            k = a._shape[ax] * inner
+            if k:
+                memcpy(r._data + off, a._data + i * k, k)
+                off += k
+    return r
+
+
+def concatenate(arrays, axis=0, out=None, **kwargs):
+    """numpy.concatenate: a copy of the blocks for dc arrays of one dtype and layout
+    (C-contiguous, agreeing off the axis), else NumPy's code."""
+    cdef object r
+    if out is None and not kwargs:
+        r = _concatenate_same(arrays, axis)
+        if r is not None:
+            return r
+    kwargs["axis"] = axis
+    if out is not None:
+        kwargs["out"] = out
+    return call_numpy(_np_concatenate, (arrays,), kwargs)
+
+
+cdef object _np_concatenate = np.concatenate._implementation
+
+
 amin, amax = min, max
 
 # numpy function -> our implementation (same signature), for ndarray.__array_function__.
@@ -94,11 +167,14 @@ OVERRIDES = {
     np.sum: sum, np.prod: prod, np.min: min, np.max: max, np.amin: amin, np.amax: amax,
     np.any: any, np.all: all, np.argmin: argmin, np.argmax: argmax, np.mean: mean,
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
+    np.concatenate: concatenate,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
 
-cdef dict _IMPLEMENTATION = {}     # numpy function -> its implementation (no dispatch)
+# numpy function -> (True, our override) or (False, NumPy's implementation past its
+# dispatch): one lookup per call, filled on a function's first call
+cdef dict _DISPATCH = {}
 cdef set _NUMPY_TYPES = {ndarray, np.ndarray}
 
 
@@ -130,22 +206,32 @@ cdef object _nested_device(object x):
 cdef object array_function(object func, object types, tuple args, dict kwargs):
     """numpy function `func` on dc arrays: our override, else NumPy's own code (past its
     dispatch: the dispatch decisions are cached per function and per type)."""
-    cdef object tp
-    impl = _OVERRIDES.get(func)
-    if impl is not None:
-        return impl(*args, **kwargs)
+    cdef object tp, entry = _DISPATCH.get(func)
+    if entry is None:
+        impl = _OVERRIDES.get(func)
+        # else the function past its own __array_function__ dispatch (the arguments are
+        # numpy arrays then); functions without one (C functions) are called as they are
+        entry = (True, impl) if impl is not None else (
+            False, getattr(func, "_implementation", func))
+        _DISPATCH[func] = entry
+    if (<tuple>entry)[0]:
+        return (<tuple>entry)[1](*args, **kwargs)
     for tp in types:
-        if tp not in _NUMPY_TYPES:
-            if tp is not ndarray and not issubclass(tp, np.ndarray):
+        if tp is not ndarray and tp not in _NUMPY_TYPES:
+            if not issubclass(tp, np.ndarray):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
-    run = _IMPLEMENTATION.get(func)
-    if run is None:
-        # the function past its own __array_function__ dispatch (the arguments are numpy
-        # arrays now); functions without one (C functions) are called as they are
-        run = getattr(func, "_implementation", func)
-        _IMPLEMENTATION[func] = run
-    return call_numpy(run, args, kwargs)
+    return call_numpy((<tuple>entry)[1], args, kwargs)
+
+
+cdef extern from "Python.h":
+    # f(*args[:nargs], **kwdict) without building an argument tuple (kwdict may be NULL)
+    object vectorcall_dict "PyObject_VectorcallDict" (object f, PyObject **args,
+                                                      size_t nargs, PyObject *kwdict)
+
+
+cdef enum:
+    STACK_ARGS = 8       # positional arguments converted on the C stack (more: a tuple)
 
 
 cpdef object call_numpy(object f, tuple args, dict kwargs):
@@ -154,43 +240,81 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
     with a dc array on another device among them, that device's backend runs f (or
     raises TypeError naming it): never a hidden copy to the host.
     Small inputs keep NumPy's allocator: the pool's handler swap costs more than such a
-    call; larger ones allocate from the pool."""
-    cdef Py_ssize_t nbytes = 0
-    cdef object x
-    cdef list np_args = []
-    cdef object d
-    for x in args:
+    call; larger ones allocate from the pool. The arguments go to f by vectorcall (no
+    tuple, and the caller's kwargs dict itself when it holds no dc array)."""
+    cdef Py_ssize_t nbytes = 0, n = PyTuple_GET_SIZE(args), i
+    cdef PyObject *stack[STACK_ARGS]
+    cdef object x, v, r, d
+    cdef object out = None
+    cdef dict np_kwargs = kwargs
+    if n > STACK_ARGS:
+        d = _nested_device(args)
+        if d is not None:
+            return device_function(<ndarray>d, f, args, kwargs)
+        for x in args:
+            nbytes += _nested_bytes(x)
+        n = 0
+    if kwargs:
+        for k, v in kwargs.items():
+            if type(v) is ndarray or type(v) is list or type(v) is tuple:
+                break
+        else:
+            v = None
+        if v is not None:                  # some value may hold dc arrays: convert all
+            for v in kwargs.values():
+                d = _nested_device(v)
+                if d is not None:
+                    return device_function(<ndarray>d, f, args, kwargs)
+            np_kwargs = {}
+            for k, v in kwargs.items():
+                nbytes += _nested_bytes(v)
+                np_kwargs[k] = to_numpy_nested(v)
+        out = kwargs.get("out")
+    for i in range(n):
+        x = <object>PyTuple_GET_ITEM(args, i)
         if type(x) is ndarray:
             if not (<ndarray>x)._host:         # arrays on a GPU: that device's routines
+                _release(stack, i)
                 return device_function(<ndarray>x, f, args, kwargs)
             nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
-            np_args.append((<ndarray>x)._np())
+            v = (<ndarray>x)._np()
         elif type(x) is list or type(x) is tuple:
             d = _nested_device(x)
             if d is not None:
+                _release(stack, i)
                 return device_function(<ndarray>d, f, args, kwargs)
             nbytes += _nested_bytes(x)
-            np_args.append(to_numpy_nested(x))
+            v = to_numpy_nested(x)
         else:
-            np_args.append(x)
-    out = None
-    if kwargs:
-        for v in kwargs.values():
-            d = _nested_device(v)
-            if d is not None:
-                return device_function(<ndarray>d, f, args, kwargs)
-        np_kwargs = {}
-        for k, v in kwargs.items():
-            nbytes += _nested_bytes(v)
-            np_kwargs[k] = to_numpy_nested(v)
-        out = kwargs.get("out")
-    else:
-        np_kwargs = kwargs
-    if nbytes < SMALL_BYTES:
-        r = f(*np_args, **np_kwargs)
-    else:
-        with numpy_in_pool():
-            r = f(*np_args, **np_kwargs)
+            v = x
+        Py_INCREF(v)
+        stack[i] = <PyObject *>v
+    if n == 0 and PyTuple_GET_SIZE(args):
+        args = <tuple>to_numpy_nested(args)
+    try:
+        if nbytes < SMALL_BYTES:
+            r = _vcall(f, args, n, stack, np_kwargs)
+        else:
+            with numpy_in_pool():
+                r = _vcall(f, args, n, stack, np_kwargs)
+    finally:
+        _release(stack, n)
     if out is not None and r is np_kwargs.get("out"):
         return out
     return wrap_result(r)
+
+
+cdef inline void _release(PyObject **stack, Py_ssize_t n) noexcept:
+    """Drop the references call_numpy took to its first n converted arguments."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        Py_DECREF(<object>stack[i])
+
+
+cdef inline object _vcall(object f, tuple args, Py_ssize_t n, PyObject **stack,
+                          dict kwargs):
+    """f(*stack[:n], **kwargs), or f(*args, **kwargs) when the arguments were converted
+    as a tuple (n == 0 with args)."""
+    if n == 0 and PyTuple_GET_SIZE(args):
+        return f(*args, **kwargs) if kwargs else f(*args)
+    return vectorcall_dict(f, stack, n, <PyObject *>kwargs if kwargs else NULL)

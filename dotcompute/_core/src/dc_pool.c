@@ -3,6 +3,7 @@
 #include "dc_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,21 @@
 #endif
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define LAZY_ZERO_MIN ((size_t)32 << 20)
 #define LARGE_SLACK ((size_t)16 << 20) /* a large request may leave this much of a cached chunk */
 #define RAW_MAGIC 0x6463706f6f6c6d6dULL
+/* Small-block cache: freed small chunks of up to CACHE_CLASSES units are kept whole in a
+ * LIFO stack per size (at most CACHE_DEPTH each, CACHE_BYTES in all) and handed out again
+ * without the free index (no best-fit search, split or merge).  A cached chunk counts as
+ * freed in every statistic; any reader of the pool's state (statistics, n_free_blocks,
+ * free_all_blocks, a request the index cannot serve) first merges the cache back, so what
+ * it sees is the state of a pool without the cache. */
+#define CACHE_CLASSES 64
+#define CACHE_DEPTH 8
+#define CACHE_BYTES ((size_t)1 << 20)
 
 struct dc_pool {
-    pthread_mutex_t lock;
+    int lock;             /* 0 free, 1 held: see lock_acquire */
     struct dc_pool *next_pool;  /* registry of live pools (for the fork handlers) */
     size_t alignment;     /* configured alignment */
     size_t small_unit;    /* rounding unit of the small pool: max(512, alignment) */
@@ -36,11 +47,42 @@ struct dc_pool {
     size_t n_spare;
     uint64_t rng;
     dc_stats st;
+    dc_chunk *cache[CACHE_CLASSES][CACHE_DEPTH];  /* [size / small_unit - 1][depth] */
+    uint8_t n_cached[CACHE_CLASSES];
+    size_t cached_bytes;
 };
 
+/* ------------------------------------------------------------------ the lock */
+/* Critical sections are a few dozen instructions (a cache pop, an index search, counters;
+ * munmap runs outside): an uncontended take is one atomic exchange and a release one
+ * plain store, where a pthread mutex costs two locked instructions and two calls -- a
+ * tenth of a small array's creation.  A waiter spins briefly, then yields its time
+ * slice (a holder that lost its CPU is not spun on). */
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+static inline void lock_acquire(int *l) {
+    if (!__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) return;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (!__atomic_load_n(l, __ATOMIC_RELAXED) && !__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+                return;
+            CPU_RELAX();
+        }
+        sched_yield();
+    }
+}
+
+static inline void lock_release(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
 /* ------------------------------------------------------------------ fork safety */
-/* A fork while another thread holds a pool's mutex would leave it locked forever in the
- * child.  The pthread_atfork handlers take every pool's mutex before fork (after any
+/* A fork while another thread holds a pool's lock would leave it locked forever in the
+ * child.  The pthread_atfork handlers take every pool's lock before fork (after any
  * operation in progress finished) and release them in the parent and in the child, so
  * the child inherits consistent, unlocked pools.  Lock order: registry, then the pools in
  * registry order; pool operations never take the registry lock. */
@@ -50,11 +92,11 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void fork_prepare(void) {
     pthread_mutex_lock(&registry_lock);
-    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_lock(&p->lock);
+    for (dc_pool *p = registry; p; p = p->next_pool) lock_acquire(&p->lock);
 }
 
 static void fork_release(void) {
-    for (dc_pool *p = registry; p; p = p->next_pool) pthread_mutex_unlock(&p->lock);
+    for (dc_pool *p = registry; p; p = p->next_pool) lock_release(&p->lock);
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -238,11 +280,58 @@ static int new_segment(dc_pool *p, int large, size_t seg_size, dc_chunk **out) {
     c->size = seg_size;
     c->is_free = 1;
     c->is_large = (uint8_t)large;
+    c->is_zero = 1;  /* fresh anonymous pages read as zero */
     p->st.num_os_alloc++;
     stat_add(p, DC_STAT_SEGMENT, large, 1);
     stat_add(p, DC_STAT_RESERVED_BYTES, large, (int64_t)seg_size);
     *out = c;
     return DC_OK;
+}
+
+/* ------------------------------------------------- free chunks, small cache */
+
+/* a (free) takes over its free address neighbour b = a->next, already out of the index. */
+static void join_next(dc_pool *p, dc_chunk *a, dc_chunk *b) {
+    a->size += b->size;
+    a->is_zero &= b->is_zero;
+    a->next = b->next;
+    if (b->next) b->next->prev = a;
+    chunk_recycle(p, b);
+}
+
+/* Put a free chunk (is_free set, statistics done) into the free index, merged with its
+ * free address neighbours.  Called with the lock held. */
+static void merge_insert(dc_pool *p, dc_chunk *c) {
+    if (c->prev && c->prev->is_free) {
+        dc_chunk *q = c->prev;
+        tree_remove(p, q);
+        join_next(p, q, c);
+        c = q;
+    }
+    if (c->next && c->next->is_free) {
+        tree_remove(p, c->next);
+        join_next(p, c, c->next);
+    }
+    tree_insert(p, c);
+}
+
+/* Cache class of a small chunk of `size` bytes, -1 when it is not cached. */
+static int cache_class(const dc_pool *p, size_t size) {
+    size_t k = size / p->small_unit;
+    return (k >= 1 && k <= CACHE_CLASSES) ? (int)(k - 1) : -1;
+}
+
+/* Merge every cached chunk back into the free index.  Called with the lock held. */
+static void cache_flush(dc_pool *p) {
+    if (!p->cached_bytes) return;
+    for (int k = 0; k < CACHE_CLASSES; k++) {
+        while (p->n_cached[k]) {
+            dc_chunk *c = p->cache[k][--p->n_cached[k]];
+            c->is_free = 1;
+            merge_insert(p, c);
+        }
+    }
+    p->cached_bytes = 0;
 }
 
 /* ------------------------------------------------------------- public API */
@@ -252,10 +341,6 @@ dc_pool *dc_pool_create(size_t alignment) {
         return NULL;
     dc_pool *p = (dc_pool *)calloc(1, sizeof(dc_pool));
     if (!p) return NULL;
-    if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        free(p);
-        return NULL;
-    }
     p->alignment = alignment;
     p->small_unit = alignment > DC_SMALL_UNIT ? alignment : DC_SMALL_UNIT;
     p->limit = DC_NO_LIMIT;
@@ -278,9 +363,10 @@ static void unmap_tree(dc_chunk *t) {
 
 void dc_pool_destroy(dc_pool *p) {
     if (!p) return;
+    cache_flush(p);
     if (p->st.stat[DC_STAT_ALLOCATION][DC_POOL_ALL].current != 0) {
         /* live blocks still point into the segments: leak rather than unmap under them
-         * (the pool stays registered: its mutex still guards those blocks) */
+         * (the pool stays registered: its lock still guards those blocks) */
         return;
     }
     registry_remove(p);
@@ -291,7 +377,6 @@ void dc_pool_destroy(dc_pool *p) {
         free(p->spare);
         p->spare = n;
     }
-    pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
@@ -307,9 +392,17 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
     size_t rounded = nbytes == 0 ? unit : round_up(nbytes, unit);
     int bucket = nbytes <= 1 ? 0 : 64 - __builtin_clzll((unsigned long long)(nbytes - 1));
 
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->st.size_hist[bucket]++;
-    dc_chunk *c = tree_best_fit(p->free_tree[large], rounded);
+    dc_chunk *c;
+    int k = large ? -1 : cache_class(p, rounded);
+    if (k >= 0 && p->n_cached[k]) {  /* a cached chunk of exactly this size */
+        c = p->cache[k][--p->n_cached[k]];
+        p->cached_bytes -= c->size;
+        p->st.pool_hits++;
+        goto hand_out;
+    }
+    c = tree_best_fit(p->free_tree[large], rounded);
     size_t slack_max = rounded > LARGE_SLACK ? rounded : LARGE_SLACK;
     if (c && large && c->size - rounded > slack_max) c = NULL;  /* keep big cached chunks whole */
     if (c) {
@@ -322,10 +415,12 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
         if (rc == DC_OK) {
             p->st.pool_misses++;
         } else {
-            /* last resort before failing: any cached chunk, however big */
+            /* last resort before failing: any cached chunk, however big (the small-block
+             * cache merged back first) */
+            if (!large) cache_flush(p);
             c = tree_best_fit(p->free_tree[large], rounded);
             if (!c) {
-                pthread_mutex_unlock(&p->lock);
+                lock_release(&p->lock);
                 *out = NULL;
                 return rc;
             }
@@ -340,6 +435,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
             rest->size = c->size - rounded;
             rest->is_free = 1;
             rest->is_large = c->is_large;
+            rest->is_zero = c->is_zero;
             rest->prev = c;
             rest->next = c->next;
             if (c->next) c->next->prev = rest;
@@ -348,6 +444,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
             tree_insert(p, rest);
         }
     }
+hand_out:
     c->is_free = 0;
     c->requested = nbytes;
     DC_UNPOISON(c->ptr, nbytes);
@@ -355,41 +452,58 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, (int64_t)c->size);
     stat_add(p, DC_STAT_ACTIVE_BYTES, large, (int64_t)c->size);
     stat_add(p, DC_STAT_REQUESTED_BYTES, large, (int64_t)nbytes);
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     *out = c;
     return DC_OK;
 }
 
 void dc_pool_free(dc_pool *p, dc_chunk *c) {
     if (!c) return;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     int large = c->is_large;
     stat_add(p, DC_STAT_ALLOCATION, large, -1);
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, -(int64_t)c->size);
     stat_add(p, DC_STAT_ACTIVE_BYTES, large, -(int64_t)c->size);
     stat_add(p, DC_STAT_REQUESTED_BYTES, large, -(int64_t)c->requested);
-    c->is_free = 1;
     c->requested = 0;
+    c->is_zero = 0;  /* the owner may have written to it */
     DC_POISON(c->ptr, c->size);
-    if (c->prev && c->prev->is_free) {
-        dc_chunk *q = c->prev;
-        tree_remove(p, q);
-        q->size += c->size;
-        q->next = c->next;
-        if (c->next) c->next->prev = q;
-        chunk_recycle(p, c);
-        c = q;
+    int k = large ? -1 : cache_class(p, c->size);
+    if (k >= 0 && p->n_cached[k] < CACHE_DEPTH && p->cached_bytes + c->size <= CACHE_BYTES) {
+        /* kept whole (is_free stays 0: no neighbour merges into it while cached) */
+        p->cache[k][p->n_cached[k]++] = c;
+        p->cached_bytes += c->size;
+    } else {
+        c->is_free = 1;
+        merge_insert(p, c);
     }
-    if (c->next && c->next->is_free) {
-        dc_chunk *n = c->next;
-        tree_remove(p, n);
-        c->size += n->size;
-        c->next = n->next;
-        if (n->next) n->next->prev = c;
-        chunk_recycle(p, n);
+    lock_release(&p->lock);
+}
+
+/* Whether the first or the last page of a page-aligned range is in memory (a page not in
+ * memory may still hold data, swapped out: only a hint for how to clear it). */
+static int resident(char *ptr, size_t size) {
+    unsigned char v = 0, w = 0;
+    size_t page = 4096;
+    if (mincore(ptr, page, &v) != 0 || mincore(ptr + size - page, page, &w) != 0) return 1;
+    return (v | w) & 1;
+}
+
+int dc_pool_malloc_zeroed(dc_pool *p, size_t nbytes, dc_chunk **out) {
+    int rc = dc_pool_malloc(p, nbytes, out);
+    if (rc != DC_OK) return rc;
+    dc_chunk *c = *out;  /* ours now: no lock needed to read or clear it */
+    if (c->is_zero) return DC_OK;
+    if (c->is_large && (c->size >= LAZY_ZERO_MIN || !resident(c->ptr, c->size))) {
+        /* untouched pages (whole 4 KiB pages: large chunks are page multiples at page
+         * offsets of page-aligned segments): dropping them costs a syscall and gives
+         * zero pages at first touch, as the untouched memory calloc hands NumPy, where
+         * clearing would fault every page in now; pages in memory are cleared below,
+         * cache-hot, as calloc clears recycled heap memory */
+        if (madvise(c->ptr, c->size, MADV_DONTNEED) == 0) return DC_OK;
     }
-    tree_insert(p, c);
-    pthread_mutex_unlock(&p->lock);
+    memset(c->ptr, 0, nbytes);
+    return DC_OK;
 }
 
 /* Chain every whole-segment free chunk of a treap into *list through ->prev (which is NULL
@@ -407,7 +521,8 @@ static void collect_segments(dc_chunk *t, dc_chunk **list) {
 
 void dc_pool_release_cached(dc_pool *p) {
     dc_chunk *unmap = NULL;
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
+    cache_flush(p);
     for (int large = 0; large < 2; large++) {
         dc_chunk *found = NULL;
         collect_segments(p->free_tree[large], &found);
@@ -426,7 +541,7 @@ void dc_pool_release_cached(dc_pool *p) {
     dc_chunk *spare = p->spare;  /* drop recycled structs too */
     p->spare = NULL;
     p->n_spare = 0;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     while (unmap) {  /* unmapping touched memory is slow: do it without the lock */
         dc_chunk *n = unmap->next;
         DC_UNPOISON(unmap->ptr, unmap->size);
@@ -445,14 +560,15 @@ void dc_pool_release_cached(dc_pool *p) {
 
 static size_t raw_header(const dc_pool *p) { return p->alignment > 64 ? p->alignment : 64; }
 
-void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) {
+static void *raw_alloc(dc_pool *p, size_t nbytes, int zeroed) {
     size_t h = raw_header(p);
     dc_chunk *c;
+    int (*alloc)(dc_pool *, size_t, dc_chunk **) = zeroed ? dc_pool_malloc_zeroed : dc_pool_malloc;
     if (nbytes > (SIZE_MAX >> 2)) return NULL;
-    if (dc_pool_malloc(p, nbytes + h, &c) != DC_OK) {
+    if (alloc(p, nbytes + h, &c) != DC_OK) {
         dc_pool_release_cached(p);
         dc_pool_note_retry(p);
-        if (dc_pool_malloc(p, nbytes + h, &c) != DC_OK) {
+        if (alloc(p, nbytes + h, &c) != DC_OK) {
             dc_pool_note_oom(p);
             return NULL;
         }
@@ -462,6 +578,8 @@ void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) {
     ((dc_chunk **)user)[-1] = c;
     return user;
 }
+
+void *dc_pool_raw_malloc(dc_pool *p, size_t nbytes) { return raw_alloc(p, nbytes, 0); }
 
 static dc_chunk *raw_chunk(void *ptr) {
     char *user = (char *)ptr;
@@ -482,10 +600,7 @@ void dc_pool_raw_free(dc_pool *p, void *ptr) {
 
 void *dc_pool_raw_calloc(dc_pool *p, size_t nelem, size_t elsize) {
     if (elsize && nelem > SIZE_MAX / elsize) return NULL;
-    size_t n = nelem * elsize;
-    void *q = dc_pool_raw_malloc(p, n);
-    if (q) memset(q, 0, n);
-    return q;
+    return raw_alloc(p, nelem * elsize, 1);
 }
 
 void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
@@ -494,12 +609,12 @@ void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
     dc_chunk *c = raw_chunk(ptr);
     size_t old = c->requested - h;
     if (nbytes <= (SIZE_MAX >> 2) && nbytes + h <= c->size && 2 * (nbytes + h) >= c->size) {
-        pthread_mutex_lock(&p->lock);  /* fits in place: only the requested count changes */
+        lock_acquire(&p->lock);  /* fits in place: only the requested count changes */
         stat_add(p, DC_STAT_REQUESTED_BYTES, c->is_large, (int64_t)(nbytes + h) - (int64_t)c->requested);
         c->requested = nbytes + h;
         DC_POISON(c->ptr, c->size);
         DC_UNPOISON(c->ptr, nbytes + h);
-        pthread_mutex_unlock(&p->lock);
+        lock_release(&p->lock);
         return ptr;
     }
     void *q = dc_pool_raw_malloc(p, nbytes);
@@ -512,22 +627,22 @@ void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
 /* ------------------------------------------------------------- accounting */
 
 void dc_pool_set_limit(dc_pool *p, size_t limit) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->limit = limit;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 size_t dc_pool_get_limit(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t v = p->limit;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
 static size_t read_current(dc_pool *p, int type) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t v = (size_t)p->st.stat[type][DC_POOL_ALL].current;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
@@ -535,52 +650,54 @@ size_t dc_pool_used_bytes(dc_pool *p) { return read_current(p, DC_STAT_ALLOCATED
 size_t dc_pool_total_bytes(dc_pool *p) { return read_current(p, DC_STAT_RESERVED_BYTES); }
 
 size_t dc_pool_free_bytes(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     size_t v = (size_t)(p->st.stat[DC_STAT_RESERVED_BYTES][DC_POOL_ALL].current -
                         p->st.stat[DC_STAT_ALLOCATED_BYTES][DC_POOL_ALL].current);
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
 size_t dc_pool_n_free_blocks(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
+    cache_flush(p);
     size_t v = (size_t)p->st.n_free_blocks;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
     return v;
 }
 
 void dc_pool_get_stats(dc_pool *p, dc_stats *out) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
+    cache_flush(p);
     *out = p->st;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_reset_peak(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     for (int t = 0; t < DC_N_STAT_TYPES; t++)
         for (int k = 0; k < 3; k++) p->st.stat[t][k].peak = p->st.stat[t][k].current;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_reset_accumulated(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     for (int t = 0; t < DC_N_STAT_TYPES; t++)
         for (int k = 0; k < 3; k++) p->st.stat[t][k].allocated = p->st.stat[t][k].freed = 0;
     p->st.num_alloc_retries = p->st.num_ooms = 0;
     p->st.num_os_alloc = p->st.num_os_free = 0;
     p->st.pool_hits = p->st.pool_misses = 0;
     memset(p->st.size_hist, 0, sizeof(p->st.size_hist));
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_note_retry(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->st.num_alloc_retries++;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }
 
 void dc_pool_note_oom(dc_pool *p) {
-    pthread_mutex_lock(&p->lock);
+    lock_acquire(&p->lock);
     p->st.num_ooms++;
-    pthread_mutex_unlock(&p->lock);
+    lock_release(&p->lock);
 }

@@ -14,7 +14,13 @@
  *     (more than max(request, 16 MiB) of slack) unless the OS allocation fails or the
  *     limit would be exceeded.
  *
- * Every entry point takes the pool's mutex; none needs the GIL.  A chunk may be freed by
+ *   - freed small chunks of up to 64 units are kept whole in a per-size LIFO cache (at
+ *     most 8 per size, 1 MiB in all) and handed out again without touching the index;
+ *     they count as freed in every statistic, and every reader of the pool's state
+ *     (statistics, n_free_blocks, release_cached, a request the index cannot serve)
+ *     merges them back first, so it sees the pool as it would be without the cache.
+ *
+ * Every entry point takes the pool's lock (a spinlock that yields); none needs the GIL.  A chunk may be freed by
  * another thread than the one that allocated it.  Bookkeeping is one 64-byte dc_chunk per
  * chunk, kept outside the managed memory (<= 1 % of the bytes held for blocks >= 8 KiB).
  */
@@ -51,6 +57,8 @@ typedef struct dc_chunk {
     uint32_t prio;                 /* treap priority */
     uint8_t is_free;
     uint8_t is_large;              /* 1: large pool, 0: small pool */
+    uint8_t is_zero;               /* every byte reads as zero (fresh pages, never handed
+                                      out since they were mapped or dropped) */
 } dc_chunk;
 
 /* Statistics in PyTorch's conventions. */
@@ -79,6 +87,11 @@ size_t dc_pool_alignment(const dc_pool *pool);
 
 /* Allocate nbytes (0 allowed).  On DC_OK *out is a live chunk whose ptr is aligned. */
 int dc_pool_malloc(dc_pool *pool, size_t nbytes, dc_chunk **out);
+/* As dc_pool_malloc, the first nbytes reading as zero: fresh pages are used as they are,
+ * a reused large chunk whose pages are not in memory has them dropped (MADV_DONTNEED:
+ * zero-filled at first touch, as the untouched memory calloc returns), anything else is
+ * cleared with memset. */
+int dc_pool_malloc_zeroed(dc_pool *pool, size_t nbytes, dc_chunk **out);
 /* Give a chunk back (NULL is ignored).  It stays mapped and cached. */
 void dc_pool_free(dc_pool *pool, dc_chunk *chunk);
 /* Unmap every fully free segment (live chunks and partly used segments stay). */

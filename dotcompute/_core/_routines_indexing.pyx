@@ -1,0 +1,226 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Fancy indexing in C: `a[idx]`, `a[mask]`, `a[idx] = v`, `a[mask] = v`.
+
+The common cases of real code run here, on the array's memory, without a NumPy view or
+its mapping iterator: a C-contiguous cpu array indexed on its first axis by a 1-d integer
+array (intp / int32: NumPy's index types) or boolean array, or by a boolean mask of its
+whole shape; values to assign are Python scalars, converted once as NumPy converts them
+(`a[i] = v`). Results are new C-contiguous pool arrays, as NumPy's. Out-of-bounds indices
+raise NumPy's IndexError before anything is written (after the value's conversion errors,
+as NumPy orders them). Everything else (other key dtypes
+or shapes, tuples of keys, array values, other layouts) returns None / False and the
+caller runs NumPy's indexing.
+"""
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+
+cimport numpy as cnp
+
+from dotcompute._core._ndarray cimport ndarray, operand_of
+from dotcompute._core._dtypes cimport DC_T_B1, DC_T_I4, DC_T_I8
+from dotcompute._core._kernel_access cimport MAXDIMS, Operand
+from dotcompute._core._routines_creation cimport new_array
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    # NumPy 2 C-API: store a Python value into one element as `a[i] = value` does.
+    int PyArray_Pack(cnp.PyArray_Descr *descr, void *item, object value) except -1
+
+
+cdef bint _key_of(object key, Operand *k) noexcept:
+    """k from a bool, int64 or int32 array (dc or numpy; native byte order, aligned) of
+    at least one dimension -- an integer key 1-d; False for anything else."""
+    if not operand_of(key, k, False) or k.ndim < 1:
+        return False
+    return k.t == DC_T_B1 or (k.ndim == 1 and (k.t == DC_T_I8 or k.t == DC_T_I4))
+
+
+cdef inline int64_t _index(Operand *k, Py_ssize_t j) noexcept nogil:
+    cdef char *p = k.data + j * k.strides[0]
+    if k.t == DC_T_I4:
+        return (<int32_t *>p)[0]
+    return (<int64_t *>p)[0]
+
+
+cdef int _check_indices(Operand *k, Py_ssize_t n0) except -1:
+    """Every index of the 1-d integer key is within [-n0, n0)."""
+    cdef Py_ssize_t j
+    cdef int64_t i
+    for j in range(k.shape[0]):
+        i = _index(k, j)
+        if i < -n0 or i >= n0:
+            raise IndexError(f"index {i} is out of bounds for axis 0 with size {n0}")
+    return 0
+
+
+cdef Py_ssize_t _row_items(ndarray a) noexcept:
+    """Elements in one index of a's first axis."""
+    cdef Py_ssize_t n = 1
+    cdef int i
+    for i in range(1, a._ndim):
+        n *= a._shape[i]
+    return n
+
+
+cdef int _mask_kind(ndarray a, Operand *k) noexcept:
+    """1: k masks a's first axis (1-d, same length); 2: k masks a's whole shape
+    (C-contiguous); 0: neither (NumPy's indexing decides, and raises)."""
+    cdef int i
+    if k.t != DC_T_B1:
+        return 0
+    if k.ndim == 1 and k.shape[0] == a._shape[0]:
+        return 1
+    if k.ndim != a._ndim or not k.contig:
+        return 0
+    for i in range(k.ndim):
+        if k.shape[i] != a._shape[i]:
+            return 0
+    return 2
+
+
+cdef Py_ssize_t _count(Operand *k, Py_ssize_t n, bint flat) noexcept nogil:
+    """True elements among the first n of a 1-d (strided) or C-contiguous bool key."""
+    cdef Py_ssize_t j, c = 0
+    cdef Py_ssize_t step = 1 if flat else k.strides[0]
+    for j in range(n):
+        c += k.data[j * step] != 0
+    return c
+
+
+cdef inline void _copy(char *dst, const char *src, Py_ssize_t nbytes) noexcept nogil:
+    """nbytes from src to dst: one typed move when both are aligned for it (a row of two
+    float32 may sit at a 4-byte offset: typed loads there are undefined behaviour)."""
+    cdef size_t both = (<size_t>dst) | (<size_t>src)
+    if nbytes == 8 and (both & 7) == 0:
+        (<uint64_t *>dst)[0] = (<const uint64_t *>src)[0]
+    elif nbytes == 4 and (both & 3) == 0:
+        (<uint32_t *>dst)[0] = (<const uint32_t *>src)[0]
+    else:
+        memcpy(dst, src, nbytes)
+
+
+cdef object take(ndarray a, object key):
+    cdef Operand k
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t n0, row, rowbytes, j, c, m, step
+    cdef int64_t i
+    cdef int kind, d
+    cdef ndarray r
+    cdef char *src
+    cdef char *dst
+    if not (a._host and a._c_contig and a._ndim >= 1) or not _key_of(key, &k):
+        return None
+    n0 = a._shape[0]
+    row = _row_items(a)
+    rowbytes = row * a._itemsize
+    if k.t != DC_T_B1:
+        sh[0] = k.shape[0]
+        for d in range(1, a._ndim):
+            sh[d] = a._shape[d]
+        r = new_array(a._ndim, sh, a._dtype, False, False)
+        src, dst = a._data, r._data
+        if (k.t != DC_T_I4 and k.strides[0] == 8 and rowbytes == 8
+                and ((<size_t>src) & 7) == 0):
+            # int64 indices into 8-byte elements: checked and gathered in one pass (the
+            # new array is not seen before it is complete)
+            for j in range(k.shape[0]):
+                i = (<int64_t *>k.data)[j]
+                if i < 0:
+                    i += n0
+                if <uint64_t>i >= <uint64_t>n0:
+                    _check_indices(&k, n0)          # raises NumPy's IndexError
+                (<uint64_t *>dst)[j] = (<uint64_t *>src)[i]
+            return r
+        _check_indices(&k, n0)
+        for j in range(k.shape[0]):
+            i = _index(&k, j)
+            if i < 0:
+                i += n0
+            _copy(dst + j * rowbytes, src + i * rowbytes, rowbytes)
+        return r
+    kind = _mask_kind(a, &k)
+    if kind == 0:
+        return None
+    m = n0 if kind == 1 else a._size         # mask elements
+    if kind == 2:
+        rowbytes = a._itemsize                # one element per mask entry
+    c = _count(&k, m, kind == 2)
+    sh[0] = c
+    if kind == 1:
+        for d in range(1, a._ndim):
+            sh[d] = a._shape[d]
+    r = new_array(a._ndim if kind == 1 else 1, sh, a._dtype, False, False)
+    src, dst = a._data, r._data
+    step = 1 if kind == 2 else k.strides[0]
+    c = 0
+    for j in range(m):
+        if k.data[j * step]:
+            _copy(dst + c * rowbytes, src + j * rowbytes, rowbytes)
+            c += 1
+    return r
+
+
+cdef inline void _store(char *p, Py_ssize_t count, Py_ssize_t itemsize,
+                        const char *value) noexcept nogil:
+    """count copies of the itemsize-byte element at value, from p on."""
+    cdef Py_ssize_t j
+    cdef uint64_t v8
+    cdef uint32_t v4
+    cdef uint16_t v2
+    if itemsize == 8:
+        v8 = (<const uint64_t *>value)[0]
+        for j in range(count):
+            (<uint64_t *>p)[j] = v8
+    elif itemsize == 4:
+        v4 = (<const uint32_t *>value)[0]
+        for j in range(count):
+            (<uint32_t *>p)[j] = v4
+    elif itemsize == 2:
+        v2 = (<const uint16_t *>value)[0]
+        for j in range(count):
+            (<uint16_t *>p)[j] = v2
+    else:
+        for j in range(count):
+            p[j] = value[0]
+
+
+cdef bint put(ndarray a, object key, object value) except -1:
+    cdef Operand k
+    cdef Py_ssize_t n0, row, rowbytes, j, m, step
+    cdef int64_t i
+    cdef int kind
+    cdef uint64_t buf = 0          # one element (the accelerated dtypes: <= 8 bytes)
+    cdef char *v = <char *>&buf
+    cdef type tv = type(value)
+    if not (a._host and a._c_contig and a._ndim >= 1 and a._t >= 0):
+        return False
+    if not (tv is float or tv is int or tv is bool) or not _key_of(key, &k):
+        return False
+    kind = 0 if k.t != DC_T_B1 else _mask_kind(a, &k)
+    if k.t == DC_T_B1 and kind == 0:
+        return False
+    n0 = a._shape[0]
+    row = _row_items(a)
+    rowbytes = row * a._itemsize
+    # NumPy's conversion of a Python scalar, once (OverflowError, NaN into int, ...), then
+    # the indices, as NumPy orders its errors
+    PyArray_Pack(<cnp.PyArray_Descr *>a._dtype, v, value)
+    if kind == 0:
+        _check_indices(&k, n0)
+    if kind == 0:
+        for j in range(k.shape[0]):
+            i = _index(&k, j)
+            if i < 0:
+                i += n0
+            _store(a._data + i * rowbytes, row, a._itemsize, v)
+    else:
+        m = n0 if kind == 1 else a._size
+        step = 1 if kind == 2 else k.strides[0]
+        if kind == 2:
+            row = 1
+            rowbytes = a._itemsize
+        for j in range(m):
+            if k.data[j * step]:
+                _store(a._data + j * rowbytes, row, a._itemsize, v)
+    return True

@@ -1,0 +1,335 @@
+"""The per-call paths against NumPy: NumPy functions run on dotcompute arrays through
+`__array_function__` (arguments by vectorcall, results wrapped from NumPy's flags) and
+fancy indexing (boolean masks and integer arrays, reading and assigning)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+
+def run(f, *args, **kwargs):
+    """('ok', result) or ('raise', exception type) of f(*args, **kwargs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "ok", f(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - compared with NumPy's
+            return "raise", type(e)
+
+
+def same(got, expected):
+    """got (dotcompute) equals expected (numpy): arrays in value, dtype, shape, strides
+    and contiguity, tuples and lists element by element, anything else by ==."""
+    if isinstance(expected, np.ndarray) and expected.ndim:
+        assert type(got) is dc.ndarray, type(got)
+        g = np.asarray(got)
+        assert (g.dtype, g.shape) == (expected.dtype, expected.shape)
+        if expected.size:       # (the strides of extent-1 axes do not matter, as NumPy's)
+            assert [s for s, n in zip(g.strides, g.shape) if n > 1] == \
+                [s for s, n in zip(expected.strides, expected.shape) if n > 1]
+        assert got.flags.c_contiguous == expected.flags.c_contiguous
+        assert got.flags.f_contiguous == expected.flags.f_contiguous
+        np.testing.assert_array_equal(g, expected)
+    elif isinstance(expected, (tuple, list)):
+        assert type(got) is type(expected) and len(got) == len(expected)
+        for g, e in zip(got, expected):
+            same(g, e)
+    else:
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+        assert np.asarray(got).dtype == np.asarray(expected).dtype
+
+
+def both(f, *np_args, **kwargs):
+    """f on numpy arrays and on dotcompute copies of them: same outcome."""
+    dc_args = [dc.asarray(a) if isinstance(a, np.ndarray) else a for a in np_args]
+    (ek, ev), (gk, gv) = run(f, *np_args, **kwargs), run(f, *dc_args, **kwargs)
+    assert gk == ek, (gv, ev)
+    if ek == "ok":
+        same(gv, ev)
+    else:
+        assert gv is ev
+
+
+rng = np.random.default_rng(7)
+VEC = {n: rng.uniform(-1, 1, n) for n in (0, 1, 10, 1000)}
+FALLBACKS = [
+    lambda a: np.median(a), lambda a: np.unique(a), lambda a: np.diff(a),
+    lambda a: np.percentile(a, 30), lambda a: np.histogram(a, bins=5),
+    lambda a: np.pad(a, 2), lambda a: np.roll(a, 3), lambda a: np.linalg.norm(a),
+    lambda a: np.flip(a), lambda a: np.round(a, 2), lambda a: np.sort(a),
+    lambda a: np.cumsum(a), lambda a: np.nonzero(a > 0), lambda a: np.split(a, [1]),
+    lambda a: np.unique(a, return_counts=True), lambda a: np.diff(a, n=2, prepend=a[:1]),
+    lambda a: np.concatenate([a, a, a]), lambda a: np.stack((a, a), axis=1),
+    lambda a: np.einsum("i,i,i,i,i,i,i,i,i->", a, a, a, a, a, a, a, a, a),   # > 8 args
+    lambda a: np.isclose(a, a, rtol=1e-3), lambda a: np.interp(a, a[:1], a[:1]),
+]
+
+
+@pytest.mark.parametrize("n", [0, 1, 10, 1000])
+@pytest.mark.parametrize("i", range(len(FALLBACKS)))
+def test_numpy_functions_on_dotcompute_arrays(i, n):
+    both(FALLBACKS[i], VEC[n])
+
+
+def test_fallback_out_argument_is_returned_and_written():
+    a = VEC[10]
+    out_np, out_dc = np.empty(10), dc.empty(10)
+    r = np.cumsum(dc.asarray(a), out=out_dc)
+    assert r is out_dc
+    np.cumsum(a, out=out_np)
+    np.testing.assert_array_equal(np.asarray(out_dc), out_np)
+    out_dc = dc.empty(10)
+    assert np.round(dc.asarray(a), 3, out=out_dc) is out_dc        # positional + out=
+    np.testing.assert_array_equal(np.asarray(out_dc), np.round(a, 3))
+
+
+def test_fallback_keyword_dc_arrays_and_lists_are_converted():
+    a, b = VEC[10], VEC[10][::-1].copy()
+    both(lambda x, y: np.diff(x, append=y), a, b)
+    both(lambda x, y: np.concatenate(arrays=None or [x, y]) if False else
+         np.concatenate([x, y], axis=0), a, b)
+    da, db = dc.asarray(a), dc.asarray(b)
+    same(np.piecewise(da, [da > 0, da <= 0], [1, -1]),
+         np.piecewise(a, [a > 0, a <= 0], [1, -1]))
+    same(np.where(da > 0, x=None, y=None) if False else np.average(da, weights=db),
+         np.average(a, weights=b))
+
+
+def test_fallback_errors_are_numpys():
+    a = dc.asarray(VEC[10])
+    with pytest.raises(np.exceptions.AxisError):
+        np.flip(a, axis=3)
+    with pytest.raises(TypeError):
+        np.diff(a, bogus=1)
+    with pytest.raises(ValueError):
+        np.split(a, 3)
+
+
+def test_wrapped_results_keep_numpys_layout_and_flags():
+    base = np.arange(24.0).reshape(4, 6)
+    d = dc.asarray(base)
+    for f in (lambda x: np.transpose(x), lambda x: np.flip(x, 0), lambda x: x[:, ::2],
+              lambda x: np.moveaxis(x, 0, 1), lambda x: x[:0], lambda x: x[1:2, :1],
+              lambda x: np.atleast_3d(x)):
+        same(f(d), f(base))
+    un = np.frombuffer(b"\0" + np.arange(5.0).tobytes(), dtype=np.float64, offset=1)
+    assert not un.flags.aligned
+    w = dc.asarray(un)                       # misaligned data: NumPy's loops, right values
+    same(w + 1, un + 1)
+    same(np.sqrt(w), np.sqrt(un))
+
+
+# ------------------------------------------------------------------- fancy indexing
+
+@st.composite
+def fancy_case(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=12))
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.int8,
+                                  np.bool_, np.complex128, np.uint16]))
+    x = (np.arange(int(np.prod(shape))) % 7 - 3).astype(dtype).reshape(shape)
+    if draw(st.booleans()) and x.ndim >= 2:
+        x = x.T
+    kind = draw(st.sampled_from(["mask", "mask_full", "int", "int_neg", "int_oob",
+                                 "int_2d", "list", "tuple_mix", "empty_int"]))
+    if kind == "mask":
+        key = draw(hnp.arrays(np.bool_, x.shape[:1]))
+    elif kind == "mask_full":
+        key = draw(hnp.arrays(np.bool_, x.shape))
+    elif kind in ("int", "int_neg", "int_oob"):
+        lo, hi = (-x.shape[0], x.shape[0] - 1) if kind != "int_oob" else (-30, 30)
+        if x.shape[0] == 0:
+            lo, hi = 0, 0
+        idt = draw(st.sampled_from([np.intp, np.int32, np.int8, np.uint8]))
+        lo = max(lo, int(np.iinfo(idt).min)) if kind != "int" else max(0, lo)
+        key = draw(hnp.arrays(idt, draw(st.integers(0, 15)),
+                              elements=st.integers(max(lo, int(np.iinfo(idt).min)),
+                                                   min(hi, int(np.iinfo(idt).max)))))
+    elif kind == "int_2d":
+        n = max(x.shape[0], 1)
+        key = draw(hnp.arrays(np.intp, (2, 3), elements=st.integers(0, n - 1)))
+    elif kind == "list":
+        n = max(x.shape[0], 1)
+        key = draw(st.lists(st.integers(-n, n - 1), max_size=6))
+    elif kind == "tuple_mix":
+        n = max(x.shape[0], 1)
+        key = (draw(hnp.arrays(np.intp, 3, elements=st.integers(0, n - 1))),) + (
+            (slice(None, None, -1),) if x.ndim > 1 else ())
+    else:
+        key = np.zeros(0, np.intp)
+    return x, key
+
+
+def _keys(key):
+    """The key for NumPy and for dotcompute (numpy arrays in it as dc arrays)."""
+    if isinstance(key, np.ndarray):
+        return key, dc.asarray(key)
+    if isinstance(key, tuple):
+        return key, tuple(dc.asarray(k) if isinstance(k, np.ndarray) else k for k in key)
+    return key, key
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=fancy_case(), numpy_key=st.booleans())
+def test_fancy_getitem_as_numpy(case, numpy_key):
+    x, key = case
+    k_np, k_dc = _keys(key)
+    d = dc.asarray(x)
+    (ek, ev), (gk, gv) = run(lambda: x[k_np]), run(lambda: d[k_np if numpy_key else k_dc])
+    assert gk == ek, (gv, ev)
+    if ek == "ok":
+        same(gv, ev)
+        if isinstance(gv, dc.ndarray) and gv.size:     # a copy: writing it leaves d alone
+            before = np.asarray(d).copy()
+            gv[...] = 0
+            np.testing.assert_array_equal(np.asarray(d), before)
+    else:
+        assert gv is ev
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=fancy_case(), numpy_key=st.booleans(),
+       value=st.sampled_from(["scalar", "npscalar", "array", "dc_array", "bad"]),
+       py=st.sampled_from([2, 2.5, -1, 300, 1 << 70, True, float("nan"), float("inf"),
+                           -0.0]))
+def test_fancy_setitem_as_numpy(case, numpy_key, value, py):
+    x, key = case
+    k_np, k_dc = _keys(key)
+    e, d = x.copy(), dc.asarray(x.copy())
+    sel = run(lambda: x[k_np])
+    if value == "scalar":                  # Python scalars: converted as a[i] = v
+        v_np = v_dc = py
+    elif value == "npscalar":
+        v_np = v_dc = np.float32(1.5)
+    elif value == "bad":
+        v_np = v_dc = "not a number"
+    else:
+        v_np = (np.arange(sel[1].size).reshape(sel[1].shape) if sel[0] == "ok"
+                else np.arange(2)).astype(x.dtype)
+        v_dc = dc.asarray(v_np) if value == "dc_array" else v_np
+
+    def assign(a, k, v):
+        a[k] = v
+
+    (ek, ev) = run(assign, e, k_np, v_np)
+    (gk, gv) = run(assign, d, k_np if numpy_key else k_dc, v_dc)
+    assert gk == ek, (gv, ev)
+    if ek == "raise":
+        assert gv is ev
+    same(d, e)
+
+
+def test_fancy_indexing_with_repeated_indices_and_accumulation():
+    x = np.zeros(5)
+    d = dc.zeros(5)
+    idx = np.array([0, 1, 1, 3, 3, 3])
+    x[idx] += 1
+    d[dc.asarray(idx)] += 1
+    same(d, x)
+
+
+def test_fancy_indexing_of_read_only_array_raises():
+    d = dc.asarray(np.arange(5.0))
+    d.setflags(write=False)
+    with pytest.raises(ValueError):
+        d[dc.asarray(np.array([True, False, True, False, True]))] = 1.0
+    with pytest.raises(ValueError):
+        d[np.array([0, 1])] = 1.0
+    same(d[np.array([0, 1])], np.arange(5.0)[np.array([0, 1])])
+
+
+def test_shape_follows_every_layout_change():
+    """.shape is built once and kept until the layout changes (shape set, resize)."""
+    a, e = dc.zeros(6), np.zeros(6)
+    assert a.shape == e.shape == (6,)
+    a.shape = (2, 3)
+    e.shape = (2, 3)
+    assert a.shape == e.shape and a.strides == e.strides
+    a.resize((3, 4), refcheck=False)
+    e.resize((3, 4), refcheck=False)
+    assert a.shape == e.shape == (3, 4)
+    assert a.T.shape == (4, 3) and a[1:].shape == (2, 4) and a[:, None].shape == (3, 1, 4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5),
+       sizes=st.lists(st.integers(0, 4), min_size=1, max_size=4),
+       axis=st.integers(-4, 3), dtypes=st.sampled_from(["same", "mixed"]),
+       layout=st.sampled_from(["c", "T", "numpy"]), container=st.sampled_from([list, tuple]))
+def test_concatenate_as_numpy(shape, sizes, axis, dtypes, layout, container):
+    ax = axis % len(shape) if -len(shape) <= axis < len(shape) else 0
+    parts = []
+    for k, n in enumerate(sizes):
+        sh = list(shape)
+        sh[ax] = n
+        dt = np.float64 if dtypes == "same" or k % 2 == 0 else np.int32
+        parts.append((np.arange(int(np.prod(sh))) + 10 * k).astype(dt).reshape(sh))
+    if layout == "T":
+        parts = [np.ascontiguousarray(p.T).T for p in parts]
+    e = run(np.concatenate, container(parts), axis=axis)
+    d = [p if layout == "numpy" and i % 2 else dc.asarray(p) for i, p in enumerate(parts)]
+    g = run(np.concatenate, container(d), axis=axis)
+    g2 = run(dc.concatenate, container(d), axis)
+    for got in (g, g2):
+        assert got[0] == e[0], (got, e)
+        if e[0] == "ok":
+            same(got[1], e[1])
+        else:
+            assert got[1] is e[1]
+
+
+def test_concatenate_of_equal_dtypes_promotes_as_numpy():
+    a, b = np.arange(3, dtype="l"), np.arange(3, dtype="q")
+    for parts in ([a, b], [b, a], [a, a]):
+        same(np.concatenate([dc.asarray(p) for p in parts]), np.concatenate(parts))
+        assert np.concatenate([dc.asarray(p) for p in parts]).dtype.char == \
+            np.concatenate(parts).dtype.char
+
+
+def test_concatenate_keywords_and_out():
+    a, b = dc.asarray(np.arange(3.0)), dc.asarray(np.arange(2.0))
+    out = dc.empty(5)
+    assert np.concatenate([a, b], out=out) is out
+    same(out, np.arange(5.0) - np.array([0, 0, 0, 3, 3]))
+    same(np.concatenate([a, b], dtype=np.float32), np.concatenate(
+        [np.arange(3.0), np.arange(2.0)], dtype=np.float32))
+    same(np.concatenate([a, b], axis=None), np.concatenate([np.arange(3.0), np.arange(2.0)],
+                                                           axis=None))
+    with pytest.raises(ValueError):
+        np.concatenate([])
+    with pytest.raises(np.exceptions.AxisError):
+        np.concatenate([a, b], axis=1)
+
+
+def test_ufunc_of_scalars_returns_numpys_scalar():
+    for v in (2.0, 4, True, np.float64(2.0), np.float32(3), np.int8(3), 1 + 2j, -1.0):
+        for name in ("sqrt", "negative", "isnan", "exp", "absolute"):
+            e, g = run(getattr(np, name), v), run(getattr(dc, name), v)
+            assert g[0] == e[0]
+            if e[0] == "ok":
+                assert type(g[1]) is type(e[1])
+                np.testing.assert_array_equal(g[1], e[1])
+
+
+def test_fancy_rows_at_an_offset_of_half_a_row():
+    """Rows of two float32 starting 4 bytes into an 8-byte boundary (and complex64
+    elements after a 4-byte offset): gathered as NumPy does."""
+    base = np.arange(21, dtype=np.float32)
+    e = base[1:].reshape(10, 2)
+    d = dc.asarray(base)[1:].reshape(10, 2)
+    assert np.asarray(d).ctypes.data % 8 == 4
+    for key in (np.array([3, 0, 9, -1]), np.array([True, False] * 5)):
+        same(d[dc.asarray(key)], e[key])
+        same(d[key], e[key])
+    raw = np.zeros(9 * 8 + 4, np.uint8)
+    c = np.frombuffer(raw.data, dtype=np.complex64, count=9, offset=4)
+    c[:] = np.arange(9) + 1j
+    dcc = dc.asarray(c, copy=False)               # over the misaligned buffer itself
+    assert dcc.data_ptr % 8 == 4
+    same(dcc[dc.asarray(np.array([8, 1, 1]))], c[np.array([8, 1, 1])])
