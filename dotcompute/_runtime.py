@@ -150,6 +150,20 @@ get_num_threads = _cpu.get_num_threads
 set_num_threads(_initial_threads())
 
 
+def _sampled_cpus():
+    """CPUs whose load the thread policy reads (/proc/stat): the affinity mask, unless a
+    cgroup quota allows fewer CPUs than it holds (their load then says nothing about ours)."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return []
+    limit = _cgroup_cpu_limit()
+    return [] if limit and limit < len(cpus) else cpus
+
+
+_threads.set_cpus(_sampled_cpus())
+
+
 def get_cpu_capability():
     """Name of the kernel build in use: "scalar", "baseline", "avx2" or "avx512"."""
     return _dispatch.build

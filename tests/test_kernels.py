@@ -479,3 +479,119 @@ def test_unaligned_operands(t, rng):
             assert g == e or (np.isnan(e) and np.isnan(g)) or np.isclose(g, e, rtol=1e-5)
         _assert_same(xd.astype(np.float64), x.astype(np.float64))
         _assert_same(xd.clip(0, 5), x.clip(0, 5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["equal", "not_equal", "less", "less_equal", "greater",
+                                  "greater_equal"])
+def test_float_comparisons_match_numpy(name, dtype, rng):
+    """The vector comparison loops (32 results a step) and their tails: lengths around
+    multiples of 32, NaN on either side (False, `!=` True), infinities, equal values, a
+    scalar on either side, signed zeros."""
+    f, g = getattr(np, name), getattr(dc, name)
+    for n in (0, 1, 31, 32, 33, 64, 95, 1000, 4099):
+        a = rng.standard_normal(n).astype(dtype)
+        b = rng.standard_normal(n).astype(dtype)
+        if n > 16:
+            b[::5] = a[::5]
+            a[3], b[7], a[9], b[11], a[13], b[13] = np.nan, np.nan, np.inf, -np.inf, 0.0, -0.0
+        da, db = dc.asarray(a), dc.asarray(b)
+        for x, y, dx, dy in ((a, b, da, db), (a, dtype(0.25), da, 0.25),
+                             (dtype(-0.5), b, -0.5, db), (a, dtype(np.nan), da, np.nan),
+                             (a[1:], b[:-1], da[1:], db[:-1])):
+            got = g(dx, dy)
+            exp = f(x, y)
+            assert np.asarray(got).dtype == exp.dtype
+            np.testing.assert_array_equal(np.asarray(got), exp, err_msg=f"{name} n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streamed_results_match_numpy(dtype, threads, rng):
+    """Results written with non-temporal stores (forced on for every size here) are the
+    ones written directly, and NumPy's: binary, scalar operand, unary (ours and NumPy's
+    borrowed loops), casts, in-place, lengths that end inside a block; comparisons (not
+    streamed: a bool result) unchanged."""
+    from dotcompute._core import _kernel_access, _threads
+    old = _kernel_access.stream_min_bytes()
+    old_threads = dc.set_num_threads(threads)
+    old_mode = _threads.set_mode("always")
+    try:
+        for n in (0, 1, 511, 512, 513, 4096 + 17, 100003):
+            a = (rng.standard_normal(n) * 3).astype(dtype)
+            b = rng.uniform(0.5, 2, n).astype(dtype)
+            x, y = dc.asarray(a), dc.asarray(b)
+            cases = {"add": (lambda: x + y, a + b), "scalar": (lambda: x * 2.5, a * dtype(2.5)),
+                     "less": (lambda: x < y, a < b), "sqrt": (lambda: dc.sqrt(y), np.sqrt(b)),
+                     "exp": (lambda: dc.exp(x), np.exp(a)), "sin": (lambda: dc.sin(x), np.sin(a)),
+                     "cast": (lambda: x.astype(np.float16), a.astype(np.float16)),
+                     "views": (lambda: x[1:] - y[:-1], a[1:] - b[:-1])}
+            for name, (f, exp) in cases.items():
+                _kernel_access.set_stream_min_bytes(1)
+                streamed = np.asarray(f()).copy()
+                _kernel_access.set_stream_min_bytes(0)
+                direct = np.asarray(f())
+                np.testing.assert_array_equal(streamed, direct, err_msg=f"{name} n={n}")
+                assert streamed.dtype == exp.dtype
+                if name in ("exp", "sin"):
+                    np.testing.assert_allclose(streamed, exp, rtol=4 * np.finfo(dtype).eps)
+                else:
+                    np.testing.assert_array_equal(streamed, exp, err_msg=f"{name} n={n}")
+            _kernel_access.set_stream_min_bytes(1)
+            z = x.copy()
+            z += y                           # in place: the output is the first input
+            np.testing.assert_array_equal(np.asarray(z), a + b)
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+        _kernel_access.set_stream_min_bytes(old)
+    with pytest.raises(ValueError):
+        _kernel_access.set_stream_min_bytes(-1)
+
+
+def test_float_sums_identical_in_every_build():
+    """Float sums and dot products (the pairwise tree over blocks, binary-counter order)
+    give bit-identical results in every kernel build the CPU runs: lengths around block
+    and subtree borders, strided input, float32 and float64."""
+    import os
+    import subprocess
+    import sys
+    from dotcompute._core import _dispatch
+    code = ("import numpy as np, dotcompute as dc\n"
+            "rng = np.random.default_rng(5)\nout = []\n"
+            "for n in (0, 1, 255, 256, 257, 511, 512, 1000, 4099, 65536, 100003, 10**6):\n"
+            "    for dt in (np.float32, np.float64):\n"
+            "        a = rng.standard_normal(n).astype(dt)\n"
+            "        b = rng.standard_normal(n).astype(dt)\n"
+            "        x, y = dc.asarray(a), dc.asarray(b)\n"
+            "        out += [float(x.sum()), float(dc.dot(x, y)), float(x[::3].sum())]\n"
+            "print(repr(out))\n")
+    results = {}
+    for build in _dispatch.builds_supported():
+        env = dict(os.environ, DOTCOMPUTE_CPU_CAPABILITY=build)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        results[build] = r.stdout
+    assert len(set(results.values())) == 1, {k: v[:200] for k, v in results.items()}
+    import ast
+    values = ast.literal_eval(next(iter(results.values())))
+    assert len(values) == 72 and all(np.isfinite(values))
+
+
+@pytest.mark.parametrize("value,expect", [("", "0"), ("0", "0"), ("1M", "1048576"),
+                                          ("4x", "llc4"), ("bogus", "0")])
+def test_stream_setting_from_the_environment(value, expect):
+    import os
+    import subprocess
+    import sys
+    code = ("import warnings; warnings.simplefilter('always')\n"
+            "from dotcompute._core import _kernel_access as k\n"
+            "print(k.stream_min_bytes(), k._last_level_cache_bytes())")
+    env = dict(os.environ, DOTCOMPUTE_STREAM_MIN_BYTES=value)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got, llc = map(int, r.stdout.split())
+    assert got == (4 * llc if expect == "llc4" else int(expect))
+    assert ("ignoring DOTCOMPUTE_STREAM_MIN_BYTES" in r.stderr) == (value == "bogus")

@@ -43,6 +43,17 @@ def threads_always():
         _threads.set_mode(old)
 
 
+@pytest.fixture
+def quiet():
+    """The load sampler reads no other process (the policy's answers do not depend on
+    what else runs on the machine while the tests do)."""
+    old = _threads.set_foreign_load(0.0)
+    try:
+        yield
+    finally:
+        _threads.set_foreign_load(old)
+
+
 # ---------------------------------------------------------------- thresholds
 
 def test_thresholds_positive_and_ordered(two_threads):
@@ -63,7 +74,7 @@ def test_thresholds_positive_and_ordered(two_threads):
     assert thr[EXPENSIVE][1] <= thr[MEDIUM][1] <= thr[CHEAP][1]
 
 
-def test_expensive_ops_thread_no_later_than_cheap(two_threads):
+def test_expensive_ops_thread_no_later_than_cheap(two_threads, quiet):
     if two_threads < 2:
         pytest.skip("one CPU")
     _threads.calibrate()
@@ -120,7 +131,7 @@ def _report_slow_region():
     _threads.observe(2, t0, t0 + 1e-3, [t0, t0 + 1e-5, t0 + 9.9e-4, t0 + 1e-3])
 
 
-def test_guard_drops_to_one_thread_after_slow_regions(two_threads):
+def test_guard_drops_to_one_thread_after_slow_regions(two_threads, quiet):
     if two_threads < 2:
         pytest.skip("one CPU")
     _threads.calibrate()
@@ -250,3 +261,132 @@ def test_show_runtime_reports_costs_and_thresholds(capsys, two_threads):
         for key in ("fork_join_us=", "wake_us=", "spin_window_us=", "ns_per_element_cheap=",
                     "min_chunk_cheap=", "min_chunk_expensive_asleep=", "guard="):
             assert key in out, key
+
+
+# ------------------------------------------------------------ other processes
+
+def test_other_processes_take_cores(two_threads):
+    """A core another process keeps busy is not ours: the sampler's reading caps the
+    policy's answer; a lightly used one still is."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    _threads.reset_guard()
+    huge = 2 ** 40
+    old = _threads.set_foreign_load(0.0)
+    try:
+        _threads.set_cpus([0, 1])
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+        assert _threads.load_cap() == (2, 0.0)
+        _threads.set_foreign_load(0.2)          # a little: both cores still ours
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+        _threads.set_foreign_load(1.0)          # `python -c "while True: pass"`
+        before = _threads.stats()["load_capped"]
+        for thr in (SERIAL_THRESHOLD[CHEAP], SERIAL_THRESHOLD[EXPENSIVE]):
+            assert _threads.chunks(huge, thr, 2) == 1
+        assert _threads.stats()["load_capped"] == before + 2
+        _threads.set_foreign_load(2.0)          # more busy than we have: still one thread
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 1
+        _threads.set_cpus(range(8))             # 8 CPUs, 3 of them busy: 5 left
+        _threads.set_foreign_load(2.9)
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 8) == 5
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 4) == 4     # the cap holds
+        assert "busy, threads left 5" in _threads.policy_info()["other_processes"]
+    finally:
+        _threads.set_foreign_load(old)
+        from dotcompute._runtime import _sampled_cpus
+        _threads.set_cpus(_sampled_cpus())
+
+
+def test_sampler_reads_this_machine():
+    """Without a forced reading, the sampler reads /proc/stat where there is one."""
+    from dotcompute._runtime import _sampled_cpus
+    cpus = _sampled_cpus()
+    _threads.set_cpus(cpus)
+    left, foreign = _threads.load_cap()
+    assert foreign >= 0
+    if cpus and os.path.exists("/proc/stat"):
+        import time
+        time.sleep(0.15)                        # one sampling period
+        left, foreign = _threads.load_cap()
+        assert 1 <= left <= len(cpus)
+        assert 0 <= foreign <= len(cpus) + 0.5  # tick granularity
+
+
+def test_slow_regions_do_not_raise_the_fork_join_estimate(two_threads):
+    """A region a descheduled worker made slow is the guard's business: the measured
+    fork/join cost stays what the machine's regions cost."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    before = _threads.policy_info()["fork_join_us"]
+    try:
+        t0 = _threads.now()
+        for _ in range(16):      # entered with workers spinning, 100x late
+            _threads.observe(2, t0, t0 + 1e-1, [t0, t0 + 1e-3, t0 + 0.099, t0 + 0.1])
+        assert _threads.policy_info()["fork_join_us"] == before
+    finally:
+        _threads.reset_guard()
+
+
+# ------------------------------------------------------- sleeping workers, streams
+
+def test_stream_of_long_calls_wakes_the_workers(two_threads, quiet):
+    """With the workers asleep, a call too small to pay the wake-up alone runs serially;
+    the next one threads if it starts within 250 us of when the previous one would end run
+    serially (n x its measured cost), even when that is long after the previous one started
+    (a 1e5-element float32 exp takes ~200 us: counted from its start, no stream ever formed
+    and mid-size transcendentals never threaded). Decided at given times on the policy's
+    clock, from given costs: no timing involved."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    exp_thr = SERIAL_THRESHOLD[EXPENSIVE]
+    old = _threads.set_costs(fork_join=1e-6, wake=1e-3)
+    _threads.reset_guard()
+    try:
+        e, e_asleep = _threads.thresholds()[EXPENSIVE]
+        assert e_asleep == pytest.approx(1000 * e)
+        n = int(1500 * e)           # serially: n x cost = 1500 x 2 x fork_join = 3 ms
+        t0 = _threads.now() + 100.0
+        assert _threads.chunks(n, exp_thr, 2, at=t0) == 1              # asleep, alone
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 0.5e-3) == 2     # a stream
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 1.0) == 1        # a second later: not
+        assert _threads.chunks(int(2100 * e), exp_thr, 2, at=t0 + 2.0) == 2  # pays the wake
+        # a region that ended just now leaves the workers spinning: the next call threads
+        t1 = t0 + 3.0
+        _threads.observe(2, t1 - 1.01e-3, t1, [t1 - 1.01e-3, t1 - 1e-5, t1 - 1e-3, t1])
+        assert _threads.chunks(n, exp_thr, 2, at=t1 + 1e-6) == 2
+        assert _threads.chunks(int(1.5 * e), exp_thr, 2, at=t1 + 2e-6) == 1   # below 2 chunks
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()
+
+
+def test_costs_measured_under_load_are_measured_again_when_quiet(two_threads):
+    """A fork/join cost that looks like a loaded machine's (50 us) is measured again for a
+    call that would thread on a quiet machine, once the sampler finds it quiet, at most
+    once a second, and not while other processes keep the cores busy."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    exp_thr = SERIAL_THRESHOLD[EXPENSIVE]
+    old_load = _threads.set_foreign_load(1.0)
+    old = _threads.set_costs(fork_join=50e-6, wake=50e-6)
+    _threads.reset_guard()
+    try:
+        e = _threads.thresholds()[EXPENSIVE][0]
+        n = int(e)                   # below 2 chunks at 50 us, 25x above them at 1 us
+        t0 = _threads.now() + 100.0
+        before = _threads.stats()["remeasured"]
+        assert _threads.chunks(n, exp_thr, 2, at=t0) == 1
+        assert _threads.stats()["remeasured"] == before          # busy machine: not now
+        _threads.set_foreign_load(0.0)
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 0.5) == 1
+        assert _threads.stats()["remeasured"] == before          # within the second
+        _threads.chunks(n, exp_thr, 2, at=t0 + 1.6)
+        assert _threads.stats()["remeasured"] == before + 1      # quiet, a second later
+        _threads.chunks(n, exp_thr, 2, at=t0 + 1.7)
+        assert _threads.stats()["remeasured"] == before + 1
+    finally:
+        _threads.set_costs(*old)
+        _threads.set_foreign_load(old_load)
+        _threads.reset_guard()

@@ -37,11 +37,13 @@ cdef int threads_for(Py_ssize_t n, Py_ssize_t threshold) noexcept nogil
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil
 
 # Kernel calls on threads_for's threads, releasing the GIL from NOGIL_MIN elements on.
+# `dense`: the output is contiguous (so is its element size); a dense result of a call
+# larger than the last-level cache is written with non-temporal stores.
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
-                    Py_ssize_t so, Py_ssize_t n) noexcept
+                    Py_ssize_t so, Py_ssize_t n, bint dense=*) noexcept
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
-                     Py_ssize_t n) noexcept
+                     Py_ssize_t n, bint dense=*) noexcept
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,

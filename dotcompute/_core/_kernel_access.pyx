@@ -42,6 +42,68 @@ def _register():
 _register()
 
 
+def _last_level_cache_bytes():
+    """Size of the last-level cache the CPUs of this process share (sysfs; glibc's sysconf
+    reports the whole chip's L3 on some VMs), or 0 when unknown."""
+    import glob
+    best = 0
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(path) as f:
+                text = f.read().strip().upper()
+            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            best = max(best, int(text[:-1] if mult != 1 else text) * mult)
+        except (OSError, ValueError):
+            pass
+    return best
+
+
+def _parse_bytes(text):
+    text = text.strip().upper()
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    return int(float(text[:-1] if mult != 1 else text) * mult)
+
+
+def set_stream_min_bytes(nbytes):
+    """Calls whose operands and dense result span at least `nbytes` write the result with
+    non-temporal stores (0: never, the default; DOTCOMPUTE_STREAM_MIN_BYTES sets it at
+    import, `4x` meaning 4x the last-level cache). Returns the previous value.
+
+    Off by default: on the shared AMD EPYC VM of 2026-12-02 (other processes kept the
+    memory busy) streamed results ran 1-6 % behind direct stores at 1e7 float64 add and 8 %
+    at float32 `<`, and lost in loops that reuse one result block from the pool just above
+    the cache (1e6..3e6); STREAM's triad gained 1.5x from them at 256 MiB on a quiet
+    machine (PERF.md). Measure on yours."""
+    old = K.stream_min_bytes
+    nbytes = int(nbytes)
+    if nbytes < 0:
+        raise ValueError("stream_min_bytes must be >= 0")
+    K.stream_min_bytes = nbytes
+    return old
+
+
+def stream_min_bytes():
+    return K.stream_min_bytes
+
+
+def _init_stream():
+    import os
+    env = os.environ.get("DOTCOMPUTE_STREAM_MIN_BYTES", "").strip()
+    if not env:
+        return
+    try:
+        if env.lower().endswith("x"):
+            set_stream_min_bytes(int(float(env[:-1]) * _last_level_cache_bytes()))
+        else:
+            set_stream_min_bytes(_parse_bytes(env))
+    except ValueError:
+        warnings.warn(f"ignoring DOTCOMPUTE_STREAM_MIN_BYTES={env!r}: not a size in bytes "
+                      "(K/M/G suffixes) or a multiple of the last-level cache (4x)",
+                      RuntimeWarning)
+
+_init_stream()
+
+
 cdef dc_kernel_table *kernel_table() noexcept nogil:
     return K
 
@@ -68,24 +130,24 @@ def kernel_isa():
 
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
-                    Py_ssize_t so, Py_ssize_t n) noexcept:
+                    Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
     cdef int nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
-        K.run_unary(f, threshold, a, sa, o, so, n, nt)
+        K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
     else:
         with nogil:
-            K.run_unary(f, threshold, a, sa, o, so, n, nt)
+            K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
-                     Py_ssize_t n) noexcept:
+                     Py_ssize_t n, bint dense=False) noexcept:
     cdef int nt = threads_for(n, threshold)
     if n < NOGIL_MIN:
-        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt)
+        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
     else:
         with nogil:
-            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt)
+            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,

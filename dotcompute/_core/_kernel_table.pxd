@@ -35,10 +35,12 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_where_fn where[1]
         dc_clip_fn clip[1]
         int reduce_threshold
+        Py_ssize_t stream_min_bytes
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
-                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int) noexcept nogil
+                           Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int,
+                           int) noexcept nogil
         void (*run_unary)(dc_unary_fn, int, const char *, Py_ssize_t, char *, Py_ssize_t,
-                          Py_ssize_t, int) noexcept nogil
+                          Py_ssize_t, int, int) noexcept nogil
         void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
                            Py_ssize_t, char *, int) noexcept nogil
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,

@@ -680,7 +680,7 @@ cdef void _nd_binary(dc_binary_fn f, int thr, Operand *A, Operand *B, Operand *R
     if (A.is_scalar or A.contig) and (B.is_scalar or B.contig) and r._c_contig:
         run_binary(f, thr, A.data, 0 if A.is_scalar else type_size(A.t),
                    B.data, 0 if B.is_scalar else type_size(B.t), r._data, r._itemsize,
-                   r._size)
+                   r._size, True)
         return
     operand_of(r, R, False)
     ops[0] = A
@@ -733,7 +733,7 @@ cdef object fast_unary(object ufunc, object x, object out):
                                       K.unary_threshold[op]):
             return r
         run_unary(f, K.unary_threshold[op], A.data, steps[0], r._data, r._itemsize,
-                   r._size)
+                  r._size, True)
         return r
     operand_of(r, &R, False)
     ops[0] = &A
@@ -1136,7 +1136,7 @@ cdef object astype(ndarray a, object dtype, object casting, object copy, object 
             and K.cast[tf][tt] != NULL):
         fp_clear()
         run_unary(K.cast[tf][tt], K.reduce_threshold, a._data, a._itemsize, r._data,
-                  r._itemsize, a._size)
+                  r._itemsize, a._size, True)
         fp_check("cast")
         return r
     np.copyto(r._np(), a._np(), casting=casting)

@@ -29,11 +29,19 @@ late: descheduled, because another process owns its core, or slow to wake). Two 
 among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
 happening, up to 1.3 s); then the next calls probe again.
 
+Other processes: a call that would thread also reads, at most every LOAD_PERIOD, how much
+of this process's CPUs other processes used since the last reading (/proc/stat's busy time
+of the CPUs in the affinity mask minus this process's CPU time). A core that others kept
+more than FOREIGN_SLACK busy is not ours: the call uses the cores left (one, when another
+process spins on one of two cores). The guard catches what the sampler cannot see in time.
+A fork/join or wake-up cost measured while others were busy is measured again once the
+sampler finds the machine quiet (at most once a second).
+
 `set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
 exceeds it.
 """
 from cython.parallel cimport prange
-from libc.math cimport log, exp
+from libc.math cimport log, exp, floor
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 from dotcompute._core._cpu cimport effective_num_threads
@@ -56,6 +64,52 @@ cdef extern from *:
     }
     static inline int dc_load_int(int *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
     static inline void dc_store_int(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+    #include <fcntl.h>
+    #include <stdlib.h>
+    #include <unistd.h>
+    #include <time.h>
+    /* Busy seconds (user, nice, system, irq, softirq, steal) of the CPUs marked in in_set
+       (indexed by CPU number, nmax entries), from /proc/stat; -1 when unreadable. The
+       caller serialises calls (static buffer). */
+    static double dc_cpu_busy(const unsigned char *in_set, int nmax) {
+        static char buf[1 << 16];
+        static long tick = 0;
+        ssize_t len = 0, r;
+        double busy = 0;
+        int fd, seen = 0;
+        char *p, *end;
+        if (tick <= 0 && (tick = sysconf(_SC_CLK_TCK)) <= 0) return -1;
+        fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        while (len < (ssize_t)sizeof(buf) - 1
+               && (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+            len += r;
+        close(fd);
+        buf[len] = 0;
+        p = buf;
+        while (*p) {
+            if (p[0] == 'c' && p[1] == 'p' && p[2] == 'u' && p[3] >= '0' && p[3] <= '9') {
+                long id = strtol(p + 3, &end, 10), v[8] = {0};
+                int k;
+                p = end;
+                for (k = 0; k < 8; k++) { v[k] = strtol(p, &end, 10); p = end; }
+                if (id >= 0 && id < nmax && in_set[id]) {
+                    busy += (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+                    seen++;
+                }
+            } else if (p[0] != 'c' && seen) {
+                break;                          /* past the per-CPU lines */
+            }
+            while (*p && *p != 10) p++;       /* to the next line */
+            if (*p) p++;
+        }
+        return seen ? busy / (double)tick : -1;
+    }
+    static inline double dc_process_cpu(void) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return -1;
+        return ts.tv_sec + ts.tv_nsec * 1e-9;
+    }
     typedef void (*dc_probe_unary)(const char *, Py_ssize_t, char *, Py_ssize_t, Py_ssize_t);
     typedef void (*dc_probe_binary)(const char *, Py_ssize_t, const char *, Py_ssize_t,
                                     char *, Py_ssize_t, Py_ssize_t);
@@ -64,6 +118,8 @@ cdef extern from *:
     int dc_cas_int(int *p, int expected, int desired) nogil
     int dc_load_int(int *p) nogil
     void dc_store_int(int *p, int v) nogil
+    double dc_cpu_busy(const unsigned char *in_set, int nmax) nogil
+    double dc_process_cpu() nogil
     ctypedef void (*dc_probe_unary)(const char *, Py_ssize_t, char *, Py_ssize_t,
                                     Py_ssize_t) noexcept nogil
     ctypedef void (*dc_probe_binary)(const char *, Py_ssize_t, const char *, Py_ssize_t,
@@ -81,6 +137,10 @@ DEF QUIET_FORK_JOIN = 1e-6   # s: fork/join of a quiet machine (PERF.md: 0.4-1 u
 DEF CALIBRATE_MIN = 1024     # calls smaller than this never trigger the measurement
 DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
 DEF MAX_PROBES = 16
+DEF LOAD_PERIOD = 0.1        # s: other processes' CPU use is read at most this often
+DEF FOREIGN_SLACK = 0.4      # a core others keep busier than this is not ours
+DEF MAX_CPUS = 4096          # CPU numbers the sampler looks at
+DEF SUSPECT = 4.0            # a cost above SUSPECT x its quiet value was measured under load
 
 # ------------------------------------------------------------------------- state
 cdef enum:
@@ -112,16 +172,28 @@ cdef double _anchor_log[3]      # log of SERIAL_THRESHOLD per class (cheap, medi
 cdef double _thr_log[3]
 # dynamic
 cdef double _last_end = -1e30   # when the last parallel region ended
-cdef double _last_want = -1e30  # when a call last wanted threads
+cdef double _last_want = -1e30  # when the last call that wanted threads should end (serial)
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
-cdef unsigned int _skipped = 0  # calls below the threshold (a staleness check every 1024)
+cdef double _fj_base = 0        # fork/join and wake-up of that measurement: what a region's
+cdef double _wake_base = 0      # overhead may move the running estimates to (x SUSPECT)
 cdef int _since_derive = 0
+# other processes (the load sampler, see the module doc)
+cdef unsigned char _cpu_set[MAX_CPUS]   # CPUs of this process's affinity mask
+cdef int _ncpu_set = 0          # how many (0: sampler off)
+cdef int _load_lock = 0
+cdef double _load_t = -1        # when /proc/stat was last read
+cdef double _load_busy = 0      # busy seconds of our CPUs then
+cdef double _load_own = 0       # this process's CPU seconds then
+cdef double _foreign = 0        # cores other processes kept busy over the last window
+cdef int _load_cap = MAX_CHUNKS # threads they leave us
+cdef double _forced_foreign = -1   # tests: this reading instead of /proc/stat
+cdef long long _n_load_capped = 0
 # statistics (runtime report, tests)
-cdef long long _n_parallel = 0, _n_lost = 0, _n_backoffs = 0
+cdef long long _n_parallel = 0, _n_lost = 0, _n_backoffs = 0, _n_remeasured = 0
 cdef int _max_chunks_seen = 0
 
 # probes
@@ -231,8 +303,23 @@ cdef double _measure_fork_join(int k, int m) noexcept nogil:
     return _median(v, m)
 
 
+cdef double _measure_wake(int k) noexcept nogil:
+    """Median of 5 regions, each after the workers' spin window (bounded: a long or
+    infinite spin means the workers are found spinning, no wake-up cost arises)."""
+    cdef double v[5]
+    cdef double gap
+    cdef int i
+    if _spin_window >= 1e-3:
+        return _fork_join
+    gap = _spin_window * 1.5 + 20e-6
+    for i in range(5):
+        _busy(gap)
+        v[i] = _region(k)
+    return _median(v, 5)
+
+
 cdef void _calibrate(int k) noexcept nogil:
-    global _pause, _fork_join, _wake, _calibrated_threads, _wake_mult
+    global _pause, _fork_join, _wake, _calibrated_threads, _wake_mult, _fj_base, _wake_base
     cdef double v[16]
     cdef double t0, gap, c
     cdef int i, j, cls
@@ -244,19 +331,13 @@ cdef void _calibrate(int k) noexcept nogil:
         v[i] = (threads_now() - t0) / 2000
     _pause = _median(v, 3)
     _set_spin_window()
+    _load_cap_at(threads_now())          # the sampler's first reading
     _fork_join = _measure_fork_join(k, 16)
-    # wake-up: a region after the workers' spin window (bounded: a long or infinite spin
-    # means the workers are found spinning and the wake-up cost does not arise)
-    if _spin_window < 1e-3:
-        gap = _spin_window * 1.5 + 20e-6
-        for i in range(5):
-            _busy(gap)
-            v[i] = _region(k)
-        _wake = _median(v, 5)
-    else:
-        _wake = _fork_join
+    _wake = _measure_wake(k)
     if _wake < _fork_join:
         _wake = _fork_join
+    _fj_base = _fork_join
+    _wake_base = _wake
     _calibrated_threads = k
     # per-element costs; the cheapest probe of a class decides (the conservative side)
     for cls in range(3):
@@ -333,21 +414,67 @@ cdef inline double _chunk_min(int threshold) noexcept nogil:
 
 
 cdef void _remeasure(int cap) noexcept nogil:
-    global _fork_join, _wake
+    """Fork/join and wake-up again (their estimates look like a loaded machine's and the
+    sampler finds it quiet now): 8 empty regions and 5 after a spin window, ~0.3 ms."""
+    global _fork_join, _wake, _fj_base, _wake_base, _n_remeasured
+    cdef int k = cap if cap < _calibrated_threads else _calibrated_threads
     if not dc_cas_int(&_state, READY, CALIBRATING):
         return
-    _fork_join = _measure_fork_join(cap if cap < _calibrated_threads else _calibrated_threads,
-                                    8)
+    _fork_join = _measure_fork_join(k, 8)
+    _wake = _measure_wake(k)
     if _wake < _fork_join:
         _wake = _fork_join
+    _fj_base = _fork_join
+    _wake_base = _wake
+    _n_remeasured += 1
     _derive()
     dc_store_int(&_state, READY)
 
 
+cdef inline int _cap_for(double foreign, int ncpu) noexcept nogil:
+    """Threads left when other processes keep `foreign` of our ncpu cores busy."""
+    cdef int c = ncpu - <int>floor(foreign + 1.0 - FOREIGN_SLACK)
+    return c if c > 1 else 1
+
+
+cdef int _load_cap_at(double t) noexcept nogil:
+    """Threads other processes leave us (MAX_CHUNKS when unknown): from their share of our
+    CPUs since the previous reading, read again at most every LOAD_PERIOD."""
+    global _load_t, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set
+    cdef double busy, own, f
+    if _forced_foreign >= 0:
+        return _cap_for(_forced_foreign, _ncpu_set if _ncpu_set > 0 else MAX_CHUNKS)
+    if _ncpu_set <= 0 or t - _load_t < LOAD_PERIOD:
+        return _load_cap
+    if not dc_cas_int(&_load_lock, 0, 1):
+        return _load_cap
+    busy = dc_cpu_busy(_cpu_set, MAX_CPUS)
+    own = dc_process_cpu()
+    if busy < 0 or own < 0:
+        _ncpu_set = 0                       # no /proc/stat here: the guard alone
+        _load_cap = MAX_CHUNKS
+    else:
+        if _load_t >= 0:
+            f = ((busy - _load_busy) - (own - _load_own)) / (t - _load_t)
+            _foreign = f if f > 0 else 0
+            _load_cap = _cap_for(_foreign, _ncpu_set)
+        _load_t = t
+        _load_busy = busy
+        _load_own = own
+    dc_store_int(&_load_lock, 0)
+    return _load_cap
+
+
 cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
-    global _last_want, _skipped
+    return _chunks_at(n, threshold, cap, -1)
+
+
+cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
+    """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
+    global _last_want, _n_load_capped, _last_measure
     cdef double e, t
     cdef Py_ssize_t k
+    cdef int lc
     if cap <= 1 or n < 2 * MIN_CHUNK or _mode == MODE_NEVER:
         return 1
     if cap > MAX_CHUNKS:
@@ -359,26 +486,37 @@ cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
         return 1
     e = _chunk_min(threshold)
     if n < 2 * e:
-        # Thresholds from a fork/join measured under load stay high while nothing threads:
-        # now and then, for a call that would thread on a quiet machine, measure it again.
-        _skipped += 1
-        if ((_skipped & 1023) == 0 and _fork_join > QUIET_FORK_JOIN
-                and n >= 2 * e * QUIET_FORK_JOIN / _fork_join
-                and threads_now() - _last_measure > REMEASURE_AFTER):
-            _remeasure(cap)
+        # Costs measured under load keep thresholds high while nothing threads: for a call
+        # that would thread on a quiet machine, measure them again once the sampler finds
+        # the machine quiet (at most once a second).
+        if (_fork_join > SUSPECT * QUIET_FORK_JOIN
+                and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
+            t = now if now >= 0 else threads_now()
+            if t - _last_measure > REMEASURE_AFTER:
+                if _load_cap_at(t) >= 2:
+                    _remeasure(cap)
+                _last_measure = t
         return 1
-    t = threads_now()
+    t = now if now >= 0 else threads_now()
     if t < _backoff_until:
         return 1
     if t - _last_end > _spin_window and n < 2 * e * _wake_mult:
-        # the workers sleep and this call alone does not pay the wake-up; the next call of
-        # a stream does (then they spin again)
-        if t - _last_want > STREAM_WINDOW:
-            _last_want = t
+        # The workers sleep and this call alone does not pay the wake-up; the next call of
+        # a stream does (then they spin again). A stream: this call starts less than
+        # STREAM_WINDOW after the previous one that wanted threads would end run serially
+        # (n x the class's measured cost: MARGIN x fork_join / e per element).
+        if t > _last_want + STREAM_WINDOW:
+            _last_want = t + n * MARGIN * _fork_join / e
             return 1
-    _last_want = t
+    _last_want = t + n * MARGIN * _fork_join / e
     k = <Py_ssize_t>(n / e)
-    return <int>(k if k < cap else cap)
+    if k > cap:
+        k = cap
+    lc = _load_cap_at(t)
+    if k > lc:
+        k = lc
+        _n_load_capped += 1
+    return <int>k
 
 
 cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
@@ -407,19 +545,26 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     _n_parallel += 1
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
-    # what this region cost beyond its longest chunk: the running fork/join (workers
-    # found spinning) or wake-up estimate, thresholds re-derived every 8 regions
+    # what a region that paid cost beyond its longest chunk: the running fork/join
+    # (workers found spinning) or wake-up estimate, each step at most SUSPECT x the last
+    # measured value (a worker descheduled by another process is the guard's business, not
+    # a cost of this machine); thresholds re-derived every 8 regions
     overhead = (t1 - t0) - longest
-    if warm:
-        _fork_join += (overhead - _fork_join) * 0.125
-    else:
-        _wake += (overhead - _wake) * 0.125
-    if _wake < _fork_join:          # waking sleeping workers includes a fork/join
-        _wake = _fork_join
-    _since_derive += 1
-    if _since_derive >= 8:
-        _since_derive = 0
-        _derive()
+    if not lost:
+        if warm:
+            if overhead > SUSPECT * _fj_base:
+                overhead = SUSPECT * _fj_base
+            _fork_join += (overhead - _fork_join) * 0.125
+        else:
+            if overhead > SUSPECT * _wake_base:
+                overhead = SUSPECT * _wake_base
+            _wake += (overhead - _wake) * 0.125
+        if _wake < _fork_join:          # waking sleeping workers includes a fork/join
+            _wake = _fork_join
+        _since_derive += 1
+        if _since_derive >= 8:
+            _since_derive = 0
+            _derive()
     _history = ((_history << 1) | lost) & 0xF
     if lost:
         _n_lost += 1
@@ -447,6 +592,40 @@ def set_wait_info(spincount):
         _set_spin_window()
 
 
+def set_cpus(cpus):
+    """The CPUs whose load the sampler reads (this process's affinity mask; `_runtime`
+    sets it at import). Empty: no sampler (e.g. a cgroup quota below the mask), the guard
+    alone."""
+    global _ncpu_set, _load_t, _load_cap
+    cdef int c
+    for c in range(MAX_CPUS):
+        _cpu_set[c] = 0
+    _ncpu_set = 0
+    for c in cpus:
+        if 0 <= c < MAX_CPUS and not _cpu_set[c]:
+            _cpu_set[c] = 1
+            _ncpu_set += 1
+    _load_t = -1
+    _load_cap = MAX_CHUNKS
+
+
+def set_foreign_load(foreign):
+    """Tests: take `foreign` busy cores of other processes as the sampler's reading (None:
+    read /proc/stat again). Returns the previous forced value (None if none)."""
+    global _forced_foreign
+    old = None if _forced_foreign < 0 else _forced_foreign
+    _forced_foreign = -1 if foreign is None else max(0.0, float(foreign))
+    return old
+
+
+def load_cap():
+    """Threads other processes leave this process now, and the cores they kept busy over
+    the sampler's last window: (threads, foreign cores); reads /proc/stat if due."""
+    cdef int c = _load_cap_at(threads_now())
+    return (c if c < MAX_CHUNKS else None), (_forced_foreign if _forced_foreign >= 0
+                                            else _foreign)
+
+
 def calibrate():
     """Measure now (once per process; later calls return at once). True when measured."""
     cdef int cap = effective_num_threads()
@@ -465,22 +644,49 @@ def set_mode(str mode):
     return old
 
 
-def chunks(Py_ssize_t n, int threshold, int cap=-1):
-    """The policy's answer for a call (tests); cap -1: the library's thread count."""
+def chunks(Py_ssize_t n, int threshold, int cap=-1, at=None):
+    """The policy's answer for a call (tests); cap -1: the library's thread count; `at`:
+    the call's time on the policy's clock (`now()`), None for now."""
     if cap < 0:
         cap = effective_num_threads()
-    return chunks_for(n, threshold, cap)
+    return _chunks_at(n, threshold, cap, -1 if at is None else max(0.0, float(at)))
+
+
+def set_costs(fork_join=None, wake=None):
+    """Tests: take these costs (seconds) as measured and derive the thresholds from them;
+    None keeps a cost. Calibrates first if needed. Returns the previous (fork_join, wake)."""
+    global _fork_join, _wake, _fj_base, _wake_base
+    calibrate()
+    old = (_fork_join, _wake)
+    if fork_join is not None:
+        _fork_join = _fj_base = float(fork_join)
+    if wake is not None:
+        _wake = _wake_base = float(wake)
+    if _wake < _fork_join:
+        _wake = _wake_base = _fork_join
+    _derive()
+    return old
+
+
+def last_region_end():
+    """When the last parallel region ended (the policy's clock): workers asleep after that
+    plus the spin window."""
+    return _last_end
 
 
 def stats(reset=False):
     """Counters since the last reset: parallel regions, regions that did not pay,
-    guard trips, and the most chunks (threads) any region used."""
+    guard trips, the most chunks (threads) any region used, calls the load sampler held
+    below the policy's answer, and re-measurements of the costs."""
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
+    global _n_load_capped, _n_remeasured
     out = {"parallel_regions": _n_parallel, "regions_lost": _n_lost,
-           "guard_trips": _n_backoffs, "max_chunks": _max_chunks_seen}
+           "guard_trips": _n_backoffs, "max_chunks": _max_chunks_seen,
+           "load_capped": _n_load_capped, "remeasured": _n_remeasured}
     if reset:
         _n_parallel = _n_lost = _n_backoffs = 0
         _max_chunks_seen = 0
+        _n_load_capped = _n_remeasured = 0
     return out
 
 
@@ -502,8 +708,14 @@ def now():
 
 
 def reset_guard():
-    """Forget the guard's history and leave any back-off (tests, measurements)."""
-    global _history, _wins, _backoff_until, _backoff_len
+    """Forget the guard's history, leave any back-off and forget when the last region
+    ended, the last call wanted threads and the costs were last measured (tests,
+    measurements)."""
+    global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
+    global _last_measure
+    _last_end = -1e30
+    _last_want = -1e30
+    _last_measure = 0
     _history = 0
     _wins = 0
     _backoff_until = 0
@@ -530,6 +742,11 @@ def policy_info():
     for i in range(3):
         info[f"min_chunk_{names[i]}_asleep"] = int(_thr[i] * _wake_mult)
     now = threads_now()
+    lc, foreign = load_cap()
+    info["other_processes"] = (("off (no /proc/stat or a cgroup quota): guard only"
+                                if _ncpu_set == 0 and _forced_foreign < 0 else
+                                "%.2f of %d cores busy, threads left %s"
+                                % (foreign, _ncpu_set, "all" if lc is None else lc)))
     info["guard"] = ("one thread for %.0f ms more" % ((_backoff_until - now) * 1e3)
                      if now < _backoff_until else "threads allowed")
     info.update(stats())

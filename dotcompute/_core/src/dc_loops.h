@@ -20,16 +20,23 @@ static inline int dc_no_partial_overlap(const char *a, ptrdiff_t na, const char 
     return a == o || a + na <= o || o + no <= a;
 }
 
-#define DC_BINARY_LOOP(NAME, T, OUT, ELEM)                                                \
+/* SIMD(a, sa, b, sb, o, n): an explicit vector loop over the leading elements (sa, sb: 1
+ * for an array, 0 for a broadcast scalar); returns how many it did, the loop does the rest. */
+#define DC_NO_SIMD(a, sa, b, sb, o, n) 0
+#define DC_BINARY_LOOP(NAME, T, OUT, ELEM) DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, DC_NO_SIMD)
+#define DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, SIMD)                                     \
 static void NAME##_vv(const T *DC_RESTRICT a, const T *DC_RESTRICT b, OUT *DC_RESTRICT o, \
                       ptrdiff_t n) {                                                     \
-    for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i], b[i]);                        \
+    ptrdiff_t i = SIMD(a, 1, b, 1, o, n);                                                 \
+    for (; i < n; i++) o[i] = (OUT)ELEM(a[i], b[i]);                                       \
 }                                                                                         \
 static void NAME##_vs(const T *DC_RESTRICT a, T b, OUT *DC_RESTRICT o, ptrdiff_t n) {     \
-    for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i], b);                           \
+    ptrdiff_t i = SIMD(a, 1, &b, 0, o, n);                                                \
+    for (; i < n; i++) o[i] = (OUT)ELEM(a[i], b);                                          \
 }                                                                                         \
 static void NAME##_sv(T a, const T *DC_RESTRICT b, OUT *DC_RESTRICT o, ptrdiff_t n) {     \
-    for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a, b[i]);                           \
+    ptrdiff_t i = SIMD(&a, 0, b, 1, o, n);                                                \
+    for (; i < n; i++) o[i] = (OUT)ELEM(a, b[i]);                                          \
 }                                                                                         \
 static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb, char *po,    \
                  ptrdiff_t so, ptrdiff_t n) {                                             \
@@ -77,6 +84,82 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
         memcpy(po + i * so, &r, sizeof(OUT));                                             \
     }                                                                                     \
 }
+
+/* Float comparisons into bool with AVX2: 32 results a step, the masks narrowed by packs
+ * (each followed by the lane fix-up permute). gcc's own vectorization of
+ * `o[i] = a[i] < b[i]` for double shuffles more and ran 10-13 % behind NumPy's loop at
+ * n = 1e5..1e6 on the AMD EPYC machine; this one runs level with it. The predicates are
+ * the quiet ones with NumPy's NaN results (false, `!=` true). */
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define DC_PK32(x, y) _mm256_permute4x64_epi64(_mm256_packs_epi32(x, y), 0xD8)
+#define DC_PK16(x, y) _mm256_permute4x64_epi64(_mm256_packs_epi16(x, y), 0xD8)
+/* NV vectors of W elements (32 in all) compared, then narrowed to 32 bytes by NARROW(m). */
+#define DC_CMP_KERNEL(SUF, T, VT, W, NV, LOADU, SET1, CMP, CASTI, NARROW)                  \
+static inline __attribute__((always_inline)) ptrdiff_t                                    \
+dc_cmp_##SUF(const T *a, ptrdiff_t sa, const T *b, ptrdiff_t sb, uint8_t *o, ptrdiff_t n, \
+             const int pred) {                                                            \
+    const __m256i one = _mm256_set1_epi8(1);                                              \
+    ptrdiff_t i = 0;                                                                      \
+    int k;                                                                                \
+    for (; i + 32 <= n; i += 32) {                                                        \
+        __m256i m[NV];                                                                    \
+        for (k = 0; k < NV; k++) {                                                        \
+            VT x = sa ? LOADU(a + i + W * k) : SET1(a[0]);                                \
+            VT y = sb ? LOADU(b + i + W * k) : SET1(b[0]);                                \
+            m[k] = CASTI(CMP(x, y, pred));                                                \
+        }                                                                                 \
+        _mm256_storeu_si256((__m256i *)(o + i), _mm256_and_si256(NARROW(m), one));        \
+    }                                                                                     \
+    return i;                                                                             \
+}
+#define DC_NARROW_8(m) DC_PK16(DC_PK32(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3])),         \
+                               DC_PK32(DC_PK32(m[4], m[5]), DC_PK32(m[6], m[7])))
+#define DC_NARROW_4(m) DC_PK16(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3]))
+DC_CMP_KERNEL(f8, double, __m256d, 4, 8, _mm256_loadu_pd, _mm256_set1_pd, _mm256_cmp_pd,
+              _mm256_castpd_si256, DC_NARROW_8)
+DC_CMP_KERNEL(f4, float, __m256, 8, 4, _mm256_loadu_ps, _mm256_set1_ps, _mm256_cmp_ps,
+              _mm256_castps_si256, DC_NARROW_4)
+#define DC_CMP_PRED_equal _CMP_EQ_OQ
+#define DC_CMP_PRED_not_equal _CMP_NEQ_UQ
+#define DC_CMP_PRED_less _CMP_LT_OQ
+#define DC_CMP_PRED_less_equal _CMP_LE_OQ
+#define DC_CMP_PRED_greater _CMP_GT_OQ
+#define DC_CMP_PRED_greater_equal _CMP_GE_OQ
+#define DC_SIMD_CMP(T, OP) DC_SIMD_CMP_##T##_##OP
+#define DC_CMP_FN(T, OP)                                                                  \
+    static inline ptrdiff_t DC_SIMD_CMP_##T##_##OP(const void *a, ptrdiff_t sa,           \
+                                                  const void *b, ptrdiff_t sb, void *o,   \
+                                                  ptrdiff_t n) {                          \
+        return dc_cmp_##T((const void *)a, sa, (const void *)b, sb, (uint8_t *)o, n,     \
+                          DC_CMP_PRED_##OP);                                              \
+    }
+#else
+#define DC_SIMD_CMP(T, OP) DC_NO_SIMD
+#define DC_CMP_FN(T, OP)
+#endif
+
+/* Non-temporal copy of nbytes (a multiple of 16) to a 16-byte aligned dst: the result of a
+ * call larger than the last-level cache is written around the caches (no read for
+ * ownership of each line, the inputs stay cached). The drivers compute a block into an L1
+ * buffer, then stream it out; dc_stream_fence() orders the stores before the result is
+ * used. The scalar build and non-x86 targets copy plainly (DC_HAVE_STREAM 0). */
+#if defined(__SSE2__) && !defined(DC_SCALAR)
+#include <emmintrin.h>
+#define DC_HAVE_STREAM 1
+static inline void dc_stream_copy(char *dst, const char *src, ptrdiff_t nbytes) {
+    for (ptrdiff_t i = 0; i < nbytes; i += 16)
+        _mm_stream_si128((__m128i *)(void *)(dst + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+}
+static inline void dc_stream_fence(void) { _mm_sfence(); }
+#else
+#define DC_HAVE_STREAM 0
+static inline void dc_stream_copy(char *dst, const char *src, ptrdiff_t nbytes) {
+    memcpy(dst, src, (size_t)nbytes);
+}
+static inline void dc_stream_fence(void) {}
+#endif
 
 /* Unary loop over an array function VFN(const T *x, T *y, n) of dc_vmath.h: contiguous
  * runs call it directly; other layouts go through a cache-sized stack buffer. */

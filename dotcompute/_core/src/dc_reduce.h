@@ -14,7 +14,7 @@
  * Float sums and dot products must give bit-identical results in every build, so their lane
  * layout does not depend on the vector width: DC_SUM_LANES(T) lanes, lane j takes elements
  * j, j + LANES, ... of a block of DC_SUM_ROWS rows; the lanes of blocks are combined
- * pairwise (lane by lane), then the lanes as a tree. Every lane is a pairwise sum with at
+ * pairwise (lane by lane, binary-counter order), then the lanes as a tree. Every lane is a pairwise sum with at
  * most DC_SUM_ROWS sequential additions at the bottom (NumPy's pairwise sum has 16): the
  * error bound is NumPy's or better. Float products use DC_PROD_LANES(A) lanes the same way.
  * min/max/argmin/argmax/any/all do not depend on the order of elements, except for NaN
@@ -103,24 +103,60 @@ static void NAME##_block(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
         }                                                                                \
     }                                                                                    \
 }                                                                                        \
-/* Lanes of the pairwise sum of n >= 0 elements: halves split on block borders. */       \
-static void NAME##_lanes(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
-                         ptrdiff_t sq, T *r) {                                           \
-    enum { LANES = DC_SUM_LANES(T), B = DC_SUM_LANES(T) * DC_SUM_ROWS };                 \
-    T t[LANES];                                                                          \
-    ptrdiff_t h;                                                                         \
-    if (n <= B) { NAME##_block(p, s, n, q, sq, r); return; }                             \
-    h = (n / 2) / B * B;                                                                 \
-    if (h == 0) h = B;                                                                   \
-    NAME##_lanes(p, s, h, q, sq, r);                                                     \
-    NAME##_lanes(p + h * s, s, n - h, q ? q + h * sq : q, sq, t);                        \
-    for (int j = 0; j < LANES; j++) r[j] += t[j];                                        \
-}                                                                                        \
+/* Pairwise sum of n >= 0 elements over blocks of LANES * ROWS: the block lanes are merged \
+ * as a binary counter does (block b + 1 closes every subtree of 2^k blocks it completes), \
+ * with a stack of lane sets; the lanes are then summed as a tree. The tree depends on n   \
+ * only. Contiguous full blocks keep their accumulators in registers; a recursive split   \
+ * into halves (the former form: a call, a zeroed lane array and a copy per block) ran     \
+ * 0.84x NumPy's sum at n = 1e7 float64 on one thread, memory-bound, and this form level. */ \
 static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
                          ptrdiff_t sq) {                                                 \
-    enum { LANES = DC_SUM_LANES(T) };                                                    \
-    T r[LANES];                                                                          \
-    NAME##_lanes(p, s, n, q, sq, r);                                                     \
+    typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
+    enum { LANES = DC_SUM_LANES(T), L = (int)(DC_VB / sizeof(T)), NV = LANES / L,        \
+           B = DC_SUM_LANES(T) * DC_SUM_ROWS, LEVELS = 64 };                             \
+    const ptrdiff_t S = (ptrdiff_t)sizeof(T);                                            \
+    T st[LEVELS][LANES], r[LANES];                                                       \
+    ptrdiff_t b, nb = (n + B - 1) / B;                                                   \
+    int top = 0;                                                                         \
+    for (b = 0; b < nb; b++) {                                                           \
+        ptrdiff_t m = n - b * B < B ? n - b * B : B;                                     \
+        if (DC_VBYTES && m == B && s == S && (q == NULL || sq == S)) {                    \
+            const T *x = (const T *)(p + b * B * S), *y = q ? (const T *)(q + b * B * S) : x; \
+            VT acc[NV];                                                                  \
+            DC_UNROLL for (int k = 0; k < NV; k++) acc[k] = (VT){0};                     \
+            if (q) {                                                                     \
+                for (int i = 0; i < B; i += LANES)                                       \
+                    DC_UNROLL for (int k = 0; k < NV; k++)                               \
+                        acc[k] += DC_VLOAD(VT, x + i + k * L) * DC_VLOAD(VT, y + i + k * L); \
+            } else {                                                                     \
+                for (int i = 0; i < B; i += LANES)                                       \
+                    DC_UNROLL for (int k = 0; k < NV; k++)                               \
+                        acc[k] += DC_VLOAD(VT, x + i + k * L);                           \
+            }                                                                            \
+            for (ptrdiff_t c = b + 1; (c & 1) == 0; c >>= 1) {                           \
+                top--;                                                                   \
+                DC_UNROLL for (int k = 0; k < NV; k++)                                   \
+                    acc[k] = DC_VLOAD(VT, st[top] + k * L) + acc[k];                     \
+            }                                                                            \
+            memcpy(st[top++], acc, sizeof acc);                                          \
+            continue;                                                                    \
+        }                                                                                \
+        NAME##_block(p + b * B * s, s, m, q ? q + b * B * sq : q, sq, r);                \
+        for (ptrdiff_t c = b + 1; (c & 1) == 0; c >>= 1) {                               \
+            top--;                                                                       \
+            for (int j = 0; j < LANES; j++) r[j] = st[top][j] + r[j];                    \
+        }                                                                                \
+        memcpy(st[top++], r, sizeof r);                                                  \
+    }                                                                                    \
+    if (top == 0) {                                                                      \
+        for (int j = 0; j < LANES; j++) r[j] = 0;                                        \
+    } else {                                                                             \
+        memcpy(r, st[--top], sizeof r);                                                  \
+        while (top > 0) {                                                                \
+            top--;                                                                       \
+            for (int j = 0; j < LANES; j++) r[j] = st[top][j] + r[j];                    \
+        }                                                                                \
+    }                                                                                    \
     for (int w = LANES / 2; w >= 1; w /= 2)                                              \
         for (int j = 0; j < w; j++) r[j] = r[j] + r[j + w];                              \
     return r[0];                                                                         \
