@@ -699,7 +699,7 @@ cdef class ndarray:
         return _ew.binop(np.not_equal, self, other)
 
     def __neg__(self):
-        return _ew.ufunc_call(np.negative, (self,), {})
+        return _ew.negative(self)
 
     def __pos__(self):
         return _ew.ufunc_call(np.positive, (self,), {})

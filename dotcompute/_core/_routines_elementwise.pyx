@@ -31,11 +31,19 @@ from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_num
                                         to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array
+from dotcompute._core._memory cimport DeviceMemory
+from cpython.object cimport PyObject
+from cpython.ref cimport _Py_REFCNT
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
+
+import dis
 
 import numpy as np
 
 cnp.import_array()
+
+cdef extern from "dc_elide.h":
+    int dc_called_from_binary_op(int opcode)
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -752,9 +760,54 @@ cdef inline object _checked_fast_binary(object ufunc, object x, object y, object
     return r
 
 
+# ------------------------------------------------------------------ temporary elision
+# As NumPy does (temp_elide.c): in `a * b + c` the operator `+` may write into the
+# temporary `a * b` instead of a new array, when the temporary is at least
+# ELIDE_MIN_BYTES (below that a new block from the pool costs less than the check), is
+# referenced only by the interpreter's evaluation stack, owns its whole pooled block (no
+# view, numpy view or buffer export of it exists) and the operator was reached from the
+# interpreter's BINARY_OP / UNARY_NEGATIVE (dc_elide.h). The result is then the same
+# dtype and shape as the temporary; element-wise kernels read each element before they
+# write it, so writing in place gives the same values.
+DEF ELIDE_MIN_BYTES = 262144
+cdef int _OP_BINARY = dis.opmap.get("BINARY_OP", -1)
+cdef int _OP_NEGATIVE = dis.opmap.get("UNARY_NEGATIVE", -1)
+
+
+cdef bint _elidable(object x) noexcept:
+    """x is a temporary whose memory nothing else can see (see above). Reference counts
+    are read through borrowed pointers (a typed local would add a reference)."""
+    cdef PyObject *mem
+    cdef PyObject *view
+    if type(x) is not ndarray or _Py_REFCNT(<PyObject *>x) != 1:
+        return False                         # more than the evaluation stack's reference
+    if (not (<ndarray>x)._host or not (<ndarray>x)._writeable
+            or (<ndarray>x)._base is not None or not (<ndarray>x)._c_contig
+            or (<ndarray>x)._size * (<ndarray>x)._itemsize < ELIDE_MIN_BYTES
+            or type((<ndarray>x)._mem) is not DeviceMemory):
+        return False
+    mem = <PyObject *>(<ndarray>x)._mem
+    if ((<DeviceMemory>mem).base_ is not None or (<DeviceMemory>mem).chunk_ == NULL
+            or (<DeviceMemory>mem).ptr_ != (<ndarray>x)._data):
+        return False
+    if (<ndarray>x)._npview is None:
+        return _Py_REFCNT(mem) == 1
+    view = <PyObject *>(<ndarray>x)._npview
+    return _Py_REFCNT(view) == 1 and _Py_REFCNT(mem) == 2   # the cached view holds it too
+
+
 cdef object binop(object ufunc, object x, object y):
-    """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
-    cdef object r = _checked_fast_binary(ufunc, x, y, None)
+    """x <op> y for the operators: our kernel when possible (into an operand that is a
+    temporary, see above), else the ufunc protocol."""
+    cdef object r
+    cdef bint ex = _elidable(x), ey = _elidable(y)
+    if (ex or ey) and dc_called_from_binary_op(_OP_BINARY):
+        r = _checked_fast_binary(ufunc, x, y, x if ex else y)
+        if r is None and ex and ey:
+            r = _checked_fast_binary(ufunc, x, y, y)
+        if r is not None:
+            return r
+    r = _checked_fast_binary(ufunc, x, y, None)
     if r is not None:
         return r
     if not _is_operand(x) or not _is_operand(y):
@@ -771,12 +824,30 @@ cdef object power(ndarray a, object e):
     cdef bint inexact = a._t == DC_T_F4 or a._t == DC_T_F8 or a._dtype.kind == "c"
     if tp is int:
         if e == 2:
-            return ufunc_call(np.square, (a,), {})
+            return unop(np.square, a, _OP_BINARY)
         if e == -1 and inexact:
-            return ufunc_call(np.reciprocal, (a,), {})
+            return unop(np.reciprocal, a, _OP_BINARY)
     elif tp is float and e == 0.5 and inexact:
-        return ufunc_call(np.sqrt, (a,), {})
+        return unop(np.sqrt, a, _OP_BINARY)
     return binop(np.power, a, e)
+
+
+cdef object unop(object ufunc, ndarray a, int opcode):
+    """ufunc(a) for an operator (the opcode that reaches it): into a when a is a
+    temporary (see binop), else a new array."""
+    cdef object r
+    if _elidable(a) and dc_called_from_binary_op(opcode):
+        fp_clear()
+        r = fast_unary(ufunc, a, a)
+        if r is not None:
+            fp_check(ufunc)
+            return r
+    return ufunc_call(ufunc, (a,), {})
+
+
+cdef object negative(ndarray a):
+    """-a (the operator)."""
+    return unop(np.negative, a, _OP_NEGATIVE)
 
 
 cdef bint _is_operand(object x):
@@ -1096,3 +1167,4 @@ cdef object astype(ndarray a, object dtype, object casting, object copy, object 
         return r
     np.copyto(r._np(), a._np(), casting=casting)
     return r
+

@@ -20,12 +20,17 @@ static inline int dc_no_partial_overlap(const char *a, ptrdiff_t na, const char 
     return a == o || a + na <= o || o + no <= a;
 }
 
-#define DC_BINARY_LOOP(NAME, T, OUT, ELEM)                                                \
+/* VS(a, b, o, n) may run the whole `array <op> scalar` loop itself (returns 1) or leave it
+ * to ELEM (returns 0): integer division by one divisor (dc_scalar.h). */
+#define DC_NO_VS(a, b, o, n) 0
+#define DC_BINARY_LOOP(NAME, T, OUT, ELEM) DC_BINARY_LOOP_VS(NAME, T, OUT, ELEM, DC_NO_VS)
+#define DC_BINARY_LOOP_VS(NAME, T, OUT, ELEM, VS)                                         \
 static void NAME##_vv(const T *DC_RESTRICT a, const T *DC_RESTRICT b, OUT *DC_RESTRICT o, \
                       ptrdiff_t n) {                                                     \
     for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i], b[i]);                        \
 }                                                                                         \
 static void NAME##_vs(const T *DC_RESTRICT a, T b, OUT *DC_RESTRICT o, ptrdiff_t n) {     \
+    if (VS(a, b, o, n)) return;                                                           \
     for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i], b);                           \
 }                                                                                         \
 static void NAME##_sv(T a, const T *DC_RESTRICT b, OUT *DC_RESTRICT o, ptrdiff_t n) {     \
