@@ -215,3 +215,191 @@ def test_elision_happens_in_functions():
     r = f(x, x)
     assert _allocations() - a0 == 1
     _same(np.full(N_ELIDE, 2.0), r)
+
+
+# ---------------------------------------------------- cumulative sums and products
+
+SCAN_DTYPES = [np.dtype(c) for c in "?bhilqBHILQfdFD"]
+
+
+def _scan_values(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    if dtype.kind == "c":
+        return (rng.normal(size=shape) + 1j * rng.normal(size=shape)).astype(dtype)
+    if dtype.kind == "f":
+        return rng.normal(scale=3, size=shape).astype(dtype)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, size=shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(max(info.min, -1000), min(info.max, 1000), size=shape,
+                        endpoint=True).astype(dtype)
+
+
+@st.composite
+def scan_case(draw):
+    dtype = draw(st.sampled_from(SCAN_DTYPES))
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=6))
+    a = _scan_values(dtype, shape, draw(st.integers(0, 2 ** 16)))
+    view = draw(st.sampled_from(["contig", "reversed", "T", "step"]))
+    if view == "reversed" and a.ndim:
+        a = a[::-1]
+    elif view == "T":
+        a = a.T
+    elif view == "step" and a.ndim:
+        a = np.repeat(a, 2, axis=-1)[..., ::2]
+    axis = draw(st.sampled_from([None] + list(range(-a.ndim, a.ndim))))
+    return a, axis
+
+
+def _outcome(f):
+    try:
+        return "ok", f()
+    except Exception as e:                               # noqa: BLE001
+        return type(e), None
+
+
+@given(case=scan_case(), func=st.sampled_from(["cumsum", "cumprod"]))
+@settings(max_examples=300, deadline=None)
+def test_cumulative_matches_numpy(case, func):
+    a, axis = case
+    base = dc.asarray(np.ascontiguousarray(a) if a.flags.c_contiguous else a)
+    with np.errstate(all="ignore"):
+        e = _outcome(lambda: getattr(np, func)(a, axis=axis))
+        g = _outcome(lambda: getattr(np, func)(base, axis=axis))
+        g2 = _outcome(lambda: getattr(base, func)(axis=axis))
+        g3 = _outcome(lambda: getattr(dc, func)(base, axis=axis))
+    for got in (g, g2, g3):
+        assert got[0] == e[0]
+        if e[0] != "ok":
+            continue
+        assert isinstance(got[1], dc.ndarray)
+        if func == "cumprod" and a.dtype.kind == "c":
+            # NumPy's own loop on both sides; its complex multiply takes a SIMD (FMA) or
+            # a scalar path by the memory's alignment, so the last bits may differ
+            assert np.asarray(got[1]).dtype == e[1].dtype and got[1].shape == e[1].shape
+            np.testing.assert_allclose(np.asarray(got[1]), e[1],
+                                       rtol=1e-5 if a.dtype.itemsize == 8 else 1e-13)
+        else:
+            _same(e[1], got[1])                  # NumPy's order of additions: its bits
+
+
+def test_cumulative_strided_views_and_dtypes():
+    x = np.random.default_rng(2).normal(size=(40, 30, 5))
+    d = dc.asarray(x)
+    for sl in [np.s_[::-1], np.s_[:, ::-2], np.s_[5:30, :, 1:4], np.s_[..., ::-1]]:
+        for axis in (None, 0, 1, 2, -1):
+            _same(np.cumsum(x[sl], axis=axis), np.cumsum(d[sl], axis=axis))
+            _same(np.cumprod(x[sl] / 2, axis=axis), np.cumprod(d[sl] / 2, axis=axis))
+    _same(np.cumsum(x, axis=1, dtype=np.float32), np.cumsum(d, axis=1, dtype=np.float32))
+    i8 = np.arange(-50, 50, dtype=np.int8)
+    _same(np.cumsum(i8), np.cumsum(dc.asarray(i8)))   # int64 accumulation, no wrap at 127
+    _same(np.cumsum(i8, dtype=np.int8), np.cumsum(dc.asarray(i8), dtype=np.int8))
+
+
+def test_cumulative_out_and_overlap():
+    x = np.arange(24, dtype=np.float64).reshape(4, 6)
+    d = dc.asarray(x.copy())
+    out = dc.empty((4, 6))
+    r = np.cumsum(d, axis=0, out=out)
+    assert r is out
+    _same(np.cumsum(x, axis=0), out)
+    r = np.cumsum(d, axis=1, out=d)                  # in place: same layout
+    assert r is d
+    _same(np.cumsum(x, axis=1), d)
+    y = np.arange(10.0)
+    dy = dc.asarray(y.copy())
+    e = y.copy()
+    np.cumsum(e[:-1], out=e[1:])                     # partial overlap: as NumPy
+    np.cumsum(dy[:-1], out=dy[1:])
+    _same(e, dy)
+    with pytest.raises(np.exceptions.AxisError):
+        np.cumsum(d, axis=2)
+
+
+def test_cumulative_float_errors_reported():
+    big = dc.asarray(np.array([1e308, 1e308]))
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            np.cumsum(big)
+
+
+# ----------------------------------------------------------------- integer means
+
+@given(dtype=st.sampled_from([np.bool_, np.int8, np.int16, np.int32, np.uint8, np.uint16,
+                              np.uint32, np.int64, np.uint64]),
+       shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=7), data=st.data())
+@settings(max_examples=200, deadline=None)
+def test_integer_mean_matches_numpy(dtype, shape, data):
+    a = hnp.arrays(dtype, shape)
+    x = data.draw(a)
+    axis = data.draw(st.sampled_from([None, 0, -1, (0, -1)]))
+    keepdims = data.draw(st.booleans())
+    e = _outcome(lambda: np.mean(x, axis=axis, keepdims=keepdims))
+    g = _outcome(lambda: np.mean(dc.asarray(x), axis=axis, keepdims=keepdims))
+    assert g[0] == e[0]                          # repeated axes: NumPy's ValueError
+    if e[0] != "ok":
+        return
+    e, g = e[1], g[1]
+    assert np.asarray(g).dtype == np.asarray(e).dtype
+    assert np.shape(g) == np.shape(e)
+    # NumPy sums in float64 (exact below 2**53); ours sums exactly: equal up to its rounding
+    np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-15, atol=0)
+    if x.dtype.itemsize < 8:
+        s = x.astype(np.int64).sum(axis=axis, keepdims=keepdims)
+        if np.all(np.abs(s) < 2 ** 53):
+            _same(e, g)                              # no rounding in NumPy's sum: the same bits
+
+
+def test_integer_mean_values():
+    x = np.arange(1000, dtype=np.int32).reshape(10, 100)
+    d = dc.asarray(x)
+    _same(np.mean(x), np.mean(d))
+    assert type(np.mean(d)) is np.float64
+    _same(x.mean(axis=0), d.mean(axis=0))
+    _same(x.mean(axis=1, keepdims=True), d.mean(axis=1, keepdims=True))
+    _same(x[::-1, ::3].mean(axis=1), d[::-1, ::3].mean(axis=1))
+    b = np.array([True, False, True])
+    _same(b.mean(), dc.asarray(b).mean())
+
+
+# -------------------------------------------------- walks with a tiny innermost dimension
+
+_TINY_LAYOUTS = {            # (first operand, second operand) views of one (outer, mid, inner)
+    "outer": (lambda x: x[:, None, 0, :], lambda x: x[None, :, 0, :]),   # X[:, None] - X[None]
+    "step": (lambda x: x[:-1:2], lambda x: x[1::2]),
+    "reversed": (lambda x: x[::-1, :, ::-1], lambda x: x),
+    "T": (lambda x: x.T[::-1], lambda x: x.T),
+}
+
+
+@given(inner=st.integers(1, 7), outer=st.integers(32, 300), mid=st.integers(1, 4),
+       op=st.sampled_from(["add", "subtract", "multiply", "less", "maximum"]),
+       dtype=st.sampled_from([np.float64, np.float32, np.int32, np.int8, np.complex128]),
+       other=st.sampled_from([np.float64, np.int16, np.float32]),
+       layout=st.sampled_from(sorted(_TINY_LAYOUTS)), seed=st.integers(0, 99))
+@settings(max_examples=150, deadline=None)
+def test_tiny_inner_dimension_walks(inner, outer, mid, op, dtype, other, layout, seed):
+    rng = np.random.default_rng(seed)
+    base = (rng.normal(size=(outer, mid, inner)) * 10).astype(dtype)
+    base2 = (rng.normal(size=(outer, mid, inner)) * 10).astype(other)
+    va, vb = _TINY_LAYOUTS[layout]
+    f = getattr(np, op)
+    with np.errstate(all="ignore"):
+        e = f(va(base), vb(base2))
+        g = f(va(dc.asarray(base)), vb(dc.asarray(base2)))
+    _same(e, g)
+
+
+def test_tiny_inner_dimension_where_clip_and_out():
+    img = np.random.default_rng(5).normal(size=(120, 90, 3))
+    d = dc.asarray(img)
+    _same(np.where(img[:, ::2] > 0, img[:, ::2], 0.0), np.where(d[:, ::2] > 0, d[:, ::2], 0.0))
+    _same(np.clip(img[::-1, ::3], -0.5, 0.5), np.clip(d[::-1, ::3], -0.5, 0.5))
+    out = dc.empty((120, 45, 3))
+    np.multiply(d[:, ::2], 2.0, out=out)
+    _same(img[:, ::2] * 2.0, out)
+    e = img.copy()
+    g = dc.asarray(img.copy())
+    e[:, :, :2] += e[:, :, 1:]                  # overlapping in place: as NumPy
+    g[:, :, :2] += g[:, :, 1:]
+    _same(e, g)

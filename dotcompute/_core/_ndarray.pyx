@@ -832,6 +832,12 @@ cdef class ndarray:
     def argmax(self, axis=None, out=None, *, keepdims=False):
         return _red.argreduction(DC_R_ARGMAX, "argmax", self, axis, out, keepdims)
 
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return _red.accumulate(0, self, axis, dtype, out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return _red.accumulate(1, self, axis, dtype, out)
+
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
         return _red.mean(self, axis, dtype, out, keepdims, where)
 
