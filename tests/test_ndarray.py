@@ -390,3 +390,65 @@ def test_submodules_return_dc_arrays():
     np.testing.assert_array_equal(np.asarray(dc.random.rand(5)), expected)
     with pytest.raises(np.linalg.LinAlgError):
         dc.linalg.inv(dc.zeros((2, 2)))
+
+
+EMPTY_SHAPES = [(0,), (0, 3), (3, 0), (2, 0, 4), (0, 0)]
+
+
+@pytest.mark.parametrize("shape", EMPTY_SHAPES)
+@pytest.mark.parametrize("make", [
+    lambda m, s: m.empty(s), lambda m, s: m.empty(s, order="F"),
+    lambda m, s: m.zeros(s, dtype="f4"), lambda m, s: m.ones(s, dtype="int8"),
+    lambda m, s: m.full(s, 2.0), lambda m, s: m.empty_like(m.ones(s)),
+    lambda m, s: m.zeros_like(m.ones((4,) + s[1:])[:0]),
+    lambda m, s: m.ones((4,) + s[1:])[:0].copy(), lambda m, s: m.ones(s).astype("f4"),
+    lambda m, s: m.ones(s) + 1.0, lambda m, s: m.exp(m.ones(s)), lambda m, s: m.ones(s).T,
+], ids=["empty", "empty-F", "zeros", "ones", "full", "empty_like", "zeros_like-of-view",
+        "copy-of-view", "astype", "add", "exp", "T"])
+def test_new_empty_arrays_have_numpys_strides(make, shape):
+    """A new array of no elements has zero strides in NumPy 2 (a view of one keeps its
+    base's); the same arrays of ours, which stay usable (reshape, transpose, NumPy)."""
+    want, got = make(np, shape), make(dc, shape)
+    assert got.strides == want.strides and got.shape == want.shape
+    assert (got.flags.c_contiguous, got.flags.f_contiguous) == \
+        (want.flags.c_contiguous, want.flags.f_contiguous)
+    assert np.asarray(got).strides == want.strides
+    assert got.reshape(-1).shape == (0,) and got.T.strides == want.T.strides
+    np.testing.assert_array_equal(np.asarray(got.sum(axis=-1)), want.sum(axis=-1))
+
+
+def test_views_of_empty_arrays_keep_numpys_strides():
+    for m in (np, dc):
+        a = m.ones((4, 3))
+        assert a[:0].strides == (24, 8) and a[:, :0].strides == (24, 8)
+        assert m.ones(0).reshape(0, 3).strides == (24, 8)
+
+
+_INNER = np.dtype({"names": ["p"], "formats": ["i4"], "itemsize": 8})
+
+
+@pytest.mark.parametrize("dtype", [
+    np.dtype({"names": ["a"], "formats": ["i4"], "itemsize": 12}),
+    np.dtype({"names": ["a", "b"], "formats": ["i1", "f8"], "offsets": [0, 8], "itemsize": 24}),
+    np.dtype({"names": ["a", "b"], "formats": ["i4", "i4"], "offsets": [4, 12], "itemsize": 20}),
+    np.dtype([("a", "i1"), ("b", "f8")], align=True),
+    np.dtype([("a", "i1"), ("b", "f8")]),
+    np.dtype([("x", _INNER), ("y", "i4")]),
+    np.dtype([("x", _INNER, (3,)), ("y", "i8")]),
+    np.dtype([("x", [("p", "u1"), ("q", "f4")], (2,)), ("y", "<i2")], align=True),
+    np.dtype([("a", "i1"), ("b", ">i8"), ("c", "U2")], align=True),
+    np.dtype({"names": ["a"], "formats": ["V3"], "itemsize": 5}),
+], ids=lambda d: str(d.descr))
+def test_structured_dtypes_with_padding_round_trip(dtype):
+    """Padded structured dtypes (trailing padding, nested, aligned): np.asarray of a dc
+    array -- through the buffer protocol -- gives the same dtype and values."""
+    x = np.zeros(5, dtype)
+    x.view(np.uint8)[:] = np.arange(x.nbytes, dtype=np.uint64) % 251
+    a = dc.asarray(x)
+    got = np.asarray(a)
+    assert got.dtype == dtype and got.shape == x.shape
+    np.testing.assert_array_equal(got, x)        # field by field (padding bytes aside)
+    assert np.shares_memory(got, np.asarray(a))
+    m = memoryview(a)
+    assert m.itemsize == dtype.itemsize and m.nbytes == x.nbytes
+    assert np.asarray(dc.zeros(3, dtype=dtype)).dtype == dtype

@@ -12,6 +12,8 @@ and checks on dense grids:
   * in-place operation (x == y) and n = 0;
   * vectorized yes/no from the disassembly (packed FP arithmetic on
     xmm / ymm / zmm in the wrapper).
+Every build is compiled and its disassembly checked; only the builds this CPU
+can run are executed (a x86-64-v4 build dies by SIGILL without AVX-512).
 Exit status is non-zero on any violation.
 
   python tools/check_vmath.py            # accuracy + specials table
@@ -49,6 +51,8 @@ BUILDS = {
     "v3": BASE + ["-march=x86-64-v3"],
     "v4": BASE + ["-march=x86-64-v4"],
 }
+# the x86 psABI level a CPU needs to run each build (None: every x86-64 CPU)
+LEVEL = {"x86-64": None, "scalar": None, "v3": "x86-64-v3", "v4": "x86-64-v4"}
 
 
 def driver_source():
@@ -57,7 +61,19 @@ def driver_source():
         for t, ct in CTYPE.items():
             out.append("__attribute__((noinline)) void w_%s_%s(const %s *x, %s *y, ptrdiff_t n)"
                        " { dc_v%s_%s(x, y, n); }" % (name, t, ct, ct, name, t))
+    # called in the x86-64 build only (before any other build runs)
+    for level in sorted({v for v in LEVEL.values() if v}):
+        out.append('int w_cpu_%s(void) { __builtin_cpu_init(); return __builtin_cpu_supports("%s") != 0; }'
+                   % (level.replace("-", "_"), level))
     return "\n".join(out) + "\n"
+
+
+def runnable(lib, build):
+    """True when this CPU can run `build` (lib: the x86-64 build)."""
+    level = LEVEL[build]
+    if level is None:
+        return True
+    return bool(getattr(lib, "w_cpu_" + level.replace("-", "_"))())
 
 
 def build_all(tmp):
@@ -277,8 +293,15 @@ def main():
     tmp = tempfile.mkdtemp(prefix="check_vmath_")
     libs = build_all(tmp)
     print("built %d variants in %.1fs (%s)" % (len(libs), time.time() - t0, tmp))
-    L = {b: ctypes.CDLL(so) for b, so in libs.items()}
     vrep = {b: vector_report(so) for b, so in libs.items()}
+    base = ctypes.CDLL(libs["x86-64"])
+    run_builds = [b for b in BUILDS if runnable(base, b)]
+    for b in BUILDS:
+        if b not in run_builds:
+            print("%s: compiled, not run (this CPU lacks %s); vectorized: %s" % (
+                b, LEVEL[b], " ".join("%s/%s:%s" % (name, t, vec_flag(vec_counts(vrep[b], name, t), b))
+                                      for name in UNARY for t in ("f64", "f32"))))
+    L = {b: ctypes.CDLL(libs[b]) for b in run_builds}
 
     def call(b, name, t, *arrs):
         fn = getattr(L[b], "w_%s_%s" % (name, t))
@@ -304,7 +327,7 @@ def main():
                 spref = npf(sx)
                 spexact = npf(sx.astype(np.longdouble))
                 inputs, spin = (x,), (sx,)
-            for bname in BUILDS:
+            for bname in run_builds:
                 with np.errstate(all="ignore"):
                     y = call(bname, name, t, *inputs)
                     err = ulp_err(y, ref, t)
@@ -344,14 +367,14 @@ def main():
     print("\nchecked in %.1fs" % (time.time() - t0))
 
     if args.bench:
-        bench(L, names)
+        bench(L, names, run_builds[-1])
     if bad:
         print("VIOLATIONS: %d" % len(bad))
         sys.exit(1)
     print("all OK (max ULP <= %g, specials identical to numpy)" % ULP_BOUND)
 
 
-def bench(L, names, build="v3"):
+def bench(L, names, build):
     n = 100000
     rng = np.random.default_rng(1)
     dom = {"log": (0.01, 100), "log2": (0.01, 100), "log10": (0.01, 100), "log1p": (-0.9, 100),

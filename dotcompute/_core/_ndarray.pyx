@@ -40,6 +40,7 @@ from dotcompute._core cimport _routines_reduction as _red
 from dotcompute._core cimport _routines_function as _fn
 
 import operator
+import re
 import sys
 
 import numpy as np
@@ -999,15 +1000,56 @@ cdef inline void _set_dtype_info(ndarray r, object dtype) except *:
 
 
 cdef bytes format_of(object dtype):
-    """Buffer-protocol format of dtype (cached: computing it allocates)."""
+    """Buffer-protocol format of dtype (cached: computing it allocates): NumPy's, with each
+    structure's trailing padding (NumPy's own format leaves it out, so a reader of the
+    buffer -- np.asarray of the array -- gets a smaller item or shifted fields)."""
     cdef object f = _FORMATS.get(dtype)
     if f is None:
         try:
-            f = memoryview(np.empty(0, dtype)).format.encode()
+            if _has_fields(dtype):
+                f = _PAD_NAME.sub("", memoryview(np.empty(0, _padded(dtype))).format)
+            else:
+                f = memoryview(np.empty(0, dtype)).format
+            f = f.encode()
         except (ValueError, TypeError):
             f = b"B"
         _FORMATS[dtype] = f
     return <bytes>f
+
+
+cdef object _PAD_NAME = re.compile(r":__dc_pad\d+__:")
+
+
+cdef bint _has_fields(object dtype):
+    return dtype.names is not None or (dtype.subdtype is not None
+                                       and _has_fields(dtype.subdtype[0]))
+
+
+cdef object _padded(object dtype):
+    """dtype with each structure's trailing padding as a void field named __dc_pad<k>__
+    (NumPy's format writes it as padding, "<n>x:__dc_pad<k>__:"; format_of drops the
+    name)."""
+    if dtype.subdtype is not None:
+        return np.dtype((_padded(dtype.subdtype[0]), dtype.subdtype[1]))
+    if dtype.names is None:
+        return dtype
+    names, formats, offsets = [], [], []
+    cdef Py_ssize_t end = 0
+    for name in dtype.names:
+        field = dtype.fields[name]
+        names.append(name)
+        formats.append(_padded(field[0]))
+        offsets.append(field[1])
+        end = max(end, field[1] + field[0].itemsize)
+    if dtype.itemsize > end:
+        k = len(names)
+        while f"__dc_pad{k}__" in names:
+            k += 1
+        names.append(f"__dc_pad{k}__")
+        formats.append(np.dtype(f"V{dtype.itemsize - end}"))
+        offsets.append(end)
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                     "itemsize": dtype.itemsize})
 
 
 cdef str _no_implicit_host_copy(object dev):

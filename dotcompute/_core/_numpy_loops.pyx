@@ -18,7 +18,8 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport dc_kernel_table, dc_npy_loop
 from dotcompute._core._dtypes cimport DC_T_F4, DC_T_F8, DC_NTYPES, type_dtype
-from dotcompute._core._kernel_access cimport kernel_table, threads_for, NOGIL_MIN
+from dotcompute._core._kernel_access cimport (kernel_table, threads_for, NOGIL_MIN,
+                                              dc_fpe_test, dc_fpe_clear, dc_fpe_raise)
 
 import numpy as np
 
@@ -134,12 +135,15 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
     """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours.
     The first call of each (op, t) decides, on a private buffer of typical inputs."""
     cdef signed char c = _choice[kind][op][t]
-    cdef int nt
+    cdef int nt, saved
     if c == 1 or _npy_loop[kind][op][t] == NULL:
         return False
     if c == 0:
         with nogil:
+            saved = dc_fpe_test()     # the calibration inputs' flags are not this call's
             c = <signed char>_calibrate(kind, op, t)
+            dc_fpe_clear()
+            dc_fpe_raise(saved)
         _choice[kind][op][t] = c
         if c == 1:
             return False

@@ -57,7 +57,7 @@ cdef ndarray empty_array(tuple shape, object dtype, str order):
     if itemsize and nonzero > (<Py_ssize_t>MAX_BYTES) // itemsize:
         raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than "
                          "the maximum possible size.")
-    s = itemsize
+    s = itemsize if n else 0          # a new empty array has zero strides (as NumPy's)
     if order == "F":
         for i in range(nd):
             st[i] = s
@@ -99,7 +99,7 @@ cdef ndarray empty_c(int nd, const Py_ssize_t *shape, int t):
     r._strides = r._shape + nd
     r._ndim = nd
     r._size = n
-    s = itemsize
+    s = itemsize if n else 0          # a new empty array has zero strides (as NumPy's)
     for i in range(nd - 1, -1, -1):
         r._shape[i] = shape[i]
         r._strides[i] = s

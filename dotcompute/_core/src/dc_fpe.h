@@ -23,6 +23,26 @@ static inline int dc_fpe_test(void) {
 static inline int dc_fpe_test(void) { return fetestexcept(DC_FPE_ALL); }
 #endif
 
+/* The vector unit's flags alone, and dropping some of them again: dc_vmath.h discards the
+ * flags its fast paths raise in intermediate steps (pure SSE/AVX code: on x86-64 only the
+ * MXCSR holds them; the x87 flags a C library call may have set stay as they are). */
+#if defined(__x86_64__) && defined(__GNUC__)
+static inline int dc_fpe_test_vec(void) {
+    unsigned int mxcsr;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(mxcsr) : : "memory");
+    return (int)(mxcsr & DC_FPE_ALL);
+}
+static inline void dc_fpe_drop_vec(int flags) {
+    unsigned int mxcsr;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(mxcsr) : : "memory");
+    mxcsr &= ~(unsigned int)flags;
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(mxcsr) : "memory");
+}
+#else
+static inline int dc_fpe_test_vec(void) { return fetestexcept(DC_FPE_ALL); }
+static inline void dc_fpe_drop_vec(int flags) { feclearexcept(flags & DC_FPE_ALL); }
+#endif
+
 /* Clear the flags (cheap when none is set: one read). */
 static inline void dc_fpe_clear(void) {
     if (dc_fpe_test()) feclearexcept(DC_FPE_ALL);

@@ -1,7 +1,7 @@
 /*
  * dc_vmath.h -- branch-free, auto-vectorizable transcendental functions for
  * dotcompute (plain C99, no intrinsics; only <math.h> <stdint.h> <string.h>
- * <stddef.h>).
+ * <stddef.h> and dc_fpe.h for the floating-point status flags).
  *
  * Public API (T = f32 -> float, f64 -> double):
  *   static inline void dc_v<name>_<T>(const T *x, T *y, ptrdiff_t n);
@@ -16,8 +16,12 @@
  *           auto-vectorizes (bit manipulation via memcpy into uint64_t,
  *           selects via ternaries, int<->double conversions via the
  *           1.5*2^52 "magic number" trick so no cvt(t)pd2qq is needed);
- *   pass 2: for the rare lanes the fast path does not handle (listed per
- *           function below) y[i] = <C library scalar function>(x[i]).
+ *   pass 2: for the rare lanes the fast path does not handle, and every
+ *           lane for which NumPy reports a floating-point error (the FX
+ *           masks at "floating-point flags"; found by a vectorized OR over
+ *           the block first) y[i] = <C library scalar function>(x[i]).
+ * The flags pass 1 raises are dropped, so the flags left are pass 2's: those
+ * NumPy's own loops raise (see "floating-point flags").
  * f32 functions evaluate the f64 element kernels in double precision and
  * round once to float (the f64 kernels are accurate to ~1-2 ulp of double,
  * so the f32 results are within ~0.5 ulp of float + double rounding).
@@ -28,30 +32,31 @@
  *           exp(r) = 1 + r + r^2 Q(r) (deg 9), scale 2^k as two exact
  *           power-of-two multiplies (gives correct overflow and gradual
  *           underflow without fixup) -- used inside sinh/cosh.
- *           The array exp uses a single 2^k scale;  fixup: |x| > 708, nan
- *   exp2    k = rint(x), r = x-k exact, exp(r*ln2) via exp kernel.  none
+ *           The array exp uses a single 2^k scale.
+ *   exp2    k = rint(x), r = x-k exact, exp(r*ln2) via exp kernel.
  *   expm1   as exp with r = hi - lo plus correction term c,
- *           expm1 = 2^k (p + (1 - 2^-k)), p = expm1(r).            none
+ *           expm1 = 2^k (p + (1 - 2^-k)), p = expm1(r).
  *   log     x = 2^k m, m in [sqrt2/2, sqrt2), f = m-1, s = f/(2+f),
  *           log(1+f) = f - hf^2/2 + s (hf^2/2 + z L(z)), z = s^2 (deg 7);
- *           fixup (array log): x <= 0, subnormal, inf, nan -> libm log
- *   log2/log10  same kernel, k*const split hi/lo.                  none
- *   log1p   u = 1+x (Fast2Sum error e), log(u) + e/u.             none
+ *           (array log: positive normal finite x; the rest is pass 2).
+ *   log2/log10  same kernel, k*const split hi/lo.
+ *   log1p   u = 1+x (Fast2Sum error e), log(u) + e/u.
  *   sin/cos/tan  x = j pi/2 + r, pi/2 split in 4 parts (33+33+33+53 bits;
  *           exact products for |j| < 2^20), minimax S(z) deg 7 / C(z) deg 6
  *           on |r| <= pi/4, quadrant by selects; tan = s/c or -c/s.
- *                                  fixup: |x| > 2^20 (and inf/nan) -> libm
+ *           (|x| > 2^20, inf, nan: pass 2)
  *   arctan  fdlibm-style 5 interval argument reduction with atan(c) hi/lo
  *           table selected branch-free, atan(u) = u + u^3 P(u^2) (deg 11).
  *   arcsin/arccos  |x| <= 1/2: u + u^3 P(u^2) (deg 14); else
  *           pi/2 - 2 asin(sqrt((1-|x|)/2)) (resp. 2 asin(..), pi - 2 asin(..)).
  *   sinh/cosh/tanh  via the expm1/exp kernels; large |x| uses exp(|x|)/2
  *           computed with the scaling built into the exp kernel (no
- *           premature overflow).                                    none
+ *           premature overflow).
  *   arcsinh/arccosh/arctanh  fdlibm-style formulas over log1p/log kernels.
- *           fixup: asinh non-finite; acosh x < 1, non-finite; atanh |x|>=1, nan
+ *           (pass 2: asinh non-finite, 0; acosh x < 1, non-finite;
+ *           atanh |x| >= 1, nan)
  *   cbrt    exponent / 3 in double arithmetic, cubic initial guess on
- *           [1/2, 4), two Halley steps in correction form.  fixup: 0, inf, nan
+ *           [1/2, 4), two Halley steps in correction form.  (0, inf, nan: pass 2)
  *
  * Measured max ULP (tools/check_vmath.py, against long double / correctly
  * rounded references on dense grids incl. hard cases; worst over the 4
@@ -96,6 +101,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stddef.h>
+#include "dc_fpe.h"
 
 #ifndef DC_VM_BLK
 #define DC_VM_BLK 256
@@ -202,7 +208,7 @@ static inline double dc__exp_k(double x, uint64_t adj)
 }
 
 /* array fast path: |x| <= 708 (result normal, single 2^k scale); other
-   lanes (overflow/subnormal region, inf, nan) are fixed up with libm exp */
+   lanes (overflow/subnormal region, inf, nan) are pass-2 lanes (libm exp) */
 static inline double dc__exp_f64e(double x)
 {
     double kd = x * DC__LOG2E + DC__MAGIC;
@@ -212,8 +218,6 @@ static inline double dc__exp_f64e(double x)
     double p = 1.0 + (r + (r * r) * dc__expq(r));
     return p * dc__pow2i(k);
 }
-static inline int dc__exp_fix(double x) { return !(dc__fabs(x) <= 708.0); }
-static inline int dc__exp_f32fix(float x) { return !(fabsf(x) <= 708.0f); }
 
 static inline double dc__exp2_f64e(double x)
 {
@@ -298,10 +302,8 @@ static inline double dc__log_special(double x, double y)
 }
 
 /* array fast path: positive normal finite x; other lanes (<= 0,
-   subnormal, inf, nan) are fixed up with libm log */
+   subnormal, inf, nan) are pass-2 lanes (libm log) */
 static inline double dc__log_f64e(double x) { return dc__log_core(x); }
-static inline int dc__log_fix(double x) { return !(x >= 0x1p-1022 && x <= 0x1.fffffffffffffp1023); }
-static inline int dc__log_f32fix(float x) { return !(x > 0.0f && x <= 0x1.fffffep127f); }
 
 static inline double dc__log2_f64e(double x)
 {
@@ -430,8 +432,6 @@ static inline double dc__tan_f64e(double x)
     double y = num / den;
     return dc__sel(DC__ISZERO(x), x, y);
 }
-
-static inline int dc__trig_fix(double x) { return !(dc__fabs(x) <= DC__TRIG_LIMIT); }
 
 /* ================= inverse trigonometric ================= */
 /* atan(u) - u = u^3 P(u^2), |u| <= 7/16 */
@@ -576,7 +576,6 @@ static inline double dc__asinh_f64e(double x)
     double y = dc__log_corr(u, e) + dc__sel(big, DC__LN2, 0.0);
     return dc__orsign(y, x);
 }
-static inline int dc__asinh_fix(double x) { return !(dc__fabs(x) < INFINITY) || x == 0.0; }
 
 static inline double dc__acosh_f64e(double x)
 {
@@ -591,7 +590,6 @@ static inline double dc__acosh_f64e(double x)
     double e = dc__sel(mid, 0.0, e1);
     return dc__log_corr(u, e) + dc__sel(big, DC__LN2, 0.0);
 }
-static inline int dc__acosh_fix(double x) { return !(x >= 1.0 && x < INFINITY); }
 
 static inline double dc__atanh_f64e(double x)
 {
@@ -604,7 +602,6 @@ static inline double dc__atanh_f64e(double x)
     double y = 0.5 * dc__log_corr(u, e);
     return dc__orsign(y, x);
 }
-static inline int dc__atanh_fix(double x) { return !(dc__fabs(x) < 1.0); }
 
 /* ================= cbrt ================= */
 static inline double dc__cbrt_f64e(double x)
@@ -630,75 +627,129 @@ static inline double dc__cbrt_f64e(double x)
     uint64_t qi = dc__u64(qa + DC__MAGIC) - DC__MAGIC_BITS;
     return dc__orsign(y * dc__pow2i(qi), x);
 }
-static inline int dc__cbrt_fix(double x) { return !(dc__fabs(x) < INFINITY) || x == 0.0; }
 
-/* ================= array drivers ================= */
-#define DC__MIN(a, b) ((a) < (b) ? (a) : (b))
+/* ================= floating-point flags ================= */
+/* NumPy reports the IEEE flags its loops raise (np.errstate).  Here those
+   loops are the C library's functions (glibc: every f64 function, and the
+   f32 ones but exp, log, sin, cos, which are NumPy's own SIMD code, as is
+   tanh, which raises nothing).
+   Pass 1 raises flags in intermediate steps that are not its result's (a
+   compare with a NaN, r*r underflowing for a tiny r, the 2^k scale of a lane
+   that pass 2 recomputes): the driver drops every flag pass 1 raised.  Every
+   input for which NumPy reports a flag is a pass-2 lane (the FX masks below
+   are supersets of those inputs): pass 2 calls the C library function NumPy
+   calls, which raises what NumPy's loop raises, and for NumPy's SIMD f32
+   functions reproduces their flags (dc__*_f32np).  What is left is NumPy's
+   report, per lane, for every build (no flag depends on vectorization). */
 
-#define DC__UNARY(NAME, T, ELEM, FIXCOND, FIXFN)                              \
-static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
-{                                                                             \
-    T dc_buf[DC_VM_BLK];                                                      \
-    for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
-        ptrdiff_t m = DC__MIN(n - i0, (ptrdiff_t)DC_VM_BLK);                  \
-        T *yb = y + i0;                                                       \
-        memcpy(dc_buf, x + i0, (size_t)m * sizeof(T));                        \
-        for (ptrdiff_t i = 0; i < m; i++) yb[i] = ELEM(dc_buf[i]);            \
-        for (ptrdiff_t i = 0; i < m; i++)                                     \
-            if (FIXCOND(dc_buf[i])) yb[i] = FIXFN(dc_buf[i]);                 \
-    }                                                                         \
-}
-
-static inline int dc__nofix(double x) { (void)x; return 0; }
+/* f64 lane masks (all ones / zero), vectorizable on SSE2 */
+#define DC__DMAX 0x1.fffffffffffffp1023
+#define DC__SUBN(x) (DC__ALT(x, 0x1p-1022) & ~DC__ISZERO(x)) /* subnormal, not 0 */
+static inline uint64_t dc__exp_fx(double x) { return DC__AGT(x, 708.0); }
+static inline uint64_t dc__exp2_fx(double x) { return DC__AGT(x, 1000.0); }
+static inline uint64_t dc__expm1_fx(double x) { return DC__AGT(x, 700.0) | DC__SUBN(x); }
+static inline uint64_t dc__log_fx(double x)
+{ return DC__NEG(x) | DC__ALT(x, 0x1p-1022) | DC__AGT(x, DC__DMAX); }
+static inline uint64_t dc__log1p_fx(double x)
+{ return (DC__NEG(x) & DC__AGE(x, 1.0)) | DC__AGT(x, DC__DMAX) | DC__SUBN(x); }
+static inline uint64_t dc__sin_fx(double x) { return DC__AGT(x, DC__TRIG_LIMIT) | DC__SUBN(x); }
+static inline uint64_t dc__cos_fx(double x) { return DC__AGT(x, DC__TRIG_LIMIT); }
+static inline uint64_t dc__asin_fx(double x) { return DC__AGT(x, 1.0) | DC__SUBN(x); }
+static inline uint64_t dc__acos_fx(double x) { return DC__AGT(x, 1.0); }
+static inline uint64_t dc__atan_fx(double x) { return DC__SUBN(x); }
+static inline uint64_t dc__sinh_fx(double x) { return DC__AGT(x, 709.0) | DC__SUBN(x); }
+static inline uint64_t dc__cosh_fx(double x) { return DC__AGT(x, 709.0); }
+static inline uint64_t dc__asinh_fx(double x)
+{ return DC__AGT(x, DC__DMAX) | DC__ALT(x, 0x1p-1022); }
+static inline uint64_t dc__acosh_fx(double x)
+{ return DC__NEG(x) | DC__ALT(x, 1.0) | DC__AGT(x, DC__DMAX); }
+static inline uint64_t dc__atanh_fx(double x) { return DC__AGE(x, 1.0) | DC__SUBN(x); }
+static inline uint64_t dc__cbrt_fx(double x) { return DC__AGT(x, DC__DMAX) | DC__ISZERO(x); }
+static inline uint64_t dc__none_fx(double x) { (void)x; return 0; }
 static inline double dc__noop(double x) { return x; }
 
-/* f32 element wrappers: evaluate in double, round once */
-#define DC__F32E(name)                                                        \
-static inline float dc__##name##_f32e(float x) { return (float)dc__##name##_f64e((double)x); }
-DC__F32E(exp) DC__F32E(exp2) DC__F32E(expm1) DC__F32E(log) DC__F32E(log2)
-DC__F32E(log10) DC__F32E(log1p) DC__F32E(sin) DC__F32E(cos) DC__F32E(tan)
-DC__F32E(asin) DC__F32E(acos) DC__F32E(atan) DC__F32E(sinh) DC__F32E(cosh)
-DC__F32E(tanh) DC__F32E(asinh) DC__F32E(acosh) DC__F32E(atanh) DC__F32E(cbrt)
+/* f32 lane masks (0 / 1) from the bit patterns: signed 32-bit compares (SSE2) */
+static inline uint32_t dc__u32(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline int32_t dc__ab32(float x) { return (int32_t)(dc__u32(x) & 0x7fffffffu); }
+#define DC__FMAX 0x1.fffffep127f
+#define DC__FGT(x, c) ((uint32_t)(dc__ab32(x) > (int32_t)dc__u32(c)))  /* |x| > c, nan: yes */
+#define DC__FLT(x, c) ((uint32_t)(dc__ab32(x) < (int32_t)dc__u32(c)))  /* |x| < c, nan: no */
+#define DC__FGE(x, c) (DC__FLT(x, c) ^ 1u)                              /* nan: yes */
+#define DC__FNEG(x) (dc__u32(x) >> 31)
+#define DC__FZERO(x) ((uint32_t)(dc__ab32(x) == 0))
+#define DC__FSUBN(x) ((uint32_t)(dc__ab32(x) > 0) & DC__FLT(x, 0x1p-126f))
+/* |x| <= 0x1.3988ep-62: NumPy's SIMD f32 sin/cos underflow (measured:
+   every nonzero float32 up to it, none above) */
+#define DC__TRIG32_UNDER 0x1.3988e2p-62f
+static inline uint32_t dc__exp_f32fx(float x) { return DC__FGT(x, 87.0f) | DC__FSUBN(x); }
+static inline uint32_t dc__exp2_f32fx(float x) { return DC__FGT(x, 120.0f); }
+static inline uint32_t dc__expm1_f32fx(float x) { return DC__FGT(x, 80.0f) | DC__FSUBN(x); }
+static inline uint32_t dc__log_f32fx(float x)
+{ return DC__FNEG(x) | DC__FZERO(x) | DC__FGT(x, DC__FMAX); }
+static inline uint32_t dc__log1p_f32fx(float x)
+{ return (DC__FNEG(x) & DC__FGE(x, 1.0f)) | DC__FGT(x, DC__FMAX) | DC__FSUBN(x); }
+static inline uint32_t dc__sin_f32fx(float x)
+{ return DC__FGT(x, 0x1p20f) | ((DC__FZERO(x) ^ 1u) & DC__FLT(x, DC__TRIG32_UNDER)); }
+static inline uint32_t dc__tan_f32fx(float x) { return DC__FGT(x, 0x1p20f) | DC__FSUBN(x); }
+static inline uint32_t dc__asin_f32fx(float x) { return DC__FGT(x, 1.0f) | DC__FSUBN(x); }
+static inline uint32_t dc__acos_f32fx(float x) { return DC__FGT(x, 1.0f); }
+static inline uint32_t dc__atan_f32fx(float x) { return DC__FSUBN(x); }
+static inline uint32_t dc__sinh_f32fx(float x) { return DC__FGT(x, 88.0f) | DC__FSUBN(x); }
+static inline uint32_t dc__cosh_f32fx(float x) { return DC__FGT(x, 88.0f); }
+static inline uint32_t dc__asinh_f32fx(float x)
+{ return DC__FGT(x, DC__FMAX) | DC__FLT(x, 0x1p-126f); }
+static inline uint32_t dc__acosh_f32fx(float x)
+{ return DC__FNEG(x) | DC__FLT(x, 1.0f) | DC__FGT(x, DC__FMAX); }
+static inline uint32_t dc__atanh_f32fx(float x) { return DC__FGE(x, 1.0f) | DC__FSUBN(x); }
+static inline uint32_t dc__cbrt_f32fx(float x) { return DC__FGT(x, DC__FMAX) | DC__FZERO(x); }
+static inline uint32_t dc__none_f32fx(float x) { (void)x; return 0; }
 
-/* f32 fixups: evaluate the C library double function and round */
-#define DC__F32FIX(name, libf)                                                \
-static inline float dc__##name##_f32lib(float x) { return (float)libf((double)x); }
-DC__F32FIX(sin, sin) DC__F32FIX(cos, cos) DC__F32FIX(tan, tan)
-DC__F32FIX(asinh, asinh) DC__F32FIX(acosh, acosh) DC__F32FIX(atanh, atanh)
-DC__F32FIX(cbrt, cbrt) DC__F32FIX(exp, exp) DC__F32FIX(log, log)
-static inline int dc__trig_f32fix(float x) { return !(fabsf(x) <= 0x1p20f); }
-static inline int dc__asinh_f32fix(float x) { return !(fabsf(x) <= 0x1.fffffep127f) || x == 0.0f; }
-static inline int dc__acosh_f32fix(float x) { return !(x >= 1.0f && x <= 0x1.fffffep127f); }
-static inline int dc__atanh_f32fix(float x) { return !(fabsf(x) < 1.0f); }
-static inline int dc__cbrt_f32fix(float x) { return !(fabsf(x) <= 0x1.fffffep127f) || x == 0.0f; }
-
-DC__UNARY(dc_vexp_f64, double, dc__exp_f64e, dc__exp_fix, exp)
-DC__UNARY(dc_vexp_f32, float, dc__exp_f32e, dc__exp_f32fix, dc__exp_f32lib)
-DC__UNARY(dc_vexp2_f64, double, dc__exp2_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vexp2_f32, float, dc__exp2_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vexpm1_f64, double, dc__expm1_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vexpm1_f32, float, dc__expm1_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vlog_f64, double, dc__log_f64e, dc__log_fix, log)
-DC__UNARY(dc_vlog_f32, float, dc__log_f32e, dc__log_f32fix, dc__log_f32lib)
-DC__UNARY(dc_vlog2_f64, double, dc__log2_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vlog2_f32, float, dc__log2_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vlog10_f64, double, dc__log10_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vlog10_f32, float, dc__log10_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vlog1p_f64, double, dc__log1p_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vlog1p_f32, float, dc__log1p_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vsin_f64, double, dc__sin_f64e, dc__trig_fix, sin)
-DC__UNARY(dc__vsin_f32_dbl, float, dc__sin_f32e, dc__trig_f32fix, dc__sin_f32lib)
-DC__UNARY(dc_vcos_f64, double, dc__cos_f64e, dc__trig_fix, cos)
-DC__UNARY(dc__vcos_f32_dbl, float, dc__cos_f32e, dc__trig_f32fix, dc__cos_f32lib)
+/* f32 pass-2 functions: the value of the C library's double function, rounded
+   once (as pass 1: within 0.5 ulp of float, overflow and underflow of the
+   result raised by that rounding), and the flags NumPy's loop raises: those of
+   the C library's float function (called for them alone: the volatile store
+   keeps the call), or for NumPy's SIMD loops, those their code raises. */
+#define DC__F32FIX(name, fltf, dblf)                                          \
+static inline float dc__##name##_f32fix(float x)                              \
+{                                                                             \
+    volatile float flags_of = fltf(x);                                        \
+    (void)flags_of;                                                           \
+    return (float)dblf((double)x);                                            \
+}
+DC__F32FIX(exp2, exp2f, exp2) DC__F32FIX(expm1, expm1f, expm1)
+DC__F32FIX(log2, log2f, log2) DC__F32FIX(log10, log10f, log10)
+DC__F32FIX(log1p, log1pf, log1p) DC__F32FIX(tan, tanf, tan)
+DC__F32FIX(asin, asinf, asin) DC__F32FIX(acos, acosf, acos)
+DC__F32FIX(atan, atanf, atan) DC__F32FIX(sinh, sinhf, sinh)
+DC__F32FIX(cosh, coshf, cosh) DC__F32FIX(asinh, asinhf, asinh)
+DC__F32FIX(acosh, acoshf, acosh) DC__F32FIX(atanh, atanhf, atanh)
+DC__F32FIX(cbrt, cbrtf, cbrt)
+static inline void dc__raise_underflow(void) { volatile double t = 0x1p-1022; t = t * t; }
+static inline float dc__exp_f32np(float x)
+{
+    /* NumPy's first step x * log2(e) in float underflows for tiny x */
+    if (DC__FSUBN(x)) { volatile float t = x; t = t * 0x1.715476p+0f; }
+    return (float)exp((double)x);
+}
+static inline float dc__log_f32np(float x) { return (float)log((double)x); }
+static inline float dc__sin_f32np(float x)
+{
+    if (DC__FLT(x, DC__TRIG32_UNDER) && !DC__FZERO(x)) dc__raise_underflow();
+    return (float)sin((double)x);
+}
+static inline float dc__cos_f32np(float x)
+{
+    if (DC__FLT(x, DC__TRIG32_UNDER) && !DC__FZERO(x)) dc__raise_underflow();
+    return (float)cos((double)x);
+}
 
 /* f32 sin/cos in float arithmetic (twice the lanes of the double path). A block whose
  * inputs all lie in |x| <= 128 runs x = j pi/2 + r with pi/2 split in 4 parts of at most
  * 17 significant bits: every j * Pk (|j| <= 82) is exact and each subtraction is either
  * exact (Sterbenz: r small) or rounds a value of r's own size; Taylor polynomials through
- * r^9 (sin) and r^10 (cos) on |r| <= pi/4 (truncation below 0.4 ulp). Max error about
- * 1.5 ulp of float (tools/check_vmath.py). Blocks with larger, infinite or NaN inputs take
- * the double-precision path above. */
-static inline uint32_t dc__u32(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+ * r^9 (sin) and r^10 (cos) on |r| <= pi/4 (truncation below 0.4 ulp). Max error 1.36 ulp
+ * of float (tools/check_vmath.py). Blocks with larger, infinite or NaN inputs take the
+ * double-precision path. */
 static inline float dc__f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 static inline float dc__trigf(float x, uint32_t shift)
 {
@@ -719,44 +770,101 @@ static inline float dc__trigf(float x, uint32_t shift)
     uint32_t zero = (uint32_t)0 - (uint32_t)((dc__u32(x) & 0x7fffffffu) == 0 && shift == 0);
     return dc__f32((dc__u32(x) & zero) | (y & ~zero));  /* sin(+-0) = +-0 */
 }
+static inline float dc__sinf_e(float x) { return dc__trigf(x, 0u); }
+static inline float dc__cosf_e(float x) { return dc__trigf(x, 1u); }
+static inline int dc__trigf_slow(const float *b, ptrdiff_t m)
+{
+    uint32_t big = 0;                                    /* |x| > 128, inf or nan */
+    for (ptrdiff_t i = 0; i < m; i++) big |= DC__FGT(b[i], 128.0f);
+    return big != 0;
+}
 
-#define DC__VTRIGF(NAME, SHIFT, DBL)                                          \
-static inline void NAME(const float *x, float *y, ptrdiff_t n)                \
+/* ================= array drivers ================= */
+#define DC__MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* pass 1: the element function on every lane (vectorized); FX: any pass-2
+   lane in the block (vectorized OR); drop pass 1's flags; pass 2: FIXFN on the
+   FX lanes, raising the reported flags (see "floating-point flags") */
+/* DC__UNARY_SEL: pass 1 runs FAST instead of ELEM on a block where SLOW(block, m) is 0
+   (f32 sin/cos: float arithmetic when every |x| <= 128) */
+#define DC__UNARY(NAME, T, MT, ELEM, FX, FIXFN)                               \
+    DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, DC__ALWAYS, FX, FIXFN)
+#define DC__ALWAYS(b, m) 1
+#define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
+static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
 {                                                                             \
-    float dc_buf[DC_VM_BLK];                                                  \
+    T dc_buf[DC_VM_BLK];                                                      \
+    int keep = dc_fpe_test_vec();                                             \
     for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
         ptrdiff_t m = DC__MIN(n - i0, (ptrdiff_t)DC_VM_BLK);                  \
-        uint32_t big = 0;                                                     \
-        memcpy(dc_buf, x + i0, (size_t)m * sizeof(float));                    \
-        for (ptrdiff_t i = 0; i < m; i++)     /* |x| > 128, inf or nan */     \
-            big |= (uint32_t)((dc__u32(dc_buf[i]) & 0x7fffffffu) > 0x43000000u); \
-        if (big) { DBL(dc_buf, y + i0, m); continue; }                        \
-        for (ptrdiff_t i = 0; i < m; i++) y[i0 + i] = dc__trigf(dc_buf[i], SHIFT); \
+        T *yb = y + i0;                                                       \
+        MT any = 0;                                                           \
+        int now;                                                              \
+        memcpy(dc_buf, x + i0, (size_t)m * sizeof(T));                        \
+        if (SLOW(dc_buf, m))                                                  \
+            for (ptrdiff_t i = 0; i < m; i++) yb[i] = ELEM(dc_buf[i]);        \
+        else                                                                  \
+            for (ptrdiff_t i = 0; i < m; i++) yb[i] = FAST(dc_buf[i]);        \
+        for (ptrdiff_t i = 0; i < m; i++) any |= FX(dc_buf[i]);               \
+        now = dc_fpe_test_vec();                                              \
+        if (now & ~keep) dc_fpe_drop_vec(now & ~keep);                        \
+        if (any) {                                                            \
+            for (ptrdiff_t i = 0; i < m; i++)                                 \
+                if (FX(dc_buf[i])) yb[i] = FIXFN(dc_buf[i]);                  \
+            keep = dc_fpe_test_vec();                                         \
+        }                                                                     \
     }                                                                         \
 }
-DC__VTRIGF(dc_vsin_f32, 0u, dc__vsin_f32_dbl)
-DC__VTRIGF(dc_vcos_f32, 1u, dc__vcos_f32_dbl)
-DC__UNARY(dc_vtan_f64, double, dc__tan_f64e, dc__trig_fix, tan)
-DC__UNARY(dc_vtan_f32, float, dc__tan_f32e, dc__trig_f32fix, dc__tan_f32lib)
-DC__UNARY(dc_varcsin_f64, double, dc__asin_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_varcsin_f32, float, dc__asin_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_varccos_f64, double, dc__acos_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_varccos_f32, float, dc__acos_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_varctan_f64, double, dc__atan_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_varctan_f32, float, dc__atan_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vsinh_f64, double, dc__sinh_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vsinh_f32, float, dc__sinh_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vcosh_f64, double, dc__cosh_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vcosh_f32, float, dc__cosh_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_vtanh_f64, double, dc__tanh_f64e, dc__nofix, dc__noop)
-DC__UNARY(dc_vtanh_f32, float, dc__tanh_f32e, dc__nofix, dc__noop)
-DC__UNARY(dc_varcsinh_f64, double, dc__asinh_f64e, dc__asinh_fix, asinh)
-DC__UNARY(dc_varcsinh_f32, float, dc__asinh_f32e, dc__asinh_f32fix, dc__asinh_f32lib)
-DC__UNARY(dc_varccosh_f64, double, dc__acosh_f64e, dc__acosh_fix, acosh)
-DC__UNARY(dc_varccosh_f32, float, dc__acosh_f32e, dc__acosh_f32fix, dc__acosh_f32lib)
-DC__UNARY(dc_varctanh_f64, double, dc__atanh_f64e, dc__atanh_fix, atanh)
-DC__UNARY(dc_varctanh_f32, float, dc__atanh_f32e, dc__atanh_f32fix, dc__atanh_f32lib)
-DC__UNARY(dc_vcbrt_f64, double, dc__cbrt_f64e, dc__cbrt_fix, cbrt)
-DC__UNARY(dc_vcbrt_f32, float, dc__cbrt_f32e, dc__cbrt_f32fix, dc__cbrt_f32lib)
+
+/* f32 element wrappers: evaluate in double, round once */
+#define DC__F32E(name)                                                        \
+static inline float dc__##name##_f32e(float x) { return (float)dc__##name##_f64e((double)x); }
+DC__F32E(exp) DC__F32E(exp2) DC__F32E(expm1) DC__F32E(log) DC__F32E(log2)
+DC__F32E(log10) DC__F32E(log1p) DC__F32E(sin) DC__F32E(cos) DC__F32E(tan)
+DC__F32E(asin) DC__F32E(acos) DC__F32E(atan) DC__F32E(sinh) DC__F32E(cosh)
+DC__F32E(tanh) DC__F32E(asinh) DC__F32E(acosh) DC__F32E(atanh) DC__F32E(cbrt)
+
+DC__UNARY(dc_vexp_f64, double, uint64_t, dc__exp_f64e, dc__exp_fx, exp)
+DC__UNARY(dc_vexp_f32, float, uint32_t, dc__exp_f32e, dc__exp_f32fx, dc__exp_f32np)
+DC__UNARY(dc_vexp2_f64, double, uint64_t, dc__exp2_f64e, dc__exp2_fx, exp2)
+DC__UNARY(dc_vexp2_f32, float, uint32_t, dc__exp2_f32e, dc__exp2_f32fx, dc__exp2_f32fix)
+DC__UNARY(dc_vexpm1_f64, double, uint64_t, dc__expm1_f64e, dc__expm1_fx, expm1)
+DC__UNARY(dc_vexpm1_f32, float, uint32_t, dc__expm1_f32e, dc__expm1_f32fx, dc__expm1_f32fix)
+DC__UNARY(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log)
+DC__UNARY(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__log_f32fx, dc__log_f32np)
+DC__UNARY(dc_vlog2_f64, double, uint64_t, dc__log2_f64e, dc__log_fx, log2)
+DC__UNARY(dc_vlog2_f32, float, uint32_t, dc__log2_f32e, dc__log_f32fx, dc__log2_f32fix)
+DC__UNARY(dc_vlog10_f64, double, uint64_t, dc__log10_f64e, dc__log_fx, log10)
+DC__UNARY(dc_vlog10_f32, float, uint32_t, dc__log10_f32e, dc__log_f32fx, dc__log10_f32fix)
+DC__UNARY(dc_vlog1p_f64, double, uint64_t, dc__log1p_f64e, dc__log1p_fx, log1p)
+DC__UNARY(dc_vlog1p_f32, float, uint32_t, dc__log1p_f32e, dc__log1p_f32fx, dc__log1p_f32fix)
+DC__UNARY(dc_vsin_f64, double, uint64_t, dc__sin_f64e, dc__sin_fx, sin)
+DC__UNARY_SEL(dc_vsin_f32, float, uint32_t, dc__sin_f32e, dc__sinf_e, dc__trigf_slow,
+              dc__sin_f32fx, dc__sin_f32np)
+DC__UNARY(dc_vcos_f64, double, uint64_t, dc__cos_f64e, dc__cos_fx, cos)
+DC__UNARY_SEL(dc_vcos_f32, float, uint32_t, dc__cos_f32e, dc__cosf_e, dc__trigf_slow,
+              dc__sin_f32fx, dc__cos_f32np)
+DC__UNARY(dc_vtan_f64, double, uint64_t, dc__tan_f64e, dc__sin_fx, tan)
+DC__UNARY(dc_vtan_f32, float, uint32_t, dc__tan_f32e, dc__tan_f32fx, dc__tan_f32fix)
+DC__UNARY(dc_varcsin_f64, double, uint64_t, dc__asin_f64e, dc__asin_fx, asin)
+DC__UNARY(dc_varcsin_f32, float, uint32_t, dc__asin_f32e, dc__asin_f32fx, dc__asin_f32fix)
+DC__UNARY(dc_varccos_f64, double, uint64_t, dc__acos_f64e, dc__acos_fx, acos)
+DC__UNARY(dc_varccos_f32, float, uint32_t, dc__acos_f32e, dc__acos_f32fx, dc__acos_f32fix)
+DC__UNARY(dc_varctan_f64, double, uint64_t, dc__atan_f64e, dc__atan_fx, atan)
+DC__UNARY(dc_varctan_f32, float, uint32_t, dc__atan_f32e, dc__atan_f32fx, dc__atan_f32fix)
+DC__UNARY(dc_vsinh_f64, double, uint64_t, dc__sinh_f64e, dc__sinh_fx, sinh)
+DC__UNARY(dc_vsinh_f32, float, uint32_t, dc__sinh_f32e, dc__sinh_f32fx, dc__sinh_f32fix)
+DC__UNARY(dc_vcosh_f64, double, uint64_t, dc__cosh_f64e, dc__cosh_fx, cosh)
+DC__UNARY(dc_vcosh_f32, float, uint32_t, dc__cosh_f32e, dc__cosh_f32fx, dc__cosh_f32fix)
+DC__UNARY(dc_vtanh_f64, double, uint64_t, dc__tanh_f64e, dc__none_fx, dc__noop)
+DC__UNARY(dc_vtanh_f32, float, uint32_t, dc__tanh_f32e, dc__none_f32fx, dc__noop)
+DC__UNARY(dc_varcsinh_f64, double, uint64_t, dc__asinh_f64e, dc__asinh_fx, asinh)
+DC__UNARY(dc_varcsinh_f32, float, uint32_t, dc__asinh_f32e, dc__asinh_f32fx, dc__asinh_f32fix)
+DC__UNARY(dc_varccosh_f64, double, uint64_t, dc__acosh_f64e, dc__acosh_fx, acosh)
+DC__UNARY(dc_varccosh_f32, float, uint32_t, dc__acosh_f32e, dc__acosh_f32fx, dc__acosh_f32fix)
+DC__UNARY(dc_varctanh_f64, double, uint64_t, dc__atanh_f64e, dc__atanh_fx, atanh)
+DC__UNARY(dc_varctanh_f32, float, uint32_t, dc__atanh_f32e, dc__atanh_f32fx, dc__atanh_f32fix)
+DC__UNARY(dc_vcbrt_f64, double, uint64_t, dc__cbrt_f64e, dc__cbrt_fx, cbrt)
+DC__UNARY(dc_vcbrt_f32, float, uint32_t, dc__cbrt_f32e, dc__cbrt_f32fx, dc__cbrt_f32fix)
 
 #endif /* DC_VMATH_H */

@@ -1,0 +1,262 @@
+"""Floating-point errors of the transcendental functions (issue 14, defect 3): every
+vectorized function of dc_vmath.h, sqrt, and the same ufuncs on float16 and complex
+(NumPy's loops run by us) report exactly NumPy's categories -- per special input, under
+np.errstate(all='raise') and all='warn' -- with NumPy's values, for every memory layout,
+threaded, with out=, and in evaluate. CI runs this file under every forced kernel build
+(DOTCOMPUTE_CPU_CAPABILITY=scalar|baseline|avx2)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import dotcompute as dc
+from dotcompute._core import _numpy_loops, _opspec
+
+VMATH = [name for name, _, _, _, exprs in _opspec.UNARY
+         if any(e.startswith("@") for e in exprs.values())]
+FUNCS = VMATH + ["sqrt"]
+REAL = ["float64", "float32"]            # our kernels (or NumPy's borrowed loop)
+OTHER = ["float16", "complex128", "complex64"]
+
+assert {"exp", "log", "sin", "arcsin", "arctanh", "cbrt"} <= set(VMATH)
+
+
+def specials(dtype):
+    """0, -0, +-1, +-inf, nan, huge and tiny values of `dtype` (and the thresholds of
+    exp's overflow and underflow, log1p's and arccosh's domains...)."""
+    dt = np.dtype(dtype)
+    real = np.dtype(dt.char.lower()) if dt.kind == "c" else dt
+    fi = np.finfo(real)
+    vals = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, np.inf, -np.inf, np.nan,
+            float(fi.max), -float(fi.max), float(fi.smallest_subnormal),
+            -float(fi.smallest_subnormal), float(fi.smallest_normal),
+            -float(fi.smallest_normal), 1000.0, -1000.0, 100.0, -100.0, 1e-30, 3.0]
+    if real == np.float64:
+        vals += [1e-310, -1e-310, 800.0, -800.0, 710.0, -746.0, 1025.0, -1080.0,
+                 1e300, 1e-300, 2.0 ** 30 + 0.5]
+    if real == np.float32:
+        vals += [1e-40, -1e-40, 1e-20, 89.0, -104.0, 3e38, 2.0 ** 21 + 1.0]
+    with np.errstate(all="ignore"):
+        x = np.array(vals, dtype=real)
+        if dt.kind == "c":
+            x = np.concatenate([x.astype(dt), (1j * x).astype(dt), (x + 1j).astype(dt)])
+    return x
+
+
+def supported(name, dtype):
+    try:
+        getattr(np, name).resolve_dtypes((np.dtype(dtype), None))
+    except TypeError:
+        return False
+    return True
+
+
+def outcome(f, mode):
+    """(sorted set of RuntimeWarning messages, FloatingPointError message or None, result)
+    of f() under np.errstate(all=mode)."""
+    with warnings.catch_warnings(record=True) as w, np.errstate(all=mode):
+        warnings.simplefilter("always")
+        try:
+            r = f()
+            raised = None
+        except FloatingPointError as e:
+            r, raised = None, str(e)
+    msgs = sorted({str(x.message) for x in w if issubclass(x.category, RuntimeWarning)})
+    return msgs, raised, r
+
+
+def same_values(got, want):
+    got = np.asarray(got)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    rtol = {"e": 1e-3, "f": 2e-6, "F": 2e-6}.get(want.dtype.char, 1e-14)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=0, equal_nan=True)
+    for part in ((lambda a: a.real), (lambda a: a.imag)) if want.dtype.kind == "c" else \
+            ((lambda a: a),):
+        g, w = part(got), part(want)
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_array_equal(np.isinf(g) & (g > 0), np.isinf(w) & (w > 0))
+        np.testing.assert_array_equal(np.signbit(g[w == 0]), np.signbit(w[w == 0]))
+
+
+def both(call, mode):
+    """The outcomes of call(np) and call(dc) under one mode, with ' in <ufunc>' kept."""
+    return outcome(lambda: call(np), mode), outcome(lambda: call(dc), mode)
+
+
+def check(call, messages=True):
+    for mode in ("raise", "warn"):
+        (wm, wr, wv), (gm, gr, gv) = both(call, mode)
+        assert (gr is None) == (wr is None), (mode, gr, wr)
+        if messages:
+            assert gr == wr and gm == wm, (mode, gm, wm)
+    with np.errstate(all="ignore"):
+        same_values(call(dc), call(np))
+
+
+CASES = [(f, t) for f in FUNCS for t in REAL + OTHER if supported(f, t)]
+
+
+@pytest.mark.parametrize("name,dtype", CASES)
+def test_each_special_input_as_numpy(name, dtype):
+    """One element at a time: the same FloatingPointError raised or not, the same
+    RuntimeWarning messages, the same values."""
+    for v in specials(dtype):
+        x = np.array([v])
+        (wm, wr, wv), (gm, gr, gv) = both(lambda m: getattr(m, name)(m.asarray(x)), "raise")
+        assert gr == wr, (name, dtype, v, gr, wr)
+        (wm, wr, wv), (gm, gr, gv) = both(lambda m: getattr(m, name)(m.asarray(x)), "warn")
+        assert gm == wm, (name, dtype, v, gm, wm)
+        same_values(gv, wv)
+
+
+def layouts(m, x):
+    """The same values as a contiguous, strided, reversed, 2-D transposed operand and as
+    out= (another array and in place)."""
+    a = m.asarray(x)
+    wide = m.asarray(np.repeat(x, 3))
+    yield "contiguous", lambda f: f(a)
+    yield "strided", lambda f: f(wide[::3])
+    yield "reversed", lambda f: f(a[::-1])
+    n = len(x) // 4 * 4
+    yield "2-d", lambda f: f(m.asarray(x[:n].reshape(4, -1)).T)
+    yield "out", lambda f: f(a, out=m.empty_like(a))
+
+    def in_place(f):
+        b = m.array(x)
+        return f(b, out=b)
+    yield "in place", in_place
+
+
+@pytest.mark.parametrize("name,dtype", [c for c in CASES if c[1] in REAL])
+def test_layouts_as_numpy(name, dtype):
+    x = specials(dtype)
+    for (label, np_call), (_, dc_call) in zip(layouts(np, x), layouts(dc, x)):
+        def call(m, np_call=np_call, dc_call=dc_call):
+            return (np_call if m is np else dc_call)(getattr(m, name))
+        for mode in ("raise", "warn"):
+            (wm, wr, wv), (gm, gr, gv) = both(call, mode)
+            assert (gr, gm) == (wr, wm), (label, mode)
+        with np.errstate(all="ignore"):
+            same_values(call(dc), call(np))
+
+
+def neutral(name):
+    """A value none of the functions raises a flag for."""
+    return 1.25 if name == "arccosh" else 0.75
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    old = dc.set_num_threads(request.param)
+    yield request.param
+    dc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("name,dtype", [c for c in CASES if c[1] in REAL])
+def test_threaded_as_numpy(name, dtype, threads):
+    """n = 1e6 (threaded): the special values sit in the last quarter, which a second
+    worker computes; their flags reach the caller."""
+    n = 1_000_000
+    x = np.full(n, neutral(name), dtype=dtype)
+    s = specials(dtype)
+    x[n - 1000 * len(s)::1000] = s
+    check(lambda m: getattr(m, name)(m.asarray(x)))
+    # nothing special: nothing reported, even under 'raise'
+    y = np.full(n, neutral(name), dtype=dtype)
+    with np.errstate(all="raise"):
+        getattr(dc, name)(dc.asarray(y))
+
+
+@pytest.mark.parametrize("name,dtype", [c for c in CASES if c[1] in REAL])
+def test_evaluate_as_numpy(name, dtype):
+    """evaluate runs the same kernels: the categories NumPy reports (named after
+    evaluate)."""
+    for v in specials(dtype):
+        x = np.array([v, neutral(name)], dtype=dtype)
+        a = dc.asarray(x)
+        for mode in ("raise", "warn"):
+            wm, wr, wv = outcome(lambda: getattr(np, name)(x), mode)
+            gm, gr, gv = outcome(lambda: dc.evaluate(f"{name}(a)", {"a": a}), mode)
+            assert [g.replace(" in evaluate", "") for g in gm] == \
+                [w.replace(f" in {name}", "") for w in wm], (name, v, mode)
+            assert (gr is None) == (wr is None), (name, v, mode)
+            if gr is not None:
+                assert gr.replace(" in evaluate", "") == wr.replace(f" in {name}", "")
+            if mode == "warn":
+                same_values(gv, wv)
+
+
+CHOICES = ["dotcompute", "numpy"] if _numpy_loops._borrow_enabled() else ["dotcompute"]
+
+
+@pytest.mark.parametrize("who", CHOICES)
+@pytest.mark.parametrize("name,dtype", [c for c in CASES if c[1] in REAL])
+def test_borrowed_numpy_loop_reports_as_numpy(name, dtype, who):
+    """In the default build a call may run NumPy's own loop (the faster one here): either
+    way the report is NumPy's."""
+    char = np.dtype(dtype).char
+    try:
+        _numpy_loops.set_loop_choice(name, char, who)
+    except ValueError:                  # NumPy has no loop we can borrow for this one
+        assert who == "numpy"
+        return
+    try:
+        x = specials(dtype)
+        check(lambda m: getattr(m, name)(m.asarray(x)))
+    finally:
+        _numpy_loops.set_loop_choice(name, char, "auto")
+
+
+def test_first_call_calibration_flags_are_not_reported():
+    """The first call of an op in the default build times both loops on private inputs
+    (arcsin of values above 1 among them): their flags are not the call's."""
+    for name in ("arcsin", "arccos", "arctanh", "arccosh"):
+        for char in "fd":
+            _numpy_loops.set_loop_choice(name, char, "auto")
+            with np.errstate(all="raise"):
+                getattr(dc, name)(dc.asarray(np.array([0.5 if name != "arccosh" else 1.5],
+                                                      dtype=char)))
+
+
+@pytest.mark.parametrize("call,category,message", [
+    (lambda m: m.exp(m.array([1000.0])), "over", "overflow encountered in exp"),
+    (lambda m: m.exp(m.array([-1000.0])), "under", "underflow encountered in exp"),
+    (lambda m: m.log(m.array([0.0])), "divide", "divide by zero encountered in log"),
+    (lambda m: m.log(m.array([-1.0])), "invalid", "invalid value encountered in log"),
+    (lambda m: m.sqrt(m.array([-1.0])), "invalid", "invalid value encountered in sqrt"),
+    (lambda m: m.arcsin(m.array([2.0])), "invalid", "invalid value encountered in arcsin"),
+    (lambda m: m.log1p(m.array([-1.0])), "divide", "divide by zero encountered in log1p"),
+    (lambda m: m.arctanh(m.array([1.0], dtype="f")), "divide",
+     "divide by zero encountered in arctanh"),
+    (lambda m: m.sin(m.array([np.inf], dtype="f")), "invalid",
+     "invalid value encountered in sin"),
+    (lambda m: m.cosh(m.array([1000.0])), "over", "overflow encountered in cosh"),
+])
+def test_named_cases(call, category, message):
+    for m in (np, dc):
+        with np.errstate(**{category: "raise"}), pytest.raises(FloatingPointError,
+                                                             match=f"^{message}$"):
+            call(m)
+        with np.errstate(all="ignore", **{category: "warn"}), \
+                pytest.warns(RuntimeWarning, match=f"^{message}$"):
+            call(m)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            call(m)
+
+
+def test_no_spurious_flags_on_ordinary_inputs():
+    """Ordinary inputs (where no result overflows, underflows or is undefined) report
+    nothing, although the fast paths' intermediate steps raise flags for some of them."""
+    for dtype in REAL:
+        x = np.linspace(-0.99, 0.99, 4097).astype(dtype)
+        x = np.concatenate([x, np.array([1e-200, -1e-300, 1e-20, 1e-30], dtype=dtype)
+                            if dtype == "float64" else np.array([1e-18, -1e-15], dtype=dtype)])
+        x = x[x != 0]
+        with np.errstate(all="raise"):
+            for name in FUNCS:
+                arg = np.abs(x) + 1.0 if name in ("arccosh", "log", "log2", "log10", "sqrt") \
+                    else x
+                getattr(np, name)(arg)
+                getattr(dc, name)(dc.asarray(arg))
+                dc.evaluate(f"{name}(a)", {"a": dc.asarray(arg)})
