@@ -12,7 +12,7 @@ from libc.string cimport memcpy
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
-                                              run_unary, run_binary, run_reduce, threads_for)
+                                              run_unary, run_binary, run_reduce)
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function)
@@ -26,6 +26,8 @@ from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
 cnp.import_array()
 
+# Float dot products shorter than this run our kernel, longer ones NumPy's BLAS.
+DEF DOT_OURS_BELOW = 131072
 
 cdef dc_kernel_table *K = kernel_table()
 
@@ -511,19 +513,16 @@ cdef object dot(object x, object y, object out):
     cdef Operand A, B
     cdef char res[MAX_ITEM]
     cdef dc_dot_fn f
-    cdef int nt
-    # 1-D float dot products run our kernel at every size: a BLAS call costs more than the
-    # work for short vectors, and long ones are memory-bound, where our threads (the thread
-    # policy's count; partials cut by n only, so the result does not depend on it) reach
-    # the limit as BLAS does. The pairwise lanes keep the error at NumPy's sum's or below.
+    # Small float dot products run our kernel on one thread (a BLAS call costs more than the
+    # work); from DOT_OURS_BELOW on NumPy's BLAS dot runs at the memory limit on its own
+    # threads (and ours would compete with BLAS threads still spinning from a previous call).
     if (out is None and operand_of(x, &A, False) and operand_of(y, &B, False) and A.t == B.t
             and is_float(A.t) and A.ndim == 1 and B.ndim == 1
-            and A.shape[0] == B.shape[0] and 0 < A.shape[0]):
+            and A.shape[0] == B.shape[0] and 0 < A.shape[0] < DOT_OURS_BELOW):
         f = K.dot[A.t]
-        nt = threads_for(A.shape[0], K.reduce_threshold)
         with nogil:
             K.run_dot(f, K.combine[<int>DC_R_SUM][A.t], A.data, A.strides[0], B.data,
-                      B.strides[0], A.shape[0], res, nt)
+                      B.strides[0], A.shape[0], res, 1)
         return _scalar_from(res, type_dtype(A.t))
     with numpy_in_pool():
         r = np.dot(to_numpy(x), to_numpy(y), out=to_numpy(out))
