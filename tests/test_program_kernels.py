@@ -403,3 +403,19 @@ def test_tiny_inner_dimension_where_clip_and_out():
     e[:, :, :2] += e[:, :, 1:]                  # overlapping in place: as NumPy
     g[:, :, :2] += g[:, :, 1:]
     _same(e, g)
+
+
+# ----------------------------------------------------------------- float -> int casts
+
+@pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"),
+                    reason="out-of-range conversions are the CPU's: checked where NumPy's "
+                           "x86 values are known")
+@pytest.mark.parametrize("src", [np.float32, np.float64])
+@pytest.mark.parametrize("dst", INTS)
+def test_float_to_int_casts_match_numpy_out_of_range(src, dst):
+    vals = np.array([np.nan, np.inf, -np.inf, 3e9, -3e9, 2.0 ** 31, -2.0 ** 31, 2 ** 31 - 0.5,
+                     4294967551.0, 255.9, -1.5, 0.0, -0.0, 1e20, 2.0 ** 63, -2.0 ** 63, 300.0,
+                     -129.5, 65535.9, 70000.0] * 30).astype(src)
+    with np.errstate(all="ignore"):
+        _same(vals.astype(dst), dc.asarray(vals).astype(dst))
+        _same(vals[::-1].astype(dst), dc.asarray(vals)[::-1].astype(dst))

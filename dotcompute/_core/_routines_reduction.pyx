@@ -11,8 +11,9 @@ from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
-from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
-                                              run_unary, run_binary, run_reduce)
+from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN,
+                                              kernel_table, run_unary, run_binary,
+                                              run_reduce)
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function)
@@ -26,6 +27,8 @@ from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
 cnp.import_array()
 
+# _kernels_body.pxi cuts a reduction into partials of at least this many elements.
+DEF PARTIAL_MIN = 32768
 # Float dot products shorter than this run our kernel, longer ones NumPy's BLAS.
 DEF DOT_OURS_BELOW = 131072
 
@@ -204,7 +207,8 @@ cdef void _kept_dims(ndarray a, int axis, Py_ssize_t rsz, _Dims *d,
     d.m = j + 1 if m else 0
 
 
-cdef inline bint _next(_Dims *d, int m, Py_ssize_t *idx, char **pa, char **po) noexcept:
+cdef inline bint _next(_Dims *d, int m, Py_ssize_t *idx, char **pa,
+                       char **po) noexcept nogil:
     """Advance the odometer over the first m kept dims; False after the last position."""
     cdef int j = m - 1
     while j >= 0:
@@ -264,11 +268,31 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     cdef dc_reduce_fn f = K.reduce[kind][t]
     cdef dc_combine_fn c = K.combine[kind][t]
     pa, po = a._data, res._data
+    if nr < PARTIAL_MIN:
+        # runs of one partial each (as run_reduce cuts them): the kernel and its combine
+        # directly, without the driver's per-call thread decision (`X.argmax(axis=1)` on
+        # rows of 200 was half its time)
+        if outputs * nr < NOGIL_MIN:
+            _short_runs(f, c, &d, idx, pa, sr, nr, po)
+        else:
+            with nogil:
+                _short_runs(f, c, &d, idx, pa, sr, nr, po)
+        return res
     while True:                              # every result element: one run
         run_reduce(f, c, pa, sr, nr, po)
         if not _next(&d, d.m, idx, &pa, &po):
             break
     return res
+
+
+cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx, char *pa,
+                      Py_ssize_t sr, Py_ssize_t nr, char *po) noexcept nogil:
+    cdef char partial[DC_PARTIAL_BYTES]
+    while True:
+        f(pa, sr, nr, 0, partial)
+        c(partial, 1, po)
+        if not _next(d, d.m, idx, &pa, &po):
+            break
 
 
 cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
