@@ -419,3 +419,38 @@ def test_float_to_int_casts_match_numpy_out_of_range(src, dst):
     with np.errstate(all="ignore"):
         _same(vals.astype(dst), dc.asarray(vals).astype(dst))
         _same(vals[::-1].astype(dst), dc.asarray(vals)[::-1].astype(dst))
+
+
+# ------------------------------------------------------ transposed (Fortran-order) inputs
+
+@given(shape=hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=9),
+       dtype=st.sampled_from([np.float64, np.float32, np.int16, np.complex128]),
+       case=st.sampled_from(["x.T - y.T", "x.T * 2", "x.T - x.T[..., :1]", "-x.T",
+                             "np.sqrt(abs(x.T))", "x.T + y[::-1].T", "x.T < y.T",
+                             "x.T + np.float32(1)", "x.T - x.T[:1]"]),
+       seed=st.integers(0, 99))
+@settings(max_examples=150, deadline=None)
+def test_transposed_inputs_values_and_order(shape, dtype, case, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=shape) * 10).astype(dtype)
+    y = (rng.normal(size=shape) * 10).astype(dtype)
+    with np.errstate(all="ignore"):
+        e = eval(case, {"x": x, "y": y, "np": np})
+        g = eval(case, {"x": dc.asarray(x), "y": dc.asarray(y), "np": np})
+    _same(e, g)
+    if e.ndim >= 2 and e.flags.f_contiguous and not e.flags.c_contiguous and (
+            "[::-1]" not in case):                   # (reversed: NumPy's general 'K' order)
+        assert g.flags.f_contiguous                  # NumPy's order 'K': memory in order
+
+
+def test_transposed_inputs_with_out_and_overlap():
+    x = np.arange(60.0).reshape(6, 10)
+    d = dc.asarray(x.copy())
+    out = dc.empty((10, 6))
+    np.subtract(d.T, d.T[:, :1], out=out)
+    _same(x.T - x.T[:, :1], out)
+    e = x.copy()
+    e.T[...] = e.T * 2 + 1
+    g = dc.asarray(x.copy())
+    g.T[...] = g.T * 2 + 1
+    _same(e, g)

@@ -275,6 +275,7 @@ cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
             it.strides[k][m] = st
         it.shape[m] = n
         m += 1
+    _output_order(it, m)
     if m == 0:
         it.shape[0] = 1 if it.size else 0
         for k in range(nop):
@@ -305,6 +306,34 @@ cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
     it.nd = m - j
     _long_inner(it)
     return True
+
+
+cdef void _output_order(NdIter *it, int m) noexcept:
+    """Order the m kept dimensions by the output's stride, largest first (stable), as
+    NumPy's iterator orders axes by memory: an F-ordered result of transposed inputs
+    (`X.T - mu[:, None]`) then walks its memory in order and its dimensions merge."""
+    cdef int d, j, k, o = it.nop - 1
+    cdef Py_ssize_t n, st, key
+    cdef Py_ssize_t tmp[NDOPS]
+    for d in range(1, m):
+        key = it.strides[o][d] if it.strides[o][d] >= 0 else -it.strides[o][d]
+        j = d - 1
+        while j >= 0 and (it.strides[o][j] if it.strides[o][j] >= 0
+                          else -it.strides[o][j]) < key:
+            j -= 1
+        j += 1
+        if j == d:
+            continue
+        n = it.shape[d]
+        for k in range(it.nop):
+            tmp[k] = it.strides[k][d]
+        for st in range(d, j, -1):
+            it.shape[st] = it.shape[st - 1]
+            for k in range(it.nop):
+                it.strides[k][st] = it.strides[k][st - 1]
+        it.shape[j] = n
+        for k in range(it.nop):
+            it.strides[k][j] = tmp[k]
 
 
 cdef void _long_inner(NdIter *it) noexcept:

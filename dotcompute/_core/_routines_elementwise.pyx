@@ -28,7 +28,7 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
-                                        to_numpy_nested, key_to_numpy, common_device,
+                                        ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array
 from dotcompute._core._memory cimport DeviceMemory
@@ -396,13 +396,35 @@ cdef bint _broadcast(Operand **ops, int nop, int *nd, Py_ssize_t *shape) noexcep
     return True
 
 
-cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Operand *R):
-    """The array a general call writes: new, or `out` when it is a writable cpu dc array
-    of type t and the result's shape; else None (NumPy's loop then casts / raises)."""
+cdef bint _f_layout(const Operand *a, Py_ssize_t itemsize) noexcept:
+    """a is an array of 2 or more dimensions in Fortran order (maybe C order too)."""
+    cdef Py_ssize_t s = itemsize
+    cdef int i
+    if a.is_scalar or a.ndim < 2 or a.data == a.value:
+        return False
+    for i in range(a.ndim):
+        if a.shape[i] != 1 and a.strides[i] != s:
+            return False
+        s *= a.shape[i]
+    return True
+
+
+cdef inline bint _f_only(const Operand *a, Py_ssize_t itemsize) noexcept:
+    """a is Fortran- and not C-contiguous (2 or more dimensions)."""
+    return not a.contig and _f_layout(a, itemsize)
+
+
+cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Operand *R,
+                        bint fortran=False):
+    """The array a general call writes: new (Fortran order when `fortran`: NumPy's order
+    'K' for transposed inputs), or `out` when it is a writable cpu dc array of type t and
+    the result's shape; else None (NumPy's loop then casts / raises)."""
     cdef ndarray r
     cdef int i
     if out is None:
-        if t < DC_NTYPES:
+        if fortran:
+            r = empty_array(tuple([shape[i] for i in range(nd)]), _XIN[t], "F")
+        elif t < DC_NTYPES:
             r = empty_c(nd, shape, t)
         else:
             r = empty_array(tuple([shape[i] for i in range(nd)]), _XIN[t], "C")
@@ -465,6 +487,22 @@ cdef inline bint _whole(Operand *a, int nd, const Py_ssize_t *shape) noexcept:
     return True
 
 
+cdef bint _fortran(const Operand *A, int ta, const Operand *B, int tb, int nd) noexcept:
+    """A new result in Fortran order: an operand of the result's ndim is Fortran- and not
+    C-contiguous, and no such operand is C-contiguous (NumPy's order 'K', simple case)."""
+    cdef bint fa, fb
+    if nd < 2:
+        return False
+    fa = A.ndim == nd and not A.is_scalar and _f_only(A, _xsize(ta))
+    fb = B.ndim == nd and not B.is_scalar and _f_only(B, _xsize(tb))
+    if not (fa or fb):
+        return False
+    return not ((A.ndim == nd and not A.is_scalar and A.contig and not fa
+                 and not _f_layout(A, _xsize(ta)))
+                or (B.ndim == nd and not B.is_scalar and B.contig and not fb
+                    and not _f_layout(B, _xsize(tb))))
+
+
 cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[3]
@@ -495,7 +533,7 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     memset(&b, 0, sizeof(b))
     if not _prepare_input(&A, ta, l0, x, &b, 0) or not _prepare_input(&B, tb, l1, y, &b, 1):
         return None
-    r = _out_array(out, nd, shape, lo, &R)
+    r = _out_array(out, nd, shape, lo, &R, _fortran(&A, ta, &B, tb, nd))
     if r is None or (out is not None and (_unsafe(&A, ta, &R, lo, nd, shape)
                                           or _unsafe(&B, tb, &R, lo, nd, shape))):
         return None
@@ -551,7 +589,8 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     nd = A.ndim
     memset(&b, 0, sizeof(b))
     _prepare_input(&A, ta, l0, x, &b, 0)
-    r = _out_array(out, nd, A.shape if A.data != A.value else NULL, lo, &R)
+    r = _out_array(out, nd, A.shape if A.data != A.value else NULL, lo, &R,
+                   _f_only(&A, _xsize(ta)))
     if r is None or (out is not None and _unsafe(&A, ta, &R, lo, nd, r._shape)):
         return None
     b.nin = 1
@@ -575,12 +614,16 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     return r
 
 
-cdef ndarray _result(object out, const Operand *like, int t, Operand *R):
-    """The array a kernel writes: new (out is None), or `out` when it is a writable cpu
-    dc array of kernel type t and like's shape (R then describes it); else None."""
+cdef ndarray _result(object out, const Operand *like, int t, Operand *R,
+                     bint fortran=False):
+    """The array a kernel writes: new (out is None; Fortran order when `fortran`), or
+    `out` when it is a writable cpu dc array of kernel type t and like's shape (R then
+    describes it); else None."""
     cdef ndarray r
     cdef int i
     if out is None:
+        if fortran:
+            return empty_array(ssize_tuple(like.shape, like.ndim), type_dtype(t), "F")
         return empty_c(like.ndim, like.shape, t)
     if type(out) is not ndarray:
         return None
@@ -650,7 +693,9 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     f = K.binary[op][t]
     if f == NULL or (op == _POWER and (B.is_scalar or B.ndim == 0)):
         return _general_binary(op, to_bool, x, y, out)
-    r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R)
+    r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R,
+                (A.is_scalar or _f_only(&A, type_size(t)))
+                and (B.is_scalar or _f_only(&B, type_size(t))))
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                           or unsafe_overlap(&B, &R, r._ndim, r._shape))):
         return None
@@ -720,7 +765,7 @@ cdef object fast_unary(object ufunc, object x, object out):
     f = K.unary[op][t]
     if f == NULL:
         return _general_unary(op, to_bool, x, out)
-    r = _result(out, &A, DC_T_B1 if to_bool else t, &R)
+    r = _result(out, &A, DC_T_B1 if to_bool else t, &R, _f_only(&A, type_size(t)))
     if r is None or (out is not None and unsafe_overlap(&A, &R, r._ndim, r._shape)):
         return None
     if r._ndim == 0:
