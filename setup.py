@@ -168,6 +168,7 @@ def extensions():
     # CUDA driver API resolved at run time (dlopen): no CUDA headers or libraries to build.
     exts.append(Extension("dotcompute.cuda._driver", [os.path.join("dotcompute", "cuda",
                                                                    "_driver.pyx")],
+                          include_dirs=inc, define_macros=numpy_api,
                           extra_compile_args=COMMON, libraries=["dl"]))
     exts.append(Extension(SHARED_UTILITY, sources=[], extra_compile_args=COMMON))
     for ext in exts:

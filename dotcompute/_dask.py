@@ -55,19 +55,28 @@ def _register_array():
     # on zero-copy views, with array results wrapped back.
     import dask.array.backends  # noqa: F401  (registers the NumPy implementations)
 
-    def on_numpy(lookup):
+    # Chunks on a GPU: numel reads the shape only and nannumel is ufuncs and a sum, so
+    # dask's generic code runs on the chunk itself; NumPy results go to its device
+    # (percentile has no GPU implementation: NumPy's conversion raises TypeError).
+    from ._core._device import CPU
+
+    def on_numpy(lookup, generic):
         numpy_impl = lookup.dispatch(np.ndarray)
 
         def impl(x, *args, **kwargs):
+            if generic and x.device is not CPU:
+                r = numpy_impl(x, *args, **kwargs)
+                return dc.asarray(r, device=x.device) if isinstance(r, np.ndarray) else r
             return _wrap(numpy_impl(np.asarray(x), *args, **kwargs))
         lookup.register(nd, impl)
 
-    for lookup in (d.numel_lookup, d.nannumel_lookup, d.percentile_lookup):
-        on_numpy(lookup)
+    for lookup, generic in ((d.numel_lookup, True), (d.nannumel_lookup, True),
+                            (d.percentile_lookup, False)):
+        on_numpy(lookup, generic)
 
     @d.to_numpy_dispatch.register(nd)
     def _to_numpy(x, **kwargs):
-        return np.asarray(x, **kwargs)
+        return np.asarray(x if x.device is CPU else x.to_device("cpu"), **kwargs)
 
     def _wrap(r):
         if isinstance(r, tuple):

@@ -762,3 +762,225 @@ def test_dc_evaluate_on_cuda_arrays():
     np.testing.assert_allclose(float(s), np.where(a_h > 0, a_h, 0).sum(), rtol=1e-12)
     with pytest.raises(ValueError, match="different devices"):
         dc.evaluate("a + c", local_dict={"a": a, "c": dc.asarray(b_h)})
+
+
+# --- the per-call fast path of dc arrays ------------------------------------------------
+
+def test_ndarray_fast_path_matches_numpy():
+    dc = _dc_with_devices()
+    for t1, t2 in (("f8", "f8"), ("f4", "f4"), ("i4", "f8"), ("u1", "i1"), ("b1", "b1")):
+        a, b = data(t1, (7, 129)), data(t2, (7, 129))
+        x, y = dc.asarray(a, device="cuda"), dc.asarray(b, device="cuda")
+        for _ in range(3):          # the first call plans and registers, later ones are fast
+            r = x + y
+            assert isinstance(r, dc.ndarray) and str(r.device) == "cuda:0"
+            check(r.get(), a + b, "add")
+            check(np.multiply(x, y).get(), a * b, "multiply")
+            check((x == y).get(), a == b, "equal")
+            check((-x).get() if t1 != "b1" else (~x).get(), -a if t1 != "b1" else ~a)
+            check(np.absolute(x).get(), np.absolute(a), "absolute")
+            # a Python scalar operand (passed by value on the fast path of float loops)
+            check((x * 2.5).get(), a * 2.5, "multiply")
+            check((2.5 - x).get(), 2.5 - a, "subtract")
+            check((x + 3).get(), a + 3, "add")
+            check((x > 0.5).get(), a > 0.5, "greater")
+            check(np.add(x, y).get(), a + b, "add")
+            if t1 in ("i4", "u1"):          # NEP 50: a Python int out of the loop type
+                big = 300 if t1 == "u1" else 2 ** 40
+                with pytest.raises(OverflowError):
+                    a + big
+                with pytest.raises(OverflowError):
+                    x + big
+        # layouts the fast path declines: views, broadcasting, 0-d
+        check((x[:, 1:] + y[:, :-1]).get(), a[:, 1:] + b[:, :-1])
+        check((x + y[0]).get(), a + b[0])
+        check((x.T + y.T).get(), a.T + b.T)
+        check((x[0, 0] + y[1, 1]).get(), a[0, 0] + b[1, 1])
+    z = dc.asarray(np.ones(0), device="cuda")
+    check((z + z).get(), np.ones(0) + np.ones(0))
+    # all-integer keys give 0-d views of the element (reads and writes)
+    a = data("f8", (4, 5))
+    x = dc.asarray(a, device="cuda")
+    assert x[1, 2].shape == () and float(x[1, 2]) == a[1, 2]
+    x[2, 3] = 7.0
+    a[2, 3] = 7.0
+    check(x.get(), a)
+    x = dc.asarray(np.arange(6.0), device="cuda")
+    with pytest.raises(ValueError, match="different devices"):
+        x + dc.asarray(np.arange(6.0))
+    with pytest.raises(ValueError, match="different devices"):
+        dc.asarray(np.arange(6.0)) + x
+
+
+def test_arrays_made_by_another_thread_are_waited_for():
+    # a dask worker thread's result used on another thread (per-thread default streams)
+    dc = _dc_with_devices()
+    a = rng.standard_normal(1 << 22)
+    x = dc.asarray(a, device="cuda")
+    for _ in range(3):
+        box = {}
+        t = threading.Thread(target=lambda: box.setdefault("r", (x * 3.0 + x) * x))
+        t.start()
+        t.join()
+        check((box["r"] - x).get(), (a * 3.0 + a) * a - a)
+        del box
+
+
+# --- ElementwiseKernel on GPU arrays -------------------------------------------------
+
+def test_elementwise_kernel_on_gpu_matches_cpu_kernel():
+    dc = _dc_with_devices()
+    from dotcompute._compiler import _evaluate
+    k = dc.ElementwiseKernel("T x, T y", "T z", "z = x * x + y", "sqsum_gpu")
+    for t in ("f4", "f8", "i4", "u2"):
+        a, b = data(t, (33, 17)), data(t, (33, 17))
+        want = k(a, b)                              # the cpu kernel on host arrays
+        ga, gb = dc.asarray(a, device="cuda"), dc.asarray(b, device="cuda")
+        got = k(ga, gb)
+        assert isinstance(got, dc.ndarray) and str(got.device) == "cuda:0"
+        check(got.get(), np.asarray(want), t)
+        check(k(ga, 2).get(), np.asarray(k(a, 2)), t)              # Python scalar
+        check(k(ga, gb[0]).get(), np.asarray(k(a, b[0])), t)       # broadcasting
+    hits = _evaluate.programs.hits
+    k(ga, gb)
+    assert _evaluate.programs.hits == hits + 1                     # the same cache object
+
+
+def test_elementwise_kernel_on_gpu_outputs_and_typing():
+    dc = _dc_with_devices()
+    k = dc.ElementwiseKernel("float32 x, T y", "T z, float64 w",
+                             "z = x * y + 1; w = sin(x) / 2", "two_out")
+    a = data("f4", 1001)
+    b = data("f8", 1001)
+    want_z, want_w = k(a, b)
+    gz, gw = k(dc.asarray(a, device="cuda"), dc.asarray(b, device="cuda"))
+    check(gz.get(), np.asarray(want_z))
+    np.testing.assert_allclose(gw.get(), np.asarray(want_w), rtol=1e-6)
+    assert gw.dtype == np.float64
+    # outputs given: written in place; an output read before assignment reads it
+    acc = dc.ElementwiseKernel("T x", "T s", "s = s + 2 * x", "acc_gpu")
+    s_h = data("f8", 64)
+    x_h = data("f8", 64)
+    gs = dc.asarray(s_h, device="cuda")
+    r = acc(dc.asarray(x_h, device="cuda"), gs)
+    assert r is gs
+    check(gs.get(), s_h + 2 * x_h)
+    with pytest.raises(ValueError, match="read before"):
+        acc(dc.asarray(x_h, device="cuda"))
+    with pytest.raises(ValueError, match="different devices"):
+        k(dc.asarray(a, device="cuda"), b)
+    # NEP 50: an int8 array with a Python int keeps int8 (wrapping), as on the cpu
+    k8 = dc.ElementwiseKernel("T x, T y", "T z", "z = x + y", "add8")
+    a8 = np.array([100, -100, 7], np.int8)
+    check(k8(dc.asarray(a8, device="cuda"), 100).get(), np.asarray(k8(a8, 100)))
+
+
+# --- indexing assignment with arrays, batched matmul, to_device(stream=) ---------------
+
+def test_setitem_with_array_values():
+    dc = _dc_with_devices()
+    a = rng.standard_normal((10, 7))
+    x = dc.asarray(a, device="cuda")
+    m = a > 0
+    v = rng.standard_normal(int(m.sum()))
+    x[m] = dc.asarray(v, device="cuda")
+    b = a.copy()
+    b[m] = v
+    check(x.get(), b)
+    rows = a[:, 0] > 0
+    x[rows] = dc.asarray(np.arange(7.0), device="cuda")        # broadcast over rows
+    b[rows] = np.arange(7.0)
+    check(x.get(), b)
+    idx = np.array([1, -1, 4])
+    x[idx] = dc.asarray(np.full((3, 7), 2.5, np.float32), device="cuda")   # cast on store
+    b[idx] = np.full((3, 7), 2.5, np.float32)
+    check(x.get(), b)
+    x[dc.asarray(idx, device="cuda")] = 9.0
+    b[idx] = 9.0
+    check(x.get(), b)
+    xt = dc.asarray(a, device="cuda").T                         # a strided target
+    bt = a.T.copy()
+    mt = bt > 0.5
+    xt[mt] = dc.asarray(np.zeros(int(mt.sum())), device="cuda")
+    bt[mt] = 0.0
+    check(xt.get(), bt)
+    with pytest.raises(ValueError):
+        x[m] = dc.asarray(np.ones(int(m.sum()) + 1), device="cuda")
+    with pytest.raises(IndexError):
+        x[np.array([10])] = dc.asarray(np.ones(7), device="cuda")
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4, 5), (5, 6)), ((2, 1, 4, 5), (3, 5, 2)),
+                                   ((5,), (2, 5, 3)), ((2, 3, 4), (4,)),
+                                   ((4, 2, 3), (4, 3, 2)), ((0, 2, 3), (3, 2))])
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_batched_matmul(sa, sb, dt):
+    dc = _dc_with_devices()
+    a = rng.standard_normal(sa).astype(dt)
+    b = rng.standard_normal(sb).astype(dt)
+    want = a @ b
+    got = dc.asarray(a, device="cuda") @ dc.asarray(b, device="cuda")
+    assert got.shape == want.shape and got.dtype == want.dtype
+    tol = 1e-5 if dt == np.float32 else 1e-12
+    np.testing.assert_allclose(got.get(), want, rtol=tol, atol=tol)
+    with pytest.raises(ValueError):
+        dc.asarray(np.ones((2, 3, 4)), device="cuda") @ dc.asarray(np.ones((3, 5, 2)),
+                                                                   device="cuda")
+
+
+def test_to_device_on_a_stream():
+    dc = _dc_with_devices()
+    a = rng.standard_normal((300, 200))
+    s = dcuda.Stream(non_blocking=True)
+    x = dc.asarray(a).to_device("cuda", stream=s)
+    assert str(x.device) == "cuda:0"
+    with s:
+        y = x * 2.0                                  # queued on s after the copy
+    back = y.to_device("cpu", stream=s)              # copied on s: after the multiply
+    check(np.asarray(back), a * 2.0)
+    h = dc.asarray(a).to_device("cuda", stream=s.ptr)          # a CUstream handle
+    check(h.get(), a)
+    with pytest.raises(TypeError):
+        dc.asarray(a).to_device("cuda", stream="s")
+    torch = pytest.importorskip("torch")
+    ts = torch.cuda.Stream()
+    check(dc.asarray(a).to_device("cuda", stream=ts).get(), a)
+
+
+# --- dask.array with GPU chunks -----------------------------------------------------
+
+def test_dask_array_with_gpu_chunks():
+    dc = _dc_with_devices()
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    a = rng.standard_normal((600, 400))
+    b = rng.standard_normal((600, 400))
+    x = da.from_array(dc.asarray(a, device="cuda"), chunks=(128, 100), asarray=False)
+    y = da.from_array(dc.asarray(b, device="cuda"), chunks=(128, 100), asarray=False)
+    assert isinstance(x._meta, dc.ndarray) and str(x._meta.device) == "cuda:0"
+    e = 2 * x + 3 * y * y - 1.0
+    for scheduler in ("sync", "threads"):
+        with dask.config.set(scheduler=scheduler):
+            s, mn, mx, me, col = dask.compute(e.sum(), e.min(), e.max(), e.mean(),
+                                              e.sum(axis=0))
+        want = 2 * a + 3 * b * b - 1.0
+        for got, ref in ((s, want.sum()), (mn, want.min()), (mx, want.max()),
+                         (me, want.mean())):
+            assert isinstance(got, dc.ndarray) and str(got.device) == "cuda:0", scheduler
+            np.testing.assert_allclose(float(got), ref, rtol=1e-10)
+        assert str(col.device) == "cuda:0"
+        np.testing.assert_allclose(col.get(), want.sum(axis=0), rtol=1e-10)
+
+
+def test_namespace_functions_never_copy_gpu_arrays_to_the_host():
+    dc = _dc_with_devices()
+    a = rng.standard_normal((6, 5))
+    x = dc.asarray(a, device="cuda")
+    r = dc.concatenate([x, x], axis=1)
+    assert str(r.device) == "cuda:0"
+    check(r.get(), np.concatenate([a, a], axis=1))
+    check(dc.stack((x, x)).get(), np.stack((a, a)))
+    with pytest.raises(TypeError, match="cumsum"):
+        dc.cumsum(x)
+    with pytest.raises(TypeError, match="sort"):
+        dc.msort(x) if hasattr(np, "msort") else dc.lexsort([x])

@@ -24,6 +24,7 @@ for _i, _d in enumerate(_opspec.DTYPES):
 _SHORT = {np.dtype(d[2]): d[0] for d in _opspec.DTYPES}
 _SHORT[np.dtype(np.int64)] = "i8"
 _SHORT[np.dtype(np.uint64)] = "u8"
+_T_NAMES = {d[0]: d[2] for d in _opspec.DTYPES}
 
 
 def _literal(cb, short, ctype):
@@ -39,7 +40,7 @@ def lower_to_cuda(tree, names, keys):
     """(Elementwise description, reduction kind or None, axis, result dtype, input names)
     for an expression whose variables have `keys` (a dtype for GPU arrays, ("weak", v)
     for Python scalars, ("const", v) for NumPy scalars)."""
-    from dotcompute.cuda._codegen import CTYPE, NAMES, Elementwise, convert, op_expr
+    from dotcompute.cuda._codegen import NAMES, Elementwise
 
     b = Builder()
     env = {}
@@ -63,6 +64,18 @@ def lower_to_cuda(tree, names, keys):
     if not arrays:
         raise TypeError("no GPU array in the expression")
     res = b.materialize(v, dt)
+    stmts, reg = cuda_statements(b)
+    in_types = [_SHORT[b.in_dtypes[i]] for i in range(len(arrays))]
+    desc = Elementwise(in_types, [False] * len(arrays), in_types, reg(res), _SHORT[dt],
+                       " ".join(stmts))
+    return desc, kind, axis, dt, arrays
+
+
+def cuda_statements(b):
+    """(CUDA C statements, reg) of a Builder's instructions: one local per register, each
+    operation the op spec's expression at its loop type; reg(r) is the C name of register
+    r (inputs are the kernel's a, b, ... in input order)."""
+    from dotcompute.cuda._codegen import CTYPE, NAMES, convert, op_expr
 
     def reg(r):
         k, idx, _dt, _cb = b.regs[r]
@@ -94,10 +107,7 @@ def lower_to_cuda(tree, names, keys):
             stmts.append(f"{oct_} r{dst} = {reg(c)} ? {reg(a)} : {reg(bb)};")
         else:
             raise NotImplementedError(f"instruction {kind_i}")
-    in_types = [_SHORT[b.in_dtypes[i]] for i in range(len(arrays))]
-    desc = Elementwise(in_types, [False] * len(arrays), in_types, reg(res), _SHORT[dt],
-                       " ".join(stmts))
-    return desc, kind, axis, dt, arrays
+    return stmts, reg
 
 
 def _parsed(ex):
@@ -184,3 +194,110 @@ def evaluate_device_arrays(ex, local_dict, global_dict, out):
     if out is not None:
         return out
     return _backend.wrap(r)
+
+
+# --- ElementwiseKernel on GPU arrays -----------------------------------------------------
+
+def _kernel_operand(v):
+    """(operand, key, is scalar) of a kernel argument when a GPU array is among them: GPU
+    dc arrays as DeviceViews (key: dtype), Python scalars by value (key: their type, the
+    kernel converts them to the parameter's type as on the cpu), NumPy scalars and 0-d
+    host arrays by value (key: dtype, typed as the cpu types a 0-d array)."""
+    from dotcompute._core._device import CPU
+    from dotcompute._core._ndarray import ndarray
+    from dotcompute.cuda import _backend
+    t = type(v)
+    if t is float or t is int or t is bool:
+        return v, t, True
+    if isinstance(v, ndarray):
+        if v.device is not CPU:
+            return _backend.view(v), v.dtype, False
+    if isinstance(v, np.generic):
+        return v, v.dtype, True
+    v = np.asarray(v)
+    if v.ndim == 0:
+        return v[()], v.dtype, True
+    raise ValueError("operands are on different devices: cpu and cuda "
+                     "(move one with x.to_device(...))")
+
+
+def lower_kernel_to_cuda(kernel, keys, scalar, okeys):
+    """(Elementwise description, per-input conversion dtype of Python scalars, outputs
+    read before assignment, output dtypes) of an ElementwiseKernel for argument keys
+    (dtype or Python type), which of them are host scalars, and output keys."""
+    from dotcompute.cuda._codegen import NAMES, Elementwise
+
+    b, outputs, scalar_types, read_outs = kernel._build(list(keys), list(okeys))
+    if len(b.in_dtypes) > len(NAMES):
+        raise NotImplementedError(f"at most {len(NAMES)} operands in a GPU kernel")
+    regs = [b.materialize(v, dt) for v, dt in outputs]
+    stmts, reg = cuda_statements(b)
+    in_types = [_SHORT[d] for d in b.in_dtypes]
+    flags = list(scalar) + [False] * len(read_outs)
+    out_types = [_SHORT[dt] for _, dt in outputs]
+    desc = Elementwise(in_types, flags, in_types, reg(regs[0]), out_types[0],
+                       " ".join(stmts),
+                       more=[(reg(r), t) for r, t in zip(regs[1:], out_types[1:])])
+    return desc, scalar_types, read_outs, tuple(dt for _, dt in outputs)
+
+
+def kernel_call(kernel, args, out):
+    """`ElementwiseKernel.__call__` with a GPU array among the arguments: the kernel's
+    typed program (the cpu's `_build`: same parser, whitelist and NEP 50 typing) as one
+    CUDA kernel computing every output, cached in the evaluate program cache."""
+    from dotcompute._core._device import CPU
+    from dotcompute._core._ndarray import ndarray
+    from dotcompute.cuda import _backend, _elementwise
+
+    nin = kernel.nin
+    if len(args) == nin and out is None:
+        outs = [None] * kernel.nout
+    else:
+        outs = kernel._outputs(args, out)
+        args = args[:nin]
+    out_views = []
+    for o in outs:
+        if o is None:
+            out_views.append(None)
+        elif isinstance(o, ndarray) and o.device is not CPU:
+            out_views.append(_backend.view(o))
+        else:
+            raise ValueError("operands are on different devices: cpu and cuda "
+                             "(an output of a GPU kernel must be a GPU array)")
+    ops, keys, scalar = [], [], []
+    for a in args:
+        v, k, s = _kernel_operand(a)
+        ops.append(v)
+        keys.append(k)
+        scalar.append(s)
+    okeys = [None if o is None else o.dtype for o in out_views]
+    ckey = ("cuda",) + kernel._key + tuple(keys) + tuple(scalar) + tuple(okeys)
+    entry = _evaluate.programs.get(ckey)
+    if entry is None:
+        entry = lower_kernel_to_cuda(kernel, keys, scalar, okeys)
+        desc = entry[0]
+        _evaluate.programs.put(ckey, entry, None, 64 * len(desc.helpers) + 256)
+        _evaluate.programs.misses += 1
+    else:
+        _evaluate.programs.hits += 1
+    desc, scalar_types, read_outs, out_dtypes = entry
+    for i, st in enumerate(scalar_types):
+        if st is not None and scalar[i]:
+            ops[i] = np.asarray(ops[i], dtype=st)[()]      # NumPy's conversion
+    for j in read_outs:
+        if out_views[j] is None:
+            raise ValueError(f"output {kernel.out_params[j][0]!r} is read before it is "
+                             "assigned: pass it as an argument")
+        ops.append(out_views[j])
+    flags = tuple(desc.scalar)
+    loop = tuple(np.dtype(_T_NAMES[t]) for t in desc.in_types)
+    if kernel.nout == 1:
+        res = [_elementwise.run(desc, ops, flags, loop, out_dtypes[0], out_views[0])]
+    else:
+        res = _elementwise.run(desc, ops, flags, loop, out_dtypes, out_views)
+    res = [o if o is not None else _backend.wrap(r) for o, r in zip(outs, res)]
+    if kernel.no_return:
+        return None
+    if kernel.nout == 1 and not kernel.return_tuple:
+        return res[0]
+    return tuple(res)

@@ -9,6 +9,9 @@ or `type name = expr` (a local). Expressions use the language of `evaluate` (Pyt
 syntax: where(c, x, y) instead of `?:`); C's `&&`, `||` and `!` are accepted and mean
 logical and / or / not. An output read before it is assigned reads the `out` array.
 
+With a dotcompute array on a GPU among the arguments, the same typed program becomes one
+CUDA kernel computing every output (`_cuda.kernel_call`), cached in the same program cache.
+
 Differences from CuPy: arithmetic follows NumPy's type rules (e.g. int / int is a float
 division, then cast to the output's type on assignment) rather than C's; no `raw`
 parameters, no index `i`, no preamble code.
@@ -17,6 +20,7 @@ import re
 
 import numpy as np
 
+from .._core._device import CPU as _CPU
 from .._core._ndarray import ndarray as _dcarray
 from . import _parser
 from ._evaluate import programs
@@ -34,6 +38,19 @@ _C_TYPES = {
 }
 _ndarray_t = np.ndarray
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _on_device(args, out):
+    """Whether a dotcompute array among the arguments (or out=) is on another device than
+    the cpu: the kernel then runs on that device."""
+    for a in args:
+        if type(a) is _dcarray and a.device is not _CPU:
+            return True
+    if out is not None:
+        for o in (out if isinstance(out, (tuple, list)) else (out,)):
+            if type(o) is _dcarray and o.device is not _CPU:
+                return True
+    return False
 
 
 def _type_of(spec):
@@ -134,6 +151,9 @@ class ElementwiseKernel:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
         if size is not None:
             raise NotImplementedError("size= is not supported")
+        if _on_device(args, out):
+            from ._cuda import kernel_call
+            return kernel_call(self, args, out)
         nin = self.nin
         if len(args) == nin and out is None:
             outs = None
@@ -206,6 +226,16 @@ class ElementwiseKernel:
         return outs
 
     def _compile(self, keys, okeys):
+        b, outputs, scalar_types, read_outs = self._build(keys, okeys)
+        prog, _ = b.program(outputs=outputs, source=self.name)
+        return prog, scalar_types, read_outs
+
+    def _build(self, keys, okeys):
+        """The typed program of the operation for argument keys (a dtype per array or
+        NumPy scalar, the type per Python scalar) and output keys (dtype or None):
+        (Builder, [(value, dtype)] per output, per-input conversion dtype of a Python
+        scalar or None, outputs read before assignment). The CPU's register program and
+        the GPU's kernel are both made from it."""
         # Resolve type placeholders from the array arguments, then from scalars / outputs.
         bound = {}
         for (name, t), k in zip(self.in_params, keys):
@@ -291,5 +321,4 @@ class ElementwiseKernel:
             if name not in assigned and out_names[name] not in read_outs:
                 raise ValueError(f"output {name!r} is never assigned")
             outputs.append((env[name], dt))
-        prog, _ = b.program(outputs=outputs, source=self.name)
-        return prog, scalar_types, read_outs
+        return b, outputs, scalar_types, read_outs

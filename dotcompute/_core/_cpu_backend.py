@@ -44,8 +44,8 @@ class CpuBackend:
     def setitem(self, x, key, value):
         x[key] = value
 
-    def copy_to(self, x, device):
-        """x (on any device) as a new cpu array."""
+    def copy_to(self, x, device, stream=None):
+        """x (on any device) as a new cpu array (`stream`: ignored on the cpu)."""
         if device != CPU:
             raise ValueError(f"the cpu backend copies to the cpu, not to {device}")
         if isinstance(x, ndarray) and x.device is CPU:

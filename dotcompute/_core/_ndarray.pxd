@@ -47,6 +47,11 @@ cdef class ndarray:
 cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, object dtype,
                           object device, bint readonly=*)
 
+# A C-contiguous array of like's shape and device, kernel type t, over `ptr` owned by
+# `owner` (a device backend's per-call fast path: no Python calls).
+cdef ndarray device_result(ndarray like, object owner, size_t ptr, int t,
+                           Py_ssize_t itemsize)
+
 # A dc array over a numpy array's memory (no copy); `base` is the dc array it views.
 cdef ndarray wrap_numpy(object arr, object base=*)
 # Wrap numpy arrays in (nested tuples/lists of) results as dc arrays.

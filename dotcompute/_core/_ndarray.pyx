@@ -29,7 +29,7 @@ from libc.string cimport memcpy
 
 cimport numpy as cnp
 
-from dotcompute._core._dtypes cimport type_index, is_float
+from dotcompute._core._dtypes cimport type_index, is_float, type_dtype, type_format
 from dotcompute._core._dtypes cimport (DC_R_SUM, DC_R_PROD, DC_R_MIN, DC_R_MAX, DC_R_ANY,
                                        DC_R_ALL, DC_R_ARGMIN, DC_R_ARGMAX)
 from dotcompute._core._kernel_access cimport MAXDIMS
@@ -333,11 +333,16 @@ cdef class ndarray:
 
     def to_device(self, device, /, *, stream=None):
         """This array on `device`: itself when it is there already, else a copy made by
-        the backend of the target (or, to the cpu, of the source)."""
+        the backend of the target (or, to the cpu, of the source); with `stream` (a
+        device backend's stream object, or its handle as an int) the copy runs on that
+        stream, ordered after the work already queued there."""
         target = as_device(device)
         if target == self._dev:
             return self
-        return backend(self._dev if target is CPU else target).copy_to(self, target)
+        b = backend(self._dev if target is CPU else target)
+        if stream is None:
+            return b.copy_to(self, target)
+        return b.copy_to(self, target, stream=stream)     # the copy runs on that stream
 
     # ------------------------------------------------------------ conversions
     @property
@@ -428,7 +433,13 @@ cdef class ndarray:
         return sys.modules["dotcompute"]      # the package face (already imported)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        cdef Py_ssize_t n
         if not self._host:
+            n = len(inputs)
+            if not kwargs and (n == 1 or n == 2) and method == "__call__":
+                r = _ew.device_fast(ufunc, inputs[0], inputs[1] if n == 2 else None)
+                if r is not None:
+                    return r
             return backend(self._dev).ufunc(ufunc, method, inputs, kwargs)
         return _ew.array_ufunc(ufunc, method, inputs, kwargs)
 
@@ -1067,7 +1078,7 @@ cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, 
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
     if len(shape) != len(strides):
         raise ValueError(f"shape {shape} and strides {strides} differ in length")
-    r._dev = as_device(device)
+    r._dev = _checked_device(device)
     r._host = r._dev is CPU
     r._mem = owner
     r._data = <char *>ptr
@@ -1079,6 +1090,50 @@ cpdef ndarray wrap_memory(object owner, size_t ptr, tuple shape, tuple strides, 
     r._base = None
     r._set_layout(tuple([operator.index(s) for s in shape]),
                   tuple([operator.index(s) for s in strides]))
+    return r
+
+
+# id(Device) -> the Device, for Device objects as_device accepted (kept alive, so an id is
+# never reused): a backend wrapping its results validates its device once, not per array.
+cdef dict _valid_devices = {}
+
+
+cdef object _checked_device(object device):
+    if device is CPU:
+        return CPU
+    cdef object d = _valid_devices.get(id(device))
+    if d is not None:
+        return d
+    d = as_device(device)
+    if d is device:
+        _valid_devices[id(device)] = device
+    return d
+
+
+cdef ndarray device_result(ndarray like, object owner, size_t ptr, int t,
+                           Py_ssize_t itemsize):
+    """A C-contiguous, writeable array of like's shape and device, kernel type t, over
+    `ptr` (owned by `owner`): the result of a device backend's per-call fast path, built
+    without Python calls."""
+    cdef ndarray r = ndarray.__new__(ndarray)
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef Py_ssize_t s = itemsize
+    cdef int i
+    for i in range(like._ndim - 1, -1, -1):
+        st[i] = s
+        if like._shape[i] > 1:
+            s *= like._shape[i]
+    r._dev = like._dev
+    r._host = like._host
+    r._mem = owner
+    r._data = <char *>ptr
+    r._dtype = type_dtype(t)
+    r._t = t
+    r._itemsize = itemsize
+    r._format = type_format(t)
+    r._writeable = True
+    r._base = None
+    r._set_layout_c(like._ndim, like._shape, st)
     return r
 
 

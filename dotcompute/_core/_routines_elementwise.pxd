@@ -10,6 +10,9 @@ cdef object fast_binary(object ufunc, object x, object y, object out)
 cdef object fast_unary(object ufunc, object x, object out)
 # x <op> y and x <op>= y for the operators.
 cdef object binop(object ufunc, object x, object y)
+# ufunc(x[, y]) (y None: one operand) through the per-call fast path of the backend of the
+# device of x or y (a dc array on another device than the cpu); None when it does not apply.
+cdef object device_fast(object ufunc, object x, object y)
 cdef object inplace(object ufunc, ndarray self, object other)
 # a ** e with NumPy's fast scalar powers (x**2, x**-1, x**0.5).
 cdef object power(ndarray a, object e)

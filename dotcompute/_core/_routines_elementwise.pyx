@@ -841,11 +841,48 @@ cdef bint _elidable(object x) noexcept:
     return _Py_REFCNT(view) == 1 and _Py_REFCNT(mem) == 2   # the cached view holds it too
 
 
+# device kind -> its backend's `fast_call(ufunc, x, y)` (y None for one operand), or None
+cdef dict _device_fast = {}
+
+
+cdef object device_fast(object ufunc, object x, object y):
+    """ufunc(x[, y]) through the per-call fast path of the backend of x's (else y's)
+    device, a dc array on another device than the cpu; None when it does not apply."""
+    cdef ndarray a
+    if type(x) is ndarray and not (<ndarray>x)._host:
+        a = <ndarray>x
+    elif type(y) is ndarray and not (<ndarray>y)._host:
+        a = <ndarray>y
+    else:
+        return None
+    kind = a._dev.kind
+    f = _device_fast.get(kind, 0)
+    if f is 0:
+        f = _device_fast[kind] = getattr(backend(a._dev), "fast_call", None)
+    if f is None:
+        return None
+    return f(ufunc, x, y)
+
+
+cdef inline bint _on_device(object x) noexcept:
+    return type(x) is ndarray and not (<ndarray>x)._host
+
+
 cdef object binop(object ufunc, object x, object y):
     """x <op> y for the operators: our kernel when possible (into an operand that is a
-    temporary, see above), else the ufunc protocol."""
+    temporary, see above), else the ufunc protocol; arrays on another device run that
+    device's per-call fast path."""
     cdef object r
-    cdef bint ex = _elidable(x), ey = _elidable(y)
+    cdef bint ex, ey
+    if _on_device(x) or _on_device(y):
+        r = device_fast(ufunc, x, y)
+        if r is not None:
+            return r
+        if not _is_operand(x) or not _is_operand(y):
+            return NotImplemented
+        return ufunc_call(ufunc, (x, y), {})
+    ex = _elidable(x)
+    ey = _elidable(y)
     if (ex or ey) and dc_called_from_binary_op(_OP_BINARY):
         r = _checked_fast_binary(ufunc, x, y, x if ex else y)
         if r is None and ex and ey:
@@ -926,6 +963,10 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     """ufunc.__call__ with dc semantics: our kernel when possible, else NumPy's loop on
     zero-copy views with results from the pool, wrapped as dc arrays."""
     cdef object r
+    if not kwargs and len(inputs) == 1 and _on_device(inputs[0]):
+        r = device_fast(ufunc, inputs[0], None)
+        if r is not None:
+            return r
     out = kwargs.get("out")
     if type(out) is tuple:
         if len(out) == 1:

@@ -7,7 +7,7 @@ publishes the same functions. Any other NumPy function runs NumPy's code on zero
 with its results from the pool, wrapped as dotcompute arrays.
 """
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
-                                        SMALL_BYTES)
+                                        SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array
 from dotcompute._core cimport _routines_elementwise as _ew
 
@@ -122,6 +122,20 @@ cdef Py_ssize_t _nested_bytes(object x):
     return n
 
 
+cdef object _nested_device(object x):
+    """The first dc array on another device than the cpu in x (also inside lists and
+    tuples), or None."""
+    cdef object d
+    if type(x) is ndarray:
+        return None if (<ndarray>x)._host else x
+    if type(x) is list or type(x) is tuple:
+        for v in x:
+            d = _nested_device(v)
+            if d is not None:
+                return d
+    return None
+
+
 cdef object array_function(object func, object types, tuple args, dict kwargs):
     """numpy function `func` on dc arrays: our override, else NumPy's own code (past its
     dispatch: the dispatch decisions are cached per function and per type)."""
@@ -145,23 +159,35 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
 
 cpdef object call_numpy(object f, tuple args, dict kwargs):
     """f(*args, **kwargs) with the dc arrays among them (also inside lists and tuples) as
-    zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given).
+    zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given);
+    with a dc array on another device among them, that device's backend runs f (or
+    raises TypeError naming it): never a hidden copy to the host.
     Small inputs keep NumPy's allocator: the pool's handler swap costs more than such a
     call; larger ones allocate from the pool."""
     cdef Py_ssize_t nbytes = 0
     cdef object x
     cdef list np_args = []
+    cdef object d
     for x in args:
         if type(x) is ndarray:
+            if not (<ndarray>x)._host:         # arrays on a GPU: that device's routines
+                return device_function(<ndarray>x, f, args, kwargs)
             nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
             np_args.append((<ndarray>x)._np())
         elif type(x) is list or type(x) is tuple:
+            d = _nested_device(x)
+            if d is not None:
+                return device_function(<ndarray>d, f, args, kwargs)
             nbytes += _nested_bytes(x)
             np_args.append(to_numpy_nested(x))
         else:
             np_args.append(x)
     out = None
     if kwargs:
+        for v in kwargs.values():
+            d = _nested_device(v)
+            if d is not None:
+                return device_function(<ndarray>d, f, args, kwargs)
         np_kwargs = {}
         for k, v in kwargs.items():
             nbytes += _nested_bytes(v)

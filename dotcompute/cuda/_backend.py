@@ -27,8 +27,11 @@ def _device(i):
 
 
 def view(x):
-    """The DeviceView of a GPU ndarray."""
-    return DeviceView(x._owner, x.data_ptr, x.shape, x.strides, x.dtype, x.device.index)
+    """The DeviceView of a GPU ndarray (its memory made safe to use on this thread's
+    stream: `_driver.ready`)."""
+    owner = x._owner
+    _driver.ready(owner)
+    return DeviceView(owner, x.data_ptr, x.shape, x.strides, x.dtype, x.device.index)
 
 
 def wrap(v):
@@ -195,17 +198,29 @@ class CudaBackend:
     def to_host(self, x):
         return _to_host(view(x))
 
-    def copy_to(self, x, device):
+    def copy_to(self, x, device, stream=None):
+        """x on another device. With `stream` (a dotcompute Stream, a CUstream handle as an
+        int, or an object with CuPy's `ptr` / torch's `cuda_stream`), the allocation and
+        the copy are queued on that stream, after the work already there, and the copy
+        has finished when this returns."""
+        if stream is None:
+            return self._copy_to(x, device, None)
+        dev = device.index if device != CPU else x.device.index
+        s = _as_stream(stream, dev)
+        with s:
+            return self._copy_to(x, device, s)
+
+    def _copy_to(self, x, device, s):
         if device == CPU:
-            host = _to_host(view(x))
+            host = _to_host(view(x), stream=s)
             owner = host.base if host.base is not None else host
             return wrap_memory(owner, host.__array_interface__["data"][0], host.shape,
                                host.strides, host.dtype, CPU)
         if x.device == CPU:
-            return wrap(_from_host(np.asarray(x), device.index))
+            return wrap(_from_host(np.asarray(x), device.index, stream=s))
         if x.device == device:
             return wrap(ew.copy(view(x)))
-        return wrap(_from_host(_to_host(view(x)), device.index))
+        return wrap(_from_host(_to_host(view(x), stream=s), device.index, stream=s))
 
     def memory_pool(self):
         return _driver.get_pool()
@@ -227,23 +242,15 @@ class CudaBackend:
 
     # --- operations ----------------------------------------------------------------------
 
+    # the per-call fast path (dc arrays in, contiguous kernel, one launch, all in Cython):
+    # the array layer calls it first for operators on arrays of this device
+    fast_call = staticmethod(_driver.fast_call)
+
     def ufunc(self, ufunc, method, inputs, kwargs):
-        if method == "__call__" and not kwargs:
-            # the per-call fast path: GPU arrays in, contiguous kernel, one launch
-            if len(inputs) == 2:
-                a, b = inputs
-                if type(a) is ndarray and type(b) is ndarray:
-                    fp = ew._fast.get((ufunc, a.dtype, b.dtype))
-                    if fp is not None and a.device == b.device:
-                        r = fp.call(view(a), view(b))
-                        if r is not None:
-                            return wrap(r)
-            elif len(inputs) == 1 and type(inputs[0]) is ndarray:
-                fp = ew._fast.get((ufunc, inputs[0].dtype))
-                if fp is not None:
-                    r = fp.call(view(inputs[0]))
-                    if r is not None:
-                        return wrap(r)
+        if method == "__call__" and not kwargs and 0 < len(inputs) < 3:
+            r = _driver.fast_call(ufunc, inputs[0], inputs[1] if len(inputs) == 2 else None)
+            if r is not None:
+                return r
         dev = next(x.device for x in inputs if isinstance(x, ndarray) and x.device != CPU) \
             if any(isinstance(x, ndarray) and x.device != CPU for x in inputs) else None
         if dev is None:
@@ -291,6 +298,24 @@ class CudaBackend:
 
     def setitem(self, x, key, value):
         _routines.setitem(view(x), _operand_key(key, x.device), _operand(value, x.device))
+
+
+def _as_stream(stream, device):
+    """A dotcompute Stream for a `to_device(..., stream=)` argument."""
+    if isinstance(stream, _driver.Stream):
+        return stream
+    if isinstance(stream, bool):
+        raise TypeError(f"stream must be a stream or a CUstream handle, not {stream!r}")
+    if isinstance(stream, int):
+        ptr = stream
+    else:
+        ptr = getattr(stream, "ptr", None)             # CuPy
+        if ptr is None:
+            ptr = getattr(stream, "cuda_stream", None)  # torch
+        if not isinstance(ptr, int):
+            raise TypeError(f"stream must be a stream or a CUstream handle, not "
+                            f"{type(stream).__name__}")
+    return _driver.Stream(device=device, ptr=ptr)
 
 
 def _operand_key(key, dev):

@@ -13,10 +13,18 @@ spec is C over `a`, `b` of the loop type `T`; here it is placed in CUDA kernels:
 
 Pure text generation; nothing here touches CUDA.
 """
+import os
+
 from dotcompute._core import _opspec as spec
 
 # Bump when the generated text changes meaning (part of the on-disk cache key).
-CODEGEN_VERSION = 4
+CODEGEN_VERSION = 5
+
+# Bytes of one vector access of the widest operand in contiguous kernels (16: one 128-bit
+# load/store per operand and thread), and whether their stores of 16 bytes carry the
+# evict-first cache hint (__stcs): tuning knobs of tools/bench_cuda.py --fused-variants.
+VEC_BYTES = int(os.environ.get("DOTCOMPUTE_CUDA_VEC_BYTES", "16"))
+STREAMING_STORES = os.environ.get("DOTCOMPUTE_CUDA_STREAMING_STORES", "0") == "1"
 
 PRELUDE = r"""
 typedef signed char int8_t; typedef unsigned char uint8_t;
@@ -24,6 +32,9 @@ typedef short int16_t; typedef unsigned short uint16_t;
 typedef int int32_t; typedef unsigned int uint32_t;
 typedef long long int64_t; typedef unsigned long long uint64_t;
 #define INFINITY __int_as_float(0x7f800000)
+// The op spec raises the host's divide-by-zero flag for an integer division by zero (NumPy
+// warns); a GPU has no floating-point flags to raise and, as CuPy, reports nothing.
+__device__ __forceinline__ void dc_fpe_divbyzero() {}
 template <typename T, int N> struct __align__(sizeof(T) * N) Vec { T v[N]; };
 template <typename T> __device__ __forceinline__ T dc_floordiv_s(T a, T b, T zero) {
     T q; if (b == 0) q = zero; else if (b == (T)-1) q = (T)(0 - a);
@@ -94,26 +105,37 @@ def convert(expr, t, src=None):
 
 class Elementwise:
     """Description of one element-wise kernel: operand dtypes, which operands are scalars,
-    the dtype each is converted to before the expression, the expression and the output."""
+    the dtype each is converted to before the expression, the expression and the output;
+    `more`: further outputs ((expression, dtype), ...) computed by the same kernel (an
+    `ElementwiseKernel` with several outputs)."""
 
-    __slots__ = ("in_types", "scalar", "var_types", "expr", "out_type", "helpers")
+    __slots__ = ("in_types", "scalar", "var_types", "expr", "out_type", "helpers", "more")
 
-    def __init__(self, in_types, scalar, var_types, expr, out_type, helpers=""):
+    def __init__(self, in_types, scalar, var_types, expr, out_type, helpers="", more=()):
         self.in_types = tuple(in_types)
         self.scalar = tuple(scalar)
         self.var_types = tuple(var_types)
         self.expr = expr
         self.out_type = out_type
         self.helpers = helpers
+        self.more = tuple(more)
+
+    @property
+    def nout(self):
+        return 1 + len(self.more)
+
+    @property
+    def out_types(self):
+        return (self.out_type,) + tuple(t for _, t in self.more)
 
     def key(self):
         return (self.in_types, self.scalar, self.var_types, self.expr, self.out_type,
-                self.helpers)
+                self.helpers, self.more)
 
     def vec(self):
         sizes = [ITEMSIZE[t] for t, s in zip(self.in_types, self.scalar) if not s]
-        sizes.append(ITEMSIZE[self.out_type])
-        return max(1, 16 // max(sizes))
+        sizes += [ITEMSIZE[t] for t in self.out_types]
+        return max(1, VEC_BYTES // max(sizes))
 
     def _decls(self, index):
         """C statements declaring a, b, ... from the operands at element `index`."""
@@ -124,24 +146,34 @@ class Elementwise:
         return " ".join(out)
 
     def _assign(self, lhs):
-        return (f"{self.helpers} {lhs} = "
-                f"{convert(self.expr, self.out_type, self.var_types[-1])};")
+        """The statements computing every output; lhs(k): the place of output k."""
+        stores = [f"{lhs(0)} = {convert(self.expr, self.out_type, self.var_types[-1])};"]
+        for k, (expr, t) in enumerate(self.more, 1):
+            stores.append(f"{lhs(k)} = {convert(expr, t, self.var_types[-1])};")
+        return f"{self.helpers} " + " ".join(stores)
 
     def params(self):
         ps = []
         for i, (t, s) in enumerate(zip(self.in_types, self.scalar)):
             ps.append(f"{CTYPE[t]} s{i}" if s else f"const {CTYPE[t]}* __restrict__ p{i}")
-        ps.append(f"{CTYPE[self.out_type]}* __restrict__ out")
+        for k, t in enumerate(self.out_types):
+            ps.append(f"{CTYPE[t]}* __restrict__ out{k or ''}")
         return ps
 
     def contiguous_source(self, name):
         v = self.vec()
-        ot = CTYPE[self.out_type]
         loads = []
         for i, (t, s) in enumerate(zip(self.in_types, self.scalar)):
             if not s:
                 loads.append(f"Vec<{CTYPE[t]}, {v}> x{i} = "
                              f"((const Vec<{CTYPE[t]}, {v}>*)p{i})[i];")
+        outs = [f"out{k or ''}" for k in range(self.nout)]
+        vecs = [f"Vec<{CTYPE[t]}, {v}>" for t in self.out_types]
+        decl_r = " ".join(f"{vt} r{k};" for k, vt in enumerate(vecs))
+        store_r = " ".join(
+            f"__stcs(((int4*){o}) + i, *reinterpret_cast<const int4*>(&r{k}));"
+            if STREAMING_STORES and ITEMSIZE[t] * v == 16 else f"(({vt}*){o})[i] = r{k};"
+            for k, (vt, o, t) in enumerate(zip(vecs, outs, self.out_types)))
         return PRELUDE + f"""
 extern "C" __global__ void __launch_bounds__(256) {name}({", ".join(self.params())}, long long n) {{
     typedef {CTYPE[self.var_types[-1]]} T;
@@ -150,17 +182,17 @@ extern "C" __global__ void __launch_bounds__(256) {name}({", ".join(self.params(
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     for (; i < nv; i += stride) {{
         {" ".join(loads)}
-        Vec<{ot}, {v}> r;
+        {decl_r}
 #pragma unroll
         for (int j = 0; j < {v}; ++j) {{
             {self._decls(lambda k: f"x{k}.v[j]")}
-            {self._assign("r.v[j]")}
+            {self._assign(lambda k: f"r{k}.v[j]")}
         }}
-        ((Vec<{ot}, {v}>*)out)[i] = r;
+        {store_r}
     }}
     for (i = nv * {v} + (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {{
         {self._decls(lambda k: f"p{k}[i]")}
-        {self._assign("out[i]")}
+        {self._assign(lambda k: f"{outs[k]}[i]")}
     }}
 }}
 """
@@ -168,14 +200,16 @@ extern "C" __global__ void __launch_bounds__(256) {name}({", ".join(self.params(
     def strided_source(self, name, ndim):
         """Kernel over an N-d index space: `shape` and byte strides per operand (the output
         last) passed by value in one struct."""
-        nops = len(self.in_types) + 1
+        nin = len(self.in_types)
+        nops = nin + self.nout
         idx = []
         for d in range(ndim - 1, -1, -1):
             idx.append(f"{{ long long q = rem / g.shape[{d}], c = rem - q * g.shape[{d}]; "
                        f"rem = q; " + " ".join(f"o{k} += c * g.st[{k}][{d}];"
                                                for k in range(nops)) + " }")
         offs = " ".join(f"long long o{k} = 0;" for k in range(nops))
-        ot = CTYPE[self.out_type]
+        outs = [f"*({CTYPE[t]}*)((char*)out{k or ''} + o{nin + k})"
+                for k, t in enumerate(self.out_types)]
         return PRELUDE + f"""
 struct Geo {{ long long shape[{ndim}]; long long st[{nops}][{ndim}]; }};
 extern "C" __global__ void __launch_bounds__(256) {name}({", ".join(self.params())}, long long n, Geo g) {{
@@ -185,7 +219,7 @@ extern "C" __global__ void __launch_bounds__(256) {name}({", ".join(self.params(
         long long rem = i; {offs}
         {" ".join(idx)}
         {self._decls(lambda k: f"*(const {CTYPE[self.in_types[k]]}*)((const char*)p{k} + o{k})")}
-        {self._assign(f"*({ot}*)((char*)out + o{nops - 1})")}
+        {self._assign(lambda k: outs[k])}
     }}
 }}
 """

@@ -22,6 +22,11 @@ cimport cython
 from libc.stdint cimport uint64_t, int64_t, uintptr_t
 from libc.string cimport memcpy
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.pythread cimport PyThread_get_thread_ident
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+
+from dotcompute._core._ndarray cimport ndarray, device_result
+from dotcompute._core._dtypes cimport type_index
 
 import gc
 import os
@@ -756,11 +761,12 @@ cdef class DeviceAllocation:
     cdef readonly size_t size          # bytes asked for
     cdef size_t block                  # bytes of the block (size class)
     cdef uintptr_t stream
+    cdef uintptr_t arena               # the pool's free-list key (see _arena_key)
     cdef DevicePool pool
 
     def __dealloc__(self):
         if self.pool is not None and self.ptr:
-            self.pool.release(self.ptr, self.block, self.size, self.stream)
+            self.pool.release(self.ptr, self.block, self.size, self.arena)
             self.ptr = 0
 
     @property
@@ -774,6 +780,45 @@ cdef class DeviceAllocation:
     def __repr__(self):
         return (f"<DeviceAllocation 0x{self.ptr:x} size={self.size} block={self.block} "
                 f"cuda:{self.pool.device_id}>")
+
+
+cdef inline uintptr_t _arena_key(uintptr_t stream) noexcept:
+    """The pool's free-list key of a stream: its handle, except for the per-thread default
+    stream, whose one handle names a different stream in each thread: (thread id << 2) | 2
+    (stream handles are aligned, so no handle has these low bits)."""
+    if stream == STREAM_PER_THREAD:
+        return ((<uintptr_t>PyThread_get_thread_ident()) << 2) | 2
+    return stream
+
+
+cdef int _handoff(DeviceAllocation m) except -1:
+    """Memory last written on another thread's per-thread default stream is used on this
+    thread: that stream cannot be named from here, so wait for the device's queued work,
+    then make the block this thread's (its release goes to this thread's free list, which
+    is ordered after this thread's use)."""
+    enter(m.pool.device_id)
+    with nogil:
+        rc = api.cuCtxSynchronize()
+    check(rc, "cuCtxSynchronize")
+    m.stream = dc_tls_stream
+    m.arena = _arena_key(dc_tls_stream)
+    return 0
+
+
+cdef inline int ready_owner(object owner) except -1:
+    cdef DeviceAllocation m
+    if type(owner) is DeviceAllocation:
+        m = <DeviceAllocation>owner
+        if (m.arena & 3) == 2 and m.arena != _arena_key(dc_tls_stream):
+            _handoff(m)
+    return 0
+
+
+cpdef int ready(object owner) except -1:
+    """Make GPU memory (an allocation of the pool) safe to use on this thread's current
+    stream: memory made on another thread's per-thread default stream (a dask task on
+    another worker thread) is waited for once. Other owners are left as they are."""
+    return ready_owner(owner)
 
 
 @cython.final
@@ -839,7 +884,8 @@ cdef class DevicePool:
         cdef size_t block = size_class(nbytes)
         cdef int k = 1 if nbytes < SMALL_LIMIT else 2
         cdef list lst
-        cdef dict arena = self.free.get(stream)
+        cdef uintptr_t key = _arena_key(stream)
+        cdef dict arena = self.free.get(key)
         cdef uint64_t ptr = 0
         if arena is not None:
             lst = arena.get(block)
@@ -854,6 +900,7 @@ cdef class DevicePool:
         a.size = nbytes
         a.block = block
         a.stream = stream
+        a.arena = key
         a.pool = self
         self._add(S_ALLOC, k, 1)
         self._add(S_ALLOCATED, k, <int64_t>block)
@@ -1056,20 +1103,121 @@ cdef class FastElementwise:
     cdef Py_ssize_t out_itemsize
     cdef DevicePool pool
 
-    def __init__(self, Function f, int vec, out_dtype):
+    cdef int out_t
+    cdef int spos            # the operand passed by value (a Python scalar), or -1
+    cdef int s_mode          # its loop type: 0 float32, 1 float64, 2 an integer type
+    cdef long long s_lo, s_hi    # ... whose range a Python int must be in (NEP 50)
+
+    def __init__(self, Function f, int vec, out_dtype, int scalar_pos=-1,
+                 scalar_dtype=None):
         self.f = f
         self.vec = vec
         self.out_dtype = out_dtype
         self.out_itemsize = out_dtype.itemsize
+        self.out_t = type_index(out_dtype)
         self.pool = get_pool(f.device_id)
+        self.spos = scalar_pos
+        if scalar_dtype is not None:
+            if scalar_dtype.kind == "f":
+                self.s_mode = 0 if scalar_dtype.itemsize == 4 else 1
+            else:
+                import numpy as np
+                info = np.iinfo(scalar_dtype)
+                self.s_mode = 2
+                self.s_lo = info.min
+                self.s_hi = min(info.max, 2 ** 63 - 1)
+
+    cdef int _launch(self, uint64_t pa, uint64_t pb, bint binary, uint64_t pout,
+                     long long n) except -1:
+        cdef void* params[4]
+        cdef int k = 0
+        params[0] = &pa
+        if binary:
+            params[1] = &pb
+            k = 1
+        params[k + 1] = &pout
+        params[k + 2] = &n
+        return self._go(params, n)
+
+    cdef int _go(self, void** params, long long n) except -1:
+        cdef long long nv = (n + self.vec - 1) // self.vec
+        cdef unsigned int blocks = (<unsigned int>((nv + 255) // 256)
+                                    if nv < 0x7fffffff * 256 else 0x7fffffff)
+        if dc_tls_ctx != _ctx[self.f.device_id]:
+            enter(self.f.device_id)
+        rc = api.cuLaunchKernel(self.f.handle, blocks, 1, 1, 256, 1, 1, 0,
+                                <CUstream>dc_tls_stream, params, NULL)
+        if rc != 0:
+            _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
+        return 0
+
+    cdef object call_scalar(self, ndarray a, object value):
+        """The fast path with a Python float / int operand (at self.spos), passed by value
+        in the loop type; None unless a is C-contiguous and 16-byte aligned and an int is
+        in the range of an integer loop type (else NumPy's OverflowError comes from the
+        general path). A float loop converts as NumPy does (an int too large for a double
+        raises OverflowError)."""
+        cdef void* params[4]
+        cdef float vf = 0
+        cdef double vd = 0
+        cdef long long vi = 0
+        cdef int overflow = 0
+        cdef uint64_t pa, pout
+        cdef long long n
+        if not a._c_contig or (<size_t>a._data & 15):
+            return None
+        if self.s_mode == 2:
+            vi = PyLong_AsLongLongAndOverflow(value, &overflow)
+            if overflow or vi < self.s_lo or vi > self.s_hi:
+                return None
+        else:
+            vd = value
+            vf = <float>vd
+        ready_owner(a._mem)
+        n = a._size
+        cdef DeviceAllocation mem = self.pool.alloc(n * self.out_itemsize, dc_tls_stream)
+        cdef ndarray out = device_result(a, mem, mem.ptr, self.out_t, self.out_itemsize)
+        if n:
+            pa = <uint64_t><size_t>a._data
+            pout = mem.ptr
+            # an integer loop type reads the low bytes of the 64-bit value (little-endian)
+            params[self.spos] = (<void*>&vf if self.s_mode == 0 else
+                                 <void*>&vd if self.s_mode == 1 else <void*>&vi)
+            params[1 - self.spos] = &pa
+            params[2] = &pout
+            params[3] = &n
+            self._go(params, n)
+        return out
+
+    cdef object call_nd(self, ndarray a, ndarray b):
+        """The fast path on dc arrays: None unless a (and b) are C-contiguous, 16-byte
+        aligned and of one shape (b on a's device); the result is a dc array on a's
+        device."""
+        cdef int i
+        if not a._c_contig or (<size_t>a._data & 15):
+            return None
+        if b is not None:
+            if not b._c_contig or (<size_t>b._data & 15) or b._ndim != a._ndim:
+                return None
+            for i in range(a._ndim):
+                if a._shape[i] != b._shape[i]:
+                    return None
+            if b._dev is not a._dev and b._dev != a._dev:
+                return None
+        ready_owner(a._mem)
+        if b is not None:
+            ready_owner(b._mem)
+        cdef long long n = a._size
+        cdef DeviceAllocation mem = self.pool.alloc(n * self.out_itemsize, dc_tls_stream)
+        cdef ndarray out = device_result(a, mem, mem.ptr, self.out_t, self.out_itemsize)
+        if n:
+            self._launch(<uint64_t><size_t>a._data,
+                         0 if b is None else <uint64_t><size_t>b._data, b is not None,
+                         mem.ptr, n)
+        return out
 
     cpdef object call(self, DeviceView a, DeviceView b=None):
-        cdef void* params[4]
-        cdef uint64_t p0, p1, p2
         cdef long long n
-        cdef int k = 0
-        cdef unsigned int blocks
-        cdef long long nv
         if not a.c_contiguous or a.device_id != self.f.device_id or (a.data_ptr & 15):
             return None
         if b is not None:
@@ -1088,26 +1236,88 @@ cdef class FastElementwise:
         out.device_id = a.device_id
         out.size = n
         out.c_contiguous = True
-        if n == 0:
-            return out
-        p0 = a.data_ptr
-        params[0] = &p0
-        if b is not None:
-            p1 = b.data_ptr
-            params[1] = &p1
-            k = 1
-        p2 = mem.ptr
-        params[k + 1] = &p2
-        params[k + 2] = &n
-        nv = (n + self.vec - 1) // self.vec
-        blocks = <unsigned int>((nv + 255) // 256) if nv < 0x7fffffff * 256 else 0x7fffffff
-        if dc_tls_ctx != _ctx[self.f.device_id]:
-            enter(self.f.device_id)
-        rc = api.cuLaunchKernel(self.f.handle, blocks, 1, 1, 256, 1, 1, 0,
-                                <CUstream>dc_tls_stream, params, NULL)
-        if rc != 0:
-            _raise(rc, "cuLaunchKernel(" + self.f.name + ")")
+        if n:
+            self._launch(a.data_ptr, 0 if b is None else b.data_ptr, b is not None,
+                         mem.ptr, n)
         return out
+
+
+# ufunc -> {key: FastElementwise}; key = (code of x * 32 + code of y) * 64 + device, where
+# the code of an array is its kernel type, of a Python float 30, of a Python int 29, and of
+# a missing y 31
+cdef dict _fast_nd = {}
+cdef enum:
+    CODE_INT = 29
+    CODE_FLOAT = 30
+    CODE_NONE = 31
+
+
+cdef int _code(object t) except -2:
+    if t is float:
+        return CODE_FLOAT
+    if t is int:
+        return CODE_INT
+    return type_index(t)
+
+
+def register_fast(ufunc, types, int device, FastElementwise fp):
+    """Make `fp` the per-call fast path of ufunc on operands of these types (dtypes of dc
+    arrays, or the Python types float / int of a scalar operand) on cuda:device
+    (`fast_call`)."""
+    cdef int ta = _code(types[0])
+    cdef int tb = _code(types[1]) if len(types) > 1 else CODE_NONE
+    if ta < 0 or tb < 0 or device >= 64:
+        return
+    _fast_nd.setdefault(ufunc, {})[(ta * 32 + tb) * 64 + device] = fp
+
+
+cpdef object fast_call(object ufunc, object x, object y):
+    """ufunc(x, y) (y None: ufunc(x)) for dc arrays on one GPU through a registered
+    contiguous kernel, with no Python in between; None when that does not apply (the
+    caller takes the general path, which also registers fast paths)."""
+    cdef dict table = _fast_nd.get(ufunc)
+    cdef ndarray a, b = None
+    cdef object fp
+    cdef type ty
+    if table is None:
+        return None
+    if type(x) is not ndarray:
+        # a Python scalar and a dc array: 2.5 - x
+        ty = type(x)
+        if (ty is not float and ty is not int) or type(y) is not ndarray:
+            return None
+        b = <ndarray>y
+        if b._host or b._t < 0:
+            return None
+        fp = table.get(((CODE_FLOAT if ty is float else CODE_INT) * 32 + b._t) * 64
+                       + <int>b._dev.index)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_scalar(b, x)
+    a = <ndarray>x
+    if a._host or a._t < 0:
+        return None
+    if y is None:
+        fp = table.get((a._t * 32 + CODE_NONE) * 64 + <int>a._dev.index)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_nd(a, None)
+    ty = type(y)
+    if ty is ndarray:
+        b = <ndarray>y
+        if b._t < 0:
+            return None
+        fp = table.get((a._t * 32 + b._t) * 64 + <int>a._dev.index)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_nd(a, b)
+    if ty is float or ty is int:
+        fp = table.get((a._t * 32 + (CODE_FLOAT if ty is float else CODE_INT)) * 64
+                       + <int>a._dev.index)
+        if fp is None:
+            return None
+        return (<FastElementwise>fp).call_scalar(a, y)
+    return None
 
 @cython.final
 cdef class DeviceView:
@@ -1211,6 +1421,10 @@ cdef class DeviceView:
             if not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
                     ) or isinstance(k, (bool, np.bool_)):
                 return None
+        if not any(k is Ellipsis for k in key):
+            # an Ellipsis makes NumPy return a 0-d view where all-integer keys would give
+            # a scalar (a copy, whose address is not in the stand-in)
+            key = key + (Ellipsis,)
         base, fake = self._stand_in()
         return self._view_like(base, fake[key])
 

@@ -168,13 +168,36 @@ def _ufunc_general(ufunc, inputs, out):
         plan = _plans[key] = _make_plan(ufunc, name, operands)
         if not any(plan.scalar) and len(operands) <= 2:
             dev = operands[0].device_id
-            _fast[(ufunc,) + tuple(x.dtype for x in operands)] = _driver.FastElementwise(
+            dtypes = tuple(x.dtype for x in operands)
+            fp = _fast[(ufunc,) + dtypes] = _driver.FastElementwise(
                 _function(plan.desc, 0, 1, dev), plan.desc.vec(), plan.out_dtype)
+            _driver.register_fast(ufunc, dtypes, dev, fp)
+        elif (len(operands) == 2 and sum(plan.scalar) == 1 and isinstance(
+                plan.loop_dtype, np.dtype) and plan.loop_dtype.kind in "fiu"):
+            # a dc array and a Python float / int: the scalar goes by value in the loop type
+            # (an int out of an integer loop type's range takes the general path, which
+            # raises NumPy's OverflowError)
+            pos = plan.scalar.index(True)
+            s = operands[pos]
+            if type(s) in (float, int):
+                arr = operands[1 - pos]
+                dev = arr.device_id
+                fp = _driver.FastElementwise(_function(plan.desc, 0, 1, dev), plan.desc.vec(),
+                                             plan.out_dtype, pos, plan.loop_dtype)
+                types = [arr.dtype, arr.dtype]
+                types[pos] = type(s)
+                _driver.register_fast(ufunc, types, dev, fp)
     return run(plan.desc, operands, plan.scalar, plan.loop_dtype, plan.out_dtype, out)
 
 
 def run(desc, operands, scalar, loop_dtype, out_dtype, out=None):
-    """Launch `desc` over operands (DeviceViews, or host scalars where scalar[i])."""
+    """Launch `desc` over operands (DeviceViews, or host scalars where scalar[i]).
+
+    With several outputs (`desc.more`), out_dtype is the tuple of their dtypes, `out` a
+    list of DeviceViews or None (allocated), and the list of outputs is returned."""
+    multi = desc.nout > 1
+    out_dtypes = tuple(out_dtype) if multi else (out_dtype,)
+    outs = (list(out) if out is not None else [None] * desc.nout) if multi else [out]
     dev = -1
     shape = None
     for x, s in zip(operands, scalar):
@@ -187,26 +210,30 @@ def run(desc, operands, scalar, loop_dtype, out_dtype, out=None):
                                  f"cuda:{x.device_id}")
             elif x.shape != shape:
                 shape = None
-    if out is not None:
+    given = [o for o in outs if o is not None]
+    if given:
         if dev < 0:
-            dev = out.device_id
+            dev = given[0].device_id
         # the output's shape rules: operands broadcast to it (NumPy's out= semantics)
-        shape = np.broadcast_shapes(out.shape, *[x.shape for x, s in zip(operands, scalar)
-                                                 if not s])
-        if shape != out.shape:
-            raise ValueError(f"non-broadcastable output operand with shape {out.shape} "
+        oshape = given[0].shape
+        shape = np.broadcast_shapes(oshape, *[x.shape for x, s in zip(operands, scalar)
+                                              if not s])
+        if shape != oshape:
+            raise ValueError(f"non-broadcastable output operand with shape {oshape} "
                              f"doesn't match the broadcast shape {shape}")
     if shape is None:
         shape = np.broadcast_shapes(*[x.shape for x, s in zip(operands, scalar) if not s])
-    if out is None:
-        out = empty(shape, out_dtype, dev)
-    else:
-        _check_out(out, shape, out_dtype, dev)
-    n = out.size
+    for k, o in enumerate(outs):
+        if o is None:
+            outs[k] = empty(shape, out_dtypes[k], dev)
+        else:
+            _check_out(o, shape, out_dtypes[k], dev)
+    result = outs if multi else outs[0]
+    n = outs[0].size
     if n == 0:
-        return out
+        return result
     args = []
-    contiguous = out.c_contiguous and (out.data_ptr & 15) == 0
+    contiguous = all(o.c_contiguous and (o.data_ptr & 15) == 0 for o in outs)
     for x, s in zip(operands, scalar):
         if s:
             args.append(np.array(x, dtype=loop_dtype if isinstance(loop_dtype, np.dtype)
@@ -216,27 +243,27 @@ def run(desc, operands, scalar, loop_dtype, out_dtype, out=None):
                                    (x.data_ptr & 15) == 0):
                 contiguous = False
             args.append(x.data_ptr)
-    args.append(out.data_ptr)
+    args.extend(o.data_ptr for o in outs)
     if contiguous:
         f = _function(desc, 0, 1, dev)
         v = desc.vec()
         args.append(n)
         _driver.launch1d(f, _blocks((n + v - 1) // v, dev), THREADS, tuple(args))
-        return out
+        return result
     geo_shape, geo_strides = _geometry(shape, [
         (x.shape, x.strides) for x, s in zip(operands, scalar) if not s] + [
-        (out.shape, out.strides)])
+        (o.shape, o.strides) for o in outs])
     # scalars have no strides: insert zeros to keep one stride row per kernel operand
     rows = []
     it = iter(geo_strides)
     for s in scalar:
         rows.append([0] * len(geo_shape) if s else next(it))
-    rows.append(next(it))
+    rows.extend(it)
     f = _function(desc, 1, len(geo_shape), dev)
     args.append(n)
     args.append(np.array(list(geo_shape) + [v for r in rows for v in r], np.int64).tobytes())
     _driver.launch1d(f, _blocks(n, dev), THREADS, tuple(args))
-    return out
+    return result
 
 
 def _check_out(out, shape, dtype, dev):
