@@ -411,8 +411,11 @@ def test_tiny_inner_dimension_where_clip_and_out():
                     reason="out-of-range conversions are the CPU's: checked where NumPy's "
                            "x86 values are known")
 @pytest.mark.parametrize("src", [np.float32, np.float64])
-@pytest.mark.parametrize("dst", INTS)
+@pytest.mark.parametrize("dst", [np.int8, np.int16, np.int32, np.uint8, np.uint16])
 def test_float_to_int_casts_match_numpy_out_of_range(src, dst):
+    # targets converted through int32 by every build (scalar cvttsd2si and the vector
+    # forms agree); uint32/int64/uint64 of NaN or out-of-range values differ between
+    # NumPy's own scalar and vector loops, as between our builds
     vals = np.array([np.nan, np.inf, -np.inf, 3e9, -3e9, 2.0 ** 31, -2.0 ** 31, 2 ** 31 - 0.5,
                      4294967551.0, 255.9, -1.5, 0.0, -0.0, 1e20, 2.0 ** 63, -2.0 ** 63, 300.0,
                      -129.5, 65535.9, 70000.0] * 30).astype(src)
