@@ -25,7 +25,7 @@ from ._core._routines_creation import (arange as arange, array as array, asanyar
 from ._core._routines_elementwise import ufunc as ufunc
 from ._core._routines_function import (all as all, amax as amax, amin as amin, any as any,
                                        argmax as argmax, argmin as argmin, clip as clip,
-                                       dot as dot, max as max, mean as mean, min as min,
+                                       cumprod as cumprod, cumsum as cumsum, dot as dot, max as max, mean as mean, min as min,
                                        prod as prod, sum as sum, vdot as vdot, where as where)
 from ._runtime import (get_cpu_capability as get_cpu_capability,
                        get_num_threads as get_num_threads, runtime_info as runtime_info,

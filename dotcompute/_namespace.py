@@ -72,7 +72,7 @@ _OWN = {
         "eye", "identity")},
     **{name: getattr(_routines_function, name) for name in (
         "sum", "prod", "min", "max", "amin", "amax", "any", "all", "argmin", "argmax",
-        "mean", "dot", "vdot", "clip", "where", "concatenate")},
+        "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

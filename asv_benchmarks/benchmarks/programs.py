@@ -456,6 +456,58 @@ def column_stats(np, X):
             corr, np.median(X, axis=0))
 
 
+def _prices(n):
+    rng = _rng(25)
+    return (100.0 * numpy.exp(numpy.cumsum(rng.normal(scale=0.01, size=(n, 24)), axis=0)),)
+
+
+@program("statistics: running means and z-scores by cumsum along axis 0, drawdown",
+         _prices, 20_000, 200)
+def running_stats(np, prices):
+    w = 20
+    logret = np.log(prices[1:] / prices[:-1])
+    c = np.cumsum(logret, axis=0)
+    c2 = np.cumsum(logret ** 2, axis=0)
+    mean = (c[w:] - c[:-w]) / w
+    var = (c2[w:] - c2[:-w]) / w - mean ** 2
+    z = (logret[w:] - mean) / np.sqrt(np.maximum(var, 1e-12))
+    wealth = np.cumprod(1.0 + logret, axis=0)
+    peak = np.maximum.accumulate(wealth, axis=0)
+    drawdown = (wealth / peak - 1.0).min(axis=0)
+    return z, drawdown, np.cumsum(prices[:, 0])[-1]
+
+
+def _walk_steps(n):
+    return (_rng(26).integers(0, 2, size=(n, 500)).astype(numpy.int8) * 2 - 1,)
+
+
+@program("Monte Carlo: integer random walks, cumsum along rows, integer means",
+         _walk_steps, 2_000, 50)
+def random_walks(np, steps):
+    pos = np.cumsum(steps, axis=1)
+    final = pos[:, -1]
+    returns = (pos == 0).sum(axis=1)
+    far = np.abs(pos).max(axis=1)
+    return final.mean(), returns.mean(), np.mean(far), (final % 4 == 0).mean(), pos[:, ::50]
+
+
+def _labels(n):
+    return _rng(27).integers(0, 7, size=n * n).astype(numpy.int32), n
+
+
+@program("integer arithmetic: flat index -> (row, col) by // and %, tiles, parities",
+         _labels, 800, 30)
+def tile_indices(np, labels, w):
+    idx = np.arange(len(labels))
+    rows, cols = idx // w, idx % w
+    tile = (rows // 16) * ((w + 15) // 16) + cols // 16
+    parity = (rows + cols) % 2
+    dark = labels[parity == 0].mean()
+    light = labels[parity == 1].mean()
+    counts = np.bincount(tile, weights=labels)
+    return tile % 7, dark, light, counts
+
+
 def _normals(n):
     return _rng(19).normal(size=n), _rng(20).uniform(size=(2, n))
 

@@ -70,6 +70,8 @@ cdef bint same_shape(const Operand *a, const Operand *b) noexcept
 cdef enum:
     NDOPS = 4               # most operands of one call (where: condition, x, y, output)
     BLOCK = 512             # elements per cast block (cache-sized buffers on the stack)
+    TINY_INNER = 8          # an innermost dimension shorter than this is swapped for the
+                            # longest one when that is at least 4x longer
 
 cdef struct NdIter:
     int nd                  # dimensions after coalescing (>= 1)

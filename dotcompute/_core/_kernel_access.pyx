@@ -337,6 +337,7 @@ cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
             it.strides[k][m] = st
         it.shape[m] = n
         m += 1
+    _output_order(it, m)
     if m == 0:
         it.shape[0] = 1 if it.size else 0
         for k in range(nop):
@@ -365,7 +366,61 @@ cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
             for k in range(nop):
                 it.strides[k][d - j] = it.strides[k][d]
     it.nd = m - j
+    _long_inner(it)
     return True
+
+
+cdef void _output_order(NdIter *it, int m) noexcept:
+    """Order the m kept dimensions by the output's stride, largest first (stable), as
+    NumPy's iterator orders axes by memory: an F-ordered result of transposed inputs
+    (`X.T - mu[:, None]`) then walks its memory in order and its dimensions merge."""
+    cdef int d, j, k, o = it.nop - 1
+    cdef Py_ssize_t n, st, key
+    cdef Py_ssize_t tmp[NDOPS]
+    for d in range(1, m):
+        key = it.strides[o][d] if it.strides[o][d] >= 0 else -it.strides[o][d]
+        j = d - 1
+        while j >= 0 and (it.strides[o][j] if it.strides[o][j] >= 0
+                          else -it.strides[o][j]) < key:
+            j -= 1
+        j += 1
+        if j == d:
+            continue
+        n = it.shape[d]
+        for k in range(it.nop):
+            tmp[k] = it.strides[k][d]
+        for st in range(d, j, -1):
+            it.shape[st] = it.shape[st - 1]
+            for k in range(it.nop):
+                it.strides[k][st] = it.strides[k][st - 1]
+        it.shape[j] = n
+        for k in range(it.nop):
+            it.strides[k][j] = tmp[k]
+
+
+cdef void _long_inner(NdIter *it) noexcept:
+    """A tiny innermost dimension (the 3 of `X[:, None, :] - X[None, :, :]` on (n, 3)
+    points, which cannot merge) makes the walk call the kernel every few elements: the
+    longest dimension becomes the innermost instead (strided runs, far fewer calls).
+    Element-wise bodies do not depend on the order they visit elements in."""
+    cdef int nd = it.nd, d, k, best = -1
+    cdef Py_ssize_t n, st
+    if nd < 2 or it.shape[nd - 1] >= TINY_INNER:
+        return
+    for d in range(nd - 1):
+        if best < 0 or it.shape[d] > it.shape[best]:
+            best = d
+    if it.shape[best] < 4 * TINY_INNER:
+        return
+    n = it.shape[best]
+    for d in range(best, nd - 1):
+        it.shape[d] = it.shape[d + 1]
+    it.shape[nd - 1] = n
+    for k in range(it.nop):
+        st = it.strides[k][best]
+        for d in range(best, nd - 1):
+            it.strides[k][d] = it.strides[k][d + 1]
+        it.strides[k][nd - 1] = st
 
 
 cdef void convert_into(dc_unary_fn cast, int widen, Py_ssize_t cast_size, const char *src,

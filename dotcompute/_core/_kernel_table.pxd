@@ -20,6 +20,9 @@ cdef extern from "dc_kernel_table.h" nogil:
     ctypedef void (*dc_clip_fn)(const char *a, Py_ssize_t sa, const char *lo,
                                 const char *hi, char *o, Py_ssize_t so,
                                 Py_ssize_t n) noexcept nogil
+    ctypedef void (*dc_scan_fn)(const char *a, Py_ssize_t sa, Py_ssize_t ia, char *o,
+                                Py_ssize_t so, Py_ssize_t io, Py_ssize_t n,
+                                Py_ssize_t m) noexcept nogil
     ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
                                 const Py_ssize_t *strides, void *auxdata) noexcept nogil
     ctypedef struct dc_kernel_table:
@@ -34,6 +37,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_dot_fn dot[1]
         dc_where_fn where[1]
         dc_clip_fn clip[1]
+        dc_scan_fn scan[1][1]
         int reduce_threshold
         Py_ssize_t stream_min_bytes
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,

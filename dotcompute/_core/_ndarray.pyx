@@ -749,7 +749,7 @@ cdef class ndarray:
         return _ew.binop(_uf_not_equal, self, other)
 
     def __neg__(self):
-        return _ew.ufunc_call(_uf_negative, (self,), {})
+        return _ew.negative(self)
 
     def __pos__(self):
         return _ew.ufunc_call(_uf_positive, (self,), {})
@@ -881,6 +881,12 @@ cdef class ndarray:
 
     def argmax(self, axis=None, out=None, *, keepdims=False):
         return _red.argreduction(DC_R_ARGMAX, "argmax", self, axis, out, keepdims)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return _red.accumulate(0, self, axis, dtype, out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return _red.accumulate(1, self, axis, dtype, out)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
         return _red.mean(self, axis, dtype, out, keepdims, where)

@@ -16,6 +16,8 @@ cdef object device_fast(object ufunc, object x, object y)
 cdef object inplace(object ufunc, ndarray self, object other)
 # a ** e with NumPy's fast scalar powers (x**2, x**-1, x**0.5).
 cdef object power(ndarray a, object e)
+# -a (the operator).
+cdef object negative(ndarray a)
 # ufunc.__call__ and any ufunc method with dc semantics (the __array_ufunc__ protocol).
 cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs)
 cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs)

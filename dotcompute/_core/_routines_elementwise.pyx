@@ -28,14 +28,22 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
-                                        to_numpy_nested, key_to_numpy, common_device,
+                                        ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
+from dotcompute._core._memory cimport DeviceMemory
+from cpython.object cimport PyObject
+from cpython.ref cimport _Py_REFCNT
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
+
+import dis
 
 import numpy as np
 
 cnp.import_array()
+
+cdef extern from "dc_elide.h":
+    int dc_called_from_binary_op(int opcode)
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -392,13 +400,35 @@ cdef bint _broadcast(Operand **ops, int nop, int *nd, Py_ssize_t *shape) noexcep
     return True
 
 
-cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Operand *R):
-    """The array a general call writes: new, or `out` when it is a writable cpu dc array
-    of type t and the result's shape; else None (NumPy's loop then casts / raises)."""
+cdef bint _f_layout(const Operand *a, Py_ssize_t itemsize) noexcept:
+    """a is an array of 2 or more dimensions in Fortran order (maybe C order too)."""
+    cdef Py_ssize_t s = itemsize
+    cdef int i
+    if a.is_scalar or a.ndim < 2 or a.data == a.value:
+        return False
+    for i in range(a.ndim):
+        if a.shape[i] != 1 and a.strides[i] != s:
+            return False
+        s *= a.shape[i]
+    return True
+
+
+cdef inline bint _f_only(const Operand *a, Py_ssize_t itemsize) noexcept:
+    """a is Fortran- and not C-contiguous (2 or more dimensions)."""
+    return not a.contig and _f_layout(a, itemsize)
+
+
+cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Operand *R,
+                        bint fortran=False):
+    """The array a general call writes: new (Fortran order when `fortran`: NumPy's order
+    'K' for transposed inputs), or `out` when it is a writable cpu dc array of type t and
+    the result's shape; else None (NumPy's loop then casts / raises)."""
     cdef ndarray r
     cdef int i
     if out is None:
-        if t < DC_NTYPES:
+        if fortran:
+            r = empty_array(tuple([shape[i] for i in range(nd)]), _XIN[t], "F")
+        elif t < DC_NTYPES:
             r = empty_c(nd, shape, t)
         else:
             r = new_array(nd, <Py_ssize_t *>shape, _XIN[t], False, False)
@@ -461,6 +491,22 @@ cdef inline bint _whole(Operand *a, int nd, const Py_ssize_t *shape) noexcept:
     return True
 
 
+cdef bint _fortran(const Operand *A, int ta, const Operand *B, int tb, int nd) noexcept:
+    """A new result in Fortran order: an operand of the result's ndim is Fortran- and not
+    C-contiguous, and no such operand is C-contiguous (NumPy's order 'K', simple case)."""
+    cdef bint fa, fb
+    if nd < 2:
+        return False
+    fa = A.ndim == nd and not A.is_scalar and _f_only(A, _xsize(ta))
+    fb = B.ndim == nd and not B.is_scalar and _f_only(B, _xsize(tb))
+    if not (fa or fb):
+        return False
+    return not ((A.ndim == nd and not A.is_scalar and A.contig and not fa
+                 and not _f_layout(A, _xsize(ta)))
+                or (B.ndim == nd and not B.is_scalar and B.contig and not fb
+                    and not _f_layout(B, _xsize(tb))))
+
+
 cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[3]
@@ -491,7 +537,7 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     memset(&b, 0, sizeof(b))
     if not _prepare_input(&A, ta, l0, x, &b, 0) or not _prepare_input(&B, tb, l1, y, &b, 1):
         return None
-    r = _out_array(out, nd, shape, lo, &R)
+    r = _out_array(out, nd, shape, lo, &R, _fortran(&A, ta, &B, tb, nd))
     if r is None or (out is not None and (_unsafe(&A, ta, &R, lo, nd, shape)
                                           or _unsafe(&B, tb, &R, lo, nd, shape))):
         return None
@@ -545,9 +591,15 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     l0 = _ures[op][ta][1]
     lo = _ures[op][ta][2]
     nd = A.ndim
+    if route == 2 and not A.contig:
+        # as in _general_binary: NumPy's complex loops take SIMD or scalar code by the
+        # strides they are given (NumPy's iterator flips negative ones); on a strided walk
+        # the last bit could differ from NumPy's (abs of a complex64 view with step -1)
+        return None
     memset(&b, 0, sizeof(b))
     _prepare_input(&A, ta, l0, x, &b, 0)
-    r = _out_array(out, nd, A.shape if A.data != A.value else NULL, lo, &R)
+    r = _out_array(out, nd, A.shape if A.data != A.value else NULL, lo, &R,
+                   _f_only(&A, _xsize(ta)))
     if r is None or (out is not None and _unsafe(&A, ta, &R, lo, nd, r._shape)):
         return None
     b.nin = 1
@@ -571,12 +623,16 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     return r
 
 
-cdef ndarray _result(object out, const Operand *like, int t, Operand *R):
-    """The array a kernel writes: new (out is None), or `out` when it is a writable cpu
-    dc array of kernel type t and like's shape (R then describes it); else None."""
+cdef ndarray _result(object out, const Operand *like, int t, Operand *R,
+                     bint fortran=False):
+    """The array a kernel writes: new (out is None; Fortran order when `fortran`), or
+    `out` when it is a writable cpu dc array of kernel type t and like's shape (R then
+    describes it); else None."""
     cdef ndarray r
     cdef int i
     if out is None:
+        if fortran:
+            return empty_array(ssize_tuple(like.shape, like.ndim), type_dtype(t), "F")
         return empty_c(like.ndim, like.shape, t)
     if type(out) is not ndarray:
         return None
@@ -646,7 +702,9 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     f = K.binary[op][t]
     if f == NULL or (op == _POWER and (B.is_scalar or B.ndim == 0)):
         return _general_binary(op, to_bool, x, y, out)
-    r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R)
+    r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R,
+                (A.is_scalar or _f_only(&A, type_size(t)))
+                and (B.is_scalar or _f_only(&B, type_size(t))))
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                           or unsafe_overlap(&B, &R, r._ndim, r._shape))):
         return None
@@ -716,7 +774,7 @@ cdef object fast_unary(object ufunc, object x, object out):
     f = K.unary[op][t]
     if f == NULL:
         return _general_unary(op, to_bool, x, out)
-    r = _result(out, &A, DC_T_B1 if to_bool else t, &R)
+    r = _result(out, &A, DC_T_B1 if to_bool else t, &R, _f_only(&A, type_size(t)))
     if r is None or (out is not None and unsafe_overlap(&A, &R, r._ndim, r._shape)):
         return None
     if r._ndim == 0:
@@ -756,6 +814,42 @@ cdef inline object _checked_fast_binary(object ufunc, object x, object y, object
     return r
 
 
+# ------------------------------------------------------------------ temporary elision
+# As NumPy does (temp_elide.c): in `a * b + c` the operator `+` may write into the
+# temporary `a * b` instead of a new array, when the temporary is at least
+# ELIDE_MIN_BYTES (below that a new block from the pool costs less than the check), is
+# referenced only by the interpreter's evaluation stack, owns its whole pooled block (no
+# view, numpy view or buffer export of it exists) and the operator was reached from the
+# interpreter's BINARY_OP / UNARY_NEGATIVE (dc_elide.h). The result is then the same
+# dtype and shape as the temporary; element-wise kernels read each element before they
+# write it, so writing in place gives the same values.
+DEF ELIDE_MIN_BYTES = 262144
+cdef int _OP_BINARY = dis.opmap.get("BINARY_OP", -1)
+cdef int _OP_NEGATIVE = dis.opmap.get("UNARY_NEGATIVE", -1)
+
+
+cdef bint _elidable(object x) noexcept:
+    """x is a temporary whose memory nothing else can see (see above). Reference counts
+    are read through borrowed pointers (a typed local would add a reference)."""
+    cdef PyObject *mem
+    cdef PyObject *view
+    if type(x) is not ndarray or _Py_REFCNT(<PyObject *>x) != 1:
+        return False                         # more than the evaluation stack's reference
+    if (not (<ndarray>x)._host or not (<ndarray>x)._writeable
+            or (<ndarray>x)._base is not None or not (<ndarray>x)._c_contig
+            or (<ndarray>x)._size * (<ndarray>x)._itemsize < ELIDE_MIN_BYTES
+            or type((<ndarray>x)._mem) is not DeviceMemory):
+        return False
+    mem = <PyObject *>(<ndarray>x)._mem
+    if ((<DeviceMemory>mem).base_ is not None or (<DeviceMemory>mem).chunk_ == NULL
+            or (<DeviceMemory>mem).ptr_ != (<ndarray>x)._data):
+        return False
+    if (<ndarray>x)._npview is None:
+        return _Py_REFCNT(mem) == 1
+    view = <PyObject *>(<ndarray>x)._npview
+    return _Py_REFCNT(view) == 1 and _Py_REFCNT(mem) == 2   # the cached view holds it too
+
+
 # device kind -> its backend's `fast_call(ufunc, x, y)` (y None for one operand), or None
 cdef dict _device_fast = {}
 
@@ -784,8 +878,11 @@ cdef inline bint _on_device(object x) noexcept:
 
 
 cdef object binop(object ufunc, object x, object y):
-    """x <op> y for the operators: our kernel when possible, else the ufunc protocol."""
+    """x <op> y for the operators: our kernel when possible (into an operand that is a
+    temporary, see above), else the ufunc protocol; arrays on another device run that
+    device's per-call fast path."""
     cdef object r
+    cdef bint ex, ey
     if _on_device(x) or _on_device(y):
         r = device_fast(ufunc, x, y)
         if r is not None:
@@ -793,6 +890,14 @@ cdef object binop(object ufunc, object x, object y):
         if not _is_operand(x) or not _is_operand(y):
             return NotImplemented
         return ufunc_call(ufunc, (x, y), {})
+    ex = _elidable(x)
+    ey = _elidable(y)
+    if (ex or ey) and dc_called_from_binary_op(_OP_BINARY):
+        r = _checked_fast_binary(ufunc, x, y, x if ex else y)
+        if r is None and ex and ey:
+            r = _checked_fast_binary(ufunc, x, y, y)
+        if r is not None:
+            return r
     r = _checked_fast_binary(ufunc, x, y, None)
     if r is not None:
         return r
@@ -810,12 +915,30 @@ cdef object power(ndarray a, object e):
     cdef bint inexact = a._t == DC_T_F4 or a._t == DC_T_F8 or a._dtype.kind == "c"
     if tp is int:
         if e == 2:
-            return ufunc_call(np.square, (a,), {})
+            return unop(np.square, a, _OP_BINARY)
         if e == -1 and inexact:
-            return ufunc_call(np.reciprocal, (a,), {})
+            return unop(np.reciprocal, a, _OP_BINARY)
     elif tp is float and e == 0.5 and inexact:
-        return ufunc_call(np.sqrt, (a,), {})
+        return unop(np.sqrt, a, _OP_BINARY)
     return binop(np.power, a, e)
+
+
+cdef object unop(object ufunc, ndarray a, int opcode):
+    """ufunc(a) for an operator (the opcode that reaches it): into a when a is a
+    temporary (see binop), else a new array."""
+    cdef object r
+    if _elidable(a) and dc_called_from_binary_op(opcode):
+        fp_clear()
+        r = fast_unary(ufunc, a, a)
+        if r is not None:
+            fp_check(ufunc)
+            return r
+    return ufunc_call(ufunc, (a,), {})
+
+
+cdef object negative(ndarray a):
+    """-a (the operator)."""
+    return unop(np.negative, a, _OP_NEGATIVE)
 
 
 cdef bint _is_operand(object x):
@@ -1141,3 +1264,4 @@ cdef object astype(ndarray a, object dtype, object casting, object copy, object 
         return r
     np.copyto(r._np(), a._np(), casting=casting)
     return r
+

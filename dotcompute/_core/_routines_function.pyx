@@ -67,6 +67,14 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
                             where=where)
 
 
+def cumsum(a, axis=None, dtype=None, out=None):
+    return as_array(a).cumsum(axis=axis, dtype=dtype, out=out)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    return as_array(a).cumprod(axis=axis, dtype=dtype, out=out)
+
+
 def dot(a, b, out=None):
     return as_array(a).dot(as_array(b) if builtins.isinstance(b, (list, tuple)) else b,
                            out=out)
@@ -166,6 +174,7 @@ amin, amax = min, max
 OVERRIDES = {
     np.sum: sum, np.prod: prod, np.min: min, np.max: max, np.amin: amin, np.amax: amax,
     np.any: any, np.all: all, np.argmin: argmin, np.argmax: argmax, np.mean: mean,
+    np.cumsum: cumsum, np.cumprod: cumprod,
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
     np.concatenate: concatenate,
 }

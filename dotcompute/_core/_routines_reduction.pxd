@@ -1,5 +1,6 @@
 # cython: language_level=3
-"""Reductions: sum / prod / min / max / any / all, argmin / argmax, mean, dot."""
+"""Reductions: sum / prod / min / max / any / all, argmin / argmax, mean, dot; cumsum /
+cumprod."""
 from dotcompute._core._ndarray cimport ndarray
 
 # The DC_R_* reduction of a ufunc's `reduce`, or -1.
@@ -9,6 +10,8 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
                       object out, object keepdims, object initial, object where)
 cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
                          object keepdims)
+# a.cumsum(...) (scan 0) / a.cumprod(...) (scan 1).
+cdef object accumulate(int scan, ndarray a, object axis, object dtype, object out)
 # a.mean(...): float arrays through our sums, everything else NumPy's.
 cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
                  object where)

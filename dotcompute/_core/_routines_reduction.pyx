@@ -11,12 +11,15 @@ from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
-from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
-                                              run_unary, run_binary, run_reduce)
+from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN,
+                                              kernel_table, run_unary, run_binary,
+                                              run_reduce)
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function)
 from dotcompute._core._routines_creation cimport empty_array, pooled
+
+from operator import index as operator_index
 
 import numpy as np
 
@@ -24,6 +27,8 @@ from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
 cnp.import_array()
 
+# _kernels_body.pxi cuts a reduction into partials of at least this many elements.
+DEF PARTIAL_MIN = 32768
 # Float dot products shorter than this run our kernel, longer ones NumPy's BLAS.
 DEF DOT_OURS_BELOW = 131072
 
@@ -166,13 +171,17 @@ cdef struct _Dims:
     Py_ssize_t so[MAXDIMS]                 # result byte strides
 
 
-cdef void _kept_dims(ndarray a, int axis, Py_ssize_t rsz, _Dims *d) noexcept:
+cdef void _kept_dims(ndarray a, int axis, Py_ssize_t rsz, _Dims *d,
+                     bint with_axis=False) noexcept:
     """The dimensions of a other than axis (size 1 dropped), with the strides of a C-ordered
-    result of item size rsz, sorted by input stride (outermost first) and coalesced."""
+    result of item size rsz (of a's shape without axis, or with it when with_axis), sorted
+    by input stride (outermost first) and coalesced."""
     cdef Py_ssize_t so = rsz, tn, ts, to
     cdef int i, j, m = 0
     for i in range(a._ndim - 1, -1, -1):     # result strides: C order over the kept dims
         if i == axis:
+            if with_axis:
+                so *= a._shape[i]
             continue
         if a._shape[i] != 1:
             d.n[m] = a._shape[i]
@@ -198,7 +207,8 @@ cdef void _kept_dims(ndarray a, int axis, Py_ssize_t rsz, _Dims *d) noexcept:
     d.m = j + 1 if m else 0
 
 
-cdef inline bint _next(_Dims *d, int m, Py_ssize_t *idx, char **pa, char **po) noexcept:
+cdef inline bint _next(_Dims *d, int m, Py_ssize_t *idx, char **pa,
+                       char **po) noexcept nogil:
     """Advance the odometer over the first m kept dims; False after the last position."""
     cdef int j = m - 1
     while j >= 0:
@@ -258,11 +268,31 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     cdef dc_reduce_fn f = K.reduce[kind][t]
     cdef dc_combine_fn c = K.combine[kind][t]
     pa, po = a._data, res._data
+    if nr < PARTIAL_MIN:
+        # runs of one partial each (as run_reduce cuts them): the kernel and its combine
+        # directly, without the driver's per-call thread decision (`X.argmax(axis=1)` on
+        # rows of 200 was half its time)
+        if outputs * nr < NOGIL_MIN:
+            _short_runs(f, c, &d, idx, pa, sr, nr, po)
+        else:
+            with nogil:
+                _short_runs(f, c, &d, idx, pa, sr, nr, po)
+        return res
     while True:                              # every result element: one run
         run_reduce(f, c, pa, sr, nr, po)
         if not _next(&d, d.m, idx, &pa, &po):
             break
     return res
+
+
+cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx, char *pa,
+                      Py_ssize_t sr, Py_ssize_t nr, char *po) noexcept nogil:
+    cdef char partial[DC_PARTIAL_BYTES]
+    while True:
+        f(pa, sr, nr, 0, partial)
+        c(partial, 1, po)
+        if not _next(d, d.m, idx, &pa, &po):
+            break
 
 
 cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
@@ -301,6 +331,142 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
     return cur
 
 
+# ------------------------------------------------- cumulative sums and products
+#
+# a.cumsum / a.cumprod over any axis and layout: rows along the scanned axis, the most
+# contiguous other dimension as lanes when it steps less than the axis (each row one
+# vectorized loop over the lanes: img.cumsum(axis=0)), else one register scan per lane
+# (axis=-1 of a C array); the remaining dimensions outside. NumPy's result dtype (sum's
+# accumulator: bool and signed ints -> int64, unsigned -> uint64, floats and complex keep
+# theirs) and NumPy's order of operations per element (its bits). Complex sums run as two
+# float lanes (real and imaginary parts). dtype= other than that default, out= that is not
+# a C-contiguous dc array of the result, a flattened (axis=None) non-C-contiguous array and
+# partial overlap of out and a run NumPy's method.
+
+cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
+    cdef int t = a._t, nd = a._ndim, ax = 0, outer, i, parts = 1
+    cdef Py_ssize_t n, sa, so, m = 1, ia = 0, io = 0, half, lo_a, hi_a, lo_o, hi_o
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef _Dims d
+    cdef char *pa
+    cdef char *po
+    cdef ndarray res
+    cdef dc_scan_fn f
+    if t < 0:
+        if (scan != 0 or a._dtype.kind != "c" or not a._dtype.isnative
+                or a._itemsize not in (8, 16)):
+            return None
+        t = DC_T_F4 if a._itemsize == 8 else DC_T_F8
+        parts = 2
+        rd = a._dtype
+    else:
+        rd = _result_dtype(DC_R_SUM, t)
+    if dtype is not None and np.dtype(dtype) != rd:
+        return None
+    f = K.scan[scan][t]
+    if f == NULL:
+        return None
+    flat = axis is None
+    if flat:
+        if nd > 1 and not a._c_contig:
+            return None
+        shape = (a._size,)
+    else:
+        try:
+            ax = operator_index(axis)
+        except TypeError:
+            return None
+        if ax < -nd or ax >= nd:
+            return None                       # NumPy raises its AxisError
+        if ax < 0:
+            ax += nd
+        shape = a.shape
+    if out is None:
+        res = empty_array(shape, rd, "C")
+    else:
+        if (type(out) is not ndarray or not (<ndarray>out)._host
+                or not (<ndarray>out)._writeable or not (<ndarray>out)._c_contig
+                or (<ndarray>out)._dtype != rd or out.shape != shape):
+            return None
+        res = <ndarray>out
+        if a._size and res._data != a._data:  # in place (same layout) is safe, else disjoint
+            lo_a, hi_a = _span(a)
+            lo_o, hi_o = _span(res)
+            if lo_a < hi_o and lo_o < hi_a:
+                return None
+        elif a._size and (res._itemsize != a._itemsize or (not flat and res.strides != a.strides)
+                          or (flat and not a._c_contig)):
+            return None
+    if a._size == 0:
+        return res
+    half = a._itemsize // parts
+    if flat or nd == 1:
+        n = a._size
+        sa = a._strides[0] if nd == 1 else a._itemsize
+        so = res._itemsize
+        outer = 0
+    else:
+        n = a._shape[ax]
+        sa = a._strides[ax]
+        _kept_dims(a, ax, res._itemsize, &d, True)
+        so = res._itemsize
+        for i in range(nd - 1, ax, -1):
+            so *= a._shape[i]
+        outer = d.m
+        if d.m and (d.sa[d.m - 1] if d.sa[d.m - 1] >= 0 else -d.sa[d.m - 1]) < (
+                sa if sa >= 0 else -sa):
+            outer = d.m - 1
+            m, ia, io = d.n[d.m - 1], d.sa[d.m - 1], d.so[d.m - 1]
+        for i in range(outer):
+            idx[i] = 0
+    if parts == 2:                            # complex: real and imaginary parts as lanes
+        if m == 1:
+            ia = io = half
+        elif ia == a._itemsize and io == res._itemsize:
+            ia = io = half
+        else:
+            return None
+        m *= 2
+    pa, po = a._data, res._data
+    fp_clear()
+    while True:
+        if n * m < 16384:
+            f(pa, sa, ia, po, so, io, n, m)
+        else:
+            with nogil:
+                f(pa, sa, ia, po, so, io, n, m)
+        if outer == 0 or not _next(&d, outer, idx, &pa, &po):
+            break
+    fp_check("accumulate")
+    return res
+
+
+cdef inline (Py_ssize_t, Py_ssize_t) _span(ndarray a):
+    """First and one-past-last byte address an array's elements touch."""
+    cdef Py_ssize_t lo = <Py_ssize_t>a._data, hi = lo, x
+    cdef int i
+    for i in range(a._ndim):
+        x = (a._shape[i] - 1) * a._strides[i]
+        if x < 0:
+            lo += x
+        else:
+            hi += x
+    return lo, hi + a._itemsize
+
+
+cdef object accumulate(int scan, ndarray a, object axis, object dtype, object out):
+    """a.cumsum(...) (scan 0) / a.cumprod(...) (scan 1): our kernels (see above), else
+    NumPy's method."""
+    name = "cumprod" if scan else "cumsum"
+    if not a._host:
+        return device_function(a, getattr(np, name), (a,),
+                               {"axis": axis, "dtype": dtype, "out": out})
+    r = _scan(scan, a, axis, dtype, out)
+    if r is not None:
+        return r
+    return _numpy_method(a, name, {"axis": axis, "dtype": dtype, "out": out})
+
+
 cdef object _numpy_method(ndarray a, str name, dict kw):
     out = kw.get("out")
     if out is not None:
@@ -334,7 +500,22 @@ cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
 
 cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
                  object where):
-    """a.mean(...): float arrays (host) through our sums, as NumPy's _mean computes it."""
+    """a.mean(...): float arrays (host) through our sums, as NumPy's _mean computes it;
+    bool and integer arrays of up to 4 bytes through our exact int64 sums (no overflow
+    below 2**31 elements), converted to float64 and divided by the count: NumPy's float64
+    accumulation gives the same bits while its partial sums stay below 2**53 and is
+    rounded more often beyond."""
+    cdef int t = a._t
+    if (dtype is None and out is None and where is True and t >= 0 and not is_float(t)
+            and t != DC_T_I8 and t != DC_T_U8 and 0 < a._size < 2147483648 and a._host):
+        if axis is None and not keepdims:
+            return np.float64(<double>reduction(np.add, DC_R_SUM, a, None, None, None, False,
+                                                np._NoValue, True) / <double>a._size)
+        r = _reduce_axes(DC_R_SUM, a, axis, keepdims)
+        if type(r) is ndarray:
+            return np.true_divide(r, np.intp(a._size // (<ndarray>r)._size))
+        if r is not None:
+            return np.float64(r / np.intp(a._size))
     if (dtype is None and out is None and where is True and is_float(a._t)
             and a._size > 0 and a._host):
         if axis is None and not keepdims:

@@ -21,16 +21,22 @@ static inline int dc_no_partial_overlap(const char *a, ptrdiff_t na, const char 
 }
 
 /* SIMD(a, sa, b, sb, o, n): an explicit vector loop over the leading elements (sa, sb: 1
- * for an array, 0 for a broadcast scalar); returns how many it did, the loop does the rest. */
+ * for an array, 0 for a broadcast scalar); returns how many it did, the loop does the rest.
+ * VS(a, b, o, n) may run the whole `array <op> scalar` loop itself (returns 1) or leave it
+ * to the loop (returns 0): integer division by one divisor (dc_scalar.h). */
 #define DC_NO_SIMD(a, sa, b, sb, o, n) 0
-#define DC_BINARY_LOOP(NAME, T, OUT, ELEM) DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, DC_NO_SIMD)
-#define DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, SIMD)                                     \
+#define DC_NO_VS(a, b, o, n) 0
+#define DC_BINARY_LOOP(NAME, T, OUT, ELEM) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, DC_NO_SIMD, DC_NO_VS)
+#define DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, SIMD) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, SIMD, DC_NO_VS)
+#define DC_BINARY_LOOP_VS(NAME, T, OUT, ELEM, VS) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, DC_NO_SIMD, VS)
+#define DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, SIMD, VS)                                    \
 static void NAME##_vv(const T *DC_RESTRICT a, const T *DC_RESTRICT b, OUT *DC_RESTRICT o, \
                       ptrdiff_t n) {                                                     \
     ptrdiff_t i = SIMD(a, 1, b, 1, o, n);                                                 \
     for (; i < n; i++) o[i] = (OUT)ELEM(a[i], b[i]);                                       \
 }                                                                                         \
 static void NAME##_vs(const T *DC_RESTRICT a, T b, OUT *DC_RESTRICT o, ptrdiff_t n) {     \
+    if (VS(a, b, o, n)) return;                                                           \
     ptrdiff_t i = SIMD(a, 1, &b, 0, o, n);                                                \
     for (; i < n; i++) o[i] = (OUT)ELEM(a[i], b);                                          \
 }                                                                                         \

@@ -442,4 +442,64 @@ static void dc_k_all_##t(const char *ps, int k, char *out) {                    
     *out = r;                                                                            \
 }
 
+
+/* --------------------------------------------------------------- cumulative sums, products */
+
+/* Scan n rows (strides sa / so along the scanned axis) of m lanes (strides ia / io across)
+ * of T into the accumulator type A: o[0] = a[0], o[i] = o[i - 1] OP a[i] for every lane, in
+ * order, as NumPy's add/multiply.accumulate (the same roundings: results are NumPy's
+ * bits). Lanes that are contiguous in a and o run as one vectorized loop per row; one lane
+ * keeps its running value in a register. o may be a (same layout, in place). */
+#define DC_SCAN_KIND(t, T, A, kind, OP)                                                  \
+static void dc_scan_##kind##_##t(const char *a, ptrdiff_t sa, ptrdiff_t ia, char *o,     \
+                                 ptrdiff_t so, ptrdiff_t io, ptrdiff_t n, ptrdiff_t m) { \
+    if (n <= 0 || m <= 0) return;                                                        \
+    if (m == 1) {                                                                        \
+        T x; A r;                                                                        \
+        memcpy(&x, a, sizeof x); r = (A)x; memcpy(o, &r, sizeof r);                      \
+        for (ptrdiff_t i = 1; i < n; i++) {                                              \
+            memcpy(&x, a + i * sa, sizeof x); r = r OP (A)x;                             \
+            memcpy(o + i * so, &r, sizeof r);                                            \
+        }                                                                                \
+        return;                                                                          \
+    }                                                                                    \
+    if (m == 2) {              /* two lanes (a complex number's parts): two registers */ \
+        T x0, x1; A r0, r1;                                                              \
+        memcpy(&x0, a, sizeof x0); memcpy(&x1, a + ia, sizeof x1);                       \
+        r0 = (A)x0; r1 = (A)x1;                                                          \
+        memcpy(o, &r0, sizeof r0); memcpy(o + io, &r1, sizeof r1);                       \
+        for (ptrdiff_t i = 1; i < n; i++) {                                              \
+            memcpy(&x0, a + i * sa, sizeof x0); memcpy(&x1, a + i * sa + ia, sizeof x1); \
+            r0 = r0 OP (A)x0; r1 = r1 OP (A)x1;                                          \
+            memcpy(o + i * so, &r0, sizeof r0); memcpy(o + i * so + io, &r1, sizeof r1); \
+        }                                                                                \
+        return;                                                                          \
+    }                                                                                    \
+    if (ia == (ptrdiff_t)sizeof(T) && io == (ptrdiff_t)sizeof(A)                         \
+            && ((uintptr_t)a % sizeof(T)) == 0 && ((uintptr_t)o % sizeof(A)) == 0        \
+            && (sa % (ptrdiff_t)sizeof(T)) == 0 && (so % (ptrdiff_t)sizeof(A)) == 0) {   \
+        for (ptrdiff_t j = 0; j < m; j++)                                                \
+            ((A *)o)[j] = (A)((const T *)a)[j];                                          \
+        for (ptrdiff_t i = 1; i < n; i++) {                                              \
+            const T *x = (const T *)(a + i * sa);                                        \
+            const A *prev = (const A *)(o + (i - 1) * so);                               \
+            A *cur = (A *)(o + i * so);                                                  \
+            for (ptrdiff_t j = 0; j < m; j++) cur[j] = prev[j] OP (A)x[j];               \
+        }                                                                                \
+        return;                                                                          \
+    }                                                                                    \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                  \
+        for (ptrdiff_t j = 0; j < m; j++) {                                              \
+            T x; A r;                                                                    \
+            memcpy(&x, a + i * sa + j * ia, sizeof x);                                   \
+            r = (A)x;                                                                    \
+            if (i) { A p; memcpy(&p, o + (i - 1) * so + j * io, sizeof p); r = p OP r; } \
+            memcpy(o + i * so + j * io, &r, sizeof r);                                   \
+        }                                                                                \
+    }                                                                                    \
+}
+#define DC_SCAN(t, T, A)                                                                 \
+DC_SCAN_KIND(t, T, A, sum, +)                                                            \
+DC_SCAN_KIND(t, T, A, prod, *)
+
 #endif
