@@ -1213,8 +1213,9 @@ cdef ndarray wrap_numpy(object arr, object base=None):
         raise ValueError(f"maximum supported dimension for an ndarray is currently "
                          f"{MAXDIMS}, found {nd}")
     alloc_layout(r, nd)
-    memcpy(r._shape, cnp.PyArray_DIMS(a), nd * sizeof(Py_ssize_t))
-    memcpy(r._strides, cnp.PyArray_STRIDES(a), nd * sizeof(Py_ssize_t))
+    if nd:                          # a 0-d array's dims and strides may be NULL
+        memcpy(r._shape, cnp.PyArray_DIMS(a), nd * sizeof(Py_ssize_t))
+        memcpy(r._strides, cnp.PyArray_STRIDES(a), nd * sizeof(Py_ssize_t))
     r._size = cnp.PyArray_SIZE(a)
     r._c_contig = (flags & cnp.NPY_ARRAY_C_CONTIGUOUS) != 0
     r._f_contig = (flags & cnp.NPY_ARRAY_F_CONTIGUOUS) != 0

@@ -718,7 +718,8 @@ cdef object resize(ndarray a, tuple shape, bint refcheck, Py_ssize_t self_refs):
                          "Use the np.resize function or refcheck=False")
     cdef Py_ssize_t old = a._size * a._itemsize, new = r._size * r._itemsize
     if new:
-        memcpy(r._data, a._data, old if old < new else new)
+        if old:
+            memcpy(r._data, a._data, old if old < new else new)
         if new > old:
             memset(r._data + old, 0, new - old)
     a._mem = r._mem
