@@ -333,3 +333,30 @@ def test_fancy_rows_at_an_offset_of_half_a_row():
     dcc = dc.asarray(c, copy=False)               # over the misaligned buffer itself
     assert dcc.data_ptr % 8 == 4
     same(dcc[dc.asarray(np.array([8, 1, 1]))], c[np.array([8, 1, 1])])
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint16, np.int32, np.float32,
+                                   np.float64, np.complex64, np.complex128])
+@pytest.mark.parametrize("pattern", ["runs", "random", "all", "none", "last_only",
+                                     "first_only", "tail"])
+@pytest.mark.parametrize("row", [None, 1, 2, 3])
+def test_mask_gather_runs_as_numpy(dtype, pattern, row):
+    # masks read 8 entries at a time (all-false words skipped, all-true words copied in
+    # one move) and mixed words stored slot by slot: every pattern, length not a multiple
+    # of 8, whole-shape masks and first-axis masks of rows of 1-3 elements
+    rng = np.random.default_rng(7)
+    n = 203
+    mask = {"runs": (np.arange(n) // 13) % 3 != 1, "random": rng.random(n) < 0.5,
+            "all": np.ones(n, bool), "none": np.zeros(n, bool),
+            "last_only": np.arange(n) == n - 1, "first_only": np.arange(n) == 0,
+            "tail": np.arange(n) >= n - 5}[pattern]
+    shape = (n,) if row is None else (n, row)
+    x = (np.arange(np.prod(shape)) % 11 - 4).astype(dtype).reshape(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * x[::-1] if row is None else x + 1j
+    x = x.astype(dtype)
+    same(dc.asarray(x)[dc.asarray(mask)], x[mask])
+    if row is None:
+        m2 = mask[:200].reshape(8, 25)
+        x2 = x[:200].reshape(8, 25)
+        same(dc.asarray(x2)[dc.asarray(m2)], x2[m2])
