@@ -173,6 +173,9 @@ cdef double _thr_log[3]
 # dynamic
 cdef double _last_end = -1e30   # when the last parallel region ended
 cdef double _last_want = -1e30  # when the last call that wanted threads should end (serial)
+cdef double _last_slack = 0     # how late that call may end: DRAM-bound work runs up to
+                                # SERIAL_SLOW x the cache-resident cost the prediction uses
+DEF SERIAL_SLOW = 8.0
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
@@ -471,7 +474,7 @@ cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
-    global _last_want, _n_load_capped, _last_measure
+    global _last_want, _last_slack, _n_load_capped, _last_measure
     cdef double e, t
     cdef Py_ssize_t k
     cdef int lc
@@ -505,10 +508,12 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
         # a stream does (then they spin again). A stream: this call starts less than
         # STREAM_WINDOW after the previous one that wanted threads would end run serially
         # (n x the class's measured cost: MARGIN x fork_join / e per element).
-        if t > _last_want + STREAM_WINDOW:
+        if t > _last_want + _last_slack + STREAM_WINDOW:
             _last_want = t + n * MARGIN * _fork_join / e
+            _last_slack = (SERIAL_SLOW - 1) * n * MARGIN * _fork_join / e
             return 1
     _last_want = t + n * MARGIN * _fork_join / e
+    _last_slack = (SERIAL_SLOW - 1) * n * MARGIN * _fork_join / e
     k = <Py_ssize_t>(n / e)
     if k > cap:
         k = cap
@@ -712,9 +717,10 @@ def reset_guard():
     ended, the last call wanted threads and the costs were last measured (tests,
     measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure
+    global _last_measure, _last_slack
     _last_end = -1e30
     _last_want = -1e30
+    _last_slack = 0
     _last_measure = 0
     _history = 0
     _wins = 0
