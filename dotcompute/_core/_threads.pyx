@@ -172,10 +172,9 @@ cdef double _anchor_log[3]      # log of SERIAL_THRESHOLD per class (cheap, medi
 cdef double _thr_log[3]
 # dynamic
 cdef double _last_end = -1e30   # when the last parallel region ended
-cdef double _last_want = -1e30  # when the last call that wanted threads should end (serial)
-cdef double _last_slack = 0     # how late that call may end: DRAM-bound work runs up to
-                                # SERIAL_SLOW x the cache-resident cost the prediction uses
-DEF SERIAL_SLOW = 8.0
+cdef double _last_want = -1e30  # the latest the last call that wanted threads may end
+                                # serially (see chunks_for)
+DEF SERIAL_SLOW = 8.0           # DRAM-bound work runs up to this x its cache-resident cost
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
@@ -335,12 +334,7 @@ cdef void _calibrate(int k) noexcept nogil:
     _pause = _median(v, 3)
     _set_spin_window()
     _load_cap_at(threads_now())          # the sampler's first reading
-    _fork_join = _measure_fork_join(k, 16)
-    _wake = _measure_wake(k)
-    if _wake < _fork_join:
-        _wake = _fork_join
-    _fj_base = _fork_join
-    _wake_base = _wake
+    _measure_costs(k, 16)
     _calibrated_threads = k
     # per-element costs; the cheapest probe of a class decides (the conservative side)
     for cls in range(3):
@@ -416,19 +410,26 @@ cdef inline double _chunk_min(int threshold) noexcept nogil:
                * (lh - _anchor_log[i]) / (_anchor_log[i + 1] - _anchor_log[i]))
 
 
-cdef void _remeasure(int cap) noexcept nogil:
-    """Fork/join and wake-up again (their estimates look like a loaded machine's and the
-    sampler finds it quiet now): 8 empty regions and 5 after a spin window, ~0.3 ms."""
-    global _fork_join, _wake, _fj_base, _wake_base, _n_remeasured
-    cdef int k = cap if cap < _calibrated_threads else _calibrated_threads
-    if not dc_cas_int(&_state, READY, CALIBRATING):
-        return
-    _fork_join = _measure_fork_join(k, 8)
+cdef void _measure_costs(int k, int regions) noexcept nogil:
+    """Fork/join (over `regions` empty regions) and wake-up on k threads; they become the
+    running estimates and the bases their updates are clamped to."""
+    global _fork_join, _wake, _fj_base, _wake_base
+    _fork_join = _measure_fork_join(k, regions)
     _wake = _measure_wake(k)
     if _wake < _fork_join:
         _wake = _fork_join
     _fj_base = _fork_join
     _wake_base = _wake
+
+
+cdef void _remeasure(int cap) noexcept nogil:
+    """Fork/join and wake-up again (their estimates look like a loaded machine's and the
+    sampler finds it quiet now): 8 empty regions and 5 after a spin window, ~0.3 ms."""
+    global _n_remeasured
+    cdef int k = cap if cap < _calibrated_threads else _calibrated_threads
+    if not dc_cas_int(&_state, READY, CALIBRATING):
+        return
+    _measure_costs(k, 8)
     _n_remeasured += 1
     _derive()
     dc_store_int(&_state, READY)
@@ -474,7 +475,7 @@ cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
-    global _last_want, _last_slack, _n_load_capped, _last_measure
+    global _last_want, _n_load_capped, _last_measure
     cdef double e, t
     cdef Py_ssize_t k
     cdef int lc
@@ -506,14 +507,13 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     if t - _last_end > _spin_window and n < 2 * e * _wake_mult:
         # The workers sleep and this call alone does not pay the wake-up; the next call of
         # a stream does (then they spin again). A stream: this call starts less than
-        # STREAM_WINDOW after the previous one that wanted threads would end run serially
-        # (n x the class's measured cost: MARGIN x fork_join / e per element).
-        if t > _last_want + _last_slack + STREAM_WINDOW:
-            _last_want = t + n * MARGIN * _fork_join / e
-            _last_slack = (SERIAL_SLOW - 1) * n * MARGIN * _fork_join / e
+        # STREAM_WINDOW after the previous one that wanted threads would at the latest end
+        # run serially (n x the class's measured, cache-resident cost: MARGIN x fork_join /
+        # e per element; a DRAM-bound call takes up to SERIAL_SLOW x that).
+        if t > _last_want + STREAM_WINDOW:
+            _last_want = t + SERIAL_SLOW * n * MARGIN * _fork_join / e
             return 1
-    _last_want = t + n * MARGIN * _fork_join / e
-    _last_slack = (SERIAL_SLOW - 1) * n * MARGIN * _fork_join / e
+    _last_want = t + SERIAL_SLOW * n * MARGIN * _fork_join / e
     k = <Py_ssize_t>(n / e)
     if k > cap:
         k = cap
@@ -717,10 +717,9 @@ def reset_guard():
     ended, the last call wanted threads and the costs were last measured (tests,
     measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure, _last_slack
+    global _last_measure
     _last_end = -1e30
     _last_want = -1e30
-    _last_slack = 0
     _last_measure = 0
     _history = 0
     _wins = 0
