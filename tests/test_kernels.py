@@ -317,6 +317,58 @@ def test_dot_matches_numpy(rng):
                                    rtol=1e-10, atol=1e-10 * n)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dot_every_size_layout_and_thread_count(dtype, rng):
+    """1-D float dot/vdot run our kernel at every size (no BLAS): NumPy's value to the
+    pairwise bound, its dtype, contiguous, strided and reversed views, NaN and inf; the
+    same bits on 1 and 2 threads (partials cut by n only)."""
+    from dotcompute._core import _threads
+    old_threads = dc.get_num_threads()
+    old_mode = _threads.set_mode("always")
+    eps = np.finfo(dtype).eps
+    try:
+        for n in (0, 1, 7, 100, 65536 + 5, 300001):
+            a = rng.standard_normal(2 * n).astype(dtype)
+            b = rng.standard_normal(2 * n).astype(dtype)
+            da, db = dc.asarray(a), dc.asarray(b)
+            views = {"contiguous": (a[:n], b[:n], da[:n], db[:n]),
+                     "strided": (a[::2], b[1::2], da[::2], db[1::2]),
+                     "reversed": (a[:n][::-1], b[n:], da[:n][::-1], db[n:])}
+            for name, (x, y, dx, dy) in views.items():
+                exp = np.vdot(x, y)
+                got = {}
+                for t in (1, 2):
+                    dc.set_num_threads(t)
+                    for f in (dc.vdot, dc.dot):
+                        r = f(dx, dy)
+                        assert np.asarray(r).dtype == exp.dtype, (name, n, f)
+                        assert np.asarray(r).shape == (), (name, n, f)
+                        tol = 4 * eps * (np.abs(x.astype(np.float64) * y).sum() + 1)
+                        assert abs(float(r) - float(exp)) <= tol, (name, n, t, r, exp)
+                        got[t, f] = float(r)
+                assert got[1, dc.vdot] == got[2, dc.vdot] == got[1, dc.dot] == got[2, dc.dot]
+        x = np.ones(100003, dtype)
+        for bad, want in ((np.nan, np.nan), (np.inf, np.inf), (-np.inf, -np.inf)):
+            y = x.copy()
+            y[70000] = bad
+            dc.set_num_threads(2)
+            r = dc.vdot(dc.asarray(x), dc.asarray(y))
+            e = np.vdot(x, y)
+            assert np.isnan(r) == np.isnan(e) == np.isnan(want)
+            if not np.isnan(want):
+                assert r == e
+        y = x.copy()
+        y[5], y[90000] = np.inf, -np.inf                 # inf - inf
+        assert np.isnan(dc.vdot(dc.asarray(x), dc.asarray(y))) and np.isnan(np.vdot(x, y))
+        with pytest.raises(ValueError):
+            dc.vdot(dc.asarray(x), dc.asarray(x[:-1]))
+        with pytest.raises(ValueError):
+            np.vdot(x, x[:-1])
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+
+
 @pytest.mark.parametrize("dtype", ["f8", "f4", "i4", "u1", "b1", "i8", "u8"])
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, (1,)])
 @pytest.mark.parametrize("keepdims", [False, True])

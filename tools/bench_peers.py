@@ -3,6 +3,7 @@ process, interleaved.
 
     PYTHONPATH=. python tools/bench_peers.py [--quick] [--repeat 5] [--threads 2]
                                              [--ops add,sum] [--sizes 1e5,1e6]
+                                             [--backends numba,torch] [--warmup 0.15]
 
 Cases: `a + b`, axpy with a NumPy scalar (`np.float64(2.5) * x + y`), exp, sin, sqrt, sum,
 vdot and the fused `2*a + 3*b*b - c`; n in 1e5, 3e5, 1e6, 1e7; float32 and float64.
@@ -12,6 +13,18 @@ the case once (a median of batched calls, dotcompute/_timing.py), and each backe
 the median of its rounds. Backends that are not installed are skipped and said so. Prints,
 per case, NumPy time / backend time for each backend and dotcompute against the best peer
 (best peer time / dotcompute time: > 1, dotcompute ahead).
+
+Each turn starts on a settled machine: a backend's thread pool (numba's and torch's OpenMP
+workers, OpenBLAS) keeps spinning for up to ~0.1 s after its calls, so before a turn the
+parent waits until the workers' own CPU use stops growing and the machine's other cores are
+idle (both bounded, see --settle), and the worker then calls the case for --warmup seconds
+before timing it (every backend alike: pools awake, lazy compilation done, and dotcompute's
+load sampler reads a window of this turn, not the other backends' turns before it). The
+cores other processes kept busy while a case was timed are printed with it.
+
+Same work: every backend's result of every case is checked against NumPy's once (dtype,
+shape, values to a dtype-dependent tolerance); a backend that computes something else is
+reported and its cell shows `differs`.
 """
 import argparse
 import importlib.util
@@ -19,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 BACKENDS = ["numpy", "dotcompute", "numba", "torch", "numexpr"]
 PEERS = ["numba", "torch", "numexpr"]
@@ -72,16 +86,18 @@ def _numba_cases(threads):
     def sqrt(a):
         return np.sqrt(a)
 
+    # reductions accumulate in the array's dtype, as NumPy's (a float64 `s = 0.0` would
+    # return float64 for float32 input: not the same work)
     @njit(parallel=True)
     def sum_(a):
-        s = 0.0
+        s = a.dtype.type(0)
         for i in prange(a.shape[0]):
             s += a[i]
         return s
 
     @njit(parallel=True)
     def vdot(a, b):
-        s = 0.0
+        s = a.dtype.type(0)
         for i in prange(a.shape[0]):
             s += a[i] * b[i]
         return s
@@ -93,10 +109,26 @@ def _numba_cases(threads):
             out[i] = 2 * a[i] + 3 * b[i] * b[i] - c[i]
         return out
 
-    return {"add": lambda s, a, b, c: add(a, b), "axpy": lambda s, a, b, c: axpy(s, a, b),
-            "exp": lambda s, a, b, c: exp(a), "sin": lambda s, a, b, c: sin(a),
-            "sqrt": lambda s, a, b, c: sqrt(a), "sum": lambda s, a, b, c: sum_(a),
-            "vdot": lambda s, a, b, c: vdot(a, b), "fused": lambda s, a, b, c: fused(a, b, c)}
+    cases = {"add": lambda s, a, b, c: add(a, b), "axpy": lambda s, a, b, c: axpy(s, a, b),
+             "exp": lambda s, a, b, c: exp(a), "sin": lambda s, a, b, c: sin(a),
+             "sqrt": lambda s, a, b, c: sqrt(a), "sum": lambda s, a, b, c: sum_(a),
+             "vdot": lambda s, a, b, c: vdot(a, b),
+             "fused": lambda s, a, b, c: fused(a, b, c)}
+
+    def scalar_dtype(op, s, a, b, c):
+        """The dtype numba computed a scalar result in (it returns float32 results as
+        Python floats): the return type of the compiled signature for these arguments."""
+        disp = {"sum": sum_, "vdot": vdot}.get(op)
+        if disp is None:
+            return None
+        args = (a,) if op == "sum" else (a, b)
+        types = tuple(numba.typeof(x) for x in args)
+        for sig in disp.nopython_signatures:
+            if tuple(sig.args) == types:
+                return str(sig.return_type)
+        return None
+
+    return cases, scalar_dtype
 
 
 def _numexpr_cases(threads):
@@ -116,7 +148,16 @@ def _torch_cases(threads):
     import torch
 
     torch.set_num_threads(threads)
-    return {"add": lambda s, a, b, c: a + b, "axpy": lambda s, a, b, c: s * a + b,
+
+    def axpy(s, a, b, c):
+        # NumPy's result of np.float64 * float32 array is float64 (NEP 50: a NumPy scalar
+        # is typed); torch takes the np.float64 as a weak Python float and stays in float32,
+        # half the work. The same work in torch: the array in the scalar's dtype.
+        if a.dtype != torch.float64:
+            a = a.to(torch.float64)
+        return s * a + b
+
+    return {"add": lambda s, a, b, c: a + b, "axpy": axpy,
             "exp": lambda s, a, b, c: torch.exp(a), "sin": lambda s, a, b, c: torch.sin(a),
             "sqrt": lambda s, a, b, c: torch.sqrt(a), "sum": lambda s, a, b, c: a.sum(),
             "vdot": lambda s, a, b, c: torch.dot(a, b),
@@ -131,13 +172,32 @@ def _array_cases(xp):
             "fused": lambda s, a, b, c: 2 * a + 3 * b * b - c}
 
 
+def _summary(result, scalar_dtype=None):
+    """What the parent compares with NumPy's: dtype, shape and a few float64 values
+    (the sum and some elements of an array; the value of a scalar)."""
+    import numpy as np
+
+    if hasattr(result, "detach"):                           # a torch tensor
+        result = result.detach().numpy()
+    r = np.asarray(result)
+    dtype = str(r.dtype)
+    if scalar_dtype is not None and r.ndim == 0:
+        dtype = scalar_dtype
+    flat = r.reshape(-1).astype(np.float64)
+    picks = flat[:: max(1, flat.size // 7)][:8] if flat.size else flat
+    return {"dtype": dtype, "shape": list(r.shape),
+            "values": [float(flat.sum())] + [float(v) for v in picks]}
+
+
 def worker(backend, threads):
-    """Serve timing requests on stdin ({"op", "dtype", "n", "budget"} per line) with one
-    line of JSON each ({"seconds": ...} or {"error": ...}); "ready" first."""
+    """Serve requests on stdin with one line of JSON each: {"op", "dtype", "n", "budget",
+    "warmup"} is timed ({"seconds": ...} or {"error": ...}); with "check": true the
+    result's summary is returned instead ({"summary": ...}). "ready" first."""
     import numpy as np
 
     timing = _timing()
     convert = lambda x: x  # noqa: E731
+    scalar_dtype = None
     if backend == "numpy":
         cases = _array_cases(np)
     elif backend == "dotcompute":
@@ -146,7 +206,7 @@ def worker(backend, threads):
         cases = _array_cases(dc)
         convert = dc.asarray
     elif backend == "numba":
-        cases = _numba_cases(threads)
+        cases, scalar_dtype = _numba_cases(threads)
     elif backend == "numexpr":
         cases = _numexpr_cases(threads)
     elif backend == "torch":
@@ -170,7 +230,15 @@ def worker(backend, threads):
         s = np.float64(2.5)
         a, b, c = data
         try:
-            f(s, a, b, c)                                   # compile / warm up
+            r = f(s, a, b, c)                               # compile / warm up
+            if req.get("check"):
+                sd = scalar_dtype(req["op"], s, a, b, c) if scalar_dtype else None
+                print(json.dumps({"summary": _summary(r, sd)}), flush=True)
+                continue
+            del r
+            end = time.perf_counter() + req.get("warmup", 0.0)
+            while time.perf_counter() < end:
+                f(s, a, b, c)
             t = timing.median_time(lambda: f(s, a, b, c), budget=req["budget"])
             print(json.dumps({"seconds": t}), flush=True)
         except Exception as exc:                            # a peer that cannot run it
@@ -191,16 +259,95 @@ class Worker:
         if json.loads(ready or "null") != "ready":
             raise RuntimeError(f"{backend} worker did not start")
 
-    def time(self, op, dtype, n, budget):
-        self.proc.stdin.write(json.dumps({"op": op, "dtype": dtype, "n": n,
-                                          "budget": budget}) + "\n")
+    def _ask(self, req):
+        self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
-        reply = json.loads(self.proc.stdout.readline())
+        return json.loads(self.proc.stdout.readline())
+
+    def time(self, op, dtype, n, budget, warmup):
+        reply = self._ask({"op": op, "dtype": dtype, "n": n, "budget": budget,
+                           "warmup": warmup})
         return reply.get("seconds"), reply.get("error")
+
+    def summary(self, op, dtype, n):
+        reply = self._ask({"op": op, "dtype": dtype, "n": n, "budget": 0, "check": True})
+        return reply.get("summary"), reply.get("error")
+
+    def cpu_seconds(self):
+        """CPU seconds all threads of the worker ran so far (scheduler statistics, ns
+        resolution; None where /proc lacks them)."""
+        total = 0
+        try:
+            for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return total * 1e-9
 
     def close(self):
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+def _machine_busy():
+    """(busy CPU seconds of the machine from /proc/stat, wall seconds); busy None without
+    /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        busy = None
+    return busy, time.monotonic()
+
+
+def _busy_cores(a, b):
+    """Cores kept busy between two _machine_busy readings (None if unknown)."""
+    if a[0] is None or b[0] is None:
+        return None
+    return max(0.0, (b[0] - a[0]) / max(b[1] - a[1], 1e-9))
+
+
+def settle(workers, bound):
+    """Wait (at most `bound` seconds) until the workers' thread pools stopped spinning (their
+    CPU use grew by less than 5 % of a core over 20 ms) and then until the machine's cores
+    are idle (less than 0.25 of a core busy over 50 ms: /proc/stat counts in 10 ms ticks).
+    Returns the seconds waited."""
+    t0 = time.monotonic()
+    deadline = t0 + bound
+    prev = [w.cpu_seconds() for w in workers]
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        cur = [w.cpu_seconds() for w in workers]
+        if None in prev or None in cur or sum(c - p for c, p in zip(cur, prev)) < 0.001:
+            break
+        prev = cur
+    while time.monotonic() < deadline:
+        a = _machine_busy()
+        time.sleep(0.05)
+        busy = _busy_cores(a, _machine_busy())
+        if busy is None or busy < 0.25:
+            break
+    return time.monotonic() - t0
+
+
+def same_work(ref, other, dtype, op):
+    """None when `other` (a summary) is NumPy's result `ref` to the tolerance of the dtype
+    and op, else what differs."""
+    import numpy as np
+
+    if other["dtype"] != ref["dtype"]:
+        return f"result dtype {other['dtype']}, NumPy's {ref['dtype']}"
+    if other["shape"] != ref["shape"]:
+        return f"result shape {other['shape']}, NumPy's {ref['shape']}"
+    # float32 reductions of 1e7 elements in another order differ in the 4th digit
+    rtol = {"float32": 1e-3, "float64": 1e-9}[dtype]
+    if op in ("exp", "sin") or ref["dtype"] == "float32":
+        rtol = max(rtol, 1e-5)
+    if not np.allclose(other["values"], ref["values"], rtol=rtol, atol=0):
+        return f"values {other['values'][:3]} ..., NumPy's {ref['values'][:3]} ..."
+    return None
 
 
 def available(backend):
@@ -219,6 +366,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="3 rounds, shorter budgets")
     parser.add_argument("--ops", help=f"comma-separated subset of {','.join(OPS)}")
     parser.add_argument("--sizes", help="comma-separated subset of n, e.g. 1e5,1e6")
+    parser.add_argument("--backends", help="comma-separated subset of "
+                        f"{','.join(BACKENDS)} (numpy is always timed)")
+    parser.add_argument("--warmup", type=float, default=0.15,
+                        help="seconds each backend calls the case before timing it (0.15)")
+    parser.add_argument("--settle", type=float, default=1.0,
+                        help="longest wait for a settled machine before a turn, s (1.0)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -232,8 +385,10 @@ def main(argv=None):
     import dotcompute as dc
     from bench_headline import machine_lines
 
-    backends = [b for b in BACKENDS if available(b)]
-    missing = [b for b in BACKENDS if b not in backends]
+    wanted = BACKENDS if not args.backends else ["numpy"] + [
+        b for b in BACKENDS if b != "numpy" and b in args.backends.split(",")]
+    backends = [b for b in wanted if available(b)]
+    missing = [b for b in wanted if b not in backends]
     head = machine_lines(dc) + [
         f"- threads per backend: {args.threads}; each backend in its own process",
         f"- backends: {', '.join(backends)}"
@@ -242,39 +397,72 @@ def main(argv=None):
     workers = {b: Worker(b, args.threads) for b in backends}
     peers = [b for b in backends if b in PEERS]
     lines = ["| case | dtype | n | " + " | ".join(f"{b} (x NumPy)" for b in backends[1:])
-             + " | dotcompute vs best peer |", "|---|---|---:|" + "---:|" * len(backends)]
+             + " | dotcompute vs best peer | others (cores) |",
+             "|---|---|---:|" + "---:|" * (len(backends) + 1)]
+    notes = []
+    pool = list(workers.values())
     try:
         for dtype in DTYPES:
             for n in sizes:
                 for op in ops:
                     samples = {b: [] for b in backends}
-                    errors = {}
+                    errors, differs = {}, {}
+                    ref, err = workers["numpy"].summary(op, dtype, n)
+                    for b, w in workers.items():
+                        if b == "numpy" or err:
+                            continue
+                        got, e = w.summary(op, dtype, n)
+                        why = e or same_work(ref, got, dtype, op)
+                        if why:
+                            differs[b] = why
+                    others, own = [], 0.0
                     for _ in range(rounds):
                         for b, w in workers.items():
-                            t, err = w.time(op, dtype, n, budget)
-                            if err:
-                                errors[b] = err
+                            if b in differs:
+                                continue
+                            settle(pool, args.settle)
+                            c0 = sum(x.cpu_seconds() or 0.0 for x in pool)
+                            m0 = _machine_busy()
+                            t, e = w.time(op, dtype, n, budget, args.warmup)
+                            m1 = _machine_busy()
+                            c1 = sum(x.cpu_seconds() or 0.0 for x in pool)
+                            cores = _busy_cores(m0, m1)
+                            if cores is not None:
+                                others.append(max(0.0, cores - (c1 - c0)
+                                                  / max(m1[1] - m0[1], 1e-9)))
+                            if e:
+                                errors[b] = e
                             else:
                                 samples[b].append(t)
                     med = {b: sorted(s)[len(s) // 2] for b, s in samples.items() if s}
                     row = f"| `{op}` | {dtype} | {_fmt_n(n)} |"
                     for b in backends[1:]:
-                        row += f" {med['numpy'] / med[b]:.2f} |" if b in med else " n/a |"
+                        row += (" differs |" if b in differs else
+                                f" {med['numpy'] / med[b]:.2f} |" if b in med and "numpy" in med
+                                else " n/a |")
                     times = {b: med[b] for b in peers if b in med}
                     if times and "dotcompute" in med:
                         best = min(times, key=times.get)
                         row += f" {times[best] / med['dotcompute']:.2f} ({best}) |"
                     else:
                         row += " n/a |"
+                    row += (f" {sum(others) / len(others):.2f} |" if others else " n/a |")
                     lines.append(row)
                     print(row, file=sys.stderr, flush=True)
-                    for b, err in errors.items():
-                        print(f"  {b} failed on {op} {dtype} {n}: {err}", file=sys.stderr)
+                    for b, e in errors.items():
+                        print(f"  {b} failed on {op} {dtype} {n}: {e}", file=sys.stderr)
+                    for b, why in differs.items():
+                        notes.append(f"- {b}, `{op}` {dtype} {_fmt_n(n)}: not NumPy's result "
+                                     f"({why}); not timed")
+                        print("  " + notes[-1], file=sys.stderr)
     finally:
         for w in workers.values():
             w.close()
+    head.append(f"- each turn: machine settled (at most {args.settle} s), {args.warmup} s of "
+                f"warm-up calls, then timed; others: cores other processes kept busy while "
+                f"the case was timed (mean over turns)")
     print("\n".join(["### Machine", ""] + head + ["", "### NumPy time / backend time", ""]
-                    + lines))
+                    + lines + ([""] + notes if notes else [])))
     return 0
 
 

@@ -46,6 +46,8 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                      Py_ssize_t n, bint dense=*) noexcept
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept
+cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
+                  Py_ssize_t sb, Py_ssize_t n, char *out) noexcept
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,
                     Py_ssize_t itemsize, Py_ssize_t n) noexcept
 

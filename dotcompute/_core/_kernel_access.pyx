@@ -160,6 +160,16 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t 
             K.run_reduce(f, c, a, sa, n, out, nt)
 
 
+cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
+                  Py_ssize_t sb, Py_ssize_t n, char *out) noexcept:
+    cdef int nt = threads_for(n, K.reduce_threshold)
+    if n < NOGIL_MIN:
+        K.run_dot(f, c, a, sa, b, sb, n, out, nt)
+    else:
+        with nogil:
+            K.run_dot(f, c, a, sa, b, sb, n, out, nt)
+
+
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,
                     Py_ssize_t itemsize, Py_ssize_t n) noexcept:
     if n < NOGIL_MIN:
