@@ -317,6 +317,32 @@ def test_zeros_reads_zero_after_the_block_was_dirty(n):
     assert not np.asarray(zl).any()
 
 
+@pytest.mark.parametrize("mode", ["always", "never"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.uint8, bool])
+def test_large_zeros_ones_full_on_threads(mode, dtype):
+    """Large blocks cleared (a reused block in memory) and filled on the policy's threads
+    (forced on / off here): NumPy's values and dtype, byte counts that are no multiple of
+    8, the last bytes included."""
+    from dotcompute._core import _threads
+    old = _threads.set_mode(mode)
+    try:
+        for n in (40_003, 1_000_003, 2_500_001):
+            dirty = dc.full(n, 7, dtype)
+            del dirty                                  # the next zeros reuses it, in memory
+            z = dc.zeros(n, dtype)
+            _assert_same(z, np.zeros(n, dtype))
+            for make in (lambda xp: xp.ones(n, dtype), lambda xp: xp.full(n, 3, dtype),
+                         lambda xp: xp.full((n, 1), True, dtype, order="F")):
+                _assert_same(make(dc), make(np))
+    finally:
+        _threads.set_mode(old)
+
+
+def _assert_same(got, exp):
+    assert got.dtype == exp.dtype and got.shape == exp.shape
+    np.testing.assert_array_equal(np.asarray(got), exp)
+
+
 def test_zeros_of_a_fresh_large_block():
     pool = m.MemoryPool()
     with m.use_for_numpy(pool):

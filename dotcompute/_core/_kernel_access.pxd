@@ -48,6 +48,8 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t 
                      Py_ssize_t n, char *out) noexcept
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
                   Py_ssize_t sb, Py_ssize_t n, char *out) noexcept
+# o[:n] = value (one element of kernel type t, apart from o) on threads_for's threads.
+cdef void run_fill(char *o, Py_ssize_t n, const char *value, int t) noexcept
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,
                     Py_ssize_t itemsize, Py_ssize_t n) noexcept
 

@@ -170,6 +170,11 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
             K.run_dot(f, c, a, sa, b, sb, n, out, nt)
 
 
+cdef void run_fill(char *o, Py_ssize_t n, const char *value, int t) noexcept:
+    # the type's own cast (a copy) from a stride-0 input: a broadcast store loop
+    run_unary(K.cast[t][t], K.reduce_threshold, value, 0, o, type_size(t), n, True)
+
+
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,
                     Py_ssize_t itemsize, Py_ssize_t n) noexcept:
     if n < NOGIL_MIN:

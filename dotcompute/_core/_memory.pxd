@@ -51,5 +51,9 @@ cdef DeviceMemory dc_malloc(size_t nbytes)
 # nbytes reading as zero from the default pool (fresh or dropped pages for large blocks:
 # zero-filled at first touch, as calloc's).
 cdef DeviceMemory dc_calloc(size_t nbytes)
-# Allocate nbytes from a given pool (zeroed: as dc_calloc).
-cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=*)
+# As dc_calloc, but a block whose pages are in memory is handed out uncleared with
+# dirty[0] = 1: the caller clears its nbytes (on several threads); 0 when it reads as zero.
+cdef DeviceMemory dc_calloc_by_caller(size_t nbytes, int* dirty)
+# Allocate nbytes from a given pool (zeroed: as dc_calloc; with zeroed and a `dirty` flag:
+# as dc_calloc_by_caller).
+cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=*, int* dirty=*)

@@ -53,6 +53,8 @@ cdef extern from "dc_pool.h" nogil:
     void dc_pool_destroy(dc_pool* pool)
     int dc_pool_malloc(dc_pool* pool, size_t nbytes, dc_chunk** out)
     int dc_pool_malloc_zeroed(dc_pool* pool, size_t nbytes, dc_chunk** out)
+    int dc_pool_malloc_zeroed_by_caller(dc_pool* pool, size_t nbytes, dc_chunk** out,
+                                        int* dirty)
     void dc_pool_free(dc_pool* pool, dc_chunk* chunk)
     void dc_pool_release_cached(dc_pool* pool)
     void* dc_pool_raw_malloc(dc_pool* pool, size_t nbytes)
@@ -286,26 +288,33 @@ cdef dc_chunk* _malloc_retry(MemoryPool pool, size_t nbytes, bint zeroed) except
 
 
 cdef inline int _pool_alloc(dc_pool* pool, size_t nbytes, bint zeroed,
-                            dc_chunk** out) noexcept nogil:
+                            dc_chunk** out, int* dirty=NULL) noexcept nogil:
+    if zeroed and dirty != NULL:
+        return dc_pool_malloc_zeroed_by_caller(pool, nbytes, out, dirty)
     if zeroed:
         return dc_pool_malloc_zeroed(pool, nbytes, out)
     return dc_pool_malloc(pool, nbytes, out)
 
 
-cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=False):
+cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=False,
+                              int* dirty=NULL):
     cdef DeviceMemory mem = DeviceMemory.__new__(DeviceMemory)  # before the block: no leak
     cdef dc_chunk* c = NULL
     cdef int rc
+    if dirty != NULL:
+        dirty[0] = 0
     if nbytes > MAX_REQUEST:
         return pool_malloc(pool, _check_size(pool, nbytes))  # raises
     if nbytes < DC_SMALL_LIMIT:
         # a small block: a cache pop or a short index search under the pool's lock, which
         # no holder keeps while waiting for the GIL (releasing the GIL costs more)
-        rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
+        rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c, dirty)
     else:
         with nogil:       # may map a segment or drop pages
-            rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c)
+            rc = _pool_alloc(pool.pool_, nbytes, zeroed, &c, dirty)
     if rc != DC_OK:
+        if dirty != NULL:
+            dirty[0] = 0                       # the retry clears what it hands out
         c = _malloc_retry(pool, nbytes, zeroed)
     elif pool.gc_episode_size_ and nbytes >= pool.gc_episode_size_:
         pool.gc_episode_size_ = 0   # the pressure that opened the episode is gone
@@ -322,6 +331,10 @@ cdef DeviceMemory dc_malloc(size_t nbytes):
 
 cdef DeviceMemory dc_calloc(size_t nbytes):
     return pool_malloc(_default_pool, nbytes, True)
+
+
+cdef DeviceMemory dc_calloc_by_caller(size_t nbytes, int* dirty):
+    return pool_malloc(_default_pool, nbytes, True, dirty)
 
 
 # --- device memory -------------------------------------------------------------------------

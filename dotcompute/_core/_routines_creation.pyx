@@ -15,9 +15,10 @@ from libc.string cimport memcpy, memset
 from libc.math cimport ceil
 
 cimport numpy as cnp
-from dotcompute._core._memory cimport DeviceMemory, dc_malloc, dc_calloc
-from dotcompute._core._kernel_access cimport MAXDIMS
-from dotcompute._core._dtypes cimport type_index, type_dtype, canonical_info
+from dotcompute._core._memory cimport (DeviceMemory, dc_malloc, dc_calloc,
+                                       dc_calloc_by_caller)
+from dotcompute._core._kernel_access cimport MAXDIMS, MAX_ITEM, run_fill
+from dotcompute._core._dtypes cimport type_index, type_dtype, canonical_info, DC_T_U8
 from dotcompute._core._ndarray cimport (ndarray, wrap_numpy, to_numpy, to_numpy_nested,
                                         shape_tuple, format_of, alloc_layout, SMALL_BYTES)
 
@@ -85,7 +86,17 @@ cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
     if mul_overflows(nonzero, itemsize, &s):
         raise ValueError("array is too big; `arr.size * arr.dtype.itemsize` is larger than "
                          "the maximum possible size.")
-    mem = dc_calloc(<size_t>(n * itemsize)) if zeroed else dc_malloc(<size_t>(n * itemsize))
+    cdef int dirty = 0
+    if not zeroed:
+        mem = dc_malloc(<size_t>(n * itemsize))
+    elif n * itemsize < SMALL_BYTES:
+        mem = dc_calloc(<size_t>(n * itemsize))
+    else:
+        # a reused block whose pages are in memory is cleared here, on the thread policy's
+        # threads (zeros(1e6) + first touch: one thread's memset was the larger half)
+        mem = dc_calloc_by_caller(<size_t>(n * itemsize), &dirty)
+        if dirty:
+            _clear(mem.ptr_, n * itemsize)
     r = ndarray.__new__(ndarray)
     r._mem = mem
     r._data = mem.ptr_
@@ -120,6 +131,16 @@ cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
     r._c_contig = not fortran or s <= 1 or n == 0
     r._f_contig = fortran or s <= 1 or n == 0
     return r
+
+
+cdef uint64_t _ZERO8 = 0
+
+
+cdef void _clear(char *p, Py_ssize_t nbytes) noexcept:
+    """memset(p, 0, nbytes) for large blocks: 8-byte words on threads_for's threads."""
+    cdef Py_ssize_t words = nbytes // 8
+    run_fill(p, words, <const char *>&_ZERO8, DC_T_U8)
+    memset(p + 8 * words, 0, nbytes - 8 * words)
 
 
 cdef ndarray empty_array(tuple shape, object dtype, str order):
@@ -422,10 +443,16 @@ cdef int _fill(ndarray r, object value) except -1:
     repeated; anything else runs np.copyto."""
     cdef char kind = (<cnp.dtype>r._dtype).kind
     cdef type tv = type(value)
+    cdef char item[MAX_ITEM]
     if r._size and ((tv is float and (kind == b'f' or kind == b'c'))
                     or (tv is int and (kind == b'i' or kind == b'u' or kind == b'f'
                                        or kind == b'c'))
                     or (tv is bool and kind == b'b')):
+        if r._t >= 0 and r._size * r._itemsize >= SMALL_BYTES:
+            # large arrays of a kernel type: the value repeated on the policy's threads
+            PyArray_Pack(<cnp.PyArray_Descr *>r._dtype, item, value)
+            run_fill(r._data, r._size, item, r._t)
+            return 0
         PyArray_Pack(<cnp.PyArray_Descr *>r._dtype, r._data, value)
         if r._size * r._itemsize >= SMALL_BYTES:
             with nogil:

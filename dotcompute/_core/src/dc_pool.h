@@ -92,6 +92,10 @@ int dc_pool_malloc(dc_pool *pool, size_t nbytes, dc_chunk **out);
  * zero-filled at first touch, as the untouched memory calloc returns), anything else is
  * cleared with memset. */
 int dc_pool_malloc_zeroed(dc_pool *pool, size_t nbytes, dc_chunk **out);
+/* As dc_pool_malloc_zeroed, but a block that memset would clear (pages in memory) is handed
+ * out as it is and *dirty set to 1: the caller clears its first nbytes (on several threads,
+ * say). *dirty is 0 when the block already reads as zero. */
+int dc_pool_malloc_zeroed_by_caller(dc_pool *pool, size_t nbytes, dc_chunk **out, int *dirty);
 /* Give a chunk back (NULL is ignored).  It stays mapped and cached. */
 void dc_pool_free(dc_pool *pool, dc_chunk *chunk);
 /* Unmap every fully free segment (live chunks and partly used segments stay). */
