@@ -163,6 +163,12 @@ class Axpy(Benchmark):
             ne = module_of("numexpr")
             env = {"s": s, "x": x, "y": y}
             f = lambda: ne.evaluate("s * x + y", local_dict=env)  # noqa: E731
+        elif backend == "torch":
+            # torch takes the np.float64 as a weak Python float and stays in float32 (half
+            # NumPy's work): the same result (float64) wants x in float64 (no copy for
+            # float64 arrays)
+            f64 = module_of("torch").float64
+            f = lambda: s * x.to(f64) + y  # noqa: E731
         else:
             f = lambda: s * x + y  # noqa: E731
         self.f = _checked(backend, f, f"axpy on {dtype}")
