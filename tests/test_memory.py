@@ -91,6 +91,29 @@ def test_rounding_waste_large(n):
     del b
 
 
+def test_large_blocks_start_at_staggered_offsets():
+    """Large blocks hand their data out at offsets of 512-byte units inside the page, round
+    robin over new chunks, within the rounding slack (none for a page multiple), kept when
+    a chunk is reused; the data stays inside the block and aligned; pools aligned to more
+    than the unit keep offset 0."""
+    pool = m.MemoryPool()
+    n = 8_000_000                                      # 3584 bytes of slack: every color
+    blocks = [pool.malloc(n) for _ in range(8)]
+    offsets = [b.ptr % 4096 for b in blocks]
+    assert sorted(offsets) == [512 * k for k in range(8)]
+    for b in blocks:
+        fill(b, 7)                                      # all n bytes writable
+        assert check(b, 7)
+    ptrs = [b.ptr for b in blocks]
+    del blocks, b
+    again = [pool.malloc(n) for _ in range(8)]          # the same chunks: the same data
+    assert sorted(b.ptr for b in again) == sorted(ptrs)
+    assert pool.malloc(4 * MiB).ptr % 4096 == 0        # no slack: offset 0
+    assert pool.malloc(4 * MiB - 1000).ptr % 512 == 0
+    aligned = m.MemoryPool(4096)
+    assert all(aligned.malloc(n).ptr % 4096 == 0 for _ in range(3))
+
+
 def test_zero_bytes():
     pool = m.MemoryPool()
     a, b = pool.malloc(0), pool.malloc(0)

@@ -53,6 +53,7 @@ cdef extern from "dc_pool.h" nogil:
     void dc_pool_destroy(dc_pool* pool)
     int dc_pool_malloc(dc_pool* pool, size_t nbytes, dc_chunk** out)
     int dc_pool_malloc_zeroed(dc_pool* pool, size_t nbytes, dc_chunk** out)
+    char* dc_chunk_data(const dc_chunk* c)
     int dc_pool_malloc_zeroed_by_caller(dc_pool* pool, size_t nbytes, dc_chunk** out,
                                         int* dirty)
     void dc_pool_free(dc_pool* pool, dc_chunk* chunk)
@@ -318,7 +319,7 @@ cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=False,
         c = _malloc_retry(pool, nbytes, zeroed)
     elif pool.gc_episode_size_ and nbytes >= pool.gc_episode_size_:
         pool.gc_episode_size_ = 0   # the pressure that opened the episode is gone
-    mem.ptr_ = c.ptr
+    mem.ptr_ = dc_chunk_data(c)
     mem.nbytes_ = nbytes
     mem.chunk_ = c
     mem.pool_ = pool

@@ -50,6 +50,7 @@ struct dc_pool {
     dc_chunk *cache[CACHE_CLASSES][CACHE_DEPTH];  /* [size / small_unit - 1][depth] */
     uint8_t n_cached[CACHE_CLASSES];
     size_t cached_bytes;
+    unsigned next_color;  /* round robin of the colors of new large chunks */
 };
 
 /* ------------------------------------------------------------------ the lock */
@@ -239,6 +240,13 @@ static dc_chunk *tree_best_fit(dc_chunk *t, size_t n) {
     return best;
 }
 
+/* Color of a new chunk (see DC_COLORS): round robin for large chunks of pools aligned to
+ * at most the color unit, 0 otherwise. */
+static uint8_t new_color(dc_pool *p, int large) {
+    if (!large || p->alignment > DC_COLOR_UNIT) return 0;
+    return (uint8_t)(p->next_color++ % DC_COLORS);
+}
+
 /* ------------------------------------------------------------ OS segments */
 
 static char *os_map(size_t size) {
@@ -281,6 +289,7 @@ static int new_segment(dc_pool *p, int large, size_t seg_size, dc_chunk **out) {
     c->is_free = 1;
     c->is_large = (uint8_t)large;
     c->is_zero = 1;  /* fresh anonymous pages read as zero */
+    c->color = new_color(p, large);
     p->st.num_os_alloc++;
     stat_add(p, DC_STAT_SEGMENT, large, 1);
     stat_add(p, DC_STAT_RESERVED_BYTES, large, (int64_t)seg_size);
@@ -436,6 +445,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
             rest->is_free = 1;
             rest->is_large = c->is_large;
             rest->is_zero = c->is_zero;
+            rest->color = new_color(p, rest->is_large);
             rest->prev = c;
             rest->next = c->next;
             if (c->next) c->next->prev = rest;
@@ -447,7 +457,7 @@ int dc_pool_malloc(dc_pool *p, size_t nbytes, dc_chunk **out) {
 hand_out:
     c->is_free = 0;
     c->requested = nbytes;
-    DC_UNPOISON(c->ptr, nbytes);
+    DC_UNPOISON(dc_chunk_data(c), nbytes);
     stat_add(p, DC_STAT_ALLOCATION, large, 1);
     stat_add(p, DC_STAT_ALLOCATED_BYTES, large, (int64_t)c->size);
     stat_add(p, DC_STAT_ACTIVE_BYTES, large, (int64_t)c->size);
@@ -512,7 +522,7 @@ int dc_pool_malloc_zeroed_by_caller(dc_pool *p, size_t nbytes, dc_chunk **out, i
 int dc_pool_malloc_zeroed(dc_pool *p, size_t nbytes, dc_chunk **out) {
     int dirty;
     int rc = dc_pool_malloc_zeroed_by_caller(p, nbytes, out, &dirty);
-    if (rc == DC_OK && dirty) memset((*out)->ptr, 0, nbytes);
+    if (rc == DC_OK && dirty) memset(dc_chunk_data(*out), 0, nbytes);
     return rc;
 }
 
@@ -583,7 +593,7 @@ static void *raw_alloc(dc_pool *p, size_t nbytes, int zeroed) {
             return NULL;
         }
     }
-    char *user = c->ptr + h;
+    char *user = dc_chunk_data(c) + h;
     ((uint64_t *)user)[-2] = RAW_MAGIC;
     ((dc_chunk **)user)[-1] = c;
     return user;
@@ -618,12 +628,15 @@ void *dc_pool_raw_realloc(dc_pool *p, void *ptr, size_t nbytes) {
     size_t h = raw_header(p);
     dc_chunk *c = raw_chunk(ptr);
     size_t old = c->requested - h;
-    if (nbytes <= (SIZE_MAX >> 2) && nbytes + h <= c->size && 2 * (nbytes + h) >= c->size) {
+    dc_chunk resized = *c;  /* the data may not move: the same offset with the new size */
+    resized.requested = nbytes + h;
+    if (nbytes <= (SIZE_MAX >> 2) && nbytes + h <= c->size && 2 * (nbytes + h) >= c->size
+            && dc_chunk_data(&resized) == dc_chunk_data(c)) {
         lock_acquire(&p->lock);  /* fits in place: only the requested count changes */
         stat_add(p, DC_STAT_REQUESTED_BYTES, c->is_large, (int64_t)(nbytes + h) - (int64_t)c->requested);
         c->requested = nbytes + h;
         DC_POISON(c->ptr, c->size);
-        DC_UNPOISON(c->ptr, nbytes + h);
+        DC_UNPOISON(dc_chunk_data(c), nbytes + h);
         lock_release(&p->lock);
         return ptr;
     }
