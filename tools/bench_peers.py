@@ -309,10 +309,11 @@ def _busy_cores(a, b):
     return max(0.0, (b[0] - a[0]) / max(b[1] - a[1], 1e-9))
 
 
-def settle(workers, bound):
+def settle(workers, bound, idle_bound=0.25):
     """Wait (at most `bound` seconds) until the workers' thread pools stopped spinning (their
-    CPU use grew by less than 5 % of a core over 20 ms) and then until the machine's cores
-    are idle (less than 0.25 of a core busy over 50 ms: /proc/stat counts in 10 ms ticks).
+    CPU use grew by less than 5 % of a core over 20 ms), then (at most `idle_bound` more)
+    until the machine's cores are idle (less than 0.25 of a core busy over 50 ms:
+    /proc/stat counts in 10 ms ticks; other processes may keep it busy for good).
     Returns the seconds waited."""
     t0 = time.monotonic()
     deadline = t0 + bound
@@ -323,6 +324,7 @@ def settle(workers, bound):
         if None in prev or None in cur or sum(c - p for c, p in zip(cur, prev)) < 0.001:
             break
         prev = cur
+    deadline = time.monotonic() + idle_bound
     while time.monotonic() < deadline:
         a = _machine_busy()
         time.sleep(0.05)
@@ -371,7 +373,8 @@ def main(argv=None):
     parser.add_argument("--warmup", type=float, default=0.15,
                         help="seconds each backend calls the case before timing it (0.15)")
     parser.add_argument("--settle", type=float, default=1.0,
-                        help="longest wait for a settled machine before a turn, s (1.0)")
+                        help="longest wait for the workers' pools to stop spinning before "
+                        "a turn, s (1.0; then at most 0.25 s more for idle cores)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -458,7 +461,8 @@ def main(argv=None):
     finally:
         for w in workers.values():
             w.close()
-    head.append(f"- each turn: machine settled (at most {args.settle} s), {args.warmup} s of "
+    head.append(f"- each turn: the workers' pools idle (waited at most {args.settle} s) and "
+                f"the other cores idle (at most 0.25 s more), {args.warmup} s of "
                 f"warm-up calls, then timed; others: cores other processes kept busy while "
                 f"the case was timed (mean over turns)")
     print("\n".join(["### Machine", ""] + head + ["", "### NumPy time / backend time", ""]
