@@ -318,6 +318,30 @@ def test_dot_matches_numpy(rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_min_max_nan_inf_positions_and_layouts(dtype, rng):
+    """Float min/max (vector max/min instructions in the SIMD builds) and their arg forms:
+    NumPy's value (NaN propagates, the first NaN for arg), at every position of a NaN or
+    an infinity, lengths around the vector blocks, strided and reversed views."""
+    for n in (1, 3, 16, 31, 32, 33, 64, 100, 1000, 40_001):
+        base = rng.standard_normal(2 * n).astype(dtype)
+        for pos in (None, 0, 1, n // 2, n - 1):
+            for special in (np.nan, np.inf, -np.inf):
+                x = base.copy()
+                if pos is not None:
+                    x[pos] = special
+                    x[2 * n - 1 - pos] = special
+                d = dc.asarray(x)
+                for view in (slice(0, n), slice(None, None, 2), slice(None, None, -1)):
+                    xv, dv = x[view], d[view]
+                    for name in ("max", "min", "argmax", "argmin"):
+                        exp = getattr(xv, name)()
+                        got = getattr(dv, name)()
+                        assert np.asarray(got).dtype == np.asarray(exp).dtype
+                        assert ((np.isnan(exp) and np.isnan(got)) or got == exp), (
+                            n, pos, special, view, name, got, exp)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dot_every_size_layout_and_thread_count(dtype, rng):
     """1-D float dot/vdot run our kernel at every size (no BLAS): NumPy's value to the
     pairwise bound, its dtype, contiguous, strided and reversed views, NaN and inf; the

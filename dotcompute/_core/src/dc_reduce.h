@@ -54,6 +54,45 @@ typedef struct { union { double f8; float f4; int64_t i8; uint64_t u8; uint8_t b
                          uint8_t u1; } v;
                  int64_t index; } dc_partial;
 
+/* acc' = (v > acc) ? v : acc (gt) or (v < acc) ? v : acc for native float vectors: exactly
+ * what maxpd/minpd (maxps/minps) compute with v as the first operand (equal or unordered:
+ * the second, acc), one instruction where the compare and blend were two on the running
+ * value's dependency chain (max of 1e5 float64 in L2 ran at the chain's latency). Other
+ * element types, and the scalar build, keep the compare and select. */
+#if !defined(DC_SCALAR) && defined(__AVX512F__)
+#include <immintrin.h>
+#define DC_VMAXD(v, a) ((__typeof__(v))_mm512_max_pd((__m512d)(v), (__m512d)(a)))
+#define DC_VMIND(v, a) ((__typeof__(v))_mm512_min_pd((__m512d)(v), (__m512d)(a)))
+#define DC_VMAXF(v, a) ((__typeof__(v))_mm512_max_ps((__m512)(v), (__m512)(a)))
+#define DC_VMINF(v, a) ((__typeof__(v))_mm512_min_ps((__m512)(v), (__m512)(a)))
+#define DC_HAVE_VMAX 1
+#elif !defined(DC_SCALAR) && defined(__AVX__)
+#include <immintrin.h>
+#define DC_VMAXD(v, a) ((__typeof__(v))_mm256_max_pd((__m256d)(v), (__m256d)(a)))
+#define DC_VMIND(v, a) ((__typeof__(v))_mm256_min_pd((__m256d)(v), (__m256d)(a)))
+#define DC_VMAXF(v, a) ((__typeof__(v))_mm256_max_ps((__m256)(v), (__m256)(a)))
+#define DC_VMINF(v, a) ((__typeof__(v))_mm256_min_ps((__m256)(v), (__m256)(a)))
+#define DC_HAVE_VMAX 1
+#elif !defined(DC_SCALAR) && defined(__SSE2__)
+#include <emmintrin.h>
+#define DC_VMAXD(v, a) ((__typeof__(v))_mm_max_pd((__m128d)(v), (__m128d)(a)))
+#define DC_VMIND(v, a) ((__typeof__(v))_mm_min_pd((__m128d)(v), (__m128d)(a)))
+#define DC_VMAXF(v, a) ((__typeof__(v))_mm_max_ps((__m128)(v), (__m128)(a)))
+#define DC_VMINF(v, a) ((__typeof__(v))_mm_min_ps((__m128)(v), (__m128)(a)))
+#define DC_HAVE_VMAX 1
+#else
+#define DC_HAVE_VMAX 0
+#define DC_VMAXD(v, a) (a)
+#define DC_VMIND(v, a) (a)
+#define DC_VMAXF(v, a) (a)
+#define DC_VMINF(v, a) (a)
+#endif
+/* Which form an element type takes: 2 double, 1 float, 0 compare and select. */
+#define DC_VMAX_KIND(T) (DC_HAVE_VMAX ? _Generic((T)0, double: 2, float: 1, default: 0) : 0)
+#define DC_VEXTREME(T, gt, v, a)                                                         \
+    (DC_VMAX_KIND(T) == 2 ? ((gt) ? DC_VMAXD(v, a) : DC_VMIND(v, a))                     \
+                          : ((gt) ? DC_VMAXF(v, a) : DC_VMINF(v, a)))
+
 #define DC_ISNAN_F(x) ((x) != (x))
 #define DC_ISNAN_I(x) 0
 #define DC_SETNAN_F(m) ((m) = NAN)
@@ -250,7 +289,14 @@ static inline T dc_extreme_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int gt,
         VT b0 = (VT){0};                                                                 \
         for (int j = 0; j < L; j++) b0[j] = m;                                           \
         DC_UNROLL for (int k = 0; k < U; k++) { acc[k] = b0; nm[k] = (VI){0}; }          \
-        if (gt) {                                                                        \
+        if (DC_VMAX_KIND(T)) {                       /* gt is a constant per caller */   \
+            for (; i + U * L <= n; i += U * L)                                           \
+                DC_UNROLL for (int k = 0; k < U; k++) {                                  \
+                    VT v = DC_VLOAD(VT, x + i + k * L);                                  \
+                    acc[k] = DC_VEXTREME(T, gt, v, acc[k]);                              \
+                    nm[k] |= (VI)(v != v);                                               \
+                }                                                                        \
+        } else if (gt) {                                                                 \
             for (; i + U * L <= n; i += U * L)                                           \
                 DC_UNROLL for (int k = 0; k < U; k++) {                                  \
                     VT v = DC_VLOAD(VT, x + i + k * L);                                  \
@@ -258,11 +304,6 @@ static inline T dc_extreme_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int gt,
                     acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                      \
                     nm[k] |= (VI)(v != v);                                               \
                 }                                                                        \
-            for (int k = 1; k < U; k++) {                                                \
-                VI c = (VI)(acc[k] > acc[0]);                                            \
-                acc[0] = (VT)(((VI)acc[k] & c) | ((VI)acc[0] & ~c));                     \
-            }                                                                            \
-            for (int j = 0; j < L; j++) { if (acc[0][j] > m) m = acc[0][j]; }            \
         } else {                                                                         \
             for (; i + U * L <= n; i += U * L)                                           \
                 DC_UNROLL for (int k = 0; k < U; k++) {                                  \
@@ -271,6 +312,15 @@ static inline T dc_extreme_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int gt,
                     acc[k] = (VT)(((VI)v & c) | ((VI)acc[k] & ~c));                      \
                     nm[k] |= (VI)(v != v);                                               \
                 }                                                                        \
+        }                                                                                \
+        /* the accumulators hold no NaN unless the data did (then nm says so) */          \
+        if (gt) {                                                                        \
+            for (int k = 1; k < U; k++) {                                                \
+                VI c = (VI)(acc[k] > acc[0]);                                            \
+                acc[0] = (VT)(((VI)acc[k] & c) | ((VI)acc[0] & ~c));                     \
+            }                                                                            \
+            for (int j = 0; j < L; j++) { if (acc[0][j] > m) m = acc[0][j]; }            \
+        } else {                                                                         \
             for (int k = 1; k < U; k++) {                                                \
                 VI c = (VI)(acc[k] < acc[0]);                                            \
                 acc[0] = (VT)(((VI)acc[k] & c) | ((VI)acc[0] & ~c));                     \
