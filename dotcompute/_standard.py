@@ -22,6 +22,8 @@ _np_rfftfreq = _wrap_function(np.fft.rfftfreq)
 def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     """numpy.sort; `descending=True` (the standard's) gives the reverse order, NaNs
     first."""
+    if not descending and stable is None:          # the common call: no keyword to pass
+        return _np_sort(a, axis, kind, order)
     r = _np_sort(a, axis, kind, order, stable=stable)
     if not descending:
         return r
@@ -32,6 +34,8 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False)
     """numpy.argsort; `descending=True` (the standard's) orders from the largest, equal
     elements keeping their relative order when the sort is stable."""
     if not descending:
+        if stable is None:
+            return _np_argsort(a, axis, kind, order)
         return _np_argsort(a, axis, kind, order, stable=stable)
     if axis is None:
         a = _np_ravel(a)

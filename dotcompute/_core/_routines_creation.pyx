@@ -660,8 +660,14 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
              device=None):
     """numpy.linspace in pool memory (or on `device`)."""
     dev = as_device(device)
-    with numpy_in_pool():
-        r = np.linspace(to_numpy(start), to_numpy(stop), num, endpoint, retstep, dtype, axis)
+    if (type(num) is int and 0 <= num < SMALL_BYTES // 16 and type(start) in (int, float)
+            and type(stop) in (int, float)):
+        # a small result: NumPy's allocator (swapping in the pool's costs more than the call)
+        r = np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    else:
+        with numpy_in_pool():
+            r = np.linspace(to_numpy(start), to_numpy(stop), num, endpoint, retstep, dtype,
+                            axis)
     if retstep:
         return _on_device(r[0], dev), r[1]
     return _on_device(r, dev)

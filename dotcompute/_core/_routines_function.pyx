@@ -16,10 +16,13 @@ from dotcompute._core cimport _routines_elementwise as _ew
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_DECREF
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
+from cpython.long cimport PyLong_CheckExact
 
 import builtins
 
 import numpy as np
+from numpy.exceptions import AxisError
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
@@ -162,10 +165,152 @@ def concatenate(arrays, axis=0, out=None, **kwargs):
     kwargs["axis"] = axis
     if out is not None:
         kwargs["out"] = out
-    return call_numpy(_np_concatenate, (arrays,), kwargs)
+    return call_numpy_function(np.concatenate, _np_concatenate, (arrays,), kwargs)
 
 
 cdef object _np_concatenate = np.concatenate._implementation
+
+
+# ------------------------------------------------ flips and differences, natively
+# Programs call these in loops on small arrays, where NumPy's Python-level code (axis
+# normalisation, an index tuple, then basic indexing) is most of the time: the views are
+# built here from the layout, the differences run our subtract on two views.
+
+cdef object _np_flip = np.flip._implementation
+cdef object _np_fliplr = np.fliplr._implementation
+cdef object _np_flipud = np.flipud._implementation
+cdef object _np_diff = np.diff._implementation
+cdef object _NoValue = np._NoValue
+
+
+cdef inline bint _native(object m):
+    """m is a cpu dc array of at least one dimension (the native paths' operand)."""
+    return type(m) is ndarray and (<ndarray>m)._host and (<ndarray>m)._ndim > 0
+
+
+cdef int _axis_index(object axis, int nd) except -1:
+    """An exact int axis normalised for nd dimensions (NumPy's AxisError)."""
+    if not -nd <= axis < nd:
+        raise AxisError(axis, nd)
+    return <int>(axis + nd if axis < 0 else axis)
+
+
+cdef ndarray _flipped(ndarray a, const bint *axes):
+    """The view of a reversed along the axes marked (NumPy's a[..., ::-1, ...]: a view
+    with the same base)."""
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef char *data = a._data
+    cdef int d
+    for d in range(a._ndim):
+        st[d] = a._strides[d]
+        if axes[d]:
+            if a._shape[d] > 0:
+                data += (a._shape[d] - 1) * a._strides[d]
+            st[d] = -st[d]
+    return a._sub(data, a._ndim, a._shape, st)
+
+
+def flip(m, axis=None):
+    """numpy.flip: a view built from the layout for dc arrays, else NumPy's code."""
+    cdef bint axes[MAXDIMS]
+    cdef int d, nd
+    if not _native(m):
+        return call_numpy_function(np.flip, _np_flip, (m, axis), {})
+    nd = (<ndarray>m)._ndim
+    for d in range(nd):
+        axes[d] = axis is None
+    if axis is None:
+        pass
+    elif PyLong_CheckExact(axis):
+        axes[_axis_index(axis, nd)] = True
+    else:
+        for d in normalize_axis_tuple(axis, nd):    # NumPy's errors for tuples
+            axes[d] = True
+    return _flipped(<ndarray>m, axes)
+
+
+cdef object _flip_one(object m, int axis, object public, object impl):
+    """m reversed along one axis (fliplr: 1, flipud: 0), a view for dc arrays; NumPy's
+    code (public past its dispatch: impl) for anything else."""
+    cdef bint axes[MAXDIMS]
+    cdef int d
+    if not _native(m):
+        return call_numpy_function(public, impl, (m,), {})
+    if (<ndarray>m)._ndim <= axis:
+        raise ValueError(f"Input must be >= {axis + 1}-d.")
+    for d in range((<ndarray>m)._ndim):
+        axes[d] = d == axis
+    return _flipped(<ndarray>m, axes)
+
+
+def fliplr(m):
+    """numpy.fliplr (m[:, ::-1]): a view for dc arrays."""
+    return _flip_one(m, 1, np.fliplr, _np_fliplr)
+
+
+def flipud(m):
+    """numpy.flipud (m[::-1, ...]): a view for dc arrays."""
+    return _flip_one(m, 0, np.flipud, _np_flipud)
+
+
+def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
+    """numpy.diff: for C-contiguous or 1-d dc arrays (no prepend/append), n rounds of
+    our subtract (not_equal for bool) on the two views a[..., 1:, ...] and
+    a[..., :-1, ...]; else NumPy's code."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t k, length, step
+    cdef int ax, nd
+    cdef ndarray x
+    cdef object r = a
+    if (not _native(a) or not PyLong_CheckExact(n) or not PyLong_CheckExact(axis)
+            or n < 0 or prepend is not _NoValue or append is not _NoValue
+            or not ((<ndarray>a)._c_contig or (<ndarray>a)._ndim == 1)):
+        # (other layouts: NumPy orders the result by the views' strides, order 'K')
+        return call_numpy_function(np.diff, _np_diff, (a, n, axis, prepend, append),
+                                   {})
+    if n == 0:                                # (NumPy's: before the axis is checked)
+        return a
+    nd = (<ndarray>a)._ndim
+    ax = _axis_index(axis, nd)
+    boolean = (<ndarray>a)._dtype.kind == "b"
+    for k in range(n):
+        x = <ndarray?>r                       # (our operators return dc arrays)
+        memcpy(sh, x._shape, nd * sizeof(Py_ssize_t))
+        length = x._shape[ax]
+        sh[ax] = length - 1 if length > 0 else 0
+        step = x._strides[ax] if length > 0 else 0
+        hi = x._sub(x._data + step, nd, sh, x._strides)
+        lo = x._sub(x._data, nd, sh, x._strides)
+        r = (hi != lo) if boolean else (hi - lo)
+    return r
+
+
+cdef object _np_reshape = np.reshape._implementation
+cdef object _np_ravel = np.ravel._implementation
+cdef object _np_transpose = np.transpose._implementation
+
+
+def reshape(a, /, shape, order="C", *, copy=None):
+    """numpy.reshape: the array's method for dc arrays (a view built from the layout
+    where NumPy's is a view of a C-contiguous array), else NumPy's code."""
+    if type(a) is ndarray:
+        return (<ndarray>a).reshape(shape, order=order, copy=copy)
+    return call_numpy_function(np.reshape, _np_reshape, (a, shape, order),
+                               {"copy": copy})
+
+
+def ravel(a, order="C"):
+    """numpy.ravel: the array's method for dc arrays, else NumPy's code."""
+    if type(a) is ndarray:
+        return (<ndarray>a).ravel(order)
+    return call_numpy_function(np.ravel, _np_ravel, (a, order), {})
+
+
+def transpose(a, axes=None):
+    """numpy.transpose: the array's method for dc arrays, else NumPy's code."""
+    if type(a) is ndarray:
+        return (<ndarray>a).transpose(axes)
+    return call_numpy_function(np.transpose, _np_transpose, (a, axes), {})
 
 
 amin, amax = min, max
@@ -176,7 +321,8 @@ OVERRIDES = {
     np.any: any, np.all: all, np.argmin: argmin, np.argmax: argmax, np.mean: mean,
     np.cumsum: cumsum, np.cumprod: cumprod,
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
-    np.concatenate: concatenate,
+    np.concatenate: concatenate, np.flip: flip, np.fliplr: fliplr, np.flipud: flipud,
+    np.diff: diff, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
@@ -231,6 +377,42 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
     return call_numpy((<tuple>entry)[1], args, kwargs)
+
+
+# Types whose objects cannot take over a NumPy function (no __array_function__ of their
+# own): grown as types are met. numpy.ndarray's own protocol runs the implementation.
+cdef set _PLAIN_TYPES = {int, float, complex, bool, str, bytes, type(None), slice,
+                         type(Ellipsis), np.ndarray, np.dtype}
+
+
+cdef bint _plain(object x):
+    """No object in x (also inside lists and tuples) but cpu dc arrays could override a
+    NumPy function: its dispatcher would run the implementation itself."""
+    cdef object tp = type(x)
+    if tp is ndarray:
+        return (<ndarray>x)._host
+    if tp is list or tp is tuple:
+        for v in x:
+            if not _plain(v):
+                return False
+        return True
+    if tp in _PLAIN_TYPES:
+        return True
+    if getattr(tp, "__array_function__", None) is None:    # NumPy scalars, dtypes, ...
+        _PLAIN_TYPES.add(tp)
+        return True
+    return False
+
+
+cpdef object call_numpy_function(object f, object impl, tuple args, dict kwargs):
+    """call_numpy(f, args, kwargs) for the namespace's wrapper of NumPy function f: its
+    implementation past the dispatch (impl, None for a function without one) when no
+    argument could override it -- NumPy's dispatcher, which costs about 0.2 us a call,
+    would come to the same call -- else f itself (its dispatcher sees the others)."""
+    if impl is not None and _plain(args) and (
+            not kwargs or ("like" not in kwargs and _plain(tuple(kwargs.values())))):
+        return call_numpy(impl, args, kwargs)
+    return call_numpy(f, args, kwargs)
 
 
 cdef extern from "Python.h":
