@@ -972,10 +972,12 @@ cdef class ndarray:
         cdef int i, j, nd = self._ndim
         cdef bint seen[MAXDIMS]
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
-            axes = axes[0]
+            axes = axes[0]              # one argument: None or a sequence (maybe an array)
+        if axes is not None and type(axes) is tuple and len(axes) == 0:
+            axes = None
         if not self._host:
-            return self._on_device(np.transpose, axes or None)
-        if axes:
+            return self._on_device(np.transpose, axes)
+        if axes is not None:
             # a permutation of exact ints: the view built directly; else NumPy's code
             # (its errors for repeated or out-of-range axes and wrong lengths)
             if (type(axes) is not tuple and type(axes) is not list) or len(axes) != nd:
