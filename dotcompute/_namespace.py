@@ -76,7 +76,8 @@ _OWN = {
     **{name: getattr(_routines_function, name) for name in (
         "sum", "prod", "min", "max", "amin", "amax", "any", "all", "argmin", "argmax",
         "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate",
-        "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose")},
+        "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
+        "copy")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

@@ -397,7 +397,11 @@ def _native_cases(nd, shape):
              ("transpose rolled", lambda xp, a: xp.transpose(a, list(range(1, nd)) + [0]
                                                              if nd else None)),
              ("method reshape", lambda xp, a: a.reshape(*shape[::-1])),
-             ("method ravel K", lambda xp, a: a.ravel("K"))]
+             ("method ravel K", lambda xp, a: a.ravel("K")),
+             ("copy", lambda xp, a: xp.copy(a)), ("copy A", lambda xp, a: xp.copy(a, "A")),
+             ("copy F", lambda xp, a: xp.copy(a, order="F")),
+             ("method copy", lambda xp, a: a.copy()),
+             ("method copy F", lambda xp, a: a.copy("F"))]
     for ax in range(-nd - 1, nd + 1):                 # the out-of-range ones raise
         cases.append((f"flip {ax}", lambda xp, a, ax=ax: xp.flip(a, ax)))
         for n in (0, 1, 2):

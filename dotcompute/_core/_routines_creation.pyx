@@ -141,8 +141,11 @@ cdef ndarray copy(ndarray a, str order):
     cdef ndarray r
     if not a._host:
         return backend(a._dev).copy_to(a, a._dev)
-    if order in ("C", "K", "A") and a._c_contig:
-        r = empty_array(a.shape, a._dtype, "C")
+    cdef bint fortran = a._f_contig and (order == "F" or (
+        not a._c_contig and (order == "K" or order == "A")))
+    if (a._c_contig and not fortran and order != "F") or fortran:
+        # one block: the layout filled in C (no shape tuple), the bytes copied as they lie
+        r = new_array(a._ndim, a._shape, a._dtype, fortran, False)
         if a._size:
             memcpy(r._data, a._data, a._size * a._itemsize)
         return r

@@ -313,6 +313,17 @@ def transpose(a, axes=None):
     return call_numpy_function(np.transpose, _np_transpose, (a, axes), {})
 
 
+cdef object _np_copy = np.copy._implementation
+
+
+def copy(a, order="K", subok=False):
+    """numpy.copy: the array's copy of its one block for contiguous dc arrays (NumPy's
+    layout for order 'K'), else NumPy's code."""
+    if type(a) is ndarray and ((<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
+        return (<ndarray>a).copy(order)
+    return call_numpy_function(np.copy, _np_copy, (a, order, subok), {})
+
+
 amin, amax = min, max
 
 # numpy function -> our implementation (same signature), for ndarray.__array_function__.
@@ -323,6 +334,7 @@ OVERRIDES = {
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
     np.concatenate: concatenate, np.flip: flip, np.fliplr: fliplr, np.flipud: flipud,
     np.diff: diff, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose,
+    np.copy: copy,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
