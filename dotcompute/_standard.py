@@ -12,12 +12,10 @@ from ._core._device import CPU, as_device
 from ._core import _routines_function
 from ._namespace import _wrap_function
 
-_np_sort = _wrap_function(np.sort)
-_np_argsort = _wrap_function(np.argsort)
-_call = _routines_function.call_numpy_function
-_sort_impl, _argsort_impl = np.sort._implementation, np.argsort._implementation
-_np_flip = _wrap_function(np.flip)
-_np_ravel = _wrap_function(np.ravel)
+_np_sort = _routines_function.sort
+_np_argsort = _routines_function.argsort
+_np_flip = _routines_function.flip
+_np_ravel = _routines_function.ravel
 _np_fftfreq = _wrap_function(np.fft.fftfreq)
 _np_rfftfreq = _wrap_function(np.fft.rfftfreq)
 
@@ -25,8 +23,6 @@ _np_rfftfreq = _wrap_function(np.fft.rfftfreq)
 def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     """numpy.sort; `descending=True` (the standard's) gives the reverse order, NaNs
     first."""
-    if not descending and stable is None:     # the common call: one call, no keywords
-        return _call(np.sort, _sort_impl, (a, axis, kind, order), {})
     r = _np_sort(a, axis, kind, order, stable=stable)
     if not descending:
         return r
@@ -37,8 +33,6 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False)
     """numpy.argsort; `descending=True` (the standard's) orders from the largest, equal
     elements keeping their relative order when the sort is stable."""
     if not descending:
-        if stable is None:
-            return _call(np.argsort, _argsort_impl, (a, axis, kind, order), {})
         return _np_argsort(a, axis, kind, order, stable=stable)
     if axis is None:
         a = _np_ravel(a)

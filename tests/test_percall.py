@@ -401,7 +401,13 @@ def _native_cases(nd, shape):
              ("copy", lambda xp, a: xp.copy(a)), ("copy A", lambda xp, a: xp.copy(a, "A")),
              ("copy F", lambda xp, a: xp.copy(a, order="F")),
              ("method copy", lambda xp, a: a.copy()),
-             ("method copy F", lambda xp, a: a.copy("F"))]
+             ("method copy F", lambda xp, a: a.copy("F")),
+             ("sort", lambda xp, a: xp.sort(a)), ("argsort", lambda xp, a: xp.argsort(a)),
+             ("sort None", lambda xp, a: xp.sort(a, axis=None)),
+             ("sort 0 stable", lambda xp, a: xp.sort(a, 0, stable=True)),
+             ("argsort None", lambda xp, a: xp.argsort(a, None)),
+             ("repeat", lambda xp, a: xp.repeat(a, 2)),
+             ("repeat 0", lambda xp, a: xp.repeat(a, [1, 2], axis=0))]
     for ax in range(-nd - 1, nd + 1):                 # the out-of-range ones raise
         cases.append((f"flip {ax}", lambda xp, a, ax=ax: xp.flip(a, ax)))
         for n in (0, 1, 2):

@@ -9,6 +9,7 @@ with its results from the pool, wrapped as dotcompute arrays.
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
                                         SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
+from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport MAXDIMS
 from libc.string cimport memcpy
 from dotcompute._core cimport _routines_elementwise as _ew
@@ -324,6 +325,48 @@ def copy(a, order="K", subok=False):
     return call_numpy_function(np.copy, _np_copy, (a, order, subok), {})
 
 
+cdef object _np_sort = np.sort._implementation
+cdef object _np_argsort = np.argsort._implementation
+cdef object _np_repeat = np.repeat._implementation
+
+
+cdef inline bint _host_array(object a):
+    return type(a) is ndarray and (<ndarray>a)._host
+
+
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """numpy.sort: as NumPy's code (a copy in the input's order, sorted in place by the
+    ndarray method) for contiguous cpu dc arrays along an axis, the copy made here;
+    else NumPy's code."""
+    if _host_array(a) and axis is not None and (
+            (<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
+        r = _cr.copy(<ndarray>a, "K")
+        if stable is None:
+            r.sort(axis, kind, order)
+        else:
+            r.sort(axis, kind, order, stable=stable)
+        return r
+    return call_numpy_function(np.sort, _np_sort, (a, axis, kind, order),
+                               {"stable": stable})
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """numpy.argsort: the ndarray method (NumPy's) for cpu dc arrays."""
+    if _host_array(a):
+        if stable is None:
+            return a.argsort(axis, kind, order)
+        return a.argsort(axis, kind, order, stable=stable)
+    return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),
+                               {"stable": stable})
+
+
+def repeat(a, repeats, axis=None):
+    """numpy.repeat: the ndarray method (NumPy's) for cpu dc arrays."""
+    if _host_array(a):
+        return a.repeat(repeats, axis)
+    return call_numpy_function(np.repeat, _np_repeat, (a, repeats, axis), {})
+
+
 amin, amax = min, max
 
 # numpy function -> our implementation (same signature), for ndarray.__array_function__.
@@ -334,7 +377,7 @@ OVERRIDES = {
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
     np.concatenate: concatenate, np.flip: flip, np.fliplr: fliplr, np.flipud: flipud,
     np.diff: diff, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose,
-    np.copy: copy,
+    np.copy: copy, np.sort: sort, np.argsort: argsort, np.repeat: repeat,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
