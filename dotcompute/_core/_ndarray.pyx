@@ -1202,22 +1202,33 @@ cdef tuple shape_tuple(object shape):
 
 cdef dict _FORMATS = {}
 
-# The last dtype wrapped and its kernel type index and buffer format (one entry: results
-# of a program mostly repeat one dtype; dtype hashing and two dict lookups cost more).
-cdef object _last_dtype = None
-cdef int _last_t = -1
-cdef bytes _last_format = None
+# The kernel type and buffer format of the last DTYPE_SLOTS dtypes wrapped, matched by
+# identity: results alternate between a few dtypes (float64 values, int64 indices, bool
+# masks), and a miss hashes the dtype for its format (~0.2 us a wrap).
+cdef enum:
+    DTYPE_SLOTS = 8
+cdef PyObject *_slot_dtype[DTYPE_SLOTS]       # borrowed: _slot_keep holds the references
+cdef int _slot_t[DTYPE_SLOTS]
+cdef list _slot_keep = [None] * DTYPE_SLOTS   # (dtype, format) of each slot
+cdef int _slot_next = 0
 
 
 cdef inline void _set_dtype_info(ndarray r, object dtype) except *:
-    global _last_dtype, _last_t, _last_format
-    if dtype is not _last_dtype:
-        _last_t = type_index(dtype)
-        _last_format = format_of(dtype)
-        _last_dtype = dtype
-    r._t = _last_t
+    global _slot_next
+    cdef int i
+    for i in range(DTYPE_SLOTS):
+        if _slot_dtype[i] == <PyObject *>dtype:
+            break
+    else:
+        i = _slot_next
+        _slot_dtype[i] = NULL               # (no match while the slot is refilled)
+        _slot_t[i] = type_index(dtype)
+        _slot_keep[i] = (dtype, format_of(dtype))
+        _slot_dtype[i] = <PyObject *>dtype
+        _slot_next = (i + 1) % DTYPE_SLOTS
+    r._t = _slot_t[i]
     r._itemsize = (<cnp.dtype>dtype).itemsize
-    r._format = _last_format
+    r._format = <bytes>(<tuple>_slot_keep[i])[1]
 
 
 cdef bytes format_of(object dtype):

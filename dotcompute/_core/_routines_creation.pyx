@@ -662,7 +662,7 @@ def arange(*args, device=None, like=None, **kwargs):
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """numpy.linspace in pool memory (or on `device`)."""
-    dev = as_device(device)
+    dev = CPU if device is None else as_device(device)
     if (type(num) is int and 0 <= num < SMALL_BYTES // 16 and type(start) in (int, float)
             and type(stop) in (int, float)):
         # a small result: NumPy's allocator (swapping in the pool's costs more than the call)

@@ -330,40 +330,50 @@ cdef object _np_argsort = np.argsort._implementation
 cdef object _np_repeat = np.repeat._implementation
 
 
+cdef object _nd_sort = np.ndarray.sort
+cdef object _nd_argsort = np.ndarray.argsort
+cdef object _nd_repeat = np.ndarray.repeat
+
+
 cdef inline bint _host_array(object a):
     return type(a) is ndarray and (<ndarray>a)._host
+
+
+cdef object _view_method(object method, ndarray a, tuple args):
+    """NumPy's ndarray method on a's view (args: NumPy objects), the result wrapped;
+    NumPy's allocator for small arrays, the pool's for larger ones."""
+    if a._size * a._itemsize < SMALL_BYTES:
+        return wrap_result(method(a._np(), *args))
+    with numpy_in_pool():
+        return wrap_result(method(a._np(), *args))
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     """numpy.sort: as NumPy's code (a copy in the input's order, sorted in place by the
     ndarray method) for contiguous cpu dc arrays along an axis, the copy made here;
     else NumPy's code."""
-    if _host_array(a) and axis is not None and (
+    cdef ndarray r
+    if _host_array(a) and axis is not None and stable is None and (
             (<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
         r = _cr.copy(<ndarray>a, "K")
-        if stable is None:
-            r.sort(axis, kind, order)
-        else:
-            r.sort(axis, kind, order, stable=stable)
+        _view_method(_nd_sort, r, (axis, kind, order))
         return r
     return call_numpy_function(np.sort, _np_sort, (a, axis, kind, order),
                                {"stable": stable})
 
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """numpy.argsort: the ndarray method (NumPy's) for cpu dc arrays."""
-    if _host_array(a):
-        if stable is None:
-            return a.argsort(axis, kind, order)
-        return a.argsort(axis, kind, order, stable=stable)
+    """numpy.argsort: NumPy's method on the view for cpu dc arrays."""
+    if _host_array(a) and stable is None:
+        return _view_method(_nd_argsort, <ndarray>a, (axis, kind, order))
     return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),
                                {"stable": stable})
 
 
 def repeat(a, repeats, axis=None):
-    """numpy.repeat: the ndarray method (NumPy's) for cpu dc arrays."""
+    """numpy.repeat: NumPy's method on the view for cpu dc arrays."""
     if _host_array(a):
-        return a.repeat(repeats, axis)
+        return _view_method(_nd_repeat, <ndarray>a, (to_numpy(repeats), axis))
     return call_numpy_function(np.repeat, _np_repeat, (a, repeats, axis), {})
 
 
