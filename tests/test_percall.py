@@ -407,6 +407,7 @@ def _native_cases(nd, shape):
              ("sort 0 stable", lambda xp, a: xp.sort(a, 0, stable=True)),
              ("argsort None", lambda xp, a: xp.argsort(a, None)),
              ("repeat", lambda xp, a: xp.repeat(a, 2)),
+             ("where", lambda xp, a: xp.where(a)), ("nonzero", lambda xp, a: xp.nonzero(a)),
              ("repeat 0", lambda xp, a: xp.repeat(a, [1, 2], axis=0))]
     for ax in range(-nd - 1, nd + 1):                 # the out-of-range ones raise
         cases.append((f"flip {ax}", lambda xp, a, ax=ax: xp.flip(a, ax)))

@@ -101,7 +101,10 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
 
 def where(condition, x=None, y=None, /):
     """numpy.where; our kernel for a bool condition and two arrays of one accelerated
-    dtype, all of the same shape and C-contiguous (else NumPy's)."""
+    dtype, all of the same shape and C-contiguous (else NumPy's); with the condition
+    alone NumPy's nonzero (what its where runs) on the view of a cpu dc array."""
+    if x is None and y is None and _host_array(condition):
+        return _view_method(_nd_nonzero, <ndarray>condition, ())
     return _ew.where(condition, x, y)
 
 
@@ -333,6 +336,7 @@ cdef object _np_repeat = np.repeat._implementation
 cdef object _nd_sort = np.ndarray.sort
 cdef object _nd_argsort = np.ndarray.argsort
 cdef object _nd_repeat = np.ndarray.repeat
+cdef object _nd_nonzero = np.ndarray.nonzero
 
 
 cdef inline bint _host_array(object a):
