@@ -10,7 +10,9 @@ arrays or to dotcompute arrays of the same values, so both sides pay the same Py
 overhead. The statements are grouped by the corpus program
 (asv_benchmarks/benchmarks/programs.py) they come from, then issue 13's part-3 table,
 creation at several sizes, NumPy functions run on our arrays (`__array_function__`
-fallbacks; the `added` column is dotcompute's time minus NumPy's) and fancy indexing.
+fallbacks; the `added` column is dotcompute's time minus NumPy's), NumPy functions
+programs call in loops (`functions`: `np.f` through the namespace, `onp.f` NumPy's own
+function on our arrays, through its protocol) and fancy indexing.
 `--stat min` (the default) reports the fastest batch of each side: on a machine that
 other processes load, the least disturbed one. `--large` times creation of 1e5..3e7
 elements alone and with a first touch (NumPy's own `v += 1` on the result for both).
