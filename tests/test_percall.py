@@ -520,3 +520,17 @@ def test_namespace_skips_numpys_dispatch_only_for_plain_arguments():
          np.stack([np.arange(4.0), [1.0, 2.0, 3.0, 4.0]], axis=1))
     with pytest.raises(TypeError):
         dc.roll(x, 1, bogus=2)
+
+
+def test_wrapped_results_of_more_dtypes_than_the_wrap_cache_holds():
+    """Results of 12 dtypes wrapped in turn, twice (the wrap keeps the kernel type of 8):
+    each keeps its own dtype, buffer format and kernel."""
+    dtypes = ["float64", "float32", "int64", "int32", "int16", "int8", "uint8", "uint16",
+              "uint32", "uint64", "complex64", "complex128"]
+    for _ in range(2):
+        for dt in dtypes:
+            a = np.arange(1, 7).astype(dt)
+            r = dc.roll(dc.asarray(a), 1)               # NumPy's code: its result wrapped
+            same(r, np.roll(a, 1))
+            same(r + r, np.roll(a, 1) + np.roll(a, 1))   # our kernel for its type
+            assert memoryview(r).format == memoryview(np.roll(a, 1)).format

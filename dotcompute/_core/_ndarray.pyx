@@ -1215,17 +1215,21 @@ cdef int _slot_next = 0
 
 cdef inline void _set_dtype_info(ndarray r, object dtype) except *:
     global _slot_next
-    cdef int i
+    cdef int i, t
     for i in range(DTYPE_SLOTS):
         if _slot_dtype[i] == <PyObject *>dtype:
             break
     else:
+        # what may run Python code (and let another thread in) first, then the slot is
+        # filled by C assignments only: no thread sees a dtype with another's entries
+        t = type_index(dtype)
+        kept = (dtype, format_of(dtype))
         i = _slot_next
-        _slot_dtype[i] = NULL               # (no match while the slot is refilled)
-        _slot_t[i] = type_index(dtype)
-        _slot_keep[i] = (dtype, format_of(dtype))
-        _slot_dtype[i] = <PyObject *>dtype
         _slot_next = (i + 1) % DTYPE_SLOTS
+        _slot_dtype[i] = NULL
+        _slot_keep[i] = kept
+        _slot_t[i] = t
+        _slot_dtype[i] = <PyObject *>dtype
     r._t = _slot_t[i]
     r._itemsize = (<cnp.dtype>dtype).itemsize
     r._format = <bytes>(<tuple>_slot_keep[i])[1]
