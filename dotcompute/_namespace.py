@@ -77,7 +77,7 @@ _OWN = {
         "sum", "prod", "min", "max", "amin", "amax", "any", "all", "argmin", "argmax",
         "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate",
         "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
-        "copy", "repeat")},
+        "copy", "repeat", "stack", "outer")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

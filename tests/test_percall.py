@@ -408,11 +408,18 @@ def _native_cases(nd, shape):
              ("argsort None", lambda xp, a: xp.argsort(a, None)),
              ("repeat", lambda xp, a: xp.repeat(a, 2)),
              ("where", lambda xp, a: xp.where(a)), ("nonzero", lambda xp, a: xp.nonzero(a)),
+             ("outer", lambda xp, a: xp.outer(a, a)),
+             ("stack 1", lambda xp, a: xp.stack([a])),
+             ("stack reversed", lambda xp, a: xp.stack((a, a[::-1] if nd else a), -1)),
              ("repeat 0", lambda xp, a: xp.repeat(a, [1, 2], axis=0))]
     for ax in range(-nd - 1, nd + 1):                 # the out-of-range ones raise
         cases.append((f"flip {ax}", lambda xp, a, ax=ax: xp.flip(a, ax)))
         for n in (0, 1, 2):
             cases.append((f"diff {n} {ax}", lambda xp, a, ax=ax, n=n: xp.diff(a, n, ax)))
+        cases.append((f"stack {ax}", lambda xp, a, ax=ax: xp.stack([a, a, a], ax)))
+    cases.append(("stack -nd-2", lambda xp, a: xp.stack([a, a], -nd - 2)))
+    cases.append(("stack shapes", lambda xp, a: xp.stack([a, a[..., :1] if nd else a])))
+    cases.append(("stack dtypes", lambda xp, a: xp.stack([a, a.astype("float32")])))
     if nd >= 2:
         cases.append(("flip (0, -1)", lambda xp, a: xp.flip(a, (0, -1))))
         cases.append(("flip (0, 0)", lambda xp, a: xp.flip(a, (0, 0))))

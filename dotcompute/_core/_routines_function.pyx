@@ -11,7 +11,7 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport MAXDIMS
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
 
 from cpython.object cimport PyObject
@@ -381,6 +381,70 @@ def repeat(a, repeats, axis=None):
     return call_numpy_function(np.repeat, _np_repeat, (a, repeats, axis), {})
 
 
+cdef object _np_stack = np.stack._implementation
+cdef object _np_outer = np.outer._implementation
+
+
+cdef ndarray _with_axis(ndarray a, int axis):
+    """The view of a with an extent-1 axis inserted before axis `axis` (a[..., None, ...])."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef int d, k = 0
+    for d in range(a._ndim + 1):
+        if d == axis:
+            sh[d], st[d] = 1, 0
+        else:
+            sh[d], st[d] = a._shape[k], a._strides[k]
+            k += 1
+    return a._sub(a._data, a._ndim + 1, sh, st)
+
+
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """numpy.stack: for C-contiguous cpu dc arrays of one dtype and shape, their blocks
+    copied along the new axis (as concatenate); else NumPy's code (its errors)."""
+    cdef Py_ssize_t j, n
+    cdef int nd
+    cdef object r
+    cdef list views
+    if (out is None and dtype is None and (type(arrays) is list or type(arrays) is tuple)
+            and len(arrays) and PyLong_CheckExact(axis)
+            and _host_array(arrays[0]) and (<ndarray>arrays[0])._ndim < MAXDIMS):
+        n = len(arrays)
+        nd = (<ndarray>arrays[0])._ndim
+        views = []
+        for j in range(n):
+            x = arrays[j]
+            if not _host_array(x) or (<ndarray>x)._ndim != nd or memcmp(
+                    (<ndarray>x)._shape, (<ndarray>arrays[0])._shape,
+                    nd * sizeof(Py_ssize_t)):
+                break
+            views.append(x)
+        else:
+            ax = _axis_index(axis, nd + 1)
+            r = _concatenate_same([_with_axis(<ndarray>x, ax) for x in views], ax)
+            if r is not None:
+                return r
+    return call_numpy_function(np.stack, _np_stack, (arrays, axis, out),
+                               {"dtype": dtype, "casting": casting})
+
+
+def outer(a, b, out=None):
+    """numpy.outer: our multiply of the raveled operands as a column and a row (NumPy's
+    own formula) for cpu dc arrays; else NumPy's code."""
+    cdef ndarray x, y
+    cdef Py_ssize_t sh[2]
+    cdef Py_ssize_t st[2]
+    if out is None and _host_array(a) and _host_array(b):
+        x = <ndarray?>(<ndarray>a).ravel()
+        y = <ndarray?>(<ndarray>b).ravel()
+        sh[0], sh[1], st[0], st[1] = x._size, 1, x._strides[0], 0
+        col = x._sub(x._data, 2, sh, st)
+        sh[0], sh[1], st[0], st[1] = 1, y._size, 0, y._strides[0]
+        row = y._sub(y._data, 2, sh, st)
+        return col * row
+    return call_numpy_function(np.outer, _np_outer, (a, b, out), {})
+
+
 amin, amax = min, max
 
 # numpy function -> our implementation (same signature), for ndarray.__array_function__.
@@ -392,6 +456,7 @@ OVERRIDES = {
     np.concatenate: concatenate, np.flip: flip, np.fliplr: fliplr, np.flipud: flipud,
     np.diff: diff, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose,
     np.copy: copy, np.sort: sort, np.argsort: argsort, np.repeat: repeat,
+    np.stack: stack, np.outer: outer,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
