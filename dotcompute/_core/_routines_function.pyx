@@ -430,11 +430,14 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 
 def outer(a, b, out=None):
     """numpy.outer: our multiply of the raveled operands as a column and a row (NumPy's
-    own formula) for cpu dc arrays; else NumPy's code."""
+    own formula) for real cpu dc arrays; else NumPy's code (complex products: NumPy's
+    own result depends on its loop, contiguous or strided, in the last bits and at
+    overflow)."""
     cdef ndarray x, y
     cdef Py_ssize_t sh[2]
     cdef Py_ssize_t st[2]
-    if out is None and _host_array(a) and _host_array(b):
+    if (out is None and _host_array(a) and _host_array(b)
+            and (<ndarray>a)._dtype.kind != "c" and (<ndarray>b)._dtype.kind != "c"):
         x = <ndarray?>(<ndarray>a).ravel()
         y = <ndarray?>(<ndarray>b).ravel()
         sh[0], sh[1], st[0], st[1] = x._size, 1, x._strides[0], 0
