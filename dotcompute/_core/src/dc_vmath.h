@@ -109,8 +109,10 @@
 
 #ifdef __FMA__
 #define DC_FMA(a, b, c) __builtin_fma((a), (b), (c))
+#define DC_FMAF(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
 #define DC_FMA(a, b, c) ((a) * (b) + (c))
+#define DC_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
 static inline uint64_t dc__u64(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
@@ -207,15 +209,35 @@ static inline double dc__exp_k(double x, uint64_t adj)
     return dc__sel(DC__ISNAN(x), x, dc__scale2(p, k + adj));
 }
 
+/* Q(r) of dc__expq by Estrin's scheme (the same coefficients): a shorter dependency chain
+   than Horner's (4 FMA levels instead of 10), for the array exp, whose throughput the
+   chain's latency bounds */
+static inline double dc__expq_estrin(double r, double r2)
+{
+    double r4 = r2 * r2;
+    double a0 = DC_FMA(0x1.555555555554cp-3, r, 0x1.0000000000001p-1);
+    double a1 = DC_FMA(0x1.1111111114d5ap-7, r, 0x1.5555555553d83p-5);
+    double a2 = DC_FMA(0x1.a01a01880f8cfp-13, r, 0x1.6c16c178816c5p-10);
+    double a3 = DC_FMA(0x1.71de65b5afd60p-19, r, 0x1.a019b92fe472ep-16);
+    double a4 = DC_FMA(0x1.ae95c07521e7fp-26, r, 0x1.2891613cdbab7p-22);
+    double b0 = DC_FMA(a1, r2, a0);
+    double b1 = DC_FMA(a3, r2, a2);
+    double b2 = DC_FMA(a4, r4, b1);
+    return DC_FMA(b2, r4, b0);
+}
+
 /* array fast path: |x| <= 708 (result normal, single 2^k scale); other
-   lanes (overflow/subnormal region, inf, nan) are pass-2 lanes (libm exp) */
+   lanes (overflow/subnormal region, inf, nan) are pass-2 lanes (libm exp).
+   kd * LN2HI is exact: the reduction's FMAs round as the separate steps do. */
 static inline double dc__exp_f64e(double x)
 {
-    double kd = x * DC__LOG2E + DC__MAGIC;
+    double kd = DC_FMA(x, DC__LOG2E, DC__MAGIC);
     uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
     kd -= DC__MAGIC;
-    double r = (x - kd * DC__LN2HI) - kd * DC__LN2LO;
-    double p = 1.0 + (r + (r * r) * dc__expq(r));
+    double r = DC_FMA(kd, -DC__LN2HI, x);
+    r = DC_FMA(kd, -DC__LN2LO, r);
+    double r2 = r * r;
+    double p = 1.0 + DC_FMA(r2, dc__expq_estrin(r, r2), r);
     return p * dc__pow2i(k);
 }
 
@@ -772,12 +794,7 @@ static inline float dc__trigf(float x, uint32_t shift)
 }
 static inline float dc__sinf_e(float x) { return dc__trigf(x, 0u); }
 static inline float dc__cosf_e(float x) { return dc__trigf(x, 1u); }
-static inline int dc__trigf_slow(const float *b, ptrdiff_t m)
-{
-    uint32_t big = 0;                                    /* |x| > 128, inf or nan */
-    for (ptrdiff_t i = 0; i < m; i++) big |= DC__FGT(b[i], 128.0f);
-    return big != 0;
-}
+static inline uint32_t dc__trigf_slow(float x) { return DC__FGT(x, 128.0f); } /* inf, nan too */
 
 /* f32 exp in float arithmetic for blocks with every |x| <= 87 (results normal, no
  * overflow): x = k ln2 + r with ln2 split hi (15 bits: k * hi exact for |k| <= 126) / lo,
@@ -798,45 +815,89 @@ static inline float dc__expf_e(float x)
     p = 1.0f + (r + (r * r) * p);
     return p * dc__f32((k + 127u) << 23);
 }
-static inline int dc__expf_slow(const float *b, ptrdiff_t m)
+static inline uint32_t dc__expf_slow(float x) { return DC__FGT(x, 87.0f); } /* inf, nan too */
+
+/* f32 log in float arithmetic for positive normal finite x (subnormal x: the block takes
+ * the double path; x <= 0, inf, nan are pass-2 lanes): x = 2^k m, m in [2/3, 4/3) from the
+ * bits (offset 0x3f2aaaab), f = m - 1 exact, log(1+f) = f + f^2 P(f) with P of degree 8
+ * (own weighted least-squares fit, relative error 5.7e-8 on |f| <= 1/3) by Estrin's
+ * scheme, plus k ln2 with ln2 split hi (16 bits: k * hi exact) / lo. */
+static inline float dc__logf_e(float x)
 {
-    uint32_t big = 0;                                    /* |x| > 87, inf or nan */
-    for (ptrdiff_t i = 0; i < m; i++) big |= DC__FGT(b[i], 87.0f);
-    return big != 0;
+    uint32_t ix = dc__u32(x) - 0x3f2aaaabu;
+    float kf = (float)((int32_t)ix >> 23);
+    float f = dc__f32((ix & 0x007fffffu) + 0x3f2aaaabu) - 1.0f;
+    float f2 = f * f;
+    float f4 = f2 * f2;
+    float a0 = DC_FMAF(0x1.55552cp-2f, f, -0.5f);
+    float a1 = DC_FMAF(0x1.99bf76p-3f, f, -0x1.fffff2p-3f);
+    float a2 = DC_FMAF(0x1.1fdd46p-3f, f, -0x1.556d88p-3f);
+    float a3 = DC_FMAF(0x1.19939cp-3f, f, -0x1.f88a8ap-4f);
+    float b0 = DC_FMAF(a1, f2, a0);
+    float b1 = DC_FMAF(a3, f2, a2);
+    float P = DC_FMAF(DC_FMAF(-0x1.f778a8p-4f, f4, b1), f4, b0);
+    float p = DC_FMAF(f2, P, f);
+    return DC_FMAF(kf, 0x1.62e4p-1f, DC_FMAF(kf, 0x1.7f7d1cp-20f, p));
 }
+static inline uint32_t dc__logf_slow(float x) { return DC__FSUBN(x); }
 
 /* ================= array drivers ================= */
 #define DC__MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* pass 1: the element function on every lane (vectorized); FX: any pass-2
-   lane in the block (vectorized OR); drop pass 1's flags; pass 2: FIXFN on the
-   FX lanes, raising the reported flags (see "floating-point flags") */
-/* DC__UNARY_SEL: pass 1 runs FAST instead of ELEM on a block where SLOW(block, m) is 0
-   (f32 sin/cos: float arithmetic when every |x| <= 128) */
+/* One block: pass 1 runs FAST on every lane and, in the same vectorized loop, ORs the
+   lane masks FX (a pass-2 lane) and SLOW (a lane FAST does not handle, e.g. f32 sin/cos
+   beyond |x| <= 128); where SLOW is set anywhere, the block runs ELEM instead (rare
+   inputs: a second pass). Returns FX's OR. x and y do not overlap (restrict: no runtime
+   alias check, one loop version). */
+#define DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
+static inline MT NAME##_blk(const T *DC__RESTRICT x, T *DC__RESTRICT y, ptrdiff_t m)   \
+{                                                                                     \
+    MT any = 0, slow = 0;                                                             \
+    for (ptrdiff_t i = 0; i < m; i++) {                                               \
+        T v = x[i];                                                                   \
+        y[i] = FAST(v);                                                               \
+        any |= FX(v);                                                                 \
+        slow |= SLOW(v);                                                              \
+    }                                                                                 \
+    if (slow)                                                                         \
+        for (ptrdiff_t i = 0; i < m; i++) y[i] = ELEM(x[i]);                          \
+    return any;                                                                       \
+}
+#if defined(__GNUC__) || defined(__clang__)
+#define DC__RESTRICT __restrict__
+#else
+#define DC__RESTRICT
+#endif
+
+/* pass 1 (DC__BLOCK_FN) over blocks of DC_VM_BLK elements, read straight from x (from a
+   copy of the block when y is x: pass 2 needs the original input); drop pass 1's flags;
+   pass 2: FIXFN on the FX lanes, raising the reported flags (see "floating-point flags") */
 #define DC__UNARY(NAME, T, MT, ELEM, FX, FIXFN)                               \
-    DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, DC__ALWAYS, FX, FIXFN)
-#define DC__ALWAYS(b, m) 1
+    DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN)
+static inline uint64_t dc__never_double(double x) { (void)x; return 0; }
+static inline uint32_t dc__never_float(float x) { (void)x; return 0; }
 #define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
+DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
 static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
 {                                                                             \
     T dc_buf[DC_VM_BLK];                                                      \
     int keep = dc_fpe_test_vec();                                             \
     for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
         ptrdiff_t m = DC__MIN(n - i0, (ptrdiff_t)DC_VM_BLK);                  \
+        const T *xb = x + i0;                                                 \
         T *yb = y + i0;                                                       \
-        MT any = 0;                                                           \
+        MT any;                                                               \
         int now;                                                              \
-        memcpy(dc_buf, x + i0, (size_t)m * sizeof(T));                        \
-        if (SLOW(dc_buf, m))                                                  \
-            for (ptrdiff_t i = 0; i < m; i++) yb[i] = ELEM(dc_buf[i]);        \
-        else                                                                  \
-            for (ptrdiff_t i = 0; i < m; i++) yb[i] = FAST(dc_buf[i]);        \
-        for (ptrdiff_t i = 0; i < m; i++) any |= FX(dc_buf[i]);               \
+        if (xb == yb) {                                                       \
+            memcpy(dc_buf, xb, (size_t)m * sizeof(T));                        \
+            xb = dc_buf;                                                      \
+        }                                                                     \
+        any = NAME##_blk(xb, yb, m);                                          \
         now = dc_fpe_test_vec();                                              \
         if (now & ~keep) dc_fpe_drop_vec(now & ~keep);                        \
         if (any) {                                                            \
             for (ptrdiff_t i = 0; i < m; i++)                                 \
-                if (FX(dc_buf[i])) yb[i] = FIXFN(dc_buf[i]);                  \
+                if (FX(xb[i])) yb[i] = FIXFN(xb[i]);                          \
             keep = dc_fpe_test_vec();                                         \
         }                                                                     \
     }                                                                         \
@@ -858,7 +919,8 @@ DC__UNARY(dc_vexp2_f32, float, uint32_t, dc__exp2_f32e, dc__exp2_f32fx, dc__exp2
 DC__UNARY(dc_vexpm1_f64, double, uint64_t, dc__expm1_f64e, dc__expm1_fx, expm1)
 DC__UNARY(dc_vexpm1_f32, float, uint32_t, dc__expm1_f32e, dc__expm1_f32fx, dc__expm1_f32fix)
 DC__UNARY(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log)
-DC__UNARY(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__log_f32fx, dc__log_f32np)
+DC__UNARY_SEL(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__logf_e, dc__logf_slow,
+              dc__log_f32fx, dc__log_f32np)
 DC__UNARY(dc_vlog2_f64, double, uint64_t, dc__log2_f64e, dc__log_fx, log2)
 DC__UNARY(dc_vlog2_f32, float, uint32_t, dc__log2_f32e, dc__log_f32fx, dc__log2_f32fix)
 DC__UNARY(dc_vlog10_f64, double, uint64_t, dc__log10_f64e, dc__log_fx, log10)
