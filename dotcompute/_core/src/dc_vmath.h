@@ -10,26 +10,32 @@
  * x and y may be the same buffer (in place); n may be 0.
  *
  * Structure.  Every array function walks the input in blocks of DC_VM_BLK
- * elements.  The block's input is first copied to a local buffer (so that
- * in-place operation works and the fixup pass sees the ORIGINAL input), then
+ * elements, read in place (in-place operation, y == x, copies the block to a
+ * local buffer first, so that the fixup pass sees the ORIGINAL input), then
  *   pass 1: y[i] = elem(x[i])  -- branch-free element function that gcc
  *           auto-vectorizes (bit manipulation via memcpy into uint64_t,
- *           selects via ternaries, int<->double conversions via the
+ *           selects via bit masks, int<->double conversions via the
  *           1.5*2^52 "magic number" trick so no cvt(t)pd2qq is needed);
+ *           the same loop ORs the FX masks (below) of the block's lanes;
  *   pass 2: for the rare lanes the fast path does not handle, and every
  *           lane for which NumPy reports a floating-point error (the FX
- *           masks at "floating-point flags"; found by a vectorized OR over
- *           the block first) y[i] = <C library scalar function>(x[i]).
+ *           masks at "floating-point flags") y[i] = <C library scalar
+ *           function>(x[i]).
+ * Throughput: the polynomials run by Estrin's scheme and the reductions by
+ * FMA (where the build has it): with Horner's 8-10 dependent FMAs per lane
+ * the chain's latency, not the FMA units, bounded the loop.
  * The flags pass 1 raises are dropped, so the flags left are pass 2's: those
  * NumPy's own loops raise (see "floating-point flags").
  * f32 functions evaluate the f64 element kernels in double precision and
  * round once to float (the f64 kernels are accurate to ~1-2 ulp of double,
- * so the f32 results are within ~0.5 ulp of float + double rounding).
+ * so the f32 results are within ~0.5 ulp of float + double rounding), except
+ * exp, log, sin, cos and tanh, which have float-arithmetic kernels (twice the
+ * lanes) for the blocks whose inputs they cover (see each).
  *
  * Methods (f64 kernels; polynomial coefficients are our own weighted
  * least-squares fits on Chebyshev nodes, see tools/fit_vmath_poly.py):
  *   exp     Cody-Waite x = k ln2 + r (ln2 split hi/lo), |r| <= ln2/2,
- *           exp(r) = 1 + r + r^2 Q(r) (deg 9), scale 2^k as two exact
+ *           exp(r) = 1 + r + r^2 Q(r) (deg 9; the array exp: Estrin), scale 2^k as two exact
  *           power-of-two multiplies (gives correct overflow and gradual
  *           underflow without fixup) -- used inside sinh/cosh.
  *           The array exp uses a single 2^k scale.
@@ -41,17 +47,20 @@
  *           (array log: positive normal finite x; the rest is pass 2).
  *   log2/log10  same kernel, k*const split hi/lo.
  *   log1p   u = 1+x (Fast2Sum error e), log(u) + e/u.
- *   sin/cos/tan  x = j pi/2 + r, pi/2 split in 4 parts (33+33+33+53 bits;
- *           exact products for |j| < 2^20), minimax S(z) deg 7 / C(z) deg 6
- *           on |r| <= pi/4, quadrant by selects; tan = s/c or -c/s.
- *           (|x| > 2^20, inf, nan: pass 2)
+ *   sin/cos  x = j pi + r (cos: x = (2j+1) pi/2 + r), pi/2 split in 4
+ *           parts (33+33+33+53 bits; exact products for |j| < 2^20),
+ *           sin(r) = r + r z S(z), deg 7, on |r| <= pi/2 and the sign of
+ *           (-1)^j: one polynomial per lane.  (|x| > 2^20, inf, nan: pass 2)
+ *   tan     x = j pi/2 + r, minimax S(z) deg 7 / C(z) deg 6 on |r| <= pi/4,
+ *           tan = s/c or -c/s.
  *   arctan  fdlibm-style 5 interval argument reduction with atan(c) hi/lo
  *           table selected branch-free, atan(u) = u + u^3 P(u^2) (deg 11).
  *   arcsin/arccos  |x| <= 1/2: u + u^3 P(u^2) (deg 14); else
  *           pi/2 - 2 asin(sqrt((1-|x|)/2)) (resp. 2 asin(..), pi - 2 asin(..)).
- *   sinh/cosh/tanh  via the expm1/exp kernels; large |x| uses exp(|x|)/2
+ *   sinh/cosh  via the expm1/exp kernels; large |x| uses exp(|x|)/2
  *           computed with the scaling built into the exp kernel (no
  *           premature overflow).
+ *   tanh    t/(t+2), t = expm1(2|x|) = 2^k expm1(r) + (2^k - 1) for |x| < 22.
  *   arcsinh/arccosh/arctanh  fdlibm-style formulas over log1p/log kernels.
  *           (pass 2: asinh non-finite, 0; acosh x < 1, non-finite;
  *           atanh |x| >= 1, nan)
