@@ -816,20 +816,20 @@ static inline float dc__cos_f32np(float x)
 static inline float dc__f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 static inline float dc__trigf(float x, uint32_t shift)
 {
-    float jf = x * 0x1.45f306p-1f + 0x1.8p23f;
-    uint32_t q = dc__u32(jf) + shift;
+    /* sin: x = j pi + r; cos (shift 1): x = (2j+1) pi/2 + r; |r| <= pi/2 */
+    float jf = DC_FMAF(x, 0x1.45f306p-2f, shift ? -0.5f : 0.0f) + 0x1.8p23f;
+    uint32_t q = dc__u32(jf) ^ shift;
     jf -= 0x1.8p23f;
-    float r = x - jf * 0x1.922p0f;
-    r = r + jf * 0x1.2aefp-18f;
-    r = r - jf * 0x1.68c2p-39f;
-    r = r - jf * 0x1.a62634p-58f;
+    jf = jf + jf + (float)shift;                          /* multiple of pi/2, |jf| <= 83 */
+    float r = DC_FMAF(jf, -0x1.922p0f, x);
+    r = DC_FMAF(jf, 0x1.2aefp-18f, r);
+    r = DC_FMAF(jf, -0x1.68c2p-39f, r);
+    r = DC_FMAF(jf, -0x1.a62634p-58f, r);
     float z = r * r;
-    float s = r + (r * z) * (-0x1.555556p-3f + z * (0x1.111112p-7f
-                             + z * (-0x1.a01a02p-13f + z * 0x1.71de3ap-19f)));
-    float c = 1.0f + z * (-0.5f + z * (0x1.555556p-5f + z * (-0x1.6c16c2p-10f
-                          + z * (0x1.a01a02p-16f + z * -0x1.27e4fcp-22f))));
-    uint32_t m = (uint32_t)0 - (q & 1u);                 /* odd quadrant: cos */
-    uint32_t y = ((dc__u32(c) & m) | (dc__u32(s) & ~m)) ^ ((q & 2u) << 30);
+    float z2 = z * z;
+    float S = DC_FMAF(DC_FMAF(-0x1.9d989ap-26f, z2, DC_FMAF(0x1.719598p-19f, z, -0x1.a019p-13f)),
+                      z2, DC_FMAF(0x1.11111p-7f, z, -0x1.555556p-3f));
+    uint32_t y = dc__u32(DC_FMAF(r * z, S, r)) ^ (q << 31);
     uint32_t zero = (uint32_t)0 - (uint32_t)((dc__u32(x) & 0x7fffffffu) == 0 && shift == 0);
     return dc__f32((dc__u32(x) & zero) | (y & ~zero));  /* sin(+-0) = +-0 */
 }
