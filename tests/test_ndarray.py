@@ -452,3 +452,28 @@ def test_structured_dtypes_with_padding_round_trip(dtype):
     m = memoryview(a)
     assert m.itemsize == dtype.itemsize and m.nbytes == x.nbytes
     assert np.asarray(dc.zeros(3, dtype=dtype)).dtype == dtype
+
+
+@pytest.mark.parametrize("axes", [
+    (), (None,), ((1, 0, 2),), ([2, 0, 1],), ((np.int64(2), 1, 0),),
+    (np.array([1, 2, 0]),), (np.array([2, 1, 0], dtype=np.int32),), (1, 2, 0),
+    (np.int64(0), np.int64(2), np.int64(1)),
+    # bad: NumPy's exception types
+    ((0, 1),), ((0, 0, 1),), ((0, 1, 3),), (np.array([[1, 0, 2]]),), ((0.0, 1, 2),),
+])
+def test_transpose_argument_forms_match_numpy(axes):
+    """ndarray.transpose takes what NumPy's does: nothing, None, a tuple or list, a NumPy
+    integer array, or the axes as separate (NumPy) integers; bad axes raise NumPy's type."""
+    a = np.arange(24, dtype=np.float64).reshape(2, 3, 4)
+    d = dc.asarray(a)
+    try:
+        want = a.transpose(*axes)
+    except Exception as e:            # noqa: BLE001 - compare the exception type
+        with pytest.raises(type(e)):
+            d.transpose(*axes)
+        return
+    got = d.transpose(*axes)
+    assert got.shape == want.shape and got.strides == want.strides
+    np.testing.assert_array_equal(np.asarray(got), want)
+    got[0, 0, 0] = -1.0                 # a view: element [0, 0, 0] is d's first
+    assert float(d[0, 0, 0]) == -1.0

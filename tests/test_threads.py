@@ -375,8 +375,10 @@ def test_stream_of_long_calls_wakes_the_workers(two_threads, quiet):
 
 def test_costs_measured_under_load_are_measured_again_when_quiet(two_threads):
     """A fork/join cost that looks like a loaded machine's (50 us) is measured again for a
-    call that would thread on a quiet machine, once the sampler finds it quiet, at most
-    once a second, and not while other processes keep the cores busy."""
+    call that would thread on a quiet machine, once the sampler finds it quiet, not sooner
+    than the re-measurement gap (0.1 s first), and not while other processes keep the cores
+    busy; the gap doubles while the re-measured cost stays high and goes back to 0.1 s when
+    it is quiet."""
     if two_threads < 2:
         pytest.skip("one CPU")
     exp_thr = SERIAL_THRESHOLD[EXPENSIVE]
@@ -384,6 +386,8 @@ def test_costs_measured_under_load_are_measured_again_when_quiet(two_threads):
     old = _threads.set_costs(fork_join=50e-6, wake=50e-6)
     _threads.reset_guard()
     try:
+        gap = _threads.policy_info()["remeasure_gap_ms"] * 1e-3
+        assert gap == pytest.approx(0.1)
         e = _threads.thresholds()[EXPENSIVE][0]
         n = int(e)                   # below 2 chunks at 50 us, 25x above them at 1 us
         t0 = _threads.now() + 100.0
@@ -391,11 +395,15 @@ def test_costs_measured_under_load_are_measured_again_when_quiet(two_threads):
         assert _threads.chunks(n, exp_thr, 2, at=t0) == 1
         assert _threads.stats()["remeasured"] == before          # busy machine: not now
         _threads.set_foreign_load(0.0)
-        assert _threads.chunks(n, exp_thr, 2, at=t0 + 0.5) == 1
-        assert _threads.stats()["remeasured"] == before          # within the second
-        _threads.chunks(n, exp_thr, 2, at=t0 + 1.6)
-        assert _threads.stats()["remeasured"] == before + 1      # quiet, a second later
-        _threads.chunks(n, exp_thr, 2, at=t0 + 1.7)
+        assert _threads.chunks(n, exp_thr, 2, at=t0 + 0.5 * gap) == 1
+        assert _threads.stats()["remeasured"] == before          # within the gap
+        _threads.chunks(n, exp_thr, 2, at=t0 + 1.5 * gap)
+        assert _threads.stats()["remeasured"] == before + 1      # quiet, after the gap
+        fj = _threads.policy_info()["fork_join_us"] * 1e-6
+        new_gap = _threads.policy_info()["remeasure_gap_ms"] * 1e-3
+        # what was measured decides the next gap: still high (this machine busy), doubled
+        assert new_gap == pytest.approx(gap if fj <= 4e-6 else 2 * gap)
+        _threads.chunks(n, exp_thr, 2, at=t0 + 1.5 * gap + 0.5 * new_gap)
         assert _threads.stats()["remeasured"] == before + 1
     finally:
         _threads.set_costs(*old)

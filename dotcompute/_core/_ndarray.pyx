@@ -902,10 +902,12 @@ cdef class ndarray:
         cdef Py_ssize_t st[MAXDIMS]
         cdef int i, nd = self._ndim
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
-            axes = axes[0]
+            axes = axes[0]              # one argument: None or a sequence (maybe an array)
+        if axes is not None and type(axes) is tuple and len(axes) == 0:
+            axes = None
         if not self._host:
-            return self._on_device(np.transpose, axes or None)
-        if axes:
+            return self._on_device(np.transpose, axes)
+        if axes is not None:
             return _wrap(self._np().transpose(axes), self)
         for i in range(nd):               # axes reversed: a view built directly
             sh[i] = self._shape[nd - 1 - i]

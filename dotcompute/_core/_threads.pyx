@@ -20,8 +20,12 @@ are asleep a call threads only if it also pays the wake-up, or when it belongs t
 of such calls (the first pays the wake-up, the next find the workers spinning).
 
 Each parallel region then refines the fork/join (or wake-up) estimate with what it cost
-beyond its longest chunk; a fork/join cost measured under load is measured again (at most
-once a second) when calls keep arriving that would thread on a quiet machine.
+beyond its longest chunk; a fork/join cost measured under load is measured again when calls
+keep arriving that would thread on a quiet machine: 0.1 s later, then at doubling intervals
+up to 1.6 s while it stays high. The load need not be another process's: NumPy's OpenBLAS
+worker thread busy-yields for ~0.1 s after `import numpy` and after each BLAS call, so a
+calibration at the first call of a program can find fork/join at ~90 us instead of ~0.8 us
+(half the runs of a fresh process on a 2-core VM did).
 
 The guard: each parallel region is timed (entry, exit, start and end of each chunk). A
 region that took longer than 0.9x the sum of its chunks' work did not pay (a worker started
@@ -35,7 +39,7 @@ of the CPUs in the affinity mask minus this process's CPU time). A core that oth
 more than FOREIGN_SLACK busy is not ours: the call uses the cores left (one, when another
 process spins on one of two cores). The guard catches what the sampler cannot see in time.
 A fork/join or wake-up cost measured while others were busy is measured again once the
-sampler finds the machine quiet (at most once a second).
+sampler finds the machine quiet (see above for how often).
 
 `set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
 exceeds it.
@@ -132,7 +136,8 @@ DEF LOSS_RATIO = 0.9         # region time / summed chunk work above which it di
 DEF BACKOFF_FIRST = 0.02     # seconds on one thread after the guard trips ...
 DEF BACKOFF_MAX = 1.28       # ... doubling up to this
 DEF STREAM_WINDOW = 250e-6   # calls closer than this form a stream (see module doc)
-DEF REMEASURE_AFTER = 1.0    # s: a fork/join cost measured under load is re-measured
+DEF REMEASURE_FIRST = 0.1    # s: a fork/join cost measured under load is re-measured after
+DEF REMEASURE_MAX = 1.6      # this long, doubling up to REMEASURE_MAX while it stays high
 DEF QUIET_FORK_JOIN = 1e-6   # s: fork/join of a quiet machine (PERF.md: 0.4-1 us)
 DEF CALIBRATE_MIN = 1024     # calls smaller than this never trigger the measurement
 DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
@@ -180,6 +185,7 @@ cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
+cdef double _remeasure_gap = REMEASURE_FIRST    # the wait before the next re-measurement
 cdef double _fj_base = 0        # fork/join and wake-up of that measurement: what a region's
 cdef double _wake_base = 0      # overhead may move the running estimates to (x SUSPECT)
 cdef int _since_derive = 0
@@ -475,7 +481,7 @@ cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
-    global _last_want, _n_load_capped, _last_measure
+    global _last_want, _n_load_capped, _last_measure, _remeasure_gap
     cdef double e, t
     cdef Py_ssize_t k
     cdef int lc
@@ -492,13 +498,15 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     if n < 2 * e:
         # Costs measured under load keep thresholds high while nothing threads: for a call
         # that would thread on a quiet machine, measure them again once the sampler finds
-        # the machine quiet (at most once a second).
+        # the machine quiet (0.1 s later, doubling to 1.6 s while it stays high).
         if (_fork_join > SUSPECT * QUIET_FORK_JOIN
                 and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
             t = now if now >= 0 else threads_now()
-            if t - _last_measure > REMEASURE_AFTER:
+            if t - _last_measure > _remeasure_gap:
                 if _load_cap_at(t) >= 2:
                     _remeasure(cap)
+                    _remeasure_gap = (REMEASURE_FIRST if _fork_join <= SUSPECT * QUIET_FORK_JOIN
+                                      else min(2 * _remeasure_gap, REMEASURE_MAX))
                 _last_measure = t
         return 1
     t = now if now >= 0 else threads_now()
@@ -717,10 +725,11 @@ def reset_guard():
     ended, the last call wanted threads and the costs were last measured (tests,
     measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure
+    global _last_measure, _remeasure_gap
     _last_end = -1e30
     _last_want = -1e30
     _last_measure = 0
+    _remeasure_gap = REMEASURE_FIRST
     _history = 0
     _wins = 0
     _backoff_until = 0
@@ -739,6 +748,7 @@ def policy_info():
         "spin_window_us": round(_spin_window * 1e6, 1),
         "fork_join_us": round(_fork_join * 1e6, 2),
         "wake_us": round(_wake * 1e6, 2),
+        "remeasure_gap_ms": round(_remeasure_gap * 1e3, 1),
     })
     for i in range(3):
         info[f"ns_per_element_{names[i]}"] = round(_cost[_CLASS_ORDER[i]] * 1e9, 3)
