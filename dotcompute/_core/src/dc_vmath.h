@@ -74,22 +74,22 @@
  *
  * DC_VMATH_ULP_TABLE (max ULP, worst of the 4 builds; f32 evaluated in double):
  *   function   f64    f32
- *   exp        0.99   0.81 (float path, |x| <= 87; else 0.50)
+ *   exp        1.03   0.89 (float path, |x| <= 87; else 0.50)
  *   exp2       1.10   0.50
  *   expm1      1.62   0.50
- *   log        1.17   0.50
+ *   log        1.17   0.97 (float path, normal x; else 0.50)
  *   log2       1.78   0.50
  *   log10      1.82   0.50
  *   log1p      1.44   0.50
- *   sin        2.12   1.39 (float path, |x| <= 128; else 0.50)
- *   cos        2.22   1.36 (float path, |x| <= 128; else 0.50)
+ *   sin        2.57   2.16 (float path, |x| <= 128; else 0.50)
+ *   cos        2.63   2.09 (float path, |x| <= 128; else 0.50)
  *   tan        3.35   0.50
  *   arcsin     2.12   0.50
  *   arccos     1.12   0.50
  *   arctan     0.75   0.50
  *   sinh       1.65   0.50
  *   cosh       1.40   0.50
- *   tanh       1.96   0.50
+ *   tanh       2.14   1.22 (float path)
  *   arcsinh    1.95   0.50
  *   arccosh    2.31   0.50
  *   arctanh    1.76   0.50
@@ -390,38 +390,41 @@ static inline double dc__log1p_f64e(double x)
 #define DC__P4 0x1.b839a252049c1p-104
 #define DC__TRIG_LIMIT 0x1p20
 
-/* x = j pi/2 + r, |r| <= ~pi/4; valid (accurate) for |x| <= 2^20. jd * P1..P3 are exact:
-   the FMAs round as separate steps would, and jd * P4 once */
-static inline double dc__sub_jpio2(double x, double jd);
+/* tan: x = j pi/2 + r, |r| <= ~pi/4; valid (accurate) for |x| <= 2^20; S and C by Horner
+   (tan divides one by the other: Estrin's rounding took its error to 3.8 ulp) */
 static inline double dc__trig_red(double x, uint64_t *q)
 {
-    double jd = DC_FMA(x, 0x1.45f306dc9c883p-1, DC__MAGIC);
+    double jd = x * 0x1.45f306dc9c883p-1 + DC__MAGIC;
     *q = dc__u64(jd);
     jd -= DC__MAGIC;
-    return dc__sub_jpio2(x, jd);
+    return (((x - jd * DC__P1) - jd * DC__P2) - jd * DC__P3) - jd * DC__P4;
 }
 
-/* sin(r) = r + r z S(z), cos(r) = 1 - z/2 + z^2 C(z), z = r^2, |r| <= pi/4; S and C by
-   Estrin's scheme (z2 = z^2, z4 = z^4): 3 FMA levels instead of 7 and 6 */
-static inline double dc__sin_poly(double r, double z, double z2, double z4)
+static inline double dc__sin_poly(double r, double z)
 {
-    double a0 = DC_FMA(0x1.1111111111111p-7, z, -0x1.5555555555555p-3);
-    double a1 = DC_FMA(0x1.71de3a556c2c0p-19, z, -0x1.a01a01a01a019p-13);
-    double a2 = DC_FMA(0x1.61245fb382e2dp-33, z, -0x1.ae64567e71debp-26);
-    double a3 = DC_FMA(0x1.9241e33572e3cp-49, z, -0x1.ae7c51fd61e12p-41);
-    double S = DC_FMA(DC_FMA(a3, z2, a2), z4, DC_FMA(a1, z2, a0));
-    return DC_FMA(r * z, S, r);
+    double S = 0x1.9241e33572e3cp-49;
+    S = DC_FMA(S, z, -0x1.ae7c51fd61e12p-41);
+    S = DC_FMA(S, z, 0x1.61245fb382e2dp-33);
+    S = DC_FMA(S, z, -0x1.ae64567e71debp-26);
+    S = DC_FMA(S, z, 0x1.71de3a556c2c0p-19);
+    S = DC_FMA(S, z, -0x1.a01a01a01a019p-13);
+    S = DC_FMA(S, z, 0x1.1111111111111p-7);
+    S = DC_FMA(S, z, -0x1.5555555555555p-3);
+    return r + (r * z) * S;
 }
 
-static inline double dc__cos_poly(double z, double z2, double z4)
+static inline double dc__cos_poly(double z)
 {
-    double a0 = DC_FMA(-0x1.6c16c16c16c16p-10, z, 0x1.5555555555555p-5);
-    double a1 = DC_FMA(-0x1.27e4fb77124b2p-22, z, 0x1.a01a01a019d05p-16);
-    double a2 = DC_FMA(-0x1.9394b8c78b0b3p-37, z, 0x1.1eed8deaba027p-29);
-    double C = DC_FMA(DC_FMA(0x1.ab77a80577d16p-45, z2, a2), z4, DC_FMA(a1, z2, a0));
+    double C = 0x1.ab77a80577d16p-45;
+    C = DC_FMA(C, z, -0x1.9394b8c78b0b3p-37);
+    C = DC_FMA(C, z, 0x1.1eed8deaba027p-29);
+    C = DC_FMA(C, z, -0x1.27e4fb77124b2p-22);
+    C = DC_FMA(C, z, 0x1.a01a01a019d05p-16);
+    C = DC_FMA(C, z, -0x1.6c16c16c16c16p-10);
+    C = DC_FMA(C, z, 0x1.5555555555555p-5);
     double hz = 0.5 * z;
     double w = 1.0 - hz;
-    return w + (((1.0 - w) - hz) + z2 * C);
+    return w + (((1.0 - w) - hz) + (z * z) * C);
 }
 
 /* sin(r) = r + r z S(z), z = r^2, on |r| <= pi/2: one polynomial for sin and cos (no
@@ -475,10 +478,8 @@ static inline double dc__tan_f64e(double x)
     uint64_t q;
     double r = dc__trig_red(x, &q);
     double z = r * r;
-    double z2 = z * z;
-    double z4 = z2 * z2;
-    double s = dc__sin_poly(r, z, z2, z4);
-    double c = dc__cos_poly(z, z2, z4);
+    double s = dc__sin_poly(r, z);
+    double c = dc__cos_poly(z);
     double num = dc__selbit(q, -c, s);
     double den = dc__selbit(q, s, c);
     double y = num / den;
@@ -807,12 +808,12 @@ static inline float dc__cos_f32np(float x)
 }
 
 /* f32 sin/cos in float arithmetic (twice the lanes of the double path). A block whose
- * inputs all lie in |x| <= 128 runs x = j pi/2 + r with pi/2 split in 4 parts of at most
- * 17 significant bits: every j * Pk (|j| <= 82) is exact and each subtraction is either
- * exact (Sterbenz: r small) or rounds a value of r's own size; Taylor polynomials through
- * r^9 (sin) and r^10 (cos) on |r| <= pi/4 (truncation below 0.4 ulp). Max error 1.36 ulp
- * of float (tools/check_vmath.py). Blocks with larger, infinite or NaN inputs take the
- * double-precision path. */
+ * inputs all lie in |x| <= 128 runs x = j pi + r (cos: (2j+1) pi/2 + r) with pi/2 split in
+ * 4 parts of at most 17 significant bits: every multiple jd * Pk (|jd| <= 83) is exact and
+ * each FMA step either exact (Sterbenz: r small) or rounds a value of r's own size;
+ * sin(r) = r + r z S(z), S of degree 4 (own fit, relative error 3.3e-8) on |r| <= pi/2,
+ * sign (-1)^j. Max error 2.16 ulp of float (tools/check_vmath.py). Blocks with larger,
+ * infinite or NaN inputs take the double-precision path. */
 static inline float dc__f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 static inline float dc__trigf(float x, uint32_t shift)
 {
