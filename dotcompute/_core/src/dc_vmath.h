@@ -238,15 +238,22 @@ static inline double dc__expq_estrin(double r, double r2)
 /* array fast path: |x| <= 708 (result normal, single 2^k scale); other
    lanes (overflow/subnormal region, inf, nan) are pass-2 lanes (libm exp).
    kd * LN2HI is exact: the reduction's FMAs round as the separate steps do. */
-static inline double dc__exp_f64e(double x)
+/* x = k ln2 + r (|x| <= ~710): expm1(r) = r + r^2 Q(r), and k */
+static inline double dc__expm1_red(double x, uint64_t *k)
 {
     double kd = DC_FMA(x, DC__LOG2E, DC__MAGIC);
-    uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
+    *k = dc__u64(kd) - DC__MAGIC_BITS;
     kd -= DC__MAGIC;
     double r = DC_FMA(kd, -DC__LN2HI, x);
     r = DC_FMA(kd, -DC__LN2LO, r);
     double r2 = r * r;
-    double p = 1.0 + DC_FMA(r2, dc__expq_estrin(r, r2), r);
+    return DC_FMA(r2, dc__expq_estrin(r, r2), r);
+}
+
+static inline double dc__exp_f64e(double x)
+{
+    uint64_t k;
+    double p = 1.0 + dc__expm1_red(x, &k);
     return p * dc__pow2i(k);
 }
 
@@ -605,13 +612,8 @@ static inline double dc__tanh_f64e(double x)
 {
     double a = dc__fabs(x);
     double u = 2.0 * dc__sel(DC__AGT(a, 22.0), 22.0, a);   /* nan: 44 (selected away) */
-    double kd = DC_FMA(u, DC__LOG2E, DC__MAGIC);
-    uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
-    kd -= DC__MAGIC;
-    double r = DC_FMA(kd, -DC__LN2HI, u);
-    r = DC_FMA(kd, -DC__LN2LO, r);
-    double r2 = r * r;
-    double p = DC_FMA(r2, dc__expq_estrin(r, r2), r);          /* expm1(r) */
+    uint64_t k;
+    double p = dc__expm1_red(u, &k);
     double sc = dc__pow2i(k);
     double t = DC_FMA(sc, p, sc - 1.0);
     double y = t / (t + 2.0);
