@@ -12,7 +12,7 @@ from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
-from libc.math cimport ceil
+from libc.math cimport ceil, signbit
 
 cimport numpy as cnp
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc, dc_calloc
@@ -627,7 +627,12 @@ cdef object _arange_numbers(tuple args):
         ints = isint[0] and isint[1] and isint[2]
     if step == 0.0:
         return None
-    q = ceil((stop - start) / step)
+    q = (stop - start) / step
+    if q == 0.0 and stop - start != 0.0:
+        # the quotient underflowed (or the step is infinite): one element when its sign
+        # says the range goes the step's way, else none (NumPy's underflow check)
+        q = 0.0 if signbit(q) else 1.0
+    q = ceil(q)
     if not (q == q) or q > 1e15 or q < -1e15:          # nan, inf, absurd: NumPy's errors
         return None
     length = <Py_ssize_t>q if q > 0 else 0
