@@ -19,15 +19,18 @@ from ._core._routines_elementwise import ufunc
 from ._core._routines_creation import asarray
 from ._core._device import CPU, as_device
 
-_call_numpy = _routines_function.call_numpy
+_call_numpy_function = _routines_function.call_numpy_function
 
 
 def _wrap_function(f):
     """NumPy function f returning dotcompute arrays (zero-copy views in, results wrapped;
-    see `_routines_function.call_numpy`)."""
+    see `_routines_function.call_numpy`); past NumPy's dispatch when no argument could
+    override f (`call_numpy_function`)."""
+    impl = getattr(f, "_implementation", None)
+
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        return _call_numpy(f, args, kwargs)
+        return _call_numpy_function(f, impl, args, kwargs)
     wrapper.__wrapped_numpy__ = f
     return wrapper
 
@@ -72,7 +75,9 @@ _OWN = {
         "eye", "identity")},
     **{name: getattr(_routines_function, name) for name in (
         "sum", "prod", "min", "max", "amin", "amax", "any", "all", "argmin", "argmax",
-        "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate")},
+        "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate",
+        "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
+        "copy", "repeat", "stack", "outer")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

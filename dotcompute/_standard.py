@@ -9,12 +9,13 @@ Where the two conflict NumPy's meaning wins (a positional `np.sort(a, 0)` is an 
 import numpy as np
 
 from ._core._device import CPU, as_device
+from ._core import _routines_function
 from ._namespace import _wrap_function
 
-_np_sort = _wrap_function(np.sort)
-_np_argsort = _wrap_function(np.argsort)
-_np_flip = _wrap_function(np.flip)
-_np_ravel = _wrap_function(np.ravel)
+_np_sort = _routines_function.sort
+_np_argsort = _routines_function.argsort
+_np_flip = _routines_function.flip
+_np_ravel = _routines_function.ravel
 _np_fftfreq = _wrap_function(np.fft.fftfreq)
 _np_rfftfreq = _wrap_function(np.fft.rfftfreq)
 

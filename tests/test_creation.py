@@ -374,3 +374,16 @@ def test_every_builtin_dtype_object_has_its_kernel_type(char):
     r = dc.zeros(3, d)
     assert memoryview(r).format == memoryview(np.zeros(3, d)).format
     same_array(r + r, np.zeros(3, d) + np.zeros(3, d))
+
+
+@pytest.mark.parametrize("args", [
+    (-5e-324, 0, 2), (0, 5e-324, 2), (5e-324, 0, -2), (0, 5e-324, -2), (0.0, 1.0, np.inf),
+    (0.0, -1.0, np.inf), (1.0, 0.0, -np.inf), (-1e-320, 1e-320, 1e300), (0, 1e-310, 1e10),
+])
+def test_arange_underflowing_length_as_numpy(args):
+    """NumPy's arange gives one element when (stop - start) / step underflows to +0 (or the
+    step is infinite the right way), none when it is -0."""
+    want = np.arange(*args)
+    got = dc.arange(*args)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(np.asarray(got), want)

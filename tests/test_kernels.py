@@ -671,3 +671,49 @@ def test_stream_setting_from_the_environment(value, expect):
     got, llc = map(int, r.stdout.split())
     assert got == (4 * llc if expect == "llc4" else int(expect))
     assert ("ignoring DOTCOMPUTE_STREAM_MIN_BYTES" in r.stderr) == (value == "bogus")
+
+
+def _warned(f):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with np.errstate(all="warn"):
+            r = f()
+    return r, sorted({str(m.message) for m in w})
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pattern", [
+    [0.0, 1e30, 1e30], [1e30, 1e30, 0.0], [1e-30, 1e-30, 1e30, 1e30], [1e200, 1e200, 0.0],
+    [np.inf, 2.0, 0.0], [0.0, 3.0, np.nan], [-0.0, 1e30, 1e30, -1.0], [1e-40, 1e-5, 1e5],
+])
+@pytest.mark.parametrize("n", [3, 40, 100_003])
+@pytest.mark.parametrize("layout", ["contiguous", "reversed", "strided", "axis1", "axis0"])
+def test_float_prod_overflow_and_zero_as_numpy_in_order(dtype, pattern, n, layout):
+    """NumPy multiplies in order; where our lanes/partials would meet an overflowed
+    partial with a zero (0 * inf = nan) or an underflowed one, the product and its
+    floating-point warnings are NumPy's."""
+    base = np.resize(np.array(pattern, dtype=dtype), n)
+    if layout == "contiguous":
+        x, f = base, (lambda m, a: a.prod())
+    elif layout == "reversed":
+        x, f = base[::-1], (lambda m, a: m.prod(a))
+    elif layout == "strided":
+        x, f = np.resize(base, 2 * n)[::2], (lambda m, a: a.prod())
+    elif layout == "axis1":
+        x, f = np.resize(base, 4 * n).reshape(4, n), (lambda m, a: a.prod(axis=1))
+    else:
+        x, f = np.resize(base, 4 * n).reshape(n, 4), (lambda m, a: a.prod(axis=0))
+    want, want_w = _warned(lambda: f(np, x))
+    got, got_w = _warned(lambda: f(dc, dc.asarray(x)))
+    got = np.asarray(got)
+    assert got.dtype == np.asarray(want).dtype
+    want = np.asarray(want)
+    tiny = np.finfo(want.dtype).tiny
+    normal = np.isfinite(want) & (np.abs(want) >= tiny)
+    # normal products agree to rounding (the order of multiplication differs), the rest
+    # (zero, infinite, nan, subnormal) exactly, with their sign
+    np.testing.assert_allclose(got[normal], want[normal],
+                               rtol=2 * x.shape[-1] * np.finfo(want.dtype).eps)
+    np.testing.assert_array_equal(got[~normal], want[~normal])
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert got_w == want_w

@@ -360,3 +360,184 @@ def test_mask_gather_runs_as_numpy(dtype, pattern, row):
         m2 = mask[:200].reshape(8, 25)
         x2 = x[:200].reshape(8, 25)
         same(dc.asarray(x2)[dc.asarray(m2)], x2[m2])
+
+
+# ---------------------------------------------------- functions and methods run natively
+# flip/fliplr/flipud/diff/reshape/ravel/transpose build their views from the layout (or
+# run our subtract on two views); NumPy's methods are defined on the class. Each is
+# checked through the namespace (dc.f) and through NumPy's protocol (np.f on dc arrays).
+
+DTYPES = ["float64", "float32", "int32", "uint8", "bool", "complex128"]
+
+
+@st.composite
+def strided_views(draw):
+    """(numpy view, dc view of the same values and layout): any dtype of DTYPES, 0-4
+    dimensions, empty extents, steps of either sign, transposed or not."""
+    dtype = draw(st.sampled_from(DTYPES))
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5))
+    base = draw(hnp.arrays(dtype, shape))
+    key = tuple(slice(draw(st.integers(-6, 6) | st.none()), draw(st.integers(-6, 6) | st.none()),
+                      draw(st.sampled_from([1, 2, 3, -1, -2]))) for _ in shape)
+    transposed = draw(st.booleans())
+    v, d = (base[key], dc.asarray(base)[key]) if shape else (base, dc.asarray(base))
+    if transposed:
+        v, d = v.T, d.T
+    return v, d
+
+
+def _native_cases(nd, shape):
+    """(name, f(xp, a)) for the native functions on an array of nd dimensions."""
+    cases = [("flip", lambda xp, a: xp.flip(a)), ("ravel", lambda xp, a: xp.ravel(a)),
+             ("reshape -1", lambda xp, a: xp.reshape(a, -1)),
+             ("reshape reversed", lambda xp, a: xp.reshape(a, shape[::-1])),
+             ("reshape (1, -1)", lambda xp, a: xp.reshape(a, (1, -1))),
+             ("fliplr", lambda xp, a: xp.fliplr(a)), ("flipud", lambda xp, a: xp.flipud(a)),
+             ("transpose", lambda xp, a: xp.transpose(a)),
+             ("transpose rolled", lambda xp, a: xp.transpose(a, list(range(1, nd)) + [0]
+                                                             if nd else None)),
+             ("method reshape", lambda xp, a: a.reshape(*shape[::-1])),
+             ("method ravel K", lambda xp, a: a.ravel("K")),
+             ("copy", lambda xp, a: xp.copy(a)), ("copy A", lambda xp, a: xp.copy(a, "A")),
+             ("copy F", lambda xp, a: xp.copy(a, order="F")),
+             ("method copy", lambda xp, a: a.copy()),
+             ("method copy F", lambda xp, a: a.copy("F")),
+             ("sort", lambda xp, a: xp.sort(a)), ("argsort", lambda xp, a: xp.argsort(a)),
+             ("sort None", lambda xp, a: xp.sort(a, axis=None)),
+             ("sort 0 stable", lambda xp, a: xp.sort(a, 0, stable=True)),
+             ("argsort None", lambda xp, a: xp.argsort(a, None)),
+             ("repeat", lambda xp, a: xp.repeat(a, 2)),
+             ("where", lambda xp, a: xp.where(a)), ("nonzero", lambda xp, a: xp.nonzero(a)),
+             ("outer", lambda xp, a: xp.outer(a, a)),
+             ("stack 1", lambda xp, a: xp.stack([a])),
+             ("stack reversed", lambda xp, a: xp.stack((a, a[::-1] if nd else a), -1)),
+             ("repeat 0", lambda xp, a: xp.repeat(a, [1, 2], axis=0))]
+    for ax in range(-nd - 1, nd + 1):                 # the out-of-range ones raise
+        cases.append((f"flip {ax}", lambda xp, a, ax=ax: xp.flip(a, ax)))
+        for n in (0, 1, 2):
+            cases.append((f"diff {n} {ax}", lambda xp, a, ax=ax, n=n: xp.diff(a, n, ax)))
+        cases.append((f"stack {ax}", lambda xp, a, ax=ax: xp.stack([a, a, a], ax)))
+    cases.append(("stack -nd-2", lambda xp, a: xp.stack([a, a], -nd - 2)))
+    cases.append(("stack shapes", lambda xp, a: xp.stack([a, a[..., :1] if nd else a])))
+    cases.append(("stack dtypes", lambda xp, a: xp.stack([a, a.astype("float32")])))
+    if nd >= 2:
+        cases.append(("flip (0, -1)", lambda xp, a: xp.flip(a, (0, -1))))
+        cases.append(("flip (0, 0)", lambda xp, a: xp.flip(a, (0, 0))))
+    return cases
+
+
+def _same_sharing(got, expected, got_in, expected_in):
+    """A view where NumPy returns one (np.shares_memory), a new array where it does not."""
+    if isinstance(expected, np.ndarray) and expected.size:
+        assert np.shares_memory(got, got_in) == np.shares_memory(expected, expected_in)
+
+
+@settings(max_examples=150, deadline=None)
+@given(strided_views())
+def test_native_functions_as_numpy(views):
+    v, d = views
+    for name, f in _native_cases(v.ndim, v.shape):
+        ek, ev = run(f, np, v)
+        for path in (dc, np):                         # the namespace, NumPy's protocol
+            gk, gv = run(f, path, d)
+            assert gk == ek, (name, path.__name__, gv, ev)
+            if ek == "ok":
+                same(gv, ev)
+                _same_sharing(gv, ev, d, v)
+            else:
+                assert gv is ev, (name, path.__name__)
+
+
+def test_native_flip_is_a_view_with_numpys_base():
+    a = dc.arange(12.0).reshape(3, 4)
+    for f, at in ((dc.flip, (2, 3)), (np.flip, (2, 3)), (dc.fliplr, (0, 3)),
+                  (dc.flipud, (2, 0)), (np.fliplr, (0, 3))):
+        r = f(a)
+        assert np.shares_memory(r, a) and r.base is a.base
+        r[0, 0] = -1.0
+        assert float(a[at]) == -1.0
+        a[...] = dc.arange(12.0).reshape(3, 4)
+    ro = dc.asarray(np.arange(4.0))
+    ro.flags.writeable = False
+    assert not dc.flip(ro).flags.writeable
+    x = dc.arange(5.0)
+    assert dc.diff(x, 0) is x and np.diff(x, 0) is x      # n = 0: the input itself
+
+
+@pytest.mark.parametrize("call", [
+    lambda xp, a: xp.flip(a, 2), lambda xp, a: xp.flip(a, -3), lambda xp, a: xp.flip(a, 1.0),
+    lambda xp, a: xp.flip(a, (0, 0)), lambda xp, a: xp.fliplr(a[0]),
+    lambda xp, a: xp.flipud(a[0, 0]), lambda xp, a: xp.diff(a[0, 0]),
+    lambda xp, a: xp.diff(a, -1), lambda xp, a: xp.diff(a, 1.5), lambda xp, a: xp.diff(a, axis=2),
+    lambda xp, a: xp.diff(a, axis=(0,)), lambda xp, a: xp.reshape(a, 7),
+    lambda xp, a: xp.reshape(a, (-1, -1)), lambda xp, a: xp.reshape(a, (5, -1)),
+    lambda xp, a: xp.reshape(a, (5, 3)), lambda xp, a: xp.transpose(a, (0, 0)),
+    lambda xp, a: xp.transpose(a, (0,)), lambda xp, a: xp.transpose(a, (0, 2)),
+    lambda xp, a: xp.ravel(a, "Q")])
+def test_native_functions_raise_numpys_errors(call):
+    a = np.arange(12.0).reshape(3, 4)
+    ek, ev = run(call, np, a)
+    assert ek == "raise"
+    for path in (dc, np):
+        gk, gv = run(call, path, dc.asarray(a))
+        assert (gk, gv) == (ek, ev)
+
+
+@pytest.mark.parametrize("method", [
+    lambda a: a.argsort(), lambda a: a.argsort(axis=0, kind="stable"),
+    lambda a: a.argpartition(1), lambda a: a.partition(1), lambda a: a.nonzero(),
+    lambda a: a.round(1), lambda a: a.squeeze(), lambda a: a[:1].squeeze(0),
+    lambda a: a.take([0, 2], axis=1), lambda a: a.repeat(2, axis=0),
+    lambda a: a[0].searchsorted(0.5), lambda a: a.swapaxes(0, 1), lambda a: a.diagonal(),
+    lambda a: a.trace(), lambda a: a.std(axis=0), lambda a: a.var(ddof=1),
+    lambda a: a.conj(), lambda a: a.conjugate(), lambda a: a.compress([True, False], axis=0),
+    lambda a: a[0].choose([[1, 2, 3, 4]] * 4) if False else a.astype(int).clip(0, 1),
+    lambda a: (a.sort(), a)[1], lambda a: (a.sort(axis=0), a)[1],
+    lambda a: (a.put([0, 5], [7.0, 8.0]), a)[1], lambda a: a.take(99),
+    lambda a: a.swapaxes(0, 5), lambda a: a.sort(axis=3)])
+def test_numpy_methods_on_the_class_as_numpy(method):
+    both(lambda a: method(a.copy()), np.random.default_rng(3).uniform(size=(3, 4)))
+    both(lambda a: method(a[::-1, ::2].copy()), np.random.default_rng(4).uniform(size=(3, 4)))
+
+
+def test_real_conj_is_the_array_itself_and_methods_of_views_share_memory():
+    a = dc.arange(6.0)
+    assert a.conj() is a and np.arange(6.0).conj is not None
+    v = a.reshape(2, 3)
+    assert np.shares_memory(v, a) and v.base is a
+    assert np.shares_memory(v.diagonal(), a) and np.shares_memory(v.swapaxes(0, 1), a)
+
+
+class _Foreign:
+    """An argument type with its own __array_function__: NumPy's dispatcher must see it."""
+    def __array_function__(self, func, types, args, kwargs):
+        return ("foreign", func.__name__)
+
+
+def test_namespace_skips_numpys_dispatch_only_for_plain_arguments():
+    x = dc.arange(4.0)
+    assert dc.roll(_Foreign(), 1) == ("foreign", "roll")
+    assert dc.stack([x, _Foreign()]) == ("foreign", "stack")
+    assert dc.diff(x, prepend=_Foreign()) == ("foreign", "diff")
+    assert dc.flip(_Foreign()) == ("foreign", "flip")
+    assert dc.reshape(_Foreign(), 3) == ("foreign", "reshape")
+    assert dc.concatenate([x, _Foreign()]) == ("foreign", "concatenate")
+    same(dc.roll(x, 1), np.roll(np.arange(4.0), 1))
+    same(dc.stack([x, [1.0, 2.0, 3.0, 4.0]], axis=1),
+         np.stack([np.arange(4.0), [1.0, 2.0, 3.0, 4.0]], axis=1))
+    with pytest.raises(TypeError):
+        dc.roll(x, 1, bogus=2)
+
+
+def test_wrapped_results_of_more_dtypes_than_the_wrap_cache_holds():
+    """Results of 12 dtypes wrapped in turn, twice (the wrap keeps the kernel type of 8):
+    each keeps its own dtype, buffer format and kernel."""
+    dtypes = ["float64", "float32", "int64", "int32", "int16", "int8", "uint8", "uint16",
+              "uint32", "uint64", "complex64", "complex128"]
+    for _ in range(2):
+        for dt in dtypes:
+            a = np.arange(1, 7).astype(dt)
+            r = dc.roll(dc.asarray(a), 1)               # NumPy's code: its result wrapped
+            same(r, np.roll(a, 1))
+            same(r + r, np.roll(a, 1) + np.roll(a, 1))   # our kernel for its type
+            assert memoryview(r).format == memoryview(np.roll(a, 1)).format

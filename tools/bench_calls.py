@@ -10,7 +10,9 @@ arrays or to dotcompute arrays of the same values, so both sides pay the same Py
 overhead. The statements are grouped by the corpus program
 (asv_benchmarks/benchmarks/programs.py) they come from, then issue 13's part-3 table,
 creation at several sizes, NumPy functions run on our arrays (`__array_function__`
-fallbacks; the `added` column is dotcompute's time minus NumPy's) and fancy indexing.
+fallbacks; the `added` column is dotcompute's time minus NumPy's), NumPy functions
+programs call in loops (`functions`: `np.f` through the namespace, `onp.f` NumPy's own
+function on our arrays, through its protocol) and fancy indexing.
 `--stat min` (the default) reports the fastest batch of each side: on a machine that
 other processes load, the least disturbed one. `--large` times creation of 1e5..3e7
 elements alone and with a first touch (NumPy's own `v += 1` on the result for both).
@@ -71,6 +73,21 @@ CALLS = {
         f"median({v})", f"unique({v})", f"diff({v})", f"percentile({v}, 30)",
         f"histogram({v})", f"pad({v}, 2)", f"roll({v}, 3)", f"linalg.norm({v})",
         f"flip({v})", f"round({v}, 2)", f"cumsum({v})")],
+    # NumPy functions called in loops on small arrays, through the namespace
+    # (`np.f`, np bound to dotcompute) and through NumPy's protocol (`onp.f`, onp is NumPy
+    # itself on both sides: on dotcompute arrays it runs __array_function__)
+    "functions": [f"{mod}.{f}" for f in (
+        "flip(r32)", "flip(pos, 1)", "diff(r32)", "diff(x)", "diff(pos, axis=0)",
+        "concatenate([r32, r32])", "stack([r32, r32])", "where(m32, r32, 0.0)",
+        "where(m32)", "clip(r32, 0.2, 0.8)", "roll(r32, 3)", "pad(r32, 2)",
+        "unique(r32)", "sort(r32)", "argsort(r32)", "linspace(0.0, 1.0, 50)",
+        "meshgrid(r32, r32)", "tile(r32, 2)", "repeat(r32, 2)", "cumsum(pos, axis=0)",
+        "einsum('i,i->', r32, r32)", "linalg.norm(r32)", "linalg.norm(pos, axis=1)",
+        "outer(r32, r32)", "cross(pos[0], pos[1])", "allclose(r32, r32)",
+        "isclose(r32, r32)", "reshape(r32, (4, 8))", "transpose(pos)", "ravel(pos)",
+        "expand_dims(r32, 0)", "copy(r32)", "searchsorted(x32, 0.5)",
+        "interp(0.5, x32, r32)", "argmax(r32)", "mean(pos, axis=0)", "dot(r32, r32)",
+        "fliplr(pos)", "flipud(pos)") for mod in ("np", "onp")],
     "fancy": ["x[idx]", "r32[m32]", "x[x > 0.5]", "x[idx] = 0.5", "r32[m32] = 0.5",
               "x[idx] += 1", "pos[i3]", "pos[m24]"],
 }
@@ -92,7 +109,7 @@ def _inputs(xp):
         "v2": np.array([0.5, 0.25]), "out2": np.zeros((100, 2)), "Lc": np.zeros((1000, 1000)),
     }
     d = {k: xp.asarray(v) for k, v in d.items()}
-    d.update(np=xp, s=np.float64(1.5), idx=xp.asarray(rng.integers(0, 1000, 20)),
+    d.update(np=xp, onp=np, s=np.float64(1.5), x32=xp.asarray(np.linspace(0, 1, 32)), idx=xp.asarray(rng.integers(0, 1000, 20)),
              m32=xp.asarray(np.asarray(d["r32"]) > 0.5), i3=xp.asarray([0, 5, 7]),
              m24=xp.asarray(np.asarray(d["r24"]) > 1.5))
     return d

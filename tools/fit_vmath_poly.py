@@ -1,11 +1,20 @@
 """Derive polynomial coefficients used in dc_vmath.h (own weighted least-squares
 fit on Chebyshev nodes, in mpmath high precision).  Run: python tools/fit_vmath_poly.py
 Prints C literals (hex floats) for each fitted polynomial in z = u*u."""
+import struct
+
 import mpmath as mp
 mp.mp.dps = 60
 
-def fit(g, a, b, deg, nodes=400):
-    """Fit P(z) of degree deg to g(z) on [a,b], minimising relative error."""
+
+def _single(x):
+    """x rounded to float32 (as a Python float)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def fit(g, a, b, deg, nodes=400, single=False):
+    """Fit P(z) of degree deg to g(z) on [a,b], minimising relative error (coefficients
+    rounded to double, or to float with single=True)."""
     zs = [ (a+b)/2 + (b-a)/2*mp.cos(mp.pi*(k+mp.mpf(0.5))/nodes) for k in range(nodes)]
     A = mp.matrix(nodes, deg+1); rhs = mp.matrix(nodes, 1)
     for i, z in enumerate(zs):
@@ -14,8 +23,8 @@ def fit(g, a, b, deg, nodes=400):
             A[i, j] = w * z**j
         rhs[i] = gz * w
     c, res = mp.qr_solve(A, rhs)
-    cs = [float(c[j]) for j in range(deg+1)]
-    # error of the double-rounded coefficients
+    cs = [_single(float(c[j])) if single else float(c[j]) for j in range(deg+1)]
+    # error of the rounded coefficients
     err = 0
     for k in range(2000):
         z = a + (b-a)*mp.mpf(k)/1999
@@ -23,9 +32,9 @@ def fit(g, a, b, deg, nodes=400):
         err = max(err, abs(p/g(z)-1))
     return cs, err
 
-def show(name, cs, err):
+def show(name, cs, err, single=False):
     print(f"/* {name}: max rel err {float(err):.3e} */")
-    print(",\n".join(f"  {c.hex()}" for c in cs))
+    print(",\n".join(f"  {c.hex()}{'f' if single else ''}" for c in cs))
 
 # atan(u) = u + u^3 * P(u^2), |u| <= 7/16
 def g_atan(z):
@@ -59,3 +68,18 @@ def g_log(z):
     if z == 0: return mp.mpf(2)/3
     s = mp.sqrt(z); return (2*mp.atanh(s)-2*s)/s**3
 show("log L(z) z in [0,0.0295]", *fit(g_log, mp.mpf(0), zl, 7))
+# sin(r) = r + r^3 * S(r^2), |r| <= pi/2 (array sin/cos: one polynomial, x = j pi + r)
+h = (mp.pi/2)**2 * mp.mpf(1.0001)
+show("sin S(z) z in [0,(pi/2)^2]", *fit(g_sin, mp.mpf(0), h, 7))
+show("sin S(z) z in [0,(pi/2)^2], float", *fit(g_sin, mp.mpf(0), h, 4, 300, True), True)
+# float log: log(1+f) = f + f^2 * P(f), f in [-1/3, 1/3] (m in [2/3, 4/3))
+def g_log1p(f):
+    if f == 0: return mp.mpf(-1)/2
+    return (mp.log1p(f)-f)/f**2
+t = mp.mpf(1)/3 * mp.mpf(1.001)
+show("log P(f) f in [-1/3,1/3], float", *fit(g_log1p, -t, t, 8, 300, True), True)
+# float tanh: tanh(u) = u + u^3 * P(u^2), |u| < 5/8
+def g_tanh(z):
+    if z == 0: return -mp.mpf(1)/3
+    u = mp.sqrt(z); return (mp.tanh(u)-u)/u**3
+show("tanh P(z) z in [0,(5/8)^2], float", *fit(g_tanh, mp.mpf(0), mp.mpf(0.625)**2 * mp.mpf(1.001), 5, 300, True), True)

@@ -788,10 +788,16 @@ cdef class ndarray:
         self._np().fill(value)
 
     def reshape(self, *shape, order="C", copy=None):
+        if not shape:
+            raise TypeError("reshape() takes exactly 1 argument (0 given)")
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
         if not self._host:
             return self._on_device(np.reshape, shape, order=order)
+        if self._c_contig and copy is not True and (order == "C" or order == "A"):
+            v = _reshape_contiguous(self, shape)
+            if v is not None:
+                return v
         return _wrap(self._np().reshape(shape, order=order, copy=copy), self)
 
     def _on_device(self, func, *args, **kwargs):
@@ -826,6 +832,69 @@ cdef class ndarray:
                 raise ValueError("cannot set WRITEABLE flag to True of this array")
             self._writeable = bool(write)
             self._npview = None
+
+    # NumPy's methods we run on the view, defined here: reaching them through
+    # __getattr__ (after the failed lookup's AttributeError, a closure per call) cost
+    # ~2 us a call.
+    def argpartition(self, *args, **kwargs):
+        return _numpy_method(self, _nd_argpartition, args, kwargs)
+
+    def argsort(self, *args, **kwargs):
+        return _numpy_method(self, _nd_argsort, args, kwargs)
+
+    def choose(self, *args, **kwargs):
+        return _numpy_method(self, _nd_choose, args, kwargs)
+
+    def compress(self, *args, **kwargs):
+        return _numpy_method(self, _nd_compress, args, kwargs)
+
+    def conj(self, *args, **kwargs):
+        return _numpy_method(self, _nd_conj, args, kwargs)
+
+    def conjugate(self, *args, **kwargs):
+        return _numpy_method(self, _nd_conjugate, args, kwargs)
+
+    def diagonal(self, *args, **kwargs):
+        return _numpy_method(self, _nd_diagonal, args, kwargs)
+
+    def nonzero(self, *args, **kwargs):
+        return _numpy_method(self, _nd_nonzero, args, kwargs)
+
+    def partition(self, *args, **kwargs):
+        return _numpy_method(self, _nd_partition, args, kwargs)
+
+    def put(self, *args, **kwargs):
+        return _numpy_method(self, _nd_put, args, kwargs)
+
+    def repeat(self, *args, **kwargs):
+        return _numpy_method(self, _nd_repeat, args, kwargs)
+
+    def round(self, *args, **kwargs):
+        return _numpy_method(self, _nd_round, args, kwargs)
+
+    def searchsorted(self, *args, **kwargs):
+        return _numpy_method(self, _nd_searchsorted, args, kwargs)
+
+    def sort(self, *args, **kwargs):
+        return _numpy_method(self, _nd_sort, args, kwargs)
+
+    def squeeze(self, *args, **kwargs):
+        return _numpy_method(self, _nd_squeeze, args, kwargs)
+
+    def std(self, *args, **kwargs):
+        return _numpy_method(self, _nd_std, args, kwargs)
+
+    def swapaxes(self, *args, **kwargs):
+        return _numpy_method(self, _nd_swapaxes, args, kwargs)
+
+    def take(self, *args, **kwargs):
+        return _numpy_method(self, _nd_take, args, kwargs)
+
+    def trace(self, *args, **kwargs):
+        return _numpy_method(self, _nd_trace, args, kwargs)
+
+    def var(self, *args, **kwargs):
+        return _numpy_method(self, _nd_var, args, kwargs)
 
     def __getattr__(self, name):
         # Methods and attributes we do not implement come from NumPy's ndarray on a
@@ -900,7 +969,8 @@ cdef class ndarray:
     def transpose(self, *axes):
         cdef Py_ssize_t sh[MAXDIMS]
         cdef Py_ssize_t st[MAXDIMS]
-        cdef int i, nd = self._ndim
+        cdef int i, j, nd = self._ndim
+        cdef bint seen[MAXDIMS]
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
             axes = axes[0]              # one argument: None or a sequence (maybe an array)
         if axes is not None and type(axes) is tuple and len(axes) == 0:
@@ -908,17 +978,34 @@ cdef class ndarray:
         if not self._host:
             return self._on_device(np.transpose, axes)
         if axes is not None:
-            return _wrap(self._np().transpose(axes), self)
+            # a permutation of exact ints: the view built directly; else NumPy's code
+            # (its errors for repeated or out-of-range axes and wrong lengths)
+            if (type(axes) is not tuple and type(axes) is not list) or len(axes) != nd:
+                return _wrap(self._np().transpose(axes), self)
+            for i in range(nd):
+                seen[i] = False
+            for i in range(nd):
+                x = axes[i]
+                if not PyLong_CheckExact(x) or not -nd <= x < nd:
+                    return _wrap(self._np().transpose(axes), self)
+                j = <int>(x + nd if x < 0 else x)
+                if seen[j]:
+                    return _wrap(self._np().transpose(axes), self)
+                seen[j] = True
+                sh[i] = self._shape[j]
+                st[i] = self._strides[j]
+            return self._sub(self._data, nd, sh, st)
         for i in range(nd):               # axes reversed: a view built directly
             sh[i] = self._shape[nd - 1 - i]
             st[i] = self._strides[nd - 1 - i]
         return self._sub(self._data, nd, sh, st)
 
     def ravel(self, order="C"):
+        cdef Py_ssize_t step = self._itemsize
         if not self._host:
             return self._on_device(np.ravel)
-        if order == "C" and self._c_contig:
-            return _wrap(self._np().reshape(-1), self)
+        if self._c_contig and (order == "C" or order == "A" or order == "K"):
+            return self._sub(self._data, 1, &self._size, &step)    # a view, as NumPy's
         return _wrap(self._np().ravel(order), self)
 
     def flatten(self, order="C"):
@@ -927,6 +1014,89 @@ cdef class ndarray:
 
 
 builtins_type = type
+
+# NumPy's ndarray methods that ours forward to (module constants: no lookups per call).
+cdef object _nd_argpartition = np.ndarray.argpartition
+cdef object _nd_argsort = np.ndarray.argsort
+cdef object _nd_choose = np.ndarray.choose
+cdef object _nd_compress = np.ndarray.compress
+cdef object _nd_conj = np.ndarray.conj
+cdef object _nd_conjugate = np.ndarray.conjugate
+cdef object _nd_diagonal = np.ndarray.diagonal
+cdef object _nd_nonzero = np.ndarray.nonzero
+cdef object _nd_partition = np.ndarray.partition
+cdef object _nd_put = np.ndarray.put
+cdef object _nd_repeat = np.ndarray.repeat
+cdef object _nd_round = np.ndarray.round
+cdef object _nd_searchsorted = np.ndarray.searchsorted
+cdef object _nd_sort = np.ndarray.sort
+cdef object _nd_squeeze = np.ndarray.squeeze
+cdef object _nd_std = np.ndarray.std
+cdef object _nd_swapaxes = np.ndarray.swapaxes
+cdef object _nd_take = np.ndarray.take
+cdef object _nd_trace = np.ndarray.trace
+cdef object _nd_var = np.ndarray.var
+
+
+cdef object _numpy_method(ndarray a, object method, tuple args, dict kwargs):
+    """NumPy's (unbound) ndarray method on a's zero-copy view, dc arrays among the
+    arguments as views; array results wrapped (views of a stay views), the view itself
+    returned as a (conj of a real array). Small arrays keep NumPy's allocator."""
+    if not a._host:
+        raise TypeError(f"dotcompute: ndarray.{method.__name__} is not implemented for "
+                        f"arrays on {a._dev}")
+    v = a._np()
+    if args or kwargs:
+        args, kwargs = args_to_numpy(args, kwargs)
+    if a._size * a._itemsize < SMALL_BYTES:
+        r = method(v, *args, **kwargs)
+    else:
+        with numpy_in_pool():
+            r = method(v, *args, **kwargs)
+    if r is v:
+        return a
+    return wrap_result(r, a)
+
+
+cdef object _reshape_contiguous(ndarray a, object shape):
+    """The C-order view of C-contiguous a in shape (ints, at most one -1), built from
+    the layout; None where NumPy's code decides (other keys, sizes that do not match:
+    its errors)."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef Py_ssize_t known = 1, step
+    cdef int nd, d, unknown = -1
+    if PyLong_CheckExact(shape):
+        shape = (shape,)
+    elif type(shape) is not tuple and type(shape) is not list:
+        return None
+    nd = len(shape)
+    if nd > MAXDIMS:
+        return None
+    for d in range(nd):
+        x = shape[d]
+        if not PyLong_CheckExact(x) or not -1 <= x <= a._size:
+            return None
+        sh[d] = x
+        if sh[d] == -1:
+            if unknown >= 0:
+                return None
+            unknown = d
+        else:
+            known *= sh[d]
+            if known > a._size:         # (extents are at most the size: no overflow)
+                return None
+    if unknown >= 0:
+        if known == 0 or a._size % known:
+            return None
+        sh[unknown] = a._size // known
+    elif known != a._size:
+        return None
+    step = a._itemsize
+    for d in range(nd - 1, -1, -1):          # NumPy's strides: an empty extent counts 1
+        st[d] = step
+        step *= sh[d] if sh[d] else 1
+    return a._sub(a._data, nd, sh, st)
 
 
 cdef class _Flags:
@@ -1032,22 +1202,37 @@ cdef tuple shape_tuple(object shape):
 
 cdef dict _FORMATS = {}
 
-# The last dtype wrapped and its kernel type index and buffer format (one entry: results
-# of a program mostly repeat one dtype; dtype hashing and two dict lookups cost more).
-cdef object _last_dtype = None
-cdef int _last_t = -1
-cdef bytes _last_format = None
+# The kernel type and buffer format of the last DTYPE_SLOTS dtypes wrapped, matched by
+# identity: results alternate between a few dtypes (float64 values, int64 indices, bool
+# masks), and a miss hashes the dtype for its format (~0.2 us a wrap).
+cdef enum:
+    DTYPE_SLOTS = 8
+cdef PyObject *_slot_dtype[DTYPE_SLOTS]       # borrowed: _slot_keep holds the references
+cdef int _slot_t[DTYPE_SLOTS]
+cdef list _slot_keep = [None] * DTYPE_SLOTS   # (dtype, format) of each slot
+cdef int _slot_next = 0
 
 
 cdef inline void _set_dtype_info(ndarray r, object dtype) except *:
-    global _last_dtype, _last_t, _last_format
-    if dtype is not _last_dtype:
-        _last_t = type_index(dtype)
-        _last_format = format_of(dtype)
-        _last_dtype = dtype
-    r._t = _last_t
+    global _slot_next
+    cdef int i, t
+    for i in range(DTYPE_SLOTS):
+        if _slot_dtype[i] == <PyObject *>dtype:
+            break
+    else:
+        # what may run Python code (and let another thread in) first, then the slot is
+        # filled by C assignments only: no thread sees a dtype with another's entries
+        t = type_index(dtype)
+        kept = (dtype, format_of(dtype))
+        i = _slot_next
+        _slot_next = (i + 1) % DTYPE_SLOTS
+        _slot_dtype[i] = NULL
+        _slot_keep[i] = kept
+        _slot_t[i] = t
+        _slot_dtype[i] = <PyObject *>dtype
+    r._t = _slot_t[i]
     r._itemsize = (<cnp.dtype>dtype).itemsize
-    r._format = _last_format
+    r._format = <bytes>(<tuple>_slot_keep[i])[1]
 
 
 cdef bytes format_of(object dtype):

@@ -12,7 +12,7 @@ from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
-from libc.math cimport ceil
+from libc.math cimport ceil, signbit
 
 cimport numpy as cnp
 from dotcompute._core._memory cimport (DeviceMemory, dc_malloc, dc_calloc,
@@ -162,8 +162,11 @@ cdef ndarray copy(ndarray a, str order):
     cdef ndarray r
     if not a._host:
         return backend(a._dev).copy_to(a, a._dev)
-    if order in ("C", "K", "A") and a._c_contig:
-        r = empty_array(a.shape, a._dtype, "C")
+    cdef bint fortran = a._f_contig and (order == "F" or (
+        not a._c_contig and (order == "K" or order == "A")))
+    if (a._c_contig and not fortran and order != "F") or fortran:
+        # one block: the layout filled in C (no shape tuple), the bytes copied as they lie
+        r = new_array(a._ndim, a._shape, a._dtype, fortran, False)
         if a._size:
             memcpy(r._data, a._data, a._size * a._itemsize)
         return r
@@ -651,7 +654,12 @@ cdef object _arange_numbers(tuple args):
         ints = isint[0] and isint[1] and isint[2]
     if step == 0.0:
         return None
-    q = ceil((stop - start) / step)
+    q = (stop - start) / step
+    if q == 0.0 and stop - start != 0.0:
+        # the quotient underflowed (or the step is infinite): one element when its sign
+        # says the range goes the step's way, else none (NumPy's underflow check)
+        q = 0.0 if signbit(q) else 1.0
+    q = ceil(q)
     if not (q == q) or q > 1e15 or q < -1e15:          # nan, inf, absurd: NumPy's errors
         return None
     length = <Py_ssize_t>q if q > 0 else 0
@@ -686,9 +694,15 @@ def arange(*args, device=None, like=None, **kwargs):
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """numpy.linspace in pool memory (or on `device`)."""
-    dev = as_device(device)
-    with numpy_in_pool():
-        r = np.linspace(to_numpy(start), to_numpy(stop), num, endpoint, retstep, dtype, axis)
+    dev = CPU if device is None else as_device(device)
+    if (type(num) is int and 0 <= num < SMALL_BYTES // 16 and type(start) in (int, float)
+            and type(stop) in (int, float)):
+        # a small result: NumPy's allocator (swapping in the pool's costs more than the call)
+        r = np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    else:
+        with numpy_in_pool():
+            r = np.linspace(to_numpy(start), to_numpy(stop), num, endpoint, retstep, dtype,
+                            axis)
     if retstep:
         return _on_device(r[0], dev), r[1]
     return _on_device(r, dev)

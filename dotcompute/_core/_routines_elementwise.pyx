@@ -1139,7 +1139,10 @@ cdef object where(object condition, object x, object y):
     cdef NdIter it
     cdef Body b
     cdef ndarray r
-    if x is None and y is None:
+    if x is None and y is None:          # nonzero: index arrays of at most its size
+        if type(condition) is ndarray and (
+                (<ndarray>condition)._size * sizeof(Py_ssize_t) < SMALL_BYTES):
+            return wrap_result(np.where(to_numpy(condition)))
         with numpy_in_pool():
             return wrap_result(np.where(to_numpy(condition)))
     if (_classify(condition, &C, &tc) and _classify(x, &X, &tx) and _classify(y, &Y, &ty)

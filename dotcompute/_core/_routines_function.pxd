@@ -6,3 +6,6 @@ cdef object array_function(object func, object types, tuple args, dict kwargs)
 # f(*args, **kwargs) on zero-copy numpy views of the dc arrays among them, results wrapped
 # (the namespace's wrappers of NumPy functions call this).
 cpdef object call_numpy(object f, tuple args, dict kwargs)
+# The namespace's call of NumPy function f (impl: f past its dispatch, or None): impl
+# when no argument could override f.
+cpdef object call_numpy_function(object f, object impl, tuple args, dict kwargs)

@@ -9,17 +9,21 @@ with its results from the pool, wrapped as dotcompute arrays.
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
                                         SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
+from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport MAXDIMS
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
 
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_DECREF
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
+from cpython.long cimport PyLong_CheckExact
 
 import builtins
 
 import numpy as np
+from numpy.exceptions import AxisError
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
@@ -97,7 +101,10 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
 
 def where(condition, x=None, y=None, /):
     """numpy.where; our kernel for a bool condition and two arrays of one accelerated
-    dtype, all of the same shape and C-contiguous (else NumPy's)."""
+    dtype, all of the same shape and C-contiguous (else NumPy's); with the condition
+    alone NumPy's nonzero (what its where runs) on the view of a cpu dc array."""
+    if x is None and y is None and _host_array(condition):
+        return _view_method(_nd_nonzero, <ndarray>condition, ())
     return _ew.where(condition, x, y)
 
 
@@ -162,10 +169,283 @@ def concatenate(arrays, axis=0, out=None, **kwargs):
     kwargs["axis"] = axis
     if out is not None:
         kwargs["out"] = out
-    return call_numpy(_np_concatenate, (arrays,), kwargs)
+    return call_numpy_function(np.concatenate, _np_concatenate, (arrays,), kwargs)
 
 
 cdef object _np_concatenate = np.concatenate._implementation
+
+
+# ------------------------------------------------ flips and differences, natively
+# Programs call these in loops on small arrays, where NumPy's Python-level code (axis
+# normalisation, an index tuple, then basic indexing) is most of the time: the views are
+# built here from the layout, the differences run our subtract on two views.
+
+cdef object _np_flip = np.flip._implementation
+cdef object _np_fliplr = np.fliplr._implementation
+cdef object _np_flipud = np.flipud._implementation
+cdef object _np_diff = np.diff._implementation
+cdef object _NoValue = np._NoValue
+
+
+cdef inline bint _native(object m):
+    """m is a cpu dc array of at least one dimension (the native paths' operand)."""
+    return type(m) is ndarray and (<ndarray>m)._host and (<ndarray>m)._ndim > 0
+
+
+cdef int _axis_index(object axis, int nd) except -1:
+    """An exact int axis normalised for nd dimensions (NumPy's AxisError)."""
+    if not -nd <= axis < nd:
+        raise AxisError(axis, nd)
+    return <int>(axis + nd if axis < 0 else axis)
+
+
+cdef ndarray _flipped(ndarray a, const bint *axes):
+    """The view of a reversed along the axes marked (NumPy's a[..., ::-1, ...]: a view
+    with the same base)."""
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef char *data = a._data
+    cdef int d
+    for d in range(a._ndim):
+        st[d] = a._strides[d]
+        if axes[d]:
+            if a._shape[d] > 0:
+                data += (a._shape[d] - 1) * a._strides[d]
+            st[d] = -st[d]
+    return a._sub(data, a._ndim, a._shape, st)
+
+
+def flip(m, axis=None):
+    """numpy.flip: a view built from the layout for dc arrays, else NumPy's code."""
+    cdef bint axes[MAXDIMS]
+    cdef int d, nd
+    if not _native(m):
+        return call_numpy_function(np.flip, _np_flip, (m, axis), {})
+    nd = (<ndarray>m)._ndim
+    for d in range(nd):
+        axes[d] = axis is None
+    if axis is None:
+        pass
+    elif PyLong_CheckExact(axis):
+        axes[_axis_index(axis, nd)] = True
+    else:
+        for d in normalize_axis_tuple(axis, nd):    # NumPy's errors for tuples
+            axes[d] = True
+    return _flipped(<ndarray>m, axes)
+
+
+cdef object _flip_one(object m, int axis, object public, object impl):
+    """m reversed along one axis (fliplr: 1, flipud: 0), a view for dc arrays; NumPy's
+    code (public past its dispatch: impl) for anything else."""
+    cdef bint axes[MAXDIMS]
+    cdef int d
+    if not _native(m):
+        return call_numpy_function(public, impl, (m,), {})
+    if (<ndarray>m)._ndim <= axis:
+        raise ValueError(f"Input must be >= {axis + 1}-d.")
+    for d in range((<ndarray>m)._ndim):
+        axes[d] = d == axis
+    return _flipped(<ndarray>m, axes)
+
+
+def fliplr(m):
+    """numpy.fliplr (m[:, ::-1]): a view for dc arrays."""
+    return _flip_one(m, 1, np.fliplr, _np_fliplr)
+
+
+def flipud(m):
+    """numpy.flipud (m[::-1, ...]): a view for dc arrays."""
+    return _flip_one(m, 0, np.flipud, _np_flipud)
+
+
+def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
+    """numpy.diff: for C-contiguous or 1-d dc arrays (no prepend/append), n rounds of
+    our subtract (not_equal for bool) on the two views a[..., 1:, ...] and
+    a[..., :-1, ...]; else NumPy's code."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t k, length, step
+    cdef int ax, nd
+    cdef ndarray x
+    cdef object r = a
+    if (not _native(a) or not PyLong_CheckExact(n) or not PyLong_CheckExact(axis)
+            or n < 0 or prepend is not _NoValue or append is not _NoValue
+            or not ((<ndarray>a)._c_contig or (<ndarray>a)._ndim == 1)):
+        # (other layouts: NumPy orders the result by the views' strides, order 'K')
+        return call_numpy_function(np.diff, _np_diff, (a, n, axis, prepend, append),
+                                   {})
+    if n == 0:                                # (NumPy's: before the axis is checked)
+        return a
+    nd = (<ndarray>a)._ndim
+    ax = _axis_index(axis, nd)
+    boolean = (<ndarray>a)._dtype.kind == "b"
+    for k in range(n):
+        x = <ndarray?>r                       # (our operators return dc arrays)
+        memcpy(sh, x._shape, nd * sizeof(Py_ssize_t))
+        length = x._shape[ax]
+        sh[ax] = length - 1 if length > 0 else 0
+        step = x._strides[ax] if length > 0 else 0
+        hi = x._sub(x._data + step, nd, sh, x._strides)
+        lo = x._sub(x._data, nd, sh, x._strides)
+        r = (hi != lo) if boolean else (hi - lo)
+    return r
+
+
+cdef object _np_reshape = np.reshape._implementation
+cdef object _np_ravel = np.ravel._implementation
+cdef object _np_transpose = np.transpose._implementation
+
+
+def reshape(a, /, shape, order="C", *, copy=None):
+    """numpy.reshape: the array's method for dc arrays (a view built from the layout
+    where NumPy's is a view of a C-contiguous array), else NumPy's code."""
+    if type(a) is ndarray:
+        return (<ndarray>a).reshape(shape, order=order, copy=copy)
+    return call_numpy_function(np.reshape, _np_reshape, (a, shape, order),
+                               {"copy": copy})
+
+
+def ravel(a, order="C"):
+    """numpy.ravel: the array's method for dc arrays, else NumPy's code."""
+    if type(a) is ndarray:
+        return (<ndarray>a).ravel(order)
+    return call_numpy_function(np.ravel, _np_ravel, (a, order), {})
+
+
+def transpose(a, axes=None):
+    """numpy.transpose: the array's method for dc arrays, else NumPy's code."""
+    if type(a) is ndarray:
+        return (<ndarray>a).transpose(axes)
+    return call_numpy_function(np.transpose, _np_transpose, (a, axes), {})
+
+
+cdef object _np_copy = np.copy._implementation
+
+
+def copy(a, order="K", subok=False):
+    """numpy.copy: the array's copy of its one block for contiguous dc arrays (NumPy's
+    layout for order 'K'), else NumPy's code."""
+    if type(a) is ndarray and ((<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
+        return (<ndarray>a).copy(order)
+    return call_numpy_function(np.copy, _np_copy, (a, order, subok), {})
+
+
+cdef object _np_sort = np.sort._implementation
+cdef object _np_argsort = np.argsort._implementation
+cdef object _np_repeat = np.repeat._implementation
+
+
+cdef object _nd_sort = np.ndarray.sort
+cdef object _nd_argsort = np.ndarray.argsort
+cdef object _nd_repeat = np.ndarray.repeat
+cdef object _nd_nonzero = np.ndarray.nonzero
+
+
+cdef inline bint _host_array(object a):
+    return type(a) is ndarray and (<ndarray>a)._host
+
+
+cdef object _view_method(object method, ndarray a, tuple args):
+    """NumPy's ndarray method on a's view (args: NumPy objects), the result wrapped;
+    NumPy's allocator for small arrays, the pool's for larger ones."""
+    if a._size * a._itemsize < SMALL_BYTES:
+        return wrap_result(method(a._np(), *args))
+    with numpy_in_pool():
+        return wrap_result(method(a._np(), *args))
+
+
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """numpy.sort: as NumPy's code (a copy in the input's order, sorted in place by the
+    ndarray method) for contiguous cpu dc arrays along an axis, the copy made here;
+    else NumPy's code."""
+    cdef ndarray r
+    if _host_array(a) and axis is not None and stable is None and (
+            (<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
+        r = _cr.copy(<ndarray>a, "K")
+        _view_method(_nd_sort, r, (axis, kind, order))
+        return r
+    return call_numpy_function(np.sort, _np_sort, (a, axis, kind, order),
+                               {"stable": stable})
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """numpy.argsort: NumPy's method on the view for cpu dc arrays."""
+    if _host_array(a) and stable is None:
+        return _view_method(_nd_argsort, <ndarray>a, (axis, kind, order))
+    return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),
+                               {"stable": stable})
+
+
+def repeat(a, repeats, axis=None):
+    """numpy.repeat: NumPy's method on the view for cpu dc arrays."""
+    if _host_array(a):
+        return _view_method(_nd_repeat, <ndarray>a, (to_numpy(repeats), axis))
+    return call_numpy_function(np.repeat, _np_repeat, (a, repeats, axis), {})
+
+
+cdef object _np_stack = np.stack._implementation
+cdef object _np_outer = np.outer._implementation
+
+
+cdef ndarray _with_axis(ndarray a, int axis):
+    """The view of a with an extent-1 axis inserted before axis `axis` (a[..., None, ...])."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef int d, k = 0
+    for d in range(a._ndim + 1):
+        if d == axis:
+            sh[d], st[d] = 1, 0
+        else:
+            sh[d], st[d] = a._shape[k], a._strides[k]
+            k += 1
+    return a._sub(a._data, a._ndim + 1, sh, st)
+
+
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """numpy.stack: for C-contiguous cpu dc arrays of one dtype and shape, their blocks
+    copied along the new axis (as concatenate); else NumPy's code (its errors)."""
+    cdef Py_ssize_t j, n
+    cdef int nd
+    cdef object r
+    cdef list views
+    if (out is None and dtype is None and (type(arrays) is list or type(arrays) is tuple)
+            and len(arrays) and PyLong_CheckExact(axis)
+            and _host_array(arrays[0]) and (<ndarray>arrays[0])._ndim < MAXDIMS):
+        n = len(arrays)
+        nd = (<ndarray>arrays[0])._ndim
+        views = []
+        for j in range(n):
+            x = arrays[j]
+            if not _host_array(x) or (<ndarray>x)._ndim != nd or memcmp(
+                    (<ndarray>x)._shape, (<ndarray>arrays[0])._shape,
+                    nd * sizeof(Py_ssize_t)):
+                break
+            views.append(x)
+        else:
+            ax = _axis_index(axis, nd + 1)
+            r = _concatenate_same([_with_axis(<ndarray>x, ax) for x in views], ax)
+            if r is not None:
+                return r
+    return call_numpy_function(np.stack, _np_stack, (arrays, axis, out),
+                               {"dtype": dtype, "casting": casting})
+
+
+def outer(a, b, out=None):
+    """numpy.outer: our multiply of the raveled operands as a column and a row (NumPy's
+    own formula) for real cpu dc arrays; else NumPy's code (complex products: NumPy's
+    own result depends on its loop, contiguous or strided, in the last bits and at
+    overflow)."""
+    cdef ndarray x, y
+    cdef Py_ssize_t sh[2]
+    cdef Py_ssize_t st[2]
+    if (out is None and _host_array(a) and _host_array(b)
+            and (<ndarray>a)._dtype.kind != "c" and (<ndarray>b)._dtype.kind != "c"):
+        x = <ndarray?>(<ndarray>a).ravel()
+        y = <ndarray?>(<ndarray>b).ravel()
+        sh[0], sh[1], st[0], st[1] = x._size, 1, x._strides[0], 0
+        col = x._sub(x._data, 2, sh, st)
+        sh[0], sh[1], st[0], st[1] = 1, y._size, 0, y._strides[0]
+        row = y._sub(y._data, 2, sh, st)
+        return col * row
+    return call_numpy_function(np.outer, _np_outer, (a, b, out), {})
 
 
 amin, amax = min, max
@@ -176,7 +456,10 @@ OVERRIDES = {
     np.any: any, np.all: all, np.argmin: argmin, np.argmax: argmax, np.mean: mean,
     np.cumsum: cumsum, np.cumprod: cumprod,
     np.dot: dot, np.vdot: vdot, np.clip: clip, np.where: where,
-    np.concatenate: concatenate,
+    np.concatenate: concatenate, np.flip: flip, np.fliplr: fliplr, np.flipud: flipud,
+    np.diff: diff, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose,
+    np.copy: copy, np.sort: sort, np.argsort: argsort, np.repeat: repeat,
+    np.stack: stack, np.outer: outer,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
@@ -231,6 +514,42 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
     return call_numpy((<tuple>entry)[1], args, kwargs)
+
+
+# Types whose objects cannot take over a NumPy function (no __array_function__ of their
+# own): grown as types are met. numpy.ndarray's own protocol runs the implementation.
+cdef set _PLAIN_TYPES = {int, float, complex, bool, str, bytes, type(None), slice,
+                         type(Ellipsis), np.ndarray, np.dtype}
+
+
+cdef bint _plain(object x):
+    """No object in x (also inside lists and tuples) but cpu dc arrays could override a
+    NumPy function: its dispatcher would run the implementation itself."""
+    cdef object tp = type(x)
+    if tp is ndarray:
+        return (<ndarray>x)._host
+    if tp is list or tp is tuple:
+        for v in x:
+            if not _plain(v):
+                return False
+        return True
+    if tp in _PLAIN_TYPES:
+        return True
+    if getattr(tp, "__array_function__", None) is None:    # NumPy scalars, dtypes, ...
+        _PLAIN_TYPES.add(tp)
+        return True
+    return False
+
+
+cpdef object call_numpy_function(object f, object impl, tuple args, dict kwargs):
+    """call_numpy(f, args, kwargs) for the namespace's wrapper of NumPy function f: its
+    implementation past the dispatch (impl, None for a function without one) when no
+    argument could override it -- NumPy's dispatcher, which costs about 0.2 us a call,
+    would come to the same call -- else f itself (its dispatcher sees the others)."""
+    if impl is not None and _plain(args) and (
+            not kwargs or ("like" not in kwargs and _plain(tuple(kwargs.values())))):
+        return call_numpy(impl, args, kwargs)
+    return call_numpy(f, args, kwargs)
 
 
 cdef extern from "Python.h":

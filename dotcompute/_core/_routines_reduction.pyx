@@ -69,11 +69,69 @@ cdef inline object _scalar_from(char *value, object dtype):
     return PyArray_Scalar(value, <cnp.dtype>dtype, None)
 
 
+# Float products: NumPy multiplies in order, one element after another. Our kernels
+# multiply in lanes and partials, which gives the same value up to rounding, except where
+# a partial product overflows or underflows: [0, 1e30, 1e30] in float32 is 0 in order but
+# 0 * inf = nan when the two large values meet first. A product whose value is zero, not
+# finite or subnormal (where such a partial may have been), or whose run overflowed or
+# underflowed somewhere, is computed again in order, and the floating-point flags are
+# those of the in-order product (the lanes' overflow of [0, 1e30, 1e30] is not NumPy's
+# warning) added to the ones raised before the run. Not caught: an in-order product that
+# underflows or overflows where no lane does ([1e-30, 1e-30, 1e30, 1e30] in float32 is 0
+# in order, 1 when each small value meets a large one first) keeps the lanes' value.
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <float.h>
+    #include <fenv.h>
+    static inline int dc_prod_flags(void) { return fetestexcept(FE_ALL_EXCEPT); }
+    static inline int dc_prod_suspect(int f8, const char *v, int before) {
+        if (fetestexcept(FE_OVERFLOW | FE_UNDERFLOW) & ~before) return 1;
+        if (f8) { double x; memcpy(&x, v, sizeof x); return !(fabs(x) >= DBL_MIN && fabs(x) <= DBL_MAX); }
+        float x; memcpy(&x, v, sizeof x); return !(fabsf(x) >= FLT_MIN && fabsf(x) <= FLT_MAX);
+    }
+    static void dc_prod_in_order(int f8, const char *a, Py_ssize_t s, Py_ssize_t n, char *out,
+                                 int before) {
+        feclearexcept(FE_ALL_EXCEPT);
+        if (f8) {
+            double r = 1, x;
+            for (Py_ssize_t i = 0; i < n; i++) { memcpy(&x, a + i * s, sizeof x); r *= x; }
+            memcpy(out, &r, sizeof r);
+        } else {
+            float r = 1, x;
+            for (Py_ssize_t i = 0; i < n; i++) { memcpy(&x, a + i * s, sizeof x); r *= x; }
+            memcpy(out, &r, sizeof r);
+        }
+        if (before) feraiseexcept(before);
+    }
+    """
+    int dc_prod_flags() noexcept nogil
+    bint dc_prod_suspect(int f8, const char *v, int before) noexcept nogil
+    void dc_prod_in_order(int f8, const char *a, Py_ssize_t s, Py_ssize_t n,
+                          char *out, int before) noexcept nogil
+
+
+cdef inline int _prod_before(int kind, int t) noexcept nogil:
+    """The floating-point flags before a float product's run (what _prod_exact keeps)."""
+    return dc_prod_flags() if kind == DC_R_PROD and (t == DC_T_F4 or t == DC_T_F8) else 0
+
+
+cdef inline void _prod_exact(int kind, int t, const char *a, Py_ssize_t s, Py_ssize_t n,
+                             char *out, int before) noexcept nogil:
+    """NumPy's in-order float product where lanes and partials may have differed from it
+    (see above); called after a reduction run wrote `out`."""
+    if kind == DC_R_PROD and (t == DC_T_F4 or t == DC_T_F8) \
+            and dc_prod_suspect(t == DC_T_F8, out, before):
+        dc_prod_in_order(t == DC_T_F8, a, s, n, out, before)
+
+
 cdef object _reduce_full(int kind, ndarray a):
     """Reduce all of a (C-contiguous, size >= 1) with our kernel; returns a numpy scalar."""
     cdef char out[MAX_ITEM]
     cdef int t = a._t
+    cdef int before = _prod_before(kind, t)
     run_reduce(K.reduce[kind][t], K.combine[kind][t], a._data, a._itemsize, a._size, out)
+    _prod_exact(kind, t, a._data, a._itemsize, a._size, out, before)
     return _scalar_from(out, _result_dtype(kind, t))
 
 
@@ -227,6 +285,7 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     given shape (a's shape without axis, or with 1 there), or None (NumPy then)."""
     cdef int t = a._t, g_op, i
     cdef Py_ssize_t nr = a._shape[axis], sr = a._strides[axis], r, isz = a._itemsize
+    cdef int before
     cdef Py_ssize_t idx[MAXDIMS]
     cdef Py_ssize_t nin = 1, sin = 0, son = 0, outputs = 1
     cdef _Dims d
@@ -271,24 +330,29 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         # directly, without the driver's per-call thread decision (`X.argmax(axis=1)` on
         # rows of 200 was half its time)
         if outputs * nr < NOGIL_MIN:
-            _short_runs(f, c, &d, idx, pa, sr, nr, po)
+            _short_runs(f, c, &d, idx, pa, sr, nr, po, kind, t)
         else:
             with nogil:
-                _short_runs(f, c, &d, idx, pa, sr, nr, po)
+                _short_runs(f, c, &d, idx, pa, sr, nr, po, kind, t)
         return res
     while True:                              # every result element: one run
+        before = _prod_before(kind, t)
         run_reduce(f, c, pa, sr, nr, po)
+        _prod_exact(kind, t, pa, sr, nr, po, before)
         if not _next(&d, d.m, idx, &pa, &po):
             break
     return res
 
 
 cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx, char *pa,
-                      Py_ssize_t sr, Py_ssize_t nr, char *po) noexcept nogil:
+                      Py_ssize_t sr, Py_ssize_t nr, char *po, int kind, int t) noexcept nogil:
     cdef char partial[DC_PARTIAL_BYTES]
+    cdef int before
     while True:
+        before = _prod_before(kind, t)
         f(pa, sr, nr, 0, partial)
         c(partial, 1, po)
+        _prod_exact(kind, t, pa, sr, nr, po, before)
         if not _next(d, d.m, idx, &pa, &po):
             break
 

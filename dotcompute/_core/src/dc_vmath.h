@@ -10,26 +10,32 @@
  * x and y may be the same buffer (in place); n may be 0.
  *
  * Structure.  Every array function walks the input in blocks of DC_VM_BLK
- * elements.  The block's input is first copied to a local buffer (so that
- * in-place operation works and the fixup pass sees the ORIGINAL input), then
+ * elements, read in place (in-place operation, y == x, copies the block to a
+ * local buffer first, so that the fixup pass sees the ORIGINAL input), then
  *   pass 1: y[i] = elem(x[i])  -- branch-free element function that gcc
  *           auto-vectorizes (bit manipulation via memcpy into uint64_t,
- *           selects via ternaries, int<->double conversions via the
+ *           selects via bit masks, int<->double conversions via the
  *           1.5*2^52 "magic number" trick so no cvt(t)pd2qq is needed);
+ *           the same loop ORs the FX masks (below) of the block's lanes;
  *   pass 2: for the rare lanes the fast path does not handle, and every
  *           lane for which NumPy reports a floating-point error (the FX
- *           masks at "floating-point flags"; found by a vectorized OR over
- *           the block first) y[i] = <C library scalar function>(x[i]).
+ *           masks at "floating-point flags") y[i] = <C library scalar
+ *           function>(x[i]).
+ * Throughput: the polynomials run by Estrin's scheme and the reductions by
+ * FMA (where the build has it): with Horner's 8-10 dependent FMAs per lane
+ * the chain's latency, not the FMA units, bounded the loop.
  * The flags pass 1 raises are dropped, so the flags left are pass 2's: those
  * NumPy's own loops raise (see "floating-point flags").
  * f32 functions evaluate the f64 element kernels in double precision and
  * round once to float (the f64 kernels are accurate to ~1-2 ulp of double,
- * so the f32 results are within ~0.5 ulp of float + double rounding).
+ * so the f32 results are within ~0.5 ulp of float + double rounding), except
+ * exp, log, sin, cos and tanh, which have float-arithmetic kernels (twice the
+ * lanes) for the blocks whose inputs they cover (see each).
  *
  * Methods (f64 kernels; polynomial coefficients are our own weighted
  * least-squares fits on Chebyshev nodes, see tools/fit_vmath_poly.py):
  *   exp     Cody-Waite x = k ln2 + r (ln2 split hi/lo), |r| <= ln2/2,
- *           exp(r) = 1 + r + r^2 Q(r) (deg 9), scale 2^k as two exact
+ *           exp(r) = 1 + r + r^2 Q(r) (deg 9; the array exp: Estrin), scale 2^k as two exact
  *           power-of-two multiplies (gives correct overflow and gradual
  *           underflow without fixup) -- used inside sinh/cosh.
  *           The array exp uses a single 2^k scale.
@@ -41,17 +47,20 @@
  *           (array log: positive normal finite x; the rest is pass 2).
  *   log2/log10  same kernel, k*const split hi/lo.
  *   log1p   u = 1+x (Fast2Sum error e), log(u) + e/u.
- *   sin/cos/tan  x = j pi/2 + r, pi/2 split in 4 parts (33+33+33+53 bits;
- *           exact products for |j| < 2^20), minimax S(z) deg 7 / C(z) deg 6
- *           on |r| <= pi/4, quadrant by selects; tan = s/c or -c/s.
- *           (|x| > 2^20, inf, nan: pass 2)
+ *   sin/cos  x = j pi + r (cos: x = (2j+1) pi/2 + r), pi/2 split in 4
+ *           parts (33+33+33+53 bits; exact products for |j| < 2^20),
+ *           sin(r) = r + r z S(z), deg 7, on |r| <= pi/2 and the sign of
+ *           (-1)^j: one polynomial per lane.  (|x| > 2^20, inf, nan: pass 2)
+ *   tan     x = j pi/2 + r, minimax S(z) deg 7 / C(z) deg 6 on |r| <= pi/4,
+ *           tan = s/c or -c/s.
  *   arctan  fdlibm-style 5 interval argument reduction with atan(c) hi/lo
  *           table selected branch-free, atan(u) = u + u^3 P(u^2) (deg 11).
  *   arcsin/arccos  |x| <= 1/2: u + u^3 P(u^2) (deg 14); else
  *           pi/2 - 2 asin(sqrt((1-|x|)/2)) (resp. 2 asin(..), pi - 2 asin(..)).
- *   sinh/cosh/tanh  via the expm1/exp kernels; large |x| uses exp(|x|)/2
+ *   sinh/cosh  via the expm1/exp kernels; large |x| uses exp(|x|)/2
  *           computed with the scaling built into the exp kernel (no
  *           premature overflow).
+ *   tanh    t/(t+2), t = expm1(2|x|) = 2^k expm1(r) + (2^k - 1) for |x| < 22.
  *   arcsinh/arccosh/arctanh  fdlibm-style formulas over log1p/log kernels.
  *           (pass 2: asinh non-finite, 0; acosh x < 1, non-finite;
  *           atanh |x| >= 1, nan)
@@ -65,22 +74,22 @@
  *
  * DC_VMATH_ULP_TABLE (max ULP, worst of the 4 builds; f32 evaluated in double):
  *   function   f64    f32
- *   exp        0.99   0.81 (float path, |x| <= 87; else 0.50)
+ *   exp        1.03   0.89 (float path, |x| <= 87; else 0.50)
  *   exp2       1.10   0.50
  *   expm1      1.62   0.50
- *   log        1.17   0.50
+ *   log        1.17   0.97 (float path, normal x; else 0.50)
  *   log2       1.78   0.50
  *   log10      1.82   0.50
  *   log1p      1.44   0.50
- *   sin        2.12   1.39 (float path, |x| <= 128; else 0.50)
- *   cos        2.22   1.36 (float path, |x| <= 128; else 0.50)
+ *   sin        2.57   2.16 (float path, |x| <= 128; else 0.50)
+ *   cos        2.63   2.09 (float path, |x| <= 128; else 0.50)
  *   tan        3.35   0.50
  *   arcsin     2.12   0.50
  *   arccos     1.12   0.50
  *   arctan     0.75   0.50
  *   sinh       1.65   0.50
  *   cosh       1.40   0.50
- *   tanh       1.96   0.50
+ *   tanh       2.14   1.22 (float path)
  *   arcsinh    1.95   0.50
  *   arccosh    2.31   0.50
  *   arctanh    1.76   0.50
@@ -109,8 +118,10 @@
 
 #ifdef __FMA__
 #define DC_FMA(a, b, c) __builtin_fma((a), (b), (c))
+#define DC_FMAF(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
 #define DC_FMA(a, b, c) ((a) * (b) + (c))
+#define DC_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
 static inline uint64_t dc__u64(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
@@ -207,15 +218,42 @@ static inline double dc__exp_k(double x, uint64_t adj)
     return dc__sel(DC__ISNAN(x), x, dc__scale2(p, k + adj));
 }
 
+/* Q(r) of dc__expq by Estrin's scheme (the same coefficients): a shorter dependency chain
+   than Horner's (4 FMA levels instead of 10), for the array exp, whose throughput the
+   chain's latency bounds */
+static inline double dc__expq_estrin(double r, double r2)
+{
+    double r4 = r2 * r2;
+    double a0 = DC_FMA(0x1.555555555554cp-3, r, 0x1.0000000000001p-1);
+    double a1 = DC_FMA(0x1.1111111114d5ap-7, r, 0x1.5555555553d83p-5);
+    double a2 = DC_FMA(0x1.a01a01880f8cfp-13, r, 0x1.6c16c178816c5p-10);
+    double a3 = DC_FMA(0x1.71de65b5afd60p-19, r, 0x1.a019b92fe472ep-16);
+    double a4 = DC_FMA(0x1.ae95c07521e7fp-26, r, 0x1.2891613cdbab7p-22);
+    double b0 = DC_FMA(a1, r2, a0);
+    double b1 = DC_FMA(a3, r2, a2);
+    double b2 = DC_FMA(a4, r4, b1);
+    return DC_FMA(b2, r4, b0);
+}
+
 /* array fast path: |x| <= 708 (result normal, single 2^k scale); other
-   lanes (overflow/subnormal region, inf, nan) are pass-2 lanes (libm exp) */
+   lanes (overflow/subnormal region, inf, nan) are pass-2 lanes (libm exp).
+   kd * LN2HI is exact: the reduction's FMAs round as the separate steps do. */
+/* x = k ln2 + r (|x| <= ~710): expm1(r) = r + r^2 Q(r), and k */
+static inline double dc__expm1_red(double x, uint64_t *k)
+{
+    double kd = DC_FMA(x, DC__LOG2E, DC__MAGIC);
+    *k = dc__u64(kd) - DC__MAGIC_BITS;
+    kd -= DC__MAGIC;
+    double r = DC_FMA(kd, -DC__LN2HI, x);
+    r = DC_FMA(kd, -DC__LN2LO, r);
+    double r2 = r * r;
+    return DC_FMA(r2, dc__expq_estrin(r, r2), r);
+}
+
 static inline double dc__exp_f64e(double x)
 {
-    double kd = x * DC__LOG2E + DC__MAGIC;
-    uint64_t k = dc__u64(kd) - DC__MAGIC_BITS;
-    kd -= DC__MAGIC;
-    double r = (x - kd * DC__LN2HI) - kd * DC__LN2LO;
-    double p = 1.0 + (r + (r * r) * dc__expq(r));
+    uint64_t k;
+    double p = 1.0 + dc__expm1_red(x, &k);
     return p * dc__pow2i(k);
 }
 
@@ -265,14 +303,13 @@ static inline double dc__log_parts(double x, double *kdo)
     double f = m - 1.0;
     double s = f / (2.0 + f);
     double z = s * s;
-    double L = 0x1.0c0359023cf4cp-3;
-    L = DC_FMA(L, z, 0x1.0fbe9e27e4261p-3);
-    L = DC_FMA(L, z, 0x1.3b1c34f61694ap-3);
-    L = DC_FMA(L, z, 0x1.745cf906db5f1p-3);
-    L = DC_FMA(L, z, 0x1.c71c720152441p-3);
-    L = DC_FMA(L, z, 0x1.2492492476d18p-2);
-    L = DC_FMA(L, z, 0x1.9999999999a37p-2);
-    L = DC_FMA(L, z, 0x1.5555555555555p-1);
+    double z2 = z * z;                       /* L(z) by Estrin's scheme */
+    double z4 = z2 * z2;
+    double a0 = DC_FMA(0x1.9999999999a37p-2, z, 0x1.5555555555555p-1);
+    double a1 = DC_FMA(0x1.c71c720152441p-3, z, 0x1.2492492476d18p-2);
+    double a2 = DC_FMA(0x1.3b1c34f61694ap-3, z, 0x1.745cf906db5f1p-3);
+    double a3 = DC_FMA(0x1.0c0359023cf4cp-3, z, 0x1.0fbe9e27e4261p-3);
+    double L = DC_FMA(DC_FMA(a3, z2, a2), z4, DC_FMA(a1, z2, a0));
     double R = z * L;
     double hfsq = 0.5 * f * f;
     return f - (hfsq - s * (hfsq + R));
@@ -360,7 +397,8 @@ static inline double dc__log1p_f64e(double x)
 #define DC__P4 0x1.b839a252049c1p-104
 #define DC__TRIG_LIMIT 0x1p20
 
-/* x = j pi/2 + r, |r| <= ~pi/4; valid (accurate) for |x| <= 2^20 */
+/* tan: x = j pi/2 + r, |r| <= ~pi/4; valid (accurate) for |x| <= 2^20; S and C by Horner
+   (tan divides one by the other: Estrin's rounding took its error to 3.8 ulp) */
 static inline double dc__trig_red(double x, uint64_t *q)
 {
     double jd = x * 0x1.45f306dc9c883p-1 + DC__MAGIC;
@@ -396,28 +434,50 @@ static inline double dc__cos_poly(double z)
     return w + (((1.0 - w) - hz) + (z * z) * C);
 }
 
+/* sin(r) = r + r z S(z), z = r^2, on |r| <= pi/2: one polynomial for sin and cos (no
+   second polynomial and select), S of degree 7 (own weighted least-squares fit, relative
+   error 7.6e-17), by Estrin's scheme */
+static inline double dc__sin_half(double r)
+{
+    double z = r * r;
+    double z2 = z * z;
+    double z4 = z2 * z2;
+    double a0 = DC_FMA(0x1.1111111111107p-7, z, -0x1.5555555555555p-3);
+    double a1 = DC_FMA(0x1.71de3a544ee56p-19, z, -0x1.a01a01a0189e6p-13);
+    double a2 = DC_FMA(0x1.6124001009675p-33, z, -0x1.ae64559d7ab97p-26);
+    double a3 = DC_FMA(0x1.89993af2d6407p-49, z, -0x1.ae50d72c26302p-41);
+    double S = DC_FMA(DC_FMA(a3, z2, a2), z4, DC_FMA(a1, z2, a0));
+    return DC_FMA(r * z, S, r);
+}
+
+/* x - jd pi/2 (jd integral, |jd| < 2^20) with pi/2 in the four parts of dc__trig_red */
+static inline double dc__sub_jpio2(double x, double jd)
+{
+    double r = DC_FMA(jd, -DC__P1, x);
+    r = DC_FMA(jd, -DC__P2, r);
+    r = DC_FMA(jd, -DC__P3, r);
+    return DC_FMA(jd, -DC__P4, r);
+}
+
+/* sin: x = j pi + r, |r| <= pi/2, sin x = (-1)^j sin r */
 static inline double dc__sin_f64e(double x)
 {
-    uint64_t q;
-    double r = dc__trig_red(x, &q);
-    double z = r * r;
-    double s = dc__sin_poly(r, z);
-    double c = dc__cos_poly(z);
-    double y = dc__selbit(q, c, s);
-    y = dc__f64(dc__u64(y) ^ ((q & 2u) << 62));
+    double kd = DC_FMA(x, 0x1.45f306dc9c883p-2, DC__MAGIC);
+    uint64_t q = dc__u64(kd);
+    kd -= DC__MAGIC;
+    double r = dc__sub_jpio2(x, kd + kd);
+    double y = dc__f64(dc__u64(dc__sin_half(r)) ^ (q << 63));
     return dc__sel(DC__ISZERO(x), x, y);
 }
 
+/* cos: x = (2j+1) pi/2 + r, |r| <= pi/2, cos x = (-1)^(j+1) sin r */
 static inline double dc__cos_f64e(double x)
 {
-    uint64_t q;
-    double r = dc__trig_red(x, &q);
-    double z = r * r;
-    double s = dc__sin_poly(r, z);
-    double c = dc__cos_poly(z);
-    q += 1u;
-    double y = dc__selbit(q, c, s);
-    return dc__f64(dc__u64(y) ^ ((q & 2u) << 62));
+    double kd = DC_FMA(x, 0x1.45f306dc9c883p-2, -0.5) + DC__MAGIC;
+    uint64_t q = dc__u64(kd);
+    kd -= DC__MAGIC;
+    double r = dc__sub_jpio2(x, (kd + kd) + 1.0);
+    return dc__f64(dc__u64(dc__sin_half(r)) ^ ((q ^ 1u) << 63));
 }
 
 static inline double dc__tan_f64e(double x)
@@ -545,11 +605,17 @@ static inline double dc__cosh_f64e(double x)
     return dc__sel(DC__ALT(a, 22.0), ys, yl);
 }
 
+/* tanh(x) = t / (t + 2), t = expm1(2|x|), |x| < 22 (1 beyond); expm1(u) for 0 <= u < 44
+   as 2^k expm1(r) + (2^k - 1), u = k ln2 + r (2^k - 1 exact: k <= 64), expm1(r) by the
+   exp kernel's Q (Estrin), one FMA for the scaled sum */
 static inline double dc__tanh_f64e(double x)
 {
     double a = dc__fabs(x);
-    double ac = dc__sel(DC__AGT(a, 30.0), 30.0, a);
-    double t = dc__expm1_f64e(2.0 * ac);
+    double u = 2.0 * dc__sel(DC__AGT(a, 22.0), 22.0, a);   /* nan: 44 (selected away) */
+    uint64_t k;
+    double p = dc__expm1_red(u, &k);
+    double sc = dc__pow2i(k);
+    double t = DC_FMA(sc, p, sc - 1.0);
     double y = t / (t + 2.0);
     y = dc__sel(DC__ALT(a, 22.0), y, 1.0);
     y = dc__sel(DC__ISNAN(a), a, y);
@@ -744,99 +810,162 @@ static inline float dc__cos_f32np(float x)
 }
 
 /* f32 sin/cos in float arithmetic (twice the lanes of the double path). A block whose
- * inputs all lie in |x| <= 128 runs x = j pi/2 + r with pi/2 split in 4 parts of at most
- * 17 significant bits: every j * Pk (|j| <= 82) is exact and each subtraction is either
- * exact (Sterbenz: r small) or rounds a value of r's own size; Taylor polynomials through
- * r^9 (sin) and r^10 (cos) on |r| <= pi/4 (truncation below 0.4 ulp). Max error 1.36 ulp
- * of float (tools/check_vmath.py). Blocks with larger, infinite or NaN inputs take the
- * double-precision path. */
+ * inputs all lie in |x| <= 128 runs x = j pi + r (cos: (2j+1) pi/2 + r) with pi/2 split in
+ * 4 parts of at most 17 significant bits: every multiple jd * Pk (|jd| <= 83) is exact and
+ * each FMA step either exact (Sterbenz: r small) or rounds a value of r's own size;
+ * sin(r) = r + r z S(z), S of degree 4 (own fit, relative error 3.3e-8) on |r| <= pi/2,
+ * sign (-1)^j. Max error 2.16 ulp of float (tools/check_vmath.py). Blocks with larger,
+ * infinite or NaN inputs take the double-precision path. */
 static inline float dc__f32(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 static inline float dc__trigf(float x, uint32_t shift)
 {
-    float jf = x * 0x1.45f306p-1f + 0x1.8p23f;
-    uint32_t q = dc__u32(jf) + shift;
+    /* sin: x = j pi + r; cos (shift 1): x = (2j+1) pi/2 + r; |r| <= pi/2 */
+    float jf = DC_FMAF(x, 0x1.45f306p-2f, shift ? -0.5f : 0.0f) + 0x1.8p23f;
+    uint32_t q = dc__u32(jf) ^ shift;
     jf -= 0x1.8p23f;
-    float r = x - jf * 0x1.922p0f;
-    r = r + jf * 0x1.2aefp-18f;
-    r = r - jf * 0x1.68c2p-39f;
-    r = r - jf * 0x1.a62634p-58f;
+    jf = jf + jf + (float)shift;                          /* multiple of pi/2, |jf| <= 83 */
+    float r = DC_FMAF(jf, -0x1.922p0f, x);
+    r = DC_FMAF(jf, 0x1.2aefp-18f, r);
+    r = DC_FMAF(jf, -0x1.68c2p-39f, r);
+    r = DC_FMAF(jf, -0x1.a62634p-58f, r);
     float z = r * r;
-    float s = r + (r * z) * (-0x1.555556p-3f + z * (0x1.111112p-7f
-                             + z * (-0x1.a01a02p-13f + z * 0x1.71de3ap-19f)));
-    float c = 1.0f + z * (-0.5f + z * (0x1.555556p-5f + z * (-0x1.6c16c2p-10f
-                          + z * (0x1.a01a02p-16f + z * -0x1.27e4fcp-22f))));
-    uint32_t m = (uint32_t)0 - (q & 1u);                 /* odd quadrant: cos */
-    uint32_t y = ((dc__u32(c) & m) | (dc__u32(s) & ~m)) ^ ((q & 2u) << 30);
+    float z2 = z * z;
+    float S = DC_FMAF(DC_FMAF(-0x1.9d989ap-26f, z2, DC_FMAF(0x1.719598p-19f, z, -0x1.a019p-13f)),
+                      z2, DC_FMAF(0x1.11111p-7f, z, -0x1.555556p-3f));
+    uint32_t y = dc__u32(DC_FMAF(r * z, S, r)) ^ (q << 31);
     uint32_t zero = (uint32_t)0 - (uint32_t)((dc__u32(x) & 0x7fffffffu) == 0 && shift == 0);
     return dc__f32((dc__u32(x) & zero) | (y & ~zero));  /* sin(+-0) = +-0 */
 }
 static inline float dc__sinf_e(float x) { return dc__trigf(x, 0u); }
 static inline float dc__cosf_e(float x) { return dc__trigf(x, 1u); }
-static inline int dc__trigf_slow(const float *b, ptrdiff_t m)
-{
-    uint32_t big = 0;                                    /* |x| > 128, inf or nan */
-    for (ptrdiff_t i = 0; i < m; i++) big |= DC__FGT(b[i], 128.0f);
-    return big != 0;
-}
+static inline uint32_t dc__trigf_slow(float x) { return DC__FGT(x, 128.0f); } /* inf, nan too */
 
 /* f32 exp in float arithmetic for blocks with every |x| <= 87 (results normal, no
  * overflow): x = k ln2 + r with ln2 split hi (15 bits: k * hi exact for |k| <= 126) / lo,
  * |r| <= ln2/2, Taylor through r^7, times 2^k built in the exponent bits. Other blocks take
  * the double path; pass 2 redoes |x| > 87 and subnormal x (flags) either way. */
-static inline float dc__expf_e(float x)
+/* exp(x) for |x| <= 87 in float: the kernel of dc__expf_e, for f32 tanh too */
+static inline float dc__expf_core(float x)
 {
-    float kf = x * 0x1.715476p+0f + 0x1.8p23f;
+    float kf = DC_FMAF(x, 0x1.715476p+0f, 0x1.8p23f);
     uint32_t k = dc__u32(kf) - 0x4b400000u;              /* rint(x / ln2), two's complement */
     kf -= 0x1.8p23f;
-    float r = (x - kf * 0x1.62e4p-1f) - kf * 0x1.7f7d1cp-20f;
-    float p = 0x1.a01a02p-13f;
-    p = p * r + 0x1.6c16c2p-10f;
-    p = p * r + 0x1.111112p-7f;
-    p = p * r + 0x1.555556p-5f;
-    p = p * r + 0x1.555556p-3f;
-    p = p * r + 0.5f;
-    p = 1.0f + (r + (r * r) * p);
+    float r = DC_FMAF(kf, -0x1.62e4p-1f, x);             /* kf * hi exact */
+    r = DC_FMAF(kf, -0x1.7f7d1cp-20f, r);
+    float r2 = r * r;                                    /* Estrin: 3 FMA levels */
+    float a0 = DC_FMAF(0x1.555556p-3f, r, 0.5f);
+    float a1 = DC_FMAF(0x1.111112p-7f, r, 0x1.555556p-5f);
+    float a2 = DC_FMAF(0x1.a01a02p-13f, r, 0x1.6c16c2p-10f);
+    float q = DC_FMAF(DC_FMAF(a2, r2, a1), r2, a0);
+    float p = 1.0f + DC_FMAF(r2, q, r);
     return p * dc__f32((k + 127u) << 23);
 }
-static inline int dc__expf_slow(const float *b, ptrdiff_t m)
+static inline float dc__expf_e(float x) { return dc__expf_core(x); }
+static inline uint32_t dc__expf_slow(float x) { return DC__FGT(x, 87.0f); } /* inf, nan too */
+
+/* f32 log in float arithmetic for positive normal finite x (subnormal x: the block takes
+ * the double path; x <= 0, inf, nan are pass-2 lanes): x = 2^k m, m in [2/3, 4/3) from the
+ * bits (offset 0x3f2aaaab), f = m - 1 exact, log(1+f) = f + f^2 P(f) with P of degree 8
+ * (own weighted least-squares fit, relative error 5.7e-8 on |f| <= 1/3) by Estrin's
+ * scheme, plus k ln2 with ln2 split hi (16 bits: k * hi exact) / lo. */
+static inline float dc__logf_e(float x)
 {
-    uint32_t big = 0;                                    /* |x| > 87, inf or nan */
-    for (ptrdiff_t i = 0; i < m; i++) big |= DC__FGT(b[i], 87.0f);
-    return big != 0;
+    uint32_t ix = dc__u32(x) - 0x3f2aaaabu;
+    float kf = (float)((int32_t)ix >> 23);
+    float f = dc__f32((ix & 0x007fffffu) + 0x3f2aaaabu) - 1.0f;
+    float f2 = f * f;
+    float f4 = f2 * f2;
+    float a0 = DC_FMAF(0x1.55552cp-2f, f, -0.5f);
+    float a1 = DC_FMAF(0x1.99bf76p-3f, f, -0x1.fffff2p-3f);
+    float a2 = DC_FMAF(0x1.1fdd46p-3f, f, -0x1.556d88p-3f);
+    float a3 = DC_FMAF(0x1.19939cp-3f, f, -0x1.f88a8ap-4f);
+    float b0 = DC_FMAF(a1, f2, a0);
+    float b1 = DC_FMAF(a3, f2, a2);
+    float P = DC_FMAF(DC_FMAF(-0x1.f778a8p-4f, f4, b1), f4, b0);
+    float p = DC_FMAF(f2, P, f);
+    return DC_FMAF(kf, 0x1.62e4p-1f, DC_FMAF(kf, 0x1.7f7d1cp-20f, p));
+}
+static inline uint32_t dc__logf_slow(float x) { return DC__FSUBN(x); }
+
+/* f32 tanh in float arithmetic: |x| < 5/8: x + x^3 P(x^2), P of degree 5 (own fit,
+ * relative error 4.4e-8); otherwise 1 - 2 / (exp(2|x|) + 1) with |x| clamped to 9.5
+ * (beyond, the float result is 1) and the sign of x. NaN takes the polynomial. */
+static inline float dc__tanhf_e(float x)
+{
+    uint32_t ua = dc__u32(x) & 0x7fffffffu;
+    float a = dc__f32(ua);
+    uint32_t clamp = 0u - DC__FGT(x, 9.5f);
+    float ac = dc__f32((dc__u32(9.5f) & clamp) | (ua & ~clamp));
+    float e = dc__expf_core(ac + ac);
+    float yl = 1.0f - 2.0f / (e + 1.0f);
+    float z = a * a;
+    float z2 = z * z;
+    float b0 = DC_FMAF(0x1.1110e8p-3f, z, -0x1.555556p-2f);
+    float b1 = DC_FMAF(0x1.64a41p-6f, z, -0x1.ba0866p-5f);
+    float b2 = DC_FMAF(0x1.2bfe04p-9f, z, -0x1.114ap-7f);
+    float P = DC_FMAF(DC_FMAF(b2, z2, b1), z2, b0);
+    float ys = DC_FMAF(a * z, P, a);                     /* >= +0 (tanh(-0) = -0 below) */
+    uint32_t small = 0u - (DC__FLT(x, 0.625f) | DC__FGT(x, INFINITY));
+    return dc__f32(((dc__u32(ys) & small) | (dc__u32(yl) & ~small)) | (dc__u32(x) & 0x80000000u));
 }
 
 /* ================= array drivers ================= */
 #define DC__MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* pass 1: the element function on every lane (vectorized); FX: any pass-2
-   lane in the block (vectorized OR); drop pass 1's flags; pass 2: FIXFN on the
-   FX lanes, raising the reported flags (see "floating-point flags") */
-/* DC__UNARY_SEL: pass 1 runs FAST instead of ELEM on a block where SLOW(block, m) is 0
-   (f32 sin/cos: float arithmetic when every |x| <= 128) */
+/* One block: pass 1 runs FAST on every lane and, in the same vectorized loop, ORs the
+   lane masks FX (a pass-2 lane) and SLOW (a lane FAST does not handle, e.g. f32 sin/cos
+   beyond |x| <= 128); where SLOW is set anywhere, the block runs ELEM instead (rare
+   inputs: a second pass). Returns FX's OR. x and y do not overlap (restrict: no runtime
+   alias check, one loop version). */
+#define DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
+static inline MT NAME##_blk(const T *DC__RESTRICT x, T *DC__RESTRICT y, ptrdiff_t m)   \
+{                                                                                     \
+    MT any = 0, slow = 0;                                                             \
+    for (ptrdiff_t i = 0; i < m; i++) {                                               \
+        T v = x[i];                                                                   \
+        y[i] = FAST(v);                                                               \
+        any |= FX(v);                                                                 \
+        slow |= SLOW(v);                                                              \
+    }                                                                                 \
+    if (slow)                                                                         \
+        for (ptrdiff_t i = 0; i < m; i++) y[i] = ELEM(x[i]);                          \
+    return any;                                                                       \
+}
+#if defined(__GNUC__) || defined(__clang__)
+#define DC__RESTRICT __restrict__
+#else
+#define DC__RESTRICT
+#endif
+
+/* pass 1 (DC__BLOCK_FN) over blocks of DC_VM_BLK elements, read straight from x (from a
+   copy of the block when y is x: pass 2 needs the original input); drop pass 1's flags;
+   pass 2: FIXFN on the FX lanes, raising the reported flags (see "floating-point flags") */
 #define DC__UNARY(NAME, T, MT, ELEM, FX, FIXFN)                               \
-    DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, DC__ALWAYS, FX, FIXFN)
-#define DC__ALWAYS(b, m) 1
+    DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN)
+static inline uint64_t dc__never_double(double x) { (void)x; return 0; }
+static inline uint32_t dc__never_float(float x) { (void)x; return 0; }
 #define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
+DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
 static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
 {                                                                             \
     T dc_buf[DC_VM_BLK];                                                      \
     int keep = dc_fpe_test_vec();                                             \
     for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
         ptrdiff_t m = DC__MIN(n - i0, (ptrdiff_t)DC_VM_BLK);                  \
+        const T *xb = x + i0;                                                 \
         T *yb = y + i0;                                                       \
-        MT any = 0;                                                           \
+        MT any;                                                               \
         int now;                                                              \
-        memcpy(dc_buf, x + i0, (size_t)m * sizeof(T));                        \
-        if (SLOW(dc_buf, m))                                                  \
-            for (ptrdiff_t i = 0; i < m; i++) yb[i] = ELEM(dc_buf[i]);        \
-        else                                                                  \
-            for (ptrdiff_t i = 0; i < m; i++) yb[i] = FAST(dc_buf[i]);        \
-        for (ptrdiff_t i = 0; i < m; i++) any |= FX(dc_buf[i]);               \
+        if (xb == yb) {                                                       \
+            memcpy(dc_buf, xb, (size_t)m * sizeof(T));                        \
+            xb = dc_buf;                                                      \
+        }                                                                     \
+        any = NAME##_blk(xb, yb, m);                                          \
         now = dc_fpe_test_vec();                                              \
         if (now & ~keep) dc_fpe_drop_vec(now & ~keep);                        \
         if (any) {                                                            \
             for (ptrdiff_t i = 0; i < m; i++)                                 \
-                if (FX(dc_buf[i])) yb[i] = FIXFN(dc_buf[i]);                  \
+                if (FX(xb[i])) yb[i] = FIXFN(xb[i]);                          \
             keep = dc_fpe_test_vec();                                         \
         }                                                                     \
     }                                                                         \
@@ -858,7 +987,8 @@ DC__UNARY(dc_vexp2_f32, float, uint32_t, dc__exp2_f32e, dc__exp2_f32fx, dc__exp2
 DC__UNARY(dc_vexpm1_f64, double, uint64_t, dc__expm1_f64e, dc__expm1_fx, expm1)
 DC__UNARY(dc_vexpm1_f32, float, uint32_t, dc__expm1_f32e, dc__expm1_f32fx, dc__expm1_f32fix)
 DC__UNARY(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log)
-DC__UNARY(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__log_f32fx, dc__log_f32np)
+DC__UNARY_SEL(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__logf_e, dc__logf_slow,
+              dc__log_f32fx, dc__log_f32np)
 DC__UNARY(dc_vlog2_f64, double, uint64_t, dc__log2_f64e, dc__log_fx, log2)
 DC__UNARY(dc_vlog2_f32, float, uint32_t, dc__log2_f32e, dc__log_f32fx, dc__log2_f32fix)
 DC__UNARY(dc_vlog10_f64, double, uint64_t, dc__log10_f64e, dc__log_fx, log10)
@@ -884,7 +1014,8 @@ DC__UNARY(dc_vsinh_f32, float, uint32_t, dc__sinh_f32e, dc__sinh_f32fx, dc__sinh
 DC__UNARY(dc_vcosh_f64, double, uint64_t, dc__cosh_f64e, dc__cosh_fx, cosh)
 DC__UNARY(dc_vcosh_f32, float, uint32_t, dc__cosh_f32e, dc__cosh_f32fx, dc__cosh_f32fix)
 DC__UNARY(dc_vtanh_f64, double, uint64_t, dc__tanh_f64e, dc__none_fx, dc__noop)
-DC__UNARY(dc_vtanh_f32, float, uint32_t, dc__tanh_f32e, dc__none_f32fx, dc__noop)
+DC__UNARY_SEL(dc_vtanh_f32, float, uint32_t, dc__tanh_f32e, dc__tanhf_e, dc__never_float,
+              dc__none_f32fx, dc__noop)
 DC__UNARY(dc_varcsinh_f64, double, uint64_t, dc__asinh_f64e, dc__asinh_fx, asinh)
 DC__UNARY(dc_varcsinh_f32, float, uint32_t, dc__asinh_f32e, dc__asinh_f32fx, dc__asinh_f32fix)
 DC__UNARY(dc_varccosh_f64, double, uint64_t, dc__acosh_f64e, dc__acosh_fx, acosh)
