@@ -308,13 +308,26 @@ def test_clip_and_where(t, rng):
                  np.where(c, x, x[::-1]))
 
 
-def test_dot_matches_numpy(rng):
-    for n in (1, 100, 100001):
-        a, b = rng.standard_normal(n), rng.standard_normal(n)
-        np.testing.assert_allclose(dc.dot(dc.asarray(a), dc.asarray(b)), np.dot(a, b),
-                                   rtol=1e-10, atol=1e-10 * n)
-        np.testing.assert_allclose(dc.vdot(dc.asarray(a), dc.asarray(b)), np.vdot(a, b),
-                                   rtol=1e-10, atol=1e-10 * n)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_dot_matches_numpy(rng, threads):
+    """Our kernel, and from 2**19 elements with every thread granted NumPy's BLAS: both
+    give NumPy's value and dtype (float64 and float32), strided operands included."""
+    old = dc.get_num_threads()
+    dc.set_num_threads(threads)
+    try:
+        for n in (1, 100, 100001, (1 << 19) + 3):
+            for dtype in (np.float64, np.float32):
+                a = rng.standard_normal(2 * n).astype(dtype)
+                b = rng.standard_normal(2 * n).astype(dtype)
+                tol = 4 * np.finfo(dtype).eps * (np.abs(a.astype(np.float64) * b).sum() + 1)
+                for x, y in ((a[:n], b[:n]), (a[::2], b[1::2])):
+                    for f, g in ((dc.dot, np.dot), (dc.vdot, np.vdot)):
+                        r = f(dc.asarray(x), dc.asarray(y))
+                        e = g(x, y)
+                        assert np.asarray(r).dtype == e.dtype and np.asarray(r).shape == ()
+                        assert abs(float(r) - float(e)) <= tol, (n, dtype, f, r, e)
+    finally:
+        dc.set_num_threads(old)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
