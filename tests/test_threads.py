@@ -409,3 +409,41 @@ def test_costs_measured_under_load_are_measured_again_when_quiet(two_threads):
         _threads.set_costs(*old)
         _threads.set_foreign_load(old_load)
         _threads.reset_guard()
+
+
+def test_other_threads_of_this_process_count_as_load(two_threads):
+    """A thread of this process that is not one of our compute threads (as NumPy's
+    OpenBLAS pool spinning after a BLAS call) keeps a core busy: the sampler counts it as
+    load, as it counts another process, and leaves the calls one thread fewer; the calling
+    thread's own CPU time is never load."""
+    import threading
+    import time
+    if two_threads < 2 or _threads.policy_info().get("other_processes", "").startswith("off"):
+        pytest.skip("one CPU or no /proc/stat sampler")
+    stop = threading.Event()
+
+    def spin():
+        x = 0
+        while not stop.is_set():
+            x += 1
+
+    th = threading.Thread(target=spin, daemon=True)
+    time.sleep(0.11)                         # past the sampler's period: the next call
+    _threads.load_cap()                      # reads, and the window starts there
+    th.start()
+    try:
+        time.sleep(0.3)
+        cap, foreign = _threads.load_cap()
+    finally:
+        stop.set()
+        th.join()
+    assert foreign >= 0.6, foreign
+    assert cap is not None and cap <= two_threads - 1
+    # our own work is not load: the caller spinning itself
+    time.sleep(0.11)
+    _threads.load_cap()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 0.3:
+        pass
+    cap, foreign = _threads.load_cap()
+    assert foreign < 0.6, foreign

@@ -34,8 +34,11 @@ among the last four drop every call to one thread for a while (20 ms, doubling w
 happening, up to 1.3 s); then the next calls probe again.
 
 Other processes: a call that would thread also reads, at most every LOAD_PERIOD, how much
-of this process's CPUs other processes used since the last reading (/proc/stat's busy time
-of the CPUs in the affinity mask minus this process's CPU time). A core that others kept
+of this process's CPUs others used since the last reading (/proc/stat's busy time of the
+CPUs in the affinity mask minus the CPU time of our compute threads: the threads that call
+the policy and the OpenMP workers of their teams). Other threads of this process count as
+others: NumPy's OpenBLAS pool busy-yields for ~0.1 s after each BLAS call, on a core our
+workers need (a program that mixes `@` with element-wise calls lost up to 10 % to it). A core that others kept
 more than FOREIGN_SLACK busy is not ours: the call uses the cores left (one, when another
 process spins on one of two cores). The guard catches what the sampler cannot see in time.
 A fork/join or wake-up cost measured while others were busy is measured again once the
@@ -114,6 +117,62 @@ cdef extern from *:
         if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return -1;
         return ts.tv_sec + ts.tv_nsec * 1e-9;
     }
+    /* Compute threads: the threads that call the policy and the OpenMP workers of their
+       teams. Their CPU time is this process's own work; every other thread's counts as
+       load, as another process's does (NumPy's OpenBLAS pool busy-yields ~0.1 s after
+       each BLAS call, on a core our workers need). Registered once per thread (a
+       thread-local flag); the sampler sums the CPU-time deltas of the registered threads
+       between its readings (a thread that ended, or one registered since, adds none). */
+    #include <pthread.h>
+    #define DC_MAX_COMPUTE 128
+    static clockid_t dc_compute_clk[DC_MAX_COMPUTE];
+    static double dc_compute_last[DC_MAX_COMPUTE];
+    static int dc_n_compute = 0;        /* slots taken (may exceed DC_MAX_COMPUTE) */
+    static int dc_compute_lock = 0;
+    static __thread int dc_is_compute = 0;
+    static __thread int dc_team_registered = 0;
+    static void dc_register_compute(void) {
+        clockid_t c;
+        if (dc_is_compute) return;
+        dc_is_compute = 1;
+        if (pthread_getcpuclockid(pthread_self(), &c)) return;
+        while (!dc_cas_int(&dc_compute_lock, 0, 1)) dc_pause();
+        if (dc_n_compute < DC_MAX_COMPUTE) {
+            dc_compute_clk[dc_n_compute] = c;
+            dc_compute_last[dc_n_compute] = -1;
+        }
+        dc_n_compute++;
+        dc_store_int(&dc_compute_lock, 0);
+    }
+    /* CPU seconds the registered threads used since the previous call; -1 when there are
+       more of them than slots (then the process's CPU time is the own work). */
+    static double dc_compute_cpu_delta(void) {
+        struct timespec ts;
+        double d = 0, v;
+        int i, n;
+        while (!dc_cas_int(&dc_compute_lock, 0, 1)) dc_pause();
+        n = dc_n_compute;
+        if (n > DC_MAX_COMPUTE) { dc_store_int(&dc_compute_lock, 0); return -1; }
+        for (i = 0; i < n; i++) {
+            if (clock_gettime(dc_compute_clk[i], &ts)) { dc_compute_last[i] = -1; continue; }
+            v = ts.tv_sec + ts.tv_nsec * 1e-9;
+            if (dc_compute_last[i] >= 0) d += v - dc_compute_last[i];
+            dc_compute_last[i] = v;
+        }
+        dc_store_int(&dc_compute_lock, 0);
+        return d;
+    }
+    /* A child process after fork has other threads (its OpenMP runtime makes new
+       workers): it registers its own. */
+    static void dc_compute_forget(void) {
+        dc_n_compute = 0;
+        dc_compute_lock = 0;
+        dc_is_compute = 0;
+        dc_team_registered = 0;
+    }
+    static void dc_compute_atfork(void (*child)(void)) { pthread_atfork(NULL, NULL, child); }
+    static inline int dc_team_size(void) { return dc_team_registered; }
+    static inline void dc_set_team_size(int k) { dc_team_registered = k; }
     typedef void (*dc_probe_unary)(const char *, Py_ssize_t, char *, Py_ssize_t, Py_ssize_t);
     typedef void (*dc_probe_binary)(const char *, Py_ssize_t, const char *, Py_ssize_t,
                                     char *, Py_ssize_t, Py_ssize_t);
@@ -124,6 +183,12 @@ cdef extern from *:
     void dc_store_int(int *p, int v) nogil
     double dc_cpu_busy(const unsigned char *in_set, int nmax) nogil
     double dc_process_cpu() nogil
+    void dc_register_compute() nogil
+    double dc_compute_cpu_delta() nogil
+    int dc_team_size() nogil
+    void dc_compute_forget() nogil
+    void dc_compute_atfork(void (*child)() noexcept nogil)
+    void dc_set_team_size(int k) nogil
     ctypedef void (*dc_probe_unary)(const char *, Py_ssize_t, char *, Py_ssize_t,
                                     Py_ssize_t) noexcept nogil
     ctypedef void (*dc_probe_binary)(const char *, Py_ssize_t, const char *, Py_ssize_t,
@@ -212,6 +277,17 @@ cdef void *_probe_fn[MAX_PROBES]
 cdef int _probe_size[MAX_PROBES]
 cdef double _probe_buf[3][PROBE_N]
 
+cdef void _forked_child() noexcept nogil:
+    """In a child after fork: its own compute threads, and the sampler starts afresh (its
+    previous reading was the parent's)."""
+    global _load_t, _load_cap
+    dc_compute_forget()
+    _load_t = -1
+    _load_cap = MAX_CHUNKS
+
+
+dc_compute_atfork(_forked_child)
+
 cdef int _CLASS_ORDER[3]
 _CLASS_ORDER[0] = CHEAP
 _CLASS_ORDER[1] = MEDIUM
@@ -262,7 +338,17 @@ cdef double _region(int k) noexcept nogil:
     cdef double t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
         _sink[c] = c
+        dc_register_compute()
     return threads_now() - t0
+
+
+cdef inline void _register_team(int k) noexcept nogil:
+    """This thread and the k - 1 OpenMP workers of its team are compute threads (see
+    dc_register_compute): one empty region registers the workers, once per size."""
+    if dc_team_size() < k:
+        dc_register_compute()
+        _region(k)
+        dc_set_team_size(k)
 
 
 cdef void _busy(double seconds) noexcept nogil:
@@ -458,19 +544,22 @@ cdef int _load_cap_at(double t) noexcept nogil:
         return _load_cap
     if not dc_cas_int(&_load_lock, 0, 1):
         return _load_cap
+    dc_register_compute()                   # the caller's CPU time is our work
     busy = dc_cpu_busy(_cpu_set, MAX_CPUS)
-    own = dc_process_cpu()
-    if busy < 0 or own < 0:
+    own = dc_compute_cpu_delta()            # since the last reading, compute threads only
+    if own < 0:                             # too many threads to follow: the process's
+        own = dc_process_cpu() - _load_own
+        _load_own += own
+    if busy < 0:
         _ncpu_set = 0                       # no /proc/stat here: the guard alone
         _load_cap = MAX_CHUNKS
     else:
         if _load_t >= 0:
-            f = ((busy - _load_busy) - (own - _load_own)) / (t - _load_t)
+            f = ((busy - _load_busy) - own) / (t - _load_t)
             _foreign = f if f > 0 else 0
             _load_cap = _cap_for(_foreign, _ncpu_set)
         _load_t = t
         _load_busy = busy
-        _load_own = own
     dc_store_int(&_load_lock, 0)
     return _load_cap
 
@@ -525,6 +614,7 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     k = <Py_ssize_t>(n / e)
     if k > cap:
         k = cap
+    _register_team(cap)
     lc = _load_cap_at(t)
     if k > lc:
         k = lc
