@@ -424,8 +424,15 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
             r = _concatenate_same([_with_axis(<ndarray>x, ax) for x in views], ax)
             if r is not None:
                 return r
-    return call_numpy_function(np.stack, _np_stack, (arrays, axis, out),
-                               {"dtype": dtype, "casting": casting})
+    # the arguments as given (a GPU backend's stack takes arrays and axis only)
+    kw = {}
+    if out is not None:
+        kw["out"] = out
+    if dtype is not None:
+        kw["dtype"] = dtype
+    if casting != "same_kind":
+        kw["casting"] = casting
+    return call_numpy_function(np.stack, _np_stack, (arrays, axis), kw)
 
 
 def outer(a, b, out=None):
