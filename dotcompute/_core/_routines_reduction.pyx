@@ -13,8 +13,9 @@ from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN,
                                               kernel_table, run_unary, run_binary,
-                                              run_reduce, run_dot, threads_for)
+                                              run_reduce, run_dot)
 from dotcompute._core._cpu cimport effective_num_threads
+from dotcompute._core._threads cimport threads_left_by_processes
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function)
@@ -606,17 +607,17 @@ cdef object dot(object x, object y, object out):
     # NumPy's BLAS dot threads from ~1e4 elements with its own pool, whose workers spin
     # after each call and stall on a core another process keeps busy (float64 vdot at
     # 3e5: 5 ms instead of 60 us on this machine with one core loaded). From DOT_BLAS_MIN
-    # elements on a machine the policy finds quiet (all our threads granted) NumPy's BLAS
-    # runs: there it streams from memory faster than our kernel (1e6-1e7 float64: ours
-    # 0.87-0.91x NumPy's), and its pool, spinning after NumPy's own dot calls in the same
-    # process, would take a core from our threads (0.4x).
+    # elements, when other processes leave us every thread, NumPy's BLAS runs: there it
+    # streams from memory faster than our kernel (1e6-1e7 float64: ours 0.87-0.91x
+    # NumPy's), and its pool, spinning after NumPy's own dot calls in this process (load
+    # for our threads, not for it), would take a core from ours (0.4-0.5x).
     cdef int nth
     if (out is None and operand_of(x, &A, False) and operand_of(y, &B, False) and A.t == B.t
             and is_float(A.t) and A.ndim == 1 and B.ndim == 1
             and A.shape[0] == B.shape[0] and A.shape[0] > 0):
         nth = effective_num_threads()
         if (A.shape[0] >= DOT_BLAS_MIN and A.strides[0] == B.strides[0] == type_size(A.t)
-                and nth > 1 and threads_for(2 * A.shape[0], K.reduce_threshold) >= nth):
+                and nth > 1 and threads_left_by_processes() >= nth):
             return np.dot(to_numpy(x), to_numpy(y))
         run_dot(K.dot[A.t], K.combine[<int>DC_R_SUM][A.t], A.data, A.strides[0], B.data,
                 B.strides[0], A.shape[0], res)

@@ -14,3 +14,6 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
 # Representative kernels whose per-element cost is measured at calibration: cls is the
 # opspec cost class, kind 0 unary (dc_unary_fn), 1 binary (dc_binary_fn), itemsize 4 or 8.
 cdef void threads_add_probe(int cls, int kind, void *fn, int itemsize) noexcept
+# Threads other processes leave this one (its own other threads, e.g. NumPy's OpenBLAS
+# pool, not counted): for choosing NumPy's BLAS, whose pool those threads are.
+cdef int threads_left_by_processes() noexcept nogil

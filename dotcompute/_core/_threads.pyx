@@ -263,6 +263,7 @@ cdef double _load_busy = 0      # busy seconds of our CPUs then
 cdef double _load_own = 0       # this process's CPU seconds then
 cdef double _foreign = 0        # cores other processes kept busy over the last window
 cdef int _load_cap = MAX_CHUNKS # threads they leave us
+cdef int _load_cap_procs = MAX_CHUNKS   # ... counting other processes only
 cdef double _forced_foreign = -1   # tests: this reading instead of /proc/stat
 cdef long long _n_load_capped = 0
 # statistics (runtime report, tests)
@@ -280,10 +281,10 @@ cdef double _probe_buf[3][PROBE_N]
 cdef void _forked_child() noexcept nogil:
     """In a child after fork: its own compute threads, and the sampler starts afresh (its
     previous reading was the parent's)."""
-    global _load_t, _load_cap
+    global _load_t, _load_cap, _load_cap_procs
     dc_compute_forget()
     _load_t = -1
-    _load_cap = MAX_CHUNKS
+    _load_cap = _load_cap_procs = MAX_CHUNKS
 
 
 dc_compute_atfork(_forked_child)
@@ -536,8 +537,8 @@ cdef inline int _cap_for(double foreign, int ncpu) noexcept nogil:
 cdef int _load_cap_at(double t) noexcept nogil:
     """Threads other processes leave us (MAX_CHUNKS when unknown): from their share of our
     CPUs since the previous reading, read again at most every LOAD_PERIOD."""
-    global _load_t, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set
-    cdef double busy, own, f
+    global _load_t, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set, _load_cap_procs
+    cdef double busy, own, f, proc
     if _forced_foreign >= 0:
         return _cap_for(_forced_foreign, _ncpu_set if _ncpu_set > 0 else MAX_CHUNKS)
     if _ncpu_set <= 0 or t - _load_t < LOAD_PERIOD:
@@ -547,9 +548,9 @@ cdef int _load_cap_at(double t) noexcept nogil:
     dc_register_compute()                   # the caller's CPU time is our work
     busy = dc_cpu_busy(_cpu_set, MAX_CPUS)
     own = dc_compute_cpu_delta()            # since the last reading, compute threads only
+    proc = dc_process_cpu()
     if own < 0:                             # too many threads to follow: the process's
-        own = dc_process_cpu() - _load_own
-        _load_own += own
+        own = proc - _load_own
     if busy < 0:
         _ncpu_set = 0                       # no /proc/stat here: the guard alone
         _load_cap = MAX_CHUNKS
@@ -558,8 +559,12 @@ cdef int _load_cap_at(double t) noexcept nogil:
             f = ((busy - _load_busy) - own) / (t - _load_t)
             _foreign = f if f > 0 else 0
             _load_cap = _cap_for(_foreign, _ncpu_set)
+            # other processes alone (this process's other threads not counted)
+            f = ((busy - _load_busy) - (proc - _load_own)) / (t - _load_t)
+            _load_cap_procs = _cap_for(f if f > 0 else 0, _ncpu_set)
         _load_t = t
         _load_busy = busy
+        _load_own = proc
     dc_store_int(&_load_lock, 0)
     return _load_cap
 
@@ -620,6 +625,15 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
         k = lc
         _n_load_capped += 1
     return <int>k
+
+
+cdef int threads_left_by_processes() noexcept nogil:
+    """Threads other processes leave us, this process's other threads not counted (the
+    sampler's reading, refreshed if due); MAX_CHUNKS when unknown."""
+    if _forced_foreign >= 0:
+        return _load_cap_at(threads_now())
+    _load_cap_at(threads_now())
+    return _load_cap_procs
 
 
 cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
