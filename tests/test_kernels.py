@@ -7,6 +7,7 @@ import pytest
 
 import dotcompute as dc
 from dotcompute._core import _opspec
+from test_fp_vmath import outcome as fp_outcome  # noqa: E402
 
 DT = {t: np.dtype(ch) for t, _, ch in _opspec.DTYPES}
 EXACT_UNARY = {"negative", "positive", "absolute", "sign", "square", "reciprocal", "sqrt",
@@ -690,11 +691,9 @@ def test_stream_setting_from_the_environment(value, expect):
 
 
 def _warned(f):
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        with np.errstate(all="warn"):
-            r = f()
-    return r, sorted({str(m.message) for m in w})
+    """(f(), its floating-point warnings) under np.errstate(all="warn")."""
+    msgs, _, r = fp_outcome(f, "warn")
+    return r, msgs
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -630,10 +630,8 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
 cdef int threads_left_by_processes() noexcept nogil:
     """Threads other processes leave us, this process's other threads not counted (the
     sampler's reading, refreshed if due); MAX_CHUNKS when unknown."""
-    if _forced_foreign >= 0:
-        return _load_cap_at(threads_now())
-    _load_cap_at(threads_now())
-    return _load_cap_procs
+    cdef int c = _load_cap_at(threads_now())
+    return c if _forced_foreign >= 0 else _load_cap_procs
 
 
 cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
