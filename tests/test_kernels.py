@@ -756,6 +756,11 @@ def test_power_stride_zero_exponent_as_numpy(dtype, y):
             dc.asarray(xs), dc.asarray(ys) if isinstance(ys, np.ndarray) else ys))
         got = np.asarray(got)
         assert got.dtype == want.dtype and got.shape == want.shape
-        np.testing.assert_array_equal(got, want)
+        if y in (-1.0, 0.0, 0.5, 1.0, 2.0):
+            np.testing.assert_array_equal(got, want)
+        else:
+            # pow proper: libm and NumPy's own loops (SVML on AVX-512 machines) differ in
+            # the last bits between platforms; infinities, zeros and nan still exactly
+            np.testing.assert_array_max_ulp(got, want, maxulp=4)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
         assert got_w == want_w
