@@ -499,3 +499,32 @@ def test_eight_byte_elements_thread_no_later(two_threads, quiet, cls):
         k1 = _threads.chunks(n, thr, 2, itemsize=1)
         assert k8 >= k4
         assert k1 == k4
+
+
+def test_guard_allows_a_wake_up_to_regions_entered_asleep(two_threads, quiet):
+    """A region entered with the workers asleep (the policy chose to pay the wake-up) whose
+    worker starts a wake-up late did pay what was predicted: it is not a loss; the same
+    lateness with the workers spinning is one, and so is an asleep region late by far
+    more than the measured wake-up."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    old = _threads.set_costs(fork_join=1e-6, wake=50e-6)
+    try:
+        def region(t0, late):
+            # two chunks of 10 us; the worker's starts `late` after the region's entry
+            _threads.observe(2, t0, t0 + late + 1e-5,
+                             [t0, t0 + 1e-5, t0 + late, t0 + late + 1e-5])
+
+        _threads.reset_guard()
+        lost = _threads.stats()["regions_lost"]
+        t0 = _threads.now() + 10.0
+        region(t0, 60e-6)                      # asleep (no region before): allowed
+        assert _threads.stats()["regions_lost"] == lost
+        region(t0 + 80e-6, 60e-6)             # right after it: workers spinning, a loss
+        assert _threads.stats()["regions_lost"] == lost + 1
+        _threads.reset_guard()
+        region(t0 + 1.0, 400e-6)              # asleep, 8x the wake-up late: a loss
+        assert _threads.stats()["regions_lost"] == lost + 2
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()

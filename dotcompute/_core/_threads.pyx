@@ -29,7 +29,8 @@ calibration at the first call of a program can find fork/join at ~90 us instead 
 
 The guard: each parallel region is timed (entry, exit, start and end of each chunk). A
 region that took longer than 0.9x the sum of its chunks' work did not pay (a worker started
-late: descheduled, because another process owns its core, or slow to wake). Two such regions
+late: descheduled, because another process owns its core); one entered with the workers
+asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
 among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
 happening, up to 1.3 s); then the next calls probe again.
 
@@ -714,7 +715,13 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             work += d
             if d > longest:
                 longest = d
-    lost = (t1 - t0) > LOSS_RATIO * work
+    # A region entered with the workers asleep starts its workers late by design (the
+    # policy chose to pay the wake-up): it did not pay only when it took more than that on
+    # top, SUSPECT x the measured wake-up. Counting every such region as lost put a loss
+    # at the start of each burst of calls, and the probe after each back-off (the workers
+    # slept through it) started with one, so one more loss among the next three regions
+    # tripped the guard again, for twice as long.
+    lost = (t1 - t0) > LOSS_RATIO * work + (0.0 if warm else SUSPECT * _wake_base)
     _n_parallel += 1
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
