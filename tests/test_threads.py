@@ -458,23 +458,30 @@ def test_other_threads_of_this_process_count_as_load(two_threads):
 
 
 def test_sampler_reading_after_a_pause_is_confirmed_soon():
-    """A reading of /proc/stat over a long window (the process paused: the load it averages
-    may be over) holds only until a reading a short window later; regular readings come
-    every 0.1 s. Checked through the policy's next-reading time, not through timing."""
-    if _threads.load_cap()[0] is None and _threads.policy_info().get(
-            "other_processes", "").startswith("off"):
-        pytest.skip("no /proc/stat sampler here")
+    """A reading of /proc/stat over a long window (the process paused) that found other
+    processes busy holds only until a reading 50 ms later (the load it averages may be
+    over); regular readings come every 0.1 s. Checked through the policy's next-reading
+    time, not through timing."""
+    if (_threads.policy_info().get("other_processes", "").startswith("off")
+            or len(os.sched_getaffinity(0)) < 2):
+        pytest.skip("no /proc/stat sampler here, or one CPU")
     old = _threads.set_foreign_load(None)
     try:
         _threads.load_cap()                       # a reading now (or within 0.1 s)
-        t = _threads.next_load_reading()
-        assert t - _threads.now() <= 0.1 + 1e-3
-        # pretend the last reading was 1 s ago: the next reading is a confirmation
-        _threads.age_load_reading(1.0)
+        assert _threads.next_load_reading() - _threads.now() <= 0.1 + 1e-3
+        # the last reading 1 s ago, and other processes kept 2 more cores busy since
+        _threads.age_load_reading(1.0, others=2.0)
         assert _threads.now() >= _threads.next_load_reading()    # due now
-        _threads.load_cap()
+        cap, foreign = _threads.load_cap()
+        assert cap == 1 and foreign >= 1.5
         nxt = _threads.next_load_reading() - _threads.now()
-        assert 0 < nxt <= 0.03 + 1e-3                           # confirm soon
+        assert 0 < nxt <= 0.05 + 1e-3                           # confirmed soon
+        # a regular window (shorter than 0.3 s) is not re-read early, whatever it found
+        _threads.age_load_reading(0.2, others=2.0)
+        cap, foreign = _threads.load_cap()
+        assert cap == 1
+        nxt = _threads.next_load_reading() - _threads.now()
+        assert 0.05 + 1e-3 < nxt <= 0.1 + 1e-3
     finally:
         _threads.set_foreign_load(old)
 

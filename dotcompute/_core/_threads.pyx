@@ -210,8 +210,9 @@ DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
 DEF MAX_PROBES = 16
 DEF LOAD_PERIOD = 0.1        # s: other processes' CPU use is read at most this often
 DEF LOAD_STALE = 0.3         # s: a reading over a longer window (this process idle, or
-                             # serial) says little about now: the next one comes after
-DEF LOAD_CONFIRM = 0.03      # this (a short window of the calls that follow)
+                             # serial) that found others busy says little about now: the
+DEF LOAD_CONFIRM = 0.05      # next one comes after this (/proc/stat counts 10 ms ticks:
+                             # +-0.4 cores of 2 over 50 ms, +-0.2 over 0.1 s)
 DEF FOREIGN_SLACK = 0.4      # a core others keep busier than this is not ours
 DEF MAX_CPUS = 4096          # CPU numbers the sampler looks at
 DEF SUSPECT = 4.0            # a cost above SUSPECT x its quiet value was measured under load
@@ -556,9 +557,10 @@ cdef inline int _cap_for(double foreign, int ncpu) noexcept nogil:
 cdef int _load_cap_at(double t) noexcept nogil:
     """Threads other processes leave us (MAX_CHUNKS when unknown): from their share of our
     CPUs since the previous reading, read again at most every LOAD_PERIOD. A reading over a
-    window longer than LOAD_STALE (the calls that ask came after a pause: the load it
-    averages may have ended, as when a benchmark's other backends ran their turns in it)
-    holds only until a reading LOAD_CONFIRM later, over the calls that follow."""
+    window longer than LOAD_STALE that leaves fewer threads than CPUs (the calls that ask
+    came after a pause: the load it averages may have ended, as when a benchmark's other
+    backends ran their turns in it) holds only until a reading LOAD_CONFIRM later, over the
+    calls that follow."""
     global _load_t, _load_next, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set
     global _load_cap_procs
     cdef double busy, own, f, proc
@@ -585,8 +587,8 @@ cdef int _load_cap_at(double t) noexcept nogil:
             # other processes alone (this process's other threads not counted)
             f = ((busy - _load_busy) - (proc - _load_own)) / (t - _load_t)
             _load_cap_procs = _cap_for(f if f > 0 else 0, _ncpu_set)
-        _load_next = t + (LOAD_CONFIRM if _load_t < 0 or t - _load_t > LOAD_STALE
-                          else LOAD_PERIOD)
+        _load_next = t + (LOAD_CONFIRM if _load_t >= 0 and t - _load_t > LOAD_STALE
+                          and _load_cap < _ncpu_set else LOAD_PERIOD)
         _load_t = t
         _load_busy = busy
         _load_own = proc
@@ -841,11 +843,13 @@ def next_load_reading():
     return _load_next
 
 
-def age_load_reading(double seconds):
-    """Tests: make the sampler's last reading `seconds` older (and due now)."""
-    global _load_t, _load_next
+def age_load_reading(double seconds, double others=0.0):
+    """Tests: make the sampler's last reading `seconds` older (and due now), as if other
+    processes had kept `others` cores busy over that time."""
+    global _load_t, _load_next, _load_busy
     if _load_t >= 0:
         _load_t -= seconds
+        _load_busy -= others * seconds
     _load_next = -1
 
 
