@@ -31,6 +31,7 @@ cnp.import_array()
 
 # _kernels_body.pxi cuts a reduction into partials of at least this many elements.
 DEF PARTIAL_MIN = 32768
+DEF ARG_NUMPY_ROWS = 16384     # see _reduce_one
 
 cdef dc_kernel_table *K = kernel_table()
 
@@ -296,6 +297,12 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     cdef bint slabs
     cdef dc_binary_fn g = NULL
     cdef dc_unary_fn copy
+    if ((kind == DC_R_ARGMIN or kind == DC_R_ARGMAX) and nr < ARG_NUMPY_ROWS
+            and sr == isz and a._size // nr >= 8):
+        # contiguous rows of an arg-reduction: NumPy's loop per row (one pass with SIMD
+        # index lanes) beats our two passes plus per-run cost below ARG_NUMPY_ROWS
+        # elements (500 x 500 float64 argmin(axis=1): 52.7 vs 74.5 us)
+        return None
     rd = _result_dtype(kind, t)
     cdef ndarray res = empty_array(shape, rd, "C")
     _kept_dims(a, axis, res._itemsize, &d)
