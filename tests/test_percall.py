@@ -350,6 +350,26 @@ def test_exact_unary_of_one_float_scalar_as_numpy(name, kind):
     assert [str(w.message) for w in got_w] == [str(w.message) for w in exp_w]
 
 
+@pytest.mark.parametrize("call", [
+    lambda m, a: m.add(a, 1.5), lambda m, a: m.add(a, a, out=m.zeros(3)),
+    lambda m, a: m.sqrt(a, dtype=np.float32), lambda m, a: m.add(a, 1, where=True),
+    lambda m, a: m.add(a), lambda m, a: m.sqrt(), lambda m, a: m.add(a, a, a, a),
+    lambda m, a: m.sqrt(a, bogus=1), lambda m, a: m.sqrt("x"), lambda m, a: m.sqrt(2.0),
+    lambda m, a: m.add(2, 3), lambda m, a: m.negative(a), lambda m, a: m.divmod(a, 2),
+    lambda m, a: m.sqrt(a, a), lambda m, a: m.isnan(np.float32(1.0)),
+])
+def test_ufunc_calls_by_vectorcall_as_numpy(call):
+    """dotcompute.ufunc's vectorcall entry (one or two positional operands) and its
+    keyword path give NumPy's values, types and exceptions."""
+    a = np.array([1.0, 4.0, 9.0])
+    e, g = run(call, np, a.copy()), run(call, dc, dc.asarray(a))   # sqrt(a, a) writes a
+    assert g[0] == e[0], (g, e)
+    if e[0] == "raise":
+        assert g[1] is e[1]
+    else:
+        same(g[1], e[1])
+
+
 def test_power_broadcast_exponent_keeps_numpys_inner_loop():
     """(-inf) ** 0.5 is inf through pow and nan through NumPy's sqrt fast path, which its
     loop takes only for an exponent of stride 0 in NumPy's innermost dimension: the walk

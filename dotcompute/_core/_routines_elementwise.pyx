@@ -33,7 +33,8 @@ from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_num
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
 from dotcompute._core._memory cimport DeviceMemory
 from cpython.object cimport PyObject
-from cpython.ref cimport _Py_REFCNT
+from cpython.ref cimport _Py_REFCNT, Py_INCREF
+from cpython.object cimport Py_TYPE
 from cpython.float cimport PyFloat_AS_DOUBLE
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
@@ -1244,13 +1245,92 @@ cdef object _scalar_unary(object ufunc, object x):
     return PyArray_Scalar(res, <PyObject *>(_BOOL_DTYPE if spec[1] else _XIN[t]), None)
 
 
+cdef extern from *:
+    """
+    static PyObject *dc_steal(PyObject *o) { return o; }
+    static int dc_raise_error(void) { return -1; }
+    """
+    object _steal "dc_steal" (PyObject *o)     # takes over the new reference
+    int raise_error "dc_raise_error" () except -1   # the exception set by the callee
+
+
+cdef extern from "Python.h":
+    ctypedef PyObject *(*vectorcallfunc)(PyObject *callable, PyObject **args, size_t nargsf,
+                                          PyObject *kwnames)
+    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
+    ctypedef PyObject *(*ternaryfunc)(PyObject *, PyObject *, PyObject *)
+    enum: Py_TPFLAGS_HAVE_VECTORCALL
+    ctypedef struct PyTypeObject_vc "PyTypeObject":
+        Py_ssize_t tp_vectorcall_offset
+        unsigned long tp_flags
+        ternaryfunc tp_call
+
+
+cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
+    """self(x) (n == 1) or self(x, y) (n == 2) without keywords."""
+    cdef object r
+    if n == 1 and cnp.PyArray_IsAnyScalar(x):
+        r = _scalar_unary(self._ufunc, x)
+        if r is not None:
+            return r
+        return self._ufunc(x)                   # a scalar: NumPy's scalar result
+    fp_clear()
+    if n == 2:
+        r = fast_binary(self._ufunc, x, y, None)
+        if r is not None:
+            fp_check(self._ufunc)
+            return r
+        return ufunc_call(self._ufunc, (_operand(x), _operand(y)), {})
+    r = fast_unary(self._ufunc, x, None)
+    if r is not None:
+        fp_check(self._ufunc)
+        return r
+    return ufunc_call(self._ufunc, (_operand(x),), {})
+
+
+cdef PyObject *_ufunc_vectorcall(PyObject *callable, PyObject **args, size_t nargsf,
+                                 PyObject *kwnames) except NULL:
+    """The vectorcall entry of dotcompute.ufunc: one or two positional operands without
+    keywords go straight to the fast paths (no argument tuple or keyword dict is built,
+    as for NumPy's own ufuncs); anything else is the class's __call__."""
+    cdef Py_ssize_t n = PyVectorcall_NARGS(nargsf)
+    cdef object r, pos, kw
+    if kwnames == NULL and (n == 1 or n == 2):
+        r = _call_plain(<ufunc>callable, <object>args[0], <object>args[1] if n == 2 else None,
+                        n)
+    else:                                    # the class's tp_call (__call__ below)
+        pos = tuple([<object>args[i] for i in range(n)])
+        kw = None if kwnames == NULL else _keywords(args, n, kwnames)
+        r = _tp_call(<object>callable, pos, kw)
+    Py_INCREF(r)
+    return <PyObject *>r
+
+
+cdef object _tp_call(object f, object pos, object kw):
+    """f's tp_call slot (not its vectorcall entry, which would come back here)."""
+    cdef PyObject *r = (<PyTypeObject_vc *>Py_TYPE(f)).tp_call(
+        <PyObject *>f, <PyObject *>pos, NULL if kw is None else <PyObject *>kw)
+    if r == NULL:
+        raise_error()
+    return _steal(r)
+
+
+cdef dict _keywords(PyObject **args, Py_ssize_t n, PyObject *kwnames):
+    cdef tuple names = <tuple>kwnames
+    return {names[i]: <object>args[n + i] for i in range(len(names))}
+
+
 cdef class ufunc:
     """A NumPy ufunc returning dotcompute arrays: our kernels when the operands allow it,
     NumPy's loops on zero-copy views otherwise. Methods (reduce, accumulate, reduceat,
     outer, at) and attributes are the NumPy ufunc's."""
+    cdef vectorcallfunc _vectorcall
     cdef readonly object _ufunc
     cdef readonly str __name__
     cdef readonly object __doc__
+
+    def __cinit__(self, *args, **kwargs):
+        self._vectorcall = <vectorcallfunc>_ufunc_vectorcall
 
     def __init__(self, np_ufunc):
         self._ufunc = np_ufunc
@@ -1258,24 +1338,9 @@ cdef class ufunc:
         self.__doc__ = np_ufunc.__doc__
 
     def __call__(self, *args, **kwargs):
-        cdef object r
-        if not kwargs:
-            if len(args) == 1 and cnp.PyArray_IsAnyScalar(args[0]):
-                r = _scalar_unary(self._ufunc, args[0])
-                if r is not None:
-                    return r
-                return self._ufunc(args[0])     # a scalar: NumPy's scalar result
-            fp_clear()
-            if len(args) == 2:
-                r = fast_binary(self._ufunc, args[0], args[1], None)
-                if r is not None:
-                    fp_check(self._ufunc)
-                    return r
-            elif len(args) == 1:
-                r = fast_unary(self._ufunc, args[0], None)
-                if r is not None:
-                    fp_check(self._ufunc)
-                    return r
+        if not kwargs and (len(args) == 1 or len(args) == 2):
+            return _call_plain(self, args[0], args[1] if len(args) == 2 else None,
+                               len(args))
         return ufunc_call(self._ufunc, tuple([_operand(a) for a in args]), kwargs)
 
     def reduce(self, array, axis=0, dtype=None, out=None, **kwargs):
@@ -1306,6 +1371,18 @@ cdef class ufunc:
 
     def __reduce__(self):
         return ufunc, (self._ufunc,)
+
+
+cdef void _enable_vectorcall():
+    """Point the ufunc type at its instances' _vectorcall field (CPython's vectorcall
+    protocol: PEP 590), measured on one instance."""
+    cdef ufunc probe = ufunc(np.negative)
+    (<PyTypeObject_vc *><PyObject *>ufunc).tp_vectorcall_offset = (
+        <char *>&probe._vectorcall - <char *><PyObject *>probe)
+    (<PyTypeObject_vc *><PyObject *>ufunc).tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL
+
+
+_enable_vectorcall()
 
 
 cdef object _operand(object x):
