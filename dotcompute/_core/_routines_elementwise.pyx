@@ -1147,6 +1147,10 @@ cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
     return out if out is not None else wrap_result(res)
 
 
+# numpy.where past its __array_function__ dispatch (its arguments are numpy arrays here)
+cdef object _np_where = getattr(np.where, "_implementation", np.where)
+
+
 cdef object where(object condition, object x, object y):
     """numpy.where; our kernel for operands of kernel types (any shapes that broadcast,
     any layout, NumPy's promotion of x and y, a condition of any type read as bool),
@@ -1162,9 +1166,9 @@ cdef object where(object condition, object x, object y):
     if x is None and y is None:          # nonzero: index arrays of at most its size
         if type(condition) is ndarray and (
                 (<ndarray>condition)._size * sizeof(Py_ssize_t) < SMALL_BYTES):
-            return wrap_result(np.where(to_numpy(condition)))
+            return wrap_result(_np_where(to_numpy(condition)))
         with numpy_in_pool():
-            return wrap_result(np.where(to_numpy(condition)))
+            return wrap_result(_np_where(to_numpy(condition)))
     if (_classify(condition, &C, &tc) and _classify(x, &X, &tx) and _classify(y, &Y, &ty)
             and tc < DC_NTYPES):
         t = _promote(tx, ty)
@@ -1197,7 +1201,7 @@ cdef object where(object condition, object x, object y):
 # Unary kernels whose float results are exact (IEEE rounding, as NumPy's loops): one
 # float scalar through the namespace's ufunc runs them directly (_scalar_unary).
 cdef extern from "numpy/arrayobject.h":
-    object PyArray_Scalar(void *data, PyObject *descr, object base)
+    object PyArray_Scalar(void *data, cnp.PyArray_Descr *descr, object base)
 
 cdef bint _EXACT_UNARY[MAXOPS]
 memset(_EXACT_UNARY, 0, sizeof(_EXACT_UNARY))
@@ -1242,7 +1246,8 @@ cdef object _scalar_unary(object ufunc, object x):
     fp_clear()
     fn(src, 0, res, 0, 1)
     fp_check(ufunc)
-    return PyArray_Scalar(res, <PyObject *>(_BOOL_DTYPE if spec[1] else _XIN[t]), None)
+    return PyArray_Scalar(res, <cnp.PyArray_Descr *>(_BOOL_DTYPE if spec[1] else _XIN[t]),
+                          None)
 
 
 cdef extern from *:

@@ -150,6 +150,8 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
         fp_clear()
         r = _reduce_full(kind, a)
         _fp_check_reduce(kind)
+        if _zero_ties(kind, t) and r == 0 and _mixed_zeros(a):
+            r = getattr(a._np(), _NP_REDUCE_NAME[kind])()
         if keepdims:
             return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
         return r
@@ -157,7 +159,7 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
             and where is True and a._size > 0 and a._ndim >= 1):
         fp_clear()
         r = _reduce_axes(kind, a, axis, keepdims)
-        if r is not None:
+        if r is not None and not (_zero_ties(kind, t) and _has_zero(r) and _mixed_zeros(a)):
             _fp_check_reduce(kind)
             return r
     kw = {"axis": axis, "dtype": dtype, "out": out, "keepdims": keepdims}
@@ -170,6 +172,28 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     if kind in (DC_R_ANY, DC_R_ALL):
         kw.pop("initial", None)
     return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
+
+
+# Float max/min of ties between 0.0 and -0.0: NumPy's result takes the sign its loop's
+# lane and pairing order gives (its SIMD max keeps the later operand), which ours does not
+# follow; when our result is a zero and the input holds zeros of both signs, NumPy's
+# reduction runs instead (bit for bit; the only case where the order shows).
+cdef inline bint _zero_ties(int kind, int t) noexcept:
+    return (kind == DC_R_MAX or kind == DC_R_MIN) and (t == DC_T_F4 or t == DC_T_F8)
+
+
+cdef bint _has_zero(object r):
+    """r (a reduction's result: dc array or NumPy scalar) holds a zero."""
+    if type(r) is ndarray:
+        return bool((<ndarray>r)._size and ((<ndarray>r)._np() == 0).any())
+    return r == 0
+
+
+cdef bint _mixed_zeros(ndarray a):
+    """a (float) holds both 0.0 and -0.0."""
+    v = a._np()
+    z = np.signbit(v[v == 0])
+    return bool(z.size and z.any() and not z.all())
 
 
 cdef inline int _fp_check_reduce(int kind) except -1:
