@@ -289,6 +289,21 @@ def test_region_assignment_as_numpy(key, dtype, source, order):
     assert d.dtype == a.dtype and d.strides == a.strides
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8, np.complex128])
+@pytest.mark.parametrize("key", [(1, 2), (-1, -5), (2, 4), (3, 0), (0, -6), (True, 1),
+                                 (np.int64(1), 2), (1, 2, 0), (2 ** 70, 0)])
+@pytest.mark.parametrize("value", [1.25, np.float64(-2.5), 7, np.float32(3.5), 1000, "x"])
+def test_setitem_of_an_integer_tuple_as_numpy(dtype, key, value):
+    """a[i, j] = v through the integer-tuple fast path: NumPy's element, conversion and
+    exception type (out of bounds, too many indices, values that do not fit)."""
+    a = np.zeros((3, 5), dtype)
+    d = dc.asarray(a.copy())
+    _, ref_exc = _run(lambda: a.__setitem__(key, value))
+    _, exc = _run(lambda: d.__setitem__(key, value))
+    assert type(exc) is type(ref_exc), (exc, ref_exc)
+    np.testing.assert_array_equal(np.asarray(d), a)
+
+
 def test_setitem_errors_match_numpy():
     a = np.zeros((3, 4), np.int8)
     d = dc.zeros((3, 4), np.int8)

@@ -593,6 +593,13 @@ cdef class ndarray:
                                  self._data + i * self._strides[0],
                                  (<ndarray>value)._np() if type(value) is ndarray else value)
                 return
+        if type(key) is tuple and _int_tuple_offset(self, <tuple>key, &i):   # a[i, j] = v
+            if self._t == DC_T_F8 and (type(value) is float or type(value) is _NP_F8):
+                (<double *>(self._data + i))[0] = PyFloat_AS_DOUBLE(value)
+            else:
+                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype, self._data + i,
+                             (<ndarray>value)._np() if type(value) is ndarray else value)
+            return
         if (type(key) is not ndarray and type(key) is not cnp.ndarray
                 and basic_index(self._ndim, self._shape, self._strides, key, &r)):
             if r.scalar:           # one element: NumPy's own conversion of the value
@@ -1471,6 +1478,30 @@ cdef inline Py_ssize_t _axis0_index(ndarray a, object key) except -2:
     if i < 0 or i >= a._shape[0]:
         return -1
     return i
+
+
+cdef inline bint _int_tuple_offset(ndarray a, tuple key, Py_ssize_t *offset) except -1:
+    """key is a tuple of a._ndim exact ints, all in bounds: offset (bytes) of the element;
+    False otherwise (basic_index then decides, with NumPy's errors)."""
+    cdef Py_ssize_t n = len(key), d, i, off = 0
+    cdef object k
+    if n != a._ndim or n == 0:
+        return False
+    for d in range(n):
+        k = key[d]
+        if not PyLong_CheckExact(k):
+            return False
+        try:
+            i = PyLong_AsSsize_t(k)
+        except OverflowError:
+            return False                     # past Py_ssize_t: NumPy's IndexError
+        if i < 0:
+            i += a._shape[d]
+        if i < 0 or i >= a._shape[d]:
+            return False
+        off += i * a._strides[d]
+    offset[0] = off
+    return True
 
 
 @cython.final
