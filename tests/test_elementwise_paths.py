@@ -93,23 +93,27 @@ def scalar_operand(draw, dtype):
 
 
 @st.composite
-def binary_case(draw, dtypes=ALL):
+def binary_case(draw, dtypes=ALL, arrays=None):
     """((x_np, y_np), (x_dc, y_dc)): arrays of mutually broadcastable shapes (size-1 and
-    missing dimensions on either side), any two dtypes, or an array and a scalar."""
+    missing dimensions on either side, or equal shapes), any two dtypes, or an array and a
+    scalar; `arrays(shape, dtype)` draws each array (default: strided)."""
+    arrays = arrays or strided
     tx = draw(st.sampled_from(dtypes))
     ty = draw(st.sampled_from(dtypes)) if draw(st.booleans()) else tx
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4,
                                                     min_side=0, max_side=6))
     sx, sy = shapes.input_shapes
+    if draw(st.integers(0, 3)) == 0:
+        sy = sx
     if draw(st.integers(0, 6)) == 0:       # large enough for threads and several blocks
         sx, sy = draw(st.sampled_from([((300, 1, 3), (1, 70, 3)), ((70000,), ()),
                                        ((2, 40000), (40000,)), ((3, 1), (1, 30000))]))
-    x_np, x_dc = draw(strided(sx, tx))
+    x_np, x_dc = draw(arrays(sx, tx))
     if draw(st.integers(0, 3)) == 0:
         y = draw(scalar_operand(ty))
         y_np, y_dc = y, (dc.asarray(y) if isinstance(y, np.ndarray) else y)
     else:
-        y_np, y_dc = draw(strided(sy, ty))
+        y_np, y_dc = draw(arrays(sy, ty))
     if draw(st.booleans()):
         return (y_np, x_np), (y_dc, x_dc)
     return (x_np, y_np), (x_dc, y_dc)

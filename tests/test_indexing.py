@@ -234,6 +234,76 @@ def test_setitem_from_dc_arrays_and_overlap():
     np.testing.assert_array_equal(np.asarray(Lc), L)
 
 
+_REGION_KEYS = [slice(0, 3), slice(None, None, -1), (slice(1, None), 2), (1,), (Ellipsis, 1),
+                (slice(None), slice(None, None, 2)), (slice(2, 0, -1), slice(1, 3)),
+                (None, 0), (slice(0, 0),), (0, slice(None))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(_REGION_KEYS),
+       dtype=st.sampled_from([np.float64, np.float32, np.int64, np.int16, np.uint8,
+                              np.bool_]),
+       source=st.sampled_from(["py_float", "py_int", "np_scalar", "zero_d", "row", "same",
+                               "self_reversed", "self_shifted", "self_T", "other_dtype",
+                               "numpy_array", "column", "list"]),
+       order=st.sampled_from("CF"))
+def test_region_assignment_as_numpy(key, dtype, source, order):
+    """a[region] = value through the copy kernel (scalars converted once as NumPy does,
+    arrays of a's dtype broadcast to the region, views of a itself) against NumPy."""
+    a = np.asarray(np.arange(20).reshape(4, 5) % 7, dtype=dtype, order=order)
+    d = dc.asarray(a.copy(order="K"))
+    region = a[key]
+
+    def value(xp, arr):
+        if source == "py_float":
+            return 2.75
+        if source == "py_int":
+            return 3
+        if source == "np_scalar":
+            return np.float32(-1.5)
+        if source == "zero_d":
+            return xp.asarray(np.array(5, dtype))
+        if source == "row":
+            return xp.asarray(np.arange(region.shape[-1] if region.ndim else 1, dtype=dtype))
+        if source == "same":
+            return xp.asarray(np.full(region.shape, 4, dtype))
+        if source == "self_reversed":
+            return arr[::-1][key]
+        if source == "self_shifted":
+            return arr[1:][key] if region.ndim and region.shape[0] < 4 else arr[key]
+        if source == "self_T":
+            return arr.T.T[key]
+        if source == "other_dtype":
+            return xp.asarray(np.ones(region.shape, np.float64) * 1.5)
+        if source == "numpy_array":
+            return np.full(region.shape, 6, dtype)
+        if source == "column":
+            return xp.asarray(np.arange(region.shape[0] if region.ndim else 1,
+                                        dtype=dtype)[:, None]) if region.ndim == 2 else 1
+        return [1] * (region.shape[-1] if region.ndim else 1)
+
+    _, ref_exc = _run(lambda: a.__setitem__(key, value(np, a)))
+    _, exc = _run(lambda: d.__setitem__(key, value(dc, d)))
+    assert type(exc) is type(ref_exc), (exc, ref_exc)
+    np.testing.assert_array_equal(np.asarray(d), a)
+    assert d.dtype == a.dtype and d.strides == a.strides
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8, np.complex128])
+@pytest.mark.parametrize("key", [(1, 2), (-1, -5), (2, 4), (3, 0), (0, -6), (True, 1),
+                                 (np.int64(1), 2), (1, 2, 0), (2 ** 70, 0)])
+@pytest.mark.parametrize("value", [1.25, np.float64(-2.5), 7, np.float32(3.5), 1000, "x"])
+def test_setitem_of_an_integer_tuple_as_numpy(dtype, key, value):
+    """a[i, j] = v through the integer-tuple fast path: NumPy's element, conversion and
+    exception type (out of bounds, too many indices, values that do not fit)."""
+    a = np.zeros((3, 5), dtype)
+    d = dc.asarray(a.copy())
+    _, ref_exc = _run(lambda: a.__setitem__(key, value))
+    _, exc = _run(lambda: d.__setitem__(key, value))
+    assert type(exc) is type(ref_exc), (exc, ref_exc)
+    np.testing.assert_array_equal(np.asarray(d), a)
+
+
 def test_setitem_errors_match_numpy():
     a = np.zeros((3, 4), np.int8)
     d = dc.zeros((3, 4), np.int8)

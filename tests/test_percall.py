@@ -317,6 +317,72 @@ def test_ufunc_of_scalars_returns_numpys_scalar():
                 np.testing.assert_array_equal(g[1], e[1])
 
 
+EXACT_UNARY = ["negative", "positive", "absolute", "square", "reciprocal", "sqrt", "floor",
+               "ceil", "trunc", "rint", "isnan", "isinf", "isfinite", "signbit"]
+
+
+@pytest.mark.parametrize("name", EXACT_UNARY)
+@pytest.mark.parametrize("kind", [float, np.float64, np.float32])
+def test_exact_unary_of_one_float_scalar_as_numpy(name, kind):
+    """A float scalar through the namespace's ufunc (our kernel on one element): NumPy's
+    scalar type and bits (signed zeros, NaN, infinities, subnormals, rounding), and
+    NumPy's floating-point errors under every errstate."""
+    values = [0.0, -0.0, 1.5, -2.5, 2.5, 3.5, 1e-310, -1e-310, 1e300, -1e300, np.inf,
+              -np.inf, np.nan, 0.1, 1e-45, 3.4e38]
+    for v in values:
+        x = kind(v)
+        for mode in ("ignore", "raise"):
+            with np.errstate(all=mode):
+                e, g = run(getattr(np, name), x), run(getattr(dc, name), x)
+            assert g[0] == e[0], (name, x, mode, g, e)
+            if e[0] == "ok":
+                assert type(g[1]) is type(e[1]), (name, x)
+                assert np.array_equal(g[1], e[1], equal_nan=True), (name, x, g[1], e[1])
+                assert np.signbit(g[1]) == np.signbit(e[1]), (name, x, g[1], e[1])
+            else:
+                assert g[1] is e[1]
+    with warnings.catch_warnings(record=True) as got_w:
+        warnings.simplefilter("always")
+        dc.sqrt(kind(-1.0))
+    with warnings.catch_warnings(record=True) as exp_w:
+        warnings.simplefilter("always")
+        np.sqrt(kind(-1.0))
+    assert [str(w.message) for w in got_w] == [str(w.message) for w in exp_w]
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a: m.add(a, 1.5), lambda m, a: m.add(a, a, out=m.zeros(3)),
+    lambda m, a: m.sqrt(a, dtype=np.float32), lambda m, a: m.add(a, 1, where=True),
+    lambda m, a: m.add(a), lambda m, a: m.sqrt(), lambda m, a: m.add(a, a, a, a),
+    lambda m, a: m.sqrt(a, bogus=1), lambda m, a: m.sqrt("x"), lambda m, a: m.sqrt(2.0),
+    lambda m, a: m.add(2, 3), lambda m, a: m.negative(a), lambda m, a: m.divmod(a, 2),
+    lambda m, a: m.sqrt(a, a), lambda m, a: m.isnan(np.float32(1.0)),
+])
+def test_ufunc_calls_by_vectorcall_as_numpy(call):
+    """dotcompute.ufunc's vectorcall entry (one or two positional operands) and its
+    keyword path give NumPy's values, types and exceptions."""
+    a = np.array([1.0, 4.0, 9.0])
+    e, g = run(call, np, a.copy()), run(call, dc, dc.asarray(a))   # sqrt(a, a) writes a
+    assert g[0] == e[0], (g, e)
+    if e[0] == "raise":
+        assert g[1] is e[1]
+    else:
+        same(g[1], e[1])
+
+
+def test_power_broadcast_exponent_keeps_numpys_inner_loop():
+    """(-inf) ** 0.5 is inf through pow and nan through NumPy's sqrt fast path, which its
+    loop takes only for an exponent of stride 0 in NumPy's innermost dimension: the walk
+    keeps that dimension for power (shapes (300, 1, 3) and (1, 70, 3))."""
+    x = np.full((300, 1, 3), -np.inf, np.float32)
+    y = np.full((1, 70, 3), 0.5, np.float32)
+    y[0, :, 0] = 2.0
+    with np.errstate(all="ignore"):
+        e = np.power(x, y)
+        g = dc.power(dc.asarray(x), dc.asarray(y))
+    np.testing.assert_array_equal(np.asarray(g), e)
+
+
 def test_fancy_rows_at_an_offset_of_half_a_row():
     """Rows of two float32 starting 4 bytes into an 8-byte boundary (and complex64
     elements after a 4-byte offset): gathered as NumPy does."""

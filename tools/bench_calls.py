@@ -12,7 +12,8 @@ overhead. The statements are grouped by the corpus program
 creation at several sizes, NumPy functions run on our arrays (`__array_function__`
 fallbacks; the `added` column is dotcompute's time minus NumPy's), NumPy functions
 programs call in loops (`functions`: `np.f` through the namespace, `onp.f` NumPy's own
-function on our arrays, through its protocol) and fancy indexing.
+function on our arrays, through its protocol), fancy indexing and F-ordered operands
+(`layout`).
 `--stat min` (the default) reports the fastest batch of each side: on a machine that
 other processes load, the least disturbed one. `--large` times creation of 1e5..3e7
 elements alone and with a first touch (NumPy's own `v += 1` on the result for both).
@@ -90,6 +91,10 @@ CALLS = {
         "fliplr(pos)", "flipud(pos)") for mod in ("np", "onp")],
     "fancy": ["x[idx]", "r32[m32]", "x[x > 0.5]", "x[idx] = 0.5", "r32[m32] = 0.5",
               "x[idx] += 1", "pos[i3]", "pos[m24]"],
+    # element-wise results keep the operands' layout (order='K'): F-ordered operands run
+    # as one contiguous loop; the results are F-ordered, as NumPy's
+    "layout": ["F + F", "F * 2.5", "np.sqrt(F)", "F < 0.5", "F.T - 1.0", "F[::-1] * F[::-1]",
+               "F + F[:, :1]", "f30 + f30", "np.sqrt(f30)"],
 }
 
 
@@ -107,6 +112,8 @@ def _inputs(xp):
         "m": rng.normal(size=(4000, 1)).astype(np.float32),
         "X": rng.normal(size=(500, 3)), "big": rng.normal(size=(500, 500)),
         "v2": np.array([0.5, 0.25]), "out2": np.zeros((100, 2)), "Lc": np.zeros((1000, 1000)),
+        "F": np.asfortranarray(rng.uniform(size=(300, 400))),
+        "f30": np.asfortranarray(rng.uniform(size=(30, 30))),
     }
     d = {k: xp.asarray(v) for k, v in d.items()}
     d.update(np=xp, onp=np, s=np.float64(1.5), x32=xp.asarray(np.linspace(0, 1, 32)), idx=xp.asarray(rng.integers(0, 1000, 20)),

@@ -120,9 +120,20 @@ cdef struct Body:
 
 # Broadcast the operands' layouts (ops[k]: ndim, shape, strides; is_scalar broadcasts it
 # everywhere) to `shape` (nd dimensions) and merge dimensions. False when an operand does
-# not broadcast to the shape.
+# not broadcast to the shape. `long_inner` False keeps the innermost dimension NumPy's
+# iterator would (a kernel whose result depends on an operand's stride: power).
 cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
-                   const Py_ssize_t *shape) noexcept
+                   const Py_ssize_t *shape, bint long_inner=*) noexcept
+
+# NumPy's order='K' layout of a new element-wise result of shape[:nd] from the inputs
+# ops[:nin] (elements of itemsize[k] bytes): False when it is C order; else True, perm[:nd] holding the result's axes from
+# the fastest-varying (smallest stride) to the slowest. `trivial`: no input needs a cast
+# (a ufunc then takes NumPy's trivial loop when the array inputs share one shape and one
+# contiguity, C or F, and the result keeps it); otherwise NumPy's iterator orders the axes
+# by the inputs' absolute strides (stable insertion sort, C order where the inputs
+# disagree or say nothing: broadcast and size-1 axes).
+cdef bint keep_order(Operand **ops, const Py_ssize_t *itemsize, int nin, int nd,
+                     const Py_ssize_t *shape, bint trivial, int *perm) noexcept
 
 # Run body over the walk; threads (threads_for over the result's size and `threshold`)
 # split the flattened iteration space, the GIL is released from NOGIL_MIN elements on.

@@ -338,7 +338,7 @@ cdef int fp_report(int status, object name) except -1:
 # ---------------------------------------------------------------- N-d element-wise walks
 
 cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
-                   const Py_ssize_t *shape) noexcept:
+                   const Py_ssize_t *shape, bint long_inner=True) noexcept:
     cdef int k, d, j, m = 0, off
     cdef Py_ssize_t n, st
     cdef bint merge
@@ -403,8 +403,117 @@ cdef bint nd_setup(NdIter *it, int nop, Operand **ops, int nd,
             for k in range(nop):
                 it.strides[k][d - j] = it.strides[k][d]
     it.nd = m - j
-    _long_inner(it)
+    if long_inner:
+        _long_inner(it)
     return True
+
+
+cdef inline Py_ssize_t _axis_stride(const Operand *o, int nd, const Py_ssize_t *shape,
+                                    int d) noexcept:
+    """o's stride along result axis d as NumPy's iterator sees it (0 when broadcast or of
+    extent 1)."""
+    cdef int off
+    if o.is_scalar or o.ndim == 0:
+        return 0
+    off = d - (nd - o.ndim)
+    if off < 0 or o.shape[off] == 1:
+        return 0
+    return o.strides[off]
+
+
+cdef int _contiguity(const Operand *o, Py_ssize_t itemsize) noexcept:
+    """NumPy's contiguity flags of an operand: 1 C, 2 F (size-1 axes ignored, an empty
+    array is both)."""
+    cdef int i, flags = 3
+    cdef Py_ssize_t expect
+    for i in range(o.ndim):
+        if o.shape[i] == 0:
+            return 3
+    expect = itemsize
+    for i in range(o.ndim - 1, -1, -1):
+        if o.shape[i] != 1:
+            if o.strides[i] != expect:
+                flags &= ~1
+                break
+            expect *= o.shape[i]
+    expect = itemsize
+    for i in range(o.ndim):
+        if o.shape[i] != 1:
+            if o.strides[i] != expect:
+                flags &= ~2
+                break
+            expect *= o.shape[i]
+    return flags
+
+
+cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept:
+    return v if v >= 0 else -v
+
+
+cdef bint keep_order(Operand **ops, const Py_ssize_t *itemsize, int nin, int nd,
+                     const Py_ssize_t *shape, bint trivial, int *perm) noexcept:
+    cdef int k, i, i1, ipos, ax0, ax1, flags, order = 0
+    cdef bint ambig, swap
+    cdef Py_ssize_t s0, s1
+    cdef const Operand *o
+    if nd < 2:
+        return False
+    if trivial:
+        for k in range(nin):
+            o = ops[k]
+            if o.is_scalar or o.ndim == 0:
+                continue
+            if o.ndim != nd:
+                order = -1
+                break
+            for i in range(nd):
+                if o.shape[i] != shape[i]:
+                    order = -1
+                    break
+            if order == -1:
+                break
+            flags = _contiguity(o, itemsize[k])
+            if flags == 0 or (order != 0 and flags != order):
+                order = -1
+                break
+            order = flags
+        if order != -1:
+            if order != 2:
+                return False
+            for i in range(nd):
+                perm[i] = i
+            return True
+    for i in range(nd):
+        perm[i] = nd - 1 - i
+    for i in range(1, nd):
+        ipos = i
+        ax0 = perm[i]
+        for i1 in range(i - 1, -1, -1):
+            ax1 = perm[i1]
+            ambig = True
+            swap = False
+            for k in range(nin):
+                s0 = _axis_stride(ops[k], nd, shape, ax0)
+                s1 = _axis_stride(ops[k], nd, shape, ax1)
+                if s0 != 0 and s1 != 0:
+                    if _absz(s1) <= _absz(s0):
+                        swap = False       # C order wins where inputs disagree
+                    elif ambig:
+                        swap = True
+                    ambig = False
+            if not ambig:
+                if swap:
+                    ipos = i1
+                else:
+                    break
+        if ipos != i:
+            for i1 in range(i, ipos, -1):
+                perm[i1] = perm[i1 - 1]
+            perm[ipos] = ax0
+    for i in range(nd):
+        if perm[i] != nd - 1 - i:
+            return True
+    return False
 
 
 cdef void _output_order(NdIter *it, int m) noexcept:

@@ -31,7 +31,8 @@ cimport numpy as cnp
 
 from dotcompute._core._dtypes cimport type_index, is_float, type_dtype, type_format
 from dotcompute._core._dtypes cimport (DC_R_SUM, DC_R_PROD, DC_R_MIN, DC_R_MAX, DC_R_ANY,
-                                       DC_R_ALL, DC_R_ARGMIN, DC_R_ARGMAX)
+                                       DC_R_ALL, DC_R_ARGMIN, DC_R_ARGMAX, DC_T_F8)
+from cpython.float cimport PyFloat_AS_DOUBLE
 from dotcompute._core._kernel_access cimport MAXDIMS
 from dotcompute._core._indexing cimport basic_index, IndexResult
 from dotcompute._core cimport _routines_creation as _cr
@@ -63,6 +64,7 @@ cdef extern from "numpy/arrayobject.h":
     object PyArray_Scalar(void *data, cnp.PyArray_Descr *descr, PyObject *base)
 
 cdef PyTypeObject *_NP_ARRAY_TYPE = <PyTypeObject *>np.ndarray
+cdef type _NP_F8 = np.float64
 
 
 # The operators' ufuncs (module constants: no module and attribute lookups per call).
@@ -580,26 +582,43 @@ cdef class ndarray:
         if not self._host:
             backend(self._dev).setitem(self, key, value)
             return
-        if type(value) is ndarray:
-            value = (<ndarray>value)._np()
         if PyLong_CheckExact(key) and self._ndim == 1:     # a[i] = v
             i = _axis0_index(self, key)
             if i >= 0:
-                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype,
-                             self._data + i * self._strides[0], value)
+                if self._t == DC_T_F8 and (type(value) is float or type(value) is _NP_F8):
+                    (<double *>(self._data + i * self._strides[0]))[0] = \
+                        PyFloat_AS_DOUBLE(value)
+                else:
+                    PyArray_Pack(<cnp.PyArray_Descr *>self._dtype,
+                                 self._data + i * self._strides[0],
+                                 (<ndarray>value)._np() if type(value) is ndarray else value)
                 return
+        if type(key) is tuple and _int_tuple_offset(self, <tuple>key, &i):   # a[i, j] = v
+            if self._t == DC_T_F8 and (type(value) is float or type(value) is _NP_F8):
+                (<double *>(self._data + i))[0] = PyFloat_AS_DOUBLE(value)
+            else:
+                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype, self._data + i,
+                             (<ndarray>value)._np() if type(value) is ndarray else value)
+            return
+        if (type(key) is not ndarray and type(key) is not cnp.ndarray
+                and basic_index(self._ndim, self._shape, self._strides, key, &r)):
+            if r.scalar:           # one element: NumPy's own conversion of the value
+                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype, self._data + r.offset,
+                             (<ndarray>value)._np() if type(value) is ndarray else value)
+            elif not _ix.assign_region(self, self._data + r.offset, r.nd, r.shape,
+                                       r.strides, value):
+                # NumPy's assignment into a view of the region
+                cnp.PyArray_CopyObject(self._np_at(self._data + r.offset, r.nd, r.shape,
+                                                   r.strides),
+                                       (<ndarray>value)._np() if type(value) is ndarray
+                                       else value)
+            return
+        if type(value) is ndarray:
+            value = (<ndarray>value)._np()
         if type(key) is ndarray or type(key) is cnp.ndarray:   # integer or boolean arrays
             if _ix.put(self, key, value):
                 return
             key = to_numpy(key)
-        if type(key) is not cnp.ndarray and basic_index(self._ndim, self._shape,
-                                                        self._strides, key, &r):
-            if r.scalar:           # one element: NumPy's own conversion of the value
-                PyArray_Pack(<cnp.PyArray_Descr *>self._dtype, self._data + r.offset, value)
-            else:                  # NumPy's assignment into a view of the region
-                cnp.PyArray_CopyObject(self._np_at(self._data + r.offset, r.nd, r.shape,
-                                                   r.strides), value)
-            return
         self._np()[key_to_numpy(key)] = value
 
     # ----------------------------------------------------------------- operators
@@ -1459,6 +1478,30 @@ cdef inline Py_ssize_t _axis0_index(ndarray a, object key) except -2:
     if i < 0 or i >= a._shape[0]:
         return -1
     return i
+
+
+cdef inline bint _int_tuple_offset(ndarray a, tuple key, Py_ssize_t *offset) except -1:
+    """key is a tuple of a._ndim exact ints, all in bounds: offset (bytes) of the element;
+    False otherwise (basic_index then decides, with NumPy's errors)."""
+    cdef Py_ssize_t n = len(key), d, i, off = 0
+    cdef object k
+    if n != a._ndim or n == 0:
+        return False
+    for d in range(n):
+        k = key[d]
+        if not PyLong_CheckExact(k):
+            return False
+        try:
+            i = PyLong_AsSsize_t(k)
+        except OverflowError:
+            return False                     # past Py_ssize_t: NumPy's IndexError
+        if i < 0:
+            i += a._shape[d]
+        if i < 0 or i >= a._shape[d]:
+            return False
+        off += i * a._strides[d]
+    offset[0] = off
+    return True
 
 
 @cython.final

@@ -76,10 +76,11 @@ BINARY = [
      {"float": "((a > b) || (a != a)) ? a : b", "*": "(a > b) ? a : b"}),
     ("minimum", ALL, "same", CHEAP,
      {"float": "((a < b) || (a != a)) ? a : b", "*": "(a < b) ? a : b"}),
+    # ties (0.0 and -0.0) give b, as NumPy's fmax/fmin loops
     ("fmax", ALL, "same", CHEAP,
-     {"float": "((a >= b) || (b != b)) ? a : b", "*": "(a > b) ? a : b"}),
+     {"float": "((a > b) || (b != b)) ? a : b", "*": "(a > b) ? a : b"}),
     ("fmin", ALL, "same", CHEAP,
-     {"float": "((a <= b) || (b != b)) ? a : b", "*": "(a < b) ? a : b"}),
+     {"float": "((a < b) || (b != b)) ? a : b", "*": "(a < b) ? a : b"}),
     ("copysign", FLOATS, "same", CHEAP, {"f4": "copysignf(a, b)", "f8": "copysign(a, b)"}),
     ("arctan2", FLOATS, "same", EXPENSIVE, {"f4": "atan2f(a, b)", "f8": "atan2(a, b)"}),
     ("hypot", FLOATS, "same", EXPENSIVE, {"f4": "hypotf(a, b)", "f8": "hypot(a, b)"}),

@@ -24,7 +24,7 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel
                                               nd_setup, nd_run, convert_into, BODY_BINARY,
                                               BODY_UNARY, BODY_NPY, BODY_WHERE, BODY_CLIP,
                                               WIDEN_NONE, WIDEN_F8_C16, WIDEN_F4_C8,
-                                              WIDEN_C8_C16, cost_threshold)
+                                              WIDEN_C8_C16, cost_threshold, keep_order)
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
@@ -33,7 +33,9 @@ from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_num
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
 from dotcompute._core._memory cimport DeviceMemory
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport _Py_REFCNT
+from cpython.ref cimport _Py_REFCNT, Py_INCREF
+from cpython.object cimport Py_TYPE
+from cpython.float cimport PyFloat_AS_DOUBLE
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
 import dis
@@ -402,38 +404,38 @@ cdef bint _broadcast(Operand **ops, int nop, int *nd, Py_ssize_t *shape) noexcep
     return True
 
 
-cdef bint _f_layout(const Operand *a, Py_ssize_t itemsize) noexcept:
-    """a is an array of 2 or more dimensions in Fortran order (maybe C order too)."""
-    cdef Py_ssize_t s = itemsize
+cdef ndarray _new_result(int nd, const Py_ssize_t *shape, int t, Operand **ops,
+                         const Py_ssize_t *sizes, int nin, bint trivial):
+    """A new result of type code t and shape[:nd] in NumPy's order 'K' layout of the
+    inputs ops[:nin] (keep_order: F-ordered inputs give an F-ordered result, a transposed
+    view a transposed one, negative strides positive ones in the same axis order)."""
+    cdef int perm[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef Py_ssize_t s
     cdef int i
-    if a.is_scalar or a.ndim < 2 or a.data == a.value:
-        return False
-    for i in range(a.ndim):
-        if a.shape[i] != 1 and a.strides[i] != s:
-            return False
-        s *= a.shape[i]
-    return True
-
-
-cdef inline bint _f_only(const Operand *a, Py_ssize_t itemsize) noexcept:
-    """a is Fortran- and not C-contiguous (2 or more dimensions)."""
-    return not a.contig and _f_layout(a, itemsize)
+    cdef ndarray r
+    if t < DC_NTYPES:
+        r = empty_c(nd, shape, t)
+    else:
+        r = new_array(nd, <Py_ssize_t *>shape, _XIN[t], False, False)
+    if r._size and keep_order(ops, sizes, nin, nd, shape, trivial, perm):
+        s = r._itemsize
+        for i in range(nd):
+            st[perm[i]] = s
+            s *= shape[perm[i]]
+        r._set_layout_c(nd, shape, st)
+    return r
 
 
 cdef ndarray _out_array(object out, int nd, const Py_ssize_t *shape, int t, Operand *R,
-                        bint fortran=False):
-    """The array a general call writes: new (Fortran order when `fortran`: NumPy's order
-    'K' for transposed inputs), or `out` when it is a writable cpu dc array of type t and
+                        Operand **ops, const Py_ssize_t *sizes, int nin, bint trivial):
+    """The array a general call writes: new (in NumPy's order 'K' layout of the inputs
+    ops[:nin], see _new_result), or `out` when it is a writable cpu dc array of type t and
     the result's shape; else None (NumPy's loop then casts / raises)."""
     cdef ndarray r
     cdef int i
     if out is None:
-        if fortran:
-            r = empty_array(tuple([shape[i] for i in range(nd)]), _XIN[t], "F")
-        elif t < DC_NTYPES:
-            r = empty_c(nd, shape, t)
-        else:
-            r = new_array(nd, <Py_ssize_t *>shape, _XIN[t], False, False)
+        r = _new_result(nd, shape, t, ops, sizes, nin, trivial)
     else:
         if type(out) is not ndarray:
             return None
@@ -493,27 +495,12 @@ cdef inline bint _whole(Operand *a, int nd, const Py_ssize_t *shape) noexcept:
     return True
 
 
-cdef bint _fortran(const Operand *A, int ta, const Operand *B, int tb, int nd) noexcept:
-    """A new result in Fortran order: an operand of the result's ndim is Fortran- and not
-    C-contiguous, and no such operand is C-contiguous (NumPy's order 'K', simple case)."""
-    cdef bint fa, fb
-    if nd < 2:
-        return False
-    fa = A.ndim == nd and not A.is_scalar and _f_only(A, _xsize(ta))
-    fb = B.ndim == nd and not B.is_scalar and _f_only(B, _xsize(tb))
-    if not (fa or fb):
-        return False
-    return not ((A.ndim == nd and not A.is_scalar and A.contig and not fa
-                 and not _f_layout(A, _xsize(ta)))
-                or (B.ndim == nd and not B.is_scalar and B.contig and not fb
-                    and not _f_layout(B, _xsize(tb))))
-
-
 cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[3]
     cdef int ta, tb, route, l0, l1, lo, nd, thr
     cdef Py_ssize_t shape[MAXDIMS]
+    cdef Py_ssize_t sizes[2]
     cdef NdIter it
     cdef Body b
     cdef ndarray r
@@ -539,7 +526,9 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     memset(&b, 0, sizeof(b))
     if not _prepare_input(&A, ta, l0, x, &b, 0) or not _prepare_input(&B, tb, l1, y, &b, 1):
         return None
-    r = _out_array(out, nd, shape, lo, &R, _fortran(&A, ta, &B, tb, nd))
+    sizes[0] = _xsize(ta) if ta < NX else 0
+    sizes[1] = _xsize(tb) if tb < NX else 0
+    r = _out_array(out, nd, shape, lo, &R, ops, sizes, 2, not b.converts)
     if r is None or (out is not None and (_unsafe(&A, ta, &R, lo, nd, shape)
                                           or _unsafe(&B, tb, &R, lo, nd, shape))):
         return None
@@ -566,7 +555,9 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
         b.ctx = _bctx[op][ta][tb]
         b.aux = _baux[op][ta][tb]
     ops[2] = &R
-    if not nd_setup(&it, 3, ops, nd, shape):
+    # power's loop takes a scalar exponent's fast paths by its stride: the innermost
+    # dimension stays NumPy's
+    if not nd_setup(&it, 3, ops, nd, shape, op != _POWER):
         return None
     nd_run(&it, &b, thr)
     if nd == 0 and out is None:
@@ -578,6 +569,7 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     cdef Operand A, R
     cdef Operand *ops[2]
     cdef int ta, route, l0, lo, nd, thr
+    cdef Py_ssize_t sizes[1]
     cdef NdIter it
     cdef Body b
     cdef ndarray r
@@ -600,8 +592,9 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
         return None
     memset(&b, 0, sizeof(b))
     _prepare_input(&A, ta, l0, x, &b, 0)
-    r = _out_array(out, nd, A.shape if A.data != A.value else NULL, lo, &R,
-                   _f_only(&A, _xsize(ta)))
+    ops[0] = &A
+    sizes[0] = _xsize(ta)
+    r = _out_array(out, nd, A.shape, lo, &R, ops, sizes, 1, not b.converts)
     if r is None or (out is not None and _unsafe(&A, ta, &R, lo, nd, r._shape)):
         return None
     b.nin = 1
@@ -625,17 +618,18 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     return r
 
 
-cdef ndarray _result(object out, const Operand *like, int t, Operand *R,
-                     bint fortran=False):
-    """The array a kernel writes: new (out is None; Fortran order when `fortran`), or
-    `out` when it is a writable cpu dc array of kernel type t and like's shape (R then
-    describes it); else None."""
+cdef ndarray _result(object out, const Operand *like, int t, Operand *R, Operand **ops,
+                     int nin, Py_ssize_t itemsize):
+    """The array a kernel writes: new (out is None; NumPy's order 'K' layout of the inputs
+    ops[:nin], elements of itemsize bytes, none cast), or `out` when it is a writable cpu
+    dc array of kernel type t and like's shape (R then describes it); else None."""
     cdef ndarray r
     cdef int i
+    cdef Py_ssize_t sizes[2]
     if out is None:
-        if fortran:
-            return empty_array(ssize_tuple(like.shape, like.ndim), type_dtype(t), "F")
-        return empty_c(like.ndim, like.shape, t)
+        sizes[0] = itemsize
+        sizes[1] = itemsize
+        return _new_result(like.ndim, like.shape, t, ops, sizes, nin, True)
     if type(out) is not ndarray:
         return None
     r = <ndarray>out
@@ -646,6 +640,22 @@ cdef ndarray _result(object out, const Operand *like, int t, Operand *R,
             return None
     operand_of(r, R, False)
     return r
+
+
+cdef inline bint _runs_with(const Operand *a, ndarray r) noexcept:
+    """a (of r's shape, or a scalar) lies in memory as r does and r is one contiguous block
+    (C or F order): one 1-D kernel call covers both."""
+    cdef int i
+    if a.is_scalar:
+        return r._c_contig or r._f_contig
+    if r._c_contig and a.contig:
+        return True
+    if not r._f_contig or a.ndim != r._ndim:
+        return False
+    for i in range(a.ndim):
+        if r._shape[i] != 1 and a.strides[i] != r._strides[i]:
+            return False
+    return True
 
 
 cdef inline int _scalar_operand(object s, int t, Operand *S) except -1:
@@ -669,6 +679,7 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     dtype and shape that does not partially overlap an input.
     """
     cdef Operand A, B, R
+    cdef Operand *ops[2]
     cdef object spec = _BINARY_OF.get(ufunc)
     cdef int op, t
     cdef bint to_bool
@@ -704,14 +715,15 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     f = K.binary[op][t]
     if f == NULL or (op == _POWER and (B.is_scalar or B.ndim == 0)):
         return _general_binary(op, to_bool, x, y, out)
-    r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R,
-                (A.is_scalar or _f_only(&A, type_size(t)))
-                and (B.is_scalar or _f_only(&B, type_size(t))))
+    ops[0] = &A
+    ops[1] = &B
+    r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R, ops, 2,
+                type_size(t))
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                           or unsafe_overlap(&B, &R, r._ndim, r._shape))):
         return None
-    if (_borrow and not A.is_scalar and not B.is_scalar and A.contig and B.contig
-            and r._c_contig and r._size > 0):
+    if (_borrow and not A.is_scalar and not B.is_scalar and _runs_with(&A, r)
+            and _runs_with(&B, r) and r._size > 0):
         args[0] = A.data
         args[1] = B.data
         args[2] = r._data
@@ -722,14 +734,14 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
             if r._ndim == 0 and out is None:
                 return r._np()[()]
             return r
-    _nd_binary(f, K.binary_threshold[op], &A, &B, &R, r)
+    _nd_binary(f, K.binary_threshold[op], &A, &B, &R, r, op != _POWER)
     if r._ndim == 0 and out is None:
         return r._np()[()]
     return r
 
 
 cdef void _nd_binary(dc_binary_fn f, int thr, Operand *A, Operand *B, Operand *R,
-                     ndarray r):
+                     ndarray r, bint long_inner):
     """Run f over r's shape: one call when all operands are one contiguous run, else the
     N-d walk (dimensions merged, threads over the flattened result)."""
     cdef Operand *ops[3]
@@ -737,7 +749,7 @@ cdef void _nd_binary(dc_binary_fn f, int thr, Operand *A, Operand *B, Operand *R
     cdef Body b
     if r._size == 0:
         return
-    if (A.is_scalar or A.contig) and (B.is_scalar or B.contig) and r._c_contig:
+    if _runs_with(A, r) and _runs_with(B, r):
         run_binary(f, thr, A.data, 0 if A.is_scalar else type_size(A.t),
                    B.data, 0 if B.is_scalar else type_size(B.t), r._data, r._itemsize,
                    r._size, True)
@@ -750,7 +762,7 @@ cdef void _nd_binary(dc_binary_fn f, int thr, Operand *A, Operand *B, Operand *R
     b.kind = BODY_BINARY
     b.nin = 2
     b.fn = <void *>f
-    nd_setup(&it, 3, ops, r._ndim, r._shape)
+    nd_setup(&it, 3, ops, r._ndim, r._shape, long_inner)
     nd_run(&it, &b, thr)
 
 
@@ -776,7 +788,8 @@ cdef object fast_unary(object ufunc, object x, object out):
     f = K.unary[op][t]
     if f == NULL:
         return _general_unary(op, to_bool, x, out)
-    r = _result(out, &A, DC_T_B1 if to_bool else t, &R, _f_only(&A, type_size(t)))
+    ops[0] = &A
+    r = _result(out, &A, DC_T_B1 if to_bool else t, &R, ops, 1, type_size(t))
     if r is None or (out is not None and unsafe_overlap(&A, &R, r._ndim, r._shape)):
         return None
     if r._ndim == 0:
@@ -784,7 +797,7 @@ cdef object fast_unary(object ufunc, object x, object out):
         return r._np()[()] if out is None else r
     if r._size == 0:
         return r
-    if A.contig and r._c_contig:
+    if _runs_with(&A, r):
         args[0] = A.data
         args[1] = r._data
         steps[0] = type_size(t)
@@ -871,7 +884,8 @@ cdef bint _elidable(object x) noexcept:
     if type(x) is not ndarray or _Py_REFCNT(<PyObject *>x) != 1:
         return False                         # more than the evaluation stack's reference
     if (not (<ndarray>x)._host or not (<ndarray>x)._writeable
-            or (<ndarray>x)._base is not None or not (<ndarray>x)._c_contig
+            or (<ndarray>x)._base is not None
+            or not ((<ndarray>x)._c_contig or (<ndarray>x)._f_contig)
             or (<ndarray>x)._size * (<ndarray>x)._itemsize < ELIDE_MIN_BYTES
             or type((<ndarray>x)._mem) is not DeviceMemory):
         return False
@@ -1132,6 +1146,7 @@ cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
     dc array of that dtype); else NumPy's."""
     cdef Operand A, L, H, R
     cdef Operand *ops[2]
+    cdef Py_ssize_t sizes[1]
     cdef NdIter it
     cdef Body b
     cdef ndarray r
@@ -1141,7 +1156,9 @@ cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
     if (t >= 0 and not kwargs and K.clip[t] != NULL and _scalar_of_type(lo, &L, t)
             and _scalar_of_type(hi, &H, t)):
         operand_of(a, &A, False)
-        r = _out_array(out, a._ndim, a._shape, t, &R)
+        ops[0] = &A
+        sizes[0] = a._itemsize
+        r = _out_array(out, a._ndim, a._shape, t, &R, ops, sizes, 1, True)
         if r is not None and not (out is not None and unsafe_overlap(&A, &R, r._ndim,
                                                                      r._shape)):
             memset(&b, 0, sizeof(b))
@@ -1154,6 +1171,8 @@ cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
             ops[1] = &R
             nd_setup(&it, 2, ops, r._ndim, r._shape)
             nd_run(&it, &b, cost_threshold(DC_COST_CHEAP))
+            if r._ndim == 0 and out is None:
+                return r._np()[()]          # NumPy's scalar, as its ufunc returns
             return r
     kw = dict(kwargs)
     if out is not None:
@@ -1161,6 +1180,10 @@ cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs):
     with numpy_in_pool():
         res = np.clip(a._np(), to_numpy(lo), to_numpy(hi), **kw)
     return out if out is not None else wrap_result(res)
+
+
+# numpy.where past its __array_function__ dispatch (its arguments are numpy arrays here)
+cdef object _np_where = getattr(np.where, "_implementation", np.where)
 
 
 cdef object where(object condition, object x, object y):
@@ -1171,15 +1194,16 @@ cdef object where(object condition, object x, object y):
     cdef Operand *ops[4]
     cdef int tc, tx, ty, t, nd
     cdef Py_ssize_t shape[MAXDIMS]
+    cdef Py_ssize_t sizes[3]
     cdef NdIter it
     cdef Body b
     cdef ndarray r
     if x is None and y is None:          # nonzero: index arrays of at most its size
         if type(condition) is ndarray and (
                 (<ndarray>condition)._size * sizeof(Py_ssize_t) < SMALL_BYTES):
-            return wrap_result(np.where(to_numpy(condition)))
+            return wrap_result(_np_where(to_numpy(condition)))
         with numpy_in_pool():
-            return wrap_result(np.where(to_numpy(condition)))
+            return wrap_result(_np_where(to_numpy(condition)))
     if (_classify(condition, &C, &tc) and _classify(x, &X, &tx) and _classify(y, &Y, &ty)
             and tc < DC_NTYPES):
         t = _promote(tx, ty)
@@ -1193,7 +1217,10 @@ cdef object where(object condition, object x, object y):
                 and _prepare_input(&C, tc, DC_T_B1, condition, &b, 0)
                 and _prepare_input(&X, tx, t, x, &b, 1)
                 and _prepare_input(&Y, ty, t, y, &b, 2)):
-            r = empty_c(nd, shape, t)
+            sizes[0] = _xsize(tc)
+            sizes[1] = _xsize(tx) if tx < NX else 0
+            sizes[2] = _xsize(ty) if ty < NX else 0
+            r = _new_result(nd, shape, t, ops, sizes, 3, False)   # NumPy's iterator order
             operand_of(r, &R, False)
             ops[3] = &R
             b.kind = BODY_WHERE
@@ -1206,13 +1233,144 @@ cdef object where(object condition, object x, object y):
         return wrap_result(np.where(to_numpy(condition), to_numpy(x), to_numpy(y)))
 
 
+# Unary kernels whose float results are exact (IEEE rounding, as NumPy's loops): one
+# float scalar through the namespace's ufunc runs them directly (_scalar_unary).
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_Scalar(void *data, cnp.PyArray_Descr *descr, object base)
+
+cdef bint _EXACT_UNARY[MAXOPS]
+memset(_EXACT_UNARY, 0, sizeof(_EXACT_UNARY))
+for _name in ("negative", "positive", "absolute", "square", "reciprocal", "sqrt", "floor",
+              "ceil", "trunc", "rint", "isnan", "isinf", "isfinite", "signbit"):
+    _EXACT_UNARY[UNARY_INDEX[_name]] = True
+cdef type _NP_F8 = np.float64
+cdef type _NP_F4 = np.float32
+cdef object _BOOL_DTYPE = np.dtype(bool)
+
+
+cdef object _scalar_unary(object ufunc, object x):
+    """ufunc(x) for x a Python float, numpy.float64 or numpy.float32 and an exact unary
+    kernel: NumPy's scalar result (same bits, same FP warnings) without NumPy's 0-d array
+    round trip; None when this does not apply."""
+    cdef object spec = _UNARY_OF.get(ufunc)
+    cdef type tp = type(x)
+    cdef int op, t
+    cdef double d
+    cdef float f
+    cdef char *src
+    cdef char res[MAX_ITEM]
+    cdef dc_unary_fn fn
+    if spec is None:
+        return None
+    op = spec[0]
+    if op >= len(UNARY) or not _EXACT_UNARY[op]:
+        return None
+    if tp is float or tp is _NP_F8:
+        d = PyFloat_AS_DOUBLE(x)
+        src = <char *>&d
+        t = DC_T_F8
+    elif tp is _NP_F4:
+        cnp.PyArray_ScalarAsCtype(x, &f)
+        src = <char *>&f
+        t = DC_T_F4
+    else:
+        return None
+    fn = K.unary[op][t]
+    if fn == NULL:
+        return None
+    fp_clear()
+    fn(src, 0, res, 0, 1)
+    fp_check(ufunc)
+    return PyArray_Scalar(res, <cnp.PyArray_Descr *>(_BOOL_DTYPE if spec[1] else _XIN[t]),
+                          None)
+
+
+cdef extern from *:
+    """
+    static PyObject *dc_steal(PyObject *o) { return o; }
+    static int dc_raise_error(void) { return -1; }
+    """
+    object _steal "dc_steal" (PyObject *o)     # takes over the new reference
+    int raise_error "dc_raise_error" () except -1   # the exception set by the callee
+
+
+cdef extern from "Python.h":
+    ctypedef PyObject *(*vectorcallfunc)(PyObject *callable, PyObject **args, size_t nargsf,
+                                          PyObject *kwnames)
+    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
+    ctypedef PyObject *(*ternaryfunc)(PyObject *, PyObject *, PyObject *)
+    enum: Py_TPFLAGS_HAVE_VECTORCALL
+    ctypedef struct PyTypeObject_vc "PyTypeObject":
+        Py_ssize_t tp_vectorcall_offset
+        unsigned long tp_flags
+        ternaryfunc tp_call
+
+
+cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
+    """self(x) (n == 1) or self(x, y) (n == 2) without keywords."""
+    cdef object r
+    if n == 1 and cnp.PyArray_IsAnyScalar(x):
+        r = _scalar_unary(self._ufunc, x)
+        if r is not None:
+            return r
+        return self._ufunc(x)                   # a scalar: NumPy's scalar result
+    fp_clear()
+    if n == 2:
+        r = fast_binary(self._ufunc, x, y, None)
+        if r is not None:
+            fp_check(self._ufunc)
+            return r
+        return ufunc_call(self._ufunc, (_operand(x), _operand(y)), {})
+    r = fast_unary(self._ufunc, x, None)
+    if r is not None:
+        fp_check(self._ufunc)
+        return r
+    return ufunc_call(self._ufunc, (_operand(x),), {})
+
+
+cdef PyObject *_ufunc_vectorcall(PyObject *callable, PyObject **args, size_t nargsf,
+                                 PyObject *kwnames) except NULL:
+    """The vectorcall entry of dotcompute.ufunc: one or two positional operands without
+    keywords go straight to the fast paths (no argument tuple or keyword dict is built,
+    as for NumPy's own ufuncs); anything else is the class's __call__."""
+    cdef Py_ssize_t n = PyVectorcall_NARGS(nargsf)
+    cdef object r, pos, kw
+    if kwnames == NULL and (n == 1 or n == 2):
+        r = _call_plain(<ufunc>callable, <object>args[0], <object>args[1] if n == 2 else None,
+                        n)
+    else:                                    # the class's tp_call (__call__ below)
+        pos = tuple([<object>args[i] for i in range(n)])
+        kw = None if kwnames == NULL else _keywords(args, n, kwnames)
+        r = _tp_call(<object>callable, pos, kw)
+    Py_INCREF(r)
+    return <PyObject *>r
+
+
+cdef object _tp_call(object f, object pos, object kw):
+    """f's tp_call slot (not its vectorcall entry, which would come back here)."""
+    cdef PyObject *r = (<PyTypeObject_vc *>Py_TYPE(f)).tp_call(
+        <PyObject *>f, <PyObject *>pos, NULL if kw is None else <PyObject *>kw)
+    if r == NULL:
+        raise_error()
+    return _steal(r)
+
+
+cdef dict _keywords(PyObject **args, Py_ssize_t n, PyObject *kwnames):
+    cdef tuple names = <tuple>kwnames
+    return {names[i]: <object>args[n + i] for i in range(len(names))}
+
+
 cdef class ufunc:
     """A NumPy ufunc returning dotcompute arrays: our kernels when the operands allow it,
     NumPy's loops on zero-copy views otherwise. Methods (reduce, accumulate, reduceat,
     outer, at) and attributes are the NumPy ufunc's."""
+    cdef vectorcallfunc _vectorcall
     cdef readonly object _ufunc
     cdef readonly str __name__
     cdef readonly object __doc__
+
+    def __cinit__(self, *args, **kwargs):
+        self._vectorcall = <vectorcallfunc>_ufunc_vectorcall
 
     def __init__(self, np_ufunc):
         self._ufunc = np_ufunc
@@ -1220,21 +1378,9 @@ cdef class ufunc:
         self.__doc__ = np_ufunc.__doc__
 
     def __call__(self, *args, **kwargs):
-        cdef object r
-        if not kwargs:
-            if len(args) == 1 and cnp.PyArray_IsAnyScalar(args[0]):
-                return self._ufunc(args[0])     # a scalar: NumPy's scalar result
-            fp_clear()
-            if len(args) == 2:
-                r = fast_binary(self._ufunc, args[0], args[1], None)
-                if r is not None:
-                    fp_check(self._ufunc)
-                    return r
-            elif len(args) == 1:
-                r = fast_unary(self._ufunc, args[0], None)
-                if r is not None:
-                    fp_check(self._ufunc)
-                    return r
+        if not kwargs and (len(args) == 1 or len(args) == 2):
+            return _call_plain(self, args[0], args[1] if len(args) == 2 else None,
+                               len(args))
         return ufunc_call(self._ufunc, tuple([_operand(a) for a in args]), kwargs)
 
     def reduce(self, array, axis=0, dtype=None, out=None, **kwargs):
@@ -1265,6 +1411,18 @@ cdef class ufunc:
 
     def __reduce__(self):
         return ufunc, (self._ufunc,)
+
+
+cdef void _enable_vectorcall():
+    """Point the ufunc type at its instances' _vectorcall field (CPython's vectorcall
+    protocol: PEP 590), measured on one instance."""
+    cdef ufunc probe = ufunc(np.negative)
+    (<PyTypeObject_vc *><PyObject *>ufunc).tp_vectorcall_offset = (
+        <char *>&probe._vectorcall - <char *><PyObject *>probe)
+    (<PyTypeObject_vc *><PyObject *>ufunc).tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL
+
+
+_enable_vectorcall()
 
 
 cdef object _operand(object x):

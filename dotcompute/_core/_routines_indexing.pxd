@@ -9,3 +9,10 @@ cdef object take(ndarray a, object key)
 # a[key] = value for such a key and a Python scalar value of a's kind (written as NumPy
 # converts it: a[i] = value); False when outside that case (nothing written).
 cdef bint put(ndarray a, object key, object value) except -1
+# a[region] = value for a basic-index region of a (data, nd, shape, strides) and a value
+# that is a Python or NumPy scalar (converted once as NumPy converts it), or a cpu dc /
+# numpy array of a's kernel dtype broadcasting to the region without partial overlap:
+# written by the copy kernel over the N-d walk; False when outside that case (nothing
+# written, no error raised).
+cdef bint assign_region(ndarray a, char *data, int nd, Py_ssize_t *shape,
+                        Py_ssize_t *strides, object value) except -1

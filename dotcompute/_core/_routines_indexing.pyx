@@ -18,10 +18,17 @@ cimport numpy as cnp
 
 from dotcompute._core._ndarray cimport ndarray, operand_of
 from dotcompute._core._dtypes cimport DC_T_B1, DC_T_I4, DC_T_I8
-from dotcompute._core._kernel_access cimport MAXDIMS, Operand
+from dotcompute._core._kernel_access cimport (MAXDIMS, MAX_ITEM, Operand, NdIter, Body,
+                                              BODY_UNARY, kernel_table, nd_setup, nd_run,
+                                              unsafe_overlap, cost_threshold)
+from dotcompute._core._kernel_table cimport dc_kernel_table, dc_unary_fn
+from dotcompute._core._dtypes cimport DC_COST_CHEAP
+from libc.string cimport memset
 from dotcompute._core._routines_creation cimport new_array
 
 cnp.import_array()
+
+cdef dc_kernel_table *K = kernel_table()
 
 cdef extern from "numpy/arrayobject.h":
     # NumPy 2 C-API: store a Python value into one element as `a[i] = value` does.
@@ -282,4 +289,49 @@ cdef bint put(ndarray a, object key, object value) except -1:
         for j in range(m):
             if k.data[j * step]:
                 _store(a._data + j * rowbytes, row, a._itemsize, v)
+    return True
+
+
+cdef bint assign_region(ndarray a, char *data, int nd, Py_ssize_t *shape,
+                        Py_ssize_t *strides, object value) except -1:
+    cdef Operand V, R
+    cdef Operand *ops[2]
+    cdef NdIter it
+    cdef Body b
+    cdef dc_unary_fn copy
+    if a._t < 0 or not a._host:
+        return False
+    copy = K.cast[a._t][a._t]
+    if copy == NULL:
+        return False
+    R.data = data
+    R.t = a._t
+    R.ndim = nd
+    R.shape = shape
+    R.strides = strides
+    R.is_scalar = False
+    R.contig = False
+    if operand_of(value, &V, False):
+        if V.t != a._t or V.ndim > nd or unsafe_overlap(&V, &R, nd, shape):
+            return False                     # casts, extra dimensions, overlap: NumPy's
+    elif cnp.PyArray_IsAnyScalar(value):
+        memset(V.value, 0, MAX_ITEM)
+        PyArray_Pack(<cnp.PyArray_Descr *>a._dtype, V.value, value)   # NumPy's conversion
+        V.data = V.value
+        V.t = a._t
+        V.ndim = 0
+        V.is_scalar = True
+    else:
+        return False
+    ops[0] = &V
+    ops[1] = &R
+    if not nd_setup(&it, 2, ops, nd, shape):
+        return False                         # does not broadcast: NumPy raises
+    if it.size == 0:
+        return True
+    memset(&b, 0, sizeof(b))
+    b.kind = BODY_UNARY
+    b.nin = 1
+    b.fn = <void *>copy
+    nd_run(&it, &b, cost_threshold(DC_COST_CHEAP))
     return True

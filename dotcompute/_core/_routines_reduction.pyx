@@ -18,7 +18,7 @@ from dotcompute._core._cpu cimport effective_num_threads
 from dotcompute._core._threads cimport threads_left_by_processes
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
-                                        to_numpy, device_function)
+                                        to_numpy, device_function, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, pooled
 
 from operator import index as operator_index
@@ -31,6 +31,7 @@ cnp.import_array()
 
 # _kernels_body.pxi cuts a reduction into partials of at least this many elements.
 DEF PARTIAL_MIN = 32768
+DEF ARG_NUMPY_ROWS = 16384     # see _reduce_one
 
 cdef dc_kernel_table *K = kernel_table()
 
@@ -238,6 +239,8 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
         fp_clear()
         r = _reduce_full(kind, a)
         _fp_check_reduce(kind)
+        if _zero_ties(kind, t) and r == 0 and _mixed_zeros(a):
+            r = getattr(a._np(), _NP_REDUCE_NAME[kind])()
         if keepdims:
             return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
         return r
@@ -245,7 +248,7 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
             and where is True and a._size > 0 and a._ndim >= 1):
         fp_clear()
         r = _reduce_axes(kind, a, axis, keepdims)
-        if r is not None:
+        if r is not None and not (_zero_ties(kind, t) and _has_zero(r) and _mixed_zeros(a)):
             _fp_check_reduce(kind)
             return r
     kw = {"axis": axis, "dtype": dtype, "out": out, "keepdims": keepdims}
@@ -258,6 +261,28 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     if kind in (DC_R_ANY, DC_R_ALL):
         kw.pop("initial", None)
     return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
+
+
+# Float max/min of ties between 0.0 and -0.0: NumPy's result takes the sign its loop's
+# lane and pairing order gives (its SIMD max keeps the later operand), which ours does not
+# follow; when our result is a zero and the input holds zeros of both signs, NumPy's
+# reduction runs instead (bit for bit; the only case where the order shows).
+cdef inline bint _zero_ties(int kind, int t) noexcept:
+    return (kind == DC_R_MAX or kind == DC_R_MIN) and (t == DC_T_F4 or t == DC_T_F8)
+
+
+cdef bint _has_zero(object r):
+    """r (a reduction's result: dc array or NumPy scalar) holds a zero."""
+    if type(r) is ndarray:
+        return bool((<ndarray>r)._size and ((<ndarray>r)._np() == 0).any())
+    return r == 0
+
+
+cdef bint _mixed_zeros(ndarray a):
+    """a (float) holds both 0.0 and -0.0."""
+    v = a._np()
+    z = np.signbit(v[v == 0])
+    return bool(z.size and z.any() and not z.all())
 
 
 cdef inline int _fp_check_reduce(int kind) except -1:
@@ -385,6 +410,12 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     cdef bint slabs
     cdef dc_binary_fn g = NULL
     cdef dc_unary_fn copy
+    if ((kind == DC_R_ARGMIN or kind == DC_R_ARGMAX) and nr < ARG_NUMPY_ROWS
+            and sr == isz and a._size // nr >= 8):
+        # contiguous rows of an arg-reduction: NumPy's loop per row (one pass with SIMD
+        # index lanes) beats our two passes plus per-run cost below ARG_NUMPY_ROWS
+        # elements (500 x 500 float64 argmin(axis=1): 52.7 vs 74.5 us)
+        return None
     rd = _result_dtype(kind, t)
     cdef ndarray res = empty_array(shape, rd, "C")
     _kept_dims(a, axis, res._itemsize, &d)
@@ -648,6 +679,10 @@ cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
         r = _reduce_axes(kind, a, axis, keepdims)
         if r is not None:
             return r
+        if a._ndim and a._size // max(a._shape[axis % a._ndim], 1) * 8 < SMALL_BYTES:
+            # NumPy's loop (see _reduce_one) with a small int64 result: NumPy's allocator,
+            # not the pool's handler swap (+2-4 us a call)
+            return wrap_result(getattr(a._np(), name)(axis=axis, keepdims=keepdims))
     return _numpy_method(a, name, {"axis": axis, "out": out, "keepdims": keepdims})
 
 
