@@ -304,11 +304,17 @@ def test_fallback_results_small_and_large(n):
     results, dc arrays either way, `out=` returned as given."""
     a = np.linspace(0, 1, n)
     d = dc.asarray(a)
+    arctan2 = lambda x: np.arctan2(x, 1.5)          # noqa: E731
     for f in (np.cumsum, np.sort, np.diff, lambda x: np.concatenate([x, x]),
-              lambda x: np.outer(x[:10], x[:10]), lambda x: np.arctan2(x, 1.5),
+              lambda x: np.outer(x[:10], x[:10]), arctan2,
               lambda x: np.add.accumulate(x), lambda x: np.median(x),
               lambda x: np.divmod(x, 0.3)):
         got, ref = f(d), f(a)
+        if f is arctan2:
+            # a transcendental: our kernel, and NumPy's loop is SVML on AVX-512 machines
+            assert isinstance(got, dc.ndarray) and np.asarray(got).dtype == ref.dtype
+            np.testing.assert_array_max_ulp(np.asarray(got), ref, maxulp=4)
+            continue
         if isinstance(ref, tuple):
             for g, r in zip(got, ref):
                 assert isinstance(g, dc.ndarray)

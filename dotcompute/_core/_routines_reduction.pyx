@@ -78,19 +78,107 @@ cdef inline object _scalar_from(char *value, object dtype):
 # finite or subnormal (where such a partial may have been), or whose run overflowed or
 # underflowed somewhere, is computed again in order, and the floating-point flags are
 # those of the in-order product (the lanes' overflow of [0, 1e30, 1e30] is not NumPy's
-# warning) added to the ones raised before the run. Not caught: an in-order product that
-# underflows or overflows where no lane does ([1e-30, 1e-30, 1e30, 1e30] in float32 is 0
-# in order, 1 when each small value meets a large one first) keeps the lanes' value.
+# warning) added to the ones raised before the run. A normal result with no flag may
+# still hide an in-order prefix that left the normal range where no lane did
+# ([1e-30, 1e-30, 1e30, 1e30] in float32 is 0 in order, 1 when each small value meets a
+# large one first): one more pass bounds every prefix of the in-order product (see
+# dc_prod_prefix_unsafe), and the product is computed again in order unless all of them
+# stay normal and finite with a factor-4 margin for the bounds' own rounding.
 cdef extern from *:
     """
     #include <math.h>
     #include <float.h>
     #include <fenv.h>
     static inline int dc_prod_flags(void) { return fetestexcept(FE_ALL_EXCEPT); }
-    static inline int dc_prod_suspect(int f8, const char *v, int before) {
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    /* Whether some prefix of the in-order product of |a| may leave [4 MIN, MAX / 4]. Blocks
+     * of 256 elements: within a block every prefix lies between the block's product of
+     * min(|x|, 1) and of max(|x|, 1) (l, h), times the product of the blocks before it (q,
+     * the running in-order magnitude, kept in double). Branch-free (the data's signs and
+     * sizes are random); contiguous blocks in SSE2 vectors with 4 accumulators a bound. */
+    #define DC_PROD_BLOCK 256
+    static void dc_prod_block_bounds(int f8, const char *a, Py_ssize_t s, Py_ssize_t n,
+                                     double *lo_out, double *hi_out) {
+        Py_ssize_t i = 0;
+        double l = 1, h = 1;
+        if (f8) {
+    #if defined(__SSE2__)
+            if (s == 8) {
+                const __m128d one = _mm_set1_pd(1.0);
+                const __m128d mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+                __m128d l0 = one, l1 = one, l2 = one, l3 = one, h0 = one, h1 = one, h2 = one, h3 = one;
+                const double *p = (const double *)a;
+    #define DC_PB_STEP(L, H, off) { __m128d v = _mm_and_pd(_mm_loadu_pd(p + i + (off)), mask); \
+                                    L = _mm_mul_pd(L, _mm_min_pd(v, one)); H = _mm_mul_pd(H, _mm_max_pd(v, one)); }
+                for (; i + 8 <= n; i += 8) {
+                    DC_PB_STEP(l0, h0, 0) DC_PB_STEP(l1, h1, 2) DC_PB_STEP(l2, h2, 4) DC_PB_STEP(l3, h3, 6)
+                }
+    #undef DC_PB_STEP
+                __m128d L = _mm_mul_pd(_mm_mul_pd(l0, l1), _mm_mul_pd(l2, l3));
+                __m128d H = _mm_mul_pd(_mm_mul_pd(h0, h1), _mm_mul_pd(h2, h3));
+                double t[2];
+                _mm_storeu_pd(t, L); l = t[0] * t[1];
+                _mm_storeu_pd(t, H); h = t[0] * t[1];
+            }
+    #endif
+            for (; i < n; i++) {
+                double x; memcpy(&x, a + i * s, sizeof x); x = fabs(x);
+                l *= fmin(x, 1.0); h *= fmax(x, 1.0);
+            }
+        } else {
+            float lf = 1, hf = 1;
+    #if defined(__SSE2__)
+            if (s == 4) {
+                const __m128 one = _mm_set1_ps(1.0f);
+                const __m128 mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+                __m128 l0 = one, l1 = one, l2 = one, l3 = one, h0 = one, h1 = one, h2 = one, h3 = one;
+                const float *p = (const float *)a;
+    #define DC_PB_STEP(L, H, off) { __m128 v = _mm_and_ps(_mm_loadu_ps(p + i + (off)), mask); \
+                                    L = _mm_mul_ps(L, _mm_min_ps(v, one)); H = _mm_mul_ps(H, _mm_max_ps(v, one)); }
+                for (; i + 16 <= n; i += 16) {
+                    DC_PB_STEP(l0, h0, 0) DC_PB_STEP(l1, h1, 4) DC_PB_STEP(l2, h2, 8) DC_PB_STEP(l3, h3, 12)
+                }
+    #undef DC_PB_STEP
+                __m128 L = _mm_mul_ps(_mm_mul_ps(l0, l1), _mm_mul_ps(l2, l3));
+                __m128 H = _mm_mul_ps(_mm_mul_ps(h0, h1), _mm_mul_ps(h2, h3));
+                float t[4];
+                _mm_storeu_ps(t, L); lf = (t[0] * t[1]) * (t[2] * t[3]);
+                _mm_storeu_ps(t, H); hf = (t[0] * t[1]) * (t[2] * t[3]);
+            }
+    #endif
+            for (; i < n; i++) {
+                float x; memcpy(&x, a + i * s, sizeof x); x = fabsf(x);
+                lf *= fminf(x, 1.0f); hf *= fmaxf(x, 1.0f);
+            }
+            l = lf; h = hf;
+        }
+        *lo_out = l; *hi_out = h;
+    }
+    static int dc_prod_prefix_unsafe(int f8, const char *a, Py_ssize_t s, Py_ssize_t n) {
+        const double tiny = 4 * (f8 ? DBL_MIN : FLT_MIN), huge = (f8 ? DBL_MAX : FLT_MAX) / 4;
+        double q = 1;
+        for (Py_ssize_t i = 0; i < n; i += DC_PROD_BLOCK) {
+            Py_ssize_t m = n - i < DC_PROD_BLOCK ? n - i : DC_PROD_BLOCK;
+            double l, h;
+            dc_prod_block_bounds(f8, a + i * s, s, m, &l, &h);
+            if (!(q * l >= tiny && q * h <= huge)) return 1;
+            q *= l * h;
+        }
+        return 0;
+    }
+    static inline int dc_prod_suspect(int f8, const char *v, int before, const char *a,
+                                      Py_ssize_t s, Py_ssize_t n) {
         if (fetestexcept(FE_OVERFLOW | FE_UNDERFLOW) & ~before) return 1;
-        if (f8) { double x; memcpy(&x, v, sizeof x); return !(fabs(x) >= DBL_MIN && fabs(x) <= DBL_MAX); }
-        float x; memcpy(&x, v, sizeof x); return !(fabsf(x) >= FLT_MIN && fabsf(x) <= FLT_MAX);
+        if (f8) { double x; memcpy(&x, v, sizeof x); if (!(fabs(x) >= DBL_MIN && fabs(x) <= DBL_MAX)) return 1; }
+        else { float x; memcpy(&x, v, sizeof x); if (!(fabsf(x) >= FLT_MIN && fabsf(x) <= FLT_MAX)) return 1; }
+        /* the bounds' own underflow/overflow must not show as the product's warnings */
+        fexcept_t saved;
+        fegetexceptflag(&saved, FE_ALL_EXCEPT);
+        int r = n > 2 && dc_prod_prefix_unsafe(f8, a, s, n);
+        fesetexceptflag(&saved, FE_ALL_EXCEPT);
+        return r;
     }
     static void dc_prod_in_order(int f8, const char *a, Py_ssize_t s, Py_ssize_t n, char *out,
                                  int before) {
@@ -108,7 +196,8 @@ cdef extern from *:
     }
     """
     int dc_prod_flags() noexcept nogil
-    bint dc_prod_suspect(int f8, const char *v, int before) noexcept nogil
+    bint dc_prod_suspect(int f8, const char *v, int before, const char *a, Py_ssize_t s,
+                         Py_ssize_t n) noexcept nogil
     void dc_prod_in_order(int f8, const char *a, Py_ssize_t s, Py_ssize_t n,
                           char *out, int before) noexcept nogil
 
@@ -123,7 +212,7 @@ cdef inline void _prod_exact(int kind, int t, const char *a, Py_ssize_t s, Py_ss
     """NumPy's in-order float product where lanes and partials may have differed from it
     (see above); called after a reduction run wrote `out`."""
     if kind == DC_R_PROD and (t == DC_T_F4 or t == DC_T_F8) \
-            and dc_prod_suspect(t == DC_T_F8, out, before):
+            and dc_prod_suspect(t == DC_T_F8, out, before, a, s, n):
         dc_prod_in_order(t == DC_T_F8, a, s, n, out, before)
 
 
