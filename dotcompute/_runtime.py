@@ -222,8 +222,8 @@ def _stream_summary():
     if setting != "auto":
         return (f"streamed from {setting} bytes (DOTCOMPUTE_STREAM_MIN_BYTES)" if setting
                 else "direct (DOTCOMPUTE_STREAM_MIN_BYTES=0)")
-    classes = "; ".join(f"{r['threads']} thread(s) >= {r['min_bytes'] >> 20} MiB: {r['choice']}"
-                        for r in k.stream_policy())
+    classes = "; ".join(f"{r['loop']} {r['threads']} thread(s) >= {r['min_bytes'] >> 20} MiB: "
+                        f"{r['choice']}" for r in k.stream_policy())
     return (f"auto: measured from {k.stream_auto_min() >> 20} MiB per size class"
             + (f" ({classes})" if classes else " (no call measured yet)"))
 

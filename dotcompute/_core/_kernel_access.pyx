@@ -115,26 +115,45 @@ def set_stream_auto_min(nbytes):
     return old
 
 
+def _loop_name(size_t fn):
+    """`op[dtype]` of a kernel loop of this build, "cast[dtype->dtype]", or "numpy loop"."""
+    from dotcompute._core._opspec import DTYPES
+    cdef int i, t, u
+    for i, op in enumerate(BINARY):
+        for t in range(len(DTYPES)):
+            if <size_t>K.binary[i][t] == fn:
+                return f"{op[0]}[{DTYPES[t][0]}]"
+    for i, op in enumerate(UNARY):
+        for t in range(len(DTYPES)):
+            if <size_t>K.unary[i][t] == fn:
+                return f"{op[0]}[{DTYPES[t][0]}]"
+    for t in range(len(DTYPES)):
+        for u in range(len(DTYPES)):
+            if <size_t>K.cast[t][u] == fn:
+                return f"cast[{DTYPES[t][0]}->{DTYPES[u][0]}]"
+    return "numpy loop"
+
+
 def stream_policy():
-    """The measured size classes of "auto", one dict per class that has run: threads
-    ("1" or ">1"), the smallest call of the class in bytes, the choice ("direct" or
-    "streamed"; "measuring" during an exploration), calls run each way, explorations that
-    chose each way, and calls between explorations."""
-    cdef int m, c, v, j
+    """The classes "auto" measured, one dict each: the loop, threads ("1" or ">1"), the
+    smallest call of its size class in bytes, the choice ("direct" or "streamed";
+    "measuring" during an exploration), calls run each way, explorations that chose each
+    way, and calls between explorations."""
+    cdef int j
     cdef dc_stream_class *cl
     rows = []
-    for m in range(2):
-        for c in range(DC_STREAM_CLASSES):
-            cl = &K.stream_cls[m][c]
-            if cl.calls[0] + cl.calls[1] == 0:
-                continue
-            rows.append({"threads": ">1" if m else "1",
-                         "min_bytes": K.stream_auto_min << c,
-                         "choice": "measuring" if cl.explore else
-                                   ("streamed" if cl.choice else "direct"),
-                         "calls_direct": cl.calls[0], "calls_streamed": cl.calls[1],
-                         "chose_direct": cl.decided[0], "chose_streamed": cl.decided[1],
-                         "interval": cl.interval})
+    for j in range(DC_STREAM_SLOTS):
+        cl = &K.stream_cls[j]
+        if cl.fn == NULL or cl.calls[0] + cl.calls[1] == 0:
+            continue
+        rows.append({"loop": _loop_name(<size_t>cl.fn), "threads": ">1" if cl.multi else "1",
+                     "min_bytes": K.stream_auto_min << cl.size,
+                     "choice": "measuring" if cl.explore else
+                               ("streamed" if cl.choice else "direct"),
+                     "calls_direct": cl.calls[0], "calls_streamed": cl.calls[1],
+                     "chose_direct": cl.decided[0], "chose_streamed": cl.decided[1],
+                     "interval": cl.interval})
+    rows.sort(key=lambda r: (r["loop"], r["threads"], r["min_bytes"]))
     return rows
 
 

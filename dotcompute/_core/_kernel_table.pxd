@@ -28,6 +28,8 @@ cdef extern from "dc_kernel_table.h" nogil:
     ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
                                 const Py_ssize_t *strides, void *auxdata) noexcept nogil
     ctypedef struct dc_stream_class:
+        const void *fn
+        int size, multi
         int explore
         int choice
         int n[2]
@@ -36,7 +38,8 @@ cdef extern from "dc_kernel_table.h" nogil:
         int64_t calls[2]
         int64_t decided[2]
     enum: DC_STREAM_AUTO
-    enum: DC_STREAM_CLASSES
+    enum: DC_STREAM_SIZES
+    enum: DC_STREAM_SLOTS
     enum: DC_STREAM_SAMPLES
     ctypedef struct dc_kernel_table:
         const char *isa
@@ -55,7 +58,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         Py_ssize_t stream_min_bytes
         Py_ssize_t stream_auto_min
         int can_stream
-        dc_stream_class stream_cls[2][8]
+        dc_stream_class stream_cls[256]
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
                            Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int,
                            int) noexcept nogil

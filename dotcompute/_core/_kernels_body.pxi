@@ -29,7 +29,8 @@ cdef extern from "dc_loops.h" nogil:
     void dc_stream_fence()
 
 cdef extern from "dc_stream_policy.h" nogil:
-    dc_stream_class *dc_stream_class_of(dc_kernel_table *t, Py_ssize_t nbytes, int nthreads)
+    dc_stream_class *dc_stream_class_of(dc_kernel_table *t, const void *fn, Py_ssize_t nbytes,
+                                        int nthreads)
     int dc_stream_pick(dc_stream_class *c)
     void dc_stream_note(dc_stream_class *c, int v, double seconds, Py_ssize_t nbytes)
 
@@ -64,11 +65,13 @@ cdef inline bint _streamable(Py_ssize_t n, Py_ssize_t in_bytes, const char *o, P
             and n * (in_bytes + so) >= least)
 
 
-cdef inline dc_stream_class *_stream_class(Py_ssize_t nbytes, int k) noexcept nogil:
-    """The measured class of a streamable call (NULL: the user's fixed threshold)."""
+cdef inline dc_stream_class *_stream_class(const void *fn, Py_ssize_t nbytes,
+                                          int k) noexcept nogil:
+    """The measured class of a streamable call of loop fn (NULL: the user's fixed
+    threshold)."""
     if _table.stream_min_bytes != DC_STREAM_AUTO:
         return NULL
-    return dc_stream_class_of(&_table, nbytes, k)
+    return dc_stream_class_of(&_table, fn, nbytes, k)
 
 
 cdef inline void _stream_note(dc_stream_class *cls, bint stream, double t0,
@@ -142,7 +145,7 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                         and _apart(a, sa, o, so, n) and _apart(b, sb, o, so, n))
     cdef dc_stream_class *cls = NULL
     if stream:
-        cls = _stream_class(n * (ib + so), k)
+        cls = _stream_class(<const void *>f, n * (ib + so), k)
         if cls != NULL:
             stream = dc_stream_pick(cls)
     t0 = threads_now() if cls != NULL or k > 1 else 0
@@ -176,7 +179,7 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
     cdef bint stream = _streamable(n, ib, o, so, dense) and _apart(a, sa, o, so, n)
     cdef dc_stream_class *cls = NULL
     if stream:
-        cls = _stream_class(n * (ib + so), k)
+        cls = _stream_class(<const void *>f, n * (ib + so), k)
         if cls != NULL:
             stream = dc_stream_pick(cls)
     t0 = threads_now() if cls != NULL or k > 1 else 0
@@ -311,7 +314,7 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     for j in range(nin):
         stream = stream and _apart(args[j], steps[j], args[nin], steps[nin], n)
     if stream:
-        cls = _stream_class(n * (in_bytes + steps[nin]), k)
+        cls = _stream_class(<const void *>f, n * (in_bytes + steps[nin]), k)
         if cls != NULL:
             stream = dc_stream_pick(cls)
     t0 = threads_now() if cls != NULL or k > 1 else 0

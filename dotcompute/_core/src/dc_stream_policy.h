@@ -3,7 +3,8 @@
  * the program, not fixed. Whether streamed stores win depends on the machine and on its
  * load that day: on the shared AMD EPYC VM of 2026-12-02 they gained 1.3-1.5x for a + b at
  * 1e6-2e6 float64 one day and lost 1-8 % at 1e7 another (other processes kept the memory
- * busy). A class alternates the two ways until each has DC_STREAM_SAMPLES timings (seconds
+ * busy). Classes are per loop (an expensive exp and a cheap add of one size must not
+ * be compared with each other). A class alternates the two ways until each has DC_STREAM_SAMPLES timings (seconds
  * per byte), keeps the faster (streamed only when its median is DC_STREAM_MARGIN lower:
  * a tie keeps the caches' way) and measures again after `interval` of its calls, doubling
  * the interval while the choice holds (at most DC_STREAM_INTERVAL_MAX): at most
@@ -11,22 +12,33 @@
  * atomic: two threads calling at once may lose a sample, never corrupt the state. */
 #ifndef DC_STREAM_POLICY_H
 #define DC_STREAM_POLICY_H
+#include <string.h>
 #include "dc_kernel_table.h"
 
 #define DC_STREAM_MARGIN 0.03
 #define DC_STREAM_INTERVAL_MIN 32
 #define DC_STREAM_INTERVAL_MAX 4096
 
-/* The class of a call of `bytes` (>= t->stream_auto_min) bytes on `nthreads` threads. */
-static inline dc_stream_class *dc_stream_class_of(dc_kernel_table *t, ptrdiff_t bytes,
-                                                  int nthreads) {
-    int c = 0;
+/* The class of a call of loop fn over `bytes` (>= t->stream_auto_min) bytes on `nthreads`
+ * threads: its slot of the table, taken over (measured afresh) when another class held it. */
+static inline dc_stream_class *dc_stream_class_of(dc_kernel_table *t, const void *fn,
+                                                  ptrdiff_t bytes, int nthreads) {
+    int size = 0, multi = nthreads > 1;
     ptrdiff_t lim = t->stream_auto_min;
-    while (c < DC_STREAM_CLASSES - 1 && bytes >= 2 * lim) {
+    while (size < DC_STREAM_SIZES - 1 && bytes >= 2 * lim) {
         lim *= 2;
-        c++;
+        size++;
     }
-    return &t->stream_cls[nthreads > 1][c];
+    uint64_t h = ((uint64_t)(uintptr_t)fn >> 4) * 0x9E3779B97F4A7C15ULL;
+    h ^= (uint64_t)(size * 2 + multi) * 0xC2B2AE3D27D4EB4FULL;
+    dc_stream_class *c = &t->stream_cls[(h >> 32) % DC_STREAM_SLOTS];
+    if (c->fn != fn || c->size != size || c->multi != multi) {
+        memset(c, 0, sizeof *c);
+        c->fn = fn;
+        c->size = size;
+        c->multi = multi;
+    }
+    return c;
 }
 
 /* Which way the next call of class c writes: 1 streamed, 0 direct. */
