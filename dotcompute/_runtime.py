@@ -208,6 +208,8 @@ def runtime_info():
     choices = _numpy_loops.numpy_loop_choices()
     info["numpy_loops_borrowed"] = sorted(f"{name}[{ch}]" for (name, ch), who
                                           in choices.items() if who == "numpy")
+    info["numpy_report_hooks"] = sorted(f"{name}[{ch}]"
+                                        for name, ch in _numpy_loops.vm_report_hooks())
     info["result_stores"] = _stream_summary()
     info["cuda"] = _cuda_summary()
     return info

@@ -260,3 +260,50 @@ def test_no_spurious_flags_on_ordinary_inputs():
                 getattr(np, name)(arg)
                 getattr(dc, name)(dc.asarray(arg))
                 dc.evaluate(f"{name}(a)", {"a": dc.asarray(arg)})
+
+
+def test_report_hooks_run_numpys_loop_on_pass_two_lanes_only():
+    """Where NumPy's loop reports other flags than the C library function our pass 2 calls
+    (AVX-512 SVML), pass-2 lanes run NumPy's loop (runtime_info()['numpy_report_hooks']).
+    Shown here with another ufunc's loop as the hook: expm1's pass-2 lane -800 (|x| > 700)
+    gets sinh's value, -inf, with sinh's overflow; the ordinary lane keeps expm1's."""
+    x = np.array([-800.0, 0.5, 1e-310, 0.25])
+    if _numpy_loops._borrow_enabled():
+        # our loop, not NumPy's whole loop chosen for speed (as on AVX-512 machines)
+        _numpy_loops.set_loop_choice("expm1", "d", "dotcompute")
+    try:
+        _numpy_loops._set_vm_hook("expm1", "d", "sinh")
+    except ValueError:
+        # DOTCOMPUTE_NUMPY_LOOPS=0: no NumPy loops loaded, no hooks
+        assert not _numpy_loops.vm_report_hooks()
+        return
+    try:
+        with np.errstate(all="ignore"):
+            got = np.asarray(dc.expm1(dc.asarray(x)))
+        msgs, _, _ = outcome(lambda: dc.expm1(dc.asarray(x[:1])), "warn")
+    finally:
+        if ("expm1", "d") in _numpy_loops.vm_report_hooks():
+            _numpy_loops._set_vm_hook("expm1", "d", "expm1")
+        else:
+            _numpy_loops._set_vm_hook("expm1", "d", None)
+        if _numpy_loops._borrow_enabled():
+            _numpy_loops.set_loop_choice("expm1", "d", "auto")
+    with np.errstate(all="ignore"):
+        want = np.array([np.sinh(-800.0), np.expm1(0.5), np.sinh(1e-310), np.expm1(0.25)])
+    np.testing.assert_array_equal(got[[0, 2]], want[[0, 2]])
+    np.testing.assert_allclose(got[[1, 3]], want[[1, 3]], rtol=1e-15)
+    assert msgs == ["overflow encountered in expm1"]
+    # and the call is ours again afterwards
+    np.testing.assert_equal(np.asarray(dc.expm1(dc.asarray(x[:1]))), np.expm1(x[:1]))
+
+
+def test_report_hooks_only_where_reports_differ():
+    """A hook is installed only for (op, dtype) whose reports on the special inputs
+    differ from NumPy's loop; every hooked op then reports as NumPy on each of them."""
+    for name, char in _numpy_loops.vm_report_hooks():
+        assert name in VMATH and char in "fd"
+        for v in specials(np.dtype(char)):
+            x = np.array([v])
+            (wm, wr, wv), (gm, gr, gv) = both(lambda m: getattr(m, name)(m.asarray(x)),
+                                              "warn")
+            assert gm == wm, (name, char, v)

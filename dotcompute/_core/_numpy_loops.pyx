@@ -39,8 +39,10 @@ cdef void *_npy_aux[2][MAXOPS][DC_NTYPES]
 cdef signed char _choice[2][MAXOPS][DC_NTYPES]      # 0 undecided, 1 ours, 2 NumPy's
 memset(_npy_loop, 0, sizeof(_npy_loop))
 memset(_choice, 0, sizeof(_choice))
-cdef bint _borrow = (not os.environ.get("DOTCOMPUTE_CPU_CAPABILITY", "").strip()
-                     and os.environ.get("DOTCOMPUTE_NUMPY_LOOPS", "1") != "0")
+# NumPy's loops are loaded unless DOTCOMPUTE_NUMPY_LOOPS=0: for the report hooks (below)
+# under every build, and to run for speed (_borrow) in the default build only.
+cdef bint _load = os.environ.get("DOTCOMPUTE_NUMPY_LOOPS", "1") != "0"
+cdef bint _borrow = _load and not os.environ.get("DOTCOMPUTE_CPU_CAPABILITY", "").strip()
 cdef list _npy_capsules = []          # keep each loop's context and auxdata alive
 
 
@@ -79,9 +81,145 @@ cdef void _load_numpy_loops(int kind, list ops):
             _npy_ctx[kind][idx][t] = info.context
             _npy_aux[kind][idx][t] = info.auxdata
 
-if _borrow:
+if _load:
     _load_numpy_loops(LOOP_UNARY, UNARY)
     _load_numpy_loops(LOOP_BINARY, BINARY)
+
+
+# ------------------------------------------- NumPy's reports for dc_vmath.h's pass 2
+#
+# dc_vmath.h computes the rare inputs NumPy reports a flag for (its pass-2 lanes) with the
+# C library function NumPy's loop calls on most machines. Where NumPy's loop is another
+# (AVX-512 SVML on Intel CPUs reports no underflow for a subnormal input of expm1, log1p,
+# tan, arcsin, arctan, sinh, arcsinh, arctanh), the flags differ. At import, each
+# vectorized (op, dtype) runs ours and NumPy's loop on every special input, one element at
+# a time; where any input's flags differ, its pass-2 lanes run NumPy's loop from then on
+# (dc_vm_hook), in every build. Where they agree (the AMD EPYC machines so far) nothing
+# changes.
+cdef extern from *:
+    """
+    typedef struct { void (*fn)(void *, const void *, void *); void *self; } dc_vm_hook_view;
+    typedef struct { dc_npy_loop loop; void *ctx; void *aux; Py_ssize_t size; } dc_vm_npy;
+    static void dc_vm_npy_fix(void *self, const void *x, void *y) {
+        dc_vm_npy *s = (dc_vm_npy *)self;
+        char *args[2];
+        Py_ssize_t n = 1, steps[2];
+        args[0] = (char *)x; args[1] = (char *)y;
+        steps[0] = steps[1] = s->size;
+        s->loop(s->ctx, args, &n, steps, s->aux);
+    }
+    """
+    ctypedef struct dc_vm_hook_view:
+        void *fn
+        void *self
+    ctypedef struct dc_vm_npy:
+        dc_npy_loop loop
+        void *ctx
+        void *aux
+        Py_ssize_t size
+    void dc_vm_npy_fix(void *self, const void *x, void *y) noexcept nogil
+
+cdef dc_vm_npy _vm_npy[MAXOPS][DC_NTYPES]
+cdef list _vm_hooked = []
+
+
+def _special_inputs(dt):
+    """0, -0, +-1, +-inf, nan, the extremes, subnormals and the overflow/underflow and
+    domain thresholds of the transcendentals, in dtype dt."""
+    fi = np.finfo(dt)
+    vals = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, np.inf, -np.inf, np.nan,
+            float(fi.max), -float(fi.max), float(fi.smallest_subnormal),
+            -float(fi.smallest_subnormal), float(fi.smallest_normal),
+            -float(fi.smallest_normal), 1000.0, -1000.0, 100.0, -100.0, 1e-30, -1e-30]
+    if dt == np.float64:
+        vals += [1e-310, -1e-310, 800.0, -800.0, 710.0, -746.0, 1025.0, -1080.0, 1e300,
+                 1e-300, 2.0 ** 30 + 0.5, 1e-20]
+    else:
+        vals += [1e-40, -1e-40, 1e-20, 89.0, -104.0, 3e38, 2.0 ** 21 + 1.0, -1e-20]
+    with np.errstate(all="ignore"):
+        return np.array(vals, dtype=dt)
+
+
+cdef bint _reports_differ(int op, int t, cnp.ndarray x):
+    """Whether our loop and NumPy's raise other flags for some element of x (each alone)."""
+    cdef Py_ssize_t size = x.itemsize, i, one = 1
+    cdef Py_ssize_t steps[2]
+    cdef char *args[2]
+    cdef char out[16]
+    cdef int ours, theirs, u = LOOP_UNARY
+    steps[0] = steps[1] = size
+    for i in range(x.shape[0]):
+        args[0] = <char *>cnp.PyArray_DATA(x) + i * size
+        args[1] = out
+        dc_fpe_clear()
+        K.unary[op][t](args[0], size, out, size, 1)
+        ours = dc_fpe_test()
+        dc_fpe_clear()
+        _npy_loop[u][op][t](_npy_ctx[u][op][t], args, &one, steps, _npy_aux[u][op][t])
+        theirs = dc_fpe_test()
+        if ours != theirs:
+            return True
+    return False
+
+
+cdef bint _hook(int idx, int t, int src):
+    """Pass-2 lanes of unary op idx at t run NumPy's loop of unary op src (src < 0: ours
+    again); False where op idx has no hook or op src no loaded NumPy loop."""
+    cdef int u = LOOP_UNARY
+    cdef dc_vm_hook_view *slot
+    if K.vm_hook_slot == NULL:
+        return False
+    slot = <dc_vm_hook_view *>K.vm_hook_slot(idx, t)
+    if slot == NULL or (src >= 0 and _npy_loop[u][src][t] == NULL):
+        return False
+    slot.fn = NULL
+    if src < 0:
+        return True
+    _vm_npy[idx][t].loop = _npy_loop[u][src][t]
+    _vm_npy[idx][t].ctx = _npy_ctx[u][src][t]
+    _vm_npy[idx][t].aux = _npy_aux[u][src][t]
+    _vm_npy[idx][t].size = 4 if t == DC_T_F4 else 8
+    slot.self = &_vm_npy[idx][t]
+    slot.fn = <void *>dc_vm_npy_fix
+    return True
+
+
+cdef void _install_vm_hooks():
+    cdef int idx, t, saved, u = LOOP_UNARY
+    if K.vm_hook_slot == NULL:
+        return
+    specials = {t: _special_inputs(type_dtype(t)) for t in (DC_T_F4, DC_T_F8)}
+    saved = dc_fpe_test()
+    try:
+        for idx, op in enumerate(UNARY):
+            for t in (DC_T_F4, DC_T_F8):
+                if (K.vm_hook_slot(idx, t) == NULL or _npy_loop[u][idx][t] == NULL
+                        or not _reports_differ(idx, t, specials[t])):
+                    continue
+                if _hook(idx, t, idx):
+                    _vm_hooked.append((op[0], type_dtype(t).char))
+    finally:
+        dc_fpe_clear()
+        dc_fpe_raise(saved)
+
+
+def _set_vm_hook(str name, str char, object loop_of):
+    """For tests: the pass-2 lanes of `name` at dtype `char` run NumPy's loop of ufunc
+    `loop_of` (None: ours again, whatever the import decided). ValueError where there is
+    no such hook or loop."""
+    cdef int t = DC_T_F4 if char == "f" else DC_T_F8
+    src = -1 if loop_of is None else UNARY_INDEX[loop_of]
+    if not _hook(UNARY_INDEX[name], t, src):
+        raise ValueError(f"no dc_vmath pass-2 hook for {name}[{char}] from {loop_of}")
+
+if _load:
+    _install_vm_hooks()
+
+
+def vm_report_hooks():
+    """[(ufunc name, dtype char)] whose rare inputs run NumPy's loop for NumPy's reports
+    on this machine (see _install_vm_hooks)."""
+    return list(_vm_hooked)
 
 
 cdef inline double _now() noexcept nogil:
@@ -144,7 +282,7 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
     The first call of each (op, t) decides, on a private buffer of typical inputs."""
     cdef signed char c = _choice[kind][op][t]
     cdef int nt, saved
-    if c == 1 or _npy_loop[kind][op][t] == NULL:
+    if c == 1 or not _borrow or _npy_loop[kind][op][t] == NULL:
         return False
     if c == 0:
         with nogil:
@@ -181,7 +319,7 @@ def set_loop_choice(str name, str char, str who):
     t = DC_T_F4 if char == "f" else DC_T_F8
     for kind, index in ((LOOP_UNARY, UNARY_INDEX), (LOOP_BINARY, BINARY_INDEX)):
         if name in index:
-            if who == "numpy" and _npy_loop[kind][index[name]][t] == NULL:
+            if who == "numpy" and (not _borrow or _npy_loop[kind][index[name]][t] == NULL):
                 raise ValueError(f"no NumPy loop borrowed for {name}[{char}]")
             _choice[kind][index[name]][t] = {"auto": 0, "dotcompute": 1, "numpy": 2}[who]
             return

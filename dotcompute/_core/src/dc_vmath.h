@@ -937,17 +937,31 @@ static inline MT NAME##_blk(const T *DC__RESTRICT x, T *DC__RESTRICT y, ptrdiff_
 #define DC__RESTRICT
 #endif
 
+/* Pass 2 through NumPy's own loop. FIXFN is the C library function NumPy's loop calls on
+   most machines; where NumPy's loop is another (AVX-512 SVML on Intel CPUs: no underflow
+   for a subnormal input of expm1, log1p, tan, arcsin...), its flags and values differ from
+   FIXFN's. _numpy_loops compares the two on special inputs at import and, where they
+   differ, installs a hook that runs NumPy's loop on the one element instead (fn(self, x,
+   y) with pointers to the input and the output element). */
+typedef struct dc_vm_hook {
+    void (*fn)(void *self, const void *x, void *y);
+    void *self;
+} dc_vm_hook;
+
 /* pass 1 (DC__BLOCK_FN) over blocks of DC_VM_BLK elements, read straight from x (from a
    copy of the block when y is x: pass 2 needs the original input); drop pass 1's flags;
-   pass 2: FIXFN on the FX lanes, raising the reported flags (see "floating-point flags") */
+   pass 2: FIXFN (or NAME##_hook, above) on the FX lanes, raising the reported flags (see
+   "floating-point flags") */
 #define DC__UNARY(NAME, T, MT, ELEM, FX, FIXFN)                               \
     DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN)
 static inline uint64_t dc__never_double(double x) { (void)x; return 0; }
 static inline uint32_t dc__never_float(float x) { (void)x; return 0; }
 #define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
 DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
+static dc_vm_hook NAME##_hook;                                                \
 static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
 {                                                                             \
+    const dc_vm_hook hook = NAME##_hook;                                      \
     T dc_buf[DC_VM_BLK];                                                      \
     int keep = dc_fpe_test_vec();                                             \
     for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
@@ -965,7 +979,10 @@ static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
         if (now & ~keep) dc_fpe_drop_vec(now & ~keep);                        \
         if (any) {                                                            \
             for (ptrdiff_t i = 0; i < m; i++)                                 \
-                if (FX(xb[i])) yb[i] = FIXFN(xb[i]);                          \
+                if (FX(xb[i])) {                                              \
+                    if (hook.fn) hook.fn(hook.self, xb + i, yb + i);          \
+                    else yb[i] = FIXFN(xb[i]);                                \
+                }                                                             \
             keep = dc_fpe_test_vec();                                         \
         }                                                                     \
     }                                                                         \
