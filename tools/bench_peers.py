@@ -5,14 +5,20 @@ process, interleaved.
                                              [--ops add,sum] [--sizes 1e5,1e6]
                                              [--backends numba,torch] [--warmup 0.15]
 
+Columns: `dotcompute` runs the plain expression (operators and functions, as NumPy code is
+written); `dc.evaluate` runs the expression cases (add, axpy, fused) through dotcompute's
+fusion API `dotcompute.evaluate` (numexpr-compatible; one blocked pass, no temporaries),
+as the numexpr column runs ne.evaluate and numba's a compiled loop. dc.evaluate is not a
+peer: "dotcompute vs best peer" compares the plain-expression column.
+
 Cases: `a + b`, axpy with a NumPy scalar (`np.float64(2.5) * x + y`), exp, sin, sqrt, sum,
 vdot and the fused `2*a + 3*b*b - c`; n in 1e5, 3e5, 1e6, 1e7; float32 and float64.
 Every backend lives in a worker process of its own (so thread pools never compete) that
 waits on a pipe; for each case the workers are asked in turn, round after round, to time
 the case once (a median of batched calls, dotcompute/_timing.py), and each backend reports
 the median of its rounds. Backends that are not installed are skipped and said so. Prints,
-per case, NumPy time / backend time for each backend and dotcompute against the best peer
-(best peer time / dotcompute time: > 1, dotcompute ahead).
+per case, NumPy time / backend time for each backend and dotcompute (and dc.evaluate) against
+the best peer (best peer time / its time: > 1, dotcompute ahead).
 
 Each turn starts on a settled machine: a backend's thread pool (numba's and torch's OpenMP
 workers, OpenBLAS) keeps spinning for up to ~0.1 s after its calls, so before a turn the
@@ -34,8 +40,12 @@ import subprocess
 import sys
 import time
 
-BACKENDS = ["numpy", "dotcompute", "numba", "torch", "numexpr"]
+BACKENDS = ["numpy", "dotcompute", "dc.evaluate", "numba", "torch", "numexpr"]
 PEERS = ["numba", "torch", "numexpr"]
+# dotcompute's fusion API (`dotcompute.evaluate`, numexpr-compatible) on the expression cases,
+# as numexpr's column uses ne.evaluate and numba's a compiled loop; the `dotcompute` column
+# stays the plain expression a user writes. Other cases are not timed for it (n/a).
+EVALUATE_OPS = ("add", "axpy", "fused")
 OPS = ["add", "axpy", "exp", "sin", "sqrt", "sum", "vdot", "fused"]
 SIZES = [10 ** 5, 3 * 10 ** 5, 10 ** 6, 10 ** 7]
 DTYPES = ["float32", "float64"]
@@ -131,17 +141,24 @@ def _numba_cases(threads):
     return cases, scalar_dtype
 
 
+_EXPRESSIONS = {"add": "a + b", "axpy": "s * a + b", "exp": "exp(a)", "sin": "sin(a)",
+                "sqrt": "sqrt(a)", "sum": "sum(a)", "vdot": "sum(a * b)",
+                "fused": "2*a + 3*b*b - c"}
+
+
+def _evaluate_cases(evaluate, ops):
+    """The cases `ops` as `evaluate(expression, local_dict=...)` calls (numexpr's and
+    dotcompute's fusion API share the call)."""
+    def ev(expr):
+        return lambda s, a, b, c: evaluate(expr, local_dict={"s": s, "a": a, "b": b, "c": c})
+    return {op: ev(_EXPRESSIONS[op]) for op in ops}
+
+
 def _numexpr_cases(threads):
     import numexpr as ne
 
     ne.set_num_threads(threads)
-
-    def ev(expr):
-        return lambda s, a, b, c: ne.evaluate(expr, local_dict={"s": s, "a": a, "b": b,
-                                                                 "c": c})
-    return {"add": ev("a + b"), "axpy": ev("s * a + b"), "exp": ev("exp(a)"),
-            "sin": ev("sin(a)"), "sqrt": ev("sqrt(a)"), "sum": ev("sum(a)"),
-            "vdot": ev("sum(a * b)"), "fused": ev("2*a + 3*b*b - c")}
+    return _evaluate_cases(ne.evaluate, OPS)
 
 
 def _torch_cases(threads):
@@ -200,10 +217,13 @@ def worker(backend, threads):
     scalar_dtype = None
     if backend == "numpy":
         cases = _array_cases(np)
-    elif backend == "dotcompute":
+    elif backend in ("dotcompute", "dc.evaluate"):
         import dotcompute as dc
         dc.set_num_threads(threads)
         cases = _array_cases(dc)
+        if backend == "dc.evaluate":
+            # the warm-up below calls add and sum
+            cases = dict(_evaluate_cases(dc.evaluate, EVALUATE_OPS), sum=cases["sum"])
         convert = dc.asarray
     elif backend == "numba":
         cases, scalar_dtype = _numba_cases(threads)
@@ -236,7 +256,10 @@ def worker(backend, threads):
             data = [convert(rng.uniform(0.5, 2.0, req["n"]).astype(req["dtype"]))
                     for _ in range(3)]
             data_key = key
-        f = cases[req["op"]]
+        f = cases.get(req["op"])
+        if f is None or (backend == "dc.evaluate" and req["op"] not in EVALUATE_OPS):
+            print(json.dumps({"skip": True}), flush=True)
+            continue
         s = np.float64(2.5)
         a, b, c = data
         try:
@@ -275,11 +298,13 @@ class Worker:
         return json.loads(self.proc.stdout.readline())
 
     def time(self, op, dtype, n, budget, warmup):
+        """(seconds, error); (None, None) for a case this backend does not run."""
         reply = self._ask({"op": op, "dtype": dtype, "n": n, "budget": budget,
                            "warmup": warmup})
         return reply.get("seconds"), reply.get("error")
 
     def summary(self, op, dtype, n):
+        """(summary, error); (None, None) for a case this backend does not run."""
         reply = self._ask({"op": op, "dtype": dtype, "n": n, "budget": 0, "check": True})
         return reply.get("summary"), reply.get("error")
 
@@ -366,7 +391,13 @@ def same_work(ref, other, dtype, op):
 
 
 def available(backend):
-    return backend in ("numpy", "dotcompute") or importlib.util.find_spec(backend) is not None
+    return (backend in ("numpy", "dotcompute", "dc.evaluate")
+            or importlib.util.find_spec(backend) is not None)
+
+
+def runs(backend, op):
+    """Whether `backend` times case `op` (dc.evaluate: the expression cases only)."""
+    return backend != "dc.evaluate" or op in EVALUATE_OPS
 
 
 def _fmt_n(n):
@@ -412,9 +443,10 @@ def main(argv=None):
         f"- command: python tools/bench_peers.py {' '.join(argv or sys.argv[1:])}"]
     workers = {b: Worker(b, args.threads) for b in backends}
     peers = [b for b in backends if b in PEERS]
+    versus = [b for b in ("dotcompute", "dc.evaluate") if b in backends]
     lines = ["| case | dtype | n | " + " | ".join(f"{b} (x NumPy)" for b in backends[1:])
-             + " | dotcompute vs best peer | others (cores) |",
-             "|---|---|---:|" + "---:|" * (len(backends) + 1)]
+             + "".join(f" | {b} vs best peer" for b in versus) + " | others (cores) |",
+             "|---|---|---:|" + "---:|" * (len(backends) + len(versus))]
     notes = []
     pool = list(workers.values())
     try:
@@ -424,8 +456,9 @@ def main(argv=None):
                     samples = {b: [] for b in backends}
                     errors, differs = {}, {}
                     ref, err = workers["numpy"].summary(op, dtype, n)
+                    skipped = {b for b in workers if not runs(b, op)}
                     for b, w in workers.items():
-                        if b == "numpy" or err:
+                        if b == "numpy" or err or b in skipped:
                             continue
                         got, e = w.summary(op, dtype, n)
                         why = e or same_work(ref, got, dtype, op)
@@ -434,7 +467,7 @@ def main(argv=None):
                     others, own = [], 0.0
                     for _ in range(rounds):
                         for b, w in workers.items():
-                            if b in differs:
+                            if b in differs or b in skipped:
                                 continue
                             settle(pool, args.settle)
                             c0 = sum(x.cpu_seconds() or 0.0 for x in pool)
@@ -453,15 +486,18 @@ def main(argv=None):
                     med = {b: sorted(s)[len(s) // 2] for b, s in samples.items() if s}
                     row = f"| `{op}` | {dtype} | {_fmt_n(n)} |"
                     for b in backends[1:]:
-                        row += (" differs |" if b in differs else
+                        row += (" differs |" if b in differs else " - |" if b in skipped else
                                 f" {med['numpy'] / med[b]:.2f} |" if b in med and "numpy" in med
                                 else " n/a |")
                     times = {b: med[b] for b in peers if b in med}
-                    if times and "dotcompute" in med:
-                        best = min(times, key=times.get)
-                        row += f" {times[best] / med['dotcompute']:.2f} ({best}) |"
-                    else:
-                        row += " n/a |"
+                    for ours in versus:
+                        if ours in skipped:
+                            row += " - |"
+                        elif times and ours in med:
+                            best = min(times, key=times.get)
+                            row += f" {times[best] / med[ours]:.2f} ({best}) |"
+                        else:
+                            row += " n/a |"
                     row += (f" {sum(others) / len(others):.2f} |" if others else " n/a |")
                     lines.append(row)
                     print(row, file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ from dotcompute._core._dtypes cimport (type_dtype, type_size, is_min_or_max, DC_
 from dotcompute._core._kernel_access cimport (fp_clear, fp_check, dc_fpe_clear, dc_fpe_test,
                                               dc_fpe_raise)
 from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kernel_table,
-                                              threads_for, unsafe_overlap)
+                                              threads_for_size, unsafe_overlap)
 from dotcompute._core._ndarray cimport ndarray, operand_of
 from dotcompute._core._routines_creation cimport empty_c
 from dotcompute._core._threads cimport threads_now, threads_observe
@@ -267,6 +267,7 @@ cdef class Program:
     cdef int in_t[MAXARR]
     cdef int out_t[MAXARR]
     cdef Py_ssize_t threshold
+    cdef Py_ssize_t itemsize    # the widest array register's element (the thread policy)
     cdef bint has_reduce, pairwise
     cdef int red_op, red_t, acc_t
     cdef dc_combine_fn combine
@@ -316,6 +317,8 @@ cdef class Program:
             self.P.isz[i] = type_size(t)
             self.P.arr[i] = -1
             if kind == R_INPUT or kind == R_OUTPUT:
+                if self.P.isz[i] > self.itemsize:
+                    self.itemsize = self.P.isz[i]
                 self.P.arr[i] = narr
                 narr += 1
             if kind == R_CONST:
@@ -600,7 +603,7 @@ cdef class Program:
                     S.stream = False
         nblocks = (n // S.inner) * S.bpr if n else 0
         # ---- threads and per-thread temporaries
-        nt = threads_for(n, self.threshold) if nblocks >= 2 else 1
+        nt = threads_for_size(n, self.threshold, self.itemsize) if nblocks >= 2 else 1
         if nt > nblocks:
             nt = <int>nblocks
         S.thread_bytes = ((self.P.nslots + (self.nout if S.stream else 0)) * self.P.slot_bytes

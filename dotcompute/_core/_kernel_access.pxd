@@ -32,6 +32,9 @@ cdef dc_kernel_table *kernel_table() noexcept nogil
 # Threads to use for n elements of work whose serial threshold is `threshold` (a cost-class
 # hint): the thread policy's answer (_threads.threads_for), at most the thread count.
 cdef int threads_for(Py_ssize_t n, Py_ssize_t threshold) noexcept nogil
+# The same for elements of `itemsize` bytes (_threads.threads_for_size: 8-byte elements
+# weigh the measured cost ratio to 4-byte ones).
+cdef int threads_for_size(Py_ssize_t n, Py_ssize_t threshold, Py_ssize_t itemsize) noexcept nogil
 
 # Serial threshold (elements) of a cost class (DC_COST_*): the hint naming the class.
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil

@@ -9,7 +9,8 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.string cimport memset
 from cython.parallel cimport prange
 
-from dotcompute._core._threads cimport threads_for as _threads_for, threads_add_probe
+from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
+                                        threads_for_size as _threads_for_size)
 from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
 
 from dotcompute._core import _dispatch
@@ -193,6 +194,25 @@ cdef int threads_for(Py_ssize_t n, Py_ssize_t threshold) noexcept nogil:
     return _threads_for(n, <int>(threshold if threshold < (1 << 30) else (1 << 30)))
 
 
+cdef int threads_for_size(Py_ssize_t n, Py_ssize_t threshold, Py_ssize_t itemsize) noexcept nogil:
+    return _threads_for_size(n, <int>(threshold if threshold < (1 << 30) else (1 << 30)),
+                             <int>(itemsize if itemsize < 64 else 64))
+
+
+cdef inline Py_ssize_t _widest(Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) noexcept nogil:
+    """Bytes per element of a call with these strides (the largest; stride 0 is a
+    scalar operand)."""
+    if a < 0:
+        a = -a
+    if b < 0:
+        b = -b
+    if c < 0:
+        c = -c
+    if b > a:
+        a = b
+    return c if c > a else a
+
+
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil:
     return _cost_threshold[cost]
 
@@ -212,7 +232,7 @@ def kernel_isa():
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
                     Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
-    cdef int nt = threads_for(n, threshold)
+    cdef int nt = threads_for_size(n, threshold, _widest(sa, 0, so))
     if n < NOGIL_MIN:
         K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
     else:
@@ -223,7 +243,7 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
                      Py_ssize_t n, bint dense=False) noexcept:
-    cdef int nt = threads_for(n, threshold)
+    cdef int nt = threads_for_size(n, threshold, _widest(sa, sb, so))
     if n < NOGIL_MIN:
         K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
     else:
@@ -661,7 +681,11 @@ cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
     cdef int nt
     if it.size == 0:
         return
-    nt = threads_for(it.size, threshold)
+    # bytes per element: the widest innermost stride (a strided walk touches more lines)
+    nt = threads_for_size(it.size, threshold,
+                          _widest(it.strides[0][it.nd - 1],
+                                  it.strides[1][it.nd - 1] if it.nop > 1 else 0,
+                                  it.strides[it.nop - 1][it.nd - 1]))
     if it.size < NOGIL_MIN:
         _walk_all(it, body, nt)
     else:

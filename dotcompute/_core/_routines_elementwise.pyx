@@ -32,7 +32,7 @@ from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_num
                                         device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
 from dotcompute._core._memory cimport DeviceMemory
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport _Py_REFCNT
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
@@ -44,6 +44,8 @@ cnp.import_array()
 
 cdef extern from "dc_elide.h":
     int dc_called_from_binary_op(int opcode)
+    int dc_called_from_interpreter()
+    int dc_elide_init(void *in_module_a, void *in_module_b)
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -817,15 +819,48 @@ cdef inline object _checked_fast_binary(object ufunc, object x, object y, object
 # ------------------------------------------------------------------ temporary elision
 # As NumPy does (temp_elide.c): in `a * b + c` the operator `+` may write into the
 # temporary `a * b` instead of a new array, when the temporary is at least
-# ELIDE_MIN_BYTES (below that a new block from the pool costs less than the check), is
+# ELIDE_MIN_BYTES (below that a new block from the pool costs less than the checks), is
 # referenced only by the interpreter's evaluation stack, owns its whole pooled block (no
-# view, numpy view or buffer export of it exists) and the operator was reached from the
-# interpreter's BINARY_OP / UNARY_NEGATIVE (dc_elide.h). The result is then the same
-# dtype and shape as the temporary; element-wise kernels read each element before they
-# write it, so writing in place gives the same values.
+# view, numpy view or buffer export of it exists), the operator was reached from the
+# interpreter's BINARY_OP / UNARY_NEGATIVE, and no C code other than libpython's number
+# protocol and this module's and the array type's own stands between that opcode and this
+# call (C or Cython code holding the only reference in a C local, and reading it after the
+# operator, would otherwise see it change; dc_elide.h gives the argument). The result is
+# then the same dtype and shape as the temporary (fast_binary's `out` rules); element-wise
+# kernels read each element before they write it, so writing in place gives the same
+# values.
 DEF ELIDE_MIN_BYTES = 262144
 cdef int _OP_BINARY = dis.opmap.get("BINARY_OP", -1)
 cdef int _OP_NEGATIVE = dis.opmap.get("UNARY_NEGATIVE", -1)
+
+
+# an address in each trusted module: this one, and the array type's (its dealloc slot; a
+# cimported function's name would give the address of this module's pointer to it)
+cdef bint _elide_ready = dc_elide_init(<void *>_elidable,
+                                       <void *>(<PyTypeObject *>ndarray).tp_dealloc) != 0
+
+
+cdef bint _elide_on = _elide_ready
+
+
+def elision_supported():
+    """Whether operator chains may write into their temporaries on this interpreter and
+    platform (dc_elide.h: CPython 3.11-3.13 on glibc, call stacks readable)."""
+    return _elide_ready
+
+
+def set_elision(bint on):
+    """Turn temporary elision on (where supported) or off (measurements, tests); returns
+    the previous setting."""
+    global _elide_on
+    old = _elide_on
+    _elide_on = on and _elide_ready
+    return old
+
+
+cdef inline bint _caller_allows_elision(int opcode) noexcept:
+    """The operator came from the interpreter's opcode, with no foreign C code between."""
+    return _elide_on and dc_called_from_binary_op(opcode) and dc_called_from_interpreter()
 
 
 cdef bint _elidable(object x) noexcept:
@@ -892,7 +927,7 @@ cdef object binop(object ufunc, object x, object y):
         return ufunc_call(ufunc, (x, y), {})
     ex = _elidable(x)
     ey = _elidable(y)
-    if (ex or ey) and dc_called_from_binary_op(_OP_BINARY):
+    if (ex or ey) and _caller_allows_elision(_OP_BINARY):
         r = _checked_fast_binary(ufunc, x, y, x if ex else y)
         if r is None and ex and ey:
             r = _checked_fast_binary(ufunc, x, y, y)
@@ -927,7 +962,7 @@ cdef object unop(object ufunc, ndarray a, int opcode):
     """ufunc(a) for an operator (the opcode that reaches it): into a when a is a
     temporary (see binop), else a new array."""
     cdef object r
-    if _elidable(a) and dc_called_from_binary_op(opcode):
+    if _elidable(a) and _caller_allows_elision(opcode):
         fp_clear()
         r = fast_unary(ufunc, a, a)
         if r is not None:

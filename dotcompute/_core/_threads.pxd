@@ -6,6 +6,10 @@
 cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil
 # The same with the library's thread count (set_num_threads, threadpoolctl) as the cap.
 cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil
+# Both for a call on elements of `itemsize` bytes (8 or more: scaled by the measured cost
+# ratio of 8-byte to 4-byte elements of the threshold's class).
+cdef int chunks_for_size(Py_ssize_t n, int threshold, int cap, int itemsize) noexcept nogil
+cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
 # Monotonic clock in seconds (the stamps below).
 cdef double threads_now() noexcept nogil
 # After a parallel region of k chunks entered at t0 and left at t1: stamps[2c], stamps[2c+1]

@@ -29,7 +29,8 @@ calibration at the first call of a program can find fork/join at ~90 us instead 
 
 The guard: each parallel region is timed (entry, exit, start and end of each chunk). A
 region that took longer than 0.9x the sum of its chunks' work did not pay (a worker started
-late: descheduled, because another process owns its core, or slow to wake). Two such regions
+late: descheduled, because another process owns its core); one entered with the workers
+asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
 among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
 happening, up to 1.3 s); then the next calls probe again.
 
@@ -208,9 +209,14 @@ DEF CALIBRATE_MIN = 1024     # calls smaller than this never trigger the measure
 DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
 DEF MAX_PROBES = 16
 DEF LOAD_PERIOD = 0.1        # s: other processes' CPU use is read at most this often
+DEF LOAD_STALE = 0.3         # s: a reading over a longer window (this process idle, or
+                             # serial) that found others busy says little about now: the
+DEF LOAD_CONFIRM = 0.05      # next one comes after this (/proc/stat counts 10 ms ticks:
+                             # +-0.4 cores of 2 over 50 ms, +-0.2 over 0.1 s)
 DEF FOREIGN_SLACK = 0.4      # a core others keep busier than this is not ours
 DEF MAX_CPUS = 4096          # CPU numbers the sampler looks at
 DEF SUSPECT = 4.0            # a cost above SUSPECT x its quiet value was measured under load
+DEF WIDE_MAX = 3.0           # bound of the measured 8-byte / 4-byte element cost ratio
 
 # ------------------------------------------------------------------------- state
 cdef enum:
@@ -230,7 +236,8 @@ cdef int _mode = MODE_AUTO
 cdef double _pause = 0          # one pause instruction
 cdef double _fork_join = 0      # region with spinning workers
 cdef double _wake = 0           # region with sleeping workers
-cdef double _cost[3]            # per element, by cost class
+cdef double _cost[3]            # per element, by cost class (its cheapest probe)
+cdef double _wide[3]            # per class: cost of an 8-byte element / _cost (>= 1)
 cdef int _calibrated_threads = 0
 # wait settings (from _runtime): spin count the OpenMP runtime uses, -1 unknown
 cdef double _spincount = -1
@@ -259,6 +266,7 @@ cdef unsigned char _cpu_set[MAX_CPUS]   # CPUs of this process's affinity mask
 cdef int _ncpu_set = 0          # how many (0: sampler off)
 cdef int _load_lock = 0
 cdef double _load_t = -1        # when /proc/stat was last read
+cdef double _load_next = -1     # when it is read next (at the earliest)
 cdef double _load_busy = 0      # busy seconds of our CPUs then
 cdef double _load_own = 0       # this process's CPU seconds then
 cdef double _foreign = 0        # cores other processes kept busy over the last window
@@ -281,15 +289,17 @@ cdef double _probe_buf[3][PROBE_N]
 cdef void _forked_child() noexcept nogil:
     """In a child after fork: its own compute threads, and the sampler starts afresh (its
     previous reading was the parent's)."""
-    global _load_t, _load_cap, _load_cap_procs
+    global _load_t, _load_next, _load_cap, _load_cap_procs
     dc_compute_forget()
     _load_t = -1
+    _load_next = -1
     _load_cap = _load_cap_procs = MAX_CHUNKS
 
 
 dc_compute_atfork(_forked_child)
 
 cdef int _CLASS_ORDER[3]
+_wide[0] = _wide[1] = _wide[2] = 1.0
 _CLASS_ORDER[0] = CHEAP
 _CLASS_ORDER[1] = MEDIUM
 _CLASS_ORDER[2] = EXPENSIVE
@@ -416,6 +426,7 @@ cdef double _measure_wake(int k) noexcept nogil:
 cdef void _calibrate(int k) noexcept nogil:
     global _pause, _fork_join, _wake, _calibrated_threads, _wake_mult, _fj_base, _wake_base
     cdef double v[16]
+    cdef double wide[3]
     cdef double t0, gap, c
     cdef int i, j, cls
     # pause instruction (what one spin of the OpenMP runtime costs)
@@ -429,14 +440,23 @@ cdef void _calibrate(int k) noexcept nogil:
     _load_cap_at(threads_now())          # the sampler's first reading
     _measure_costs(k, 16)
     _calibrated_threads = k
-    # per-element costs; the cheapest probe of a class decides (the conservative side)
+    # per-element costs; the cheapest probe of a class decides (the conservative side);
+    # the cheapest 8-byte probe of the class, relative to it, scales the calls on 8-byte
+    # elements (chunks_for_size: they move twice the bytes of float32 ones)
     for cls in range(3):
         _cost[cls] = 0
+        wide[cls] = 0
     for i in range(_nprobes):
         c = _probe_cost(i)
         cls = _probe_cls[i]
         if c > 0 and (_cost[cls] == 0 or c < _cost[cls]):
             _cost[cls] = c
+        if c > 0 and _probe_size[i] >= 8 and (wide[cls] == 0 or c < wide[cls]):
+            wide[cls] = c
+    for i in range(3):
+        cls = _CLASS_ORDER[i]
+        c = wide[cls] / _cost[cls] if wide[cls] > 0 and _cost[cls] > 0 else 1.0
+        _wide[i] = WIDE_MAX if c > WIDE_MAX else (1.0 if c < 1.0 else c)
     _derive()
 
 
@@ -536,12 +556,17 @@ cdef inline int _cap_for(double foreign, int ncpu) noexcept nogil:
 
 cdef int _load_cap_at(double t) noexcept nogil:
     """Threads other processes leave us (MAX_CHUNKS when unknown): from their share of our
-    CPUs since the previous reading, read again at most every LOAD_PERIOD."""
-    global _load_t, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set, _load_cap_procs
+    CPUs since the previous reading, read again at most every LOAD_PERIOD. A reading over a
+    window longer than LOAD_STALE that leaves fewer threads than CPUs (the calls that ask
+    came after a pause: the load it averages may have ended, as when a benchmark's other
+    backends ran their turns in it) holds only until a reading LOAD_CONFIRM later, over the
+    calls that follow."""
+    global _load_t, _load_next, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set
+    global _load_cap_procs
     cdef double busy, own, f, proc
     if _forced_foreign >= 0:
         return _cap_for(_forced_foreign, _ncpu_set if _ncpu_set > 0 else MAX_CHUNKS)
-    if _ncpu_set <= 0 or t - _load_t < LOAD_PERIOD:
+    if _ncpu_set <= 0 or t < _load_next:
         return _load_cap
     if not dc_cas_int(&_load_lock, 0, 1):
         return _load_cap
@@ -562,6 +587,8 @@ cdef int _load_cap_at(double t) noexcept nogil:
             # other processes alone (this process's other threads not counted)
             f = ((busy - _load_busy) - (proc - _load_own)) / (t - _load_t)
             _load_cap_procs = _cap_for(f if f > 0 else 0, _ncpu_set)
+        _load_next = t + (LOAD_CONFIRM if _load_t >= 0 and t - _load_t > LOAD_STALE
+                          and _load_cap < _ncpu_set else LOAD_PERIOD)
         _load_t = t
         _load_busy = busy
         _load_own = proc
@@ -571,6 +598,34 @@ cdef int _load_cap_at(double t) noexcept nogil:
 
 cdef int chunks_for(Py_ssize_t n, int threshold, int cap) noexcept nogil:
     return _chunks_at(n, threshold, cap, -1)
+
+
+cdef inline int _class_of(int threshold) noexcept nogil:
+    """The cost class (0 cheap, 1 medium, 2 expensive) nearest a threshold hint."""
+    cdef double lh
+    if threshold <= 0:
+        return 2
+    lh = log(<double>threshold)
+    if lh >= 0.5 * (_anchor_log[0] + _anchor_log[1]):
+        return 0
+    return 1 if lh >= 0.5 * (_anchor_log[1] + _anchor_log[2]) else 2
+
+
+cdef int chunks_for_size(Py_ssize_t n, int threshold, int cap, int itemsize) noexcept nogil:
+    """chunks_for for a call on elements of `itemsize` bytes: an element of 8 bytes or
+    more counts as the measured cost ratio of the class's 8-byte probe to its cheapest
+    one (about 2: a float64 add moves twice the bytes of a float32 one, and the thresholds
+    are the cheapest probe's)."""
+    cdef double w
+    if itemsize >= 8 and dc_load_int(&_state) == READY:
+        w = _wide[_class_of(threshold)]
+        if w > 1.0:
+            n = <Py_ssize_t>(n * w)
+    return _chunks_at(n, threshold, cap, -1)
+
+
+cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    return chunks_for_size(n, threshold, effective_num_threads(), itemsize)
 
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
@@ -592,15 +647,21 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     if n < 2 * e:
         # Costs measured under load keep thresholds high while nothing threads: for a call
         # that would thread on a quiet machine, measure them again once the sampler finds
-        # the machine quiet (0.1 s later, doubling to 1.6 s while it stays high).
+        # the machine quiet (0.1 s after the last measurement, doubling to 1.6 s while it
+        # stays high). A check that finds the machine busy does not count: the next call
+        # checks again (the sampler reads /proc/stat at most every LOAD_PERIOD). When it
+        # counted, the first call of each burst after a pause (its reading covers the
+        # pause and whatever else ran then) used the chance up, and with a gap longer than
+        # the bursts the estimate measured under load could stay for good (in
+        # tools/bench_peers.py's dotcompute worker, the first call of each turn reads a
+        # window holding the other backends' turns).
         if (_fork_join > SUSPECT * QUIET_FORK_JOIN
                 and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
             t = now if now >= 0 else threads_now()
-            if t - _last_measure > _remeasure_gap:
-                if _load_cap_at(t) >= 2:
-                    _remeasure(cap)
-                    _remeasure_gap = (REMEASURE_FIRST if _fork_join <= SUSPECT * QUIET_FORK_JOIN
-                                      else min(2 * _remeasure_gap, REMEASURE_MAX))
+            if t - _last_measure > _remeasure_gap and _load_cap_at(t) >= 2:
+                _remeasure(cap)
+                _remeasure_gap = (REMEASURE_FIRST if _fork_join <= SUSPECT * QUIET_FORK_JOIN
+                                  else min(2 * _remeasure_gap, REMEASURE_MAX))
                 _last_measure = t
         return 1
     t = now if now >= 0 else threads_now()
@@ -656,7 +717,13 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             work += d
             if d > longest:
                 longest = d
-    lost = (t1 - t0) > LOSS_RATIO * work
+    # A region entered with the workers asleep starts its workers late by design (the
+    # policy chose to pay the wake-up): it did not pay only when it took more than that on
+    # top, SUSPECT x the measured wake-up. Counting every such region as lost put a loss
+    # at the start of each burst of calls, and the probe after each back-off (the workers
+    # slept through it) started with one, so one more loss among the next three regions
+    # tripped the guard again, for twice as long.
+    lost = (t1 - t0) > LOSS_RATIO * work + (0.0 if warm else SUSPECT * _wake_base)
     _n_parallel += 1
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
@@ -711,7 +778,7 @@ def set_cpus(cpus):
     """The CPUs whose load the sampler reads (this process's affinity mask; `_runtime`
     sets it at import). Empty: no sampler (e.g. a cgroup quota below the mask), the guard
     alone."""
-    global _ncpu_set, _load_t, _load_cap
+    global _ncpu_set, _load_t, _load_next, _load_cap
     cdef int c
     for c in range(MAX_CPUS):
         _cpu_set[c] = 0
@@ -721,6 +788,7 @@ def set_cpus(cpus):
             _cpu_set[c] = 1
             _ncpu_set += 1
     _load_t = -1
+    _load_next = -1
     _load_cap = MAX_CHUNKS
 
 
@@ -759,12 +827,36 @@ def set_mode(str mode):
     return old
 
 
-def chunks(Py_ssize_t n, int threshold, int cap=-1, at=None):
+def chunks(Py_ssize_t n, int threshold, int cap=-1, at=None, int itemsize=0):
     """The policy's answer for a call (tests); cap -1: the library's thread count; `at`:
-    the call's time on the policy's clock (`now()`), None for now."""
+    the call's time on the policy's clock (`now()`), None for now; itemsize > 0: a call on
+    elements of that size (chunks_for_size; with `at` None only)."""
     if cap < 0:
         cap = effective_num_threads()
+    if itemsize > 0 and at is None:
+        return chunks_for_size(n, threshold, cap, itemsize)
     return _chunks_at(n, threshold, cap, -1 if at is None else max(0.0, float(at)))
+
+
+def next_load_reading():
+    """When the sampler reads /proc/stat next (the policy's clock; tests)."""
+    return _load_next
+
+
+def age_load_reading(double seconds, double others=0.0):
+    """Tests: make the sampler's last reading `seconds` older (and due now), as if other
+    processes had kept `others` cores busy over that time."""
+    global _load_t, _load_next, _load_busy
+    if _load_t >= 0:
+        _load_t -= seconds
+        _load_busy -= others * seconds
+    _load_next = -1
+
+
+def wide_ratios():
+    """{cost class: measured cost of an 8-byte element / the class's cheapest probe}."""
+    calibrate()
+    return {cls: _wide[i] for i, cls in enumerate(_CLASS_ORDER)}
 
 
 def set_costs(fork_join=None, wake=None):
@@ -854,6 +946,8 @@ def policy_info():
     })
     for i in range(3):
         info[f"ns_per_element_{names[i]}"] = round(_cost[_CLASS_ORDER[i]] * 1e9, 3)
+    for i in range(3):
+        info[f"wide_ratio_{names[i]}"] = round(_wide[i], 2)
     for i in range(3):
         info[f"min_chunk_{names[i]}"] = int(_thr[i])
     for i in range(3):
