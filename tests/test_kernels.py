@@ -672,7 +672,11 @@ def test_measured_stream_choice_keeps_numpy_results(threads, rng):
         assert rows, "no call was measured"
         # a class per loop: add and multiply of one size are not compared with each other
         assert {"add[f8]", "multiply[f8]"} <= {r["loop"] for r in rows}, rows
-        assert all(r["calls_direct"] > 0 and r["calls_streamed"] > 0 for r in rows), rows
+        # a class alternates from its first call: one called twice or more ran both ways
+        # (a class of one call: a call the thread policy ran on another thread count)
+        assert all(r["calls_direct"] > 0 and r["calls_streamed"] > 0 for r in rows
+                   if r["calls_direct"] + r["calls_streamed"] >= 2), rows
+        assert any(r["calls_direct"] + r["calls_streamed"] >= 10 for r in rows), rows
         assert any(r["chose_direct"] + r["chose_streamed"] > 0 for r in rows), rows
         assert all(r["choice"] in ("direct", "streamed", "measuring") for r in rows)
     finally:
