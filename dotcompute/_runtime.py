@@ -210,8 +210,24 @@ def runtime_info():
                                           in choices.items() if who == "numpy")
     info["numpy_report_hooks"] = sorted(f"{name}[{ch}]"
                                         for name, ch in _numpy_loops.vm_report_hooks())
+    info["result_stores"] = _stream_summary()
     info["cuda"] = _cuda_summary()
     return info
+
+
+def _stream_summary():
+    """How large results are written: the setting, and what "auto" measured so far."""
+    from ._core import _kernel_access as k
+    if not k.stream_supported():
+        return "direct (this build has no non-temporal stores)"
+    setting = k.stream_min_bytes()
+    if setting != "auto":
+        return (f"streamed from {setting} bytes (DOTCOMPUTE_STREAM_MIN_BYTES)" if setting
+                else "direct (DOTCOMPUTE_STREAM_MIN_BYTES=0)")
+    classes = "; ".join(f"{r['loop']} {r['threads']} thread(s) >= {r['min_bytes'] >> 20} MiB: "
+                        f"{r['choice']}" for r in k.stream_policy())
+    return (f"auto: measured from {k.stream_auto_min() >> 20} MiB per size class"
+            + (f" ({classes})" if classes else " (no call measured yet)"))
 
 
 def _cuda_summary():

@@ -167,6 +167,24 @@ def test_runtime_info_keys():
     assert dc.get_cpu_capability() in info["builds_available"]
 
 
+def test_runtime_reports_result_stores():
+    """The report says how large results are written: the fixed setting, or what "auto"
+    measured per size class."""
+    from dotcompute._core import _kernel_access as k
+    old = k.set_stream_min_bytes(0)
+    try:
+        text = dc.runtime_info()["result_stores"]
+        assert text.startswith("direct")
+        k.set_stream_min_bytes("auto")
+        text = dc.runtime_info()["result_stores"]
+        if k.stream_supported():
+            assert text.startswith("auto") and str(k.stream_auto_min() >> 20) in text
+        else:
+            assert text.startswith("direct")
+    finally:
+        k.set_stream_min_bytes(old)
+
+
 def test_main_job_runs():
     r = subprocess.run([sys.executable, "-m", "dotcompute", "--sizes", "1000"],
                        capture_output=True, text=True, timeout=300)

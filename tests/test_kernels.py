@@ -639,6 +639,57 @@ def test_streamed_results_match_numpy(dtype, threads, rng):
         _kernel_access.set_stream_min_bytes(-1)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_measured_stream_choice_keeps_numpy_results(threads, rng):
+    """"auto" (the default) alternates direct and streamed stores per size class until it
+    has timed both, then keeps one: every result along the way is NumPy's (binary, scalar
+    operand, unary, NumPy's borrowed loops, casts, in place), and both ways ran."""
+    from dotcompute._core import _kernel_access, _threads
+    old = _kernel_access.set_stream_min_bytes("auto")
+    old_min = _kernel_access.set_stream_auto_min(4096)
+    old_threads = dc.set_num_threads(threads)
+    old_mode = _threads.set_mode("always")
+    _kernel_access.reset_stream_policy()
+    try:
+        for n in (700, 3001, 20000):
+            a = (rng.standard_normal(n) * 3).astype(np.float64)
+            b = rng.uniform(0.5, 2, n).astype(np.float32)
+            x, y = dc.asarray(a), dc.asarray(b)
+            for _ in range(14):
+                np.testing.assert_array_equal(np.asarray(x + x), a + a)
+                np.testing.assert_array_equal(np.asarray(x * 2.5), a * 2.5)
+                np.testing.assert_array_equal(np.asarray(dc.sqrt(y)), np.sqrt(b))
+                np.testing.assert_allclose(np.asarray(dc.exp(x)), np.exp(a), rtol=4e-16)
+                np.testing.assert_array_equal(np.asarray(x.astype(np.float32)),
+                                              a.astype(np.float32))
+                z = y.copy()
+                z += y
+                np.testing.assert_array_equal(np.asarray(z), b + b)
+        rows = _kernel_access.stream_policy()
+        if not _kernel_access.stream_supported():
+            assert rows == []                # nothing to choose: every result direct
+            return
+        assert rows, "no call was measured"
+        # a class per loop: add and multiply of one size are not compared with each other
+        assert {"add[f8]", "multiply[f8]"} <= {r["loop"] for r in rows}, rows
+        # a class alternates from its first call: one called twice or more ran both ways
+        # (a class of one call: a call the thread policy ran on another thread count)
+        assert all(r["calls_direct"] > 0 and r["calls_streamed"] > 0 for r in rows
+                   if r["calls_direct"] + r["calls_streamed"] >= 2), rows
+        assert any(r["calls_direct"] + r["calls_streamed"] >= 10 for r in rows), rows
+        assert any(r["chose_direct"] + r["chose_streamed"] > 0 for r in rows), rows
+        assert all(r["choice"] in ("direct", "streamed", "measuring") for r in rows)
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+        _kernel_access.set_stream_auto_min(old_min)
+        _kernel_access.set_stream_min_bytes(old)
+        _kernel_access.reset_stream_policy()
+    assert _kernel_access.stream_min_bytes() == old
+    with pytest.raises(ValueError):
+        _kernel_access.set_stream_auto_min(0)
+
+
 def test_float_sums_identical_in_every_build():
     """Float sums and dot products (the pairwise tree over blocks, binary-counter order)
     give bit-identical results in every kernel build the CPU runs: lengths around block
@@ -672,8 +723,9 @@ def test_float_sums_identical_in_every_build():
     assert len(values) == 72 and all(np.isfinite(values))
 
 
-@pytest.mark.parametrize("value,expect", [("", "0"), ("0", "0"), ("1M", "1048576"),
-                                          ("4x", "llc4"), ("bogus", "0")])
+@pytest.mark.parametrize("value,expect", [("", "auto"), ("auto", "auto"), ("0", "0"),
+                                          ("1M", "1048576"), ("4x", "llc4"),
+                                          ("bogus", "auto")])
 def test_stream_setting_from_the_environment(value, expect):
     import os
     import subprocess
@@ -685,8 +737,8 @@ def test_stream_setting_from_the_environment(value, expect):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    got, llc = map(int, r.stdout.split())
-    assert got == (4 * llc if expect == "llc4" else int(expect))
+    got, llc = r.stdout.split()
+    assert got == (str(4 * int(llc)) if expect == "llc4" else expect)
     assert ("ignoring DOTCOMPUTE_STREAM_MIN_BYTES" in r.stderr) == (value == "bogus")
 
 

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.string cimport memset
 from cython.parallel cimport prange
 
 from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
@@ -67,39 +68,119 @@ def _parse_bytes(text):
 
 def set_stream_min_bytes(nbytes):
     """Calls whose operands and dense result span at least `nbytes` write the result with
-    non-temporal stores (0: never, the default; DOTCOMPUTE_STREAM_MIN_BYTES sets it at
-    import, `4x` meaning 4x the last-level cache). Returns the previous value.
+    non-temporal stores (0: never); "auto" (the default): calls of at least
+    stream_auto_min() bytes (the last-level cache's size) stream theirs where measurement
+    in this process finds it faster, per size class (stream_policy()). The environment
+    variable DOTCOMPUTE_STREAM_MIN_BYTES sets it at import (a size, `4x` meaning 4x the
+    last-level cache, 0, or auto). Returns the previous value.
 
-    Off by default: on the shared AMD EPYC VM of 2026-12-02 (other processes kept the
-    memory busy) streamed results ran 1-6 % behind direct stores at 1e7 float64 add and 8 %
-    at float32 `<`, and lost in loops that reuse one result block from the pool just above
-    the cache (1e6..3e6); STREAM's triad gained 1.5x from them at 256 MiB on a quiet
-    machine (PERF.md). Measure on yours."""
-    old = K.stream_min_bytes
+    Measured rather than fixed: on the shared AMD EPYC VM of 2026-12-02 streamed results
+    gained 1.3-1.5x for a + b at 1e6-2e6 float64 on one day and ran 1-6 % behind direct
+    stores at 1e7 on another (other processes kept the memory busy); STREAM's triad gained
+    1.5x from them at 256 MiB on a quiet machine (PERF.md)."""
+    old = "auto" if K.stream_min_bytes == DC_STREAM_AUTO else K.stream_min_bytes
+    if isinstance(nbytes, str) and nbytes.strip().lower() == "auto":
+        K.stream_min_bytes = DC_STREAM_AUTO
+        return old
     nbytes = int(nbytes)
     if nbytes < 0:
-        raise ValueError("stream_min_bytes must be >= 0")
+        raise ValueError("stream_min_bytes must be >= 0 or 'auto'")
     K.stream_min_bytes = nbytes
     return old
 
 
 def stream_min_bytes():
-    return K.stream_min_bytes
+    """The threshold in force: a size in bytes (0: never) or "auto"."""
+    return "auto" if K.stream_min_bytes == DC_STREAM_AUTO else K.stream_min_bytes
+
+
+def stream_supported():
+    """Whether this kernel build writes results with non-temporal stores at all (the
+    scalar build and non-x86 targets do not: every setting writes directly)."""
+    return bool(K.can_stream)
+
+
+def stream_auto_min():
+    """Bytes (operands and result) from which "auto" measures whether to stream."""
+    return K.stream_auto_min
+
+
+def set_stream_auto_min(nbytes):
+    """Bytes (operands and result) from which "auto" measures whether to stream (at
+    import: the last-level cache's size). Returns the previous value."""
+    old = K.stream_auto_min
+    nbytes = int(nbytes)
+    if nbytes <= 0:
+        raise ValueError("stream_auto_min must be > 0")
+    K.stream_auto_min = nbytes
+    return old
+
+
+def _loop_name(size_t fn):
+    """`op[dtype]` of a kernel loop of this build, "cast[dtype->dtype]", or "numpy loop"."""
+    from dotcompute._core._opspec import DTYPES
+    cdef int i, t, u
+    for i, op in enumerate(BINARY):
+        for t in range(len(DTYPES)):
+            if <size_t>K.binary[i][t] == fn:
+                return f"{op[0]}[{DTYPES[t][0]}]"
+    for i, op in enumerate(UNARY):
+        for t in range(len(DTYPES)):
+            if <size_t>K.unary[i][t] == fn:
+                return f"{op[0]}[{DTYPES[t][0]}]"
+    for t in range(len(DTYPES)):
+        for u in range(len(DTYPES)):
+            if <size_t>K.cast[t][u] == fn:
+                return f"cast[{DTYPES[t][0]}->{DTYPES[u][0]}]"
+    return "numpy loop"
+
+
+def stream_policy():
+    """The classes "auto" measured, one dict each: the loop, threads ("1" or ">1"), the
+    smallest call of its size class in bytes, the choice ("direct" or "streamed";
+    "measuring" during an exploration), calls run each way, explorations that chose each
+    way, and calls between explorations."""
+    cdef int j
+    cdef dc_stream_class *cl
+    rows = []
+    for j in range(DC_STREAM_SLOTS):
+        cl = &K.stream_cls[j]
+        if cl.fn == NULL or cl.calls[0] + cl.calls[1] == 0:
+            continue
+        rows.append({"loop": _loop_name(<size_t>cl.fn), "threads": ">1" if cl.multi else "1",
+                     "min_bytes": K.stream_auto_min << cl.size,
+                     "choice": "measuring" if cl.explore else
+                               ("streamed" if cl.choice else "direct"),
+                     "calls_direct": cl.calls[0], "calls_streamed": cl.calls[1],
+                     "chose_direct": cl.decided[0], "chose_streamed": cl.decided[1],
+                     "interval": cl.interval})
+    rows.sort(key=lambda r: (r["loop"], r["threads"], r["min_bytes"]))
+    return rows
+
+
+def reset_stream_policy():
+    """Forget every measurement of "auto" (the next calls measure again)."""
+    memset(K.stream_cls, 0, sizeof(K.stream_cls))
 
 
 def _init_stream():
     import os
+    llc = _last_level_cache_bytes()
+    K.stream_auto_min = llc if llc > 0 else (8 << 20)
+    K.stream_min_bytes = DC_STREAM_AUTO
     env = os.environ.get("DOTCOMPUTE_STREAM_MIN_BYTES", "").strip()
     if not env:
         return
     try:
-        if env.lower().endswith("x"):
-            set_stream_min_bytes(int(float(env[:-1]) * _last_level_cache_bytes()))
+        if env.lower() == "auto":
+            set_stream_min_bytes("auto")
+        elif env.lower().endswith("x"):
+            set_stream_min_bytes(int(float(env[:-1]) * llc))
         else:
             set_stream_min_bytes(_parse_bytes(env))
     except ValueError:
         warnings.warn(f"ignoring DOTCOMPUTE_STREAM_MIN_BYTES={env!r}: not a size in bytes "
-                      "(K/M/G suffixes) or a multiple of the last-level cache (4x)",
+                      "(K/M/G suffixes), a multiple of the last-level cache (4x) or auto",
                       RuntimeWarning)
 
 _init_stream()

@@ -4,6 +4,8 @@
 # fused evaluator (which call through it) share. Array extents are declared as [1]: the C
 # compiler sees the real header, Cython only needs the names.
 
+from libc.stdint cimport int64_t
+
 cdef extern from "dc_kernel_table.h" nogil:
     ctypedef void (*dc_binary_fn)(const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
                                   char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
@@ -25,6 +27,20 @@ cdef extern from "dc_kernel_table.h" nogil:
                                 Py_ssize_t m) noexcept nogil
     ctypedef int (*dc_npy_loop)(void *context, char *const *data, const Py_ssize_t *dims,
                                 const Py_ssize_t *strides, void *auxdata) noexcept nogil
+    ctypedef struct dc_stream_class:
+        const void *fn
+        int size, multi
+        int explore
+        int choice
+        int n[2]
+        double t[2][5]
+        int64_t left, interval
+        int64_t calls[2]
+        int64_t decided[2]
+    enum: DC_STREAM_AUTO
+    enum: DC_STREAM_SIZES
+    enum: DC_STREAM_SLOTS
+    enum: DC_STREAM_SAMPLES
     ctypedef struct dc_kernel_table:
         const char *isa
         dc_binary_fn binary[1][1]
@@ -40,6 +56,9 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_scan_fn scan[1][1]
         int reduce_threshold
         Py_ssize_t stream_min_bytes
+        Py_ssize_t stream_auto_min
+        int can_stream
+        dc_stream_class stream_cls[256]
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
                            Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int,
                            int) noexcept nogil

@@ -28,10 +28,20 @@ cdef extern from "dc_loops.h" nogil:
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t nbytes)
     void dc_stream_fence()
 
-# Results of calls larger than the last-level cache are written with non-temporal stores
-# (dc_loops.h): each chunk computes STREAM_BLOCK bytes of result into an L1 buffer, then
-# streams them out; the rest of a chunk (less than a block) is written directly.
-DEF STREAM_BLOCK = 4096
+cdef extern from "dc_stream_policy.h" nogil:
+    dc_stream_class *dc_stream_class_of(dc_kernel_table *t, const void *fn, Py_ssize_t nbytes,
+                                        int nthreads)
+    int dc_stream_pick(dc_stream_class *c)
+    void dc_stream_note(dc_stream_class *c, int v, double seconds, Py_ssize_t nbytes)
+
+# Results of large calls may be written with non-temporal stores (dc_loops.h; when: the
+# table's stream_min_bytes, by default measured, dc_stream_policy.h): each chunk computes
+# STREAM_BLOCK bytes of result into an L1 buffer, then streams them out; the rest of a
+# chunk (less than a block) is written directly. A small block keeps the streamed stores
+# interleaved with the loads: a + b at 1e6 float64 on one thread (AMD EPYC) ran 640 us with
+# 256-512 byte blocks, as fast as streaming from registers (610 us), 730 us with 1 KiB and
+# 900 us with 4 KiB, no better than direct stores.
+DEF STREAM_BLOCK = 512
 
 
 cdef inline bint _apart(const char *a, Py_ssize_t sa, const char *o, Py_ssize_t so,
@@ -42,14 +52,32 @@ cdef inline bint _apart(const char *a, Py_ssize_t sa, const char *o, Py_ssize_t 
     return sa > 0 and (a + n * sa <= o or o + n * so <= a)
 
 
-cdef inline bint _stream(Py_ssize_t n, Py_ssize_t in_bytes, const char *o, Py_ssize_t so,
-                         int dense) noexcept nogil:
-    """Whether this call streams its result (see dc_kernel_table.stream_min_bytes)."""
+cdef inline bint _streamable(Py_ssize_t n, Py_ssize_t in_bytes, const char *o, Py_ssize_t so,
+                             int dense) noexcept nogil:
+    """Whether this call may stream its result (see dc_kernel_table.stream_min_bytes)."""
     # The output must be at least a third of the traffic: a comparison's bool result (1
     # byte per 16 read) saves little and ran 8 % slower streamed (float32 `<` at 1e7).
-    return (DC_HAVE_STREAM and dense and _table.stream_min_bytes > 0 and 0 < so <= 16
+    cdef Py_ssize_t least = _table.stream_min_bytes
+    if least == DC_STREAM_AUTO:
+        least = _table.stream_auto_min
+    return (DC_HAVE_STREAM and dense and least > 0 and 0 < so <= 16
             and STREAM_BLOCK % so == 0 and (<size_t>o) % 16 == 0 and 2 * so >= in_bytes
-            and n * (in_bytes + so) >= _table.stream_min_bytes)
+            and n * (in_bytes + so) >= least)
+
+
+cdef inline dc_stream_class *_stream_class(const void *fn, Py_ssize_t nbytes,
+                                          int k) noexcept nogil:
+    """The measured class of a streamable call of loop fn (NULL: the user's fixed
+    threshold)."""
+    if _table.stream_min_bytes != DC_STREAM_AUTO:
+        return NULL
+    return dc_stream_class_of(&_table, fn, nbytes, k)
+
+
+cdef inline void _stream_note(dc_stream_class *cls, bint stream, double t0,
+                              Py_ssize_t nbytes) noexcept nogil:
+    if cls != NULL:
+        dc_stream_note(cls, stream, threads_now() - t0, nbytes)
 
 
 cdef void _binary_chunk(dc_binary_fn f, const char *a, Py_ssize_t sa, const char *b,
@@ -112,13 +140,19 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
     cdef Py_ssize_t s, e
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
-    cdef bint stream = (_stream(n, (sa if sa > 0 else -sa) + (sb if sb > 0 else -sb), o, so,
-                                dense)
+    cdef Py_ssize_t ib = (sa if sa > 0 else -sa) + (sb if sb > 0 else -sb)
+    cdef bint stream = (_streamable(n, ib, o, so, dense)
                         and _apart(a, sa, o, so, n) and _apart(b, sb, o, so, n))
+    cdef dc_stream_class *cls = NULL
+    if stream:
+        cls = _stream_class(<const void *>f, n * (ib + so), k)
+        if cls != NULL:
+            stream = dc_stream_pick(cls)
+    t0 = threads_now() if cls != NULL or k > 1 else 0
     if k == 1:
         _binary_chunk(f, a, sa, b, sb, o, so, n, stream)
+        _stream_note(cls, stream, t0, n * (ib + so))
         return
-    t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
         st[2 * c] = threads_now()
         s = _chunk_start(n, k, c)
@@ -130,6 +164,7 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
         st[2 * c + 1] = threads_now()
     dc_fpe_raise(fpe)
     threads_observe(k, t0, threads_now(), st)
+    _stream_note(cls, stream, t0, n * (ib + so))
 
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
@@ -140,12 +175,18 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
     cdef Py_ssize_t s, e
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
-    cdef bint stream = (_stream(n, sa if sa > 0 else -sa, o, so, dense)
-                        and _apart(a, sa, o, so, n))
+    cdef Py_ssize_t ib = sa if sa > 0 else -sa
+    cdef bint stream = _streamable(n, ib, o, so, dense) and _apart(a, sa, o, so, n)
+    cdef dc_stream_class *cls = NULL
+    if stream:
+        cls = _stream_class(<const void *>f, n * (ib + so), k)
+        if cls != NULL:
+            stream = dc_stream_pick(cls)
+    t0 = threads_now() if cls != NULL or k > 1 else 0
     if k == 1:
         _unary_chunk(f, a, sa, o, so, n, stream)
+        _stream_note(cls, stream, t0, n * (ib + so))
         return
-    t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
         st[2 * c] = threads_now()
         s = _chunk_start(n, k, c)
@@ -157,6 +198,7 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
         st[2 * c + 1] = threads_now()
     dc_fpe_raise(fpe)
     threads_observe(k, t0, threads_now(), st)
+    _stream_note(cls, stream, t0, n * (ib + so))
 
 
 # Reductions: the input is cut into partials of at least PARTIAL_MIN elements (the largest
@@ -265,15 +307,21 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     cdef bint stream
+    cdef dc_stream_class *cls = NULL
     for j in range(nin):
         in_bytes += steps[j] if steps[j] > 0 else -steps[j]
-    stream = _stream(n, in_bytes, args[nin], steps[nin], 1)
+    stream = _streamable(n, in_bytes, args[nin], steps[nin], 1)
     for j in range(nin):
         stream = stream and _apart(args[j], steps[j], args[nin], steps[nin], n)
+    if stream:
+        cls = _stream_class(<const void *>f, n * (in_bytes + steps[nin]), k)
+        if cls != NULL:
+            stream = dc_stream_pick(cls)
+    t0 = threads_now() if cls != NULL or k > 1 else 0
     if k == 1:
         _npy_chunk(f, ctx, aux, nin, args, steps, 0, n, stream)
+        _stream_note(cls, stream, t0, n * (in_bytes + steps[nin]))
         return
-    t0 = threads_now()
     for c in prange(k, num_threads=k, schedule="static"):
         st[2 * c] = threads_now()
         s = _chunk_start(n, k, c)
@@ -285,6 +333,7 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
         st[2 * c + 1] = threads_now()
     dc_fpe_raise(fpe)
     threads_observe(k, t0, threads_now(), st)
+    _stream_note(cls, stream, t0, n * (in_bytes + steps[nin]))
 
 
 cdef void _npy_chunk(dc_npy_loop f, void *ctx, void *aux, int nin, char **args,
@@ -316,6 +365,7 @@ cdef void _npy_chunk(dc_npy_loop f, void *ctx, void *aux, int nin, char **args,
 cdef dc_kernel_table _table
 dc_fill_kernel_table(&_table)
 _table.isa = DC_ISA_NAME
+_table.can_stream = DC_HAVE_STREAM
 _table.run_binary = run_binary
 _table.run_unary = run_unary
 _table.run_reduce = run_reduce

@@ -721,7 +721,16 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
                                  where=where)
 
 
-DEF DOT_BLAS_MIN = 1 << 19
+cdef Py_ssize_t DOT_BLAS_MIN = 1 << 19
+
+
+def _set_dot_blas_min(Py_ssize_t n):
+    """From how many contiguous elements a 1-D float dot may run NumPy's BLAS (see dot);
+    returns the previous value. For benchmarks and tests."""
+    global DOT_BLAS_MIN
+    old = DOT_BLAS_MIN
+    DOT_BLAS_MIN = n
+    return old
 
 
 cdef object dot(object x, object y, object out):

@@ -151,10 +151,17 @@ DC_CMP_KERNEL(f4, float, __m256, 8, 4, _mm256_loadu_ps, _mm256_set1_ps, _mm256_c
  * buffer, then stream it out; dc_stream_fence() orders the stores before the result is
  * used. The scalar build and non-x86 targets copy plainly (DC_HAVE_STREAM 0). */
 #if defined(__SSE2__) && !defined(DC_SCALAR)
-#include <emmintrin.h>
+#include <immintrin.h>
 #define DC_HAVE_STREAM 1
 static inline void dc_stream_copy(char *dst, const char *src, ptrdiff_t nbytes) {
-    for (ptrdiff_t i = 0; i < nbytes; i += 16)
+    ptrdiff_t i = 0;
+#if defined(__AVX__)
+    if (((uintptr_t)dst & 31) == 0)     /* 32-byte stores where the block allows them */
+        for (; i + 32 <= nbytes; i += 32)
+            _mm256_stream_si256((__m256i *)(void *)(dst + i),
+                                _mm256_loadu_si256((const __m256i *)(const void *)(src + i)));
+#endif
+    for (; i < nbytes; i += 16)
         _mm_stream_si128((__m128i *)(void *)(dst + i),
                          _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
 }
