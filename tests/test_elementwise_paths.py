@@ -270,3 +270,19 @@ def test_scalar_only_calls(name, data):
         assert e.dtype == g.dtype and (e == g or (e != e and g != g)), (e, g)
     else:
         assert expected[0] == got[0], (expected, got)
+
+
+@pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])
+@pytest.mark.parametrize("s", [2.3e-138, -1e-300, 7e-46, 0.0, float("nan"), 1e300])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_logical_ops_take_a_python_float_by_its_truth(op, s, dtype):
+    """logical_and(float32 array, 2.3e-138): NumPy takes the Python float's truth
+    (True), although it is 0 in float32 (hypothesis found our False)."""
+    x = np.array([0.0, 1e-45, 1.0, -2.0, np.inf], dtype=dtype)
+    with np.errstate(all="ignore"):
+        for args in ((x, s), (s, x)):
+            want = getattr(np, op)(*args)
+            got = getattr(dc, op)(*[dc.asarray(a) if isinstance(a, np.ndarray) else a
+                                    for a in args])
+            assert np.asarray(got).dtype == want.dtype
+            np.testing.assert_array_equal(np.asarray(got), want)

@@ -495,6 +495,20 @@ cdef inline bint _whole(Operand *a, int nd, const Py_ssize_t *shape) noexcept:
     return True
 
 
+cdef int _LOGICAL_AND = BINARY_INDEX["logical_and"]
+cdef int _LOGICAL_XOR = BINARY_INDEX["logical_xor"]
+cdef int _LOGICAL_OR = BINARY_INDEX["logical_or"]
+
+
+cdef inline object _truth_of_float(int op, object s):
+    """NumPy's logical ops take a Python float by its truth: logical_and(float32 array,
+    1e-300) is the array's truth, although 1e-300 is 0 in float32. As 1.0/0.0 (exact in
+    every float type) our kernels give the same."""
+    if type(s) is float and (op == _LOGICAL_AND or op == _LOGICAL_OR or op == _LOGICAL_XOR):
+        return 1.0 if s else 0.0
+    return s
+
+
 cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[3]
@@ -504,6 +518,9 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     cdef NdIter it
     cdef Body b
     cdef ndarray r
+    if to_bool:
+        x = _truth_of_float(op, x)
+        y = _truth_of_float(op, y)
     if not _classify(x, &A, &ta) or not _classify(y, &B, &tb):
         return None
     route = _bres[op][ta][tb][0]
@@ -691,6 +708,9 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
         return None
     op = spec[0]
     to_bool = spec[1]
+    if to_bool:
+        x = _truth_of_float(op, x)
+        y = _truth_of_float(op, y)
     if operand_of(x, &A, False):
         if operand_of(y, &B, False):
             if A.t != B.t or A.t < 0:
