@@ -617,6 +617,8 @@ cdef int chunks_for_size(Py_ssize_t n, int threshold, int cap, int itemsize) noe
     one (about 2: a float64 add moves twice the bytes of a float32 one, and the thresholds
     are the cheapest probe's)."""
     cdef double w
+    if cap <= 1 or n < 2 * MIN_CHUNK:
+        return 1                      # before the weighting: 16-element slab calls pay it
     if itemsize >= 8 and dc_load_int(&_state) == READY:
         w = _wide[_class_of(threshold)]
         if w > 1.0:
