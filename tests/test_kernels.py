@@ -816,3 +816,22 @@ def test_power_stride_zero_exponent_as_numpy(dtype, y):
             np.testing.assert_array_max_ulp(got, want, maxulp=4)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
         assert got_w == want_w
+
+
+@pytest.mark.parametrize("nr", [15, 16, 17, 64, 300, 383, 384])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_row_sums_and_means_as_numpy(nr, dtype):
+    """sum/mean along contiguous rows (NumPy's reduction for 16-383 elements, ours
+    around it): NumPy's values (bits from 16 to 383), dtype and shape, keepdims too."""
+    x = (np.random.default_rng(nr).uniform(-3, 5, size=(40, nr)) * 7).astype(dtype)
+    d = dc.asarray(x)
+    for f, contiguous in ((lambda m, a: a.sum(axis=1), True),
+                          (lambda m, a: a.mean(axis=1), True),
+                          (lambda m, a: m.sum(a, axis=-1, keepdims=True), True),
+                          (lambda m, a: a[:, ::-1].sum(axis=1), False)):
+        want, got = f(np, x), np.asarray(f(dc, d))
+        assert got.dtype == want.dtype and got.shape == want.shape
+        if (contiguous and 16 <= nr <= 383) or dtype == "int32":
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-13)
