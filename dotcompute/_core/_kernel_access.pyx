@@ -199,18 +199,14 @@ cdef int threads_for_size(Py_ssize_t n, Py_ssize_t threshold, Py_ssize_t itemsiz
                              <int>(itemsize if itemsize < 64 else 64))
 
 
+cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept nogil:
+    return v if v >= 0 else -v
+
+
 cdef inline Py_ssize_t _widest(Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) noexcept nogil:
     """Bytes per element of a call with these strides (the largest; stride 0 is a
     scalar operand)."""
-    if a < 0:
-        a = -a
-    if b < 0:
-        b = -b
-    if c < 0:
-        c = -c
-    if b > a:
-        a = b
-    return c if c > a else a
+    return max(_absz(a), _absz(b), _absz(c))
 
 
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil:
@@ -526,9 +522,6 @@ cdef int _contiguity(const Operand *o, Py_ssize_t itemsize) noexcept:
             expect *= o.shape[i]
     return flags
 
-
-cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept:
-    return v if v >= 0 else -v
 
 
 cdef bint keep_order(Operand **ops, const Py_ssize_t *itemsize, int nin, int nd,

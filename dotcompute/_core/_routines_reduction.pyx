@@ -99,65 +99,55 @@ cdef extern from *:
     /* Whether some prefix of the in-order product of |a| may leave [4 MIN, MAX / 4]. Blocks
      * of 256 elements: within a block every prefix lies between the block's product of
      * min(|x|, 1) and of max(|x|, 1) (l, h), times the product of the blocks before it (q,
-     * the running in-order magnitude, kept in double). Branch-free (the data's signs and
-     * sizes are random); contiguous blocks in SSE2 vectors with 4 accumulators a bound. */
+     * the running in-order magnitude). All in double (float32 widened on load). Branch-free
+     * (the data's signs and sizes are random); contiguous blocks in SSE2 vectors with 4
+     * accumulators a bound; f8 is a constant in each inlined copy. */
     #define DC_PROD_BLOCK 256
-    static void dc_prod_block_bounds(int f8, const char *a, Py_ssize_t s, Py_ssize_t n,
-                                     double *lo_out, double *hi_out) {
+    #if defined(__GNUC__) || defined(__clang__)
+    #define DC_PB_INLINE static inline __attribute__((always_inline))
+    #else
+    #define DC_PB_INLINE static inline
+    #endif
+    static inline double dc__pb_load(int f8, const char *p) {
+        if (f8) { double x; memcpy(&x, p, 8); return x; }
+        float x; memcpy(&x, p, 4); return x;
+    }
+    #if defined(__SSE2__)
+    DC_PB_INLINE __m128d dc__pb_load2(int f8, const char *p) {          /* 2 elements */
+        if (f8) return _mm_loadu_pd((const double *)p);
+        return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p)));
+    }
+    #endif
+    DC_PB_INLINE void dc__pb_bounds(int f8, const char *a, Py_ssize_t s, Py_ssize_t n,
+                                    double *lo_out, double *hi_out) {
         Py_ssize_t i = 0;
         double l = 1, h = 1;
-        if (f8) {
     #if defined(__SSE2__)
-            if (s == 8) {
-                const __m128d one = _mm_set1_pd(1.0);
-                const __m128d mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
-                __m128d l0 = one, l1 = one, l2 = one, l3 = one, h0 = one, h1 = one, h2 = one, h3 = one;
-                const double *p = (const double *)a;
-    #define DC_PB_STEP(L, H, off) { __m128d v = _mm_and_pd(_mm_loadu_pd(p + i + (off)), mask); \
+        if (s == (f8 ? 8 : 4)) {
+            const __m128d one = _mm_set1_pd(1.0);
+            const __m128d mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+            __m128d l0 = one, l1 = one, l2 = one, l3 = one, h0 = one, h1 = one, h2 = one, h3 = one;
+    #define DC_PB_STEP(L, H, off) { __m128d v = _mm_and_pd(dc__pb_load2(f8, a + (i + (off)) * s), mask); \
                                     L = _mm_mul_pd(L, _mm_min_pd(v, one)); H = _mm_mul_pd(H, _mm_max_pd(v, one)); }
-                for (; i + 8 <= n; i += 8) {
-                    DC_PB_STEP(l0, h0, 0) DC_PB_STEP(l1, h1, 2) DC_PB_STEP(l2, h2, 4) DC_PB_STEP(l3, h3, 6)
-                }
+            for (; i + 8 <= n; i += 8) {
+                DC_PB_STEP(l0, h0, 0) DC_PB_STEP(l1, h1, 2) DC_PB_STEP(l2, h2, 4) DC_PB_STEP(l3, h3, 6)
+            }
     #undef DC_PB_STEP
-                __m128d L = _mm_mul_pd(_mm_mul_pd(l0, l1), _mm_mul_pd(l2, l3));
-                __m128d H = _mm_mul_pd(_mm_mul_pd(h0, h1), _mm_mul_pd(h2, h3));
-                double t[2];
-                _mm_storeu_pd(t, L); l = t[0] * t[1];
-                _mm_storeu_pd(t, H); h = t[0] * t[1];
-            }
+            double t[2];
+            _mm_storeu_pd(t, _mm_mul_pd(_mm_mul_pd(l0, l1), _mm_mul_pd(l2, l3))); l = t[0] * t[1];
+            _mm_storeu_pd(t, _mm_mul_pd(_mm_mul_pd(h0, h1), _mm_mul_pd(h2, h3))); h = t[0] * t[1];
+        }
     #endif
-            for (; i < n; i++) {
-                double x; memcpy(&x, a + i * s, sizeof x); x = fabs(x);
-                l *= fmin(x, 1.0); h *= fmax(x, 1.0);
-            }
-        } else {
-            float lf = 1, hf = 1;
-    #if defined(__SSE2__)
-            if (s == 4) {
-                const __m128 one = _mm_set1_ps(1.0f);
-                const __m128 mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-                __m128 l0 = one, l1 = one, l2 = one, l3 = one, h0 = one, h1 = one, h2 = one, h3 = one;
-                const float *p = (const float *)a;
-    #define DC_PB_STEP(L, H, off) { __m128 v = _mm_and_ps(_mm_loadu_ps(p + i + (off)), mask); \
-                                    L = _mm_mul_ps(L, _mm_min_ps(v, one)); H = _mm_mul_ps(H, _mm_max_ps(v, one)); }
-                for (; i + 16 <= n; i += 16) {
-                    DC_PB_STEP(l0, h0, 0) DC_PB_STEP(l1, h1, 4) DC_PB_STEP(l2, h2, 8) DC_PB_STEP(l3, h3, 12)
-                }
-    #undef DC_PB_STEP
-                __m128 L = _mm_mul_ps(_mm_mul_ps(l0, l1), _mm_mul_ps(l2, l3));
-                __m128 H = _mm_mul_ps(_mm_mul_ps(h0, h1), _mm_mul_ps(h2, h3));
-                float t[4];
-                _mm_storeu_ps(t, L); lf = (t[0] * t[1]) * (t[2] * t[3]);
-                _mm_storeu_ps(t, H); hf = (t[0] * t[1]) * (t[2] * t[3]);
-            }
-    #endif
-            for (; i < n; i++) {
-                float x; memcpy(&x, a + i * s, sizeof x); x = fabsf(x);
-                lf *= fminf(x, 1.0f); hf *= fmaxf(x, 1.0f);
-            }
-            l = lf; h = hf;
+        for (; i < n; i++) {
+            double x = fabs(dc__pb_load(f8, a + i * s));
+            l *= fmin(x, 1.0); h *= fmax(x, 1.0);
         }
         *lo_out = l; *hi_out = h;
+    }
+    static void dc_prod_block_bounds(int f8, const char *a, Py_ssize_t s, Py_ssize_t n,
+                                     double *lo_out, double *hi_out) {
+        if (f8) dc__pb_bounds(1, a, s, n, lo_out, hi_out);
+        else dc__pb_bounds(0, a, s, n, lo_out, hi_out);
     }
     static int dc_prod_prefix_unsafe(int f8, const char *a, Py_ssize_t s, Py_ssize_t n) {
         const double tiny = 4 * (f8 ? DBL_MIN : FLT_MIN), huge = (f8 ? DBL_MAX : FLT_MAX) / 4;
