@@ -60,12 +60,14 @@ def test_operator_chains_write_into_their_temporaries(x):
 def test_switching_elision_off_gives_the_same_values(x):
     y = dc.asarray(XN * 0.5)
     old = R.set_elision(False)
+    old_fusion = R.set_fusion(False)             # operator pairs fused: tests/test_fusion.py
     try:
         a0 = _allocations()
         off = 2 * x + 3 * y * y - x
         assert _allocations() - a0 == 5          # every operator its own new array
     finally:
         R.set_elision(old)
+        R.set_fusion(old_fusion)
     on = 2 * x + 3 * y * y - x
     _same(np.asarray(off), on)
     _same(2 * XN + 3 * (XN * 0.5) ** 2 - XN, on)

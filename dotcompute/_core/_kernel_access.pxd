@@ -47,6 +47,10 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
                      Py_ssize_t n, bint dense=*) noexcept
+# o = (a op1 b) op2 c, a fused pair of K.fused2
+cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
+                      Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                      Py_ssize_t n, bint dense=*) noexcept
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,

@@ -247,6 +247,19 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
             K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
 
 
+cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
+                      Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                      Py_ssize_t n, bint dense=False) noexcept:
+    # four streams where a binary call has three: the policy sees a third more elements
+    cdef int nt = threads_for_size(n + n // 3, K.binary_threshold[0],
+                                   max(_widest(sa, sb, sc), _absz(so)))
+    if n < NOGIL_MIN:
+        K.run_ternary(f, a, sa, b, sb, c, sc, o, so, n, nt, dense)
+    else:
+        with nogil:
+            K.run_ternary(f, a, sa, b, sb, c, sc, o, so, n, nt, dense)
+
+
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept:
     cdef int nt = threads_for(n, K.reduce_threshold)

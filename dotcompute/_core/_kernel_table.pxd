@@ -11,6 +11,9 @@ cdef extern from "dc_kernel_table.h" nogil:
                                   char *o, Py_ssize_t so, Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_unary_fn)(const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
                                  Py_ssize_t n) noexcept nogil
+    ctypedef void (*dc_ternary_fn)(const char *a, Py_ssize_t sa, const char *b,
+                                   Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o,
+                                   Py_ssize_t so, Py_ssize_t n) noexcept nogil
     ctypedef void (*dc_reduce_fn)(const char *a, Py_ssize_t sa, Py_ssize_t n,
                                   Py_ssize_t start, char *partial) noexcept nogil
     ctypedef void (*dc_combine_fn)(const char *partials, int k, char *out) noexcept nogil
@@ -54,6 +57,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_where_fn where[1]
         dc_clip_fn clip[1]
         dc_scan_fn scan[1][1]
+        dc_ternary_fn fused2[1][1][1]
         int reduce_threshold
         Py_ssize_t stream_min_bytes
         Py_ssize_t stream_auto_min
@@ -64,6 +68,9 @@ cdef extern from "dc_kernel_table.h" nogil:
                            int) noexcept nogil
         void (*run_unary)(dc_unary_fn, int, const char *, Py_ssize_t, char *, Py_ssize_t,
                           Py_ssize_t, int, int) noexcept nogil
+        void (*run_ternary)(dc_ternary_fn, const char *, Py_ssize_t, const char *,
+                            Py_ssize_t, const char *, Py_ssize_t, char *, Py_ssize_t,
+                            Py_ssize_t, int, int) noexcept nogil
         void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
                            Py_ssize_t, char *, int) noexcept nogil
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,
@@ -77,3 +84,5 @@ cdef extern from "dc_kernel_table.h" nogil:
     enum: DC_NBINARY
     enum: DC_NUNARY
     enum: DC_NREDUCE
+    enum: DC_NFUSE2
+    enum: DC_NFUSE2_TYPES

@@ -201,6 +201,61 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
     _stream_note(cls, stream, t0, n * (ib + so))
 
 
+cdef void _ternary_chunk(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
+                         Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                         Py_ssize_t n, bint stream) noexcept nogil:
+    cdef char buf[STREAM_BLOCK]
+    cdef Py_ssize_t m, i = 0
+    if stream:
+        m = STREAM_BLOCK // so
+        while n - i >= m:
+            f(a + i * sa, sa, b + i * sb, sb, c + i * sc, sc, buf, so, m)
+            dc_stream_copy(o + i * so, buf, STREAM_BLOCK)
+            i += m
+    if i < n:
+        f(a + i * sa, sa, b + i * sb, sb, c + i * sc, sc, o + i * so, so, n - i)
+    if stream:
+        dc_stream_fence()
+
+
+cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
+                      Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                      Py_ssize_t n, int nthreads, int dense) noexcept nogil:
+    """A fused pair (o = (a op1 b) op2 c) over nthreads chunks, as run_binary."""
+    cdef int k = _chunks(n, 1, nthreads)
+    cdef int ch, fpe = 0
+    cdef Py_ssize_t s, e
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    cdef Py_ssize_t ib = ((sa if sa > 0 else -sa) + (sb if sb > 0 else -sb)
+                          + (sc if sc > 0 else -sc))
+    cdef bint stream = (_streamable(n, ib, o, so, dense) and _apart(a, sa, o, so, n)
+                        and _apart(b, sb, o, so, n) and _apart(c, sc, o, so, n))
+    cdef dc_stream_class *cls = NULL
+    if stream:
+        cls = _stream_class(<const void *>f, n * (ib + so), k)
+        if cls != NULL:
+            stream = dc_stream_pick(cls)
+    t0 = threads_now() if cls != NULL or k > 1 else 0
+    if k == 1:
+        _ternary_chunk(f, a, sa, b, sb, c, sc, o, so, n, stream)
+        _stream_note(cls, stream, t0, n * (ib + so))
+        return
+    for ch in prange(k, num_threads=k, schedule="static"):
+        st[2 * ch] = threads_now()
+        s = _chunk_start(n, k, ch)
+        e = _chunk_start(n, k, ch + 1)
+        if e > s:
+            dc_fpe_clear()
+            _ternary_chunk(f, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc, o + s * so, so,
+                           e - s, stream)
+            fpe |= dc_fpe_test()
+        st[2 * ch + 1] = threads_now()
+    dc_fpe_raise(fpe)
+    threads_observe(k, t0, threads_now(), st)
+    _stream_note(cls, stream, t0, n * (ib + so))
+
+
 # Reductions: the input is cut into partials of at least PARTIAL_MIN elements (the largest
 # power of two of them that n allows, up to DC_MAX_CHUNKS), each reduced on its own and
 # combined in order. The cut depends on n only, never on how many threads run them: the
@@ -368,6 +423,7 @@ _table.isa = DC_ISA_NAME
 _table.can_stream = DC_HAVE_STREAM
 _table.run_binary = run_binary
 _table.run_unary = run_unary
+_table.run_ternary = run_ternary
 _table.run_reduce = run_reduce
 _table.run_dot = run_dot
 _table.run_npy = run_npy

@@ -155,6 +155,14 @@ UNARY = [
 # floats stay; min/max keep the type; argmin/argmax -> int64; any/all -> bool.
 REDUCE = ["sum", "prod", "min", "max", "argmin", "argmax", "any", "all"]
 
+# Fused pairs: o = (a op1 b) op2 c in one pass for float types, op1 and op2 each one of
+# these (the array layer runs an operator chain `x op1 y op2 z` through one, see
+# _routines_elementwise's operator fusion). The pair is computed as the two operations are,
+# each rounded to the loop type (builds compile with -ffp-contract=off: no FMA), so the
+# result is bit for bit NumPy's two calls'.
+FUSE2 = [("add", "+"), ("subtract", "-"), ("multiply", "*"), ("true_divide", "/")]
+FUSE2_TYPES = FLOATS
+
 BINARY_INDEX = {op[0]: i for i, op in enumerate(BINARY)}
 UNARY_INDEX = {op[0]: i for i, op in enumerate(UNARY)}
 REDUCE_INDEX = {name: i for i, name in enumerate(REDUCE)}

@@ -18,7 +18,8 @@ from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
-                                              run_unary, run_binary, run_where,
+                                              run_unary, run_binary, run_where, run_ternary,
+                                              dc_fpe_clear, dc_fpe_test,
                                               unsafe_overlap, unsafe_overlap_sized,
                                               same_shape, NdIter, Body,
                                               nd_setup, nd_run, convert_into, BODY_BINARY,
@@ -48,10 +49,26 @@ cdef extern from "dc_elide.h":
     int dc_called_from_binary_op(int opcode)
     int dc_called_from_interpreter()
     int dc_elide_init(void *in_module_a, void *in_module_b)
+    void dc_elide_numpy(void *in_numpy)
+    int dc_called_from_interpreter_via_numpy()
+
+cdef extern from "dc_fuse.h":
+    int dc_fuse_supported()
+    void dc_fuse_init(int load_fast, int load_const, int binary_op, int cache_bytes)
+    int dc_fuse_next(PyObject **z, void **frame, int *at)
+    int dc_fuse_prev(PyObject *x, PyObject *y)
+    bint dc_fz_pending()
+    void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame, int at,
+                   int op1, int op2)
+    object dc_fz_pop()
+    bint dc_fz_matches(PyObject *x, PyObject *y, int op2)
+    PyObject *dc_fz_x()
+    PyObject *dc_fz_y()
+    int dc_fz_op1()
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
-from dotcompute._core._opspec import BINARY, UNARY, BINARY_INDEX, UNARY_INDEX
+from dotcompute._core._opspec import BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, FUSE2
 
 cdef dc_kernel_table *K = kernel_table()
 cdef bint _borrow = borrowing()
@@ -874,6 +891,10 @@ cdef bint _elide_ready = dc_elide_init(<void *>_elidable,
 
 
 cdef bint _elide_on = _elide_ready
+# NumPy's core module (the ufunc type's dealloc slot lies in it), for the operator fusion of NumPy
+# scalars on the left (dc_called_from_interpreter_via_numpy)
+cdef object _ufunc_type = type(np.add)
+dc_elide_numpy(<void *>(<PyTypeObject *>_ufunc_type).tp_dealloc)
 
 
 def elision_supported():
@@ -952,6 +973,10 @@ cdef object binop(object ufunc, object x, object y):
     device's per-call fast path."""
     cdef object r
     cdef bint ex, ey
+    if dc_fz_pending():
+        r = _fz_resume(ufunc, x, y)
+        if r is not None:
+            return r
     if _on_device(x) or _on_device(y):
         r = device_fast(ufunc, x, y)
         if r is not None:
@@ -961,6 +986,10 @@ cdef object binop(object ufunc, object x, object y):
         return ufunc_call(ufunc, (x, y), {})
     ex = _elidable(x)
     ey = _elidable(y)
+    if _fuse_on and not ex and not ey:
+        r = _fuse(ufunc, x, y, False)
+        if r is not None:
+            return r
     if (ex or ey) and _caller_allows_elision(_OP_BINARY):
         r = _checked_fast_binary(ufunc, x, y, x if ex else y)
         if r is None and ex and ey:
@@ -1008,6 +1037,200 @@ cdef object unop(object ufunc, ndarray a, int opcode):
 cdef object negative(ndarray a):
     """-a (the operator)."""
     return unop(np.negative, a, _OP_NEGATIVE)
+
+
+# ------------------------------------------------------------------ operator fusion
+# `x op1 y op2 z` with op1, op2 among + - * / (_opspec.FUSE2) on float arrays of one dtype
+# and shape (or scalars of that dtype) runs as one pass, o = (x op1 y) op2 z, where NumPy
+# makes two (and a temporary): half the memory traffic of an axpy `s * x + y`.
+#
+# The operator op1 cannot see its caller's next operator, but the bytecode can: when op1
+# is called by the interpreter's BINARY_OP (dc_elide.h: the innermost frame executes it and
+# no foreign C code stands between) and the next instructions are `LOAD_FAST z` or
+# `LOAD_CONST z`, then `BINARY_OP op2` (dc_fuse.h), the interpreter will call op2 on
+# op1's result and z as soon as op1 returns, and nothing can run in between. op1 then
+# computes (x op1 y) op2 z into a new array r, notes it as pending (per thread) and returns
+# it; op2, called on (r, z) from that frame and instruction, returns r. Every operand is
+# a dc array or a scalar, so op2 reaches this module first: r is a dc array on the left and
+# z is not of a subclass that could take the reflected operation before it.
+#
+# Same results as the two operators: the pair is computed as they would be, each operation
+# rounded to the dtype (no FMA: the kernels are built with -ffp-contract=off). Same
+# floating-point reports: when the fused pass raised any floating-point flag, op1 is
+# computed again alone into r with its own reports (errstate 'raise' raises there, as
+# NumPy's op1 would) and nothing is pending: op2 then runs as usual with its own. The
+# result is always a new array (never written into a temporary operand, which the
+# recomputation needs): so an operator whose operand is such a temporary is not fused, it
+# writes into the temporary as before (no more memory than NumPy's elision uses; `2*a +
+# 3*b*b - c` runs as 2*a, (3*b)*b fused, then + and - into the first temporary). Should a
+# call other than the awaited op2 ever meet a pending
+# result (none can, by the argument above), r first gets op1's value back from the
+# operands the record keeps.
+cdef bint _fuse_on = dc_fuse_supported() != 0
+# below this many elements the checks (~0.6 us, the C stack walk most) cost more than a pass
+cdef Py_ssize_t FUSE_MIN = 4096
+cdef dict _F2_OF = {getattr(np, _n): _i for _i, (_n, _s) in enumerate(FUSE2)}
+cdef list _F2_UF = [getattr(np, _n) for _n, _s in FUSE2]
+cdef int _F2_BIN[8]
+cdef int _NB_F2[64]
+
+
+def _init_fusion():
+    cdef int i
+    for i in range(64):
+        _NB_F2[i] = -1
+    for i, (name, sym) in enumerate(FUSE2):
+        _F2_BIN[i] = BINARY_INDEX[name]
+    nb = [n for n, _ in getattr(dis, "_nb_ops", [])]
+    for i, (name, sym) in enumerate(FUSE2):
+        for j, (n, s2) in enumerate(getattr(dis, "_nb_ops", [])):
+            if s2 == sym and j < 64:
+                _NB_F2[j] = i
+    caches = getattr(dis, "_inline_cache_entries", None)
+    op = dis.opmap.get("BINARY_OP", -1)
+    if caches is None or op < 0 or not nb:
+        return False
+    dc_fuse_init(dis.opmap["LOAD_FAST"], dis.opmap["LOAD_CONST"], op, 2 * caches[op])
+    return True
+
+
+if not _init_fusion():
+    _fuse_on = False
+
+
+def fusion_supported():
+    """Whether operator pairs `x op1 y op2 z` may run as one pass on this interpreter
+    (CPython 3.11, see dc_fuse.h) and platform (the caller check of dc_elide.h)."""
+    return dc_fuse_supported() != 0 and _elide_ready
+
+
+cdef Py_ssize_t _fused_pairs = 0
+
+
+def fused_pairs():
+    """How many operator pairs ran as one fused pass in this process (tests, show_runtime)."""
+    return _fused_pairs
+
+
+def set_fusion(bint on):
+    """Turn operator fusion on (where supported) or off (measurements, tests); returns the
+    previous setting."""
+    global _fuse_on
+    old = _fuse_on
+    _fuse_on = on and dc_fuse_supported() != 0
+    return old
+
+
+cdef inline int _f2_index(object ufunc):
+    cdef object i = _F2_OF.get(ufunc)
+    return -1 if i is None else <int>i
+
+
+cdef bint _fuse_operand(object v, int t, ndarray like, Operand *O):
+    """O describes v for a fused pair of kernel type t over like's shape: a C-contiguous cpu
+    dc array of type t and that shape, a 0-d one, or a Python or NumPy scalar that keeps
+    type t (as fast_binary takes it)."""
+    cdef ndarray a
+    cdef int i
+    cdef type tp = type(v)
+    if tp is ndarray:
+        a = <ndarray>v
+        if not a._host or a._t != t:
+            return False
+        operand_of(v, O, False)
+        if a._ndim == 0:
+            O.is_scalar = True
+            return True
+        if not a._c_contig or a._ndim != like._ndim:
+            return False
+        for i in range(a._ndim):
+            if a._shape[i] != like._shape[i]:
+                return False
+        return True
+    if tp is float or tp is int or isinstance(v, np.floating):
+        return _scalar_operand(v, t, O) == 1
+    return False
+
+
+cdef object _fuse(object ufunc, object x, object y, bint via_numpy):
+    """x op1 y for the operator, computed with the operator after it as one fused pass
+    when the bytecode and the operands allow it (see above); None otherwise. via_numpy:
+    reached through `__array_ufunc__` from a NumPy scalar's operator (`np.float64(2) * x`):
+    NumPy's frames stand between the interpreter and us, and the operands must be the very
+    values the two instructions before the BINARY_OP loaded (dc_fuse_prev), which no call
+    from NumPy's object loops can be."""
+    global _fused_pairs
+    cdef Operand A, B, C
+    cdef PyObject *zp = NULL
+    cdef void *frame = NULL
+    cdef int at = 0, nb, f1, f2, t
+    cdef ndarray like, r
+    cdef Py_ssize_t isz, n
+    cdef object z
+    cdef dc_ternary_fn fn
+    if type(x) is ndarray and (<ndarray>x)._ndim > 0:
+        like = <ndarray>x                        # the shape: an array operand's, not a 0-d
+    elif type(y) is ndarray:
+        like = <ndarray>y
+    else:
+        return None
+    t = like._t
+    if (like._size < FUSE_MIN or not like._host or not like._c_contig
+            or (t != DC_T_F8 and t != DC_T_F4)):
+        return None
+    f1 = _f2_index(ufunc)
+    if f1 < 0:
+        return None
+    nb = dc_fuse_next(&zp, &frame, &at)
+    if nb < 0 or nb >= 64 or _NB_F2[nb] < 0:
+        return None
+    f2 = _NB_F2[nb]
+    z = <object>zp
+    if (not _fuse_operand(x, t, like, &A) or not _fuse_operand(y, t, like, &B)
+            or not _fuse_operand(z, t, like, &C) or (A.is_scalar and B.is_scalar)):
+        return None
+    if via_numpy:
+        if (not dc_fuse_prev(<PyObject *>x, <PyObject *>y)
+                or not dc_called_from_interpreter_via_numpy()):
+            return None
+    elif not dc_called_from_interpreter():
+        return None
+    r = empty_c(like._ndim, like._shape, t)
+    isz = type_size(t)
+    n = r._size
+    fn = K.fused2[f1][f2][0 if t == DC_T_F4 else 1]
+    dc_fpe_clear()
+    run_ternary(fn, A.data, 0 if A.is_scalar else isz, B.data, 0 if B.is_scalar else isz,
+                C.data, 0 if C.is_scalar else isz, r._data, isz, n, True)
+    if dc_fpe_test() != 0:
+        # a floating-point flag: op1 alone, with its own reports; op2 runs as usual
+        fp_clear()
+        run_binary(K.binary[_F2_BIN[f1]][t], K.binary_threshold[_F2_BIN[f1]], A.data,
+                   0 if A.is_scalar else isz, B.data, 0 if B.is_scalar else isz, r._data,
+                   isz, n, True)
+        fp_check(ufunc)
+        return r
+    dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2)
+    _fused_pairs += 1
+    return r
+
+
+cdef object _fz_resume(object ufunc, object x, object y):
+    """The awaited op2 of a pending fused pair: its result; None for any other call (the
+    pending result first gets its op1 value back, see above)."""
+    if dc_fz_matches(<PyObject *>x, <PyObject *>y, _f2_index(ufunc)):
+        return dc_fz_pop()
+    _fz_unfuse()
+    return None
+
+
+cdef void _fz_unfuse():
+    """Forget the pending fused pair, its result holding op1's value again."""
+    cdef object fx = <object>dc_fz_x()
+    cdef object fy = <object>dc_fz_y()
+    cdef int op1 = dc_fz_op1()
+    cdef object r = dc_fz_pop()
+    _checked_fast_binary(_F2_UF[op1], fx, fy, r)
 
 
 cdef bint _is_operand(object x):
@@ -1112,7 +1335,15 @@ cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
 
 
 cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
+    cdef object r
     if method == "__call__":
+        if dc_fz_pending():
+            _fz_unfuse()
+        if _fuse_on and not kwargs and len(inputs) == 2 and isinstance(inputs[0], np.generic):
+            # `np.float64(2) * x op2 z`: the NumPy scalar's operator called np.multiply
+            r = _fuse(ufunc, inputs[0], inputs[1], True)
+            if r is not None:
+                return r
         return ufunc_call(ufunc, inputs, kwargs)
     if method == "reduce" and len(inputs) == 1 and type(inputs[0]) is ndarray:
         kind = reduce_kind(ufunc)

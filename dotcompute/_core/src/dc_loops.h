@@ -70,6 +70,51 @@ static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb, cha
     }                                                                                     \
 }
 
+/* o = ELEM3(a, b, c) over three operands of one type T (a fused pair of operations):
+ * contiguous loops for every mix of arrays and broadcast scalars (stride 0), else a strided
+ * loop. The output may be one of the inputs (element-wise in place) but not partially
+ * overlap any. */
+#define DC_T3_CASE(NAME, T, ELEM3, IA, IB, IC)                                            \
+static void NAME##_##IA##IB##IC(const T *DC_RESTRICT a, const T *DC_RESTRICT b,           \
+                                const T *DC_RESTRICT c, T *DC_RESTRICT o, ptrdiff_t n) {  \
+    const T a0 = a[0], b0 = b[0], c0 = c[0];                                              \
+    (void)a0; (void)b0; (void)c0;                                                         \
+    for (ptrdiff_t i = 0; i < n; i++)                                                     \
+        o[i] = ELEM3((IA ? a[i] : a0), (IB ? b[i] : b0), (IC ? c[i] : c0));               \
+}
+#define DC_TERNARY_LOOP(NAME, T, ELEM3)                                                   \
+DC_T3_CASE(NAME, T, ELEM3, 0, 0, 0) DC_T3_CASE(NAME, T, ELEM3, 0, 0, 1)                   \
+DC_T3_CASE(NAME, T, ELEM3, 0, 1, 0) DC_T3_CASE(NAME, T, ELEM3, 0, 1, 1)                   \
+DC_T3_CASE(NAME, T, ELEM3, 1, 0, 0) DC_T3_CASE(NAME, T, ELEM3, 1, 0, 1)                   \
+DC_T3_CASE(NAME, T, ELEM3, 1, 1, 0) DC_T3_CASE(NAME, T, ELEM3, 1, 1, 1)                   \
+static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb,              \
+                 const char *pc, ptrdiff_t sc, char *po, ptrdiff_t so, ptrdiff_t n) {     \
+    const ptrdiff_t S = (ptrdiff_t)sizeof(T);                                             \
+    if (n <= 0) return;                                                                   \
+    if (so == S && (sa == 0 || (sa == S && dc_no_partial_overlap(pa, n * S, po, n * S)))  \
+                && (sb == 0 || (sb == S && dc_no_partial_overlap(pb, n * S, po, n * S)))  \
+                && (sc == 0 || (sc == S && dc_no_partial_overlap(pc, n * S, po, n * S)))) { \
+        const T *a = (const T *)pa, *b = (const T *)pb, *c = (const T *)pc;               \
+        T *o = (T *)po;                                                                   \
+        switch ((sa != 0) * 4 + (sb != 0) * 2 + (sc != 0)) {                              \
+        case 0: NAME##_000(a, b, c, o, n); return;                                        \
+        case 1: NAME##_001(a, b, c, o, n); return;                                        \
+        case 2: NAME##_010(a, b, c, o, n); return;                                        \
+        case 3: NAME##_011(a, b, c, o, n); return;                                        \
+        case 4: NAME##_100(a, b, c, o, n); return;                                        \
+        case 5: NAME##_101(a, b, c, o, n); return;                                        \
+        case 6: NAME##_110(a, b, c, o, n); return;                                        \
+        default: NAME##_111(a, b, c, o, n); return;                                       \
+        }                                                                                 \
+    }                                                                                     \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                   \
+        T x, y, z, r;                                                                     \
+        memcpy(&x, pa + i * sa, sizeof(T)); memcpy(&y, pb + i * sb, sizeof(T));           \
+        memcpy(&z, pc + i * sc, sizeof(T));                                               \
+        r = ELEM3(x, y, z); memcpy(po + i * so, &r, sizeof(T));                           \
+    }                                                                                     \
+}
+
 #define DC_UNARY_LOOP(NAME, T, OUT, ELEM)                                                 \
 static void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o, ptrdiff_t n) {           \
     for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i]);                              \

@@ -1,0 +1,191 @@
+/* Operator fusion: `x op1 y op2 z` in one pass (see _routines_elementwise.pyx, "operator
+ * fusion", for the whole argument). This header reads what the interpreter will execute
+ * next and keeps, per thread, the one fused result that is waiting for its second operator.
+ *
+ * dc_fuse_next: the innermost Python frame executes BINARY_OP (op1, the operator being
+ * called); when the next two instructions are `LOAD_FAST k` or `LOAD_CONST k`, then
+ * `BINARY_OP op2`, the value op2 will take as its right operand is known now: the local
+ * (its fast slot) or the constant. Nothing can run between: LOAD_FAST of a bound local and
+ * LOAD_CONST have no side effects and the interpreter does not check for signals, thread
+ * switches or tracing between those instructions, except a trace function (tracing is
+ * checked: no fusion while one is set), and a local can't be rebound from outside the
+ * frame on CPython 3.11 (frame.f_locals writes reach fast locals only from a trace
+ * function). The bytecode read is the unspecialized one (PyCode_GetCode), the slot is
+ * read from the frame's fast locals (internal/pycore_frame.h, as Cython's own traceback
+ * code includes it). CPython 3.11 only: 3.12 changed the frame layout and added
+ * sys.monitoring, whose instruction callbacks could run between the two operators; there
+ * (and on 3.14's borrowed references) fusion is off until tested.
+ *
+ * The pending record: after op1 computed (x op1 y) op2 z, the result r waits for op2. When
+ * the interpreter then calls op2 on (r, z) from that frame and instruction, op2 returns r.
+ * The record holds strong references (r, x, y, z), so no address in it can be reused by
+ * another object while it waits; it is per thread (__thread): another thread's fused call
+ * can't take it. */
+#ifndef DC_FUSE_H
+#define DC_FUSE_H
+#include <Python.h>
+
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000 && !defined(PYPY_VERSION)
+#define DC_FUSE_SUPPORTED 1
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#define DC_FUSE_UNDEF_BUILD_CORE 1
+#endif
+#include "internal/pycore_frame.h"
+#ifdef DC_FUSE_UNDEF_BUILD_CORE
+#undef Py_BUILD_CORE
+#undef DC_FUSE_UNDEF_BUILD_CORE
+#endif
+#else
+#define DC_FUSE_SUPPORTED 0
+#endif
+
+typedef struct {
+    PyObject *r, *x, *y, *z;    /* strong references; r NULL: nothing pending */
+    void *frame;                /* the frame op2 runs in (identity only) */
+    int at;                     /* byte offset of op2's BINARY_OP */
+    int op1, op2;               /* what the caller computed (its own numbering) */
+} dc_fz_state;
+
+static __thread dc_fz_state dc_fz;
+
+static inline int dc_fuse_supported(void) { return DC_FUSE_SUPPORTED; }
+
+/* Opcodes and the size of BINARY_OP's inline cache, from the dis module at import. */
+static int dc_op_load_fast = -1, dc_op_load_const = -1, dc_op_binary = -1, dc_binary_cache = 0;
+
+static inline void dc_fuse_init(int load_fast, int load_const, int binary_op, int cache_bytes) {
+    dc_op_load_fast = load_fast;
+    dc_op_load_const = load_const;
+    dc_op_binary = binary_op;
+    dc_binary_cache = cache_bytes;
+}
+
+#if DC_FUSE_SUPPORTED
+/* The value the instruction at `ins` pushes when it is LOAD_FAST of a bound local or
+ * LOAD_CONST (borrowed), else NULL. */
+static PyObject *dc_loaded(PyFrameObject *f, PyCodeObject *co, const unsigned char *ins) {
+    int arg = ins[1];
+    if (ins[0] == dc_op_load_fast)
+        return arg < co->co_nlocalsplus ? f->f_frame->localsplus[arg] : NULL;
+    if (ins[0] == dc_op_load_const)
+        return arg < PyTuple_GET_SIZE(co->co_consts) ? PyTuple_GET_ITEM(co->co_consts, arg)
+                                                     : NULL;
+    return NULL;
+}
+#endif
+
+/* See the top of this file. Returns op2's oparg and sets *z (borrowed), *frame and *at, or
+ * returns -1. */
+static int dc_fuse_next(PyObject **z, void **frame, int *at) {
+#if DC_FUSE_SUPPORTED
+    PyThreadState *ts = PyThreadState_Get();
+    PyFrameObject *f;
+    PyCodeObject *co;
+    PyObject *code, *v = NULL;
+    const unsigned char *c;
+    Py_ssize_t len;
+    int lasti, next, op2 = -1;
+    if (dc_op_binary < 0 || ts->cframe == NULL || ts->cframe->use_tracing)
+        return -1;
+    f = PyEval_GetFrame();                          /* borrowed */
+    if (f == NULL || f->f_frame == NULL)
+        return -1;
+    lasti = PyFrame_GetLasti(f);
+    co = f->f_frame->f_code;
+    if (lasti < 0 || co == NULL)
+        return -1;
+    code = PyCode_GetCode(co);                      /* the unspecialized bytecode */
+    if (code == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    c = (const unsigned char *)PyBytes_AS_STRING(code);
+    len = PyBytes_GET_SIZE(code);
+    next = lasti + 2 + dc_binary_cache;
+    if (next + 4 <= len && c[lasti] == dc_op_binary && c[next + 2] == dc_op_binary) {
+        v = dc_loaded(f, co, c + next);
+        if (v != NULL) {
+            *z = v;
+            *frame = (void *)f;
+            *at = next + 2;
+            op2 = c[next + 3];
+        }
+    }
+    Py_DECREF(code);
+    return op2;
+#else
+    (void)z; (void)frame; (void)at;
+    return -1;
+#endif
+}
+
+/* The two instructions before the innermost frame's BINARY_OP load exactly x and y
+ * (LOAD_FAST or LOAD_CONST, compared by identity): the operator was called on the values
+ * that bytecode loaded (whatever path reached the BINARY_OP, the values are these). */
+static int dc_fuse_prev(PyObject *x, PyObject *y) {
+#if DC_FUSE_SUPPORTED
+    PyFrameObject *f = PyEval_GetFrame();
+    PyCodeObject *co;
+    PyObject *code, *want[2];
+    const unsigned char *c;
+    int lasti, k, ok = 1;
+    if (f == NULL || f->f_frame == NULL)
+        return 0;
+    lasti = PyFrame_GetLasti(f);
+    co = f->f_frame->f_code;
+    if (lasti < 4 || co == NULL)
+        return 0;
+    code = PyCode_GetCode(co);
+    if (code == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    c = (const unsigned char *)PyBytes_AS_STRING(code);
+    want[0] = x;
+    want[1] = y;
+    for (k = 0; k < 2 && ok; k++) {
+        PyObject *v = dc_loaded(f, co, c + lasti - 4 + 2 * k);
+        ok = v != NULL && v == want[k];
+    }
+    Py_DECREF(code);
+    return ok;
+#else
+    (void)x; (void)y;
+    return 0;
+#endif
+}
+
+static inline int dc_fz_pending(void) { return dc_fz.r != NULL; }
+
+static inline void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame,
+                             int at, int op1, int op2) {
+    Py_INCREF(r); Py_INCREF(x); Py_INCREF(y); Py_INCREF(z);
+    dc_fz.r = r; dc_fz.x = x; dc_fz.y = y; dc_fz.z = z;
+    dc_fz.frame = frame; dc_fz.at = at; dc_fz.op1 = op1; dc_fz.op2 = op2;
+}
+
+/* Forget the pending record; returns its result (a new reference the caller owns). */
+static inline PyObject *dc_fz_pop(void) {
+    PyObject *r = dc_fz.r;
+    Py_XDECREF(dc_fz.x); Py_XDECREF(dc_fz.y); Py_XDECREF(dc_fz.z);
+    dc_fz.r = dc_fz.x = dc_fz.y = dc_fz.z = NULL;
+    dc_fz.frame = NULL;
+    return r;
+}
+
+/* op2 reached with (x, y): 1 when it is the awaited call (the pending result on the left,
+ * the loaded value on the right, from the frame and instruction of op2). */
+static inline int dc_fz_matches(PyObject *x, PyObject *y, int op2) {
+    PyFrameObject *f;
+    if (x != dc_fz.r || y != dc_fz.z || op2 != dc_fz.op2)
+        return 0;
+    f = PyEval_GetFrame();
+    return f != NULL && (void *)f == dc_fz.frame && PyFrame_GetLasti(f) == dc_fz.at;
+}
+
+static inline PyObject *dc_fz_x(void) { return dc_fz.x; }
+static inline PyObject *dc_fz_y(void) { return dc_fz.y; }
+static inline PyObject *dc_fz_r(void) { return dc_fz.r; }
+static inline int dc_fz_op1(void) { return dc_fz.op1; }
+#endif
