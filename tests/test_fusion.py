@@ -330,3 +330,59 @@ def test_threads_fuse_their_own_pairs():
     for t in ts:
         t.join()
     assert not errors
+
+
+# ------------------------------------------- pairs written into a temporary operand
+
+NT = 40_000                     # 320 KB of float64: temporaries elision may write into
+
+
+def _allocations():
+    return dc.memory_stats()["allocation.all.allocated"]
+
+
+@needs_fusion
+@pytest.mark.skipif(not R.elision_supported(), reason="no temporary elision here")
+def test_pairs_fuse_into_temporaries_without_new_arrays():
+    a, b, c = _data(np.float64, n=NT, seed=30)
+    A, B, C = dc.asarray(a), dc.asarray(b), dc.asarray(c)
+
+    def expr(a, b, c):
+        return 2 * a + 3 * b * b - c             # 2*a; (3*b)*b; (t + u) - c into t
+
+    def horner(x):
+        return ((x * 1.5 + 0.3) * x - 0.7) * x   # (x*1.5)+0.3; (t*x)-0.7 into t; t*x
+    for f, args, dargs, news, pairs in ((expr, (a, b, c), (A, B, C), 2, 2),
+                                        (horner, (a,), (A,), 1, 2)):
+        a0, p0 = _allocations(), R.fused_pairs()
+        got = f(*dargs)
+        assert (_allocations() - a0, R.fused_pairs() - p0) == (news, pairs), f.__name__
+        _same(f(*args), got)
+    _same(a, A)
+
+
+@needs_fusion
+@pytest.mark.skipif(not R.elision_supported(), reason="no temporary elision here")
+@pytest.mark.parametrize("where", ["op1", "op2", "both"])
+def test_temporary_pairs_report_each_operations_flags(where):
+    x, y, z = (np.abs(v) + 1 for v in _data(np.float64, n=NT, seed=31))
+    if where in ("op1", "both"):
+        x[100], y[100] = 1e300, 1e300            # (-x) * y overflows in the multiply
+    if where in ("op2", "both"):
+        z[NT - 5] = 0.0                          # ... / z divides by zero
+
+    def f(x, y, z):
+        return (-x) * y / z                      # -x a temporary: (t * y) / z into t
+    expected, ew = _warnings_of(f, x, y, z)
+    p0 = R.fused_pairs()
+    got, gw = _warnings_of(f, dc.asarray(x), dc.asarray(y), dc.asarray(z))
+    assert R.fused_pairs() - p0 == 1
+    _same(expected, got)
+    assert gw == ew and ew
+    state = {"op1": {"over": "raise"}, "op2": {"divide": "raise"}, "both": {"all": "raise"}}
+    with np.errstate(**state[where]):
+        with pytest.raises(FloatingPointError) as e_np:
+            f(x, y, z)
+        with pytest.raises(FloatingPointError) as e_dc:
+            f(dc.asarray(x), dc.asarray(y), dc.asarray(z))
+    assert str(e_dc.value) == str(e_np.value)

@@ -51,6 +51,12 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
 cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
                       Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
                       Py_ssize_t n, bint dense=*) noexcept
+# the same pair written into one of its operands, its floating-point flags split between
+# the two operations (flags[0] op1's, flags[1] op2's; _kernels_body.pxi)
+cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
+                            const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                            const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                            Py_ssize_t n, int *flags) noexcept
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,

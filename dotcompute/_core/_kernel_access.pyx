@@ -260,6 +260,19 @@ cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char 
             K.run_ternary(f, a, sa, b, sb, c, sc, o, so, n, nt, dense)
 
 
+cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
+                            const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                            const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                            Py_ssize_t n, int *flags) noexcept:
+    cdef int nt = threads_for_size(n + n // 3, K.binary_threshold[0],
+                                   max(_widest(sa, sb, sc), _absz(so)))
+    if n < NOGIL_MIN:
+        K.run_ternary_split(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, nt, flags)
+    else:
+        with nogil:
+            K.run_ternary_split(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, nt, flags)
+
+
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept:
     cdef int nt = threads_for(n, K.reduce_threshold)

@@ -71,6 +71,10 @@ cdef extern from "dc_kernel_table.h" nogil:
         void (*run_ternary)(dc_ternary_fn, const char *, Py_ssize_t, const char *,
                             Py_ssize_t, const char *, Py_ssize_t, char *, Py_ssize_t,
                             Py_ssize_t, int, int) noexcept nogil
+        void (*run_ternary_split)(dc_ternary_fn, dc_binary_fn, dc_binary_fn, const char *,
+                                  Py_ssize_t, const char *, Py_ssize_t, const char *,
+                                  Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int,
+                                  int *) noexcept nogil
         void (*run_reduce)(dc_reduce_fn, dc_combine_fn, const char *, Py_ssize_t,
                            Py_ssize_t, char *, int) noexcept nogil
         void (*run_dot)(dc_dot_fn, dc_combine_fn, const char *, Py_ssize_t, const char *,

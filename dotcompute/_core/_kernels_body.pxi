@@ -256,6 +256,74 @@ cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char 
     _stream_note(cls, stream, t0, n * (ib + so))
 
 
+# A fused pair written into one of its own operands (a temporary, or an array updated in
+# place): the pair runs SPLIT_BLOCK elements at a time into an L1 buffer that is copied
+# over the destination once the block is done, so each block of the operand is read
+# before it is written. When a block raised a floating-point flag, it is computed again as
+# the two operations, op1 (f1) into the buffer and op2 (f2) over it, to tell whose the
+# flags are: flags[0] op1's, flags[1] op2's (each reported by its own operator).
+DEF SPLIT_BLOCK = 256
+
+
+cdef void _split_chunk(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2, const char *a,
+                       Py_ssize_t sa, const char *b, Py_ssize_t sb, const char *c,
+                       Py_ssize_t sc, char *o, Py_ssize_t so, Py_ssize_t n,
+                       int *fl) noexcept nogil:
+    cdef char buf[SPLIT_BLOCK * 8]
+    cdef Py_ssize_t m, i = 0
+    cdef int s
+    fl[0] = 0
+    fl[1] = 0
+    while i < n:
+        m = n - i if n - i < SPLIT_BLOCK else SPLIT_BLOCK
+        dc_fpe_clear()
+        f(a + i * sa, sa, b + i * sb, sb, c + i * sc, sc, buf, so, m)
+        if dc_fpe_test():
+            dc_fpe_clear()
+            f1(a + i * sa, sa, b + i * sb, sb, buf, so, m)
+            fl[0] |= dc_fpe_test()
+            dc_fpe_clear()
+            f2(buf, so, c + i * sc, sc, buf, so, m)
+            fl[1] |= dc_fpe_test()
+        memcpy(o + i * so, buf, m * so)
+        i += m
+    dc_fpe_clear()
+
+
+cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
+                            const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
+                            const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
+                            Py_ssize_t n, int nthreads, int *flags) noexcept nogil:
+    """A fused pair into one of its operands (see above): o is a, b or c exactly, or apart
+    from all three; so is the element size (at most 8)."""
+    cdef int k = _chunks(n, 1, nthreads)
+    cdef int ch
+    cdef int fl[2 * DC_MAX_CHUNKS]           # each chunk's two flag sets
+    cdef Py_ssize_t s, e
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    if k == 1:
+        _split_chunk(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, flags)
+        return
+    t0 = threads_now()
+    for ch in prange(k, num_threads=k, schedule="static"):
+        st[2 * ch] = threads_now()
+        s = _chunk_start(n, k, ch)
+        e = _chunk_start(n, k, ch + 1)
+        fl[2 * ch] = 0
+        fl[2 * ch + 1] = 0
+        if e > s:
+            _split_chunk(f, f1, f2, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc,
+                         o + s * so, so, e - s, &fl[2 * ch])
+        st[2 * ch + 1] = threads_now()
+    threads_observe(k, t0, threads_now(), st)
+    flags[0] = 0
+    flags[1] = 0
+    for ch in range(k):
+        flags[0] |= fl[2 * ch]
+        flags[1] |= fl[2 * ch + 1]
+
+
 # Reductions: the input is cut into partials of at least PARTIAL_MIN elements (the largest
 # power of two of them that n allows, up to DC_MAX_CHUNKS), each reduced on its own and
 # combined in order. The cut depends on n only, never on how many threads run them: the
@@ -424,6 +492,7 @@ _table.can_stream = DC_HAVE_STREAM
 _table.run_binary = run_binary
 _table.run_unary = run_unary
 _table.run_ternary = run_ternary
+_table.run_ternary_split = run_ternary_split
 _table.run_reduce = run_reduce
 _table.run_dot = run_dot
 _table.run_npy = run_npy

@@ -16,9 +16,10 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
-from dotcompute._core._kernel_access cimport fp_clear, fp_check
+from dotcompute._core._kernel_access cimport fp_clear, fp_check, fp_report
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
                                               run_unary, run_binary, run_where, run_ternary,
+                                              run_ternary_split,
                                               dc_fpe_clear, dc_fpe_test,
                                               unsafe_overlap, unsafe_overlap_sized,
                                               same_shape, NdIter, Body,
@@ -49,8 +50,6 @@ cdef extern from "dc_elide.h":
     int dc_called_from_binary_op(int opcode)
     int dc_called_from_interpreter()
     int dc_elide_init(void *in_module_a, void *in_module_b)
-    void dc_elide_numpy(void *in_numpy)
-    int dc_called_from_interpreter_via_numpy()
 
 cdef extern from "dc_fuse.h":
     int dc_fuse_supported()
@@ -59,12 +58,14 @@ cdef extern from "dc_fuse.h":
     int dc_fuse_prev(PyObject *x, PyObject *y)
     bint dc_fz_pending()
     void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame, int at,
-                   int op1, int op2)
+                   int op1, int op2, int flags2, int restorable)
     object dc_fz_pop()
     bint dc_fz_matches(PyObject *x, PyObject *y, int op2)
     PyObject *dc_fz_x()
     PyObject *dc_fz_y()
     int dc_fz_op1()
+    int dc_fz_flags2()
+    int dc_fz_restorable()
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -891,10 +892,6 @@ cdef bint _elide_ready = dc_elide_init(<void *>_elidable,
 
 
 cdef bint _elide_on = _elide_ready
-# NumPy's core module (the ufunc type's dealloc slot lies in it), for the operator fusion of NumPy
-# scalars on the left (dc_called_from_interpreter_via_numpy)
-cdef object _ufunc_type = type(np.add)
-dc_elide_numpy(<void *>(<PyTypeObject *>_ufunc_type).tp_dealloc)
 
 
 def elision_supported():
@@ -986,8 +983,8 @@ cdef object binop(object ufunc, object x, object y):
         return ufunc_call(ufunc, (x, y), {})
     ex = _elidable(x)
     ey = _elidable(y)
-    if _fuse_on and not ex and not ey:
-        r = _fuse(ufunc, x, y, False)
+    if _fuse_on:
+        r = _fuse(ufunc, x, y, False, x if ex else (y if ey else None))
         if r is not None:
             return r
     if (ex or ey) and _caller_allows_elision(_OP_BINARY):
@@ -1059,13 +1056,15 @@ cdef object negative(ndarray a):
 # floating-point reports: when the fused pass raised any floating-point flag, op1 is
 # computed again alone into r with its own reports (errstate 'raise' raises there, as
 # NumPy's op1 would) and nothing is pending: op2 then runs as usual with its own. The
-# result is always a new array (never written into a temporary operand, which the
-# recomputation needs): so an operator whose operand is such a temporary is not fused, it
-# writes into the temporary as before (no more memory than NumPy's elision uses; `2*a +
-# 3*b*b - c` runs as 2*a, (3*b)*b fused, then + and - into the first temporary). Should a
-# call other than the awaited op2 ever meet a pending
-# result (none can, by the argument above), r first gets op1's value back from the
-# operands the record keeps.
+# result is a new array, or, when op1's operand is a temporary that elision may write
+# into (no more memory than NumPy uses), that temporary: the pair then runs block by block
+# into an L1 buffer copied over the block (each block read before it is written), and a
+# block that raised a flag is computed again as the two operations to tell whose flags
+# they are (run_ternary_split); op1 reports its own, op2 its own when it is called. Chains
+# fuse pair by pair: `2*a + 3*b*b - c` is 2*a, then (3*b)*b, then (t + u) - c into t; a
+# Horner step `(t * x + c)` is one pass. Should a call other than the awaited op2 ever
+# meet a pending result (none can, by the argument above), r first gets op1's value back
+# from the operands the record keeps (a pair written into its temporary operand cannot).
 cdef bint _fuse_on = dc_fuse_supported() != 0
 # below this many elements the checks (~0.6 us, the C stack walk most) cost more than a pass
 cdef Py_ssize_t FUSE_MIN = 4096
@@ -1121,6 +1120,11 @@ def set_fusion(bint on):
     return old
 
 
+cdef type _F8 = np.float64
+cdef type _F4 = np.float32
+cdef type _F2 = np.float16
+
+
 cdef inline int _f2_index(object ufunc):
     cdef object i = _F2_OF.get(ufunc)
     return -1 if i is None else <int>i
@@ -1147,18 +1151,19 @@ cdef bint _fuse_operand(object v, int t, ndarray like, Operand *O):
             if a._shape[i] != like._shape[i]:
                 return False
         return True
-    if tp is float or tp is int or isinstance(v, np.floating):
+    if tp is float or tp is int or tp is _F8 or tp is _F4 or tp is _F2:
         return _scalar_operand(v, t, O) == 1
     return False
 
 
-cdef object _fuse(object ufunc, object x, object y, bint via_numpy):
+cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into):
     """x op1 y for the operator, computed with the operator after it as one fused pass
     when the bytecode and the operands allow it (see above); None otherwise. via_numpy:
     reached through `__array_ufunc__` from a NumPy scalar's operator (`np.float64(2) * x`):
-    NumPy's frames stand between the interpreter and us, and the operands must be the very
+    NumPy's frames stand between the interpreter and us, so the operands must be the very
     values the two instructions before the BINARY_OP loaded (dc_fuse_prev), which no call
-    from NumPy's object loops can be."""
+    from NumPy's object loops can be. into: x or y when it is a temporary (elision's
+    test) the result may be written into, else None."""
     global _fused_pairs
     cdef Operand A, B, C
     cdef PyObject *zp = NULL
@@ -1168,6 +1173,7 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy):
     cdef Py_ssize_t isz, n
     cdef object z
     cdef dc_ternary_fn fn
+    cdef int flags[2]
     if type(x) is ndarray and (<ndarray>x)._ndim > 0:
         like = <ndarray>x                        # the shape: an array operand's, not a 0-d
     elif type(y) is ndarray:
@@ -1189,16 +1195,31 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy):
     if (not _fuse_operand(x, t, like, &A) or not _fuse_operand(y, t, like, &B)
             or not _fuse_operand(z, t, like, &C) or (A.is_scalar and B.is_scalar)):
         return None
-    if via_numpy:
-        if (not dc_fuse_prev(<PyObject *>x, <PyObject *>y)
-                or not dc_called_from_interpreter_via_numpy()):
+    # Who called op1: when the two instructions before the BINARY_OP loaded exactly x and
+    # y, the interpreter's dispatch of that BINARY_OP reached us (x and y are dc arrays
+    # and scalars of exact types: their operators are ours or NumPy's), and no C code can
+    # have called the operator on those two values for a use of its own; otherwise the C
+    # stack must show the interpreter called the operator (dc_elide.h, ~1-3 us).
+    if not dc_fuse_prev(<PyObject *>x, <PyObject *>y):
+        if via_numpy or not dc_called_from_interpreter():
             return None
-    elif not dc_called_from_interpreter():
-        return None
-    r = empty_c(like._ndim, like._shape, t)
     isz = type_size(t)
-    n = r._size
     fn = K.fused2[f1][f2][0 if t == DC_T_F4 else 1]
+    if into is not None:
+        # into the temporary, block by block, each operation's flags apart
+        r = <ndarray>into
+        n = r._size
+        run_ternary_split(fn, K.binary[_F2_BIN[f1]][t], K.binary[_F2_BIN[f2]][t], A.data,
+                          0 if A.is_scalar else isz, B.data, 0 if B.is_scalar else isz,
+                          C.data, 0 if C.is_scalar else isz, r._data, isz, n, flags)
+        if flags[0]:
+            fp_report(flags[0], ufunc)
+        dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2,
+                  flags[1], 0)
+        _fused_pairs += 1
+        return r
+    r = empty_c(like._ndim, like._shape, t)
+    n = r._size
     dc_fpe_clear()
     run_ternary(fn, A.data, 0 if A.is_scalar else isz, B.data, 0 if B.is_scalar else isz,
                 C.data, 0 if C.is_scalar else isz, r._data, isz, n, True)
@@ -1210,7 +1231,7 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy):
                    isz, n, True)
         fp_check(ufunc)
         return r
-    dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2)
+    dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2, 0, 1)
     _fused_pairs += 1
     return r
 
@@ -1218,8 +1239,14 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy):
 cdef object _fz_resume(object ufunc, object x, object y):
     """The awaited op2 of a pending fused pair: its result; None for any other call (the
     pending result first gets its op1 value back, see above)."""
+    cdef int flags2
+    cdef object r
     if dc_fz_matches(<PyObject *>x, <PyObject *>y, _f2_index(ufunc)):
-        return dc_fz_pop()
+        flags2 = dc_fz_flags2()
+        r = dc_fz_pop()
+        if flags2:
+            fp_report(flags2, ufunc)          # op2's own reports, at op2
+        return r
     _fz_unfuse()
     return None
 
@@ -1229,8 +1256,10 @@ cdef void _fz_unfuse():
     cdef object fx = <object>dc_fz_x()
     cdef object fy = <object>dc_fz_y()
     cdef int op1 = dc_fz_op1()
+    cdef bint restorable = dc_fz_restorable()
     cdef object r = dc_fz_pop()
-    _checked_fast_binary(_F2_UF[op1], fx, fy, r)
+    if restorable:                # (a pair written into a temporary operand is not)
+        _checked_fast_binary(_F2_UF[op1], fx, fy, r)
 
 
 cdef bint _is_operand(object x):
@@ -1339,9 +1368,10 @@ cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
     if method == "__call__":
         if dc_fz_pending():
             _fz_unfuse()
-        if _fuse_on and not kwargs and len(inputs) == 2 and isinstance(inputs[0], np.generic):
+        if (_fuse_on and not kwargs and len(inputs) == 2
+                and (type(inputs[0]) is _F8 or type(inputs[0]) is _F4)):
             # `np.float64(2) * x op2 z`: the NumPy scalar's operator called np.multiply
-            r = _fuse(ufunc, inputs[0], inputs[1], True)
+            r = _fuse(ufunc, inputs[0], inputs[1], True, None)
             if r is not None:
                 return r
         return ufunc_call(ufunc, inputs, kwargs)

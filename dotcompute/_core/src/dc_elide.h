@@ -92,7 +92,6 @@ static inline int dc_called_from_binary_op(int opcode) {
 static int dc_elide_state = 0;                 /* 0 not initialised, 1 ready, -1 off */
 static void *dc_elide_base[DC_ELIDE_NBASES];   /* load addresses of the trusted objects */
 static char *dc_eval_lo = NULL, *dc_eval_hi = NULL;   /* extent of the evaluation fn */
-static void *dc_numpy_base = NULL;             /* NumPy's core module (dc_elide_numpy) */
 
 /* per thread: return addresses already placed, trusted (not the evaluation fn) or not */
 static __thread void *dc_elide_seen[DC_ELIDE_CACHE];
@@ -130,8 +129,7 @@ static int dc_elide_init(void *in_module_a, void *in_module_b) {
     return 1;
 }
 
-/* 1 in the evaluation function, 0 in a trusted object, 2 in NumPy's core module (trusted
- * only when the walk allows it, see dc_called_from_interpreter_via_numpy), -1 elsewhere */
+/* 1 in the evaluation function, 0 in a trusted object, -1 elsewhere */
 static int dc_place(void *addr) {
     void *base;
     int i, r;
@@ -145,8 +143,6 @@ static int dc_place(void *addr) {
     for (i = 0; i < DC_ELIDE_NBASES; i++)
         if (base != NULL && base == dc_elide_base[i])
             r = 0;
-    if (r < 0 && base != NULL && base == dc_numpy_base)
-        r = 2;
     if (dc_elide_nseen < DC_ELIDE_CACHE) {
         dc_elide_seen[dc_elide_nseen] = addr;
         dc_elide_ok[dc_elide_nseen] = (signed char)r;
@@ -158,7 +154,6 @@ static int dc_place(void *addr) {
 typedef struct {
     int frames;          /* frames looked at */
     int verdict;         /* 1 reached the evaluation function, 0 not (yet or at all) */
-    int numpy;           /* NumPy's core module is trusted in this walk */
 } dc_walk;
 
 static _Unwind_Reason_Code dc_walk_step(struct _Unwind_Context *ctx, void *arg) {
@@ -169,10 +164,8 @@ static _Unwind_Reason_Code dc_walk_step(struct _Unwind_Context *ctx, void *arg) 
         return _URC_END_OF_STACK;
     /* a return address points after the call: step back into the calling function */
     r = dc_place((char *)ip - (before ? 0 : 1));
-    if (r == 0 || (r == 2 && w->numpy))
+    if (r == 0)
         return _URC_NO_REASON;                     /* trusted: on to the caller */
-    if (r == 2)
-        r = -1;
     w->verdict = r > 0;
     return _URC_END_OF_STACK;                      /* decided: stop unwinding */
 }
@@ -182,26 +175,8 @@ static _Unwind_Reason_Code dc_walk_step(struct _Unwind_Context *ctx, void *arg) 
  * that decides (about six frames for an operator: this module, the array type's slot,
  * PyNumber_Add, the evaluation function), ~0.5 us. */
 static int dc_called_from_interpreter(void) {
-    dc_walk w = {0, 0, 0};
+    dc_walk w = {0, 0};
     if (dc_elide_state != 1)
-        return 0;
-    _Unwind_Backtrace(dc_walk_step, &w);
-    return w.verdict;
-}
-
-/* NumPy's core module, an address in it (once, at import): see the next function. */
-static void dc_elide_numpy(void *in_numpy) {
-    dc_numpy_base = in_numpy != NULL ? dc_base_of(in_numpy) : NULL;
-}
-
-/* As dc_called_from_interpreter, with NumPy's core module also trusted: for `__array_ufunc__`
- * reached from a NumPy scalar's operator (`np.float64(2) * x`: the scalar's nb_multiply
- * calls np.multiply, which defers to x). NumPy's object-dtype loops also call operators,
- * so a caller of this must check more than the stack (operator fusion checks that the
- * operands are the very values the frame's bytecode loaded for its BINARY_OP). */
-static int dc_called_from_interpreter_via_numpy(void) {
-    dc_walk w = {0, 0, 1};
-    if (dc_elide_state != 1 || dc_numpy_base == NULL)
         return 0;
     _Unwind_Backtrace(dc_walk_step, &w);
     return w.verdict;
@@ -213,7 +188,5 @@ static inline int dc_elide_init(void *in_module_a, void *in_module_b) {
     return 0;
 }
 static inline int dc_called_from_interpreter(void) { return 0; }
-static inline void dc_elide_numpy(void *in_numpy) { (void)in_numpy; }
-static inline int dc_called_from_interpreter_via_numpy(void) { return 0; }
 #endif
 #endif

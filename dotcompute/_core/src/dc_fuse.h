@@ -45,6 +45,8 @@ typedef struct {
     void *frame;                /* the frame op2 runs in (identity only) */
     int at;                     /* byte offset of op2's BINARY_OP */
     int op1, op2;               /* what the caller computed (its own numbering) */
+    int flags2;                 /* floating-point flags op2 reports when it is called */
+    int restorable;             /* r can get op1's value back from x and y */
 } dc_fz_state;
 
 static __thread dc_fz_state dc_fz;
@@ -159,10 +161,11 @@ static int dc_fuse_prev(PyObject *x, PyObject *y) {
 static inline int dc_fz_pending(void) { return dc_fz.r != NULL; }
 
 static inline void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame,
-                             int at, int op1, int op2) {
+                             int at, int op1, int op2, int flags2, int restorable) {
     Py_INCREF(r); Py_INCREF(x); Py_INCREF(y); Py_INCREF(z);
     dc_fz.r = r; dc_fz.x = x; dc_fz.y = y; dc_fz.z = z;
     dc_fz.frame = frame; dc_fz.at = at; dc_fz.op1 = op1; dc_fz.op2 = op2;
+    dc_fz.flags2 = flags2; dc_fz.restorable = restorable;
 }
 
 /* Forget the pending record; returns its result (a new reference the caller owns). */
@@ -188,4 +191,6 @@ static inline PyObject *dc_fz_x(void) { return dc_fz.x; }
 static inline PyObject *dc_fz_y(void) { return dc_fz.y; }
 static inline PyObject *dc_fz_r(void) { return dc_fz.r; }
 static inline int dc_fz_op1(void) { return dc_fz.op1; }
+static inline int dc_fz_flags2(void) { return dc_fz.flags2; }
+static inline int dc_fz_restorable(void) { return dc_fz.restorable; }
 #endif
