@@ -150,11 +150,14 @@ cdef extern from *:
 cdef dc_vm_npy _vm_npy[2][MAXOPS][DC_NTYPES]
 cdef list _vm_hooked = []
 
-# Strides (in elements) of the probe: contiguous, strided, reversed input, reversed
-# output, both reversed, a broadcast input; the output's last.
-STEP_PATTERNS = ((1, 1), (3, 1), (-1, 1), (1, -1), (-1, -1), (0, 1))
-STEP_PATTERNS2 = ((1, 1, 1), (3, 1, 1), (-1, 1, 1), (1, 1, -1), (-1, -1, -1), (1, 0, 1),
-                  (0, 1, 1))
+# Strides (in elements) NumPy's loop may get, for the probe: contiguous, strided, a
+# reversed input, a reversed output, a broadcast operand; the output's last. (None are
+# all negative: NumPy's iterator negates those.)
+STEP_PATTERNS = ((1, 1), (3, 1), (-1, 1), (1, -1), (0, 1))
+STEP_PATTERNS2 = ((1, 1, 1), (3, 1, 1), (-1, 1, 1), (1, 1, -1), (1, 0, 1), (0, 1, 1))
+# binary ops (power): every pair of the first PAIR_VALUES special inputs (zeros, ones,
+# infinities, NaN, the extremes, subnormals, +-1000, +-1e-30: each of pow's flags)
+DEF PAIR_VALUES = 24
 
 
 def _special_inputs(dt):
@@ -176,14 +179,15 @@ def _special_inputs(dt):
 
 cdef bint _reports_differ(int kind, int op, int t, cnp.ndarray x):
     """Whether our loop and NumPy's raise other flags for some element of x (each alone;
-    binary: every pair), with the same operand strides, for each of STEP_PATTERNS."""
+    binary: every pair of the first PAIR_VALUES), with the same operand strides, for each
+    of STEP_PATTERNS."""
     cdef Py_ssize_t size = x.itemsize, i, j, k, one = 1
     cdef Py_ssize_t steps[3]
     cdef char *args[3]
     cdef char out[16]
     cdef char *px = <char *>cnp.PyArray_DATA(x)
     cdef int ours, theirs
-    cdef Py_ssize_t m = x.shape[0]
+    cdef Py_ssize_t m = x.shape[0] if kind == LOOP_UNARY else min(x.shape[0], PAIR_VALUES)
     for pattern in (STEP_PATTERNS if kind == LOOP_UNARY else STEP_PATTERNS2):
         for k in range(len(pattern)):
             steps[k] = pattern[k] * size
