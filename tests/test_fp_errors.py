@@ -337,6 +337,39 @@ def test_binary_kernels_report_as_numpy_on_special_values(name, dtype):
         assert outcome(call, dc) == outcome(call, np), (name, a[i], b[i])
 
 
+def power_layouts(m, x, y):
+    """power(x, y) with the operands (three copies of one pair of values) in several
+    layouts: NumPy's loop gets their strides as they are, or all negated where none is
+    positive, and on AVX-512 machines picks SVML or the C library's pow by them."""
+    a, b = m.asarray(np.full(3, x)), m.asarray(np.full(3, y))
+    yield "contiguous", lambda: m.power(a, b)
+    yield "reversed", lambda: m.power(a[::-1], b)
+    yield "both reversed", lambda: m.power(a[::-1], b[::-1])
+    yield "reversed out", lambda: m.power(a, b, out=m.empty_like(a)[::-1])
+    yield "all reversed", lambda: m.power(a[::-1], b[::-1], out=m.empty_like(a)[::-1])
+    yield "strided", lambda: m.power(m.asarray(np.repeat(a, 3))[::3], b)
+    yield "broadcast exponent", lambda: m.power(a, m.broadcast_to(b[:1], (3,)))
+
+    def in_place():
+        c = m.array(a)
+        return m.power(c, b, out=c)
+    yield "in place", in_place
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_power_reports_as_numpy_in_every_layout(dtype):
+    """Every pair of special values, each layout of power_layouts: NumPy's categories."""
+    with np.errstate(all="ignore"):
+        x = np.array(SPECIAL, dtype=dtype)
+    for a in x:
+        for b in x:
+            for (label, want), (_, got) in zip(power_layouts(np, a, b),
+                                               power_layouts(dc, a, b)):
+                for mode in ("warn", "raise"):
+                    assert outcome(lambda m: got(), dc, mode) == \
+                        outcome(lambda m: want(), np, mode), (a, b, label, mode)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", [op[0] for op in _opspec.UNARY if "f8" in op[1]])
 def test_unary_kernels_report_as_numpy_on_special_values(name, dtype):

@@ -82,6 +82,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         void (*run_npy)(dc_npy_loop, void *, void *, int, int, char **,
                         const Py_ssize_t *, Py_ssize_t, int) noexcept nogil
         void *(*vm_hook_slot)(int, int) noexcept nogil
+        void *(*vm_hook2_slot)(int, int) noexcept nogil
     enum: DC_PARTIAL_BYTES
     enum: DC_MAX_CHUNKS
     enum: DC_NTYPES

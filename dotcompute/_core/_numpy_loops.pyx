@@ -91,22 +91,47 @@ if _load:
 # dc_vmath.h computes the rare inputs NumPy reports a flag for (its pass-2 lanes) with the
 # C library function NumPy's loop calls on most machines. Where NumPy's loop is another
 # (AVX-512 SVML on Intel CPUs reports no underflow for a subnormal input of expm1, log1p,
-# tan, arcsin, arctan, sinh, arcsinh, arctanh), the flags differ. At import, each
-# vectorized (op, dtype) runs ours and NumPy's loop on every special input, one element at
-# a time; where any input's flags differ, its pass-2 lanes run NumPy's loop from then on
-# (dc_vm_hook), in every build. Where they agree (the AMD EPYC machines so far) nothing
+# tan, arcsin, arctan, sinh, arcsinh, arctanh), the flags differ -- and NumPy's loop picks
+# its code by the strides it is given (on that CPU SVML for strides >= 0, the C library's
+# function where one is negative: NumPy's own report for x[::-1] is the C library's).
+# At import, each vectorized (op, dtype) runs ours and NumPy's loop on every special input,
+# one element at a time, with the strides of several layouts (STEP_PATTERNS); where any
+# report differs, its pass-2 lanes run NumPy's loop from then on (dc_vm_hook), on the one
+# element with the strides NumPy's loop would get for the operands' layout, in every
+# build. pow's rare lanes likewise (dc_vm_hook2: SVML reports divide by zero for
+# power(0, -inf), pow does not). Where they agree (the AMD EPYC machines so far) nothing
 # changes.
 cdef extern from *:
     """
-    typedef struct { void (*fn)(void *, const void *, void *); void *self; } dc_vm_hook_view;
+    typedef struct { void *fn; void *self; } dc_vm_hook_view;
     typedef struct { dc_npy_loop loop; void *ctx; void *aux; Py_ssize_t size; } dc_vm_npy;
-    static void dc_vm_npy_fix(void *self, const void *x, void *y) {
+    /* NumPy's loop on one element, through copies 16 bytes apart (NumPy's loop takes
+       other code for operands that overlap or touch: these never do, as NumPy's
+       operands in a call without overlap). */
+    static void dc_vm_npy_fix(void *self, const void *x, void *y, Py_ssize_t sx,
+                              Py_ssize_t sy) {
         dc_vm_npy *s = (dc_vm_npy *)self;
+        double buf[6];
         char *args[2];
         Py_ssize_t n = 1, steps[2];
-        args[0] = (char *)x; args[1] = (char *)y;
-        steps[0] = steps[1] = s->size;
+        memcpy(&buf[0], x, (size_t)s->size);
+        args[0] = (char *)&buf[0]; args[1] = (char *)&buf[3];
+        steps[0] = sx; steps[1] = sy;
         s->loop(s->ctx, args, &n, steps, s->aux);
+        memcpy(y, &buf[3], (size_t)s->size);
+    }
+    static void dc_vm_npy_fix2(void *self, const void *a, const void *b, void *y,
+                               Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sy) {
+        dc_vm_npy *s = (dc_vm_npy *)self;
+        double buf[9];
+        char *args[3];
+        Py_ssize_t n = 1, steps[3];
+        memcpy(&buf[0], a, (size_t)s->size);
+        memcpy(&buf[3], b, (size_t)s->size);
+        args[0] = (char *)&buf[0]; args[1] = (char *)&buf[3]; args[2] = (char *)&buf[6];
+        steps[0] = sa; steps[1] = sb; steps[2] = sy;
+        s->loop(s->ctx, args, &n, steps, s->aux);
+        memcpy(y, &buf[6], (size_t)s->size);
     }
     """
     ctypedef struct dc_vm_hook_view:
@@ -117,10 +142,22 @@ cdef extern from *:
         void *ctx
         void *aux
         Py_ssize_t size
-    void dc_vm_npy_fix(void *self, const void *x, void *y) noexcept nogil
+    void dc_vm_npy_fix(void *self, const void *x, void *y, Py_ssize_t sx,
+                       Py_ssize_t sy) noexcept nogil
+    void dc_vm_npy_fix2(void *self, const void *a, const void *b, void *y, Py_ssize_t sa,
+                        Py_ssize_t sb, Py_ssize_t sy) noexcept nogil
 
-cdef dc_vm_npy _vm_npy[MAXOPS][DC_NTYPES]
+cdef dc_vm_npy _vm_npy[2][MAXOPS][DC_NTYPES]
 cdef list _vm_hooked = []
+
+# Strides (in elements) NumPy's loop may get, for the probe: contiguous, strided, a
+# reversed input, a reversed output, a broadcast operand; the output's last. (None are
+# all negative: NumPy's iterator negates those.)
+STEP_PATTERNS = ((1, 1), (3, 1), (-1, 1), (1, -1), (0, 1))
+STEP_PATTERNS2 = ((1, 1, 1), (3, 1, 1), (-1, 1, 1), (1, 1, -1), (1, 0, 1), (0, 1, 1))
+# binary ops (power): every pair of the first PAIR_VALUES special inputs (zeros, ones,
+# infinities, NaN, the extremes, subnormals, +-1000, +-1e-30: each of pow's flags)
+DEF PAIR_VALUES = 24
 
 
 def _special_inputs(dt):
@@ -140,76 +177,95 @@ def _special_inputs(dt):
         return np.array(vals, dtype=dt)
 
 
-cdef bint _reports_differ(int op, int t, cnp.ndarray x):
-    """Whether our loop and NumPy's raise other flags for some element of x (each alone)."""
-    cdef Py_ssize_t size = x.itemsize, i, one = 1
-    cdef Py_ssize_t steps[2]
-    cdef char *args[2]
+cdef bint _reports_differ(int kind, int op, int t, cnp.ndarray x):
+    """Whether our loop and NumPy's raise other flags for some element of x (each alone;
+    binary: every pair of the first PAIR_VALUES), with the same operand strides, for each
+    of STEP_PATTERNS."""
+    cdef Py_ssize_t size = x.itemsize, i, j, k, one = 1
+    cdef Py_ssize_t steps[3]
+    cdef char *args[3]
     cdef char out[16]
-    cdef int ours, theirs, u = LOOP_UNARY
-    steps[0] = steps[1] = size
-    for i in range(x.shape[0]):
-        args[0] = <char *>cnp.PyArray_DATA(x) + i * size
-        args[1] = out
-        dc_fpe_clear()
-        K.unary[op][t](args[0], size, out, size, 1)
-        ours = dc_fpe_test()
-        dc_fpe_clear()
-        _npy_loop[u][op][t](_npy_ctx[u][op][t], args, &one, steps, _npy_aux[u][op][t])
-        theirs = dc_fpe_test()
-        if ours != theirs:
-            return True
+    cdef char *px = <char *>cnp.PyArray_DATA(x)
+    cdef int ours, theirs
+    cdef Py_ssize_t m = x.shape[0] if kind == LOOP_UNARY else min(x.shape[0], PAIR_VALUES)
+    for pattern in (STEP_PATTERNS if kind == LOOP_UNARY else STEP_PATTERNS2):
+        for k in range(len(pattern)):
+            steps[k] = pattern[k] * size
+        for i in range(m):
+            for j in range(m if kind == LOOP_BINARY else 1):
+                args[0] = px + i * size
+                if kind == LOOP_UNARY:
+                    args[1] = out
+                    dc_fpe_clear()
+                    K.unary[op][t](args[0], steps[0], out, steps[1], 1)
+                else:
+                    args[1] = px + j * size
+                    args[2] = out
+                    dc_fpe_clear()
+                    K.binary[op][t](args[0], steps[0], args[1], steps[1], out, steps[2],
+                                    1)
+                ours = dc_fpe_test()
+                dc_fpe_clear()
+                _npy_loop[kind][op][t](_npy_ctx[kind][op][t], args, &one, steps,
+                                       _npy_aux[kind][op][t])
+                theirs = dc_fpe_test()
+                if ours != theirs:
+                    return True
     return False
 
 
-cdef bint _hook(int idx, int t, int src):
-    """Pass-2 lanes of unary op idx at t run NumPy's loop of unary op src (src < 0: ours
-    again); False where op idx has no hook or op src no loaded NumPy loop."""
-    cdef int u = LOOP_UNARY
-    cdef dc_vm_hook_view *slot
-    if K.vm_hook_slot == NULL:
-        return False
-    slot = <dc_vm_hook_view *>K.vm_hook_slot(idx, t)
-    if slot == NULL or (src >= 0 and _npy_loop[u][src][t] == NULL):
+cdef void *_hook_slot(int kind, int idx, int t) noexcept:
+    if kind == LOOP_UNARY:
+        return NULL if K.vm_hook_slot == NULL else K.vm_hook_slot(idx, t)
+    return NULL if K.vm_hook2_slot == NULL else K.vm_hook2_slot(idx, t)
+
+
+cdef bint _hook(int kind, int idx, int t, int src):
+    """Pass-2 (rare) lanes of op idx at t run NumPy's loop of op src of the same kind
+    (src < 0: ours again); False where op idx has no hook or op src no loaded NumPy
+    loop."""
+    cdef dc_vm_hook_view *slot = <dc_vm_hook_view *>_hook_slot(kind, idx, t)
+    if slot == NULL or (src >= 0 and _npy_loop[kind][src][t] == NULL):
         return False
     slot.fn = NULL
     if src < 0:
         return True
-    _vm_npy[idx][t].loop = _npy_loop[u][src][t]
-    _vm_npy[idx][t].ctx = _npy_ctx[u][src][t]
-    _vm_npy[idx][t].aux = _npy_aux[u][src][t]
-    _vm_npy[idx][t].size = 4 if t == DC_T_F4 else 8
-    slot.self = &_vm_npy[idx][t]
-    slot.fn = <void *>dc_vm_npy_fix
+    _vm_npy[kind][idx][t].loop = _npy_loop[kind][src][t]
+    _vm_npy[kind][idx][t].ctx = _npy_ctx[kind][src][t]
+    _vm_npy[kind][idx][t].aux = _npy_aux[kind][src][t]
+    _vm_npy[kind][idx][t].size = 4 if t == DC_T_F4 else 8
+    slot.self = &_vm_npy[kind][idx][t]
+    slot.fn = <void *>dc_vm_npy_fix if kind == LOOP_UNARY else <void *>dc_vm_npy_fix2
     return True
 
 
 cdef void _install_vm_hooks():
-    cdef int idx, t, saved, u = LOOP_UNARY
-    if K.vm_hook_slot == NULL:
-        return
+    cdef int idx, t, saved, kind
     specials = {t: _special_inputs(type_dtype(t)) for t in (DC_T_F4, DC_T_F8)}
     saved = dc_fpe_test()
     try:
-        for idx, op in enumerate(UNARY):
-            for t in (DC_T_F4, DC_T_F8):
-                if (K.vm_hook_slot(idx, t) == NULL or _npy_loop[u][idx][t] == NULL
-                        or not _reports_differ(idx, t, specials[t])):
-                    continue
-                if _hook(idx, t, idx):
-                    _vm_hooked.append((op[0], type_dtype(t).char))
+        for kind, ops in ((LOOP_UNARY, UNARY), (LOOP_BINARY, BINARY)):
+            for idx, op in enumerate(ops):
+                for t in (DC_T_F4, DC_T_F8):
+                    if (_hook_slot(kind, idx, t) == NULL or _npy_loop[kind][idx][t] == NULL
+                            or not _reports_differ(kind, idx, t, specials[t])):
+                        continue
+                    if _hook(kind, idx, t, idx):
+                        _vm_hooked.append((op[0], type_dtype(t).char))
     finally:
         dc_fpe_clear()
         dc_fpe_raise(saved)
 
 
 def _set_vm_hook(str name, str char, object loop_of):
-    """For tests: the pass-2 lanes of `name` at dtype `char` run NumPy's loop of ufunc
-    `loop_of` (None: ours again, whatever the import decided). ValueError where there is
-    no such hook or loop."""
+    """For tests: the pass-2 (rare) lanes of `name` at dtype `char` run NumPy's loop of
+    ufunc `loop_of` (None: ours again, whatever the import decided). ValueError where
+    there is no such hook or loop."""
     cdef int t = DC_T_F4 if char == "f" else DC_T_F8
-    src = -1 if loop_of is None else UNARY_INDEX[loop_of]
-    if not _hook(UNARY_INDEX[name], t, src):
+    kind, index = (LOOP_UNARY, UNARY_INDEX) if name in UNARY_INDEX else \
+        (LOOP_BINARY, BINARY_INDEX)
+    src = -1 if loop_of is None else index.get(loop_of, -2)
+    if name not in index or src == -2 or not _hook(kind, index[name], t, src):
         raise ValueError(f"no dc_vmath pass-2 hook for {name}[{char}] from {loop_of}")
 
 if _load:

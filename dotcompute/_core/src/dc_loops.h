@@ -219,20 +219,21 @@ static inline void dc_stream_copy(char *dst, const char *src, ptrdiff_t nbytes) 
 static inline void dc_stream_fence(void) {}
 #endif
 
-/* Unary loop over an array function VFN(const T *x, T *y, n) of dc_vmath.h: contiguous
- * runs call it directly; other layouts go through a cache-sized stack buffer. */
+/* Unary loop over an array function VFN(const T *x, T *y, n, sa, so) of dc_vmath.h:
+ * contiguous runs call it directly; other layouts go through a cache-sized stack buffer
+ * (sa and so: the operands' own strides, for its pass-2 hook). */
 #define DC_BLOCK 512
 #define DC_UNARY_VLOOP(NAME, T, VFN)                                                      \
 static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t n) {     \
     const ptrdiff_t S = (ptrdiff_t)sizeof(T);                                             \
     T buf[DC_BLOCK];                                                                      \
     if (sa == S && so == S && dc_no_partial_overlap(pa, n * S, po, n * S)) {              \
-        VFN((const T *)pa, (T *)po, n); return;                                           \
+        VFN((const T *)pa, (T *)po, n, S, S); return;                                     \
     }                                                                                     \
     for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_BLOCK) {                                      \
         ptrdiff_t m = n - i0 < DC_BLOCK ? n - i0 : DC_BLOCK;                              \
         for (ptrdiff_t i = 0; i < m; i++) memcpy(&buf[i], pa + (i0 + i) * sa, sizeof(T)); \
-        VFN(buf, buf, m);                                                                 \
+        VFN(buf, buf, m, sa, so);                                                         \
         for (ptrdiff_t i = 0; i < m; i++) memcpy(po + (i0 + i) * so, &buf[i], sizeof(T)); \
     }                                                                                     \
 }

@@ -940,18 +940,43 @@ static inline MT NAME##_blk(const T *DC__RESTRICT x, T *DC__RESTRICT y, ptrdiff_
 /* Pass 2 through NumPy's own loop. FIXFN is the C library function NumPy's loop calls on
    most machines; where NumPy's loop is another (AVX-512 SVML on Intel CPUs: no underflow
    for a subnormal input of expm1, log1p, tan, arcsin...), its flags and values differ from
-   FIXFN's. _numpy_loops compares the two on special inputs at import and, where they
-   differ, installs a hook that runs NumPy's loop on the one element instead (fn(self, x,
-   y) with pointers to the input and the output element). */
+   FIXFN's. Which code NumPy's loop runs depends on the strides it is given: on that CPU
+   SVML for strides >= 0, the C library's function where one is negative. _numpy_loops
+   compares ours and NumPy's loop on special inputs at import, for several stride
+   patterns, and where a report differs installs a hook that runs NumPy's loop on the one
+   element, with the strides NumPy's loop would get for this operand layout (fn(self, x,
+   y, sx, sy) with pointers to the input and the output element; dc_vm_hook2 likewise for
+   a binary loop). */
 typedef struct dc_vm_hook {
-    void (*fn)(void *self, const void *x, void *y);
+    void (*fn)(void *self, const void *x, void *y, ptrdiff_t sx, ptrdiff_t sy);
     void *self;
 } dc_vm_hook;
+typedef struct dc_vm_hook2 {
+    void (*fn)(void *self, const void *a, const void *b, void *y, ptrdiff_t sa,
+               ptrdiff_t sb, ptrdiff_t sy);
+    void *self;
+} dc_vm_hook2;
+
+/* The strides NumPy's inner loop gets for operands of strides s[0..k) (the inputs' and
+   the output's along the loop): NumPy's iterator negates them all where none is positive
+   and one is negative (a negative output stride always takes the iterator; a new output
+   is never negative), else NumPy's loop gets them as they are. */
+static inline void dc_vm_numpy_steps(ptrdiff_t *s, int k)
+{
+    int neg = 0;
+    for (int i = 0; i < k; i++) {
+        if (s[i] > 0) return;
+        neg |= s[i] < 0;
+    }
+    if (neg)
+        for (int i = 0; i < k; i++) s[i] = -s[i];
+}
 
 /* pass 1 (DC__BLOCK_FN) over blocks of DC_VM_BLK elements, read straight from x (from a
    copy of the block when y is x: pass 2 needs the original input); drop pass 1's flags;
    pass 2: FIXFN (or NAME##_hook, above) on the FX lanes, raising the reported flags (see
-   "floating-point flags") */
+   "floating-point flags"). sx and sy: the operands' strides in the caller (x and y here are
+   contiguous), for the hook. */
 #define DC__UNARY(NAME, T, MT, ELEM, FX, FIXFN)                               \
     DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN)
 static inline uint64_t dc__never_double(double x) { (void)x; return 0; }
@@ -959,11 +984,14 @@ static inline uint32_t dc__never_float(float x) { (void)x; return 0; }
 #define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
 DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
 static dc_vm_hook NAME##_hook;                                                \
-static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
+static inline void NAME(const T *x, T *y, ptrdiff_t n, ptrdiff_t sx,         \
+                        ptrdiff_t sy)                                         \
 {                                                                             \
     const dc_vm_hook hook = NAME##_hook;                                      \
     T dc_buf[DC_VM_BLK];                                                      \
+    ptrdiff_t st[2] = {sx, sy};                                               \
     int keep = dc_fpe_test_vec();                                             \
+    dc_vm_numpy_steps(st, 2);                                                 \
     for (ptrdiff_t i0 = 0; i0 < n; i0 += DC_VM_BLK) {                         \
         ptrdiff_t m = DC__MIN(n - i0, (ptrdiff_t)DC_VM_BLK);                  \
         const T *xb = x + i0;                                                 \
@@ -980,7 +1008,7 @@ static inline void NAME(const T *x, T *y, ptrdiff_t n)                        \
         if (any) {                                                            \
             for (ptrdiff_t i = 0; i < m; i++)                                 \
                 if (FX(xb[i])) {                                              \
-                    if (hook.fn) hook.fn(hook.self, xb + i, yb + i);          \
+                    if (hook.fn) hook.fn(hook.self, xb + i, yb + i, st[0], st[1]); \
                     else yb[i] = FIXFN(xb[i]);                                \
                 }                                                             \
             keep = dc_fpe_test_vec();                                         \
