@@ -658,6 +658,8 @@ def test_namespace_function_calls_that_take_the_general_path():
     same(dc.roll(*args, **kwargs), np.roll(a, 2))
     same(functools.partial(dc.roll, shift=3)(d), np.roll(a, 3))
     same(dc.atleast_2d(d), np.atleast_2d(a))
+    same(dc.fromfunction(lambda i: i * 2, (3,), like=d),        # like=: NumPy's dispatch
+         np.fromfunction(lambda i: i * 2, (3,)))
     with pytest.raises(TypeError):
         dc.roll(d, 1, 0, 5)
 

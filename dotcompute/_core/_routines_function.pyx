@@ -364,11 +364,23 @@ cdef inline bint _host_array(object a):
 
 cdef object _view_method(object method, ndarray a, tuple args):
     """NumPy's ndarray method on a's view (args: NumPy objects), the result wrapped;
-    NumPy's allocator for small arrays, the pool's for larger ones."""
+    NumPy's allocator for small arrays, the pool's for larger ones. The method is called
+    by vectorcall (the view and args on the C stack: no argument tuple)."""
+    cdef PyObject *stack[STACK_ARGS]
+    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(args)
+    cdef object v = a._np()
+    if n >= STACK_ARGS:
+        args = (v,) + args
+        n = 0
+    else:
+        stack[0] = <PyObject *>v                # borrowed: v and args outlive the call
+        for i in range(n):
+            stack[i + 1] = PyTuple_GET_ITEM(args, i)
+        n += 1
     if a._size * a._itemsize < SMALL_BYTES:
-        return wrap_result(method(a._np(), *args))
+        return wrap_result(_vcall(method, args, n, stack, None))
     with numpy_in_pool():
-        return wrap_result(method(a._np(), *args))
+        return wrap_result(_vcall(method, args, n, stack, None))
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
