@@ -677,6 +677,15 @@ def test_namespace_function_objects_keep_numpys_face():
     same(g(dc.arange(4.0), 1), np.roll(np.arange(4.0), 1))
     assert dc.linalg.norm.__name__ == "norm" and dc.linalg.norm.__wrapped__ is np.linalg.norm
 
+    class Holder:                                # set on a class: a method, as NumPy's
+        ndim_of = dc.ndim
+        np_ndim_of = np.ndim
+    h = Holder()
+    assert Holder.ndim_of is dc.ndim and Holder.np_ndim_of is np.ndim
+    assert h.ndim_of() == h.np_ndim_of() == 0
+    with pytest.raises(TypeError):
+        h.ndim_of(1)
+
 
 def test_array_function_overrides_and_fallbacks_with_keywords():
     """NumPy's functions on dc arrays (the protocol): our overrides and NumPy's code get the

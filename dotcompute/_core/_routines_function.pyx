@@ -30,6 +30,7 @@ from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
 
 import builtins
 import functools
+import types
 
 import numpy as np
 from numpy.exceptions import AxisError
@@ -790,6 +791,10 @@ cdef class numpy_function:
 
     def __call__(self, *args, **kwargs):
         return call_numpy_function(self.__wrapped_numpy__, self._impl, args, kwargs)
+
+    def __get__(self, obj, objtype):
+        # a method when set on a class, as NumPy's functions (and Python's)
+        return self if obj is None else types.MethodType(self, obj)
 
     def __repr__(self):
         return f"<dotcompute function {self.__wrapped_numpy__.__name__}>"
