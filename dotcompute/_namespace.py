@@ -19,20 +19,14 @@ from ._core._routines_elementwise import ufunc
 from ._core._routines_creation import asarray
 from ._core._device import CPU, as_device
 
-_call_numpy_function = _routines_function.call_numpy_function
 
 
 def _wrap_function(f):
     """NumPy function f returning dotcompute arrays (zero-copy views in, results wrapped;
     see `_routines_function.call_numpy`); past NumPy's dispatch when no argument could
-    override f (`call_numpy_function`)."""
-    impl = getattr(f, "_implementation", None)
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        return _call_numpy_function(f, impl, args, kwargs)
-    wrapper.__wrapped_numpy__ = f
-    return wrapper
+    override f (`call_numpy_function`). A C-level callable (`numpy_function`): the call
+    reaches NumPy's implementation without a Python frame, tuple or dict of ours."""
+    return _routines_function.numpy_function(f)
 
 
 _KDLCUDA = 2

@@ -1,6 +1,10 @@
 """The per-call paths against NumPy: NumPy functions run on dotcompute arrays through
 `__array_function__` (arguments by vectorcall, results wrapped from NumPy's flags) and
 fancy indexing (boolean masks and integer arrays, reading and assigning)."""
+import functools
+import inspect
+import operator
+import pickle
 import warnings
 
 import numpy as np
@@ -607,3 +611,166 @@ def test_wrapped_results_of_more_dtypes_than_the_wrap_cache_holds():
             same(r, np.roll(a, 1))
             same(r + r, np.roll(a, 1) + np.roll(a, 1))   # our kernel for its type
             assert memoryview(r).format == memoryview(np.roll(a, 1)).format
+
+
+# ------------------------------------------- the protocols' and the namespace's call paths
+
+def test_namespace_functions_by_vectorcall_as_numpy():
+    """dc.<NumPy function> runs NumPy's implementation on the arguments as they came
+    (positional and keyword, dc arrays as views, plain objects as they are): values,
+    dtypes, shapes and errors are NumPy's, for every way of passing the arguments."""
+    pos, a = rng.normal(size=(24, 3)), VEC[10]
+    big = rng.uniform(size=(100, 100))           # 80 kB: NumPy's code with the pool's allocator
+    both(lambda x: np.linalg.norm(x, axis=1), pos)
+    both(lambda x: np.linalg.norm(x, None, 1, True), pos)
+    both(lambda x: np.linalg.norm(x, ord=1, axis=(0, 1)), pos)
+    both(lambda x: np.expand_dims(x, axis=(0, 2)), a)
+    both(lambda x: np.tile(x, (2, 1)), a)
+    both(lambda x, y: np.searchsorted(x, y, side="right"), np.sort(a), a[:3])
+    both(lambda x, y: np.diff(x, append=y), a, a[:2])          # a dc array by keyword
+    both(lambda x: np.roll(x, [1, 2], axis=(0, 1)), big)
+    both(lambda x: np.pad(x, ((1, 2), (0, 1)), mode="edge"), big)
+    both(lambda x: np.unique(x, return_index=True, return_counts=True), a.round(1))
+    both(lambda x: np.meshgrid(x, x, indexing="ij", sparse=True), a)
+    both(lambda x: np.isclose(x, x[::-1], 1e-3, 1e-9, True), a)
+    both(lambda x: np.interp(0.5, np.sort(x), x), a)
+    both(lambda x: np.cross(x[:3], x[3:6]), a)
+    both(lambda x: np.linalg.norm(x, axis=3), pos)              # AxisError
+    both(lambda x: np.roll(x), a)                               # missing argument
+    both(lambda x: np.roll(x, 1, bogus=2), a)                   # unknown keyword
+    both(lambda x: np.tile(x, "x"), a)
+    both(lambda x: np.round(x, decimals=2), a)
+
+
+def test_namespace_function_calls_that_take_the_general_path():
+    """More than 8 arguments, `out=`, `like=`, lists holding dc arrays and dc arrays on
+    the way in through *args/**kwargs unpacking all give NumPy's results."""
+    a = VEC[10]
+    d = dc.asarray(a)
+    same(dc.einsum("i,i,i,i,i,i,i,i,i->", *[d] * 9),
+         np.einsum("i,i,i,i,i,i,i,i,i->", *[a] * 9))
+    out = dc.empty(10)
+    assert dc.round(d, 2, out=out) is out
+    np.testing.assert_array_equal(np.asarray(out), np.round(a, 2))
+    same(dc.block([d, d]), np.block([a, a]))
+    same(dc.column_stack((d, d)), np.column_stack((a, a)))
+    args, kwargs = (d,), {"shift": 2}
+    same(dc.roll(*args, **kwargs), np.roll(a, 2))
+    same(functools.partial(dc.roll, shift=3)(d), np.roll(a, 3))
+    same(dc.atleast_2d(d), np.atleast_2d(a))
+    same(dc.fromfunction(lambda i: i * 2, (3,), like=d),        # like=: NumPy's dispatch
+         np.fromfunction(lambda i: i * 2, (3,)))
+    with pytest.raises(TypeError):
+        dc.roll(d, 1, 0, 5)
+
+
+def test_namespace_function_objects_keep_numpys_face():
+    """Name, docstring, module, __wrapped__ and signature are NumPy's function's; the
+    object pickles and compares as NumPy's function does not matter for."""
+    f = dc.roll
+    assert f.__name__ == "roll" and f.__doc__ == np.roll.__doc__
+    assert f.__wrapped__ is np.roll and f.__wrapped_numpy__ is np.roll
+    assert f.__module__ == np.roll.__module__
+    assert inspect.signature(f) == inspect.signature(np.roll)
+    assert "roll" in repr(f) and callable(f)
+    g = pickle.loads(pickle.dumps(f))
+    same(g(dc.arange(4.0), 1), np.roll(np.arange(4.0), 1))
+    assert dc.linalg.norm.__name__ == "norm" and dc.linalg.norm.__wrapped__ is np.linalg.norm
+
+    class Holder:                                # set on a class: a method, as NumPy's
+        ndim_of = dc.ndim
+        np_ndim_of = np.ndim
+    h = Holder()
+    assert Holder.ndim_of is dc.ndim and Holder.np_ndim_of is np.ndim
+    assert h.ndim_of() == h.np_ndim_of() == 0
+    with pytest.raises(TypeError):
+        h.ndim_of(1)
+
+
+def test_array_function_overrides_and_fallbacks_with_keywords():
+    """NumPy's functions on dc arrays (the protocol): our overrides and NumPy's code get the
+    keywords as given (the caller's dict is not changed), positional and keyword.
+    (Whole numbers: sums exact in any order.)"""
+    pos = rng.integers(-50, 50, size=(24, 3)).astype(np.float64)
+    d = dc.asarray(pos)
+    kw = {"axis": 0, "keepdims": True}
+    same(np.sum(d, **kw), np.sum(pos, **kw))
+    same(np.mean(d, **kw), np.mean(pos, **kw))
+    assert kw == {"axis": 0, "keepdims": True}
+    same(np.argmin(d, axis=1), np.argmin(pos, axis=1))
+    same(np.copy(d, order="F"), np.copy(pos, order="F"))
+    same(np.expand_dims(d, 0), np.expand_dims(pos, 0))
+    same(np.linalg.norm(d, axis=1), np.linalg.norm(pos, axis=1))
+    same(np.divmod(d, 0.5), np.divmod(pos, 0.5))
+    with pytest.raises(TypeError):
+        np.sum(d, bogus=1)
+    with pytest.raises(np.exceptions.AxisError):
+        np.copy(d).sum(axis=2)
+
+
+@pytest.mark.parametrize("shape", [(32,), (4, 8), (3, 4, 5), (0,), (5000,)])
+def test_where_of_a_condition_alone_as_numpy(shape):
+    """np.where(c) on a dc condition: NumPy's nonzero, a tuple of new int64 dc arrays
+    (small ones from NumPy's allocator, larger from the pool); NumPy's error on 0-d."""
+    c = rng.uniform(size=shape) > 0.5
+    d = dc.asarray(c)
+    for f in (np.where, dc.where, np.nonzero):
+        r = f(d)
+        assert type(r) is tuple
+        same(r, np.where(c))
+        assert all(not np.shares_memory(x, d) for x in r)
+    both(lambda x: np.where(x), rng.uniform(size=6))      # numbers: their truth
+    both(lambda x: np.where(x), np.array(True))          # 0-d: NumPy's ValueError
+
+
+SCALARS = [np.float64(2.5), np.float32(-1.5), np.int64(3), np.int8(-2), np.uint8(7),
+           np.complex128(1 - 2j), np.bool_(True), np.float16(0.5)]
+ARRAYS = {dt: rng.normal(size=32).astype(dt) for dt in
+          ("float64", "float32", "int64", "int32", "uint8", "complex128", "bool")}
+
+
+@pytest.mark.parametrize("s", SCALARS, ids=repr)
+@pytest.mark.parametrize("dt", list(ARRAYS))
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv,
+                                operator.pow, operator.lt])
+def test_numpy_scalar_on_the_left_as_numpy(s, dt, op):
+    """A NumPy scalar on the left of an operator reaches us through NumPy's ufunc and our
+    __array_ufunc__ (its two-operand fast path): NumPy's values, dtype and errors."""
+    both(lambda x: op(s, x), ARRAYS[dt])
+    both(lambda x: op(s, x[3]), ARRAYS[dt])              # and on a scalar of ours
+    both(lambda x: op(s, x[:1].reshape(())), ARRAYS[dt])  # on a 0-d array
+
+
+def test_numpy_ufuncs_on_dc_arrays_report_floating_point_errors_as_numpy():
+    """NumPy's ufunc called on dc arrays (one and two operands, no keywords): our kernels
+    raise or warn as NumPy's errstate says."""
+    a = np.array([-1.0, 0.0, 4.0])
+    d = dc.asarray(a)
+    with np.errstate(invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            np.sqrt(d)
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            np.float64(1.0) / d
+    with np.errstate(all="ignore"):
+        same(np.sqrt(d), np.sqrt(a))
+        same(np.float64(1.0) / d, np.float64(1.0) / a)
+    both(lambda x: x ** 2, rng.normal(size=32) + 1j * rng.normal(size=32))
+    both(lambda x: np.square(x), rng.normal(size=(4, 8)).astype(np.float32))
+    both(lambda x: np.negative(x), np.arange(5, dtype=np.uint8))
+
+
+def test_namespace_functions_that_return_none_run_once():
+    """NumPy functions that work in place and return None (np.put, np.place,
+    np.put_along_axis, np.copyto) run once through the namespace, on our memory."""
+    for f, args in ((np.put, ([0, 2], [5.0, 6.0])), (np.copyto, (np.arange(5.0),)),
+                    (np.place, ([True, False, True, False, True], [7.0])),
+                    (np.put_along_axis, (np.array([1, 3]), 9.0, 0))):
+        a = np.arange(5.0)[::-1].copy()
+        d = dc.asarray(a)
+        assert getattr(dc, f.__name__)(d, *args) is None
+        assert f(a, *args) is None
+        same(d, a)
+    calls = []                                   # a callback runs once per row
+    r = dc.apply_along_axis(lambda row: calls.append(1) or row.sum(), 0, dc.arange(3.0))
+    assert len(calls) == 1 and float(r) == 3.0

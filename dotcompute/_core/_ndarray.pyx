@@ -22,7 +22,7 @@ from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_ANY_CO
 from cpython.mem cimport PyMem_Free
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
-from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM, PyTuple_GET_ITEM
 from cpython.long cimport PyLong_FromSsize_t, PyLong_AsSsize_t, PyLong_CheckExact
 from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from libc.string cimport memcpy
@@ -1567,7 +1567,7 @@ cdef object wrap_result(object r, ndarray parent=None):
             return wrap_numpy(r, parent)
         return wrap_numpy(r)
     if type(r) is tuple:
-        return tuple([wrap_result(x, parent) for x in r])
+        return _wrap_tuple(<tuple>r, parent)
     if type(r) is list:
         return [wrap_result(x, parent) for x in r]
     if isinstance(r, tuple) and hasattr(type(r), "_fields"):
@@ -1575,6 +1575,19 @@ cdef object wrap_result(object r, ndarray parent=None):
         return type(r)(*[wrap_result(x, parent) for x in r])
     return r
 
+
+
+cdef tuple _wrap_tuple(tuple r, ndarray parent):
+    """wrap_result of each item of r, into a tuple built directly (np.where's and
+    np.nonzero's index tuples, divmod's pair: no list in between)."""
+    cdef Py_ssize_t i, n = len(r)
+    cdef tuple t = PyTuple_New(n)
+    cdef object x
+    for i in range(n):
+        x = wrap_result(<object>PyTuple_GET_ITEM(r, i), parent)
+        Py_INCREF(x)
+        PyTuple_SET_ITEM(t, i, x)
+    return t
 
 
 cdef object to_numpy(object x):

@@ -38,6 +38,9 @@ from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport _Py_REFCNT, Py_INCREF
 from cpython.object cimport Py_TYPE
 from cpython.float cimport PyFloat_AS_DOUBLE
+from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
+                                           PyTypeObject_vc, enable_vectorcall,
+                                           vectorcall_dict, PySequence_Fast_ITEMS)
 from dotcompute._core._routines_reduction cimport reduction, reduce_kind
 
 import dis
@@ -1293,6 +1296,19 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     """ufunc.__call__ with dc semantics: our kernel when possible, else NumPy's loop on
     zero-copy views with results from the pool, wrapped as dc arrays."""
     cdef object r
+    if not kwargs and (len(inputs) == 2 or (len(inputs) == 1 and not _on_device(inputs[0]))):
+        # one or two operands without keywords (a NumPy scalar on the left of an operator
+        # comes here through NumPy's ufunc, `a ** 2` as np.square): straight to the
+        # kernel, as the general flow below would go for them
+        fp_clear()
+        if len(inputs) == 2:
+            r = fast_binary(ufunc, inputs[0], inputs[1], None)
+        else:
+            r = fast_unary(ufunc, inputs[0], None)
+        if r is not None:
+            fp_check(ufunc)
+            return r
+        return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
     if not kwargs and len(inputs) == 1 and _on_device(inputs[0]):
         r = device_fast(ufunc, inputs[0], None)
         if r is not None:
@@ -1347,11 +1363,15 @@ cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
         if "where" in kwargs:
             kwargs["where"] = to_numpy(kwargs["where"])
     f = ufunc if method == "__call__" else getattr(ufunc, method)
+    # by vectorcall from the list's items (no tuple, and no copy of the keywords: the
+    # callee receives them as names and values)
     if nbytes < SMALL_BYTES:
-        r = f(*np_inputs, **kwargs)
+        r = vectorcall_dict(f, PySequence_Fast_ITEMS(np_inputs), len(np_inputs),
+                            <PyObject *>kwargs if kwargs else NULL)
     else:
         with numpy_in_pool():
-            r = f(*np_inputs, **kwargs)
+            r = vectorcall_dict(f, PySequence_Fast_ITEMS(np_inputs), len(np_inputs),
+                                <PyObject *>kwargs if kwargs else NULL)
     if out is not None:
         outs = out if type(out) is tuple else (out,)
         if method == "at":
@@ -1575,16 +1595,6 @@ cdef extern from *:
     int raise_error "dc_raise_error" () except -1   # the exception set by the callee
 
 
-cdef extern from "Python.h":
-    ctypedef PyObject *(*vectorcallfunc)(PyObject *callable, PyObject **args, size_t nargsf,
-                                          PyObject *kwnames)
-    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
-    ctypedef PyObject *(*ternaryfunc)(PyObject *, PyObject *, PyObject *)
-    enum: Py_TPFLAGS_HAVE_VECTORCALL
-    ctypedef struct PyTypeObject_vc "PyTypeObject":
-        Py_ssize_t tp_vectorcall_offset
-        unsigned long tp_flags
-        ternaryfunc tp_call
 
 
 cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
@@ -1698,9 +1708,7 @@ cdef void _enable_vectorcall():
     """Point the ufunc type at its instances' _vectorcall field (CPython's vectorcall
     protocol: PEP 590), measured on one instance."""
     cdef ufunc probe = ufunc(np.negative)
-    (<PyTypeObject_vc *><PyObject *>ufunc).tp_vectorcall_offset = (
-        <char *>&probe._vectorcall - <char *><PyObject *>probe)
-    (<PyTypeObject_vc *><PyObject *>ufunc).tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL
+    enable_vectorcall(ufunc, probe, &probe._vectorcall)
 
 
 _enable_vectorcall()

@@ -19,7 +19,18 @@ from cpython.ref cimport Py_INCREF, Py_DECREF
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from cpython.long cimport PyLong_CheckExact
 
+cdef extern from "Python.h":
+    PyObject *PyDict_GetItemWithError(object d, object key) except? NULL
+
+cimport numpy as cnp
+
+from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
+                                           enable_vectorcall, vectorcall, vectorcall_dict,
+                                           PySequence_Fast_ITEMS)
+
 import builtins
+import functools
+import types
 
 import numpy as np
 from numpy.exceptions import AxisError
@@ -104,8 +115,18 @@ def where(condition, x=None, y=None, /):
     dtype, all of the same shape and C-contiguous (else NumPy's); with the condition
     alone NumPy's nonzero (what its where runs) on the view of a cpu dc array."""
     if x is None and y is None and _host_array(condition):
-        return _view_method(_nd_nonzero, <ndarray>condition, ())
+        return _nonzero(<ndarray>condition)
     return _ew.where(condition, x, y)
+
+
+cdef object _nonzero(ndarray a):
+    """NumPy's nonzero (what its where runs with the condition alone) on a's view, called
+    directly (its index arrays wrapped); NumPy's allocator for small results, the pool's
+    for larger ones."""
+    if a._size * sizeof(Py_ssize_t) < SMALL_BYTES:
+        return wrap_result(cnp.PyArray_Nonzero(a._np()))
+    with numpy_in_pool():
+        return wrap_result(cnp.PyArray_Nonzero(a._np()))
 
 
 cdef object _concatenate_same(object arrays, object axis):
@@ -336,7 +357,6 @@ cdef object _np_repeat = np.repeat._implementation
 cdef object _nd_sort = np.ndarray.sort
 cdef object _nd_argsort = np.ndarray.argsort
 cdef object _nd_repeat = np.ndarray.repeat
-cdef object _nd_nonzero = np.ndarray.nonzero
 
 
 cdef inline bint _host_array(object a):
@@ -345,11 +365,23 @@ cdef inline bint _host_array(object a):
 
 cdef object _view_method(object method, ndarray a, tuple args):
     """NumPy's ndarray method on a's view (args: NumPy objects), the result wrapped;
-    NumPy's allocator for small arrays, the pool's for larger ones."""
+    NumPy's allocator for small arrays, the pool's for larger ones. The method is called
+    by vectorcall (the view and args on the C stack: no argument tuple)."""
+    cdef PyObject *stack[STACK_ARGS]
+    cdef Py_ssize_t i, n = PyTuple_GET_SIZE(args)
+    cdef object v = a._np()
+    if n >= STACK_ARGS:
+        args = (v,) + args
+        n = 0
+    else:
+        stack[0] = <PyObject *>v                # borrowed: v and args outlive the call
+        for i in range(n):
+            stack[i + 1] = PyTuple_GET_ITEM(args, i)
+        n += 1
     if a._size * a._itemsize < SMALL_BYTES:
-        return wrap_result(method(a._np(), *args))
+        return wrap_result(_vcall(method, args, n, stack, None))
     with numpy_in_pool():
-        return wrap_result(method(a._np(), *args))
+        return wrap_result(_vcall(method, args, n, stack, None))
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
@@ -471,9 +503,9 @@ OVERRIDES = {
 cdef dict _OVERRIDES = OVERRIDES
 
 
-# numpy function -> (True, our override) or (False, NumPy's implementation past its
-# dispatch): one lookup per call, filled on a function's first call
-cdef dict _DISPATCH = {}
+# numpy function -> NumPy's implementation past its dispatch (functions without one, C
+# functions, map to themselves): filled on a function's first call through the protocol
+cdef dict _FALLBACK = {}
 cdef set _NUMPY_TYPES = {ndarray, np.ndarray}
 
 
@@ -504,23 +536,29 @@ cdef object _nested_device(object x):
 
 cdef object array_function(object func, object types, tuple args, dict kwargs):
     """numpy function `func` on dc arrays: our override, else NumPy's own code (past its
-    dispatch: the dispatch decisions are cached per function and per type)."""
-    cdef object tp, entry = _DISPATCH.get(func)
-    if entry is None:
-        impl = _OVERRIDES.get(func)
-        # else the function past its own __array_function__ dispatch (the arguments are
-        # numpy arrays then); functions without one (C functions) are called as they are
-        entry = (True, impl) if impl is not None else (
-            False, getattr(func, "_implementation", func))
-        _DISPATCH[func] = entry
-    if (<tuple>entry)[0]:
-        return (<tuple>entry)[1](*args, **kwargs)
+    dispatch: the dispatch decisions are cached per function and per type).
+    NumPy's protocol hands over a fresh tuple and dict: both go to the callee by
+    vectorcall as they are (no copy of the keywords, no tuple re-packed)."""
+    cdef PyObject *impl = PyDict_GetItemWithError(_OVERRIDES, func)
+    cdef object tp, fallback
+    if impl != NULL:
+        return vectorcall_dict(<object>impl, PySequence_Fast_ITEMS(args),
+                               PyTuple_GET_SIZE(args),
+                               <PyObject *>kwargs if kwargs else NULL)
+    impl = PyDict_GetItemWithError(_FALLBACK, func)
+    if impl == NULL:
+        # the function past its own __array_function__ dispatch (the arguments are numpy
+        # arrays then); functions without one (C functions) are called as they are
+        fallback = getattr(func, "_implementation", func)
+        _FALLBACK[func] = fallback
+    else:
+        fallback = <object>impl
     for tp in types:
         if tp is not ndarray and tp not in _NUMPY_TYPES:
             if not issubclass(tp, np.ndarray):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
-    return call_numpy((<tuple>entry)[1], args, kwargs)
+    return call_numpy(fallback, args, kwargs)
 
 
 # Types whose objects cannot take over a NumPy function (no __array_function__ of their
@@ -559,10 +597,6 @@ cpdef object call_numpy_function(object f, object impl, tuple args, dict kwargs)
     return call_numpy(f, args, kwargs)
 
 
-cdef extern from "Python.h":
-    # f(*args[:nargs], **kwdict) without building an argument tuple (kwdict may be NULL)
-    object vectorcall_dict "PyObject_VectorcallDict" (object f, PyObject **args,
-                                                      size_t nargs, PyObject *kwdict)
 
 
 cdef enum:
@@ -653,3 +687,126 @@ cdef inline object _vcall(object f, tuple args, Py_ssize_t n, PyObject **stack,
     if n == 0 and PyTuple_GET_SIZE(args):
         return f(*args, **kwargs) if kwargs else f(*args)
     return vectorcall_dict(f, stack, n, <PyObject *>kwargs if kwargs else NULL)
+
+
+# ------------------------------------------------------------ the namespace's functions
+
+cdef object _LIKE = "like"
+cdef object _OUT = "out"
+cdef object _NOT_DIRECT = object()      # _call_direct made no call (None is a result)
+
+
+cdef bint _as_is(object x):
+    """x goes to NumPy's implementation unchanged: an object that cannot override a NumPy
+    function and holds no dc array (lists and tuples of such objects too)."""
+    cdef object tp = type(x)
+    if tp is ndarray:
+        return False
+    if tp is list or tp is tuple:
+        for v in x:
+            if not _as_is(v):
+                return False
+        return True
+    return _plain(x)
+
+
+cdef object _call_direct(object f, PyObject **args, Py_ssize_t n, PyObject *kwnames):
+    """f(*args[:n], keywords kwnames) with cpu dc arrays as their zero-copy numpy views,
+    the result wrapped, when every argument is such an array or goes as it is (_as_is),
+    none is named `out` or `like`, and there are at most STACK_ARGS of them; else
+    _NOT_DIRECT (before any call)."""
+    cdef Py_ssize_t nkw = 0 if kwnames == NULL else PyTuple_GET_SIZE(<tuple>kwnames)
+    cdef Py_ssize_t i, m = n + nkw, done = 0, nbytes = 0
+    cdef PyObject *stack[STACK_ARGS]
+    cdef object x, v, r
+    if m > STACK_ARGS:
+        return _NOT_DIRECT
+    for i in range(nkw):
+        x = <object>PyTuple_GET_ITEM(<tuple>kwnames, i)
+        if x == _OUT or x == _LIKE:
+            return _NOT_DIRECT
+    try:
+        for i in range(m):
+            x = <object>args[i]
+            if type(x) is ndarray and (<ndarray>x)._host:
+                nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
+                v = (<ndarray>x)._np()
+            elif _as_is(x):
+                v = x
+            else:
+                return _NOT_DIRECT
+            Py_INCREF(v)
+            stack[i] = <PyObject *>v
+            done += 1
+        if nbytes < SMALL_BYTES:
+            r = vectorcall(f, stack, n, kwnames)
+        else:
+            with numpy_in_pool():
+                r = vectorcall(f, stack, n, kwnames)
+    finally:
+        _release(stack, done)
+    return wrap_result(r)
+
+
+cdef PyObject *_function_vectorcall(PyObject *callable, PyObject **args, size_t nargsf,
+                                    PyObject *kwnames) except NULL:
+    """The vectorcall entry of numpy_function: NumPy's implementation called by vectorcall
+    on the arguments as they came (views for the dc arrays; no argument tuple or keyword
+    dict is built) when none could override the function; anything else is
+    call_numpy_function, as the class's __call__."""
+    cdef numpy_function self = <numpy_function>callable
+    cdef Py_ssize_t n = PyVectorcall_NARGS(nargsf), i
+    cdef object r = _NOT_DIRECT
+    cdef tuple names
+    if self._impl is not None:
+        r = _call_direct(self._impl, args, n, kwnames)
+    if r is _NOT_DIRECT:
+        names = () if kwnames == NULL else <tuple>kwnames
+        r = call_numpy_function(self.__wrapped_numpy__, self._impl,
+                                tuple([<object>args[i] for i in range(n)]),
+                                {names[i]: <object>args[n + i] for i in range(len(names))})
+    Py_INCREF(r)
+    return <PyObject *>r
+
+
+cdef class numpy_function:
+    """A NumPy function returning dotcompute arrays (the namespace's wrapper of each NumPy
+    function we do not implement): zero-copy views in, results wrapped (call_numpy), past
+    NumPy's dispatch when no argument could override the function (call_numpy_function).
+    Called through its vectorcall entry: the arguments go on to NumPy's implementation
+    without an argument tuple or keyword dict. Name, docstring, module and __wrapped__ are
+    the NumPy function's (functools.update_wrapper)."""
+    cdef vectorcallfunc _vectorcall
+    cdef readonly object __wrapped_numpy__
+    cdef object _impl
+    cdef dict __dict__
+
+    def __cinit__(self, *args, **kwargs):
+        self._vectorcall = <vectorcallfunc>_function_vectorcall
+
+    def __init__(self, f):
+        self.__wrapped_numpy__ = f
+        self._impl = getattr(f, "_implementation", None)
+        functools.update_wrapper(self, f)
+
+    def __call__(self, *args, **kwargs):
+        return call_numpy_function(self.__wrapped_numpy__, self._impl, args, kwargs)
+
+    def __get__(self, obj, objtype):
+        # a method when set on a class, as NumPy's functions (and Python's)
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __repr__(self):
+        return f"<dotcompute function {self.__wrapped_numpy__.__name__}>"
+
+    def __reduce__(self):
+        return numpy_function, (self.__wrapped_numpy__,)
+
+
+cdef void _enable_function_vectorcall():
+    """Point numpy_function's type at its instances' _vectorcall field (PEP 590)."""
+    cdef numpy_function probe = numpy_function(np.roll)
+    enable_vectorcall(numpy_function, probe, &probe._vectorcall)
+
+
+_enable_function_vectorcall()
