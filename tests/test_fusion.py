@@ -32,7 +32,7 @@ def _same(expected, got):
 
 def _pair(op1, op2, right=False):
     """def f(x, y, z): return (x op1 y) op2 z, compiled as a function (fast locals); with
-    `right`, x op2 (y op1 z) (the pair's result is the right operand: not fused)."""
+    `right`, x op2 (y op1 z) (the pair's result is the right operand: the reversed form)."""
     ns = {}
     body = f"x {op2} (y {op1} z)" if right else f"(x {op1} y) {op2} z"
     exec(f"def f(x, y, z):\n    return {body}\n", ns)
@@ -71,7 +71,7 @@ def test_every_pair_of_arrays(op1, op2, dtype):
         expected = g(x, y, z)
         got, fused = _fused(g, dc.asarray(x), dc.asarray(y), dc.asarray(z))
     _same(expected, got)
-    assert fused == 0
+    assert fused == 1
 
 
 @needs_fusion
@@ -97,6 +97,57 @@ def test_scalars_and_0d_operands(kinds, dtype):
             got, fused = _fused(f, *dca)
         _same(expected, got)
         assert fused == (0 if kinds.startswith(("ss", "00", "0s", "s0")) else 1)
+
+
+@needs_fusion
+@pytest.mark.parametrize("z", [1.5, 2, np.float64(-0.5), "array"])
+def test_reversed_pairs_with_any_left_operand(z):
+    """z op2 (x op1 y): z a Python float or int, a NumPy scalar (its operator reaches op2
+    through __array_ufunc__) or an array."""
+    x, y, w = _data(np.float64, seed=40)
+    zn = w if isinstance(z, str) else z
+    zd = dc.asarray(w) if isinstance(z, str) else z
+    for op1, op2 in (("*", "-"), ("-", "/"), ("/", "+"), ("+", "*")):
+        g = _pair(op1, op2, right=True)
+        with np.errstate(all="ignore"):
+            expected = g(zn, x, y)
+            got, fused = _fused(g, zd, dc.asarray(x), dc.asarray(y))
+        _same(expected, got)
+        assert fused == 1
+
+
+def test_reversed_pairs_after_a_jump_are_not_fused():
+    """`(z1 if c else z2) + a * b`: the value below a and b on the stack comes from either
+    branch; the instruction before `a`'s load is only one of them."""
+    a, b, z1 = _data(np.float64, seed=41)
+    z2 = z1 * 3
+
+    def f(c, z1, z2, a, b):
+        return (z1 if c else z2) + a * b
+    for c in (True, False):
+        got, fused = _fused(f, c, dc.asarray(z1), dc.asarray(z2), dc.asarray(a),
+                            dc.asarray(b))
+        _same(f(c, z1, z2, a, b), got)
+        assert fused == 0
+
+
+@needs_fusion
+def test_reversed_pair_flags_are_reported_by_each_operation():
+    x, y, z = (np.abs(v) + 1 for v in _data(np.float64, seed=42))
+    x[3], y[3] = 1e300, 1e300                    # overflow in the multiply
+    y[8] = 0.0
+
+    def g(z, x, y):
+        return z - x * y / y                     # z - ((x*y) / y): two pairs? one: (x*y)/y
+    expected, ew = _warnings_of(g, z, x, y)
+    got, gw = _warnings_of(g, dc.asarray(z), dc.asarray(x), dc.asarray(y))
+    _same(expected, got)
+    assert gw == ew and ew
+    h = _pair("*", "-", right=True)              # z - x * y
+    expected, ew = _warnings_of(h, z, x, y)
+    got, gw = _warnings_of(h, dc.asarray(z), dc.asarray(x), dc.asarray(y))
+    _same(expected, got)
+    assert gw == ew and ew
 
 
 @needs_fusion

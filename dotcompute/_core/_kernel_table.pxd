@@ -58,6 +58,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_clip_fn clip[1]
         dc_scan_fn scan[1][1]
         dc_ternary_fn fused2[1][1][1]
+        dc_ternary_fn fused2r[1][1][1]
         int reduce_threshold
         Py_ssize_t stream_min_bytes
         Py_ssize_t stream_auto_min

@@ -57,11 +57,12 @@ cdef extern from "dc_elide.h":
 cdef extern from "dc_fuse.h":
     int dc_fuse_supported()
     void dc_fuse_init(int load_fast, int load_const, int binary_op, int cache_bytes)
-    int dc_fuse_next(PyObject **z, void **frame, int *at)
     int dc_fuse_prev(PyObject *x, PyObject *y)
+    int dc_fuse_pair(int rev, PyObject **z, void **frame, int *at, int *lasti,
+                     PyObject **code)
     bint dc_fz_pending()
     void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame, int at,
-                   int op1, int op2, int flags2, int restorable)
+                   int op1, int op2, int flags2, int restorable, int reversed)
     object dc_fz_pop()
     bint dc_fz_matches(PyObject *x, PyObject *y, int op2)
     PyObject *dc_fz_x()
@@ -1065,7 +1066,9 @@ cdef object negative(ndarray a):
 # block that raised a flag is computed again as the two operations to tell whose flags
 # they are (run_ternary_split); op1 reports its own, op2 its own when it is called. Chains
 # fuse pair by pair: `2*a + 3*b*b - c` is 2*a, then (3*b)*b, then (t + u) - c into t; a
-# Horner step `(t * x + c)` is one pass. Should a call other than the awaited op2 ever
+# Horner step `(t * x + c)` is one pass. The reversed form `z op2 (x op1 y)` (`p + dt * v`,
+# `c - a * b`: z loaded before x and y, dc_fuse_pair) fuses too, into a new array, when the
+# two loads before op1 loaded exactly x and y and no jump lands between z's load and op1. Should a call other than the awaited op2 ever
 # meet a pending result (none can, by the argument above), r first gets op1's value back
 # from the operands the record keeps (a pair written into its temporary operand cannot).
 cdef bint _fuse_on = dc_fuse_supported() != 0
@@ -1177,6 +1180,9 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     cdef object z
     cdef dc_ternary_fn fn
     cdef int flags[2]
+    cdef int lasti = 0
+    cdef PyObject *codep = NULL
+    cdef bint rev = False
     if type(x) is ndarray and (<ndarray>x)._ndim > 0:
         like = <ndarray>x                        # the shape: an array operand's, not a 0-d
     elif type(y) is ndarray:
@@ -1190,13 +1196,21 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     f1 = _f2_index(ufunc)
     if f1 < 0:
         return None
-    nb = dc_fuse_next(&zp, &frame, &at)
+    nb = dc_fuse_pair(0, &zp, &frame, &at, &lasti, &codep)
     if nb < 0 or nb >= 64 or _NB_F2[nb] < 0:
-        return None
+        # `z op2 (x op1 y)`: z loaded before x and y (see dc_fuse_pair)
+        nb = dc_fuse_pair(1, &zp, &frame, &at, &lasti, &codep)
+        if nb < 0 or nb >= 64 or _NB_F2[nb] < 0:
+            return None
+        rev = True
+        into = None
     f2 = _NB_F2[nb]
     z = <object>zp
     if (not _fuse_operand(x, t, like, &A) or not _fuse_operand(y, t, like, &B)
             or not _fuse_operand(z, t, like, &C) or (A.is_scalar and B.is_scalar)):
+        return None
+    if rev and (not dc_fuse_prev(<PyObject *>x, <PyObject *>y)
+                or _jumps_into(<object>codep, lasti)):
         return None
     # Who called op1: when the two instructions before the BINARY_OP loaded exactly x and
     # y, the interpreter's dispatch of that BINARY_OP reached us (x and y are dc arrays
@@ -1207,7 +1221,10 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
         if via_numpy or not dc_called_from_interpreter():
             return None
     isz = type_size(t)
-    fn = K.fused2[f1][f2][0 if t == DC_T_F4 else 1]
+    if rev:
+        fn = K.fused2r[f1][f2][0 if t == DC_T_F4 else 1]
+    else:
+        fn = K.fused2[f1][f2][0 if t == DC_T_F4 else 1]
     if into is not None:
         # into the temporary, block by block, each operation's flags apart
         r = <ndarray>into
@@ -1218,7 +1235,7 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
         if flags[0]:
             fp_report(flags[0], ufunc)
         dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2,
-                  flags[1], 0)
+                  flags[1], 0, 0)
         _fused_pairs += 1
         return r
     r = empty_c(like._ndim, like._shape, t)
@@ -1234,9 +1251,23 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
                    isz, n, True)
         fp_check(ufunc)
         return r
-    dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2, 0, 1)
+    dc_fz_set(<PyObject *>r, <PyObject *>x, <PyObject *>y, zp, frame, at, f1, f2, 0, 1, rev)
     _fused_pairs += 1
     return r
+
+
+cdef dict _LABELS = {}          # code object -> its jump targets (dis.findlabels)
+
+
+cdef bint _jumps_into(object code, int lasti):
+    """A jump of `code` lands on the reversed pair's operand loads or on op1 itself (the
+    value below them on the stack may then come from elsewhere)."""
+    labels = _LABELS.get(code)
+    if labels is None:
+        if len(_LABELS) >= 4096:
+            _LABELS.clear()
+        labels = _LABELS[code] = frozenset(dis.findlabels(code.co_code))
+    return (lasti - 4) in labels or (lasti - 2) in labels or lasti in labels
 
 
 cdef object _fz_resume(object ufunc, object x, object y):
@@ -1387,7 +1418,13 @@ cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
     cdef object r
     if method == "__call__":
         if dc_fz_pending():
-            _fz_unfuse()
+            # a reversed pair's op2 with a NumPy scalar on the left comes this way
+            if not kwargs and len(inputs) == 2:
+                r = _fz_resume(ufunc, inputs[0], inputs[1])
+                if r is not None:
+                    return r
+            else:
+                _fz_unfuse()
         if (_fuse_on and not kwargs and len(inputs) == 2
                 and (type(inputs[0]) is _F8 or type(inputs[0]) is _F4)):
             # `np.float64(2) * x op2 z`: the NumPy scalar's operator called np.multiply

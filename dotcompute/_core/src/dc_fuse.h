@@ -2,7 +2,7 @@
  * fusion", for the whole argument). This header reads what the interpreter will execute
  * next and keeps, per thread, the one fused result that is waiting for its second operator.
  *
- * dc_fuse_next: the innermost Python frame executes BINARY_OP (op1, the operator being
+ * dc_fuse_pair: the innermost Python frame executes BINARY_OP (op1, the operator being
  * called); when the next two instructions are `LOAD_FAST k` or `LOAD_CONST k`, then
  * `BINARY_OP op2`, the value op2 will take as its right operand is known now: the local
  * (its fast slot) or the constant. Nothing can run between: LOAD_FAST of a bound local and
@@ -46,6 +46,7 @@ typedef struct {
     int at;                     /* byte offset of op2's BINARY_OP */
     int op1, op2;               /* what the caller computed (its own numbering) */
     int flags2;                 /* floating-point flags op2 reports when it is called */
+    int reversed;               /* op2 computes z op2 r (else r op2 z) */
     int restorable;             /* r can get op1's value back from x and y */
 } dc_fz_state;
 
@@ -77,47 +78,72 @@ static PyObject *dc_loaded(PyFrameObject *f, PyCodeObject *co, const unsigned ch
 }
 #endif
 
-/* See the top of this file. Returns op2's oparg and sets *z (borrowed), *frame and *at, or
- * returns -1. */
-static int dc_fuse_next(PyObject **z, void **frame, int *at) {
 #if DC_FUSE_SUPPORTED
+/* The innermost frame, the offset of the BINARY_OP it executes and its unspecialized
+ * bytecode (a new reference); 0 when fusion must not look (a trace function is set, no
+ * frame, another instruction). */
+static int dc_fuse_look(PyFrameObject **fp, int *lasti, PyObject **code) {
     PyThreadState *ts = PyThreadState_Get();
     PyFrameObject *f;
-    PyCodeObject *co;
+    if (dc_op_binary < 0 || ts->cframe == NULL || ts->cframe->use_tracing)
+        return 0;
+    f = PyEval_GetFrame();                          /* borrowed */
+    if (f == NULL || f->f_frame == NULL || f->f_frame->f_code == NULL)
+        return 0;
+    *lasti = PyFrame_GetLasti(f);
+    if (*lasti < 0)
+        return 0;
+    *code = PyCode_GetCode(f->f_frame->f_code);     /* the unspecialized bytecode */
+    if (*code == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (*lasti + 2 > PyBytes_GET_SIZE(*code)
+            || (unsigned char)PyBytes_AS_STRING(*code)[*lasti] != dc_op_binary) {
+        Py_DECREF(*code);
+        return 0;
+    }
+    *fp = f;
+    return 1;
+}
+#endif
+
+/* The pair the innermost frame's BINARY_OP (op1) starts, returning op2's oparg and setting
+ * *z (borrowed), *frame, *at (op2's offset), *lasti_out (op1's) and *code_out (the code
+ * object, borrowed), or returning -1:
+ * - forward (rev 0): `BINARY_OP op1; LOAD z; BINARY_OP op2` (see the top of this file);
+ * - reversed (rev 1): `LOAD z; LOAD x; LOAD y; BINARY_OP op1; BINARY_OP op2`, op2 then
+ *   computes z op2 (x op1 y). z lies on the value stack below op1's operands, loaded by
+ *   the instruction 6 bytes before op1, which is the value there only when no jump lands
+ *   between it and op1: the caller checks that x and y are the loaded values
+ *   (dc_fuse_prev) and that no jump targets op1 or the two loads before it. */
+static int dc_fuse_pair(int rev, PyObject **z, void **frame, int *at, int *lasti_out,
+                        PyObject **code_out) {
+#if DC_FUSE_SUPPORTED
+    PyFrameObject *f;
     PyObject *code, *v = NULL;
     const unsigned char *c;
-    Py_ssize_t len;
-    int lasti, next, op2 = -1;
-    if (dc_op_binary < 0 || ts->cframe == NULL || ts->cframe->use_tracing)
+    int lasti, next, op2at, op2 = -1;
+    if (!dc_fuse_look(&f, &lasti, &code))
         return -1;
-    f = PyEval_GetFrame();                          /* borrowed */
-    if (f == NULL || f->f_frame == NULL)
-        return -1;
-    lasti = PyFrame_GetLasti(f);
-    co = f->f_frame->f_code;
-    if (lasti < 0 || co == NULL)
-        return -1;
-    code = PyCode_GetCode(co);                      /* the unspecialized bytecode */
-    if (code == NULL) {
-        PyErr_Clear();
-        return -1;
-    }
     c = (const unsigned char *)PyBytes_AS_STRING(code);
-    len = PyBytes_GET_SIZE(code);
     next = lasti + 2 + dc_binary_cache;
-    if (next + 4 <= len && c[lasti] == dc_op_binary && c[next + 2] == dc_op_binary) {
-        v = dc_loaded(f, co, c + next);
-        if (v != NULL) {
-            *z = v;
-            *frame = (void *)f;
-            *at = next + 2;
-            op2 = c[next + 3];
-        }
+    op2at = rev ? next : next + 2;
+    if (op2at + 2 <= PyBytes_GET_SIZE(code) && c[op2at] == dc_op_binary
+            && (!rev || lasti >= 6))
+        v = dc_loaded(f, f->f_frame->f_code, rev ? c + lasti - 6 : c + next);
+    if (v != NULL) {
+        *z = v;
+        *frame = (void *)f;
+        *at = op2at;
+        *lasti_out = lasti;
+        *code_out = (PyObject *)f->f_frame->f_code;
+        op2 = c[op2at + 1];
     }
     Py_DECREF(code);
     return op2;
 #else
-    (void)z; (void)frame; (void)at;
+    (void)rev; (void)z; (void)frame; (void)at; (void)lasti_out; (void)code_out;
     return -1;
 #endif
 }
@@ -161,11 +187,12 @@ static int dc_fuse_prev(PyObject *x, PyObject *y) {
 static inline int dc_fz_pending(void) { return dc_fz.r != NULL; }
 
 static inline void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame,
-                             int at, int op1, int op2, int flags2, int restorable) {
+                             int at, int op1, int op2, int flags2, int restorable,
+                             int reversed) {
     Py_INCREF(r); Py_INCREF(x); Py_INCREF(y); Py_INCREF(z);
     dc_fz.r = r; dc_fz.x = x; dc_fz.y = y; dc_fz.z = z;
     dc_fz.frame = frame; dc_fz.at = at; dc_fz.op1 = op1; dc_fz.op2 = op2;
-    dc_fz.flags2 = flags2; dc_fz.restorable = restorable;
+    dc_fz.flags2 = flags2; dc_fz.restorable = restorable; dc_fz.reversed = reversed;
 }
 
 /* Forget the pending record; returns its result (a new reference the caller owns). */
@@ -177,11 +204,14 @@ static inline PyObject *dc_fz_pop(void) {
     return r;
 }
 
-/* op2 reached with (x, y): 1 when it is the awaited call (the pending result on the left,
- * the loaded value on the right, from the frame and instruction of op2). */
+/* op2 reached with (x, y): 1 when it is the awaited call (the pending result on the left
+ * and the loaded value on the right, or the reverse for a reversed pair, from the frame
+ * and instruction of op2). */
 static inline int dc_fz_matches(PyObject *x, PyObject *y, int op2) {
     PyFrameObject *f;
-    if (x != dc_fz.r || y != dc_fz.z || op2 != dc_fz.op2)
+    if (dc_fz.reversed ? (x != dc_fz.z || y != dc_fz.r) : (x != dc_fz.r || y != dc_fz.z))
+        return 0;
+    if (op2 != dc_fz.op2)
         return 0;
     f = PyEval_GetFrame();
     return f != NULL && (void *)f == dc_fz.frame && PyFrame_GetLasti(f) == dc_fz.at;
