@@ -440,19 +440,18 @@ class Builder:
                     self.instrs.append(["cast", _T_INDEX[src_dt], _T_INDEX[dt], o, src, -1, -1])
                 out_types.append(_T_INDEX[dt])
             result_dtype = None
-        if FUSE_PAIRS:
-            self.instrs = fuse_pairs(self.instrs, self.regs, red)
-        regs, instrs, nslots = self._allocate(red)
+        instrs = fuse_pairs(self.instrs, self.regs, red) if FUSE_PAIRS else self.instrs
+        regs, instrs, nslots = self._allocate(red, instrs)
         threshold = serial_threshold(_opspec.MEDIUM if self.cost >= 3 else _opspec.CHEAP)
         prog = _fused.Program(regs, instrs, nslots, threshold, tuple(red) if red else None,
                               [_T_INDEX[d] for d in self.in_dtypes], out_types, source)
         return prog, result_dtype
 
-    def _allocate(self, red):
-        """Give temporaries slots (a slot is reused once its value is dead; an instruction
-        may write over a dying operand of the same item size), drop unused registers and
-        number the rest."""
-        regs, instrs = self.regs, self.instrs
+    def _allocate(self, red, instrs):
+        """Give the temporaries of `instrs` slots (a slot is reused once its value is dead;
+        an instruction may write over a dying operand of the same item size), drop unused
+        registers and number the rest."""
+        regs = self.regs
         n = len(instrs)
         last_use = {}
         for k, ins in enumerate(instrs):
