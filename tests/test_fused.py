@@ -786,3 +786,185 @@ def test_equal_looking_scalar_subexpressions_keep_their_types():
     s = 3
     for expr in ["b*(s+1) + b*(s+1.0)", "b*(s+True) - b*(s+1)", "(b < s+1) & (b < s+1.0)"]:
         same_values(dc.evaluate(expr), eval(expr))
+
+
+# ------------------------------------------------- fused pairs: (a op1 b) op2 c in one pass
+
+FUSE2_OPS = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide}
+SPECIALS = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 3.0, 1e-300, 1e300, 1e-40, 3e38]
+
+
+def special_sample(dtype, n, rng):
+    """Normal values mixed with zeros of both signs, infinities, NaN, huge and tiny ones."""
+    with np.errstate(over="ignore"):
+        x = (rng.standard_normal(n) * 3).astype(dtype)
+        sp = np.array(SPECIALS).astype(dtype)
+    mask = rng.random(n) < 0.3
+    x[mask] = sp[rng.integers(0, len(sp), int(mask.sum()))]
+    return x
+
+
+def fused_program(text, **arrays):
+    """The compiled program of `text` over arrays (instructions and dtype checks)."""
+    from dotcompute._compiler._lower import Builder, lower
+    from dotcompute._compiler._parser import parse
+    tree = parse(text)
+    b = Builder()
+    env = {k: b.input(v.dtype) for k, v in arrays.items()}
+    v, b = lower(tree, env, b)
+    prog, _ = b.program(outputs=[(v, v.dtype)], source=text)
+    return prog
+
+
+def bits_equal(got, want):
+    """Bit for bit equal, except that any NaN matches any NaN (NumPy's payloads differ
+    between builds)."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert (got.dtype, got.shape) == (want.dtype, want.shape)
+    nan = np.isnan(want)
+    np.testing.assert_array_equal(np.isnan(got), nan)
+    u = "u%d" % want.dtype.itemsize
+    np.testing.assert_array_equal(got[~nan].view(u), want[~nan].view(u))
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+@pytest.mark.parametrize("op2", list(FUSE2_OPS))
+@pytest.mark.parametrize("op1", list(FUSE2_OPS))
+def test_fused_pairs_are_numpys_two_operations(op1, op2, dtype, rng):
+    n = 2_000 + 37
+    a, b, c = (special_sample(dtype, n, rng) for _ in range(3))
+    f1, f2 = FUSE2_OPS[op1], FUSE2_OPS[op2]
+    with np.errstate(all="ignore"):
+        cases = {
+            f"(a {op1} b) {op2} c": f2(f1(a, b), c),
+            f"c {op2} (a {op1} b)": f2(c, f1(a, b)),         # right operand: fused if + *
+            f"(a {op1} 2.5) {op2} b": f2(f1(a, 2.5), b),      # weak Python scalar
+            f"(1.5 {op1} a) {op2} c": f2(f1(1.5, a), c),
+            f"(a {op1} b) {op2} 0.75": f2(f1(a, b), 0.75),
+            f"(a {op1} b) {op2} (a {op1} c)": f2(f1(a, b), f1(a, c)),
+        }
+        for text, want in cases.items():
+            got = dc.evaluate(text, local_dict={"a": a, "b": b, "c": c})
+            bits_equal(got, want)
+        # strided and broadcast operands (byte strides, stride 0)
+        sa, sb, sc = a[::3], b[1::3], c[2::3]
+        m = len(sa) - 1
+        got = dc.evaluate(f"(x {op1} y) {op2} z",
+                          local_dict={"x": sa[:m], "y": sb[:m], "z": sc[:m]})
+        bits_equal(got, f2(f1(sa[:m], sb[:m]), sc[:m]))
+        x2, y2, z2 = a[:2000].reshape(40, 50), b[:50], c[:40].reshape(40, 1)
+        got = dc.evaluate(f"(x {op1} y) {op2} z", local_dict={"x": x2, "y": y2, "z": z2})
+        bits_equal(got, f2(f1(x2, y2), z2))
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_fused_pairs_are_chosen(dtype, rng):
+    a, b, c = (sample(dtype, 100, rng) for _ in range(3))
+    arrays = dict(a=a, b=b, c=c)
+    # 2*a + 3*b*b - c: five operations in three instructions, (s*a + b) in one
+    for text, ninstr in (("2*a + 3*b*b - c", 3), ("a*1.5 + b", 1), ("c * (a - b)", 1),
+                         ("c - a * b", 2), ("a / b / c + a * b", 2)):
+        prog = fused_program(text, **arrays)
+        assert prog.ninstr == ninstr, (text, prog.ninstr)
+        bits_equal(dc.evaluate(text, local_dict=arrays), reference(text, **arrays))
+    # not fused: integers, mixed float types (a cast between), a value used twice
+    i = sample("i8", 100, rng)
+    assert fused_program("i * i + i", i=i).ninstr == 2
+    h = sample("f4" if dtype == "f8" else "f8", 100, rng)
+    assert fused_program("(a * h) + c", a=a, h=h, c=c).ninstr >= 2
+    check("(a * h) + c", a=a, h=h, c=c)
+    check("i * i + i", i=i)
+
+
+def test_fused_pairs_without_fusion_give_the_same_bits(rng):
+    from dotcompute._compiler import _lower
+    a, b, c = (special_sample("f8", 5_000, rng) for _ in range(3))
+    env = {"a": a, "b": b, "c": c}
+    with np.errstate(all="ignore"):
+        fused = np.asarray(dc.evaluate("2*a + 3*b*b - c", local_dict=env))
+        _lower.FUSE_PAIRS = False
+        try:
+            plain = np.asarray(dc.evaluate("2*a + 3*b*b - c ", local_dict=env))
+        finally:
+            _lower.FUSE_PAIRS = True
+        bits_equal(fused, plain)
+        bits_equal(fused, 2*a + 3*b*b - c)
+
+
+def _warnings_of(f):
+    import warnings
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        f()
+    return sorted({str(x.message).rsplit(" in ", 1)[0] for x in w})
+
+
+@pytest.mark.parametrize("n", [10, 300_000], ids=["serial", "threaded"])
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_fused_pairs_report_floating_point_errors(n, dtype):
+    big = np.finfo(dtype).max
+    cases = [
+        # overflow in op1 only, then inf - inf: overflow and invalid
+        ("a * b - c", [big, 1.0], [4.0, 1.0], [np.inf, 1.0]),
+        # divide by zero in op1, then a finite op2
+        ("a / b + c", [1.0, 2.0], [0.0, 1.0], [1.0, 1.0]),
+        # invalid in op2 only
+        ("(a + b) * c", [np.inf, 1.0], [1.0, 1.0], [0.0, 1.0]),
+        # underflow is not reported (as NumPy)
+        ("(a * b) + c", [1e-30, 1.0], [1e-30, 1.0], [0.0, 1.0]),
+        # no flags
+        ("(a - b) / c", [1.0, 2.0], [0.5, 1.0], [2.0, 4.0]),
+    ]
+    before = dc.get_num_threads()
+    dc.set_num_threads(2)
+    try:
+        for text, av, bv, cv in cases:
+            a, b, c = (np.resize(np.array(v, dtype), n) for v in (av, bv, cv))
+            env = {"a": a, "b": b, "c": c}
+            assert fused_program(text, **env).ninstr == 1
+            # NumPy's two operations (test oracle only), warning per operation
+            want = _warnings_of(lambda: eval(text, {}, env))
+            got = _warnings_of(lambda: dc.evaluate(text, local_dict=env))
+            assert got == want, (text, got, want)
+            for cat in ("over", "divide", "invalid"):
+                with np.errstate(all="ignore", **{cat: "raise"}):
+                    try:
+                        eval(text, {}, env)
+                        raised = False
+                    except FloatingPointError:
+                        raised = True
+                    if raised:
+                        with pytest.raises(FloatingPointError):
+                            dc.evaluate(text, local_dict=env)
+                    else:
+                        dc.evaluate(text, local_dict=env)
+            with np.errstate(all="ignore"):
+                bits_equal(dc.evaluate(text, local_dict=env), reference(text, **env))
+    finally:
+        dc.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_programs_without_temporaries_long_blocks(threads, rng):
+    """A program without temporaries runs its rows in long blocks: every shape, stride,
+    broadcast and out= path still gives NumPy's bits."""
+    before = dc.get_num_threads()
+    dc.set_num_threads(threads)
+    try:
+        for shape in [(200_003,), (3, 70_001), (70_001, 3), (5, 7, 9_001), (1, 1)]:
+            a = sample("f8", shape, rng)
+            b = sample("f8", shape[-1:], rng)
+            c = sample("f8", shape, rng)[..., ::-1]
+            check("a * 1.5 + b", a=a, b=b)
+            check("(a - c) * b", a=a, b=b, c=c)
+            check("a + b", a=a, b=b)
+            out = np.empty(shape)
+            dc.evaluate("(a - c) / b", local_dict={"a": a, "b": b, "c": c}, out=out)
+            bits_equal(out, (a - c) / b)
+        x = sample("f4", (400, 600), rng)[::2, 1::3]
+        check("x * x - x", x=x)
+        k = dc.ElementwiseKernel("T x, T y", "T z", "z = x * y + y", "fma_like")
+        p, q = sample("f4", 100_001, rng), sample("f4", 100_001, rng)
+        bits_equal(k(p, q), p * q + q)
+    finally:
+        dc.set_num_threads(before)

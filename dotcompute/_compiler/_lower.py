@@ -31,6 +31,13 @@ _SHORT = {dt: _opspec.DTYPES[t][0] for dt, t in _T_INDEX.items()}
 _BOOL = np.dtype(bool)
 _BINARY = {op[0]: (i, set(op[1]), op[2], op[3]) for i, op in enumerate(_opspec.BINARY)}
 _UNARY = {op[0]: (i, set(op[1]), op[2], op[3]) for i, op in enumerate(_opspec.UNARY)}
+# Fused pairs (K.fused2): binary op index -> FUSE2 index; kernel type index -> FUSE2 type
+_FUSE2 = {_BINARY[name][0]: i for i, (name, _) in enumerate(_opspec.FUSE2)}
+_FUSE2_TYPES = {_T_INDEX[dt]: _opspec.FUSE2_TYPES.index(short)
+                for dt, short in _SHORT.items() if short in _opspec.FUSE2_TYPES}
+_COMMUTATIVE = {_BINARY["add"][0], _BINARY["multiply"][0]}
+# False: programs are compiled without fused pairs (for measuring; cached programs stay)
+FUSE_PAIRS = True
 _COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal"}
 
 # Guards for folding Python-int constants: beyond these a constant is rejected.
@@ -433,17 +440,18 @@ class Builder:
                     self.instrs.append(["cast", _T_INDEX[src_dt], _T_INDEX[dt], o, src, -1, -1])
                 out_types.append(_T_INDEX[dt])
             result_dtype = None
-        regs, instrs, nslots = self._allocate(red)
+        instrs = fuse_pairs(self.instrs, self.regs, red) if FUSE_PAIRS else self.instrs
+        regs, instrs, nslots = self._allocate(red, instrs)
         threshold = serial_threshold(_opspec.MEDIUM if self.cost >= 3 else _opspec.CHEAP)
         prog = _fused.Program(regs, instrs, nslots, threshold, tuple(red) if red else None,
                               [_T_INDEX[d] for d in self.in_dtypes], out_types, source)
         return prog, result_dtype
 
-    def _allocate(self, red):
-        """Give temporaries slots (a slot is reused once its value is dead; an instruction
-        may write over a dying operand of the same item size), drop unused registers and
-        number the rest."""
-        regs, instrs = self.regs, self.instrs
+    def _allocate(self, red, instrs):
+        """Give the temporaries of `instrs` slots (a slot is reused once its value is dead;
+        an instruction may write over a dying operand of the same item size), drop unused
+        registers and number the rest."""
+        regs = self.regs
         n = len(instrs)
         last_use = {}
         for k, ins in enumerate(instrs):
@@ -499,6 +507,57 @@ class Builder:
         if red is not None:
             red[4] = number[red[4]]
         return out_regs, out_instrs, nslots
+
+
+def fuse_pairs(instrs, regs, red=None):
+    """Peephole pass: `t = a op1 b; ...; d = t op2 c` (or `d = c op2 t` for a commutative
+    op2) with t a temporary used once, op1 and op2 among + - * / and every operand of one
+    float type, becomes one instruction `d = fused2(a, b, c)` (kind "fused2", op
+    op1 * len(FUSE2) + op2) at the place of the second: one pass over the block instead of
+    two, the same bits (each operation rounded to the type; builds use -ffp-contract=off)
+    and the same floating-point flags. The instructions are in single-assignment form
+    (each register written once, before its uses), so computing t later is the same.
+    Each instruction takes part in at most one pair."""
+    uses = {}
+    for ins in instrs:
+        for r in ins[4:7]:
+            if r >= 0:
+                uses[r] = uses.get(r, 0) + 1
+    if red is not None:
+        uses[red[4]] = uses.get(red[4], 0) + 1
+    producer = {}
+    for k, ins in enumerate(instrs):
+        if (ins[0] == "binary" and ins[1] in _FUSE2 and ins[2] in _FUSE2_TYPES
+                and regs[ins[3]][0] == _fused.R_TEMP and uses.get(ins[3]) == 1):
+            producer[ins[3]] = k
+    if not producer:
+        return instrs
+    nf = len(_FUSE2)
+    gone = set()          # producers folded into their consumer
+    taken = set()         # instructions already part of a pair
+    out = list(instrs)
+    for k, ins in enumerate(instrs):
+        if ins[0] != "binary" or ins[1] not in _FUSE2 or ins[2] not in _FUSE2_TYPES:
+            continue
+        for side in (4, 5):
+            p = producer.get(ins[side])
+            if p is None or p in taken or instrs[p][2] != ins[2]:
+                continue
+            if side == 5:
+                if ins[1] not in _COMMUTATIVE:
+                    continue
+                c = ins[4]
+            else:
+                c = ins[5]
+            if c == ins[side]:          # t op2 t: t is used twice (not reached: uses == 1)
+                continue
+            first = instrs[p]
+            out[k] = ["fused2", _FUSE2[first[1]] * nf + _FUSE2[ins[1]], ins[2], ins[3],
+                      first[4], first[5], c]
+            gone.add(p)
+            taken.update((p, k))
+            break
+    return [ins for k, ins in enumerate(out) if k not in gone]
 
 
 def _fused_dtype(short):

@@ -9,7 +9,7 @@ expression; this module only knows registers and instructions, never expressions
   thread; the compiler gives each live value a slot and reuses slots, so a long chain
   needs few) or outputs: up to MAXREG registers, MAXARR of them inputs and outputs;
 - instructions call the selected kernel build's serial loops (`binary`, `unary`, `cast`,
-  `where` of `dc_kernel_table`) on one block at a time, with byte strides;
+  `where`, `fused2` of `dc_kernel_table`) on one block at a time, with byte strides;
 - an optional reduction folds the last register of each block into one partial per block;
   partials are combined in block order after the parallel loop (deterministic for any
   thread count).
@@ -38,7 +38,7 @@ cimport numpy as cnp
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._memory cimport DeviceMemory, dc_malloc
 from dotcompute._core._dtypes cimport (type_dtype, type_size, is_min_or_max, DC_R_MIN,
-                                       DC_T_F8, DC_T_I8)
+                                       DC_T_F4, DC_T_F8, DC_T_I8)
 from dotcompute._core._kernel_access cimport (fp_clear, fp_check, dc_fpe_clear, dc_fpe_test,
                                               dc_fpe_raise)
 from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kernel_table,
@@ -77,6 +77,7 @@ def set_stream_min_bytes(Py_ssize_t n):
 DEF I_UNARY = 0         # unary loop or cast: fn(a, sa, o, so, n)
 DEF I_BINARY = 1        # fn(a, sa, b, sb, o, so, n)
 DEF I_WHERE = 2         # fn(c, sc, a, sa, b, sb, o, so, n)
+DEF I_TERNARY = 3       # a fused pair (a op1 b) op2 c: fn(a, sa, b, sb, c, sc, o, so, n)
 
 # Register kinds (also the compiler's names: _fused.R_INPUT, ...)
 cpdef enum RegisterKind:
@@ -89,6 +90,9 @@ globals().update(RegisterKind.__members__)    # _fused.R_INPUT, ... for the comp
 
 # Elements per block.
 DEF BLK = 512
+# Elements per block at most of a program without temporaries (its kernels read and write
+# only the operands and results: blocks need not fit in L1).
+DEF BIG_BLK = 1 << 16
 # Temporary slots are staggered by a few cache lines so that slots of one thread do not
 # all map to the same L1 sets (4 KiB aliasing between a load and an earlier store).
 DEF SLOT_PAD = 320
@@ -116,6 +120,8 @@ cdef struct Prog:
     char **cdata              # constants: the value
     Py_ssize_t *isz           # item size
     Instr *instr
+    int narr                  # array registers (inputs and outputs)
+    int *areg                 # their register numbers, by Prog.arr
     int result                # register the reduction reads
     dc_reduce_fn reduce
     Py_ssize_t slot_bytes     # bytes of one temporary slot (blk elements of 8 bytes + pad)
@@ -136,20 +142,22 @@ cdef struct Run:
     bint stream               # outputs staged in a temporary slot, then streamed out
 
 
-cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noexcept nogil:
-    """Run the program over block `blk` with thread `tid`'s temporaries."""
+cdef void _exec_range(const Prog *P, const Run *S, Py_ssize_t lo, Py_ssize_t hi,
+                      int tid) noexcept nogil:
+    """Run the program over blocks lo..hi-1 with thread `tid`'s temporaries. The pointers
+    and strides of temporaries and constants are set once; per block only the array
+    registers move (one multiply for a 1-d walk)."""
     cdef char *p[MAXREG]
     cdef Py_ssize_t s[MAXREG]
-    cdef Py_ssize_t row = blk // S.bpr
-    cdef Py_ssize_t j0 = (blk - row * S.bpr) * S.blk
-    cdef Py_ssize_t m = S.inner - j0
-    cdef Py_ssize_t idx, off, start
-    cdef int r, d, k
+    cdef char *out_p[MAXARR]          # streamed outputs: where the staged block goes
+    cdef Py_ssize_t row, j0, m, idx, off, blk
+    cdef int r, d, k, i
+    cdef int nouter = S.nouter
+    cdef Py_ssize_t bpr = S.bpr, bsz = S.blk, inner = S.inner
     cdef char *tmp = S.scratch + tid * S.thread_bytes
-    cdef char *out_p[MAXARR]
     cdef const Instr *ins
-    if m > S.blk:
-        m = S.blk
+    cdef const Instr *iend = P.instr + P.ninstr
+    cdef bint stream = S.stream
     for r in range(P.nregs):
         k = P.kind[r]
         if k == R_TEMP:
@@ -158,39 +166,54 @@ cdef void _exec_block(const Prog *P, const Run *S, Py_ssize_t blk, int tid) noex
         elif k == R_CONST:
             p[r] = P.cdata[r]
             s[r] = 0
+        elif stream and k == R_OUTPUT:
+            p[r] = tmp + (P.nslots + P.index[r]) * P.slot_bytes
+            s[r] = P.isz[r]
         else:
-            k = P.arr[r]
-            off = j0 * S.st[k][S.nouter]
+            s[r] = S.st[P.arr[r]][nouter]
+    for blk in range(lo, hi):
+        if nouter == 0:
+            row = 0
+            j0 = blk * bsz
+        else:
+            row = blk // bpr
+            j0 = (blk - row * bpr) * bsz
+        m = inner - j0
+        if m > bsz:
+            m = bsz
+        for i in range(P.narr):
+            off = j0 * S.st[i][nouter]
             idx = row
-            for d in range(S.nouter - 1, -1, -1):
-                off += (idx % S.outer_shape[d]) * S.st[k][d]
+            for d in range(nouter - 1, -1, -1):
+                off += (idx % S.outer_shape[d]) * S.st[i][d]
                 idx = idx // S.outer_shape[d]
-            p[r] = S.base[k] + off
-            s[r] = S.st[k][S.nouter]
-    if S.stream:
-        for r in range(P.nregs):
-            if P.kind[r] == R_OUTPUT:
-                out_p[P.index[r]] = p[r]
-                p[r] = tmp + (P.nslots + P.index[r]) * P.slot_bytes
-                s[r] = P.isz[r]
-    for k in range(P.ninstr):
-        ins = &P.instr[k]
-        if ins.kind == I_BINARY:
-            (<dc_binary_fn>ins.fn)(p[ins.a], s[ins.a], p[ins.b], s[ins.b],
-                                   p[ins.dst], s[ins.dst], m)
-        elif ins.kind == I_UNARY:
-            (<dc_unary_fn>ins.fn)(p[ins.a], s[ins.a], p[ins.dst], s[ins.dst], m)
-        else:
-            (<dc_where_fn>ins.fn)(p[ins.c], s[ins.c], p[ins.a], s[ins.a], p[ins.b], s[ins.b],
-                                  p[ins.dst], s[ins.dst], m)
-    if S.stream:
-        for r in range(P.nregs):
-            if P.kind[r] == R_OUTPUT:
-                dc_stream_copy(out_p[P.index[r]], p[r], m * P.isz[r])
-        dc_stream_fence()
-    if P.reduce != NULL:
-        start = row * S.inner + j0
-        P.reduce(p[P.result], s[P.result], m, start, S.partials + blk * DC_PARTIAL_BYTES)
+            r = P.areg[i]
+            if stream and P.kind[r] == R_OUTPUT:
+                out_p[P.index[r]] = S.base[i] + off
+            else:
+                p[r] = S.base[i] + off
+        ins = P.instr
+        while ins < iend:
+            if ins.kind == I_BINARY:
+                (<dc_binary_fn>ins.fn)(p[ins.a], s[ins.a], p[ins.b], s[ins.b],
+                                       p[ins.dst], s[ins.dst], m)
+            elif ins.kind == I_TERNARY:
+                (<dc_ternary_fn>ins.fn)(p[ins.a], s[ins.a], p[ins.b], s[ins.b],
+                                        p[ins.c], s[ins.c], p[ins.dst], s[ins.dst], m)
+            elif ins.kind == I_UNARY:
+                (<dc_unary_fn>ins.fn)(p[ins.a], s[ins.a], p[ins.dst], s[ins.dst], m)
+            else:
+                (<dc_where_fn>ins.fn)(p[ins.c], s[ins.c], p[ins.a], s[ins.a], p[ins.b],
+                                      s[ins.b], p[ins.dst], s[ins.dst], m)
+            ins += 1
+        if stream:
+            for r in range(P.nregs):
+                if P.kind[r] == R_OUTPUT:
+                    dc_stream_copy(out_p[P.index[r]], p[r], m * P.isz[r])
+            dc_stream_fence()
+        if P.reduce != NULL:
+            P.reduce(p[P.result], s[P.result], m, row * inner + j0,
+                     S.partials + blk * DC_PARTIAL_BYTES)
 
 
 cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noexcept nogil:
@@ -201,8 +224,7 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if nt <= 1:
-        for b in range(nblocks):
-            _exec_block(P, S, b, 0)
+        _exec_range(P, S, 0, nblocks, 0)
         return
     t0 = threads_now()
     # per-thread floating-point flags, collected into the calling thread (dc_fpe.h)
@@ -211,8 +233,7 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
         lo = nblocks * c // nt
         hi = nblocks * (c + 1) // nt
         dc_fpe_clear()
-        for b in range(lo, hi):
-            _exec_block(P, S, b, c)
+        _exec_range(P, S, lo, hi, c)
         fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
     dc_fpe_raise(fpe)
@@ -253,7 +274,8 @@ cdef class Program:
                output number)
     instrs  -- [(kind, op, type, dst, a, b, c)]: kind "unary" (op: unary op index), "binary"
                (op: binary op index), "cast" (op: source type index, type: target), "where"
-               (c: the bool condition register)
+               (c: the bool condition register), "fused2" (dst = (a op1 b) op2 c, op:
+               op1 * len(FUSE2) + op2 with indices of _opspec.FUSE2, type float32/64)
     nslots  -- temporaries per thread
     threshold -- the serial threshold of its cost class (a hint to the thread policy)
     reduce  -- None or (reduce op index, input type index, accumulator type index,
@@ -280,6 +302,7 @@ cdef class Program:
     def __cinit__(self):
         self.P.instr = NULL
         self.P.kind = NULL
+        self.P.areg = NULL
 
     def __init__(self, list regs, list instrs, int nslots, Py_ssize_t threshold,
                  object reduce, list in_types, list out_types, object source=None):
@@ -299,7 +322,8 @@ cdef class Program:
         # one block: kind, index, t, arr (int), then cdata (char *), isz (Py_ssize_t)
         self.P.kind = <int *>malloc(nr * (4 * sizeof(int) + sizeof(char *)
                                           + sizeof(Py_ssize_t)) + 16)
-        if self.P.kind == NULL:
+        self.P.areg = <int *>malloc(MAXARR * sizeof(int))
+        if self.P.kind == NULL or self.P.areg == NULL:
             raise MemoryError()
         self.P.index = self.P.kind + nr
         self.P.t = self.P.index + nr
@@ -320,11 +344,13 @@ cdef class Program:
                 if self.P.isz[i] > self.itemsize:
                     self.itemsize = self.P.isz[i]
                 self.P.arr[i] = narr
+                self.P.areg[narr] = i
                 narr += 1
             if kind == R_CONST:
                 cbytes = bytes(cbytes) + b"\0" * 16      # room for any type, aligned copy
                 self._consts.append(cbytes)
                 self.P.cdata[i] = <char *>(<bytes>cbytes)
+        self.P.narr = narr
         self.P.ninstr = len(instrs)
         self.P.instr = <Instr *>malloc(sizeof(Instr) * (len(instrs) + 1))
         if self.P.instr == NULL:
@@ -342,6 +368,12 @@ cdef class Program:
             elif kind_s == "where":
                 kind = I_WHERE
                 fn = <void *>K.where[t]
+            elif kind_s == "fused2":
+                # op: op1 * DC_NFUSE2 + op2 (indices of _opspec.FUSE2); t: float32/64
+                kind = I_TERNARY
+                if not 0 <= op < DC_NFUSE2 * DC_NFUSE2 or t not in (DC_T_F4, DC_T_F8):
+                    raise ValueError(f"no fused pair {op} on {type_dtype(t)}")
+                fn = <void *>K.fused2[op // DC_NFUSE2][op % DC_NFUSE2][0 if t == DC_T_F4 else 1]
             else:
                 raise ValueError(f"unknown instruction kind {kind_s!r}")
             if fn == NULL:
@@ -377,6 +409,7 @@ cdef class Program:
         if self.P.instr != NULL:
             free(self.P.instr)
         free(self.P.kind)
+        free(self.P.areg)
 
     cdef Py_ssize_t _struct_bytes(self):
         """Bytes of this program besides its retained temporaries."""
@@ -606,6 +639,15 @@ cdef class Program:
         nt = threads_for_size(n, self.threshold, self.itemsize) if nblocks >= 2 else 1
         if nt > nblocks:
             nt = <int>nblocks
+        if self.P.nslots == 0 and not S.stream and not self.has_reduce and nblocks > nt:
+            # No temporaries to keep in cache: longer blocks (fewer kernel calls), each
+            # thread's share of the rows in a few of them.
+            e = (n + nt - 1) // nt
+            if e > BIG_BLK:
+                e = BIG_BLK
+            S.blk = S.inner if e > S.inner else (e if e > S.blk else S.blk)
+            S.bpr = (S.inner + S.blk - 1) // S.blk
+            nblocks = (n // S.inner) * S.bpr
         S.thread_bytes = ((self.P.nslots + (self.nout if S.stream else 0)) * self.P.slot_bytes
                           + 4096 + 192)
         total = nt * S.thread_bytes + (nblocks * DC_PARTIAL_BYTES if self.has_reduce else 0)
