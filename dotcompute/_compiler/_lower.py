@@ -35,7 +35,6 @@ _UNARY = {op[0]: (i, set(op[1]), op[2], op[3]) for i, op in enumerate(_opspec.UN
 _FUSE2 = {_BINARY[name][0]: i for i, (name, _) in enumerate(_opspec.FUSE2)}
 _FUSE2_TYPES = {_T_INDEX[dt]: _opspec.FUSE2_TYPES.index(short)
                 for dt, short in _SHORT.items() if short in _opspec.FUSE2_TYPES}
-_COMMUTATIVE = {_BINARY["add"][0], _BINARY["multiply"][0]}
 # False: programs are compiled without fused pairs (for measuring; cached programs stay)
 FUSE_PAIRS = True
 _COMPARISONS = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal"}
@@ -510,8 +509,8 @@ class Builder:
 
 
 def fuse_pairs(instrs, regs, red=None):
-    """Peephole pass: `t = a op1 b; ...; d = t op2 c` (or `d = c op2 t` for a commutative
-    op2) with t a temporary used once, op1 and op2 among + - * / and every operand of one
+    """Peephole pass: `t = a op1 b; ...; d = t op2 c` (or `d = c op2 t`, the reversed
+    kernels) with t a temporary used once, op1 and op2 among + - * / and every operand of one
     float type, becomes one instruction `d = fused2(a, b, c)` (kind "fused2", op
     op1 * len(FUSE2) + op2) at the place of the second: one pass over the block instead of
     two, the same bits (each operation rounded to the type; builds use -ffp-contract=off)
@@ -543,17 +542,14 @@ def fuse_pairs(instrs, regs, red=None):
             p = producer.get(ins[side])
             if p is None or p in taken or instrs[p][2] != ins[2]:
                 continue
-            if side == 5:
-                if ins[1] not in _COMMUTATIVE:
-                    continue
-                c = ins[4]
-            else:
-                c = ins[5]
+            c = ins[4] if side == 5 else ins[5]
             if c == ins[side]:          # t op2 t: t is used twice (not reached: uses == 1)
                 continue
             first = instrs[p]
-            out[k] = ["fused2", _FUSE2[first[1]] * nf + _FUSE2[ins[1]], ins[2], ins[3],
-                      first[4], first[5], c]
+            # `c op2 t` takes the reversed kernels (K.fused2r, op numbers from nf * nf):
+            # c stays the left operand, as NumPy computes it (a NaN's payload too)
+            out[k] = ["fused2", _FUSE2[first[1]] * nf + _FUSE2[ins[1]]
+                      + (nf * nf if side == 5 else 0), ins[2], ins[3], first[4], first[5], c]
             gone.add(p)
             taken.update((p, k))
             break

@@ -369,11 +369,18 @@ cdef class Program:
                 kind = I_WHERE
                 fn = <void *>K.where[t]
             elif kind_s == "fused2":
-                # op: op1 * DC_NFUSE2 + op2 (indices of _opspec.FUSE2); t: float32/64
+                # op: op1 * DC_NFUSE2 + op2 (indices of _opspec.FUSE2), plus
+                # DC_NFUSE2 * DC_NFUSE2 for c op2 (a op1 b) (K.fused2r); t: float32/64
                 kind = I_TERNARY
-                if not 0 <= op < DC_NFUSE2 * DC_NFUSE2 or t not in (DC_T_F4, DC_T_F8):
+                if not 0 <= op < 2 * DC_NFUSE2 * DC_NFUSE2 or t not in (DC_T_F4, DC_T_F8):
                     raise ValueError(f"no fused pair {op} on {type_dtype(t)}")
-                fn = <void *>K.fused2[op // DC_NFUSE2][op % DC_NFUSE2][0 if t == DC_T_F4 else 1]
+                if op >= DC_NFUSE2 * DC_NFUSE2:
+                    op -= DC_NFUSE2 * DC_NFUSE2
+                    fn = <void *>K.fused2r[op // DC_NFUSE2][op % DC_NFUSE2][
+                        0 if t == DC_T_F4 else 1]
+                else:
+                    fn = <void *>K.fused2[op // DC_NFUSE2][op % DC_NFUSE2][
+                        0 if t == DC_T_F4 else 1]
             else:
                 raise ValueError(f"unknown instruction kind {kind_s!r}")
             if fn == NULL:
