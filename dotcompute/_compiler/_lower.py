@@ -542,9 +542,7 @@ def fuse_pairs(instrs, regs, red=None):
             p = producer.get(ins[side])
             if p is None or p in taken or instrs[p][2] != ins[2]:
                 continue
-            c = ins[4] if side == 5 else ins[5]
-            if c == ins[side]:          # t op2 t: t is used twice (not reached: uses == 1)
-                continue
+            c = ins[4] if side == 5 else ins[5]     # (not t: t is used once)
             first = instrs[p]
             # `c op2 t` takes the reversed kernels (K.fused2r, op numbers from nf * nf):
             # c stays the left operand, as NumPy computes it (a NaN's payload too)

@@ -247,12 +247,17 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
             K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
 
 
+cdef inline int _ternary_threads(Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc,
+                                 Py_ssize_t so) noexcept:
+    # four streams where a binary call has three: the policy sees a third more elements
+    return threads_for_size(n + n // 3, K.binary_threshold[0],
+                            max(_widest(sa, sb, sc), _absz(so)))
+
+
 cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
                       Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
                       Py_ssize_t n, bint dense=False) noexcept:
-    # four streams where a binary call has three: the policy sees a third more elements
-    cdef int nt = threads_for_size(n + n // 3, K.binary_threshold[0],
-                                   max(_widest(sa, sb, sc), _absz(so)))
+    cdef int nt = _ternary_threads(n, sa, sb, sc, so)
     if n < NOGIL_MIN:
         K.run_ternary(f, a, sa, b, sb, c, sc, o, so, n, nt, dense)
     else:
@@ -264,8 +269,7 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
                             const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
                             const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
                             Py_ssize_t n, int *flags) noexcept:
-    cdef int nt = threads_for_size(n + n // 3, K.binary_threshold[0],
-                                   max(_widest(sa, sb, sc), _absz(so)))
+    cdef int nt = _ternary_threads(n, sa, sb, sc, so)
     if n < NOGIL_MIN:
         K.run_ternary_split(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, nt, flags)
     else:

@@ -271,7 +271,6 @@ cdef void _split_chunk(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2, const 
                        int *fl) noexcept nogil:
     cdef char buf[SPLIT_BLOCK * 8]
     cdef Py_ssize_t m, i = 0
-    cdef int s
     fl[0] = 0
     fl[1] = 0
     while i < n:

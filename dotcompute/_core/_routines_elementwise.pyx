@@ -55,21 +55,20 @@ cdef extern from "dc_elide.h":
     int dc_elide_init(void *in_module_a, void *in_module_b)
 
 cdef extern from "dc_fuse.h":
+    ctypedef struct dc_fz_state:        # the pending pair (the fields read here)
+        PyObject *x
+        PyObject *y
+        int op1, flags2, restorable
+    dc_fz_state dc_fz                   # per thread
     int dc_fuse_supported()
     void dc_fuse_init(int load_fast, int load_const, int binary_op, int cache_bytes)
-    int dc_fuse_prev(PyObject *x, PyObject *y)
-    int dc_fuse_pair(int rev, PyObject **z, void **frame, int *at, int *lasti,
-                     PyObject **code)
+    int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, int *at,
+                     int *lasti, PyObject **code, int *rev, int *loaded)
     bint dc_fz_pending()
     void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame, int at,
                    int op1, int op2, int flags2, int restorable, int reversed)
     object dc_fz_pop()
     bint dc_fz_matches(PyObject *x, PyObject *y, int op2)
-    PyObject *dc_fz_x()
-    PyObject *dc_fz_y()
-    int dc_fz_op1()
-    int dc_fz_flags2()
-    int dc_fz_restorable()
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -1068,8 +1067,8 @@ cdef object negative(ndarray a):
 # fuse pair by pair: `2*a + 3*b*b - c` is 2*a, then (3*b)*b, then (t + u) - c into t; a
 # Horner step `(t * x + c)` is one pass. The reversed form `z op2 (x op1 y)` (`p + dt * v`,
 # `c - a * b`: z loaded before x and y, dc_fuse_pair) fuses too, into a new array, when the
-# two loads before op1 loaded exactly x and y and no jump lands between z's load and op1. Should a call other than the awaited op2 ever
-# meet a pending result (none can, by the argument above), r first gets op1's value back
+# two loads before op1 loaded exactly x and y and no jump lands between z's load and op1.
+# Should a call other than the awaited op2 ever meet a pending result (none can, by the argument above), r first gets op1's value back
 # from the operands the record keeps (a pair written into its temporary operand cannot).
 cdef bint _fuse_on = dc_fuse_supported() != 0
 # below this many elements the checks (~0.6 us, the C stack walk most) cost more than a pass
@@ -1081,19 +1080,20 @@ cdef int _NB_F2[64]
 
 
 def _init_fusion():
+    """The opcodes and BINARY_OP opargs fusion reads (the dis module's); False where the
+    interpreter has none of them."""
     cdef int i
+    nb_ops = getattr(dis, "_nb_ops", [])       # BINARY_OP's oparg -> (name, symbol)
     for i in range(64):
         _NB_F2[i] = -1
     for i, (name, sym) in enumerate(FUSE2):
         _F2_BIN[i] = BINARY_INDEX[name]
-    nb = [n for n, _ in getattr(dis, "_nb_ops", [])]
-    for i, (name, sym) in enumerate(FUSE2):
-        for j, (n, s2) in enumerate(getattr(dis, "_nb_ops", [])):
-            if s2 == sym and j < 64:
+        for j, (_, s2) in enumerate(nb_ops[:64]):
+            if s2 == sym:
                 _NB_F2[j] = i
     caches = getattr(dis, "_inline_cache_entries", None)
     op = dis.opmap.get("BINARY_OP", -1)
-    if caches is None or op < 0 or not nb:
+    if caches is None or op < 0 or not nb_ops:
         return False
     dc_fuse_init(dis.opmap["LOAD_FAST"], dis.opmap["LOAD_CONST"], op, 2 * caches[op])
     return True
@@ -1167,7 +1167,7 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     when the bytecode and the operands allow it (see above); None otherwise. via_numpy:
     reached through `__array_ufunc__` from a NumPy scalar's operator (`np.float64(2) * x`):
     NumPy's frames stand between the interpreter and us, so the operands must be the very
-    values the two instructions before the BINARY_OP loaded (dc_fuse_prev), which no call
+    values the two instructions before the BINARY_OP loaded (dc_fuse_pair), which no call
     from NumPy's object loops can be. into: x or y when it is a temporary (elision's
     test) the result may be written into, else None."""
     global _fused_pairs
@@ -1180,9 +1180,8 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     cdef object z
     cdef dc_ternary_fn fn
     cdef int flags[2]
-    cdef int lasti = 0
+    cdef int lasti = 0, rev = 0, loaded = 0
     cdef PyObject *codep = NULL
-    cdef bint rev = False
     if type(x) is ndarray and (<ndarray>x)._ndim > 0:
         like = <ndarray>x                        # the shape: an array operand's, not a 0-d
     elif type(y) is ndarray:
@@ -1196,30 +1195,27 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     f1 = _f2_index(ufunc)
     if f1 < 0:
         return None
-    nb = dc_fuse_pair(0, &zp, &frame, &at, &lasti, &codep)
+    nb = dc_fuse_pair(<PyObject *>x, <PyObject *>y, &zp, &frame, &at, &lasti, &codep, &rev,
+                      &loaded)
     if nb < 0 or nb >= 64 or _NB_F2[nb] < 0:
-        # `z op2 (x op1 y)`: z loaded before x and y (see dc_fuse_pair)
-        nb = dc_fuse_pair(1, &zp, &frame, &at, &lasti, &codep)
-        if nb < 0 or nb >= 64 or _NB_F2[nb] < 0:
-            return None
-        rev = True
-        into = None
+        return None
     f2 = _NB_F2[nb]
     z = <object>zp
     if (not _fuse_operand(x, t, like, &A) or not _fuse_operand(y, t, like, &B)
             or not _fuse_operand(z, t, like, &C) or (A.is_scalar and B.is_scalar)):
         return None
-    if rev and (not dc_fuse_prev(<PyObject *>x, <PyObject *>y)
-                or _jumps_into(<object>codep, lasti)):
-        return None
+    if rev:
+        # `z op2 (x op1 y)`: z is the value below x and y only if no jump lands between
+        if not loaded or _jumps_into(<object>codep, lasti):
+            return None
+        into = None                  # x and y are loaded values, no temporaries
     # Who called op1: when the two instructions before the BINARY_OP loaded exactly x and
     # y, the interpreter's dispatch of that BINARY_OP reached us (x and y are dc arrays
     # and scalars of exact types: their operators are ours or NumPy's), and no C code can
     # have called the operator on those two values for a use of its own; otherwise the C
     # stack must show the interpreter called the operator (dc_elide.h, ~1-3 us).
-    if not dc_fuse_prev(<PyObject *>x, <PyObject *>y):
-        if via_numpy or not dc_called_from_interpreter():
-            return None
+    if not loaded and (via_numpy or not dc_called_from_interpreter()):
+        return None
     isz = type_size(t)
     if rev:
         fn = K.fused2r[f1][f2][0 if t == DC_T_F4 else 1]
@@ -1276,7 +1272,7 @@ cdef object _fz_resume(object ufunc, object x, object y):
     cdef int flags2
     cdef object r
     if dc_fz_matches(<PyObject *>x, <PyObject *>y, _f2_index(ufunc)):
-        flags2 = dc_fz_flags2()
+        flags2 = dc_fz.flags2
         r = dc_fz_pop()
         if flags2:
             fp_report(flags2, ufunc)          # op2's own reports, at op2
@@ -1287,10 +1283,10 @@ cdef object _fz_resume(object ufunc, object x, object y):
 
 cdef void _fz_unfuse():
     """Forget the pending fused pair, its result holding op1's value again."""
-    cdef object fx = <object>dc_fz_x()
-    cdef object fy = <object>dc_fz_y()
-    cdef int op1 = dc_fz_op1()
-    cdef bint restorable = dc_fz_restorable()
+    cdef object fx = <object>dc_fz.x
+    cdef object fy = <object>dc_fz.y
+    cdef int op1 = dc_fz.op1
+    cdef bint restorable = dc_fz.restorable
     cdef object r = dc_fz_pop()
     if restorable:                # (a pair written into a temporary operand is not)
         _checked_fast_binary(_F2_UF[op1], fx, fy, r)
@@ -1326,42 +1322,28 @@ cdef bint _plain_kwargs(dict kwargs):
 cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     """ufunc.__call__ with dc semantics: our kernel when possible, else NumPy's loop on
     zero-copy views with results from the pool, wrapped as dc arrays."""
-    cdef object r
-    if not kwargs and (len(inputs) == 2 or (len(inputs) == 1 and not _on_device(inputs[0]))):
-        # one or two operands without keywords (a NumPy scalar on the left of an operator
-        # comes here through NumPy's ufunc, `a ** 2` as np.square): straight to the
-        # kernel, as the general flow below would go for them
-        fp_clear()
-        if len(inputs) == 2:
-            r = fast_binary(ufunc, inputs[0], inputs[1], None)
-        else:
-            r = fast_unary(ufunc, inputs[0], None)
-        if r is not None:
-            fp_check(ufunc)
-            return r
-        return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
-    if not kwargs and len(inputs) == 1 and _on_device(inputs[0]):
+    cdef object r = None
+    cdef object out = None            # 0: no fast path (several outputs, other keywords)
+    if kwargs:
+        out = kwargs.get("out")
+        if type(out) is tuple:
+            out = out[0] if len(out) == 1 else 0
+        if not _plain_kwargs(kwargs):
+            out = 0
+    elif len(inputs) == 1 and _on_device(inputs[0]):
         r = device_fast(ufunc, inputs[0], None)
         if r is not None:
             return r
-    out = kwargs.get("out")
-    if type(out) is tuple:
-        if len(out) == 1:
-            out = out[0]
-        else:
-            out = 0       # several outputs: not a fast path
-    if out is not 0 and _plain_kwargs(kwargs):
+    if out is not 0:
+        # (a NumPy scalar on the left of an operator comes here through NumPy's ufunc)
         fp_clear()
         if len(inputs) == 2:
             r = fast_binary(ufunc, inputs[0], inputs[1], out)
-            if r is not None:
-                fp_check(ufunc)
-                return r
         elif len(inputs) == 1:
             r = fast_unary(ufunc, inputs[0], out)
-            if r is not None:
-                fp_check(ufunc)
-                return r
+        if r is not None:
+            fp_check(ufunc)
+            return r
     return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
 
 

@@ -108,79 +108,53 @@ static int dc_fuse_look(PyFrameObject **fp, int *lasti, PyObject **code) {
 }
 #endif
 
-/* The pair the innermost frame's BINARY_OP (op1) starts, returning op2's oparg and setting
- * *z (borrowed), *frame, *at (op2's offset), *lasti_out (op1's) and *code_out (the code
- * object, borrowed), or returning -1:
- * - forward (rev 0): `BINARY_OP op1; LOAD z; BINARY_OP op2` (see the top of this file);
- * - reversed (rev 1): `LOAD z; LOAD x; LOAD y; BINARY_OP op1; BINARY_OP op2`, op2 then
+/* The pair the innermost frame's BINARY_OP (op1, called on x and y) starts, returning
+ * op2's oparg and setting *z (borrowed), *frame, *at (op2's offset), *lasti_out (op1's),
+ * *code_out (the code object, borrowed) and *rev, or returning -1:
+ * - forward (*rev 0): `BINARY_OP op1; LOAD z; BINARY_OP op2` (see the top of this file);
+ * - reversed (*rev 1): `LOAD z; LOAD x; LOAD y; BINARY_OP op1; BINARY_OP op2`, op2 then
  *   computes z op2 (x op1 y). z lies on the value stack below op1's operands, loaded by
  *   the instruction 6 bytes before op1, which is the value there only when no jump lands
- *   between it and op1: the caller checks that x and y are the loaded values
- *   (dc_fuse_prev) and that no jump targets op1 or the two loads before it. */
-static int dc_fuse_pair(int rev, PyObject **z, void **frame, int *at, int *lasti_out,
-                        PyObject **code_out) {
+ *   between it and op1: the caller checks that no jump targets op1 or the two loads
+ *   before it, and needs *loaded.
+ * *loaded: the two instructions before op1 are LOAD_FAST or LOAD_CONST of exactly x and y
+ * (by identity): op1 was called on the values that bytecode loaded, whatever path
+ * reached the BINARY_OP. */
+static int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, int *at,
+                        int *lasti_out, PyObject **code_out, int *rev, int *loaded) {
 #if DC_FUSE_SUPPORTED
     PyFrameObject *f;
+    PyCodeObject *co;
     PyObject *code, *v = NULL;
     const unsigned char *c;
+    Py_ssize_t len;
     int lasti, next, op2at, op2 = -1;
     if (!dc_fuse_look(&f, &lasti, &code))
         return -1;
+    co = f->f_frame->f_code;
     c = (const unsigned char *)PyBytes_AS_STRING(code);
+    len = PyBytes_GET_SIZE(code);
     next = lasti + 2 + dc_binary_cache;
-    op2at = rev ? next : next + 2;
-    if (op2at + 2 <= PyBytes_GET_SIZE(code) && c[op2at] == dc_op_binary
-            && (!rev || lasti >= 6))
-        v = dc_loaded(f, f->f_frame->f_code, rev ? c + lasti - 6 : c + next);
+    *loaded = lasti >= 4 && dc_loaded(f, co, c + lasti - 4) == x
+              && dc_loaded(f, co, c + lasti - 2) == y;
+    *rev = next + 2 <= len && c[next] == dc_op_binary;
+    op2at = *rev ? next : next + 2;
+    if (op2at + 2 <= len && c[op2at] == dc_op_binary && (!*rev || lasti >= 6))
+        v = dc_loaded(f, co, *rev ? c + lasti - 6 : c + next);
     if (v != NULL) {
         *z = v;
         *frame = (void *)f;
         *at = op2at;
         *lasti_out = lasti;
-        *code_out = (PyObject *)f->f_frame->f_code;
+        *code_out = (PyObject *)co;
         op2 = c[op2at + 1];
     }
     Py_DECREF(code);
     return op2;
 #else
-    (void)rev; (void)z; (void)frame; (void)at; (void)lasti_out; (void)code_out;
+    (void)x; (void)y; (void)z; (void)frame; (void)at; (void)lasti_out; (void)code_out;
+    (void)rev; (void)loaded;
     return -1;
-#endif
-}
-
-/* The two instructions before the innermost frame's BINARY_OP load exactly x and y
- * (LOAD_FAST or LOAD_CONST, compared by identity): the operator was called on the values
- * that bytecode loaded (whatever path reached the BINARY_OP, the values are these). */
-static int dc_fuse_prev(PyObject *x, PyObject *y) {
-#if DC_FUSE_SUPPORTED
-    PyFrameObject *f = PyEval_GetFrame();
-    PyCodeObject *co;
-    PyObject *code, *want[2];
-    const unsigned char *c;
-    int lasti, k, ok = 1;
-    if (f == NULL || f->f_frame == NULL)
-        return 0;
-    lasti = PyFrame_GetLasti(f);
-    co = f->f_frame->f_code;
-    if (lasti < 4 || co == NULL)
-        return 0;
-    code = PyCode_GetCode(co);
-    if (code == NULL) {
-        PyErr_Clear();
-        return 0;
-    }
-    c = (const unsigned char *)PyBytes_AS_STRING(code);
-    want[0] = x;
-    want[1] = y;
-    for (k = 0; k < 2 && ok; k++) {
-        PyObject *v = dc_loaded(f, co, c + lasti - 4 + 2 * k);
-        ok = v != NULL && v == want[k];
-    }
-    Py_DECREF(code);
-    return ok;
-#else
-    (void)x; (void)y;
-    return 0;
 #endif
 }
 
@@ -217,10 +191,4 @@ static inline int dc_fz_matches(PyObject *x, PyObject *y, int op2) {
     return f != NULL && (void *)f == dc_fz.frame && PyFrame_GetLasti(f) == dc_fz.at;
 }
 
-static inline PyObject *dc_fz_x(void) { return dc_fz.x; }
-static inline PyObject *dc_fz_y(void) { return dc_fz.y; }
-static inline PyObject *dc_fz_r(void) { return dc_fz.r; }
-static inline int dc_fz_op1(void) { return dc_fz.op1; }
-static inline int dc_fz_flags2(void) { return dc_fz.flags2; }
-static inline int dc_fz_restorable(void) { return dc_fz.restorable; }
 #endif
