@@ -57,6 +57,40 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
                             const char *a, Py_ssize_t sa, const char *b, Py_ssize_t sb,
                             const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
                             Py_ssize_t n, int *flags) noexcept
+# An operator chain (`2*a + 3*b*b - c`, _routines_elementwise "operator chains"): CH_MAX
+# binary operations over n elements in one pass, CH_BLK elements at a time through
+# per-thread slots. Operand: an array (base, stride = its element size), a scalar (base
+# points at one element of the operation's type, stride 0) or the slot of an earlier
+# operation's result (slot >= 0, stride its element size); `cast` widens an array or slot
+# operand of float32 to the operation's float64 (NULL: none). dst: the slot of the
+# operation's result, -1 for the last one (the output, contiguous, `out`).
+cdef enum:
+    CH_MAX = 12
+    CH_BLK = 512
+    CH_SLOTS = 6
+
+cdef struct ChainArg:
+    const char *base
+    Py_ssize_t stride
+    int slot
+    dc_unary_fn cast
+
+cdef struct ChainOp:
+    dc_binary_fn fn
+    ChainArg a
+    ChainArg b
+    int dst
+    Py_ssize_t isz
+
+cdef struct Chain:
+    int n
+    ChainOp op[CH_MAX]
+    char *out
+    Py_ssize_t osz
+    int streams             # arrays read and written (the thread policy's weight)
+
+cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept
+
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out) noexcept
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,

@@ -10,6 +10,7 @@ from libc.string cimport memset
 from cython.parallel cimport prange
 
 from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
+                                        threads_now, threads_observe,
                                         threads_for_size as _threads_for_size)
 from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
 
@@ -275,6 +276,86 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
     else:
         with nogil:
             K.run_ternary_split(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, nt, flags)
+
+
+cdef inline const char *_chain_arg(const ChainArg *g, double *slots, double *conv,
+                                   Py_ssize_t j, Py_ssize_t m, Py_ssize_t *stride) noexcept nogil:
+    """Where an operand's block starting at element j is (its stride in *stride): an
+    array's elements, a scalar, a slot, or those widened into conv."""
+    cdef const char *p
+    if g.slot >= 0:
+        p = <const char *>(slots + g.slot * CH_BLK)
+    else:
+        p = g.base + j * g.stride
+    stride[0] = g.stride
+    if g.cast != NULL:
+        g.cast(p, g.stride, <char *>conv, 8, m)
+        p = <const char *>conv
+        stride[0] = 8
+    return p
+
+
+cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
+    """Elements s..e-1 of the chain, block by block (slots and casts on this stack)."""
+    cdef double slots[CH_SLOTS * CH_BLK]
+    cdef double conv[2 * CH_BLK]
+    cdef Py_ssize_t j, m
+    cdef int k
+    cdef const ChainOp *op
+    cdef const char *pa
+    cdef const char *pb
+    cdef char *po
+    cdef Py_ssize_t sa, sb
+    j = s
+    while j < e:
+        m = e - j if e - j < CH_BLK else CH_BLK
+        for k in range(ch.n):
+            op = &ch.op[k]
+            pa = _chain_arg(&op.a, slots, conv, j, m, &sa)
+            pb = _chain_arg(&op.b, slots, conv + CH_BLK, j, m, &sb)
+            if op.dst >= 0:
+                po = <char *>(slots + op.dst * CH_BLK)
+            else:
+                po = ch.out + j * ch.osz
+            op.fn(pa, sa, pb, sb, po, op.isz, m)
+        j += m
+
+
+cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
+    """The chain over n elements on the thread policy's threads (as a call streaming
+    `streams` arrays), its floating-point flags collected into the calling thread."""
+    cdef int nt = threads_for_size(n * ch.streams // 3, K.binary_threshold[0], ch.osz)
+    cdef int c, fpe = 0
+    cdef Py_ssize_t s, e, step
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if nt <= 1:
+        if n < NOGIL_MIN:
+            _chain_range(ch, 0, n)
+        else:
+            with nogil:
+                _chain_range(ch, 0, n)
+        return
+    step = ((n + nt - 1) // nt + 63) // 64 * 64
+    with nogil:
+        t0 = threads_now()
+        for c in prange(nt, num_threads=nt, schedule="static"):
+            st[2 * c] = threads_now()
+            s = step * c
+            e = s + step
+            if s > n:
+                s = n
+            if e > n:
+                e = n
+            if e > s:
+                dc_fpe_clear()
+                _chain_range(ch, s, e)
+                fpe |= dc_fpe_test()
+            st[2 * c + 1] = threads_now()
+        dc_fpe_raise(fpe)
+        threads_observe(nt, t0, threads_now(), st)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,

@@ -19,7 +19,8 @@ from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport fp_clear, fp_check, fp_report
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
                                               run_unary, run_binary, run_where, run_ternary,
-                                              run_ternary_split,
+                                              run_ternary_split, Chain, ChainOp, ChainArg,
+                                              run_chain, CH_MAX, CH_SLOTS,
                                               dc_fpe_clear, dc_fpe_test,
                                               unsafe_overlap, unsafe_overlap_sized,
                                               same_shape, NdIter, Body,
@@ -35,7 +36,8 @@ from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_num
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
 from dotcompute._core._memory cimport DeviceMemory
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport _Py_REFCNT, Py_INCREF
+from cpython.ref cimport _Py_REFCNT, Py_INCREF, Py_DECREF
+from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport Py_TYPE
 from cpython.float cimport PyFloat_AS_DOUBLE
 from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
@@ -69,6 +71,32 @@ cdef extern from "dc_fuse.h":
                    int op1, int op2, int flags2, int restorable, int reversed)
     object dc_fz_pop()
     bint dc_fz_matches(PyObject *x, PyObject *y, int op2)
+    enum: DC_CHAIN_MAX, DC_CHAIN_VALS
+    ctypedef struct dc_chain:           # a chain the bytecode after op1 computes
+        int n
+        int at[DC_CHAIN_MAX]
+        int oparg[DC_CHAIN_MAX]
+        int l[DC_CHAIN_MAX]
+        int r[DC_CHAIN_MAX]
+        int nv
+        PyObject *v[DC_CHAIN_VALS]
+        int below_from, lasti, loaded
+        void *frame
+        PyObject *code
+    int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch)
+    void dc_chain_fusable(int oparg)
+    void dc_chain_init(int load_deref, int load_global, int global_cache_bytes, int load_name)
+    ctypedef struct dc_ch_state:        # the pending chain
+        int n, next
+        void *frame
+        int at[DC_CHAIN_MAX]
+        int op[DC_CHAIN_MAX]
+        PyObject *l[DC_CHAIN_MAX]
+        PyObject *r[DC_CHAIN_MAX]
+        PyObject *ret[DC_CHAIN_MAX]
+        PyObject *keep
+    dc_ch_state dc_ch                   # per thread
+    PyObject *dc_ch_match(PyObject *x, PyObject *y, int op)
 
 from dotcompute._core._device import CPU, backend
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
@@ -1096,6 +1124,12 @@ def _init_fusion():
     if caches is None or op < 0 or not nb_ops:
         return False
     dc_fuse_init(dis.opmap["LOAD_FAST"], dis.opmap["LOAD_CONST"], op, 2 * caches[op])
+    for j in range(64):
+        if _NB_F2[j] >= 0:
+            dc_chain_fusable(j)
+    lg = dis.opmap.get("LOAD_GLOBAL", -1)
+    dc_chain_init(dis.opmap.get("LOAD_DEREF", -1), lg, 2 * caches[lg] if lg >= 0 else 0,
+                  dis.opmap.get("LOAD_NAME", -1))
     return True
 
 
@@ -1170,18 +1204,10 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     values the two instructions before the BINARY_OP loaded (dc_fuse_pair), which no call
     from NumPy's object loops can be. into: x or y when it is a temporary (elision's
     test) the result may be written into, else None."""
-    global _fused_pairs
-    cdef Operand A, B, C
-    cdef PyObject *zp = NULL
-    cdef void *frame = NULL
-    cdef int at = 0, nb, f1, f2, t
-    cdef ndarray like, r
-    cdef Py_ssize_t isz, n
-    cdef object z
-    cdef dc_ternary_fn fn
-    cdef int flags[2]
-    cdef int lasti = 0, rev = 0, loaded = 0
-    cdef PyObject *codep = NULL
+    cdef dc_chain ch
+    cdef int f1, nch, t
+    cdef ndarray like
+    cdef object r
     if type(x) is ndarray and (<ndarray>x)._ndim > 0:
         like = <ndarray>x                        # the shape: an array operand's, not a 0-d
     elif type(y) is ndarray:
@@ -1194,6 +1220,32 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
         return None
     f1 = _f2_index(ufunc)
     if f1 < 0:
+        return None
+    nch = dc_chain_scan(<PyObject *>x, <PyObject *>y, &ch)
+    if nch >= 3:
+        return _chain(&ch, f1, like, via_numpy)
+    r = _fuse_pair(ufunc, x, y, via_numpy, into, like, f1)
+    if r is None and nch == 2:
+        return _chain(&ch, f1, like, via_numpy)     # a pair of mixed dtypes
+    return r
+
+
+cdef object _fuse_pair(object ufunc, object x, object y, bint via_numpy, object into,
+                       ndarray like, int f1):
+    """The fused pair x op1 y op2 z (see above) when the bytecode and operands allow it."""
+    global _fused_pairs
+    cdef Operand A, B, C
+    cdef PyObject *zp = NULL
+    cdef void *frame = NULL
+    cdef int at = 0, nb, f2, t = like._t
+    cdef ndarray r
+    cdef Py_ssize_t isz, n
+    cdef object z
+    cdef dc_ternary_fn fn
+    cdef int flags[2]
+    cdef int lasti = 0, rev = 0, loaded = 0
+    cdef PyObject *codep = NULL
+    if t != DC_T_F8 and t != DC_T_F4:
         return None
     nb = dc_fuse_pair(<PyObject *>x, <PyObject *>y, &zp, &frame, &at, &lasti, &codep, &rev,
                       &loaded)
@@ -1252,6 +1304,272 @@ cdef object _fuse(object ufunc, object x, object y, bint via_numpy, object into)
     return r
 
 
+# ------------------------------------------------------------------ operator chains
+# A longer straight-line expression, `2*a + 3*b*b - c` or `(a + b) * (c - d) / e`, runs
+# as one pass from its first operator on: numba's single loop, where pairs made three
+# passes. At op1, dc_chain_scan reads the operators the bytecode will apply next, on
+# values it loads from locals and constants (and values loaded just before op1's
+# operands: `c - a*b`); when every value is a float array of like's shape (any mix of
+# float32 and float64) or a scalar, op1 computes the chain's value R block by block
+# (run_chain: each operation in its own dtype, NumPy's promotion with NEP 50 scalars,
+# float32 widened to float64 where NumPy casts; no FMA) and returns a placeholder for its
+# own value; each later operator, called from that frame and instruction on the operands
+# the record expects, returns the next placeholder, and the last one returns R. Nothing
+# runs between op1 and the last operator but loads and these calls (no allocation, so no
+# collection either: the placeholders exist before R is computed), yet should any other
+# call meet the pending chain, every placeholder returned so far first gets its own value
+# (computed then, into memory of its own) and the rest of the expression runs as usual.
+# A floating-point flag in the pass drops the chain: op1 runs alone with its own
+# reports, and so does every later operator. Placeholders are views of R (no memory).
+cdef Py_ssize_t _fused_chains = 0
+
+# value kinds
+DEF V_ARR = 0       # a float dc array of like's shape
+DEF V_STRONG = 1    # a NumPy float scalar or a 0-d float dc array: its dtype counts
+DEF V_WEAK = 2      # a Python float or int: takes the other operand's dtype (NEP 50)
+
+
+cdef int _chain_value(object v, ndarray like, int *t, double *d) noexcept:
+    """The kind of a chain value (its type in t, a scalar's value in d), -1 when a chain
+    can't take it."""
+    cdef type tp = type(v)
+    cdef ndarray a
+    cdef int i
+    if tp is ndarray:
+        a = <ndarray>v
+        if not a._host or (a._t != DC_T_F8 and a._t != DC_T_F4):
+            return -1
+        t[0] = a._t
+        if a._ndim == 0:
+            d[0] = (<double *>a._data)[0] if a._t == DC_T_F8 else (<float *>a._data)[0]
+            return V_STRONG
+        if not a._c_contig or a._ndim != like._ndim:
+            return -1
+        for i in range(a._ndim):
+            if a._shape[i] != like._shape[i]:
+                return -1
+        return V_ARR
+    if tp is float:
+        d[0] = PyFloat_AS_DOUBLE(v)
+        t[0] = -1
+        return V_WEAK
+    if tp is int:
+        if not (-16777216 <= v <= 16777216):      # exact in float32 and float64
+            return -1
+        d[0] = <double>(<long>v)
+        t[0] = -1
+        return V_WEAK
+    if tp is _F8:
+        d[0] = <double>v
+        t[0] = DC_T_F8
+        return V_STRONG
+    if tp is _F4:
+        d[0] = <double>v
+        t[0] = DC_T_F4
+        return V_STRONG
+    return -1
+
+
+def fused_chains():
+    """How many operator chains (three operators or more, or a pair of mixed dtypes) ran
+    as one pass in this process (tests, show_runtime)."""
+    return _fused_chains
+
+
+cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
+    """Run the chain ch (op1 = ufunc f1 on its values 0 and 1) in one pass and return
+    op1's placeholder with the rest pending (see above); None when it can't."""
+    global _fused_chains
+    cdef int n = ch.n, k, j, side, ref, tk, nslots = 0, streams = 1
+    cdef int vkind[DC_CHAIN_VALS]
+    cdef int vt[DC_CHAIN_VALS]
+    cdef double vd[DC_CHAIN_VALS]
+    cdef int op[DC_CHAIN_MAX]
+    cdef int nt[DC_CHAIN_MAX]           # each operation's type
+    cdef int slot[DC_CHAIN_MAX]
+    cdef bint used[DC_CHAIN_VALS]
+    cdef bint busy[CH_SLOTS]
+    cdef double scal[2 * CH_MAX]
+    cdef Chain C
+    cdef ChainArg *arg
+    cdef ChainOp *o
+    cdef int ta, tb
+    cdef ndarray R, P
+    cdef list keep, places
+    if n > CH_MAX:
+        return None
+    # op1 was called on the values bytecode loaded, or by the interpreter (as for pairs);
+    # values below its operands are the loaded ones only if no jump lands in between
+    if not ch.loaded and (via_numpy or not dc_called_from_interpreter()):
+        return None
+    if ch.below_from >= 0 and _jumps_between(<object>ch.code, ch.below_from, ch.lasti):
+        return None
+    for j in range(ch.nv):
+        used[j] = False
+    for k in range(n):
+        op[k] = f1 if k == 0 else _NB_F2[ch.oparg[k]]
+        if op[k] < 0:
+            return None
+        # each operation's type: float64 when a strong operand is, else float32
+        ta = tb = -1
+        for side in range(2):
+            ref = ch.l[k] if side == 0 else ch.r[k]
+            if ref < 0:
+                tk = nt[~ref]
+            else:
+                if not used[ref]:
+                    vkind[ref] = _chain_value(<object>ch.v[ref], like, &vt[ref], &vd[ref])
+                    if vkind[ref] < 0:
+                        return None
+                    used[ref] = True
+                    if vkind[ref] == V_ARR:
+                        streams += 1
+                tk = vt[ref]
+            if side == 0:
+                ta = tk
+            else:
+                tb = tk
+        if ta < 0 and tb < 0:
+            return None
+        # an operation on two scalars never reaches us (Python's or NumPy's scalar math)
+        if not ((ch.l[k] < 0 or vkind[ch.l[k]] == V_ARR)
+                or (ch.r[k] < 0 or vkind[ch.r[k]] == V_ARR)):
+            return None
+        nt[k] = DC_T_F8 if (ta == DC_T_F8 or tb == DC_T_F8) else DC_T_F4
+    # the program: slots for results still to be read, scalars in their operation's type
+    for j in range(CH_SLOTS):
+        busy[j] = False
+    for k in range(n):
+        o = &C.op[k]
+        o.fn = K.binary[_F2_BIN[op[k]]][nt[k]]
+        o.isz = 8 if nt[k] == DC_T_F8 else 4
+        for side in range(2):
+            arg = &o.a if side == 0 else &o.b
+            ref = ch.l[k] if side == 0 else ch.r[k]
+            arg.cast = NULL
+            arg.slot = -1
+            if ref < 0:
+                arg.slot = slot[~ref]
+                arg.base = NULL
+                arg.stride = 8 if nt[~ref] == DC_T_F8 else 4
+                busy[slot[~ref]] = False
+                if nt[~ref] != nt[k]:
+                    arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
+            elif vkind[ref] == V_ARR:
+                arg.base = (<ndarray>ch.v[ref])._data
+                arg.stride = 8 if vt[ref] == DC_T_F8 else 4
+                if vt[ref] != nt[k]:
+                    arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
+            else:
+                if nt[k] == DC_T_F8:
+                    scal[2 * k + side] = vd[ref]
+                else:
+                    if (vd[ref] - vd[ref] == 0 and not (-3.4028234663852886e38 <= vd[ref]
+                                                        <= 3.4028234663852886e38)):
+                        return None               # a finite value float32 can't hold
+                    (<float *>&scal[2 * k + side])[0] = <float>vd[ref]
+                arg.base = <const char *>&scal[2 * k + side]
+                arg.stride = 0
+        if k == n - 1:
+            o.dst = -1
+        else:
+            j = 0
+            while j < CH_SLOTS and busy[j]:
+                j += 1
+            if j == CH_SLOTS:
+                return None
+            busy[j] = True
+            slot[k] = j
+            o.dst = j
+    C.n = n
+    C.streams = streams
+    # every object first: nothing is allocated between the pass and the last operator
+    R = empty_c(like._ndim, like._shape, nt[n - 1])
+    C.out = R._data
+    C.osz = R._itemsize
+    places = [R._sub(R._data, R._ndim, R._shape, R._strides) for k in range(n - 1)]
+    keep = [R]
+    keep.extend(places)
+    for j in range(ch.nv):
+        if used[j]:
+            keep.append(<object>ch.v[j])
+    # what unfusing needs: each operation's ufunc, operands and placeholder
+    keep.append(tuple([(_F2_UF[op[k]],
+                        places[~ch.l[k]] if ch.l[k] < 0 else <object>ch.v[ch.l[k]],
+                        places[~ch.r[k]] if ch.r[k] < 0 else <object>ch.v[ch.r[k]],
+                        places[k] if k < n - 1 else None) for k in range(n)]))
+    dc_fpe_clear()
+    run_chain(&C, R._size)
+    if dc_fpe_test() != 0:
+        fp_clear()                # op1 and the rest run as usual, with their own reports
+        return None
+    if dc_fz_pending():
+        _fz_unfuse()              # (none can be: binop and array_ufunc resolved it)
+    dc_ch.n = n
+    dc_ch.next = 1
+    dc_ch.frame = ch.frame
+    for k in range(1, n):
+        dc_ch.at[k] = ch.at[k]
+        dc_ch.op[k] = op[k]
+        dc_ch.l[k] = PyList_GET_ITEM(places, ~ch.l[k]) if ch.l[k] < 0 else ch.v[ch.l[k]]
+        dc_ch.r[k] = PyList_GET_ITEM(places, ~ch.r[k]) if ch.r[k] < 0 else ch.v[ch.r[k]]
+        dc_ch.ret[k] = <PyObject *>R if k == n - 1 else PyList_GET_ITEM(places, k)
+    Py_INCREF(keep)
+    dc_ch.keep = <PyObject *>keep
+    _fused_chains += 1
+    return places[0]
+
+
+cdef object _ch_pop():
+    """Forget the pending chain; returns its keep list."""
+    cdef object keep = <object>dc_ch.keep      # (a new reference)
+    Py_DECREF(keep)                             # the record's
+    dc_ch.keep = NULL
+    dc_ch.n = 0
+    dc_ch.frame = NULL
+    return keep
+
+
+cdef object _ch_resume(object ufunc, object x, object y):
+    """The awaited operator of the pending chain: its result; None for any other call
+    (the placeholders returned so far first get their values)."""
+    cdef PyObject *p = dc_ch_match(<PyObject *>x, <PyObject *>y, _f2_index(ufunc))
+    cdef object r
+    if p != NULL:
+        r = <object>p
+        dc_ch.next += 1
+        if dc_ch.next == dc_ch.n:
+            _ch_pop()
+        return r
+    _ch_unfuse()
+    return None
+
+
+cdef void _ch_unfuse():
+    """Drop the pending chain, each placeholder returned so far holding its value."""
+    cdef int returned = dc_ch.next
+    cdef list keep = _ch_pop()
+    cdef tuple plan = keep[len(keep) - 1]
+    cdef int k
+    for k in range(returned):
+        uf, lo, ro, place = plan[k]
+        (<ndarray>place)._adopt(ufunc_call(uf, (lo, ro), {}))
+
+
+cdef bint _jumps_between(object code, int first, int lasti):
+    """A jump of `code` lands after the load at `first`, up to op1 at lasti (the values
+    below op1's operands may then come from elsewhere)."""
+    labels = _LABELS.get(code)
+    if labels is None:
+        if len(_LABELS) >= 4096:
+            _LABELS.clear()
+        labels = _LABELS[code] = frozenset(dis.findlabels(code.co_code))
+    for off in range(first + 2, lasti + 2, 2):
+        if off in labels:
+            return True
+    return False
+
+
 cdef dict _LABELS = {}          # code object -> its jump targets (dis.findlabels)
 
 
@@ -1271,6 +1589,8 @@ cdef object _fz_resume(object ufunc, object x, object y):
     pending result first gets its op1 value back, see above)."""
     cdef int flags2
     cdef object r
+    if dc_ch.keep != NULL:
+        return _ch_resume(ufunc, x, y)
     if dc_fz_matches(<PyObject *>x, <PyObject *>y, _f2_index(ufunc)):
         flags2 = dc_fz.flags2
         r = dc_fz_pop()
@@ -1282,7 +1602,11 @@ cdef object _fz_resume(object ufunc, object x, object y):
 
 
 cdef void _fz_unfuse():
-    """Forget the pending fused pair, its result holding op1's value again."""
+    """Forget the pending fused pair, its result holding op1's value again (or the
+    pending chain, see _ch_unfuse)."""
+    if dc_ch.keep != NULL:
+        _ch_unfuse()
+        return
     cdef object fx = <object>dc_fz.x
     cdef object fy = <object>dc_fz.y
     cdef int op1 = dc_fz.op1

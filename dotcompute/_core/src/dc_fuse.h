@@ -56,6 +56,18 @@ static inline int dc_fuse_supported(void) { return DC_FUSE_SUPPORTED; }
 
 /* Opcodes and the size of BINARY_OP's inline cache, from the dis module at import. */
 static int dc_op_load_fast = -1, dc_op_load_const = -1, dc_op_binary = -1, dc_binary_cache = 0;
+/* Loads a chain's forward scan reads too (dc_chain_init): of a cell's value, a global, a
+ * name (module-level code); a LOAD_GLOBAL is followed by its inline cache. */
+static int dc_op_load_deref = -1, dc_op_load_global = -1, dc_op_load_name = -1;
+static int dc_global_cache = 0;
+
+static inline void dc_chain_init(int load_deref, int load_global, int global_cache_bytes,
+                                 int load_name) {
+    dc_op_load_deref = load_deref;
+    dc_op_load_global = load_global;
+    dc_global_cache = global_cache_bytes;
+    dc_op_load_name = load_name;
+}
 
 static inline void dc_fuse_init(int load_fast, int load_const, int binary_op, int cache_bytes) {
     dc_op_load_fast = load_fast;
@@ -158,7 +170,220 @@ static int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, in
 #endif
 }
 
-static inline int dc_fz_pending(void) { return dc_fz.r != NULL; }
+
+/* ------------------------------------------------------------------ operator chains
+ * A straight-line expression `2*a + 3*b*b - c` runs as one pass from its first operator on
+ * (see _routines_elementwise.pyx, "operator chains"). dc_chain_scan reads the bytecode
+ * after op1 (the innermost frame's BINARY_OP being called on x and y) as the interpreter
+ * will execute it: LOAD_FAST of bound locals and LOAD_CONST push known values, BINARY_OP
+ * combines the top two, anything else ends the scan. Values below op1's operands on the
+ * stack are known when op1's operands are the values the two instructions before it
+ * loaded and the instructions before those are loads too (the caller checks that no jump
+ * lands between the first such value's load and op1). The chain is the longest prefix
+ * after which the stack holds one value computed from op1's result above values that were
+ * there before it: the value the chain's last operator leaves. Nodes: node 0 is op1, each
+ * operand either a known value (index into v) or an earlier node's result (~k). */
+#define DC_CHAIN_MAX 12          /* operators of one chain, op1 included */
+#define DC_CHAIN_BELOW 4         /* values below op1's operands the scan may take */
+#define DC_CHAIN_VALS (2 * DC_CHAIN_MAX + DC_CHAIN_BELOW)
+
+typedef struct {
+    int n;                       /* operators, op1 included (0: no chain) */
+    int at[DC_CHAIN_MAX];        /* byte offset of each one's BINARY_OP */
+    int oparg[DC_CHAIN_MAX];     /* BINARY_OP's oparg (dis._nb_ops) */
+    int l[DC_CHAIN_MAX], r[DC_CHAIN_MAX];   /* operands: >= 0 value index, < 0 node ~k */
+    int nv;
+    PyObject *v[DC_CHAIN_VALS];  /* borrowed: v[0] is x, v[1] y */
+    int below_from;              /* offset of the first load below op1's operands the
+                                    chain consumes, or -1 when it consumes none */
+    int lasti;                   /* op1's offset */
+    int loaded;                  /* the two loads before op1 loaded exactly x and y */
+    void *frame;
+    PyObject *code;              /* the code object (borrowed) */
+} dc_chain;
+
+/* BINARY_OP opargs a chain may contain (the caller's fusable operators), from its init */
+static unsigned char dc_nb_fusable[64];
+
+static inline void dc_chain_fusable(int oparg) {
+    if (oparg >= 0 && oparg < 64)
+        dc_nb_fusable[oparg] = 1;
+}
+
+#if DC_FUSE_SUPPORTED
+/* A dict's value for a str key without running code: exact dicts and str keys only. */
+static PyObject *dc_dict_value(PyObject *d, PyObject *name) {
+    PyObject *v;
+    if (d == NULL || !PyDict_CheckExact(d) || !PyUnicode_CheckExact(name))
+        return NULL;
+    v = PyDict_GetItemWithError(d, name);
+    if (v == NULL)
+        PyErr_Clear();
+    return v;
+}
+
+/* The value the load at `ins` pushes (borrowed) and its size in bytes, or NULL: the loads
+ * of dc_loaded, LOAD_DEREF of a filled cell, LOAD_GLOBAL (without the NULL a call
+ * needs) and LOAD_NAME, read from exact dicts as the interpreter reads them. */
+static PyObject *dc_loaded_any(PyFrameObject *f, PyCodeObject *co, const unsigned char *ins,
+                               int *size) {
+    int arg = ins[1], op = ins[0];
+    PyObject *v, *name;
+    _PyInterpreterFrame *fr = f->f_frame;
+    *size = 2;
+    if (op == dc_op_load_fast || op == dc_op_load_const)
+        return dc_loaded(f, co, ins);
+    if (op == dc_op_load_deref && dc_op_load_deref >= 0) {
+        if (arg >= co->co_nlocalsplus || fr->localsplus[arg] == NULL
+                || !PyCell_Check(fr->localsplus[arg]))
+            return NULL;
+        return PyCell_GET(fr->localsplus[arg]);
+    }
+    if (op == dc_op_load_global && dc_op_load_global >= 0) {
+        if ((arg & 1) || (arg >> 1) >= PyTuple_GET_SIZE(co->co_names))
+            return NULL;
+        name = PyTuple_GET_ITEM(co->co_names, arg >> 1);
+        *size = 2 + dc_global_cache;
+        v = dc_dict_value(fr->f_globals, name);
+        if (v == NULL && fr->f_globals != NULL && PyDict_CheckExact(fr->f_globals)
+                && !PyErr_Occurred())
+            v = dc_dict_value(fr->f_builtins, name);
+        return v;
+    }
+    if (op == dc_op_load_name && dc_op_load_name >= 0) {
+        if (arg >= PyTuple_GET_SIZE(co->co_names) || fr->f_locals == NULL
+                || !PyDict_CheckExact(fr->f_locals) || !PyDict_CheckExact(fr->f_globals))
+            return NULL;
+        name = PyTuple_GET_ITEM(co->co_names, arg);
+        v = dc_dict_value(fr->f_locals, name);
+        if (v == NULL)
+            v = dc_dict_value(fr->f_globals, name);
+        if (v == NULL)
+            v = dc_dict_value(fr->f_builtins, name);
+        return v;
+    }
+    return NULL;
+}
+#endif
+
+static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
+#if DC_FUSE_SUPPORTED
+    PyFrameObject *f;
+    PyCodeObject *co;
+    PyObject *code, *v;
+    const unsigned char *c;
+    Py_ssize_t len;
+    int lasti, pos, nb = 0, k, i, depth, best = 0, best_below = 0, remaining, size;
+    int stack[DC_CHAIN_VALS + DC_CHAIN_MAX];
+    int boff[DC_CHAIN_BELOW];
+    PyObject *bval[DC_CHAIN_BELOW];
+    ch->n = 0;
+    if (!dc_fuse_look(&f, &lasti, &code))
+        return 0;
+    co = f->f_frame->f_code;
+    c = (const unsigned char *)PyBytes_AS_STRING(code);
+    len = PyBytes_GET_SIZE(code);
+    ch->v[0] = x;
+    ch->v[1] = y;
+    ch->nv = 2;
+    ch->at[0] = lasti;
+    ch->oparg[0] = c[lasti + 1];
+    ch->l[0] = 0;
+    ch->r[0] = 1;
+    /* values below op1's operands: loads before the two that loaded x and y */
+    ch->loaded = lasti >= 4 && dc_loaded(f, co, c + lasti - 4) == x
+                 && dc_loaded(f, co, c + lasti - 2) == y;
+    if (ch->loaded) {
+        for (pos = lasti - 6; pos >= 0 && nb < DC_CHAIN_BELOW; pos -= 2) {
+            v = dc_loaded(f, co, c + pos);
+            if (v == NULL)
+                break;
+            boff[nb] = pos;
+            bval[nb++] = v;
+        }
+    }
+    depth = 0;
+    for (i = nb - 1; i >= 0; i--) {            /* deepest first */
+        ch->v[ch->nv] = bval[i];
+        stack[depth++] = ch->nv++;
+    }
+    stack[depth++] = ~0;
+    remaining = nb;
+    k = 1;
+    pos = lasti + 2 + dc_binary_cache;
+    while (pos + 2 <= len) {
+        if (c[pos] == dc_op_binary) {
+            if (depth < 2 || k >= DC_CHAIN_MAX || c[pos + 1] >= 64
+                    || !dc_nb_fusable[c[pos + 1]])
+                break;
+            ch->r[k] = stack[--depth];
+            ch->l[k] = stack[--depth];
+            if (depth < remaining)
+                remaining = depth;          /* below values consumed */
+            ch->at[k] = pos;
+            ch->oparg[k] = c[pos + 1];
+            stack[depth++] = ~k;
+            k++;
+            pos += 2 + dc_binary_cache;
+            /* the chain may end here: one node above values that were below op1 */
+            if (depth - 1 == remaining) {
+                best = k;
+                best_below = nb - remaining;
+            }
+        } else {
+            v = dc_loaded_any(f, co, c + pos, &size);
+            if (v == NULL || ch->nv >= DC_CHAIN_VALS)
+                break;
+            ch->v[ch->nv] = v;
+            stack[depth++] = ch->nv++;
+            pos += size;
+        }
+    }
+    Py_DECREF(code);
+    if (best < 2)
+        return 0;
+    ch->n = best;
+    ch->below_from = best_below > 0 ? boff[best_below - 1] : -1;
+    ch->lasti = lasti;
+    ch->frame = (void *)f;
+    ch->code = (PyObject *)co;
+    return best;
+#else
+    (void)x; (void)y;
+    ch->n = 0;
+    return 0;
+#endif
+}
+
+/* The pending chain: op1 computed the chain's value R; each later operator k, called on
+ * the operands it expects (l[k], r[k]) from the frame and instruction at[k], returns
+ * ret[k] (a placeholder for its value, R for the last). `keep` (a list, strong) holds every
+ * object the record names; n 0: nothing pending. */
+typedef struct {
+    int n, next;                 /* operators after op1; the one awaited now (1..n-1) */
+    void *frame;
+    int at[DC_CHAIN_MAX];
+    int op[DC_CHAIN_MAX];        /* the caller's numbering */
+    PyObject *l[DC_CHAIN_MAX], *r[DC_CHAIN_MAX], *ret[DC_CHAIN_MAX];   /* borrowed */
+    PyObject *keep;
+} dc_ch_state;
+
+static __thread dc_ch_state dc_ch;
+
+/* The awaited operator of the pending chain is being called on (x, y): what it returns
+ * (borrowed), else NULL. */
+static inline PyObject *dc_ch_match(PyObject *x, PyObject *y, int op) {
+    int k = dc_ch.next;
+    PyFrameObject *f;
+    if (dc_ch.keep == NULL || x != dc_ch.l[k] || y != dc_ch.r[k] || op != dc_ch.op[k])
+        return NULL;
+    f = PyEval_GetFrame();
+    if (f == NULL || (void *)f != dc_ch.frame || PyFrame_GetLasti(f) != dc_ch.at[k])
+        return NULL;
+    return dc_ch.ret[k];
+}
+
+static inline int dc_fz_pending(void) { return dc_fz.r != NULL || dc_ch.keep != NULL; }
 
 static inline void dc_fz_set(PyObject *r, PyObject *x, PyObject *y, PyObject *z, void *frame,
                              int at, int op1, int op2, int flags2, int restorable,
