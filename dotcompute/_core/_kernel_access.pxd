@@ -66,7 +66,7 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
 # operation's result, -1 for the last one (the output, contiguous, `out`).
 cdef enum:
     CH_MAX = 12
-    CH_BLK = 512
+    CH_BLK = 2048
     CH_SLOTS = 6
 
 cdef struct ChainArg:
@@ -76,9 +76,11 @@ cdef struct ChainArg:
     dc_unary_fn cast
 
 cdef struct ChainOp:
-    dc_binary_fn fn
+    dc_binary_fn fn         # a binary operation on a, b; or (NULL)
+    dc_ternary_fn fn3       # a fused pair on a, b, c (K.fused2, fused2r)
     ChainArg a
     ChainArg b
+    ChainArg c
     int dst
     Py_ssize_t isz
 

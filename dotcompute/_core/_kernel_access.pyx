@@ -298,14 +298,15 @@ cdef inline const char *_chain_arg(const ChainArg *g, double *slots, double *con
 cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
     """Elements s..e-1 of the chain, block by block (slots and casts on this stack)."""
     cdef double slots[CH_SLOTS * CH_BLK]
-    cdef double conv[2 * CH_BLK]
+    cdef double conv[3 * CH_BLK]
     cdef Py_ssize_t j, m
     cdef int k
     cdef const ChainOp *op
     cdef const char *pa
     cdef const char *pb
+    cdef const char *pc = NULL
     cdef char *po
-    cdef Py_ssize_t sa, sb
+    cdef Py_ssize_t sa, sb, sc = 0
     j = s
     while j < e:
         m = e - j if e - j < CH_BLK else CH_BLK
@@ -313,11 +314,16 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
             op = &ch.op[k]
             pa = _chain_arg(&op.a, slots, conv, j, m, &sa)
             pb = _chain_arg(&op.b, slots, conv + CH_BLK, j, m, &sb)
+            if op.fn3 != NULL:
+                pc = _chain_arg(&op.c, slots, conv + 2 * CH_BLK, j, m, &sc)
             if op.dst >= 0:
                 po = <char *>(slots + op.dst * CH_BLK)
             else:
                 po = ch.out + j * ch.osz
-            op.fn(pa, sa, pb, sb, po, op.isz, m)
+            if op.fn3 != NULL:
+                op.fn3(pa, sa, pb, sb, pc, sc, po, op.isz, m)
+            else:
+                op.fn(pa, sa, pb, sb, po, op.isz, m)
         j += m
 
 

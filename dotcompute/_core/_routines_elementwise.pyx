@@ -1376,6 +1376,53 @@ def fused_chains():
     return _fused_chains
 
 
+cdef inline int _chain_type(int ref, const int *nt, const int *vkind, const int *vt) noexcept:
+    """The type a chain operand arrives in: an operation's, an array's; -1 for a scalar
+    (converted to any operation's type beforehand)."""
+    if ref < 0:
+        return nt[~ref]
+    return vt[ref] if vkind[ref] == V_ARR else -1
+
+
+cdef inline bint _chain_fits(int ta, int t) noexcept:
+    """An operand arriving in type ta can enter an operation of type t: a scalar, the
+    same type, or float32 widened."""
+    return ta == -1 or ta == t or (ta == DC_T_F4 and t == DC_T_F8)
+
+
+cdef bint _chain_fill(ChainArg *arg, int ref, int t, dc_chain *ch, const int *nt,
+                      const int *vkind, const int *vt, const double *vd, const int *slot,
+                      bint *busy, double *scal) noexcept:
+    """arg reads operand ref in an operation of type t: an earlier result's slot (freed:
+    this is its one reader), an array, or a scalar held in *scal; False when a float32
+    operation can't hold a finite Python float."""
+    arg.cast = NULL
+    arg.slot = -1
+    if ref < 0:
+        arg.slot = slot[~ref]
+        arg.base = NULL
+        arg.stride = 8 if nt[~ref] == DC_T_F8 else 4
+        busy[slot[~ref]] = False
+        if nt[~ref] != t:
+            arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
+    elif vkind[ref] == V_ARR:
+        arg.base = (<ndarray>ch.v[ref])._data
+        arg.stride = 8 if vt[ref] == DC_T_F8 else 4
+        if vt[ref] != t:
+            arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
+    else:
+        if t == DC_T_F8:
+            scal[0] = vd[ref]
+        else:
+            if vd[ref] - vd[ref] == 0 and not (-3.4028234663852886e38 <= vd[ref]
+                                               <= 3.4028234663852886e38):
+                return False
+            (<float *>scal)[0] = <float>vd[ref]
+        arg.base = <const char *>scal
+        arg.stride = 0
+    return True
+
+
 cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     """Run the chain ch (op1 = ufunc f1 on its values 0 and 1) in one pass and return
     op1's placeholder with the rest pending (see above); None when it can't."""
@@ -1389,9 +1436,11 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     cdef int slot[DC_CHAIN_MAX]
     cdef bint used[DC_CHAIN_VALS]
     cdef bint busy[CH_SLOTS]
-    cdef double scal[2 * CH_MAX]
+    cdef double scal[3 * CH_MAX]
+    cdef int fold[DC_CHAIN_MAX]         # 1, 2: takes operation k-1 in (forward, reversed)
+    cdef bint absorbed[DC_CHAIN_MAX]    # taken in by operation k+1
+    cdef int e, other, form, tix
     cdef Chain C
-    cdef ChainArg *arg
     cdef ChainOp *o
     cdef int ta, tb
     cdef ndarray R, P
@@ -1436,40 +1485,61 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
                 or (ch.r[k] < 0 or vkind[ch.r[k]] == V_ARR)):
             return None
         nt[k] = DC_T_F8 if (ta == DC_T_F8 or tb == DC_T_F8) else DC_T_F4
+    # Pairs: operation k takes k-1 in (one K.fused2 kernel, one store instead of two) when
+    # k-1's result is one of its operands and both have one type (float32 operands widened
+    # first).
+    for k in range(n):
+        fold[k] = 0
+        absorbed[k] = False
+    for k in range(1, n):
+        if absorbed[k - 1] or fold[k - 1] or nt[k] != nt[k - 1]:
+            continue
+        if ch.l[k] == ~(k - 1):
+            other, form = ch.r[k], 1              # (a op1 b) op2 c
+        elif ch.r[k] == ~(k - 1):
+            other, form = ch.l[k], 2              # c op2 (a op1 b)
+        else:
+            continue
+        if (not _chain_fits(_chain_type(ch.l[k - 1], nt, vkind, vt), nt[k])
+                or not _chain_fits(_chain_type(ch.r[k - 1], nt, vkind, vt), nt[k])
+                or not _chain_fits(_chain_type(other, nt, vkind, vt), nt[k])):
+            continue
+        fold[k] = form
+        absorbed[k - 1] = True
     # the program: slots for results still to be read, scalars in their operation's type
     for j in range(CH_SLOTS):
         busy[j] = False
+    e = 0
     for k in range(n):
-        o = &C.op[k]
-        o.fn = K.binary[_F2_BIN[op[k]]][nt[k]]
+        if absorbed[k]:
+            continue
+        o = &C.op[e]
+        e += 1
         o.isz = 8 if nt[k] == DC_T_F8 else 4
-        for side in range(2):
-            arg = &o.a if side == 0 else &o.b
-            ref = ch.l[k] if side == 0 else ch.r[k]
-            arg.cast = NULL
-            arg.slot = -1
-            if ref < 0:
-                arg.slot = slot[~ref]
-                arg.base = NULL
-                arg.stride = 8 if nt[~ref] == DC_T_F8 else 4
-                busy[slot[~ref]] = False
-                if nt[~ref] != nt[k]:
-                    arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
-            elif vkind[ref] == V_ARR:
-                arg.base = (<ndarray>ch.v[ref])._data
-                arg.stride = 8 if vt[ref] == DC_T_F8 else 4
-                if vt[ref] != nt[k]:
-                    arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
+        o.fn3 = NULL
+        if fold[k]:
+            j = k - 1
+            other = ch.r[k] if fold[k] == 1 else ch.l[k]
+            tix = 0 if nt[k] == DC_T_F4 else 1
+            if fold[k] == 1:
+                o.fn3 = K.fused2[op[j]][op[k]][tix]
             else:
-                if nt[k] == DC_T_F8:
-                    scal[2 * k + side] = vd[ref]
-                else:
-                    if (vd[ref] - vd[ref] == 0 and not (-3.4028234663852886e38 <= vd[ref]
-                                                        <= 3.4028234663852886e38)):
-                        return None               # a finite value float32 can't hold
-                    (<float *>&scal[2 * k + side])[0] = <float>vd[ref]
-                arg.base = <const char *>&scal[2 * k + side]
-                arg.stride = 0
+                o.fn3 = K.fused2r[op[j]][op[k]][tix]
+            o.fn = NULL
+            if (not _chain_fill(&o.a, ch.l[j], nt[k], ch, nt, vkind, vt, vd, slot, busy,
+                                &scal[3 * k])
+                    or not _chain_fill(&o.b, ch.r[j], nt[k], ch, nt, vkind, vt, vd, slot,
+                                       busy, &scal[3 * k + 1])
+                    or not _chain_fill(&o.c, other, nt[k], ch, nt, vkind, vt, vd, slot,
+                                       busy, &scal[3 * k + 2])):
+                return None
+        else:
+            o.fn = K.binary[_F2_BIN[op[k]]][nt[k]]
+            if (not _chain_fill(&o.a, ch.l[k], nt[k], ch, nt, vkind, vt, vd, slot, busy,
+                                &scal[3 * k])
+                    or not _chain_fill(&o.b, ch.r[k], nt[k], ch, nt, vkind, vt, vd, slot,
+                                       busy, &scal[3 * k + 1])):
+                return None
         if k == n - 1:
             o.dst = -1
         else:
@@ -1481,7 +1551,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
             busy[j] = True
             slot[k] = j
             o.dst = j
-    C.n = n
+    C.n = e
     C.streams = streams
     # every object first: nothing is allocated between the pass and the last operator
     R = empty_c(like._ndim, like._shape, nt[n - 1])
@@ -1520,6 +1590,16 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     return places[0]
 
 
+cdef int _chain_interrupt = 0
+
+
+def _interrupt_next_chain(int k):
+    """Tests: the next chain takes its k-th later operator (1..) for another call, so
+    the placeholders are given their values and the expression runs on as usual."""
+    global _chain_interrupt
+    _chain_interrupt = k
+
+
 cdef object _ch_pop():
     """Forget the pending chain; returns its keep list."""
     cdef object keep = <object>dc_ch.keep      # (a new reference)
@@ -1533,8 +1613,12 @@ cdef object _ch_pop():
 cdef object _ch_resume(object ufunc, object x, object y):
     """The awaited operator of the pending chain: its result; None for any other call
     (the placeholders returned so far first get their values)."""
+    global _chain_interrupt
     cdef PyObject *p = dc_ch_match(<PyObject *>x, <PyObject *>y, _f2_index(ufunc))
     cdef object r
+    if _chain_interrupt and dc_ch.next == _chain_interrupt:
+        p = NULL                                  # (tests: as if another call came)
+        _chain_interrupt = 0
     if p != NULL:
         r = <object>p
         dc_ch.next += 1
