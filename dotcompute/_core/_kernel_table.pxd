@@ -59,6 +59,8 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_scan_fn scan[1][1]
         dc_ternary_fn fused2[1][1][1]
         dc_ternary_fn fused2r[1][1][1]
+        dc_ternary_fn fused2m[1][1]
+        dc_ternary_fn fused2mr[1][1]
         int reduce_threshold
         Py_ssize_t stream_min_bytes
         Py_ssize_t stream_auto_min

@@ -1392,10 +1392,11 @@ cdef inline bint _chain_fits(int ta, int t) noexcept:
 
 cdef bint _chain_fill(ChainArg *arg, int ref, int t, dc_chain *ch, const int *nt,
                       const int *vkind, const int *vt, const double *vd, const int *slot,
-                      bint *busy, double *scal) noexcept:
+                      bint *busy, double *scal, bint widen) noexcept:
     """arg reads operand ref in an operation of type t: an earlier result's slot (freed:
-    this is its one reader), an array, or a scalar held in *scal; False when a float32
-    operation can't hold a finite Python float."""
+    this is its one reader), an array, or a scalar held in *scal; float32 operands of a
+    float64 operation are widened into a buffer first when `widen` (else the kernel takes
+    them as they are). False when a float32 operation can't hold a finite Python float."""
     arg.cast = NULL
     arg.slot = -1
     if ref < 0:
@@ -1403,12 +1404,12 @@ cdef bint _chain_fill(ChainArg *arg, int ref, int t, dc_chain *ch, const int *nt
         arg.base = NULL
         arg.stride = 8 if nt[~ref] == DC_T_F8 else 4
         busy[slot[~ref]] = False
-        if nt[~ref] != t:
+        if nt[~ref] != t and widen:
             arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
     elif vkind[ref] == V_ARR:
         arg.base = (<ndarray>ch.v[ref])._data
         arg.stride = 8 if vt[ref] == DC_T_F8 else 4
-        if vt[ref] != t:
+        if vt[ref] != t and widen:
             arg.cast = K.cast[<int>DC_T_F4][<int>DC_T_F8]
     else:
         if t == DC_T_F8:
@@ -1440,6 +1441,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     cdef int fold[DC_CHAIN_MAX]         # 1, 2: takes operation k-1 in (forward, reversed)
     cdef bint absorbed[DC_CHAIN_MAX]    # taken in by operation k+1
     cdef int e, other, form, tix
+    cdef bint mixed
     cdef Chain C
     cdef ChainOp *o
     cdef int ta, tb
@@ -1517,34 +1519,48 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
         e += 1
         o.isz = 8 if nt[k] == DC_T_F8 else 4
         o.fn3 = NULL
+        mixed = False
         if fold[k]:
             j = k - 1
             other = ch.r[k] if fold[k] == 1 else ch.l[k]
             tix = 0 if nt[k] == DC_T_F4 else 1
-            if fold[k] == 1:
+            # a float64 pair on float32 arrays and scalars only: widened as loaded
+            mixed = (nt[k] == DC_T_F8
+                     and _chain_type(ch.l[j], nt, vkind, vt) != DC_T_F8
+                     and _chain_type(ch.r[j], nt, vkind, vt) != DC_T_F8
+                     and _chain_type(other, nt, vkind, vt) != DC_T_F8)
+            if mixed and fold[k] == 1:
+                o.fn3 = K.fused2m[op[j]][op[k]]
+            elif mixed:
+                o.fn3 = K.fused2mr[op[j]][op[k]]
+            elif fold[k] == 1:
                 o.fn3 = K.fused2[op[j]][op[k]][tix]
             else:
                 o.fn3 = K.fused2r[op[j]][op[k]][tix]
             o.fn = NULL
             if (not _chain_fill(&o.a, ch.l[j], nt[k], ch, nt, vkind, vt, vd, slot, busy,
-                                &scal[3 * k])
+                                &scal[3 * k], not mixed)
                     or not _chain_fill(&o.b, ch.r[j], nt[k], ch, nt, vkind, vt, vd, slot,
-                                       busy, &scal[3 * k + 1])
+                                       busy, &scal[3 * k + 1], not mixed)
                     or not _chain_fill(&o.c, other, nt[k], ch, nt, vkind, vt, vd, slot,
-                                       busy, &scal[3 * k + 2])):
+                                       busy, &scal[3 * k + 2], not mixed)):
                 return None
         else:
             o.fn = K.binary[_F2_BIN[op[k]]][nt[k]]
+            o.c.slot = -1
             if (not _chain_fill(&o.a, ch.l[k], nt[k], ch, nt, vkind, vt, vd, slot, busy,
-                                &scal[3 * k])
+                                &scal[3 * k], True)
                     or not _chain_fill(&o.b, ch.r[k], nt[k], ch, nt, vkind, vt, vd, slot,
-                                       busy, &scal[3 * k + 1])):
+                                       busy, &scal[3 * k + 1], True)):
                 return None
         if k == n - 1:
             o.dst = -1
         else:
+            # a free slot; not one this operation reads unwidened in a narrower type
+            # (float32 read while float64 is written over it)
             j = 0
-            while j < CH_SLOTS and busy[j]:
+            while j < CH_SLOTS and (busy[j] or (mixed and fold[k] and (
+                    (o.a.slot == j) or (o.b.slot == j) or (o.c.slot == j)))):
                 j += 1
             if j == CH_SLOTS:
                 return None

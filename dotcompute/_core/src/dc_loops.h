@@ -115,6 +115,54 @@ static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb,    
     }                                                                                     \
 }
 
+/* The same pair in type T whose array operands are of the narrower type TI, widened as
+ * they are loaded, and whose broadcast scalars (stride 0) are of type T: float32 arrays in
+ * a float64 pair (NumPy's promotion with a float64 scalar). The output must not overlap an
+ * input (it is wider). */
+#define DC_T3M_CASE(NAME, TI, T, ELEM3, IA, IB, IC)                                       \
+static void NAME##_##IA##IB##IC(const char *pa, const char *pb, const char *pc,           \
+                                T *DC_RESTRICT o, ptrdiff_t n) {                          \
+    const TI *DC_RESTRICT a = (const TI *)pa, *DC_RESTRICT b = (const TI *)pb;            \
+    const TI *DC_RESTRICT c = (const TI *)pc;                                             \
+    T a0 = 0, b0 = 0, c0 = 0;                                                             \
+    if (!IA) memcpy(&a0, pa, sizeof(T));                                                  \
+    if (!IB) memcpy(&b0, pb, sizeof(T));                                                  \
+    if (!IC) memcpy(&c0, pc, sizeof(T));                                                  \
+    for (ptrdiff_t i = 0; i < n; i++)                                                     \
+        o[i] = ELEM3((IA ? (T)a[i] : a0), (IB ? (T)b[i] : b0), (IC ? (T)c[i] : c0));      \
+}
+#define DC_TERNARY_MIXED_LOOP(NAME, TI, T, ELEM3)                                         \
+DC_T3M_CASE(NAME, TI, T, ELEM3, 0, 0, 1) DC_T3M_CASE(NAME, TI, T, ELEM3, 0, 1, 0)         \
+DC_T3M_CASE(NAME, TI, T, ELEM3, 0, 1, 1) DC_T3M_CASE(NAME, TI, T, ELEM3, 1, 0, 0)         \
+DC_T3M_CASE(NAME, TI, T, ELEM3, 1, 0, 1) DC_T3M_CASE(NAME, TI, T, ELEM3, 1, 1, 0)         \
+DC_T3M_CASE(NAME, TI, T, ELEM3, 1, 1, 1)                                                  \
+static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb,              \
+                 const char *pc, ptrdiff_t sc, char *po, ptrdiff_t so, ptrdiff_t n) {     \
+    const ptrdiff_t S = (ptrdiff_t)sizeof(T), SI = (ptrdiff_t)sizeof(TI);                 \
+    if (n <= 0) return;                                                                   \
+    if (so == S && (sa == 0 || sa == SI) && (sb == 0 || sb == SI) && (sc == 0 || sc == SI) \
+            && (sa | sb | sc) != 0) {                                                     \
+        T *o = (T *)po;                                                                   \
+        switch ((sa != 0) * 4 + (sb != 0) * 2 + (sc != 0)) {                              \
+        case 1: NAME##_001(pa, pb, pc, o, n); return;                                     \
+        case 2: NAME##_010(pa, pb, pc, o, n); return;                                     \
+        case 3: NAME##_011(pa, pb, pc, o, n); return;                                     \
+        case 4: NAME##_100(pa, pb, pc, o, n); return;                                     \
+        case 5: NAME##_101(pa, pb, pc, o, n); return;                                     \
+        case 6: NAME##_110(pa, pb, pc, o, n); return;                                     \
+        default: NAME##_111(pa, pb, pc, o, n); return;                                    \
+        }                                                                                 \
+    }                                                                                     \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                   \
+        T x, y, z, r;                                                                     \
+        TI xi, yi, zi;                                                                    \
+        if (sa) { memcpy(&xi, pa + i * sa, sizeof(TI)); x = (T)xi; } else memcpy(&x, pa, sizeof(T)); \
+        if (sb) { memcpy(&yi, pb + i * sb, sizeof(TI)); y = (T)yi; } else memcpy(&y, pb, sizeof(T)); \
+        if (sc) { memcpy(&zi, pc + i * sc, sizeof(TI)); z = (T)zi; } else memcpy(&z, pc, sizeof(T)); \
+        r = ELEM3(x, y, z); memcpy(po + i * so, &r, sizeof(T));                           \
+    }                                                                                     \
+}
+
 #define DC_UNARY_LOOP(NAME, T, OUT, ELEM)                                                 \
 static void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o, ptrdiff_t n) {           \
     for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i]);                              \
