@@ -163,6 +163,21 @@ def test_a_jump_into_the_operands_is_not_followed():
         _same(f(a, b, c, d, flag), got)
 
 
+def test_loads_with_extended_arguments():
+    # locals beyond 255 are loaded with an EXTENDED_ARG before LOAD_FAST: the bytecode
+    # reader must not take the load's low byte for the local it reads
+    a, b, c, d = _arrays((np.float64,) * 4, seed=13)
+    pad = "".join(f"    v{i} = {i}.0\n" for i in range(300))
+    ns = {}
+    exec("def f(a, b, c0, d0):\n" + pad                  # a, b: locals 0 and 1
+         + "    c, d = c0, d0\n"                              # c, d: locals 304, 305
+         + "    return (c - a * b + d, d / (c - a * b), c * (d - a * b) + c)\n", ns)
+    expected = ns["f"](a, b, c, d)
+    got = ns["f"](*[dc.asarray(v) for v in (a, b, c, d)])
+    for e, g in zip(expected, got):
+        _same(e, g)
+
+
 @needs_fusion
 def test_globals_cells_and_module_names():
     a, b, c = _arrays((np.float64,) * 3, seed=6)

@@ -85,7 +85,8 @@ cdef extern from "dc_fuse.h":
         PyObject *code
     int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch)
     void dc_chain_fusable(int oparg)
-    void dc_chain_init(int load_deref, int load_global, int global_cache_bytes, int load_name)
+    void dc_chain_init(int load_deref, int load_global, int global_cache_bytes, int load_name,
+                       int extended_arg)
     ctypedef struct dc_ch_state:        # the pending chain
         int n, next
         void *frame
@@ -1129,7 +1130,7 @@ def _init_fusion():
             dc_chain_fusable(j)
     lg = dis.opmap.get("LOAD_GLOBAL", -1)
     dc_chain_init(dis.opmap.get("LOAD_DEREF", -1), lg, 2 * caches[lg] if lg >= 0 else 0,
-                  dis.opmap.get("LOAD_NAME", -1))
+                  dis.opmap.get("LOAD_NAME", -1), dis.opmap.get("EXTENDED_ARG", -1))
     return True
 
 

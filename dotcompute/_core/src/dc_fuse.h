@@ -59,10 +59,12 @@ static int dc_op_load_fast = -1, dc_op_load_const = -1, dc_op_binary = -1, dc_bi
 /* Loads a chain's forward scan reads too (dc_chain_init): of a cell's value, a global, a
  * name (module-level code); a LOAD_GLOBAL is followed by its inline cache. */
 static int dc_op_load_deref = -1, dc_op_load_global = -1, dc_op_load_name = -1;
+static int dc_op_extended_arg = -1;
 static int dc_global_cache = 0;
 
 static inline void dc_chain_init(int load_deref, int load_global, int global_cache_bytes,
-                                 int load_name) {
+                                 int load_name, int extended_arg) {
+    dc_op_extended_arg = extended_arg;
     dc_op_load_deref = load_deref;
     dc_op_load_global = load_global;
     dc_global_cache = global_cache_bytes;
@@ -87,6 +89,17 @@ static PyObject *dc_loaded(PyFrameObject *f, PyCodeObject *co, const unsigned ch
         return arg < PyTuple_GET_SIZE(co->co_consts) ? PyTuple_GET_ITEM(co->co_consts, arg)
                                                      : NULL;
     return NULL;
+}
+#endif
+
+#if DC_FUSE_SUPPORTED
+/* dc_loaded of the instruction at offset pos of bytecode c, NULL when an EXTENDED_ARG
+ * before it widens its argument (the local or constant is then not ins[1]). */
+static PyObject *dc_loaded_at(PyFrameObject *f, PyCodeObject *co, const unsigned char *c,
+                              int pos) {
+    if (pos < 0 || (pos >= 2 && c[pos - 2] == dc_op_extended_arg))
+        return NULL;
+    return dc_loaded(f, co, c + pos);
 }
 #endif
 
@@ -147,12 +160,12 @@ static int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, in
     c = (const unsigned char *)PyBytes_AS_STRING(code);
     len = PyBytes_GET_SIZE(code);
     next = lasti + 2 + dc_binary_cache;
-    *loaded = lasti >= 4 && dc_loaded(f, co, c + lasti - 4) == x
-              && dc_loaded(f, co, c + lasti - 2) == y;
+    *loaded = lasti >= 4 && dc_loaded_at(f, co, c, lasti - 4) == x
+              && dc_loaded_at(f, co, c, lasti - 2) == y;
     *rev = next + 2 <= len && c[next] == dc_op_binary;
     op2at = *rev ? next : next + 2;
     if (op2at + 2 <= len && c[op2at] == dc_op_binary && (!*rev || lasti >= 6))
-        v = dc_loaded(f, co, *rev ? c + lasti - 6 : c + next);
+        v = *rev ? dc_loaded_at(f, co, c, lasti - 6) : dc_loaded(f, co, c + next);
     if (v != NULL) {
         *z = v;
         *frame = (void *)f;
@@ -291,11 +304,11 @@ static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
     ch->l[0] = 0;
     ch->r[0] = 1;
     /* values below op1's operands: loads before the two that loaded x and y */
-    ch->loaded = lasti >= 4 && dc_loaded(f, co, c + lasti - 4) == x
-                 && dc_loaded(f, co, c + lasti - 2) == y;
+    ch->loaded = lasti >= 4 && dc_loaded_at(f, co, c, lasti - 4) == x
+                 && dc_loaded_at(f, co, c, lasti - 2) == y;
     if (ch->loaded) {
         for (pos = lasti - 6; pos >= 0 && nb < DC_CHAIN_BELOW; pos -= 2) {
-            v = dc_loaded(f, co, c + pos);
+            v = dc_loaded_at(f, co, c, pos);
             if (v == NULL)
                 break;
             boff[nb] = pos;
