@@ -9,6 +9,8 @@ in this process, once, at the first call that could thread (about 1-2 ms):
 - `fork_join`: a parallel region whose workers are still spinning from the previous one;
 - `wake`: a region whose workers went to sleep (after the spin window of the OpenMP wait
   settings, `_runtime.py` sets them at import);
+  each the least median of short rounds of regions (time-limited): a round in which
+  another process held a worker's core is slow, the quietest round is the machine's cost;
 - per-element cost of representative kernels of each cost class (cheap, medium,
   expensive; registered by the array layer), measured on one thread over a cache-sized
   buffer.
@@ -20,9 +22,11 @@ are asleep a call threads only if it also pays the wake-up, or when it belongs t
 of such calls (the first pays the wake-up, the next find the workers spinning).
 
 Each parallel region then refines the fork/join (or wake-up) estimate with what it cost
-beyond its longest chunk; a fork/join cost measured under load is measured again when calls
-keep arriving that would thread on a quiet machine: 0.1 s later, then at doubling intervals
-up to 1.6 s while it stays high. The load need not be another process's: NumPy's OpenBLAS
+beyond its longest chunk; a fork/join cost that looks measured under load (above SUSPECT x
+a quiet machine's) is measured again when calls keep arriving that would thread on a quiet
+machine: 0.1 s later, then at doubling intervals up to 1.6 s while it stays high, whatever
+the sampler reads, and 0.1 s after the last measurement once the sampler leaves more threads
+than when it was measured. The load need not be another process's: NumPy's OpenBLAS
 worker thread busy-yields for ~0.1 s after `import numpy` and after each BLAS call, so a
 calibration at the first call of a program can find fork/join at ~90 us instead of ~0.8 us
 (half the runs of a fresh process on a 2-core VM did).
@@ -42,8 +46,7 @@ others: NumPy's OpenBLAS pool busy-yields for ~0.1 s after each BLAS call, on a 
 workers need (a program that mixes `@` with element-wise calls lost up to 10 % to it). A core that others kept
 more than FOREIGN_SLACK busy is not ours: the call uses the cores left (one, when another
 process spins on one of two cores). The guard catches what the sampler cannot see in time.
-A fork/join or wake-up cost measured while others were busy is measured again once the
-sampler finds the machine quiet (see above for how often).
+A fork/join cost measured while others were busy is measured again (see above for when).
 
 `set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
 exceeds it.
@@ -206,6 +209,11 @@ DEF REMEASURE_FIRST = 0.1    # s: a fork/join cost measured under load is re-mea
 DEF REMEASURE_MAX = 1.6      # this long, doubling up to REMEASURE_MAX while it stays high
 DEF QUIET_FORK_JOIN = 1e-6   # s: fork/join of a quiet machine (PERF.md: 0.4-1 us)
 DEF CALIBRATE_MIN = 1024     # calls smaller than this never trigger the measurement
+DEF FJ_ROUND = 4             # regions per round of the fork/join measurement ...
+DEF WAKE_ROUND = 3           # ... and of the wake-up measurement (<= FJ_ROUND; the least round median
+DEF MIN_ROUNDS = 2           # counts; at least MIN_ROUNDS rounds, then until the budget)
+DEF CALIBRATE_BUDGET = 1e-3  # s: each of the two measurements at the first call ...
+DEF REMEASURE_BUDGET = 0.4e-3    # ... and when measured again
 DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
 DEF MAX_PROBES = 16
 DEF LOAD_PERIOD = 0.1        # s: other processes' CPU use is read at most this often
@@ -257,6 +265,7 @@ cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
+cdef int _measure_cap = MAX_CHUNKS  # the threads the sampler left then
 cdef double _remeasure_gap = REMEASURE_FIRST    # the wait before the next re-measurement
 cdef double _fj_base = 0        # fork/join and wake-up of that measurement: what a region's
 cdef double _wake_base = 0      # overhead may move the running estimates to (x SUSPECT)
@@ -395,36 +404,54 @@ cdef double _probe_cost(int i) noexcept nogil:
     return best / PROBE_N
 
 
-cdef double _measure_fork_join(int k, int m) noexcept nogil:
-    """Median of m empty regions of k threads, workers spinning (the first region, not
-    counted, wakes them or creates them)."""
+cdef double _least_round(int k, int per, int rounds, double budget,
+                         double gap) noexcept nogil:
+    """The least median of `per` regions of k threads over up to `rounds` rounds, ending
+    after `budget` seconds once MIN_ROUNDS are done; gap > 0: each region after that long
+    a pause (the workers asleep). A round in which another process held a worker's core
+    waits for the scheduler (~100 us, up to a time slice): the median of all regions took
+    that for the machine's cost whenever one core was busy at the first call; the quietest
+    round is what the regions of our calls cost when the cores are ours, the case in which
+    they thread (the sampler and the guard handle the others)."""
+    cdef double v[FJ_ROUND]
+    cdef double best = 1e30, m, t0 = threads_now()
+    cdef int i, r
+    for r in range(rounds):
+        for i in range(per):
+            if gap > 0:
+                _busy(gap)
+            v[i] = _region(k)
+        m = _median(v, per)
+        if m < best:
+            best = m
+        if r + 1 >= MIN_ROUNDS and threads_now() - t0 > budget:
+            break
+    return best
+
+
+cdef double _measure_fork_join(int k, int rounds, double budget) noexcept nogil:
+    """Fork/join of k threads, workers spinning: _least_round of FJ_ROUND empty regions
+    (the first region, not counted, wakes or creates the workers)."""
     global _last_measure
-    cdef double v[16]
-    cdef int i
+    cdef double fj
     _region(k)
-    for i in range(m):
-        v[i] = _region(k)
+    fj = _least_round(k, FJ_ROUND, rounds, budget, 0)
     _last_measure = threads_now()
-    return _median(v, m)
+    return fj
 
 
-cdef double _measure_wake(int k) noexcept nogil:
-    """Median of 5 regions, each after the workers' spin window (bounded: a long or
-    infinite spin means the workers are found spinning, no wake-up cost arises)."""
-    cdef double v[5]
-    cdef double gap
-    cdef int i
+cdef double _measure_wake(int k, int rounds, double budget) noexcept nogil:
+    """Wake-up of k threads: _least_round of WAKE_ROUND regions, each after the workers'
+    spin window (bounded: a long or infinite spin means the workers are found spinning, no
+    wake-up cost arises)."""
     if _spin_window >= 1e-3:
         return _fork_join
-    gap = _spin_window * 1.5 + 20e-6
-    for i in range(5):
-        _busy(gap)
-        v[i] = _region(k)
-    return _median(v, 5)
+    return _least_round(k, WAKE_ROUND, rounds, budget, _spin_window * 1.5 + 20e-6)
 
 
 cdef void _calibrate(int k) noexcept nogil:
     global _pause, _fork_join, _wake, _calibrated_threads, _wake_mult, _fj_base, _wake_base
+    global _measure_cap
     cdef double v[16]
     cdef double wide[3]
     cdef double t0, gap, c
@@ -437,8 +464,8 @@ cdef void _calibrate(int k) noexcept nogil:
         v[i] = (threads_now() - t0) / 2000
     _pause = _median(v, 3)
     _set_spin_window()
-    _load_cap_at(threads_now())          # the sampler's first reading
-    _measure_costs(k, 16)
+    _measure_cap = _load_cap_at(threads_now())     # the sampler's first reading
+    _measure_costs(k, 16, CALIBRATE_BUDGET)
     _calibrated_threads = k
     # per-element costs; the cheapest probe of a class decides (the conservative side);
     # the cheapest 8-byte probe of the class, relative to it, scales the calls on 8-byte
@@ -523,26 +550,31 @@ cdef inline double _chunk_min(int threshold) noexcept nogil:
                * (lh - _anchor_log[i]) / (_anchor_log[i + 1] - _anchor_log[i]))
 
 
-cdef void _measure_costs(int k, int regions) noexcept nogil:
-    """Fork/join (over `regions` empty regions) and wake-up on k threads; they become the
-    running estimates and the bases their updates are clamped to."""
+cdef void _measure_costs(int k, int rounds, double budget) noexcept nogil:
+    """Fork/join (up to `rounds` rounds of FJ_ROUND empty regions) and wake-up (a quarter
+    of them, at least MIN_ROUNDS, of WAKE_ROUND regions) on k threads, each within about
+    `budget` seconds; they become the running estimates and the bases their updates are
+    clamped to."""
     global _fork_join, _wake, _fj_base, _wake_base
-    _fork_join = _measure_fork_join(k, regions)
-    _wake = _measure_wake(k)
+    _fork_join = _measure_fork_join(k, rounds, budget)
+    _wake = _measure_wake(k, rounds // 4 if rounds >= 4 * MIN_ROUNDS else MIN_ROUNDS, budget)
     if _wake < _fork_join:
         _wake = _fork_join
     _fj_base = _fork_join
     _wake_base = _wake
 
 
-cdef void _remeasure(int cap) noexcept nogil:
-    """Fork/join and wake-up again (their estimates look like a loaded machine's and the
-    sampler finds it quiet now): 8 empty regions and 5 after a spin window, ~0.3 ms."""
-    global _n_remeasured
+cdef void _remeasure(int cap, int lc) noexcept nogil:
+    """Fork/join and wake-up again (the estimate looks like a loaded machine's; lc: the
+    threads the sampler leaves now): up to 8 rounds of empty regions and 2 of wake-ups,
+    ~0.1 ms on a quiet machine, about REMEASURE_BUDGET each when other processes delay
+    the rounds."""
+    global _n_remeasured, _measure_cap
+    _measure_cap = lc
     cdef int k = cap if cap < _calibrated_threads else _calibrated_threads
     if not dc_cas_int(&_state, READY, CALIBRATING):
         return
-    _measure_costs(k, 8)
+    _measure_costs(k, 8, REMEASURE_BUDGET)
     _n_remeasured += 1
     _derive()
     dc_store_int(&_state, READY)
@@ -647,21 +679,21 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
         return 1
     e = _chunk_min(threshold)
     if n < 2 * e:
-        # Costs measured under load keep thresholds high while nothing threads: for a call
-        # that would thread on a quiet machine, measure them again once the sampler finds
-        # the machine quiet (0.1 s after the last measurement, doubling to 1.6 s while it
-        # stays high). A check that finds the machine busy does not count: the next call
-        # checks again (the sampler reads /proc/stat at most every LOAD_PERIOD). When it
-        # counted, the first call of each burst after a pause (its reading covers the
-        # pause and whatever else ran then) used the chance up, and with a gap longer than
-        # the bursts the estimate measured under load could stay for good (in
-        # tools/bench_peers.py's dotcompute worker, the first call of each turn reads a
-        # window holding the other backends' turns).
+        # A fork/join cost far above a quiet machine's keeps thresholds high while
+        # nothing threads: for a call that would thread at the quiet cost, measure it
+        # again, 0.1 s after the last measurement, doubling to 1.6 s while it stays high,
+        # whatever the sampler reads (the measurement keeps the quietest of its rounds;
+        # waiting for a quiet reading, as before, kept a cost measured under load for as
+        # long as any other process ran: on a shared machine for good, everything below
+        # ~1.5M elements serial), and 0.1 s after it at the latest once the sampler leaves
+        # more threads than when it was measured (the load that inflated it has gone).
         if (_fork_join > SUSPECT * QUIET_FORK_JOIN
                 and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
             t = now if now >= 0 else threads_now()
-            if t - _last_measure > _remeasure_gap and _load_cap_at(t) >= 2:
-                _remeasure(cap)
+            lc = _load_cap_at(t)
+            if t - _last_measure > (_remeasure_gap if lc <= _measure_cap else
+                                    REMEASURE_FIRST):
+                _remeasure(cap, lc)
                 _remeasure_gap = (REMEASURE_FIRST if _fork_join <= SUSPECT * QUIET_FORK_JOIN
                                   else min(2 * _remeasure_gap, REMEASURE_MAX))
                 _last_measure = t
@@ -861,12 +893,17 @@ def wide_ratios():
     return {cls: _wide[i] for i, cls in enumerate(_CLASS_ORDER)}
 
 
-def set_costs(fork_join=None, wake=None):
-    """Tests: take these costs (seconds) as measured and derive the thresholds from them;
-    None keeps a cost. Calibrates first if needed. Returns the previous (fork_join, wake)."""
-    global _fork_join, _wake, _fj_base, _wake_base
+def set_costs(fork_join=None, wake=None, remeasure_gap=None):
+    """Tests: take these costs (seconds) as measured now (with the sampler's reading as
+    it stands) and derive the thresholds from them; None keeps a cost. remeasure_gap: the
+    wait before a high fork/join is measured again (seconds). Calibrates first if needed.
+    Returns the previous (fork_join, wake)."""
+    global _fork_join, _wake, _fj_base, _wake_base, _measure_cap, _remeasure_gap
     calibrate()
+    if remeasure_gap is not None:
+        _remeasure_gap = float(remeasure_gap)
     old = (_fork_join, _wake)
+    _measure_cap = _load_cap_at(threads_now())      # as a measurement would note it
     if fork_join is not None:
         _fork_join = _fj_base = float(fork_join)
     if wake is not None:
@@ -921,8 +958,9 @@ def reset_guard():
     ended, the last call wanted threads and the costs were last measured (tests,
     measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure, _remeasure_gap
+    global _last_measure, _remeasure_gap, _measure_cap
     _last_end = -1e30
+    _measure_cap = MAX_CHUNKS
     _last_want = -1e30
     _last_measure = 0
     _remeasure_gap = REMEASURE_FIRST
