@@ -36,7 +36,7 @@ region that took longer than 0.9x the sum of its chunks' work did not pay (a wor
 late: descheduled, because another process owns its core); one entered with the workers
 asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
 among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
-happening, up to 1.3 s); then the next calls probe again.
+happening right after each back-off, up to 1.3 s); then the next calls probe again.
 
 Other processes: a call that would thread also reads, at most every LOAD_PERIOD, how much
 of this process's CPUs others used since the last reading (/proc/stat's busy time of the
@@ -203,7 +203,11 @@ DEF MIN_CHUNK = 64           # elements; chunk borders are multiples of 64
 DEF MARGIN = 2.0             # a chunk's work / fork-join cost for a thread to pay
 DEF LOSS_RATIO = 0.9         # region time / summed chunk work above which it did not pay
 DEF BACKOFF_FIRST = 0.02     # seconds on one thread after the guard trips ...
-DEF BACKOFF_MAX = 1.28       # ... doubling up to this
+DEF BACKOFF_MAX = 1.28       # ... doubling up to this while each trip comes less than
+DEF BACKOFF_CONTINUE = 0.1   # this long after the last back-off ended
+DEF COLD_IDLE = 2e-3         # s: regions entered after the workers idled this long ...
+DEF COLD_REGIONS = 2         # ... (and the next ones, this many in all) are cold: allowed
+DEF COLD_WAKE = 300e-6       # this much lateness (s) at least (see threads_observe)
 DEF STREAM_WINDOW = 250e-6   # calls closer than this form a stream (see module doc)
 DEF REMEASURE_FIRST = 0.1    # s: a fork/join cost measured under load is re-measured after
 DEF REMEASURE_MAX = 1.6      # this long, doubling up to REMEASURE_MAX while it stays high
@@ -263,6 +267,7 @@ DEF SERIAL_SLOW = 8.0           # DRAM-bound work runs up to this x its cache-re
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
+cdef int _cold_left = 0         # regions still cold (entered after a long idle)
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
 cdef int _measure_cap = MAX_CHUNKS  # the threads the sampler left then
@@ -736,10 +741,13 @@ cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
 cdef void threads_observe(int k, double t0, double t1, const double *stamps) noexcept nogil:
     global _last_end, _history, _wins, _backoff_until, _backoff_len
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
-    global _fork_join, _wake, _since_derive
+    global _fork_join, _wake, _since_derive, _cold_left
     cdef double work = 0, longest = 0, d, overhead
     cdef int c
-    cdef bint lost, warm = t0 - _last_end <= _spin_window
+    cdef bint lost, cold, warm = t0 - _last_end <= _spin_window
+    if t0 - _last_end > COLD_IDLE:
+        _cold_left = COLD_REGIONS
+    cold = _cold_left > 0
     _last_end = t1
     if k > _max_chunks_seen:
         _max_chunks_seen = k
@@ -757,7 +765,18 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     # at the start of each burst of calls, and the probe after each back-off (the workers
     # slept through it) started with one, so one more loss among the next three regions
     # tripped the guard again, for twice as long.
-    lost = (t1 - t0) > LOSS_RATIO * work + (0.0 if warm else SUSPECT * _wake_base)
+    # The first COLD_REGIONS regions after the process left its workers idle for longer
+    # than COLD_IDLE wake idle CPUs (a VM's halted vCPU) and cold caches: on the 2-core
+    # VM, after 20 ms idle or more, the first region cost ~170 us and the second ~100 us
+    # on top of their work (4-6 us when warm, 10-25 us the measured wake-up), so the guard
+    # tripped at the start of every burst of calls and after every back-off (its probe
+    # found the workers cold again). They are allowed COLD_WAKE (or the wake-up allowance
+    # when larger) and refine no estimate.
+    if cold:
+        _cold_left -= 1
+    lost = (t1 - t0) > LOSS_RATIO * work + (
+        0.0 if warm and not cold else
+        SUSPECT * _wake_base if not cold or SUSPECT * _wake_base > COLD_WAKE else COLD_WAKE)
     _n_parallel += 1
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
@@ -766,7 +785,7 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     # measured value (a worker descheduled by another process is the guard's business, not
     # a cost of this machine); thresholds re-derived every 8 regions
     overhead = (t1 - t0) - longest
-    if not lost:
+    if not lost and not cold:
         if warm:
             if overhead > SUSPECT * _fj_base:
                 overhead = SUSPECT * _fj_base
@@ -787,6 +806,15 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
         _wins = 0
         if (_history & 1) + ((_history >> 1) & 1) + ((_history >> 2) & 1) \
                 + ((_history >> 3) & 1) >= 2:
+            if t1 - _backoff_until > BACKOFF_CONTINUE:
+                # A new episode, not the probe that ends a back-off losing again: the
+                # back-off starts short. The length grew on every trip and went back only
+                # after 32 regions in a row that paid, so the few slow regions that start
+                # each burst of calls after a pause (caches and idle CPUs cold: the first
+                # calls after 0.3 s idle take 4-6x their time, NumPy's too) raised it trip
+                # by trip to 1.3 s, which then covered the next bursts whole: in
+                # bench_peers' turns, add at 1e5-1e6 ran serial (1.0x NumPy, numba 1.9x).
+                _backoff_len = BACKOFF_FIRST
             _backoff_until = t1 + _backoff_len
             _n_backoffs += 1
             _backoff_len = _backoff_len * 2 if _backoff_len * 2 < BACKOFF_MAX else BACKOFF_MAX
@@ -958,8 +986,9 @@ def reset_guard():
     ended, the last call wanted threads and the costs were last measured (tests,
     measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure, _remeasure_gap, _measure_cap
+    global _last_measure, _remeasure_gap, _measure_cap, _cold_left
     _last_end = -1e30
+    _cold_left = 0
     _measure_cap = MAX_CHUNKS
     _last_want = -1e30
     _last_measure = 0
