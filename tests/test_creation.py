@@ -77,6 +77,48 @@ def test_creation_dtypes(dtype):
     assert dc.empty(4, dtype).strides == np.empty(4, dtype).strides
 
 
+DTYPE_ARGS = ["f4", "float32", "<f4", ">f8", "f", "d", "i8", "int", "float", "complex",
+              "bool", "U", "S", "U5", "S3", "c", "int32", "uint8", "?", "e",
+              "i4,f8", np.float32, np.int16, float, int, complex, bool, str, bytes,
+              np.bool_, np.str_, np.bytes_, np.dtype("U"), np.dtype("S"),
+              np.dtype("f2"), object, "O", "bogus", "int0", "Float64", 3, None]
+
+
+@pytest.mark.parametrize("dtype", DTYPE_ARGS, ids=repr)
+def test_dtype_argument_forms_as_numpy_on_every_call(dtype):
+    """Every form of the dtype argument (a type, a string, a dtype, an unsized string
+    dtype, nonsense) resolves as NumPy's creation functions resolve it, or raises NumPy's
+    exception type, on the first call and on later ones (the resolution is kept per type
+    and string)."""
+    for _ in range(3):
+        e, e_err = outcome(lambda: np.empty(4, dtype))
+        r, r_err = outcome(lambda: dc.empty(4, dtype))
+        if e_err is None and e.dtype.hasobject:
+            e_err = TypeError
+        assert r_err is e_err, (r_err, e_err)
+        if e_err is None:
+            assert (r.dtype, r.shape, r.strides) == (e.dtype, e.shape, e.strides)
+        for make in (lambda xp: xp.zeros((2, 3), dtype), lambda xp: xp.ones(3, dtype=dtype),
+                     lambda xp: xp.full(2, 1, dtype),
+                     lambda xp: xp.zeros_like(xp.zeros(3, np.int8), dtype)):
+            same_outcome(make)
+
+
+def test_deprecated_dtype_alias_warns_on_every_call():
+    """NumPy warns each time the deprecated alias 'a' names a dtype: so do we (its
+    resolution is not kept)."""
+    for _ in range(3):
+        with warnings.catch_warnings(record=True) as e_warn:
+            warnings.simplefilter("always")
+            e = np.zeros(2, "a")
+        with warnings.catch_warnings(record=True) as r_warn:
+            warnings.simplefilter("always")
+            r = dc.zeros(2, "a")
+        assert r.dtype == e.dtype
+        assert [w.category for w in r_warn] == [w.category for w in e_warn]
+        assert e_warn
+
+
 @pytest.mark.parametrize("bad", [-1, (2, -3), 2.5, "3", (2, None), (1 << 63,), 1 << 70,
                                  (2,) * 40, (1,) * 70, [[2]], (1 << 40, 1 << 40)])
 def test_bad_shapes_raise_numpys_errors(bad):

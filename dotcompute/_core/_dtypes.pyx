@@ -4,7 +4,7 @@
 Python-level names for the compiler: `TYPE_INDEX` (numpy.dtype -> kernel type) and
 `TYPE_DTYPES` (kernel type -> numpy.dtype).
 """
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
 cimport numpy as cnp
 import numpy as np
 
@@ -45,6 +45,7 @@ for _ch in np.typecodes["AllInteger"] + np.typecodes["AllFloat"] + "?":
 # NumPy type number -> its builtin dtype (identity checks: hashing a dtype for a dict
 # lookup costs more than a whole small allocation).
 cdef PyObject *_CANON[64]
+cdef PyTypeObject *_DESCR_TYPE = <PyTypeObject *>np.dtype
 cdef list _CANON_KEEP = []
 for _i in range(64):
     _CANON[_i] = NULL
@@ -76,7 +77,10 @@ cdef int canonical_info(object dtype, int *t, PyObject **fmt) noexcept:
 cdef int canonical_num(object dtype) noexcept:
     """dtype's type number when dtype is that number's builtin dtype object, else -1."""
     cdef int num
-    if not cnp.PyArray_DescrCheck(dtype):
+    # every builtin dtype's class derives from np.dtype directly: one pointer comparison
+    # before the general subtype check (PyType_IsSubtype's walk of the MRO: ~4 % of a
+    # small array's creation)
+    if Py_TYPE(dtype).tp_base != _DESCR_TYPE and not cnp.PyArray_DescrCheck(dtype):
         return -1
     num = (<cnp.dtype>dtype).type_num
     if 0 <= num < 64 and _CANON[num] == <PyObject *>dtype:

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """C-level view of dotcompute.ndarray for the routine modules and the fused programs."""
 cimport numpy as cnp
-from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 
 # A fallback call whose array inputs hold fewer bytes than this in all runs NumPy's code
 # with NumPy's own allocator (its results wrapped with the numpy array as memory owner,
@@ -37,6 +37,9 @@ cdef class ndarray:
     cdef object _npview           # cached zero-copy numpy.ndarray over the same memory
     cdef bytes _format            # buffer-protocol format string
     cdef Py_ssize_t _layout[2 * INLINE_DIMS]   # _shape's storage when _ndim <= INLINE_DIMS
+    cdef object _layout_buf       # ... a bytes object of its own when larger, else None
+                                  # (no __dealloc__: Cython's deallocator then saves and
+                                  # restores no exception state, ~10 ns of every array)
     cdef object _shape_t          # the shape tuple once asked for (None after a change)
 
     cdef _set_layout(self, tuple shape, tuple strides)
@@ -111,15 +114,15 @@ cdef inline bint operand_of(object x, Operand *op, bint subclasses) noexcept:
 cdef inline int alloc_layout(ndarray a, int nd) except -1:
     """Point a._shape / a._strides at room for nd extents and nd strides: inside the
     object up to INLINE_DIMS, else a block of its own (freed with the array)."""
-    if a._shape != NULL and a._shape != a._layout:
-        PyMem_Free(a._shape)
-        a._shape = NULL
+    cdef object buf
     if nd <= INLINE_DIMS:
         a._shape = a._layout
+        if a._layout_buf is not None:
+            a._layout_buf = None
     else:
-        a._shape = <Py_ssize_t *>PyMem_Malloc(sizeof(Py_ssize_t) * 2 * nd)
-        if a._shape == NULL:
-            raise MemoryError()
+        buf = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>sizeof(Py_ssize_t) * 2 * nd)
+        a._shape = <Py_ssize_t *>PyBytes_AS_STRING(buf)
+        a._layout_buf = buf
     a._strides = a._shape + nd
     a._ndim = nd
     a._shape_t = None

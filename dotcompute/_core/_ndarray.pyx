@@ -19,7 +19,6 @@ construction. An array on another device than the cpu runs its device's backend
 cimport cython
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_F_CONTIGUOUS, PyBUF_ANY_CONTIGUOUS
-from cpython.mem cimport PyMem_Free
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM, PyTuple_GET_ITEM
@@ -48,6 +47,7 @@ import sys
 import numpy as np
 
 from dotcompute._core._device import CPU, Device, as_device, backend
+cdef object _CPU = CPU             # (a C global: no module-dict look-up per array)
 from dotcompute._core._array_api import check_api_version
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
 
@@ -119,7 +119,7 @@ cdef class ndarray:
         self._strides = NULL
         self._t = -1
         self._writeable = True
-        self._dev = CPU
+        self._dev = _CPU
         self._host = True
 
     def __init__(self, shape, dtype=float, buffer=None, offset=0, strides=None,
@@ -135,10 +135,6 @@ cdef class ndarray:
         else:
             tmp = wrap_numpy(np.ndarray(shape, dtype, buffer, offset, strides, order))
         self._adopt(tmp)
-
-    def __dealloc__(self):
-        if self._shape != NULL and self._shape != self._layout:
-            PyMem_Free(self._shape)
 
     cdef _adopt(self, ndarray other):
         self._mem = other._mem

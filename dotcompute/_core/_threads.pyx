@@ -9,6 +9,8 @@ in this process, once, at the first call that could thread (about 1-2 ms):
 - `fork_join`: a parallel region whose workers are still spinning from the previous one;
 - `wake`: a region whose workers went to sleep (after the spin window of the OpenMP wait
   settings, `_runtime.py` sets them at import);
+  each the least median of short rounds of regions (time-limited): a round in which
+  another process held a worker's core is slow, the quietest round is the machine's cost;
 - per-element cost of representative kernels of each cost class (cheap, medium,
   expensive; registered by the array layer), measured on one thread over a cache-sized
   buffer.
@@ -20,9 +22,11 @@ are asleep a call threads only if it also pays the wake-up, or when it belongs t
 of such calls (the first pays the wake-up, the next find the workers spinning).
 
 Each parallel region then refines the fork/join (or wake-up) estimate with what it cost
-beyond its longest chunk; a fork/join cost measured under load is measured again when calls
-keep arriving that would thread on a quiet machine: 0.1 s later, then at doubling intervals
-up to 1.6 s while it stays high. The load need not be another process's: NumPy's OpenBLAS
+beyond its longest chunk; a fork/join cost that looks measured under load (above SUSPECT x
+a quiet machine's) is measured again when calls keep arriving that would thread on a quiet
+machine: 0.1 s later, then at doubling intervals up to 1.6 s while it stays high, whatever
+the sampler reads, and 0.1 s after the last measurement once the sampler leaves more threads
+than when it was measured. The load need not be another process's: NumPy's OpenBLAS
 worker thread busy-yields for ~0.1 s after `import numpy` and after each BLAS call, so a
 calibration at the first call of a program can find fork/join at ~90 us instead of ~0.8 us
 (half the runs of a fresh process on a 2-core VM did).
@@ -32,7 +36,7 @@ region that took longer than 0.9x the sum of its chunks' work did not pay (a wor
 late: descheduled, because another process owns its core); one entered with the workers
 asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
 among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
-happening, up to 1.3 s); then the next calls probe again.
+happening right after each back-off, up to 1.3 s); then the next calls probe again.
 
 Other processes: a call that would thread also reads, at most every LOAD_PERIOD, how much
 of this process's CPUs others used since the last reading (/proc/stat's busy time of the
@@ -42,8 +46,7 @@ others: NumPy's OpenBLAS pool busy-yields for ~0.1 s after each BLAS call, on a 
 workers need (a program that mixes `@` with element-wise calls lost up to 10 % to it). A core that others kept
 more than FOREIGN_SLACK busy is not ours: the call uses the cores left (one, when another
 process spins on one of two cores). The guard catches what the sampler cannot see in time.
-A fork/join or wake-up cost measured while others were busy is measured again once the
-sampler finds the machine quiet (see above for how often).
+A fork/join cost measured while others were busy is measured again (see above for when).
 
 `set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
 exceeds it.
@@ -200,12 +203,21 @@ DEF MIN_CHUNK = 64           # elements; chunk borders are multiples of 64
 DEF MARGIN = 2.0             # a chunk's work / fork-join cost for a thread to pay
 DEF LOSS_RATIO = 0.9         # region time / summed chunk work above which it did not pay
 DEF BACKOFF_FIRST = 0.02     # seconds on one thread after the guard trips ...
-DEF BACKOFF_MAX = 1.28       # ... doubling up to this
+DEF BACKOFF_MAX = 1.28       # ... doubling up to this while each trip comes less than
+DEF BACKOFF_CONTINUE = 0.1   # this long after the last back-off ended
+DEF COLD_IDLE = 2e-3         # s: regions entered after the workers idled this long ...
+DEF COLD_REGIONS = 2         # ... (and the next ones, this many in all) are cold: allowed
+DEF COLD_WAKE = 300e-6       # this much lateness (s) at least (see threads_observe)
 DEF STREAM_WINDOW = 250e-6   # calls closer than this form a stream (see module doc)
 DEF REMEASURE_FIRST = 0.1    # s: a fork/join cost measured under load is re-measured after
 DEF REMEASURE_MAX = 1.6      # this long, doubling up to REMEASURE_MAX while it stays high
 DEF QUIET_FORK_JOIN = 1e-6   # s: fork/join of a quiet machine (PERF.md: 0.4-1 us)
 DEF CALIBRATE_MIN = 1024     # calls smaller than this never trigger the measurement
+DEF FJ_ROUND = 4             # regions per round of the fork/join measurement ...
+DEF WAKE_ROUND = 3           # ... and of the wake-up measurement (<= FJ_ROUND; the least round median
+DEF MIN_ROUNDS = 2           # counts; at least MIN_ROUNDS rounds, then until the budget)
+DEF CALIBRATE_BUDGET = 1e-3  # s: each of the two measurements at the first call ...
+DEF REMEASURE_BUDGET = 0.4e-3    # ... and when measured again
 DEF PROBE_N = 4096           # elements of a per-element cost probe (in L1/L2)
 DEF MAX_PROBES = 16
 DEF LOAD_PERIOD = 0.1        # s: other processes' CPU use is read at most this often
@@ -255,8 +267,10 @@ DEF SERIAL_SLOW = 8.0           # DRAM-bound work runs up to this x its cache-re
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
+cdef int _cold_left = 0         # regions still cold (entered after a long idle)
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
+cdef int _measure_cap = MAX_CHUNKS  # the threads the sampler left then
 cdef double _remeasure_gap = REMEASURE_FIRST    # the wait before the next re-measurement
 cdef double _fj_base = 0        # fork/join and wake-up of that measurement: what a region's
 cdef double _wake_base = 0      # overhead may move the running estimates to (x SUSPECT)
@@ -395,36 +409,54 @@ cdef double _probe_cost(int i) noexcept nogil:
     return best / PROBE_N
 
 
-cdef double _measure_fork_join(int k, int m) noexcept nogil:
-    """Median of m empty regions of k threads, workers spinning (the first region, not
-    counted, wakes them or creates them)."""
+cdef double _least_round(int k, int per, int rounds, double budget,
+                         double gap) noexcept nogil:
+    """The least median of `per` regions of k threads over up to `rounds` rounds, ending
+    after `budget` seconds once MIN_ROUNDS are done; gap > 0: each region after that long
+    a pause (the workers asleep). A round in which another process held a worker's core
+    waits for the scheduler (~100 us, up to a time slice): the median of all regions took
+    that for the machine's cost whenever one core was busy at the first call; the quietest
+    round is what the regions of our calls cost when the cores are ours, the case in which
+    they thread (the sampler and the guard handle the others)."""
+    cdef double v[FJ_ROUND]
+    cdef double best = 1e30, m, t0 = threads_now()
+    cdef int i, r
+    for r in range(rounds):
+        for i in range(per):
+            if gap > 0:
+                _busy(gap)
+            v[i] = _region(k)
+        m = _median(v, per)
+        if m < best:
+            best = m
+        if r + 1 >= MIN_ROUNDS and threads_now() - t0 > budget:
+            break
+    return best
+
+
+cdef double _measure_fork_join(int k, int rounds, double budget) noexcept nogil:
+    """Fork/join of k threads, workers spinning: _least_round of FJ_ROUND empty regions
+    (the first region, not counted, wakes or creates the workers)."""
     global _last_measure
-    cdef double v[16]
-    cdef int i
+    cdef double fj
     _region(k)
-    for i in range(m):
-        v[i] = _region(k)
+    fj = _least_round(k, FJ_ROUND, rounds, budget, 0)
     _last_measure = threads_now()
-    return _median(v, m)
+    return fj
 
 
-cdef double _measure_wake(int k) noexcept nogil:
-    """Median of 5 regions, each after the workers' spin window (bounded: a long or
-    infinite spin means the workers are found spinning, no wake-up cost arises)."""
-    cdef double v[5]
-    cdef double gap
-    cdef int i
+cdef double _measure_wake(int k, int rounds, double budget) noexcept nogil:
+    """Wake-up of k threads: _least_round of WAKE_ROUND regions, each after the workers'
+    spin window (bounded: a long or infinite spin means the workers are found spinning, no
+    wake-up cost arises)."""
     if _spin_window >= 1e-3:
         return _fork_join
-    gap = _spin_window * 1.5 + 20e-6
-    for i in range(5):
-        _busy(gap)
-        v[i] = _region(k)
-    return _median(v, 5)
+    return _least_round(k, WAKE_ROUND, rounds, budget, _spin_window * 1.5 + 20e-6)
 
 
 cdef void _calibrate(int k) noexcept nogil:
     global _pause, _fork_join, _wake, _calibrated_threads, _wake_mult, _fj_base, _wake_base
+    global _measure_cap
     cdef double v[16]
     cdef double wide[3]
     cdef double t0, gap, c
@@ -437,8 +469,8 @@ cdef void _calibrate(int k) noexcept nogil:
         v[i] = (threads_now() - t0) / 2000
     _pause = _median(v, 3)
     _set_spin_window()
-    _load_cap_at(threads_now())          # the sampler's first reading
-    _measure_costs(k, 16)
+    _measure_cap = _load_cap_at(threads_now())     # the sampler's first reading
+    _measure_costs(k, 16, CALIBRATE_BUDGET)
     _calibrated_threads = k
     # per-element costs; the cheapest probe of a class decides (the conservative side);
     # the cheapest 8-byte probe of the class, relative to it, scales the calls on 8-byte
@@ -523,26 +555,31 @@ cdef inline double _chunk_min(int threshold) noexcept nogil:
                * (lh - _anchor_log[i]) / (_anchor_log[i + 1] - _anchor_log[i]))
 
 
-cdef void _measure_costs(int k, int regions) noexcept nogil:
-    """Fork/join (over `regions` empty regions) and wake-up on k threads; they become the
-    running estimates and the bases their updates are clamped to."""
+cdef void _measure_costs(int k, int rounds, double budget) noexcept nogil:
+    """Fork/join (up to `rounds` rounds of FJ_ROUND empty regions) and wake-up (a quarter
+    of them, at least MIN_ROUNDS, of WAKE_ROUND regions) on k threads, each within about
+    `budget` seconds; they become the running estimates and the bases their updates are
+    clamped to."""
     global _fork_join, _wake, _fj_base, _wake_base
-    _fork_join = _measure_fork_join(k, regions)
-    _wake = _measure_wake(k)
+    _fork_join = _measure_fork_join(k, rounds, budget)
+    _wake = _measure_wake(k, rounds // 4 if rounds >= 4 * MIN_ROUNDS else MIN_ROUNDS, budget)
     if _wake < _fork_join:
         _wake = _fork_join
     _fj_base = _fork_join
     _wake_base = _wake
 
 
-cdef void _remeasure(int cap) noexcept nogil:
-    """Fork/join and wake-up again (their estimates look like a loaded machine's and the
-    sampler finds it quiet now): 8 empty regions and 5 after a spin window, ~0.3 ms."""
-    global _n_remeasured
+cdef void _remeasure(int cap, int lc) noexcept nogil:
+    """Fork/join and wake-up again (the estimate looks like a loaded machine's; lc: the
+    threads the sampler leaves now): up to 8 rounds of empty regions and 2 of wake-ups,
+    ~0.1 ms on a quiet machine, about REMEASURE_BUDGET each when other processes delay
+    the rounds."""
+    global _n_remeasured, _measure_cap
+    _measure_cap = lc
     cdef int k = cap if cap < _calibrated_threads else _calibrated_threads
     if not dc_cas_int(&_state, READY, CALIBRATING):
         return
-    _measure_costs(k, 8)
+    _measure_costs(k, 8, REMEASURE_BUDGET)
     _n_remeasured += 1
     _derive()
     dc_store_int(&_state, READY)
@@ -647,21 +684,21 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
         return 1
     e = _chunk_min(threshold)
     if n < 2 * e:
-        # Costs measured under load keep thresholds high while nothing threads: for a call
-        # that would thread on a quiet machine, measure them again once the sampler finds
-        # the machine quiet (0.1 s after the last measurement, doubling to 1.6 s while it
-        # stays high). A check that finds the machine busy does not count: the next call
-        # checks again (the sampler reads /proc/stat at most every LOAD_PERIOD). When it
-        # counted, the first call of each burst after a pause (its reading covers the
-        # pause and whatever else ran then) used the chance up, and with a gap longer than
-        # the bursts the estimate measured under load could stay for good (in
-        # tools/bench_peers.py's dotcompute worker, the first call of each turn reads a
-        # window holding the other backends' turns).
+        # A fork/join cost far above a quiet machine's keeps thresholds high while
+        # nothing threads: for a call that would thread at the quiet cost, measure it
+        # again, 0.1 s after the last measurement, doubling to 1.6 s while it stays high,
+        # whatever the sampler reads (the measurement keeps the quietest of its rounds;
+        # waiting for a quiet reading, as before, kept a cost measured under load for as
+        # long as any other process ran: on a shared machine for good, everything below
+        # ~1.5M elements serial), and 0.1 s after it at the latest once the sampler leaves
+        # more threads than when it was measured (the load that inflated it has gone).
         if (_fork_join > SUSPECT * QUIET_FORK_JOIN
                 and n >= 2 * e * QUIET_FORK_JOIN / _fork_join):
             t = now if now >= 0 else threads_now()
-            if t - _last_measure > _remeasure_gap and _load_cap_at(t) >= 2:
-                _remeasure(cap)
+            lc = _load_cap_at(t)
+            if t - _last_measure > (_remeasure_gap if lc <= _measure_cap else
+                                    REMEASURE_FIRST):
+                _remeasure(cap, lc)
                 _remeasure_gap = (REMEASURE_FIRST if _fork_join <= SUSPECT * QUIET_FORK_JOIN
                                   else min(2 * _remeasure_gap, REMEASURE_MAX))
                 _last_measure = t
@@ -704,10 +741,13 @@ cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
 cdef void threads_observe(int k, double t0, double t1, const double *stamps) noexcept nogil:
     global _last_end, _history, _wins, _backoff_until, _backoff_len
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
-    global _fork_join, _wake, _since_derive
+    global _fork_join, _wake, _since_derive, _cold_left
     cdef double work = 0, longest = 0, d, overhead
     cdef int c
-    cdef bint lost, warm = t0 - _last_end <= _spin_window
+    cdef bint lost, cold, warm = t0 - _last_end <= _spin_window
+    if t0 - _last_end > COLD_IDLE:
+        _cold_left = COLD_REGIONS
+    cold = _cold_left > 0
     _last_end = t1
     if k > _max_chunks_seen:
         _max_chunks_seen = k
@@ -725,7 +765,18 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     # at the start of each burst of calls, and the probe after each back-off (the workers
     # slept through it) started with one, so one more loss among the next three regions
     # tripped the guard again, for twice as long.
-    lost = (t1 - t0) > LOSS_RATIO * work + (0.0 if warm else SUSPECT * _wake_base)
+    # The first COLD_REGIONS regions after the process left its workers idle for longer
+    # than COLD_IDLE wake idle CPUs (a VM's halted vCPU) and cold caches: on the 2-core
+    # VM, after 20 ms idle or more, the first region cost ~170 us and the second ~100 us
+    # on top of their work (4-6 us when warm, 10-25 us the measured wake-up), so the guard
+    # tripped at the start of every burst of calls and after every back-off (its probe
+    # found the workers cold again). They are allowed COLD_WAKE (or the wake-up allowance
+    # when larger) and refine no estimate.
+    if cold:
+        _cold_left -= 1
+    lost = (t1 - t0) > LOSS_RATIO * work + (
+        0.0 if warm and not cold else
+        SUSPECT * _wake_base if not cold or SUSPECT * _wake_base > COLD_WAKE else COLD_WAKE)
     _n_parallel += 1
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
@@ -734,7 +785,7 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     # measured value (a worker descheduled by another process is the guard's business, not
     # a cost of this machine); thresholds re-derived every 8 regions
     overhead = (t1 - t0) - longest
-    if not lost:
+    if not lost and not cold:
         if warm:
             if overhead > SUSPECT * _fj_base:
                 overhead = SUSPECT * _fj_base
@@ -755,6 +806,15 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
         _wins = 0
         if (_history & 1) + ((_history >> 1) & 1) + ((_history >> 2) & 1) \
                 + ((_history >> 3) & 1) >= 2:
+            if t1 - _backoff_until > BACKOFF_CONTINUE:
+                # A new episode, not the probe that ends a back-off losing again: the
+                # back-off starts short. The length grew on every trip and went back only
+                # after 32 regions in a row that paid, so the few slow regions that start
+                # each burst of calls after a pause (caches and idle CPUs cold: the first
+                # calls after 0.3 s idle take 4-6x their time, NumPy's too) raised it trip
+                # by trip to 1.3 s, which then covered the next bursts whole: in
+                # bench_peers' turns, add at 1e5-1e6 ran serial (1.0x NumPy, numba 1.9x).
+                _backoff_len = BACKOFF_FIRST
             _backoff_until = t1 + _backoff_len
             _n_backoffs += 1
             _backoff_len = _backoff_len * 2 if _backoff_len * 2 < BACKOFF_MAX else BACKOFF_MAX
@@ -861,12 +921,17 @@ def wide_ratios():
     return {cls: _wide[i] for i, cls in enumerate(_CLASS_ORDER)}
 
 
-def set_costs(fork_join=None, wake=None):
-    """Tests: take these costs (seconds) as measured and derive the thresholds from them;
-    None keeps a cost. Calibrates first if needed. Returns the previous (fork_join, wake)."""
-    global _fork_join, _wake, _fj_base, _wake_base
+def set_costs(fork_join=None, wake=None, remeasure_gap=None):
+    """Tests: take these costs (seconds) as measured now (with the sampler's reading as
+    it stands) and derive the thresholds from them; None keeps a cost. remeasure_gap: the
+    wait before a high fork/join is measured again (seconds). Calibrates first if needed.
+    Returns the previous (fork_join, wake)."""
+    global _fork_join, _wake, _fj_base, _wake_base, _measure_cap, _remeasure_gap
     calibrate()
+    if remeasure_gap is not None:
+        _remeasure_gap = float(remeasure_gap)
     old = (_fork_join, _wake)
+    _measure_cap = _load_cap_at(threads_now())      # as a measurement would note it
     if fork_join is not None:
         _fork_join = _fj_base = float(fork_join)
     if wake is not None:
@@ -921,8 +986,10 @@ def reset_guard():
     ended, the last call wanted threads and the costs were last measured (tests,
     measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure, _remeasure_gap
+    global _last_measure, _remeasure_gap, _measure_cap, _cold_left
     _last_end = -1e30
+    _cold_left = 0
+    _measure_cap = MAX_CHUNKS
     _last_want = -1e30
     _last_measure = 0
     _remeasure_gap = REMEASURE_FIRST

@@ -41,6 +41,7 @@ struct dc_pool {
     struct dc_pool *next_pool;  /* registry of live pools (for the fork handlers) */
     size_t alignment;     /* configured alignment */
     size_t small_unit;    /* rounding unit of the small pool: max(512, alignment) */
+    int small_shift;      /* log2(small_unit) (a power of two: no division per call) */
     size_t limit;         /* DC_NO_LIMIT or maximum reserved bytes */
     dc_chunk *free_tree[2];  /* [0] small pool, [1] large pool */
     dc_chunk *spare;      /* recycled dc_chunk structs, linked through ->next */
@@ -326,7 +327,7 @@ static void merge_insert(dc_pool *p, dc_chunk *c) {
 
 /* Cache class of a small chunk of `size` bytes, -1 when it is not cached. */
 static int cache_class(const dc_pool *p, size_t size) {
-    size_t k = size / p->small_unit;
+    size_t k = size >> p->small_shift;
     return (k >= 1 && k <= CACHE_CLASSES) ? (int)(k - 1) : -1;
 }
 
@@ -352,6 +353,7 @@ dc_pool *dc_pool_create(size_t alignment) {
     if (!p) return NULL;
     p->alignment = alignment;
     p->small_unit = alignment > DC_SMALL_UNIT ? alignment : DC_SMALL_UNIT;
+    p->small_shift = __builtin_ctzll((unsigned long long)p->small_unit);
     p->limit = DC_NO_LIMIT;
     p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)p;
     registry_add(p);
