@@ -429,3 +429,35 @@ def test_arange_underflowing_length_as_numpy(args):
     got = dc.arange(*args)
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("call", [
+    lambda xp: xp.empty(4, "(2,)f8"), lambda xp: xp.zeros(4, "(2,3)i4"),
+    lambda xp: xp.ones((2, 3), "(2,)f4"), lambda xp: xp.full(3, 1.5, "(2,)f8"),
+    lambda xp: xp.empty(4, "(2,)f8", order="F"),
+    lambda xp: xp.zeros_like(xp.zeros(3), dtype="(2,)f8")])
+def test_subarray_dtypes_append_their_extents(call):
+    expected, got = call(np), call(dc)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert got.strides == expected.strides
+
+
+@pytest.mark.parametrize("call", [
+    lambda xp: xp.zeros(4, "(2,3)i4"), lambda xp: xp.ones((2, 3), "(2,)f4"),
+    lambda xp: xp.full(3, 1.5, "(2,)f8"), lambda xp: xp.zeros_like(xp.zeros(3),
+                                                                   dtype="(2,)f8")])
+def test_subarray_dtypes_fill_as_numpy(call):
+    np.testing.assert_array_equal(np.asarray(call(dc)), call(np), strict=True)
+
+
+@pytest.mark.parametrize("values", [np.array(["2020-01-01", "2021-06-30"], dtype="M8[D]"),
+                                    np.array([1, -2, 3], dtype="m8[s]"),
+                                    np.array(["2020-01-01T00:00:01"], dtype="M8[ns]")])
+def test_datetime_arrays_convert_back_to_numpy(values):
+    # no PEP 3118 format for these dtypes: NumPy takes the array interface instead
+    got = np.asarray(dc.asarray(values))
+    np.testing.assert_array_equal(got, values, strict=True)
+    with pytest.raises((BufferError, ValueError)):
+        memoryview(dc.asarray(values))
+    with pytest.raises((BufferError, ValueError)):
+        memoryview(values)

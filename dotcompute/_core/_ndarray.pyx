@@ -434,6 +434,10 @@ cdef class ndarray:
         buf.len = self._size * self._itemsize
         buf.readonly = 0 if self._writeable else 1
         buf.itemsize = self._itemsize
+        if self._itemsize != 1 and self._format == b"B":
+            # no PEP 3118 format (datetime64, timedelta64): NumPy then takes the array
+            # interface, as for its own arrays of these dtypes (memoryview refuses them)
+            raise BufferError(f"cannot include dtype {self._dtype.char!r} in a buffer")
         if flags & PyBUF_FORMAT:
             buf.format = <char *>self._format
         else:

@@ -57,6 +57,23 @@ cdef object _BOOL = np.dtype(np.bool_)
 cdef type _NP_FLOAT64 = np.float64
 
 
+cdef ndarray _new_subarray(int nd, Py_ssize_t *shape, object dtype, bint fortran,
+                          bint zeroed):
+    """A subarray dtype ('(2,)f8') as NumPy creates it: its extents appended to the
+    shape, the array of its base dtype."""
+    cdef Py_ssize_t sh[MAXDIMS]
+    cdef int i
+    base, sub = dtype.subdtype
+    if nd + len(sub) > MAXDIMS:
+        raise ValueError(f"maximum supported dimension for an ndarray is currently "
+                         f"{MAXDIMS}, found {nd + len(sub)}")
+    for i in range(nd):
+        sh[i] = shape[i]
+    for i in range(len(sub)):
+        sh[nd + i] = sub[i]
+    return new_array(nd + len(sub), sh, base, fortran, zeroed)
+
+
 cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
                        bint zeroed):
     """A new cpu array of nd extents (each >= 0) of dtype (a numpy.dtype) in pool memory,
@@ -73,6 +90,8 @@ cdef ndarray new_array(int nd, Py_ssize_t *shape, object dtype, bint fortran,
     cdef int t = -1
     cdef PyObject *fmt = NULL
     num = canonical_info(dtype, &t, &fmt)
+    if num < 0 and dtype.subdtype is not None:
+        return _new_subarray(nd, shape, dtype, fortran, zeroed)
     if num < 0 and PyDataType_REFCHK(<cnp.PyArray_Descr *>dtype):
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
     for i in range(nd):
