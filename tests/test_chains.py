@@ -54,7 +54,9 @@ def _random_expression(rng, leaves, nops):
         other = rng.choice(leaves)
         op = rng.choice("+-*/")
         form = rng.random()
-        if form < 0.4:
+        if form < 0.1:
+            expr = f"({expr}) ** 2 {op} {other}"            # NumPy's operator squares
+        elif form < 0.4:
             expr = f"({expr}) {op} {other}"
         elif form < 0.8:
             expr = f"{other} {op} ({expr})"
@@ -154,6 +156,34 @@ def test_values_below_the_first_operator():
         assert chains == 1, body
 
 
+@needs_fusion
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squares_in_chains(dtype):
+    a, b, c = _arrays((dtype,) * 3, seed=14)
+    for body in ("a**2 + b**2", "-a*c - b*c**2", "(a - b)**2 / c", "(a*b)**2 - a",
+                 "a**2 * b + a**2", "c - a**2"):
+        f = _compile(body, "a, b, c")
+        got, chains = _counted(f, *[dc.asarray(v) for v in (a, b, c)])
+        _same(f(a, b, c), got)
+        assert chains == 1, body
+    # not a square: other exponents and a float 2.0 run NumPy's power (not fused)
+    for body in ("a**3 + b", "a**2.0 + b", "a**-1 + b"):
+        f = _compile(body, "a, b, c")
+        with np.errstate(all="ignore"):
+            got, chains = _counted(f, *[dc.asarray(v) for v in (a, b, c)])
+            _same(f(a, b, c), got)
+        assert chains == 0, body
+    # a square that overflows reports as NumPy's operator does
+    big = np.full(N, 1e200 if dtype == np.float64 else 1e30, dtype=dtype)
+    f = _compile("a**2 + b", "a, b, c")
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError) as e_np:
+            f(big, b, c)
+        with pytest.raises(FloatingPointError) as e_dc:
+            f(dc.asarray(big), dc.asarray(b), dc.asarray(c))
+    assert str(e_dc.value) == str(e_np.value)
+
+
 def test_a_jump_into_the_operands_is_not_followed():
     # the value below `x * y` comes from either branch of the conditional expression
     a, b, c, d = _arrays((np.float64,) * 4, seed=5)
@@ -199,7 +229,7 @@ def test_globals_cells_and_module_names():
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 def test_an_interrupted_chain_gives_every_placeholder_its_value(k):
     a, b, c = _arrays((np.float32, np.float64, np.float64), seed=7)
-    f = _compile("2*a + 3*b*b - c / a", "a, b, c")
+    f = _compile("2*a + 3*b**2 - c / a", "a, b, c")
     R._interrupt_next_chain(k)
     got, chains = _counted(f, *[dc.asarray(v) for v in (a, b, c)])
     R._interrupt_next_chain(0)

@@ -1040,8 +1040,18 @@ cdef object power(ndarray a, object e):
     Everything else is `np.power` (integer ** -1 raises NumPy's ValueError there)."""
     cdef type tp = type(e)
     cdef bint inexact = a._t == DC_T_F4 or a._t == DC_T_F8 or a._dtype.kind == "c"
+    cdef object r
     if tp is int:
         if e == 2:
+            # `x**2` may be an operation of a chain (see "operator chains")
+            if dc_fz_pending():
+                r = _fz_resume(_uf_power, a, e)
+                if r is not None:
+                    return r
+            if _fuse_on:
+                r = _fuse(_uf_power, a, e, False, None)
+                if r is not None:
+                    return r
             return unop(np.square, a, _OP_BINARY)
         if e == -1 and inexact:
             return unop(np.reciprocal, a, _OP_BINARY)
@@ -1103,9 +1113,15 @@ cdef bint _fuse_on = dc_fuse_supported() != 0
 # below this many elements the checks (~0.6 us, the C stack walk most) cost more than a pass
 cdef Py_ssize_t FUSE_MIN = 4096
 cdef dict _F2_OF = {getattr(np, _n): _i for _i, (_n, _s) in enumerate(FUSE2)}
+# `x ** 2` in a chain: operation SQ (x * x, NumPy's square; the operator's own fast path)
+DEF SQ = 4
+_F2_OF[np.power] = SQ
+cdef int _F2_MUL = [n for n, _ in FUSE2].index("multiply")
+cdef object _uf_power = np.power
 cdef list _F2_UF = [getattr(np, _n) for _n, _s in FUSE2]
 cdef int _F2_BIN[8]
 cdef int _NB_F2[64]
+cdef int _NB_CH[64]             # BINARY_OP's oparg -> a chain's operation (_NB_F2 and SQ)
 
 
 def _init_fusion():
@@ -1126,7 +1142,12 @@ def _init_fusion():
         return False
     dc_fuse_init(dis.opmap["LOAD_FAST"], dis.opmap["LOAD_CONST"], op, 2 * caches[op])
     for j in range(64):
+        _NB_CH[j] = _NB_F2[j]
         if _NB_F2[j] >= 0:
+            dc_chain_fusable(j)
+    for j, (_, s2) in enumerate(nb_ops[:64]):
+        if s2 == "**":
+            _NB_CH[j] = SQ
             dc_chain_fusable(j)
     lg = dis.opmap.get("LOAD_GLOBAL", -1)
     dc_chain_init(dis.opmap.get("LOAD_DEREF", -1), lg, 2 * caches[lg] if lg >= 0 else 0,
@@ -1246,7 +1267,7 @@ cdef object _fuse_pair(object ufunc, object x, object y, bint via_numpy, object 
     cdef int flags[2]
     cdef int lasti = 0, rev = 0, loaded = 0
     cdef PyObject *codep = NULL
-    if t != DC_T_F8 and t != DC_T_F4:
+    if (t != DC_T_F8 and t != DC_T_F4) or f1 >= SQ:
         return None
     nb = dc_fuse_pair(<PyObject *>x, <PyObject *>y, &zp, &frame, &at, &lasti, &codep, &rev,
                       &loaded)
@@ -1433,7 +1454,9 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     cdef int vkind[DC_CHAIN_VALS]
     cdef int vt[DC_CHAIN_VALS]
     cdef double vd[DC_CHAIN_VALS]
-    cdef int op[DC_CHAIN_MAX]
+    cdef int op[DC_CHAIN_MAX]           # each operation (_opspec.FUSE2; SQ as a multiply)
+    cdef int rr[DC_CHAIN_MAX]           # its right operand (x ** 2: x)
+    cdef bint sq[DC_CHAIN_MAX]          # x ** 2
     cdef int nt[DC_CHAIN_MAX]           # each operation's type
     cdef int slot[DC_CHAIN_MAX]
     cdef bint used[DC_CHAIN_VALS]
@@ -1459,13 +1482,25 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     for j in range(ch.nv):
         used[j] = False
     for k in range(n):
-        op[k] = f1 if k == 0 else _NB_F2[ch.oparg[k]]
+        op[k] = f1 if k == 0 else _NB_CH[ch.oparg[k]]
         if op[k] < 0:
             return None
+        rr[k] = ch.r[k]
+        if op[k] == SQ:
+            # only `v ** 2` (a Python int 2): v * v, as NumPy's operator squares
+            if ch.r[k] < 0 or type(<object>ch.v[ch.r[k]]) is not int or \
+                    <object>ch.v[ch.r[k]] != 2:
+                return None
+            rr[k] = ch.l[k]
+            op[k] = _F2_MUL
+            sq[k] = True
+            used[ch.r[k]] = True          # (kept with the record: the operand it expects)
+        else:
+            sq[k] = False
         # each operation's type: float64 when a strong operand is, else float32
         ta = tb = -1
         for side in range(2):
-            ref = ch.l[k] if side == 0 else ch.r[k]
+            ref = ch.l[k] if side == 0 else rr[k]
             if ref < 0:
                 tk = nt[~ref]
             else:
@@ -1485,7 +1520,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
             return None
         # an operation on two scalars never reaches us (Python's or NumPy's scalar math)
         if not ((ch.l[k] < 0 or vkind[ch.l[k]] == V_ARR)
-                or (ch.r[k] < 0 or vkind[ch.r[k]] == V_ARR)):
+                or (rr[k] < 0 or vkind[rr[k]] == V_ARR)):
             return None
         nt[k] = DC_T_F8 if (ta == DC_T_F8 or tb == DC_T_F8) else DC_T_F4
     # Pairs: operation k takes k-1 in (one K.fused2 kernel, one store instead of two) when
@@ -1495,16 +1530,16 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
         fold[k] = 0
         absorbed[k] = False
     for k in range(1, n):
-        if absorbed[k - 1] or fold[k - 1] or nt[k] != nt[k - 1]:
-            continue
+        if absorbed[k - 1] or fold[k - 1] or nt[k] != nt[k - 1] or sq[k]:
+            continue                  # (a square would need k-1's value twice)
         if ch.l[k] == ~(k - 1):
-            other, form = ch.r[k], 1              # (a op1 b) op2 c
-        elif ch.r[k] == ~(k - 1):
+            other, form = rr[k], 1              # (a op1 b) op2 c
+        elif rr[k] == ~(k - 1):
             other, form = ch.l[k], 2              # c op2 (a op1 b)
         else:
             continue
         if (not _chain_fits(_chain_type(ch.l[k - 1], nt, vkind, vt), nt[k])
-                or not _chain_fits(_chain_type(ch.r[k - 1], nt, vkind, vt), nt[k])
+                or not _chain_fits(_chain_type(rr[k - 1], nt, vkind, vt), nt[k])
                 or not _chain_fits(_chain_type(other, nt, vkind, vt), nt[k])):
             continue
         fold[k] = form
@@ -1523,12 +1558,12 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
         mixed = False
         if fold[k]:
             j = k - 1
-            other = ch.r[k] if fold[k] == 1 else ch.l[k]
+            other = rr[k] if fold[k] == 1 else ch.l[k]
             tix = 0 if nt[k] == DC_T_F4 else 1
             # a float64 pair on float32 arrays and scalars only: widened as loaded
             mixed = (nt[k] == DC_T_F8
                      and _chain_type(ch.l[j], nt, vkind, vt) != DC_T_F8
-                     and _chain_type(ch.r[j], nt, vkind, vt) != DC_T_F8
+                     and _chain_type(rr[j], nt, vkind, vt) != DC_T_F8
                      and _chain_type(other, nt, vkind, vt) != DC_T_F8)
             if mixed and fold[k] == 1:
                 o.fn3 = K.fused2m[op[j]][op[k]]
@@ -1541,7 +1576,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
             o.fn = NULL
             if (not _chain_fill(&o.a, ch.l[j], nt[k], ch, nt, vkind, vt, vd, slot, busy,
                                 &scal[3 * k], not mixed)
-                    or not _chain_fill(&o.b, ch.r[j], nt[k], ch, nt, vkind, vt, vd, slot,
+                    or not _chain_fill(&o.b, rr[j], nt[k], ch, nt, vkind, vt, vd, slot,
                                        busy, &scal[3 * k + 1], not mixed)
                     or not _chain_fill(&o.c, other, nt[k], ch, nt, vkind, vt, vd, slot,
                                        busy, &scal[3 * k + 2], not mixed)):
@@ -1551,7 +1586,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
             o.c.slot = -1
             if (not _chain_fill(&o.a, ch.l[k], nt[k], ch, nt, vkind, vt, vd, slot, busy,
                                 &scal[3 * k], True)
-                    or not _chain_fill(&o.b, ch.r[k], nt[k], ch, nt, vkind, vt, vd, slot,
+                    or not _chain_fill(&o.b, rr[k], nt[k], ch, nt, vkind, vt, vd, slot,
                                        busy, &scal[3 * k + 1], True)):
                 return None
         if k == n - 1:
@@ -1583,7 +1618,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     # what unfusing needs: each operation's ufunc, operands and placeholder
     keep.append(tuple([(_F2_UF[op[k]],
                         places[~ch.l[k]] if ch.l[k] < 0 else <object>ch.v[ch.l[k]],
-                        places[~ch.r[k]] if ch.r[k] < 0 else <object>ch.v[ch.r[k]],
+                        places[~rr[k]] if rr[k] < 0 else <object>ch.v[rr[k]],
                         places[k] if k < n - 1 else None) for k in range(n)]))
     dc_fpe_clear()
     run_chain(&C, R._size)
@@ -1597,7 +1632,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     dc_ch.frame = ch.frame
     for k in range(1, n):
         dc_ch.at[k] = ch.at[k]
-        dc_ch.op[k] = op[k]
+        dc_ch.op[k] = SQ if sq[k] else op[k]
         dc_ch.l[k] = PyList_GET_ITEM(places, ~ch.l[k]) if ch.l[k] < 0 else ch.v[ch.l[k]]
         dc_ch.r[k] = PyList_GET_ITEM(places, ~ch.r[k]) if ch.r[k] < 0 else ch.v[ch.r[k]]
         dc_ch.ret[k] = <PyObject *>R if k == n - 1 else PyList_GET_ITEM(places, k)
