@@ -214,7 +214,8 @@ cdef object _reduce_full(int kind, ndarray a):
     cdef char out[MAX_ITEM]
     cdef int t = a._t
     cdef int before = _prod_before(kind, t)
-    run_reduce(K.reduce[kind][t], K.combine[kind][t], a._data, a._itemsize, a._size, out)
+    run_reduce(K.reduce[kind][t], K.combine[kind][t], a._data, a._itemsize, a._size, out,
+               a._itemsize if kind == DC_R_SUM and is_float(t) else 0)
     _prod_exact(kind, t, a._data, a._itemsize, a._size, out, before)
     return _scalar_from(out, _result_dtype(kind, t))
 
@@ -456,7 +457,8 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         return res
     while True:                              # every result element: one run
         before = _prod_before(kind, t)
-        run_reduce(f, c, pa, sr, nr, po)
+        run_reduce(f, c, pa, sr, nr, po,
+                   a._itemsize if kind == DC_R_SUM and is_float(t) and sr == a._itemsize else 0)
         _prod_exact(kind, t, pa, sr, nr, po, before)
         if not _next(&d, d.m, idx, &pa, &po):
             break
@@ -772,7 +774,7 @@ cdef object _dot_run(object x, object y, int t, const char *a, Py_ssize_t sa, co
     if (n >= DOT_BLAS_MIN and sa == sb == type_size(t) and nth > 1
             and threads_left() < nth and threads_left_by_processes() >= nth):
         return np.dot(to_numpy(x).reshape(-1), to_numpy(y).reshape(-1))
-    run_dot(K.dot[t], K.combine[<int>DC_R_SUM][t], a, sa, b, sb, n, res)
+    run_dot(K.dot[t], K.combine[<int>DC_R_SUM][t], a, sa, b, sb, n, res, type_size(t))
     return _scalar_from(res, type_dtype(t))
 
 
