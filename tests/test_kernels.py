@@ -311,8 +311,9 @@ def test_clip_and_where(t, rng):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_dot_matches_numpy(rng, threads):
-    """Our kernel, and from 2**19 elements with every thread granted NumPy's BLAS: both
-    give NumPy's value and dtype (float64 and float32), strided operands included."""
+    """Our kernel, and from 2**19 contiguous elements NumPy's BLAS where this process's own
+    other threads (NumPy's OpenBLAS pool) keep a core busy: both give NumPy's value and
+    dtype (float64 and float32), strided operands included."""
     old = dc.get_num_threads()
     dc.set_num_threads(threads)
     try:
@@ -329,6 +330,105 @@ def test_dot_matches_numpy(rng, threads):
                         assert abs(float(r) - float(e)) <= tol, (n, dtype, f, r, e)
     finally:
         dc.set_num_threads(old)
+
+
+def _vdot_check(got, exp, x, y):
+    """got (dc.vdot's result) is NumPy's vdot result exp: type, dtype, shape, and the value
+    (exact for integers, to the summation bound for floats and complex)."""
+    g, e = np.asarray(got), np.asarray(exp)
+    assert type(got) is type(exp), (type(got), type(exp))
+    assert g.dtype == e.dtype and g.shape == e.shape == ()
+    if e.dtype.kind in "fc":
+        xa = np.abs(np.asarray(x).astype(np.complex128).ravel())
+        ya = np.abs(np.asarray(y).astype(np.complex128).ravel())
+        tol = 8 * np.finfo(e.dtype).eps * (float((xa * ya).sum()) + 1)
+        assert abs(complex(got) - complex(exp)) <= tol, (got, exp)
+    else:
+        assert got == exp
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8", "c8", "c16", "i4", "i8", "u1", "b1"])
+def test_vdot_layouts_and_dtypes_match_numpy(dtype, rng):
+    """dc.vdot (and np.vdot on dc arrays) as NumPy's vdot: operands flattened (N-d, 0-d,
+    different shapes of one size), strided, reversed and non-contiguous N-d views, empty
+    arrays, complex conjugation of the first operand, integer and bool dtypes, NumPy
+    arrays and lists as operands; float runs our kernel on 1 and 2 threads (same bits)."""
+    dt = np.dtype(dtype)
+
+    def values(shape):
+        if dt.kind == "c":
+            return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dt)
+        if dt.kind == "b":
+            return rng.random(shape) < 0.5
+        if dt.kind in "iu":
+            return rng.integers(0, 50, shape).astype(dt)
+        return rng.standard_normal(shape).astype(dt)
+
+    a, b = values((40, 30)), values((40, 30))
+    big_a, big_b = values(100003), values(100003)
+    da, db, dbig_a, dbig_b = (dc.asarray(v) for v in (a, b, big_a, big_b))
+    # each case: a function of the four bases, applied to NumPy's and to dc's (views of
+    # dc arrays in every layout)
+    cases = {
+        "2-d": lambda a, b, A, B: (a, b),
+        "2-d, 1-d of one size": lambda a, b, A, B: (a, b.ravel()),
+        "3-d": lambda a, b, A, B: (a.reshape(10, 4, 30), b.reshape(10, 4, 30)),
+        "0-d": lambda a, b, A, B: (a[3, 4], b[5, 6]),
+        "0-d arrays": lambda a, b, A, B: (a[3:4, 4:5].reshape(()), b[5:6, 6:7].reshape(())),
+        "1-d strided": lambda a, b, A, B: (a.ravel()[::3], b.ravel()[1::3]),
+        "1-d reversed": lambda a, b, A, B: (a.ravel()[::-1], b.ravel()),
+        "2-d columns": lambda a, b, A, B: (a[:, ::2], b[:, 1::2]),
+        "2-d transposed": lambda a, b, A, B: (a.T, b),
+        "2-d reversed rows": lambda a, b, A, B: (a[::-1], b[:, ::-1]),
+        "empty": lambda a, b, A, B: (a[:0], b[:0]),
+        "empty 2-d": lambda a, b, A, B: (a[:, :0], b[:0, :]),
+        "large": lambda a, b, A, B: (A, B),
+        "large reversed": lambda a, b, A, B: (A[::-1], B),
+    }
+    old = dc.get_num_threads()
+    try:
+        for name, case in cases.items():
+            x, y = case(a, b, big_a, big_b)
+            dx, dy = case(da, db, dbig_a, dbig_b)
+            exp = np.vdot(x, y)
+            results = []
+            for t in (1, 2):
+                dc.set_num_threads(t)
+                for got in (dc.vdot(dx, dy), np.vdot(dx, dy), dc.vdot(x, dy),
+                            dc.vdot(dx, y), dc.vdot(x, y)):
+                    _vdot_check(got, exp, x, y)
+                results.append(complex(dc.vdot(dx, dy)))
+            if dt.kind == "f":
+                assert len(set(results)) == 1, (name, results)     # same bits, any threads
+        # conjugation: vdot(x, y) = sum(conj(x) * y)
+        x, y = values(7), values(7)
+        _vdot_check(dc.vdot(dc.asarray(x), dc.asarray(y)), np.vdot(x, y), x, y)
+        _vdot_check(dc.vdot(list(x), list(y)), np.vdot(list(x), list(y)), x, y)
+        # mixed dtypes: NumPy's promotion
+        z = rng.standard_normal(7)
+        _vdot_check(dc.vdot(dc.asarray(x), dc.asarray(z)), np.vdot(x, z), x, z)
+        # sizes that differ: NumPy's error
+        with pytest.raises(ValueError):
+            np.vdot(values(3), values(4))
+        with pytest.raises(ValueError):
+            dc.vdot(dc.asarray(values(3)), dc.asarray(values(4)))
+    finally:
+        dc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dot_matmul_vdot_one_path_for_vectors(dtype, rng):
+    """dc.dot, `@` and dc.vdot on two float vectors give the same bits (one kernel), and
+    NumPy's value, dtype and scalar type."""
+    x = rng.standard_normal(70001).astype(dtype)
+    y = rng.standard_normal(70001).astype(dtype)
+    dx, dy = dc.asarray(x), dc.asarray(y)
+    exp = np.dot(x, y)
+    got = [dc.dot(dx, dy), dx @ dy, dc.vdot(dx, dy), np.vdot(dx, dy), np.dot(dx, dy),
+           dx.dot(dy)]
+    for g in got:
+        _vdot_check(g, exp, x, y)
+    assert len({float(g) for g in got}) == 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -705,8 +805,9 @@ def test_float_sums_identical_in_every_build():
             "        a = rng.standard_normal(n).astype(dt)\n"
             "        b = rng.standard_normal(n).astype(dt)\n"
             "        x, y = dc.asarray(a), dc.asarray(b)\n"
-            # from 2**19 contiguous elements a dot on a quiet machine is NumPy's BLAS: a
-            # strided one is ours at every size
+            # from 2**19 contiguous elements a dot may be NumPy's BLAS (while NumPy's
+            # OpenBLAS pool spins, as after `import numpy`): a strided one is ours at
+            # every size
             "        d = dc.dot(x, y) if n < 2**19 else dc.dot(x[::2], y[::2])\n"
             "        out += [float(x.sum()), float(d), float(x[::3].sum())]\n"
             "print(repr(out))\n")

@@ -123,6 +123,54 @@ def test_threadpoolctl_limit_lowers_the_cap(threads_always, two_threads):
         assert _threads.stats()["max_chunks"] <= 1
 
 
+def test_float_sums_and_dots_thread_by_their_cost(two_threads, quiet):
+    """A float sum's element costs the policy a third of the cheap probe's (an add's), a
+    dot's two thirds (_kernel_access.SUM_WEIGHT, DOT_WEIGHT): at 3x the cheap class's
+    smallest chunk, where an add threads, a float32 sum and dot run serially; from 8x
+    (sum) and 4x (dot) they thread. Float sums give the same bits either way."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    cost = _threads.policy_info()["ns_per_element_cheap"] * 1e-9
+    # wake-up = fork/join: no sleeping-worker rule; smallest cheap chunk ~20000 elements
+    fj = 20000 * cost / 2
+    old = _threads.set_costs(fork_join=fj, wake=fj)
+    try:
+        e = _threads.thresholds()[CHEAP][0]
+
+        def regions(f):
+            # these costs for each call (a serial call may measure them again: a fork/join
+            # above 4 us looks like one measured under load)
+            _threads.set_costs(fork_join=fj, wake=fj)
+            _threads.reset_guard()
+            _threads.stats(reset=True)
+            r = f()
+            return r, _threads.stats()["max_chunks"]
+
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal(int(8.5 * e)).astype(np.float32)
+        y = rng.standard_normal(int(8.5 * e)).astype(np.float32)
+        small, big = int(3 * e), int(8.5 * e)
+        a, b = dc.asarray(x[:small]), dc.asarray(y[:small])
+        assert regions(lambda: dc.add(a, b))[1] == 2
+        s_small, k = regions(lambda: a.sum())
+        assert k <= 1
+        assert regions(lambda: dc.vdot(a, b))[1] <= 1
+        a, b = dc.asarray(x[:big]), dc.asarray(y[:big])
+        s_big, k = regions(lambda: a.sum())
+        assert k == 2
+        assert regions(lambda: dc.vdot(a[:int(4.5 * e)], b[:int(4.5 * e)]))[1] == 2
+        old_mode = _threads.set_mode("never")
+        try:
+            assert a.sum() == s_big and dc.asarray(x[:small]).sum() == s_small
+        finally:
+            _threads.set_mode(old_mode)
+        np.testing.assert_allclose(float(s_big), x[:big].sum(dtype=np.float64), rtol=1e-5)
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()
+
+
 # ---------------------------------------------------------------------- guard
 
 def _report_slow_region():

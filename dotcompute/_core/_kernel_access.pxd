@@ -93,10 +93,14 @@ cdef struct Chain:
 
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept
 
+
+# Reductions and dot products on threads_for's threads; sum_itemsize > 0: a float sum of
+# contiguous elements of that size, itemsize: the dot's element size (each costs the
+# policy a measured fraction of the cheap probe's element, see SUM_WEIGHT, DOT_WEIGHT).
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
-                     Py_ssize_t n, char *out) noexcept
+                     Py_ssize_t n, char *out, int sum_itemsize=*) noexcept
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
-                  Py_ssize_t sb, Py_ssize_t n, char *out) noexcept
+                  Py_ssize_t sb, Py_ssize_t n, char *out, int itemsize=*) noexcept
 # o[:n] = value (one element of kernel type t, apart from o) on threads_for's threads.
 cdef void run_fill(char *o, Py_ssize_t n, const char *value, int t) noexcept
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,

@@ -363,10 +363,27 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
         dc_fpe_raise(fpe)
         threads_observe(nt, t0, threads_now(), st)
 
+# What a reduction's element costs the thread policy, relative to the cheap probe's (an
+# add of the same element size: chunks_for_size scales 8-byte elements by the measured
+# ratio): a float sum reads one element and writes nothing, a dot reads two. One thread,
+# n = 1e5, fastest of 15 interleaved runs (AMD EPYC VM, avx2 build, 2026-12-02): float32
+# add 0.199 ns an element, sum 0.064, vdot 0.125; float64 add 0.396, sum 0.131, vdot
+# 0.266. Counted as whole elements (sums) or two (dots) they threaded at sizes where a
+# chunk's work did not pay the fork/join (float32 sum at 1e5: two 4 us chunks against
+# a 3-4 us fork/join measured on the VM): those regions were lost, the guard tripped,
+# and its back-off (up to 1.28 s) kept every call of the process serial, sqrt included.
+DEF SUM_WEIGHT = 0.33
+DEF DOT_WEIGHT = 0.65
+
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
-                     Py_ssize_t n, char *out) noexcept:
-    cdef int nt = threads_for(n, K.reduce_threshold)
+                     Py_ssize_t n, char *out, int sum_itemsize=0) noexcept:
+    cdef int nt
+    if sum_itemsize > 0:
+        nt = threads_for_size(<Py_ssize_t>(n * SUM_WEIGHT), K.reduce_threshold,
+                               sum_itemsize)
+    else:
+        nt = threads_for(n, K.reduce_threshold)
     if n < NOGIL_MIN:
         K.run_reduce(f, c, a, sa, n, out, nt)
     else:
@@ -375,10 +392,14 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t 
 
 
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
-                  Py_ssize_t sb, Py_ssize_t n, char *out) noexcept:
-    # two elements read per element: as a sum of 2n (at 1e5 float64 the policy kept a dot
-    # serial that runs 1.3x faster on two threads, as the sum of 2e5 it threads)
-    cdef int nt = threads_for(2 * n, K.reduce_threshold)
+                  Py_ssize_t sb, Py_ssize_t n, char *out, int itemsize=0) noexcept:
+    # DOT_WEIGHT of an element of the same size as the cheap probe's (see SUM_WEIGHT); an
+    # element of unknown size (itemsize 0) counts as two of the probe's
+    cdef int nt
+    if itemsize > 0:
+        nt = threads_for_size(<Py_ssize_t>(n * DOT_WEIGHT), K.reduce_threshold, itemsize)
+    else:
+        nt = threads_for(2 * n, K.reduce_threshold)
     if n < NOGIL_MIN:
         K.run_dot(f, c, a, sa, b, sb, n, out, nt)
     else:

@@ -13,6 +13,7 @@ from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport MAXDIMS
 from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
+from dotcompute._core cimport _routines_reduction as _red
 
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_DECREF
@@ -96,9 +97,11 @@ def dot(a, b, out=None):
 
 
 def vdot(a, b, /):
+    # float arrays of one dtype: our dot kernel (_red.vdot); NumPy's vdot for the rest
+    r = _red.vdot(a, b)
+    if r is not None:
+        return r
     a, b = as_array(a), as_array(b)
-    if a.ndim == 1 and b.ndim == 1 and a.dtype.kind == "f" and a.dtype == b.dtype:
-        return a.dot(b)
     with numpy_in_pool():
         return wrap_result(np.vdot(to_numpy(a), to_numpy(b)))
 

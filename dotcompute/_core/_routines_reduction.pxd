@@ -16,3 +16,5 @@ cdef object accumulate(int scan, ndarray a, object axis, object dtype, object ou
 cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
                  object where)
 cdef object dot(object x, object y, object out)
+# np.vdot of two float arrays of one dtype that read as strided runs; None: NumPy's.
+cdef object vdot(object x, object y)

@@ -15,7 +15,7 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_
                                               kernel_table, run_unary, run_binary,
                                               run_reduce, run_dot)
 from dotcompute._core._cpu cimport effective_num_threads
-from dotcompute._core._threads cimport threads_left_by_processes
+from dotcompute._core._threads cimport threads_left_by_processes, threads_left
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
                                         to_numpy, device_function, SMALL_BYTES)
@@ -214,7 +214,8 @@ cdef object _reduce_full(int kind, ndarray a):
     cdef char out[MAX_ITEM]
     cdef int t = a._t
     cdef int before = _prod_before(kind, t)
-    run_reduce(K.reduce[kind][t], K.combine[kind][t], a._data, a._itemsize, a._size, out)
+    run_reduce(K.reduce[kind][t], K.combine[kind][t], a._data, a._itemsize, a._size, out,
+               a._itemsize if kind == DC_R_SUM and is_float(t) else 0)
     _prod_exact(kind, t, a._data, a._itemsize, a._size, out, before)
     return _scalar_from(out, _result_dtype(kind, t))
 
@@ -456,7 +457,8 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         return res
     while True:                              # every result element: one run
         before = _prod_before(kind, t)
-        run_reduce(f, c, pa, sr, nr, po)
+        run_reduce(f, c, pa, sr, nr, po,
+                   a._itemsize if kind == DC_R_SUM and is_float(t) and sr == a._itemsize else 0)
         _prod_exact(kind, t, pa, sr, nr, po, before)
         if not _next(&d, d.m, idx, &pa, &po):
             break
@@ -734,32 +736,74 @@ def _set_dot_blas_min(Py_ssize_t n):
     return old
 
 
-cdef object dot(object x, object y, object out):
-    cdef Operand A, B
+cdef inline Py_ssize_t _flat(const Operand *A, Py_ssize_t itemsize, Py_ssize_t *stride) noexcept:
+    """Elements of an operand read as one strided run (vdot flattens its operands): a 1-D
+    operand with its stride, a C-contiguous one (0-d included) with its element size; -1
+    for any other layout."""
+    cdef Py_ssize_t n = 1
+    cdef int d
+    if A.ndim == 1:
+        stride[0] = A.strides[0]
+        return A.shape[0]
+    if not A.contig:
+        return -1
+    for d in range(A.ndim):
+        n *= A.shape[d]
+    stride[0] = itemsize
+    return n
+
+
+cdef object _dot_run(object x, object y, int t, const char *a, Py_ssize_t sa, const char *b,
+                     Py_ssize_t sb, Py_ssize_t n):
+    """Dot product of n >= 1 elements of float type t: our kernel, or NumPy's BLAS on x
+    and y (whose elements these are) where the note below says so."""
     cdef char res[MAX_ITEM]
-    # 1-D float dot products run our kernel, on the thread policy's threads (as sum):
-    # NumPy's BLAS dot threads from ~1e4 elements with its own pool, whose workers spin
-    # after each call and stall on a core another process keeps busy (float64 vdot at
-    # 3e5: 5 ms instead of 60 us on this machine with one core loaded). From DOT_BLAS_MIN
-    # elements, when other processes leave us every thread, NumPy's BLAS runs: there it
-    # streams from memory faster than our kernel (1e6-1e7 float64: ours 0.87-0.91x
-    # NumPy's), and its pool, spinning after NumPy's own dot calls in this process (load
-    # for our threads, not for it), would take a core from ours (0.4-0.5x).
     cdef int nth
+    # Our kernel, on the thread policy's threads (as sum), streams as fast as NumPy's BLAS
+    # dot from memory and beats its float32 dot (single-threaded in NumPy's OpenBLAS)
+    # (see the README's performance notes). NumPy's BLAS threads from ~1e4 elements with
+    # its own pool, whose workers spin for ~0.1 s after each call: after NumPy's own dot
+    # calls in this process that pool takes a core from our threads (the policy then runs
+    # one), and it is the pool already spinning for BLAS. So from DOT_BLAS_MIN contiguous
+    # elements, when other processes leave us every thread but this process's own other
+    # threads take one, NumPy's BLAS runs (1e6 float64 dot in `python -m dotcompute
+    # --quick`, NumPy timed in the same process: our kernel 0.42-0.54x NumPy, BLAS 1.13x).
+    # NumPy's BLAS is not used otherwise: its float64 pool stalls on a core another process
+    # keeps busy (vdot at 3e5: 5 ms instead of 60 us with one core loaded).
+    nth = effective_num_threads()
+    if (n >= DOT_BLAS_MIN and sa == sb == type_size(t) and nth > 1
+            and threads_left() < nth and threads_left_by_processes() >= nth):
+        return np.dot(to_numpy(x).reshape(-1), to_numpy(y).reshape(-1))
+    run_dot(K.dot[t], K.combine[<int>DC_R_SUM][t], a, sa, b, sb, n, res, type_size(t))
+    return _scalar_from(res, type_dtype(t))
+
+
+cdef object dot(object x, object y, object out):
+    # 1-D float dot products run _dot_run (our kernel, or NumPy's BLAS)
+    cdef Operand A, B
     if (out is None and operand_of(x, &A, False) and operand_of(y, &B, False) and A.t == B.t
             and is_float(A.t) and A.ndim == 1 and B.ndim == 1
             and A.shape[0] == B.shape[0] and A.shape[0] > 0):
-        nth = effective_num_threads()
-        if (A.shape[0] >= DOT_BLAS_MIN and A.strides[0] == B.strides[0] == type_size(A.t)
-                and nth > 1 and threads_left_by_processes() >= nth):
-            return np.dot(to_numpy(x), to_numpy(y))
-        run_dot(K.dot[A.t], K.combine[<int>DC_R_SUM][A.t], A.data, A.strides[0], B.data,
-                B.strides[0], A.shape[0], res)
-        return _scalar_from(res, type_dtype(A.t))
+        return _dot_run(x, y, A.t, A.data, A.strides[0], B.data, B.strides[0], A.shape[0])
     with numpy_in_pool():
         r = np.dot(to_numpy(x), to_numpy(y), out=to_numpy(out))
     return out if out is not None else wrap_result(r)
 
+
+cdef object vdot(object x, object y):
+    """np.vdot(x, y) of two cpu arrays (ours or NumPy's) of one float dtype and one size
+    whose elements each read as one strided run (1-D, or C-contiguous: vdot flattens):
+    _dot_run over them (real operands: no conjugation). None for anything else (NumPy's
+    vdot decides: complex conjugation, integers, mixed dtypes, other layouts, errors)."""
+    cdef Operand A, B
+    cdef Py_ssize_t n, sa = 0, sb = 0
+    if not (operand_of(x, &A, False) and operand_of(y, &B, False) and A.t == B.t
+            and is_float(A.t)):
+        return None
+    n = _flat(&A, type_size(A.t), &sa)
+    if n <= 0 or _flat(&B, type_size(B.t), &sb) != n:
+        return None
+    return _dot_run(x, y, A.t, A.data, sa, B.data, sb, n)
 
 
 cdef object _on_device(ndarray a, str name, int kind, object axis, object dtype, object out,

@@ -21,3 +21,6 @@ cdef void threads_add_probe(int cls, int kind, void *fn, int itemsize) noexcept
 # Threads other processes leave this one (its own other threads, e.g. NumPy's OpenBLAS
 # pool, not counted): for choosing NumPy's BLAS, whose pool those threads are.
 cdef int threads_left_by_processes() noexcept nogil
+# Threads left by everything else: other processes and this process's threads other than
+# the compute threads (NumPy's OpenBLAS pool spinning after its calls counts).
+cdef int threads_left() noexcept nogil

@@ -734,6 +734,13 @@ cdef int threads_left_by_processes() noexcept nogil:
     return c if _forced_foreign >= 0 else _load_cap_procs
 
 
+cdef int threads_left() noexcept nogil:
+    """Threads everything else leaves us: other processes and this process's threads that
+    are not compute threads (the sampler's reading, refreshed if due); MAX_CHUNKS when
+    unknown."""
+    return _load_cap_at(threads_now())
+
+
 cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
     return chunks_for(n, threshold, effective_num_threads())
 
