@@ -1280,7 +1280,7 @@ cdef object _fuse_pair(object ufunc, object x, object y, bint via_numpy, object 
         return None
     if rev:
         # `z op2 (x op1 y)`: z is the value below x and y only if no jump lands between
-        if not loaded or _jumps_into(<object>codep, lasti):
+        if not loaded or _jumps_between(<object>codep, lasti - 6, lasti):
             return None
         into = None                  # x and y are loaded values, no temporaries
     # Who called op1: when the two instructions before the BINARY_OP loaded exactly x and
@@ -1450,7 +1450,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     """Run the chain ch (op1 = ufunc f1 on its values 0 and 1) in one pass and return
     op1's placeholder with the rest pending (see above); None when it can't."""
     global _fused_chains
-    cdef int n = ch.n, k, j, side, ref, tk, nslots = 0, streams = 1
+    cdef int n = ch.n, k, j, side, ref, tk, streams = 1
     cdef int vkind[DC_CHAIN_VALS]
     cdef int vt[DC_CHAIN_VALS]
     cdef double vd[DC_CHAIN_VALS]
@@ -1469,7 +1469,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     cdef Chain C
     cdef ChainOp *o
     cdef int ta, tb
-    cdef ndarray R, P
+    cdef ndarray R
     cdef list keep, places
     if n > CH_MAX:
         return None
@@ -1692,6 +1692,9 @@ cdef void _ch_unfuse():
         (<ndarray>place)._adopt(ufunc_call(uf, (lo, ro), {}))
 
 
+cdef dict _LABELS = {}          # code object -> its jump targets (dis.findlabels)
+
+
 cdef bint _jumps_between(object code, int first, int lasti):
     """A jump of `code` lands after the load at `first`, up to op1 at lasti (the values
     below op1's operands may then come from elsewhere)."""
@@ -1705,19 +1708,6 @@ cdef bint _jumps_between(object code, int first, int lasti):
             return True
     return False
 
-
-cdef dict _LABELS = {}          # code object -> its jump targets (dis.findlabels)
-
-
-cdef bint _jumps_into(object code, int lasti):
-    """A jump of `code` lands on the reversed pair's operand loads or on op1 itself (the
-    value below them on the stack may then come from elsewhere)."""
-    labels = _LABELS.get(code)
-    if labels is None:
-        if len(_LABELS) >= 4096:
-            _LABELS.clear()
-        labels = _LABELS[code] = frozenset(dis.findlabels(code.co_code))
-    return (lasti - 4) in labels or (lasti - 2) in labels or lasti in labels
 
 
 cdef object _fz_resume(object ufunc, object x, object y):
