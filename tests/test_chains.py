@@ -171,7 +171,16 @@ def test_squares_in_chains(dtype):
         f = _compile(body, "a, b, c")
         with np.errstate(all="ignore"):
             got, chains = _counted(f, *[dc.asarray(v) for v in (a, b, c)])
-            _same(f(a, b, c), got)
+            want = f(a, b, c)
+            if body.startswith("a**3"):
+                # power is a transcendental: NumPy's loop differs between CPUs (AVX-512
+                # SVML on Intel), ours is within 2 ulp of it; then the exact add rounds
+                g = np.asarray(got)
+                assert g.dtype == want.dtype and g.shape == want.shape
+                bound = 2 * np.spacing(np.abs(a**3)) + np.spacing(np.abs(want))
+                assert np.all(np.abs(g - want) <= bound), body
+            else:
+                _same(want, got)
         assert chains == 0, body
     # a square that overflows reports as NumPy's operator does
     big = np.full(N, 1e200 if dtype == np.float64 else 1e30, dtype=dtype)
