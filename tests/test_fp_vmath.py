@@ -325,3 +325,46 @@ def test_report_hooks_only_where_reports_differ():
             (wm, wr, wv), (gm, gr, gv) = both(lambda m: getattr(m, name)(m.asarray(x)),
                                               "warn")
             assert gm == wm, (name, char, v)
+
+
+@pytest.mark.parametrize("who", CHOICES)
+@pytest.mark.parametrize("dtype", REAL)
+@pytest.mark.parametrize("name", ["log", "log2", "log10", "log1p"])
+def test_log_family_on_data_with_negatives_and_zeros(name, dtype, who):
+    """Pass 2 of the log family computes each constant-result lane class (below the
+    domain: NaN with invalid; at the pole: -inf with divide-by-zero) once a block and
+    copies it: over several blocks of random signs, zeros, -0, the pole, specials and
+    ordinary values -- and blocks holding only one class or none -- NumPy's values
+    (NaN, -inf and sign of zero included) and reports."""
+    rng = np.random.default_rng(3)
+    n = 3 * 2048 + 77
+    x = rng.uniform(-5, 5, n)
+    x[rng.random(n) < 0.1] = 0.0
+    x[rng.random(n) < 0.05] = -0.0
+    x[rng.random(n) < 0.05] = -1.0
+    sp = specials(dtype).astype(np.float64)
+    x[rng.integers(0, n, 200)] = rng.choice(sp, 200)
+    x[2048:4096] = -np.abs(x[2048:4096]) - 2.0           # a block only below the domain
+    x[4096:4096 + 2048] = np.abs(x[4096:4096 + 2048]) + 1.0   # a block with no pass 2 lane
+    x = x.astype(dtype)
+    char = np.dtype(dtype).char
+    try:
+        _numpy_loops.set_loop_choice(name, char, who)
+    except ValueError:
+        assert who == "numpy"
+        return
+    try:
+        for v in (x, x[1:], x[::2]):
+            check(lambda m: getattr(m, name)(m.asarray(v)))
+            with np.errstate(all="ignore"):
+                got = np.asarray(getattr(dc, name)(dc.asarray(v)))
+                want = getattr(np, name)(v)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            fin = ~np.isnan(want)
+            np.testing.assert_array_equal(np.isinf(got[fin]), np.isinf(want[fin]))
+            np.testing.assert_array_equal(np.signbit(got[fin]), np.signbit(want[fin]))
+        # each report alone: only zeros (divide), only negatives (invalid)
+        for v in (np.zeros(5000, dtype), np.full(5000, -3.0, dtype)):
+            check(lambda m: getattr(m, name)(m.asarray(v)))
+    finally:
+        _numpy_loops.set_loop_choice(name, char, "auto")

@@ -189,6 +189,34 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
  * `o[i] = a[i] < b[i]` for double shuffles more and ran 10-13 % behind NumPy's loop at
  * n = 1e5..1e6 on the AMD EPYC machine; this one runs level with it. The predicates are
  * the quiet ones with NumPy's NaN results (false, `!=` true). */
+#if defined(__AVX512BW__) && defined(__AVX512DQ__)
+/* AVX-512: 64 results a step, the comparison masks joined into one 64-bit mask that selects
+ * bytes of 1 (NumPy's AVX-512 loop does the same); the AVX2 packing below ran 10-12 %
+ * behind NumPy's loop at n = 1e5 on the Intel Xeon. */
+#include <immintrin.h>
+#define DC_CMP512_KERNEL(SUF, T, VT, W, LOADU, SET1, CMP)                                 \
+static inline __attribute__((always_inline)) ptrdiff_t                                    \
+dc_cmp_##SUF(const T *a, ptrdiff_t sa, const T *b, ptrdiff_t sb, uint8_t *o, ptrdiff_t n, \
+             const int pred) {                                                            \
+    const __m512i one = _mm512_set1_epi8(1);                                              \
+    ptrdiff_t i = 0;                                                                      \
+    int k;                                                                                \
+    for (; i + 64 <= n; i += 64) {                                                        \
+        uint64_t m = 0;                                                                   \
+        for (k = 0; k < 64 / W; k++) {                                                    \
+            VT x = sa ? LOADU(a + i + W * k) : SET1(a[0]);                                \
+            VT y = sb ? LOADU(b + i + W * k) : SET1(b[0]);                                \
+            m |= (uint64_t)CMP(x, y, pred) << (W * k);                                    \
+        }                                                                                 \
+        _mm512_storeu_si512((void *)(o + i), _mm512_maskz_mov_epi8((__mmask64)m, one));   \
+    }                                                                                     \
+    return i;                                                                             \
+}
+DC_CMP512_KERNEL(f8, double, __m512d, 8, _mm512_loadu_pd, _mm512_set1_pd, _mm512_cmp_pd_mask)
+DC_CMP512_KERNEL(f4, float, __m512, 16, _mm512_loadu_ps, _mm512_set1_ps, _mm512_cmp_ps_mask)
+#define DC_CMP_AVX512 1
+#endif
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 #define DC_PK32(x, y) _mm256_permute4x64_epi64(_mm256_packs_epi32(x, y), 0xD8)
@@ -215,10 +243,12 @@ dc_cmp_##SUF(const T *a, ptrdiff_t sa, const T *b, ptrdiff_t sb, uint8_t *o, ptr
 #define DC_NARROW_8(m) DC_PK16(DC_PK32(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3])),         \
                                DC_PK32(DC_PK32(m[4], m[5]), DC_PK32(m[6], m[7])))
 #define DC_NARROW_4(m) DC_PK16(DC_PK32(m[0], m[1]), DC_PK32(m[2], m[3]))
+#if !defined(DC_CMP_AVX512)
 DC_CMP_KERNEL(f8, double, __m256d, 4, 8, _mm256_loadu_pd, _mm256_set1_pd, _mm256_cmp_pd,
               _mm256_castpd_si256, DC_NARROW_8)
 DC_CMP_KERNEL(f4, float, __m256, 8, 4, _mm256_loadu_ps, _mm256_set1_ps, _mm256_cmp_ps,
               _mm256_castps_si256, DC_NARROW_4)
+#endif
 #define DC_CMP_PRED_equal _CMP_EQ_OQ
 #define DC_CMP_PRED_not_equal _CMP_NEQ_UQ
 #define DC_CMP_PRED_less _CMP_LT_OQ

@@ -978,10 +978,46 @@ static inline void dc_vm_numpy_steps(ptrdiff_t *s, int k)
    "floating-point flags"). sx and sy: the operands' strides in the caller (x and y here are
    contiguous), for the hook. */
 #define DC__UNARY(NAME, T, MT, ELEM, FX, FIXFN)                               \
-    DC__UNARY_SEL(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN)
+    DC__UNARY_SELC(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN, dc__nocls_##T)
+#define DC__UNARY_C(NAME, T, MT, ELEM, FX, FIXFN, CLS)                        \
+    DC__UNARY_SELC(NAME, T, MT, ELEM, ELEM, dc__never_##T, FX, FIXFN, CLS)
+#define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
+    DC__UNARY_SELC(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN, dc__nocls_##T)
 static inline uint64_t dc__never_double(double x) { (void)x; return 0; }
 static inline uint32_t dc__never_float(float x) { (void)x; return 0; }
-#define DC__UNARY_SEL(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN)               \
+/* Pass-2 lanes whose result is one constant (and one set of flags) per class: CLS(x) is 1
+   or 2 for such a lane (the log family: x below its domain -> NaN with invalid, x at its
+   pole -> -inf with divide-by-zero), 0 for the others. Pass 2 computes a class's value
+   once per block and copies it without branches (the signs of real data are random, and a
+   lane-by-lane branch mispredicted half the time): the C library (or NumPy's loop, through the hook) costs
+   25-50 ns an element on an invalid input, and log of data with negatives or zeros made
+   whole blocks run at that rate (float32 log at n = 1e5 with half the inputs negative:
+   1.35 ms against NumPy's 0.06 ms). */
+static inline int dc__nocls_double(double x) { (void)x; return 0; }
+static inline int dc__nocls_float(float x) { (void)x; return 0; }
+/* on the bits: an ordered compare would raise invalid on a NaN lane */
+static inline int dc__log_cls_double(double x)
+{
+    uint64_t u = dc__u64(x), a = u & 0x7fffffffffffffffull;
+    return (int)((u >> 63) & (a != 0) & (a <= 0x7ff0000000000000ull)) | ((a == 0) << 1);
+}
+static inline int dc__log_cls_float(float x)
+{
+    uint32_t u = dc__u32(x), a = u & 0x7fffffffu;
+    return (int)((u >> 31) & (a != 0) & (a <= 0x7f800000u)) | ((a == 0) << 1);
+}
+static inline int dc__log1p_cls_double(double x)
+{
+    uint64_t u = dc__u64(x), a = u & 0x7fffffffffffffffull;
+    return (int)((u >> 63) & (a > 0x3ff0000000000000ull) & (a <= 0x7ff0000000000000ull))
+           | ((u == 0xbff0000000000000ull) << 1);
+}
+static inline int dc__log1p_cls_float(float x)
+{
+    uint32_t u = dc__u32(x), a = u & 0x7fffffffu;
+    return (int)((u >> 31) & (a > 0x3f800000u) & (a <= 0x7f800000u)) | ((u == 0xbf800000u) << 1);
+}
+#define DC__UNARY_SELC(NAME, T, MT, ELEM, FAST, SLOW, FX, FIXFN, CLS)         \
 DC__BLOCK_FN(NAME, T, MT, ELEM, FAST, SLOW, FX)                               \
 static dc_vm_hook NAME##_hook;                                                \
 static inline void NAME(const T *x, T *y, ptrdiff_t n, ptrdiff_t sx,         \
@@ -1006,11 +1042,41 @@ static inline void NAME(const T *x, T *y, ptrdiff_t n, ptrdiff_t sx,         \
         now = dc_fpe_test_vec();                                              \
         if (now & ~keep) dc_fpe_drop_vec(now & ~keep);                        \
         if (any) {                                                            \
-            for (ptrdiff_t i = 0; i < m; i++)                                 \
-                if (FX(xb[i])) {                                              \
+            /* which kinds of pass-2 lane the block holds (vectorized ORs) */  \
+            MT c1 = 0, c2 = 0, rest = 0;                                      \
+            for (ptrdiff_t i = 0; i < m; i++) {                               \
+                int c = CLS(xb[i]);                                           \
+                c1 |= (MT)(c == 1);                                           \
+                c2 |= (MT)(c == 2);                                           \
+                rest |= FX(xb[i]) & (MT)(c == 0);                             \
+            }                                                                 \
+            if (c1 | c2) {                                                    \
+                T cval[3] = {0, 0, 0};                                        \
+                for (int c = 1; c <= 2; c++) {                                \
+                    if (!(c == 1 ? c1 : c2)) continue;                        \
+                    ptrdiff_t i = 0;                                          \
+                    while (CLS(xb[i]) != c) i++;                              \
                     if (hook.fn) hook.fn(hook.self, xb + i, yb + i, st[0], st[1]); \
                     else yb[i] = FIXFN(xb[i]);                                \
+                    cval[c] = yb[i];                                          \
                 }                                                             \
+                MT b1, b2;                    /* a bit select: vectorizes */  \
+                memcpy(&b1, &cval[1], sizeof(T));                             \
+                memcpy(&b2, &cval[2], sizeof(T));                             \
+                for (ptrdiff_t i = 0; i < m; i++) {                           \
+                    int c = CLS(xb[i]);                                       \
+                    MT k1 = (MT)0 - (MT)(c == 1), k2 = (MT)0 - (MT)(c == 2), yv; \
+                    memcpy(&yv, yb + i, sizeof(T));                           \
+                    yv = (yv & ~(k1 | k2)) | (b1 & k1) | (b2 & k2);           \
+                    memcpy(yb + i, &yv, sizeof(T));                           \
+                }                                                             \
+            }                                                                 \
+            if (rest)                                                         \
+                for (ptrdiff_t i = 0; i < m; i++)                             \
+                    if (FX(xb[i]) & (MT)(CLS(xb[i]) == 0)) {                  \
+                        if (hook.fn) hook.fn(hook.self, xb + i, yb + i, st[0], st[1]); \
+                        else yb[i] = FIXFN(xb[i]);                            \
+                    }                                                         \
             keep = dc_fpe_test_vec();                                         \
         }                                                                     \
     }                                                                         \
@@ -1031,15 +1097,20 @@ DC__UNARY(dc_vexp2_f64, double, uint64_t, dc__exp2_f64e, dc__exp2_fx, exp2)
 DC__UNARY(dc_vexp2_f32, float, uint32_t, dc__exp2_f32e, dc__exp2_f32fx, dc__exp2_f32fix)
 DC__UNARY(dc_vexpm1_f64, double, uint64_t, dc__expm1_f64e, dc__expm1_fx, expm1)
 DC__UNARY(dc_vexpm1_f32, float, uint32_t, dc__expm1_f32e, dc__expm1_f32fx, dc__expm1_f32fix)
-DC__UNARY(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log)
-DC__UNARY_SEL(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__logf_e, dc__logf_slow,
-              dc__log_f32fx, dc__log_f32np)
-DC__UNARY(dc_vlog2_f64, double, uint64_t, dc__log2_f64e, dc__log_fx, log2)
-DC__UNARY(dc_vlog2_f32, float, uint32_t, dc__log2_f32e, dc__log_f32fx, dc__log2_f32fix)
-DC__UNARY(dc_vlog10_f64, double, uint64_t, dc__log10_f64e, dc__log_fx, log10)
-DC__UNARY(dc_vlog10_f32, float, uint32_t, dc__log10_f32e, dc__log_f32fx, dc__log10_f32fix)
-DC__UNARY(dc_vlog1p_f64, double, uint64_t, dc__log1p_f64e, dc__log1p_fx, log1p)
-DC__UNARY(dc_vlog1p_f32, float, uint32_t, dc__log1p_f32e, dc__log1p_f32fx, dc__log1p_f32fix)
+DC__UNARY_C(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log, dc__log_cls_double)
+DC__UNARY_SELC(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__logf_e, dc__logf_slow,
+               dc__log_f32fx, dc__log_f32np, dc__log_cls_float)
+DC__UNARY_C(dc_vlog2_f64, double, uint64_t, dc__log2_f64e, dc__log_fx, log2, dc__log_cls_double)
+DC__UNARY_C(dc_vlog2_f32, float, uint32_t, dc__log2_f32e, dc__log_f32fx, dc__log2_f32fix,
+            dc__log_cls_float)
+DC__UNARY_C(dc_vlog10_f64, double, uint64_t, dc__log10_f64e, dc__log_fx, log10,
+            dc__log_cls_double)
+DC__UNARY_C(dc_vlog10_f32, float, uint32_t, dc__log10_f32e, dc__log_f32fx, dc__log10_f32fix,
+            dc__log_cls_float)
+DC__UNARY_C(dc_vlog1p_f64, double, uint64_t, dc__log1p_f64e, dc__log1p_fx, log1p,
+            dc__log1p_cls_double)
+DC__UNARY_C(dc_vlog1p_f32, float, uint32_t, dc__log1p_f32e, dc__log1p_f32fx, dc__log1p_f32fix,
+            dc__log1p_cls_float)
 DC__UNARY(dc_vsin_f64, double, uint64_t, dc__sin_f64e, dc__sin_fx, sin)
 DC__UNARY_SEL(dc_vsin_f32, float, uint32_t, dc__sin_f32e, dc__sinf_e, dc__trigf_slow,
               dc__sin_f32fx, dc__sin_f32np)
