@@ -559,16 +559,6 @@ cdef inline object _truth_of_float(int op, object s):
     return s
 
 
-cdef inline bint _same_shape(const Operand *a, ndarray r) noexcept:
-    cdef int i
-    if a.ndim != r._ndim:
-        return False
-    for i in range(a.ndim):
-        if a.shape[i] != r._shape[i]:
-            return False
-    return True
-
-
 cdef bint _power_by_numpy(Operand *A, Operand *B, ndarray r, int t, int thr):
     cdef char *args[3]
     cdef Py_ssize_t steps[3]
@@ -637,7 +627,7 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
         return r._np()[()] if nd == 0 and out is None else r
     if (route == 1 and op == _POWER and _borrow and B.is_scalar and not A.is_scalar
             and ta == l0 and l1 == l0 and lo == l0 and (l0 == DC_T_F4 or l0 == DC_T_F8)
-            and r._size > 0 and _same_shape(&A, r) and _runs_with(&A, r)):
+            and r._size > 0 and same_shape(&A, &R) and _runs_with(&A, r)):
         # a float array to a scalar power: NumPy's loop where it is the faster one here
         # (on AVX-512 CPUs its SVML pow ran 4.6x ours at n = 5e5), threaded, given the
         # strides NumPy's own call passes it (the exponent's 0): NumPy's values
