@@ -613,6 +613,12 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
         return None
     b.nin = 2
     thr = K.binary_threshold[op]
+    if op == _POWER and not B.is_scalar and not same_shape(&B, &R):
+        # NumPy's power loop takes an exponent of stride 0 as a scalar (0.5: the square
+        # root, so (-inf) ** 0.5 is nan, not pow's inf), and which dimension of a
+        # broadcast exponent array has stride 0 in its loop is its iterator's choice
+        # (operands in other orders than the result's): NumPy's code decides
+        return None
     if route == 1 and op == _POWER and _is_half(&B, l1) and not A.is_scalar:
         # NumPy's power loop takes the square root for a scalar exponent of 0.5
         # (-0.0 ** 0.5 is -0.0, -inf ** 0.5 is nan): so do we.
@@ -812,6 +818,8 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                           or unsafe_overlap(&B, &R, r._ndim, r._shape))):
         return None
+    if op == _POWER and not same_shape(&B, &R):
+        return None                  # a broadcast exponent array: see _general_binary
     if (_borrow and not A.is_scalar and not B.is_scalar and _runs_with(&A, r)
             and _runs_with(&B, r) and r._size > 0):
         args[0] = A.data

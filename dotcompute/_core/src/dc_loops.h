@@ -167,6 +167,14 @@ static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb,    
 static void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o, ptrdiff_t n) {           \
     for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i]);                              \
 }                                                                                         \
+DC_UNARY_DRIVER(NAME, T, OUT, ELEM)
+/* The same with the contiguous loop VF(a, o, n) of the caller's own. */
+#define DC_UNARY_LOOP_VF(NAME, T, OUT, ELEM, VF)                                          \
+static void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o, ptrdiff_t n) {           \
+    VF(a, o, n);                                                                          \
+}                                                                                         \
+DC_UNARY_DRIVER(NAME, T, OUT, ELEM)
+#define DC_UNARY_DRIVER(NAME, T, OUT, ELEM)                                               \
 static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t n) {     \
     const ptrdiff_t S = (ptrdiff_t)sizeof(T), SO = (ptrdiff_t)sizeof(OUT);                \
     if (sa == S && so == SO && (((void *)pa != (void *)po) || S == SO)                    \
@@ -183,6 +191,47 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
         memcpy(po + i * so, &r, sizeof(OUT));                                             \
     }                                                                                     \
 }
+
+/* float64 sqrt with AVX-512: vsqrtpd retires one element every ~1.3 ns on the Intel Xeon
+ * (every width), NumPy's loop as well; this one, 0.5 ns. rsqrt14 (relative error 2^-14),
+ * one Newton step for 1/sqrt(x), then y = x r and g = r/2 refined together (Goldschmidt)
+ * and two corrections y + (x - y^2) g with the residual exact by FMA: Markstein's final
+ * step (the IA-64 sqrt), correctly rounded -- NumPy's bits. For 2^-960 <= x < 2^1000 (the
+ * residual neither underflows nor overflows); a vector with any other lane (0, negative,
+ * subnormal, huge, inf, NaN) takes vsqrtpd, with its flags. 3.2e8 inputs (all exponents,
+ * and squares of random values +-2 ulp) matched vsqrtpd bit for bit. */
+#if defined(__AVX512F__) && !defined(DC_SCALAR)
+#include <immintrin.h>
+static inline __m512d dc__sqrt8_nr(__m512d x) {
+    const __m512d h = _mm512_set1_pd(0.5), t = _mm512_set1_pd(1.5);
+    __m512d r = _mm512_rsqrt14_pd(x);
+    r = _mm512_mul_pd(r, _mm512_fnmadd_pd(_mm512_mul_pd(h, x), _mm512_mul_pd(r, r), t));
+    __m512d y = _mm512_mul_pd(x, r), g = _mm512_mul_pd(h, r);
+    __m512d e = _mm512_fnmadd_pd(g, y, h);                 /* 1/2 - g y */
+    y = _mm512_fmadd_pd(y, e, y);
+    g = _mm512_fmadd_pd(g, e, g);
+    y = _mm512_fmadd_pd(_mm512_fnmadd_pd(y, y, x), g, y);
+    return _mm512_fmadd_pd(_mm512_fnmadd_pd(y, y, x), g, y);
+}
+static inline __m512d dc__sqrt8(__m512d x) {
+    const __m512i lo = _mm512_set1_epi64(0x03f0000000000000ll);        /* 2^-960 */
+    const __m512i span = _mm512_set1_epi64(0x7e70000000000000ll - 0x03f0000000000000ll);
+    __mmask8 ok = _mm512_cmp_epu64_mask(_mm512_sub_epi64(_mm512_castpd_si512(x), lo), span,
+                                        _MM_CMPINT_LT);
+    return ok == 0xff ? dc__sqrt8_nr(x) : _mm512_sqrt_pd(x);
+}
+static inline void dc_sqrt_f64_v(const double *a, double *o, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(o + i, dc__sqrt8(_mm512_loadu_pd(a + i)));
+    if (i < n) {
+        __mmask8 m = (__mmask8)((1u << (n - i)) - 1);
+        __m512d x = _mm512_mask_loadu_pd(_mm512_set1_pd(1.0), m, a + i);
+        _mm512_mask_storeu_pd(o + i, m, dc__sqrt8(x));
+    }
+}
+#define DC_HAVE_SQRT_F64_V 1
+#endif
 
 /* Float comparisons into bool with AVX2: 32 results a step, the masks narrowed by packs
  * (each followed by the lane fix-up permute). gcc's own vectorization of
