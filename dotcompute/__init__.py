@@ -5,7 +5,39 @@ memory pool, element-wise operations and reductions run on kernels compiled for 
 CPU's instruction set and spread over its cores; what is not accelerated runs NumPy's code
 on zero-copy views.
 """
-from ._version import __version__
+import os as _os
+import sys as _sys
+
+
+def _built_copy():
+    """Where this package's compiled modules are when this copy has none: a source tree
+    shadowing the installed package (`pip install . && python -m dotcompute` run in a
+    fresh clone's root puts the clone's `dotcompute/`, unbuilt, first on the path). The
+    first other `dotcompute` on sys.path whose `_core` holds the compiled modules, else
+    None (this copy is built, or nothing is: the import then fails as before)."""
+    def built(pkg):
+        core = _os.path.join(pkg, "_core")
+        try:
+            return any(f.startswith("_cpu.") and f.endswith((".so", ".pyd"))
+                       for f in _os.listdir(core))
+        except OSError:
+            return False
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    if built(here):
+        return None
+    for entry in _sys.path:
+        pkg = _os.path.join(_os.path.abspath(entry or _os.curdir), "dotcompute")
+        if _os.path.realpath(pkg) != _os.path.realpath(here) and built(pkg):
+            return pkg
+    return None
+
+
+_other = _built_copy()
+if _other is not None:
+    __path__[:] = [_other]          # every submodule (and __main__) from the built copy
+del _other, _built_copy, _os, _sys
+
+from ._version import __version__  # noqa: E402
 
 # First: the OpenMP wait settings must be in place before the OpenMP runtime loads (with the
 # first compiled module); _runtime sets them, then imports the core (see _runtime.py).

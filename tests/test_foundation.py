@@ -202,3 +202,22 @@ def test_generated_files_not_tracked():
         assert not f.endswith((".so", ".html")), f
         if f.endswith(".c") and f.startswith("dotcompute/"):
             assert "/src/" in f, f      # only hand-written C under _core/src
+
+
+def test_an_unbuilt_source_tree_first_on_the_path_uses_the_built_copy(tmp_path):
+    """`pip install . && python -m dotcompute` in a fresh clone's root: the clone's own
+    `dotcompute/` (no compiled modules) comes first on sys.path; the package then loads
+    its submodules from the first built copy on the path instead of failing to import."""
+    import shutil
+    src = os.path.dirname(os.path.abspath(dc.__file__))
+    shutil.copytree(src, tmp_path / "dotcompute",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "*.c", "__pycache__"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.path.dirname(src)]))
+    code = ("import dotcompute as d, numpy as np; print(d.__path__[0]); "
+            "print(float(d.asarray(np.arange(4.0)).sum()))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, total = out.stdout.split()
+    assert os.path.realpath(first) == os.path.realpath(src)
+    assert total == "6.0"
