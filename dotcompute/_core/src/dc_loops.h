@@ -193,7 +193,8 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
 }
 
 /* float64 sqrt with AVX-512: vsqrtpd retires one element every ~1.3 ns on the Intel Xeon
- * (every width), NumPy's loop as well; this one, 0.5 ns. rsqrt14 (relative error 2^-14),
+ * (every width), NumPy's loop as well; this one 0.5 ns in a bare loop, 0.74 through the
+ * kernel driver (n = 1e5, one thread). rsqrt14 (relative error 2^-14),
  * one Newton step for 1/sqrt(x), then y = x r and g = r/2 refined together (Goldschmidt)
  * and two corrections y + (x - y^2) g with the residual exact by FMA: Markstein's final
  * step (the IA-64 sqrt), correctly rounded -- NumPy's bits. For 2^-960 <= x < 2^1000 (the
