@@ -936,3 +936,78 @@ def test_row_sums_and_means_as_numpy(nr, dtype):
             np.testing.assert_array_equal(got, want)
         else:
             np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-13)
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8", "i1", "i4", "u8", "b1"])
+def test_row_reductions_threaded_and_remainders(dtype, rng):
+    # Reductions of many short or mid-length contiguous rows (axis=-1) run whole rows on
+    # each thread (run_rows), and the min/max kernel ends a row with one vector overlapping
+    # the previous ones: row lengths that leave every remainder of the vector widths, NaN
+    # and signed zeros inside that last vector only, 1 and 2 threads, compared with NumPy.
+    from dotcompute._core import _threads
+    old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
+    names = ["min", "max", "argmin", "argmax", "any", "all", "sum"]
+    try:
+        for nr in (1, 7, 15, 17, 31, 33, 63, 65, 100, 127, 129, 500, 1001):
+            rows = max(3, 40000 // nr)
+            x = _values(dtype, rows * nr, rng).reshape(rows, nr)
+            if DT[dtype].kind == "f":
+                x[np.isinf(x)] = 1.0
+                x[1, -1] = np.nan                       # NaN in the last element only
+                x[2, :] = 0.0
+                x[2, -1] = -0.0                         # 0.0 / -0.0 tie at the end
+                x[-1, nr // 2:] = np.nan
+            cut = 1 if nr > 1 else 0                    # rows starting off alignment
+            views = [(x, lambda d: d), (x[:, cut:], lambda d: d[:, cut:]),
+                     (x[::-1], lambda d: d[::-1])]
+            for xv, view in views:
+                d = view(dc.asarray(x))
+                for t in (1, 2):
+                    dc.set_num_threads(t)
+                    for name in names:
+                        with np.errstate(all="ignore"):
+                            exp = getattr(xv, name)(axis=-1)
+                            got = np.asarray(getattr(d, name)(axis=-1))
+                        where = (dtype, nr, t, name)
+                        assert got.dtype == exp.dtype and got.shape == exp.shape, where
+                        if name == "sum" and DT[dtype].kind == "f":
+                            tol = np.finfo(DT[dtype]).eps * 8 * np.abs(
+                                np.nan_to_num(xv)).sum(axis=-1)
+                            ok = (np.abs(got - exp) <= tol) | (np.isnan(got) & np.isnan(exp))
+                            assert ok.all(), where
+                        else:
+                            np.testing.assert_array_equal(got, exp, err_msg=str(where))
+                            if name in ("min", "max") and DT[dtype].kind == "f":
+                                assert (np.signbit(got) == np.signbit(exp)).all(), where
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_row_sums_report_overflow_from_every_thread(dtype):
+    # a float overflow inside a row summed on the second thread is reported as NumPy
+    # reports it ("overflow encountered in reduce"), and errstate(over="raise") raises
+    from dotcompute._core import _threads
+    old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
+    big = np.finfo(dtype).max
+    try:
+        for row in (0, 3999):
+            x = np.ones((4000, 500), dtype)
+            x[row, :3] = big
+            d = dc.asarray(x)
+            for t in (1, 2):
+                dc.set_num_threads(t)
+                with pytest.warns(RuntimeWarning, match="overflow encountered in reduce"):
+                    exp = x.sum(axis=1)
+                with pytest.warns(RuntimeWarning, match="overflow encountered in reduce"):
+                    got = np.asarray(d.sum(axis=1))
+                np.testing.assert_array_equal(got, exp)
+                with np.errstate(over="raise"):
+                    with pytest.raises(FloatingPointError):
+                        x.sum(axis=1)
+                    with pytest.raises(FloatingPointError):
+                        d.sum(axis=1)
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)

@@ -101,6 +101,12 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t 
                      Py_ssize_t n, char *out, int sum_itemsize=*) noexcept
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
                   Py_ssize_t sb, Py_ssize_t n, char *out, int itemsize=*) noexcept
+# `rows` reductions of nr elements each (row i at a + i*sa_row, elements sr bytes apart),
+# row i's value into o + i*so: whole rows split between threads_for's threads (each row
+# one call of f and c, start 0; not prod, whose exactness check runs per row by the caller).
+cdef void run_rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
+                   Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so,
+                   Py_ssize_t rows, Py_ssize_t itemsize) noexcept
 # o[:n] = value (one element of kernel type t, apart from o) on threads_for's threads.
 cdef void run_fill(char *o, Py_ssize_t n, const char *value, int t) noexcept
 cdef void run_where(dc_where_fn f, const char *c, const char *x, const char *y, char *o,

@@ -407,6 +407,44 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
             K.run_dot(f, c, a, sa, b, sb, n, out, nt)
 
 
+cdef void _rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
+                Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so, Py_ssize_t r0,
+                Py_ssize_t r1) noexcept nogil:
+    cdef char partial[DC_PARTIAL_BYTES]
+    cdef Py_ssize_t i
+    for i in range(r0, r1):
+        f(a + i * sa_row, sr, nr, 0, partial)
+        c(partial, 1, o + i * so)
+
+
+cdef void _rows_threads(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
+                        Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so,
+                        Py_ssize_t rows, int nt) noexcept nogil:
+    cdef int k, flags = 0
+    for k in prange(nt, num_threads=nt, schedule="static"):
+        dc_fpe_clear()
+        _rows(f, c, a, sa_row, sr, nr, o, so, rows * k // nt, rows * (k + 1) // nt)
+        flags |= dc_fpe_test()
+    dc_fpe_raise(flags)       # the workers' floating-point flags, on the calling thread
+
+
+cdef void run_rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
+                   Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so,
+                   Py_ssize_t rows, Py_ssize_t itemsize) noexcept:
+    cdef int nt = threads_for_size(rows * nr, K.reduce_threshold, _widest(sr, 0, 0)
+                                   if sr != 0 else itemsize)
+    if nt > rows:
+        nt = <int>rows
+    if rows * nr < NOGIL_MIN:
+        _rows(f, c, a, sa_row, sr, nr, o, so, 0, rows)
+    elif nt <= 1:
+        with nogil:
+            _rows(f, c, a, sa_row, sr, nr, o, so, 0, rows)
+    else:
+        with nogil:
+            _rows_threads(f, c, a, sa_row, sr, nr, o, so, rows, nt)
+
+
 cdef void run_fill(char *o, Py_ssize_t n, const char *value, int t) noexcept:
     # the type's own cast (a copy) from a stride-0 input: a broadcast store loop
     run_unary(K.cast[t][t], K.reduce_threshold, value, 0, o, type_size(t), n, True)

@@ -11,7 +11,7 @@ from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
-from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN,
+from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN, run_rows,
                                               kernel_table, run_unary, run_binary,
                                               run_reduce, run_dot)
 from dotcompute._core._cpu cimport effective_num_threads
@@ -265,9 +265,24 @@ cdef inline bint _zero_ties(int kind, int t) noexcept:
 
 
 cdef bint _has_zero(object r):
-    """r (a reduction's result: dc array or NumPy scalar) holds a zero."""
+    """r (a float reduction's result: a new C-ordered float32/float64 dc array, or a
+    NumPy scalar) holds a zero: a C scan (NumPy's `(r == 0).any()` cost ~2 us a call)."""
+    cdef Py_ssize_t i, n
+    cdef ndarray a
     if type(r) is ndarray:
-        return bool((<ndarray>r)._size and ((<ndarray>r)._np() == 0).any())
+        a = <ndarray>r
+        n = a._size
+        if a._t == DC_T_F8 and a._c_contig:
+            for i in range(n):
+                if (<double *>a._data)[i] == 0:
+                    return True
+            return False
+        if a._t == DC_T_F4 and a._c_contig:
+            for i in range(n):
+                if (<float *>a._data)[i] == 0:
+                    return True
+            return False
+        return bool(n and (a._np() == 0).any())
     return r == 0
 
 
@@ -448,7 +463,15 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     if nr < PARTIAL_MIN:
         # runs of one partial each (as run_reduce cuts them): the kernel and its combine
         # directly, without the driver's per-call thread decision (`X.argmax(axis=1)` on
-        # rows of 200 was half its time)
+        # rows of 200 was half its time); the innermost kept dimension's runs split
+        # between threads as whole rows (prod checks each row's exactness: one thread)
+        if kind != DC_R_PROD and d.m >= 1:
+            while True:
+                run_rows(f, c, pa, d.sa[d.m - 1], sr, nr, po, d.so[d.m - 1],
+                         d.n[d.m - 1], isz)
+                if not _next(&d, d.m - 1, idx, &pa, &po):
+                    break
+            return res
         if outputs * nr < NOGIL_MIN:
             _short_runs(f, c, &d, idx, pa, sr, nr, po, kind, t)
         else:
