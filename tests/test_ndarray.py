@@ -477,3 +477,48 @@ def test_transpose_argument_forms_match_numpy(axes):
     np.testing.assert_array_equal(np.asarray(got), want)
     got[0, 0, 0] = -1.0                 # a view: element [0, 0, 0] is d's first
     assert float(d[0, 0, 0]) == -1.0
+
+
+@pytest.mark.parametrize("dtype", ["c16", "c8", ">c16", "<c8", "f8", "i4", "f4"])
+def test_real_imag_conj_and_T_views_match_numpy(dtype):
+    # .real / .imag of complex arrays and .T are dc views built directly: NumPy's dtype
+    # (byte order kept), shape, strides, contiguity flags and writeability; writes reach
+    # the parent. A real array's .real is the array itself, as NumPy's; conj(out) returns
+    # out; conj of a real array returns the array itself.
+    z0 = (np.arange(24) * (1 + 2j) if np.dtype(dtype).kind == "c"
+          else np.arange(24)).astype(dtype).reshape(4, 6)
+    views = [lambda a: a, lambda a: a[::-1, 1::2], lambda a: a.T, lambda a: a[1],
+             lambda a: a[0, 0, ...], lambda a: a[:0], lambda a: np.asfortranarray(a)
+             if isinstance(a, np.ndarray) else dc.asfortranarray(a)]
+    for view in views:
+        z = view(z0.copy())
+        d = view(dc.asarray(z0))
+        for attr in ("real", "imag", "T"):
+            e, g = getattr(z, attr), getattr(d, attr)
+            assert type(g) is dc.ndarray, attr
+            assert g.dtype == e.dtype and g.shape == e.shape and g.strides == e.strides, attr
+            for flag in ("C_CONTIGUOUS", "F_CONTIGUOUS", "WRITEABLE"):
+                assert g.flags[flag] == e.flags[flag], (attr, flag)
+            np.testing.assert_array_equal(np.asarray(g), e)
+        assert (d.real is d) == (z.real is z)
+        c, ce = d.conj(), z.conj()
+        assert c.dtype == ce.dtype and c.shape == ce.shape
+        np.testing.assert_array_equal(np.asarray(c), ce)
+        assert (d.conjugate() is d) == (z.conjugate() is z)
+        out, oute = dc.empty(d.shape, d.dtype), np.empty(z.shape, z.dtype)
+        assert d.conj(out) is out and z.conj(oute) is oute
+        np.testing.assert_array_equal(np.asarray(out), oute)
+    d = dc.asarray(z0)
+    z = z0.copy()
+    if z.dtype.kind == "c":
+        d.real[1:3] = 7.0
+        d.imag[:, 2] = -1.0
+        z.real[1:3] = 7.0
+        z.imag[:, 2] = -1.0
+        d.T[0, 1] = 3 + 4j
+        z.T[0, 1] = 3 + 4j
+    else:
+        d.T[0, 1] = 3
+        z.T[0, 1] = 3
+    np.testing.assert_array_equal(np.asarray(d), z)
+    assert d.real.base is d if z.dtype.kind == "c" else d.real is d

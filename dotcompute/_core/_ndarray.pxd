@@ -48,6 +48,8 @@ cdef class ndarray:
     cdef _adopt(self, ndarray other)
     cdef object _np(self)
     cdef object _np_at(self, char *data, int nd, Py_ssize_t *shape, Py_ssize_t *strides)
+    cdef ndarray _part(self, Py_ssize_t offset)
+    cdef ndarray _reversed_axes(self)
     cdef ndarray _sub(self, char *data, int nd, const Py_ssize_t *shape,
                       const Py_ssize_t *strides)
     cdef object _item_at(self, char *data)

@@ -28,7 +28,7 @@ from libc.string cimport memcpy
 
 cimport numpy as cnp
 
-from dotcompute._core._dtypes cimport type_index, is_float, type_dtype, type_format
+from dotcompute._core._dtypes cimport type_index, is_float, type_dtype, type_format, canonical_info
 from dotcompute._core._dtypes cimport (DC_R_SUM, DC_R_PROD, DC_R_MIN, DC_R_MAX, DC_R_ANY,
                                        DC_R_ALL, DC_R_ARGMIN, DC_R_ARGMAX, DC_T_F8)
 from cpython.float cimport PyFloat_AS_DOUBLE
@@ -69,6 +69,13 @@ cdef type _NP_F8 = np.float64
 
 # The operators' ufuncs (module constants: no module and attribute lookups per call).
 cdef object _uf_absolute = np.absolute
+cdef object _uf_conjugate = np.conjugate
+# the complex dtype last asked for its parts (.real, .imag): the parts' dtype, type index
+# and buffer format
+cdef object _part_of = None
+cdef object _part_dtype = None
+cdef int _part_t = -1
+cdef bytes _part_fmt = None
 cdef object _uf_add = np.add
 cdef object _uf_bitwise_and = np.bitwise_and
 cdef object _uf_bitwise_or = np.bitwise_or
@@ -246,6 +253,34 @@ cdef class ndarray:
         v._set_layout_c(nd, shape, strides)
         return v
 
+    cdef ndarray _part(self, Py_ssize_t offset):
+        """The real (offset 0) or imaginary part (offset: half an element) of this complex
+        cpu array as a dc view, built directly (NumPy's .real/.imag: its float dtype of the
+        same byte order, the same strides; through a NumPy view it cost 2x NumPy's)."""
+        global _part_of, _part_dtype, _part_t, _part_fmt
+        cdef int t = -1
+        cdef PyObject *fmt = NULL
+        if self._dtype is not _part_of:          # (by identity: hashing a dtype is slow)
+            d = self._np().real.dtype
+            if canonical_info(d, &t, &fmt) >= 0:
+                _part_t, _part_fmt = t, <bytes>fmt
+            else:
+                _part_t, _part_fmt = type_index(d), format_of(d)
+            _part_of, _part_dtype = self._dtype, d
+        cdef ndarray v = ndarray.__new__(ndarray)
+        v._mem = self._mem
+        v._dev = self._dev
+        v._host = self._host
+        v._data = self._data + offset
+        v._dtype = _part_dtype
+        v._t = _part_t
+        v._format = _part_fmt
+        v._itemsize = self._itemsize // 2
+        v._writeable = self._writeable
+        v._base = self if self._base is None else self._base
+        v._set_layout_c(self._ndim, self._shape, self._strides)
+        return v
+
     cdef object _item_at(self, char *data):
         """The element at data as NumPy's scalar (a cpu array of a non-structured dtype:
         structured scalars view the array, NumPy's indexing makes those)."""
@@ -312,6 +347,8 @@ cdef class ndarray:
 
     @property
     def T(self):
+        if self._host:
+            return self._reversed_axes()        # (a method call cost 2x NumPy's .T)
         return self.transpose()
 
     @property
@@ -320,6 +357,11 @@ cdef class ndarray:
 
     @property
     def real(self):
+        if self._host:
+            if (<cnp.dtype>self._dtype).kind == b"c":
+                return self._part(0)
+            if self._t >= 0:
+                return self                    # a real array's .real is itself (NumPy's)
         return _wrap(self._np().real, self)
 
     @real.setter
@@ -328,6 +370,8 @@ cdef class ndarray:
 
     @property
     def imag(self):
+        if self._host and (<cnp.dtype>self._dtype).kind == b"c":
+            return self._part(self._itemsize // 2)
         return _wrap(self._np().imag, self)
 
     @imag.setter
@@ -867,11 +911,21 @@ cdef class ndarray:
     def compress(self, *args, **kwargs):
         return _numpy_method(self, _nd_compress, args, kwargs)
 
-    def conj(self, *args, **kwargs):
-        return _numpy_method(self, _nd_conj, args, kwargs)
+    def conj(self, out=None):
+        if out is None and self._host and (<cnp.dtype>self._dtype).kind == b"c":
+            return _ew.ufunc_call(_uf_conjugate, (self,), {})     # NumPy's: np.conjugate
+        if out is None:
+            return _numpy_method(self, _nd_conj, (), {})
+        r = _numpy_method(self, _nd_conj, (out,), {})
+        return out if type(out) is ndarray else r       # NumPy returns `out` itself
 
-    def conjugate(self, *args, **kwargs):
-        return _numpy_method(self, _nd_conjugate, args, kwargs)
+    def conjugate(self, out=None):
+        if out is None and self._host and (<cnp.dtype>self._dtype).kind == b"c":
+            return _ew.ufunc_call(_uf_conjugate, (self,), {})
+        if out is None:
+            return _numpy_method(self, _nd_conjugate, (), {})
+        r = _numpy_method(self, _nd_conjugate, (out,), {})
+        return out if type(out) is ndarray else r       # NumPy returns `out` itself
 
     def diagonal(self, *args, **kwargs):
         return _numpy_method(self, _nd_diagonal, args, kwargs)
@@ -1014,7 +1068,14 @@ cdef class ndarray:
                 sh[i] = self._shape[j]
                 st[i] = self._strides[j]
             return self._sub(self._data, nd, sh, st)
-        for i in range(nd):               # axes reversed: a view built directly
+        return self._reversed_axes()
+
+    cdef ndarray _reversed_axes(self):
+        """The cpu array with its axes reversed (.T, transpose()): a view built directly."""
+        cdef Py_ssize_t sh[MAXDIMS]
+        cdef Py_ssize_t st[MAXDIMS]
+        cdef int i, nd = self._ndim
+        for i in range(nd):
             sh[i] = self._shape[nd - 1 - i]
             st[i] = self._strides[nd - 1 - i]
         return self._sub(self._data, nd, sh, st)
