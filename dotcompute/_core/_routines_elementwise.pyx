@@ -1061,6 +1061,14 @@ cdef object binop(object ufunc, object x, object y):
     return ufunc_call(ufunc, (x, y), {})
 
 
+# the operators' ufuncs (a module attribute lookup per call costs ~30 ns)
+cdef object _uf_power = np.power
+cdef object _uf_square = np.square
+cdef object _uf_reciprocal = np.reciprocal
+cdef object _uf_sqrt = np.sqrt
+cdef object _uf_negative = np.negative
+
+
 cdef object power(ndarray a, object e):
     """a ** e with NumPy's fast scalar powers (the operator only; `np.power` is the
     ufunc): a Python int 2 squares (bool ** 2 is int8, as NumPy's), -1 takes the
@@ -1080,12 +1088,12 @@ cdef object power(ndarray a, object e):
                 r = _fuse(_uf_power, a, e, False, None)
                 if r is not None:
                     return r
-            return unop(np.square, a, _OP_BINARY)
+            return unop(_uf_square, a, _OP_BINARY)
         if e == -1 and inexact:
-            return unop(np.reciprocal, a, _OP_BINARY)
+            return unop(_uf_reciprocal, a, _OP_BINARY)
     elif tp is float and e == 0.5 and inexact:
-        return unop(np.sqrt, a, _OP_BINARY)
-    return binop(np.power, a, e)
+        return unop(_uf_sqrt, a, _OP_BINARY)
+    return binop(_uf_power, a, e)
 
 
 cdef object unop(object ufunc, ndarray a, int opcode):
@@ -1103,7 +1111,7 @@ cdef object unop(object ufunc, ndarray a, int opcode):
 
 cdef object negative(ndarray a):
     """-a (the operator)."""
-    return unop(np.negative, a, _OP_NEGATIVE)
+    return unop(_uf_negative, a, _OP_NEGATIVE)
 
 
 # ------------------------------------------------------------------ operator fusion
@@ -1145,7 +1153,6 @@ cdef dict _F2_OF = {getattr(np, _n): _i for _i, (_n, _s) in enumerate(FUSE2)}
 DEF SQ = 4
 _F2_OF[np.power] = SQ
 cdef int _F2_MUL = [n for n, _ in FUSE2].index("multiply")
-cdef object _uf_power = np.power
 cdef list _F2_UF = [getattr(np, _n) for _n, _s in FUSE2]
 cdef int _F2_BIN[8]
 cdef int _NB_F2[64]
