@@ -992,8 +992,8 @@ def test_row_sums_report_overflow_from_every_thread(dtype):
     old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
     big = np.finfo(dtype).max
     try:
-        for row in (0, 3999):
-            x = np.ones((4000, 500), dtype)
+        for row, nr in ((0, 500), (3999, 500), (3999, 100)):
+            x = np.ones((4000, nr), dtype)
             x[row, :3] = big
             d = dc.asarray(x)
             for t in (1, 2):
@@ -1008,6 +1008,40 @@ def test_row_sums_report_overflow_from_every_thread(dtype):
                         x.sum(axis=1)
                     with pytest.raises(FloatingPointError):
                         d.sum(axis=1)
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_short_row_sums_are_numpys_bits(dtype, rng):
+    # float rows of 16-383 contiguous elements sum in NumPy's pairwise order (its bits, not
+    # just its value), rows of -0.0 give +0.0 as NumPy's, NaN and inf propagate; 1 and 2
+    # threads; C rows, rows of a sliced and of a reversed view, keepdims, 3-d
+    from dotcompute._core import _threads
+    old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
+    try:
+        for nr in (16, 17, 23, 64, 127, 128, 129, 136, 200, 255, 256, 257, 383):
+            x = (rng.standard_normal((300, nr + 3))
+                 * 10.0 ** rng.uniform(-6, 6, (300, nr + 3))).astype(dtype)
+            x[0] = -0.0
+            x[1, 5] = np.nan
+            x[2, -1] = np.inf
+            x[3, :2] = (np.inf, -np.inf)
+            for xv, view in ((x[:, :nr], lambda d: d[:, :nr]),
+                             (x[::-1, 3:], lambda d: d[::-1, 3:]),
+                             (x[:, :nr].reshape(30, 10, nr),
+                              lambda d: d[:, :nr].reshape(30, 10, nr))):
+                d = view(dc.asarray(x))
+                for t in (1, 2):
+                    dc.set_num_threads(t)
+                    for keepdims in (False, True):
+                        with np.errstate(invalid="ignore"):
+                            exp = xv.sum(axis=-1, keepdims=keepdims)
+                            got = np.asarray(d.sum(axis=-1, keepdims=keepdims))
+                        assert got.dtype == exp.dtype and got.shape == exp.shape
+                        assert np.array_equal(got.view(np.uint8), exp.view(np.uint8)), (
+                            nr, t, keepdims)
     finally:
         _threads.set_mode(old_mode)
         dc.set_num_threads(old_threads)

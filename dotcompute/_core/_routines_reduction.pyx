@@ -454,8 +454,19 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         return None                          # many tiny runs: NumPy's loop is cheaper
     if (kind == DC_R_SUM and SUM_NUMPY_ROWS_LO <= nr <= SUM_NUMPY_ROWS_HI and sr == isz
             and outputs >= 8):
-        # contiguous rows of 16-383 elements: our pairwise kernel per row ran at 0.33-0.87x
-        # NumPy's reduction (X.sum(axis=1) of (100000, 16) float64: 64 vs 26 ns a row)
+        # contiguous rows of 16-383 elements: our lane kernel per row ran at 0.33-0.87x
+        # NumPy's reduction (X.sum(axis=1) of (100000, 16) float64: 64 vs 26 ns a row).
+        # Float rows: NumPy's own pairwise order (its bits), rows split between threads;
+        # other types: NumPy's reduction.
+        if d.m >= 1 and (t == DC_T_F8 or t == DC_T_F4):
+            pa, po = a._data, res._data
+            while True:
+                run_rows(_np_rowsum_f8 if t == DC_T_F8 else _np_rowsum_f4,
+                         _take_f8 if t == DC_T_F8 else _take_f4, pa, d.sa[d.m - 1], sr, nr,
+                         po, d.so[d.m - 1], d.n[d.m - 1], isz)
+                if not _next(&d, d.m - 1, idx, &pa, &po):
+                    break
+            return res
         return None
     cdef dc_reduce_fn f = K.reduce[kind][t]
     cdef dc_combine_fn c = K.combine[kind][t]
@@ -486,6 +497,62 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         if not _next(&d, d.m, idx, &pa, &po):
             break
     return res
+
+
+# NumPy's pairwise sum of a float row (numpy/_core/src/umath/loops_utils.h.src, read, not
+# copied): below 8 elements one running sum; up to 128, eight running sums over the
+# element's index mod 8 (the first eight elements start them), joined as
+# ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the rest one by one; longer rows split at half
+# rounded down to a multiple of 8. Its add.reduce adds that to the identity 0.0, so a row
+# of -0.0 sums to +0.0. Same order, so NumPy's bits (contiguous rows of 16-383, above).
+ctypedef fused _real:
+    float
+    double
+
+
+cdef _real _pw(const _real *x, Py_ssize_t n) noexcept nogil:
+    cdef _real r[8]
+    cdef _real res
+    cdef Py_ssize_t i, j, n2
+    if n < 8:
+        res = -0.0
+        for i in range(n):
+            res = res + x[i]
+        return res
+    if n <= 128:
+        for j in range(8):
+            r[j] = x[j]
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] = r[j] + x[i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res = res + x[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pw(x, n2) + _pw(x + n2, n - n2)
+
+
+cdef void _np_rowsum_f8(const char *a, Py_ssize_t s, Py_ssize_t n, Py_ssize_t start,
+                        char *p) noexcept nogil:
+    (<double *>p)[0] = 0.0 + _pw(<const double *>a, n)        # contiguous rows only
+
+
+cdef void _np_rowsum_f4(const char *a, Py_ssize_t s, Py_ssize_t n, Py_ssize_t start,
+                        char *p) noexcept nogil:
+    (<float *>p)[0] = <float>0.0 + _pw(<const float *>a, n)
+
+
+cdef void _take_f8(const char *partials, int k, char *out) noexcept nogil:
+    memcpy(out, partials, 8)
+
+
+cdef void _take_f4(const char *partials, int k, char *out) noexcept nogil:
+    memcpy(out, partials, 4)
 
 
 cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx, char *pa,
