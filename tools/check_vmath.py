@@ -35,7 +35,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from dotcompute._timing import min_time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HEADER = os.path.join(HERE, "..", "dotcompute", "_core", "src", "dc_vmath.h")
+HEADER = os.environ.get("DC_VMATH_HEADER") or os.path.join(HERE, "..", "dotcompute", "_core",
+                                                            "src", "dc_vmath.h")
 ULP_BOUND = 4.0
 
 UNARY = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos",
@@ -60,7 +61,8 @@ def driver_source():
     for name in UNARY:
         for t, ct in CTYPE.items():
             out.append("__attribute__((noinline)) void w_%s_%s(const %s *x, %s *y, ptrdiff_t n)"
-                       " { dc_v%s_%s(x, y, n); }" % (name, t, ct, ct, name, t))
+                       " { dc_v%s_%s(x, y, n, sizeof(%s), sizeof(%s)); }"
+                       % (name, t, ct, ct, name, t, ct, ct))
     # called in the x86-64 build only (before any other build runs)
     for level in sorted({v for v in LEVEL.values() if v}):
         out.append('int w_cpu_%s(void) { __builtin_cpu_init(); return __builtin_cpu_supports("%s") != 0; }'

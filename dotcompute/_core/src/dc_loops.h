@@ -232,6 +232,42 @@ static inline void dc_sqrt_f64_v(const double *a, double *o, ptrdiff_t n) {
     }
 }
 #define DC_HAVE_SQRT_F64_V 1
+
+/* float32 sqrt the same way (vsqrtps: 0.33 ns an element in a bare loop at n = 1e5 on the
+ * Intel Xeon, this one 0.19): rsqrt14, y = x r and g = r/2 refined together by one
+ * Goldschmidt step, then one Markstein correction y + (x - y^2) g with the residual exact
+ * by FMA. Correctly rounded -- NumPy's bits -- on every float32 of the range, checked
+ * exhaustively against vsqrtps (tools/check_sqrt_f32.py; the check rests on this CPU's
+ * rsqrt14, whose results Intel specifies bit for bit: run it on another vendor's CPU).
+ * For 2^-64 <= x < 2^126 (the residual neither underflows nor overflows); a vector with
+ * any other lane (0, negative, subnormal, huge, inf, NaN) takes vsqrtps, with its flags. */
+static inline __m512 dc__sqrt16_nr(__m512 x) {
+    const __m512 h = _mm512_set1_ps(0.5f);
+    __m512 r = _mm512_rsqrt14_ps(x);
+    __m512 y = _mm512_mul_ps(x, r), g = _mm512_mul_ps(h, r);
+    __m512 e = _mm512_fnmadd_ps(g, y, h);                  /* 1/2 - g y */
+    y = _mm512_fmadd_ps(y, e, y);
+    g = _mm512_fmadd_ps(g, e, g);
+    return _mm512_fmadd_ps(_mm512_fnmadd_ps(y, y, x), g, y);
+}
+static inline __m512 dc__sqrt16(__m512 x) {
+    const __m512i lo = _mm512_set1_epi32(0x1f800000);                   /* 2^-64 */
+    const __m512i span = _mm512_set1_epi32(0x7e800000 - 0x1f800000);    /* to 2^126 */
+    __mmask16 ok = _mm512_cmp_epu32_mask(_mm512_sub_epi32(_mm512_castps_si512(x), lo), span,
+                                         _MM_CMPINT_LT);
+    return ok == 0xffff ? dc__sqrt16_nr(x) : _mm512_sqrt_ps(x);
+}
+static inline void dc_sqrt_f32_v(const float *a, float *o, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(o + i, dc__sqrt16(_mm512_loadu_ps(a + i)));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), m, a + i);
+        _mm512_mask_storeu_ps(o + i, m, dc__sqrt16(x));
+    }
+}
+#define DC_HAVE_SQRT_F32_V 1
 #endif
 
 /* Float comparisons into bool with AVX2: 32 results a step, the masks narrowed by packs
