@@ -912,20 +912,10 @@ cdef class ndarray:
         return _numpy_method(self, _nd_compress, args, kwargs)
 
     def conj(self, out=None):
-        if out is None and self._host and (<cnp.dtype>self._dtype).kind == b"c":
-            return _ew.ufunc_call(_uf_conjugate, (self,), {})     # NumPy's: np.conjugate
-        if out is None:
-            return _numpy_method(self, _nd_conj, (), {})
-        r = _numpy_method(self, _nd_conj, (out,), {})
-        return out if type(out) is ndarray else r       # NumPy returns `out` itself
+        return _conjugate(self, out, _nd_conj)
 
     def conjugate(self, out=None):
-        if out is None and self._host and (<cnp.dtype>self._dtype).kind == b"c":
-            return _ew.ufunc_call(_uf_conjugate, (self,), {})
-        if out is None:
-            return _numpy_method(self, _nd_conjugate, (), {})
-        r = _numpy_method(self, _nd_conjugate, (out,), {})
-        return out if type(out) is ndarray else r       # NumPy returns `out` itself
+        return _conjugate(self, out, _nd_conjugate)
 
     def diagonal(self, *args, **kwargs):
         return _numpy_method(self, _nd_diagonal, args, kwargs)
@@ -1116,6 +1106,18 @@ cdef object _nd_swapaxes = np.ndarray.swapaxes
 cdef object _nd_take = np.ndarray.take
 cdef object _nd_trace = np.ndarray.trace
 cdef object _nd_var = np.ndarray.var
+
+
+cdef object _conjugate(ndarray a, object out, object method):
+    """a.conj(out) / a.conjugate(out) (method: NumPy's of that name): a complex cpu array
+    straight to np.conjugate's path; else NumPy's method (a real array returns itself),
+    returning `out` itself as NumPy's."""
+    if out is None:
+        if a._host and (<cnp.dtype>a._dtype).kind == b"c":
+            return _ew.ufunc_call(_uf_conjugate, (a,), {})
+        return _numpy_method(a, method, (), {})
+    r = _numpy_method(a, method, (out,), {})
+    return out if type(out) is ndarray else r
 
 
 cdef object _numpy_method(ndarray a, object method, tuple args, dict kwargs):

@@ -418,6 +418,8 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     cdef bint slabs
     cdef dc_binary_fn g = NULL
     cdef dc_unary_fn copy
+    cdef dc_reduce_fn f
+    cdef dc_combine_fn c
     if ((kind == DC_R_ARGMIN or kind == DC_R_ARGMAX) and nr < ARG_NUMPY_ROWS
             and sr == isz and a._size // nr >= 8):
         # contiguous rows of an arg-reduction: NumPy's loop per row (one pass with SIMD
@@ -458,18 +460,13 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         # NumPy's reduction (X.sum(axis=1) of (100000, 16) float64: 64 vs 26 ns a row).
         # Float rows: NumPy's own pairwise order (its bits), rows split between threads;
         # other types: NumPy's reduction.
-        if d.m >= 1 and (t == DC_T_F8 or t == DC_T_F4):
-            pa, po = a._data, res._data
-            while True:
-                run_rows(_np_rowsum_f8 if t == DC_T_F8 else _np_rowsum_f4,
-                         _take_f8 if t == DC_T_F8 else _take_f4, pa, d.sa[d.m - 1], sr, nr,
-                         po, d.so[d.m - 1], d.n[d.m - 1], isz)
-                if not _next(&d, d.m - 1, idx, &pa, &po):
-                    break
-            return res
-        return None
-    cdef dc_reduce_fn f = K.reduce[kind][t]
-    cdef dc_combine_fn c = K.combine[kind][t]
+        if d.m == 0 or (t != DC_T_F8 and t != DC_T_F4):
+            return None
+        f = _np_rowsum_f8 if t == DC_T_F8 else _np_rowsum_f4      # the run_rows path below
+        c = _take_f8 if t == DC_T_F8 else _take_f4
+    else:
+        f = K.reduce[kind][t]
+        c = K.combine[kind][t]
     pa, po = a._data, res._data
     if nr < PARTIAL_MIN:
         # runs of one partial each (as run_reduce cuts them): the kernel and its combine
