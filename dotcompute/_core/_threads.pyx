@@ -229,6 +229,12 @@ DEF FOREIGN_SLACK = 0.4      # a core others keep busier than this is not ours
 DEF MAX_CPUS = 4096          # CPU numbers the sampler looks at
 DEF SUSPECT = 4.0            # a cost above SUSPECT x its quiet value was measured under load
 DEF WIDE_MAX = 3.0           # bound of the measured 8-byte / 4-byte element cost ratio
+DEF IDLE_BUCKETS = 8         # wake-ups learned by how long the workers idled: bucket b
+DEF IDLE_BASE = 32e-6        # holds idle times in [2^b, 2^(b+1)) x IDLE_BASE (b = 0 below,
+                             # the last one above)
+DEF WAKE_WEIGHT = 0.25       # weight of a region in its bucket's mean
+DEF WAKE_CAP = 5e-3          # s: the most one region adds to a bucket's mean
+DEF WAKE_HALF_LIFE = 1.0     # s: a learned wake-up's excess over the measured one halves
 
 # ------------------------------------------------------------------------- state
 cdef enum:
@@ -257,6 +263,11 @@ cdef double _spin_window = 0    # seconds a worker spins after a region
 # derived
 cdef double _thr[3]             # smallest chunk per class, workers spinning
 cdef double _wake_mult = 1      # how much larger a chunk must be to pay a wake-up
+cdef double _wk[IDLE_BUCKETS]   # mean cost beyond the longest chunk of regions entered after
+cdef double _wk_t[IDLE_BUCKETS] # idling that long (0: none seen), and when last seen
+cdef double _stream_gain = 0    # what threading would have saved the current stream's calls
+cdef double _stream_need = 1    # ... x the wake-up: when the stream threads (see _chunks_at)
+cdef bint _bought = False       # the stream's last call paid a wake-up; none since was warm
 cdef double _anchor_log[3]      # log of SERIAL_THRESHOLD per class (cheap, medium, exp.)
 cdef double _thr_log[3]
 # dynamic
@@ -555,6 +566,45 @@ cdef inline double _chunk_min(int threshold) noexcept nogil:
                * (lh - _anchor_log[i]) / (_anchor_log[i + 1] - _anchor_log[i]))
 
 
+cdef inline int _idle_bucket(double idle) noexcept nogil:
+    cdef int b = 0
+    cdef double edge = 2 * IDLE_BASE
+    while b < IDLE_BUCKETS - 1 and idle >= edge:
+        edge *= 2
+        b += 1
+    return b
+
+
+cdef inline double _learned(int b, double t) noexcept nogil:
+    """Bucket b's mean, its excess over the measured wake-up decayed by the time since it
+    was last seen (0: none seen)."""
+    cdef double x = _wk[b]
+    if x > _wake:
+        x = _wake + (x - _wake) * exp(-0.6931471805599453 * (t - _wk_t[b]) / WAKE_HALF_LIFE)
+    return x
+
+
+cdef double _wake_after(double idle, double t) noexcept nogil:
+    """What a region entered at time t after the workers idled `idle` seconds costs beyond
+    its work: the measured wake-up, or more where regions entered after as long an idle or
+    a shorter one cost more (a longer sleep is no cheaper to end). On a VM a vCPU that
+    idled past the host's halt-polling window is descheduled by the host: on the 2-core
+    VM a region entered after more than ~0.2 ms idle cost ~140 us (median; mean up to
+    ~600 us while other guests were busy) on top of its work, against the ~19 us the
+    wake-up measurement (regions ~50 us apart) finds. The learned means include the rare
+    long delays, since a program's time is their sum; they decay towards the measured
+    wake-up when no region of their bucket comes (the calls they kept serial): about every
+    second a call threads again and measures."""
+    cdef double w = _wake, x
+    cdef int j
+    for j in range(_idle_bucket(idle) + 1):
+        if _wk[j] > 0:
+            x = _learned(j, t)
+            if x > w:
+                w = x
+    return w
+
+
 cdef void _measure_costs(int k, int rounds, double budget) noexcept nogil:
     """Fork/join (up to `rounds` rounds of FJ_ROUND empty regions) and wake-up (a quarter
     of them, at least MIN_ROUNDS, of WAKE_ROUND regions) on k threads, each within about
@@ -669,8 +719,9 @@ cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept no
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
-    global _last_want, _n_load_capped, _last_measure, _remeasure_gap
-    cdef double e, t
+    global _last_want, _n_load_capped, _last_measure, _remeasure_gap, _stream_gain
+    global _stream_need, _bought
+    cdef double e, t, w, serial
     cdef Py_ssize_t k
     cdef int lc
     if cap <= 1 or n < 2 * MIN_CHUNK or _mode == MODE_NEVER:
@@ -706,16 +757,40 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     t = now if now >= 0 else threads_now()
     if t < _backoff_until:
         return 1
-    if t - _last_end > _spin_window and n < 2 * e * _wake_mult:
-        # The workers sleep and this call alone does not pay the wake-up; the next call of
-        # a stream does (then they spin again). A stream: this call starts less than
-        # STREAM_WINDOW after the previous one that wanted threads would at the latest end
-        # run serially (n x the class's measured, cache-resident cost: MARGIN x fork_join /
-        # e per element; a DRAM-bound call takes up to SERIAL_SLOW x that).
-        if t > _last_want + STREAM_WINDOW:
-            _last_want = t + SERIAL_SLOW * n * MARGIN * _fork_join / e
-            return 1
-    _last_want = t + SERIAL_SLOW * n * MARGIN * _fork_join / e
+    serial = n * MARGIN * _fork_join / e    # n x the class's measured per-element cost
+    if t - _last_end > _spin_window:
+        w = _wake_after(t - _last_end, t)
+        if n < 2 * e * (w / _fork_join if w > _fork_join else 1.0):
+            # The workers sleep and this call alone does not pay the wake-up. A stream of
+            # such calls does once what threads would have saved its calls so far (half
+            # their serial time, on two threads) reaches the wake-up: renting until the
+            # rent paid reaches the price, so a long stream loses at most one wake-up's
+            # worth and a short one pays none it cannot recover. The workers then spin
+            # for the next calls. If the next call of the stream finds them asleep again
+            # (calls spaced wider than the spin window: each would pay a wake-up), the
+            # stream must save four times as much before the next purchase, up to 64x.
+            # A stream: this call starts less than STREAM_WINDOW after the previous one
+            # that wanted threads would at the latest end run serially (its
+            # cache-resident serial time; a DRAM-bound call takes up to SERIAL_SLOW x
+            # that); its first call runs serially.
+            if t > _last_want + STREAM_WINDOW:
+                _stream_gain = 0.5 * serial
+                _stream_need = 1.0
+                _bought = False
+                _last_want = t + SERIAL_SLOW * serial
+                return 1
+            if _bought:
+                _bought = False
+                _stream_need = _stream_need * 4 if _stream_need < 64 else 64
+            _stream_gain += 0.5 * serial
+            _last_want = t + SERIAL_SLOW * serial
+            if _stream_gain < _stream_need * w:
+                return 1
+            _stream_gain = 0
+            _bought = True
+    else:
+        _bought = False
+    _last_want = t + SERIAL_SLOW * serial
     k = <Py_ssize_t>(n / e)
     if k > cap:
         k = cap
@@ -749,9 +824,10 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     global _last_end, _history, _wins, _backoff_until, _backoff_len
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
     global _fork_join, _wake, _since_derive, _cold_left
-    cdef double work = 0, longest = 0, d, overhead
-    cdef int c
-    cdef bint lost, cold, warm = t0 - _last_end <= _spin_window
+    cdef double work = 0, longest = 0, d, overhead, allow, learned = 0
+    cdef double idle = t0 - _last_end
+    cdef int c, b = 0
+    cdef bint lost, cold, warm = idle <= _spin_window
     if t0 - _last_end > COLD_IDLE:
         _cold_left = COLD_REGIONS
     cold = _cold_left > 0
@@ -781,12 +857,31 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     # when larger) and refine no estimate.
     if cold:
         _cold_left -= 1
-    lost = (t1 - t0) > LOSS_RATIO * work + (
-        0.0 if warm and not cold else
-        SUSPECT * _wake_base if not cold or SUSPECT * _wake_base > COLD_WAKE else COLD_WAKE)
+    allow = (0.0 if warm and not cold else
+             SUSPECT * _wake_base if not cold or SUSPECT * _wake_base > COLD_WAKE else COLD_WAKE)
+    if not warm and dc_load_int(&_state) == READY:
+        # a region the policy threaded knowing its wake-up would cost `learned` (see
+        # _wake_after) did not lose by paying about that
+        b = _idle_bucket(idle)
+        learned = _wake_after(idle, t0)
+        if 2 * learned > allow:
+            allow = 2 * learned
+    lost = (t1 - t0) > LOSS_RATIO * work + allow
     _n_parallel += 1
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
+    if not warm:
+        # the idle bucket's mean: every region entered with the workers idle, the slow ones
+        # (a worker descheduled) and the cold ones included
+        overhead = (t1 - t0) - longest
+        if overhead < 0:
+            overhead = 0
+        elif overhead > WAKE_CAP:
+            overhead = WAKE_CAP
+        d = _learned(b, t1) if _wk[b] > 0 else overhead
+        d += (overhead - d) * WAKE_WEIGHT
+        _wk[b] = d if d > 1e-9 else 1e-9               # > 0: seen
+        _wk_t[b] = t1
     # what a region that paid cost beyond its longest chunk: the running fork/join
     # (workers found spinning) or wake-up estimate, each step at most SUSPECT x the last
     # measured value (a worker descheduled by another process is the guard's business, not
@@ -797,7 +892,9 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             if overhead > SUSPECT * _fj_base:
                 overhead = SUSPECT * _fj_base
             _fork_join += (overhead - _fork_join) * 0.125
-        else:
+        elif idle < 2 * (1.5 * _spin_window + 20e-6):
+            # the measured wake-up's own idle (_measure_wake): longer idles have their
+            # learned means instead
             if overhead > SUSPECT * _wake_base:
                 overhead = SUSPECT * _wake_base
             _wake += (overhead - _wake) * 0.125
@@ -990,10 +1087,17 @@ def now():
 
 def reset_guard():
     """Forget the guard's history, leave any back-off and forget when the last region
-    ended, the last call wanted threads and the costs were last measured (tests,
-    measurements)."""
+    ended, the last call wanted threads, the costs were last measured and what regions
+    entered after an idle cost (tests, measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
-    global _last_measure, _remeasure_gap, _measure_cap, _cold_left
+    global _last_measure, _remeasure_gap, _measure_cap, _cold_left, _stream_gain
+    global _stream_need, _bought
+    cdef int b
+    for b in range(IDLE_BUCKETS):
+        _wk[b] = 0
+    _stream_gain = 0
+    _stream_need = 1
+    _bought = False
     _last_end = -1e30
     _cold_left = 0
     _measure_cap = MAX_CHUNKS
@@ -1029,6 +1133,7 @@ def policy_info():
     for i in range(3):
         info[f"min_chunk_{names[i]}_asleep"] = int(_thr[i] * _wake_mult)
     now = threads_now()
+    info["wake_after_idle_us"] = wake_after_idle(now) or "none learned"
     lc, foreign = load_cap()
     info["other_processes"] = (("off (no /proc/stat or a cgroup quota): guard only"
                                 if _ncpu_set == 0 and _forced_foreign < 0 else
@@ -1038,6 +1143,21 @@ def policy_info():
                      if now < _backoff_until else "threads allowed")
     info.update(stats())
     return info
+
+
+def wake_after_idle(at=None):
+    """{idle bucket's lower edge (us): the mean cost (us) beyond their work of the regions
+    entered after the workers idled that long, as the policy uses it at time `at` (None:
+    now)}, for the buckets seen (see _wake_after)."""
+    cdef double t = threads_now() if at is None else float(at)
+    return {int(round(IDLE_BASE * 1e6 * (1 << b))) if b else 0: round(_learned(b, t) * 1e6, 1)
+            for b in range(IDLE_BUCKETS) if _wk[b] > 0}
+
+
+def wake_cost(double idle, at=None):
+    """The cost (seconds) the policy expects beyond its work of a region entered at `at`
+    (None: now) after the workers idled `idle` seconds (tests)."""
+    return _wake_after(idle, threads_now() if at is None else float(at))
 
 
 def thresholds():
