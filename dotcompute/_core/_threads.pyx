@@ -45,8 +45,20 @@ the policy and the OpenMP workers of their teams). Other threads of this process
 others: NumPy's OpenBLAS pool busy-yields for ~0.1 s after each BLAS call, on a core our
 workers need (a program that mixes `@` with element-wise calls lost up to 10 % to it). A core that others kept
 more than FOREIGN_SLACK busy is not ours: the call uses the cores left (one, when another
-process spins on one of two cores). The guard catches what the sampler cannot see in time.
-A fork/join cost measured while others were busy is measured again (see above for when).
+process spins on one of two cores). In a VM the host's steal (time a vCPU wanted to run
+and another guest had its physical core) is not counted as others' use: it was read as
+such before, and on the 2-core VM, where the host took 0.3-0.5 cores spread over both
+vCPUs, the sampler left one thread (0.47 "busy" > FOREIGN_SLACK) while two still ran a
+static split faster. A CPU that lost more than STEAL_SLACK of the window to the host is
+not ours (its chunk would take more than twice as long); below that, steal is left to
+the guard and the learned wake-up costs. The guard catches what the sampler cannot see in
+time. A fork/join cost measured while others were busy is measured again (see above for
+when).
+
+Wake-ups by idle: what a region entered with the workers asleep costs depends on how long
+they slept (on a VM a vCPU idle past the host's halt-polling window is descheduled, and
+waking it took ~140 us instead of ~19 us); the policy learns it per idle bucket from the
+regions themselves (_wake_after) and threads a call after an idle only when it pays that.
 
 `set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
 exceeds it.
@@ -79,16 +91,26 @@ cdef extern from *:
     #include <stdlib.h>
     #include <unistd.h>
     #include <time.h>
-    /* Busy seconds (user, nice, system, irq, softirq, steal) of the CPUs marked in in_set
-       (indexed by CPU number, nmax entries), from /proc/stat; -1 when unreadable. The
-       caller serialises calls (static buffer). */
-    static double dc_cpu_busy(const unsigned char *in_set, int nmax) {
+    /* Busy seconds (user, nice, system, irq, softirq) of the CPUs marked in in_set
+       (indexed by CPU number, nmax entries), from /proc/stat; -1 when unreadable. Steal
+       (a VM's vCPU kept off its physical core by the host) is not counted there: each
+       CPU's steal since the previous call is compared with `window` seconds, and
+       *stolen gets how many CPUs lost more than steal_slack of it, *steal the steal
+       seconds of all of them (both 0 at the first call). The caller serialises calls
+       (static buffers). */
+    #define DC_STEAL_CPUS 4096
+    static double dc_cpu_busy(const unsigned char *in_set, int nmax, double window,
+                              double steal_slack, int *stolen, double *steal) {
         static char buf[1 << 16];
         static long tick = 0;
+        static long prev_steal[DC_STEAL_CPUS];
+        static int have_prev = 0;
         ssize_t len = 0, r;
-        double busy = 0;
+        double busy = 0, st;
         int fd, seen = 0;
         char *p, *end;
+        *stolen = 0;
+        *steal = 0;
         if (tick <= 0 && (tick = sysconf(_SC_CLK_TCK)) <= 0) return -1;
         fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
         if (fd < 0) return -1;
@@ -105,7 +127,17 @@ cdef extern from *:
                 p = end;
                 for (k = 0; k < 8; k++) { v[k] = strtol(p, &end, 10); p = end; }
                 if (id >= 0 && id < nmax && in_set[id]) {
-                    busy += (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+                    busy += (double)(v[0] + v[1] + v[2] + v[5] + v[6]);
+                    if (id < DC_STEAL_CPUS) {
+                        if (have_prev) {
+                            st = (double)(v[7] - prev_steal[id]) / (double)tick;
+                            if (st > 0) {
+                                *steal += st;
+                                if (st > steal_slack * window) (*stolen)++;
+                            }
+                        }
+                        prev_steal[id] = v[7];
+                    }
                     seen++;
                 }
             } else if (p[0] != 'c' && seen) {
@@ -114,6 +146,7 @@ cdef extern from *:
             while (*p && *p != 10) p++;       /* to the next line */
             if (*p) p++;
         }
+        have_prev = seen > 0;
         return seen ? busy / (double)tick : -1;
     }
     static inline double dc_process_cpu(void) {
@@ -185,7 +218,8 @@ cdef extern from *:
     int dc_cas_int(int *p, int expected, int desired) nogil
     int dc_load_int(int *p) nogil
     void dc_store_int(int *p, int v) nogil
-    double dc_cpu_busy(const unsigned char *in_set, int nmax) nogil
+    double dc_cpu_busy(const unsigned char *in_set, int nmax, double window,
+                       double steal_slack, int *stolen, double *steal) nogil
     double dc_process_cpu() nogil
     void dc_register_compute() nogil
     double dc_compute_cpu_delta() nogil
@@ -226,13 +260,14 @@ DEF LOAD_STALE = 0.3         # s: a reading over a longer window (this process i
 DEF LOAD_CONFIRM = 0.05      # next one comes after this (/proc/stat counts 10 ms ticks:
                              # +-0.4 cores of 2 over 50 ms, +-0.2 over 0.1 s)
 DEF FOREIGN_SLACK = 0.4      # a core others keep busier than this is not ours
+DEF STEAL_SLACK = 0.5        # a CPU the host takes more of than this (steal) is not ours
 DEF MAX_CPUS = 4096          # CPU numbers the sampler looks at
 DEF SUSPECT = 4.0            # a cost above SUSPECT x its quiet value was measured under load
 DEF WIDE_MAX = 3.0           # bound of the measured 8-byte / 4-byte element cost ratio
 DEF IDLE_BUCKETS = 8         # wake-ups learned by how long the workers idled: bucket b
 DEF IDLE_BASE = 32e-6        # holds idle times in [2^b, 2^(b+1)) x IDLE_BASE (b = 0 below,
                              # the last one above)
-DEF WAKE_WEIGHT = 0.25       # weight of a region in its bucket's mean
+DEF WAKE_WEIGHT = 0.125      # weight of a region in its bucket's mean
 DEF WAKE_CAP = 5e-3          # s: the most one region adds to a bucket's mean
 DEF WAKE_HALF_LIFE = 1.0     # s: a learned wake-up's excess over the measured one halves
 
@@ -298,6 +333,9 @@ cdef double _foreign = 0        # cores other processes kept busy over the last 
 cdef int _load_cap = MAX_CHUNKS # threads they leave us
 cdef int _load_cap_procs = MAX_CHUNKS   # ... counting other processes only
 cdef double _forced_foreign = -1   # tests: this reading instead of /proc/stat
+cdef double _steal = 0          # cores' worth of time the host took from our CPUs (a VM's
+cdef int _stolen = 0            # steal) over the last window; CPUs that lost > STEAL_SLACK
+cdef int _forced_stolen = 0     # tests: with _forced_foreign, CPUs taken by the host
 cdef long long _n_load_capped = 0
 # statistics (runtime report, tests)
 cdef long long _n_parallel = 0, _n_lost = 0, _n_backoffs = 0, _n_remeasured = 0
@@ -649,16 +687,19 @@ cdef int _load_cap_at(double t) noexcept nogil:
     backends ran their turns in it) holds only until a reading LOAD_CONFIRM later, over the
     calls that follow."""
     global _load_t, _load_next, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set
-    global _load_cap_procs
-    cdef double busy, own, f, proc
+    global _load_cap_procs, _steal, _stolen
+    cdef double busy, own, f, proc, steal = 0
+    cdef int stolen = 0
     if _forced_foreign >= 0:
-        return _cap_for(_forced_foreign, _ncpu_set if _ncpu_set > 0 else MAX_CHUNKS)
+        return _cap_for(_forced_foreign,
+                        (_ncpu_set if _ncpu_set > 0 else MAX_CHUNKS) - _forced_stolen)
     if _ncpu_set <= 0 or t < _load_next:
         return _load_cap
     if not dc_cas_int(&_load_lock, 0, 1):
         return _load_cap
     dc_register_compute()                   # the caller's CPU time is our work
-    busy = dc_cpu_busy(_cpu_set, MAX_CPUS)
+    busy = dc_cpu_busy(_cpu_set, MAX_CPUS, t - _load_t if _load_t >= 0 else 0.0,
+                       STEAL_SLACK, &stolen, &steal)
     own = dc_compute_cpu_delta()            # since the last reading, compute threads only
     proc = dc_process_cpu()
     if own < 0:                             # too many threads to follow: the process's
@@ -670,10 +711,14 @@ cdef int _load_cap_at(double t) noexcept nogil:
         if _load_t >= 0:
             f = ((busy - _load_busy) - own) / (t - _load_t)
             _foreign = f if f > 0 else 0
-            _load_cap = _cap_for(_foreign, _ncpu_set)
+            # a CPU the host kept off for more than STEAL_SLACK of the window is not ours
+            # either; steal below that is spread over CPUs that all still run our chunks
+            _steal = steal / (t - _load_t)
+            _stolen = stolen
+            _load_cap = _cap_for(_foreign, _ncpu_set - stolen)
             # other processes alone (this process's other threads not counted)
             f = ((busy - _load_busy) - (proc - _load_own)) / (t - _load_t)
-            _load_cap_procs = _cap_for(f if f > 0 else 0, _ncpu_set)
+            _load_cap_procs = _cap_for(f if f > 0 else 0, _ncpu_set - stolen)
         _load_next = t + (LOAD_CONFIRM if _load_t >= 0 and t - _load_t > LOAD_STALE
                           and _load_cap < _ncpu_set else LOAD_PERIOD)
         _load_t = t
@@ -760,7 +805,9 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     serial = n * MARGIN * _fork_join / e    # n x the class's measured per-element cost
     if t - _last_end > _spin_window:
         w = _wake_after(t - _last_end, t)
-        if n < 2 * e * (w / _fork_join if w > _fork_join else 1.0):
+        # the measured wake-up with the margin of the fork/join (MARGIN x its cost), a
+        # learned excess over it at its mean (it is one already, slow regions included)
+        if n < 2 * e * (_wake + (w - _wake) / MARGIN) / _fork_join:
             # The workers sleep and this call alone does not pay the wake-up. A stream of
             # such calls does once what threads would have saved its calls so far (half
             # their serial time, on two threads) reaches the wake-up: renting until the
@@ -958,12 +1005,14 @@ def set_cpus(cpus):
     _load_cap = MAX_CHUNKS
 
 
-def set_foreign_load(foreign):
-    """Tests: take `foreign` busy cores of other processes as the sampler's reading (None:
-    read /proc/stat again). Returns the previous forced value (None if none)."""
-    global _forced_foreign
+def set_foreign_load(foreign, int stolen_cpus=0):
+    """Tests: take `foreign` busy cores of other processes (and `stolen_cpus` CPUs the host
+    took more than STEAL_SLACK of) as the sampler's reading (None: read /proc/stat
+    again). Returns the previous forced value (None if none)."""
+    global _forced_foreign, _forced_stolen
     old = None if _forced_foreign < 0 else _forced_foreign
     _forced_foreign = -1 if foreign is None else max(0.0, float(foreign))
+    _forced_stolen = stolen_cpus if stolen_cpus > 0 else 0
     return old
 
 
@@ -1137,8 +1186,10 @@ def policy_info():
     lc, foreign = load_cap()
     info["other_processes"] = (("off (no /proc/stat or a cgroup quota): guard only"
                                 if _ncpu_set == 0 and _forced_foreign < 0 else
-                                "%.2f of %d cores busy, threads left %s"
-                                % (foreign, _ncpu_set, "all" if lc is None else lc)))
+                                "%.2f of %d cores busy, host steal %.2f cores (%d CPUs "
+                                "over half), threads left %s"
+                                % (foreign, _ncpu_set, _steal, _stolen,
+                                   "all" if lc is None else lc)))
     info["guard"] = ("one thread for %.0f ms more" % ((_backoff_until - now) * 1e3)
                      if now < _backoff_until else "threads allowed")
     info.update(stats())
