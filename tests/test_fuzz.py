@@ -491,6 +491,21 @@ def test_namespace_functions(name, ops):
     if name == "setitem":
         x_np, x_dc = x_np.copy(), x_dc.copy()
     expected, got = run_both(f, (np, x_np, y_np), (dc, x_dc, y_dc))
+    if (name == "astype" and expected[0] == "ok" and got[0] == "ok"
+            and x_np.dtype.kind == "f" and y_np.dtype.kind in "iu"):
+        # NaN, inf and values outside the integer type's range cast to a value NumPy
+        # leaves undefined (it warns "invalid value encountered in cast", as we do): its
+        # own result depends on the platform and the loop (on this Intel, float32 -> uint32
+        # gives 2**31 for -3e9 and 0 for 5e9; ours wraps through int64). Those elements
+        # are not compared; the others must be NumPy's bit for bit.
+        info = np.iinfo(y_np.dtype)
+        with np.errstate(invalid="ignore"):
+            valid = (np.isfinite(x_np) & (x_np > float(info.min) - 1.0)
+                     & (x_np < float(info.max) + 1.0))
+        e, g = np.asarray(expected[1]), np.asarray(got[1])
+        assert g.dtype == e.dtype and g.shape == e.shape
+        assert (g[valid] == e[valid]).all(), _mismatch(g, e, (g != e) & valid)
+        return
     if name == "dot" and expected[0] == "ok" and np.asarray(expected[1]).dtype.kind == "f":
         e, g = np.asarray(expected[1]), np.asarray(got[1])
         assert g.dtype == e.dtype and g.shape == e.shape

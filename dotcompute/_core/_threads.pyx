@@ -624,23 +624,26 @@ cdef inline double _learned(int b, double t) noexcept nogil:
 
 cdef double _wake_after(double idle, double t) noexcept nogil:
     """What a region entered at time t after the workers idled `idle` seconds costs beyond
-    its work: the measured wake-up, or more where regions entered after as long an idle or
-    a shorter one cost more (a longer sleep is no cheaper to end). On a VM a vCPU that
-    idled past the host's halt-polling window is descheduled by the host: on the 2-core
-    VM a region entered after more than ~0.2 ms idle cost ~140 us (median; mean up to
-    ~600 us while other guests were busy) on top of its work, against the ~19 us the
-    wake-up measurement (regions ~50 us apart) finds. The learned means include the rare
-    long delays, since a program's time is their sum; they decay towards the measured
-    wake-up when no region of their bucket comes (the calls they kept serial): about every
-    second a call threads again and measures."""
-    cdef double w = _wake, x
-    cdef int j
-    for j in range(_idle_bucket(idle) + 1):
+    its work: the learned mean of its idle bucket, or where none was seen the nearest
+    shorter idle's (a longer sleep is no cheaper to end), at least the measured wake-up.
+    On a VM a vCPU that idled past the host's halt-polling window is descheduled by the
+    host: on the 2-core VM a region entered after more than ~0.2 ms idle cost ~140 us
+    (median; mean up to ~600 us while other guests were busy) on top of its work, against
+    the ~19 us the wake-up measurement (regions ~50 us apart) finds. The learned means
+    include the rare long delays, since a program's time is their sum; they decay towards
+    the measured wake-up when no region of their bucket comes (the calls they kept
+    serial): about every second a call threads again and measures. (The largest mean of
+    all shorter idles, as first written, let one bucket's outliers, each mean moving by
+    hundreds of us per slow region under the host's steal, hold every longer idle serial:
+    after each guard back-off a stream of 1e5-element calls rented for ~50 calls.)"""
+    cdef int j = _idle_bucket(idle)
+    cdef double x
+    while j >= 0:
         if _wk[j] > 0:
             x = _learned(j, t)
-            if x > w:
-                w = x
-    return w
+            return x if x > _wake else _wake
+        j -= 1
+    return _wake
 
 
 cdef void _measure_costs(int k, int rounds, double budget) noexcept nogil:
