@@ -874,9 +874,9 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     global _last_end, _history, _wins, _backoff_until, _backoff_len
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
     global _fork_join, _wake, _since_derive, _cold_left
-    cdef double work = 0, longest = 0, d, overhead, allow, learned = 0
+    cdef double work = 0, longest = 0, d, overhead, allow, learned
     cdef double idle = t0 - _last_end
-    cdef int c, b = 0
+    cdef int c, b
     cdef bint lost, cold, warm = idle <= _spin_window
     if t0 - _last_end > COLD_IDLE:
         _cold_left = COLD_REGIONS
@@ -912,7 +912,6 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     if not warm and dc_load_int(&_state) == READY:
         # a region the policy threaded knowing its wake-up would cost `learned` (see
         # _wake_after) did not lose by paying about that
-        b = _idle_bucket(idle)
         learned = _wake_after(idle, t0)
         if 2 * learned > allow:
             allow = 2 * learned
@@ -923,6 +922,7 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     if not warm:
         # the idle bucket's mean: every region entered with the workers idle, the slow ones
         # (a worker descheduled) and the cold ones included
+        b = _idle_bucket(idle)
         overhead = (t1 - t0) - longest
         if overhead < 0:
             overhead = 0
