@@ -461,3 +461,61 @@ def test_datetime_arrays_convert_back_to_numpy(values):
         memoryview(dc.asarray(values))
     with pytest.raises((BufferError, ValueError)):
         memoryview(values)
+
+
+# --------------------------------------------- asarray / array of a NumPy array (a copy)
+
+NUMPY_SOURCES = [
+    np.arange(6.0), np.arange(12, dtype=np.int8).reshape(3, 4),
+    np.asfortranarray(np.arange(12.0).reshape(3, 4)), np.array(2.5), np.empty((0, 3)),
+    np.ones((1, 5), np.complex64), np.arange(10, dtype=np.uint16)[::2],
+    np.arange(24.0).reshape(2, 3, 4).transpose(1, 0, 2), np.array([True, False]),
+    np.arange(4, dtype=">f8"), np.arange(4, dtype=np.float16),
+    np.arange(3, dtype=np.longdouble), np.array(["ab", "c"]),
+    np.zeros(3, [("a", "i4"), ("b", "f8")]),
+]
+
+
+@pytest.mark.parametrize("src", NUMPY_SOURCES, ids=lambda a: f"{a.dtype}{a.shape}")
+@pytest.mark.parametrize("func, kwargs", [
+    (f, kw) for f in ("asarray", "array")
+    for kw in ({}, {"order": "C"}, {"order": "F"}, {"order": "A"}, {"dtype": "same"},
+               {"dtype": "f4"}, {"copy": True}) + (({"ndmin": 1},) if f == "array" else ())])
+def test_array_of_a_numpy_array_as_numpy(src, func, kwargs):
+    """Values, dtype, shape, strides and contiguity as np.array's copy with the same
+    arguments (dotcompute's asarray of a NumPy array copies it into the pool); writing the
+    source afterwards does not show."""
+    src = src.copy(order="K")
+    kwargs = {k: (src.dtype if v == "same" else v) for k, v in kwargs.items()}
+    e, e_err = outcome(lambda: np.array(src, **dict(kwargs, copy=True)))
+    r, r_err = outcome(lambda: getattr(dc, func)(src, **kwargs))
+    if e_err is None and e.dtype.hasobject:
+        e_err = TypeError
+    assert r_err is e_err, (r_err, e_err)
+    if e_err is not None:
+        return
+    same_array(r, e)
+    assert r.flags.writeable
+    if src.size and src.dtype.kind in "biufc":
+        before = np.asarray(r).copy()
+        src[...] = 7
+        np.testing.assert_array_equal(np.asarray(r), before)
+
+
+def test_array_of_a_read_only_numpy_array_is_writeable():
+    src = np.arange(5.0)
+    src.flags.writeable = False
+    r = dc.asarray(src)
+    r[0] = 7.0
+    assert src[0] == 0.0 and float(r[0]) == 7.0
+
+
+@given(shape=st.lists(st.integers(0, 4), max_size=4),
+       dtype=st.sampled_from(["f8", "f4", "i8", "i2", "u1", "?", "c16", "c8"]),
+       fortran=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_asarray_of_numpy_arrays_hypothesis(shape, dtype, fortran):
+    src = np.asarray(np.random.default_rng(len(shape)).integers(0, 100, size=shape),
+                     dtype=dtype, order="F" if fortran else "C")
+    same_array(dc.asarray(src), np.array(src, copy=True))
+    assert np.asarray(dc.array(src)).tobytes(order="A") == src.tobytes(order="A")

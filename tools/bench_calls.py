@@ -69,7 +69,10 @@ CALLS = {
         f"full_like(x[:{n}], 2.5)")] + [
         "np.array([1.0, 2.0])", "np.array([1, 2, 3])", "np.array([0.5] * 32)",
         "np.asarray([1.0, 2.0])", "np.zeros((10, 3))", "np.ones((32, 32), np.float32)",
-        "np.arange(0.0, 1.0, 0.01)"],
+        "np.arange(0.0, 1.0, 0.01)",
+        # a NumPy array in (n32, nF: NumPy arrays on both sides): NumPy's asarray returns it
+        # as it is, dotcompute's copies it into a pool array
+        "np.array(n32)", "np.asarray(n32)", "np.array(nF)", "np.asarray(n32, dtype=float)"],
     "fallback": [f"np.{f}" for v in ("r32", "x") for f in (
         f"median({v})", f"unique({v})", f"diff({v})", f"percentile({v}, 30)",
         f"histogram({v})", f"pad({v}, 2)", f"roll({v}, 3)", f"linalg.norm({v})",
@@ -116,6 +119,8 @@ def _inputs(xp):
         "f30": np.asfortranarray(rng.uniform(size=(30, 30))),
     }
     d = {k: xp.asarray(v) for k, v in d.items()}
+    own = np.random.default_rng(1)
+    d.update(n32=own.uniform(size=32), nF=np.asfortranarray(own.uniform(size=(30, 30))))
     d.update(np=xp, onp=np, s=np.float64(1.5), x32=xp.asarray(np.linspace(0, 1, 32)), idx=xp.asarray(rng.integers(0, 1000, 20)),
              m32=xp.asarray(np.asarray(d["r32"]) > 0.5), i3=xp.asarray([0, 5, 7]),
              m24=xp.asarray(np.asarray(d["r24"]) > 1.5))

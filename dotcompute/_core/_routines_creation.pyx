@@ -267,9 +267,49 @@ cdef object _small_from_scalars(object a, object dtype):
     return wrap_numpy(arr)
 
 
+cdef object _copy_numpy(cnp.ndarray a, object dtype, object order):
+    """A copy of NumPy array `a` in pool memory as np.array(a, dtype, order, copy=True)
+    makes it, written straight into a new array (no allocator swap, no second wrapper:
+    about 0.5 us for a small array instead of 2-3 us), for an aligned contiguous array of
+    a numeric dtype in native byte order whose layout the order keeps; None otherwise (the
+    general path)."""
+    cdef int flags = cnp.PyArray_FLAGS(a), nd = cnp.PyArray_NDIM(a)
+    cdef cnp.dtype d = <cnp.dtype><object>cnp.PyArray_DESCR(a)
+    cdef bint c = (flags & cnp.NPY_ARRAY_C_CONTIGUOUS) != 0
+    cdef bint f = (flags & cnp.NPY_ARRAY_F_CONTIGUOUS) != 0
+    cdef bint fortran
+    cdef Py_ssize_t nbytes
+    cdef ndarray r
+    if (not (flags & cnp.NPY_ARRAY_ALIGNED) or nd > MAXDIMS or not (c or f)
+            or d.type_num > cnp.NPY_CLONGDOUBLE or d.byteorder == c'>'):
+        return None
+    if dtype is not None and dtype is not d and sized_dtype(dtype) != d:
+        return None
+    if order is None or order == "K" or order == "A":
+        fortran = f and not c
+    elif order == "C" and c:
+        fortran = False
+    elif order == "F" and f:
+        fortran = True
+    else:
+        return None
+    r = new_array(nd, <Py_ssize_t *>cnp.PyArray_DIMS(a), d, fortran, False)
+    nbytes = r._size * r._itemsize
+    if nbytes >= SMALL_BYTES:
+        with nogil:
+            memcpy(r._data, cnp.PyArray_DATA(a), nbytes)
+    elif nbytes:
+        memcpy(r._data, cnp.PyArray_DATA(a), nbytes)
+    return r
+
+
 def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
     """Convert the input to a dotcompute array (no copy when it already is one)."""
     cdef ndarray r
+    if type(a) is cnp.ndarray and device is None and copy is not False:
+        res = _copy_numpy(<cnp.ndarray>a, dtype, order)
+        if res is not None:
+            return res
     if device is None and order is None and copy is not False and _short_scalars(a):
         return _small_from_scalars(a, dtype)
     dev = CPU if device is None else as_device(device)
@@ -305,6 +345,11 @@ def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, l
           device=None):
     """numpy.array for dotcompute: a copy in pool memory unless copy=False/None allows a
     view."""
+    if (type(a) is cnp.ndarray and device is None and copy is not False
+            and ndmin <= cnp.PyArray_NDIM(<cnp.ndarray>a)):
+        res = _copy_numpy(<cnp.ndarray>a, dtype, order)
+        if res is not None:
+            return res
     if (device is None and ndmin == 0 and copy is not False and order == "K"
             and _short_scalars(a)):
         return _small_from_scalars(a, dtype)
