@@ -13,7 +13,8 @@ run and stops it afterwards: the target is a worst ratio >= 0.95 both ways.
 
 Shared machines: the CPU time other processes used during each cell is read from /proc/stat
 (busy time minus this process's own; with --load the spinner counts as other) and printed
-with the tables. Cells below --rerun-below are timed again alone (--repeat x 3 batches) and
+with the tables, and apart from it the host's steal (in a VM: time the vCPUs wanted to
+run and the host ran another guest). Cells below --rerun-below are timed again alone (--repeat x 3 batches) and
 the second timing is reported, marked `*`, with the first one next to it in the worst-cells
 table.
 """
@@ -51,20 +52,27 @@ THREADS = [1, 2]
 
 
 def _cpu_snapshot():
-    """(busy CPU seconds of the machine, this process's CPU seconds, wall seconds)."""
+    """(busy CPU seconds of the machine, this process's CPU seconds, wall seconds, the
+    host's steal in CPU seconds). Busy time leaves steal out: in a VM steal is time a vCPU
+    wanted to run and the host ran another guest, not other processes' use."""
     try:
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:9]]
-        busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / tick
+        steal = v[7] / tick
     except (OSError, ValueError):
-        busy = float("nan")
+        busy = steal = float("nan")
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return busy, r.ru_utime + r.ru_stime, time.monotonic()
+    return busy, r.ru_utime + r.ru_stime, time.monotonic(), steal
 
 
 def _foreign(a, b):
-    """Cores other processes kept busy between two snapshots (nan without /proc/stat)."""
-    return max(0.0, ((b[0] - a[0]) - (b[1] - a[1])) / max(b[2] - a[2], 1e-9))
+    """(cores other processes kept busy, cores the host's steal took) between two
+    snapshots (nan without /proc/stat)."""
+    wall = max(b[2] - a[2], 1e-9)
+    return (max(0.0, ((b[0] - a[0]) - (b[1] - a[1])) / wall),
+            max(0.0, (b[3] - a[3]) / wall))
 
 
 def _fmt_n(n):
@@ -86,7 +94,8 @@ def _cell(dc, op, a, b, da, db, repeat, statistic="median"):
 
 
 def grid(dc, ops, sizes, repeat, rerun_below=0.0, statistic="median"):
-    """[(op, dtype, n, numpy s, {threads: dotcompute s}, foreign cores, first ratios or None)]
+    """[(op, dtype, n, numpy s, {threads: dotcompute s}, (foreign cores, steal cores),
+    first ratios or None)]
     for every cell; a cell with a ratio below `rerun_below` is timed again alone."""
     rows = []
     rng = np.random.default_rng(13)
@@ -105,7 +114,8 @@ def grid(dc, ops, sizes, repeat, rerun_below=0.0, statistic="median"):
                 print(f"  {op} {dtype} {_fmt_n(n)}: " + ", ".join(
                     f"{t}T {t_np / t_dc[t]:.2f}x" for t in THREADS)
                     + (" (rerun; first " + ", ".join(f"{first[t]:.2f}" for t in THREADS)
-                       + ")" if first else "") + f"; others {fl:.2f} cores",
+                       + ")" if first else "") + f"; others {fl[0]:.2f} cores, "
+                    f"steal {fl[1]:.2f}",
                     file=sys.stderr, flush=True)
     return rows
 
@@ -133,17 +143,21 @@ def worst(rows, k=10):
                    for op, dtype, n, t_np, t_dc, fl, first in rows for t in THREADS)
     lines = ["", f"#### Worst {min(k, len(cells))} cells", "",
              "| ratio | op | dtype | n | threads | NumPy | dotcompute | others (cores) "
-             "| first timing |", "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| host steal (cores) | first timing |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r, op, dtype, n, t, t_np, t_dc, fl, first in cells[:k]:
         lines.append(f"| {r:.2f} | `{op}` | {dtype} | {_fmt_n(n)} | {t} | "
-                     f"{t_np * 1e6:.1f} us | {t_dc * 1e6:.1f} us | {fl:.2f} | "
+                     f"{t_np * 1e6:.1f} us | {t_dc * 1e6:.1f} us | {fl[0]:.2f} | "
+                     f"{fl[1]:.2f} | "
                      + (f"{first:.2f}" if first is not None else "") + " |")
     below = sum(c[0] < 0.95 for c in cells)
-    loads = [row[5] for row in rows]
+    loads = [row[5][0] for row in rows]
+    steals = [row[5][1] for row in rows]
     lines.append(f"\nworst ratio {cells[0][0]:.2f}; {below} of {len(cells)} cells below 0.95; "
                  f"{sum(row[6] is not None for row in rows)} cells timed again (`*`); other "
                  f"processes kept {sum(loads) / len(loads):.2f} cores busy on average "
-                 f"(max {max(loads):.2f})")
+                 f"(max {max(loads):.2f}); the host's steal took {sum(steals) / len(steals):.2f}"
+                 f" cores on average (max {max(steals):.2f})")
     return lines
 
 

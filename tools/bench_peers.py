@@ -326,15 +326,18 @@ class Worker:
 
 
 def _machine_busy():
-    """(busy CPU seconds of the machine from /proc/stat, wall seconds); busy None without
-    /proc/stat."""
+    """(busy CPU seconds of the machine from /proc/stat, wall seconds, the host's steal in
+    CPU seconds); None for both without /proc/stat. Busy time leaves steal out: in a VM
+    steal is time a vCPU wanted to run and the host ran another guest."""
     try:
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:9]]
-        busy = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / tick
+        steal = v[7] / tick
     except (OSError, ValueError):
-        busy = None
-    return busy, time.monotonic()
+        busy = steal = None
+    return busy, time.monotonic(), steal
 
 
 def _busy_cores(a, b):
@@ -342,6 +345,13 @@ def _busy_cores(a, b):
     if a[0] is None or b[0] is None:
         return None
     return max(0.0, (b[0] - a[0]) / max(b[1] - a[1], 1e-9))
+
+
+def _steal_cores(a, b):
+    """Cores the host's steal took between two _machine_busy readings (None if unknown)."""
+    if a[2] is None or b[2] is None:
+        return None
+    return max(0.0, (b[2] - a[2]) / max(b[1] - a[1], 1e-9))
 
 
 def settle(workers, bound, idle_bound=0.25):
@@ -445,8 +455,9 @@ def main(argv=None):
     peers = [b for b in backends if b in PEERS]
     versus = [b for b in ("dotcompute", "dc.evaluate") if b in backends]
     lines = ["| case | dtype | n | " + " | ".join(f"{b} (x NumPy)" for b in backends[1:])
-             + "".join(f" | {b} vs best peer" for b in versus) + " | others (cores) |",
-             "|---|---|---:|" + "---:|" * (len(backends) + len(versus))]
+             + "".join(f" | {b} vs best peer" for b in versus)
+             + " | others (cores) | host steal (cores) |",
+             "|---|---|---:|" + "---:|" * (len(backends) + len(versus) + 1)]
     notes = []
     pool = list(workers.values())
     try:
@@ -464,7 +475,7 @@ def main(argv=None):
                         why = e or same_work(ref, got, dtype, op)
                         if why:
                             differs[b] = why
-                    others, own = [], 0.0
+                    others, steals, own = [], [], 0.0
                     for _ in range(rounds):
                         for b, w in workers.items():
                             if b in differs or b in skipped:
@@ -476,6 +487,9 @@ def main(argv=None):
                             m1 = _machine_busy()
                             c1 = sum(x.cpu_seconds() or 0.0 for x in pool)
                             cores = _busy_cores(m0, m1)
+                            stolen = _steal_cores(m0, m1)
+                            if stolen is not None:
+                                steals.append(stolen)
                             if cores is not None:
                                 others.append(max(0.0, cores - (c1 - c0)
                                                   / max(m1[1] - m0[1], 1e-9)))
@@ -499,6 +513,7 @@ def main(argv=None):
                         else:
                             row += " n/a |"
                     row += (f" {sum(others) / len(others):.2f} |" if others else " n/a |")
+                    row += (f" {sum(steals) / len(steals):.2f} |" if steals else " n/a |")
                     lines.append(row)
                     print(row, file=sys.stderr, flush=True)
                     for b, e in errors.items():
@@ -513,7 +528,8 @@ def main(argv=None):
     head.append(f"- each turn: the workers' pools idle (waited at most {args.settle} s) and "
                 f"the other cores idle (at most 0.25 s more), {args.warmup} s of "
                 f"warm-up calls, then timed; others: cores other processes kept busy while "
-                f"the case was timed (mean over turns)")
+                f"the case was timed (mean over turns); host steal: cores the VM's host "
+                f"took from the vCPUs meanwhile (not other processes' use)")
     print("\n".join(["### Machine", ""] + head + ["", "### NumPy time / backend time", ""]
                     + lines + ([""] + notes if notes else [])))
     return 0
