@@ -261,6 +261,67 @@ def test_results_identical_across_thread_counts(threads_always, rng, dtype, n):
                                    err_msg=k)
 
 
+@pytest.fixture
+def kernel_module():
+    """The kernel build in use (its drivers' block setting is restored afterwards)."""
+    import importlib
+    from dotcompute._core import _kernel_access
+    km = importlib.import_module("dotcompute._core._kernels_" + _kernel_access.kernel_isa())
+    old = km.set_blocks_per_chunk(16)
+    km.set_blocks_per_chunk(old)
+    try:
+        yield km
+    finally:
+        km.set_blocks_per_chunk(old)
+
+
+@pytest.mark.parametrize("n", [8193, 70001, 300001])
+def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
+                                                     kernel_module, rng, n):
+    """Element-wise regions cut each thread's chunk into blocks that a thread done with its
+    own takes from the others: every element is computed exactly once (in place, a second
+    pass would show), the result and the flags are NumPy's and the same as a static
+    split's, whoever computes which block. The fused executor balances its runs of blocks
+    the same way (its results are compared with NumPy's)."""
+    a = rng.uniform(-2, 2, n)
+    a[-1] = -1.0                      # sqrt: invalid in the last block only
+    b = rng.uniform(0.5, 2, n)
+    results = {}
+    for blocks in (1, 16, 64):
+        kernel_module.set_blocks_per_chunk(blocks)
+        x, y = dc.asarray(a), dc.asarray(b)
+        dc.add(x, 1.0, out=x)                       # in place: once per element
+        dc.sqrt(y, out=y)
+        with pytest.warns(RuntimeWarning, match="invalid value encountered in sqrt"):
+            s = dc.sqrt(dc.asarray(a))
+        z = dc.asarray(a)
+        dc.evaluate("z * 2 + 1", local_dict={"z": z}, out=z)  # fused, in place
+        got = {"add_inplace": x, "sqrt_inplace": y, "sqrt": s, "exp": dc.exp(x),
+               "fused_inplace": z, "fused_sum": dc.evaluate("sum(z * y)"),
+               "sin": dc.sin(x.astype(np.float32)), "pair": x * 2.5 + y,
+               "where": dc.where(x > 1.0, x, y)}
+        results[blocks] = {k: np.asarray(v).copy() for k, v in got.items()}
+    with np.errstate(invalid="ignore"):
+        ref = {"add_inplace": a + 1.0, "sqrt_inplace": np.sqrt(b), "sqrt": np.sqrt(a),
+               "fused_inplace": a * 2 + 1, "fused_sum": ((a * 2 + 1) * np.sqrt(b)).sum(),
+               "exp": np.exp(a + 1.0), "sin": np.sin((a + 1.0).astype(np.float32)),
+               "pair": (a + 1.0) * 2.5 + np.sqrt(b),
+               "where": np.where(a + 1.0 > 1.0, a + 1.0, np.sqrt(b))}
+    for k, want in ref.items():
+        for blocks in (16, 64):
+            np.testing.assert_array_equal(results[blocks][k], results[1][k], err_msg=k)
+        if k in ("exp", "sin", "fused_sum"):
+            np.testing.assert_allclose(results[1][k], want, rtol=1e-6, err_msg=k)
+        else:
+            np.testing.assert_array_equal(results[1][k], want, err_msg=k)
+
+
+def test_set_blocks_per_chunk_returns_the_previous_value(kernel_module):
+    old = kernel_module.set_blocks_per_chunk(3)
+    assert kernel_module.set_blocks_per_chunk(0) == 3
+    assert kernel_module.set_blocks_per_chunk(old) == 1
+
+
 # ------------------------------------------------------------ wait settings
 
 _REPORT = ("import os, dotcompute as dc; w = dc._runtime.wait_settings(); "
