@@ -282,7 +282,8 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
     own takes from the others: every element is computed exactly once (in place, a second
     pass would show), the result and the flags are NumPy's and the same as a static
     split's, whoever computes which block. The fused executor balances its runs of blocks
-    the same way (its results are compared with NumPy's)."""
+    the same way (its results are compared with NumPy's); reductions hand out their
+    partials the same way (fixed by n: the sums are the static split's bit for bit)."""
     a = rng.uniform(-2, 2, n)
     a[-1] = -1.0                      # sqrt: invalid in the last block only
     b = rng.uniform(0.5, 2, n)
@@ -298,19 +299,21 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
         dc.evaluate("z * 2 + 1", local_dict={"z": z}, out=z)  # fused, in place
         got = {"add_inplace": x, "sqrt_inplace": y, "sqrt": s, "exp": dc.exp(x),
                "fused_inplace": z, "fused_sum": dc.evaluate("sum(z * y)"),
+               "sum": x.sum(), "vdot": dc.vdot(x, y),
                "sin": dc.sin(x.astype(np.float32)), "pair": x * 2.5 + y,
                "where": dc.where(x > 1.0, x, y)}
         results[blocks] = {k: np.asarray(v).copy() for k, v in got.items()}
     with np.errstate(invalid="ignore"):
         ref = {"add_inplace": a + 1.0, "sqrt_inplace": np.sqrt(b), "sqrt": np.sqrt(a),
                "fused_inplace": a * 2 + 1, "fused_sum": ((a * 2 + 1) * np.sqrt(b)).sum(),
+               "sum": (a + 1.0).sum(), "vdot": np.vdot(a + 1.0, np.sqrt(b)),
                "exp": np.exp(a + 1.0), "sin": np.sin((a + 1.0).astype(np.float32)),
                "pair": (a + 1.0) * 2.5 + np.sqrt(b),
                "where": np.where(a + 1.0 > 1.0, a + 1.0, np.sqrt(b))}
     for k, want in ref.items():
         for blocks in (16, 64):
             np.testing.assert_array_equal(results[blocks][k], results[1][k], err_msg=k)
-        if k in ("exp", "sin", "fused_sum"):
+        if k in ("exp", "sin", "fused_sum", "sum", "vdot"):
             np.testing.assert_allclose(results[1][k], want, rtol=1e-6, err_msg=k)
         else:
             np.testing.assert_array_equal(results[1][k], want, err_msg=k)

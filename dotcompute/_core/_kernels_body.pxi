@@ -450,6 +450,37 @@ cdef inline void _dot_parts(dc_dot_fn f, const char *a, Py_ssize_t sa, const cha
             f(a + s * sa, sa, b + s * sb, sb, e - s, s, partials + j * DC_PARTIAL_BYTES)
 
 
+cdef inline bint _next_partial(Py_ssize_t *nxt, int v, int k, int c, int *j,
+                               int *p) noexcept nogil:
+    """Thread c's next partial: its own share's first (no claim), then its share's others,
+    then those left in shares c+1, c+2... (shares of v // k partials, as a static split
+    gives; *j: -1 at the start); False when none is left. The partials are fixed by n,
+    so the result does not depend on which thread reduces which."""
+    cdef int r
+    cdef Py_ssize_t end
+    if j[0] < 0:
+        j[0] = 0
+        p[0] = v * c // k
+        if p[0] < v * (c + 1) // k:
+            return True
+    while j[0] < (k if _blocks_per_chunk > 1 else 1):      # 1: static, no stealing
+        r = c + j[0]
+        if r >= k:
+            r -= k
+        end = v * (r + 1) // k
+        p[0] = <int>dc_claim(&nxt[r * COUNTER_PAD], 1)
+        if p[0] < end:
+            return True
+        j[0] += 1
+    return False
+
+
+cdef inline void _partials_init(int v, int k, Py_ssize_t *nxt) noexcept nogil:
+    cdef int c
+    for c in range(k):
+        nxt[c * COUNTER_PAD] = v * c // k + 1
+
+
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out, int nthreads) noexcept nogil:
     """Reduce n >= 1 elements: partials reduced on up to nthreads threads, combined in
@@ -457,17 +488,22 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c, fpe = 0
+    cdef int c, j, p, fpe = 0
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if k == 1:
         _reduce_parts(f, a, sa, n, v, 0, v, partials)
     else:
+        _partials_init(v, k, nxt)
         t0 = threads_now()
         for c in prange(k, num_threads=k, schedule="static"):
             st[2 * c] = threads_now()
             dc_fpe_clear()
-            _reduce_parts(f, a, sa, n, v, v * c // k, v * (c + 1) // k, partials)
+            j = -1
+            p = 0                       # private: _next_partial writes it
+            while _next_partial(nxt, v, k, c, &j, &p):
+                _reduce_parts(f, a, sa, n, v, p, p + 1, partials)
             fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
         dc_fpe_raise(fpe)
@@ -481,17 +517,22 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c, fpe = 0
+    cdef int c, j, p, fpe = 0
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if k == 1:
         _dot_parts(f, a, sa, b, sb, n, v, 0, v, partials)
     else:
+        _partials_init(v, k, nxt)
         t0 = threads_now()
         for c in prange(k, num_threads=k, schedule="static"):
             st[2 * c] = threads_now()
             dc_fpe_clear()
-            _dot_parts(f, a, sa, b, sb, n, v, v * c // k, v * (c + 1) // k, partials)
+            j = -1
+            p = 0                       # private: _next_partial writes it
+            while _next_partial(nxt, v, k, c, &j, &p):
+                _dot_parts(f, a, sa, b, sb, n, v, p, p + 1, partials)
             fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
         dc_fpe_raise(fpe)
