@@ -143,7 +143,7 @@ def extensions():
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),
-        core("_kernel_access", openmp=True, depends=["dc_fpe.h"]),   # prange: N-d walks
+        core("_kernel_access", openmp=True, depends=["dc_fpe.h", "dc_balance.h"]),   # prange: N-d walks
         core("_numpy_loops"),
         core("_indexing"),
         # NumPy 2 C-API (PyArray_Pack for element assignment, fill values).
@@ -154,7 +154,7 @@ def extensions():
         core("_routines_function"),
         core("_routines_indexing", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         # The fused-expression interpreter (dotcompute._compiler's back end): prange.
-        core("_fused", openmp=True, depends=["dc_stream.h", "dc_fpe.h"]),
+        core("_fused", openmp=True, depends=["dc_stream.h", "dc_fpe.h", "dc_balance.h"]),
     ]
     import glob
     headers = sorted(glob.glob(os.path.join(SRC, "*.h")) + glob.glob(os.path.join(SRC, "*.tp"))

@@ -275,6 +275,12 @@ def kernel_module():
         km.set_blocks_per_chunk(old)
 
 
+def _strided_add(a, b, rows):
+    w = a[:rows * 7].reshape(rows, 7).copy()
+    w[:, ::2] += b[:rows].reshape(rows, 1)
+    return w
+
+
 @pytest.mark.parametrize("n", [8193, 70001, 300001])
 def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
                                                      kernel_module, rng, n):
@@ -282,7 +288,8 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
     own takes from the others: every element is computed exactly once (in place, a second
     pass would show), the result and the flags are NumPy's and the same as a static
     split's, whoever computes which block. The fused executor balances its runs of blocks
-    the same way (its results are compared with NumPy's); reductions hand out their
+    the same way, and so does the N-d walk (strided and broadcast operands; both compared
+    with NumPy's results); reductions hand out their
     partials the same way (fixed by n: the sums are the static split's bit for bit)."""
     a = rng.uniform(-2, 2, n)
     a[-1] = -1.0                      # sqrt: invalid in the last block only
@@ -297,9 +304,13 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
             s = dc.sqrt(dc.asarray(a))
         z = dc.asarray(a)
         dc.evaluate("z * 2 + 1", local_dict={"z": z}, out=z)  # fused, in place
+        rows = n // 7                                        # N-d walk: strided, broadcast
+        w = dc.asarray(a[:rows * 7].reshape(rows, 7))
+        dc.add(w[:, ::2], dc.asarray(b[:rows].reshape(rows, 1)), out=w[:, ::2])
+        outer = dc.asarray(a[:400])[:, None] - dc.asarray(b[:300])[None, :]
         got = {"add_inplace": x, "sqrt_inplace": y, "sqrt": s, "exp": dc.exp(x),
                "fused_inplace": z, "fused_sum": dc.evaluate("sum(z * y)"),
-               "sum": x.sum(), "vdot": dc.vdot(x, y),
+               "sum": x.sum(), "vdot": dc.vdot(x, y), "walk_inplace": w, "outer": outer,
                "sin": dc.sin(x.astype(np.float32)), "pair": x * 2.5 + y,
                "where": dc.where(x > 1.0, x, y)}
         results[blocks] = {k: np.asarray(v).copy() for k, v in got.items()}
@@ -307,6 +318,8 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
         ref = {"add_inplace": a + 1.0, "sqrt_inplace": np.sqrt(b), "sqrt": np.sqrt(a),
                "fused_inplace": a * 2 + 1, "fused_sum": ((a * 2 + 1) * np.sqrt(b)).sum(),
                "sum": (a + 1.0).sum(), "vdot": np.vdot(a + 1.0, np.sqrt(b)),
+               "walk_inplace": _strided_add(a, b, n // 7),
+               "outer": a[:400][:, None] - b[:300][None, :],
                "exp": np.exp(a + 1.0), "sin": np.sin((a + 1.0).astype(np.float32)),
                "pair": (a + 1.0) * 2.5 + np.sqrt(b),
                "where": np.where(a + 1.0 > 1.0, a + 1.0, np.sqrt(b))}

@@ -221,51 +221,16 @@ cdef void _exec_range(const Prog *P, const Run *S, Py_ssize_t lo, Py_ssize_t hi,
 # atomic add on its run's counter, then the groups left in the other runs. Each block's
 # result (and reduction partial) is the same whoever computes it.
 DEF GROUPS_PER_RUN = 16
-DEF COUNTER_PAD = 8
-
-cdef extern from *:
-    """
-    static inline Py_ssize_t dc_fused_claim(Py_ssize_t *p, Py_ssize_t inc) {
-        return __atomic_fetch_add(p, inc, __ATOMIC_RELAXED);
-    }
-    """
-    Py_ssize_t dc_fused_claim(Py_ssize_t *p, Py_ssize_t inc) noexcept nogil
-
-
-cdef inline bint _next_group(Py_ssize_t *nxt, Py_ssize_t nblocks, int nt, int c, int *j,
-                             Py_ssize_t g, Py_ssize_t *lo, Py_ssize_t *hi) noexcept nogil:
-    """Thread c's next group of blocks [lo, hi): its run's first group (no claim), then
-    its run's others, then those left in runs c+1, c+2...; False when none is left."""
-    cdef int r
-    cdef Py_ssize_t end
-    if j[0] < 0:
-        j[0] = 0
-        lo[0] = nblocks * c // nt
-        end = nblocks * (c + 1) // nt
-        if lo[0] < end:
-            hi[0] = lo[0] + g if lo[0] + g < end else end
-            return True
-    while j[0] < nt:
-        r = c + j[0]
-        if r >= nt:
-            r -= nt
-        end = nblocks * (r + 1) // nt
-        lo[0] = dc_fused_claim(&nxt[r * COUNTER_PAD], g)
-        if lo[0] < end:
-            hi[0] = lo[0] + g if lo[0] + g < end else end
-            return True
-        j[0] += 1
-    return False
-
 
 cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noexcept nogil:
     """Run every block; with nt > 1 thread c runs the c-th contiguous run of blocks (with
-    temporaries slot c), then helps the others (_next_group), timed for the thread
+    temporaries slot c), then helps the others (dc_balance.h), timed for the thread
     policy's guard."""
     cdef Py_ssize_t lo, hi, g
     cdef int c, j, fpe = 0
     cdef double st[2 * DC_MAX_CHUNKS]
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double t0
     if nt <= 1:
         _exec_range(P, S, 0, nblocks, 0)
@@ -273,16 +238,17 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
     g = (nblocks // nt + GROUPS_PER_RUN - 1) // GROUPS_PER_RUN
     if g < 1:
         g = 1
-    for c in range(nt):
-        nxt[c * COUNTER_PAD] = nblocks * c // nt + g
+    for c in range(nt + 1):
+        bounds[c] = nblocks * c // nt
+    dc_balance_init(nxt, bounds, nt, g)
     t0 = threads_now()
     # per-thread floating-point flags, collected into the calling thread (dc_fpe.h)
     for c in prange(nt, num_threads=nt, schedule="static"):
         st[2 * c] = threads_now()
         dc_fpe_clear()
         j = -1
-        lo = hi = 0                    # private: _next_group writes them
-        while _next_group(nxt, nblocks, nt, c, &j, g, &lo, &hi):
+        lo = hi = 0                    # private: dc_balance_next writes them
+        while dc_balance_next(nxt, bounds, nt, nt, c, &j, g, &lo, &hi):
             _exec_range(P, S, lo, hi, c)
         fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()

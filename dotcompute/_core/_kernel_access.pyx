@@ -9,6 +9,9 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.string cimport memset
 from cython.parallel cimport prange
 
+from dotcompute._core._kernel_table cimport (dc_balance_init, dc_balance_next,
+                                             DC_BALANCE_PAD)
+
 from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
                                         threads_now, threads_observe,
                                         threads_for_size as _threads_for_size)
@@ -933,17 +936,33 @@ cdef void _walk(const NdIter *it, const Body *b, Py_ssize_t start,
             d -= 1
 
 
+# The N-d walk balances its chunks as the kernels' 1-d drivers do (dc_balance.h): each
+# thread walks its own chunk of the flat index range in blocks (WALK_BLOCKS per chunk, at
+# least WALK_BLOCK_MIN elements), then the blocks left in the others'. An element's result
+# does not depend on which thread computes it.
+DEF WALK_BLOCKS = 16
+DEF WALK_BLOCK_MIN = 4096
+
 cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
     cdef Py_ssize_t step = ((it.size + nt - 1) // nt + 63) // 64 * 64
+    cdef Py_ssize_t blk = (step // WALK_BLOCKS + 63) // 64 * 64
     cdef Py_ssize_t s, e
-    cdef int c, flags = 0
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
+    cdef int c, j, flags = 0
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if blk < WALK_BLOCK_MIN:
+        blk = WALK_BLOCK_MIN
+    for c in range(nt + 1):
+        bounds[c] = step * c if step * c < it.size else it.size
+    dc_balance_init(nxt, bounds, nt, blk)
     for c in prange(nt, num_threads=nt, schedule="static"):
-        s = step * c
-        e = s + step
-        if e > it.size:
-            e = it.size
         dc_fpe_clear()
-        _walk(it, b, s, e)
+        j = -1
+        s = e = 0                      # private: dc_balance_next writes them
+        while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
+            _walk(it, b, s, e)
         flags |= dc_fpe_test()
     dc_fpe_raise(flags)       # the workers' floating-point flags, on the calling thread
 

@@ -94,3 +94,11 @@ cdef extern from "dc_kernel_table.h" nogil:
     enum: DC_NREDUCE
     enum: DC_NFUSE2
     enum: DC_NFUSE2_TYPES
+
+# Balanced parallel regions (src/dc_balance.h): the kernels' 1-d drivers, the fused
+# executor and the N-d walk hand out their chunks' blocks through these.
+cdef extern from "dc_balance.h" nogil:
+    enum: DC_BALANCE_PAD
+    void dc_balance_init(Py_ssize_t *nxt, const Py_ssize_t *bounds, int k, Py_ssize_t blk)
+    bint dc_balance_next(Py_ssize_t *nxt, const Py_ssize_t *bounds, int k, int visit,
+                         int c, int *j, Py_ssize_t blk, Py_ssize_t *s, Py_ssize_t *e)

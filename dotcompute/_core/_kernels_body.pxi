@@ -4,7 +4,7 @@
 # the C function table once at import and exports it as a capsule; it adds the threaded
 # drivers: prange over one contiguous chunk per thread, as many as the caller asks (the
 # thread policy decides, through _kernel_access.threads_for); element-wise drivers balance
-# the chunks block by block (see _next_block).
+# the chunks block by block (dc_balance.h).
 from cpython.pycapsule cimport PyCapsule_New
 from cython.parallel cimport prange
 from libc.string cimport memcpy
@@ -142,16 +142,6 @@ cdef inline Py_ssize_t _chunk_start(Py_ssize_t n, int k, int c) noexcept nogil:
 # on which thread computes it; reductions keep their fixed partials.
 DEF BLOCKS_PER_CHUNK = 16
 DEF BLOCK_MIN = 4096            # elements: a claim costs 5-50 ns, `a + b` on 4096 ~0.5 us
-DEF COUNTER_PAD = 8             # Py_ssize_t per counter: one cache line each
-
-cdef extern from *:
-    """
-    static inline Py_ssize_t dc_claim(Py_ssize_t *p, Py_ssize_t inc) {
-        return __atomic_fetch_add(p, inc, __ATOMIC_RELAXED);
-    }
-    """
-    Py_ssize_t dc_claim(Py_ssize_t *p, Py_ssize_t inc) noexcept nogil
-
 
 cdef int _blocks_per_chunk = BLOCKS_PER_CHUNK
 
@@ -165,9 +155,11 @@ def set_blocks_per_chunk(int m):
     return old
 
 
-cdef inline Py_ssize_t _blocks_init(Py_ssize_t n, int k, Py_ssize_t *nxt) noexcept nogil:
-    """Set each chunk's counter to its start; returns the block length (a multiple of 64
-    elements, so blocks start where chunks may: on a cache line when the array does)."""
+cdef inline Py_ssize_t _blocks_init(Py_ssize_t n, int k, Py_ssize_t *bounds,
+                                    Py_ssize_t *nxt) noexcept nogil:
+    """The chunks' bounds and counters (dc_balance.h); returns the block length (a multiple
+    of 64 elements, so blocks start where chunks may: on a cache line when the array
+    does)."""
     cdef int c
     cdef Py_ssize_t step = ((n + k - 1) // k + 63) // 64 * 64
     cdef Py_ssize_t blk = (step // _blocks_per_chunk + 63) // 64 * 64
@@ -175,36 +167,10 @@ cdef inline Py_ssize_t _blocks_init(Py_ssize_t n, int k, Py_ssize_t *nxt) noexce
         blk = step
     elif blk < BLOCK_MIN:
         blk = BLOCK_MIN
-    for c in range(k):      # each chunk's first block is its thread's without a claim
-        nxt[c * COUNTER_PAD] = _chunk_start(n, k, c) + blk
+    for c in range(k + 1):
+        bounds[c] = _chunk_start(n, k, c)
+    dc_balance_init(nxt, bounds, k, blk)
     return blk
-
-
-cdef inline bint _next_block(Py_ssize_t *nxt, Py_ssize_t n, int k, int c, int *j,
-                             Py_ssize_t blk, Py_ssize_t *s, Py_ssize_t *e) noexcept nogil:
-    """Claim thread c's next block [s, e): its own chunk's first block, then its chunk's
-    others, then those left in chunks c+1, c+2... (*j: -1 at the start, then the chunks it
-    has emptied); False when none is left."""
-    cdef int r
-    cdef Py_ssize_t end
-    if j[0] < 0:
-        j[0] = 0
-        s[0] = _chunk_start(n, k, c)
-        end = _chunk_start(n, k, c + 1)
-        if s[0] < end:
-            e[0] = s[0] + blk if s[0] + blk < end else end
-            return True
-    while j[0] < k:
-        r = c + j[0]
-        if r >= k:
-            r -= k
-        end = _chunk_start(n, k, r + 1)
-        s[0] = dc_claim(&nxt[r * COUNTER_PAD], blk)
-        if s[0] < end:
-            e[0] = s[0] + blk if s[0] + blk < end else end
-            return True
-        j[0] += 1
-    return False
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
@@ -213,7 +179,8 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c, j, fpe = 0
     cdef Py_ssize_t s, e, blk
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     cdef Py_ssize_t ib = (sa if sa > 0 else -sa) + (sb if sb > 0 else -sb)
@@ -229,13 +196,13 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
         _binary_chunk(f, a, sa, b, sb, o, so, n, stream)
         _stream_note(cls, stream, t0, n * (ib + so))
         return
-    blk = _blocks_init(n, k, nxt)
+    blk = _blocks_init(n, k, bounds, nxt)
     for c in prange(k, num_threads=k, schedule="static"):
         st[2 * c] = threads_now()
         dc_fpe_clear()
         j = -1
-        s = e = 0               # private: _next_block writes them
-        while _next_block(nxt, n, k, c, &j, blk, &s, &e):
+        s = e = 0               # private: dc_balance_next writes them
+        while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
             _binary_chunk(f, a + s * sa, sa, b + s * sb, sb, o + s * so, so, e - s, stream)
         fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
@@ -250,7 +217,8 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c, j, fpe = 0
     cdef Py_ssize_t s, e, blk
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     cdef Py_ssize_t ib = sa if sa > 0 else -sa
@@ -265,13 +233,13 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
         _unary_chunk(f, a, sa, o, so, n, stream)
         _stream_note(cls, stream, t0, n * (ib + so))
         return
-    blk = _blocks_init(n, k, nxt)
+    blk = _blocks_init(n, k, bounds, nxt)
     for c in prange(k, num_threads=k, schedule="static"):
         st[2 * c] = threads_now()
         dc_fpe_clear()
         j = -1
-        s = e = 0               # private: _next_block writes them
-        while _next_block(nxt, n, k, c, &j, blk, &s, &e):
+        s = e = 0               # private: dc_balance_next writes them
+        while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
             _unary_chunk(f, a + s * sa, sa, o + s * so, so, e - s, stream)
         fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
@@ -304,7 +272,8 @@ cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char 
     cdef int k = _chunks(n, 1, nthreads)
     cdef int ch, j, fpe = 0
     cdef Py_ssize_t s, e, blk
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     cdef Py_ssize_t ib = ((sa if sa > 0 else -sa) + (sb if sb > 0 else -sb)
@@ -321,13 +290,13 @@ cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char 
         _ternary_chunk(f, a, sa, b, sb, c, sc, o, so, n, stream)
         _stream_note(cls, stream, t0, n * (ib + so))
         return
-    blk = _blocks_init(n, k, nxt)
+    blk = _blocks_init(n, k, bounds, nxt)
     for ch in prange(k, num_threads=k, schedule="static"):
         st[2 * ch] = threads_now()
         dc_fpe_clear()
         j = -1
-        s = e = 0               # private: _next_block writes them
-        while _next_block(nxt, n, k, ch, &j, blk, &s, &e):
+        s = e = 0               # private: dc_balance_next writes them
+        while dc_balance_next(nxt, bounds, k, k, ch, &j, blk, &s, &e):
             _ternary_chunk(f, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc, o + s * so, so,
                            e - s, stream)
         fpe |= dc_fpe_test()
@@ -450,35 +419,15 @@ cdef inline void _dot_parts(dc_dot_fn f, const char *a, Py_ssize_t sa, const cha
             f(a + s * sa, sa, b + s * sb, sb, e - s, s, partials + j * DC_PARTIAL_BYTES)
 
 
-cdef inline bint _next_partial(Py_ssize_t *nxt, int v, int k, int c, int *j,
-                               int *p) noexcept nogil:
-    """Thread c's next partial: its own share's first (no claim), then its share's others,
-    then those left in shares c+1, c+2... (shares of v // k partials, as a static split
-    gives; *j: -1 at the start); False when none is left. The partials are fixed by n,
-    so the result does not depend on which thread reduces which."""
-    cdef int r
-    cdef Py_ssize_t end
-    if j[0] < 0:
-        j[0] = 0
-        p[0] = v * c // k
-        if p[0] < v * (c + 1) // k:
-            return True
-    while j[0] < (k if _blocks_per_chunk > 1 else 1):      # 1: static, no stealing
-        r = c + j[0]
-        if r >= k:
-            r -= k
-        end = v * (r + 1) // k
-        p[0] = <int>dc_claim(&nxt[r * COUNTER_PAD], 1)
-        if p[0] < end:
-            return True
-        j[0] += 1
-    return False
-
-
-cdef inline void _partials_init(int v, int k, Py_ssize_t *nxt) noexcept nogil:
+cdef inline void _partials_init(int v, int k, Py_ssize_t *bounds,
+                                Py_ssize_t *nxt) noexcept nogil:
+    """Shares of the v partials as a static split gives (v * c // k), handed out one
+    partial at a time (dc_balance.h). The partials are fixed by n, so the result does not
+    depend on which thread reduces which."""
     cdef int c
-    for c in range(k):
-        nxt[c * COUNTER_PAD] = v * c // k + 1
+    for c in range(k + 1):
+        bounds[c] = v * c // k
+    dc_balance_init(nxt, bounds, k, 1)
 
 
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
@@ -488,22 +437,25 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c, j, p, fpe = 0
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef int c, j, fpe = 0
+    cdef Py_ssize_t ps, pe
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if k == 1:
         _reduce_parts(f, a, sa, n, v, 0, v, partials)
     else:
-        _partials_init(v, k, nxt)
+        _partials_init(v, k, bounds, nxt)
         t0 = threads_now()
         for c in prange(k, num_threads=k, schedule="static"):
             st[2 * c] = threads_now()
             dc_fpe_clear()
             j = -1
-            p = 0                       # private: _next_partial writes it
-            while _next_partial(nxt, v, k, c, &j, &p):
-                _reduce_parts(f, a, sa, n, v, p, p + 1, partials)
+            ps = pe = 0                 # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
+                                  1, &ps, &pe):
+                _reduce_parts(f, a, sa, n, v, <int>ps, <int>pe, partials)
             fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
         dc_fpe_raise(fpe)
@@ -517,22 +469,25 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c, j, p, fpe = 0
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef int c, j, fpe = 0
+    cdef Py_ssize_t ps, pe
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if k == 1:
         _dot_parts(f, a, sa, b, sb, n, v, 0, v, partials)
     else:
-        _partials_init(v, k, nxt)
+        _partials_init(v, k, bounds, nxt)
         t0 = threads_now()
         for c in prange(k, num_threads=k, schedule="static"):
             st[2 * c] = threads_now()
             dc_fpe_clear()
             j = -1
-            p = 0                       # private: _next_partial writes it
-            while _next_partial(nxt, v, k, c, &j, &p):
-                _dot_parts(f, a, sa, b, sb, n, v, p, p + 1, partials)
+            ps = pe = 0                 # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
+                                  1, &ps, &pe):
+                _dot_parts(f, a, sa, b, sb, n, v, <int>ps, <int>pe, partials)
             fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
         dc_fpe_raise(fpe)
@@ -548,7 +503,8 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     cdef int k = _chunks(n, threshold, nthreads)
     cdef int c, j, fpe = 0
     cdef Py_ssize_t s, e, blk, in_bytes = 0
-    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * COUNTER_PAD]
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     cdef bint stream
@@ -567,13 +523,13 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
         _npy_chunk(f, ctx, aux, nin, args, steps, 0, n, stream)
         _stream_note(cls, stream, t0, n * (in_bytes + steps[nin]))
         return
-    blk = _blocks_init(n, k, nxt)
+    blk = _blocks_init(n, k, bounds, nxt)
     for c in prange(k, num_threads=k, schedule="static"):
         st[2 * c] = threads_now()
         dc_fpe_clear()
         j = -1
-        s = e = 0               # private: _next_block writes them
-        while _next_block(nxt, n, k, c, &j, blk, &s, &e):
+        s = e = 0               # private: dc_balance_next writes them
+        while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
             _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s, stream)
         fpe |= dc_fpe_test()
         st[2 * c + 1] = threads_now()
