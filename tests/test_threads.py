@@ -188,6 +188,8 @@ def test_guard_drops_to_one_thread_after_slow_regions(two_threads, quiet):
     if two_threads < 2:
         pytest.skip("one CPU")
     _threads.calibrate()
+    # a quiet machine's costs: the regions below are late by far more than their allowance
+    old = _threads.set_costs(fork_join=1e-6, wake=10e-6)
     _threads.reset_guard()
     huge = 2 ** 40
     try:
@@ -201,8 +203,12 @@ def test_guard_drops_to_one_thread_after_slow_regions(two_threads, quiet):
         assert "one thread" in _threads.policy_info()["guard"]
     finally:
         _threads.reset_guard()
-    # after the back-off the next call probes with threads again
-    assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+    try:
+        # after the back-off the next call probes with threads again
+        assert _threads.chunks(huge, SERIAL_THRESHOLD[CHEAP], 2) == 2
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()
 
 
 def test_guard_ignores_regions_that_paid(two_threads):
@@ -215,6 +221,136 @@ def test_guard_ignores_regions_that_paid(two_threads):
     for _ in range(8):     # two chunks of 1 ms in a 1.01 ms region: a speedup near 2
         _threads.observe(2, t0, t0 + 1.01e-3, [t0, t0 + 1e-3, t0 + 5e-6, t0 + 1.005e-3])
     assert _threads.stats()["guard_trips"] == trips
+
+
+def test_guard_pays_small_late_starts_from_credit(two_threads, quiet):
+    """With balanced chunks a worker that starts late costs about a fork/join, not a
+    chunk: a region within two fork/joins of its work is no loss, and a few regions later
+    than that (tens of microseconds: a VM's host taking a vCPU for a moment) are paid from
+    what the regions before them saved, without a trip. A worker descheduled for a time
+    slice spends all of it: the guard trips."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    old = _threads.set_costs(fork_join=1e-6, wake=10e-6)
+    try:
+        _threads.reset_guard()
+        t = _threads.now() + 10.0
+
+        def region(late, chunk=100e-6):
+            # the main thread's chunk then the worker's, `late` after the entry
+            nonlocal t
+            _threads.observe(2, t, t + late + chunk,
+                             [t, t + chunk, t + late, t + late + chunk])
+            t += late + chunk + 3e-6
+
+        for _ in range(50):              # regions that paid: 2 x 100 us in ~105 us
+            region(5e-6)
+        lost, trips = _threads.stats()["regions_lost"], _threads.stats()["guard_trips"]
+        region(101e-6)                   # 1 us beyond the work: within two fork/joins
+        assert _threads.stats()["regions_lost"] == lost
+        for _ in range(3):               # 25 us beyond it, three in a row: losses ...
+            region(125e-6)
+        assert _threads.stats()["regions_lost"] == lost + 3
+        assert _threads.stats()["guard_trips"] == trips      # ... paid from the credit
+        assert _threads.chunks(2 ** 40, SERIAL_THRESHOLD[CHEAP], 2) == 2
+        region(3e-3)                     # a worker descheduled for 3 ms
+        assert _threads.stats()["guard_trips"] == trips + 1
+        assert "one thread" in _threads.policy_info()["guard"]
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()
+
+
+# ------------------------------------------------ serial costs by operand size
+
+@pytest.fixture
+def tiers_clean():
+    _threads.reset_serial_tiers()
+    old = _threads.set_serial_tiers(True)
+    try:
+        yield
+    finally:
+        _threads.set_serial_tiers(old)
+        _threads.reset_serial_tiers()
+        _threads.reset_guard()
+
+
+def test_slow_serial_calls_of_a_size_make_that_size_thread(two_threads, quiet, tiers_clean):
+    """Element-wise calls whose serial runs took several times the cache-resident model
+    (operands out of the core's caches) thread from a smaller size; other sizes, calls
+    too small to leave the caches and the other cost classes are left as they were, and
+    faster calls bring the learned cost down quickly."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    # a fork/join cost the policy takes as a quiet machine's (not measured again), and a
+    # threshold hint above the cheap class's (still cheap) that puts the smallest chunk
+    # near 2^20 elements: the call below is serial by the model and leaves the caches
+    fj = 4e-6
+    old = _threads.set_costs(fork_join=fj, wake=fj)
+    try:
+        e1 = _threads.thresholds()[CHEAP][0]
+        thr = SERIAL_THRESHOLD[CHEAP] * max(1, int(2 ** 20 // e1))
+        e = e1 * thr / SERIAL_THRESHOLD[CHEAP]
+        w = _threads.wide_ratios()[CHEAP]
+        n = int(e / w)                   # weighed: e elements, one chunk's worth
+        assert n * 8 >= 131072
+        model = n * w * 2 * fj / e       # its serial time by the model (MARGIN x fj / e)
+        _threads.reset_guard()
+        assert _threads.chunks(n, thr, 2, itemsize=8) == 1
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8) == 1
+        assert _threads.note_serial(n, thr, 8, 4 * model) is True
+        for _ in range(40):
+            _threads.note_serial(n, thr, 8, 4 * model)
+        tiers = _threads.serial_tiers()
+        assert list(tiers["cheap"].values()) == [pytest.approx(4.0, rel=0.05)]
+        assert tiers["medium"] == {} and tiers["expensive"] == {}
+        _threads.reset_guard()
+        assert _threads.chunks(n, thr, 2, itemsize=8) == 1     # the flat model: serial
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8) == 2              # weighed: two threads
+        # a quarter of the size is another size class, not learned
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n // 4, thr, 8) == 1
+        # too small to leave the caches: not timed, not learned
+        assert _threads.note_serial(1024, thr, 8, 1.0) is False
+        assert len(_threads.serial_tiers()["cheap"]) == 1
+        # the switch for A/B measurements
+        _threads.set_serial_tiers(False)
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8) == 1
+        _threads.set_serial_tiers(True)
+        # calls at the model's cost bring it down within a few calls
+        for _ in range(6):
+            _threads.note_serial(n, thr, 8, model)
+        assert list(_threads.serial_tiers()["cheap"].values())[0] < 1.1
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8) == 1
+    finally:
+        _threads.set_costs(*old)
+
+
+def test_a_descheduled_serial_call_moves_the_learned_cost_little(two_threads, quiet,
+                                                                 tiers_clean):
+    """One serial call that took 100x the model (the host took its vCPU) moves the learned
+    cost by at most 16 ** 0.125 (the ratio is bounded, and slower calls weigh 1/8)."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    thr = SERIAL_THRESHOLD[CHEAP]
+    n = 1 << 20
+    _threads.note_serial(n, thr, 8, 100.0)
+    (ratio,) = _threads.serial_tiers()["cheap"].values()
+    assert 1.0 < ratio <= 16 ** 0.125 + 1e-6
+
+
+def test_learned_serial_costs_shown(two_threads, tiers_clean):
+    _threads.calibrate()
+    _threads.note_serial(1 << 20, SERIAL_THRESHOLD[CHEAP], 8, 1.0)
+    info = _threads.policy_info()
+    assert "8M" in info["serial_cost_by_size"]["cheap"]
 
 
 # ------------------------------------------------------------------ results

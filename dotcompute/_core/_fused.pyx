@@ -45,7 +45,8 @@ from dotcompute._core._kernel_access cimport (Operand, MAXDIMS, NOGIL_MIN, kerne
                                               threads_for_size, unsafe_overlap)
 from dotcompute._core._ndarray cimport ndarray, operand_of
 from dotcompute._core._routines_creation cimport empty_c
-from dotcompute._core._threads cimport threads_now, threads_observe
+from dotcompute._core._threads cimport (threads_now, threads_observe, threads_for_ew,
+                                        threads_time_serial, threads_note_serial)
 
 import numpy as np
 
@@ -496,6 +497,7 @@ cdef class Program:
         cdef Py_ssize_t cshape[MAXDIMS]
         cdef Py_ssize_t e, n, nblocks, total
         cdef object res = None
+        cdef double t0
         cdef list outl
         cdef list copy_back = None            # (index, original) of misaligned outputs
         cdef int nargs = len(args)
@@ -659,7 +661,9 @@ cdef class Program:
                     S.stream = False
         nblocks = (n // S.inner) * S.bpr if n else 0
         # ---- threads and per-thread temporaries
-        nt = threads_for_size(n, self.threshold, self.itemsize) if nblocks >= 2 else 1
+        nt = (1 if nblocks < 2 else
+              threads_for_size(n, self.threshold, self.itemsize) if self.has_reduce else
+              threads_for_ew(n, self.threshold, self.itemsize))
         if nt > nblocks:
             nt = <int>nblocks
         if self.P.nslots == 0 and not S.stream and not self.has_reduce and nblocks > nt:
@@ -687,9 +691,15 @@ cdef class Program:
         if nblocks:
             if n < NOGIL_MIN:
                 _exec_all(&self.P, &S, nblocks, nt)
-            else:
+            elif (nt > 1 or self.has_reduce
+                  or not threads_time_serial(n, self.threshold, self.itemsize)):
                 with nogil:
                     _exec_all(&self.P, &S, nblocks, nt)
+            else:
+                with nogil:
+                    t0 = threads_now()
+                    _exec_all(&self.P, &S, nblocks, nt)
+                    threads_note_serial(n, self.threshold, self.itemsize, threads_now() - t0)
         if self.has_reduce:
             res = self._finish_reduce(&S, nblocks)
         self._retain(mem)

@@ -14,7 +14,9 @@ from dotcompute._core._kernel_table cimport (dc_balance_init, dc_balance_next,
 
 from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
                                         threads_now, threads_observe,
-                                        threads_for_size as _threads_for_size)
+                                        threads_for_size as _threads_for_size,
+                                        threads_for_ew as _threads_for_ew,
+                                        threads_time_serial, threads_note_serial)
 from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
 
 from dotcompute._core import _dispatch
@@ -198,6 +200,11 @@ cdef int threads_for(Py_ssize_t n, Py_ssize_t threshold) noexcept nogil:
     return _threads_for(n, <int>(threshold if threshold < (1 << 30) else (1 << 30)))
 
 
+cdef inline int threads_for_ew(Py_ssize_t n, Py_ssize_t threshold, Py_ssize_t itemsize) noexcept nogil:
+    return _threads_for_ew(n, <int>(threshold if threshold < (1 << 30) else (1 << 30)),
+                           <int>itemsize)
+
+
 cdef int threads_for_size(Py_ssize_t n, Py_ssize_t threshold, Py_ssize_t itemsize) noexcept nogil:
     return _threads_for_size(n, <int>(threshold if threshold < (1 << 30) else (1 << 30)),
                              <int>(itemsize if itemsize < 64 else 64))
@@ -232,30 +239,44 @@ def kernel_isa():
 
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
                     Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
-    cdef int nt = threads_for_size(n, threshold, _widest(sa, 0, so))
+    cdef int isz = <int>_widest(sa, 0, so)
+    cdef int nt = threads_for_ew(n, threshold, isz)
+    cdef double t0
     if n < NOGIL_MIN:
         K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
-    else:
+    elif nt > 1 or not threads_time_serial(n, threshold, isz):
         with nogil:
             K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
+    else:
+        with nogil:
+            t0 = threads_now()
+            K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
+            threads_note_serial(n, threshold, isz, threads_now() - t0)
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
                      Py_ssize_t n, bint dense=False) noexcept:
-    cdef int nt = threads_for_size(n, threshold, _widest(sa, sb, so))
+    cdef int isz = <int>_widest(sa, sb, so)
+    cdef int nt = threads_for_ew(n, threshold, isz)
+    cdef double t0
     if n < NOGIL_MIN:
         K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
-    else:
+    elif nt > 1 or not threads_time_serial(n, threshold, isz):
         with nogil:
             K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
+    else:
+        with nogil:
+            t0 = threads_now()
+            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
+            threads_note_serial(n, threshold, isz, threads_now() - t0)
 
 
 cdef inline int _ternary_threads(Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc,
                                  Py_ssize_t so) noexcept:
     # four streams where a binary call has three: the policy sees a third more elements
-    return threads_for_size(n + n // 3, K.binary_threshold[0],
-                            max(_widest(sa, sb, sc), _absz(so)))
+    return threads_for_ew(n + n // 3, K.binary_threshold[0],
+                          max(_widest(sa, sb, sc), _absz(so)))
 
 
 cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char *b,
@@ -333,7 +354,8 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     """The chain over n elements on the thread policy's threads (as a call streaming
     `streams` arrays), its floating-point flags collected into the calling thread."""
-    cdef int nt = threads_for_size(n * ch.streams // 3, K.binary_threshold[0], ch.osz)
+    cdef Py_ssize_t nw = n * ch.streams // 3
+    cdef int nt = threads_for_ew(nw, K.binary_threshold[0], ch.osz)
     cdef int c, fpe = 0
     cdef Py_ssize_t s, e, step
     cdef double st[2 * DC_MAX_CHUNKS]
@@ -343,9 +365,14 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     if nt <= 1:
         if n < NOGIL_MIN:
             _chain_range(ch, 0, n)
-        else:
+        elif not threads_time_serial(nw, K.binary_threshold[0], ch.osz):
             with nogil:
                 _chain_range(ch, 0, n)
+        else:
+            with nogil:
+                t0 = threads_now()
+                _chain_range(ch, 0, n)
+                threads_note_serial(nw, K.binary_threshold[0], ch.osz, threads_now() - t0)
         return
     step = ((n + nt - 1) // nt + 63) // 64 * 64
     with nogil:
@@ -975,16 +1002,22 @@ cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept 
 
 
 cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
-    cdef int nt
+    cdef int nt, isz
+    cdef double t0
     if it.size == 0:
         return
     # bytes per element: the widest innermost stride (a strided walk touches more lines)
-    nt = threads_for_size(it.size, threshold,
-                          _widest(it.strides[0][it.nd - 1],
-                                  it.strides[1][it.nd - 1] if it.nop > 1 else 0,
-                                  it.strides[it.nop - 1][it.nd - 1]))
+    isz = <int>min(_widest(it.strides[0][it.nd - 1],
+                           it.strides[1][it.nd - 1] if it.nop > 1 else 0,
+                           it.strides[it.nop - 1][it.nd - 1]), 1 << 20)
+    nt = threads_for_ew(it.size, threshold, isz)
     if it.size < NOGIL_MIN:
         _walk_all(it, body, nt)
-    else:
+    elif nt > 1 or not threads_time_serial(it.size, threshold, isz):
         with nogil:
             _walk_all(it, body, nt)
+    else:
+        with nogil:
+            t0 = threads_now()
+            _walk_all(it, body, nt)
+            threads_note_serial(it.size, threshold, isz, threads_now() - t0)

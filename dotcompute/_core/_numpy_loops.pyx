@@ -19,6 +19,8 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport dc_kernel_table, dc_npy_loop
 from dotcompute._core._dtypes cimport DC_T_F4, DC_T_F8, DC_NTYPES, type_dtype
+from dotcompute._core._threads cimport threads_for_ew, threads_time_serial, threads_note_serial
+from dotcompute._core._threads cimport threads_now
 from dotcompute._core._kernel_access cimport (kernel_table, threads_for, NOGIL_MIN,
                                               dc_fpe_test, dc_fpe_clear, dc_fpe_raise)
 
@@ -337,7 +339,8 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
     """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours.
     The first call of each (op, t) decides, on a private buffer of typical inputs."""
     cdef signed char c = _choice[kind][op][t]
-    cdef int nt, saved
+    cdef int nt, saved, isz
+    cdef double t0
     if c == 1 or not _borrow or _npy_loop[kind][op][t] == NULL:
         return False
     if c == 0:
@@ -349,14 +352,22 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
         _choice[kind][op][t] = c
         if c == 1:
             return False
-    nt = threads_for(n, threshold)
+    isz = <int>(steps[kind + 1] if steps[kind + 1] > 0 else -steps[kind + 1])
+    nt = threads_for_ew(n, threshold, isz)
     if n < NOGIL_MIN:
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
                   kind + 1, threshold, args, steps, n, nt)
         return True
+    if nt > 1 or not threads_time_serial(n, threshold, isz):
+        with nogil:
+            K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
+                      kind + 1, threshold, args, steps, n, nt)
+        return True
     with nogil:
+        t0 = threads_now()
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
                   kind + 1, threshold, args, steps, n, nt)
+        threads_note_serial(n, threshold, isz, threads_now() - t0)
     return True
 
 

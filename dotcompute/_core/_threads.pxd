@@ -10,6 +10,14 @@ cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil
 # ratio of 8-byte to 4-byte elements of the threshold's class).
 cdef int chunks_for_size(Py_ssize_t n, int threshold, int cap, int itemsize) noexcept nogil
 cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
+# threads_for_size for an element-wise call (unary, binary, fused, N-d walk): n also weighed
+# by what serial calls of its cost class and operand size were seen to cost beyond the
+# cache-resident model. Their drivers time a serial call when threads_time_serial says so
+# and report it to threads_note_serial.
+cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
+cdef bint threads_time_serial(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
+cdef void threads_note_serial(Py_ssize_t n, int threshold, int itemsize,
+                              double seconds) noexcept nogil
 # Monotonic clock in seconds (the stamps below).
 cdef double threads_now() noexcept nogil
 # After a parallel region of k chunks entered at t0 and left at t1: stamps[2c], stamps[2c+1]

@@ -32,8 +32,8 @@ calibration at the first call of a program can find fork/join at ~90 us instead 
 (half the runs of a fresh process on a 2-core VM did).
 
 The guard: each parallel region is timed (entry, exit, start and end of each chunk). A
-region that took longer than 0.9x the sum of its chunks' work did not pay (a worker started
-late: descheduled, because another process owns its core); one entered with the workers
+region that took longer than the sum of its chunks' work and two fork/joins did not pay
+(a worker started late: descheduled, because another process owns its core); one entered with the workers
 asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
 among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
 happening right after each back-off, up to 1.3 s); then the next calls probe again.
@@ -235,7 +235,9 @@ cdef extern from *:
 DEF MAX_CHUNKS = 256         # = DC_MAX_CHUNKS of the kernel table
 DEF MIN_CHUNK = 64           # elements; chunk borders are multiples of 64
 DEF MARGIN = 2.0             # a chunk's work / fork-join cost for a thread to pay
-DEF LOSS_RATIO = 0.9         # region time / summed chunk work above which it did not pay
+DEF LOSS_RATIO = 1.0         # region time / summed chunk work (+ MARGIN fork/joins) above
+                             # which it did not pay (see threads_observe)
+DEF CREDIT_MAX = 0.5e-3      # s: the most the guard's credit holds (threads_observe)
 DEF BACKOFF_FIRST = 0.02     # seconds on one thread after the guard trips ...
 DEF BACKOFF_MAX = 1.28       # ... doubling up to this while each trip comes less than
 DEF BACKOFF_CONTINUE = 0.1   # this long after the last back-off ended
@@ -309,10 +311,18 @@ cdef double _thr_log[3]
 cdef double _last_end = -1e30   # when the last parallel region ended
 cdef double _last_want = -1e30  # the latest the last call that wanted threads may end
                                 # serially (see chunks_for)
+DEF RECENT = 256              # regions recent_regions() keeps
+DEF TIERS = 10                # serial cost ratio learned by operand size: 128 KiB .. 64 MiB+
+DEF TIER_MIN_BYTES = 131072   # operands smaller than this stay in the core's caches
+DEF TIER_MAX = 16.0           # the most a serial call is weighed by (see threads_for_ew)
+DEF TIER_LOG_MAX = 2.772588722239781    # log(TIER_MAX)
+DEF TIER_UP = 0.125           # weight of a slower call in the learned log ratio
+DEF TIER_DOWN = 0.5           # ... of a faster one
 DEF SERIAL_SLOW = 8.0           # DRAM-bound work runs up to this x its cache-resident cost
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
+cdef double _credit = 0         # seconds threading saved lately (see threads_observe)
 cdef int _cold_left = 0         # regions still cold (entered after a long idle)
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
@@ -765,6 +775,117 @@ cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept no
     return chunks_for_size(n, threshold, effective_num_threads(), itemsize)
 
 
+# ------------------------------------------------- serial cost by size (element-wise)
+#
+# The per-element costs are measured over an L1-sized buffer. A call whose operands leave
+# the core's caches costs more per element, by a factor that depends on the machine: on the
+# 2-core Xeon VM (2 MiB L2 per core, a shared L3 the host's other guests use) a float64
+# add of 1e5 elements ran at 0.9 ns an element on one thread, ten times the probe's cost,
+# and at a quarter of that on two (each core's half fits its L2); the policy, reading the
+# probe's cost, kept it serial (a chunk of 5e4 under the smallest chunk, 5.7e4), at 1.0x
+# NumPy where two threads gave 3.5x. So the element-wise drivers time their serial calls
+# from TIER_MIN_BYTES per operand on and report them (threads_note_serial): the policy
+# learns, per cost class and per power-of-two size of an operand, how much slower than the
+# model such calls run, and weighs the calls of that size by it (threads_for_ew). The mean
+# is kept in log space, moving down fast and up slowly (a call descheduled by the host
+# reads as slow: it must not make the policy thread), between 1 and TIER_MAX.
+
+cdef double _tier[3][TIERS]      # learned log(serial cost / model cost), by class and size
+cdef long long _n_tier_notes = 0
+cdef bint _tiers_on = True
+
+
+def set_serial_tiers(bint on):
+    """Whether element-wise calls are weighed by the learned serial costs by size (A/B
+    measurements); returns the previous setting."""
+    global _tiers_on
+    old = _tiers_on
+    _tiers_on = on
+    return old
+cdef long long _n_recent = 0
+cdef double _recent[RECENT][6]   # the last regions: entry, time, work, allowance, idle, lost
+
+
+def recent_regions():
+    """The last RECENT parallel regions, oldest first: (entry, seconds, summed chunk work,
+    allowance, idle before, lost, cold) (diagnostics)."""
+    cdef long long i, m = _n_recent if _n_recent < RECENT else RECENT
+    out = []
+    for i in range(_n_recent - m + 1, _n_recent + 1):
+        r = _recent[i % RECENT]
+        out.append((r[0], r[1], r[2], r[3], r[4], int(r[5]) & 1, int(r[5]) >> 1))
+    return out
+
+
+cdef inline int _tier_of(Py_ssize_t nbytes) noexcept nogil:
+    cdef int t = 0
+    cdef Py_ssize_t edge = (<Py_ssize_t>TIER_MIN_BYTES) << 1
+    while t < TIERS - 1 and nbytes >= edge:
+        t += 1
+        edge <<= 1
+    return t
+
+
+cdef inline Py_ssize_t _weighed(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    """n as chunks_for_size weighs it (8-byte elements by the class's wide ratio)."""
+    cdef double w
+    if itemsize >= 8:
+        w = _wide[_class_of(threshold)]
+        if w > 1.0:
+            return <Py_ssize_t>(n * w)
+    return n
+
+
+cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    """threads_for_size for an element-wise call: its n also weighed by what serial calls
+    of its class and size were seen to cost beyond the model."""
+    cdef int cap = effective_num_threads()
+    cdef Py_ssize_t nbytes = n * (itemsize if itemsize > 0 else 1)
+    cdef double m
+    if (cap <= 1 or n < 2 * MIN_CHUNK or nbytes < TIER_MIN_BYTES or not _tiers_on
+            or dc_load_int(&_state) != READY):
+        return chunks_for_size(n, threshold, cap, itemsize)
+    m = _tier[_class_of(threshold)][_tier_of(nbytes)]
+    if m > 0:
+        n = <Py_ssize_t>(n * exp(m))
+    return chunks_for_size(n, threshold, cap, itemsize)
+
+
+cdef bint threads_time_serial(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    """Whether the driver of a serial element-wise call should time it for
+    threads_note_serial: a call large enough to leave the caches, which would thread
+    if it cost TIER_MAX x the model, in auto mode with threads allowed."""
+    if (n * itemsize < TIER_MIN_BYTES or _mode != MODE_AUTO
+            or dc_load_int(&_state) != READY or effective_num_threads() <= 1):
+        return False
+    return _weighed(n, threshold, itemsize) * TIER_MAX >= 2 * _chunk_min(threshold)
+
+
+cdef void threads_note_serial(Py_ssize_t n, int threshold, int itemsize,
+                              double seconds) noexcept nogil:
+    """A serial element-wise call of n elements took `seconds`: move its class and size's
+    learned cost ratio."""
+    global _n_tier_notes
+    cdef int i, t
+    cdef double model, r, cur
+    if (seconds <= 0 or n <= 0 or n * itemsize < TIER_MIN_BYTES
+            or dc_load_int(&_state) != READY):
+        return
+    i = _class_of(threshold)
+    t = _tier_of(n * itemsize)
+    model = _weighed(n, threshold, itemsize) * MARGIN * _fork_join / _chunk_min(threshold)
+    if model <= 0:
+        return
+    r = log(seconds / model)
+    if r < 0:
+        r = 0
+    elif r > TIER_LOG_MAX:
+        r = TIER_LOG_MAX
+    cur = _tier[i][t]
+    _tier[i][t] = cur + (r - cur) * (TIER_DOWN if r < cur else TIER_UP)
+    _n_tier_notes += 1
+
+
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
     global _last_want, _n_load_capped, _last_measure, _remeasure_gap, _stream_gain
@@ -873,7 +994,7 @@ cdef int threads_for(Py_ssize_t n, int threshold) noexcept nogil:
 cdef void threads_observe(int k, double t0, double t1, const double *stamps) noexcept nogil:
     global _last_end, _history, _wins, _backoff_until, _backoff_len
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
-    global _fork_join, _wake, _since_derive, _cold_left
+    global _fork_join, _wake, _since_derive, _cold_left, _n_recent, _credit
     cdef double work = 0, longest = 0, d, overhead, allow, learned
     cdef double idle = t0 - _last_end
     cdef int c, b
@@ -892,6 +1013,15 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             work += d
             if d > longest:
                 longest = d
+    # A region lost when it took longer than its work done on one thread and MARGIN
+    # fork/joins: a thread that starts late leaves its blocks to the others (the chunks
+    # balance, _kernels_body.pxi), so a late start of tens of microseconds (the host's
+    # steal on the 2-core VM, a quiet machine otherwise) costs about a fork/join, not a
+    # chunk. At 0.9x the work, as when the split was static, such regions (a 1e5-element
+    # float64 axpy: 37 us against 35 us of work) tripped the guard four times in a
+    # thousand calls, each trip 20 ms or more on one thread, and the loop ran 0.75-1.0x
+    # NumPy where two threads ran it at 2x. A worker descheduled by another process for
+    # a time slice (milliseconds) still makes its region lose by far.
     # A region entered with the workers asleep starts its workers late by design (the
     # policy chose to pay the wake-up): it did not pay only when it took more than that on
     # top, SUSPECT x the measured wake-up. Counting every such region as lost put a loss
@@ -915,8 +1045,16 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
         learned = _wake_after(idle, t0)
         if 2 * learned > allow:
             allow = 2 * learned
-    lost = (t1 - t0) > LOSS_RATIO * work + allow
+    lost = (t1 - t0) > LOSS_RATIO * work + MARGIN * _fj_base + allow
     _n_parallel += 1
+    _n_recent += 1
+    c = _n_recent % RECENT
+    _recent[c][0] = t0
+    _recent[c][1] = t1 - t0
+    _recent[c][2] = work
+    _recent[c][3] = allow
+    _recent[c][4] = idle
+    _recent[c][5] = lost + 2 * cold
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
     if not warm:
@@ -955,11 +1093,25 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             _since_derive = 0
             _derive()
     _history = ((_history << 1) | lost) & 0xF
+    # What threading saved against running the region's work on one thread, as credit up
+    # to CREDIT_MAX: the guard trips only when the losses have also spent it. A late
+    # start of tens of microseconds now and then (a VM's host taking a vCPU for a moment)
+    # is paid from what the regions before it saved; a worker descheduled for a time
+    # slice (milliseconds: another process on its core) spends any credit at once. A
+    # region within its allowance (a wake-up the policy chose to pay) takes nothing; a
+    # lost one takes what it cost beyond the allowance.
+    d = LOSS_RATIO * work + MARGIN * _fj_base - (t1 - t0)
+    if lost:
+        _credit += d + allow
+    elif d > 0:
+        _credit += d
+    if _credit > CREDIT_MAX:
+        _credit = CREDIT_MAX
     if lost:
         _n_lost += 1
         _wins = 0
         if (_history & 1) + ((_history >> 1) & 1) + ((_history >> 2) & 1) \
-                + ((_history >> 3) & 1) >= 2:
+                + ((_history >> 3) & 1) >= 2 and _credit < 0:
             if t1 - _backoff_until > BACKOFF_CONTINUE:
                 # A new episode, not the probe that ends a back-off losing again: the
                 # back-off starts short. The length grew on every trip and went back only
@@ -973,6 +1125,7 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             _n_backoffs += 1
             _backoff_len = _backoff_len * 2 if _backoff_len * 2 < BACKOFF_MAX else BACKOFF_MAX
             _history = 0
+            _credit = 0
     else:
         _wins += 1
         if _wins >= 32:
@@ -1143,7 +1296,7 @@ def reset_guard():
     entered after an idle cost (tests, measurements)."""
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
     global _last_measure, _remeasure_gap, _measure_cap, _cold_left, _stream_gain
-    global _stream_need, _bought
+    global _stream_need, _bought, _credit
     cdef int b
     for b in range(IDLE_BUCKETS):
         _wk[b] = 0
@@ -1157,9 +1310,42 @@ def reset_guard():
     _last_measure = 0
     _remeasure_gap = REMEASURE_FIRST
     _history = 0
+    _credit = 0
     _wins = 0
     _backoff_until = 0
     _backoff_len = BACKOFF_FIRST
+
+
+def serial_tiers():
+    """{cost class: {operand size (bytes, lower edge): learned serial cost / model}} for
+    the sizes seen (threads_for_ew)."""
+    names = ("cheap", "medium", "expensive")
+    return {names[i]: {TIER_MIN_BYTES << t: round(exp(_tier[i][t]), 2)
+                       for t in range(TIERS) if _tier[i][t] > 0}
+            for i in range(3)}
+
+
+def reset_serial_tiers():
+    """Forget the learned serial costs by size (tests, measurements)."""
+    global _n_tier_notes
+    cdef int i, t
+    for i in range(3):
+        for t in range(TIERS):
+            _tier[i][t] = 0
+    _n_tier_notes = 0
+
+
+def note_serial(Py_ssize_t n, int threshold, int itemsize, double seconds):
+    """Report a serial element-wise call as the drivers do (tests); returns whether a
+    driver would have timed it (threads_time_serial)."""
+    timed = threads_time_serial(n, threshold, itemsize)
+    threads_note_serial(n, threshold, itemsize, seconds)
+    return timed
+
+
+def chunks_ew(Py_ssize_t n, int threshold, int itemsize):
+    """The policy's answer for an element-wise call (threads_for_ew; tests)."""
+    return threads_for_ew(n, threshold, itemsize)
 
 
 def policy_info():
@@ -1186,6 +1372,10 @@ def policy_info():
         info[f"min_chunk_{names[i]}_asleep"] = int(_thr[i] * _wake_mult)
     now = threads_now()
     info["wake_after_idle_us"] = wake_after_idle(now) or "none learned"
+    tiers = {k: v for k, v in serial_tiers().items() if v}
+    info["serial_cost_by_size"] = ({k: {(f"{b >> 20}M" if b >= 1 << 20 else f"{b >> 10}K"):
+                                        r for b, r in v.items()} for k, v in tiers.items()}
+                                   or "none learned")
     lc, foreign = load_cap()
     info["other_processes"] = (("off (no /proc/stat or a cgroup quota): guard only"
                                 if _ncpu_set == 0 and _forced_foreign < 0 else
