@@ -257,6 +257,17 @@ def test_guard_pays_small_late_starts_from_credit(two_threads, quiet):
         region(3e-3)                     # a worker descheduled for 3 ms
         assert _threads.stats()["guard_trips"] == trips + 1
         assert "one thread" in _threads.policy_info()["guard"]
+        # without credit the first two late regions trip it
+        _threads.reset_guard()
+        old_credit = _threads.set_guard_credit(0.0)
+        try:
+            for _ in range(50):
+                region(5e-6)
+            region(125e-6)
+            region(125e-6)
+            assert _threads.stats()["guard_trips"] == trips + 2
+        finally:
+            assert _threads.set_guard_credit(old_credit) == 0.0
     finally:
         _threads.set_costs(*old)
         _threads.reset_guard()

@@ -237,7 +237,7 @@ DEF MIN_CHUNK = 64           # elements; chunk borders are multiples of 64
 DEF MARGIN = 2.0             # a chunk's work / fork-join cost for a thread to pay
 DEF LOSS_RATIO = 1.0         # region time / summed chunk work (+ MARGIN fork/joins) above
                              # which it did not pay (see threads_observe)
-DEF CREDIT_MAX = 0.5e-3      # s: the most the guard's credit holds (threads_observe)
+DEF CREDIT_DECAY = 1.0 / 256  # share of the guard's credit each region forgets
 DEF BACKOFF_FIRST = 0.02     # seconds on one thread after the guard trips ...
 DEF BACKOFF_MAX = 1.28       # ... doubling up to this while each trip comes less than
 DEF BACKOFF_CONTINUE = 0.1   # this long after the last back-off ended
@@ -323,6 +323,7 @@ cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
 cdef double _credit = 0         # seconds threading saved lately (see threads_observe)
+cdef double _credit_max = 2e-3  # the most it holds
 cdef int _cold_left = 0         # regions still cold (entered after a long idle)
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
@@ -1093,20 +1094,28 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
             _since_derive = 0
             _derive()
     _history = ((_history << 1) | lost) & 0xF
-    # What threading saved against running the region's work on one thread, as credit up
-    # to CREDIT_MAX: the guard trips only when the losses have also spent it. A late
-    # start of tens of microseconds now and then (a VM's host taking a vCPU for a moment)
-    # is paid from what the regions before it saved; a worker descheduled for a time
-    # slice (milliseconds: another process on its core) spends any credit at once. A
-    # region within its allowance (a wake-up the policy chose to pay) takes nothing; a
-    # lost one takes what it cost beyond the allowance.
+    # What threading saved against running the region's work on one thread, as credit
+    # (a sum over the last few hundred regions, each forgetting 1/256 of it, at most 2 ms):
+    # the guard trips only when the losses have also spent it, so it trips when threads
+    # lose on average, not at every slow region. On the 2-core VM with the host taking
+    # 0.04-0.13 cores, threads forced still ran 1e5-element float64 `a + b`, `s*a + b` and
+    # `2*a + 3*b*b - c` at 2-4x the serial speed, while the guard, tripping at any two
+    # slow regions, ran them serially most of the time (3-6 trips per timing). With the
+    # host taking 0.4-0.8 cores, 2-15 % of the regions waited 0.06-9 ms for a descheduled
+    # vCPU and threads forced ran up to 4x slower than one thread: the losses then
+    # outrun the savings and the guard trips. A worker descheduled for a time slice on every
+    # region (another process on its core) spends the credit within a few regions; the
+    # sampler then keeps the call on the cores left. A region within its allowance (a
+    # wake-up the policy chose to pay) takes nothing; a lost one takes what it cost beyond
+    # the allowance.
     d = LOSS_RATIO * work + MARGIN * _fj_base - (t1 - t0)
+    _credit -= _credit * CREDIT_DECAY
     if lost:
         _credit += d + allow
     elif d > 0:
         _credit += d
-    if _credit > CREDIT_MAX:
-        _credit = CREDIT_MAX
+    if _credit > _credit_max:
+        _credit = _credit_max
     if lost:
         _n_lost += 1
         _wins = 0
@@ -1288,6 +1297,17 @@ def observe(int k, double t0, double t1, stamps):
 def now():
     """The policy's clock (seconds)."""
     return threads_now()
+
+
+def set_guard_credit(double seconds):
+    """The most the guard's credit holds (seconds; A/B measurements); returns the previous
+    value."""
+    global _credit_max, _credit
+    old = _credit_max
+    _credit_max = seconds if seconds > 0 else 0.0
+    if _credit > _credit_max:
+        _credit = _credit_max
+    return old
 
 
 def reset_guard():
