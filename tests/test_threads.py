@@ -13,6 +13,7 @@ import pytest
 
 import dotcompute as dc
 from dotcompute._core import _threads
+from dotcompute._core import _routines_elementwise as _ew
 from dotcompute._core._opspec import CHEAP, EXPENSIVE, MEDIUM, SERIAL_THRESHOLD
 
 
@@ -435,8 +436,8 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
     own takes from the others: every element is computed exactly once (in place, a second
     pass would show), the result and the flags are NumPy's and the same as a static
     split's, whoever computes which block. The fused executor balances its runs of blocks
-    the same way, and so does the N-d walk (strided and broadcast operands; both compared
-    with NumPy's results); reductions hand out their
+    the same way, and so do the N-d walk (strided and broadcast operands) and operator
+    chains (all compared with NumPy's results); reductions hand out their
     partials the same way (fixed by n: the sums are the static split's bit for bit)."""
     a = rng.uniform(-2, 2, n)
     a[-1] = -1.0                      # sqrt: invalid in the last block only
@@ -455,14 +456,18 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
         w = dc.asarray(a[:rows * 7].reshape(rows, 7))
         dc.add(w[:, ::2], dc.asarray(b[:rows].reshape(rows, 1)), out=w[:, ::2])
         outer = dc.asarray(a[:400])[:, None] - dc.asarray(b[:300])[None, :]
-        got = {"add_inplace": x, "sqrt_inplace": y, "sqrt": s, "exp": dc.exp(x),
+        chains = _ew.fused_chains()
+        chain = 2 * x + 3 * y * y - x                        # an operator chain, one pass
+        assert _ew.fused_chains() == chains + 1
+        got = {"chain": chain, "add_inplace": x, "sqrt_inplace": y, "sqrt": s, "exp": dc.exp(x),
                "fused_inplace": z, "fused_sum": dc.evaluate("sum(z * y)"),
                "sum": x.sum(), "vdot": dc.vdot(x, y), "walk_inplace": w, "outer": outer,
                "sin": dc.sin(x.astype(np.float32)), "pair": x * 2.5 + y,
                "where": dc.where(x > 1.0, x, y)}
         results[blocks] = {k: np.asarray(v).copy() for k, v in got.items()}
     with np.errstate(invalid="ignore"):
-        ref = {"add_inplace": a + 1.0, "sqrt_inplace": np.sqrt(b), "sqrt": np.sqrt(a),
+        ref = {"chain": 2 * (a + 1.0) + 3 * np.sqrt(b) * np.sqrt(b) - (a + 1.0),
+               "add_inplace": a + 1.0, "sqrt_inplace": np.sqrt(b), "sqrt": np.sqrt(a),
                "fused_inplace": a * 2 + 1, "fused_sum": ((a * 2 + 1) * np.sqrt(b)).sum(),
                "sum": (a + 1.0).sum(), "vdot": np.vdot(a + 1.0, np.sqrt(b)),
                "walk_inplace": _strided_add(a, b, n // 7),

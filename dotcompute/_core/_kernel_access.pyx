@@ -351,13 +351,18 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
         j += m
 
 
+DEF CHAIN_BLOCKS = 16         # blocks per thread's chunk (whole CH_BLK runs, at least one)
+
+
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     """The chain over n elements on the thread policy's threads (as a call streaming
     `streams` arrays), its floating-point flags collected into the calling thread."""
     cdef Py_ssize_t nw = n * ch.streams // 3
     cdef int nt = threads_for_ew(nw, K.binary_threshold[0], ch.osz)
-    cdef int c, fpe = 0
-    cdef Py_ssize_t s, e, step
+    cdef int c, j, fpe = 0
+    cdef Py_ssize_t s, e, step, blk
+    cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
+    cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     if nt > DC_MAX_CHUNKS:
@@ -374,21 +379,23 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
                 _chain_range(ch, 0, n)
                 threads_note_serial(nw, K.binary_threshold[0], ch.osz, threads_now() - t0)
         return
+    # balanced as the N-d walk (_walk_threads): each thread's chunk in blocks of whole
+    # CH_BLK runs, the blocks left in the others taken by a thread done with its own
     step = ((n + nt - 1) // nt + 63) // 64 * 64
+    blk = (step // CHAIN_BLOCKS + CH_BLK - 1) // CH_BLK * CH_BLK
+    for c in range(nt + 1):
+        bounds[c] = step * c if step * c < n else n
+    dc_balance_init(nxt, bounds, nt, blk)
     with nogil:
         t0 = threads_now()
         for c in prange(nt, num_threads=nt, schedule="static"):
             st[2 * c] = threads_now()
-            s = step * c
-            e = s + step
-            if s > n:
-                s = n
-            if e > n:
-                e = n
-            if e > s:
-                dc_fpe_clear()
+            dc_fpe_clear()
+            j = -1
+            s = e = 0                      # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
                 _chain_range(ch, s, e)
-                fpe |= dc_fpe_test()
+            fpe |= dc_fpe_test()
             st[2 * c + 1] = threads_now()
         dc_fpe_raise(fpe)
         threads_observe(nt, t0, threads_now(), st)
