@@ -344,6 +344,55 @@ def test_slow_serial_calls_of_a_size_make_that_size_thread(two_threads, quiet, t
         _threads.set_costs(*old)
 
 
+def test_reductions_learn_serial_costs_in_a_row_of_their_own(two_threads, quiet,
+                                                            tiers_clean):
+    """A slow serial reduction moves the reductions' row only (one read stream costs
+    differently from an element-wise call's three), and makes that size thread."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    _threads.calibrate()
+    fj = 4e-6
+    old = _threads.set_costs(fork_join=fj, wake=fj)
+    try:
+        e1 = _threads.thresholds()[CHEAP][0]
+        thr = SERIAL_THRESHOLD[CHEAP] * max(1, int(2 ** 20 // e1))
+        e = e1 * thr / SERIAL_THRESHOLD[CHEAP]
+        w = _threads.wide_ratios()[CHEAP]
+        n = int(e / w)
+        model = n * w * 2 * fj / e
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8, reduction=True) == 1
+        for _ in range(40):
+            _threads.note_serial(n, thr, 8, 4 * model, reduction=True)
+        tiers = _threads.serial_tiers()
+        assert list(tiers["reduction"].values()) == [pytest.approx(4.0, rel=0.05)]
+        assert tiers["cheap"] == {}
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8, reduction=True) == 2
+        _threads.reset_guard()
+        assert _threads.chunks_ew(n, thr, 8) == 1              # element-wise: its own row
+    finally:
+        _threads.set_costs(*old)
+
+
+def test_reduction_results_do_not_depend_on_learned_costs(two_threads, rng, tiers_clean):
+    """Whether a sum or a dot product threads (learned costs or not), its partials are
+    fixed by n: the same bits as NumPy-checked values on one thread."""
+    x = rng.uniform(-1, 1, 300001)
+    y = rng.uniform(-1, 1, 300001)
+    a, b = dc.asarray(x), dc.asarray(y)
+    old = _threads.set_mode("never")
+    try:
+        s1, d1 = float(a.sum()), float(dc.vdot(a, b))
+    finally:
+        _threads.set_mode(old)
+    for _ in range(50):                  # serial calls timed and learned, then threaded
+        s, d = float(a.sum()), float(dc.vdot(a, b))
+        assert s == s1 and d == d1
+    np.testing.assert_allclose(s1, x.sum(), rtol=1e-9)
+    np.testing.assert_allclose(d1, np.vdot(x, y), rtol=1e-9)
+
+
 def test_a_descheduled_serial_call_moves_the_learned_cost_little(two_threads, quiet,
                                                                  tiers_clean):
     """One serial call that took 100x the model (the host took its vCPU) moves the learned

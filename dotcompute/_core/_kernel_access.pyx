@@ -16,7 +16,8 @@ from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add
                                         threads_now, threads_observe,
                                         threads_for_size as _threads_for_size,
                                         threads_for_ew as _threads_for_ew,
-                                        threads_time_serial, threads_note_serial)
+                                        threads_time_serial, threads_note_serial,
+                                        threads_for_red, threads_note_serial_red)
 from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
 
 from dotcompute._core import _dispatch
@@ -416,16 +417,23 @@ DEF DOT_WEIGHT = 0.65
 cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa,
                      Py_ssize_t n, char *out, int sum_itemsize=0) noexcept:
     cdef int nt
+    cdef Py_ssize_t nw = <Py_ssize_t>(n * SUM_WEIGHT)
+    cdef double t0
     if sum_itemsize > 0:
-        nt = threads_for_size(<Py_ssize_t>(n * SUM_WEIGHT), K.reduce_threshold,
-                               sum_itemsize)
+        nt = threads_for_red(nw, K.reduce_threshold, sum_itemsize)
     else:
         nt = threads_for(n, K.reduce_threshold)
     if n < NOGIL_MIN:
         K.run_reduce(f, c, a, sa, n, out, nt)
-    else:
+    elif (nt > 1 or sum_itemsize <= 0 or (sa != sum_itemsize)
+          or not threads_time_serial(nw, K.reduce_threshold, sum_itemsize)):
         with nogil:
             K.run_reduce(f, c, a, sa, n, out, nt)
+    else:
+        with nogil:
+            t0 = threads_now()
+            K.run_reduce(f, c, a, sa, n, out, nt)
+            threads_note_serial_red(nw, K.reduce_threshold, sum_itemsize, threads_now() - t0)
 
 
 cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, const char *b,
@@ -433,15 +441,23 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
     # DOT_WEIGHT of an element of the same size as the cheap probe's (see SUM_WEIGHT); an
     # element of unknown size (itemsize 0) counts as two of the probe's
     cdef int nt
+    cdef Py_ssize_t nw = <Py_ssize_t>(n * DOT_WEIGHT)
+    cdef double t0
     if itemsize > 0:
-        nt = threads_for_size(<Py_ssize_t>(n * DOT_WEIGHT), K.reduce_threshold, itemsize)
+        nt = threads_for_red(nw, K.reduce_threshold, itemsize)
     else:
         nt = threads_for(2 * n, K.reduce_threshold)
     if n < NOGIL_MIN:
         K.run_dot(f, c, a, sa, b, sb, n, out, nt)
-    else:
+    elif (nt > 1 or itemsize <= 0 or sa != itemsize or sb != itemsize
+          or not threads_time_serial(nw, K.reduce_threshold, itemsize)):
         with nogil:
             K.run_dot(f, c, a, sa, b, sb, n, out, nt)
+    else:
+        with nogil:
+            t0 = threads_now()
+            K.run_dot(f, c, a, sa, b, sb, n, out, nt)
+            threads_note_serial_red(nw, K.reduce_threshold, itemsize, threads_now() - t0)
 
 
 cdef void _rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,

@@ -18,6 +18,11 @@ cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogi
 cdef bint threads_time_serial(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
 cdef void threads_note_serial(Py_ssize_t n, int threshold, int itemsize,
                               double seconds) noexcept nogil
+# The same for reductions and dot products (n as their drivers weigh it), in a row of
+# their own.
+cdef int threads_for_red(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
+cdef void threads_note_serial_red(Py_ssize_t n, int threshold, int itemsize,
+                                  double seconds) noexcept nogil
 # Monotonic clock in seconds (the stamps below).
 cdef double threads_now() noexcept nogil
 # After a parallel region of k chunks entered at t0 and left at t1: stamps[2c], stamps[2c+1]

@@ -312,6 +312,7 @@ cdef double _last_end = -1e30   # when the last parallel region ended
 cdef double _last_want = -1e30  # the latest the last call that wanted threads may end
                                 # serially (see chunks_for)
 DEF RECENT = 256              # regions recent_regions() keeps
+DEF RED_ROW = 3               # the learned serial costs' row of reductions and dots
 DEF TIERS = 10                # serial cost ratio learned by operand size: 128 KiB .. 64 MiB+
 DEF TIER_MIN_BYTES = 131072   # operands smaller than this stay in the core's caches
 DEF TIER_MAX = 16.0           # the most a serial call is weighed by (see threads_for_ew)
@@ -791,7 +792,8 @@ cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept no
 # is kept in log space, moving down fast and up slowly (a call descheduled by the host
 # reads as slow: it must not make the policy thread), between 1 and TIER_MAX.
 
-cdef double _tier[3][TIERS]      # learned log(serial cost / model cost), by class and size
+cdef double _tier[4][TIERS]      # learned log(serial cost / model cost), by class and size
+                                 # (row RED_ROW: reductions, see threads_for_red)
 cdef long long _n_tier_notes = 0
 cdef bint _tiers_on = True
 
@@ -837,19 +839,29 @@ cdef inline Py_ssize_t _weighed(Py_ssize_t n, int threshold, int itemsize) noexc
     return n
 
 
-cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
-    """threads_for_size for an element-wise call: its n also weighed by what serial calls
-    of its class and size were seen to cost beyond the model."""
+cdef int _for_row(int row, Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
     cdef int cap = effective_num_threads()
     cdef Py_ssize_t nbytes = n * (itemsize if itemsize > 0 else 1)
     cdef double m
     if (cap <= 1 or n < 2 * MIN_CHUNK or nbytes < TIER_MIN_BYTES or not _tiers_on
             or dc_load_int(&_state) != READY):
         return chunks_for_size(n, threshold, cap, itemsize)
-    m = _tier[_class_of(threshold)][_tier_of(nbytes)]
+    m = _tier[_class_of(threshold) if row < 0 else row][_tier_of(nbytes)]
     if m > 0:
         n = <Py_ssize_t>(n * exp(m))
     return chunks_for_size(n, threshold, cap, itemsize)
+
+
+cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    """threads_for_size for an element-wise call: its n also weighed by what serial calls
+    of its class and size were seen to cost beyond the model."""
+    return _for_row(-1, n, threshold, itemsize)
+
+
+cdef int threads_for_red(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    """The same for a reduction or dot product (n as its driver weighs it): its own row,
+    as one read stream costs differently from an element-wise call's three."""
+    return _for_row(RED_ROW, n, threshold, itemsize)
 
 
 cdef bint threads_time_serial(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
@@ -866,13 +878,24 @@ cdef void threads_note_serial(Py_ssize_t n, int threshold, int itemsize,
                               double seconds) noexcept nogil:
     """A serial element-wise call of n elements took `seconds`: move its class and size's
     learned cost ratio."""
+    _note_row(-1, n, threshold, itemsize, seconds)
+
+
+cdef void threads_note_serial_red(Py_ssize_t n, int threshold, int itemsize,
+                                  double seconds) noexcept nogil:
+    """The same for a serial reduction or dot product (n as its driver weighs it)."""
+    _note_row(RED_ROW, n, threshold, itemsize, seconds)
+
+
+cdef void _note_row(int row, Py_ssize_t n, int threshold, int itemsize,
+                    double seconds) noexcept nogil:
     global _n_tier_notes
     cdef int i, t
     cdef double model, r, cur
     if (seconds <= 0 or n <= 0 or n * itemsize < TIER_MIN_BYTES
             or dc_load_int(&_state) != READY):
         return
-    i = _class_of(threshold)
+    i = _class_of(threshold) if row < 0 else row
     t = _tier_of(n * itemsize)
     model = _weighed(n, threshold, itemsize) * MARGIN * _fork_join / _chunk_min(threshold)
     if model <= 0:
@@ -1339,33 +1362,35 @@ def reset_guard():
 def serial_tiers():
     """{cost class: {operand size (bytes, lower edge): learned serial cost / model}} for
     the sizes seen (threads_for_ew)."""
-    names = ("cheap", "medium", "expensive")
+    names = ("cheap", "medium", "expensive", "reduction")
     return {names[i]: {TIER_MIN_BYTES << t: round(exp(_tier[i][t]), 2)
                        for t in range(TIERS) if _tier[i][t] > 0}
-            for i in range(3)}
+            for i in range(4)}
 
 
 def reset_serial_tiers():
     """Forget the learned serial costs by size (tests, measurements)."""
     global _n_tier_notes
     cdef int i, t
-    for i in range(3):
+    for i in range(4):
         for t in range(TIERS):
             _tier[i][t] = 0
     _n_tier_notes = 0
 
 
-def note_serial(Py_ssize_t n, int threshold, int itemsize, double seconds):
-    """Report a serial element-wise call as the drivers do (tests); returns whether a
-    driver would have timed it (threads_time_serial)."""
+def note_serial(Py_ssize_t n, int threshold, int itemsize, double seconds,
+                bint reduction=False):
+    """Report a serial element-wise call (a reduction's) as the drivers do (tests);
+    returns whether a driver would have timed it (threads_time_serial)."""
     timed = threads_time_serial(n, threshold, itemsize)
-    threads_note_serial(n, threshold, itemsize, seconds)
+    _note_row(RED_ROW if reduction else -1, n, threshold, itemsize, seconds)
     return timed
 
 
-def chunks_ew(Py_ssize_t n, int threshold, int itemsize):
-    """The policy's answer for an element-wise call (threads_for_ew; tests)."""
-    return threads_for_ew(n, threshold, itemsize)
+def chunks_ew(Py_ssize_t n, int threshold, int itemsize, bint reduction=False):
+    """The policy's answer for an element-wise call (threads_for_ew) or a reduction's
+    (threads_for_red; tests)."""
+    return _for_row(RED_ROW if reduction else -1, n, threshold, itemsize)
 
 
 def policy_info():
