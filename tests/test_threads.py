@@ -288,17 +288,13 @@ def tiers_clean():
         _threads.reset_guard()
 
 
-def test_slow_serial_calls_of_a_size_make_that_size_thread(two_threads, quiet, tiers_clean):
-    """Element-wise calls whose serial runs took several times the cache-resident model
-    (operands out of the core's caches) thread from a smaller size; other sizes, calls
-    too small to leave the caches and the other cost classes are left as they were, and
-    faster calls bring the learned cost down quickly."""
-    if two_threads < 2:
-        pytest.skip("one CPU")
+@pytest.fixture
+def one_chunk_call(two_threads):
+    """(n, threshold hint, model seconds) of a float64 call one smallest chunk long,
+    serial by the model, leaving the caches (n * 8 >= 128 KiB): a fork/join cost the
+    policy takes as a quiet machine's (not measured again) and a threshold hint above the
+    cheap class's (still cheap) that puts the smallest chunk near 2^20 elements."""
     _threads.calibrate()
-    # a fork/join cost the policy takes as a quiet machine's (not measured again), and a
-    # threshold hint above the cheap class's (still cheap) that puts the smallest chunk
-    # near 2^20 elements: the call below is serial by the model and leaves the caches
     fj = 4e-6
     old = _threads.set_costs(fork_join=fj, wake=fj)
     try:
@@ -308,7 +304,21 @@ def test_slow_serial_calls_of_a_size_make_that_size_thread(two_threads, quiet, t
         w = _threads.wide_ratios()[CHEAP]
         n = int(e / w)                   # weighed: e elements, one chunk's worth
         assert n * 8 >= 131072
-        model = n * w * 2 * fj / e       # its serial time by the model (MARGIN x fj / e)
+        yield n, thr, n * w * 2 * fj / e     # serial time by the model: MARGIN x fj / e
+    finally:
+        _threads.set_costs(*old)
+
+
+def test_slow_serial_calls_of_a_size_make_that_size_thread(two_threads, quiet, tiers_clean,
+                                                           one_chunk_call):
+    """Element-wise calls whose serial runs took several times the cache-resident model
+    (operands out of the core's caches) thread from a smaller size; other sizes, calls
+    too small to leave the caches and the other cost classes are left as they were, and
+    faster calls bring the learned cost down quickly."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    n, thr, model = one_chunk_call
+    try:
         _threads.reset_guard()
         assert _threads.chunks(n, thr, 2, itemsize=8) == 1
         _threads.reset_guard()
@@ -341,25 +351,17 @@ def test_slow_serial_calls_of_a_size_make_that_size_thread(two_threads, quiet, t
         _threads.reset_guard()
         assert _threads.chunks_ew(n, thr, 8) == 1
     finally:
-        _threads.set_costs(*old)
+        _threads.reset_guard()
 
 
 def test_reductions_learn_serial_costs_in_a_row_of_their_own(two_threads, quiet,
-                                                            tiers_clean):
+                                                            tiers_clean, one_chunk_call):
     """A slow serial reduction moves the reductions' row only (one read stream costs
     differently from an element-wise call's three), and makes that size thread."""
     if two_threads < 2:
         pytest.skip("one CPU")
-    _threads.calibrate()
-    fj = 4e-6
-    old = _threads.set_costs(fork_join=fj, wake=fj)
+    n, thr, model = one_chunk_call
     try:
-        e1 = _threads.thresholds()[CHEAP][0]
-        thr = SERIAL_THRESHOLD[CHEAP] * max(1, int(2 ** 20 // e1))
-        e = e1 * thr / SERIAL_THRESHOLD[CHEAP]
-        w = _threads.wide_ratios()[CHEAP]
-        n = int(e / w)
-        model = n * w * 2 * fj / e
         _threads.reset_guard()
         assert _threads.chunks_ew(n, thr, 8, reduction=True) == 1
         for _ in range(40):
@@ -372,7 +374,7 @@ def test_reductions_learn_serial_costs_in_a_row_of_their_own(two_threads, quiet,
         _threads.reset_guard()
         assert _threads.chunks_ew(n, thr, 8) == 1              # element-wise: its own row
     finally:
-        _threads.set_costs(*old)
+        _threads.reset_guard()
 
 
 def test_reduction_results_do_not_depend_on_learned_costs(two_threads, rng, tiers_clean):
