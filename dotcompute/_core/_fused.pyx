@@ -497,6 +497,7 @@ cdef class Program:
         cdef Py_ssize_t cshape[MAXDIMS]
         cdef Py_ssize_t e, n, nblocks, total
         cdef object res = None
+        cdef bint timed
         cdef double t0
         cdef list outl
         cdef list copy_back = None            # (index, original) of misaligned outputs
@@ -691,15 +692,15 @@ cdef class Program:
         if nblocks:
             if n < NOGIL_MIN:
                 _exec_all(&self.P, &S, nblocks, nt)
-            elif (nt > 1 or self.has_reduce
-                  or not threads_time_serial(n, self.threshold, self.itemsize)):
-                with nogil:
-                    _exec_all(&self.P, &S, nblocks, nt)
             else:
+                timed = (nt == 1 and not self.has_reduce
+                         and threads_time_serial(n, self.threshold, self.itemsize))
                 with nogil:
-                    t0 = threads_now()
+                    t0 = threads_now() if timed else 0
                     _exec_all(&self.P, &S, nblocks, nt)
-                    threads_note_serial(n, self.threshold, self.itemsize, threads_now() - t0)
+                    if timed:
+                        threads_note_serial(n, self.threshold, self.itemsize,
+                                            threads_now() - t0)
         if self.has_reduce:
             res = self._finish_reduce(&S, nblocks)
         self._retain(mem)

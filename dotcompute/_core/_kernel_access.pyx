@@ -242,17 +242,16 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, 
                     Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
     cdef int isz = <int>_widest(sa, 0, so)
     cdef int nt = threads_for_ew(n, threshold, isz)
+    cdef bint timed = nt == 1 and n >= NOGIL_MIN and threads_time_serial(n, threshold, isz)
     cdef double t0
     if n < NOGIL_MIN:
         K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
-    elif nt > 1 or not threads_time_serial(n, threshold, isz):
-        with nogil:
-            K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
     else:
         with nogil:
-            t0 = threads_now()
+            t0 = threads_now() if timed else 0
             K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
-            threads_note_serial(n, threshold, isz, threads_now() - t0)
+            if timed:
+                threads_note_serial(n, threshold, isz, threads_now() - t0)
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
@@ -260,17 +259,16 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                      Py_ssize_t n, bint dense=False) noexcept:
     cdef int isz = <int>_widest(sa, sb, so)
     cdef int nt = threads_for_ew(n, threshold, isz)
+    cdef bint timed = nt == 1 and n >= NOGIL_MIN and threads_time_serial(n, threshold, isz)
     cdef double t0
     if n < NOGIL_MIN:
         K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
-    elif nt > 1 or not threads_time_serial(n, threshold, isz):
-        with nogil:
-            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
     else:
         with nogil:
-            t0 = threads_now()
+            t0 = threads_now() if timed else 0
             K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
-            threads_note_serial(n, threshold, isz, threads_now() - t0)
+            if timed:
+                threads_note_serial(n, threshold, isz, threads_now() - t0)
 
 
 cdef inline int _ternary_threads(Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc,
@@ -365,19 +363,19 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
+    cdef bint timed
     cdef double t0
     if nt > DC_MAX_CHUNKS:
         nt = DC_MAX_CHUNKS
     if nt <= 1:
         if n < NOGIL_MIN:
             _chain_range(ch, 0, n)
-        elif not threads_time_serial(nw, K.binary_threshold[0], ch.osz):
-            with nogil:
-                _chain_range(ch, 0, n)
-        else:
-            with nogil:
-                t0 = threads_now()
-                _chain_range(ch, 0, n)
+            return
+        timed = threads_time_serial(nw, K.binary_threshold[0], ch.osz)
+        with nogil:
+            t0 = threads_now() if timed else 0
+            _chain_range(ch, 0, n)
+            if timed:
                 threads_note_serial(nw, K.binary_threshold[0], ch.osz, threads_now() - t0)
         return
     # balanced as the N-d walk (_walk_threads): each thread's chunk in blocks of whole
@@ -418,6 +416,7 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t 
                      Py_ssize_t n, char *out, int sum_itemsize=0) noexcept:
     cdef int nt
     cdef Py_ssize_t nw = <Py_ssize_t>(n * SUM_WEIGHT)
+    cdef bint timed
     cdef double t0
     if sum_itemsize > 0:
         nt = threads_for_red(nw, K.reduce_threshold, sum_itemsize)
@@ -425,14 +424,14 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t 
         nt = threads_for(n, K.reduce_threshold)
     if n < NOGIL_MIN:
         K.run_reduce(f, c, a, sa, n, out, nt)
-    elif (nt > 1 or sum_itemsize <= 0 or (sa != sum_itemsize)
-          or not threads_time_serial(nw, K.reduce_threshold, sum_itemsize)):
-        with nogil:
-            K.run_reduce(f, c, a, sa, n, out, nt)
-    else:
-        with nogil:
-            t0 = threads_now()
-            K.run_reduce(f, c, a, sa, n, out, nt)
+        return
+    # contiguous float sums learn their serial cost (threads_for_red)
+    timed = (nt == 1 and sum_itemsize > 0 and sa == sum_itemsize
+             and threads_time_serial(nw, K.reduce_threshold, sum_itemsize))
+    with nogil:
+        t0 = threads_now() if timed else 0
+        K.run_reduce(f, c, a, sa, n, out, nt)
+        if timed:
             threads_note_serial_red(nw, K.reduce_threshold, sum_itemsize, threads_now() - t0)
 
 
@@ -442,6 +441,7 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
     # element of unknown size (itemsize 0) counts as two of the probe's
     cdef int nt
     cdef Py_ssize_t nw = <Py_ssize_t>(n * DOT_WEIGHT)
+    cdef bint timed
     cdef double t0
     if itemsize > 0:
         nt = threads_for_red(nw, K.reduce_threshold, itemsize)
@@ -449,14 +449,14 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
         nt = threads_for(2 * n, K.reduce_threshold)
     if n < NOGIL_MIN:
         K.run_dot(f, c, a, sa, b, sb, n, out, nt)
-    elif (nt > 1 or itemsize <= 0 or sa != itemsize or sb != itemsize
-          or not threads_time_serial(nw, K.reduce_threshold, itemsize)):
-        with nogil:
-            K.run_dot(f, c, a, sa, b, sb, n, out, nt)
-    else:
-        with nogil:
-            t0 = threads_now()
-            K.run_dot(f, c, a, sa, b, sb, n, out, nt)
+        return
+    # contiguous dot products learn their serial cost (threads_for_red)
+    timed = (nt == 1 and itemsize > 0 and sa == itemsize and sb == itemsize
+             and threads_time_serial(nw, K.reduce_threshold, itemsize))
+    with nogil:
+        t0 = threads_now() if timed else 0
+        K.run_dot(f, c, a, sa, b, sb, n, out, nt)
+        if timed:
             threads_note_serial_red(nw, K.reduce_threshold, itemsize, threads_now() - t0)
 
 
@@ -1026,6 +1026,7 @@ cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept 
 
 cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
     cdef int nt, isz
+    cdef bint timed
     cdef double t0
     if it.size == 0:
         return
@@ -1036,11 +1037,10 @@ cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
     nt = threads_for_ew(it.size, threshold, isz)
     if it.size < NOGIL_MIN:
         _walk_all(it, body, nt)
-    elif nt > 1 or not threads_time_serial(it.size, threshold, isz):
-        with nogil:
-            _walk_all(it, body, nt)
-    else:
-        with nogil:
-            t0 = threads_now()
-            _walk_all(it, body, nt)
+        return
+    timed = nt == 1 and threads_time_serial(it.size, threshold, isz)
+    with nogil:
+        t0 = threads_now() if timed else 0
+        _walk_all(it, body, nt)
+        if timed:
             threads_note_serial(it.size, threshold, isz, threads_now() - t0)

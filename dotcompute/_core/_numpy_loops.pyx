@@ -19,9 +19,9 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport dc_kernel_table, dc_npy_loop
 from dotcompute._core._dtypes cimport DC_T_F4, DC_T_F8, DC_NTYPES, type_dtype
-from dotcompute._core._threads cimport threads_for_ew, threads_time_serial, threads_note_serial
-from dotcompute._core._threads cimport threads_now
-from dotcompute._core._kernel_access cimport (kernel_table, threads_for, NOGIL_MIN,
+from dotcompute._core._threads cimport (threads_for_ew, threads_time_serial,
+                                        threads_note_serial, threads_now)
+from dotcompute._core._kernel_access cimport (kernel_table, NOGIL_MIN,
                                               dc_fpe_test, dc_fpe_clear, dc_fpe_raise)
 
 import numpy as np
@@ -340,6 +340,7 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
     The first call of each (op, t) decides, on a private buffer of typical inputs."""
     cdef signed char c = _choice[kind][op][t]
     cdef int nt, saved, isz
+    cdef bint timed
     cdef double t0
     if c == 1 or not _borrow or _npy_loop[kind][op][t] == NULL:
         return False
@@ -358,16 +359,13 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
                   kind + 1, threshold, args, steps, n, nt)
         return True
-    if nt > 1 or not threads_time_serial(n, threshold, isz):
-        with nogil:
-            K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
-                      kind + 1, threshold, args, steps, n, nt)
-        return True
+    timed = nt == 1 and threads_time_serial(n, threshold, isz)
     with nogil:
-        t0 = threads_now()
+        t0 = threads_now() if timed else 0
         K.run_npy(_npy_loop[kind][op][t], _npy_ctx[kind][op][t], _npy_aux[kind][op][t],
                   kind + 1, threshold, args, steps, n, nt)
-        threads_note_serial(n, threshold, isz, threads_now() - t0)
+        if timed:
+            threads_note_serial(n, threshold, isz, threads_now() - t0)
     return True
 
 

@@ -33,10 +33,15 @@ calibration at the first call of a program can find fork/join at ~90 us instead 
 
 The guard: each parallel region is timed (entry, exit, start and end of each chunk). A
 region that took longer than the sum of its chunks' work and two fork/joins did not pay
-(a worker started late: descheduled, because another process owns its core); one entered with the workers
-asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
-among the last four drop every call to one thread for a while (20 ms, doubling while it keeps
-happening right after each back-off, up to 1.3 s); then the next calls probe again.
+(a worker started late: descheduled, because another process owns its core); one entered
+with the workers asleep is allowed SUSPECT x the measured wake-up on top. Two such regions
+among the last four, once their losses have spent what the regions before them saved (the
+credit, at most 2 ms), drop every call to one thread for a while (20 ms, doubling while it
+keeps happening right after each back-off, up to 1.3 s); then the next calls probe again.
+
+Serial costs by size: element-wise calls, sums and dot products time their serial calls
+whose operands leave the core's caches and the policy weighs later calls of that size by
+how much slower than the model they ran (see threads_for_ew).
 
 Other processes: a call that would thread also reads, at most every LOAD_PERIOD, how much
 of this process's CPUs others used since the last reading (/proc/stat's busy time of the
@@ -325,6 +330,8 @@ cdef double _backoff_len = BACKOFF_FIRST
 cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
 cdef double _credit = 0         # seconds threading saved lately (see threads_observe)
 cdef double _credit_max = 2e-3  # the most it holds
+cdef long long _n_recent = 0    # regions seen, and the last RECENT of them (recent_regions):
+cdef double _recent[RECENT][6]  # entry, time, summed work, allowance, idle, lost + 2 cold
 cdef int _cold_left = 0         # regions still cold (entered after a long idle)
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
@@ -758,19 +765,24 @@ cdef inline int _class_of(int threshold) noexcept nogil:
     return 1 if lh >= 0.5 * (_anchor_log[1] + _anchor_log[2]) else 2
 
 
-cdef int chunks_for_size(Py_ssize_t n, int threshold, int cap, int itemsize) noexcept nogil:
-    """chunks_for for a call on elements of `itemsize` bytes: an element of 8 bytes or
+cdef inline Py_ssize_t _weighed(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
+    """n elements of `itemsize` bytes as the policy counts them: an element of 8 bytes or
     more counts as the measured cost ratio of the class's 8-byte probe to its cheapest
     one (about 2: a float64 add moves twice the bytes of a float32 one, and the thresholds
     are the cheapest probe's)."""
     cdef double w
-    if cap <= 1 or n < 2 * MIN_CHUNK:
-        return 1                      # before the weighting: 16-element slab calls pay it
     if itemsize >= 8 and dc_load_int(&_state) == READY:
         w = _wide[_class_of(threshold)]
         if w > 1.0:
-            n = <Py_ssize_t>(n * w)
-    return _chunks_at(n, threshold, cap, -1)
+            return <Py_ssize_t>(n * w)
+    return n
+
+
+cdef int chunks_for_size(Py_ssize_t n, int threshold, int cap, int itemsize) noexcept nogil:
+    """chunks_for for a call on elements of `itemsize` bytes (weighed: _weighed)."""
+    if cap <= 1 or n < 2 * MIN_CHUNK:
+        return 1                      # before the weighting: 16-element slab calls pay it
+    return _chunks_at(_weighed(n, threshold, itemsize), threshold, cap, -1)
 
 
 cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
@@ -794,7 +806,6 @@ cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept no
 
 cdef double _tier[4][TIERS]      # learned log(serial cost / model cost), by class and size
                                  # (row RED_ROW: reductions, see threads_for_red)
-cdef long long _n_tier_notes = 0
 cdef bint _tiers_on = True
 
 
@@ -805,21 +816,6 @@ def set_serial_tiers(bint on):
     old = _tiers_on
     _tiers_on = on
     return old
-cdef long long _n_recent = 0
-cdef double _recent[RECENT][6]   # the last regions: entry, time, work, allowance, idle, lost
-
-
-def recent_regions():
-    """The last RECENT parallel regions, oldest first: (entry, seconds, summed chunk work,
-    allowance, idle before, lost, cold) (diagnostics)."""
-    cdef long long i, m = _n_recent if _n_recent < RECENT else RECENT
-    out = []
-    for i in range(_n_recent - m + 1, _n_recent + 1):
-        r = _recent[i % RECENT]
-        out.append((r[0], r[1], r[2], r[3], r[4], int(r[5]) & 1, int(r[5]) >> 1))
-    return out
-
-
 cdef inline int _tier_of(Py_ssize_t nbytes) noexcept nogil:
     cdef int t = 0
     cdef Py_ssize_t edge = (<Py_ssize_t>TIER_MIN_BYTES) << 1
@@ -827,16 +823,6 @@ cdef inline int _tier_of(Py_ssize_t nbytes) noexcept nogil:
         t += 1
         edge <<= 1
     return t
-
-
-cdef inline Py_ssize_t _weighed(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
-    """n as chunks_for_size weighs it (8-byte elements by the class's wide ratio)."""
-    cdef double w
-    if itemsize >= 8:
-        w = _wide[_class_of(threshold)]
-        if w > 1.0:
-            return <Py_ssize_t>(n * w)
-    return n
 
 
 cdef int _for_row(int row, Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
@@ -865,8 +851,8 @@ cdef int threads_for_red(Py_ssize_t n, int threshold, int itemsize) noexcept nog
 
 
 cdef bint threads_time_serial(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
-    """Whether the driver of a serial element-wise call should time it for
-    threads_note_serial: a call large enough to leave the caches, which would thread
+    """Whether the driver of a serial element-wise call (a reduction's) should time it for
+    threads_note_serial (threads_note_serial_red): a call large enough to leave the caches, which would thread
     if it cost TIER_MAX x the model, in auto mode with threads allowed."""
     if (n * itemsize < TIER_MIN_BYTES or _mode != MODE_AUTO
             or dc_load_int(&_state) != READY or effective_num_threads() <= 1):
@@ -889,7 +875,6 @@ cdef void threads_note_serial_red(Py_ssize_t n, int threshold, int itemsize,
 
 cdef void _note_row(int row, Py_ssize_t n, int threshold, int itemsize,
                     double seconds) noexcept nogil:
-    global _n_tier_notes
     cdef int i, t
     cdef double model, r, cur
     if (seconds <= 0 or n <= 0 or n * itemsize < TIER_MIN_BYTES
@@ -907,7 +892,6 @@ cdef void _note_row(int row, Py_ssize_t n, int threshold, int itemsize,
         r = TIER_LOG_MAX
     cur = _tier[i][t]
     _tier[i][t] = cur + (r - cur) * (TIER_DOWN if r < cur else TIER_UP)
-    _n_tier_notes += 1
 
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
@@ -1019,7 +1003,7 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     global _last_end, _history, _wins, _backoff_until, _backoff_len
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
     global _fork_join, _wake, _since_derive, _cold_left, _n_recent, _credit
-    cdef double work = 0, longest = 0, d, overhead, allow, learned
+    cdef double work = 0, longest = 0, d, overhead, allow, learned, saved
     cdef double idle = t0 - _last_end
     cdef int c, b
     cdef bint lost, cold, warm = idle <= _spin_window
@@ -1069,7 +1053,8 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
         learned = _wake_after(idle, t0)
         if 2 * learned > allow:
             allow = 2 * learned
-    lost = (t1 - t0) > LOSS_RATIO * work + MARGIN * _fj_base + allow
+    saved = LOSS_RATIO * work + MARGIN * _fj_base - (t1 - t0)    # against one thread
+    lost = saved + allow < 0
     _n_parallel += 1
     _n_recent += 1
     c = _n_recent % RECENT
@@ -1131,12 +1116,11 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     # sampler then keeps the call on the cores left. A region within its allowance (a
     # wake-up the policy chose to pay) takes nothing; a lost one takes what it cost beyond
     # the allowance.
-    d = LOSS_RATIO * work + MARGIN * _fj_base - (t1 - t0)
     _credit -= _credit * CREDIT_DECAY
     if lost:
-        _credit += d + allow
-    elif d > 0:
-        _credit += d
+        _credit += saved + allow
+    elif saved > 0:
+        _credit += saved
     if _credit > _credit_max:
         _credit = _credit_max
     if lost:
@@ -1322,6 +1306,17 @@ def now():
     return threads_now()
 
 
+def recent_regions():
+    """The last RECENT parallel regions, oldest first: (entry, seconds, summed chunk work,
+    allowance, idle before, lost, cold) (diagnostics)."""
+    cdef long long i, m = _n_recent if _n_recent < RECENT else RECENT
+    out = []
+    for i in range(_n_recent - m + 1, _n_recent + 1):
+        r = _recent[i % RECENT]
+        out.append((r[0], r[1], r[2], r[3], r[4], int(r[5]) & 1, int(r[5]) >> 1))
+    return out
+
+
 def set_guard_credit(double seconds):
     """The most the guard's credit holds (seconds; A/B measurements); returns the previous
     value."""
@@ -1370,12 +1365,10 @@ def serial_tiers():
 
 def reset_serial_tiers():
     """Forget the learned serial costs by size (tests, measurements)."""
-    global _n_tier_notes
     cdef int i, t
     for i in range(4):
         for t in range(TIERS):
             _tier[i][t] = 0
-    _n_tier_notes = 0
 
 
 def note_serial(Py_ssize_t n, int threshold, int itemsize, double seconds,
