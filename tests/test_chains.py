@@ -324,3 +324,31 @@ def test_threads_and_fusion_off_give_the_same_bits():
         R.set_fusion(was)
     _same(expected, got)
     assert chains == 0
+
+
+@needs_fusion
+@pytest.mark.parametrize("blk", [64, 512, 2048])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chain_results_do_not_depend_on_the_block(blk, threads):
+    """The chain's pass by blocks of any size (set_chain_block: partial last blocks, slots
+    of mixed float32/float64 operations, threaded chunks in whole blocks) gives NumPy's
+    bits."""
+    from dotcompute._core import _kernel_access as KA, _threads
+    a, b, c = _arrays((np.float32, np.float64, np.float32), n=N + 37, seed=5)
+    A, B, C = (dc.asarray(v) for v in (a, b, c))
+    old_blk = KA.set_chain_block(blk)
+    old_mode = _threads.set_mode("always" if threads > 1 else "never")
+    old_n = dc.get_num_threads()
+    dc.set_num_threads(threads)
+    try:
+        for body in ("2*a + 3*b*b - c", "(a + b) * (c - a) / b", "a * 1.5 + b * c - a"):
+            f = _compile(body, "a, b, c")
+            got, chains = _counted(f, A, B, C)
+            _same(f(a, b, c), got)
+            assert chains == 1, body
+    finally:
+        dc.set_num_threads(old_n)
+        _threads.set_mode(old_mode)
+        KA.set_chain_block(old_blk)
+    with pytest.raises(ValueError):
+        KA.set_chain_block(100)

@@ -58,8 +58,8 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
                             const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
                             Py_ssize_t n, int *flags) noexcept
 # An operator chain (`2*a + 3*b*b - c`, _routines_elementwise "operator chains"): CH_MAX
-# binary operations over n elements in one pass, CH_BLK elements at a time through
-# per-thread slots. Operand: an array (base, stride = its element size), a scalar (base
+# binary operations over n elements in one pass, a block at a time (512 elements, at most
+# CH_BLK: set_chain_block) through per-thread slots. Operand: an array (base, stride = its element size), a scalar (base
 # points at one element of the operation's type, stride 0) or the slot of an earlier
 # operation's result (slot >= 0, stride its element size); `cast` widens an array or slot
 # operand of float32 to the operation's float64 (NULL: none). dst: the slot of the

@@ -301,13 +301,34 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
             K.run_ternary_split(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, nt, flags)
 
 
+# Elements per block of a chain's pass (<= CH_BLK, the slots' capacity). 512, as evaluate's
+# programs (_fused.BLK): a block's operands, slots and output then stay in L1 (48 KiB on the
+# Xeon: `2*a + 3*b*b - c` in float64 touches 6 blocks of 4 KiB). With 2048 they spilled
+# to L2: shuffled in-process A/B on 2 threads, float64, NumPy time / chain time at
+# 1e4 / 1e5 / 3e5 / 1e6: 4.09 / 5.37 / 5.20 / 6.54 at 512 against 3.05 / 3.32 / 4.15 /
+# 5.92 at 2048 (evaluate 4.48 / 5.02 / 5.35 / 4.66); float32 level within noise.
+cdef Py_ssize_t _ch_blk = 512
+
+
+def set_chain_block(Py_ssize_t n):
+    """Elements per block of an operator chain's pass (a multiple of 64 up to CH_BLK; A/B
+    measurements); returns the previous value."""
+    global _ch_blk
+    old = _ch_blk
+    if n < 64 or n > CH_BLK or n % 64:
+        raise ValueError(f"chain block must be a multiple of 64 in [64, {CH_BLK}]")
+    _ch_blk = n
+    return old
+
+
 cdef inline const char *_chain_arg(const ChainArg *g, double *slots, double *conv,
-                                   Py_ssize_t j, Py_ssize_t m, Py_ssize_t *stride) noexcept nogil:
+                                   Py_ssize_t j, Py_ssize_t m, Py_ssize_t *stride,
+                                   Py_ssize_t blk) noexcept nogil:
     """Where an operand's block starting at element j is (its stride in *stride): an
     array's elements, a scalar, a slot, or those widened into conv."""
     cdef const char *p
     if g.slot >= 0:
-        p = <const char *>(slots + g.slot * CH_BLK)
+        p = <const char *>(slots + g.slot * blk)
     else:
         p = g.base + j * g.stride
     stride[0] = g.stride
@@ -330,17 +351,18 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
     cdef const char *pc = NULL
     cdef char *po
     cdef Py_ssize_t sa, sb, sc = 0
+    cdef Py_ssize_t blk = _ch_blk
     j = s
     while j < e:
-        m = e - j if e - j < CH_BLK else CH_BLK
+        m = e - j if e - j < blk else blk
         for k in range(ch.n):
             op = &ch.op[k]
-            pa = _chain_arg(&op.a, slots, conv, j, m, &sa)
-            pb = _chain_arg(&op.b, slots, conv + CH_BLK, j, m, &sb)
+            pa = _chain_arg(&op.a, slots, conv, j, m, &sa, blk)
+            pb = _chain_arg(&op.b, slots, conv + blk, j, m, &sb, blk)
             if op.fn3 != NULL:
-                pc = _chain_arg(&op.c, slots, conv + 2 * CH_BLK, j, m, &sc)
+                pc = _chain_arg(&op.c, slots, conv + 2 * blk, j, m, &sc, blk)
             if op.dst >= 0:
-                po = <char *>(slots + op.dst * CH_BLK)
+                po = <char *>(slots + op.dst * blk)
             else:
                 po = ch.out + j * ch.osz
             if op.fn3 != NULL:
@@ -350,7 +372,7 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
         j += m
 
 
-DEF CHAIN_BLOCKS = 16         # blocks per thread's chunk (whole CH_BLK runs, at least one)
+DEF CHAIN_BLOCKS = 16         # blocks per thread's chunk (whole blocks, at least one)
 
 
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
@@ -379,9 +401,9 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
                 threads_note_serial(nw, K.binary_threshold[0], ch.osz, threads_now() - t0)
         return
     # balanced as the N-d walk (_walk_threads): each thread's chunk in blocks of whole
-    # CH_BLK runs, the blocks left in the others taken by a thread done with its own
+    # chain blocks, the blocks left in the others taken by a thread done with its own
     step = ((n + nt - 1) // nt + 63) // 64 * 64
-    blk = (step // CHAIN_BLOCKS + CH_BLK - 1) // CH_BLK * CH_BLK
+    blk = (step // CHAIN_BLOCKS + _ch_blk - 1) // _ch_blk * _ch_blk
     for c in range(nt + 1):
         bounds[c] = step * c if step * c < n else n
     dc_balance_init(nxt, bounds, nt, blk)
