@@ -83,3 +83,104 @@ def g_tanh(z):
     if z == 0: return -mp.mpf(1)/3
     u = mp.sqrt(z); return (mp.tanh(u)-u)/u**3
 show("tanh P(z) z in [0,(5/8)^2], float", *fit(g_tanh, mp.mpf(0), mp.mpf(0.625)**2 * mp.mpf(1.001), 5, 300, True), True)
+
+
+
+# NOT USED by dc_vmath.h (run with --tanh-rational): a tried replacement of the f32 tanh
+# kernel, kept with its outcome. Fitted coefficients reach a relative error of 1.35e-8 on
+# [0, 9.5], but evaluated in float arithmetic the kernel measured 5.30 ulp over every float32
+# (tools/check_tanh_f32_exhaustive.c; worst at x = 0x1.74e4fp+2, 122944 results above 1): near
+# tanh = 1 an ulp is 2^-24 relative, so each rounding in P, Q, u P and the quotient costs up to
+# an ulp there, with no 1 - small term to damp it (the current kernel's 1 - 2/(e + 1)).
+#
+# float tanh, one odd rational on the whole range: tanh(u) ~= u P(z) / Q(z), z = u^2,
+# P(z) = 1 + p1 z + ... + p5 z^5, Q(z) = 1 + q1 z + ... + q4 z^4 (P(0) = Q(0) = 1: tanh(u) = u
+# exactly where z underflows), on 0 <= u <= TANH_B (|x| is clamped to TANH_B, where the float
+# result is 1). Minimises the relative error max |u P/Q / tanh(u) - 1|: linearised weighted
+# least squares (P - f Q with f = tanh(u)/u, each row divided by f times the previous Q:
+# Loeb / Sanathanan-Koerner) inside Lawson's iteration (weights times |error|: the weighted
+# L2 solution tends to the minimax one). Then rounded to float one coefficient at a time,
+# the free ones refitted after each (the rounding of a coefficient would otherwise cost up to
+# 2^-25 of its term).
+TANH_B = 9.5
+
+
+def fit_rational(f, xs, m, n, fixed=None, iters=30, state=None):
+    """Coefficients [p1..pm, q1..qn] (P(0) = Q(0) = 1) of u P(u^2)/Q(u^2) ~= u f(u) on the
+    nodes xs, relative error near-minimax; fixed: {index: value} kept as given; state: the
+    (weights, Q on the nodes) a previous call left in it, to start from (updated)."""
+    fixed = fixed or {}
+    free = [j for j in range(m + n) if j not in fixed]
+    fs = [f(x) for x in xs]
+    zs = [x * x for x in xs]
+    if state is None:
+        state = {}
+    w = state.get("w", [mp.mpf(1)] * len(xs))
+    qk = state.get("qk", [mp.mpf(1)] * len(xs))
+    best = None
+    for _ in range(iters):
+        A = mp.matrix(len(xs), len(free)); rhs = mp.matrix(len(xs), 1)
+        for i, (z, fi) in enumerate(zip(zs, fs)):
+            s = w[i] / (fi * qk[i])
+            row = [z**(j + 1) for j in range(m)] + [-fi * z**(j + 1) for j in range(n)]
+            for k, j in enumerate(free):
+                A[i, k] = s * row[j]
+            rhs[i] = s * (fi - 1 - sum(row[j] * v for j, v in fixed.items()))
+        sol, _ = mp.qr_solve(A, rhs)
+        c = [mp.mpf(0)] * (m + n)
+        for j, v in fixed.items():
+            c[j] = mp.mpf(v)
+        for k, j in enumerate(free):
+            c[j] = sol[k]
+        errs = []
+        for i, z in enumerate(zs):
+            qk[i] = 1 + z * mp.polyval(c[m:][::-1], z)
+            errs.append((1 + z * mp.polyval(c[:m][::-1], z)) / qk[i] / fs[i] - 1)
+        e = max(abs(t) for t in errs)
+        if best is None or e < best[0]:
+            best = (e, c)
+            state["w"], state["qk"] = w, list(qk)
+        w = [wi * abs(ei) for wi, ei in zip(w, errs)]
+        total = sum(w)
+        w = [wi * len(w) / total for wi in w]
+    return best
+
+
+def fit_tanh_rational(B=TANH_B, m=5, n=4, nodes=240):
+    def f(x):
+        return mp.tanh(x) / x
+    xs = [B / 2 - B / 2 * mp.cos(mp.pi * (k + mp.mpf(0.5)) / nodes) for k in range(nodes)]
+    state = {}
+    e, c = fit_rational(f, xs, m, n, state=state)
+    print(f"/* tanh rational ({m},{n}) on [0,{B}], unrounded: max rel err {float(e):.3e} */")
+    fixed = {}
+    # round the largest terms at u = B first (their rounding matters most)
+    order = sorted(range(m + n), key=lambda j: -abs(c[j] * mp.mpf(B)**(2 * (j if j < m else j - m) + 2)))
+    for j in order:
+        fixed[j] = _single(float(c[j]))
+        if len(fixed) < m + n:
+            e, c = fit_rational(f, xs, m, n, fixed, iters=12, state=state)
+            print(f"/*   {len(fixed)} rounded: max rel err {float(e):.3e} */")
+    cs = [fixed[j] for j in range(m + n)]
+    err = 0
+    for k in range(4000):
+        x = mp.mpf(B) * (k + 1) / 4000
+        z = x * x
+        r = (1 + z * mp.polyval([mp.mpf(t) for t in cs[:m]][::-1], z)) / \
+            (1 + z * mp.polyval([mp.mpf(t) for t in cs[m:]][::-1], z))
+        err = max(err, abs(r / f(x) - 1))
+    return cs[:m], cs[m:], err
+
+
+def _hexf(c):
+    """c (a float32 value) as a C float literal, the hex digits trimmed to 6."""
+    h = c.hex()
+    mant, exp = h.split("p")
+    return f"{mant[:mant.index('.') + 7] if '.' in mant else mant}p{exp}f"
+
+
+if "--tanh-rational" in __import__("sys").argv:
+    P, Q, err = fit_tanh_rational()
+    print(f"/* tanh rational, float coefficients: max rel err {float(err):.3e} */")
+    print("\n".join(f"#define DC__TANHF_P{j + 1} {_hexf(c)}" for j, c in enumerate(P)))
+    print("\n".join(f"#define DC__TANHF_Q{j + 1} {_hexf(c)}" for j, c in enumerate(Q)))
