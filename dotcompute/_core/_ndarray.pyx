@@ -24,6 +24,11 @@ from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM, PyTuple_GET_ITEM
 from cpython.long cimport PyLong_FromSsize_t, PyLong_AsSsize_t, PyLong_CheckExact
 from cpython.exc cimport PyErr_Occurred, PyErr_Clear
+cdef extern from "Python.h":
+    object PyMethod_New(object func, object self)     # (Python 3: no class argument)
+    int PyUnicode_CompareWithASCIIString(object s, const char *ascii)
+from cpython.dict cimport PyDict_Size
+from dotcompute._core._vectorcall cimport PyTypeObject_vc, ternaryfunc
 from libc.string cimport memcpy
 
 cimport numpy as cnp
@@ -106,6 +111,65 @@ cdef object _uf_minimum = np.minimum
 
 
 # ------------------------------------------------------------------------ the class
+
+@cython.final
+cdef class _ArrayUfunc:
+    """ndarray.__array_ufunc__, NumPy's ufunc protocol (array, ufunc, method, *inputs,
+    **kwargs): an object of its own whose call (tp_call: _array_ufunc_call) takes the
+    argument tuple and keywords dict NumPy built as they are -- a method with *inputs and
+    **kwargs re-packed both on every call (a NumPy scalar on the left of an operator comes
+    this way) --; read from an array it is bound to it, as a method."""
+
+    __name__ = "__array_ufunc__"
+    __qualname__ = "ndarray.__array_ufunc__"
+
+    def __get__(self, obj, objtype):
+        return self if obj is None else PyMethod_New(self, obj)
+
+    def __repr__(self):
+        return "<dotcompute ndarray.__array_ufunc__>"
+
+
+cdef PyObject *_array_ufunc_call(PyObject *hook, PyObject *args, PyObject *kwds) except NULL:
+    """ndarray.__array_ufunc__(array, ufunc, method, *inputs, **kwargs): a binary __call__
+    without keywords on a cpu array goes to our operands' fast path directly (no inputs
+    tuple, no keywords dict); anything else as the method it replaces."""
+    cdef tuple a = <tuple>args
+    cdef Py_ssize_t n = len(a)
+    cdef object r, method
+    if n < 3 or not isinstance(<object>PyTuple_GET_ITEM(a, 0), ndarray):
+        raise TypeError("__array_ufunc__ takes a dotcompute array, a ufunc, a method name "
+                        "and the inputs")
+    method = <object>PyTuple_GET_ITEM(a, 2)
+    if (n == 5 and (<ndarray>PyTuple_GET_ITEM(a, 0))._host
+            and (kwds == NULL or PyDict_Size(<object>kwds) == 0)
+            and type(method) is str
+            and PyUnicode_CompareWithASCIIString(method, b"__call__") == 0):
+        r = _ew.array_ufunc_binary(<object>PyTuple_GET_ITEM(a, 1),
+                                   <object>PyTuple_GET_ITEM(a, 3),
+                                   <object>PyTuple_GET_ITEM(a, 4))
+    else:
+        r = _array_ufunc(<ndarray>PyTuple_GET_ITEM(a, 0), <object>PyTuple_GET_ITEM(a, 1),
+                         method, a[3:], {} if kwds == NULL else dict(<object>kwds))
+    Py_INCREF(r)
+    return <PyObject *>r
+
+
+cdef object _array_ufunc(ndarray self, object ufunc, str method, tuple inputs,
+                         dict kwargs):
+    cdef Py_ssize_t n
+    if not self._host:
+        n = len(inputs)
+        if not kwargs and (n == 1 or n == 2) and method == "__call__":
+            r = _ew.device_fast(ufunc, inputs[0], inputs[1] if n == 2 else None)
+            if r is not None:
+                return r
+        return backend(self._dev).ufunc(ufunc, method, inputs, kwargs)
+    return _ew.array_ufunc(ufunc, method, inputs, kwargs)
+
+
+(<PyTypeObject_vc *><PyObject *>_ArrayUfunc).tp_call = <ternaryfunc>_array_ufunc_call
+cdef _ArrayUfunc _ARRAY_UFUNC = _ArrayUfunc()
 
 # Not tracked by the cyclic GC, as NumPy's ndarray is not: an array references only its
 # memory owner, device, dtype, format, base array and cached numpy view (whose base is the
@@ -511,16 +575,8 @@ cdef class ndarray:
         check_api_version(api_version)
         return sys.modules["dotcompute"]      # the package face (already imported)
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        cdef Py_ssize_t n
-        if not self._host:
-            n = len(inputs)
-            if not kwargs and (n == 1 or n == 2) and method == "__call__":
-                r = _ew.device_fast(ufunc, inputs[0], inputs[1] if n == 2 else None)
-                if r is not None:
-                    return r
-            return backend(self._dev).ufunc(ufunc, method, inputs, kwargs)
-        return _ew.array_ufunc(ufunc, method, inputs, kwargs)
+    # (array, ufunc, method, *inputs, **kwargs): _array_ufunc_call
+    __array_ufunc__ = _ARRAY_UFUNC
 
     def __array_function__(self, func, types, args, kwargs):
         if not self._host:

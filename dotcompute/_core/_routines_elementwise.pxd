@@ -21,6 +21,8 @@ cdef object negative(ndarray a)
 # ufunc.__call__ and any ufunc method with dc semantics (the __array_ufunc__ protocol).
 cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs)
 cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs)
+# array_ufunc(ufunc, "__call__", (x, y), {}) without the tuple and dict.
+cdef object array_ufunc_binary(object ufunc, object x, object y)
 cdef object astype(ndarray a, object dtype, object casting, object copy, object order=*)
 cdef object clip(ndarray a, object lo, object hi, object out, dict kwargs)
 # numpy.where(condition[, x, y])

@@ -1881,6 +1881,27 @@ cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
     return wrap_result(r)
 
 
+cdef object array_ufunc_binary(object ufunc, object x, object y):
+    """array_ufunc(ufunc, "__call__", (x, y), {}) (a NumPy scalar's operator with a dc
+    array on the right comes this way), the operands taken as they are: the tuple and
+    dict are built only where NumPy's loop runs."""
+    cdef object r
+    if dc_fz_pending():
+        r = _fz_resume(ufunc, x, y)
+        if r is not None:
+            return r
+    if _fuse_on and (type(x) is _F8 or type(x) is _F4):
+        r = _fuse(ufunc, x, y, True, None)
+        if r is not None:
+            return r
+    fp_clear()
+    r = fast_binary(ufunc, x, y, None)
+    if r is not None:
+        fp_check(ufunc)
+        return r
+    return numpy_ufunc(ufunc, "__call__", (x, y), {})
+
+
 cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
     cdef object r
     if method == "__call__":

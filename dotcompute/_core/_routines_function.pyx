@@ -6,8 +6,8 @@
 publishes the same functions. Any other NumPy function runs NumPy's code on zero-copy views
 with its results from the pool, wrapped as dotcompute arrays.
 """
-from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
-                                        SMALL_BYTES, device_function)
+from dotcompute._core._ndarray cimport (ndarray, wrap_result, wrap_numpy, to_numpy,
+                                        to_numpy_nested, SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport MAXDIMS
@@ -16,6 +16,8 @@ from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
 
 from cpython.object cimport PyObject
+from cpython.list cimport PyList_CheckExact
+from cpython.tuple cimport PyTuple_CheckExact
 from cpython.ref cimport Py_INCREF, Py_DECREF
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from cpython.long cimport PyLong_CheckExact
@@ -506,10 +508,48 @@ OVERRIDES = {
 cdef dict _OVERRIDES = OVERRIDES
 
 
-# numpy function -> NumPy's implementation past its dispatch (functions without one, C
-# functions, map to themselves): filled on a function's first call through the protocol
-cdef dict _FALLBACK = {}
+# numpy function -> what ndarray.__array_function__ runs for it: (our override, True) or
+# (NumPy's implementation past its dispatch, False; functions without one, C functions, map
+# to themselves). Filled on a function's first call through the protocol (OVERRIDES is read
+# then), it keeps the functions and their callees alive for the slots below.
+cdef dict _DECIDED = {}
 cdef set _NUMPY_TYPES = {ndarray, np.ndarray}
+
+# The decisions of the functions called last, by the function object's address (a
+# direct-mapped cache in front of _DECIDED: a dict lookup keyed by a function costs about
+# 100 instructions, a slot 10). Slots are filled by C assignments only, their objects kept
+# alive by _DECIDED.
+cdef enum:
+    DECIDED_SLOTS = 128
+cdef PyObject *_slot_func[DECIDED_SLOTS]
+cdef PyObject *_slot_impl[DECIDED_SLOTS]
+cdef bint _slot_override[DECIDED_SLOTS]
+
+
+cdef inline Py_ssize_t _slot_of(object func) noexcept:
+    return (<size_t><PyObject *>func >> 4) & (DECIDED_SLOTS - 1)
+
+
+cdef Py_ssize_t _decide(object func) except -1:
+    """Fill func's slot with its decision (made once: _DECIDED); the slot's index."""
+    cdef Py_ssize_t s = _slot_of(func)
+    cdef object impl
+    cdef tuple d = _DECIDED.get(func)
+    if d is None:
+        impl = _OVERRIDES.get(func)
+        if impl is not None:
+            d = (impl, True)
+        else:
+            # the function past its own __array_function__ dispatch (the arguments are
+            # numpy arrays then); functions without one (C functions) are called as they
+            # are
+            d = (getattr(func, "_implementation", func), False)
+        _DECIDED[func] = d
+    _slot_func[s] = NULL
+    _slot_impl[s] = PyTuple_GET_ITEM(d, 0)
+    _slot_override[s] = d[1] is True
+    _slot_func[s] = <PyObject *>func
+    return s
 
 
 cdef Py_ssize_t _nested_bytes(object x):
@@ -542,26 +582,65 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
     dispatch: the dispatch decisions are cached per function and per type).
     NumPy's protocol hands over a fresh tuple and dict: both go to the callee by
     vectorcall as they are (no copy of the keywords, no tuple re-packed)."""
-    cdef PyObject *impl = PyDict_GetItemWithError(_OVERRIDES, func)
-    cdef object tp, fallback
-    if impl != NULL:
-        return vectorcall_dict(<object>impl, PySequence_Fast_ITEMS(args),
+    cdef Py_ssize_t s = _slot_of(func)
+    cdef object tp, fallback, r
+    if _slot_func[s] != <PyObject *>func:
+        s = _decide(func)
+    if _slot_override[s]:
+        return vectorcall_dict(<object>_slot_impl[s], PySequence_Fast_ITEMS(args),
                                PyTuple_GET_SIZE(args),
                                <PyObject *>kwargs if kwargs else NULL)
-    impl = PyDict_GetItemWithError(_FALLBACK, func)
-    if impl == NULL:
-        # the function past its own __array_function__ dispatch (the arguments are numpy
-        # arrays then); functions without one (C functions) are called as they are
-        fallback = getattr(func, "_implementation", func)
-        _FALLBACK[func] = fallback
-    else:
-        fallback = <object>impl
+    fallback = <object>_slot_impl[s]
     for tp in types:
         if tp is not ndarray and tp not in _NUMPY_TYPES:
             if not issubclass(tp, np.ndarray):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
+    if not kwargs:
+        r = _call_positional(fallback, args)
+        if r is not _NOT_DIRECT:
+            return r
     return call_numpy(fallback, args, kwargs)
+
+
+cdef object _call_positional(object f, tuple args):
+    """f(*args) with the cpu dc arrays among them as their zero-copy numpy views, the
+    result wrapped (call_numpy's common case, without its walks): when every argument is
+    such an array or an object that is neither a dc array, a list nor a tuple, and there
+    are at most STACK_ARGS of them; else _NOT_DIRECT (before any call)."""
+    cdef Py_ssize_t n = PyTuple_GET_SIZE(args), i, nbytes = 0
+    cdef PyObject *stack[STACK_ARGS]
+    cdef PyObject *x
+    cdef object v, r
+    if n > STACK_ARGS:
+        return _NOT_DIRECT
+    for i in range(n):
+        x = PyTuple_GET_ITEM(args, i)
+        if type(<object>x) is ndarray:
+            if not (<ndarray>x)._host:
+                return _NOT_DIRECT
+            nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
+        elif PyList_CheckExact(<object>x) or PyTuple_CheckExact(<object>x):
+            return _NOT_DIRECT
+    for i in range(n):
+        x = PyTuple_GET_ITEM(args, i)
+        if type(<object>x) is ndarray:
+            v = (<ndarray>x)._npview
+            if v is None:
+                v = (<ndarray>x)._np()
+            # the view is held by the call (the array may drop its cached view meanwhile)
+            Py_INCREF(v)
+            stack[i] = <PyObject *>v
+        else:
+            Py_INCREF(<object>x)
+            stack[i] = x
+    try:
+        r = _vcall_sized(f, stack, n, NULL, nbytes)
+    finally:
+        _release(stack, n)
+    if type(r) is cnp.ndarray:
+        return wrap_numpy(r)
+    return wrap_result(r)
 
 
 # Types whose objects cannot take over a NumPy function (no __array_function__ of their
@@ -683,6 +762,16 @@ cdef inline void _release(PyObject **stack, Py_ssize_t n) noexcept:
         Py_DECREF(<object>stack[i])
 
 
+cdef inline object _vcall_sized(object f, PyObject **stack, Py_ssize_t n,
+                                PyObject *kwnames, Py_ssize_t nbytes):
+    """f(*stack[:n], keywords kwnames) by vectorcall: NumPy's allocator for inputs of
+    fewer than SMALL_BYTES (nbytes), the pool's for larger ones."""
+    if nbytes < SMALL_BYTES:
+        return vectorcall(f, stack, n, kwnames)
+    with numpy_in_pool():
+        return vectorcall(f, stack, n, kwnames)
+
+
 cdef inline object _vcall(object f, tuple args, Py_ssize_t n, PyObject **stack,
                           dict kwargs):
     """f(*stack[:n], **kwargs), or f(*args, **kwargs) when the arguments were converted
@@ -741,11 +830,7 @@ cdef object _call_direct(object f, PyObject **args, Py_ssize_t n, PyObject *kwna
             Py_INCREF(v)
             stack[i] = <PyObject *>v
             done += 1
-        if nbytes < SMALL_BYTES:
-            r = vectorcall(f, stack, n, kwnames)
-        else:
-            with numpy_in_pool():
-                r = vectorcall(f, stack, n, kwnames)
+        r = _vcall_sized(f, stack, n, kwnames, nbytes)
     finally:
         _release(stack, done)
     return wrap_result(r)
