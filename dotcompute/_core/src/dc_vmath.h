@@ -1218,12 +1218,21 @@ static inline uint32_t dc_vexp_f32_blk(const float *DC__RESTRICT x, float *DC__R
     const __m512i absm = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1);
     __m512i amax = _mm512_setzero_si512(), smin = _mm512_set1_epi32(-1);
     ptrdiff_t i = 0;
-    for (; i < m; i += 16) {
-        __mmask16 k = m - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (m - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+    /* whole vectors unmasked (a mask per step cost 6 % of the loop), then the tail masked:
+     * its masked-off lanes load as 0, which moves neither amax nor smin */
+    for (; i + 16 <= m; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
         __m512i a = _mm512_and_si512(_mm512_castps_si512(v), absm);
         amax = _mm512_max_epu32(amax, a);
         smin = _mm512_min_epu32(smin, _mm512_sub_epi32(a, one));  /* 0 -> 0xffffffff */
+        _mm512_storeu_ps(y + i, dc__expf16_e(v));
+    }
+    if (i < m) {
+        __mmask16 k = (__mmask16)((1u << (m - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        __m512i a = _mm512_and_si512(_mm512_castps_si512(v), absm);
+        amax = _mm512_max_epu32(amax, a);
+        smin = _mm512_min_epu32(smin, _mm512_sub_epi32(a, one));
         _mm512_mask_storeu_ps(y + i, k, dc__expf16_e(v));
     }
     uint32_t big = _mm512_reduce_max_epu32(amax) > dc__u32(87.0f);      /* inf, nan too */
@@ -1260,8 +1269,14 @@ static inline uint64_t dc_vexp_f64_blk(const double *DC__RESTRICT x, double *DC_
 {
     const __m512i absm = _mm512_set1_epi64(0x7fffffffffffffffll);
     __m512i amax = _mm512_setzero_si512();
-    for (ptrdiff_t i = 0; i < m; i += 8) {
-        __mmask8 k = m - i >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (m - i)) - 1);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= m; i += 8) {                  /* whole vectors unmasked, as f32 */
+        __m512d v = _mm512_loadu_pd(x + i);
+        amax = _mm512_max_epu64(amax, _mm512_and_si512(_mm512_castpd_si512(v), absm));
+        _mm512_storeu_pd(y + i, dc__exp8(v));
+    }
+    if (i < m) {
+        __mmask8 k = (__mmask8)((1u << (m - i)) - 1);
         __m512d v = _mm512_maskz_loadu_pd(k, x + i);
         amax = _mm512_max_epu64(amax, _mm512_and_si512(_mm512_castpd_si512(v), absm));
         _mm512_mask_storeu_pd(y + i, k, dc__exp8(v));
