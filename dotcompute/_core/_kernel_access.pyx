@@ -340,9 +340,13 @@ cdef inline const char *_chain_arg(const ChainArg *g, double *slots, double *con
 
 
 cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
-    """Elements s..e-1 of the chain, block by block (slots and casts on this stack)."""
-    cdef double slots[CH_SLOTS * CH_BLK]
-    cdef double conv[3 * CH_BLK]
+    """Elements s..e-1 of the chain, block by block (slots and casts on this stack, each
+    on a 64-byte boundary: a C array of doubles on the stack is 16-byte aligned, and every
+    vector store into a slot then split two cache lines)."""
+    cdef double raw_slots[CH_SLOTS * CH_BLK + 8]
+    cdef double raw_conv[3 * CH_BLK + 8]
+    cdef double *slots = <double *>((<size_t>raw_slots + 63) & ~(<size_t>63))
+    cdef double *conv = <double *>((<size_t>raw_conv + 63) & ~(<size_t>63))
     cdef Py_ssize_t j, m
     cdef int k
     cdef const ChainOp *op
@@ -941,7 +945,8 @@ cdef inline void _call(const Body *b, char **p, const Py_ssize_t *s,
 cdef void _row(const Body *b, char **p, const Py_ssize_t *s, Py_ssize_t n) noexcept nogil:
     """Body over one row of n elements; converted inputs go block by block through
     stack buffers."""
-    cdef char buf[NDOPS - 1][BLOCK * MAX_ITEM]
+    cdef char raw_buf[(NDOPS - 1) * BLOCK * MAX_ITEM + 64]   # on a 64-byte boundary below
+    cdef char *buf0 = <char *>((<size_t>raw_buf + 63) & ~(<size_t>63))
     cdef char *q[NDOPS]
     cdef Py_ssize_t qs[NDOPS]
     cdef Py_ssize_t i0, m
@@ -956,8 +961,9 @@ cdef void _row(const Body *b, char **p, const Py_ssize_t *s, Py_ssize_t n) noexc
             q[k] = p[k] + i0 * s[k]
             qs[k] = s[k]
             if k < nout and (b.cast[k] != NULL or b.widen[k] != WIDEN_NONE):
-                convert_into(b.cast[k], b.widen[k], b.cast_size[k], q[k], s[k], buf[k], m)
-                q[k] = buf[k]
+                convert_into(b.cast[k], b.widen[k], b.cast_size[k], q[k], s[k],
+                             buf0 + k * (BLOCK * MAX_ITEM), m)
+                q[k] = buf0 + k * (BLOCK * MAX_ITEM)
                 qs[k] = b.loop_size[k]
         _call(b, q, qs, m)
         i0 += m
