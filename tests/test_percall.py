@@ -242,6 +242,73 @@ def test_fancy_setitem_as_numpy(case, numpy_key, value, py):
     same(d, e)
 
 
+def _run_mask(rng, n):
+    """A mask of n entries in runs (long true and false stretches, as a Mandelbrot set's
+    rows) with some isolated flips: all-true 8-entry words, runs of them, mixed words."""
+    m = np.zeros(n, bool)
+    i = 0
+    while i < n:
+        length = int(rng.integers(1, 60))
+        m[i:i + length] = rng.random() < 0.5
+        i += length
+    if n:
+        flips = rng.integers(0, n, max(n // 50, 1))
+        m[flips] = ~m[flips]
+    return m
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.float64, np.float32, np.int8,
+                                   np.bool_, np.int16])
+@pytest.mark.parametrize("kind", ["rows", "full", "strided"])
+def test_mask_gather_and_scatter_of_runs_as_numpy(dtype, kind):
+    """a[mask] and a[mask] = v with masks of long runs (whole true words copied as one
+    run) against NumPy, for row masks, masks of the whole shape and strided masks; values
+    as dc and NumPy arrays; the array is left as NumPy leaves its own."""
+    rng = np.random.default_rng(7)
+    for n in (0, 7, 8, 9, 64, 1003, 4096 + 13):
+        if kind == "full":
+            x = (rng.normal(size=(n, 3)) * 10).astype(dtype)
+            mask = _run_mask(rng, 3 * n).reshape(n, 3)
+        else:
+            x = (rng.normal(size=(n, 2)) * 10).astype(dtype)
+            mask = _run_mask(rng, 2 * n)[::2] if kind == "strided" else _run_mask(rng, n)
+        d = dc.asarray(x)
+        for key in (mask, dc.asarray(mask)):
+            same(d[key], x[mask])
+        v = (rng.normal(size=x[mask].shape) * 100).astype(dtype)
+        for value in (v, dc.asarray(v)):
+            e, g = x.copy(), dc.asarray(x)
+            e[mask] = v
+            g[dc.asarray(mask) if isinstance(value, dc.ndarray) else mask] = value
+            same(g, e)
+
+
+def test_mask_assignment_of_arrays_keeps_numpys_errors_and_broadcasting():
+    x = np.arange(12.0).reshape(4, 3)
+    mask = np.array([True, False, True, True])
+    for value in (np.arange(2.0 * 3).reshape(2, 3),      # too few rows
+                  np.arange(4.0 * 3).reshape(4, 3),      # too many
+                  np.arange(3.0),                        # broadcast over the rows
+                  np.array([7.0]),                       # one value
+                  np.arange(9, dtype=np.int64).reshape(3, 3),    # another dtype
+                  np.arange(9.0).reshape(3, 3)[:, ::-1]):        # not contiguous
+        e, d = x.copy(), dc.asarray(x)
+        (ek, ev) = run(e.__setitem__, mask, value)
+        (gk, gv) = run(d.__setitem__, dc.asarray(mask), dc.asarray(value))
+        assert gk == ek and (ek == "ok" or gv is ev), (value, gv, ev)
+        same(d, e)
+    # the value a view of the array itself (overlap): NumPy's order of copies
+    e, d = x.ravel().copy(), dc.asarray(x.ravel())
+    m = np.arange(12) % 2 == 0
+    e[m] = e[1:12:2][::-1].copy()
+    d[dc.asarray(m)] = d[1:12:2][::-1]
+    same(d, e)
+    e, d = x.ravel().copy(), dc.asarray(x.ravel())
+    e[m] = e[:6]
+    d[dc.asarray(m)] = d[:6]
+    same(d, e)
+
+
 def test_fancy_indexing_with_repeated_indices_and_accumulation():
     x = np.zeros(5)
     d = dc.zeros(5)

@@ -714,6 +714,9 @@ cdef class ndarray:
                                        else value)
             return
         if type(value) is ndarray:
+            if ((type(key) is ndarray or type(key) is cnp.ndarray)
+                    and _ix.put_array(self, key, <ndarray>value)):
+                return
             value = (<ndarray>value)._np()
         if type(key) is ndarray or type(key) is cnp.ndarray:   # integer or boolean arrays
             if _ix.put(self, key, value):
