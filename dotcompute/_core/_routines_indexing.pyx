@@ -167,7 +167,7 @@ cdef object take(ndarray a, object key):
     r = new_array(a._ndim if kind == 1 else 1, sh, a._dtype, False, False)
     src, dst = a._data, r._data
     step = 1 if kind == 2 else k.strides[0]
-    _gather_mask(dst, src, k.data, step, m, rowbytes, c)
+    _mask_copy(dst, src, k.data, step, m, rowbytes, c, False)
     return r
 
 
@@ -195,52 +195,6 @@ cdef inline Py_ssize_t _true_run(const char *mask, Py_ssize_t e, Py_ssize_t m) n
             break
         e += 8
     return e
-
-
-cdef void _gather_mask(char *dst, const char *src, const char *mask, Py_ssize_t step,
-                       Py_ssize_t m, Py_ssize_t rowbytes, Py_ssize_t count) noexcept nogil:
-    """The count rows of src whose mask entry is true, packed into dst. A contiguous mask
-    is read 8 entries at a time: all false skips them, all true copies 8 rows with one
-    memcpy (NumPy's run-wise copy); other words go row by row (_gather_rows for the common
-    row sizes; a memcpy call with a branch per row took 4x NumPy's time on a complex128
-    mask)."""
-    cdef Py_ssize_t j = 0, c = 0, e
-    cdef uint64_t w
-    while j < m and c < count:
-        e = j + 8
-        if step == 1 and e <= m:
-            memcpy(&w, mask + j, 8)
-            if w == 0:
-                j = e
-                continue
-            if w == <uint64_t>0x0101010101010101:
-                # a run of true words: one copy for all of it (a memcpy per 8 rows took
-                # 1.3x NumPy's time on the runs of a Mandelbrot set's mask)
-                e = _true_run(mask, e, m)
-                memcpy(dst + c * rowbytes, src + j * rowbytes, (e - j) * rowbytes)
-                c += e - j
-                j = e
-                continue
-        elif e > m:
-            e = m
-        if rowbytes == 16:
-            c = _gather_rows(dst, src, mask, step, j, e, c, count, 16)
-        elif rowbytes == 8:
-            c = _gather_rows(dst, src, mask, step, j, e, c, count, 8)
-        elif rowbytes == 4:
-            c = _gather_rows(dst, src, mask, step, j, e, c, count, 4)
-        elif rowbytes == 2:
-            c = _gather_rows(dst, src, mask, step, j, e, c, count, 2)
-        elif rowbytes == 1:
-            c = _gather_rows(dst, src, mask, step, j, e, c, count, 1)
-        else:
-            while j < e:
-                if mask[j * step]:
-                    memcpy(dst + c * rowbytes, src + j * rowbytes, rowbytes)
-                    c += 1
-                j += 1
-            continue
-        j = e if c < count else m
 
 
 cdef inline void _store(char *p, Py_ssize_t count, Py_ssize_t itemsize,
@@ -355,14 +309,50 @@ cdef inline Py_ssize_t _scatter_rows(char *dst, const char *src, const char *mas
     return c
 
 
-cdef void _scatter_mask(char *dst, const char *src, const char *mask, Py_ssize_t step,
-                        Py_ssize_t m, Py_ssize_t rowbytes, Py_ssize_t count) noexcept nogil:
-    """The rows of dst whose mask entry is true get src's count rows in order
-    (_gather_mask's inverse; runs of true words in one copy, false words skipped, mixed
-    words by _scatter_rows)."""
-    cdef Py_ssize_t j = 0, c = 0, e, last = count - 1
+cdef inline Py_ssize_t _rows(char *dst, const char *src, const char *mask, Py_ssize_t step,
+                             Py_ssize_t j, Py_ssize_t e, Py_ssize_t c, Py_ssize_t count,
+                             const Py_ssize_t w, bint scatter) noexcept nogil:
+    """_gather_rows or _scatter_rows (inlined with a constant w)."""
+    if scatter:
+        return _scatter_rows(dst, src, mask, step, j, e, c, count - 1, w)
+    return _gather_rows(dst, src, mask, step, j, e, c, count, w)
+
+
+cdef inline Py_ssize_t _mixed_rows(char *dst, const char *src, const char *mask,
+                                   Py_ssize_t step, Py_ssize_t j, Py_ssize_t e,
+                                   Py_ssize_t c, Py_ssize_t count, Py_ssize_t rowbytes,
+                                   bint scatter) noexcept nogil:
+    """Rows j..e-1 under a mixed mask word: _rows with the common row sizes as constants,
+    a branch per row for the others. Returns the next packed row."""
+    if rowbytes == 16: return _rows(dst, src, mask, step, j, e, c, count, 16, scatter)
+    if rowbytes == 8: return _rows(dst, src, mask, step, j, e, c, count, 8, scatter)
+    if rowbytes == 4: return _rows(dst, src, mask, step, j, e, c, count, 4, scatter)
+    if rowbytes == 2: return _rows(dst, src, mask, step, j, e, c, count, 2, scatter)
+    if rowbytes == 1: return _rows(dst, src, mask, step, j, e, c, count, 1, scatter)
+    while j < e:
+        if mask[j * step]:
+            if scatter:
+                memcpy(dst + j * rowbytes, src + c * rowbytes, rowbytes)
+            else:
+                memcpy(dst + c * rowbytes, src + j * rowbytes, rowbytes)
+            c += 1
+        j += 1
+    return c
+
+
+cdef void _mask_copy(char *dst, const char *src, const char *mask, Py_ssize_t step,
+                     Py_ssize_t m, Py_ssize_t rowbytes, Py_ssize_t count,
+                     bint scatter) noexcept nogil:
+    """Gather (scatter False): the count rows of src whose mask entry is true, packed into
+    dst; scatter: the rows of dst whose entry is true get src's count rows in order. A
+    contiguous mask is read 8 entries at a time: an all-false word is skipped, a run of
+    all-true words is one copy (NumPy's run-wise copy; a memcpy per 8 rows took 1.3x
+    NumPy's time on the runs of a Mandelbrot set's mask), a mixed word goes row by row
+    (_mixed_rows: a memcpy call with a branch per row took 4x NumPy's time on a complex128
+    mask). The entries after the count-th true are false: the walk ends there."""
+    cdef Py_ssize_t j = 0, c = 0, e
     cdef uint64_t w
-    while j < m and c < count:                  # (the entries after the last true: false)
+    while j < m and c < count:
         e = j + 8
         if step == 1 and e <= m:
             memcpy(&w, mask + j, 8)
@@ -371,28 +361,16 @@ cdef void _scatter_mask(char *dst, const char *src, const char *mask, Py_ssize_t
                 continue
             if w == <uint64_t>0x0101010101010101:
                 e = _true_run(mask, e, m)
-                memcpy(dst + j * rowbytes, src + c * rowbytes, (e - j) * rowbytes)
+                if scatter:
+                    memcpy(dst + j * rowbytes, src + c * rowbytes, (e - j) * rowbytes)
+                else:
+                    memcpy(dst + c * rowbytes, src + j * rowbytes, (e - j) * rowbytes)
                 c += e - j
                 j = e
                 continue
         elif e > m:
             e = m
-        if rowbytes == 16:
-            c = _scatter_rows(dst, src, mask, step, j, e, c, last, 16)
-        elif rowbytes == 8:
-            c = _scatter_rows(dst, src, mask, step, j, e, c, last, 8)
-        elif rowbytes == 4:
-            c = _scatter_rows(dst, src, mask, step, j, e, c, last, 4)
-        elif rowbytes == 2:
-            c = _scatter_rows(dst, src, mask, step, j, e, c, last, 2)
-        elif rowbytes == 1:
-            c = _scatter_rows(dst, src, mask, step, j, e, c, last, 1)
-        else:
-            while j < e:
-                if mask[j * step]:
-                    memcpy(dst + j * rowbytes, src + c * rowbytes, rowbytes)
-                    c += 1
-                j += 1
+        c = _mixed_rows(dst, src, mask, step, j, e, c, count, rowbytes, scatter)
         j = e
 
 
@@ -436,7 +414,7 @@ cdef bint put_array(ndarray a, object key, ndarray v) except -1:
         return False                            # the mask overlaps a
     step = 1 if kind == 2 else k.strides[0]
     if c:
-        _scatter_mask(a._data, v._data, k.data, step, m, rowbytes, c)
+        _mask_copy(a._data, v._data, k.data, step, m, rowbytes, c, True)
     return True
 
 
