@@ -309,6 +309,50 @@ def test_mask_assignment_of_arrays_keeps_numpys_errors_and_broadcasting():
     same(d, e)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, np.int8,
+                                   np.int64, np.bool_])
+@pytest.mark.parametrize("idt", [np.intp, np.int32])
+def test_integer_index_assignment_of_arrays_as_numpy(dtype, idt):
+    """a[idx] = v with v an array of a's dtype and the selected shape: repeated indices
+    keep the last value, negative indices count from the end, 1-d and row (2-d) targets,
+    strided keys; an index out of bounds raises NumPy's IndexError with nothing written."""
+    rng = np.random.default_rng(3)
+    for shape in ((50,), (50, 3), (0,), (1, 4)):
+        x = (rng.normal(size=shape) * 10).astype(dtype)
+        n0 = shape[0]
+        for idx in (rng.integers(-n0, n0, 40).astype(idt) if n0 else np.zeros(0, idt),
+                    np.array([0, 0, 0], idt) if n0 else np.zeros(0, idt),
+                    (rng.integers(0, n0, 20).astype(idt)[::2] if n0 else np.zeros(0, idt))):
+            v = (rng.normal(size=(len(idx),) + shape[1:]) * 10).astype(dtype)
+            for key in (idx, dc.asarray(idx)):
+                e, d = x.copy(), dc.asarray(x)
+                e[idx] = v
+                d[key] = dc.asarray(v)
+                same(d, e)
+    x = np.arange(10.0)
+    for bad in (np.array([1, 10], np.intp), np.array([-11, 2], np.int32)):
+        e, d = x.copy(), dc.asarray(x)
+        (ek, ev), (gk, gv) = run(e.__setitem__, bad, np.ones(2)), \
+            run(d.__setitem__, dc.asarray(bad), dc.ones(2))
+        assert (ek, ev) == (gk, gv) == ("raise", IndexError)
+        same(d, e)                                  # nothing written
+
+
+def test_integer_index_assignment_with_overlap_as_numpy():
+    """The value or the key sharing the target's memory: NumPy's assignment runs."""
+    e = np.arange(10)
+    d = dc.asarray(e)
+    e[e[:4]] = e[6:]
+    d[d[:4]] = d[6:]
+    same(d, e)
+    e = np.arange(10.0)
+    d = dc.asarray(e)
+    idx = np.array([9, 8, 7])
+    e[idx] = e[:3]
+    d[dc.asarray(idx)] = d[:3]
+    same(d, e)
+
+
 def test_fancy_indexing_with_repeated_indices_and_accumulation():
     x = np.zeros(5)
     d = dc.zeros(5)

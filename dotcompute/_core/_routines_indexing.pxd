@@ -9,7 +9,8 @@ cdef object take(ndarray a, object key)
 # a[key] = value for such a key and a Python scalar value of a's kind (written as NumPy
 # converts it: a[i] = value); False when outside that case (nothing written).
 cdef bint put(ndarray a, object key, object value) except -1
-# a[mask] = v for an array v of a's dtype and exactly the selected shape (put_array)
+# a[mask] = v or a[idx] = v for an array v of a's dtype and exactly the selected shape
+# (put_array); False when outside that case (nothing written)
 cdef bint put_array(ndarray a, object key, ndarray v) except -1
 # a[region] = value for a basic-index region of a (data, nd, shape, strides) and a value
 # that is a Python or NumPy scalar (converted once as NumPy converts it), or a cpu dc /

@@ -6,7 +6,7 @@ its mapping iterator: a C-contiguous cpu array indexed on its first axis by a 1-
 array (intp / int32: NumPy's index types) or boolean array, or by a boolean mask of its
 whole shape; values to assign are Python scalars, converted once as NumPy converts them
 (`a[i] = v`), or C-contiguous arrays of the array's dtype and exactly the selected shape
-under a boolean mask (`z[alive] = z[alive] ** 2 + c[alive]`). Results are new
+(`z[alive] = z[alive] ** 2 + c[alive]`, `x[idx] = v`). Results are new
 C-contiguous pool arrays, as NumPy's. Out-of-bounds indices
 raise NumPy's IndexError before anything is written (after the value's conversion errors,
 as NumPy orders them). Everything else (other key dtypes
@@ -374,45 +374,70 @@ cdef void _mask_copy(char *dst, const char *src, const char *mask, Py_ssize_t st
         j = e
 
 
+cdef bint _rows_of(ndarray a, ndarray v, Py_ssize_t c) noexcept:
+    """v has the shape of c rows of a: (c,) + a.shape[1:]."""
+    cdef int d
+    if v._ndim != a._ndim or v._shape[0] != c:
+        return False
+    for d in range(1, a._ndim):
+        if v._shape[d] != a._shape[d]:
+            return False
+    return True
+
+
+cdef inline bint _overlaps(ndarray a, const char *p, Py_ssize_t nbytes) noexcept:
+    cdef const char *lo = a._data
+    return p < lo + a._size * a._itemsize and p + nbytes > lo
+
+
 cdef bint put_array(ndarray a, object key, ndarray v) except -1:
-    """`a[mask] = v` for a boolean mask of a's first axis or of its whole shape and a
-    C-contiguous cpu array v of a's dtype with exactly the selected shape (NumPy's
-    `(count,) + a.shape[1:]`), not sharing memory with a. False for anything else (a
-    broadcast value, another dtype, a count that does not match: NumPy's assignment, and
-    its errors)."""
+    """`a[key] = v` for a boolean mask of a's first axis or of its whole shape, or a 1-d
+    integer key of its first axis, and a C-contiguous cpu array v of a's dtype with exactly
+    the selected shape (NumPy's `(count,) + a.shape[1:]`), neither sharing memory with a.
+    Integer keys are checked first (NumPy's IndexError, nothing written) and written in
+    order (a repeated index keeps its last value, as NumPy's assignment does). False for
+    anything else (a broadcast value, another dtype, a count that does not match: NumPy's
+    assignment, and its errors)."""
     cdef Operand k
-    cdef Py_ssize_t m, c, step, rowbytes, lo, hi
-    cdef int kind, d
+    cdef Py_ssize_t m, c, j, step, rowbytes, n0
+    cdef int64_t i
+    cdef int kind
     if not (a._host and a._c_contig and a._ndim >= 1 and v._host and v._c_contig):
         return False
     if not (v._dtype is a._dtype or v._dtype == a._dtype) or not _key_of(key, &k):
         return False
-    if k.t != DC_T_B1:
-        return False
+    if _overlaps(a, v._data, v._size * v._itemsize):
+        return False                            # v overlaps a: NumPy's order of copies
+    n0 = a._shape[0]
+    if k.t != DC_T_B1:                          # integer indices of the first axis
+        c = k.shape[0]
+        if not _rows_of(a, v, c) or k.strides[0] < 0 or _overlaps(a, k.data,
+                                                                   c * k.strides[0]):
+            return False
+        _check_indices(&k, n0)
+        rowbytes = _row_items(a) * a._itemsize
+        for j in range(c):
+            i = _index(&k, j)
+            if i < 0:
+                i += n0
+            _copy(a._data + i * rowbytes, v._data + j * rowbytes, rowbytes)
+        return True
     kind = _mask_kind(a, &k)
     if kind == 0:
         return False
-    m = a._shape[0] if kind == 1 else a._size
+    m = n0 if kind == 1 else a._size
+    step = 1 if kind == 2 else k.strides[0]
+    if step < 0 or _overlaps(a, k.data, m * step):
+        return False                            # the mask overlaps a
     c = _count(&k, m, kind == 2)
     if kind == 2:
         if v._ndim != 1 or v._shape[0] != c:
             return False
         rowbytes = a._itemsize
     else:
-        if v._ndim != a._ndim or v._shape[0] != c:
+        if not _rows_of(a, v, c):
             return False
-        for d in range(1, a._ndim):
-            if v._shape[d] != a._shape[d]:
-                return False
         rowbytes = _row_items(a) * a._itemsize
-    lo = <Py_ssize_t>a._data
-    hi = lo + a._size * a._itemsize
-    if <Py_ssize_t>v._data < hi and <Py_ssize_t>v._data + v._size * v._itemsize > lo:
-        return False                            # v overlaps a: NumPy's order of copies
-    if (<Py_ssize_t>k.data < hi and <Py_ssize_t>k.data + m * (1 if kind == 2 else
-                                                              k.strides[0]) > lo):
-        return False                            # the mask overlaps a
-    step = 1 if kind == 2 else k.strides[0]
     if c:
         _mask_copy(a._data, v._data, k.data, step, m, rowbytes, c, True)
     return True
