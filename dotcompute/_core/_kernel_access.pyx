@@ -9,7 +9,7 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.string cimport memset
 from cython.parallel cimport prange
 
-from dotcompute._core._kernel_table cimport (dc_balance_init, dc_balance_next,
+from dotcompute._core._kernel_table cimport (dc_align64, dc_balance_init, dc_balance_next,
                                              DC_BALANCE_PAD)
 
 from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
@@ -242,16 +242,17 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, 
                     Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
     cdef int isz = <int>_widest(sa, 0, so)
     cdef int nt = threads_for_ew(n, threshold, isz)
-    cdef bint timed = nt == 1 and n >= NOGIL_MIN and threads_time_serial(n, threshold, isz)
+    cdef bint timed
     cdef double t0
     if n < NOGIL_MIN:
         K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
-    else:
-        with nogil:
-            t0 = threads_now() if timed else 0
-            K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
-            if timed:
-                threads_note_serial(n, threshold, isz, threads_now() - t0)
+        return
+    timed = nt == 1 and threads_time_serial(n, threshold, isz)
+    with nogil:
+        t0 = threads_now() if timed else 0
+        K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
+        if timed:
+            threads_note_serial(n, threshold, isz, threads_now() - t0)
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
@@ -259,16 +260,17 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                      Py_ssize_t n, bint dense=False) noexcept:
     cdef int isz = <int>_widest(sa, sb, so)
     cdef int nt = threads_for_ew(n, threshold, isz)
-    cdef bint timed = nt == 1 and n >= NOGIL_MIN and threads_time_serial(n, threshold, isz)
+    cdef bint timed
     cdef double t0
     if n < NOGIL_MIN:
         K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
-    else:
-        with nogil:
-            t0 = threads_now() if timed else 0
-            K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
-            if timed:
-                threads_note_serial(n, threshold, isz, threads_now() - t0)
+        return
+    timed = nt == 1 and threads_time_serial(n, threshold, isz)
+    with nogil:
+        t0 = threads_now() if timed else 0
+        K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
+        if timed:
+            threads_note_serial(n, threshold, isz, threads_now() - t0)
 
 
 cdef inline int _ternary_threads(Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc,
@@ -340,13 +342,12 @@ cdef inline const char *_chain_arg(const ChainArg *g, double *slots, double *con
 
 
 cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nogil:
-    """Elements s..e-1 of the chain, block by block (slots and casts on this stack, each
-    on a 64-byte boundary: a C array of doubles on the stack is 16-byte aligned, and every
-    vector store into a slot then split two cache lines)."""
+    """Elements s..e-1 of the chain, block by block (slots and casts on this stack, on a
+    64-byte boundary: dc_align64)."""
     cdef double raw_slots[CH_SLOTS * CH_BLK + 8]
     cdef double raw_conv[3 * CH_BLK + 8]
-    cdef double *slots = <double *>((<size_t>raw_slots + 63) & ~(<size_t>63))
-    cdef double *conv = <double *>((<size_t>raw_conv + 63) & ~(<size_t>63))
+    cdef double *slots = <double *>dc_align64(<char *>raw_slots)
+    cdef double *conv = <double *>dc_align64(<char *>raw_conv)
     cdef Py_ssize_t j, m
     cdef int k
     cdef const ChainOp *op
@@ -945,8 +946,8 @@ cdef inline void _call(const Body *b, char **p, const Py_ssize_t *s,
 cdef void _row(const Body *b, char **p, const Py_ssize_t *s, Py_ssize_t n) noexcept nogil:
     """Body over one row of n elements; converted inputs go block by block through
     stack buffers."""
-    cdef char raw_buf[(NDOPS - 1) * BLOCK * MAX_ITEM + 64]   # on a 64-byte boundary below
-    cdef char *buf0 = <char *>((<size_t>raw_buf + 63) & ~(<size_t>63))
+    cdef char raw_buf[(NDOPS - 1) * BLOCK * MAX_ITEM + 64]
+    cdef char *buf0 = dc_align64(raw_buf)
     cdef char *q[NDOPS]
     cdef Py_ssize_t qs[NDOPS]
     cdef Py_ssize_t i0, m

@@ -102,3 +102,10 @@ cdef extern from "dc_balance.h" nogil:
     void dc_balance_init(Py_ssize_t *nxt, const Py_ssize_t *bounds, int k, Py_ssize_t blk)
     bint dc_balance_next(Py_ssize_t *nxt, const Py_ssize_t *bounds, int k, int visit,
                          int c, int *j, Py_ssize_t blk, Py_ssize_t *s, Py_ssize_t *e)
+
+
+# Scratch buffers on the stack (C arrays, 16-byte aligned at most) used from the next
+# 64-byte boundary on: a vector store into an unaligned one splits two cache lines (an
+# operator chain's slots so aligned ran 1.2x faster on one thread). Declare 64 bytes more.
+cdef inline char *dc_align64(char *p) noexcept nogil:
+    return <char *>((<size_t>p + 63) & ~(<size_t>63))

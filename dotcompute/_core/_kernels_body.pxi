@@ -45,13 +45,6 @@ cdef extern from "dc_stream_policy.h" nogil:
 DEF STREAM_BLOCK = 512
 
 
-cdef inline char *_al64(char *p) noexcept nogil:
-    """p rounded up to a 64-byte boundary: the stack buffers below are C arrays aligned to
-    16 bytes at most, and a vector store into one split two cache lines every time (an
-    operator chain's slots so aligned ran 1.2x faster on one thread)."""
-    return <char *>((<size_t>p + 63) & ~(<size_t>63))
-
-
 cdef inline bint _apart(const char *a, Py_ssize_t sa, const char *o, Py_ssize_t so,
                         Py_ssize_t n) noexcept nogil:
     """Input a (stride sa) is a broadcast scalar, the output itself, or disjoint from it."""
@@ -92,7 +85,7 @@ cdef void _binary_chunk(dc_binary_fn f, const char *a, Py_ssize_t sa, const char
                         Py_ssize_t sb, char *o, Py_ssize_t so, Py_ssize_t n,
                         bint stream) noexcept nogil:
     cdef char raw_buf[STREAM_BLOCK + 64]
-    cdef char *buf = _al64(raw_buf)
+    cdef char *buf = dc_align64(raw_buf)
     cdef Py_ssize_t m, i = 0
     if stream:
         m = STREAM_BLOCK // so
@@ -109,7 +102,7 @@ cdef void _binary_chunk(dc_binary_fn f, const char *a, Py_ssize_t sa, const char
 cdef void _unary_chunk(dc_unary_fn f, const char *a, Py_ssize_t sa, char *o, Py_ssize_t so,
                        Py_ssize_t n, bint stream) noexcept nogil:
     cdef char raw_buf[STREAM_BLOCK + 64]
-    cdef char *buf = _al64(raw_buf)
+    cdef char *buf = dc_align64(raw_buf)
     cdef Py_ssize_t m, i = 0
     if stream:
         m = STREAM_BLOCK // so
@@ -261,7 +254,7 @@ cdef void _ternary_chunk(dc_ternary_fn f, const char *a, Py_ssize_t sa, const ch
                          Py_ssize_t sb, const char *c, Py_ssize_t sc, char *o, Py_ssize_t so,
                          Py_ssize_t n, bint stream) noexcept nogil:
     cdef char raw_buf[STREAM_BLOCK + 64]
-    cdef char *buf = _al64(raw_buf)
+    cdef char *buf = dc_align64(raw_buf)
     cdef Py_ssize_t m, i = 0
     if stream:
         m = STREAM_BLOCK // so
@@ -330,7 +323,7 @@ cdef void _split_chunk(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2, const 
                        Py_ssize_t sc, char *o, Py_ssize_t so, Py_ssize_t n,
                        int *fl) noexcept nogil:
     cdef char raw_buf[SPLIT_BLOCK * 8 + 64]
-    cdef char *buf = _al64(raw_buf)
+    cdef char *buf = dc_align64(raw_buf)
     cdef Py_ssize_t m, i = 0
     fl[0] = 0
     fl[1] = 0
@@ -554,7 +547,7 @@ cdef void _npy_chunk(dc_npy_loop f, void *ctx, void *aux, int nin, char **args,
                      bint stream) noexcept nogil:
     """Elements [s, s + n) of a run_npy call (streamed through an L1 buffer if `stream`)."""
     cdef char raw_buf[STREAM_BLOCK + 64]
-    cdef char *buf = _al64(raw_buf)
+    cdef char *buf = dc_align64(raw_buf)
     cdef char *a[4]
     cdef Py_ssize_t m, i = 0
     cdef int j

@@ -1884,13 +1884,15 @@ cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
 cdef object array_ufunc_binary(object ufunc, object x, object y):
     """array_ufunc(ufunc, "__call__", (x, y), {}) (a NumPy scalar's operator with a dc
     array on the right comes this way), the operands taken as they are: the tuple and
-    dict are built only where NumPy's loop runs."""
+    dict are built only where NumPy's loop runs (ufunc_call's binary case without them)."""
     cdef object r
     if dc_fz_pending():
+        # a reversed pair's op2 with a NumPy scalar on the left comes this way
         r = _fz_resume(ufunc, x, y)
         if r is not None:
             return r
     if _fuse_on and (type(x) is _F8 or type(x) is _F4):
+        # `np.float64(2) * x op2 z`: the NumPy scalar's operator called np.multiply
         r = _fuse(ufunc, x, y, True, None)
         if r is not None:
             return r
@@ -1903,22 +1905,11 @@ cdef object array_ufunc_binary(object ufunc, object x, object y):
 
 
 cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
-    cdef object r
     if method == "__call__":
+        if not kwargs and len(inputs) == 2:
+            return array_ufunc_binary(ufunc, inputs[0], inputs[1])
         if dc_fz_pending():
-            # a reversed pair's op2 with a NumPy scalar on the left comes this way
-            if not kwargs and len(inputs) == 2:
-                r = _fz_resume(ufunc, inputs[0], inputs[1])
-                if r is not None:
-                    return r
-            else:
-                _fz_unfuse()
-        if (_fuse_on and not kwargs and len(inputs) == 2
-                and (type(inputs[0]) is _F8 or type(inputs[0]) is _F4)):
-            # `np.float64(2) * x op2 z`: the NumPy scalar's operator called np.multiply
-            r = _fuse(ufunc, inputs[0], inputs[1], True, None)
-            if r is not None:
-                return r
+            _fz_unfuse()
         return ufunc_call(ufunc, inputs, kwargs)
     if method == "reduce" and len(inputs) == 1 and type(inputs[0]) is ndarray:
         kind = reduce_kind(ufunc)

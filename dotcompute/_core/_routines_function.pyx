@@ -6,8 +6,8 @@
 publishes the same functions. Any other NumPy function runs NumPy's code on zero-copy views
 with its results from the pool, wrapped as dotcompute arrays.
 """
-from dotcompute._core._ndarray cimport (ndarray, wrap_result, wrap_numpy, to_numpy,
-                                        to_numpy_nested, SMALL_BYTES, device_function)
+from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
+                                        SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport MAXDIMS
@@ -16,8 +16,6 @@ from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
 
 from cpython.object cimport PyObject
-from cpython.list cimport PyList_CheckExact
-from cpython.tuple cimport PyTuple_CheckExact
 from cpython.ref cimport Py_INCREF, Py_DECREF
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from cpython.long cimport PyLong_CheckExact
@@ -583,7 +581,7 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
     NumPy's protocol hands over a fresh tuple and dict: both go to the callee by
     vectorcall as they are (no copy of the keywords, no tuple re-packed)."""
     cdef Py_ssize_t s = _slot_of(func)
-    cdef object tp, fallback, r
+    cdef object tp, fallback
     if _slot_func[s] != <PyObject *>func:
         s = _decide(func)
     if _slot_override[s]:
@@ -596,51 +594,7 @@ cdef object array_function(object func, object types, tuple args, dict kwargs):
             if not issubclass(tp, np.ndarray):
                 return NotImplemented
             _NUMPY_TYPES.add(tp)
-    if not kwargs:
-        r = _call_positional(fallback, args)
-        if r is not _NOT_DIRECT:
-            return r
     return call_numpy(fallback, args, kwargs)
-
-
-cdef object _call_positional(object f, tuple args):
-    """f(*args) with the cpu dc arrays among them as their zero-copy numpy views, the
-    result wrapped (call_numpy's common case, without its walks): when every argument is
-    such an array or an object that is neither a dc array, a list nor a tuple, and there
-    are at most STACK_ARGS of them; else _NOT_DIRECT (before any call)."""
-    cdef Py_ssize_t n = PyTuple_GET_SIZE(args), i, nbytes = 0
-    cdef PyObject *stack[STACK_ARGS]
-    cdef PyObject *x
-    cdef object v, r
-    if n > STACK_ARGS:
-        return _NOT_DIRECT
-    for i in range(n):
-        x = PyTuple_GET_ITEM(args, i)
-        if type(<object>x) is ndarray:
-            if not (<ndarray>x)._host:
-                return _NOT_DIRECT
-            nbytes += (<ndarray>x)._size * (<ndarray>x)._itemsize
-        elif PyList_CheckExact(<object>x) or PyTuple_CheckExact(<object>x):
-            return _NOT_DIRECT
-    for i in range(n):
-        x = PyTuple_GET_ITEM(args, i)
-        if type(<object>x) is ndarray:
-            v = (<ndarray>x)._npview
-            if v is None:
-                v = (<ndarray>x)._np()
-            # the view is held by the call (the array may drop its cached view meanwhile)
-            Py_INCREF(v)
-            stack[i] = <PyObject *>v
-        else:
-            Py_INCREF(<object>x)
-            stack[i] = x
-    try:
-        r = _vcall_sized(f, stack, n, NULL, nbytes)
-    finally:
-        _release(stack, n)
-    if type(r) is cnp.ndarray:
-        return wrap_numpy(r)
-    return wrap_result(r)
 
 
 # Types whose objects cannot take over a NumPy function (no __array_function__ of their

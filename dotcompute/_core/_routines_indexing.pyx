@@ -52,6 +52,13 @@ cdef inline int64_t _index(Operand *k, Py_ssize_t j) noexcept nogil:
     return (<int64_t *>p)[0]
 
 
+cdef inline int64_t _row_index(Operand *k, Py_ssize_t j, Py_ssize_t n0) noexcept nogil:
+    """Index j of the key as a row of an axis of n0 (negative ones from the end; the key
+    checked already: _check_indices)."""
+    cdef int64_t i = _index(k, j)
+    return i + n0 if i < 0 else i
+
+
 cdef int _check_indices(Operand *k, Py_ssize_t n0) except -1:
     """Every index of the 1-d integer key is within [-n0, n0)."""
     cdef Py_ssize_t j
@@ -148,9 +155,7 @@ cdef object take(ndarray a, object key):
             return r
         _check_indices(&k, n0)
         for j in range(k.shape[0]):
-            i = _index(&k, j)
-            if i < 0:
-                i += n0
+            i = _row_index(&k, j, n0)
             _copy(dst + j * rowbytes, src + i * rowbytes, rowbytes)
         return r
     kind = _mask_kind(a, &k)
@@ -246,9 +251,7 @@ cdef bint put(ndarray a, object key, object value) except -1:
         _check_indices(&k, n0)
     if kind == 0:
         for j in range(k.shape[0]):
-            i = _index(&k, j)
-            if i < 0:
-                i += n0
+            i = _row_index(&k, j, n0)
             _store(a._data + i * rowbytes, row, a._itemsize, v)
     else:
         m = n0 if kind == 1 else a._size
@@ -303,7 +306,8 @@ cdef inline Py_ssize_t _scatter_rows(char *dst, const char *src, const char *mas
             x2 = (x2 & <uint16_t>sel) | (y2 & ~<uint16_t>sel)
             memcpy(dst + j * 2, &x2, 2)
         else:
-            dst[j] = <char>((<uint8_t>src[cc] & <uint8_t>sel) | (<uint8_t>dst[j] & ~<uint8_t>sel))
+            dst[j] = <char>((<uint8_t>src[cc] & <uint8_t>sel)
+                            | (<uint8_t>dst[j] & ~<uint8_t>sel))
         c += <Py_ssize_t>(sel & 1)
         j += 1
     return c
@@ -417,9 +421,7 @@ cdef bint put_array(ndarray a, object key, ndarray v) except -1:
         _check_indices(&k, n0)
         rowbytes = _row_items(a) * a._itemsize
         for j in range(c):
-            i = _index(&k, j)
-            if i < 0:
-                i += n0
+            i = _row_index(&k, j, n0)
             _copy(a._data + i * rowbytes, v._data + j * rowbytes, rowbytes)
         return True
     kind = _mask_kind(a, &k)

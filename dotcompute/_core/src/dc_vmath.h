@@ -1212,6 +1212,17 @@ static inline uint32_t dc_vtanh_f32_blk(const float *DC__RESTRICT x, float *DC__
  * kernels, FAST/SLOW/FX lanes and pass 1 semantics), with the 2^k scale by vscalef and the
  * lane masks kept as the largest |x| bit pattern (and, f32, the smallest subnormal test) of
  * the block instead of per-lane OR-ed masks. */
+/* dc__expf16_e of v, the largest |v| bit pattern kept in *amax and the smallest of |v| - 1
+ * (0 -> 0xffffffff: the smallest nonzero, a subnormal test) in *smin */
+static inline __m512 dc__expf16_tracked(__m512 v, __m512i absm, __m512i one, __m512i *amax,
+                                        __m512i *smin)
+{
+    __m512i a = _mm512_and_si512(_mm512_castps_si512(v), absm);
+    *amax = _mm512_max_epu32(*amax, a);
+    *smin = _mm512_min_epu32(*smin, _mm512_sub_epi32(a, one));
+    return dc__expf16_e(v);
+}
+
 static inline uint32_t dc_vexp_f32_blk(const float *DC__RESTRICT x, float *DC__RESTRICT y,
                                        ptrdiff_t m)
 {
@@ -1220,20 +1231,13 @@ static inline uint32_t dc_vexp_f32_blk(const float *DC__RESTRICT x, float *DC__R
     ptrdiff_t i = 0;
     /* whole vectors unmasked (a mask per step cost 6 % of the loop), then the tail masked:
      * its masked-off lanes load as 0, which moves neither amax nor smin */
-    for (; i + 16 <= m; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i);
-        __m512i a = _mm512_and_si512(_mm512_castps_si512(v), absm);
-        amax = _mm512_max_epu32(amax, a);
-        smin = _mm512_min_epu32(smin, _mm512_sub_epi32(a, one));  /* 0 -> 0xffffffff */
-        _mm512_storeu_ps(y + i, dc__expf16_e(v));
-    }
+    for (; i + 16 <= m; i += 16)
+        _mm512_storeu_ps(y + i, dc__expf16_tracked(_mm512_loadu_ps(x + i), absm, one,
+                                                   &amax, &smin));
     if (i < m) {
         __mmask16 k = (__mmask16)((1u << (m - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
-        __m512i a = _mm512_and_si512(_mm512_castps_si512(v), absm);
-        amax = _mm512_max_epu32(amax, a);
-        smin = _mm512_min_epu32(smin, _mm512_sub_epi32(a, one));
-        _mm512_mask_storeu_ps(y + i, k, dc__expf16_e(v));
+        _mm512_mask_storeu_ps(y + i, k, dc__expf16_tracked(_mm512_maskz_loadu_ps(k, x + i),
+                                                           absm, one, &amax, &smin));
     }
     uint32_t big = _mm512_reduce_max_epu32(amax) > dc__u32(87.0f);      /* inf, nan too */
     uint32_t subn = _mm512_reduce_min_epu32(smin) < 0x007fffffu;
