@@ -1014,3 +1014,32 @@ def test_wake_up_learned_by_idle(two_threads, quiet):
     finally:
         _threads.set_costs(*old)
         _threads.reset_guard()
+
+
+def test_regions_run_every_chunk_on_a_smaller_team():
+    """The drivers ask OpenMP for one thread a chunk; a team smaller than that
+    (OMP_THREAD_LIMIT) runs the chunks left over on the threads it has: every driver
+    (unary, binary, fused pair, chain, reduction, dot, N-d walk, rows, evaluate) gives
+    NumPy's values with 4 chunks on a team of 1."""
+    code = (
+        "import numpy as np, dotcompute as dc\n"
+        "from dotcompute._core import _threads as T\n"
+        "T.set_mode('always'); dc.set_num_threads(4)\n"
+        "rng = np.random.default_rng(5)\n"
+        "a = rng.random(300_001); b = rng.random(300_001); c = rng.random(300_001)\n"
+        "M = rng.random((600, 501)); da, db, dc_, dM = map(dc.asarray, (a, b, c, M))\n"
+        "T.stats(reset=True)\n"
+        "pairs = [(da + db, a + b), (dc.exp(da), np.exp(a)), (da * 2.5 + db, a * 2.5 + b),\n"
+        "         (2*da + 3*db*db - dc_, 2*a + 3*b*b - c), (dM[:, ::2] + 1.0, M[:, ::2] + 1.0),\n"
+        "         (dM.sum(axis=1), M.sum(axis=1)),\n"
+        "         (dc.evaluate('2*a + 3*b*b - c', local_dict={'a': da, 'b': db, 'c': dc_}),\n"
+        "          2*a + 3*b*b - c)]\n"
+        "ok = [np.allclose(np.asarray(x), y, rtol=1e-13, atol=0) for x, y in pairs]\n"
+        "ok += [np.isclose(float(da.sum()), a.sum(), rtol=1e-12),\n"
+        "       np.isclose(float(dc.vdot(da, db)), np.vdot(a, b), rtol=1e-12)]\n"
+        "print(all(ok), ok, T.stats()['max_chunks'])\n")
+    r = _run(code, OMP_THREAD_LIMIT="1")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[0] == "True", r.stdout
+    assert int(out[-1]) >= 2, r.stdout        # the drivers did cut calls into chunks

@@ -28,7 +28,8 @@ The array layer does not import this module's caller (the compiler): data flows
 compiler -> Program (here) -> kernel table.
 """
 cimport cython
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, threadid
+cimport openmp
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport copysign
@@ -228,7 +229,8 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
     temporaries slot c), then helps the others (dc_balance.h), timed for the thread
     policy's guard."""
     cdef Py_ssize_t lo, hi, g
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -244,16 +246,19 @@ cdef void _exec_all(const Prog *P, const Run *S, Py_ssize_t nblocks, int nt) noe
     dc_balance_init(nxt, bounds, nt, g)
     t0 = threads_now()
     # per-thread floating-point flags, collected into the calling thread (dc_fpe.h)
-    for c in prange(nt, num_threads=nt, schedule="static"):
-        st[2 * c] = threads_now()
-        dc_fpe_clear()
-        j = -1
-        lo = hi = 0                    # private: dc_balance_next writes them
-        while dc_balance_next(nxt, bounds, nt, nt, c, &j, g, &lo, &hi):
-            _exec_range(P, S, lo, hi, c)
-        fpe |= dc_fpe_test()
-        st[2 * c + 1] = threads_now()
-    dc_fpe_raise(fpe)
+    with parallel(num_threads=nt):
+        c = threadid()
+        while c < nt:          # one chunk a thread (more when the team is smaller)
+            st[2 * c] = threads_now()
+            dc_fpe_clear()
+            j = -1
+            lo = hi = 0                    # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, nt, nt, c, &j, g, &lo, &hi):
+                _exec_range(P, S, lo, hi, c)
+            fls[c] = dc_fpe_test()
+            st[2 * c + 1] = threads_now()
+            c = c + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, nt))
     threads_observe(nt, t0, threads_now(), st)
 
 

@@ -7,10 +7,11 @@ import numpy as np
 
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.string cimport memset
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, threadid
+cimport openmp
 
-from dotcompute._core._kernel_table cimport (dc_align64, dc_balance_init, dc_balance_next,
-                                             DC_BALANCE_PAD)
+from dotcompute._core._kernel_table cimport (dc_align64, dc_flags_of, dc_balance_init,
+                                             dc_balance_next, DC_BALANCE_PAD)
 
 from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add_probe,
                                         threads_now, threads_observe,
@@ -385,7 +386,8 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     `streams` arrays), its floating-point flags collected into the calling thread."""
     cdef Py_ssize_t nw = n * ch.streams // 3
     cdef int nt = threads_for_ew(nw, K.binary_threshold[0], ch.osz)
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t s, e, step, blk
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -414,16 +416,19 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     dc_balance_init(nxt, bounds, nt, blk)
     with nogil:
         t0 = threads_now()
-        for c in prange(nt, num_threads=nt, schedule="static"):
-            st[2 * c] = threads_now()
-            dc_fpe_clear()
-            j = -1
-            s = e = 0                      # private: dc_balance_next writes them
-            while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
-                _chain_range(ch, s, e)
-            fpe |= dc_fpe_test()
-            st[2 * c + 1] = threads_now()
-        dc_fpe_raise(fpe)
+        with parallel(num_threads=nt):
+            c = threadid()
+            while c < nt:          # one chunk a thread (more when the team is smaller)
+                st[2 * c] = threads_now()
+                dc_fpe_clear()
+                j = -1
+                s = e = 0                      # private: dc_balance_next writes them
+                while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
+                    _chain_range(ch, s, e)
+                fls[c] = dc_fpe_test()
+                st[2 * c + 1] = threads_now()
+                c = c + openmp.omp_get_num_threads()
+        dc_fpe_raise(dc_flags_of(fls, nt))
         threads_observe(nt, t0, threads_now(), st)
 
 # What a reduction's element costs the thread policy, relative to the cheap probe's (an
@@ -500,12 +505,18 @@ cdef void _rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_ro
 cdef void _rows_threads(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
                         Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so,
                         Py_ssize_t rows, int nt) noexcept nogil:
-    cdef int k, flags = 0
-    for k in prange(nt, num_threads=nt, schedule="static"):
-        dc_fpe_clear()
-        _rows(f, c, a, sa_row, sr, nr, o, so, rows * k // nt, rows * (k + 1) // nt)
-        flags |= dc_fpe_test()
-    dc_fpe_raise(flags)       # the workers' floating-point flags, on the calling thread
+    cdef int k
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    with parallel(num_threads=nt):
+        k = threadid()
+        while k < nt:          # one chunk a thread (more when the team is smaller)
+            dc_fpe_clear()
+            _rows(f, c, a, sa_row, sr, nr, o, so, rows * k // nt, rows * (k + 1) // nt)
+            fls[k] = dc_fpe_test()
+            k = k + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, nt))   # the workers' floating-point flags, on this thread
 
 
 cdef void run_rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
@@ -1028,7 +1039,8 @@ cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
     cdef Py_ssize_t s, e
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
-    cdef int c, j, flags = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     if nt > DC_MAX_CHUNKS:
         nt = DC_MAX_CHUNKS
     if blk < WALK_BLOCK_MIN:
@@ -1036,14 +1048,17 @@ cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
     for c in range(nt + 1):
         bounds[c] = step * c if step * c < it.size else it.size
     dc_balance_init(nxt, bounds, nt, blk)
-    for c in prange(nt, num_threads=nt, schedule="static"):
-        dc_fpe_clear()
-        j = -1
-        s = e = 0                      # private: dc_balance_next writes them
-        while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
-            _walk(it, b, s, e)
-        flags |= dc_fpe_test()
-    dc_fpe_raise(flags)       # the workers' floating-point flags, on the calling thread
+    with parallel(num_threads=nt):
+        c = threadid()
+        while c < nt:          # one chunk a thread (more when the team is smaller)
+            dc_fpe_clear()
+            j = -1
+            s = e = 0                      # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
+                _walk(it, b, s, e)
+            fls[c] = dc_fpe_test()
+            c = c + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, nt))   # the workers' floating-point flags, on this thread
 
 
 cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept nogil:

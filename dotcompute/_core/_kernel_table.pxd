@@ -109,3 +109,17 @@ cdef extern from "dc_balance.h" nogil:
 # operator chain's slots so aligned ran 1.2x faster on one thread). Declare 64 bytes more.
 cdef inline char *dc_align64(char *p) noexcept nogil:
     return <char *>((<size_t>p + 63) & ~(<size_t>63))
+
+
+# The drivers' parallel regions are `with parallel()` blocks, one chunk per thread of the
+# team (threadid(), stepping by the team's size when OpenMP gave fewer threads), not
+# prange: Cython makes a prange's loop variables firstprivate and lastprivate, and GCC
+# then starts every worksharing loop with a team barrier (GOMP_barrier, with a futex wake
+# by the last thread in): 0.6-0.8 us of each region on the 2-core VM, a third of what a
+# region cost beyond its work. Each chunk keeps its floating-point flags in fls[chunk]:
+cdef inline int dc_flags_of(const int *fls, int k) noexcept nogil:
+    """The union of a region's k chunks' floating-point flags."""
+    cdef int c, f = 0
+    for c in range(k):
+        f |= fls[c]
+    return f

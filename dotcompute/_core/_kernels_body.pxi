@@ -6,7 +6,8 @@
 # thread policy decides, through _kernel_access.threads_for); element-wise drivers balance
 # the chunks block by block (dc_balance.h).
 from cpython.pycapsule cimport PyCapsule_New
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, threadid
+cimport openmp
 from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
@@ -179,7 +180,8 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so, Py_ssize_t n,
                      int nthreads, int dense) noexcept nogil:
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t s, e, blk
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -199,16 +201,19 @@ cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa
         _stream_note(cls, stream, t0, n * (ib + so))
         return
     blk = _blocks_init(n, k, bounds, nxt)
-    for c in prange(k, num_threads=k, schedule="static"):
-        st[2 * c] = threads_now()
-        dc_fpe_clear()
-        j = -1
-        s = e = 0               # private: dc_balance_next writes them
-        while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
-            _binary_chunk(f, a + s * sa, sa, b + s * sb, sb, o + s * so, so, e - s, stream)
-        fpe |= dc_fpe_test()
-        st[2 * c + 1] = threads_now()
-    dc_fpe_raise(fpe)
+    with parallel(num_threads=k):
+        c = threadid()
+        while c < k:          # one chunk a thread (more when the team is smaller)
+            st[2 * c] = threads_now()
+            dc_fpe_clear()
+            j = -1
+            s = e = 0               # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
+                _binary_chunk(f, a + s * sa, sa, b + s * sb, sb, o + s * so, so, e - s, stream)
+            fls[c] = dc_fpe_test()
+            st[2 * c + 1] = threads_now()
+            c = c + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, k))
     threads_observe(k, t0, threads_now(), st)
     _stream_note(cls, stream, t0, n * (ib + so))
 
@@ -217,7 +222,8 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
                     char *o, Py_ssize_t so, Py_ssize_t n, int nthreads,
                     int dense) noexcept nogil:
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t s, e, blk
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -236,16 +242,19 @@ cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa,
         _stream_note(cls, stream, t0, n * (ib + so))
         return
     blk = _blocks_init(n, k, bounds, nxt)
-    for c in prange(k, num_threads=k, schedule="static"):
-        st[2 * c] = threads_now()
-        dc_fpe_clear()
-        j = -1
-        s = e = 0               # private: dc_balance_next writes them
-        while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
-            _unary_chunk(f, a + s * sa, sa, o + s * so, so, e - s, stream)
-        fpe |= dc_fpe_test()
-        st[2 * c + 1] = threads_now()
-    dc_fpe_raise(fpe)
+    with parallel(num_threads=k):
+        c = threadid()
+        while c < k:          # one chunk a thread (more when the team is smaller)
+            st[2 * c] = threads_now()
+            dc_fpe_clear()
+            j = -1
+            s = e = 0               # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
+                _unary_chunk(f, a + s * sa, sa, o + s * so, so, e - s, stream)
+            fls[c] = dc_fpe_test()
+            st[2 * c + 1] = threads_now()
+            c = c + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, k))
     threads_observe(k, t0, threads_now(), st)
     _stream_note(cls, stream, t0, n * (ib + so))
 
@@ -273,7 +282,8 @@ cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char 
                       Py_ssize_t n, int nthreads, int dense) noexcept nogil:
     """A fused pair (o = (a op1 b) op2 c) over nthreads chunks, as run_binary."""
     cdef int k = _chunks(n, 1, nthreads)
-    cdef int ch, j, fpe = 0
+    cdef int ch, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t s, e, blk
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -294,17 +304,20 @@ cdef void run_ternary(dc_ternary_fn f, const char *a, Py_ssize_t sa, const char 
         _stream_note(cls, stream, t0, n * (ib + so))
         return
     blk = _blocks_init(n, k, bounds, nxt)
-    for ch in prange(k, num_threads=k, schedule="static"):
-        st[2 * ch] = threads_now()
-        dc_fpe_clear()
-        j = -1
-        s = e = 0               # private: dc_balance_next writes them
-        while dc_balance_next(nxt, bounds, k, k, ch, &j, blk, &s, &e):
-            _ternary_chunk(f, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc, o + s * so, so,
-                           e - s, stream)
-        fpe |= dc_fpe_test()
-        st[2 * ch + 1] = threads_now()
-    dc_fpe_raise(fpe)
+    with parallel(num_threads=k):
+        ch = threadid()
+        while ch < k:          # one chunk a thread (more when the team is smaller)
+            st[2 * ch] = threads_now()
+            dc_fpe_clear()
+            j = -1
+            s = e = 0               # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, k, k, ch, &j, blk, &s, &e):
+                _ternary_chunk(f, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc, o + s * so, so,
+                               e - s, stream)
+            fls[ch] = dc_fpe_test()
+            st[2 * ch + 1] = threads_now()
+            ch = ch + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, k))
     threads_observe(k, t0, threads_now(), st)
     _stream_note(cls, stream, t0, n * (ib + so))
 
@@ -359,16 +372,19 @@ cdef void run_ternary_split(dc_ternary_fn f, dc_binary_fn f1, dc_binary_fn f2,
         _split_chunk(f, f1, f2, a, sa, b, sb, c, sc, o, so, n, flags)
         return
     t0 = threads_now()
-    for ch in prange(k, num_threads=k, schedule="static"):
-        st[2 * ch] = threads_now()
-        s = _chunk_start(n, k, ch)
-        e = _chunk_start(n, k, ch + 1)
-        fl[2 * ch] = 0
-        fl[2 * ch + 1] = 0
-        if e > s:
-            _split_chunk(f, f1, f2, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc,
-                         o + s * so, so, e - s, &fl[2 * ch])
-        st[2 * ch + 1] = threads_now()
+    with parallel(num_threads=k):
+        ch = threadid()
+        while ch < k:          # one chunk a thread (more when the team is smaller)
+            st[2 * ch] = threads_now()
+            s = _chunk_start(n, k, ch)
+            e = _chunk_start(n, k, ch + 1)
+            fl[2 * ch] = 0
+            fl[2 * ch + 1] = 0
+            if e > s:
+                _split_chunk(f, f1, f2, a + s * sa, sa, b + s * sb, sb, c + s * sc, sc,
+                             o + s * so, so, e - s, &fl[2 * ch])
+            st[2 * ch + 1] = threads_now()
+            ch = ch + openmp.omp_get_num_threads()
     threads_observe(k, t0, threads_now(), st)
     flags[0] = 0
     flags[1] = 0
@@ -441,7 +457,8 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t ps, pe
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -452,17 +469,20 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     else:
         _partials_init(v, k, bounds, nxt)
         t0 = threads_now()
-        for c in prange(k, num_threads=k, schedule="static"):
-            st[2 * c] = threads_now()
-            dc_fpe_clear()
-            j = -1
-            ps = pe = 0                 # private: dc_balance_next writes them
-            while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
-                                  1, &ps, &pe):
-                _reduce_parts(f, a, sa, n, v, <int>ps, <int>pe, partials)
-            fpe |= dc_fpe_test()
-            st[2 * c + 1] = threads_now()
-        dc_fpe_raise(fpe)
+        with parallel(num_threads=k):
+            c = threadid()
+            while c < k:          # one chunk a thread (more when the team is smaller)
+                st[2 * c] = threads_now()
+                dc_fpe_clear()
+                j = -1
+                ps = pe = 0                 # private: dc_balance_next writes them
+                while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
+                                      1, &ps, &pe):
+                    _reduce_parts(f, a, sa, n, v, <int>ps, <int>pe, partials)
+                fls[c] = dc_fpe_test()
+                st[2 * c + 1] = threads_now()
+                c = c + openmp.omp_get_num_threads()
+        dc_fpe_raise(dc_flags_of(fls, k))
         threads_observe(k, t0, threads_now(), st)
     comb(partials, _used_partials(n, v), out)
 
@@ -473,7 +493,8 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
     cdef char partials[DC_MAX_CHUNKS * DC_PARTIAL_BYTES]
     cdef int v = _npartials(n)
     cdef int k = _chunks(n, _table.reduce_threshold, nthreads if nthreads < v else v)
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t ps, pe
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -484,17 +505,20 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,
     else:
         _partials_init(v, k, bounds, nxt)
         t0 = threads_now()
-        for c in prange(k, num_threads=k, schedule="static"):
-            st[2 * c] = threads_now()
-            dc_fpe_clear()
-            j = -1
-            ps = pe = 0                 # private: dc_balance_next writes them
-            while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
-                                  1, &ps, &pe):
-                _dot_parts(f, a, sa, b, sb, n, v, <int>ps, <int>pe, partials)
-            fpe |= dc_fpe_test()
-            st[2 * c + 1] = threads_now()
-        dc_fpe_raise(fpe)
+        with parallel(num_threads=k):
+            c = threadid()
+            while c < k:          # one chunk a thread (more when the team is smaller)
+                st[2 * c] = threads_now()
+                dc_fpe_clear()
+                j = -1
+                ps = pe = 0                 # private: dc_balance_next writes them
+                while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
+                                      1, &ps, &pe):
+                    _dot_parts(f, a, sa, b, sb, n, v, <int>ps, <int>pe, partials)
+                fls[c] = dc_fpe_test()
+                st[2 * c + 1] = threads_now()
+                c = c + openmp.omp_get_num_threads()
+        dc_fpe_raise(dc_flags_of(fls, k))
         threads_observe(k, t0, threads_now(), st)
     comb(partials, _used_partials(n, v), out)
 
@@ -505,7 +529,8 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
     chunk per thread above the threshold, the result streamed like ours when the call is
     larger than the last-level cache. The loops borrowed are pure (no Python API)."""
     cdef int k = _chunks(n, threshold, nthreads)
-    cdef int c, j, fpe = 0
+    cdef int c, j
+    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef Py_ssize_t s, e, blk, in_bytes = 0
     cdef Py_ssize_t nxt[DC_MAX_CHUNKS * DC_BALANCE_PAD]
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
@@ -528,16 +553,19 @@ cdef void run_npy(dc_npy_loop f, void *ctx, void *aux, int nin, int threshold, c
         _stream_note(cls, stream, t0, n * (in_bytes + steps[nin]))
         return
     blk = _blocks_init(n, k, bounds, nxt)
-    for c in prange(k, num_threads=k, schedule="static"):
-        st[2 * c] = threads_now()
-        dc_fpe_clear()
-        j = -1
-        s = e = 0               # private: dc_balance_next writes them
-        while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
-            _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s, stream)
-        fpe |= dc_fpe_test()
-        st[2 * c + 1] = threads_now()
-    dc_fpe_raise(fpe)
+    with parallel(num_threads=k):
+        c = threadid()
+        while c < k:          # one chunk a thread (more when the team is smaller)
+            st[2 * c] = threads_now()
+            dc_fpe_clear()
+            j = -1
+            s = e = 0               # private: dc_balance_next writes them
+            while dc_balance_next(nxt, bounds, k, k, c, &j, blk, &s, &e):
+                _npy_chunk(f, ctx, aux, nin, args, steps, s, e - s, stream)
+            fls[c] = dc_fpe_test()
+            st[2 * c + 1] = threads_now()
+            c = c + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, k))
     threads_observe(k, t0, threads_now(), st)
     _stream_note(cls, stream, t0, n * (in_bytes + steps[nin]))
 

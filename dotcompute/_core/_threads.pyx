@@ -68,7 +68,8 @@ regions themselves (_wake_after) and threads a call after an idle only when it p
 `set_num_threads(n)` (and a threadpoolctl limit) is the cap: the policy lowers it, never
 exceeds it.
 """
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, threadid
+cimport openmp
 from libc.math cimport log, exp, floor
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
@@ -429,9 +430,12 @@ cdef double _region(int k) noexcept nogil:
     """Time of one empty parallel region of k threads."""
     cdef int c
     cdef double t0 = threads_now()
-    for c in prange(k, num_threads=k, schedule="static"):
-        _sink[c] = c
-        dc_register_compute()
+    with parallel(num_threads=k):
+        c = threadid()
+        while c < k:          # one chunk a thread (more when the team is smaller)
+            _sink[c] = c
+            dc_register_compute()
+            c = c + openmp.omp_get_num_threads()
     return threads_now() - t0
 
 
