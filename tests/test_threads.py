@@ -129,6 +129,24 @@ def test_threadpoolctl_limit_lowers_the_cap(threads_always, two_threads):
         assert _threads.stats()["max_chunks"] <= 1
 
 
+def _fixed_costs():
+    """A fork/join (= wake-up: no sleeping-worker rule) that makes the smallest cheap
+    chunk ~20000 elements."""
+    _threads.calibrate()
+    return 20000 * _threads.policy_info()["ns_per_element_cheap"] * 1e-9 / 2
+
+
+def _regions(f, fj):
+    """f()'s result and the most chunks a region of it used, under fork/join = wake-up
+    = fj, set again for each call (a serial call may measure them again: a fork/join
+    above 4 us looks like one measured under load)."""
+    _threads.set_costs(fork_join=fj, wake=fj)
+    _threads.reset_guard()
+    _threads.stats(reset=True)
+    r = f()
+    return r, _threads.stats()["max_chunks"]
+
+
 def test_float_sums_and_dots_thread_by_their_cost(two_threads, quiet):
     """A float sum's element costs the policy a third of the cheap probe's (an add's), a
     dot's two thirds (_kernel_access.SUM_WEIGHT, DOT_WEIGHT): at 3x the cheap class's
@@ -136,22 +154,13 @@ def test_float_sums_and_dots_thread_by_their_cost(two_threads, quiet):
     (sum) and 4x (dot) they thread. Float sums give the same bits either way."""
     if two_threads < 2:
         pytest.skip("one CPU")
-    _threads.calibrate()
-    cost = _threads.policy_info()["ns_per_element_cheap"] * 1e-9
-    # wake-up = fork/join: no sleeping-worker rule; smallest cheap chunk ~20000 elements
-    fj = 20000 * cost / 2
+    fj = _fixed_costs()
     old = _threads.set_costs(fork_join=fj, wake=fj)
     try:
         e = _threads.thresholds()[CHEAP][0]
 
         def regions(f):
-            # these costs for each call (a serial call may measure them again: a fork/join
-            # above 4 us looks like one measured under load)
-            _threads.set_costs(fork_join=fj, wake=fj)
-            _threads.reset_guard()
-            _threads.stats(reset=True)
-            r = f()
-            return r, _threads.stats()["max_chunks"]
+            return _regions(f, fj)
 
         rng = np.random.default_rng(3)
         x = rng.standard_normal(int(8.5 * e)).astype(np.float32)
@@ -174,6 +183,46 @@ def test_float_sums_and_dots_thread_by_their_cost(two_threads, quiet):
         np.testing.assert_allclose(float(s_big), x[:big].sum(dtype=np.float64), rtol=1e-5)
     finally:
         _threads.set_costs(*old)
+        _threads.reset_guard()
+
+
+def test_cheap_element_wise_calls_thread_by_the_bytes_they_move(two_threads, quiet):
+    """A cheap call counts its elements by the bytes it moves against the cheap probe's
+    `a + b` (_kernel_access._by_bytes): at 3x the smallest cheap chunk, where float32
+    `a + b` (12 bytes an element) threads, `a < 0.5` (5 bytes) and `-a` (8) run
+    serially; at 6x, `a < 0.5` threads. Results are NumPy's either way."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    fj = _fixed_costs()
+    old = _threads.set_costs(fork_join=fj, wake=fj)
+    old_tiers = _threads.set_serial_tiers(False)
+    try:
+        e = _threads.thresholds()[CHEAP][0]
+
+        def regions(f):
+            return _regions(f, fj)
+
+        rng = np.random.default_rng(4)
+        x = rng.random(int(6.2 * e)).astype(np.float32)
+        y = rng.random(int(6.2 * e)).astype(np.float32)
+        small = int(2.9 * e)
+        a, b = dc.asarray(x[:small]), dc.asarray(y[:small])
+        r, k = regions(lambda: a + b)
+        assert k == 2
+        np.testing.assert_array_equal(np.asarray(r), x[:small] + y[:small])
+        r, k = regions(lambda: a < 0.5)
+        assert k <= 1
+        np.testing.assert_array_equal(np.asarray(r), x[:small] < 0.5)
+        r, k = regions(lambda: -a)
+        assert k <= 1
+        np.testing.assert_array_equal(np.asarray(r), -x[:small])
+        a = dc.asarray(x)
+        r, k = regions(lambda: a < 0.5)
+        assert k == 2
+        np.testing.assert_array_equal(np.asarray(r), x < 0.5)
+    finally:
+        _threads.set_costs(*old)
+        _threads.set_serial_tiers(old_tiers)
         _threads.reset_guard()
 
 

@@ -19,7 +19,7 @@ from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add
                                         threads_for_ew as _threads_for_ew,
                                         threads_time_serial, threads_note_serial,
                                         threads_for_red, threads_note_serial_red)
-from dotcompute._core._dtypes cimport type_size, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
+from dotcompute._core._dtypes cimport type_size, DC_COST_CHEAP, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
 
 from dotcompute._core import _dispatch
 from dotcompute._core._opspec import (BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, CHEAP,
@@ -222,6 +222,20 @@ cdef inline Py_ssize_t _widest(Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) noexcep
     return max(_absz(a), _absz(b), _absz(c))
 
 
+cdef inline Py_ssize_t _by_bytes(Py_ssize_t n, Py_ssize_t threshold, Py_ssize_t nbytes,
+                                 Py_ssize_t isz) noexcept nogil:
+    """n as the thread policy counts a cheap (memory-bound) call's elements: by the bytes
+    the call moves per element (nbytes; a scalar operand, stride 0, moves none) against
+    the cheap class's probe, `a + b` on isz-byte elements (three streams). `a < 0.5` in
+    float32 moves 5 bytes an element where the probe moves 12: one thread took 6.4 us at
+    1e5 elements and `a + b` 12.5, but counted as an `a + b` the call threaded, and two
+    threads took 7.8 (2-core Xeon VM). Never counts more than n (a fused pair's fourth
+    stream is the callers' business)."""
+    if threshold >= _cost_threshold[<int>DC_COST_CHEAP] and 0 < nbytes < 3 * isz:
+        return n * nbytes // (3 * isz)
+    return n
+
+
 cdef Py_ssize_t cost_threshold(int cost) noexcept nogil:
     return _cost_threshold[cost]
 
@@ -242,36 +256,38 @@ def kernel_isa():
 cdef void run_unary(dc_unary_fn f, int threshold, const char *a, Py_ssize_t sa, char *o,
                     Py_ssize_t so, Py_ssize_t n, bint dense=False) noexcept:
     cdef int isz = <int>_widest(sa, 0, so)
-    cdef int nt = threads_for_ew(n, threshold, isz)
+    cdef Py_ssize_t nw = _by_bytes(n, threshold, _absz(sa) + _absz(so), isz)
+    cdef int nt = threads_for_ew(nw, threshold, isz)
     cdef bint timed
     cdef double t0
     if n < NOGIL_MIN:
         K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
         return
-    timed = nt == 1 and threads_time_serial(n, threshold, isz)
+    timed = nt == 1 and threads_time_serial(nw, threshold, isz)
     with nogil:
         t0 = threads_now() if timed else 0
         K.run_unary(f, threshold, a, sa, o, so, n, nt, dense)
         if timed:
-            threads_note_serial(n, threshold, isz, threads_now() - t0)
+            threads_note_serial(nw, threshold, isz, threads_now() - t0)
 
 
 cdef void run_binary(dc_binary_fn f, int threshold, const char *a, Py_ssize_t sa,
                      const char *b, Py_ssize_t sb, char *o, Py_ssize_t so,
                      Py_ssize_t n, bint dense=False) noexcept:
     cdef int isz = <int>_widest(sa, sb, so)
-    cdef int nt = threads_for_ew(n, threshold, isz)
+    cdef Py_ssize_t nw = _by_bytes(n, threshold, _absz(sa) + _absz(sb) + _absz(so), isz)
+    cdef int nt = threads_for_ew(nw, threshold, isz)
     cdef bint timed
     cdef double t0
     if n < NOGIL_MIN:
         K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
         return
-    timed = nt == 1 and threads_time_serial(n, threshold, isz)
+    timed = nt == 1 and threads_time_serial(nw, threshold, isz)
     with nogil:
         t0 = threads_now() if timed else 0
         K.run_binary(f, threshold, a, sa, b, sb, o, so, n, nt, dense)
         if timed:
-            threads_note_serial(n, threshold, isz, threads_now() - t0)
+            threads_note_serial(nw, threshold, isz, threads_now() - t0)
 
 
 cdef inline int _ternary_threads(Py_ssize_t n, Py_ssize_t sa, Py_ssize_t sb, Py_ssize_t sc,
