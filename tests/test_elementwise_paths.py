@@ -243,6 +243,26 @@ def test_numpy_scalars_are_strong():
                 assert_same_outcome(("ok", e), ("ok", g))
 
 
+@pytest.mark.parametrize("stype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16,
+                                   np.int32, np.uint32, np.int64, np.uint64, np.longlong,
+                                   np.ulonglong, np.float16, np.float32, np.float64,
+                                   np.complex64, np.complex128], ids=lambda t: t.__name__)
+def test_every_numpy_scalar_type_as_an_operand(stype):
+    """A NumPy scalar's value is read in place from its object (_scalar_copy): every
+    scalar type, the aliases np.longlong / np.ulonglong included, on either side of an
+    array of every kernel dtype gives NumPy's values, dtype and errors."""
+    s = stype(3)
+    for dt in ("bool", "int8", "uint8", "int16", "int32", "int64", "uint64", "float16",
+               "float32", "float64", "complex64", "complex128"):
+        x = (np.arange(7) % 3 + 1).astype(dt)
+        for f in (operator.add, operator.mul, operator.sub, operator.lt):
+            for args in ((s, x), (x, s)):
+                expected, got = run_both(f, args,
+                                         [dc.asarray(a) if isinstance(a, np.ndarray) else a
+                                          for a in args])
+                assert_same_outcome(expected, got)
+
+
 def test_coalesced_views_match_numpy():
     img = np.random.default_rng(1).random((50, 60, 3))
     d = dc.asarray(img)
