@@ -737,6 +737,17 @@ def test_wrapped_results_of_more_dtypes_than_the_wrap_cache_holds():
             assert memoryview(r).format == memoryview(np.roll(a, 1)).format
 
 
+def test_buffer_format_of_equal_dtypes_with_different_type_characters():
+    """Equal dtypes of different type characters (uint64 "L" and ulonglong "Q", int64 "l"
+    and longlong "q") each keep their own buffer format, whichever was seen first."""
+    for first, second in (("Q", "L"), ("L", "Q"), ("q", "l"), ("l", "q")):
+        for ch in (first, second):
+            a = np.arange(1, 7, dtype=ch)
+            for r in (dc.asarray(a), dc.roll(dc.asarray(a), 1)):
+                assert memoryview(r).format == memoryview(a).format
+                assert np.asarray(r).dtype.char == a.dtype.char
+
+
 # ------------------------------------------- the protocols' and the namespace's call paths
 
 def test_namespace_functions_by_vectorcall_as_numpy():

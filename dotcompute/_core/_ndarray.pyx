@@ -1379,8 +1379,11 @@ cdef inline void _set_dtype_info(ndarray r, object dtype) except *:
 cdef bytes format_of(object dtype):
     """Buffer-protocol format of dtype (cached: computing it allocates): NumPy's, with each
     structure's trailing padding (NumPy's own format leaves it out, so a reader of the
-    buffer -- np.asarray of the array -- gets a smaller item or shifted fields)."""
-    cdef object f = _FORMATS.get(dtype)
+    buffer -- np.asarray of the array -- gets a smaller item or shifted fields). Keyed by
+    the type number too: equal dtypes can have different formats (uint64 is "L", its
+    equal ulonglong "Q"), and a format cached by the first would be given to the other."""
+    key = ((<cnp.dtype>dtype).type_num, dtype)
+    cdef object f = _FORMATS.get(key)
     if f is None:
         try:
             if _has_fields(dtype):
@@ -1390,7 +1393,7 @@ cdef bytes format_of(object dtype):
             f = f.encode()
         except (ValueError, TypeError):
             f = b"B"
-        _FORMATS[dtype] = f
+        _FORMATS[key] = f
     return <bytes>f
 
 
