@@ -456,6 +456,41 @@ def test_min_max_nan_inf_positions_and_layouts(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_runs_of_min_max_and_comparisons_as_numpy(dtype, rng):
+    """Runs longer than 2 MiB (the kernels prefetch ahead there, see DC_PREFETCH_SPAN):
+    min/max and their arg forms with a NaN or an infinity near either end, in the middle
+    and at the last element, and the float comparisons against an array and a scalar, on
+    one and two threads: NumPy's values and dtypes."""
+    n = (2 << 20) // np.dtype(dtype).itemsize + 4097
+    base = rng.standard_normal(n).astype(dtype)
+    y = rng.standard_normal(n).astype(dtype)
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for pos in (None, 0, 5000, n // 2, n - 4100, n - 1):
+                for special in (np.nan, np.inf, -np.inf):
+                    x = base.copy()
+                    if pos is not None:
+                        x[pos] = special
+                    d = dc.asarray(x)
+                    for name in ("max", "min", "argmax", "argmin"):
+                        exp, got = getattr(x, name)(), getattr(d, name)()
+                        assert np.asarray(got).dtype == np.asarray(exp).dtype
+                        assert ((np.isnan(exp) and np.isnan(got)) or got == exp), (
+                            threads, pos, special, name, got, exp)
+                    dy = dc.asarray(y)
+                    for op in ("__lt__", "__ge__", "__eq__", "__ne__"):
+                        for other, dother in ((y, dy), (y[7], y[7])):
+                            exp = getattr(x, op)(other)
+                            got = np.asarray(getattr(d, op)(dother))
+                            assert got.dtype == exp.dtype
+                            np.testing.assert_array_equal(got, exp)
+    finally:
+        dc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dot_every_size_layout_and_thread_count(dtype, rng):
     """1-D float dot/vdot run our kernel at every size (no BLAS): NumPy's value to the
     pairwise bound, its dtype, contiguous, strided and reversed views, NaN and inf; the
