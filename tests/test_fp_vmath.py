@@ -477,3 +477,32 @@ def test_float32_sqrt_is_correctly_rounded_as_numpy():
             np.testing.assert_array_equal(np.asarray(o).view(np.uint32), want)
     check(lambda m: m.sqrt(m.asarray(np.concatenate([near[:40], [-1.0], near[40:80]]).astype(f))))
     check(lambda m: m.sqrt(m.asarray(near[:100])))
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "expm1", "sin"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_special_input_at_every_position_of_short_arrays(name, dtype):
+    """A special input (nan, +-inf, +-0, negative, subnormal, huge) at every position of
+    arrays of 1 to 40 elements, ordinary values elsewhere: the vector blocks' whole vectors
+    and their masked tail (whose masked-off lanes must not count as special inputs, nor
+    hide one): NumPy's values where NumPy's are special (nan, inf, 0), within 2 ulp
+    elsewhere, and NumPy's warnings."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    specials_ = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1.5, tiny, np.finfo(dtype).max]
+    for n in range(1, 41):
+        base = np.linspace(0.25, 3.0, n).astype(dtype)
+        for pos in range(n):
+            for v in specials_:
+                x = base.copy()
+                x[pos] = v
+                with warnings.catch_warnings(record=True) as wn:
+                    warnings.simplefilter("always")
+                    want = getattr(np, name)(x)
+                with warnings.catch_warnings(record=True) as wg:
+                    warnings.simplefilter("always")
+                    got = np.asarray(getattr(dc, name)(dc.asarray(x)))
+                assert got.dtype == want.dtype
+                assert sorted(str(w.message) for w in wg) == sorted(str(w.message) for w in wn)
+                odd = ~np.isfinite(want) | (want == 0)
+                np.testing.assert_array_equal(got[odd], want[odd])
+                np.testing.assert_array_max_ulp(got[~odd], want[~odd], 2)
