@@ -1080,3 +1080,23 @@ def test_short_row_sums_are_numpys_bits(dtype, rng):
     finally:
         _threads.set_mode(old_mode)
         dc.set_num_threads(old_threads)
+
+
+def test_float_product_over_several_axes_in_numpys_order():
+    """A float product over several axes whose order shows (an overflow meeting a zero):
+    NumPy's value on the same layout (C- and Fortran-ordered, transposed, reversed; the
+    order, and with it the value, differs between layouts in NumPy as well)."""
+    x = np.array([[2.0 ** 512, 0.0], [2.0 ** 512, 0.0]])
+    y = np.array([[[1e200, 1e200], [0.0, 1e-300]], [[1e200, 0.0], [1e-300, 1e200]]])
+    for base in (x, y, (x * 0 + 2.0 ** 100).astype(np.float32)):
+        db = dc.asarray(base)
+        for v, d in ((base, db), (np.asfortranarray(base), dc.asarray(np.asfortranarray(base))),
+                     (base.T, db.T), (base[::-1], db[::-1]), (base[:, ::-1], db[:, ::-1])):
+            axes = [None, tuple(range(v.ndim))] + ([(0, 2), (1, 2)] if v.ndim == 3 else [])
+            for axis in axes:
+                for keepdims in (False, True):
+                    with np.errstate(all="ignore"):
+                        want = np.prod(v, axis=axis, keepdims=keepdims)
+                        got = np.asarray(d.prod(axis=axis, keepdims=keepdims))
+                    assert got.dtype == want.dtype and got.shape == want.shape
+                    np.testing.assert_array_equal(got, want)
