@@ -238,8 +238,7 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
             return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
         return r
     if (t >= 0 and dtype is None and out is None and initial is np._NoValue
-            and where is True and a._size > 0 and a._ndim >= 1
-            and not (kind == DC_R_PROD and is_float(t) and _several_reduced(a, axis))):
+            and where is True and a._size > 0 and a._ndim >= 1):
         fp_clear()
         r = _reduce_axes(kind, a, axis, keepdims)
         if r is not None and not (_zero_ties(kind, t) and _has_zero(r) and _mixed_zeros(a)):
@@ -255,24 +254,6 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
     if kind in (DC_R_ANY, DC_R_ALL):
         kw.pop("initial", None)
     return _numpy_method(a, _NP_REDUCE_NAME[kind], kw)
-
-
-# A float product over several axes of extent > 1 multiplies in the order of NumPy's
-# iterator, which the axis-at-a-time loops do not follow on every layout: of a reversed
-# view of [[[1e200, 1e200], [0, 1e-300]], [[1e200, 0], [1e-300, 1e200]]] NumPy's product
-# is 0, ours was NaN (1e200 * 1e200 = inf meeting a zero). Where the order can show (an
-# overflow or underflow on the way) it decides the value, so those products run NumPy's
-# reduction. (A C-contiguous product of everything keeps our kernel: it multiplies in
-# memory order where the order can show, as NumPy does, see _prod_exact.)
-cdef bint _several_reduced(ndarray a, object axis) except -1:
-    cdef int k = 0
-    cdef object axes = _reduced_axes(axis, a._ndim)
-    if axes is None:
-        return False
-    for ax in axes:
-        if a._shape[<Py_ssize_t>ax] > 1:
-            k += 1
-    return k > 1
 
 
 # Float max/min of ties between 0.0 and -0.0: NumPy's result takes the sign its loop's
@@ -586,7 +567,7 @@ cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx
 
 cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
     """a.<kind>(axis=axis, keepdims=keepdims) with our kernels on any layout, or None."""
-    cdef int nd = a._ndim, i, ax, best
+    cdef int nd = a._ndim, i, ax, best, wide = 0
     cdef ndarray cur = a
     cdef Py_ssize_t st, bst
     axes = _reduced_axes(axis, nd)
@@ -594,6 +575,18 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
         return None
     if kind == DC_R_ARGMIN or kind == DC_R_ARGMAX:
         if len(axes) != 1 or nd < 1:
+            return None
+    # A float product over several axes of extent > 1 multiplies in the order of NumPy's
+    # iterator, which the axis-at-a-time loops below do not follow on every layout: of a
+    # reversed view of [[[1e200, 1e200], [0, 1e-300]], [[1e200, 0], [1e-300, 1e200]]]
+    # NumPy's product is 0, ours was NaN (1e200 * 1e200 = inf meeting a zero). Where the
+    # order can show (an overflow or underflow on the way) it decides the value: NumPy's
+    # reduction runs them. (A C-contiguous product of everything takes _reduce_full: it
+    # multiplies in memory order where the order can show, as NumPy does, _prod_exact.)
+    if kind == DC_R_PROD and is_float(a._t):
+        for ax in axes:                      # reduced axes of extent > 1
+            wide += a._shape[ax] > 1
+        if wide > 1:
             return None
     final = [1 if i in axes else a._shape[i] for i in range(nd)]
     if not keepdims:

@@ -195,13 +195,14 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
 /* Software prefetch: every 64-byte line of the span at p, DC_PF_DIST bytes ahead
  * (prefetches never fault past the end). NumPy's AVX-512 max/min loops prefetch; a bare
  * max loop at n = 1e7 float64 on the Intel Xeon with AVX-512 FP16 read 9.1-9.6 GB/s
- * without, 11.2-13.1 with 4 KiB ahead (4-16 KiB level, 32 KiB less). Where it pays
- * (measured against the same kernel without, one thread): min/max and their arg forms in
- * partials of DC_PF_MIN_BYTES and up (a reduction's partials of 32768 elements or more:
- * their total is what streams from memory; 1.27-1.48x at n = 1e7, 1.0-1.09x at 1e5 and
- * 1e6); float comparisons in runs of DC_PF_MIN_RUN and up (1.1x at 1e7; from 128 KiB,
- * 0.54-0.79x at n = 1e5, in L2). Not the sums and dot products: level at 1e7 (NumPy's
- * pairwise sum prefetches as well), 0.54-0.95x at 1e5. */
+ * without, 11.2-13.1 with 4 KiB ahead (4-16 KiB level, 32 KiB less). Measured against the
+ * same kernel without, one thread: min/max and their arg forms in partials of
+ * DC_PF_MIN_BYTES and up (a reduction's partials of 32768 elements or more: their total
+ * is what streams from memory) 1.27-1.48x at n = 1e7, level at 1e6; float comparisons in
+ * runs of DC_PF_MIN_RUN and up 1.03-1.14x at 1e7. Not the sums and dot products: level at
+ * 1e7 (NumPy's pairwise sum prefetches as well). At 1e5 the A/B processes differed by up
+ * to 2x with the same build, so nothing is claimed there; the comparisons' threshold stays
+ * at 2 MiB, out of L2. */
 #define DC_PF_DIST 4096
 #define DC_PF_MIN_BYTES ((ptrdiff_t)1 << 17)
 #define DC_PF_MIN_RUN ((ptrdiff_t)1 << 21)

@@ -310,42 +310,30 @@ static inline T dc_extreme_##t(const char *pa, ptrdiff_t s, ptrdiff_t n, int gt,
         /* U vectors a step, then one a step, then the last L elements as one vector     \
          * overlapping the ones before (max/min and the NaN mask are idempotent): no     \
          * scalar remainder (rows of 500 float32 left 52 elements to it); pf: a long run,  \
-         * the U-vector steps prefetch (DC_PREFETCH_SPAN) in a loop of their own (a test  \
-         * in the one loop left them 5-7 % slower than none) */                           \
+         * the U-vector steps prefetch (DC_PREFETCH_SPAN; gcc unswitches the loop on pf: \
+         * no test inside either copy) */                                                \
         if (DC_VMAX_KIND(T)) {                       /* gt is a constant per caller */   \
-            if (pf)                                                                      \
-                for (; i + U * L <= n; i += U * L) {                                     \
-                    DC_PREFETCH_SPAN(x + i, U * DC_VB);                                  \
-                    DC_UNROLL for (int k = 0; k < U; k++)                                \
-                        DC__EXT_STEP_V(T, x + i + k * L, k);                             \
-                }                                                                        \
-            for (; i + U * L <= n; i += U * L)                                           \
+            for (; i + U * L <= n; i += U * L) {                                         \
+                if (pf) DC_PREFETCH_SPAN(x + i, U * DC_VB);                              \
                 DC_UNROLL for (int k = 0; k < U; k++)                                    \
                     DC__EXT_STEP_V(T, x + i + k * L, k);                                 \
+            }                                                                            \
             for (; i + L <= n; i += L) DC__EXT_STEP_V(T, x + i, 0);                         \
             if (i < n) { DC__EXT_STEP_V(T, x + n - L, 1); i = n; }                          \
         } else if (gt) {                                                                 \
-            if (pf)                                                                      \
-                for (; i + U * L <= n; i += U * L) {                                     \
-                    DC_PREFETCH_SPAN(x + i, U * DC_VB);                                  \
-                    DC_UNROLL for (int k = 0; k < U; k++)                                \
-                        DC__EXT_STEP_S(x + i + k * L, k, >);                             \
-                }                                                                        \
-            for (; i + U * L <= n; i += U * L)                                           \
+            for (; i + U * L <= n; i += U * L) {                                         \
+                if (pf) DC_PREFETCH_SPAN(x + i, U * DC_VB);                              \
                 DC_UNROLL for (int k = 0; k < U; k++)                                    \
                     DC__EXT_STEP_S(x + i + k * L, k, >);                                 \
+            }                                                                            \
             for (; i + L <= n; i += L) DC__EXT_STEP_S(x + i, 0, >);                      \
             if (i < n) { DC__EXT_STEP_S(x + n - L, 1, >); i = n; }                       \
         } else {                                                                         \
-            if (pf)                                                                      \
-                for (; i + U * L <= n; i += U * L) {                                     \
-                    DC_PREFETCH_SPAN(x + i, U * DC_VB);                                  \
-                    DC_UNROLL for (int k = 0; k < U; k++)                                \
-                        DC__EXT_STEP_S(x + i + k * L, k, <);                             \
-                }                                                                        \
-            for (; i + U * L <= n; i += U * L)                                           \
+            for (; i + U * L <= n; i += U * L) {                                         \
+                if (pf) DC_PREFETCH_SPAN(x + i, U * DC_VB);                              \
                 DC_UNROLL for (int k = 0; k < U; k++)                                    \
                     DC__EXT_STEP_S(x + i + k * L, k, <);                                 \
+            }                                                                            \
             for (; i + L <= n; i += L) DC__EXT_STEP_S(x + i, 0, <);                      \
             if (i < n) { DC__EXT_STEP_S(x + n - L, 1, <); i = n; }                       \
         }                                                                                \

@@ -1320,10 +1320,11 @@ static inline uint64_t dc_vexp_f64_blk(const double *DC__RESTRICT x, double *DC_
 
 /* dc__log_f64e on 8 lanes with fewer instructions (the same reduction and coefficients):
  * k converted by vcvtqq2pd, R = z L folded into hfsq + R, lm = f + (s (hfsq + R) - hfsq)
- * by one FMA, k ln2 (hi + lo) by two. On the single 512-bit FMA port of this CPU the
- * count of vector floating-point instructions is the loop's time: 0.83 ns an element
- * against 1.21 in a bare loop at n = 1e5; max 1.16 ulp against logl over 6e6 inputs
- * (every exponent, near 1, random mantissas), where the element kernel is 1.23. */
+ * by one FMA, k ln2 (hi + lo) by two. This CPU ran these loops at about one 512-bit
+ * floating-point instruction a cycle, so their count is the loop's time (the division
+ * is not the limit: rcp14 and two Newton steps in its place changed nothing): 0.83 ns
+ * an element against 1.21 in a bare loop at n = 1e5; max 1.16 ulp against logl over
+ * 6e6 inputs (every exponent, near 1, random mantissas), the element kernel 1.23. */
 static inline __m512d dc__log8(__m512d x)
 {
 #define DC__PD(c) _mm512_set1_pd(c)
@@ -1435,12 +1436,9 @@ DC__UNARY(dc_vexpm1_f64, double, uint64_t, dc__expm1_f64e, dc__expm1_fx, expm1)
 DC__UNARY(dc_vexpm1_f32, float, uint32_t, dc__expm1_f32e, dc__expm1_f32fx, dc__expm1_f32fix)
 #if DC__VM512
 DC__UNARY_DRV(dc_vlog_f64, double, uint64_t, dc__log_fx, log, dc__log_cls_double)
-#else
-DC__UNARY_C(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log, dc__log_cls_double)
-#endif
-#if DC__VM512
 DC__UNARY_DRV(dc_vlog_f32, float, uint32_t, dc__log_f32fx, dc__log_f32np, dc__log_cls_float)
 #else
+DC__UNARY_C(dc_vlog_f64, double, uint64_t, dc__log_f64e, dc__log_fx, log, dc__log_cls_double)
 DC__UNARY_SELC(dc_vlog_f32, float, uint32_t, dc__log_f32e, dc__logf_e, dc__logf_slow,
                dc__log_f32fx, dc__log_f32np, dc__log_cls_float)
 #endif
