@@ -140,6 +140,8 @@ def extensions():
         core("_cpu", openmp=True, depends=["dc_cpu.h", "dc_builds.h.tp"]),
         # The thread policy: when a call threads (costs measured here, the slow-region guard).
         core("_threads", openmp=True),
+        # A pause instruction's time, read before the OpenMP runtime loads (no OpenMP).
+        core("_spin"),
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),

@@ -7,20 +7,39 @@ import numpy as np
 # ----------------------------------------------------------------- OpenMP wait settings
 #
 # After a parallel region OpenMP workers spin for GOMP_SPINCOUNT pause instructions, then
-# sleep. Sleeping workers cost a wake-up (10-200 us on a VM, measured) at the next region;
+# sleep. Sleeping workers cost a wake-up (5-200 us on a VM, measured) at the next region;
 # spinning ones cost ~1 us, but a worker that spins forever steals its core from other
 # processes (and from our own next call when another process owns the other core). So the
-# workers spin briefly, then sleep: DEFAULT_SPINCOUNT pauses, ~40 ns each on current x86
-# cores (47 ns measured on the AMD EPYC VM: ~38 us). The thread policy (_core/_threads)
-# knows the window and measures both costs.
+# workers spin for SPIN_WINDOW, then sleep. The count that gives that window comes from a
+# pause measured here, before the runtime loads (_core/_spin): a pause takes 13 ns on the
+# Sapphire Rapids Xeon VM and 40-50 ns on the AMD EPYC one, and the fixed count of 800 used
+# before gave 10 us on the Xeon. There a stream of 1e5-element float32 adds (11 us a call
+# on two threads, 15 us on one) found the workers asleep after any pause of the program of
+# more than 10 us (an interrupt, a page of Python): each such call counted as a new
+# wake-up purchase, and the loop ran serially for most of a second at a time. Programs
+# that put a few tens of microseconds of Python between array calls hit it as often. The
+# thread policy (_core/_threads) knows the window and measures both costs.
 #
 # libgomp reads its environment once, when it is loaded -- by the first OpenMP module
 # imported below. The user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. What we set is
 # removed from os.environ again once the runtime has read it: child processes (subprocess,
 # multiprocessing spawn) inherit the user's environment unchanged, and a child that imports
 # dotcompute applies the same settings itself.
-DEFAULT_SPINCOUNT = 800
+SPIN_WINDOW = 50e-6
+MIN_SPINCOUNT = 800          # the count used before the window was measured (a floor)
+MAX_SPINCOUNT = 20000        # a pause measured absurdly short (an emulator) must not spin long
 _WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
+def default_spincount(pause=None):
+    """GOMP_SPINCOUNT for a spin of SPIN_WINDOW, given one pause's seconds (None: measure
+    it now; this does not load the OpenMP runtime)."""
+    if pause is None:
+        from ._core._spin import pause_seconds
+        pause = pause_seconds()
+    if not pause > 0:
+        return MIN_SPINCOUNT
+    return int(min(max(round(SPIN_WINDOW / pause), MIN_SPINCOUNT), MAX_SPINCOUNT))
 
 
 def _openmp_runtime():
@@ -71,10 +90,11 @@ def _choose_wait_settings():
                             "was imported; its defaults (or its own settings) stay in force")
         report["spincount"] = None
     else:
-        os.environ["GOMP_SPINCOUNT"] = str(DEFAULT_SPINCOUNT)
-        report["set_by_us"] = {"GOMP_SPINCOUNT": str(DEFAULT_SPINCOUNT)}
+        count = default_spincount()
+        os.environ["GOMP_SPINCOUNT"] = str(count)
+        report["set_by_us"] = {"GOMP_SPINCOUNT": str(count)}
         report["settings"] = dict(report["set_by_us"])
-        report["spincount"] = DEFAULT_SPINCOUNT
+        report["spincount"] = count
     return report
 
 

@@ -603,11 +603,33 @@ def test_default_wait_settings_reach_openmp_not_children():
              "text=True).stdout.strip())", OMP_DISPLAY_ENV="VERBOSE")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split()
-    from dotcompute._runtime import DEFAULT_SPINCOUNT
-    assert lines[:5] == ["dotcompute", "True", str(DEFAULT_SPINCOUNT), "None", "None"]
+    from dotcompute._runtime import MAX_SPINCOUNT, MIN_SPINCOUNT
+    assert lines[:2] == ["dotcompute", "True"] and lines[3:5] == ["None", "None"]
+    count = int(lines[2])              # the spin window's count on this CPU
+    assert MIN_SPINCOUNT <= count <= MAX_SPINCOUNT
     assert lines[5] == "None"          # a child process does not inherit our setting
     # libgomp itself read it (OMP_DISPLAY_ENV=VERBOSE prints its settings at start-up)
-    assert f"GOMP_SPINCOUNT = '{DEFAULT_SPINCOUNT}'" in r.stderr
+    assert f"GOMP_SPINCOUNT = '{count}'" in r.stderr
+
+
+def test_default_spin_count_makes_the_spin_window():
+    """The count is the window over one pause, measured before OpenMP loads, within its
+    bounds; measuring does not load the OpenMP runtime."""
+    from dotcompute._runtime import (MAX_SPINCOUNT, MIN_SPINCOUNT, SPIN_WINDOW,
+                                     default_spincount)
+    assert default_spincount(SPIN_WINDOW / 3000) == 3000
+    assert default_spincount(SPIN_WINDOW / 10) == MIN_SPINCOUNT        # a slow pause
+    assert default_spincount(SPIN_WINDOW / 1e9) == MAX_SPINCOUNT       # an absurdly fast one
+    assert default_spincount(0.0) == MIN_SPINCOUNT
+    assert MIN_SPINCOUNT <= default_spincount() <= MAX_SPINCOUNT
+    import dotcompute._core._spin as spin
+    assert spin.pause_seconds(count=100, rounds=2) > 0
+    with pytest.raises(ValueError):
+        spin.pause_seconds(count=0)
+    # it links no OpenMP runtime (a NEEDED entry would name it in the library's strings)
+    with open(spin.__file__, "rb") as f:
+        image = f.read()
+    assert not any(name in image for name in (b"libgomp.so", b"libomp.so", b"libiomp5.so"))
 
 
 @pytest.mark.parametrize("env,spin", [({"GOMP_SPINCOUNT": "12345"}, "12345"),
@@ -1060,6 +1082,54 @@ def test_wake_up_learned_by_idle(two_threads, quiet):
         # ten half-lives later the learned cost has decayed to the measured one
         assert _threads.wake_cost(1e-3, at=t + 10.0) < 11e-6
         assert _threads.chunks(mid, cheap, 2, at=t + 10.0) == 2    # pays 20 us alone
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()
+
+
+def test_stream_wake_up_price_falls_back_once_workers_are_found_spinning(two_threads, quiet):
+    """A stream of calls that each do not pay a wake-up buys one once its savings reach
+    it, four times dearer after each purchase whose next call found the workers asleep
+    again; calls that find them spinning bring the price back down, a quarter per call.
+    (It stayed up for the rest of the stream: three pauses of a tight loop longer than
+    the spin window left it serial for seconds.)"""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    old = _threads.set_costs(fork_join=1e-6, wake=10e-6)
+    _threads.reset_guard()
+    try:
+        spin = _threads.policy_info()["spin_window_us"] * 1e-6
+        if spin > 150e-6:
+            pytest.skip("workers spin for longer than the gaps of one stream")
+        cheap = SERIAL_THRESHOLD[CHEAP]
+        n = int(4 * _threads.thresholds()[CHEAP][0])   # saves 4 us of a 10 us wake-up
+        gap = spin + 20e-6                  # the workers asleep, the stream unbroken
+
+        def region(t):                      # a purchased region, 10 us long
+            _threads.observe(1, t, t + 10e-6, [t, t + 10e-6])
+            return t + 10e-6
+
+        def calls_to_buy(t):
+            k = 0
+            while k < 1000:
+                k += 1
+                t += gap
+                if _threads.chunks(n, cheap, 2, at=t) == 2:
+                    return k, region(t)
+            return k, t
+
+        t = _threads.now() + 10.0
+        counts = []
+        for _ in range(4):
+            k, t = calls_to_buy(t)
+            counts.append(k)
+        assert counts[1] > counts[0] and counts[3] > 8 * counts[1]
+        for _ in range(3):                  # found spinning: threads, the price falls
+            t += 1e-6
+            assert _threads.chunks(n, cheap, 2, at=t) == 2
+            t = region(t)
+        k, t = calls_to_buy(t)
+        assert k == counts[0]
     finally:
         _threads.set_costs(*old)
         _threads.reset_guard()
