@@ -1042,97 +1042,96 @@ def test_back_off_restarts_short_for_a_new_episode(two_threads, quiet):
         _threads.reset_guard()
 
 
-def test_wake_up_learned_by_idle(two_threads, quiet):
+@pytest.fixture
+def set_costs_1us_10us(two_threads, quiet):
+    """Fork/join 1 us, wake-up 10 us, the guard and learned wake-ups forgotten; yields the
+    workers' spin window (seconds), restores the measured costs after."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    old = _threads.set_costs(fork_join=1e-6, wake=10e-6)
+    _threads.reset_guard()
+    try:
+        yield _threads.policy_info()["spin_window_us"] * 1e-6
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()
+
+
+def test_wake_up_learned_by_idle(set_costs_1us_10us):
     """Regions entered after the workers idled a while teach the policy what such a wake-up
     costs (a VM's vCPU halted past the host's polling window: ~140 us on the 2-core VM,
     against a measured wake-up of ~19 us): a call after as long an idle threads only
     when it pays that; a shorter idle keeps the measured cost; the learned excess decays,
     so the policy tries again about a second later; and a stream of calls that each do
     not pay it threads once what it would have saved reaches it."""
-    if two_threads < 2:
-        pytest.skip("one CPU")
-    old = _threads.set_costs(fork_join=1e-6, wake=10e-6)
+    spin = set_costs_1us_10us
+    if spin >= 0.5e-3:
+        pytest.skip("workers spin for longer than the idle this test reports")
+    cheap = SERIAL_THRESHOLD[CHEAP]
+    e = _threads.thresholds()[CHEAP][0]
+    t = _threads.now() + 10.0
+    for _ in range(12):                 # after 1 ms idle each, a worker 140 us late
+        t = _late_region(t + 1e-3, 140e-6)
+    learned = _threads.wake_cost(1e-3, at=t)
+    assert 100e-6 < learned < 160e-6
+    assert _threads.wake_cost(3e-3, at=t) >= learned     # a longer idle: no cheaper
+    if 1.5 * spin < 60e-6:
+        assert _threads.wake_cost(max(1.5 * spin, 33e-6), at=t) == pytest.approx(10e-6)
+    assert any(v > 100 for v in _threads.wake_after_idle(at=t).values())
+    mid = int(2 * e * 20)               # pays 20 us of wake-up, not 140
+    big = int(2 * e * 400)
+    assert _threads.chunks(mid, cheap, 2, at=t + 1e-3) == 1
+    assert _threads.chunks(big, cheap, 2, at=t + 2.0) == 2
+    # a stream of `mid` calls (40 us saved each) after 1 ms idle: serial until the
+    # savings reach the wake-up (the rule before threaded its second call)
     _threads.reset_guard()
-    try:
-        spin = _threads.policy_info()["spin_window_us"] * 1e-6
-        if spin >= 0.5e-3:
-            pytest.skip("workers spin for longer than the idle this test reports")
-        cheap = SERIAL_THRESHOLD[CHEAP]
-        e = _threads.thresholds()[CHEAP][0]
-        t = _threads.now() + 10.0
-        for _ in range(12):                 # after 1 ms idle each, a worker 140 us late
-            t = _late_region(t + 1e-3, 140e-6)
-        learned = _threads.wake_cost(1e-3, at=t)
-        assert 100e-6 < learned < 160e-6
-        assert _threads.wake_cost(3e-3, at=t) >= learned     # a longer idle: no cheaper
-        if 1.5 * spin < 60e-6:
-            assert _threads.wake_cost(max(1.5 * spin, 33e-6), at=t) == pytest.approx(10e-6)
-        assert any(v > 100 for v in _threads.wake_after_idle(at=t).values())
-        mid = int(2 * e * 20)               # pays 20 us of wake-up, not 140
-        big = int(2 * e * 400)
-        assert _threads.chunks(mid, cheap, 2, at=t + 1e-3) == 1
-        assert _threads.chunks(big, cheap, 2, at=t + 2.0) == 2
-        # a stream of `mid` calls (40 us saved each) after 1 ms idle: serial until the
-        # savings reach the wake-up (the rule before threaded its second call)
-        _threads.reset_guard()
-        for _ in range(12):
-            t = _late_region(t + 1e-3, 140e-6)
-        got = [_threads.chunks(mid, cheap, 2, at=t + 1e-3 + i * 10e-6) for i in range(4)]
-        assert got == [1, 1, 1, 2]
-        # ten half-lives later the learned cost has decayed to the measured one
-        assert _threads.wake_cost(1e-3, at=t + 10.0) < 11e-6
-        assert _threads.chunks(mid, cheap, 2, at=t + 10.0) == 2    # pays 20 us alone
-    finally:
-        _threads.set_costs(*old)
-        _threads.reset_guard()
+    for _ in range(12):
+        t = _late_region(t + 1e-3, 140e-6)
+    got = [_threads.chunks(mid, cheap, 2, at=t + 1e-3 + i * 10e-6) for i in range(4)]
+    assert got == [1, 1, 1, 2]
+    # ten half-lives later the learned cost has decayed to the measured one
+    assert _threads.wake_cost(1e-3, at=t + 10.0) < 11e-6
+    assert _threads.chunks(mid, cheap, 2, at=t + 10.0) == 2    # pays 20 us alone
 
 
-def test_stream_wake_up_price_falls_back_once_workers_are_found_spinning(two_threads, quiet):
+def test_stream_wake_up_price_falls_back_once_workers_are_found_spinning(set_costs_1us_10us):
     """A stream of calls that each do not pay a wake-up buys one once its savings reach
     it, four times dearer after each purchase whose next call found the workers asleep
     again; calls that find them spinning bring the price back down, a quarter per call.
     (It stayed up for the rest of the stream: three pauses of a tight loop longer than
     the spin window left it serial for seconds.)"""
-    if two_threads < 2:
-        pytest.skip("one CPU")
-    old = _threads.set_costs(fork_join=1e-6, wake=10e-6)
-    _threads.reset_guard()
-    try:
-        spin = _threads.policy_info()["spin_window_us"] * 1e-6
-        if spin > 150e-6:
-            pytest.skip("workers spin for longer than the gaps of one stream")
-        cheap = SERIAL_THRESHOLD[CHEAP]
-        n = int(4 * _threads.thresholds()[CHEAP][0])   # saves 4 us of a 10 us wake-up
-        gap = spin + 20e-6                  # the workers asleep, the stream unbroken
+    spin = set_costs_1us_10us
+    if spin > 150e-6:
+        pytest.skip("workers spin for longer than the gaps of one stream")
+    cheap = SERIAL_THRESHOLD[CHEAP]
+    n = int(4 * _threads.thresholds()[CHEAP][0])   # saves 4 us of a 10 us wake-up
+    gap = spin + 20e-6                  # the workers asleep, the stream unbroken
 
-        def region(t):                      # a purchased region, 10 us long
-            _threads.observe(1, t, t + 10e-6, [t, t + 10e-6])
-            return t + 10e-6
+    def region(t):                      # a purchased region, 10 us long
+        _threads.observe(1, t, t + 10e-6, [t, t + 10e-6])
+        return t + 10e-6
 
-        def calls_to_buy(t):
-            k = 0
-            while k < 1000:
-                k += 1
-                t += gap
-                if _threads.chunks(n, cheap, 2, at=t) == 2:
-                    return k, region(t)
-            return k, t
+    def calls_to_buy(t):
+        k = 0
+        while k < 1000:
+            k += 1
+            t += gap
+            if _threads.chunks(n, cheap, 2, at=t) == 2:
+                return k, region(t)
+        return k, t
 
-        t = _threads.now() + 10.0
-        counts = []
-        for _ in range(4):
-            k, t = calls_to_buy(t)
-            counts.append(k)
-        assert counts[1] > counts[0] and counts[3] > 8 * counts[1]
-        for _ in range(3):                  # found spinning: threads, the price falls
-            t += 1e-6
-            assert _threads.chunks(n, cheap, 2, at=t) == 2
-            t = region(t)
+    t = _threads.now() + 10.0
+    counts = []
+    for _ in range(4):
         k, t = calls_to_buy(t)
-        assert k == counts[0]
-    finally:
-        _threads.set_costs(*old)
-        _threads.reset_guard()
+        counts.append(k)
+    assert counts[1] > counts[0] and counts[3] > 8 * counts[1]
+    for _ in range(3):                  # found spinning: threads, the price falls
+        t += 1e-6
+        assert _threads.chunks(n, cheap, 2, at=t) == 2
+        t = region(t)
+    k, t = calls_to_buy(t)
+    assert k == counts[0]
 
 
 def test_regions_run_every_chunk_on_a_smaller_team():
