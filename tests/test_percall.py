@@ -498,6 +498,66 @@ def test_ufunc_calls_by_vectorcall_as_numpy(call):
         same(g[1], e[1])
 
 
+def _out_calls():
+    """(name, call(m, a, b, c, c_int, c_wide)) of ufuncs given their output by position or
+    keyword: m is the module, a (2, 3) and b (3,) operands, c a (2, 3) float64 output,
+    c_int an int64 one, c_wide a (3, 3) one."""
+    return [
+        ("add pos", lambda m, a, b, c, ci, cw: m.add(a, b, c)),
+        ("add kw", lambda m, a, b, c, ci, cw: m.add(a, b, out=c)),
+        ("add tuple", lambda m, a, b, c, ci, cw: m.add(a, b, out=(c,))),
+        ("add scalar", lambda m, a, b, c, ci, cw: m.multiply(a, 2.5, c)),
+        ("add list", lambda m, a, b, c, ci, cw: m.subtract([1.0, 2.0, 3.0], a, out=c)),
+        ("sqrt pos", lambda m, a, b, c, ci, cw: m.sqrt(a, c)),
+        ("sqrt kw", lambda m, a, b, c, ci, cw: m.sqrt(a, out=c)),
+        ("less pos", lambda m, a, b, c, ci, cw: m.less(a, b, c)),
+        ("None pos", lambda m, a, b, c, ci, cw: m.add(a, b, None)),
+        ("None kw", lambda m, a, b, c, ci, cw: m.negative(a, out=None)),
+        ("cast", lambda m, a, b, c, ci, cw: m.add(a, b, ci)),
+        ("cast kw", lambda m, a, b, c, ci, cw: m.sqrt(a, out=ci)),
+        ("shape", lambda m, a, b, c, ci, cw: m.add(a, b, cw)),
+        ("twice", lambda m, a, b, c, ci, cw: m.add(a, b, c, out=c)),
+        ("not array", lambda m, a, b, c, ci, cw: m.sqrt(a, 3)),
+        ("in place", lambda m, a, b, c, ci, cw: m.add(c, b, c)),
+    ]
+
+
+@pytest.mark.parametrize("name,call", _out_calls(), ids=[n for n, _ in _out_calls()])
+def test_ufunc_output_by_position_or_keyword_as_numpy(name, call):
+    """An output given by position (`np.add(a, b, c)`) or as out= takes the fast paths:
+    NumPy's values and dtype, the output itself returned and written, NumPy's errors."""
+    a = np.arange(6.0).reshape(2, 3) + 1.0
+    b = np.array([0.5, 1.5, 2.5])
+
+    def operands(m):
+        conv = np.asarray if m is np else dc.asarray
+        return (conv(a), conv(b), conv(np.full((2, 3), 7.0)), conv(np.zeros((2, 3), np.int64)),
+                conv(np.zeros((3, 3))))
+
+    want_ops, got_ops = operands(np), operands(dc)
+    e, g = run(call, np, *want_ops), run(call, dc, *got_ops)
+    assert g[0] == e[0], (g, e)
+    if e[0] == "raise":
+        assert g[1] is e[1]
+        return
+    same(g[1], e[1])
+    for w, o in zip(want_ops, got_ops):     # what was written, and nothing else
+        same(o, w)
+    outs = [i for i, w in enumerate(want_ops) if e[1] is w]
+    assert [i for i, o in enumerate(got_ops) if g[1] is o] == outs
+
+
+def test_ufunc_numpy_output_of_dotcompute_operands_is_returned():
+    """A NumPy array as the output of dotcompute operands is written and returned, by
+    position as by keyword."""
+    a = dc.asarray([1.0, 4.0, 9.0])
+    for call in (lambda c: dc.sqrt(a, c), lambda c: dc.sqrt(a, out=c),
+                 lambda c: dc.add(a, a, c), lambda c: dc.add(a, a, out=c)):
+        c = np.zeros(3)
+        r = call(c)
+        assert r is c and c.tolist() != [0.0, 0.0, 0.0]
+
+
 def test_power_broadcast_exponent_keeps_numpys_inner_loop():
     """(-inf) ** 0.5 is inf through pow and nan through NumPy's sqrt fast path, which its
     loop takes only for an exponent of stride 0 in NumPy's innermost dimension: the walk

@@ -2168,6 +2168,25 @@ cdef extern from *:
 
 
 
+cdef object _call_out(ufunc self, object x, object y, object out, Py_ssize_t n):
+    """self(x, out=out) (n == 1) or self(x, y, out=out) (n == 2), the output also given by
+    position as older NumPy code writes it (`np.add(a, b, c)`): the fast paths take it
+    without an argument tuple or keyword dict (before, both went through the general
+    path: 0.3-0.6 us more a call, 1.6x NumPy's time at 1e3 elements)."""
+    cdef object r = None
+    if type(out) is tuple:                  # out=(c,): the general path reads it
+        return ufunc_call(self._ufunc, (_operand(x), _operand(y)) if n == 2
+                          else (_operand(x),), {"out": out})
+    if out is not None:
+        fp_clear()
+        r = fast_binary(self._ufunc, x, y, out) if n == 2 else fast_unary(self._ufunc, x, out)
+        if r is not None:
+            fp_check(self._ufunc)
+            return r
+    return ufunc_call(self._ufunc, (_operand(x), _operand(y)) if n == 2 else (_operand(x),),
+                      {"out": out})
+
+
 cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
     """self(x) (n == 1) or self(x, y) (n == 2) without keywords."""
     cdef object r
@@ -2197,9 +2216,18 @@ cdef PyObject *_ufunc_vectorcall(PyObject *callable, PyObject **args, size_t nar
     as for NumPy's own ufuncs); anything else is the class's __call__."""
     cdef Py_ssize_t n = PyVectorcall_NARGS(nargsf)
     cdef object r, pos, kw
-    if kwnames == NULL and (n == 1 or n == 2):
+    if kwnames == NULL and (n == 1 or (n == 2 and (<ufunc>callable)._nin == 2)):
         r = _call_plain(<ufunc>callable, <object>args[0], <object>args[1] if n == 2 else None,
                         n)
+    elif (kwnames == NULL and n <= 3 and n == (<ufunc>callable)._nin + 1
+          and (<ufunc>callable)._nout == 1):
+        r = _call_out(<ufunc>callable, <object>args[0],
+                      <object>args[1] if n == 3 else None, <object>args[n - 1], n - 1)
+    elif (kwnames != NULL and (n == 1 or n == 2) and n == (<ufunc>callable)._nin
+          and (<ufunc>callable)._nout == 1 and len(<tuple>kwnames) == 1
+          and (<tuple>kwnames)[0] == "out"):
+        r = _call_out(<ufunc>callable, <object>args[0],
+                      <object>args[1] if n == 2 else None, <object>args[n], n)
     else:                                    # the class's tp_call (__call__ below)
         pos = tuple([<object>args[i] for i in range(n)])
         kw = None if kwnames == NULL else _keywords(args, n, kwnames)
@@ -2230,6 +2258,7 @@ cdef class ufunc:
     cdef readonly object _ufunc
     cdef readonly str __name__
     cdef readonly object __doc__
+    cdef Py_ssize_t _nin, _nout
 
     def __cinit__(self, *args, **kwargs):
         self._vectorcall = <vectorcallfunc>_ufunc_vectorcall
@@ -2238,11 +2267,16 @@ cdef class ufunc:
         self._ufunc = np_ufunc
         self.__name__ = np_ufunc.__name__
         self.__doc__ = np_ufunc.__doc__
+        self._nin = np_ufunc.nin
+        self._nout = np_ufunc.nout
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and (len(args) == 1 or len(args) == 2):
+        if not kwargs and (len(args) == 1 or (len(args) == 2 and self._nin == 2)):
             return _call_plain(self, args[0], args[1] if len(args) == 2 else None,
                                len(args))
+        if not kwargs and len(args) == self._nin + 1 and self._nout == 1 and self._nin <= 2:
+            return _call_out(self, args[0], args[1] if self._nin == 2 else None, args[-1],
+                             self._nin)
         return ufunc_call(self._ufunc, tuple([_operand(a) for a in args]), kwargs)
 
     def reduce(self, array, axis=0, dtype=None, out=None, **kwargs):
