@@ -217,6 +217,36 @@ def test_borrowed_numpy_loop_reports_as_numpy(name, dtype, who):
         _numpy_loops.set_loop_choice(name, char, "auto")
 
 
+@pytest.mark.parametrize("who", CHOICES)
+@pytest.mark.parametrize("dtype", REAL)
+@pytest.mark.parametrize("name", ["arctan2", "hypot", "power"])
+def test_binary_with_a_scalar_side_as_numpy(name, dtype, who):
+    """A binary op with a Python scalar on either side runs NumPy's loop with the scalar at
+    stride 0 where that loop is the one chosen (and ours otherwise): NumPy's values,
+    specials and reports, on a short array and on one long enough to thread; with NumPy's
+    loop, bit for bit."""
+    char = np.dtype(dtype).char
+    try:
+        _numpy_loops.set_loop_choice(name, char, who)
+    except ValueError:
+        assert who == "numpy"
+        return
+    rng = np.random.default_rng(5)
+    try:
+        for n in (37, 200_003):
+            x = rng.uniform(-4, 4, n).astype(dtype)
+            x[:len(specials(dtype))] = specials(dtype)
+            for s in (1.5, -0.0, np.inf):
+                for call in (lambda m: getattr(m, name)(m.asarray(x), s),
+                             lambda m: getattr(m, name)(s, m.asarray(x))):
+                    check(call)
+                    if who == "numpy":
+                        with np.errstate(all="ignore"):
+                            np.testing.assert_array_equal(np.asarray(call(dc)), call(np))
+    finally:
+        _numpy_loops.set_loop_choice(name, char, "auto")
+
+
 def test_first_call_calibration_flags_are_not_reported():
     """The first call of an op in the default build times both loops on private inputs
     (arcsin of values above 1 among them): their flags are not the call's."""

@@ -875,13 +875,16 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
         return None
     if op == _POWER and not same_shape(&B, &R):
         return None                  # a broadcast exponent array: see _general_binary
-    if (_borrow and not A.is_scalar and not B.is_scalar and _runs_with(&A, r)
+    # NumPy's loop where it is the faster one (_numpy_loops), a scalar side at stride 0
+    # as NumPy's own broadcasting passes it (arctan2(x, 1.5) ran our loop at 1.4x
+    # NumPy's time while arctan2(x, y) ran NumPy's)
+    if (_borrow and not (A.is_scalar and B.is_scalar) and _runs_with(&A, r)
             and _runs_with(&B, r) and r._size > 0):
         args[0] = A.data
         args[1] = B.data
         args[2] = r._data
-        steps[0] = type_size(t)
-        steps[1] = type_size(t)
+        steps[0] = 0 if A.is_scalar else type_size(t)
+        steps[1] = 0 if B.is_scalar else type_size(t)
         steps[2] = r._itemsize
         if run_numpy_loop(LOOP_BINARY, op, t, args, steps, r._size, K.binary_threshold[op]):
             if r._ndim == 0 and out is None:
