@@ -247,6 +247,56 @@ def test_binary_with_a_scalar_side_as_numpy(name, dtype, who):
         _numpy_loops.set_loop_choice(name, char, "auto")
 
 
+GENERIC_BINARY = ["fmod", "logaddexp", "logaddexp2", "heaviside", "nextafter", "float_power"]
+GENERIC_UNARY = ["degrees", "radians", "deg2rad", "rad2deg", "fabs", "spacing", "conjugate"]
+
+
+@pytest.mark.parametrize("dtype", REAL)
+@pytest.mark.parametrize("name", GENERIC_BINARY + GENERIC_UNARY)
+def test_ufuncs_without_our_kernel_as_numpy(name, dtype):
+    """Float ufuncs we have no kernel for run NumPy's own loop called directly (on our
+    threads for long arrays): NumPy's values bit for bit, dtype and reports, for arrays, a
+    Python scalar on either side, 0-d, strided views and out=."""
+    rng = np.random.default_rng(11)
+    f = getattr(np, name)
+    for n in (37, 200_003):
+        x = rng.uniform(-4, 4, n).astype(dtype)
+        y = rng.uniform(-4, 4, n).astype(dtype)
+        x[:len(specials(dtype))] = specials(dtype)
+        y[-len(specials(dtype)):] = specials(dtype)
+        if f.nin == 2:
+            calls = [lambda m: getattr(m, name)(m.asarray(x), m.asarray(y)),
+                     lambda m: getattr(m, name)(m.asarray(x), 1.5),
+                     lambda m: getattr(m, name)(-0.0, m.asarray(y)),
+                     lambda m: getattr(m, name)(m.asarray(x[::3]), m.asarray(y[::3])),
+                     lambda m: getattr(m, name)(m.asarray(x[3]), m.asarray(y[4]))]
+        else:
+            calls = [lambda m: getattr(m, name)(m.asarray(x)),
+                     lambda m: getattr(m, name)(m.asarray(x[::-2])),
+                     lambda m: getattr(m, name)(m.asarray(x[5]))]
+        for call in calls:
+            check(call)
+            with np.errstate(all="ignore"):
+                got, want = call(dc), call(np)
+            assert type(got) is (dc.ndarray if isinstance(want, np.ndarray) else type(want))
+            np.testing.assert_array_equal(np.asarray(got), want)
+            assert np.asarray(got).dtype == want.dtype
+    # out=: written and returned, as NumPy's
+    out_d = dc.zeros(37, dtype)
+    out_n = np.zeros(37, dtype)
+    args = (x[:37], y[:37]) if f.nin == 2 else (x[:37],)
+    with np.errstate(all="ignore"):
+        r = getattr(dc, name)(*[dc.asarray(a) for a in args], out=out_d)
+        f(*args, out=out_n)
+    assert r is out_d
+    np.testing.assert_array_equal(np.asarray(out_d), out_n)
+    # NumPy's loop was called directly (float_power has float64 loops only: NumPy's path;
+    # conjugate of a real array has a path of its own)
+    if _numpy_loops.generic_enabled() and name != "conjugate":
+        direct = _numpy_loops.generic_loops().get((name, np.dtype(dtype).char))
+        assert direct == (name != "float_power" or dtype == "float64")
+
+
 def test_first_call_calibration_flags_are_not_reported():
     """The first call of an op in the default build times both loops on private inputs
     (arcsin of values above 1 among them): their flags are not the call's."""

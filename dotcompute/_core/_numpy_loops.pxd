@@ -19,3 +19,10 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
 # the process; False when NumPy has none without the Python API (or the private API moved).
 cdef bint numpy_loop_of(object ufunc, tuple dtypes, dc_npy_loop *loop, void **ctx,
                         void **aux)
+
+# NumPy's loop of a float ufunc we have no kernel for (nin inputs and the output all of type
+# code t): its slot, loaded at the first call, or -1 when NumPy has none to call (then
+# NumPy's ufunc path runs); run_generic_loop runs it on our threads (strides: 0 for a
+# scalar input, the output contiguous).
+cdef int generic_slot(object ufunc, int nin, int t)
+cdef void run_generic_loop(int slot, int nin, char **args, Py_ssize_t *steps, Py_ssize_t n)

@@ -20,13 +20,14 @@ cimport numpy as cnp
 from dotcompute._core._kernel_table cimport dc_kernel_table, dc_npy_loop
 from dotcompute._core._dtypes cimport DC_T_F4, DC_T_F8, DC_NTYPES, type_dtype
 from dotcompute._core._threads cimport (threads_for_ew, threads_time_serial,
-                                        threads_note_serial, threads_now)
+                                        threads_note_serial, threads_now, threads_class_cost)
 from dotcompute._core._kernel_access cimport (kernel_table, NOGIL_MIN,
                                               dc_fpe_test, dc_fpe_clear, dc_fpe_raise)
 
 import numpy as np
 
-from dotcompute._core._opspec import BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, EXPENSIVE
+from dotcompute._core._opspec import (BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, EXPENSIVE,
+                                     MEDIUM, SERIAL_THRESHOLD)
 
 cnp.import_array()
 
@@ -297,21 +298,28 @@ DEF CAL_REPS = 7
 DEF OURS_MARGIN = 1.03
 
 
+cdef void _fill_cal(int t, int bufs, Py_ssize_t n) noexcept nogil:
+    """The first `bufs` calibration buffers: n typical inputs (0.1 .. 2) of type code t."""
+    cdef int j
+    cdef Py_ssize_t i
+    for j in range(bufs):
+        for i in range(n):
+            if t == DC_T_F4:
+                (<float *>_cal_buf[j])[i] = <float>(0.1 + 1.9 * i / n)
+            else:
+                _cal_buf[j][i] = 0.1 + 1.9 * i / n
+
+
 cdef int _calibrate(int kind, int op, int t) noexcept nogil:
     """Time our loop and NumPy's on one thread over CAL_N typical inputs (0.1 .. 2), best of
     CAL_REPS each, interleaved; 1 (ours) or 2 (NumPy's)."""
-    cdef Py_ssize_t m = CAL_N, i
+    cdef Py_ssize_t m = CAL_N
     cdef Py_ssize_t size = 4 if t == DC_T_F4 else 8
     cdef Py_ssize_t steps[3]
     cdef char *args[3]
     cdef double best_ours = 1e30, best_np = 1e30, t0, dt
     cdef int rep, j
-    for j in range(2):
-        for i in range(CAL_N):
-            if t == DC_T_F4:
-                (<float *>_cal_buf[j])[i] = <float>(0.1 + 1.9 * i / CAL_N)
-            else:
-                _cal_buf[j][i] = 0.1 + 1.9 * i / CAL_N
+    _fill_cal(t, 2, CAL_N)
     args[0] = <char *>_cal_buf[0]
     args[1] = <char *>_cal_buf[1] if kind == LOOP_BINARY else <char *>_cal_buf[2]
     args[2] = <char *>_cal_buf[2]
@@ -371,6 +379,112 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
 
 cdef bint borrowing() noexcept:
     return _borrow
+
+
+# ------------------------------------------------ ufuncs we have no kernel for
+#
+# fmod, logaddexp, degrees, heaviside, nextafter, ... on float32/float64 operands: NumPy's
+# own strided loop, taken once per (ufunc, dtype) from the ufunc object, run here into a
+# result from the pool -- without NumPy's ufunc machinery (dispatch, type resolution,
+# wrapping: ~0.2 us a call on top of NumPy's ~0.55 us at 32 elements when the call went
+# through NumPy) and on our threads when the policy finds it pays, weighing each call by
+# the loop's cost measured at its first call (_loop_cost). The values are
+# NumPy's loop's; in every build (there is no kernel of ours to exercise).
+DEF MAXGENERIC = 64
+cdef dc_npy_loop _gen_loop[MAXGENERIC]
+cdef void *_gen_ctx[MAXGENERIC]
+cdef void *_gen_aux[MAXGENERIC]
+cdef double _gen_cost[MAXGENERIC]       # its seconds an element (one thread, in cache)
+cdef int _n_gen = 0
+cdef dict _gen_slot = {}                # (ufunc, type code) -> slot, -1: none to call
+cdef int _gen_threshold = SERIAL_THRESHOLD[EXPENSIVE]
+
+
+DEF GEN_CAL_N = 1024
+DEF GEN_CAL_REPS = 3
+
+
+cdef double _loop_cost(int slot, int nin, int t) noexcept:
+    """Seconds an element of the loop of `slot` takes on one thread, over GEN_CAL_N inputs
+    in [0.1, 2] (the fastest of GEN_CAL_REPS runs; ~50 us once for the slowest loops): the
+    thread policy weighs its calls by it
+    (NumPy's logaddexp takes ~16 ns an element, 80x our cheapest expensive-class probe;
+    counted as that class, a call of 1e5 elements looked too short to wake the workers)."""
+    cdef char *args[3]
+    cdef Py_ssize_t steps[3]
+    cdef Py_ssize_t m = GEN_CAL_N
+    cdef int j, rep, saved
+    cdef Py_ssize_t size = 4 if t == DC_T_F4 else 8
+    cdef double best = 1e30, t0, dt
+    _fill_cal(t, 3, GEN_CAL_N)
+    for j in range(nin):
+        args[j] = <char *>_cal_buf[j]
+        steps[j] = size
+    args[nin] = <char *>_cal_buf[2]
+    steps[nin] = size
+    saved = dc_fpe_test()             # the calibration inputs' flags are not the call's
+    for rep in range(GEN_CAL_REPS):
+        t0 = _now()
+        _gen_loop[slot](_gen_ctx[slot], args, &m, steps, _gen_aux[slot])
+        dt = _now() - t0
+        if dt < best:
+            best = dt
+    dc_fpe_clear()
+    dc_fpe_raise(saved)
+    return best / GEN_CAL_N
+
+
+cdef int generic_slot(object ufunc, int nin, int t):
+    """The slot of NumPy's loop of `ufunc` at type code t (every operand), loaded at the
+    first call; -1 when NumPy has none without the Python API."""
+    global _n_gen
+    cdef object key = (ufunc, t)
+    cdef object slot = _gen_slot.get(key)
+    cdef tuple dtypes
+    if slot is not None:
+        return <int>slot
+    slot = -1
+    if (_load and _n_gen < MAXGENERIC and type(ufunc) is np.ufunc and ufunc.nin == nin
+            and ufunc.nout == 1 and ufunc.signature is None and (t == DC_T_F4 or t == DC_T_F8)):
+        dtypes = (type_dtype(t),) * (nin + 1)
+        if numpy_loop_of(ufunc, dtypes, &_gen_loop[_n_gen], &_gen_ctx[_n_gen],
+                         &_gen_aux[_n_gen]):
+            slot = _n_gen
+            _gen_cost[_n_gen] = _loop_cost(_n_gen, nin, t)
+            _n_gen += 1
+    _gen_slot[key] = slot
+    return <int>slot
+
+
+cdef void run_generic_loop(int slot, int nin, char **args, Py_ssize_t *steps,
+                           Py_ssize_t n):
+    """The loop of `slot` (generic_slot) over n elements: nin inputs at strides `steps` (0
+    for a scalar), the output contiguous."""
+    cdef int nt, isz
+    cdef double unit = threads_class_cost(_gen_threshold)
+    cdef Py_ssize_t weighed = n
+    isz = <int>(steps[nin] if steps[nin] > 0 else -steps[nin])
+    if unit > 0 and _gen_cost[slot] > unit:
+        weighed = <Py_ssize_t>(n * (_gen_cost[slot] / unit))
+    nt = threads_for_ew(weighed, _gen_threshold, isz)
+    if n < NOGIL_MIN:
+        K.run_npy(_gen_loop[slot], _gen_ctx[slot], _gen_aux[slot], nin, _gen_threshold, args,
+                  steps, n, nt)
+        return
+    with nogil:
+        K.run_npy(_gen_loop[slot], _gen_ctx[slot], _gen_aux[slot], nin, _gen_threshold, args,
+                  steps, n, nt)
+
+
+def generic_enabled():
+    """Whether NumPy's loops of ufuncs we have no kernel for are called directly
+    (DOTCOMPUTE_NUMPY_LOOPS != 0)."""
+    return _load
+
+
+def generic_loops():
+    """{(ufunc name, dtype char): True when NumPy's loop is called directly} seen so far."""
+    return {(u.__name__, type_dtype(t).char): slot >= 0 for (u, t), slot in _gen_slot.items()}
 
 
 def _borrow_enabled():

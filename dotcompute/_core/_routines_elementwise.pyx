@@ -28,7 +28,8 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel
                                               BODY_UNARY, BODY_NPY, BODY_WHERE, BODY_CLIP,
                                               WIDEN_NONE, WIDEN_F8_C16, WIDEN_F4_C8,
                                               WIDEN_C8_C16, cost_threshold, keep_order)
-from dotcompute._core._numpy_loops cimport (run_numpy_loop, borrowing, LOOP_UNARY,
+from dotcompute._core._numpy_loops cimport (run_numpy_loop, run_generic_loop, generic_slot,
+                                            borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
@@ -817,6 +818,18 @@ cdef inline int _scalar_operand(object s, int t, Operand *S) except -1:
     return 1
 
 
+cdef inline void _loop_args(const Operand *A, const Operand *B, ndarray r, char **args,
+                            Py_ssize_t *steps) noexcept:
+    """A NumPy strided loop's arguments for r = A op B over one contiguous run (a scalar
+    side at stride 0, as NumPy's broadcasting passes it)."""
+    args[0] = A.data
+    args[1] = B.data
+    args[2] = r._data
+    steps[0] = 0 if A.is_scalar else type_size(A.t)
+    steps[1] = 0 if B.is_scalar else type_size(B.t)
+    steps[2] = r._itemsize
+
+
 cdef object fast_binary(object ufunc, object x, object y, object out):
     """Our kernel for ufunc(x, y) when the operands allow it, else None.
 
@@ -836,7 +849,7 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     cdef char *args[3]
     cdef Py_ssize_t steps[3]
     if spec is None:
-        return None
+        return _generic_binary(ufunc, x, y, out)
     op = spec[0]
     to_bool = spec[1]
     if to_bool:
@@ -880,17 +893,80 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     # NumPy's time while arctan2(x, y) ran NumPy's)
     if (_borrow and not (A.is_scalar and B.is_scalar) and _runs_with(&A, r)
             and _runs_with(&B, r) and r._size > 0):
-        args[0] = A.data
-        args[1] = B.data
-        args[2] = r._data
-        steps[0] = 0 if A.is_scalar else type_size(t)
-        steps[1] = 0 if B.is_scalar else type_size(t)
-        steps[2] = r._itemsize
+        _loop_args(&A, &B, r, args, steps)
         if run_numpy_loop(LOOP_BINARY, op, t, args, steps, r._size, K.binary_threshold[op]):
             if r._ndim == 0 and out is None:
                 return r._np()[()]
             return r
     _nd_binary(f, K.binary_threshold[op], &A, &B, &R, r, op != _POWER)
+    if r._ndim == 0 and out is None:
+        return r._np()[()]
+    return r
+
+
+cdef object _generic_binary(object ufunc, object x, object y, object out):
+    """ufunc(x, y) for a ufunc we have no kernel for, by NumPy's own loop called directly
+    (_numpy_loops.run_generic_loop): operands of one float type, arrays of one shape or one
+    side a Python scalar, laid out as one contiguous run with the result; None otherwise
+    (NumPy's ufunc path)."""
+    cdef Operand A, B, R
+    cdef Operand *ops[2]
+    cdef ndarray r
+    cdef char *args[3]
+    cdef Py_ssize_t steps[3]
+    cdef int t, slot
+    if operand_of(x, &A, False):
+        if operand_of(y, &B, False):
+            if A.t != B.t or not same_shape(&A, &B):
+                return None
+        elif not _scalar_operand(y, A.t, &B):
+            return None
+    elif not (operand_of(y, &B, False) and _scalar_operand(x, B.t, &A)):
+        return None
+    t = A.t
+    if (t != DC_T_F4 and t != DC_T_F8) or (A.is_scalar and B.is_scalar):
+        return None
+    slot = generic_slot(ufunc, 2, t)
+    if slot < 0:
+        return None
+    ops[0] = &A
+    ops[1] = &B
+    r = _result(out, &B if A.is_scalar else &A, t, &R, ops, 2, type_size(t))
+    if (r is None or r._size == 0 or not _runs_with(&A, r) or not _runs_with(&B, r)
+            or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
+                                     or unsafe_overlap(&B, &R, r._ndim, r._shape)))):
+        return None
+    _loop_args(&A, &B, r, args, steps)
+    run_generic_loop(slot, 2, args, steps, r._size)
+    if r._ndim == 0 and out is None:
+        return r._np()[()]
+    return r
+
+
+cdef object _generic_unary(object ufunc, object x, object out):
+    """ufunc(x) for a ufunc we have no kernel for (see _generic_binary); None otherwise."""
+    cdef Operand A, R
+    cdef Operand *ops[1]
+    cdef ndarray r
+    cdef char *args[2]
+    cdef Py_ssize_t steps[2]
+    cdef int t, slot
+    if not operand_of(x, &A, False) or (A.t != DC_T_F4 and A.t != DC_T_F8):
+        return None
+    t = A.t
+    slot = generic_slot(ufunc, 1, t)
+    if slot < 0:
+        return None
+    ops[0] = &A
+    r = _result(out, &A, t, &R, ops, 1, type_size(t))
+    if (r is None or r._size == 0 or not _runs_with(&A, r)
+            or (out is not None and unsafe_overlap(&A, &R, r._ndim, r._shape))):
+        return None
+    args[0] = A.data
+    args[1] = r._data
+    steps[0] = type_size(t)
+    steps[1] = r._itemsize
+    run_generic_loop(slot, 1, args, steps, r._size)
     if r._ndim == 0 and out is None:
         return r._np()[()]
     return r
@@ -935,7 +1011,7 @@ cdef object fast_unary(object ufunc, object x, object out):
     cdef NdIter it
     cdef Body b
     if spec is None:
-        return None
+        return _generic_unary(ufunc, x, out)
     op = spec[0]
     to_bool = spec[1]
     if op >= len(UNARY) or not operand_of(x, &A, False) or A.t < 0:

@@ -15,6 +15,8 @@ cdef int threads_for_size(Py_ssize_t n, int threshold, int itemsize) noexcept no
 # cache-resident model. Their drivers time a serial call when threads_time_serial says so
 # and report it to threads_note_serial.
 cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
+# The measured per-element cost (s) of the cost class a threshold names (0: not yet measured).
+cdef double threads_class_cost(int threshold) noexcept nogil
 cdef bint threads_time_serial(Py_ssize_t n, int threshold, int itemsize) noexcept nogil
 cdef void threads_note_serial(Py_ssize_t n, int threshold, int itemsize,
                               double seconds) noexcept nogil

@@ -848,6 +848,14 @@ cdef int threads_for_ew(Py_ssize_t n, int threshold, int itemsize) noexcept nogi
     return _for_row(-1, n, threshold, itemsize)
 
 
+cdef double threads_class_cost(int threshold) noexcept nogil:
+    """The measured per-element cost (seconds, one thread, cache-resident) of the cost
+    class a threshold hint names; 0 before the measurement."""
+    if dc_load_int(&_state) != READY:
+        return 0
+    return _cost[_class_of(threshold)]
+
+
 cdef int threads_for_red(Py_ssize_t n, int threshold, int itemsize) noexcept nogil:
     """The same for a reduction or dot product (n as its driver weighs it): its own row,
     as one read stream costs differently from an element-wise call's three."""
