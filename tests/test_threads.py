@@ -584,6 +584,38 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
             np.testing.assert_array_equal(results[1][k], want, err_msg=k)
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs sched_setaffinity")
+def test_balanced_blocks_with_both_threads_on_one_core():
+    """Two threads sharing one core (the process pinned to one CPU): one runs while the
+    other waits for its time slice, so the first takes the other's blocks. Every element
+    is still computed once and the results are NumPy's, whoever computed which block."""
+    code = """
+import os
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+import numpy as np, dotcompute as dc
+from dotcompute._core import _threads
+dc.set_num_threads(2)
+_threads.set_mode("always")
+rng = np.random.default_rng(1)
+for n in (70001, 300001, 1000003):
+    a = rng.uniform(0.5, 2.0, n)
+    dc.set_num_threads(1)
+    one = (np.asarray(dc.exp(dc.asarray(a))), float(dc.asarray(a).sum()))
+    dc.set_num_threads(2)
+    for _ in range(3):
+        x = dc.asarray(a)
+        dc.add(x, 1.0, out=x)                    # in place: a second pass would show
+        dc.sqrt(x, out=x)
+        assert np.array_equal(np.asarray(x), np.sqrt(a + 1.0)), n
+        assert np.array_equal(np.asarray(dc.exp(dc.asarray(a))), one[0]), n
+        assert float(dc.asarray(a).sum()) == one[1], n
+print("ok", _threads.stats()["max_chunks"])
+"""
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ok", "2"]
+
+
 def test_set_blocks_per_chunk_returns_the_previous_value(kernel_module):
     old = kernel_module.set_blocks_per_chunk(3)
     assert kernel_module.set_blocks_per_chunk(0) == 3
