@@ -4,6 +4,7 @@ vectorized function of dc_vmath.h, sqrt, and the same ufuncs on float16 and comp
 np.errstate(all='raise') and all='warn' -- with NumPy's values, for every memory layout,
 threaded, with out=, and in evaluate. CI runs this file under every forced kernel build
 (DOTCOMPUTE_CPU_CAPABILITY=scalar|baseline|avx2)."""
+import contextlib
 import warnings
 
 import numpy as np
@@ -199,22 +200,34 @@ def test_evaluate_as_numpy(name, dtype):
 CHOICES = ["dotcompute", "numpy"] if _numpy_loops._borrow_enabled() else ["dotcompute"]
 
 
+@contextlib.contextmanager
+def loop_choice(name, dtype, who):
+    """Within the block `who` ("dotcompute" or "numpy") runs ufunc `name` at `dtype`;
+    yields False when NumPy has no loop we can borrow for it (only NumPy's can be missing),
+    then the choice is not changed."""
+    char = np.dtype(dtype).char
+    try:
+        _numpy_loops.set_loop_choice(name, char, who)
+    except ValueError:
+        assert who == "numpy"
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        _numpy_loops.set_loop_choice(name, char, "auto")
+
+
 @pytest.mark.parametrize("who", CHOICES)
 @pytest.mark.parametrize("name,dtype", [c for c in CASES if c[1] in REAL])
 def test_borrowed_numpy_loop_reports_as_numpy(name, dtype, who):
     """In the default build a call may run NumPy's own loop (the faster one here): either
     way the report is NumPy's."""
-    char = np.dtype(dtype).char
-    try:
-        _numpy_loops.set_loop_choice(name, char, who)
-    except ValueError:                  # NumPy has no loop we can borrow for this one
-        assert who == "numpy"
-        return
-    try:
+    with loop_choice(name, dtype, who) as chosen:
+        if not chosen:
+            return
         x = specials(dtype)
         check(lambda m: getattr(m, name)(m.asarray(x)))
-    finally:
-        _numpy_loops.set_loop_choice(name, char, "auto")
 
 
 @pytest.mark.parametrize("who", CHOICES)
@@ -225,14 +238,10 @@ def test_binary_with_a_scalar_side_as_numpy(name, dtype, who):
     stride 0 where that loop is the one chosen (and ours otherwise): NumPy's values,
     specials and reports, on a short array and on one long enough to thread; with NumPy's
     loop, bit for bit."""
-    char = np.dtype(dtype).char
-    try:
-        _numpy_loops.set_loop_choice(name, char, who)
-    except ValueError:
-        assert who == "numpy"
-        return
     rng = np.random.default_rng(5)
-    try:
+    with loop_choice(name, dtype, who) as chosen:
+        if not chosen:
+            return
         for n in (37, 200_003):
             x = rng.uniform(-4, 4, n).astype(dtype)
             x[:len(specials(dtype))] = specials(dtype)
@@ -243,8 +252,6 @@ def test_binary_with_a_scalar_side_as_numpy(name, dtype, who):
                     if who == "numpy":
                         with np.errstate(all="ignore"):
                             np.testing.assert_array_equal(np.asarray(call(dc)), call(np))
-    finally:
-        _numpy_loops.set_loop_choice(name, char, "auto")
 
 
 GENERIC_BINARY = ["fmod", "logaddexp", "logaddexp2", "heaviside", "nextafter", "float_power"]
@@ -427,13 +434,9 @@ def test_log_family_on_data_with_negatives_and_zeros(name, dtype, who):
     x[2048:4096] = -np.abs(x[2048:4096]) - 2.0           # a block only below the domain
     x[4096:4096 + 2048] = np.abs(x[4096:4096 + 2048]) + 1.0   # a block with no pass 2 lane
     x = x.astype(dtype)
-    char = np.dtype(dtype).char
-    try:
-        _numpy_loops.set_loop_choice(name, char, who)
-    except ValueError:
-        assert who == "numpy"
-        return
-    try:
+    with loop_choice(name, dtype, who) as chosen:
+        if not chosen:
+            return
         for v in (x, x[1:], x[::2]):
             check(lambda m: getattr(m, name)(m.asarray(v)))
             with np.errstate(all="ignore"):
@@ -446,8 +449,6 @@ def test_log_family_on_data_with_negatives_and_zeros(name, dtype, who):
         # each report alone: only zeros (divide), only negatives (invalid)
         for v in (np.zeros(5000, dtype), np.full(5000, -3.0, dtype)):
             check(lambda m: getattr(m, name)(m.asarray(v)))
-    finally:
-        _numpy_loops.set_loop_choice(name, char, "auto")
 
 
 @pytest.mark.parametrize("who", CHOICES)
@@ -457,18 +458,14 @@ def test_power_with_a_scalar_exponent_as_numpy(dtype, who):
     (threaded, the exponent's stride 0 as NumPy gives it): then NumPy's bits; our loop
     within 2 ulp. Reports (negative base: invalid, 0 to a negative power: divide,
     overflow) as NumPy's, over C, F, sliced and 0-d operands and out=."""
-    char = np.dtype(dtype).char
-    try:
-        _numpy_loops.set_loop_choice("power", char, who)
-    except ValueError:
-        assert who == "numpy"
-        return
     rng = np.random.default_rng(5)
     x = rng.uniform(0, 3, 20_000).astype(dtype)
     x[::97] = -1.5
     x[::101] = 0.0
     x[::103] = 1e30 if dtype == "float32" else 1e300
-    try:
+    with loop_choice("power", dtype, who) as chosen:
+        if not chosen:
+            return
         for e in (2.2, -1.5, 3, np.float32(0.7), np.float64(1 / 2.2)):
             for v, label in ((x, "1-d"), (x.reshape(100, 200), "C"),
                              (np.asfortranarray(x.reshape(100, 200)), "F"),
@@ -487,8 +484,6 @@ def test_power_with_a_scalar_exponent_as_numpy(dtype, who):
                     r = dc.power(dc.asarray(v), e, out=o)
                     assert r is o
                     np.testing.assert_array_equal(np.isnan(np.asarray(o)), np.isnan(want))
-    finally:
-        _numpy_loops.set_loop_choice("power", char, "auto")
 
 
 def test_float64_sqrt_is_correctly_rounded_as_numpy():

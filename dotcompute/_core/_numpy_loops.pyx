@@ -27,7 +27,7 @@ from dotcompute._core._kernel_access cimport (kernel_table, NOGIL_MIN,
 import numpy as np
 
 from dotcompute._core._opspec import (BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, EXPENSIVE,
-                                     MEDIUM, SERIAL_THRESHOLD)
+                                     SERIAL_THRESHOLD)
 
 cnp.import_array()
 
