@@ -8,6 +8,7 @@ test says why not), or both must raise the same exception type.
 """
 import gc
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -464,3 +465,97 @@ def test_transposed_inputs_with_out_and_overlap():
     g = dc.asarray(x.copy())
     g.T[...] = g.T * 2 + 1
     _same(e, g)
+
+
+# ------------------------------------------------------- median by one selection
+
+def _median_case(data, dtype, nan_every):
+    x = data.astype(dtype)
+    if x.size > 3:
+        x.flat[::7] = np.round(x.flat[::7])          # ties among the middle values
+    if nan_every:
+        x.flat[::nan_every] = np.nan
+    return x
+
+
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=9),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       nan_every=st.sampled_from([0, 0, 3, 11]), keepdims=st.booleans(),
+       transposed=st.booleans(), seed=st.integers(0, 2 ** 16))
+@settings(max_examples=120, deadline=None)
+def test_median_on_every_axis_as_numpy(shape, dtype, nan_every, keepdims, transposed, seed):
+    """Values, dtype, shape and scalar type of np.median and dc.median against NumPy's, on
+    every axis and None, with ties, NaNs, keepdims and a transposed (non-contiguous) view;
+    the input is left as it was."""
+    x = _median_case(np.random.default_rng(seed).normal(size=shape), dtype, nan_every)
+    if transposed:
+        x = x.T
+    d = dc.asarray(x)
+    before = x.copy()
+    for axis in [None] + list(range(-x.ndim, x.ndim)):
+        expected = np.median(x, axis=axis, keepdims=keepdims)
+        for got in (dc.median(d, axis=axis, keepdims=keepdims),
+                    np.median(d, axis=axis, keepdims=keepdims)):
+            if np.ndim(expected) == 0:
+                assert type(got) is type(expected), (type(got), type(expected))
+            else:
+                assert isinstance(got, dc.ndarray)
+            _same(expected, got)
+    np.testing.assert_array_equal(np.asarray(d), before)
+
+
+def test_median_large_slices_as_numpy():
+    """Slices long enough for NumPy's vectorized selection (4000 x 200 along either axis,
+    both dtypes, even and odd counts)."""
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        for shape in ((4000, 200), (3999, 201)):
+            x = _median_case(rng.normal(size=shape), dtype, 0)
+            d = dc.asarray(x)
+            for axis in (0, 1, None):
+                _same(np.median(x, axis=axis), dc.median(d, axis=axis))
+
+
+@pytest.mark.parametrize("case", ["out", "empty", "int", "axis_tuple", "bad_axis", "0d"])
+def test_median_other_calls_as_numpy(case):
+    """What the selection path leaves to NumPy's code gives NumPy's results, warnings and
+    exceptions."""
+    x = np.arange(24.0).reshape(4, 6)
+    kwargs = {}
+    if case == "out":
+        kwargs = {"axis": 0, "out": np.empty(6)}
+    elif case == "empty":
+        x = np.empty((0, 3))
+        kwargs = {"axis": 1}
+    elif case == "int":
+        x = np.arange(24).reshape(4, 6)
+        kwargs = {"axis": 1}
+    elif case == "axis_tuple":
+        kwargs = {"axis": (0, 1)}
+    elif case == "bad_axis":
+        kwargs = {"axis": 2}
+    elif case == "0d":
+        x = np.float64(2.5)
+    d = dc.asarray(x)
+    dkw = dict(kwargs)
+    if "out" in dkw:
+        dkw["out"] = dc.empty(6)
+    with warnings.catch_warnings(record=True) as expected_warnings:
+        warnings.simplefilter("always")
+        try:
+            expected = np.median(x, **kwargs)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                dc.median(d, **dkw)
+            return
+    with warnings.catch_warnings(record=True) as got_warnings:
+        warnings.simplefilter("always")
+        got = dc.median(d, **dkw)
+    assert ([w.category for w in got_warnings]
+            == [w.category for w in expected_warnings])
+    _same(expected, got)
+    if case == "out":
+        assert got is dkw["out"]
+        # by position as well (NumPy's signature: a, axis, out)
+        assert dc.median(d, 0, dkw["out"]) is dkw["out"]
+        assert np.median(d, 0, dkw["out"]) is dkw["out"]
