@@ -71,7 +71,7 @@ _OWN = {
         "sum", "prod", "min", "max", "amin", "amax", "any", "all", "argmin", "argmax",
         "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate",
         "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
-        "copy", "repeat", "stack", "outer", "median")},
+        "copy", "repeat", "stack", "outer", "median", "std", "var")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

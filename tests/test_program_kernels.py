@@ -559,3 +559,75 @@ def test_median_other_calls_as_numpy(case):
         # by position as well (NumPy's signature: a, axis, out)
         assert dc.median(d, 0, dkw["out"]) is dkw["out"]
         assert np.median(d, 0, dkw["out"]) is dkw["out"]
+
+
+# ------------------------------------------------------- var and std through our kernels
+
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=9),
+       dtype=st.sampled_from([np.float32, np.float64]), ddof=st.sampled_from([0, 1, 2]),
+       keepdims=st.booleans(), transposed=st.booleans(), seed=st.integers(0, 2 ** 16))
+@settings(max_examples=100, deadline=None)
+def test_var_and_std_as_numpy(shape, dtype, ddof, keepdims, transposed, seed):
+    """np.var / np.std and the methods against NumPy's: dtype, shape and scalar type
+    exactly; values to the rounding of the sums (a full float sum adds in another order
+    than NumPy's, with the same error bound); exceptions and warnings as NumPy's (ddof
+    at or above the count, duplicate axes)."""
+    x = (np.random.default_rng(seed).normal(size=shape) * 3 + 5).astype(dtype)
+    if transposed:
+        x = x.T
+    d = dc.asarray(x)
+    rtol = 1e-12 if dtype == np.float64 else 4e-6
+    axes = [None] + list(range(-x.ndim, x.ndim)) + [(0, -1)]
+    for axis in axes:
+        for name in ("var", "std"):
+            with warnings.catch_warnings(record=True) as expected_warnings:
+                warnings.simplefilter("always")
+                try:
+                    expected = getattr(np, name)(x, axis=axis, ddof=ddof, keepdims=keepdims)
+                except Exception as exc:
+                    with pytest.raises(type(exc)):
+                        getattr(dc, name)(d, axis=axis, ddof=ddof, keepdims=keepdims)
+                    continue
+            for call in (lambda: getattr(dc, name)(d, axis=axis, ddof=ddof,
+                                                   keepdims=keepdims),
+                         lambda: getattr(np, name)(d, axis=axis, ddof=ddof,
+                                                   keepdims=keepdims),
+                         lambda: getattr(d, name)(axis, ddof=ddof, keepdims=keepdims)):
+                with warnings.catch_warnings(record=True) as got_warnings:
+                    warnings.simplefilter("always")
+                    got = call()
+                assert ([w.category for w in got_warnings]
+                        == [w.category for w in expected_warnings])
+                if np.ndim(expected) == 0 and not isinstance(expected, np.ndarray):
+                    assert type(got) is type(expected), (type(got), type(expected))
+                else:
+                    assert isinstance(got, dc.ndarray)
+                g, e = np.asarray(got), np.asarray(expected)
+                assert g.dtype == e.dtype and g.shape == e.shape, (g.dtype, e.dtype,
+                                                                   g.shape, e.shape)
+                np.testing.assert_allclose(g, e, rtol=rtol, atol=0)
+
+
+def test_var_exact_along_axis_zero():
+    """Along axis 0 of a C-contiguous table each column sums in row order, as NumPy's:
+    the same bits (the kernels' exact steps, no reassociation)."""
+    x = np.random.default_rng(4).normal(size=(500, 30)) * 2 + 7
+    d = dc.asarray(x)
+    for ddof in (0, 1):
+        np.testing.assert_array_equal(np.asarray(dc.var(d, axis=0, ddof=ddof)),
+                                      np.var(x, axis=0, ddof=ddof))
+        np.testing.assert_array_equal(np.asarray(d.std(axis=0, ddof=ddof)),
+                                      x.std(axis=0, ddof=ddof))
+
+
+@pytest.mark.parametrize("kwargs", [{"dtype": np.float64}, {"where": np.array([True, False, True])},
+                                    {"mean": np.zeros((1, 3))}, {"correction": 1},
+                                    {"ddof": 1.5}])
+def test_var_other_arguments_run_numpys_code(kwargs):
+    x = np.arange(12, dtype=np.float32).reshape(4, 3) * 1.5
+    d = dc.asarray(x)
+    for name in ("var", "std"):
+        expected = getattr(np, name)(x, axis=0, **kwargs)
+        got = getattr(dc, name)(d, axis=0, **kwargs)
+        assert np.asarray(got).dtype == expected.dtype
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-6)

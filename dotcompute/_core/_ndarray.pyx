@@ -1004,7 +1004,8 @@ cdef class ndarray:
         return _numpy_method(self, _nd_squeeze, args, kwargs)
 
     def std(self, *args, **kwargs):
-        return _numpy_method(self, _nd_std, args, kwargs)
+        r = _red.var(self, args, kwargs, True)
+        return r if r is not None else _numpy_method(self, _nd_std, args, kwargs)
 
     def swapaxes(self, *args, **kwargs):
         return _numpy_method(self, _nd_swapaxes, args, kwargs)
@@ -1016,7 +1017,8 @@ cdef class ndarray:
         return _numpy_method(self, _nd_trace, args, kwargs)
 
     def var(self, *args, **kwargs):
-        return _numpy_method(self, _nd_var, args, kwargs)
+        r = _red.var(self, args, kwargs, False)
+        return r if r is not None else _numpy_method(self, _nd_var, args, kwargs)
 
     def __getattr__(self, name):
         # Methods and attributes we do not implement come from NumPy's ndarray on a

@@ -491,6 +491,26 @@ def outer(a, b, out=None):
     return call_numpy_function(np.outer, _np_outer, (a, b, out), {})
 
 
+cdef object _np_std = np.std._implementation
+cdef object _np_var = np.var._implementation
+
+
+def std(a, *args, **kwargs):
+    """numpy.std: NumPy's function, which calls the method of an array that is not
+    NumPy's (ours: our kernels for float arrays, as NumPy's _std); else NumPy's code."""
+    if type(a) is ndarray and (<ndarray>a)._host:
+        return _np_std(a, *args, **kwargs)
+    return call_numpy_function(np.std, _np_std, (a,) + args, kwargs)
+
+
+def var(a, *args, **kwargs):
+    """numpy.var: NumPy's function, which calls the method of an array that is not
+    NumPy's (ours: our kernels for float arrays, as NumPy's _var); else NumPy's code."""
+    if type(a) is ndarray and (<ndarray>a)._host:
+        return _np_var(a, *args, **kwargs)
+    return call_numpy_function(np.var, _np_var, (a,) + args, kwargs)
+
+
 cdef object _np_median = np.median._implementation
 
 
@@ -565,7 +585,7 @@ OVERRIDES = {
     np.concatenate: concatenate, np.flip: flip, np.fliplr: fliplr, np.flipud: flipud,
     np.diff: diff, np.reshape: reshape, np.ravel: ravel, np.transpose: transpose,
     np.copy: copy, np.sort: sort, np.argsort: argsort, np.repeat: repeat,
-    np.stack: stack, np.outer: outer, np.median: median,
+    np.stack: stack, np.outer: outer, np.median: median, np.std: std, np.var: var,
 }
 cdef dict _OVERRIDES = OVERRIDES
 

@@ -15,6 +15,8 @@ cdef object accumulate(int scan, ndarray a, object axis, object dtype, object ou
 # a.mean(...): float arrays through our sums, everything else NumPy's.
 cdef object mean(ndarray a, object axis, object dtype, object out, object keepdims,
                  object where)
+# a.var(...) / a.std(...) of a float array through our kernels, None: NumPy's.
+cdef object var(ndarray a, tuple args, dict kwargs, bint std)
 cdef object dot(object x, object y, object out)
 # np.vdot of two float arrays of one dtype that read as strided runs; None: NumPy's.
 cdef object vdot(object x, object y)

@@ -13,7 +13,7 @@ from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN, run_rows,
                                               kernel_table, run_unary, run_binary,
-                                              run_reduce, run_dot)
+                                              run_reduce, run_dot, run_slabs)
 from dotcompute._core._cpu cimport effective_num_threads
 from dotcompute._core._threads cimport threads_left_by_processes, threads_left
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
@@ -445,10 +445,8 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
             return None
         pa, po = a._data, res._data
         while True:                          # every position of the outer kept dims
-            run_unary(copy, K.reduce_threshold, pa, sin, po, son, nin)
-            for r in range(1, nr):
-                run_binary(g, K.binary_threshold[g_op], po, son, pa + r * sr, sin, po, son,
-                            nin)
+            run_slabs(g, copy, K.binary_threshold[g_op], pa, sr, nr, sin, po, son, nin,
+                      isz)
             if not _next(&d, d.m - 1, idx, &pa, &po):
                 break
         return res
@@ -821,6 +819,72 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
             return r.dtype.type(r / np.intp(a._size))
     return a.__getattr__("mean")(axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                                  where=where)
+
+
+# Below this many bytes NumPy's _var is as fast (12 float64 along axis 0: 5.7 us, ours
+# 6.9; 1000: 13.9 against 8.5) and gives a full variance NumPy's bits (our full sums add
+# in another order, with the same error bound).
+DEF VAR_MIN_BYTES = 2048
+
+
+cdef object var(ndarray a, tuple args, dict kwargs, bint std):
+    """a.var(...) / a.std(...) (std: the square root) of a float32 or float64 array as
+    NumPy's _var computes it, each step through our kernels: the sum over the axes kept
+    as dims divided in place by the count (an intp), the deviations a - mean, squared in
+    place, their sum, divided by max(count - ddof, 0) (an int64). The calls programs
+    make: the axis (by position or keyword), an int ddof, keepdims; None for any other
+    call (dtype=, out=, where=, mean=, correction=, ddof >= the count, arrays below
+    VAR_MIN_BYTES), which the method leaves to NumPy's code. NumPy's own runs its
+    single-threaded loops (std of 4000 x 200 float64: 1.6 ms along axis 0, 0.85-1.1 ms
+    here; 1.7 ms along axis 1, 0.6 ms here). Along an outer axis the sums are NumPy's
+    bits; a full variance adds as our full sums do (the same error bound)."""
+    cdef object axis = None, ddof = 0, keepdims = False, m, x, r, k
+    cdef Py_ssize_t count
+    if (not a._host or (a._t != DC_T_F8 and a._t != DC_T_F4)
+            or a._size * a._itemsize < VAR_MIN_BYTES or len(args) > 1):
+        return None
+    if args:
+        axis = args[0]
+    for key, v in kwargs.items():
+        if key == "axis" and not args:
+            axis = v
+        elif key == "ddof":
+            ddof = v
+        elif key == "keepdims":
+            keepdims = v
+        elif (key == "dtype" or key == "out") and v is None:
+            pass
+        else:
+            return None
+    if type(ddof) is not int or not (keepdims is True or keepdims is False):
+        return None
+    m = _reduce_axes(DC_R_SUM, a, axis, True)
+    if type(m) is not ndarray:
+        return None
+    count = a._size // (<ndarray>m)._size
+    if ddof >= count:
+        return None                       # NumPy's warning, and its inf / nan
+    if (<ndarray>m)._t == DC_T_F8:
+        np.true_divide(m, float(count), out=m)      # (float64 / intp: the same bits)
+    else:
+        np.true_divide(m, np.intp(count), out=m, casting="unsafe")
+    x = a - m
+    np.multiply(x, x, out=x)
+    if axis is None and not keepdims:
+        r = reduction(np.add, DC_R_SUM, <ndarray>x, None, None, None, False, np._NoValue,
+                      True)
+    else:
+        r = _reduce_axes(DC_R_SUM, <ndarray>x, axis, keepdims)
+        if r is None:
+            return None
+    k = np.maximum(np.intp(count) - ddof, 0)
+    if type(r) is ndarray:
+        np.true_divide(r, k, out=r, casting="unsafe")
+        if std:
+            np.sqrt(r, out=r)
+        return r
+    r = r.dtype.type(r / k)
+    return r.dtype.type(np.sqrt(r)) if std else r
 
 
 cdef Py_ssize_t DOT_BLAS_MIN = 1 << 19
