@@ -1193,3 +1193,31 @@ def test_regions_run_every_chunk_on_a_smaller_team():
     out = r.stdout.split()
     assert out[0] == "True", r.stdout
     assert int(out[-1]) >= 2, r.stdout        # the drivers did cut calls into chunks
+
+
+def test_nd_walk_regions_reach_the_policy(two_threads, threads_always):
+    """A threaded N-d walk (NumPy's complex abs on a strided view) reports its region to
+    the policy as the kernels' drivers do, and its values are NumPy's on every thread
+    (the loop is NumPy's, element by element)."""
+    rng = np.random.default_rng(7)
+    z = (rng.normal(size=(300, 400)) + 1j * rng.normal(size=(300, 400)))[:, ::2]
+    d = dc.asarray(z)
+    _threads.stats(reset=True)
+    got = abs(d)
+    assert _threads.stats()["parallel_regions"] >= 1
+    np.testing.assert_array_equal(np.asarray(got), np.abs(z))
+    for dtype in (np.complex64, np.complex128):
+        x = z.astype(dtype)
+        np.testing.assert_array_equal(np.asarray(abs(dc.asarray(x))), np.abs(x))
+
+
+def test_costly_numpy_loops_are_weighed_by_their_cost(two_threads, quiet):
+    """NumPy's complex abs (hypot) is measured once at its first call of 4096 elements or
+    more, and weighed by that cost: it costs several of the cheap class's elements (the
+    class absolute belongs to), which the policy would otherwise count it as."""
+    z = dc.asarray(np.random.default_rng(8).normal(size=(200, 200)) * (1 + 1j))
+    np.testing.assert_array_equal(np.asarray(abs(z)), np.abs(np.asarray(z)))
+    costs = _ew.numpy_unary_costs()
+    assert costs[("absolute", "D")] > 0
+    cheap = _threads.policy_info()["ns_per_element_cheap"] * 1e-9
+    assert costs[("absolute", "D")] > 2 * cheap

@@ -198,7 +198,8 @@ cdef bint keep_order(Operand **ops, const Py_ssize_t *itemsize, int nin, int nd,
 
 # Run body over the walk; threads (threads_for over the result's size and `threshold`)
 # split the flattened iteration space, the GIL is released from NOGIL_MIN elements on.
-cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept
+cdef void nd_run(const NdIter *it, const Body *body, int threshold,
+                 double weight=*) noexcept
 
 # One conversion of n elements (stride s) into a contiguous buffer `dst` (see Body).
 cdef void convert_into(dc_unary_fn cast, int widen, Py_ssize_t cast_size, const char *src,

@@ -1115,6 +1115,9 @@ DEF WALK_BLOCKS = 16
 DEF WALK_BLOCK_MIN = 4096
 
 cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
+    """The walk on nt threads, balanced; reported to the thread policy as the kernels'
+    drivers report their regions (it learns the workers are awake, and the guard sees a
+    region that did not pay)."""
     cdef Py_ssize_t step = ((it.size + nt - 1) // nt + 63) // 64 * 64
     cdef Py_ssize_t blk = (step // WALK_BLOCKS + 63) // 64 * 64
     cdef Py_ssize_t s, e
@@ -1122,6 +1125,8 @@ cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef int c, j
     cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
     if nt > DC_MAX_CHUNKS:
         nt = DC_MAX_CHUNKS
     if blk < WALK_BLOCK_MIN:
@@ -1129,17 +1134,21 @@ cdef void _walk_threads(const NdIter *it, const Body *b, int nt) noexcept nogil:
     for c in range(nt + 1):
         bounds[c] = step * c if step * c < it.size else it.size
     dc_balance_init(nxt, bounds, nt, blk)
+    t0 = threads_now()
     with parallel(num_threads=nt):
         c = threadid()
         while c < nt:          # one chunk a thread (more when the team is smaller)
+            st[2 * c] = threads_now()
             dc_fpe_clear()
             j = -1
             s = e = 0                      # private: dc_balance_next writes them
             while dc_balance_next(nxt, bounds, nt, nt, c, &j, blk, &s, &e):
                 _walk(it, b, s, e)
             fls[c] = dc_fpe_test()
+            st[2 * c + 1] = threads_now()
             c = c + openmp.omp_get_num_threads()
     dc_fpe_raise(dc_flags_of(fls, nt))   # the workers' floating-point flags, on this thread
+    threads_observe(nt, t0, threads_now(), st)
 
 
 cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept nogil:
@@ -1149,23 +1158,32 @@ cdef inline void _walk_all(const NdIter *it, const Body *body, int nt) noexcept 
         _walk_threads(it, body, nt)
 
 
-cdef void nd_run(const NdIter *it, const Body *body, int threshold) noexcept:
+cdef void nd_run(const NdIter *it, const Body *body, int threshold,
+                 double weight=1.0) noexcept:
+    """The body over the walk on the thread policy's threads; weight: the policy's
+    elements (of the threshold's class) an element of the body costs (NumPy's complex
+    abs: hypot, ~25 cheap elements)."""
     cdef int nt, isz
     cdef bint timed
     cdef double t0
+    cdef Py_ssize_t nw = it.size
     if it.size == 0:
         return
+    if weight > 1.0:
+        nw = <Py_ssize_t>(it.size * weight)
     # bytes per element: the widest innermost stride (a strided walk touches more lines)
     isz = <int>min(_widest(it.strides[0][it.nd - 1],
                            it.strides[1][it.nd - 1] if it.nop > 1 else 0,
                            it.strides[it.nop - 1][it.nd - 1]), 1 << 20)
-    nt = threads_for_ew(it.size, threshold, isz)
-    if it.size < NOGIL_MIN:
+    if weight > 1.0 and isz > 8:
+        isz = 8                  # a weighed body computes more than it moves
+    nt = threads_for_ew(nw, threshold, isz)
+    if it.size < NOGIL_MIN and nt <= 1:
         _walk_all(it, body, nt)
         return
-    timed = nt == 1 and threads_time_serial(it.size, threshold, isz)
+    timed = nt == 1 and threads_time_serial(nw, threshold, isz)
     with nogil:
         t0 = threads_now() if timed else 0
         _walk_all(it, body, nt)
         if timed:
-            threads_note_serial(it.size, threshold, isz, threads_now() - t0)
+            threads_note_serial(nw, threshold, isz, threads_now() - t0)
