@@ -1195,7 +1195,7 @@ def test_regions_run_every_chunk_on_a_smaller_team():
     assert int(out[-1]) >= 2, r.stdout        # the drivers did cut calls into chunks
 
 
-def test_nd_walk_regions_reach_the_policy(two_threads, threads_always):
+def test_nd_walk_regions_reach_the_policy(two_threads, threads_always, quiet):
     """A threaded N-d walk (NumPy's complex abs on a strided view) reports its region to
     the policy as the kernels' drivers do, and its values are NumPy's on every thread
     (the loop is NumPy's, element by element)."""

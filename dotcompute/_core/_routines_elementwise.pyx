@@ -283,6 +283,7 @@ cdef double _ucost[MAXOPS][XMAX]        # NumPy's loop: seconds an element (0: n
 
 DEF UCOST_N = 512
 DEF UCOST_MIN = 4096                    # elements: below, the policy never threads anyway
+DEF UCOST_HEAVY = 4.0                   # x the expensive class's element: a loop weighed
 
 
 def numpy_unary_costs():
@@ -819,12 +820,12 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
             # probe computes more than it moves)
             if _ucost[op][ta] == 0:
                 _ucost[op][ta] = _npy_unary_cost(op, ta)
-            unit = threads_class_cost(thr)
-            if unit > 0 and _ucost[op][ta] > 2 * unit:
+            # (only loops far costlier than that class's probe: complex square, 2.5x, threaded
+            # at 12836 elements as two chunks of ~3 us, and lost more than it saved)
+            unit = threads_class_cost(cost_threshold(DC_COST_EXPENSIVE))
+            if unit > 0 and _ucost[op][ta] > UCOST_HEAVY * unit:
                 thr = cost_threshold(DC_COST_EXPENSIVE)
-                unit = threads_class_cost(thr)
-                if unit > 0:
-                    weight = _ucost[op][ta] / unit
+                weight = _ucost[op][ta] / unit
     ops[0] = &A
     ops[1] = &R
     if not nd_setup(&it, 2, ops, nd, r._shape):
