@@ -631,3 +631,32 @@ def test_var_other_arguments_run_numpys_code(kwargs):
         got = getattr(dc, name)(d, axis=0, **kwargs)
         assert np.asarray(got).dtype == expected.dtype
         np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_var_outer_axis_one_pass_as_numpy(dtype):
+    """The one-pass squared deviations over axis 0 (2-D and 3-D, C order): NumPy's bits;
+    values that overflow or hold NaN take the step-by-step path, with NumPy's warnings."""
+    rng = np.random.default_rng(9)
+    for shape in ((300, 40), (50, 6, 7)):
+        x = (rng.normal(size=shape) * 3 + 1).astype(dtype)
+        d = dc.asarray(x)
+        for ddof in (0, 1):
+            np.testing.assert_array_equal(np.asarray(d.var(axis=0, ddof=ddof)),
+                                          x.var(axis=0, ddof=ddof))
+            np.testing.assert_array_equal(np.asarray(dc.std(d, axis=0, keepdims=True)),
+                                          np.std(x, axis=0, keepdims=True))
+    big = np.finfo(dtype).max / 4
+    x = rng.normal(size=(300, 40)).astype(dtype)
+    x[::7, 3] = big
+    x[5, 9] = np.nan
+    d = dc.asarray(x)
+    with warnings.catch_warnings(record=True) as expected_warnings:
+        warnings.simplefilter("always")
+        expected = x.var(axis=0)
+    with warnings.catch_warnings(record=True) as got_warnings:
+        warnings.simplefilter("always")
+        got = np.asarray(d.var(axis=0))
+    assert ([(w.category, str(w.message)) for w in got_warnings]
+            == [(w.category, str(w.message)) for w in expected_warnings])
+    np.testing.assert_array_equal(got, expected)

@@ -821,6 +821,41 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
                                  where=where)
 
 
+cdef void _sqdev_rows_f8(const double *a, Py_ssize_t nr, Py_ssize_t m, const double *mean,
+                         double *o) noexcept nogil:
+    """o[j] = sum over rows i, in row order, of (a[i, j] - mean[j]) ** 2 (a C-ordered
+    (nr, m) block): NumPy's steps for an outer-axis variance -- the difference rounded,
+    its square rounded, added to the column's running sum -- in one pass, without the
+    temporaries (built with -ffp-contract=off: no fused multiply-add)."""
+    cdef Py_ssize_t i, j
+    cdef double d
+    cdef const double *row
+    for j in range(m):
+        d = a[j] - mean[j]
+        o[j] = d * d
+    for i in range(1, nr):
+        row = a + i * m
+        for j in range(m):
+            d = row[j] - mean[j]
+            o[j] = o[j] + d * d
+
+
+cdef void _sqdev_rows_f4(const float *a, Py_ssize_t nr, Py_ssize_t m, const float *mean,
+                         float *o) noexcept nogil:
+    """_sqdev_rows_f8 in float32 arithmetic (NumPy's for float32 arrays)."""
+    cdef Py_ssize_t i, j
+    cdef float d
+    cdef const float *row
+    for j in range(m):
+        d = a[j] - mean[j]
+        o[j] = d * d
+    for i in range(1, nr):
+        row = a + i * m
+        for j in range(m):
+            d = row[j] - mean[j]
+            o[j] = o[j] + d * d
+
+
 # Below this many bytes NumPy's _var is as fast (12 float64 along axis 0: 5.7 us, ours
 # 6.9; 1000: 13.9 against 8.5) and gives a full variance NumPy's bits (our full sums add
 # in another order, with the same error bound).
@@ -838,8 +873,9 @@ cdef object var(ndarray a, tuple args, dict kwargs, bint std):
     single-threaded loops (std of 4000 x 200 float64: 1.6 ms along axis 0, 0.85-1.1 ms
     here; 1.7 ms along axis 1, 0.6 ms here). Along an outer axis the sums are NumPy's
     bits; a full variance adds as our full sums do (the same error bound)."""
-    cdef object axis = None, ddof = 0, keepdims = False, m, x, r, k
+    cdef object axis = None, ddof = 0, keepdims = False, m, x, r, k, axes
     cdef Py_ssize_t count
+    cdef int i
     if (not a._host or (a._t != DC_T_F8 and a._t != DC_T_F4)
             or a._size * a._itemsize < VAR_MIN_BYTES or len(args) > 1):
         return None
@@ -858,25 +894,55 @@ cdef object var(ndarray a, tuple args, dict kwargs, bint std):
             return None
     if type(ddof) is not int or not (keepdims is True or keepdims is False):
         return None
+    axes = _reduced_axes(axis, a._ndim)
+    if axes is None:
+        return None
+    count = 1
+    for i in axes:
+        count *= a._shape[i]
+    if ddof >= count:
+        return None                       # NumPy's warning, and its inf / nan
+    fp_clear()
     m = _reduce_axes(DC_R_SUM, a, axis, True)
     if type(m) is not ndarray:
         return None
-    count = a._size // (<ndarray>m)._size
-    if ddof >= count:
-        return None                       # NumPy's warning, and its inf / nan
+    _fp_check_reduce(DC_R_SUM)           # the sum's overflow, as NumPy's reduce reports it
     if (<ndarray>m)._t == DC_T_F8:
         np.true_divide(m, float(count), out=m)      # (float64 / intp: the same bits)
     else:
         np.true_divide(m, np.intp(count), out=m, casting="unsafe")
-    x = a - m
-    np.multiply(x, x, out=x)
-    if axis is None and not keepdims:
-        r = reduction(np.add, DC_R_SUM, <ndarray>x, None, None, None, False, np._NoValue,
-                      True)
+    if (a._c_contig and a._ndim >= 2 and a._shape[0] > 1
+            and _reduced_axes(axis, a._ndim) == (0,)):
+        # over the outer axis of a C-ordered array: the squared deviations summed in one
+        # pass (4000 x 200 float64: ~0.2 ms where the three steps took ~0.7)
+        r = empty_array(tuple([a._shape[i] for i in range(1, a._ndim)]), a._dtype, "C")
+        fp_clear()
+        with nogil:
+            if a._t == DC_T_F8:
+                _sqdev_rows_f8(<const double *>a._data, a._shape[0], (<ndarray>r)._size,
+                               <const double *>(<ndarray>m)._data, <double *>(<ndarray>r)._data)
+            else:
+                _sqdev_rows_f4(<const float *>a._data, a._shape[0], (<ndarray>r)._size,
+                               <const float *>(<ndarray>m)._data, <float *>(<ndarray>r)._data)
+        fp_clear()
+        if not np.isfinite((<ndarray>r)._np()).all():
+            r = None           # an overflow or a NaN: the steps below, with NumPy's reports
+        elif keepdims:
+            r = (<ndarray>r).reshape((1,) + (<ndarray>r).shape)
     else:
-        r = _reduce_axes(DC_R_SUM, <ndarray>x, axis, keepdims)
-        if r is None:
-            return None
+        r = None
+    if r is None:
+        x = a - m
+        np.multiply(x, x, out=x)
+        if axis is None and not keepdims:
+            r = reduction(np.add, DC_R_SUM, <ndarray>x, None, None, None, False, np._NoValue,
+                          True)
+        else:
+            fp_clear()
+            r = _reduce_axes(DC_R_SUM, <ndarray>x, axis, keepdims)
+            if r is None:
+                return None
+            _fp_check_reduce(DC_R_SUM)
     k = np.maximum(np.intp(count) - ddof, 0)
     if type(r) is ndarray:
         np.true_divide(r, k, out=r, casting="unsafe")
