@@ -821,31 +821,20 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
                                  where=where)
 
 
-cdef void _sqdev_rows_f8(const double *a, Py_ssize_t nr, Py_ssize_t m, const double *mean,
-                         double *o) noexcept nogil:
+ctypedef fused _real:
+    float
+    double
+
+
+cdef void _sqdev_rows(const _real *a, Py_ssize_t nr, Py_ssize_t m, const _real *mean,
+                      _real *o) noexcept nogil:
     """o[j] = sum over rows i, in row order, of (a[i, j] - mean[j]) ** 2 (a C-ordered
-    (nr, m) block): NumPy's steps for an outer-axis variance -- the difference rounded,
-    its square rounded, added to the column's running sum -- in one pass, without the
-    temporaries (built with -ffp-contract=off: no fused multiply-add)."""
+    (nr, m) block) in the array's type: NumPy's steps for an outer-axis variance -- the
+    difference rounded, its square rounded, added to the column's running sum -- in one
+    pass, without the temporaries (built with -ffp-contract=off: no fused multiply-add)."""
     cdef Py_ssize_t i, j
-    cdef double d
-    cdef const double *row
-    for j in range(m):
-        d = a[j] - mean[j]
-        o[j] = d * d
-    for i in range(1, nr):
-        row = a + i * m
-        for j in range(m):
-            d = row[j] - mean[j]
-            o[j] = o[j] + d * d
-
-
-cdef void _sqdev_rows_f4(const float *a, Py_ssize_t nr, Py_ssize_t m, const float *mean,
-                         float *o) noexcept nogil:
-    """_sqdev_rows_f8 in float32 arithmetic (NumPy's for float32 arrays)."""
-    cdef Py_ssize_t i, j
-    cdef float d
-    cdef const float *row
+    cdef _real d
+    cdef const _real *row
     for j in range(m):
         d = a[j] - mean[j]
         o[j] = d * d
@@ -919,11 +908,11 @@ cdef object var(ndarray a, tuple args, dict kwargs, bint std):
         fp_clear()
         with nogil:
             if a._t == DC_T_F8:
-                _sqdev_rows_f8(<const double *>a._data, a._shape[0], (<ndarray>r)._size,
-                               <const double *>(<ndarray>m)._data, <double *>(<ndarray>r)._data)
+                _sqdev_rows(<const double *>a._data, a._shape[0], (<ndarray>r)._size,
+                            <const double *>(<ndarray>m)._data, <double *>(<ndarray>r)._data)
             else:
-                _sqdev_rows_f4(<const float *>a._data, a._shape[0], (<ndarray>r)._size,
-                               <const float *>(<ndarray>m)._data, <float *>(<ndarray>r)._data)
+                _sqdev_rows(<const float *>a._data, a._shape[0], (<ndarray>r)._size,
+                            <const float *>(<ndarray>m)._data, <float *>(<ndarray>r)._data)
         fp_clear()
         if not np.isfinite((<ndarray>r)._np()).all():
             r = None           # an overflow or a NaN: the steps below, with NumPy's reports
