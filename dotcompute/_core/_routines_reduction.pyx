@@ -821,11 +821,6 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
                                  where=where)
 
 
-ctypedef fused _real:
-    float
-    double
-
-
 cdef void _sqdev_rows(const _real *a, Py_ssize_t nr, Py_ssize_t m, const _real *mean,
                       _real *o) noexcept nogil:
     """o[j] = sum over rows i, in row order, of (a[i, j] - mean[j]) ** 2 (a C-ordered
