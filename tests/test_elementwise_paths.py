@@ -283,6 +283,10 @@ def test_scalar_only_calls(name, data):
     uf = getattr(np, name)
     args = [data.draw(scalar_operand(np.dtype("f8"))) for _ in range(uf.nin)]
     args = [a[()] if isinstance(a, np.ndarray) else a for a in args]
+    # NumPy's first call of a ufunc on a complex scalar can round differently from its
+    # later ones (np.square(np.complex128(-374.18+183.41j)): the real part 1 ulp apart in
+    # a fresh process); the reference is NumPy's steady result
+    run_both(lambda m, *a: getattr(m, name)(*a), (np, *args), (np, *args))
     expected, got = run_both(lambda m, *a: getattr(m, name)(*a), (np, *args), (dc, *args))
     if expected[0] == "ok" and got[0] == "ok":
         assert type(got[1]) is type(expected[1])
