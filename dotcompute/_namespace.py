@@ -71,7 +71,8 @@ _OWN = {
         "sum", "prod", "min", "max", "amin", "amax", "any", "all", "argmin", "argmax",
         "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate",
         "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
-        "copy", "repeat", "stack", "outer", "median", "std", "var")},
+        "copy", "repeat", "stack", "outer", "median", "std", "var", "quantile",
+        "percentile")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

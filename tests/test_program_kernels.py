@@ -660,3 +660,69 @@ def test_var_outer_axis_one_pass_as_numpy(dtype):
     assert ([(w.category, str(w.message)) for w in got_warnings]
             == [(w.category, str(w.message)) for w in expected_warnings])
     np.testing.assert_array_equal(got, expected)
+
+
+# ------------------------------------------------------- quantile and percentile
+
+@given(shape=st.sampled_from([(4096,), (5000,), (100, 60), (30, 20, 9), (9, 500)]),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       q=st.sampled_from([0.3, 0, 1, 0.5, [0.1, 0.9], (0.25, 0.5, 0.75), 0.999999,
+                          [1.0, 0.0, 0.5]]),
+       nan_every=st.sampled_from([0, 0, 97]), keepdims=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+@settings(max_examples=60, deadline=None)
+def test_quantile_as_numpy(shape, dtype, q, nan_every, keepdims, seed):
+    """np.quantile / np.percentile and ours on every axis and None: NumPy's values bit
+    for bit, dtype, shape and scalar type, with ties, NaNs and keepdims."""
+    x = _median_case(np.random.default_rng(seed).normal(size=shape), dtype, nan_every)
+    d = dc.asarray(x)
+    p = [100 * v for v in q] if isinstance(q, (list, tuple)) else 100 * q
+    for axis in [None] + list(range(-x.ndim, x.ndim)):
+        for name, arg in (("quantile", q), ("percentile", p)):
+            expected = getattr(np, name)(x, arg, axis=axis, keepdims=keepdims)
+            for got in (getattr(dc, name)(d, arg, axis=axis, keepdims=keepdims),
+                        getattr(np, name)(d, arg, axis=axis, keepdims=keepdims)):
+                if isinstance(expected, np.ndarray):
+                    assert isinstance(got, dc.ndarray)
+                else:
+                    assert type(got) is type(expected), (type(got), type(expected))
+                _same(expected, got)
+    np.testing.assert_array_equal(np.asarray(d), x)          # the input is left as it was
+
+
+@pytest.mark.parametrize("case", ["ints", "out", "weights", "method", "bad_q", "q_int",
+                                  "small", "axis_tuple"])
+def test_quantile_other_calls_as_numpy(case):
+    """What the selection path leaves to NumPy's code: NumPy's results and exceptions."""
+    x = np.random.default_rng(5).normal(size=(80, 60))
+    args, kwargs = (0.3,), {"axis": 0}
+    if case == "ints":
+        x = np.arange(4800).reshape(80, 60) % 97
+    elif case == "out":
+        kwargs["out"] = np.empty(60)
+    elif case == "weights":
+        kwargs.update(method="inverted_cdf", weights=np.ones(80))
+    elif case == "method":
+        kwargs["method"] = "nearest"
+    elif case == "bad_q":
+        args = (1.5,)
+    elif case == "q_int":
+        args = ([0, 1],)
+    elif case == "small":
+        x = x[:10, :10]
+    elif case == "axis_tuple":
+        kwargs["axis"] = (0, 1)
+    d = dc.asarray(x)
+    dkw = dict(kwargs)
+    if "out" in dkw:
+        dkw["out"] = dc.empty(60)
+    try:
+        expected = np.quantile(x, *args, **kwargs)
+    except Exception as exc:
+        with pytest.raises(type(exc)):
+            dc.quantile(d, *args, **dkw)
+        return
+    got = dc.quantile(d, *args, **dkw)
+    _same(expected, got)
+    if case == "out":
+        assert got is dkw["out"]
