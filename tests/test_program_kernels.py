@@ -691,7 +691,7 @@ def test_quantile_as_numpy(shape, dtype, q, nan_every, keepdims, seed):
 
 
 @pytest.mark.parametrize("case", ["ints", "out", "weights", "method", "bad_q", "q_int",
-                                  "small", "axis_tuple"])
+                                  "small", "axis_tuple", "many_q"])
 def test_quantile_other_calls_as_numpy(case):
     """What the selection path leaves to NumPy's code: NumPy's results and exceptions."""
     x = np.random.default_rng(5).normal(size=(80, 60))
@@ -712,6 +712,8 @@ def test_quantile_other_calls_as_numpy(case):
         x = x[:10, :10]
     elif case == "axis_tuple":
         kwargs["axis"] = (0, 1)
+    elif case == "many_q":
+        args = (np.linspace(0, 1, 21),)
     d = dc.asarray(x)
     dkw = dict(kwargs)
     if "out" in dkw:

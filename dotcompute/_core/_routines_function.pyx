@@ -585,6 +585,9 @@ except ImportError:                                  # another NumPy: its code
     _np_lerp = None
 
 DEF QUANTILE_MIN = 4096     # elements of the array: below, NumPy's code
+DEF QUANTILE_MAX_Q = 8      # quantiles of one call: with more, a selection per position
+                            # (each over the part below the last) may cost more than
+                            # NumPy's one partition at all of them
 
 
 cdef object _quantile_fast(ndarray x, object q, bint weak_q, object axis, object keepdims):
@@ -664,7 +667,8 @@ cdef object _quantile_q(object q, bint percent):
         q = np.true_divide(q, 100, out=...)
     else:
         q = np.asanyarray(q)
-    if type(q) is not np.ndarray or q.dtype != np.float64 or q.ndim > 1:
+    if (type(q) is not np.ndarray or q.dtype != np.float64 or q.ndim > 1
+            or q.size > QUANTILE_MAX_Q):
         return None
     if not (q.size and (q >= 0).all() and (q <= 1).all()):
         return None
