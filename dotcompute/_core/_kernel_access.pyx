@@ -573,7 +573,7 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
                     Py_ssize_t nin, Py_ssize_t itemsize) noexcept:
     """A reduction over an outer axis (nr rows of stride sr) into nin outputs, each output
     element combined with its column's rows in row order by the binary loop g: the columns
-    split among the thread policy's threads (whole cache lines each), every thread through
+    split among the thread policy's threads (in multiples of 16), every thread through
     all rows; one region, where a call per row cost more than the row's work on narrow
     tables. A thread's columns of a row must span SLAB_SPLIT_BYTES: with less, both
     cores' prefetchers pulled every line of every row (a C loop over 4000 x 200 float64,
@@ -581,7 +581,7 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
     282 us)."""
     cdef Py_ssize_t n = nr * nin, step
     cdef int nt = threads_for_ew(n, threshold, itemsize)
-    cdef int k, c
+    cdef int k
     cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
@@ -1162,7 +1162,7 @@ cdef void nd_run(const NdIter *it, const Body *body, int threshold,
                  double weight=1.0) noexcept:
     """The body over the walk on the thread policy's threads; weight: the policy's
     elements (of the threshold's class) an element of the body costs (NumPy's complex
-    abs: hypot, ~25 cheap elements)."""
+    abs, hypot: ~9 of the expensive class's elements)."""
     cdef int nt, isz
     cdef bint timed
     cdef double t0
