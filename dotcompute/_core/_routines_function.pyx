@@ -581,7 +581,8 @@ try:        # NumPy's own steps of the linear method, which the selection below 
                                                _get_indexes as _np_get_indexes,
                                                _get_gamma as _np_get_gamma,
                                                _QuantileMethods as _np_quantile_methods)
-except ImportError:                                  # another NumPy: its code
+    _np_quantile_methods["linear"]["get_virtual_index"]
+except (ImportError, KeyError, TypeError):           # another NumPy: its code
     _np_lerp = None
 
 DEF QUANTILE_MIN = 4096     # elements of the array: below, NumPy's code
