@@ -445,3 +445,38 @@ def test_temporary_pairs_report_each_operations_flags(where):
         with pytest.raises(FloatingPointError) as e_dc:
             f(dc.asarray(x), dc.asarray(y), dc.asarray(z))
     assert str(e_dc.value) == str(e_np.value)
+
+
+_GX = _GY = _GS = None
+
+
+@needs_fusion
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_scalar_on_the_left_with_global_and_closure_operands(dtype):
+    """`s * x + y` with the NumPy scalar's operator first and the arrays loaded as
+    globals, as closure cells, and by module-level code (LOAD_NAME): fused, NumPy's bits
+    and dtype (a float64 scalar with float32 arrays promotes, NEP 50)."""
+    global _GX, _GY, _GS
+    x, y, _ = _data(dtype, seed=21)
+    expected = np.float64(2.5) * x + y
+    _GX, _GY, _GS = dc.asarray(x), dc.asarray(y), np.float64(2.5)
+
+    def with_globals():
+        return _GS * _GX + _GY
+
+    X, Y, S = _GX, _GY, _GS
+
+    def with_cells():
+        return S * X + Y
+
+    for f in (with_globals, with_cells):
+        got, fused = _fused(f)
+        _same(expected, got)
+        assert fused == 1, f.__name__
+    namespace = {"S": S, "X": X, "Y": Y}
+    code = compile("r = S * X + Y", "<module>", "exec")
+    before = R.fused_pairs() + R.fused_chains()
+    exec(code, namespace)                     # module-level code: LOAD_NAME
+    _same(expected, namespace["r"])
+    assert R.fused_pairs() + R.fused_chains() - before == 1
+    _GX = _GY = _GS = None

@@ -133,6 +133,11 @@ static int dc_fuse_look(PyFrameObject **fp, int *lasti, PyObject **code) {
 }
 #endif
 
+#if DC_FUSE_SUPPORTED
+static PyObject *dc_prev_load(PyFrameObject *f, PyCodeObject *co, const unsigned char *c,
+                              int pos, int *start);
+#endif
+
 /* The pair the innermost frame's BINARY_OP (op1, called on x and y) starts, returning
  * op2's oparg and setting *z (borrowed), *frame, *at (op2's offset), *lasti_out (op1's),
  * *code_out (the code object, borrowed) and *rev, or returning -1:
@@ -142,9 +147,12 @@ static int dc_fuse_look(PyFrameObject **fp, int *lasti, PyObject **code) {
  *   the instruction 6 bytes before op1, which is the value there only when no jump lands
  *   between it and op1: the caller checks that no jump targets op1 or the two loads
  *   before it, and needs *loaded.
- * *loaded: the two instructions before op1 are LOAD_FAST or LOAD_CONST of exactly x and y
- * (by identity): op1 was called on the values that bytecode loaded, whatever path
- * reached the BINARY_OP. */
+ * *loaded: the two instructions before op1 are loads (LOAD_FAST, LOAD_CONST, LOAD_DEREF,
+ * LOAD_NAME, LOAD_GLOBAL: dc_prev_load) of exactly x and y (by identity): op1 was called
+ * on the values that bytecode loaded, whatever path reached the BINARY_OP (a NumPy
+ * scalar's operator on a module's global array, `np.float64(2) * x + y` in a script, is
+ * fused that way). A reversed pair needs both loads of two bytes (z's load is read 6
+ * bytes before op1). */
 static int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, int *at,
                         int *lasti_out, PyObject **code_out, int *rev, int *loaded) {
 #if DC_FUSE_SUPPORTED
@@ -153,16 +161,24 @@ static int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, in
     PyObject *code, *v = NULL;
     const unsigned char *c;
     Py_ssize_t len;
-    int lasti, next, op2at, op2 = -1;
+    int lasti, next, op2at, op2 = -1, two = 0;
     if (!dc_fuse_look(&f, &lasti, &code))
         return -1;
     co = f->f_frame->f_code;
     c = (const unsigned char *)PyBytes_AS_STRING(code);
     len = PyBytes_GET_SIZE(code);
     next = lasti + 2 + dc_binary_cache;
-    *loaded = lasti >= 4 && dc_loaded_at(f, co, c, lasti - 4) == x
-              && dc_loaded_at(f, co, c, lasti - 2) == y;
+    {
+        int sy = -1, sx = -1;
+        *loaded = dc_prev_load(f, co, c, lasti, &sy) == y
+                  && dc_prev_load(f, co, c, sy, &sx) == x;
+        two = *loaded && sx == lasti - 4;     /* both loads of two bytes */
+    }
     *rev = next + 2 <= len && c[next] == dc_op_binary;
+    if (*rev && *loaded && !two) {            /* z's load is found 6 bytes before op1 */
+        Py_DECREF(code);
+        return -1;
+    }
     op2at = *rev ? next : next + 2;
     if (op2at + 2 <= len && c[op2at] == dc_op_binary && (!*rev || lasti >= 6))
         v = *rev ? dc_loaded_at(f, co, c, lasti - 6) : dc_loaded(f, co, c + next);
@@ -279,6 +295,39 @@ static PyObject *dc_loaded_any(PyFrameObject *f, PyCodeObject *co, const unsigne
 }
 #endif
 
+#if DC_FUSE_SUPPORTED
+/* The value pushed by the load that ends at offset pos (the instruction just before pos,
+ * or a LOAD_GLOBAL and its inline cache), its offset in *start; NULL when that is not a
+ * load dc_loaded_any reads (or an EXTENDED_ARG widens it). In the unspecialized bytecode a
+ * cache entry is opcode 0 (CACHE), which no instruction has: a zero at pos - 2 is a cache. */
+static PyObject *dc_prev_load(PyFrameObject *f, PyCodeObject *co, const unsigned char *c,
+                              int pos, int *start) {
+    int size, p, k;
+    PyObject *v;
+    if (pos < 2)
+        return NULL;
+    if (c[pos - 2] != 0) {
+        p = pos - 2;
+    } else {
+        if (dc_op_load_global < 0 || dc_global_cache <= 0 || pos < 2 + dc_global_cache)
+            return NULL;
+        p = pos - 2 - dc_global_cache;
+        for (k = p + 2; k < pos; k += 2)
+            if (c[k] != 0)
+                return NULL;
+        if (c[p] != dc_op_load_global)
+            return NULL;
+    }
+    if (p >= 2 && c[p - 2] == dc_op_extended_arg)
+        return NULL;
+    v = dc_loaded_any(f, co, c + p, &size);
+    if (v == NULL || p + size != pos)
+        return NULL;
+    *start = p;
+    return v;
+}
+#endif
+
 static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
 #if DC_FUSE_SUPPORTED
     PyFrameObject *f;
@@ -286,7 +335,7 @@ static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
     PyObject *code, *v;
     const unsigned char *c;
     Py_ssize_t len;
-    int lasti, pos, nb = 0, k, i, depth, best = 0, best_below = 0, remaining, size;
+    int lasti, pos, nb = 0, k, i, depth, best = 0, best_below = 0, remaining, size, two;
     int stack[DC_CHAIN_VALS + DC_CHAIN_MAX];
     int boff[DC_CHAIN_BELOW];
     PyObject *bval[DC_CHAIN_BELOW];
@@ -304,9 +353,13 @@ static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
     ch->l[0] = 0;
     ch->r[0] = 1;
     /* values below op1's operands: loads before the two that loaded x and y */
-    ch->loaded = lasti >= 4 && dc_loaded_at(f, co, c, lasti - 4) == x
-                 && dc_loaded_at(f, co, c, lasti - 2) == y;
-    if (ch->loaded) {
+    {
+        int sy = -1, sx = -1;
+        ch->loaded = dc_prev_load(f, co, c, lasti, &sy) == y
+                     && dc_prev_load(f, co, c, sy, &sx) == x;
+        two = ch->loaded && sx == lasti - 4;  /* both loads of two bytes */
+    }
+    if (two) {
         for (pos = lasti - 6; pos >= 0 && nb < DC_CHAIN_BELOW; pos -= 2) {
             v = dc_loaded_at(f, co, c, pos);
             if (v == NULL)
