@@ -26,3 +26,8 @@ cdef bint numpy_loop_of(object ufunc, tuple dtypes, dc_npy_loop *loop, void **ct
 # scalar input, the output contiguous).
 cdef int generic_slot(object ufunc, int nin, int t)
 cdef void run_generic_loop(int slot, int nin, char **args, Py_ssize_t *steps, Py_ssize_t n)
+
+# Seconds an element of NumPy's strided loop takes on one thread (typical float inputs of
+# in_size bytes, float32 parts when single), measured once by the caller to weigh its calls.
+cdef double numpy_loop_cost(dc_npy_loop loop, void *ctx, void *aux, int nin, bint single,
+                            Py_ssize_t in_size, Py_ssize_t out_size) noexcept

@@ -18,7 +18,7 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport dc_kernel_table, dc_npy_loop
-from dotcompute._core._dtypes cimport DC_T_F4, DC_T_F8, DC_NTYPES, type_dtype
+from dotcompute._core._dtypes cimport DC_T_F4, DC_T_F8, DC_NTYPES, type_dtype, type_size
 from dotcompute._core._threads cimport (threads_for_ew, threads_time_serial,
                                         threads_note_serial, threads_now, threads_class_cost)
 from dotcompute._core._kernel_access cimport (kernel_table, NOGIL_MIN,
@@ -388,7 +388,7 @@ cdef bint borrowing() noexcept:
 # result from the pool -- without NumPy's ufunc machinery (dispatch, type resolution,
 # wrapping: ~0.2 us a call on top of NumPy's ~0.55 us at 32 elements when the call went
 # through NumPy) and on our threads when the policy finds it pays, weighing each call by
-# the loop's cost measured at its first call (_loop_cost). The values are
+# the loop's cost measured at its first call (numpy_loop_cost). The values are
 # NumPy's loop's; in every build (there is no kernel of ours to exercise).
 DEF MAXGENERIC = 64
 cdef dc_npy_loop _gen_loop[MAXGENERIC]
@@ -404,34 +404,37 @@ DEF GEN_CAL_N = 1024
 DEF GEN_CAL_REPS = 3
 
 
-cdef double _loop_cost(int slot, int nin, int t) noexcept:
-    """Seconds an element of the loop of `slot` takes on one thread, over GEN_CAL_N inputs
-    in [0.1, 2] (the fastest of GEN_CAL_REPS runs; ~50 us once for the slowest loops): the
-    thread policy weighs its calls by it
-    (NumPy's logaddexp takes ~16 ns an element, 80x our cheapest expensive-class probe;
-    counted as that class, a call of 1e5 elements looked too short to wake the workers)."""
+cdef double numpy_loop_cost(dc_npy_loop loop, void *ctx, void *aux, int nin, bint single,
+                            Py_ssize_t in_size, Py_ssize_t out_size) noexcept:
+    """Seconds an element of NumPy's strided loop takes on one thread, over GEN_CAL_N
+    inputs of in_size bytes whose float parts (float32 when single) run 0.1 .. 2 (the
+    fastest of GEN_CAL_REPS runs; ~50 us once for the slowest loops): the thread policy
+    weighs its calls by it (NumPy's logaddexp takes ~16 ns an element, 80x our cheapest
+    expensive-class probe; counted as that class, a call of 1e5 elements looked too short
+    to wake the workers; its complex abs, hypot, ~1.7 ns, counted as a cheap element
+    stayed serial below ~170000)."""
     cdef char *args[3]
     cdef Py_ssize_t steps[3]
     cdef Py_ssize_t m = GEN_CAL_N
     cdef int j, rep, saved
-    cdef Py_ssize_t size = 4 if t == DC_T_F4 else 8
     cdef double best = 1e30, t0, dt
-    _fill_cal(t, 3, GEN_CAL_N)
+    _fill_cal(DC_T_F4 if single else DC_T_F8, nin,
+              GEN_CAL_N * in_size // (4 if single else 8))
     for j in range(nin):
         args[j] = <char *>_cal_buf[j]
-        steps[j] = size
+        steps[j] = in_size
     args[nin] = <char *>_cal_buf[2]
-    steps[nin] = size
+    steps[nin] = out_size
     saved = dc_fpe_test()             # the calibration inputs' flags are not the call's
     for rep in range(GEN_CAL_REPS):
         t0 = _now()
-        _gen_loop[slot](_gen_ctx[slot], args, &m, steps, _gen_aux[slot])
+        loop(ctx, args, &m, steps, aux)
         dt = _now() - t0
         if dt < best:
             best = dt
     dc_fpe_clear()
     dc_fpe_raise(saved)
-    return best / GEN_CAL_N
+    return best / GEN_CAL_N if best > 0 else 1e-12
 
 
 cdef int generic_slot(object ufunc, int nin, int t):
@@ -450,7 +453,9 @@ cdef int generic_slot(object ufunc, int nin, int t):
         if numpy_loop_of(ufunc, dtypes, &_gen_loop[_n_gen], &_gen_ctx[_n_gen],
                          &_gen_aux[_n_gen]):
             slot = _n_gen
-            _gen_cost[_n_gen] = _loop_cost(_n_gen, nin, t)
+            _gen_cost[_n_gen] = numpy_loop_cost(_gen_loop[_n_gen], _gen_ctx[_n_gen],
+                                                _gen_aux[_n_gen], nin, t == DC_T_F4,
+                                                type_size(t), type_size(t))
             _n_gen += 1
     _gen_slot[key] = slot
     return <int>slot

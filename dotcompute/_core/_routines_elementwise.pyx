@@ -21,16 +21,16 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel
                                               run_unary, run_binary, run_where, run_ternary,
                                               run_ternary_split, Chain, ChainOp, ChainArg,
                                               run_chain, CH_MAX, CH_SLOTS,
-                                              dc_fpe_clear, dc_fpe_test, dc_fpe_raise,
+                                              dc_fpe_clear, dc_fpe_test,
                                               unsafe_overlap, unsafe_overlap_sized,
                                               same_shape, NdIter, Body,
                                               nd_setup, nd_run, convert_into, BODY_BINARY,
                                               BODY_UNARY, BODY_NPY, BODY_WHERE, BODY_CLIP,
                                               WIDEN_NONE, WIDEN_F8_C16, WIDEN_F4_C8,
                                               WIDEN_C8_C16, cost_threshold, keep_order)
-from dotcompute._core._threads cimport threads_class_cost, threads_now
+from dotcompute._core._threads cimport threads_class_cost
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, run_generic_loop, generic_slot,
-                                            borrowing, LOOP_UNARY,
+                                            numpy_loop_cost, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
@@ -281,14 +281,13 @@ cdef void *_uaux[MAXOPS][XMAX]
 cdef double _ucost[MAXOPS][XMAX]        # NumPy's loop: seconds an element (0: not measured)
 
 
-DEF UCOST_N = 512
 DEF UCOST_MIN = 4096                    # elements: below, the policy never threads anyway
 DEF UCOST_HEAVY = 4.0                   # x the expensive class's element: a loop weighed
 
 
 def numpy_unary_costs():
-    """{(ufunc name, dtype char): seconds an element} of NumPy's unary loops measured so
-    far (see _npy_unary_cost)."""
+    """{(ufunc name, dtype char): seconds an element} of NumPy's unary loops the N-d walk
+    ran on 4096 elements or more so far (_numpy_loops.numpy_loop_cost)."""
     out = {}
     for op in range(len(_UN_UF)):
         for ta in range(NX):
@@ -297,43 +296,6 @@ def numpy_unary_costs():
     return out
 
 
-cdef double _npy_unary_cost(int op, int ta) noexcept:
-    """Seconds an element of NumPy's unary loop _uloop[op][ta] takes on this thread over
-    UCOST_N typical inputs (0.1 .. 2 in every float part; integers zero), the fastest of
-    three runs; measured at the first call that runs it (~3 us for a hypot loop), the
-    calls weighed by it for the thread policy: NumPy's complex abs (hypot, ~1.5 ns an
-    element) counted as a cheap element (~0.06 ns) stayed serial below ~170000
-    elements."""
-    cdef double inb[UCOST_N * 2]        # up to 16-byte elements
-    cdef double outb[UCOST_N * 2]
-    cdef char *args[2]
-    cdef Py_ssize_t steps[2]
-    cdef Py_ssize_t m = UCOST_N, i
-    cdef Py_ssize_t size = _xsize(ta)
-    cdef double best = 1e30, t0, dt
-    cdef int rep, saved
-    if ta == DC_T_F4 or ta == XC8:
-        for i in range(UCOST_N * size // 4):
-            (<float *>inb)[i] = <float>(0.1 + 1.9 * i / (UCOST_N * size // 4))
-    elif ta == DC_T_F8 or ta == XC16:
-        for i in range(UCOST_N * size // 8):
-            inb[i] = 0.1 + 1.9 * i / (UCOST_N * size // 8)
-    else:
-        memset(inb, 0, sizeof(inb))
-    args[0] = <char *>inb
-    args[1] = <char *>outb
-    steps[0] = size
-    steps[1] = 16                       # (wide enough for any output element)
-    saved = dc_fpe_test()               # the calibration's flags are not the call's
-    for rep in range(3):
-        t0 = threads_now()
-        _uloop[op][ta](_uctx[op][ta], args, &m, steps, _uaux[op][ta])
-        dt = threads_now() - t0
-        if dt < best:
-            best = dt
-    dc_fpe_clear()
-    dc_fpe_raise(saved)
-    return best / UCOST_N if best > 0 else 1e-12
 memset(_bres, 0, sizeof(_bres))
 memset(_ures, 0, sizeof(_ures))
 
@@ -819,7 +781,9 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
             # weighed as elements of the expensive class (a loop costlier than its class's
             # probe computes more than it moves)
             if _ucost[op][ta] == 0:
-                _ucost[op][ta] = _npy_unary_cost(op, ta)
+                _ucost[op][ta] = numpy_loop_cost(_uloop[op][ta], _uctx[op][ta],
+                                                 _uaux[op][ta], 1, ta == DC_T_F4 or ta == XC8,
+                                                 _xsize(ta), _xsize(lo))
             # (only loops far costlier than that class's probe: complex square, 2.5x, threaded
             # at 12836 elements as two chunks of ~3 us, and lost more than it saved)
             unit = threads_class_cost(cost_threshold(DC_COST_EXPENSIVE))

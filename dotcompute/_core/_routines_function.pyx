@@ -514,6 +514,32 @@ def var(a, *args, **kwargs):
 cdef object _np_median = np.median._implementation
 
 
+cdef tuple _slices_last(ndarray x, object axis):
+    """(rows, rest, keep) for a median or quantile of x over `axis` (an int or None): a
+    C-ordered copy of x from the pool with the axis last, as rows of the slices selected
+    in (one per result element), the result's shape (x's without the axis; () for None)
+    and its shape with keepdims; None for another axis or an empty x (NumPy's code then
+    decides)."""
+    cdef int nd = x._ndim, ax
+    cdef ndarray c
+    if x._size == 0:
+        return None
+    if axis is None:
+        c = <ndarray?>x.reshape(-1).copy()
+        rest, keep = (), (1,) * nd
+    elif PyLong_CheckExact(axis) and -nd <= <object>axis < nd:
+        ax = <int>axis + nd if <object>axis < 0 else <int>axis
+        if ax == nd - 1:
+            c = <ndarray?>x.copy()
+        else:
+            c = <ndarray?>x.transpose([d for d in range(nd) if d != ax] + [ax]).copy()
+        rest = x.shape[:ax] + x.shape[ax + 1:]
+        keep = x.shape[:ax] + (1,) + x.shape[ax + 1:]
+    else:
+        return None
+    return c.reshape(-1, c._shape[c._ndim - 1]), rest, keep
+
+
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """numpy.median. A float32 or float64 cpu dc array (axis an int or None, no out=):
     the slices copied with the axis last (from the pool) and partitioned in place at the
@@ -525,51 +551,34 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     order statistics, averaged as its mean averages them ((lo + hi) / 2 in the array's
     dtype). Else (other dtypes, out=, an axis tuple, fewer than two elements a slice)
     NumPy's code."""
-    cdef ndarray x, c, r, lo, top
+    cdef ndarray c, r, lo, top
     cdef Py_ssize_t n, h
-    cdef int ax, nd
+    cdef tuple sl = None
     if (out is None and type(a) is ndarray and (<ndarray>a)._host
             and ((<ndarray>a)._t == DC_T_F8 or (<ndarray>a)._t == DC_T_F4)
-            and (axis is None or PyLong_CheckExact(axis))
             and (keepdims is True or keepdims is False)):
-        x = <ndarray>a
-        nd = x._ndim
-        if axis is None:
-            c = <ndarray?>x.reshape(-1).copy()
-            ax = 0
-        elif -nd <= <object>axis < nd:
-            ax = <int>axis + nd if <object>axis < 0 else <int>axis
-            if ax == nd - 1:
-                c = <ndarray?>x.copy()
-            else:
-                c = <ndarray?>x.transpose([d for d in range(nd) if d != ax] + [ax]).copy()
+        sl = _slices_last(<ndarray>a, axis)
+    if sl is not None and (<ndarray>sl[0])._shape[1] >= 2:
+        c, rest, keep = sl
+        n = c._shape[1]
+        h = n // 2
+        c._np().partition(h, axis=-1)
+        r = <ndarray?>c[:, h]
+        if n % 2 == 0:
+            lo = <ndarray?>c[:, :h].max(axis=-1)
+            r = <ndarray?>((lo + r) / 2)
         else:
-            c = None
-        if c is not None and c._ndim > 0 and c._shape[c._ndim - 1] >= 2:
-            n = c._shape[c._ndim - 1]
-            h = n // 2
-            c = <ndarray?>c.reshape(-1, n)          # the slices as rows (a view)
-            c._np().partition(h, axis=-1)
-            r = <ndarray?>c[:, h]
-            if n % 2 == 0:
-                lo = <ndarray?>c[:, :h].max(axis=-1)
-                r = <ndarray?>((lo + r) / 2)
-            else:
-                r = <ndarray?>r.copy()
-            # NaNs order last: a slice holding one has one at h or after
-            top = <ndarray?>c[:, h:].max(axis=-1)
-            nan = top != top
-            if nan.any():
-                r = <ndarray?>where(nan, top, r)
-            if axis is None:
-                if not keepdims:
-                    return r._np()[0]
-                return r.reshape((1,) * nd)
-            if keepdims:
-                return r.reshape(x.shape[:ax] + (1,) + x.shape[ax + 1:])
-            if nd == 1:
-                return r._np()[0]
-            return r.reshape(x.shape[:ax] + x.shape[ax + 1:])
+            r = <ndarray?>r.copy()
+        # NaNs order last: a slice holding one has one at h or after
+        top = <ndarray?>c[:, h:].max(axis=-1)
+        nan = top != top
+        if nan.any():
+            r = <ndarray?>where(nan, top, r)
+        if keepdims:
+            return r.reshape(keep)
+        if not rest:
+            return r._np()[0]
+        return r.reshape(rest)
     return call_numpy_function(np.median, _np_median,
                                (a, axis, out, overwrite_input, keepdims), {})
 
@@ -603,27 +612,14 @@ cdef object _quantile_fast(ndarray x, object q, bint weak_q, object axis, object
     statistics are the ones NumPy reads, combined by NumPy's own _get_indexes, _get_gamma
     and _lerp, and a slice holding a NaN gives NaN as NumPy's check gives it."""
     cdef ndarray c
-    cdef int nd = x._ndim, ax
     cdef Py_ssize_t n, m, hi, p
-    cdef tuple rest, keep
-    if axis is None:
-        c = <ndarray?>x.reshape(-1).copy()
-        rest = ()
-        keep = (1,) * nd
-    elif PyLong_CheckExact(axis) and -nd <= <object>axis < nd:
-        ax = <int>axis + nd if <object>axis < 0 else <int>axis
-        if ax == nd - 1:
-            c = <ndarray?>x.copy()
-        else:
-            c = <ndarray?>x.transpose([d for d in range(nd) if d != ax] + [ax]).copy()
-        rest = x.shape[:ax] + x.shape[ax + 1:]
-        keep = x.shape[:ax] + (1,) + x.shape[ax + 1:]
-    else:
+    cdef tuple sl = _slices_last(x, axis)
+    if sl is None:
         return None
-    n = c._shape[c._ndim - 1]
+    c, rest, keep = sl
+    n = c._shape[1]
     if n < 2:
         return None
-    c = <ndarray?>c.reshape(-1, n)
     m = c._shape[0]
     cv = c._np()
     vi = np.asanyarray(_np_quantile_methods["linear"]["get_virtual_index"](n, q))

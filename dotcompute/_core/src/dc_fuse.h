@@ -134,8 +134,8 @@ static int dc_fuse_look(PyFrameObject **fp, int *lasti, PyObject **code) {
 #endif
 
 #if DC_FUSE_SUPPORTED
-static PyObject *dc_prev_load(PyFrameObject *f, PyCodeObject *co, const unsigned char *c,
-                              int pos, int *start);
+static int dc_loaded_pair(PyFrameObject *f, PyCodeObject *co, const unsigned char *c,
+                          int lasti, PyObject *x, PyObject *y, int *two);
 #endif
 
 /* The pair the innermost frame's BINARY_OP (op1, called on x and y) starts, returning
@@ -168,12 +168,7 @@ static int dc_fuse_pair(PyObject *x, PyObject *y, PyObject **z, void **frame, in
     c = (const unsigned char *)PyBytes_AS_STRING(code);
     len = PyBytes_GET_SIZE(code);
     next = lasti + 2 + dc_binary_cache;
-    {
-        int sy = -1, sx = -1;
-        *loaded = dc_prev_load(f, co, c, lasti, &sy) == y
-                  && dc_prev_load(f, co, c, sy, &sx) == x;
-        two = *loaded && sx == lasti - 4;     /* both loads of two bytes */
-    }
+    *loaded = dc_loaded_pair(f, co, c, lasti, x, y, &two);
     *rev = next + 2 <= len && c[next] == dc_op_binary;
     if (*rev && *loaded && !two) {            /* z's load is found 6 bytes before op1 */
         Py_DECREF(code);
@@ -326,6 +321,17 @@ static PyObject *dc_prev_load(PyFrameObject *f, PyCodeObject *co, const unsigned
     *start = p;
     return v;
 }
+
+/* Whether the two loads before op1 (at lasti) pushed exactly x and y; *two: both are
+ * two-byte instructions (values below them are then read 6 bytes before op1 on). */
+static int dc_loaded_pair(PyFrameObject *f, PyCodeObject *co, const unsigned char *c,
+                          int lasti, PyObject *x, PyObject *y, int *two) {
+    int sy = -1, sx = -1;
+    int loaded = dc_prev_load(f, co, c, lasti, &sy) == y
+                 && dc_prev_load(f, co, c, sy, &sx) == x;
+    *two = loaded && sx == lasti - 4;
+    return loaded;
+}
 #endif
 
 static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
@@ -335,7 +341,7 @@ static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
     PyObject *code, *v;
     const unsigned char *c;
     Py_ssize_t len;
-    int lasti, pos, nb = 0, k, i, depth, best = 0, best_below = 0, remaining, size, two;
+    int lasti, pos, nb = 0, k, i, depth, best = 0, best_below = 0, remaining, size, two = 0;
     int stack[DC_CHAIN_VALS + DC_CHAIN_MAX];
     int boff[DC_CHAIN_BELOW];
     PyObject *bval[DC_CHAIN_BELOW];
@@ -353,12 +359,7 @@ static int dc_chain_scan(PyObject *x, PyObject *y, dc_chain *ch) {
     ch->l[0] = 0;
     ch->r[0] = 1;
     /* values below op1's operands: loads before the two that loaded x and y */
-    {
-        int sy = -1, sx = -1;
-        ch->loaded = dc_prev_load(f, co, c, lasti, &sy) == y
-                     && dc_prev_load(f, co, c, sy, &sx) == x;
-        two = ch->loaded && sx == lasti - 4;  /* both loads of two bytes */
-    }
+    ch->loaded = dc_loaded_pair(f, co, c, lasti, x, y, &two);
     if (two) {
         for (pos = lasti - 6; pos >= 0 && nb < DC_CHAIN_BELOW; pos -= 2) {
             v = dc_loaded_at(f, co, c, pos);
