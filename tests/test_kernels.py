@@ -957,20 +957,16 @@ def test_power_stride_zero_exponent_as_numpy(dtype, y):
 @pytest.mark.parametrize("nr", [15, 16, 17, 64, 300, 383, 384])
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
 def test_row_sums_and_means_as_numpy(nr, dtype):
-    """sum/mean along contiguous rows (NumPy's reduction for 16-383 elements, ours
-    around it): NumPy's values (bits from 16 to 383), dtype and shape, keepdims too."""
+    """sum/mean along rows (contiguous and reversed): NumPy's bits, dtype and shape,
+    keepdims too."""
     x = (np.random.default_rng(nr).uniform(-3, 5, size=(40, nr)) * 7).astype(dtype)
     d = dc.asarray(x)
-    for f, contiguous in ((lambda m, a: a.sum(axis=1), True),
-                          (lambda m, a: a.mean(axis=1), True),
-                          (lambda m, a: m.sum(a, axis=-1, keepdims=True), True),
-                          (lambda m, a: a[:, ::-1].sum(axis=1), False)):
+    for f in (lambda m, a: a.sum(axis=1), lambda m, a: a.mean(axis=1),
+              lambda m, a: m.sum(a, axis=-1, keepdims=True),
+              lambda m, a: a[:, ::-1].sum(axis=1)):
         want, got = f(np, x), np.asarray(f(dc, d))
         assert got.dtype == want.dtype and got.shape == want.shape
-        if (contiguous and 16 <= nr <= 383) or dtype == "int32":
-            np.testing.assert_array_equal(got, want)
-        else:
-            np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-13)
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", ["f4", "f8", "i1", "i4", "u8", "b1"])
@@ -1100,3 +1096,85 @@ def test_float_product_over_several_axes_in_numpys_order():
                         got = np.asarray(d.prod(axis=axis, keepdims=keepdims))
                     assert got.dtype == want.dtype and got.shape == want.shape
                     np.testing.assert_array_equal(got, want)
+
+
+def _same_bits(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, want.dtype,
+                                                                 got.shape, want.shape)
+    u = np.dtype(f"u{want.dtype.itemsize}")
+    np.testing.assert_array_equal(np.ascontiguousarray(got).reshape(-1).view(u),
+                                  np.ascontiguousarray(want).reshape(-1).view(u))
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_float_sums_are_numpys_bits(dtype):
+    """Float sums give NumPy's bits, not only its value: its pairwise order (leaves of
+    128, splits at half rounded down to a multiple of 8) over a whole contiguous, strided
+    or reversed run, then added to the identity 0 (-0.0 sums to +0.0); lengths around the
+    leaf, the split and the threaded partials' borders; mean too; 1 and 2 threads."""
+    from dotcompute._core import _threads
+    rng = np.random.default_rng(11)
+    old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
+    try:
+        for n in (0, 1, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 256, 257, 1000, 1024,
+                  4099, 65535, 65536, 65537, 131077, 10**6 + 3):
+            x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6, n)).astype(dtype)
+            d = dc.asarray(x)
+            for t in (1, 2):
+                dc.set_num_threads(t)
+                _same_bits(d.sum(), x.sum())
+                _same_bits(dc.sum(d[::3]), np.sum(x[::3]))
+                _same_bits(d[::-1].sum(), x[::-1].sum())
+                if n:
+                    _same_bits(d.mean(), x.mean())
+        z = np.full(20, -0.0, dtype)
+        _same_bits(dc.asarray(z).sum(), z.sum())
+        _same_bits(dc.asarray(z[:3]).sum(), z[:3].sum())
+        w = rng.standard_normal(5000).astype(dtype)
+        w[[7, 4000]] = (np.inf, -np.inf)
+        with np.errstate(invalid="ignore"):
+            _same_bits(dc.asarray(w).sum(), w.sum())
+        w[100] = np.nan
+        _same_bits(dc.asarray(w).sum(), w.sum())
+    finally:
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_float_axis_sums_follow_numpys_iterator(dtype):
+    """Sums along axes in NumPy's iterator order, so its bits: reduced axes that form one
+    run of memory are one pairwise sum (F-ordered and transposed arrays reduced whole,
+    trailing axes of a C array); where a kept axis steps less than the reduced one, rows
+    are added in order from 0 (narrow columns too); a short reduced axis that steps least
+    is a pairwise sum, not rows in order; columns of -0.0 sum to +0.0."""
+    rng = np.random.default_rng(12)
+    X = (rng.standard_normal((300, 700)) * 10.0 ** rng.uniform(-4, 4, (300, 700))).astype(dtype)
+    D = dc.asarray(X)
+    cases = [
+        lambda m, a: m.asfortranarray(a).sum(),
+        lambda m, a: a.T.sum(),
+        lambda m, a: a.T.mean(),
+        lambda m, a: a.reshape(30, 10, 700).sum(axis=(1, 2)),
+        lambda m, a: a.reshape(30, 10, 700).sum(axis=(1, 2), keepdims=True),
+        lambda m, a: a.reshape(10, 700, 30).sum(axis=(0, 1)),
+        lambda m, a: a.reshape(30, 10, 700).transpose(2, 1, 0).sum(axis=(1, 2)),
+        lambda m, a: a.sum(axis=0),
+        lambda m, a: a.sum(axis=1),
+        lambda m, a: a[:, ::-1].sum(axis=1),
+        lambda m, a: m.asfortranarray(a).sum(axis=0),
+        lambda m, a: m.asfortranarray(a).sum(axis=1),
+        lambda m, a: m.asfortranarray(a[:10]).sum(axis=0),
+        lambda m, a: a.reshape(70000, 3).sum(axis=0),
+        lambda m, a: a.reshape(3, 35000, 2).sum(axis=1),
+        lambda m, a: a.reshape(1000, 210)[:, :5].sum(axis=0),
+        lambda m, a: a.reshape(3, 70000).sum(axis=1),
+        lambda m, a: a.reshape(700, 300).mean(axis=0),
+    ]
+    for i, f in enumerate(cases):
+        _same_bits(f(dc, D), f(np, X))
+    Z = np.full((6, 10), -0.0, dtype)
+    for f in (lambda a: a.sum(axis=0), lambda a: a[:, :3].sum(axis=0),
+              lambda a: a.sum(axis=1), lambda a: a.T.sum(axis=1)):
+        _same_bits(f(dc.asarray(Z)), f(Z))

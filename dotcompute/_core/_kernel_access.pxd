@@ -106,9 +106,10 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
 # one call of f and c, start 0; not prod, whose exactness check runs per row by the caller).
 # A reduction over an outer axis: o[j] = a[0, j], then g(o[j], a[r, j]) for r = 1..nr-1
 # in row order, the nin columns split among the thread policy's threads.
+# identity (float sums): the columns' sums then added to 0 as NumPy's (-0.0 gives +0.0).
 cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char *a,
                     Py_ssize_t sr, Py_ssize_t nr, Py_ssize_t sin, char *o, Py_ssize_t son,
-                    Py_ssize_t nin, Py_ssize_t itemsize) noexcept
+                    Py_ssize_t nin, Py_ssize_t itemsize, bint identity=*) noexcept
 cdef void run_rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
                    Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so,
                    Py_ssize_t rows, Py_ssize_t itemsize) noexcept

@@ -555,22 +555,30 @@ cdef void run_rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa
 DEF SLAB_SPLIT_BYTES = 8192    # of each row, at least, to a thread of a slab reduction
 
 
+cdef double _ZERO = 0.0           # 0.0 of float32 and float64 alike (all bits zero)
+
+
 cdef inline void _slabs(dc_binary_fn g, dc_unary_fn copy, const char *a, Py_ssize_t sr,
                         Py_ssize_t nr, Py_ssize_t sin, char *o, Py_ssize_t son,
-                        Py_ssize_t s, Py_ssize_t e) noexcept nogil:
+                        Py_ssize_t s, Py_ssize_t e, bint identity) noexcept nogil:
     """Columns s..e-1 of the slab reduction: o = a[0], then o = g(o, a[r]) for r = 1..nr-1,
-    row after row (the order of NumPy's reduction over an outer axis)."""
+    row after row (the order of NumPy's reduction over an outer axis). identity (float
+    sums): then o = 0 + o, as NumPy starts from its identity 0 -- a column of -0.0 sums
+    to +0.0; a running sum is -0.0 only while every term so far is, so adding the 0 last
+    gives the same bits as adding it first."""
     cdef Py_ssize_t r
     if e <= s:
         return
     copy(a + s * sin, sin, o + s * son, son, e - s)
     for r in range(1, nr):
         g(o + s * son, son, a + r * sr + s * sin, sin, o + s * son, son, e - s)
+    if identity:
+        g(<const char *>&_ZERO, 0, o + s * son, son, o + s * son, son, e - s)
 
 
 cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char *a,
                     Py_ssize_t sr, Py_ssize_t nr, Py_ssize_t sin, char *o, Py_ssize_t son,
-                    Py_ssize_t nin, Py_ssize_t itemsize) noexcept:
+                    Py_ssize_t nin, Py_ssize_t itemsize, bint identity=False) noexcept:
     """A reduction over an outer axis (nr rows of stride sr) into nin outputs, each output
     element combined with its column's rows in row order by the binary loop g: the columns
     split among the thread policy's threads (in multiples of 16), every thread through
@@ -592,11 +600,11 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
         if nt < 1:
             nt = 1
     if n < NOGIL_MIN:
-        _slabs(g, copy, a, sr, nr, sin, o, son, 0, nin)
+        _slabs(g, copy, a, sr, nr, sin, o, son, 0, nin, identity)
         return
     if nt <= 1:
         with nogil:
-            _slabs(g, copy, a, sr, nr, sin, o, son, 0, nin)
+            _slabs(g, copy, a, sr, nr, sin, o, son, 0, nin, identity)
         return
     # chunk borders on multiples of 16 elements (a line of float32 when the columns are
     # contiguous)
@@ -609,7 +617,7 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
                 st[2 * k] = threads_now()
                 dc_fpe_clear()
                 _slabs(g, copy, a, sr, nr, sin, o, son, min(step * k, nin),
-                       min(step * (k + 1), nin))
+                       min(step * (k + 1), nin), identity)
                 fls[k] = dc_fpe_test()
                 st[2 * k + 1] = threads_now()
                 k = k + openmp.omp_get_num_threads()

@@ -25,6 +25,14 @@ cdef extern from "dc_fpe.h" nogil:
     void dc_fpe_clear()
     void dc_fpe_raise(int flags)
 
+cdef extern from "dc_reduce.h" nogil:
+    Py_ssize_t dc_np_tree_start(Py_ssize_t n, int v, int j)
+
+cdef extern from "dc_kernel_table.h" nogil:
+    enum: DC_R_SUM
+    enum: DC_T_F4
+    enum: DC_T_F8
+
 cdef extern from "dc_loops.h" nogil:
     enum: DC_HAVE_STREAM
     void dc_stream_copy(char *dst, const char *src, Py_ssize_t nbytes)
@@ -418,12 +426,16 @@ cdef inline int _used_partials(Py_ssize_t n, int v) noexcept nogil:
 
 
 cdef inline void _reduce_parts(dc_reduce_fn f, const char *a, Py_ssize_t sa, Py_ssize_t n,
-                               int v, int lo, int hi, char *partials) noexcept nogil:
+                               int v, int lo, int hi, char *partials, bint tree) noexcept nogil:
     cdef int j
     cdef Py_ssize_t s, e
     for j in range(lo, hi):
-        s = _chunk_start(n, v, j)
-        e = _chunk_start(n, v, j + 1)
+        if tree:
+            s = dc_np_tree_start(n, v, j)
+            e = dc_np_tree_start(n, v, j + 1)
+        else:
+            s = _chunk_start(n, v, j)
+            e = _chunk_start(n, v, j + 1)
         if e > s:
             f(a + s * sa, sa, e - s, s, partials + j * DC_PARTIAL_BYTES)
 
@@ -465,8 +477,13 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     cdef Py_ssize_t bounds[DC_MAX_CHUNKS + 1]
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
+    # Float sums: the partials are the 2^d nodes at depth d of NumPy's pairwise tree (each
+    # at least PARTIAL_MIN / 2 elements, so every node above them splits) and the combine
+    # adds them as that tree does: NumPy's bits on any number of threads (dc_reduce.h).
+    cdef bint tree = (f == _table.reduce[DC_R_SUM][DC_T_F8]
+                      or f == _table.reduce[DC_R_SUM][DC_T_F4])
     if k == 1:
-        _reduce_parts(f, a, sa, n, v, 0, v, partials)
+        _reduce_parts(f, a, sa, n, v, 0, v, partials, tree)
     else:
         _partials_init(v, k, bounds, nxt)
         t0 = threads_now()
@@ -479,13 +496,13 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
                 ps = pe = 0                 # private: dc_balance_next writes them
                 while dc_balance_next(nxt, bounds, k, k if _blocks_per_chunk > 1 else 1, c, &j,
                                       1, &ps, &pe):
-                    _reduce_parts(f, a, sa, n, v, <int>ps, <int>pe, partials)
+                    _reduce_parts(f, a, sa, n, v, <int>ps, <int>pe, partials, tree)
                 fls[c] = dc_fpe_test()
                 st[2 * c + 1] = threads_now()
                 c = c + openmp.omp_get_num_threads()
         dc_fpe_raise(dc_flags_of(fls, k))
         threads_observe(k, t0, threads_now(), st)
-    comb(partials, _used_partials(n, v), out)
+    comb(partials, v if tree else _used_partials(n, v), out)
 
 
 cdef void run_dot(dc_dot_fn f, dc_combine_fn comb, const char *a, Py_ssize_t sa,

@@ -415,7 +415,7 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     cdef _Dims d
     cdef char *pa
     cdef char *po
-    cdef bint slabs
+    cdef bint slabs, fsum, outer
     cdef dc_binary_fn g = NULL
     cdef dc_unary_fn copy
     cdef dc_reduce_fn f
@@ -434,9 +434,23 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         idx[i] = 0
     if d.m:
         nin, sin, son = d.n[d.m - 1], d.sa[d.m - 1], d.so[d.m - 1]
-    # slabs when the reduced axis is short or less contiguous than the innermost kept dim
+    # slabs when the reduced axis is short or less contiguous than the innermost kept dim.
+    # Float sums follow NumPy's iterator, whose inner loop is the smaller stride: along a
+    # kept dim, rows added in order from 0 (slabs, or _seq_cols for fewer than 8 columns);
+    # along the reduced axis, its pairwise sum per output (below) -- a short reduced axis
+    # too (10 x 1000 F-ordered, axis 0: ten elements' pairwise sum, not ten rows in order).
+    fsum = kind == DC_R_SUM and (t == DC_T_F8 or t == DC_T_F4)
+    outer = d.m > 0 and (sr if sr >= 0 else -sr) > (sin if sin >= 0 else -sin)
+    if fsum and outer and nin < 8:
+        pa, po = a._data, res._data
+        with nogil:
+            while True:                      # every position of the outer kept dims
+                _seq_cols(pa, sr, nr, sin, po, son, nin, t == DC_T_F8)
+                if not _next(&d, d.m - 1, idx, &pa, &po):
+                    break
+        return res
     slabs = (d.m > 0 and kind in _ROW_OP and rd == a._dtype and nin >= 8
-             and (nr < 16 or (sr if sr >= 0 else -sr) > (sin if sin >= 0 else -sin)))
+             and ((nr < 16 and not fsum) or outer))
     if slabs:
         g_op = _ROW_OP[kind]
         g = K.binary[g_op][t]
@@ -446,25 +460,21 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         pa, po = a._data, res._data
         while True:                          # every position of the outer kept dims
             run_slabs(g, copy, K.binary_threshold[g_op], pa, sr, nr, sin, po, son, nin,
-                      isz)
+                      isz, fsum)
             if not _next(&d, d.m - 1, idx, &pa, &po):
                 break
         return res
     if nr < 8 and outputs >= 64 and (kind not in _ROW_OP or rd != a._dtype):
         return None                          # many tiny runs: NumPy's loop is cheaper
     if (kind == DC_R_SUM and SUM_NUMPY_ROWS_LO <= nr <= SUM_NUMPY_ROWS_HI and sr == isz
-            and outputs >= 8):
-        # contiguous rows of 16-383 elements: our lane kernel per row ran at 0.33-0.87x
-        # NumPy's reduction (X.sum(axis=1) of (100000, 16) float64: 64 vs 26 ns a row).
-        # Float rows: NumPy's own pairwise order (its bits), rows split between threads;
-        # other types: NumPy's reduction.
-        if d.m == 0 or (t != DC_T_F8 and t != DC_T_F4):
-            return None
-        f = _np_rowsum_f8 if t == DC_T_F8 else _np_rowsum_f4      # the run_rows path below
-        c = _take_f8 if t == DC_T_F8 else _take_f4
-    else:
-        f = K.reduce[kind][t]
-        c = K.combine[kind][t]
+            and outputs >= 8 and (d.m == 0 or (t != DC_T_F8 and t != DC_T_F4))):
+        # contiguous integer rows of 16-383 elements: our lane kernel per row ran at
+        # 0.33-0.87x NumPy's reduction (X.sum(axis=1) of (100000, 16) float64, before the
+        # float sum took NumPy's pairwise order: 64 vs 26 ns a row); float rows are NumPy's
+        # pairwise sum (its bits), rows split between threads (run_rows below)
+        return None
+    f = K.reduce[kind][t]
+    c = K.combine[kind][t]
     pa, po = a._data, res._data
     if nr < PARTIAL_MIN:
         # runs of one partial each (as run_reduce cuts them): the kernel and its combine
@@ -494,60 +504,35 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
     return res
 
 
-# NumPy's pairwise sum of a float row (numpy/_core/src/umath/loops_utils.h.src, read, not
-# copied): below 8 elements one running sum; up to 128, eight running sums over the
-# element's index mod 8 (the first eight elements start them), joined as
-# ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the rest one by one; longer rows split at half
-# rounded down to a multiple of 8. Its add.reduce adds that to the identity 0.0, so a row
-# of -0.0 sums to +0.0. Same order, so NumPy's bits (contiguous rows of 16-383, above).
+# float and double (the one-pass squared deviations, _sqdev_rows)
 ctypedef fused _real:
     float
     double
 
 
-cdef _real _pw(const _real *x, Py_ssize_t n) noexcept nogil:
-    cdef _real r[8]
-    cdef _real res
-    cdef Py_ssize_t i, j, n2
-    if n < 8:
-        res = -0.0
-        for i in range(n):
-            res = res + x[i]
-        return res
-    if n <= 128:
-        for j in range(8):
-            r[j] = x[j]
-        i = 8
-        while i < n - (n % 8):
-            for j in range(8):
-                r[j] = r[j] + x[i + j]
-            i += 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            res = res + x[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pw(x, n2) + _pw(x + n2, n - n2)
-
-
-cdef void _np_rowsum_f8(const char *a, Py_ssize_t s, Py_ssize_t n, Py_ssize_t start,
-                        char *p) noexcept nogil:
-    (<double *>p)[0] = 0.0 + _pw(<const double *>a, n)        # contiguous rows only
-
-
-cdef void _np_rowsum_f4(const char *a, Py_ssize_t s, Py_ssize_t n, Py_ssize_t start,
-                        char *p) noexcept nogil:
-    (<float *>p)[0] = <float>0.0 + _pw(<const float *>a, n)
-
-
-cdef void _take_f8(const char *partials, int k, char *out) noexcept nogil:
-    memcpy(out, partials, 8)
-
-
-cdef void _take_f4(const char *partials, int k, char *out) noexcept nogil:
-    memcpy(out, partials, 4)
+cdef void _seq_cols(const char *a, Py_ssize_t sr, Py_ssize_t nr, Py_ssize_t sin, char *o,
+                    Py_ssize_t son, Py_ssize_t nin, bint f8) noexcept nogil:
+    """Float sums of nin < 8 columns (stride sin) over nr rows (stride sr), each from 0 and
+    row after row: NumPy's order where a kept axis is its inner loop ((70000, 3) float64
+    along axis 0: NumPy 830 us, a call of its loop per row)."""
+    cdef double d8[8]
+    cdef float d4[8]
+    cdef Py_ssize_t r, j
+    for j in range(nin):
+        d8[j] = 0.0
+        d4[j] = 0.0
+    if f8:
+        for r in range(nr):
+            for j in range(nin):
+                d8[j] = d8[j] + (<const double *>(a + r * sr + j * sin))[0]
+        for j in range(nin):
+            (<double *>(o + j * son))[0] = d8[j]
+    else:
+        for r in range(nr):
+            for j in range(nin):
+                d4[j] = d4[j] + (<const float *>(a + r * sr + j * sin))[0]
+        for j in range(nin):
+            (<float *>(o + j * son))[0] = d4[j]
 
 
 cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx, char *pa,
@@ -561,6 +546,36 @@ cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx
         _prod_exact(kind, t, pa, sr, nr, po, before)
         if not _next(d, d.m, idx, &pa, &po):
             break
+
+
+cdef ndarray _merged_reduced(ndarray a, tuple axes):
+    """a as a view with its reduced axes (of extent > 1) as one last axis, when they are one
+    run of memory with positive strides (an F-ordered or transposed array reduced whole,
+    the trailing axes of a C array), else None. NumPy's iterator coalesces such axes: a
+    float sum is then one pairwise sum over the run where it is the inner loop, or rows
+    added in order where a kept axis is (the slabs of _reduce_one); reduced one axis at a
+    time, the order (and the bits) differed."""
+    cdef Py_ssize_t shape[MAXDIMS]
+    cdef Py_ssize_t strides[MAXDIMS]
+    cdef Py_ssize_t n, st0
+    cdef int i, m = 0
+    red = sorted([ax for ax in axes if a._shape[ax] > 1], key=lambda ax: a._strides[ax])
+    if len(red) < 2 or a._strides[red[0]] <= 0:
+        return None
+    st0 = a._strides[red[0]]
+    n = a._shape[red[0]]
+    for ax in red[1:]:
+        if a._strides[ax] != n * st0:
+            return None
+        n *= a._shape[ax]
+    for i in range(a._ndim):
+        if i not in axes:
+            shape[m] = a._shape[i]
+            strides[m] = a._strides[i]
+            m += 1
+    shape[m] = n
+    strides[m] = st0
+    return a._sub(a._data, m + 1, shape, strides)
 
 
 cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
@@ -589,6 +604,12 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
     final = [1 if i in axes else a._shape[i] for i in range(nd)]
     if not keepdims:
         final = [final[i] for i in range(nd) if i not in axes]
+    merged = _merged_reduced(a, axes)
+    if merged is not None:
+        cur = _reduce_one(kind, merged, merged._ndim - 1, tuple(final))
+        if cur is None or len(final) > 0:
+            return cur
+        return _scalar_from(cur._data, cur._dtype)
     left = list(axes)                        # axes of cur still to reduce
     kept = [i for i in range(nd)]            # original axis of each dim of cur
     while left:
