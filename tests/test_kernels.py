@@ -1175,6 +1175,37 @@ def test_float_axis_sums_follow_numpys_iterator(dtype):
     for i, f in enumerate(cases):
         _same_bits(f(dc, D), f(np, X))
     Z = np.full((6, 10), -0.0, dtype)
-    for f in (lambda a: a.sum(axis=0), lambda a: a[:, :3].sum(axis=0),
+    for f in (lambda a: a.sum(), lambda a: a[:, :3].sum(), lambda a: a.sum(axis=0),
+              lambda a: a[:, :3].sum(axis=0),
               lambda a: a.sum(axis=1), lambda a: a.T.sum(axis=1)):
         _same_bits(f(dc.asarray(Z)), f(Z))
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_whole_sums_of_views_are_numpys_bits(dtype):
+    """A float sum of all of a view that is no run of memory follows NumPy's iterator:
+    dimensions by decreasing |stride|, coalesced, buffered in chunks of whole inner runs
+    (bufsize // core of them), each chunk summed pairwise and added in order; slices,
+    strided, transposed, 3-d, reversed and long-row views, mean too, and a smaller
+    np.setbufsize."""
+    rng = np.random.default_rng(13)
+    views = [((300, 700), lambda b: b[:, :500]), ((300, 402), lambda b: b[::2, ::3]),
+             ((250, 500), lambda b: b[:, :400].T), ((20, 30, 50), lambda b: b[:, :, :40]),
+             ((20, 35, 40), lambda b: b[:, :30, :]), ((10, 25000), lambda b: b[:, :20000]),
+             ((300, 700), lambda b: b[::-1]), ((300, 700), lambda b: b[:, ::-1]),
+             ((300, 700), lambda b: b[::-1, :500]), ((300, 700), lambda b: b[:, 500:0:-1]),
+             ((20, 20), lambda b: b[2:-2, 2:-2]), ((200, 200, 3), lambda b: b[:, :, 0]),
+             ((1000, 50), lambda b: b[:, 3:5]), ((4, 1, 9, 1), lambda b: b[:, :, ::2])]
+    for shape, view in views:
+        base = (rng.standard_normal(shape) * 10.0 ** rng.uniform(-4, 4, shape)).astype(dtype)
+        a, d = view(base), view(dc.asarray(base))
+        _same_bits(d.sum(), a.sum())
+        _same_bits(dc.sum(d, keepdims=True), np.sum(a, keepdims=True))
+        _same_bits(d.mean(), a.mean())
+    old = np.getbufsize()
+    try:
+        np.setbufsize(4096)
+        base = rng.standard_normal((300, 700)).astype(dtype)
+        _same_bits(dc.asarray(base)[:, :500].sum(), base[:, :500].sum())
+    finally:
+        np.setbufsize(old)

@@ -7,6 +7,7 @@ matching element-wise kernel (see "axis reductions on any layout" below). Everyt
 is NumPy's method on a zero-copy view.
 """
 cimport numpy as cnp
+from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
 from dotcompute._core._kernel_table cimport *
@@ -578,10 +579,126 @@ cdef ndarray _merged_reduced(ndarray a, tuple axes):
     return a._sub(a._data, m + 1, shape, strides)
 
 
+DEF _SMALL_CHUNK_BYTES = 16384
+
+
+cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept nogil:
+    return v if v >= 0 else -v
+
+
+cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
+    """The float sum of all of a (no run of memory: a slice, a strided or a transposed
+    view) in the order NumPy's iterator gives it, so its bits, into a new array of the
+    given shape (one element); None for stride-0 dimensions. NumPy iterates the
+    dimensions by decreasing |stride| (negative strides kept), coalesces those that
+    chain, and buffers: its loop gets chunks of max(1, bufsize // core) whole inner runs
+    of core elements, copied, each summed pairwise and added in order to the identity 0
+    (found on NumPy 2.4 with its model's bits on slices, strided, transposed, 3-d and
+    reversed views). A chunk is copied only when it holds two or more runs or a strided
+    one. np.getbufsize() costs 0.5 us: arrays of at most 8192 elements (one chunk at
+    NumPy's default) take the default without asking."""
+    cdef Py_ssize_t n[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef int ax[MAXDIMS]
+    cdef int m = 0, i, j, nd = 0, t = a._t
+    cdef Py_ssize_t isz = a._itemsize, core, sin, k, rows, r, filled, bufsize = 8192
+    cdef char *p
+    cdef char *buf = NULL
+    cdef char small[_SMALL_CHUNK_BYTES]
+    cdef char partial[DC_PARTIAL_BYTES]
+    cdef double acc8 = 0.0
+    cdef float acc4 = 0.0
+    cdef dc_reduce_fn f = K.reduce[<int>DC_R_SUM][t]
+    cdef dc_unary_fn copy = K.cast[t][t]
+    cdef ndarray res
+    for i in range(a._ndim):                 # dims of extent > 1 by decreasing |stride|
+        if a._shape[i] == 1:
+            continue
+        if a._strides[i] == 0:
+            return None
+        j = nd
+        while j > 0 and _absz(a._strides[ax[j - 1]]) < _absz(a._strides[i]):
+            ax[j] = ax[j - 1]
+            j -= 1
+        ax[j] = i
+        nd += 1
+    for j in range(nd):                      # coalesced where they chain
+        i = ax[j]
+        if m and st[m - 1] == a._shape[i] * a._strides[i]:
+            n[m - 1] *= a._shape[i]
+            st[m - 1] = a._strides[i]
+        else:
+            n[m] = a._shape[i]
+            st[m] = a._strides[i]
+            m += 1
+    if m <= 1:
+        return None                          # one run: _merged_reduced's or a 1-d array's
+    core, sin = n[m - 1], st[m - 1]
+    if a._size > 8192:
+        bufsize = np.getbufsize()
+    k = bufsize // core
+    if k < 1:
+        k = 1
+    rows = 1
+    for i in range(m - 1):
+        rows *= n[i]
+        idx[i] = 0
+    if k > 1 or sin != isz:
+        if k * core * isz <= _SMALL_CHUNK_BYTES:
+            buf = small
+        else:
+            buf = <char *>malloc(k * core * isz)
+            if buf == NULL:
+                raise MemoryError()
+    p = a._data
+    with nogil:
+        r = 0
+        while r < rows:
+            filled = 0
+            if buf == NULL:
+                f(p, sin, core, 0, partial)
+                _odometer(n, st, idx, m - 1, &p)
+                filled = 1
+            else:
+                while filled < k and r + filled < rows:
+                    copy(p, sin, buf + filled * core * isz, isz, core)
+                    _odometer(n, st, idx, m - 1, &p)
+                    filled += 1
+                f(buf, isz, filled * core, 0, partial)
+            if t == DC_T_F8:
+                acc8 = acc8 + (<double *>partial)[0]
+            else:
+                acc4 = acc4 + (<float *>partial)[0]
+            r += filled
+    if buf != small:
+        free(buf)
+    res = empty_array(shape, a._dtype, "C")
+    if t == DC_T_F8:
+        (<double *>res._data)[0] = acc8
+    else:
+        (<float *>res._data)[0] = acc4
+    return res
+
+
+cdef inline void _odometer(const Py_ssize_t *n, const Py_ssize_t *st, Py_ssize_t *idx, int m,
+                           char **p) noexcept nogil:
+    """Step p to the next position of the first m dimensions (outermost first)."""
+    cdef int j = m - 1
+    while j >= 0:
+        idx[j] += 1
+        p[0] += st[j]
+        if idx[j] < n[j]:
+            return
+        p[0] -= n[j] * st[j]
+        idx[j] = 0
+        j -= 1
+
+
 cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
     """a.<kind>(axis=axis, keepdims=keepdims) with our kernels on any layout, or None."""
     cdef int nd = a._ndim, i, ax, best, wide = 0
-    cdef ndarray cur = a
+    cdef ndarray cur = a, whole
     cdef Py_ssize_t st, bst
     axes = _reduced_axes(axis, nd)
     if axes is None or len(axes) == 0 or a._size == 0 or a._t < 0:
@@ -606,10 +723,14 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
         final = [final[i] for i in range(nd) if i not in axes]
     merged = _merged_reduced(a, axes)
     if merged is not None:
-        cur = _reduce_one(kind, merged, merged._ndim - 1, tuple(final))
-        if cur is None or len(final) > 0:
-            return cur
-        return _scalar_from(cur._data, cur._dtype)
+        whole = _reduce_one(kind, merged, merged._ndim - 1, tuple(final))
+        if whole is None or len(final) > 0:
+            return whole
+        return _scalar_from(whole._data, whole._dtype)
+    if kind == DC_R_SUM and (a._t == DC_T_F8 or a._t == DC_T_F4) and len(axes) == nd:
+        whole = _sum_in_iterator_order(a, tuple(final))
+        if whole is not None:
+            return whole if len(final) > 0 else _scalar_from(whole._data, whole._dtype)
     left = list(axes)                        # axes of cur still to reduce
     kept = [i for i in range(nd)]            # original axis of each dim of cur
     while left:
