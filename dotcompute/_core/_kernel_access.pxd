@@ -110,6 +110,11 @@ cdef void run_dot(dc_dot_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa, co
 cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char *a,
                     Py_ssize_t sr, Py_ssize_t nr, Py_ssize_t sin, char *o, Py_ssize_t son,
                     Py_ssize_t nin, Py_ssize_t itemsize, bint identity=*) noexcept
+# Independent tasks fn(ctx, task, thread) on nt threads (thread: an index below nt for
+# per-thread scratch), task c on thread c mod nt, with the floating-point flags and the
+# thread policy's bookkeeping of a region.
+ctypedef void (*dc_task_fn)(void *ctx, Py_ssize_t task, int thread) noexcept nogil
+cdef void run_tasks(dc_task_fn fn, void *ctx, Py_ssize_t ntasks, int nt) noexcept nogil
 cdef void run_rows(dc_reduce_fn f, dc_combine_fn c, const char *a, Py_ssize_t sa_row,
                    Py_ssize_t sr, Py_ssize_t nr, char *o, Py_ssize_t so,
                    Py_ssize_t rows, Py_ssize_t itemsize) noexcept

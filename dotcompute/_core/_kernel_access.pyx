@@ -625,6 +625,41 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
         threads_observe(nt, t0, threads_now(), st)
 
 
+cdef void run_tasks(dc_task_fn fn, void *ctx, Py_ssize_t ntasks, int nt) noexcept nogil:
+    """fn(ctx, task, thread) for task = 0 .. ntasks-1 on nt threads (thread < nt: the
+    index of the caller's scratch), task c on thread c mod nt; the workers' floating-point
+    flags raised on this thread and the region reported to the thread policy. A task's
+    result must not depend on its thread."""
+    cdef int c
+    cdef Py_ssize_t j
+    cdef int fls[DC_MAX_CHUNKS]      # each thread's floating-point flags
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if nt > ntasks:
+        nt = <int>ntasks
+    if nt <= 1:
+        for j in range(ntasks):
+            fn(ctx, j, 0)
+        return
+    t0 = threads_now()
+    with parallel(num_threads=nt):
+        c = threadid()
+        while c < nt:          # one share a thread (more when the team is smaller)
+            st[2 * c] = threads_now()
+            dc_fpe_clear()
+            j = c
+            while j < ntasks:
+                fn(ctx, j, c)
+                j = j + nt
+            fls[c] = dc_fpe_test()
+            st[2 * c + 1] = threads_now()
+            c = c + openmp.omp_get_num_threads()
+    dc_fpe_raise(dc_flags_of(fls, nt))   # the workers' floating-point flags, on this thread
+    threads_observe(nt, t0, threads_now(), st)
+
+
 cdef void run_fill(char *o, Py_ssize_t n, const char *value, int t) noexcept:
     # the type's own cast (a copy) from a stride-0 input: a broadcast store loop
     run_unary(K.cast[t][t], K.reduce_threshold, value, 0, o, type_size(t), n, True)

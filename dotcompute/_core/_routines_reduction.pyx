@@ -13,6 +13,7 @@ from libc.string cimport memcpy
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_MIN, run_rows,
+                                              run_tasks, threads_for_size,
                                               kernel_table, run_unary, run_binary,
                                               run_reduce, run_dot, run_slabs)
 from dotcompute._core._cpu cimport effective_num_threads
@@ -580,10 +581,50 @@ cdef ndarray _merged_reduced(ndarray a, tuple axes):
 
 
 DEF _SMALL_CHUNK_BYTES = 16384
+DEF _SMALL_CHUNKS = 64
 
 
 cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept nogil:
     return v if v >= 0 else -v
+
+
+cdef struct _Chunks:
+    char *data                      # first element
+    Py_ssize_t n[MAXDIMS]           # coalesced dims, outermost first; the last is the run
+    Py_ssize_t st[MAXDIMS]
+    int m
+    Py_ssize_t k, rows, core, sin, isz
+    dc_reduce_fn f
+    dc_unary_fn copy
+    char *buf                       # per thread scratch of k runs, or NULL: no copy
+    Py_ssize_t bufbytes
+    char *vals                      # one partial per chunk
+
+
+cdef void _chunk_sum(void *ctx, Py_ssize_t c, int thread) noexcept nogil:
+    """Chunk c of _sum_in_iterator_order: its runs copied into the thread's scratch (when
+    it has one) and summed pairwise into partial c."""
+    cdef _Chunks *C = <_Chunks *>ctx
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef Py_ssize_t r0 = c * C.k, cnt = C.rows - r0, q, i
+    cdef char *p = C.data
+    cdef char *buf
+    cdef int j
+    if cnt > C.k:
+        cnt = C.k
+    q = r0
+    for j in range(C.m - 2, -1, -1):         # the first run's position
+        idx[j] = q % C.n[j]
+        q //= C.n[j]
+        p += idx[j] * C.st[j]
+    if C.buf == NULL:
+        C.f(p, C.sin, C.core, 0, C.vals + c * DC_PARTIAL_BYTES)
+        return
+    buf = C.buf + thread * C.bufbytes
+    for i in range(cnt):
+        C.copy(p, C.sin, buf + i * C.core * C.isz, C.isz, C.core)
+        _odometer(C.n, C.st, idx, C.m - 1, &p)
+    C.f(buf, C.isz, cnt * C.core, 0, C.vals + c * DC_PARTIAL_BYTES)
 
 
 cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
@@ -594,23 +635,19 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
     chain, and buffers: its loop gets chunks of max(1, bufsize // core) whole inner runs
     of core elements, copied, each summed pairwise and added in order to the identity 0
     (found on NumPy 2.4 with its model's bits on slices, strided, transposed, 3-d and
-    reversed views). A chunk is copied only when it holds two or more runs or a strided
-    one. np.getbufsize() costs 0.5 us: arrays of at most 8192 elements (one chunk at
-    NumPy's default) take the default without asking."""
-    cdef Py_ssize_t n[MAXDIMS]
-    cdef Py_ssize_t st[MAXDIMS]
-    cdef Py_ssize_t idx[MAXDIMS]
+    reversed views). Here the chunks are summed on the thread policy's threads, each
+    thread copying into scratch of its own, and their sums added in order; a chunk is
+    copied only when it holds two or more runs or a strided one. np.getbufsize() costs
+    0.5 us: arrays of at most 8192 elements (one chunk at NumPy's default) take the
+    default without asking."""
+    cdef _Chunks C
     cdef int ax[MAXDIMS]
-    cdef int m = 0, i, j, nd = 0, t = a._t
-    cdef Py_ssize_t isz = a._itemsize, core, sin, k, rows, r, filled, bufsize = 8192
-    cdef char *p
-    cdef char *buf = NULL
+    cdef int m = 0, i, j, nd = 0, t = a._t, nt
+    cdef Py_ssize_t bufsize = 8192, nchunks, c
     cdef char small[_SMALL_CHUNK_BYTES]
-    cdef char partial[DC_PARTIAL_BYTES]
+    cdef char vals[_SMALL_CHUNKS * DC_PARTIAL_BYTES]
     cdef double acc8 = 0.0
     cdef float acc4 = 0.0
-    cdef dc_reduce_fn f = K.reduce[<int>DC_R_SUM][t]
-    cdef dc_unary_fn copy = K.cast[t][t]
     cdef ndarray res
     for i in range(a._ndim):                 # dims of extent > 1 by decreasing |stride|
         if a._shape[i] == 1:
@@ -625,54 +662,55 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
         nd += 1
     for j in range(nd):                      # coalesced where they chain
         i = ax[j]
-        if m and st[m - 1] == a._shape[i] * a._strides[i]:
-            n[m - 1] *= a._shape[i]
-            st[m - 1] = a._strides[i]
+        if m and C.st[m - 1] == a._shape[i] * a._strides[i]:
+            C.n[m - 1] *= a._shape[i]
+            C.st[m - 1] = a._strides[i]
         else:
-            n[m] = a._shape[i]
-            st[m] = a._strides[i]
+            C.n[m] = a._shape[i]
+            C.st[m] = a._strides[i]
             m += 1
     if m <= 1:
         return None                          # one run: _merged_reduced's or a 1-d array's
-    core, sin = n[m - 1], st[m - 1]
+    C.data, C.m, C.isz = a._data, m, a._itemsize
+    C.core, C.sin = C.n[m - 1], C.st[m - 1]
+    C.f, C.copy = K.reduce[<int>DC_R_SUM][t], K.cast[t][t]
     if a._size > 8192:
         bufsize = np.getbufsize()
-    k = bufsize // core
-    if k < 1:
-        k = 1
-    rows = 1
+    C.k = bufsize // C.core
+    if C.k < 1:
+        C.k = 1
+    C.rows = 1
     for i in range(m - 1):
-        rows *= n[i]
-        idx[i] = 0
-    if k > 1 or sin != isz:
-        if k * core * isz <= _SMALL_CHUNK_BYTES:
-            buf = small
+        C.rows *= C.n[i]
+    nchunks = (C.rows + C.k - 1) // C.k
+    nt = threads_for_size(a._size, K.reduce_threshold, a._itemsize)
+    if nt > nchunks:
+        nt = <int>nchunks
+    C.buf = NULL
+    C.bufbytes = C.k * C.core * C.isz
+    C.vals = vals
+    if C.k > 1 or C.sin != C.isz:
+        if nt <= 1 and C.bufbytes <= _SMALL_CHUNK_BYTES:
+            C.buf = small
         else:
-            buf = <char *>malloc(k * core * isz)
-            if buf == NULL:
-                raise MemoryError()
-    p = a._data
-    with nogil:
-        r = 0
-        while r < rows:
-            filled = 0
-            if buf == NULL:
-                f(p, sin, core, 0, partial)
-                _odometer(n, st, idx, m - 1, &p)
-                filled = 1
-            else:
-                while filled < k and r + filled < rows:
-                    copy(p, sin, buf + filled * core * isz, isz, core)
-                    _odometer(n, st, idx, m - 1, &p)
-                    filled += 1
-                f(buf, isz, filled * core, 0, partial)
-            if t == DC_T_F8:
-                acc8 = acc8 + (<double *>partial)[0]
-            else:
-                acc4 = acc4 + (<float *>partial)[0]
-            r += filled
-    if buf != small:
-        free(buf)
+            C.buf = <char *>malloc(nt * C.bufbytes)
+    if nchunks > _SMALL_CHUNKS:
+        C.vals = <char *>malloc(nchunks * DC_PARTIAL_BYTES)
+    try:
+        if (C.buf == NULL and (C.k > 1 or C.sin != C.isz)) or C.vals == NULL:
+            raise MemoryError()
+        with nogil:
+            run_tasks(_chunk_sum, &C, nchunks, nt)
+            for c in range(nchunks):
+                if t == DC_T_F8:
+                    acc8 = acc8 + (<double *>(C.vals + c * DC_PARTIAL_BYTES))[0]
+                else:
+                    acc4 = acc4 + (<float *>(C.vals + c * DC_PARTIAL_BYTES))[0]
+    finally:
+        if C.buf != small:
+            free(C.buf)
+        if C.vals != vals:
+            free(C.vals)
     res = empty_array(shape, a._dtype, "C")
     if t == DC_T_F8:
         (<double *>res._data)[0] = acc8
