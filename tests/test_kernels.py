@@ -1183,11 +1183,11 @@ def test_float_axis_sums_follow_numpys_iterator(dtype):
 
 @pytest.mark.parametrize("dtype", ["f4", "f8"])
 def test_whole_sums_of_views_are_numpys_bits(dtype):
-    """A float sum of all of a view that is no run of memory follows NumPy's iterator:
-    dimensions by decreasing |stride|, coalesced, buffered in chunks of whole inner runs
-    (bufsize // core of them), each chunk summed pairwise and added in order; slices,
-    strided, transposed, 3-d, reversed and long-row views, mean too, and a smaller
-    np.setbufsize."""
+    """A float sum of all of a view that is no run of memory, or over its trailing axes,
+    follows NumPy's iterator: dimensions by decreasing |stride|, coalesced, buffered in
+    chunks of whole inner runs (bufsize // core of them) of an output's block, each chunk
+    summed pairwise and added in order; slices, strided, transposed, 3-d, reversed and
+    long-row views, keepdims, mean too, and a smaller np.setbufsize."""
     rng = np.random.default_rng(13)
     views = [((300, 700), lambda b: b[:, :500]), ((300, 402), lambda b: b[::2, ::3]),
              ((250, 500), lambda b: b[:, :400].T), ((20, 30, 50), lambda b: b[:, :, :40]),
@@ -1202,6 +1202,17 @@ def test_whole_sums_of_views_are_numpys_bits(dtype):
         _same_bits(d.sum(), a.sum())
         _same_bits(dc.sum(d, keepdims=True), np.sum(a, keepdims=True))
         _same_bits(d.mean(), a.mean())
+    for shape, view, axes in (((30, 10, 700), lambda b: b[:, :, :600], (1, 2)),
+                              ((100, 100, 100), lambda b: b[:, 1:-1, 1:-1], (1, 2)),
+                              ((8, 100, 90), lambda b: b[:, ::2, :80], (1, 2)),
+                              ((1000, 8, 8), lambda b: b[::-1, :4, :4], (1, 2)),
+                              ((30, 10, 700), lambda b: b[:, :, :600], (0, 2)),
+                              ((30, 10, 700), lambda b: b[:, :, :600], (0, 1))):
+        base = (rng.standard_normal(shape) * 10.0 ** rng.uniform(-4, 4, shape)).astype(dtype)
+        a, d = view(base), view(dc.asarray(base))
+        _same_bits(d.sum(axis=axes), a.sum(axis=axes))
+        _same_bits(d.sum(axis=axes, keepdims=True), a.sum(axis=axes, keepdims=True))
+        _same_bits(d.mean(axis=axes), a.mean(axis=axes))
     old = np.getbufsize()
     try:
         np.setbufsize(4096)

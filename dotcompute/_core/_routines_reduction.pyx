@@ -590,10 +590,13 @@ cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept nogil:
 
 cdef struct _Chunks:
     char *data                      # first element
-    Py_ssize_t n[MAXDIMS]           # coalesced dims, outermost first; the last is the run
+    Py_ssize_t n[MAXDIMS]           # reduced dims coalesced, outermost first; the last: runs
     Py_ssize_t st[MAXDIMS]
     int m
-    Py_ssize_t k, rows, core, sin, isz
+    Py_ssize_t kn[MAXDIMS]          # kept dims (of the C-ordered result), outermost first
+    Py_ssize_t kst[MAXDIMS]
+    int km
+    Py_ssize_t k, rows, core, sin, isz, per_out
     dc_reduce_fn f
     dc_unary_fn copy
     char *buf                       # per thread scratch of k runs, or NULL: no copy
@@ -601,58 +604,74 @@ cdef struct _Chunks:
     char *vals                      # one partial per chunk
 
 
-cdef void _chunk_sum(void *ctx, Py_ssize_t c, int thread) noexcept nogil:
-    """Chunk c of _sum_in_iterator_order: its runs copied into the thread's scratch (when
-    it has one) and summed pairwise into partial c."""
+cdef void _chunk_sum(void *ctx, Py_ssize_t task, int thread) noexcept nogil:
+    """Chunk task % per_out of output task // per_out (_sum_in_iterator_order): its runs
+    copied into the thread's scratch (when it has one) and summed pairwise into partial
+    task."""
     cdef _Chunks *C = <_Chunks *>ctx
     cdef Py_ssize_t idx[MAXDIMS]
+    cdef Py_ssize_t o = task // C.per_out, c = task % C.per_out
     cdef Py_ssize_t r0 = c * C.k, cnt = C.rows - r0, q, i
     cdef char *p = C.data
     cdef char *buf
     cdef int j
     if cnt > C.k:
         cnt = C.k
+    for j in range(C.km - 1, -1, -1):        # the output's block
+        p += (o % C.kn[j]) * C.kst[j]
+        o //= C.kn[j]
     q = r0
-    for j in range(C.m - 2, -1, -1):         # the first run's position
+    for j in range(C.m - 2, -1, -1):         # the chunk's first run
         idx[j] = q % C.n[j]
         q //= C.n[j]
         p += idx[j] * C.st[j]
     if C.buf == NULL:
-        C.f(p, C.sin, C.core, 0, C.vals + c * DC_PARTIAL_BYTES)
+        C.f(p, C.sin, C.core, 0, C.vals + task * DC_PARTIAL_BYTES)
         return
     buf = C.buf + thread * C.bufbytes
     for i in range(cnt):
         C.copy(p, C.sin, buf + i * C.core * C.isz, C.isz, C.core)
         _odometer(C.n, C.st, idx, C.m - 1, &p)
-    C.f(buf, C.isz, cnt * C.core, 0, C.vals + c * DC_PARTIAL_BYTES)
+    C.f(buf, C.isz, cnt * C.core, 0, C.vals + task * DC_PARTIAL_BYTES)
 
 
-cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
-    """The float sum of all of a (no run of memory: a slice, a strided or a transposed
-    view) in the order NumPy's iterator gives it, so its bits, into a new array of the
-    given shape (one element); None for stride-0 dimensions. NumPy iterates the
-    dimensions by decreasing |stride| (negative strides kept), coalesces those that
-    chain, and buffers: its loop gets chunks of max(1, bufsize // core) whole inner runs
-    of core elements, copied, each summed pairwise and added in order to the identity 0
+cdef ndarray _sum_in_iterator_order(ndarray a, tuple axes, tuple shape):
+    """The float sum over axes of a, whose reduced axes are no run of memory (a slice, a
+    strided or a transposed view) and step less than every kept axis, in the order
+    NumPy's iterator gives it, so its bits, into a new C-ordered array of the given shape;
+    None for stride-0 dimensions or other layouts. NumPy iterates the dimensions by
+    decreasing |stride| (negative strides kept), coalesces those that chain, and buffers:
+    its loop gets chunks of max(1, bufsize // core) whole inner runs of core elements of
+    one output's block, copied, each summed pairwise and added in order to the identity 0
     (found on NumPy 2.4 with its model's bits on slices, strided, transposed, 3-d and
-    reversed views). Here the chunks are summed on the thread policy's threads, each
-    thread copying into scratch of its own, and their sums added in order; a chunk is
-    copied only when it holds two or more runs or a strided one. np.getbufsize() costs
-    0.5 us: arrays of at most 8192 elements (one chunk at NumPy's default) take the
-    default without asking."""
+    reversed views, whole and along trailing axes). Here the chunks are summed on the
+    thread policy's threads, each thread copying into scratch of its own, and their sums
+    added in order; a chunk is copied only when it holds two or more runs or a strided
+    one. np.getbufsize() costs 0.5 us: blocks of at most 8192 elements (one chunk at
+    NumPy's default) take the default without asking."""
     cdef _Chunks C
     cdef int ax[MAXDIMS]
     cdef int m = 0, i, j, nd = 0, t = a._t, nt
-    cdef Py_ssize_t bufsize = 8192, nchunks, c
+    cdef Py_ssize_t bufsize = 8192, nchunks, c, outputs = 1, block = 1, kmin = -1, o
     cdef char small[_SMALL_CHUNK_BYTES]
     cdef char vals[_SMALL_CHUNKS * DC_PARTIAL_BYTES]
-    cdef double acc8 = 0.0
-    cdef float acc4 = 0.0
+    cdef double acc8
+    cdef float acc4
     cdef ndarray res
-    for i in range(a._ndim):                 # dims of extent > 1 by decreasing |stride|
+    C.km = 0
+    for i in range(a._ndim):                 # kept dims of extent > 1, in order
+        if i in axes or a._shape[i] == 1:
+            continue
+        C.kn[C.km] = a._shape[i]
+        C.kst[C.km] = a._strides[i]
+        if kmin < 0 or _absz(a._strides[i]) < kmin:
+            kmin = _absz(a._strides[i])
+        outputs *= a._shape[i]
+        C.km += 1
+    for i in axes:                           # reduced dims of extent > 1, by |stride|
         if a._shape[i] == 1:
             continue
-        if a._strides[i] == 0:
+        if a._strides[i] == 0 or (kmin >= 0 and _absz(a._strides[i]) >= kmin):
             return None
         j = nd
         while j > 0 and _absz(a._strides[ax[j - 1]]) < _absz(a._strides[i]):
@@ -660,6 +679,7 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
             j -= 1
         ax[j] = i
         nd += 1
+        block *= a._shape[i]
     for j in range(nd):                      # coalesced where they chain
         i = ax[j]
         if m and C.st[m - 1] == a._shape[i] * a._strides[i]:
@@ -670,11 +690,11 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
             C.st[m] = a._strides[i]
             m += 1
     if m <= 1:
-        return None                          # one run: _merged_reduced's or a 1-d array's
+        return None                          # one run per output: _reduce_one's
     C.data, C.m, C.isz = a._data, m, a._itemsize
     C.core, C.sin = C.n[m - 1], C.st[m - 1]
     C.f, C.copy = K.reduce[<int>DC_R_SUM][t], K.cast[t][t]
-    if a._size > 8192:
+    if block > 8192:
         bufsize = np.getbufsize()
     C.k = bufsize // C.core
     if C.k < 1:
@@ -682,7 +702,8 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
     C.rows = 1
     for i in range(m - 1):
         C.rows *= C.n[i]
-    nchunks = (C.rows + C.k - 1) // C.k
+    C.per_out = (C.rows + C.k - 1) // C.k
+    nchunks = outputs * C.per_out
     nt = threads_for_size(a._size, K.reduce_threshold, a._itemsize)
     if nt > nchunks:
         nt = <int>nchunks
@@ -696,26 +717,29 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple shape):
             C.buf = <char *>malloc(nt * C.bufbytes)
     if nchunks > _SMALL_CHUNKS:
         C.vals = <char *>malloc(nchunks * DC_PARTIAL_BYTES)
+    res = empty_array(shape, a._dtype, "C")
     try:
         if (C.buf == NULL and (C.k > 1 or C.sin != C.isz)) or C.vals == NULL:
             raise MemoryError()
         with nogil:
             run_tasks(_chunk_sum, &C, nchunks, nt)
-            for c in range(nchunks):
+            for o in range(outputs):
+                acc8 = 0.0
+                acc4 = 0.0
+                for c in range(o * C.per_out, (o + 1) * C.per_out):
+                    if t == DC_T_F8:
+                        acc8 = acc8 + (<double *>(C.vals + c * DC_PARTIAL_BYTES))[0]
+                    else:
+                        acc4 = acc4 + (<float *>(C.vals + c * DC_PARTIAL_BYTES))[0]
                 if t == DC_T_F8:
-                    acc8 = acc8 + (<double *>(C.vals + c * DC_PARTIAL_BYTES))[0]
+                    (<double *>res._data)[o] = acc8
                 else:
-                    acc4 = acc4 + (<float *>(C.vals + c * DC_PARTIAL_BYTES))[0]
+                    (<float *>res._data)[o] = acc4
     finally:
         if C.buf != small:
             free(C.buf)
         if C.vals != vals:
             free(C.vals)
-    res = empty_array(shape, a._dtype, "C")
-    if t == DC_T_F8:
-        (<double *>res._data)[0] = acc8
-    else:
-        (<float *>res._data)[0] = acc4
     return res
 
 
@@ -765,8 +789,8 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
         if whole is None or len(final) > 0:
             return whole
         return _scalar_from(whole._data, whole._dtype)
-    if kind == DC_R_SUM and (a._t == DC_T_F8 or a._t == DC_T_F4) and len(axes) == nd:
-        whole = _sum_in_iterator_order(a, tuple(final))
+    if kind == DC_R_SUM and (a._t == DC_T_F8 or a._t == DC_T_F4):
+        whole = _sum_in_iterator_order(a, axes, tuple(final))
         if whole is not None:
             return whole if len(final) > 0 else _scalar_from(whole._data, whole._dtype)
     left = list(axes)                        # axes of cur still to reduce
