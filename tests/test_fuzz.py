@@ -436,10 +436,12 @@ def test_reduction(name, ops, data):
     # one 0): products are compared with NumPy's on the dc operand's own layout.
     x_ref = np.asarray(x_dc) if name == "prod" else x_np
     expected, got = run_both(f, (x_ref, np), (x_dc, dc))
-    # Float sums and means: NumPy adds pairwise, our kernels in blocks per thread; the
-    # results agree to rounding, so compare those loosely and everything else exactly.
+    # Float sums and means follow NumPy's order (its bits) over all axes and along one
+    # axis; over several axes where kept and reduced axes interleave in stride order, and
+    # for products, the results agree to rounding: compared loosely there.
+    exact = name in ("sum", "mean") and (axis is None or not isinstance(axis, tuple))
     if (expected[0] == "ok" and got[0] == "ok" and name in ("sum", "prod", "mean")
-            and np.asarray(expected[1]).dtype.kind == "f"):
+            and np.asarray(expected[1]).dtype.kind == "f" and not exact):
         e, g = np.asarray(expected[1]), np.asarray(got[1])
         assert g.dtype == e.dtype and g.shape == e.shape
         with np.errstate(all="ignore"):

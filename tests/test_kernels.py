@@ -1207,7 +1207,13 @@ def test_whole_sums_of_views_are_numpys_bits(dtype):
                               ((8, 100, 90), lambda b: b[:, ::2, :80], (1, 2)),
                               ((1000, 8, 8), lambda b: b[::-1, :4, :4], (1, 2)),
                               ((30, 10, 700), lambda b: b[:, :, :600], (0, 2)),
-                              ((30, 10, 700), lambda b: b[:, :, :600], (0, 1))):
+                              ((30, 10, 700), lambda b: b[:, :, :600], (0, 1)),
+                              ((100, 100, 4), lambda b: b[:, :, :3], (0, 1)),
+                              ((50, 60, 8), lambda b: b[::2, ::3, :5], (0, 1)),
+                              ((20, 30, 17), lambda b: b[::-1, :, :13], (0, 1)),
+                              ((43, 53), lambda b: b[::-1, ::-1], None),
+                              ((19, 24, 7), lambda b: b[::-1, ::-1, ::-1].transpose(1, 0, 2),
+                               None)):
         base = (rng.standard_normal(shape) * 10.0 ** rng.uniform(-4, 4, shape)).astype(dtype)
         a, d = view(base), view(dc.asarray(base))
         _same_bits(d.sum(axis=axes), a.sum(axis=axes))

@@ -551,9 +551,9 @@ cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx
 
 
 cdef ndarray _merged_reduced(ndarray a, tuple axes):
-    """a as a view with its reduced axes (of extent > 1) as one last axis, when they are one
-    run of memory with positive strides (an F-ordered or transposed array reduced whole,
-    the trailing axes of a C array), else None. NumPy's iterator coalesces such axes: a
+    """a as a view with its reduced axes (of extent > 1) as one last axis, when they chain
+    into one run (an F-ordered or transposed array reduced whole, the trailing axes of a C
+    array; negative strides walk it backwards, as NumPy's iterator does), else None. NumPy's iterator coalesces such axes: a
     float sum is then one pairwise sum over the run where it is the inner loop, or rows
     added in order where a kept axis is (the slabs of _reduce_one); reduced one axis at a
     time, the order (and the bits) differed."""
@@ -561,8 +561,8 @@ cdef ndarray _merged_reduced(ndarray a, tuple axes):
     cdef Py_ssize_t strides[MAXDIMS]
     cdef Py_ssize_t n, st0
     cdef int i, m = 0
-    red = sorted([ax for ax in axes if a._shape[ax] > 1], key=lambda ax: a._strides[ax])
-    if len(red) < 2 or a._strides[red[0]] <= 0:
+    red = sorted([ax for ax in axes if a._shape[ax] > 1], key=lambda ax: abs(a._strides[ax]))
+    if len(red) < 2 or a._strides[red[0]] == 0:
         return None
     st0 = a._strides[red[0]]
     n = a._shape[red[0]]
@@ -588,6 +588,22 @@ cdef inline Py_ssize_t _absz(Py_ssize_t v) noexcept nogil:
     return v if v >= 0 else -v
 
 
+cdef int _by_stride(ndarray a, tuple axes, int *ax):
+    """The axes of a in axes with extent > 1 into ax by decreasing |stride| (ties in axis
+    order, as NumPy's iterator); returns their count."""
+    cdef int i, j, nd = 0
+    for i in axes:
+        if a._shape[i] == 1:
+            continue
+        j = nd
+        while j > 0 and _absz(a._strides[ax[j - 1]]) < _absz(a._strides[i]):
+            ax[j] = ax[j - 1]
+            j -= 1
+        ax[j] = i
+        nd += 1
+    return nd
+
+
 cdef struct _Chunks:
     char *data                      # first element
     Py_ssize_t n[MAXDIMS]           # reduced dims coalesced, outermost first; the last: runs
@@ -597,6 +613,7 @@ cdef struct _Chunks:
     Py_ssize_t kst[MAXDIMS]
     int km
     Py_ssize_t k, rows, core, sin, isz, per_out
+    Py_ssize_t blk, cpb             # runs per buffered block, chunks per block
     dc_reduce_fn f
     dc_unary_fn copy
     char *buf                       # per thread scratch of k runs, or NULL: no copy
@@ -611,7 +628,8 @@ cdef void _chunk_sum(void *ctx, Py_ssize_t task, int thread) noexcept nogil:
     cdef _Chunks *C = <_Chunks *>ctx
     cdef Py_ssize_t idx[MAXDIMS]
     cdef Py_ssize_t o = task // C.per_out, c = task % C.per_out
-    cdef Py_ssize_t r0 = c * C.k, cnt = C.rows - r0, q, i
+    cdef Py_ssize_t b = c // C.cpb
+    cdef Py_ssize_t r0 = b * C.blk + (c % C.cpb) * C.k, cnt = (b + 1) * C.blk - r0, q, i
     cdef char *p = C.data
     cdef char *buf
     cdef int j
@@ -641,10 +659,11 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple axes, tuple shape):
     NumPy's iterator gives it, so its bits, into a new C-ordered array of the given shape;
     None for stride-0 dimensions or other layouts. NumPy iterates the dimensions by
     decreasing |stride| (negative strides kept), coalesces those that chain, and buffers:
-    its loop gets chunks of max(1, bufsize // core) whole inner runs of core elements of
-    one output's block, copied, each summed pairwise and added in order to the identity 0
-    (found on NumPy 2.4 with its model's bits on slices, strided, transposed, 3-d and
-    reversed views, whole and along trailing axes). Here the chunks are summed on the
+    its loop gets chunks of an output's block, copied, each summed pairwise and added in
+    order to the identity 0. A chunk is bufsize // unit units, where a unit is the inner
+    dims that fit the buffer whole (at least the innermost), and stays within one position
+    of the dims outside the next one (found on NumPy 2.4 with its model's bits on slices,
+    strided, transposed, 3-d to 5-d and reversed views, whole and along trailing axes). Here the chunks are summed on the
     thread policy's threads, each thread copying into scratch of its own, and their sums
     added in order; a chunk is copied only when it holds two or more runs or a strided
     one. np.getbufsize() costs 0.5 us: blocks of at most 8192 elements (one chunk at
@@ -653,6 +672,7 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple axes, tuple shape):
     cdef int ax[MAXDIMS]
     cdef int m = 0, i, j, nd = 0, t = a._t, nt
     cdef Py_ssize_t bufsize = 8192, nchunks, c, outputs = 1, block = 1, kmin = -1, o
+    cdef Py_ssize_t unit, units
     cdef char small[_SMALL_CHUNK_BYTES]
     cdef char vals[_SMALL_CHUNKS * DC_PARTIAL_BYTES]
     cdef double acc8
@@ -668,17 +688,11 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple axes, tuple shape):
             kmin = _absz(a._strides[i])
         outputs *= a._shape[i]
         C.km += 1
-    for i in axes:                           # reduced dims of extent > 1, by |stride|
-        if a._shape[i] == 1:
-            continue
+    nd = _by_stride(a, axes, ax)             # reduced dims, inner to every kept one
+    for j in range(nd):
+        i = ax[j]
         if a._strides[i] == 0 or (kmin >= 0 and _absz(a._strides[i]) >= kmin):
             return None
-        j = nd
-        while j > 0 and _absz(a._strides[ax[j - 1]]) < _absz(a._strides[i]):
-            ax[j] = ax[j - 1]
-            j -= 1
-        ax[j] = i
-        nd += 1
         block *= a._shape[i]
     for j in range(nd):                      # coalesced where they chain
         i = ax[j]
@@ -696,13 +710,25 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple axes, tuple shape):
     C.f, C.copy = K.reduce[<int>DC_R_SUM][t], K.cast[t][t]
     if block > 8192:
         bufsize = np.getbufsize()
-    C.k = bufsize // C.core
-    if C.k < 1:
-        C.k = 1
     C.rows = 1
     for i in range(m - 1):
         C.rows *= C.n[i]
-    C.per_out = (C.rows + C.k - 1) // C.k
+    unit = C.core                            # the inner dims that fit the buffer whole
+    j = m - 2
+    while j >= 0 and unit * C.n[j] <= bufsize:
+        unit *= C.n[j]
+        j -= 1
+    if j < 0:                                # all of a block in one chunk
+        C.blk = C.k = C.rows
+        C.cpb = 1
+    else:                                    # chunks of bufsize // unit units within
+        C.blk = C.n[j] * (unit // C.core)    # each position of the dims outside dim j
+        units = bufsize // unit
+        if units < 1:
+            units = 1
+        C.k = units * (unit // C.core)
+        C.cpb = (C.n[j] + units - 1) // units
+    C.per_out = C.rows // C.blk * C.cpb
     nchunks = outputs * C.per_out
     nt = threads_for_size(a._size, K.reduce_threshold, a._itemsize)
     if nt > nchunks:
@@ -741,6 +767,70 @@ cdef ndarray _sum_in_iterator_order(ndarray a, tuple axes, tuple shape):
         if C.vals != vals:
             free(C.vals)
     return res
+
+
+cdef ndarray _sum_positions_in_order(ndarray a, tuple axes, tuple shape):
+    """The float sum over several axes of a whose kept axes step less than every reduced
+    one and chain into one run (an image's channels: img[:, :, :3].sum(axis=(0, 1))), as
+    NumPy's iterator adds it, so its bits: its inner loop is the kept run, so each output
+    starts at 0 and adds the elements of the reduced positions in iteration order
+    (dimensions by decreasing |stride|); reduced one axis at a time, the association
+    differed. None for other layouts. One thread, as NumPy's."""
+    cdef Py_ssize_t n[MAXDIMS]
+    cdef Py_ssize_t st[MAXDIMS]
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef int ax[MAXDIMS]
+    cdef int i, j, nd = 0, t = a._t
+    cdef Py_ssize_t kn = 1, ks = 0, positions = 1
+    cdef char *p
+    cdef ndarray res
+    for i in range(a._ndim):                 # kept dims: one run (coalesced), inner to all
+        if i in axes or a._shape[i] == 1:
+            continue
+        if a._strides[i] == 0:
+            return None
+        if ks == 0:
+            kn, ks = a._shape[i], a._strides[i]
+        elif ks == a._shape[i] * a._strides[i]:
+            kn *= a._shape[i]
+            ks = a._strides[i]
+        else:
+            return None
+    if ks == 0:
+        return None
+    nd = _by_stride(a, axes, ax)             # reduced dims, outer to the kept run
+    for j in range(nd):
+        if _absz(a._strides[ax[j]]) <= _absz(ks):
+            return None
+        n[j] = a._shape[ax[j]]
+        st[j] = a._strides[ax[j]]
+        idx[j] = 0
+        positions *= n[j]
+    res = empty_array(shape, a._dtype, "C")
+    p = a._data
+    with nogil:
+        if t == DC_T_F8:
+            _add_positions(<double *>res._data, kn, ks, p, n, st, idx, nd, positions)
+        else:
+            _add_positions(<float *>res._data, kn, ks, p, n, st, idx, nd, positions)
+    return res
+
+
+cdef void _add_positions(_real *o, Py_ssize_t kn, Py_ssize_t ks, char *p, const Py_ssize_t *n,
+                         const Py_ssize_t *st, Py_ssize_t *idx, int nd,
+                         Py_ssize_t positions) noexcept nogil:
+    """o[j] = 0, then o[j] += p[j * ks] at every position of the nd dims, in order."""
+    cdef Py_ssize_t q, j
+    for j in range(kn):
+        o[j] = 0
+    for q in range(positions):
+        if ks == sizeof(_real):
+            for j in range(kn):
+                o[j] = o[j] + (<const _real *>p)[j]
+        else:
+            for j in range(kn):
+                o[j] = o[j] + (<const _real *>(p + j * ks))[0]
+        _odometer(n, st, idx, nd, &p)
 
 
 cdef inline void _odometer(const Py_ssize_t *n, const Py_ssize_t *st, Py_ssize_t *idx, int m,
@@ -791,6 +881,8 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
         return _scalar_from(whole._data, whole._dtype)
     if kind == DC_R_SUM and (a._t == DC_T_F8 or a._t == DC_T_F4):
         whole = _sum_in_iterator_order(a, axes, tuple(final))
+        if whole is None and len(axes) > 1:
+            whole = _sum_positions_in_order(a, axes, tuple(final))
         if whole is not None:
             return whole if len(final) > 0 else _scalar_from(whole._data, whole._dtype)
     left = list(axes)                        # axes of cur still to reduce
