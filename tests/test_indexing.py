@@ -416,3 +416,35 @@ def test_small_creation_matches_numpy():
             got[...] = 0 if got.size else got      # writable, own memory
     with pytest.raises(TypeError):
         dc.array([1, "a", None])
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i4", "i2", "u1", "?", "c16", "c8"])
+@pytest.mark.parametrize("kind", ["random", "runs", "rows"])
+def test_mask_fill_with_a_scalar_as_numpy(dtype, kind):
+    """`x[mask] = scalar` (the whole shape's mask or the first axis's): NumPy's values on
+    random masks (mixed words, a bit select per element), runs (all-true and all-false
+    words), odd lengths and complex values into complex arrays; NaN payloads of the
+    untouched elements kept."""
+    rng = np.random.default_rng(3)
+    shape = (37, 29)
+    x = (rng.standard_normal(shape) * 5).astype(dtype) if dtype != "?" else \
+        rng.random(shape) < 0.5
+    if dtype in ("c16", "c8"):
+        x = x + 1j * rng.standard_normal(shape).astype(dtype)
+    if kind == "random":
+        m = rng.random(shape) < 0.4
+    elif kind == "runs":
+        m = np.zeros(shape, bool)
+        m[3:20, 4:27] = True
+        m[30] = True
+    else:
+        m = rng.random(shape[0]) < 0.5
+    values = [3, True, -0.0] + ([1.5, float("nan")] if dtype[0] in "fc" else []) \
+        + ([2 - 1j] if dtype[0] == "c" else [])
+    for v in values:
+        e, d = x.copy(), dc.asarray(x.copy())
+        e[m] = v
+        d[dc.asarray(m)] = v
+        got = np.asarray(d)
+        assert got.dtype == e.dtype
+        np.testing.assert_array_equal(got.view(np.uint8), e.view(np.uint8))

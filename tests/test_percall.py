@@ -149,7 +149,7 @@ def test_wrapped_results_keep_numpys_layout_and_flags():
 def fancy_case(draw):
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=12))
     dtype = draw(st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.int8,
-                                  np.bool_, np.complex128, np.uint16]))
+                                  np.bool_, np.complex128, np.complex64, np.uint16]))
     x = (np.arange(int(np.prod(shape))) % 7 - 3).astype(dtype).reshape(shape)
     if draw(st.booleans()) and x.ndim >= 2:
         x = x.T
@@ -214,7 +214,7 @@ def test_fancy_getitem_as_numpy(case, numpy_key):
 @given(case=fancy_case(), numpy_key=st.booleans(),
        value=st.sampled_from(["scalar", "npscalar", "array", "dc_array", "bad"]),
        py=st.sampled_from([2, 2.5, -1, 300, 1 << 70, True, float("nan"), float("inf"),
-                           -0.0]))
+                           -0.0, 1 + 2j, complex(0, -0.0)]))
 def test_fancy_setitem_as_numpy(case, numpy_key, value, py):
     x, key = case
     k_np, k_dc = _keys(key)

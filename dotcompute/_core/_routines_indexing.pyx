@@ -97,12 +97,29 @@ cdef int _mask_kind(ndarray a, Operand *k) noexcept:
 
 cdef Py_ssize_t _count(Operand *k, Py_ssize_t n, bint flat) noexcept nogil:
     """True elements among the first n of a 1-d (strided) or C-contiguous bool key."""
-    cdef Py_ssize_t j, c = 0
+    cdef Py_ssize_t j, i, e, c = 0
     cdef Py_ssize_t step = 1 if flat else k.strides[0]
     cdef const uint8_t *p = <const uint8_t *>k.data
-    if step == 1:                   # a loop the compiler vectorizes
-        for j in range(n):
-            c += p[j] != 0
+    cdef uint8_t b
+    cdef uint32_t c32
+    if step == 1:
+        # blocks of 255 entries added into a byte, the bytes into 32 bits: loops the
+        # compiler vectorizes without widening each entry to 64 bits (that loop took 2.5
+        # us for 40000 entries, NumPy's count 1.6)
+        j = 0
+        while j < n:
+            c32 = 0
+            e = j + 65280 if n - j > 65280 else n
+            while j + 255 <= e:
+                b = 0
+                for i in range(j, j + 255):
+                    b += p[i] != 0
+                c32 += b
+                j += 255
+            for i in range(j, e):
+                c32 += p[i] != 0
+            j = e
+            c += c32
         return c
     for j in range(n):
         c += p[j * step] != 0
@@ -202,14 +219,39 @@ cdef inline Py_ssize_t _true_run(const char *mask, Py_ssize_t e, Py_ssize_t m) n
     return e
 
 
+cdef inline int _mask_words(const char *mask, Py_ssize_t step, Py_ssize_t j, Py_ssize_t m,
+                            Py_ssize_t *e) noexcept nogil:
+    """The mask entries from j on, 8 at a time where the mask is contiguous: 0, all false
+    up to e[0]; 1, all true up to e[0] (a run of whole all-true words); 2, mixed (or a
+    strided mask, or the tail): entry by entry up to e[0]."""
+    cdef uint64_t w
+    e[0] = j + 8
+    if step == 1 and e[0] <= m:
+        memcpy(&w, mask + j, 8)
+        if w == 0:
+            return 0
+        if w == <uint64_t>0x0101010101010101:
+            e[0] = _true_run(mask, e[0], m)
+            return 1
+    elif e[0] > m:
+        e[0] = m
+    return 2
+
+
 cdef inline void _store(char *p, Py_ssize_t count, Py_ssize_t itemsize,
                         const char *value) noexcept nogil:
     """count copies of the itemsize-byte element at value, from p on."""
     cdef Py_ssize_t j
-    cdef uint64_t v8
+    cdef uint64_t v8, v8b
     cdef uint32_t v4
     cdef uint16_t v2
-    if itemsize == 8:
+    if itemsize == 16:
+        v8 = (<const uint64_t *>value)[0]
+        v8b = (<const uint64_t *>value)[1]
+        for j in range(count):
+            (<uint64_t *>p)[2 * j] = v8
+            (<uint64_t *>p)[2 * j + 1] = v8b
+    elif itemsize == 8:
         v8 = (<const uint64_t *>value)[0]
         for j in range(count):
             (<uint64_t *>p)[j] = v8
@@ -231,13 +273,17 @@ cdef bint put(ndarray a, object key, object value) except -1:
     cdef Py_ssize_t n0, row, rowbytes, j, m, step
     cdef int64_t i
     cdef int kind
-    cdef uint64_t buf = 0          # one element (the accelerated dtypes: <= 8 bytes)
-    cdef char *v = <char *>&buf
+    cdef uint64_t buf[2]           # one element (the accelerated dtypes and complex)
+    cdef char *v = <char *>buf
     cdef type tv = type(value)
-    if not (a._host and a._c_contig and a._ndim >= 1 and a._t >= 0):
+    cdef bint cplx = (a._t < 0 and a._dtype.kind == "c" and a._dtype.isnative
+                      and (a._itemsize == 8 or a._itemsize == 16))
+    if not (a._host and a._c_contig and a._ndim >= 1 and (a._t >= 0 or cplx)):
         return False
-    if not (tv is float or tv is int or tv is bool) or not _key_of(key, &k):
+    if (not (tv is float or tv is int or tv is bool or (cplx and tv is complex))
+            or not _key_of(key, &k)):
         return False
+    buf[0] = buf[1] = 0
     kind = 0 if k.t != DC_T_B1 else _mask_kind(a, &k)
     if k.t == DC_T_B1 and kind == 0:
         return False
@@ -259,10 +305,47 @@ cdef bint put(ndarray a, object key, object value) except -1:
         if kind == 2:
             row = 1
             rowbytes = a._itemsize
-        for j in range(m):
-            if k.data[j * step]:
-                _store(a._data + j * rowbytes, row, a._itemsize, v)
+        if row == 1:
+            _fill_masked(a._data, k.data, step, m, a._itemsize, v)
+        else:
+            for j in range(m):
+                if k.data[j * step]:
+                    _store(a._data + j * rowbytes, row, a._itemsize, v)
     return True
+
+
+cdef void _fill_masked(char *dst, const char *mask, Py_ssize_t step, Py_ssize_t m,
+                       Py_ssize_t w, const char *value) noexcept nogil:
+    """dst's elements (w bytes) whose mask entry is true become value: a contiguous mask
+    read 8 entries at a time (an all-false word skipped, a run of all-true words one fill),
+    a mixed word by a bit select per element (a branch per element ran at 0.88x NumPy's
+    `x[m] = 1` on a random mask of 40000)."""
+    cdef Py_ssize_t j = 0, e
+    cdef int kind
+    while j < m:
+        kind = _mask_words(mask, step, j, m, &e)
+        if kind == 0:
+            j = e
+            continue
+        if kind == 1:
+            _store(dst + j * w, e - j, w, value)
+            j = e
+            continue
+        # a bit select per element: _scatter_rows from the one value (its source row
+        # stays 0: `last` is 0), inlined with the element size as a constant
+        if w == 16:
+            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 16)
+        elif w == 8:
+            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 8)
+        elif w == 4:
+            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 4)
+        elif w == 2:
+            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 2)
+        else:
+            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 1)
+        j = e
+
+
 
 
 cdef inline Py_ssize_t _scatter_rows(char *dst, const char *src, const char *mask,
@@ -355,25 +438,20 @@ cdef void _mask_copy(char *dst, const char *src, const char *mask, Py_ssize_t st
     (_mixed_rows: a memcpy call with a branch per row took 4x NumPy's time on a complex128
     mask). The entries after the count-th true are false: the walk ends there."""
     cdef Py_ssize_t j = 0, c = 0, e
-    cdef uint64_t w
+    cdef int kind
     while j < m and c < count:
-        e = j + 8
-        if step == 1 and e <= m:
-            memcpy(&w, mask + j, 8)
-            if w == 0:
-                j = e
-                continue
-            if w == <uint64_t>0x0101010101010101:
-                e = _true_run(mask, e, m)
-                if scatter:
-                    memcpy(dst + j * rowbytes, src + c * rowbytes, (e - j) * rowbytes)
-                else:
-                    memcpy(dst + c * rowbytes, src + j * rowbytes, (e - j) * rowbytes)
-                c += e - j
-                j = e
-                continue
-        elif e > m:
-            e = m
+        kind = _mask_words(mask, step, j, m, &e)
+        if kind == 0:
+            j = e
+            continue
+        if kind == 1:
+            if scatter:
+                memcpy(dst + j * rowbytes, src + c * rowbytes, (e - j) * rowbytes)
+            else:
+                memcpy(dst + c * rowbytes, src + j * rowbytes, (e - j) * rowbytes)
+            c += e - j
+            j = e
+            continue
         c = _mixed_rows(dst, src, mask, step, j, e, c, count, rowbytes, scatter)
         j = e
 
