@@ -1242,23 +1242,24 @@ cdef object power(ndarray a, object e):
     reciprocal and a Python float 0.5 the square root of a floating or complex array.
     Everything else is `np.power` (integer ** -1 raises NumPy's ValueError there)."""
     cdef type tp = type(e)
-    cdef bint inexact = a._t == DC_T_F4 or a._t == DC_T_F8 or a._dtype.kind == "c"
+    cdef bint real = a._t == DC_T_F4 or a._t == DC_T_F8
     cdef object r
     if tp is int:
         if e == 2:
-            # `x**2` may be an operation of a chain (see "operator chains")
+            # `x**2` may be an operation of a chain (see "operator chains"); fused pairs
+            # are float32 and float64 only
             if dc_fz_pending():
                 r = _fz_resume(_uf_power, a, e)
                 if r is not None:
                     return r
-            if _fuse_on:
+            if _fuse_on and real:
                 r = _fuse(_uf_power, a, e, False, None)
                 if r is not None:
                     return r
             return unop(_uf_square, a, _OP_BINARY)
-        if e == -1 and inexact:
+        if e == -1 and (real or a._dtype.kind == "c"):
             return unop(_uf_reciprocal, a, _OP_BINARY)
-    elif tp is float and e == 0.5 and inexact:
+    elif tp is float and e == 0.5 and (real or a._dtype.kind == "c"):
         return unop(_uf_sqrt, a, _OP_BINARY)
     return binop(_uf_power, a, e)
 
