@@ -558,6 +558,32 @@ def test_use_for_numpy_context_manager():
     balanced(pool)
 
 
+def test_numpy_code_on_large_dc_arrays_allocates_from_the_pool_and_restores_the_handler():
+    """A NumPy function run on large dc arrays (past SMALL_BYTES) allocates its result
+    from the default pool (m.PoolScope, the cheap nested swap) and leaves NumPy's handler
+    as it was, also inside a user's use_for_numpy and after an exception."""
+    import dotcompute as dc
+    original = np._core.multiarray.get_handler_name()
+    x = dc.asarray(np.arange(100000.0))
+    before = m.memory_stats()["allocated_bytes.all.current"]
+    r = np.roll(x, 3)                        # NumPy's code on our array
+    assert m.memory_stats()["allocated_bytes.all.current"] >= before + 800000
+    assert isinstance(r, dc.ndarray)
+    np.testing.assert_array_equal(np.asarray(r), np.roll(np.arange(100000.0), 3))
+    assert np._core.multiarray.get_handler_name() == original
+    pool = m.MemoryPool()
+    with m.use_for_numpy(pool):
+        np.roll(x, 3)
+        assert handler_name(np.ones(10)) == "dotcompute_pool"
+        with m.PoolScope():
+            assert handler_name(np.ones(10)) == "dotcompute_pool"
+        assert m.memory_stats(pool)["allocation.all.current"] >= 0
+    assert np._core.multiarray.get_handler_name() == original
+    with pytest.raises(ValueError):
+        np.reshape(x, (7, -1))               # NumPy's error, raised inside the swap
+    assert np._core.multiarray.get_handler_name() == original
+
+
 def test_use_for_numpy_plain_call_and_nesting():
     p1, p2 = m.MemoryPool(), m.MemoryPool(4096)
     h1 = m.use_for_numpy(p1)

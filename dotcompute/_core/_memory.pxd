@@ -57,3 +57,10 @@ cdef DeviceMemory dc_calloc_by_caller(size_t nbytes, int* dirty)
 # Allocate nbytes from a given pool (zeroed: as dc_calloc; with zeroed and a `dirty` flag:
 # as dc_calloc_by_caller).
 cdef DeviceMemory pool_malloc(MemoryPool pool, size_t nbytes, bint zeroed=*, int* dirty=*)
+
+
+# The default pool as NumPy's allocator (returns the handler replaced), and back: the
+# array layer's calls of NumPy code on large inputs, strictly nested (PoolScope is the
+# `with` form).
+cdef object pool_for_numpy()
+cdef void numpy_allocator_back(object prev) except *

@@ -54,7 +54,7 @@ import numpy as np
 from dotcompute._core._device import CPU, Device, as_device, backend
 cdef object _CPU = CPU             # (a C global: no module-dict look-up per array)
 from dotcompute._core._array_api import check_api_version
-from dotcompute._core._memory import use_for_numpy as numpy_in_pool
+from dotcompute._core._memory import PoolScope as numpy_in_pool
 
 cnp.import_array()
 

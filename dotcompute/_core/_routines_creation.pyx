@@ -25,7 +25,7 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_numpy, to_numpy, to_numpy_
 import numpy as np
 
 from dotcompute._core._device import CPU, as_device, backend
-from dotcompute._core._memory import use_for_numpy as numpy_in_pool
+from dotcompute._core._memory import PoolScope as numpy_in_pool
 
 DEF SHORT_LIST = 32          # lists of scalars up to this length: NumPy's array() directly
 

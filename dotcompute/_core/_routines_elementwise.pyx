@@ -102,7 +102,7 @@ cdef extern from "dc_fuse.h":
     PyObject *dc_ch_match(PyObject *x, PyObject *y, int op)
 
 from dotcompute._core._device import CPU, backend
-from dotcompute._core._memory import use_for_numpy as numpy_in_pool
+from dotcompute._core._memory import PoolScope as numpy_in_pool
 from dotcompute._core._opspec import BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, FUSE2
 
 cdef dc_kernel_table *K = kernel_table()

@@ -38,7 +38,8 @@ import numpy as np
 from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from dotcompute._core._memory import use_for_numpy as numpy_in_pool
+from dotcompute._core._memory import PoolScope as numpy_in_pool
+from dotcompute._core._memory cimport pool_for_numpy, numpy_allocator_back
 
 
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue,
@@ -869,7 +870,7 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
     tuple, and the caller's kwargs dict itself when it holds no dc array)."""
     cdef Py_ssize_t nbytes = 0, n = PyTuple_GET_SIZE(args), i
     cdef PyObject *stack[STACK_ARGS]
-    cdef object x, v, r, d
+    cdef object x, v, r, d, prev
     cdef object out = None
     cdef dict np_kwargs = kwargs
     if n > STACK_ARGS:
@@ -920,8 +921,11 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
         if nbytes < SMALL_BYTES:
             r = _vcall(f, args, n, stack, np_kwargs)
         else:
-            with numpy_in_pool():
+            prev = pool_for_numpy()
+            try:
                 r = _vcall(f, args, n, stack, np_kwargs)
+            finally:
+                numpy_allocator_back(prev)
         # an argument returned as it is (`out` given by position, np.asarray(x)): the dc
         # array that was passed, as NumPy returns the array itself
         if type(r) is np.ndarray:
@@ -946,10 +950,14 @@ cdef inline object _vcall_sized(object f, PyObject **stack, Py_ssize_t n,
                                 PyObject *kwnames, Py_ssize_t nbytes):
     """f(*stack[:n], keywords kwnames) by vectorcall: NumPy's allocator for inputs of
     fewer than SMALL_BYTES (nbytes), the pool's for larger ones."""
+    cdef object prev
     if nbytes < SMALL_BYTES:
         return vectorcall(f, stack, n, kwnames)
-    with numpy_in_pool():
+    prev = pool_for_numpy()
+    try:
         return vectorcall(f, stack, n, kwnames)
+    finally:
+        numpy_allocator_back(prev)
 
 
 cdef inline object _vcall(object f, tuple args, Py_ssize_t n, PyObject **stack,
