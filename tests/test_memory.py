@@ -783,3 +783,23 @@ print("not detected", flush=True)
     assert "in bounds ok" in r.stdout
     assert "not detected" not in r.stdout
     assert "use-after-poison" in r.stderr
+
+
+def test_numpy_functions_with_small_results_on_large_inputs_as_numpy():
+    """A NumPy function whose results on large inputs were scalars runs without the pool's
+    allocator swap; when it then returns a large array, that array is still NumPy's values
+    as a dc array (and the next call swaps again)."""
+    import dotcompute as dc
+    rng = np.random.default_rng(0)
+    a = rng.random((5000, 20)) < 0.5
+    d = dc.asarray(a)
+    for _ in range(3):
+        assert np.count_nonzero(d) == np.count_nonzero(a)
+    for axis in (1, 1, None, 1):
+        got, want = np.count_nonzero(d, axis=axis), np.count_nonzero(a, axis=axis)
+        if axis is None:
+            assert got == want
+        else:
+            assert isinstance(got, dc.ndarray)
+            np.testing.assert_array_equal(np.asarray(got), want)
+    assert np._core.multiarray.get_handler_name() != "dotcompute_pool"

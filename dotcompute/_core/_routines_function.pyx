@@ -860,6 +860,12 @@ cdef enum:
     STACK_ARGS = 8       # positional arguments converted on the C stack (more: a tuple)
 
 
+# NumPy functions whose last result on large inputs was no array (a NumPy scalar, a
+# Python number): they run without the pool's allocator swap (0.25 us) -- what they
+# allocate is temporary.
+cdef set _SMALL_RESULTS = set()
+
+
 cpdef object call_numpy(object f, tuple args, dict kwargs):
     """f(*args, **kwargs) with the dc arrays among them (also inside lists and tuples) as
     zero-copy numpy views, array results wrapped as dc arrays (`out=` returned as given);
@@ -920,12 +926,20 @@ cpdef object call_numpy(object f, tuple args, dict kwargs):
     try:
         if nbytes < SMALL_BYTES:
             r = _vcall(f, args, n, stack, np_kwargs)
+        elif f in _SMALL_RESULTS:
+            # its last result on large inputs was small (a reduction, a count): no swap;
+            # a large result takes it off the set, the next call swaps again
+            r = _vcall(f, args, n, stack, np_kwargs)
+            if isinstance(r, np.ndarray) and (<cnp.ndarray>r).nbytes >= SMALL_BYTES:
+                _SMALL_RESULTS.discard(f)
         else:
             prev = pool_for_numpy()
             try:
                 r = _vcall(f, args, n, stack, np_kwargs)
             finally:
                 numpy_allocator_back(prev)
+            if not (isinstance(r, (np.ndarray, tuple, list))):
+                _SMALL_RESULTS.add(f)
         # an argument returned as it is (`out` given by position, np.asarray(x)): the dc
         # array that was passed, as NumPy returns the array itself
         if type(r) is np.ndarray:
