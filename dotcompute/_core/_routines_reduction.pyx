@@ -873,18 +873,19 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
     final = [1 if i in axes else a._shape[i] for i in range(nd)]
     if not keepdims:
         final = [final[i] for i in range(nd) if i not in axes]
-    merged = _merged_reduced(a, axes)
-    if merged is not None:
-        whole = _reduce_one(kind, merged, merged._ndim - 1, tuple(final))
-        if whole is None or len(final) > 0:
-            return whole
-        return _scalar_from(whole._data, whole._dtype)
-    if kind == DC_R_SUM and (a._t == DC_T_F8 or a._t == DC_T_F4):
-        whole = _sum_in_iterator_order(a, axes, tuple(final))
-        if whole is None and len(axes) > 1:
-            whole = _sum_positions_in_order(a, axes, tuple(final))
-        if whole is not None:
-            return whole if len(final) > 0 else _scalar_from(whole._data, whole._dtype)
+    if len(axes) > 1:                        # (one axis: one run per output already)
+        merged = _merged_reduced(a, axes)
+        if merged is not None:
+            whole = _reduce_one(kind, merged, merged._ndim - 1, tuple(final))
+            if whole is None or len(final) > 0:
+                return whole
+            return _scalar_from(whole._data, whole._dtype)
+        if kind == DC_R_SUM and (a._t == DC_T_F8 or a._t == DC_T_F4):
+            whole = _sum_in_iterator_order(a, axes, tuple(final))
+            if whole is None:
+                whole = _sum_positions_in_order(a, axes, tuple(final))
+            if whole is not None:
+                return whole if len(final) > 0 else _scalar_from(whole._data, whole._dtype)
     left = list(axes)                        # axes of cur still to reduce
     kept = [i for i in range(nd)]            # original axis of each dim of cur
     while left:
