@@ -1041,17 +1041,36 @@ cdef object accumulate(int scan, ndarray a, object axis, object dtype, object ou
     r = _scan(scan, a, axis, dtype, out)
     if r is not None:
         return r
-    return _numpy_method(a, name, {"axis": axis, "dtype": dtype, "out": out})
+    return _numpy_method(a, name, {"axis": axis, "dtype": dtype, "out": out}, True)
 
 
-cdef object _numpy_method(ndarray a, str name, dict kw):
+cdef object _numpy_method(ndarray a, str name, dict kw, bint scan=False):
+    """NumPy's reduction (or, scan, cumulative) method on a's view: the pool as its
+    allocator only where the result can be large (a small input, `out=`, a whole reduction
+    or an axis leaving fewer than SMALL_BYTES of result keep NumPy's: the swap, 0.3 us, was
+    most of the cost the fallback added, e.g. to `argmin(axis=1)` of 500 x 500)."""
+    cdef object axis = kw.get("axis")
+    cdef Py_ssize_t ax
     out = kw.get("out")
     if out is not None:
         kw["out"] = to_numpy(out)
     if "where" in kw:
         kw["where"] = to_numpy(kw["where"])
-    with numpy_in_pool():
+    small = a._size * a._itemsize < SMALL_BYTES or out is not None
+    if scan:                                 # cumsum / cumprod: a result of a's size
+        pass
+    elif axis is None:
+        small = True
+    elif not small and type(axis) is int:
+        ax = <int>axis
+        if -a._ndim <= ax < a._ndim:
+            ax = ax + a._ndim if ax < 0 else ax
+            small = (a._size // (a._shape[ax] if a._shape[ax] else 1)) * 16 < SMALL_BYTES
+    if small:
         r = getattr(a._np(), name)(**kw)
+    else:
+        with numpy_in_pool():
+            r = getattr(a._np(), name)(**kw)
     if out is not None:
         return out
     return wrap_result(r)
