@@ -587,12 +587,9 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
     cores' prefetchers pulled every line of every row (a C loop over 4000 x 200 float64,
     the 200 columns split: 2 threads 255 us, 1 thread 214 us; rows of 50000: 149 against
     282 us)."""
-    cdef Py_ssize_t n = nr * nin, step
+    cdef Py_ssize_t n = nr * nin
     cdef int nt = threads_for_ew(n, threshold, itemsize)
-    cdef int k
-    cdef int fls[DC_MAX_CHUNKS]      # each chunk's floating-point flags
-    cdef double st[2 * DC_MAX_CHUNKS]
-    cdef double t0
+    cdef _SlabTask T
     if nt > DC_MAX_CHUNKS:
         nt = DC_MAX_CHUNKS
     if nin * _absz(sin) < SLAB_SPLIT_BYTES * nt:
@@ -606,23 +603,29 @@ cdef void run_slabs(dc_binary_fn g, dc_unary_fn copy, int threshold, const char 
         with nogil:
             _slabs(g, copy, a, sr, nr, sin, o, son, 0, nin, identity)
         return
-    # chunk borders on multiples of 16 elements (a line of float32 when the columns are
-    # contiguous)
-    step = ((nin + nt - 1) // nt + 15) // 16 * 16
+    # one chunk of columns a thread, borders on multiples of 16 elements (a line of
+    # float32 when the columns are contiguous)
+    T.g, T.copy, T.a, T.sr, T.nr, T.sin, T.o, T.son, T.nin, T.identity = (
+        g, copy, a, sr, nr, sin, o, son, nin, identity)
+    T.step = ((nin + nt - 1) // nt + 15) // 16 * 16
     with nogil:
-        t0 = threads_now()
-        with parallel(num_threads=nt):
-            k = threadid()
-            while k < nt:          # one chunk a thread (more when the team is smaller)
-                st[2 * k] = threads_now()
-                dc_fpe_clear()
-                _slabs(g, copy, a, sr, nr, sin, o, son, min(step * k, nin),
-                       min(step * (k + 1), nin), identity)
-                fls[k] = dc_fpe_test()
-                st[2 * k + 1] = threads_now()
-                k = k + openmp.omp_get_num_threads()
-        dc_fpe_raise(dc_flags_of(fls, nt))   # the workers' floating-point flags, here
-        threads_observe(nt, t0, threads_now(), st)
+        run_tasks(_slab_task, &T, nt, nt)
+
+
+cdef struct _SlabTask:
+    dc_binary_fn g
+    dc_unary_fn copy
+    const char *a
+    Py_ssize_t sr, nr, sin, son, nin, step
+    char *o
+    bint identity
+
+
+cdef void _slab_task(void *ctx, Py_ssize_t k, int thread) noexcept nogil:
+    """Chunk k of columns of run_slabs."""
+    cdef _SlabTask *T = <_SlabTask *>ctx
+    _slabs(T.g, T.copy, T.a, T.sr, T.nr, T.sin, T.o, T.son, min(T.step * k, T.nin),
+           min(T.step * (k + 1), T.nin), T.identity)
 
 
 cdef void run_tasks(dc_task_fn fn, void *ctx, Py_ssize_t ntasks, int nt) noexcept nogil:

@@ -331,21 +331,10 @@ cdef void _fill_masked(char *dst, const char *mask, Py_ssize_t step, Py_ssize_t 
             _store(dst + j * w, e - j, w, value)
             j = e
             continue
-        # a bit select per element: _scatter_rows from the one value (its source row
-        # stays 0: `last` is 0), inlined with the element size as a constant
-        if w == 16:
-            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 16)
-        elif w == 8:
-            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 8)
-        elif w == 4:
-            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 4)
-        elif w == 2:
-            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 2)
-        else:
-            _scatter_rows(dst, value, mask, step, j, e, 0, 0, 1)
+        # a bit select per element: the scatter of a mixed word from a source of one row
+        # (count 1: every true entry takes row 0, the value); w is 1, 2, 4, 8 or 16 here
+        _mixed_rows(dst, value, mask, step, j, e, 0, 1, w, True)
         j = e
-
-
 
 
 cdef inline Py_ssize_t _scatter_rows(char *dst, const char *src, const char *mask,

@@ -438,16 +438,22 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         nin, sin, son = d.n[d.m - 1], d.sa[d.m - 1], d.so[d.m - 1]
     # slabs when the reduced axis is short or less contiguous than the innermost kept dim.
     # Float sums follow NumPy's iterator, whose inner loop is the smaller stride: along a
-    # kept dim, rows added in order from 0 (slabs, or _seq_cols for fewer than 8 columns);
+    # kept dim, rows added in order from 0 (slabs, or _add_positions for fewer than 8
+    # columns);
     # along the reduced axis, its pairwise sum per output (below) -- a short reduced axis
     # too (10 x 1000 F-ordered, axis 0: ten elements' pairwise sum, not ten rows in order).
     fsum = kind == DC_R_SUM and (t == DC_T_F8 or t == DC_T_F4)
-    outer = d.m > 0 and (sr if sr >= 0 else -sr) > (sin if sin >= 0 else -sin)
+    outer = d.m > 0 and _absz(sr) > _absz(sin)
     if fsum and outer and nin < 8:
+        # fewer than 8 columns: their sums in registers, row after row ((70000, 3) float64
+        # along axis 0: NumPy 830 us, a call of its loop per row)
         pa, po = a._data, res._data
         with nogil:
             while True:                      # every position of the outer kept dims
-                _seq_cols(pa, sr, nr, sin, po, son, nin, t == DC_T_F8)
+                if t == DC_T_F8:
+                    _add_positions(<double *>po, son, nin, sin, pa, &nr, &sr, 1)
+                else:
+                    _add_positions(<float *>po, son, nin, sin, pa, &nr, &sr, 1)
                 if not _next(&d, d.m - 1, idx, &pa, &po):
                     break
         return res
@@ -512,31 +518,6 @@ ctypedef fused _real:
     double
 
 
-cdef void _seq_cols(const char *a, Py_ssize_t sr, Py_ssize_t nr, Py_ssize_t sin, char *o,
-                    Py_ssize_t son, Py_ssize_t nin, bint f8) noexcept nogil:
-    """Float sums of nin < 8 columns (stride sin) over nr rows (stride sr), each from 0 and
-    row after row: NumPy's order where a kept axis is its inner loop ((70000, 3) float64
-    along axis 0: NumPy 830 us, a call of its loop per row)."""
-    cdef double d8[8]
-    cdef float d4[8]
-    cdef Py_ssize_t r, j
-    for j in range(nin):
-        d8[j] = 0.0
-        d4[j] = 0.0
-    if f8:
-        for r in range(nr):
-            for j in range(nin):
-                d8[j] = d8[j] + (<const double *>(a + r * sr + j * sin))[0]
-        for j in range(nin):
-            (<double *>(o + j * son))[0] = d8[j]
-    else:
-        for r in range(nr):
-            for j in range(nin):
-                d4[j] = d4[j] + (<const float *>(a + r * sr + j * sin))[0]
-        for j in range(nin):
-            (<float *>(o + j * son))[0] = d4[j]
-
-
 cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx, char *pa,
                       Py_ssize_t sr, Py_ssize_t nr, char *po, int kind, int t) noexcept nogil:
     cdef char partial[DC_PARTIAL_BYTES]
@@ -553,23 +534,24 @@ cdef void _short_runs(dc_reduce_fn f, dc_combine_fn c, _Dims *d, Py_ssize_t *idx
 cdef ndarray _merged_reduced(ndarray a, tuple axes):
     """a as a view with its reduced axes (of extent > 1) as one last axis, when they chain
     into one run (an F-ordered or transposed array reduced whole, the trailing axes of a C
-    array; negative strides walk it backwards, as NumPy's iterator does), else None. NumPy's iterator coalesces such axes: a
-    float sum is then one pairwise sum over the run where it is the inner loop, or rows
+    array; negative strides walk it backwards, as NumPy's iterator does), else None.
+    NumPy's iterator coalesces such axes: a float sum is then one pairwise sum over the run where it is the inner loop, or rows
     added in order where a kept axis is (the slabs of _reduce_one); reduced one axis at a
     time, the order (and the bits) differed."""
     cdef Py_ssize_t shape[MAXDIMS]
     cdef Py_ssize_t strides[MAXDIMS]
     cdef Py_ssize_t n, st0
-    cdef int i, m = 0
-    red = sorted([ax for ax in axes if a._shape[ax] > 1], key=lambda ax: abs(a._strides[ax]))
-    if len(red) < 2 or a._strides[red[0]] == 0:
+    cdef int ax[MAXDIMS]
+    cdef int i, j, m = 0
+    cdef int nd = _by_stride(a, axes, ax)    # innermost last
+    if nd < 2 or a._strides[ax[nd - 1]] == 0:
         return None
-    st0 = a._strides[red[0]]
-    n = a._shape[red[0]]
-    for ax in red[1:]:
-        if a._strides[ax] != n * st0:
+    st0 = a._strides[ax[nd - 1]]
+    n = a._shape[ax[nd - 1]]
+    for j in range(nd - 2, -1, -1):
+        if a._strides[ax[j]] != n * st0:
             return None
-        n *= a._shape[ax]
+        n *= a._shape[ax[j]]
     for i in range(a._ndim):
         if i not in axes:
             shape[m] = a._shape[i]
@@ -778,10 +760,9 @@ cdef ndarray _sum_positions_in_order(ndarray a, tuple axes, tuple shape):
     differed. None for other layouts. One thread, as NumPy's."""
     cdef Py_ssize_t n[MAXDIMS]
     cdef Py_ssize_t st[MAXDIMS]
-    cdef Py_ssize_t idx[MAXDIMS]
     cdef int ax[MAXDIMS]
     cdef int i, j, nd = 0, t = a._t
-    cdef Py_ssize_t kn = 1, ks = 0, positions = 1
+    cdef Py_ssize_t kn = 1, ks = 0
     cdef char *p
     cdef ndarray res
     for i in range(a._ndim):                 # kept dims: one run (coalesced), inner to all
@@ -804,32 +785,46 @@ cdef ndarray _sum_positions_in_order(ndarray a, tuple axes, tuple shape):
             return None
         n[j] = a._shape[ax[j]]
         st[j] = a._strides[ax[j]]
-        idx[j] = 0
-        positions *= n[j]
     res = empty_array(shape, a._dtype, "C")
     p = a._data
     with nogil:
         if t == DC_T_F8:
-            _add_positions(<double *>res._data, kn, ks, p, n, st, idx, nd, positions)
+            _add_positions(<double *>res._data, 8, kn, ks, p, n, st, nd)
         else:
-            _add_positions(<float *>res._data, kn, ks, p, n, st, idx, nd, positions)
+            _add_positions(<float *>res._data, 4, kn, ks, p, n, st, nd)
     return res
 
 
-cdef void _add_positions(_real *o, Py_ssize_t kn, Py_ssize_t ks, char *p, const Py_ssize_t *n,
-                         const Py_ssize_t *st, Py_ssize_t *idx, int nd,
-                         Py_ssize_t positions) noexcept nogil:
-    """o[j] = 0, then o[j] += p[j * ks] at every position of the nd dims, in order."""
-    cdef Py_ssize_t q, j
+cdef void _add_positions(_real *o, Py_ssize_t so, Py_ssize_t kn, Py_ssize_t ks, char *p,
+                         const Py_ssize_t *n, const Py_ssize_t *st, int nd) noexcept nogil:
+    """Output j (byte stride so) = 0, then += p[j * ks] at every position of the nd dims
+    (outermost first), in order: up to 8 sums in registers, more in the output."""
+    cdef Py_ssize_t idx[MAXDIMS]
+    cdef Py_ssize_t q, j, positions = 1
+    cdef _real acc[8]
+    for j in range(nd):
+        idx[j] = 0
+        positions *= n[j]
+    if kn <= 8:
+        for j in range(kn):
+            acc[j] = 0
+        for q in range(positions):
+            for j in range(kn):
+                acc[j] = acc[j] + (<const _real *>(p + j * ks))[0]
+            _odometer(n, st, idx, nd, &p)
+        for j in range(kn):
+            (<_real *>(<char *>o + j * so))[0] = acc[j]
+        return
     for j in range(kn):
-        o[j] = 0
+        (<_real *>(<char *>o + j * so))[0] = 0
     for q in range(positions):
-        if ks == sizeof(_real):
+        if ks == sizeof(_real) and so == sizeof(_real):
             for j in range(kn):
                 o[j] = o[j] + (<const _real *>p)[j]
         else:
             for j in range(kn):
-                o[j] = o[j] + (<const _real *>(p + j * ks))[0]
+                (<_real *>(<char *>o + j * so))[0] = \
+                    (<_real *>(<char *>o + j * so))[0] + (<const _real *>(p + j * ks))[0]
         _odometer(n, st, idx, nd, &p)
 
 
@@ -1161,8 +1156,7 @@ cdef void _sqdev_rows(const _real *a, Py_ssize_t nr, Py_ssize_t m, const _real *
 
 
 # Below this many bytes NumPy's _var is as fast (12 float64 along axis 0: 5.7 us, ours
-# 6.9; 1000: 13.9 against 8.5) and gives a full variance NumPy's bits (our full sums add
-# in another order, with the same error bound).
+# 6.9; 1000: 13.9 against 8.5).
 DEF VAR_MIN_BYTES = 2048
 
 
@@ -1175,8 +1169,8 @@ cdef object var(ndarray a, tuple args, dict kwargs, bint std):
     call (dtype=, out=, where=, mean=, correction=, ddof >= the count, arrays below
     VAR_MIN_BYTES), which the method leaves to NumPy's code. NumPy's own runs its
     single-threaded loops (std of 4000 x 200 float64: 1.6 ms along axis 0, 0.57-0.70 ms
-    here; 1.5 ms along axis 1, 0.6 ms here). Along an outer axis the sums are NumPy's
-    bits; a full variance adds as our full sums do (the same error bound)."""
+    here; 1.5 ms along axis 1, 0.6 ms here). The sums add in NumPy's order, so the
+    results are its bits."""
     cdef object axis = None, ddof = 0, keepdims = False, m, x, r, k, axes
     cdef Py_ssize_t count
     cdef int i

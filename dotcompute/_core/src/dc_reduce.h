@@ -2,8 +2,9 @@
  *
  * Each reduces a strided run to one partial of DC_PARTIAL_BYTES: the value (in the
  * accumulator type) and, for arg-reductions, an int64 index. The Cython driver cuts the
- * input into partials by its length only, runs them on however many threads the thread
- * policy allows and combines them in order: results do not depend on the thread count.
+ * input into partials by its length only (a float sum: into the nodes of NumPy's tree),
+ * runs them on however many threads the thread policy allows and combines them in order:
+ * results do not depend on the thread count.
  *
  * Vector code uses GCC/Clang vector extensions at the build's native width (DC_VBYTES: 16
  * bytes on SSE2/NEON, 32 on AVX2, 64 on AVX-512). A wider generic vector than the ISA has
@@ -11,10 +12,12 @@
  * slower than NumPy that way): never declare one. The scalar build (DC_SCALAR) keeps plain
  * loops; its vector branches are dead code.
  *
- * Float sums and dot products must give bit-identical results in every build, so their lane
- * layout does not depend on the vector width: DC_SUM_LANES(T) lanes, lane j takes elements
+ * Float sums follow NumPy's own pairwise order (DC_NPSUM: its bits in every build). Float
+ * dot products must give bit-identical results in every build too, so their lane layout
+ * does not depend on the vector width: DC_SUM_LANES(T) lanes, lane j takes the products
  * j, j + LANES, ... of a block of DC_SUM_ROWS rows; the lanes of blocks are combined
- * pairwise (lane by lane, binary-counter order), then the lanes as a tree. Every lane is a pairwise sum with at
+ * pairwise (lane by lane, binary-counter order), then the lanes as a tree (DC_FDOT; NumPy's
+ * dot is BLAS's order, which no kernel here follows). Every lane is a pairwise sum with at
  * most DC_SUM_ROWS sequential additions at the bottom (NumPy's pairwise sum has 16): the
  * error bound is NumPy's or better. Float products use DC_PROD_LANES(A) lanes the same way.
  * min/max/argmin/argmax/any/all do not depend on the order of elements, except for NaN
@@ -106,9 +109,9 @@ typedef struct { union { double f8; float f4; int64_t i8; uint64_t u8; uint8_t b
 
 /* ------------------------------------------------------------------------------- sums */
 
-/* Float sum (or dot product when q != NULL) of one block of n <= LANES * ROWS elements
- * into the lanes r[0 .. LANES). */
-#define DC_FSUM(NAME, T)                                                                 \
+/* Float dot product of one block of n <= LANES * ROWS element pairs into the lanes
+ * r[0 .. LANES). */
+#define DC_FDOT(NAME, T)                                                                 \
 static void NAME##_block(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
                          ptrdiff_t sq, T *r) {                                           \
     typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
@@ -116,44 +119,33 @@ static void NAME##_block(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
     const ptrdiff_t S = (ptrdiff_t)sizeof(T);                                            \
     ptrdiff_t i = 0;                                                                     \
     for (int j = 0; j < LANES; j++) r[j] = 0;                                            \
-    if (s == S && (q == NULL || sq == S)) {                                              \
+    if (s == S && sq == S) {                                                             \
         const T *a = (const T *)p, *b = (const T *)q;                                    \
         if (DC_VBYTES && n >= LANES) {                                                   \
             VT acc[NV];                                                                  \
             DC_UNROLL for (int k = 0; k < NV; k++) acc[k] = (VT){0};                     \
-            if (q) {                                                                     \
-                for (; i + LANES <= n; i += LANES)                                       \
-                    DC_UNROLL for (int k = 0; k < NV; k++) {                             \
-                        acc[k] += DC_VLOAD(VT, a + i + k * L) * DC_VLOAD(VT, b + i + k * L); \
-                                                                                         \
-                    }                                                                    \
-            } else {                                                                     \
-                for (; i + LANES <= n; i += LANES)                                       \
-                    DC_UNROLL for (int k = 0; k < NV; k++) {                             \
-                        acc[k] += DC_VLOAD(VT, a + i + k * L);                           \
-                    }                                                                    \
-            }                                                                            \
+            for (; i + LANES <= n; i += LANES)                                           \
+                DC_UNROLL for (int k = 0; k < NV; k++)                                   \
+                    acc[k] += DC_VLOAD(VT, a + i + k * L) * DC_VLOAD(VT, b + i + k * L); \
             memcpy(r, acc, sizeof acc);                                                  \
         }                                                                                \
-        if (q) { for (; i + LANES <= n; i += LANES)                                      \
-                     for (int j = 0; j < LANES; j++) r[j] += a[i + j] * b[i + j]; }      \
-        else   { for (; i + LANES <= n; i += LANES)                                      \
-                     for (int j = 0; j < LANES; j++) r[j] += a[i + j]; }                 \
-        for (; i < n; i++) r[i % LANES] += q ? a[i] * b[i] : a[i];                       \
+        for (; i + LANES <= n; i += LANES)                                               \
+            for (int j = 0; j < LANES; j++) r[j] += a[i + j] * b[i + j];                 \
+        for (; i < n; i++) r[i % LANES] += a[i] * b[i];                                  \
     } else {                                                                             \
         for (; i < n; i++) {                                                             \
-            T x, y = 1; memcpy(&x, p + i * s, sizeof(T));                                \
-            if (q) memcpy(&y, q + i * sq, sizeof(T));                                    \
+            T x, y; memcpy(&x, p + i * s, sizeof(T)); memcpy(&y, q + i * sq, sizeof(T)); \
             r[i % LANES] += x * y;                                                       \
         }                                                                                \
     }                                                                                    \
 }                                                                                        \
-/* Pairwise sum of n >= 0 elements over blocks of LANES * ROWS: the block lanes are merged \
- * as a binary counter does (block b + 1 closes every subtree of 2^k blocks it completes), \
- * with a stack of lane sets; the lanes are then summed as a tree. The tree depends on n   \
- * only. Contiguous full blocks keep their accumulators in registers; a recursive split   \
- * into halves (the former form: a call, a zeroed lane array and a copy per block) ran     \
- * 0.84x NumPy's sum at n = 1e7 float64 on one thread, memory-bound, and this form level. */ \
+/* Pairwise dot product of n >= 0 element pairs over blocks of LANES * ROWS: the block    \
+ * lanes are merged as a binary counter does (block b + 1 closes every subtree of 2^k     \
+ * blocks it completes), with a stack of lane sets; the lanes are then summed as a tree.  \
+ * The tree depends on n only. Contiguous full blocks keep their accumulators in          \
+ * registers; a recursive split into halves (the former form: a call, a zeroed lane array \
+ * and a copy per block) ran 0.84x NumPy's sum at n = 1e7 float64 on one thread,          \
+ * memory-bound, and this form level. */                                                \
 static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,         \
                          ptrdiff_t sq) {                                                 \
     typedef T VT __attribute__((vector_size(DC_VB), aligned(sizeof(T)), may_alias));     \
@@ -165,19 +157,13 @@ static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
     int top = 0;                                                                         \
     for (b = 0; b < nb; b++) {                                                           \
         ptrdiff_t m = n - b * B < B ? n - b * B : B;                                     \
-        if (DC_VBYTES && m == B && s == S && (q == NULL || sq == S)) {                    \
-            const T *x = (const T *)(p + b * B * S), *y = q ? (const T *)(q + b * B * S) : x; \
+        if (DC_VBYTES && m == B && s == S && sq == S) {                                  \
+            const T *x = (const T *)(p + b * B * S), *y = (const T *)(q + b * B * S);    \
             VT acc[NV];                                                                  \
             DC_UNROLL for (int k = 0; k < NV; k++) acc[k] = (VT){0};                     \
-            if (q) {                                                                     \
-                DC_ROWS_IN_ORDER for (int i = 0; i < B; i += LANES)                      \
-                    DC_UNROLL for (int k = 0; k < NV; k++)                               \
-                        acc[k] += DC_VLOAD(VT, x + i + k * L) * DC_VLOAD(VT, y + i + k * L); \
-            } else {                                                                     \
-                DC_ROWS_IN_ORDER for (int i = 0; i < B; i += LANES)                      \
-                    DC_UNROLL for (int k = 0; k < NV; k++)                               \
-                        acc[k] += DC_VLOAD(VT, x + i + k * L);                           \
-            }                                                                            \
+            DC_ROWS_IN_ORDER for (int i = 0; i < B; i += LANES)                          \
+                DC_UNROLL for (int k = 0; k < NV; k++)                                   \
+                    acc[k] += DC_VLOAD(VT, x + i + k * L) * DC_VLOAD(VT, y + i + k * L); \
             for (ptrdiff_t c = b + 1; (c & 1) == 0; c >>= 1) {                           \
                 top--;                                                                   \
                 DC_UNROLL for (int k = 0; k < NV; k++)                                   \
@@ -186,7 +172,7 @@ static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
             memcpy(st[top++], acc, sizeof acc);                                          \
             continue;                                                                    \
         }                                                                                \
-        NAME##_block(p + b * B * s, s, m, q ? q + b * B * sq : q, sq, r);                \
+        NAME##_block(p + b * B * s, s, m, q + b * B * sq, sq, r);                        \
         for (ptrdiff_t c = b + 1; (c & 1) == 0; c >>= 1) {                               \
             top--;                                                                       \
             for (int j = 0; j < LANES; j++) r[j] = st[top][j] + r[j];                    \
@@ -306,14 +292,14 @@ static T NAME##_np(const char *p, ptrdiff_t s, ptrdiff_t n) {                   
 }
 
 #define DC_SUM_F(t, T, A, at)                                                            \
-DC_FSUM(dc_sum_##t, T)                                                                   \
+DC_FDOT(dc_dotl_##t, T)                                                                   \
 DC_NPSUM(dc_npsum_##t, T)                                                                \
 static void dc_r_sum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
     (void)start; ((dc_partial *)p)->v.t = dc_npsum_##t##_np(a, s, n);                    \
 }                                                                                        \
 static void dc_dot_##t(const char *a, ptrdiff_t sa, const char *b, ptrdiff_t sb,         \
                        ptrdiff_t n, ptrdiff_t start, char *p) {                          \
-    (void)start; ((dc_partial *)p)->v.t = dc_sum_##t##_pairwise(a, sa, n, b, sb);        \
+    (void)start; ((dc_partial *)p)->v.t = dc_dotl_##t##_pairwise(a, sa, n, b, sb);        \
 }
 
 /* Integer sums wrap (exact in any order). Types of 1 and 2 bytes add blocks of 4096 into
