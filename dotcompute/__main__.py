@@ -18,9 +18,9 @@ def _cases(n, rng):
     b = rng.random(n)
     c = rng.random(n)
     out = np.empty(n)
-    da, db, dc_c, dout = dc.asarray(a), dc.asarray(b), dc.asarray(c), dc.empty(n)
+    da, db, dc_c, dout = dc.array(a), dc.array(b), dc.array(c), dc.empty(n)
     a32 = a.astype(np.float32)
-    da32 = dc.asarray(a32)
+    da32 = dc.array(a32)
     return [
         ("a + b", lambda: a + b, lambda: da + db),
         ("add(a, b, out=)", lambda: np.add(a, b, out=out), lambda: dc.add(da, db, out=dout)),

@@ -136,7 +136,7 @@ class Soak:
             data = nrng.integers(0, 100, n).astype(dtype)
         else:
             data = nrng.standard_normal(n).astype(dtype)
-        return data, dc.asarray(data)
+        return data, dc.array(data)          # pool memory (the soak exercises the pool)
 
     def step_alloc(self, rng, nrng, kept):
         """Allocations of many sizes and dtypes, some kept."""

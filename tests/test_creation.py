@@ -463,7 +463,7 @@ def test_datetime_arrays_convert_back_to_numpy(values):
         memoryview(values)
 
 
-# --------------------------------------------- asarray / array of a NumPy array (a copy)
+# ---------------------------- asarray / array of a NumPy array (a view where NumPy's is one)
 
 NUMPY_SOURCES = [
     np.arange(6.0), np.arange(12, dtype=np.int8).reshape(3, 4),
@@ -482,12 +482,12 @@ NUMPY_SOURCES = [
     for kw in ({}, {"order": "C"}, {"order": "F"}, {"order": "A"}, {"dtype": "same"},
                {"dtype": "f4"}, {"copy": True}) + (({"ndmin": 1},) if f == "array" else ())])
 def test_array_of_a_numpy_array_as_numpy(src, func, kwargs):
-    """Values, dtype, shape, strides and contiguity as np.array's copy with the same
-    arguments (dotcompute's asarray of a NumPy array copies it into the pool); writing the
-    source afterwards does not show."""
+    """Values, dtype, shape, strides and contiguity as NumPy's function with the same
+    arguments, and its memory shared with the source exactly where NumPy's result shares
+    it: writing the source afterwards shows in the result only then."""
     src = src.copy(order="K")
     kwargs = {k: (src.dtype if v == "same" else v) for k, v in kwargs.items()}
-    e, e_err = outcome(lambda: np.array(src, **dict(kwargs, copy=True)))
+    e, e_err = outcome(lambda: getattr(np, func)(src, **kwargs))
     r, r_err = outcome(lambda: getattr(dc, func)(src, **kwargs))
     if e_err is None and e.dtype.hasobject:
         e_err = TypeError
@@ -495,19 +495,46 @@ def test_array_of_a_numpy_array_as_numpy(src, func, kwargs):
     if e_err is not None:
         return
     same_array(r, e)
-    assert r.flags.writeable
+    assert r.flags.writeable == e.flags.writeable
+    shared = np.shares_memory(e, src)
+    assert np.shares_memory(np.asarray(r), src) == shared
     if src.size and src.dtype.kind in "biufc":
-        before = np.asarray(r).copy()
         src[...] = 7
-        np.testing.assert_array_equal(np.asarray(r), before)
+        np.testing.assert_array_equal(np.asarray(r), e)
 
 
-def test_array_of_a_read_only_numpy_array_is_writeable():
+def test_asarray_of_a_read_only_numpy_array_stays_read_only():
+    """np.asarray returns a read-only array as it is; so does dc.asarray (a view), and
+    writing it raises NumPy's ValueError; dc.array copies, writeable."""
     src = np.arange(5.0)
     src.flags.writeable = False
     r = dc.asarray(src)
-    r[0] = 7.0
-    assert src[0] == 0.0 and float(r[0]) == 7.0
+    with pytest.raises(ValueError):
+        np.asarray(src)[0] = 7.0
+    with pytest.raises(ValueError):
+        r[0] = 7.0
+    c = dc.array(src)
+    c[0] = 7.0
+    assert src[0] == 0.0 and float(c[0]) == 7.0
+
+
+def test_asarray_of_a_numpy_array_writes_through():
+    """As with NumPy's asarray, the result and the source are one array: a write through
+    either shows in the other (an in-place kernel, a setitem, the source itself)."""
+    for src in (np.arange(8.0), np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2],
+                np.asfortranarray(np.ones((3, 4), np.float32))):
+        e_src = src.copy()
+        r = dc.asarray(src)
+        e = np.asarray(e_src)
+        r += 1
+        e += 1
+        np.testing.assert_array_equal(src, e_src)
+        r[0] = 5
+        e[0] = 5
+        np.testing.assert_array_equal(src, e_src)
+        src *= 2
+        e_src *= 2
+        np.testing.assert_array_equal(np.asarray(r), e)
 
 
 @given(shape=st.lists(st.integers(0, 4), max_size=4),
@@ -517,5 +544,7 @@ def test_array_of_a_read_only_numpy_array_is_writeable():
 def test_asarray_of_numpy_arrays_hypothesis(shape, dtype, fortran):
     src = np.asarray(np.random.default_rng(len(shape)).integers(0, 100, size=shape),
                      dtype=dtype, order="F" if fortran else "C")
-    same_array(dc.asarray(src), np.array(src, copy=True))
+    same_array(dc.asarray(src), np.asarray(src))        # src itself, as NumPy's
+    assert np.shares_memory(np.asarray(dc.asarray(src)), src) or src.size == 0
+    same_array(dc.array(src), np.array(src, copy=True))
     assert np.asarray(dc.array(src)).tobytes(order="A") == src.tobytes(order="A")

@@ -236,7 +236,7 @@ def operands(draw, dtype=None, big=True):
     base = draw(base_arrays(dtype, big))
     steps = draw(layouts(base.shape))
     a_np = _apply(base.copy(), steps, np)
-    a_dc = _apply(dc.asarray(base), steps, dc)
+    a_dc = _apply(dc.asarray(base.copy()), steps, dc)
     assert a_dc.shape == a_np.shape and a_dc.strides == a_np.strides
     return a_np, a_dc
 

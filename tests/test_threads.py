@@ -545,17 +545,17 @@ def test_balanced_blocks_compute_every_element_once(threads_always, two_threads,
     results = {}
     for blocks in (1, 16, 64):
         kernel_module.set_blocks_per_chunk(blocks)
-        x, y = dc.asarray(a), dc.asarray(b)
+        x, y = dc.array(a), dc.array(b)
         dc.add(x, 1.0, out=x)                       # in place: once per element
         dc.sqrt(y, out=y)
         with pytest.warns(RuntimeWarning, match="invalid value encountered in sqrt"):
-            s = dc.sqrt(dc.asarray(a))
-        z = dc.asarray(a)
+            s = dc.sqrt(dc.array(a))
+        z = dc.array(a)
         dc.evaluate("z * 2 + 1", local_dict={"z": z}, out=z)  # fused, in place
         rows = n // 7                                        # N-d walk: strided, broadcast
-        w = dc.asarray(a[:rows * 7].reshape(rows, 7))
-        dc.add(w[:, ::2], dc.asarray(b[:rows].reshape(rows, 1)), out=w[:, ::2])
-        outer = dc.asarray(a[:400])[:, None] - dc.asarray(b[:300])[None, :]
+        w = dc.array(a[:rows * 7].reshape(rows, 7))
+        dc.add(w[:, ::2], dc.array(b[:rows].reshape(rows, 1)), out=w[:, ::2])
+        outer = dc.array(a[:400])[:, None] - dc.array(b[:300])[None, :]
         chains = _ew.fused_chains()
         chain = 2 * x + 3 * y * y - x                        # an operator chain, one pass
         assert _ew.fused_chains() == chains + 1
@@ -603,7 +603,7 @@ for n in (70001, 300001, 1000003):
     one = (np.asarray(dc.exp(dc.asarray(a))), float(dc.asarray(a).sum()))
     dc.set_num_threads(2)
     for _ in range(3):
-        x = dc.asarray(a)
+        x = dc.array(a)
         dc.add(x, 1.0, out=x)                    # in place: a second pass would show
         dc.sqrt(x, out=x)
         assert np.array_equal(np.asarray(x), np.sqrt(a + 1.0)), n
@@ -1196,12 +1196,12 @@ def test_regions_run_every_chunk_on_a_smaller_team():
 
 
 def test_nd_walk_regions_reach_the_policy(two_threads, threads_always, quiet):
-    """A threaded N-d walk (NumPy's complex abs on a strided view) reports its region to
+    """A threaded N-d walk (NumPy's complex abs on a copy of a strided view) reports its region to
     the policy as the kernels' drivers do, and its values are NumPy's on every thread
     (the loop is NumPy's, element by element)."""
     rng = np.random.default_rng(7)
     z = (rng.normal(size=(300, 400)) + 1j * rng.normal(size=(300, 400)))[:, ::2]
-    d = dc.asarray(z)
+    d = dc.array(z)                   # a contiguous copy: the walk's chunks thread
     _threads.stats(reset=True)
     got = abs(d)
     assert _threads.stats()["parallel_regions"] >= 1

@@ -26,7 +26,7 @@ if int(sys.argv[4]):
 rng = np.random.default_rng(1)
 out = {}
 for n in sizes:
-    a = dc.asarray(rng.uniform(0.1, 2.0, n).astype(dtype))
+    a = dc.array(rng.uniform(0.1, 2.0, n).astype(dtype))
     for op in ops:
         f = getattr(dc, op)
         f(a)

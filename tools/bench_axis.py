@@ -67,7 +67,7 @@ def main(argv=None):
         "| case | NumPy | dotcompute | NumPy / dotcompute |", "|---|---:|---:|---:|"]
     ratios = []
     for name, x, f in cases(rng):
-        d = dc.asarray(x)
+        d = dc.array(x)
         exp, got = f(x), f(d)
         np.testing.assert_allclose(np.asarray(got), exp, rtol=1e-5)
         med = interleaved_medians({"numpy": lambda: f(x), "dc": lambda: f(d)}, args.repeat)

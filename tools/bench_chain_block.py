@@ -49,7 +49,7 @@ def main(argv=None):
             for dt in args.dtypes.split(","):
                 for n in (int(float(x)) for x in args.sizes.split(",")):
                     host = [rng.uniform(size=n).astype(dt) for _ in range(3)]
-                    ours = [dc.asarray(v) for v in host]
+                    ours = [dc.array(v) for v in host]
                     reps = max(5, int(3e6 / n))
                     times = {k: [] for k in ["numpy", "evaluate"] + blocks}
                     for _ in range(args.rounds):

@@ -103,7 +103,7 @@ def grid(dc, ops, sizes, repeat, rerun_below=0.0, statistic="median"):
         for n in sizes:
             a = rng.uniform(0.5, 2.0, n).astype(dtype)
             b = rng.uniform(0.5, 2.0, n).astype(dtype)
-            da, db = dc.asarray(a), dc.asarray(b)
+            da, db = dc.array(a), dc.array(b)    # pool memory, as dc creation makes it
             for op in ops:
                 t_np, t_dc, fl = _cell(dc, op, a, b, da, db, repeat, statistic)
                 first = None

@@ -31,7 +31,7 @@ def headline_cases(dc):
     def data(n):
         if n not in cache:
             a, b, c = (rng.random(n) for _ in range(3))
-            cache[n] = (a, b, c, np.empty(n), dc.asarray(a), dc.asarray(b), dc.asarray(c),
+            cache[n] = (a, b, c, np.empty(n), dc.array(a), dc.array(b), dc.array(c),
                         dc.empty(n))
         return cache[n]
 
@@ -111,7 +111,7 @@ def isa_child(build, case, n, repeat):
     if dc.get_cpu_capability() != build:
         sys.exit(f"asked for the {build!r} build, got {dc.get_cpu_capability()!r}")
     func, dtype = ISA_CASES[case]
-    a = dc.asarray(np.random.default_rng(5).uniform(0.5, 2.0, n).astype(dtype))
+    a = dc.array(np.random.default_rng(5).uniform(0.5, 2.0, n).astype(dtype))
     out = dc.empty(n, dtype=dtype)
     fn = getattr(dc, func)
     med = interleaved_medians({"f": lambda: fn(a, out=out)}, repeat, batch_seconds=0.002)

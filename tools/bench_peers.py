@@ -224,7 +224,7 @@ def worker(backend, threads):
         if backend == "dc.evaluate":
             # the warm-up below calls add and sum
             cases = dict(_evaluate_cases(dc.evaluate, EVALUATE_OPS), sum=cases["sum"])
-        convert = dc.asarray
+        convert = dc.array             # pool memory, as dc creation makes it
     elif backend == "numba":
         cases, scalar_dtype = _numba_cases(threads)
     elif backend == "numexpr":

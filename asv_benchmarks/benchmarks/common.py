@@ -60,7 +60,7 @@ def to_backend(backend, *arrays):
     the same values; numexpr and numpy take NumPy arrays)."""
     xp = require(backend)
     if backend == "dotcompute":
-        return [dc.asarray(x) for x in arrays]
+        return [dc.array(x) for x in arrays]       # pool memory, as dc creation makes it
     if backend == "torch":
         return [xp.from_numpy(np.ascontiguousarray(x)) for x in arrays]
     return list(arrays)

@@ -27,8 +27,8 @@ def ns_per_element(case, n, repeat=15, batch_seconds=0.002):
 
     func, dtype = CASES[case]
     rng = np.random.default_rng(7)
-    a = dc.asarray(rng.uniform(0.5, 2.0, n).astype(dtype))
-    b = dc.asarray(rng.uniform(0.5, 2.0, n).astype(dtype))
+    a = dc.array(rng.uniform(0.5, 2.0, n).astype(dtype))
+    b = dc.array(rng.uniform(0.5, 2.0, n).astype(dtype))
     out = dc.empty(n, dtype=dtype)
     fn = getattr(dc, func)
     f = (lambda: fn(a, b, out=out)) if func == "add" else (lambda: fn(a, out=out))

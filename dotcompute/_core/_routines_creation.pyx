@@ -303,10 +303,34 @@ cdef object _copy_numpy(cnp.ndarray a, object dtype, object order):
     return r
 
 
+cdef object _view_numpy(cnp.ndarray a, object dtype, object order):
+    """A dc array over NumPy array `a`'s own memory, as np.asarray(a, dtype, order) returns
+    `a` itself when it needs no conversion: writes through either show in both (a
+    read-only `a` stays read-only); None when a copy is needed or `a` holds Python
+    objects."""
+    cdef int flags = cnp.PyArray_FLAGS(a)
+    cdef cnp.dtype d = <cnp.dtype><object>cnp.PyArray_DESCR(a)
+    if cnp.PyArray_NDIM(a) > MAXDIMS or PyDataType_REFCHK(<cnp.PyArray_Descr *>d):
+        return None
+    if dtype is not None and dtype is not d and sized_dtype(dtype) != d:
+        return None
+    if not (order is None or order == "K" or order == "A"
+            or (order == "C" and flags & cnp.NPY_ARRAY_C_CONTIGUOUS)
+            or (order == "F" and flags & cnp.NPY_ARRAY_F_CONTIGUOUS)):
+        return None
+    return wrap_numpy(a)
+
+
 def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
-    """Convert the input to a dotcompute array (no copy when it already is one)."""
+    """Convert the input to a dotcompute array: no copy when it already is one, or when it
+    is a NumPy array that needs no conversion (the array then views its memory, as
+    NumPy's asarray returns the array itself)."""
     cdef ndarray r
     if type(a) is cnp.ndarray and device is None and copy is not False:
+        if copy is None:
+            res = _view_numpy(<cnp.ndarray>a, dtype, order)
+            if res is not None:
+                return res
         res = _copy_numpy(<cnp.ndarray>a, dtype, order)
         if res is not None:
             return res
