@@ -918,6 +918,40 @@ def test_other_threads_of_this_process_count_as_load(two_threads):
     assert foreign < before + 0.6, (foreign, before)
 
 
+def test_sampler_sees_a_spinning_thread_from_import_on(two_threads):
+    """NumPy's OpenBLAS worker busy-yields for ~0.1 s after `import numpy`: the sampler's
+    baseline is taken at `import dotcompute`, so a reading 40 ms later already sees such a
+    thread (here a NumPy sort in a loop) and leaves the calls one thread fewer. With the
+    baseline at the first call that would thread, nothing saw it for 0.1 s, and the first
+    regions shared a core with it."""
+    if two_threads < 2 or _threads.policy_info().get("other_processes", "").startswith("off"):
+        pytest.skip("one CPU or no /proc/stat sampler")
+    code = """
+import threading, time
+import numpy as np
+stop = threading.Event()
+def spin():
+    x = np.random.default_rng(0).random(100000)
+    while not stop.is_set():
+        np.sort(x)
+th = threading.Thread(target=spin, daemon=True)
+th.start()
+time.sleep(0.05)
+import dotcompute as dc
+from dotcompute._core import _threads
+time.sleep(0.04)
+cap, foreign = _threads.load_cap()
+stop.set()
+th.join()
+print(cap, foreign, dc._runtime.available_cpus())
+"""
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    cap, foreign, ncpu = r.stdout.split()
+    assert float(foreign) >= 0.4, r.stdout
+    assert int(cap) <= int(ncpu) - 1, r.stdout
+
+
 def test_sampler_reading_after_a_pause_is_confirmed_soon():
     """A reading of /proc/stat over a long window (the process paused) that found other
     processes busy holds only until a reading 50 ms later (the load it averages may be

@@ -181,8 +181,12 @@ cdef extern from *:
         if (pthread_getcpuclockid(pthread_self(), &c)) return;
         while (!dc_cas_int(&dc_compute_lock, 0, 1)) dc_pause();
         if (dc_n_compute < DC_MAX_COMPUTE) {
+            /* its CPU time counts as own from now on (not from the next reading: the
+               sampler's first reading may come after the workers were made) */
+            struct timespec ts;
             dc_compute_clk[dc_n_compute] = c;
-            dc_compute_last[dc_n_compute] = -1;
+            dc_compute_last[dc_n_compute] =
+                clock_gettime(c, &ts) ? -1 : ts.tv_sec + ts.tv_nsec * 1e-9;
         }
         dc_n_compute++;
         dc_store_int(&dc_compute_lock, 0);
@@ -267,6 +271,8 @@ DEF LOAD_STALE = 0.3         # s: a reading over a longer window (this process i
                              # serial) that found others busy says little about now: the
 DEF LOAD_CONFIRM = 0.05      # next one comes after this (/proc/stat counts 10 ms ticks:
                              # +-0.4 cores of 2 over 50 ms, +-0.2 over 0.1 s)
+DEF LOAD_FIRST = 0.02        # s: the first reading comes this long after the baseline (at
+                             # import, set_cpus) at the earliest: 2 ticks of /proc/stat
 DEF FOREIGN_SLACK = 0.4      # a core others keep busier than this is not ours
 DEF STEAL_SLACK = 0.5        # a CPU the host takes more of than this (steal) is not ours
 DEF MAX_CPUS = 4096          # CPU numbers the sampler looks at
@@ -1196,6 +1202,17 @@ def set_cpus(cpus):
     _load_t = -1
     _load_next = -1
     _load_cap = MAX_CHUNKS
+    if _ncpu_set > 0:
+        # The first reading's baseline now (at import), not at the first call that would
+        # thread: that call then reads what others did since, LOAD_FIRST later at the
+        # earliest. NumPy's OpenBLAS worker busy-yields for ~0.1 s after `import numpy`,
+        # on a core our workers need; with the baseline taken at the first call, nothing
+        # saw it for 0.1 s, the first regions ran with a worker sharing a core with it
+        # (~100 us late each, 3x their work), the guard tripped, and its back-offs and
+        # the wake-up they taught the policy kept a 1e5-element float64 add serial (4x
+        # slower) for 0.1-0.3 s, in half the fresh processes on the 2-core VM.
+        _load_cap_at(threads_now())
+        _load_next = _load_t + LOAD_FIRST
 
 
 def set_foreign_load(foreign, int stolen_cpus=0):
