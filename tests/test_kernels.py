@@ -1107,6 +1107,50 @@ def _same_bits(got, want):
                                   np.ascontiguousarray(want).reshape(-1).view(u))
 
 
+@pytest.mark.parametrize("src", ["f4", "f8", "i1", "i4", "u2", "i8", "?"])
+@pytest.mark.parametrize("to", [np.float32, np.float64, "f8", float])
+def test_sums_and_means_in_another_dtype_are_numpys_bits(src, to):
+    """a.sum(dtype=...) and a.mean(dtype=...) of whole arrays: NumPy's iterator casts
+    buffers of bufsize elements and sums each pairwise; the bits, dtype and warnings are
+    NumPy's on every length around the buffer's borders, also with a smaller bufsize."""
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 128, 129, 1000, 8191, 8192, 8193, 20000, 100003):
+        if src == "?":
+            x = rng.random(n) < 0.5
+        elif src[0] in "iu":
+            info = np.iinfo(src)
+            x = rng.integers(max(info.min, -1000), min(info.max, 1000), n, dtype=src)
+        else:
+            x = (rng.standard_normal(n) * 1e4).astype(src)
+        d = dc.array(x)
+        _same_bits(d.sum(dtype=to), x.sum(dtype=to))
+        _same_bits(dc.sum(d, dtype=to), np.sum(x, dtype=to))
+        _same_bits(d.mean(dtype=to), x.mean(dtype=to))
+        _same_bits(d.sum(axis=0, dtype=to), x.sum(axis=0, dtype=to))
+        _same_bits(d.sum(dtype=to, keepdims=True), x.sum(dtype=to, keepdims=True))
+    old = np.getbufsize()
+    np.setbufsize(1024)
+    try:
+        x = (rng.standard_normal(20000) * 1e4).astype("f4")
+        _same_bits(dc.array(x).sum(dtype=to), x.sum(dtype=to))
+    finally:
+        np.setbufsize(old)
+
+
+def test_sums_in_another_dtype_warn_as_numpy():
+    """Overflow and invalid values of a cast sum warn as NumPy's do."""
+    for x, to in ((np.array([1e300, 1.0]), np.float32), (np.array([np.inf, -np.inf]), "f4"),
+                  (np.array([3e38, 3e38], np.float32), np.float32)):
+        with warnings.catch_warnings(record=True) as we:
+            warnings.simplefilter("always")
+            e = x.sum(dtype=to)
+        with warnings.catch_warnings(record=True) as wd:
+            warnings.simplefilter("always")
+            g = dc.array(x).sum(dtype=to)
+        _same_bits(g, e)
+        assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+
+
 @pytest.mark.parametrize("dtype", ["f4", "f8"])
 def test_float_sums_are_numpys_bits(dtype):
     """Float sums give NumPy's bits, not only its value: its pairwise order (leaves of

@@ -222,12 +222,82 @@ cdef object _reduce_full(int kind, ndarray a):
     return _scalar_from(out, _result_dtype(kind, t))
 
 
+cdef dict _DTYPES = {}
+
+
+cdef object _as_dtype(object dtype):
+    """np.dtype(dtype), remembered for hashable arguments (a type, a string, a dtype:
+    0.1-0.2 us a call otherwise); the canonical instance, so `is` compares."""
+    try:
+        return _DTYPES[dtype]
+    except KeyError:
+        d = np.dtype(dtype)
+        if d.isnative and len(_DTYPES) < 256:
+            d = type_dtype(type_index(d)) if type_index(d) >= 0 else d
+            _DTYPES[dtype] = d
+        return d
+    except TypeError:                        # unhashable
+        return np.dtype(dtype)
+
+
+cdef object _sum_cast_full(ndarray a, int to):
+    """The sum of all of a (C-contiguous, size >= 1) in float type `to`, as NumPy's
+    `a.sum(dtype=...)` computes it: its iterator casts buffers of bufsize elements, its add
+    loop sums each pairwise, and the buffers' sums are added in order to the identity 0.
+    Returns a NumPy scalar of type `to`."""
+    cdef Py_ssize_t bufsize = 8192, n = a._size, i = 0, m, isz = a._itemsize
+    cdef Py_ssize_t osz = 8 if to == DC_T_F8 else 4
+    cdef dc_unary_fn cast = K.cast[a._t][to]
+    cdef char out[MAX_ITEM]
+    cdef double acc8 = 0
+    cdef float acc4 = 0
+    cdef char *buf
+    if n > bufsize:
+        bufsize = np.getbufsize()
+    buf = <char *>malloc((n if n < bufsize else bufsize) * osz)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        while i < n:
+            m = n - i if n - i < bufsize else bufsize
+            with nogil:
+                cast(a._data + i * isz, isz, buf, osz, m)
+            run_reduce(K.reduce[<int>DC_R_SUM][to], K.combine[<int>DC_R_SUM][to], buf, osz, m, out,
+                       <int>osz)
+            if to == DC_T_F8:
+                acc8 = acc8 + (<double *>out)[0]
+            else:
+                acc4 = acc4 + (<float *>out)[0]
+            i += m
+    finally:
+        free(buf)
+    return np.float64(acc8) if to == DC_T_F8 else np.float32(acc4)
+
+
 cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dtype,
                        object out, object keepdims, object initial, object where):
     cdef int t = a._t
+    cdef int to
     if not a._host:
         return _on_device(a, _NP_REDUCE_NAME[kind], kind, axis, dtype, out, keepdims,
                           initial, where)
+    if dtype is not None and t >= 0 and (kind == DC_R_SUM or kind == DC_R_PROD):
+        # a dtype that is the reduction's own result type changes nothing (an int32 sum
+        # is int64 already); a float sum in another float type casts as NumPy's buffers
+        dt = _as_dtype(dtype)
+        if dt is _result_dtype(kind, t):
+            dtype = None
+        elif (kind == DC_R_SUM and out is None and initial is np._NoValue
+                and where is True and a._c_contig and a._size > 0
+                and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
+            to = type_index(dt)
+            if (to == DC_T_F8 or to == DC_T_F4) and K.cast[t][to] != NULL:
+                fp_clear()
+                r = _sum_cast_full(a, to)
+                _fp_check_reduce(kind)
+                if keepdims:
+                    return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
+                return r
     if (t >= 0 and dtype is None and out is None and initial is np._NoValue
             and where is True and a._c_contig and a._size > 0
             and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
@@ -1112,6 +1182,22 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
     accumulation gives the same bits while its partial sums stay below 2**53 and is
     rounded more often beyond."""
     cdef int t = a._t
+    cdef int to
+    if dtype is not None and t >= 0 and a._host:
+        # the mean's own type (float64 of integers, the float's own) changes nothing; a
+        # float mean in another float type: NumPy's sum in that type (cast buffers), over
+        # the count
+        dt = _as_dtype(dtype)
+        if dt is (type_dtype(t) if is_float(t) else type_dtype(DC_T_F8)):
+            dtype = None
+        elif (out is None and where is True and axis is None and not keepdims
+                and a._c_contig and a._size > 0):
+            to = type_index(dt)
+            if (to == DC_T_F8 or to == DC_T_F4) and K.cast[t][to] != NULL:
+                fp_clear()
+                r = _sum_cast_full(a, to)
+                _fp_check_reduce(DC_R_SUM)
+                return r.dtype.type(r / np.intp(a._size))
     if (dtype is None and out is None and where is True and t >= 0 and not is_float(t)
             and t != DC_T_I8 and t != DC_T_U8 and 0 < a._size < 2147483648 and a._host):
         if axis is None and not keepdims:
