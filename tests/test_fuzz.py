@@ -391,6 +391,12 @@ def test_out_argument(case):
     name, ins_np, ins_dc, out_np, out_dc = case
 
     def call(m, ins, out):
+        if m is np:
+            # NumPy documents overlapping operands as giving the result of copies; its
+            # buffered cast output breaks that (np.signbit(t[::-1], out=t), float32
+            # (2, 8192) with a negative inner stride: results differ from run to run)
+            ins = [x.copy() if isinstance(x, np.ndarray) and np.shares_memory(x, out) else x
+                   for x in ins]
         r = getattr(m, name)(*ins, out=out)
         assert r is out, "out= must return the out array itself"
         return r

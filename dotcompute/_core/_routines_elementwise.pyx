@@ -2000,6 +2000,59 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
 
 
+cdef inline void _bounds(ndarray a, char **lo, char **hi) noexcept:
+    cdef Py_ssize_t l = 0, h = 0, x
+    cdef int d
+    for d in range(a._ndim):
+        x = (a._shape[d] - 1) * a._strides[d]
+        if x < 0:
+            l += x
+        else:
+            h += x
+    lo[0] = a._data + l
+    hi[0] = a._data + h + a._itemsize
+
+
+cdef bint _partial_overlap(ndarray x, ndarray o):
+    """x's and o's memory overlap, and x is not laid out exactly as o (an element read
+    where it is written, as in `np.sqrt(a, out=a)`: safe)."""
+    cdef char *xl
+    cdef char *xh
+    cdef char *ol
+    cdef char *oh
+    cdef int d
+    if x._size == 0 or o._size == 0:
+        return False
+    _bounds(x, &xl, &xh)
+    _bounds(o, &ol, &oh)
+    if xh <= ol or oh <= xl:
+        return False
+    if x._data != o._data or x._ndim != o._ndim or x._itemsize != o._itemsize:
+        return True
+    for d in range(x._ndim):
+        if x._shape[d] != o._shape[d] or (x._shape[d] > 1 and x._strides[d] != o._strides[d]):
+            return True
+    return False
+
+
+cdef void _copy_overlapping(tuple inputs, list np_inputs, tuple outs):
+    """Inputs that partially overlap an output are given to NumPy's loop as copies. NumPy
+    documents the result of overlapping operands as that of copies, but breaks it where its
+    iterator buffers a cast output: `np.signbit(t[::-1], out=t)` for a float32 `t` of
+    (2, 8192) with a negative inner stride writes results that differ from run to run
+    (NumPy 2.4)."""
+    cdef Py_ssize_t i
+    cdef object x, o
+    for i in range(len(inputs)):
+        x = inputs[i]
+        if type(x) is not ndarray:
+            continue
+        for o in outs:
+            if type(o) is ndarray and _partial_overlap(<ndarray>x, <ndarray>o):
+                np_inputs[i] = np_inputs[i].copy()
+                break
+
+
 cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
     """Run ufunc.method with NumPy's loops on views; return dc arrays. Operands on another
     device run that device's backend. Small inputs keep NumPy's allocator (no pool swap)."""
@@ -2026,6 +2079,8 @@ cdef object numpy_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
         if out is not None:
             outs = out if type(out) is tuple else (out,)
             kwargs["out"] = tuple([to_numpy(o) for o in outs])
+            if method == "__call__":
+                _copy_overlapping(inputs, np_inputs, outs)
         if "where" in kwargs:
             kwargs["where"] = to_numpy(kwargs["where"])
     f = ufunc if method == "__call__" else getattr(ufunc, method)
