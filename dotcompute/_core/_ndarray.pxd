@@ -132,3 +132,16 @@ cdef inline int alloc_layout(ndarray a, int nd) except -1:
 
 # func(*args, **kwargs) by the backend of a's device (a on another device than the cpu).
 cdef object device_function(ndarray a, object func, tuple args, dict kwargs)
+
+
+cdef inline (Py_ssize_t, Py_ssize_t) byte_span(ndarray a) noexcept:
+    """First and one-past-last byte address an array's elements touch (size >= 1)."""
+    cdef Py_ssize_t lo = <Py_ssize_t>a._data, hi = lo, x
+    cdef int i
+    for i in range(a._ndim):
+        x = (a._shape[i] - 1) * a._strides[i]
+        if x < 0:
+            lo += x
+        else:
+            hi += x
+    return lo, hi + a._itemsize

@@ -32,7 +32,7 @@ from dotcompute._core._threads cimport threads_class_cost
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, run_generic_loop, generic_slot,
                                             numpy_loop_cost, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
-from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
+from dotcompute._core._ndarray cimport (ndarray, operand_of, byte_span, wrap_result, to_numpy,
                                         ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
@@ -2000,31 +2000,15 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
 
 
-cdef inline void _bounds(ndarray a, char **lo, char **hi) noexcept:
-    cdef Py_ssize_t l = 0, h = 0, x
-    cdef int d
-    for d in range(a._ndim):
-        x = (a._shape[d] - 1) * a._strides[d]
-        if x < 0:
-            l += x
-        else:
-            h += x
-    lo[0] = a._data + l
-    hi[0] = a._data + h + a._itemsize
-
-
 cdef bint _partial_overlap(ndarray x, ndarray o):
     """x's and o's memory overlap, and x is not laid out exactly as o (an element read
     where it is written, as in `np.sqrt(a, out=a)`: safe)."""
-    cdef char *xl
-    cdef char *xh
-    cdef char *ol
-    cdef char *oh
+    cdef Py_ssize_t xl, xh, ol, oh
     cdef int d
     if x._size == 0 or o._size == 0:
         return False
-    _bounds(x, &xl, &xh)
-    _bounds(o, &ol, &oh)
+    xl, xh = byte_span(x)
+    ol, oh = byte_span(o)
     if xh <= ol or oh <= xl:
         return False
     if x._data != o._data or x._ndim != o._ndim or x._itemsize != o._itemsize:

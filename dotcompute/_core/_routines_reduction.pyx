@@ -19,7 +19,7 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, NOGIL_
 from dotcompute._core._cpu cimport effective_num_threads
 from dotcompute._core._threads cimport threads_left_by_processes, threads_left
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
-from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_numpy, wrap_result,
+from dotcompute._core._ndarray cimport (ndarray, operand_of, byte_span, wrap_numpy, wrap_result,
                                         to_numpy, device_function, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, pooled
 
@@ -1032,8 +1032,8 @@ cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
             return None
         res = <ndarray>out
         if a._size and res._data != a._data:  # in place (same layout) is safe, else disjoint
-            lo_a, hi_a = _span(a)
-            lo_o, hi_o = _span(res)
+            lo_a, hi_a = byte_span(a)
+            lo_o, hi_o = byte_span(res)
             if lo_a < hi_o and lo_o < hi_a:
                 return None
         elif a._size and (res._itemsize != a._itemsize or (not flat and res.strides != a.strides)
@@ -1081,19 +1081,6 @@ cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
             break
     fp_check("accumulate")
     return res
-
-
-cdef inline (Py_ssize_t, Py_ssize_t) _span(ndarray a):
-    """First and one-past-last byte address an array's elements touch."""
-    cdef Py_ssize_t lo = <Py_ssize_t>a._data, hi = lo, x
-    cdef int i
-    for i in range(a._ndim):
-        x = (a._shape[i] - 1) * a._strides[i]
-        if x < 0:
-            lo += x
-        else:
-            hi += x
-    return lo, hi + a._itemsize
 
 
 cdef object accumulate(int scan, ndarray a, object axis, object dtype, object out):
