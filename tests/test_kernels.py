@@ -1137,6 +1137,30 @@ def test_sums_and_means_in_another_dtype_are_numpys_bits(src, to):
         np.setbufsize(old)
 
 
+@pytest.mark.parametrize("src", ["f4", "f8", "i4", "u1"])
+@pytest.mark.parametrize("to", [np.float64, np.float32])
+def test_scans_in_another_dtype_are_numpys_bits(src, to):
+    """cumsum/cumprod(dtype=...) of contiguous arrays, flat and along each axis: the
+    elements cast into the result and scanned there, NumPy's bits, dtype, shape and
+    warnings."""
+    rng = np.random.default_rng(5)
+    for shape in ((1,), (13,), (9000,), (40, 7), (3, 5, 8)):
+        n = int(np.prod(shape))
+        x = ((rng.standard_normal(n) * 50).astype(src) if src[0] == "f"
+             else rng.integers(0, 100, n).astype(src)).reshape(shape)
+        d = dc.array(x)
+        for name in ("cumsum", "cumprod"):
+            for axis in (None,) + tuple(range(-x.ndim, x.ndim)):
+                with warnings.catch_warnings(record=True) as we:
+                    warnings.simplefilter("always")
+                    e = getattr(x, name)(axis=axis, dtype=to)
+                with warnings.catch_warnings(record=True) as wd:
+                    warnings.simplefilter("always")
+                    g = getattr(d, name)(axis=axis, dtype=to)
+                _same_bits(g, e)
+                assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+
+
 def test_sums_in_another_dtype_warn_as_numpy():
     """Overflow and invalid values of a cast sum warn as NumPy's do."""
     for x, to in ((np.array([1e300, 1.0]), np.float32), (np.array([np.inf, -np.inf]), "f4"),

@@ -71,8 +71,13 @@ CALLS = {
         "np.asarray([1.0, 2.0])", "np.zeros((10, 3))", "np.ones((32, 32), np.float32)",
         "np.arange(0.0, 1.0, 0.01)",
         # a NumPy array in (n32, nF: NumPy arrays on both sides): NumPy's asarray returns it
-        # as it is, dotcompute's copies it into a pool array
+        # as it is, dotcompute's views its memory; array copies on both sides
         "np.array(n32)", "np.asarray(n32)", "np.array(nF)", "np.asarray(n32, dtype=float)"],
+    # reductions with dtype= (float32 and int32 data, 1000 elements)
+    "dtype_reductions": ["f1k.sum(dtype=np.float64)", "f1k.mean(dtype=np.float64)",
+                         "np.sum(f1k, dtype=np.float64)", "i1k.sum(dtype=np.int64)",
+                         "x.sum(dtype=np.float64)", "f1k.prod(dtype=np.float64)",
+                         "f1k.cumsum(dtype=np.float64)"],
     "fallback": [f"np.{f}" for v in ("r32", "x") for f in (
         f"median({v})", f"unique({v})", f"diff({v})", f"percentile({v}, 30)",
         f"histogram({v})", f"pad({v}, 2)", f"roll({v}, 3)", f"linalg.norm({v})",
@@ -117,8 +122,10 @@ def _inputs(xp):
         "v2": np.array([0.5, 0.25]), "out2": np.zeros((100, 2)), "Lc": np.zeros((1000, 1000)),
         "F": np.asfortranarray(rng.uniform(size=(300, 400))),
         "f30": np.asfortranarray(rng.uniform(size=(30, 30))),
+        "f1k": rng.normal(size=1000).astype(np.float32),
+        "i1k": rng.integers(-1000, 1000, 1000).astype(np.int32),
     }
-    d = {k: xp.asarray(v) for k, v in d.items()}
+    d = {k: xp.array(v) for k, v in d.items()}      # copies: pool memory for dotcompute
     own = np.random.default_rng(1)
     d.update(n32=own.uniform(size=32), nF=np.asfortranarray(own.uniform(size=(30, 30))))
     d.update(np=xp, onp=np, s=np.float64(1.5), x32=xp.asarray(np.linspace(0, 1, 32)), idx=xp.asarray(rng.integers(0, 1000, 20)),

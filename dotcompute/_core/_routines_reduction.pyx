@@ -986,7 +986,7 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
 # partial overlap of out and a run NumPy's method.
 
 cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
-    cdef int t = a._t, nd = a._ndim, ax = 0, outer, i, parts = 1
+    cdef int t = a._t, nd = a._ndim, ax = 0, outer, i, parts = 1, to
     cdef Py_ssize_t n, sa, so, m = 1, ia = 0, io = 0, half, lo_a, hi_a, lo_o, hi_o
     cdef Py_ssize_t idx[MAXDIMS]
     cdef _Dims d
@@ -1003,8 +1003,21 @@ cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
         rd = a._dtype
     else:
         rd = _result_dtype(DC_R_SUM, t)
-    if dtype is not None and np.dtype(dtype) != rd:
-        return None
+    if dtype is not None:
+        dt = _as_dtype(dtype)
+        if dt is not rd and dt != rd:
+            # another float type: the elements cast into the result, then scanned there in
+            # place (NumPy's buffered iterator casts, its loop adds in order: the same bits)
+            to = type_index(dt)
+            if (parts == 1 and out is None and a._c_contig and a._size > 0
+                    and (to == DC_T_F8 or to == DC_T_F4) and to != t and K.cast[t][to] != NULL
+                    and K.scan[scan][to] != NULL and (axis is None or a._ndim == 1
+                                                      or type(axis) is int)):
+                res = empty_array((a._size,) if axis is None else a.shape, dt, "C")
+                with nogil:
+                    K.cast[t][to](a._data, a._itemsize, res._data, res._itemsize, a._size)
+                return _scan(scan, res, axis, None, res)
+            return None
     f = K.scan[scan][t]
     if f == NULL:
         return None
