@@ -188,6 +188,7 @@ def fake_cuda():
     finally:
         _device._backends.clear()
         _device._backends.update(saved)
+        _device.fast_calls.clear()      # the real backend's fast path again
 
 
 def test_second_device_routes_through_its_backend(fake_cuda):
@@ -245,3 +246,25 @@ def test_memory_pool_of_another_device_is_its_backends(fake_cuda):
     assert dc.get_default_memory_pool(device="cuda:0") is pool
     assert dc.memory_stats(device="cuda") == {"allocated_bytes.all.current": 0}
     assert dc.memory_summary(device="cuda:0") == "cuda pool"
+
+
+def test_a_replaced_backend_never_runs_the_old_fast_path(fake_cuda):
+    """The array layer caches each device kind's per-call fast path; registering another
+    backend for the kind drops it (a GPU test that ran `g + 1` on the real backend left
+    its fast path cached for the fake backend of the next test)."""
+    class WithFastPath(_HostBackedDevice):
+        def fast_call(self, ufunc, x, y):
+            self.calls.append("fast")
+            return None                   # declined: the general path runs
+
+    first = WithFastPath()
+    _device.register_backend("cuda", first)
+    g = dc.asarray([1.0, 2.0], device="cuda:0")
+    g + 1
+    assert first.calls.count("fast") == 1 and "ufunc:add" in first.calls
+    second = _HostBackedDevice()
+    _device.register_backend("cuda", second)
+    h = dc.asarray([1.0, 2.0], device="cuda:0")
+    r = h + 1
+    assert first.calls.count("fast") == 1
+    assert "ufunc:add" in second.calls and str(r.device) == "cuda:0"

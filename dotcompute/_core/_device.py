@@ -62,6 +62,10 @@ _SPEC = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 
 # kind -> loader string "module:attribute" (until first use) or the backend object.
 _backends = {}
+# kind -> its backend's per-call `fast_call` (None: it has none), filled by the array layer
+# (_routines_elementwise.device_fast) on first use; emptied when a backend is registered,
+# so that a call never runs the fast path of a backend that was replaced.
+fast_calls = {}
 
 
 def _unknown(spec):
@@ -77,6 +81,7 @@ def register_backend(kind, loader):
     if kind not in _KINDS:
         raise ValueError(_unknown(kind))
     _backends[kind] = loader
+    fast_calls.clear()
 
 
 def _load(kind):

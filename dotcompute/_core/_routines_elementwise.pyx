@@ -101,7 +101,7 @@ cdef extern from "dc_fuse.h":
     dc_ch_state dc_ch                   # per thread
     PyObject *dc_ch_match(PyObject *x, PyObject *y, int op)
 
-from dotcompute._core._device import CPU, backend
+from dotcompute._core._device import CPU, backend, fast_calls as _device_fast_calls
 from dotcompute._core._memory import PoolScope as numpy_in_pool
 from dotcompute._core._opspec import BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, FUSE2
 
@@ -1165,7 +1165,7 @@ cdef bint _elidable(object x) noexcept:
 
 
 # device kind -> its backend's `fast_call(ufunc, x, y)` (y None for one operand), or None
-cdef dict _device_fast = {}
+cdef dict _device_fast = _device_fast_calls    # (emptied by _device.register_backend)
 
 
 cdef object device_fast(object ufunc, object x, object y):
