@@ -952,6 +952,37 @@ print(cap, foreign, dc._runtime.available_cpus())
     assert int(cap) <= int(ncpu) - 1, r.stdout
 
 
+def test_costs_are_measured_after_the_samplers_first_reading():
+    """The thread policy measures its costs only once the sampler has read the machine
+    over a window (LOAD_FIRST after its baseline) and found a core free: a call before
+    that runs on one thread and measures nothing (right after `import numpy` its OpenBLAS
+    worker spins on a core, and a measurement then read fork/join at ~100 us)."""
+    if _threads.policy_info().get("other_processes", "").startswith("off"):
+        pytest.skip("no /proc/stat sampler")
+    code = """
+import os, time
+import dotcompute as dc
+from dotcompute._core import _threads
+from dotcompute import _runtime
+dc.set_num_threads(2)
+time.sleep(0.3)                                   # past OpenBLAS's spin after import
+_threads.set_cpus(sorted(os.sched_getaffinity(0)))   # a new baseline: no reading yet
+k0 = _threads.chunks(10 ** 7, 0)
+c0 = _threads.policy_info()["calibrated"]
+time.sleep(0.05)
+k1 = _threads.chunks(10 ** 7, 0)
+cap = _threads.load_cap()[0]
+c1 = _threads.policy_info()["calibrated"]
+print(k0, c0, k1, c1, cap, _runtime.available_cpus())
+"""
+    r = _run(code)
+    assert r.returncode == 0, r.stderr
+    k0, c0, k1, c1, cap, ncpu = r.stdout.split()
+    assert k0 == "1" and c0 == "False", r.stdout
+    if int(ncpu) >= 2 and int(cap) >= 2:           # a core free besides ours: measured
+        assert c1 == "True" and int(k1) >= 2, r.stdout
+
+
 def test_sampler_reading_after_a_pause_is_confirmed_soon():
     """A reading of /proc/stat over a long window (the process paused) that found other
     processes busy holds only until a reading 50 ms later (the load it averages may be

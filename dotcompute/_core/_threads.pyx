@@ -358,6 +358,7 @@ cdef double _load_own = 0       # this process's CPU seconds then
 cdef double _foreign = 0        # cores other processes kept busy over the last window
 cdef int _load_cap = MAX_CHUNKS # threads they leave us
 cdef int _load_cap_procs = MAX_CHUNKS   # ... counting other processes only
+cdef bint _load_seen = False     # a reading over a window (not only the baseline) was taken
 cdef double _forced_foreign = -1   # tests: this reading instead of /proc/stat
 cdef double _steal = 0          # cores' worth of time the host took from our CPUs (a VM's
 cdef int _stolen = 0            # steal) over the last window; CPUs that lost > STEAL_SLACK
@@ -719,7 +720,7 @@ cdef int _load_cap_at(double t) noexcept nogil:
     backends ran their turns in it) holds only until a reading LOAD_CONFIRM later, over the
     calls that follow."""
     global _load_t, _load_next, _load_busy, _load_own, _foreign, _load_cap, _ncpu_set
-    global _load_cap_procs, _steal, _stolen
+    global _load_cap_procs, _steal, _stolen, _load_seen
     cdef double busy, own, f, proc, steal = 0
     cdef int stolen = 0
     if _forced_foreign >= 0:
@@ -751,6 +752,7 @@ cdef int _load_cap_at(double t) noexcept nogil:
             # other processes alone (this process's other threads not counted)
             f = ((busy - _load_busy) - (proc - _load_own)) / (t - _load_t)
             _load_cap_procs = _cap_for(f if f > 0 else 0, _ncpu_set - stolen)
+            _load_seen = True
         _load_next = t + (LOAD_CONFIRM if _load_t >= 0 and t - _load_t > LOAD_STALE
                           and _load_cap < _ncpu_set else LOAD_PERIOD)
         _load_t = t
@@ -926,8 +928,20 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     if _mode == MODE_ALWAYS:
         k = n // MIN_CHUNK
         return <int>(k if k < cap else cap)
-    if dc_load_int(&_state) != READY and (n < CALIBRATE_MIN or not _ensure_calibrated(cap)):
-        return 1
+    if dc_load_int(&_state) != READY:
+        if n < CALIBRATE_MIN:
+            return 1
+        if _ncpu_set > 0 and _forced_foreign < 0:
+            # Costs are measured once the sampler has read the machine and found a core
+            # free besides the caller's: `import dotcompute` imports NumPy, whose OpenBLAS
+            # worker busy-yields ~0.1 s after it, and a measurement in that window read
+            # fork/join at ~100 us and kept calls serial until measured again (0.1-0.3 s).
+            # Until then calls run on one thread, as the spinner's core would make them.
+            t = now if now >= 0 else threads_now()
+            if _load_cap_at(t) <= 1 or not _load_seen:
+                return 1
+        if not _ensure_calibrated(cap):
+            return 1
     e = _chunk_min(threshold)
     if n < 2 * e:
         # A fork/join cost far above a quiet machine's keeps thresholds high while
@@ -1190,8 +1204,9 @@ def set_cpus(cpus):
     """The CPUs whose load the sampler reads (this process's affinity mask; `_runtime`
     sets it at import). Empty: no sampler (e.g. a cgroup quota below the mask), the guard
     alone."""
-    global _ncpu_set, _load_t, _load_next, _load_cap
+    global _ncpu_set, _load_t, _load_next, _load_cap, _load_seen
     cdef int c
+    _load_seen = False
     for c in range(MAX_CPUS):
         _cpu_set[c] = 0
     _ncpu_set = 0
