@@ -32,7 +32,7 @@ from dotcompute._core._threads cimport threads_class_cost
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, run_generic_loop, generic_slot,
                                             numpy_loop_cost, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
-from dotcompute._core._ndarray cimport (ndarray, operand_of, byte_span, wrap_result, to_numpy,
+from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
                                         device_function, wrap_numpy, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
@@ -2000,39 +2000,22 @@ cdef object ufunc_call(object ufunc, tuple inputs, dict kwargs):
     return numpy_ufunc(ufunc, "__call__", inputs, kwargs)
 
 
-cdef bint _partial_overlap(ndarray x, ndarray o):
-    """x's and o's memory overlap, and x is not laid out exactly as o (an element read
-    where it is written, as in `np.sqrt(a, out=a)`: safe)."""
-    cdef Py_ssize_t xl, xh, ol, oh
-    cdef int d
-    if x._size == 0 or o._size == 0:
-        return False
-    xl, xh = byte_span(x)
-    ol, oh = byte_span(o)
-    if xh <= ol or oh <= xl:
-        return False
-    if x._data != o._data or x._ndim != o._ndim or x._itemsize != o._itemsize:
-        return True
-    for d in range(x._ndim):
-        if x._shape[d] != o._shape[d] or (x._shape[d] > 1 and x._strides[d] != o._strides[d]):
-            return True
-    return False
-
-
 cdef void _copy_overlapping(tuple inputs, list np_inputs, tuple outs):
     """Inputs that partially overlap an output are given to NumPy's loop as copies. NumPy
     documents the result of overlapping operands as that of copies, but breaks it where its
     iterator buffers a cast output: `np.signbit(t[::-1], out=t)` for a float32 `t` of
     (2, 8192) with a negative inner stride writes results that differ from run to run
     (NumPy 2.4)."""
+    cdef Operand X, O
     cdef Py_ssize_t i
     cdef object x, o
     for i in range(len(inputs)):
         x = inputs[i]
-        if type(x) is not ndarray:
+        if type(x) is not ndarray or not operand_of(x, &X, False):
             continue
         for o in outs:
-            if type(o) is ndarray and _partial_overlap(<ndarray>x, <ndarray>o):
+            if type(o) is ndarray and operand_of(o, &O, False) and unsafe_overlap_sized(
+                    &X, (<ndarray>x)._itemsize, &O, (<ndarray>o)._itemsize, O.ndim, O.shape):
                 np_inputs[i] = np_inputs[i].copy()
                 break
 

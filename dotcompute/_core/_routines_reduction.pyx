@@ -240,6 +240,15 @@ cdef object _as_dtype(object dtype):
         return np.dtype(dtype)
 
 
+cdef inline int _float_cast(int t, object dt):
+    """The float kernel type (float32/float64) of dtype dt when our cast loop takes type t
+    to it, else -1."""
+    cdef int to = type_index(dt)
+    if (to == DC_T_F8 or to == DC_T_F4) and K.cast[t][to] != NULL:
+        return to
+    return -1
+
+
 cdef object _sum_cast_full(ndarray a, int to):
     """The sum of all of a (C-contiguous, size >= 1) in float type `to`, as NumPy's
     `a.sum(dtype=...)` computes it: its iterator casts buffers of bufsize elements, its add
@@ -277,32 +286,24 @@ cdef object _sum_cast_full(ndarray a, int to):
 cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dtype,
                        object out, object keepdims, object initial, object where):
     cdef int t = a._t
-    cdef int to
+    cdef int to = -1           # a float sum in another float type (dtype=): that type
     if not a._host:
         return _on_device(a, _NP_REDUCE_NAME[kind], kind, axis, dtype, out, keepdims,
                           initial, where)
     if dtype is not None and t >= 0 and (kind == DC_R_SUM or kind == DC_R_PROD):
         # a dtype that is the reduction's own result type changes nothing (an int32 sum
-        # is int64 already); a float sum in another float type casts as NumPy's buffers
+        # is int64 already); a whole float sum in another float type casts as NumPy's
+        # buffers (_sum_cast_full)
         dt = _as_dtype(dtype)
         if dt is _result_dtype(kind, t):
             dtype = None
-        elif (kind == DC_R_SUM and out is None and initial is np._NoValue
-                and where is True and a._c_contig and a._size > 0
-                and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
-            to = type_index(dt)
-            if (to == DC_T_F8 or to == DC_T_F4) and K.cast[t][to] != NULL:
-                fp_clear()
-                r = _sum_cast_full(a, to)
-                _fp_check_reduce(kind)
-                if keepdims:
-                    return wrap_numpy(pooled(np.full, ((1,) * a._ndim, r), {}))
-                return r
-    if (t >= 0 and dtype is None and out is None and initial is np._NoValue
+        elif kind == DC_R_SUM:
+            to = _float_cast(t, dt)
+    if (t >= 0 and (dtype is None or to >= 0) and out is None and initial is np._NoValue
             and where is True and a._c_contig and a._size > 0
             and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
         fp_clear()
-        r = _reduce_full(kind, a)
+        r = _reduce_full(kind, a) if to < 0 else _sum_cast_full(a, to)
         _fp_check_reduce(kind)
         if _zero_ties(kind, t) and r == 0 and _mixed_zeros(a):
             r = getattr(a._np(), _NP_REDUCE_NAME[kind])()
@@ -1005,12 +1006,11 @@ cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
         rd = _result_dtype(DC_R_SUM, t)
     if dtype is not None:
         dt = _as_dtype(dtype)
-        if dt is not rd and dt != rd:
+        if dt != rd:
             # another float type: the elements cast into the result, then scanned there in
             # place (NumPy's buffered iterator casts, its loop adds in order: the same bits)
-            to = type_index(dt)
-            if (parts == 1 and out is None and a._c_contig and a._size > 0
-                    and (to == DC_T_F8 or to == DC_T_F4) and to != t and K.cast[t][to] != NULL
+            to = _float_cast(t, dt) if parts == 1 else -1
+            if (to >= 0 and to != t and out is None and a._c_contig and a._size > 0
                     and K.scan[scan][to] != NULL and (axis is None or a._ndim == 1
                                                       or type(axis) is int)):
                 res = empty_array((a._size,) if axis is None else a.shape, dt, "C")
@@ -1182,22 +1182,17 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
     accumulation gives the same bits while its partial sums stay below 2**53 and is
     rounded more often beyond."""
     cdef int t = a._t
-    cdef int to
     if dtype is not None and t >= 0 and a._host:
         # the mean's own type (float64 of integers, the float's own) changes nothing; a
-        # float mean in another float type: NumPy's sum in that type (cast buffers), over
-        # the count
+        # whole float mean in another float type: the sum in that type (reduction's cast
+        # buffers), over the count, as NumPy's _mean
         dt = _as_dtype(dtype)
         if dt is (type_dtype(t) if is_float(t) else type_dtype(DC_T_F8)):
             dtype = None
         elif (out is None and where is True and axis is None and not keepdims
-                and a._c_contig and a._size > 0):
-            to = type_index(dt)
-            if (to == DC_T_F8 or to == DC_T_F4) and K.cast[t][to] != NULL:
-                fp_clear()
-                r = _sum_cast_full(a, to)
-                _fp_check_reduce(DC_R_SUM)
-                return r.dtype.type(r / np.intp(a._size))
+                and a._c_contig and a._size > 0 and _float_cast(t, dt) >= 0):
+            r = reduction(np.add, DC_R_SUM, a, None, dt, None, False, np._NoValue, True)
+            return r.dtype.type(r / np.intp(a._size))
     if (dtype is None and out is None and where is True and t >= 0 and not is_float(t)
             and t != DC_T_I8 and t != DC_T_U8 and 0 < a._size < 2147483648 and a._host):
         if axis is None and not keepdims:
