@@ -327,3 +327,40 @@ def test_output_overlapping_an_input_gives_the_result_of_copies(name, dtype):
         r = getattr(dc, name)(d[::-1], out=d)
         assert r is d
         np.testing.assert_array_equal(np.asarray(d), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.complex128])
+def test_loops_on_views_at_every_cache_line_offset(dtype):
+    """Contiguous loops peel a head to bring the output to a cache-line boundary: views
+    starting at every element offset of a line (as NumPy's own arrays start 16 bytes past
+    one), with the inputs at the output's offset and at others, and in place, equal
+    NumPy's results (values, dtype) for array-array, array-scalar, scalar-array and unary
+    loops, at lengths around the peeling threshold and one thread's block sizes."""
+    rng = np.random.default_rng(3)
+    per_line = 64 // np.dtype(dtype).itemsize
+    for n in (255, 256, 257, 1000, 5003):
+        base = (rng.uniform(1, 2, 3 * n + 3 * per_line) * 8).astype(dtype)
+        for off in range(per_line):
+            for other in (off, (off + 1) % per_line, 0):
+                a = base[off:off + n]
+                b = base[n + per_line + other:2 * n + per_line + other]
+                for f, g in ((lambda m, x, y: m.add(x, y), None),
+                             (lambda m, x, y: m.multiply(x, 3), None),
+                             (lambda m, x, y: m.subtract(7, y), None),
+                             (lambda m, x, y: m.negative(x), None),
+                             (lambda m, x, y: m.absolute(y), None)):
+                    want = f(np, a, b)
+                    got = f(dc, dc.asarray(a), dc.asarray(b))
+                    assert got.dtype == want.dtype
+                    np.testing.assert_array_equal(np.asarray(got), want)
+                # out= at an offset of its own, and in place
+                o = np.empty(n + per_line, dtype)[other:other + n]
+                dc.add(dc.asarray(a), dc.asarray(b), out=dc.asarray(o))
+                np.testing.assert_array_equal(o, a + b)
+                buf = base.copy()
+                c = buf[off:off + n]
+                cc = dc.asarray(c)
+                dc.multiply(cc, 2, out=cc)
+                np.testing.assert_array_equal(c, a * 2)
+                np.testing.assert_array_equal(buf[:off], base[:off])      # nothing else
+                np.testing.assert_array_equal(buf[off + n:], base[off + n:])

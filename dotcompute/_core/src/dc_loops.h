@@ -45,6 +45,21 @@ static inline int dc_no_partial_overlap(const char *a, ptrdiff_t na, const char 
 #define DC_W256_ATTR
 #define DC_W256(bytes) 0
 #endif
+/* Elements before o reaches a 64-byte boundary, for a contiguous loop of n elements of
+ * `size` bytes to run its vectors on whole cache lines of the output (0: aligned already,
+ * short, or o not a multiple of the size). NumPy's allocator leaves its large arrays at
+ * 16 bytes past a line (malloc's mmap header), its operands usually alike: with the head
+ * peeled, loads and stores all fall on whole lines. Loops whose output has the inputs'
+ * element size only (a narrower output, as a comparison's bool, is left as it is).
+ * float64 `a + b` at n = 3e4 on such views, one thread, the Intel Xeon: 7.15 us before,
+ * 6.42 after, 6.46 on aligned memory. */
+#define DC_PEEL_MIN 256
+static inline ptrdiff_t dc_peel(const void *o, ptrdiff_t size, ptrdiff_t n) {
+    ptrdiff_t m = (ptrdiff_t)((uintptr_t)o & 63);
+    if (m == 0 || n < DC_PEEL_MIN || m % size)
+        return 0;
+    return (64 - m) / size;
+}
 #define DC_BINARY_LOOP(NAME, T, OUT, ELEM) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, DC_NO_SIMD, DC_NO_VS)
 #define DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, SIMD) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, SIMD, DC_NO_VS)
 #define DC_BINARY_LOOP_VS(NAME, T, OUT, ELEM, VS) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, DC_NO_SIMD, VS)
@@ -74,21 +89,27 @@ static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb, cha
         int oka = sa == 0 || (sa == S && dc_no_partial_overlap(pa, n * S, po, n * SO));   \
         int okb = sb == 0 || (sb == S && dc_no_partial_overlap(pb, n * S, po, n * SO));   \
         const int w = DC_W256(n * S);                                                      \
+        const ptrdiff_t h = S == SO ? dc_peel(po, SO, n) : 0;                            \
+        const T *A = (const T *)pa, *B = (const T *)pb;                                   \
+        OUT *O = (OUT *)po;                                                               \
         if (oka && okb && sa == S && sb == S) {                                           \
-            if (w) NAME##_w256_vv((const T *)pa, (const T *)pb, (OUT *)po, n);            \
-            else NAME##_vv((const T *)pa, (const T *)pb, (OUT *)po, n);                   \
+            if (h) NAME##_vv(A, B, O, h);                                                 \
+            if (w) NAME##_w256_vv(A + h, B + h, O + h, n - h);                            \
+            else NAME##_vv(A + h, B + h, O + h, n - h);                                   \
             return;                                                                       \
         }                                                                                 \
         if (oka && okb && sa == S && sb == 0) {                                           \
             T bv; memcpy(&bv, pb, sizeof(T));                                             \
-            if (w) NAME##_w256_vs((const T *)pa, bv, (OUT *)po, n);                       \
-            else NAME##_vs((const T *)pa, bv, (OUT *)po, n);                              \
+            if (h) NAME##_vs(A, bv, O, h);                                                \
+            if (w) NAME##_w256_vs(A + h, bv, O + h, n - h);                               \
+            else NAME##_vs(A + h, bv, O + h, n - h);                                      \
             return;                                                                       \
         }                                                                                 \
         if (oka && okb && sa == 0 && sb == S) {                                           \
             T av; memcpy(&av, pa, sizeof(T));                                             \
-            if (w) NAME##_w256_sv(av, (const T *)pb, (OUT *)po, n);                       \
-            else NAME##_sv(av, (const T *)pb, (OUT *)po, n);                              \
+            if (h) NAME##_sv(av, B, O, h);                                                \
+            if (w) NAME##_w256_sv(av, B + h, O + h, n - h);                               \
+            else NAME##_sv(av, B + h, O + h, n - h);                                      \
             return;                                                                       \
         }                                                                                 \
     }                                                                                     \
@@ -208,7 +229,9 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
     const ptrdiff_t S = (ptrdiff_t)sizeof(T), SO = (ptrdiff_t)sizeof(OUT);                \
     if (sa == S && so == SO && (((void *)pa != (void *)po) || S == SO)                    \
             && dc_no_partial_overlap(pa, n * S, po, n * SO)) {                            \
-        NAME##_v((const T *)pa, (OUT *)po, n); return;                                    \
+        const ptrdiff_t h = S == SO ? dc_peel(po, SO, n) : 0;                            \
+        if (h) NAME##_v((const T *)pa, (OUT *)po, h);                                     \
+        NAME##_v((const T *)pa + h, (OUT *)po + h, n - h); return;                        \
     }                                                                                     \
     if (sa == 0 && so == SO) {                                                            \
         T x; OUT r; memcpy(&x, pa, sizeof(T)); r = (OUT)ELEM(x);                          \
