@@ -335,7 +335,8 @@ def test_loops_on_views_at_every_cache_line_offset(dtype):
     starting at every element offset of a line (as NumPy's own arrays start 16 bytes past
     one), with the inputs at the output's offset and at others, and in place, equal
     NumPy's results (values, dtype) for array-array, array-scalar, scalar-array and unary
-    loops, at lengths around the peeling threshold and one thread's block sizes."""
+    loops (comparisons and casts, whose outputs are narrower or wider, among them), at
+    lengths around the peeling threshold and one thread's block sizes."""
     rng = np.random.default_rng(3)
     per_line = 64 // np.dtype(dtype).itemsize
     for n in (255, 256, 257, 1000, 5003):
@@ -348,7 +349,13 @@ def test_loops_on_views_at_every_cache_line_offset(dtype):
                              (lambda m, x, y: m.multiply(x, 3), None),
                              (lambda m, x, y: m.subtract(7, y), None),
                              (lambda m, x, y: m.negative(x), None),
-                             (lambda m, x, y: m.absolute(y), None)):
+                             (lambda m, x, y: m.absolute(y), None),
+                             (lambda m, x, y: m.less(x, y), None),
+                             (lambda m, x, y: m.greater_equal(3, y), None),
+                             (lambda m, x, y: m.equal(x, 9), None),
+                             (lambda m, x, y: m.isfinite(x), None),
+                             (lambda m, x, y: x.astype(np.complex128 if x.dtype.kind == "c"
+                                                       else np.float64), None)):
                     want = f(np, a, b)
                     got = f(dc, dc.asarray(a), dc.asarray(b))
                     assert got.dtype == want.dtype
