@@ -225,6 +225,7 @@ def runtime_info():
     info["thread_policy"] = _threads.policy_info()
     from ._core import _memory, _numpy_loops
     info["memory_pool"] = _memory.pool_info()
+    info["numpy_arrays"] = _memory.numpy_alignment()
     choices = _numpy_loops.numpy_loop_choices()
     info["numpy_loops_borrowed"] = sorted(f"{name}[{ch}]" for (name, ch), who
                                           in choices.items() if who == "numpy")

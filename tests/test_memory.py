@@ -641,7 +641,7 @@ def test_use_for_numpy_two_handles_out_of_order():
     h1.restore()
     assert np._core.multiarray.get_handler_name() == "dotcompute_pool"   # h2 still on
     h2.restore()
-    assert np._core.multiarray.get_handler_name() == original == "default_allocator"
+    assert np._core.multiarray.get_handler_name() == original != "dotcompute_pool"
 
 
 def test_numpy_arrays_outlive_pool_reference():
@@ -803,3 +803,70 @@ def test_numpy_functions_with_small_results_on_large_inputs_as_numpy():
             assert isinstance(got, dc.ndarray)
             np.testing.assert_array_equal(np.asarray(got), want)
     assert np._core.multiarray.get_handler_name() != "dotcompute_pool"
+
+
+# --- NumPy's own arrays on cache lines (the handler put in front of NumPy's at import) ---
+
+def test_numpy_arrays_made_after_import_start_on_a_line():
+    """NumPy's arrays made after `import dotcompute` start on 64-byte lines (NumPy's malloc
+    leaves large ones 16 bytes past one), with NumPy's contents: empty, zeros (calloc),
+    ones, copies, results of NumPy's own functions, every size from 0 bytes up."""
+    assert np._core.multiarray.get_handler_name() == "dotcompute_line_aligned"
+    for n in [0, 1, 2, 3, 7, 15, 16, 17, 100, 127, 128, 129, 1000, 4095, 30000, 10 ** 5,
+              10 ** 6, 3 * 10 ** 6]:
+        for make in (np.empty, np.zeros, np.ones):
+            a = make(n)
+            assert a.ctypes.data % 64 == 0, (make, n)
+        z = np.zeros(n)
+        assert not z.any()
+        o = np.ones(n, np.int8)
+        assert o.sum() == n
+        r = np.arange(n, dtype=np.float32)
+        c = r * 2
+        assert c.ctypes.data % 64 == 0
+        np.testing.assert_array_equal(c, np.arange(0, 2 * n, 2, dtype=np.float32))
+
+
+def test_numpy_resizes_through_the_aligning_handler():
+    """realloc through the handler (ndarray.resize, np.fromiter of unknown length) keeps
+    the contents and the line, growing and shrinking across malloc's offsets."""
+    rng = np.random.default_rng(0)
+    sizes = [1, 5, 16, 100, 1000, 3000, 20000, 150000, 40, 2, 500000, 7]
+    a = rng.normal(size=3)
+    for n in sizes:
+        before = a.copy()
+        a.resize(n, refcheck=False)
+        k = min(n, before.size)
+        np.testing.assert_array_equal(a[:k], before[:k])
+        assert a.ctypes.data % 64 == 0
+        a[:] = rng.normal(size=n)
+    got = np.fromiter((i * 0.5 for i in range(100000)), dtype=np.float64)
+    np.testing.assert_array_equal(got, np.array([i * 0.5 for i in range(100000)]))
+    s = np.fromiter(("ab" * (i % 5) for i in range(5000)), dtype="U10")
+    assert s.tolist() == ["ab" * (i % 5) for i in range(5000)]
+
+
+def test_numpy_alignment_can_be_left_off_and_switched():
+    """DOTCOMPUTE_NUMPY_ALIGN=0 leaves NumPy's handler alone; align_numpy switches it off
+    and on, arrays made under either freed whenever (each keeps its handler)."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, dotcompute as dc; "
+            "print(np._core.multiarray.get_handler_name()); "
+            "print(dc.runtime_info()['numpy_arrays'])")
+    env = dict(os.environ, DOTCOMPUTE_NUMPY_ALIGN="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert out[0] == "default_allocator"
+    assert "DOTCOMPUTE_NUMPY_ALIGN=0" in out[1]
+    kept = [np.ones(30000)]
+    try:
+        assert m.align_numpy(False) is False
+        assert np._core.multiarray.get_handler_name() == "default_allocator"
+        kept.append(np.ones(30000))
+    finally:
+        assert m.align_numpy(True) is True
+    assert np._core.multiarray.get_handler_name() == "dotcompute_line_aligned"
+    kept.append(np.ones(30000))
+    assert sum(float(k.sum()) for k in kept) == 3 * 30000
+    del kept
