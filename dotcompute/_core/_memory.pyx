@@ -807,19 +807,22 @@ def align_numpy(bint on=True):
     return True
 
 
+# read once, at import: what the import did and what the report says
+cdef bint _align_at_import = os.environ.get("DOTCOMPUTE_NUMPY_ALIGN", "1").strip() != "0"
+
+
 def numpy_alignment():
     """What the import did to NumPy's allocator, for the runtime report."""
     if _aligned_capsule is None:
         return "NumPy's own (16-byte aligned)" + (
-            ": DOTCOMPUTE_NUMPY_ALIGN=0" if os.environ.get("DOTCOMPUTE_NUMPY_ALIGN") == "0"
-            else "")
+            "" if _align_at_import else ": DOTCOMPUTE_NUMPY_ALIGN=0")
     if PyDataMem_GetHandler() is _aligned_capsule:
         return ("64-byte lines: NumPy's arrays made in this context since the import "
                 "(DOTCOMPUTE_NUMPY_ALIGN=0 to leave them)")
     return "NumPy's handler was replaced since the import: not aligned here"
 
 
-if os.environ.get("DOTCOMPUTE_NUMPY_ALIGN", "1").strip() != "0":
+if _align_at_import:
     align_numpy(True)
 
 
