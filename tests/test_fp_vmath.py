@@ -581,3 +581,104 @@ def test_special_input_at_every_position_of_short_arrays(name, dtype):
                 odd = ~np.isfinite(want) | (want == 0)
                 np.testing.assert_array_equal(got[odd], want[odd])
                 np.testing.assert_array_max_ulp(got[~odd], want[~odd], 2)
+
+
+def _class_inputs(name, dtype, rng, n):
+    """Arrays of n elements (several of dc_vmath's 256-element blocks) whose pass-2 lanes
+    fall in each class of "Pass-2 lanes by class" alone, in mixes, and sprinkled among
+    ordinary values: the function's own classes (log: negative, +-0; exp: overflow and
+    underflow to 0, the subnormal-result band, the last finite results), +-inf, quiet
+    NaNs of both signs and payloads, subnormals, +-0."""
+    f = np.dtype(dtype).type
+    fi = np.finfo(dtype)
+    over, under = (89.0, -104.0) if f is np.float32 else (710.0, -746.0)
+    pools = {
+        "negative": -rng.random(n) * 50 - fi.smallest_subnormal,
+        "zeros": np.where(rng.random(n) < 0.5, 0.0, -0.0),
+        "inf": np.full(n, np.inf), "-inf": np.full(n, -np.inf),
+        "nan": np.full(n, np.nan),
+        "-nan payload": np.full(n, -np.nan),
+        "subnormal": (rng.random(n) - 0.5) * 2 * float(fi.smallest_normal),
+        "overflow": over + rng.random(n) * 1e3,
+        "underflow": under - rng.random(n) * 1e3,
+        "bands": np.concatenate([rng.uniform(under, -87.0 if f is np.float32 else -708.0, n // 2),
+                                 rng.uniform(87.0 if f is np.float32 else 708.0, over, n - n // 2)]),
+        "huge": rng.standard_normal(n) * 1e4,
+    }
+    with np.errstate(all="ignore"):
+        out = {k: v.astype(dtype) for k, v in pools.items()}
+        nan_payload = out["-nan payload"].view(np.uint32 if f is np.float32 else np.uint64)
+        nan_payload |= 0x1234                             # a payload: quiet, sign set
+        ordinary = rng.uniform(0.1, 5.0, n).astype(dtype)
+        keys = list(pools)
+        mix = np.stack([out[k] for k in keys])[rng.integers(0, len(keys), n), np.arange(n)]
+        out["mixed"] = mix
+        for k in ("nan", "negative", "zeros", "underflow", "inf"):
+            out["sprinkled " + k] = np.where(rng.random(n) < 0.1, out[k], ordinary)
+    return out
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "log1p", "log10", "sin", "cos", "tanh",
+                                  "arcsinh", "expm1", "arctan", "cbrt", "sqrt"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocks_of_special_classes_as_numpy(name, dtype):
+    """Whole blocks of one class of special input, mixes and sprinkles (the class pass of
+    dc_vmath.h's drivers and the AVX-512 blocks' own for exp and log, whose values and
+    flags are computed once a process): NumPy's values bit for bit where NumPy's are NaN,
+    inf or 0 (a NaN's payload and sign too, as the C library returns it), within 2 ulp
+    elsewhere; NumPy's warnings; on one thread and two, contiguous, reversed and in
+    place."""
+    rng = np.random.default_rng(7)
+    nf, df = getattr(np, name), getattr(dc, name)
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for label, x in _class_inputs(name, dtype, rng, 1500).items():
+                for how in ("contiguous", "reversed", "in place"):
+                    src = x[::-1].copy() if how == "reversed" else x
+                    with warnings.catch_warnings(record=True) as wn:
+                        warnings.simplefilter("always")
+                        want = nf(src)
+                    with warnings.catch_warnings(record=True) as wg:
+                        warnings.simplefilter("always")
+                        if how == "in place":
+                            got = dc.asarray(x.copy())
+                            df(got, out=got)
+                        elif how == "reversed":
+                            got = df(dc.asarray(x)[::-1])
+                        else:
+                            got = df(dc.asarray(x))
+                        got = np.asarray(got)
+                    ctx = (name, dtype.__name__, threads, label, how)
+                    assert got.dtype == want.dtype, ctx
+                    assert (sorted({str(w.message) for w in wg})
+                            == sorted({str(w.message) for w in wn})), ctx
+                    odd = np.isnan(want) | np.isinf(want) | (want == 0)
+                    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=str(ctx))
+                    np.testing.assert_array_equal(got[odd & ~np.isnan(want)],
+                                                  want[odd & ~np.isnan(want)], err_msg=str(ctx))
+                    np.testing.assert_array_equal(np.signbit(got[want == 0]),
+                                                  np.signbit(want[want == 0]), err_msg=str(ctx))
+                    np.testing.assert_array_max_ulp(got[~odd], want[~odd], 2)
+    finally:
+        dc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_inputs_come_back_as_numpys(dtype):
+    """Quiet NaN inputs of both signs with payloads, in blocks a class pass writes: NumPy's
+    bits where NumPy's loop returns the input NaN (the C library's functions; NumPy's own
+    float32 SIMD exp, log, sin and cos return their one NaN instead, and ours the input's,
+    as before the class passes), a NaN everywhere."""
+    u = np.uint32 if dtype is np.float32 else np.uint64
+    quiet = 0x7fc00000 if dtype is np.float32 else 0x7ff8000000000000
+    sign = 0x80000000 if dtype is np.float32 else 0x8000000000000000
+    bits = np.array([quiet | 0x15, quiet | sign | 0x2a, quiet, quiet | sign] * 300, dtype=u)
+    x = bits.view(dtype)
+    for name in ("exp", "log", "sin", "cos", "arctan", "log1p", "expm1", "tanh", "cbrt"):
+        want = getattr(np, name)(x)
+        got = np.asarray(getattr(dc, name)(dc.asarray(x)))
+        assert np.isnan(got).all(), name
+        if (want.view(u) == bits).all():
+            np.testing.assert_array_equal(got.view(u), bits, err_msg=name)
