@@ -1694,12 +1694,15 @@ static inline uint32_t dc_vexp_f32_blk(const float *DC__RESTRICT x, float *DC__R
         __m512i acc = _mm512_setzero_si512();
         __mmask16 rest = 0;
         for (; i + 16 <= m; i += 16) {
-            __m512 v = _mm512_loadu_ps(x + i);
-            __m512 r = dc__expf16_e(_mm512_max_ps(_mm512_set1_ps(-87.0f), v));
+            __m512 v = _mm512_loadu_ps(x + i), r;
             __mmask16 b = _mm512_cmp_ps_mask(_mm512_and_ps(v, absm), _mm512_set1_ps(87.0f),
                                              _CMP_GT_OQ) | _mm512_fpclass_ps_mask(v, 0x20);
-            if (b)
+            if (b) {
+                r = dc__expf16_e(_mm512_max_ps(_mm512_set1_ps(-87.0f), v));
                 DC__EXP16_CLASSES(v, r, acc, rest);
+            } else {
+                r = dc__expf16_e(v);
+            }
             _mm512_storeu_ps(y + i, r);
         }
         if (i < m) {
