@@ -1055,8 +1055,12 @@ static inline uint32_t dc__never_float(float x) { (void)x; return 0; }
 /* a block function's flags for lanes it computed itself (beyond the classes' bits 8 + c) */
 /* in a block function's ok: classes 3 (+inf) and 5 (quiet NaN) raise no flag */
 #define DC__OK_QUIET 0x100u
+/* in a block function's ok: the block before in the call had pass-2 lanes */
+#define DC__OK_HOT 0x200u
 #define DC__BLK_UNDERFLOW 0x10000u
 #define DC__BLK_OVERFLOW 0x20000u
+/* a block function met pass-2 lanes it resolved without flags (the driver's DC__OK_HOT) */
+#define DC__BLK_SEEN 0x40000u
 #define DC__CLS_IDENT 5                  /* classes from this on return their input */
 static inline int dc__any_cls_double(double x)
 {
@@ -1222,6 +1226,7 @@ static inline void NAME(const T *x, T *y, ptrdiff_t n, ptrdiff_t sx,         \
     unsigned known = 0, lanewise = 1; /* classes with cval; classes run alone */ \
     int raise = 0;                    /* the table classes' flags met */       \
     unsigned quiet = 0;               /* DC__OK_QUIET: +inf, qNaN raise nothing */ \
+    unsigned hot = 0;                 /* DC__OK_HOT: the last block had pass-2 lanes */ \
     int keep = dc_fpe_test_vec(), now;                                        \
     if (!hook.fn) {                                                           \
         if (!__atomic_load_n(&NAME##_ct.ready, __ATOMIC_ACQUIRE))             \
@@ -1243,7 +1248,8 @@ static inline void NAME(const T *x, T *y, ptrdiff_t n, ptrdiff_t sx,         \
             memcpy(dc_buf, xb, (size_t)m * sizeof(T));                        \
             xb = dc_buf;                                                      \
         }                                                                     \
-        any = NAME##_blk(xb, yb, m, cval, hook.fn ? 0u : known | quiet);      \
+        any = NAME##_blk(xb, yb, m, cval, (hook.fn ? 0u : known | quiet) | hot); \
+        hot = any ? DC__OK_HOT : 0u;                                          \
         if (any > 1) {                        /* classes written by _blk */   \
             for (unsigned c = 1; c < DC__NCLS; c++)                           \
                 if ((unsigned)(any >> (8 + c)) & 1u) raise |= cfl[c];         \
@@ -1656,6 +1662,7 @@ DC__LOG_FIX(dc__log8_fix, 8, __mmask8, double, uint64_t, __m512d, _mm512_maskz_l
         r = _mm512_mask_mov_ps(r, le, _mm512_setzero_ps());                             \
         acc = _mm512_mask_or_epi32(acc, ge & (__mmask16)~inf, acc, _mm512_set1_epi32(1 << 9)); \
         acc = _mm512_mask_or_epi32(acc, le & (__mmask16)~inf, acc, _mm512_set1_epi32(1 << 10)); \
+        acc = _mm512_mask_or_epi32(acc, b, acc, _mm512_set1_epi32((int)DC__BLK_SEEN));   \
         __mmask16 band_ = b & (__mmask16)~(ge | le);                                    \
         if (band_)                                                                      \
             rest |= dc__exp16_band(v, &r, &acc, band_);                                 \
@@ -1688,6 +1695,39 @@ static inline uint32_t dc_vexp_f32_blk(const float *DC__RESTRICT x, float *DC__R
     __m512 amax = _mm512_setzero_ps();
     __mmask16 subn = 0;
     ptrdiff_t i = 0;
+
+    /* whole vectors unmasked (a mask per step cost 6 % of the loop), then the tail masked:
+     * its masked-off lanes load as 0, which moves neither test */
+    /* the block before had pass-2 lanes: straight to the loop by classes below (the
+     * first loop's test is cheaper on ordinary inputs, but a block with pass-2 lanes then
+     * runs twice) */
+    if ((ok & DC__OK_HOT) && (ok & (0x3eu | DC__OK_QUIET)) == (0x3eu | DC__OK_QUIET))
+        goto classes;
+    for (; i + 16 <= m; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        amax = _mm512_range_ps(amax, v, 0x0b);
+        subn |= _mm512_fpclass_ps_mask(v, 0x20);                       /* denormal */
+        _mm512_storeu_ps(y + i, dc__expf16_e(v));
+    }
+    if (i < m) {
+        __mmask16 k = (__mmask16)((1u << (m - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        amax = _mm512_range_ps(amax, v, 0x0b);
+        subn |= _mm512_fpclass_ps_mask(v, 0x20);
+        _mm512_mask_storeu_ps(y + i, k, dc__expf16_e(_mm512_max_ps(_mm512_set1_ps(-87.0f), v)));
+    }
+    /* > 87 or NaN (unordered): inf and nan too; these lanes are all pass-2 lanes
+     * (dc__exp_f32fx), so the others' results stand */
+    uint32_t big = _mm512_cmp_ps_mask(amax, _mm512_set1_ps(87.0f), _CMP_NLE_UQ) != 0;
+    if (!(big | (subn != 0)))
+        return 0;
+    /* the block again, a vector with a pass-2 lane by its classes (the test and branch a
+     * vector in the first loop cost ordinary inputs 7-11 %: bench_ab at 1e3 and 1e5). Its
+     * lanes below -87 clamped (max(-87, x): a NaN stays) make no subnormal intermediates
+     * (a microcode assist each: 1e5 inputs spread over [-800, 0] ran 6.4 ns an element,
+     * clamped 2.3, before the band's results by integers) */
+classes:
+    i = 0;
     if ((ok & (0x3eu | DC__OK_QUIET)) == (0x3eu | DC__OK_QUIET) && cv[1] == 0x7f800000u
         && cv[2] == 0 && cv[3] == 0x7f800000u && cv[4] == 0) {
         const __m512 absm = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
@@ -1719,30 +1759,6 @@ static inline uint32_t dc_vexp_f32_blk(const float *DC__RESTRICT x, float *DC__R
             return dc__exp16_fix(x, y, m, cv, ok);
         return (uint32_t)_mm512_reduce_or_epi32(acc);
     }
-    /* whole vectors unmasked (a mask per step cost 6 % of the loop), then the tail masked:
-     * its masked-off lanes load as 0, which moves neither test */
-    for (; i + 16 <= m; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i);
-        amax = _mm512_range_ps(amax, v, 0x0b);
-        subn |= _mm512_fpclass_ps_mask(v, 0x20);                       /* denormal */
-        /* lanes below -87 give way to pass 2: clamped (max(-87, x): a NaN stays, and
-         * its result is the NaN, vrangeps not counting it a pass-2 lane), they make no subnormal
-         * intermediates (a microcode assist each: 1e5 inputs spread over [-800, 0] ran
-         * 6.4 ns an element, clamped 2.3, before the band's results by integers below) */
-        _mm512_storeu_ps(y + i, dc__expf16_e(_mm512_max_ps(_mm512_set1_ps(-87.0f), v)));
-    }
-    if (i < m) {
-        __mmask16 k = (__mmask16)((1u << (m - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
-        amax = _mm512_range_ps(amax, v, 0x0b);
-        subn |= _mm512_fpclass_ps_mask(v, 0x20);
-        _mm512_mask_storeu_ps(y + i, k, dc__expf16_e(_mm512_max_ps(_mm512_set1_ps(-87.0f), v)));
-    }
-    /* > 87 or NaN (unordered): inf and nan too; these lanes are all pass-2 lanes
-     * (dc__exp_f32fx), so the others' results stand */
-    uint32_t big = _mm512_cmp_ps_mask(amax, _mm512_set1_ps(87.0f), _CMP_NLE_UQ) != 0;
-    if (!(big | (subn != 0)))
-        return 0;
     return dc__exp16_fix(x, y, m, cv, ok);
 }
 
