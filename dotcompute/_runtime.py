@@ -232,6 +232,11 @@ def runtime_info():
     info["numpy_report_hooks"] = sorted(f"{name}[{ch}]"
                                         for name, ch in _numpy_loops.vm_report_hooks())
     info["result_stores"] = _stream_summary()
+    from ._core import _kernel_access
+    info["software_prefetch"] = (
+        "on (long min/max/arg-reductions and float comparisons; an Intel CPU)"
+        if _kernel_access.software_prefetch() else
+        "off (on by default only for Intel CPUs, where it gained; it lost on AMD EPYC)")
     info["cuda"] = _cuda_summary()
     return info
 

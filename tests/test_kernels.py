@@ -1294,3 +1294,39 @@ def test_whole_sums_of_views_are_numpys_bits(dtype):
         _same_bits(dc.asarray(base)[:, :500].sum(), base[:, :500].sum())
     finally:
         np.setbufsize(old)
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8", "i4"])
+def test_software_prefetch_on_and_off_give_numpys_results(dtype):
+    """The loops that prefetch in software (long min/max/arg-reductions and comparisons;
+    on by default only for Intel CPUs) give NumPy's results with it on and off: values,
+    first-occurrence indices, NaN propagation, 1 and 2 threads."""
+    from dotcompute._core import _kernel_access, _threads
+    rng = np.random.default_rng(31)
+    n = 600_001                                  # runs past DC_PF_MIN_RUN (2 MiB) in f4/f8
+    x = (rng.standard_normal(n) * 1000).astype(dtype)
+    y = (rng.standard_normal(n) * 1000).astype(dtype)
+    x[n // 3] = x.max() + 1 if dtype == "i4" else np.inf
+    x[2 * n // 3] = x[n // 3]                    # a tie: the first occurrence wins
+    xn = x.copy()
+    if dtype != "i4":
+        xn[n - 5] = np.nan
+    old = _kernel_access.software_prefetch()
+    old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
+    try:
+        for pf in (True, False):
+            _kernel_access.set_software_prefetch(pf)
+            assert _kernel_access.software_prefetch() is pf
+            for t in (1, 2):
+                dc.set_num_threads(t)
+                for a in (x, xn, x[::-1]):
+                    d = dc.asarray(a)
+                    for f in ("max", "min", "argmax", "argmin"):
+                        np.testing.assert_array_equal(np.asarray(getattr(dc, f)(d)), getattr(np, f)(a))
+                    np.testing.assert_array_equal(np.asarray(d < dc.asarray(y)), a < y)
+                    np.testing.assert_array_equal(np.asarray(d >= dc.asarray(y)), a >= y)
+    finally:
+        _kernel_access.set_software_prefetch(old)
+        _threads.set_mode(old_mode)
+        dc.set_num_threads(old_threads)
+    assert "software_prefetch" in dc.runtime_info()

@@ -108,6 +108,20 @@ def stream_supported():
     return bool(K.can_stream)
 
 
+def software_prefetch():
+    """Whether the kernels' long min/max/arg-reductions and float comparisons prefetch in
+    software (at import: on for Intel CPUs, off for others; dc_loops.h)."""
+    return bool(K.prefetch[0])
+
+
+def set_software_prefetch(flag):
+    """Switch the kernels' software prefetch (results do not change, only speed); returns
+    the previous setting. For measurements and tests."""
+    old = bool(K.prefetch[0])
+    K.prefetch[0] = 1 if flag else 0
+    return old
+
+
 def stream_auto_min():
     """Bytes (operands and result) from which "auto" measures whether to stream."""
     return K.stream_auto_min

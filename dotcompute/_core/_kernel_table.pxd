@@ -53,6 +53,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_unary_fn cast[1][1]
         dc_reduce_fn reduce[1][1]
         dc_combine_fn combine[1][1]
+        dc_reduce_fn sum_far[1]
         dc_dot_fn dot[1]
         dc_where_fn where[1]
         dc_clip_fn clip[1]
@@ -65,6 +66,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         Py_ssize_t stream_min_bytes
         Py_ssize_t stream_auto_min
         int can_stream
+        int *prefetch
         dc_stream_class stream_cls[256]
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
                            Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int,

@@ -204,7 +204,15 @@ static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
  * every build gives the same bits. Two sibling leaves run interleaved (two dependency
  * chains; one leaf's 16 additions are latency-bound): 1e5 float64 in L2 on one thread 5.3
  * us, against 6.7 us for leaves one at a time and 5.0 us for the former 32-lane kernel
- * (float32: 4.4 / 5.7 / 2.9 us); from DRAM level. Four leaves interleaved gained nothing. */
+ * (float32: 4.4 / 5.7 / 2.9 us). Four leaves interleaved gained nothing. From DRAM the
+ * interleaved loads (two ascending streams 1 KiB apart, alternating) defeat the AMD EPYC
+ * (Zen 4) prefetcher: 1e7 float64 on one thread ran at 14 GB/s, 0.45x NumPy's sum, against
+ * 29-31 GB/s for NumPy's order of loads. A float64 run of more than DC_NPSUM_SEQ_BYTES
+ * (past L2) therefore takes its leaves one at a time (seq; same additions, same bits):
+ * 31-32 GB/s there, and 2.2 ms against 2.9 ms for the two leaves in program order one
+ * after the other (the pair's loops, from Python, on NumPy's arrays). float32's pairs of
+ * 512-byte leaves kept up from DRAM (1.1 ms for 1e7, 1.4 ms one at a time): they stay. */
+#define DC_NPSUM_SEQ_BYTES (1 << 20)
 static inline ptrdiff_t dc_np_split(ptrdiff_t n) { ptrdiff_t h = n / 2; return h - h % 8; }
 
 /* Start of node j of the v = 2^d nodes at depth d of the tree over n elements (j = v: n);
@@ -276,7 +284,7 @@ static T NAME##_leaf1(const T *x, ptrdiff_t n) {                                
     memcpy(r, a, sizeof r);                                                              \
     return NAME##_join8(r, x, e, n);                                                     \
 }                                                                                        \
-static T NAME##_np(const char *p, ptrdiff_t s, ptrdiff_t n) {                            \
+static T NAME##_rec(const char *p, ptrdiff_t s, ptrdiff_t n, int seq) {                  \
     ptrdiff_t h;                                                                         \
     T a;                                                                                 \
     if (n <= 128) {                                                                      \
@@ -285,10 +293,13 @@ static T NAME##_np(const char *p, ptrdiff_t s, ptrdiff_t n) {                   
         return NAME##_leaf(p, s, n);                                                     \
     }                                                                                    \
     h = dc_np_split(n);                                                                  \
-    if (DC_VBYTES && s == (ptrdiff_t)sizeof(T) && h <= 128 && n - h <= 128)              \
+    if (!seq && DC_VBYTES && s == (ptrdiff_t)sizeof(T) && h <= 128 && n - h <= 128)      \
         return NAME##_leaf2((const T *)p, h, (const T *)p + h, n - h);                   \
-    a = NAME##_np(p, s, h);                                                              \
-    return a + NAME##_np(p + h * s, s, n - h);                                           \
+    a = NAME##_rec(p, s, h, seq);                                                        \
+    return a + NAME##_rec(p + h * s, s, n - h, seq);                                     \
+}                                                                                        \
+static T NAME##_np(const char *p, ptrdiff_t s, ptrdiff_t n) {                            \
+    return NAME##_rec(p, s, n, sizeof(T) == 8 && n * (ptrdiff_t)sizeof(T) > DC_NPSUM_SEQ_BYTES); \
 }
 
 #define DC_SUM_F(t, T, A, at)                                                            \
@@ -296,6 +307,12 @@ DC_FDOT(dc_dotl_##t, T)                                                         
 DC_NPSUM(dc_npsum_##t, T)                                                                \
 static void dc_r_sum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
     (void)start; ((dc_partial *)p)->v.t = dc_npsum_##t##_np(a, s, n);                    \
+}                                                                                        \
+/* The same for the partials of a sum whose whole run streams from past L2 (run_reduce    \
+ * picks it by the run's size: its partials are small, the access pattern is not). */     \
+static void dc_r_sumfar_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start,    \
+                            char *p) {                                                   \
+    (void)start; ((dc_partial *)p)->v.t = dc_npsum_##t##_rec(a, s, n, 1);                 \
 }                                                                                        \
 static void dc_dot_##t(const char *a, ptrdiff_t sa, const char *b, ptrdiff_t sb,         \
                        ptrdiff_t n, ptrdiff_t start, char *p) {                          \
@@ -499,7 +516,7 @@ static inline void dc_argextreme_##t(const char *a, ptrdiff_t s, ptrdiff_t n, pt
                                      char *p, int gt) {                                  \
     const ptrdiff_t B = DC_ARG_BLOCK_BYTES / (ptrdiff_t)sizeof(T);                       \
     ptrdiff_t at = 0, i0, m;                                                             \
-    int nan = 0, pf = n * (ptrdiff_t)sizeof(T) >= DC_PF_MIN_BYTES;                       \
+    int nan = 0, pf = dc_pf_on && n * (ptrdiff_t)sizeof(T) >= DC_PF_MIN_BYTES;           \
     T best; memcpy(&best, a, sizeof best);                                               \
     for (i0 = 0; i0 < n; i0 += B) {                                                      \
         T v = dc_extreme_##t(a + i0 * s, s, n - i0 < B ? n - i0 : B, gt, &nan, pf);      \
@@ -518,7 +535,8 @@ DC_ANYALL(t, T, IT)
 
 #define DC_EXTREME_KIND(t, T, K, kind, GT, CMP)                                          \
 static void dc_r_##kind##_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
-    int nan; T m = dc_extreme_##t(a, s, n, GT, &nan, n * (ptrdiff_t)sizeof(T) >= DC_PF_MIN_BYTES); \
+    int nan; T m = dc_extreme_##t(a, s, n, GT, &nan,                                     \
+                                  dc_pf_on && n * (ptrdiff_t)sizeof(T) >= DC_PF_MIN_BYTES); \
     (void)start;                                                                         \
     if (nan) DC_SETNAN_##K(m);                                                           \
     ((dc_partial *)p)->v.t = m;                                                          \
