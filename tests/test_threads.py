@@ -151,11 +151,13 @@ def test_float_sums_and_dots_thread_by_their_cost(two_threads, quiet):
     """A float sum's element costs the policy a third of the cheap probe's (an add's), a
     dot's two thirds (_kernel_access.SUM_WEIGHT, DOT_WEIGHT): at 3x the cheap class's
     smallest chunk, where an add threads, a float32 sum and dot run serially; from 8x
-    (sum) and 4x (dot) they thread. Float sums give the same bits either way."""
+    (sum) and 4x (dot) they thread. Float sums give the same bits either way. (The
+    serial costs learned by size are off: the cost model alone is under test.)"""
     if two_threads < 2:
         pytest.skip("one CPU")
     fj = _fixed_costs()
     old = _threads.set_costs(fork_join=fj, wake=fj)
+    old_tiers = _threads.set_serial_tiers(False)
     try:
         e = _threads.thresholds()[CHEAP][0]
 
@@ -182,6 +184,7 @@ def test_float_sums_and_dots_thread_by_their_cost(two_threads, quiet):
             _threads.set_mode(old_mode)
         np.testing.assert_allclose(float(s_big), x[:big].sum(dtype=np.float64), rtol=1e-5)
     finally:
+        _threads.set_serial_tiers(old_tiers)
         _threads.set_costs(*old)
         _threads.reset_guard()
 
