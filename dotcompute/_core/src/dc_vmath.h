@@ -1897,14 +1897,23 @@ static inline __m512 dc__trigf16_poly(__m512 r, __m512i q)
                                                 _mm512_slli_epi32(q, 31)));
 #undef DC__PS
 }
-static inline __m512 dc__trigf16_small(__m512 x, uint32_t shift)
+/* jd = 2j + shift, j = x / pi (sin) or x / pi - 1/2 (cos) rounded; *q: j's parity bit
+ * (the sign of the result) in bit 0 */
+static inline __m512 dc__trigf16_jd(__m512 x, uint32_t shift, __m512i *q)
 {
 #define DC__PS(c) _mm512_set1_ps(c)
     __m512 jf = _mm512_add_ps(_mm512_fmadd_ps(x, DC__PS(0x1.45f306p-2f),
                                               DC__PS(shift ? -0.5f : 0.0f)), DC__PS(0x1.8p23f));
-    __m512i q = _mm512_xor_si512(_mm512_castps_si512(jf), _mm512_set1_epi32((int)shift));
+    *q = _mm512_xor_si512(_mm512_castps_si512(jf), _mm512_set1_epi32((int)shift));
     jf = _mm512_sub_ps(jf, DC__PS(0x1.8p23f));
-    jf = _mm512_add_ps(_mm512_add_ps(jf, jf), DC__PS((float)shift));
+    return _mm512_add_ps(_mm512_add_ps(jf, jf), DC__PS((float)shift));
+#undef DC__PS
+}
+static inline __m512 dc__trigf16_small(__m512 x, uint32_t shift)
+{
+#define DC__PS(c) _mm512_set1_ps(c)
+    __m512i q;
+    __m512 jf = dc__trigf16_jd(x, shift, &q);
     __m512 r = _mm512_fmadd_ps(jf, DC__PS(-0x1.922p0f), x);
     r = _mm512_fmadd_ps(jf, DC__PS(0x1.2aefp-18f), r);
     r = _mm512_fmadd_ps(jf, DC__PS(-0x1.68c2p-39f), r);
@@ -1922,11 +1931,8 @@ static inline __m512 dc__trigf16_small(__m512 x, uint32_t shift)
 static inline __m512 dc__trigf16_mid(__m512 x, uint32_t shift)
 {
 #define DC__PS(c) _mm512_set1_ps(c)
-    __m512 jf = _mm512_add_ps(_mm512_fmadd_ps(x, DC__PS(0x1.45f306p-2f),
-                                              DC__PS(shift ? -0.5f : 0.0f)), DC__PS(0x1.8p23f));
-    __m512i q = _mm512_xor_si512(_mm512_castps_si512(jf), _mm512_set1_epi32((int)shift));
-    jf = _mm512_sub_ps(jf, DC__PS(0x1.8p23f));
-    jf = _mm512_add_ps(_mm512_add_ps(jf, jf), DC__PS((float)shift));
+    __m512i q;
+    __m512 jf = dc__trigf16_jd(x, shift, &q);
     __m512 r = _mm512_fnmadd_ps(jf, DC__PS(0x1.921fb6p0f), x);
     r = _mm512_fnmadd_ps(jf, DC__PS(-0x1.777a5cp-25f), r);
     r = _mm512_fnmadd_ps(jf, DC__PS(-0x1.ee59dap-50f), r);
