@@ -1180,22 +1180,27 @@ def test_float_sums_are_numpys_bits(dtype):
     """Float sums give NumPy's bits, not only its value: its pairwise order (leaves of
     128, splits at half rounded down to a multiple of 8) over a whole contiguous, strided
     or reversed run, then added to the identity 0 (-0.0 sums to +0.0); lengths around the
-    leaf, the split and the threaded partials' borders; mean too; 1 and 2 threads."""
-    from dotcompute._core import _threads
+    leaf, the split and the threaded partials' borders; mean too; 1 and 2 threads; runs
+    read leaf by leaf (past L2) and in interleaved pairs: sum_far_bytes at 1 byte and at
+    its default."""
+    from dotcompute._core import _kernel_access, _threads
     rng = np.random.default_rng(11)
     old_mode, old_threads = _threads.set_mode("always"), dc.get_num_threads()
+    old_far = _kernel_access.sum_far_bytes()
     try:
         for n in (0, 1, 7, 8, 9, 15, 16, 17, 127, 128, 129, 136, 255, 256, 257, 1000, 1024,
                   4099, 65535, 65536, 65537, 131077, 10**6 + 3):
             x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-6, 6, n)).astype(dtype)
             d = dc.asarray(x)
-            for t in (1, 2):
+            for t, far in ((1, old_far), (2, old_far), (1, 1), (2, 1)):
                 dc.set_num_threads(t)
+                _kernel_access.set_sum_far_bytes(far)
                 _same_bits(d.sum(), x.sum())
                 _same_bits(dc.sum(d[::3]), np.sum(x[::3]))
                 _same_bits(d[::-1].sum(), x[::-1].sum())
                 if n:
                     _same_bits(d.mean(), x.mean())
+        _kernel_access.set_sum_far_bytes(old_far)
         z = np.full(20, -0.0, dtype)
         _same_bits(dc.asarray(z).sum(), z.sum())
         _same_bits(dc.asarray(z[:3]).sum(), z[:3].sum())
@@ -1206,6 +1211,7 @@ def test_float_sums_are_numpys_bits(dtype):
         w[100] = np.nan
         _same_bits(dc.asarray(w).sum(), w.sum())
     finally:
+        _kernel_access.set_sum_far_bytes(old_far)
         _threads.set_mode(old_mode)
         dc.set_num_threads(old_threads)
 

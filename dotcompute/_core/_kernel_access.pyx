@@ -52,20 +52,50 @@ def _register():
 _register()
 
 
-def _last_level_cache_bytes():
-    """Size of the last-level cache the CPUs of this process share (sysfs; glibc's sysconf
-    reports the whole chip's L3 on some VMs), or 0 when unknown."""
+def _cache_bytes(level=None):
+    """Size of the largest cache of CPU 0 (sysfs; glibc's sysconf reports the whole chip's
+    L3 on some VMs), or of its cache of that level; 0 when unknown."""
     import glob
+    import os
     best = 0
-    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+    for d in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
         try:
-            with open(path) as f:
+            if level is not None:
+                with open(os.path.join(d, "level")) as f:
+                    if int(f.read()) != level:
+                        continue
+            with open(os.path.join(d, "size")) as f:
                 text = f.read().strip().upper()
             mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
             best = max(best, int(text[:-1] if mult != 1 else text) * mult)
         except (OSError, ValueError):
             pass
     return best
+
+
+def _last_level_cache_bytes():
+    """Size of the last-level cache the CPUs of this process share, or 0 when unknown."""
+    return _cache_bytes()
+
+
+def sum_far_bytes():
+    """Bytes from which a float64 sum reads its leaves one at a time (at import: the L2's
+    size; see dc_reduce.h). Results do not depend on it."""
+    return K.sum_far_bytes
+
+
+def set_sum_far_bytes(nbytes):
+    """Set sum_far_bytes (> 0; measurements and tests); returns the previous value."""
+    old = K.sum_far_bytes
+    K.sum_far_bytes = _positive(nbytes, "sum_far_bytes")
+    return old
+
+
+def _positive(nbytes, name):
+    nbytes = int(nbytes)
+    if nbytes <= 0:
+        raise ValueError(f"{name} must be > 0")
+    return nbytes
 
 
 def _parse_bytes(text):
@@ -131,10 +161,7 @@ def set_stream_auto_min(nbytes):
     """Bytes (operands and result) from which "auto" measures whether to stream (at
     import: the last-level cache's size). Returns the previous value."""
     old = K.stream_auto_min
-    nbytes = int(nbytes)
-    if nbytes <= 0:
-        raise ValueError("stream_auto_min must be > 0")
-    K.stream_auto_min = nbytes
+    K.stream_auto_min = _positive(nbytes, "stream_auto_min")
     return old
 
 
@@ -187,6 +214,9 @@ def reset_stream_policy():
 
 def _init_stream():
     import os
+    l2 = _cache_bytes(2)
+    if l2 > 0:
+        K.sum_far_bytes = l2
     llc = _last_level_cache_bytes()
     K.stream_auto_min = llc if llc > 0 else (8 << 20)
     K.stream_min_bytes = DC_STREAM_AUTO
