@@ -1595,10 +1595,15 @@ static inline __mmask16 dc__exp16_band(__m512 v, __m512 *r, __m512i *acc, __mmas
                      & (__mmask16)~_mm512_fpclass_ps_mask(v, 0x20);
     if (!band)
         return b;
-    __m256 lo = dc__exp8_to_f32(_mm512_castps512_ps256(v), &tab, &under, 0, band);
-    __m256 hi = dc__exp8_to_f32(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)),
-                                &tab, &under, 8, band);
-    __m512 e = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    /* a half without band lanes is skipped (inputs spread over [-800, 0] or of sd 1000
+     * hold a band lane in one vector in four or five, rarely in both halves) */
+    __m512 e = *r;
+    if (band & 0xffu)
+        e = _mm512_insertf32x8(e, dc__exp8_to_f32(_mm512_castps512_ps256(v), &tab, &under, 0,
+                                                  band), 0);
+    if (band >> 8)
+        e = _mm512_insertf32x8(e, dc__exp8_to_f32(_mm256_castpd_ps(_mm512_extractf64x4_pd(
+                                   _mm512_castps_pd(v), 1)), &tab, &under, 8, band), 1);
     *r = _mm512_mask_mov_ps(*r, band, e);
     *acc = _mm512_mask_or_epi32(*acc, under, *acc, _mm512_set1_epi32((int)DC__BLK_UNDERFLOW));
     *acc = _mm512_mask_or_epi32(*acc, _mm512_mask_fpclass_ps_mask(band, e, 0x08), *acc,
