@@ -452,6 +452,39 @@ def test_log_family_on_data_with_negatives_and_zeros(name, dtype, who):
 
 
 @pytest.mark.parametrize("who", CHOICES)
+def test_float64_log_of_subnormal_inputs_as_numpy(who):
+    """float64 log of positive subnormals (every exponent of the range, random mantissas,
+    the smallest and largest, mixed with negative ones, zeros and ordinary values): within
+    1 ulp of NumPy's, its NaN, -inf and warnings; 1 and 2 threads, contiguous and
+    strided."""
+    rng = np.random.default_rng(23)
+    n = 20000
+    x = rng.random(n) * 2.0 ** rng.integers(-1074, -1022, n)
+    x[:3] = (5e-324, 2.225073858507201e-308, 1e-320)
+    mix = x.copy()
+    mix[rng.random(n) < 0.1] = -1e-310
+    mix[rng.random(n) < 0.05] = 0.0
+    mix[rng.random(n) < 0.2] = rng.uniform(0.5, 2.0)
+    old = dc.get_num_threads()
+    with loop_choice("log", np.float64, who) as chosen:
+        if not chosen:
+            return
+        try:
+            for t in (1, 2):
+                dc.set_num_threads(t)
+                for v in (x, x[::3], mix, mix[1:]):
+                    check(lambda m: m.log(m.asarray(v)))
+                    with np.errstate(all="ignore"):
+                        got = np.asarray(dc.log(dc.asarray(v)))
+                        want = np.log(v)
+                    odd = ~np.isfinite(want)
+                    np.testing.assert_array_equal(got[odd], want[odd])
+                    np.testing.assert_array_max_ulp(got[~odd], want[~odd], 1)
+        finally:
+            dc.set_num_threads(old)
+
+
+@pytest.mark.parametrize("who", CHOICES)
 @pytest.mark.parametrize("dtype", REAL)
 def test_power_with_a_scalar_exponent_as_numpy(dtype, who):
     """A float array to a scalar power runs NumPy's own loop where it is the faster one
