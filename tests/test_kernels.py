@@ -1246,8 +1246,15 @@ def test_float_axis_sums_follow_numpys_iterator(dtype):
         lambda m, a: a.reshape(3, 70000).sum(axis=1),
         lambda m, a: a.reshape(700, 300).mean(axis=0),
     ]
-    for i, f in enumerate(cases):
-        _same_bits(f(dc, D), f(np, X))
+    from dotcompute._core import _kernel_access
+    old_far = _kernel_access.sum_far_bytes()
+    try:
+        for far in (old_far, 1):             # runs in interleaved leaf pairs, leaf by leaf
+            _kernel_access.set_sum_far_bytes(far)
+            for i, f in enumerate(cases):
+                _same_bits(f(dc, D), f(np, X))
+    finally:
+        _kernel_access.set_sum_far_bytes(old_far)
     Z = np.full((6, 10), -0.0, dtype)
     for f in (lambda a: a.sum(), lambda a: a[:, :3].sum(), lambda a: a.sum(axis=0),
               lambda a: a[:, :3].sum(axis=0),

@@ -81,13 +81,13 @@ def _last_level_cache_bytes():
 def sum_far_bytes():
     """Bytes from which a float64 sum reads its leaves one at a time (at import: the L2's
     size; see dc_reduce.h). Results do not depend on it."""
-    return K.sum_far_bytes
+    return K.sum_far_bytes[0]
 
 
 def set_sum_far_bytes(nbytes):
     """Set sum_far_bytes (> 0; measurements and tests); returns the previous value."""
-    old = K.sum_far_bytes
-    K.sum_far_bytes = _positive(nbytes, "sum_far_bytes")
+    old = K.sum_far_bytes[0]
+    K.sum_far_bytes[0] = _positive(nbytes, "sum_far_bytes")
     return old
 
 
@@ -216,7 +216,7 @@ def _init_stream():
     import os
     l2 = _cache_bytes(2)
     if l2 > 0:
-        K.sum_far_bytes = l2
+        K.sum_far_bytes[0] = l2
     llc = _last_level_cache_bytes()
     K.stream_auto_min = llc if llc > 0 else (8 << 20)
     K.stream_min_bytes = DC_STREAM_AUTO

@@ -493,7 +493,7 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     # float32's pairs of 512-byte leaves lost nothing from DRAM, its far form was 1.3x
     # slower there)
     if (tree and f == _table.reduce[DC_R_SUM][DC_T_F8]
-            and n * (sa if sa > 0 else -sa) > _table.sum_far_bytes):
+            and n * (sa if sa > 0 else -sa) > _table.sum_far_bytes[0]):
         f = _table.sum_far[DC_T_F8]
     if k == 1:
         _reduce_parts(f, a, sa, n, v, 0, v, partials, tree)

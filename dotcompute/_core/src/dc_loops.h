@@ -269,9 +269,8 @@ static void NAME(const char *pa, ptrdiff_t sa, char *po, ptrdiff_t so, ptrdiff_t
 static int dc_pf_on = 0;
 static inline int dc_pf_default(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(DC_SCALAR)
-    unsigned int r[4];
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(0), "c"(0));
-    return r[1] == 0x756e6547u && r[3] == 0x49656e69u && r[2] == 0x6c65746eu;  /* GenuineIntel */
+    __builtin_cpu_init();                    /* as dc_cpu.h's feature tests */
+    return __builtin_cpu_is("intel") != 0;
 #else
     return 0;
 #endif

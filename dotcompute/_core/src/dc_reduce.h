@@ -207,12 +207,16 @@ static T NAME##_pairwise(const char *p, ptrdiff_t s, ptrdiff_t n, const char *q,
  * (float32: 4.4 / 5.7 / 2.9 us). Four leaves interleaved gained nothing. From DRAM the
  * interleaved loads (two ascending streams 1 KiB apart, alternating) defeat the AMD EPYC
  * (Zen 4) prefetcher: 1e7 float64 on one thread ran at 14 GB/s, 0.45x NumPy's sum, against
- * 29-31 GB/s for NumPy's order of loads. A float64 run of more than DC_NPSUM_SEQ_BYTES
+ * 29-31 GB/s for NumPy's order of loads. A float64 run of more than dc_sum_far_bytes
  * (past L2) therefore takes its leaves one at a time (seq; same additions, same bits):
  * 31-32 GB/s there, and 2.2 ms against 2.9 ms for the two leaves in program order one
  * after the other (the pair's loops, from Python, on NumPy's arrays). float32's pairs of
  * 512-byte leaves kept up from DRAM (1.1 ms for 1e7, 1.4 ms one at a time): they stay. */
 #define DC_NPSUM_SEQ_BYTES (1 << 20)
+/* The threshold in force (the table's sum_far_bytes points here; set to the L2's size at
+ * import): run_reduce picks dc_r_sumfar_f8 for a whole run past it, and a single run past
+ * it (a row of an axis sum) takes leaves one at a time in dc_npsum_f8_np. */
+static ptrdiff_t dc_sum_far_bytes = DC_NPSUM_SEQ_BYTES;
 static inline ptrdiff_t dc_np_split(ptrdiff_t n) { ptrdiff_t h = n / 2; return h - h % 8; }
 
 /* Start of node j of the v = 2^d nodes at depth d of the tree over n elements (j = v: n);
@@ -299,7 +303,7 @@ static T NAME##_rec(const char *p, ptrdiff_t s, ptrdiff_t n, int seq) {         
     return a + NAME##_rec(p + h * s, s, n - h, seq);                                     \
 }                                                                                        \
 static T NAME##_np(const char *p, ptrdiff_t s, ptrdiff_t n) {                            \
-    return NAME##_rec(p, s, n, sizeof(T) == 8 && n * (ptrdiff_t)sizeof(T) > DC_NPSUM_SEQ_BYTES); \
+    return NAME##_rec(p, s, n, sizeof(T) == 8 && n * (ptrdiff_t)sizeof(T) > dc_sum_far_bytes); \
 }
 
 #define DC_SUM_F(t, T, A, at)                                                            \
