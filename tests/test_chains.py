@@ -327,16 +327,19 @@ def test_threads_and_fusion_off_give_the_same_bits():
 
 
 @needs_fusion
-@pytest.mark.parametrize("blk", [64, 512, 2048])
+@pytest.mark.parametrize("blk, per_chunk", [(64, 16), (512, 16), (2048, 16), (512, 1),
+                                            (64, 1000)])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_chain_results_do_not_depend_on_the_block(blk, threads):
+def test_chain_results_do_not_depend_on_the_block(blk, per_chunk, threads):
     """The chain's pass by blocks of any size (set_chain_block: partial last blocks, slots
-    of mixed float32/float64 operations, threaded chunks in whole blocks) gives NumPy's
-    bits."""
+    of mixed float32/float64 operations, threaded chunks in whole blocks) and any number of
+    balancing blocks per thread's chunk (set_chain_blocks: 1 is a static split) gives
+    NumPy's bits."""
     from dotcompute._core import _kernel_access as KA, _threads
     a, b, c = _arrays((np.float32, np.float64, np.float32), n=N + 37, seed=5)
     A, B, C = (dc.asarray(v) for v in (a, b, c))
     old_blk = KA.set_chain_block(blk)
+    old_per_chunk = KA.set_chain_blocks(per_chunk)
     old_mode = _threads.set_mode("always" if threads > 1 else "never")
     old_n = dc.get_num_threads()
     dc.set_num_threads(threads)
@@ -350,5 +353,8 @@ def test_chain_results_do_not_depend_on_the_block(blk, threads):
         dc.set_num_threads(old_n)
         _threads.set_mode(old_mode)
         KA.set_chain_block(old_blk)
+        KA.set_chain_blocks(old_per_chunk)
     with pytest.raises(ValueError):
         KA.set_chain_block(100)
+    with pytest.raises(ValueError):
+        KA.set_chain_blocks(0)

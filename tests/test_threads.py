@@ -237,6 +237,24 @@ def _report_slow_region():
     _threads.observe(2, t0, t0 + 1e-3, [t0, t0 + 1e-5, t0 + 9.9e-4, t0 + 1e-3])
 
 
+def test_recent_regions_report_the_late_start_and_the_early_end():
+    """recent_regions() gives, per region, the latest chunk start after the entry and the
+    exit after the earliest chunk end (diagnostics of a region's imbalance)."""
+    _threads.calibrate()
+    t0 = _threads.now() + 20.0      # in the future, as above: no back-off now
+    try:
+        # chunk 0 runs [t0, t0 + 0.6 ms], chunk 1 starts 0.2 ms late and ends at 0.99 ms
+        _threads.observe(2, t0, t0 + 1e-3, [t0, t0 + 6e-4, t0 + 2e-4, t0 + 9.9e-4])
+        r = _threads.recent_regions()[-1]
+        assert len(r) == 9
+        assert r[0] == t0 and r[1] == pytest.approx(1e-3)
+        assert r[2] == pytest.approx(6e-4 + 7.9e-4)         # summed chunk work
+        assert r[7] == pytest.approx(2e-4)                  # latest start after entry
+        assert r[8] == pytest.approx(4e-4)                  # exit after earliest end
+    finally:
+        _threads.reset_guard()
+
+
 def test_guard_drops_to_one_thread_after_slow_regions(two_threads, quiet):
     if two_threads < 2:
         pytest.skip("one CPU")

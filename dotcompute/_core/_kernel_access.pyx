@@ -438,7 +438,18 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
         j += m
 
 
-DEF CHAIN_BLOCKS = 16         # blocks per thread's chunk (whole blocks, at least one)
+cdef Py_ssize_t _chain_blocks = 16    # blocks per thread's chunk (whole blocks, at least one)
+
+
+def set_chain_blocks(Py_ssize_t m):
+    """Balancing blocks per thread's chunk of a chain's pass (A/B measurements); returns
+    the previous value."""
+    global _chain_blocks
+    old = _chain_blocks
+    if m < 1:
+        raise ValueError("chain blocks per chunk must be at least 1")
+    _chain_blocks = m
+    return old
 
 
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
@@ -470,7 +481,7 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
     # balanced as the N-d walk (_walk_threads): each thread's chunk in blocks of whole
     # chain blocks, the blocks left in the others taken by a thread done with its own
     step = ((n + nt - 1) // nt + 63) // 64 * 64
-    blk = (step // CHAIN_BLOCKS + _ch_blk - 1) // _ch_blk * _ch_blk
+    blk = (step // _chain_blocks + _ch_blk - 1) // _ch_blk * _ch_blk
     for c in range(nt + 1):
         bounds[c] = step * c if step * c < n else n
     dc_balance_init(nxt, bounds, nt, blk)

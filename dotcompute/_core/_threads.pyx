@@ -338,7 +338,8 @@ cdef unsigned int _history = 0  # loss bits of the last regions, newest lowest
 cdef double _credit = 0         # seconds threading saved lately (see threads_observe)
 cdef double _credit_max = 2e-3  # the most it holds
 cdef long long _n_recent = 0    # regions seen, and the last RECENT of them (recent_regions):
-cdef double _recent[RECENT][6]  # entry, time, summed work, allowance, idle, lost + 2 cold
+cdef double _recent[RECENT][8]  # entry, time, summed work, allowance, idle, lost + 2 cold,
+                                 # latest chunk start after entry, exit after earliest chunk end
 cdef int _cold_left = 0         # regions still cold (entered after a long idle)
 cdef int _wins = 0
 cdef double _last_measure = 0   # when fork/join was last measured with empty regions
@@ -1045,6 +1046,7 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     global _n_parallel, _n_lost, _n_backoffs, _max_chunks_seen
     global _fork_join, _wake, _since_derive, _cold_left, _n_recent, _credit
     cdef double work = 0, longest = 0, d, overhead, allow, learned, saved
+    cdef double late = 0, early = t1
     cdef double idle = t0 - _last_end
     cdef int c, b
     cdef bint lost, cold, warm = idle <= _spin_window
@@ -1058,6 +1060,10 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
         return
     for c in range(k):
         d = stamps[2 * c + 1] - stamps[2 * c]
+        if stamps[2 * c] > t0 + late:
+            late = stamps[2 * c] - t0
+        if stamps[2 * c + 1] < early:
+            early = stamps[2 * c + 1]
         if d > 0:
             work += d
             if d > longest:
@@ -1105,6 +1111,8 @@ cdef void threads_observe(int k, double t0, double t1, const double *stamps) noe
     _recent[c][3] = allow
     _recent[c][4] = idle
     _recent[c][5] = lost + 2 * cold
+    _recent[c][6] = late
+    _recent[c][7] = t1 - early
     if _mode != MODE_AUTO or dc_load_int(&_state) != READY:
         return
     if not warm:
@@ -1361,12 +1369,13 @@ def now():
 
 def recent_regions():
     """The last RECENT parallel regions, oldest first: (entry, seconds, summed chunk work,
-    allowance, idle before, lost, cold) (diagnostics)."""
+    allowance, idle before, lost, cold, latest chunk start after entry, exit after the
+    earliest chunk end) (diagnostics)."""
     cdef long long i, m = _n_recent if _n_recent < RECENT else RECENT
     out = []
     for i in range(_n_recent - m + 1, _n_recent + 1):
         r = _recent[i % RECENT]
-        out.append((r[0], r[1], r[2], r[3], r[4], int(r[5]) & 1, int(r[5]) >> 1))
+        out.append((r[0], r[1], r[2], r[3], r[4], int(r[5]) & 1, int(r[5]) >> 1, r[6], r[7]))
     return out
 
 
