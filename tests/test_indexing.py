@@ -448,3 +448,35 @@ def test_mask_fill_with_a_scalar_as_numpy(dtype, kind):
         got = np.asarray(d)
         assert got.dtype == e.dtype
         np.testing.assert_array_equal(got.view(np.uint8), e.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", ["f4", "i4", "f8", "i8", "c8", "c16", "i2", "u1"])
+@pytest.mark.parametrize("row", [None, 1, 2, 3])
+def test_mask_gather_and_scatter_as_numpy(dtype, row):
+    """`x[mask]` and `x[mask] = values` (values of the selected shape): NumPy's results
+    for masks of every length around the 8-entry words (tails), densities from none to
+    all (all-false words, runs of all-true words, mixed words: compress / expand in the
+    AVX-512 build, bit selects in the others), masks of the first axis with rows of 1-3
+    elements (rows of 4, 8, 16 bytes and others), and bool bytes other than 1 (a uint8
+    array viewed as bool: any nonzero byte is true, as NumPy reads it)."""
+    rng = np.random.default_rng(11)
+    for n in list(range(0, 26)) + [63, 64, 65, 200, 1001]:
+        for p in (0.0, 0.1, 0.5, 0.9, 1.0):
+            shape = (n,) if row is None else (n, row)
+            x = (rng.standard_normal(shape) * 9).astype(dtype)
+            if dtype[0] == "c":
+                x = x + 1j * rng.standard_normal(shape).astype(dtype)
+            raw = (rng.random(n) < p).astype(np.uint8)
+            raw[raw == 1] = rng.choice(np.array([1, 2, 255], np.uint8), int(raw.sum()))
+            m = raw.view(bool)
+            d, dm = dc.asarray(x), dc.asarray(m)
+            got = d[dm]
+            ref = x[m]
+            assert got.dtype == ref.dtype and got.shape == ref.shape
+            np.testing.assert_array_equal(np.asarray(got).view(np.uint8), ref.view(np.uint8))
+            v = (rng.standard_normal(ref.shape) * 3).astype(dtype)
+            e = x.copy()
+            e[m] = v
+            d2 = dc.asarray(x.copy())
+            d2[dm] = dc.asarray(v)
+            np.testing.assert_array_equal(np.asarray(d2).view(np.uint8), e.view(np.uint8))

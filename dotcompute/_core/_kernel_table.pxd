@@ -68,6 +68,11 @@ cdef extern from "dc_kernel_table.h" nogil:
         Py_ssize_t stream_auto_min
         int can_stream
         int *prefetch
+        Py_ssize_t (*mask_word)(char *, const char *, const char *, Py_ssize_t, Py_ssize_t,
+                                int, int) noexcept nogil
+        void (*mask_fill)(char *, const char *, const char *, Py_ssize_t, int) noexcept nogil
+        Py_ssize_t (*mask_copy)(char *, const char *, const char *, Py_ssize_t, int,
+                                Py_ssize_t *, Py_ssize_t, int) noexcept nogil
         dc_stream_class stream_cls[256]
         void (*run_binary)(dc_binary_fn, int, const char *, Py_ssize_t, const char *,
                            Py_ssize_t, char *, Py_ssize_t, Py_ssize_t, int,

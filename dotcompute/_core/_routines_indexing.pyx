@@ -331,9 +331,12 @@ cdef void _fill_masked(char *dst, const char *mask, Py_ssize_t step, Py_ssize_t 
             _store(dst + j * w, e - j, w, value)
             j = e
             continue
-        # a bit select per element: the scatter of a mixed word from a source of one row
-        # (count 1: every true entry takes row 0, the value); w is 1, 2, 4, 8 or 16 here
-        _mixed_rows(dst, value, mask, step, j, e, 0, 1, w, True)
+        if step == 1 and e - j == 8 and K.mask_fill != NULL:
+            K.mask_fill(dst, value, mask + j, j, <int>w)     # masked stores (dc_mask.h)
+        else:
+            # a bit select per element: the scatter of a mixed word from a source of one
+            # row (count 1: every true entry takes row 0, the value); w is 1, 2, 4, 8 or 16
+            _mixed_rows(dst, value, mask, step, j, e, 0, 1, w, True)
         j = e
 
 
@@ -428,6 +431,9 @@ cdef void _mask_copy(char *dst, const char *src, const char *mask, Py_ssize_t st
     mask). The entries after the count-th true are false: the walk ends there."""
     cdef Py_ssize_t j = 0, c = 0, e
     cdef int kind
+    if (step == 1 and K.mask_copy != NULL
+            and (rowbytes == 4 or rowbytes == 8 or rowbytes == 16)):
+        j = K.mask_copy(dst, src, mask, m, <int>rowbytes, &c, count, scatter)  # dc_mask.h
     while j < m and c < count:
         kind = _mask_words(mask, step, j, m, &e)
         if kind == 0:
@@ -441,7 +447,12 @@ cdef void _mask_copy(char *dst, const char *src, const char *mask, Py_ssize_t st
             c += e - j
             j = e
             continue
-        c = _mixed_rows(dst, src, mask, step, j, e, c, count, rowbytes, scatter)
+        if (step == 1 and e - j == 8 and K.mask_word != NULL
+                and (rowbytes == 4 or rowbytes == 8 or rowbytes == 16)):
+            # compress / expand of the word's rows (dc_mask.h)
+            c = K.mask_word(dst, src, mask + j, j, c, <int>rowbytes, scatter)
+        else:
+            c = _mixed_rows(dst, src, mask, step, j, e, c, count, rowbytes, scatter)
         j = e
 
 
