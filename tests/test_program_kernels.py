@@ -516,6 +516,49 @@ def test_median_large_slices_as_numpy():
                 _same(np.median(x, axis=axis), dc.median(d, axis=axis))
 
 
+def _selection_rows(n, rng):
+    """Rows that stress a quickselect: random, sorted, reversed, organ pipe, all equal, two
+    values, few distinct, signed zeros with infinities, a NaN among them."""
+    r = rng.normal(size=n)
+    ramp = np.arange(n, dtype=float)
+    rows = [r, np.sort(r), np.sort(r)[::-1], np.concatenate([ramp[: n // 2], ramp[n // 2:][::-1]]),
+            np.full(n, 2.5), np.where(rng.random(n) < 0.5, 1.0, -1.0),
+            rng.integers(0, 3, n).astype(float),
+            rng.choice(np.array([0.0, -0.0, np.inf, -np.inf, 1.0]), n)]
+    nan = r.copy()
+    nan[rng.integers(0, n)] = np.nan
+    return rows + [nan]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")   # NumPy's lerp of infs
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 2, 3, 15, 16, 17, 33, 100, 4095, 4096, 4097, 20001])
+def test_median_and_quantiles_of_hard_rows_as_numpy(dtype, n):
+    """The selection (dc_select.h: branchless partition, the equal-to-least split, the
+    heapsort fallback, the buffer on the stack up to 4096 elements and from malloc above)
+    gives NumPy's order statistics on rows that stress it: np.median and np.quantile (at
+    0, 1 and positions between) of each row alone and of the rows stacked along either
+    axis, on one and two threads."""
+    rng = np.random.default_rng(n)
+    rows = [v.astype(dtype) for v in _selection_rows(n, rng)]
+    stacked = np.stack(rows)
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for x in rows + [stacked, stacked.T.copy()]:
+                d = dc.asarray(x)
+                axes = [None] if x.ndim == 1 else [None, 0, 1]
+                for axis in axes:
+                    _same(np.median(x, axis=axis), dc.median(d, axis=axis))
+                    if x.size >= 4096:
+                        q = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
+                        _same(np.quantile(x, q, axis=axis), dc.quantile(d, q, axis=axis))
+                np.testing.assert_array_equal(np.asarray(d), x)       # input unchanged
+    finally:
+        dc.set_num_threads(old)
+
+
 @pytest.mark.parametrize("case", ["out", "empty", "int", "axis_tuple", "bad_axis", "0d"])
 def test_median_other_calls_as_numpy(case):
     """What the selection path leaves to NumPy's code gives NumPy's results, warnings and

@@ -93,6 +93,13 @@ cdef struct Chain:
 
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept
 
+# Rows of a float array (float64 when f8, else float32; `rows` rows of n elements,
+# row_stride bytes apart) each partitioned in place at k (dc_select.h: NumPy's partition
+# contract; a row holding a NaN gets one at k), the rows spread over the thread policy's
+# threads.
+cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_stride,
+                     Py_ssize_t k, bint f8) noexcept
+
 
 # Reductions and dot products on threads_for's threads; sum_itemsize > 0: a float sum of
 # contiguous elements of that size, itemsize: the dot's element size (each costs the

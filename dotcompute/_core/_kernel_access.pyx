@@ -502,6 +502,58 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
         dc_fpe_raise(dc_flags_of(fls, nt))
         threads_observe(nt, t0, threads_now(), st)
 
+cdef extern from "dc_select.h" nogil:
+    void dc_select_f8(double *a, Py_ssize_t n, Py_ssize_t k)
+    void dc_select_f4(float *a, Py_ssize_t n, Py_ssize_t k)
+
+
+# A selection's element costs the policy this many of the cheap probe's: a float64 row of
+# 4000 selected in ~14 us on one thread (AMD EPYC, 3.5 ns an element, NaN scan included)
+# against ~0.25 ns an element for the probe's add.
+DEF SELECT_WEIGHT = 12
+
+
+cdef inline void _select_rows(char *data, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n,
+                              Py_ssize_t row_stride, Py_ssize_t k, bint f8) noexcept nogil:
+    cdef Py_ssize_t r
+    for r in range(r0, r1):
+        if f8:
+            dc_select_f8(<double *>(data + r * row_stride), n, k)
+        else:
+            dc_select_f4(<float *>(data + r * row_stride), n, k)
+
+
+cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_stride,
+                     Py_ssize_t k, bint f8) noexcept:
+    cdef int nt = 1, c
+    cdef Py_ssize_t s, e
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    if rows <= 0 or n <= 0:
+        return
+    if rows >= 2:
+        nt = threads_for_ew(rows * n * SELECT_WEIGHT, K.binary_threshold[0], 8)
+    if nt > rows:
+        nt = <int>rows
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    with nogil:
+        if nt <= 1:
+            _select_rows(data, 0, rows, n, row_stride, k, f8)
+        else:
+            t0 = threads_now()
+            with parallel(num_threads=nt):
+                c = threadid()
+                while c < nt:          # one chunk of rows a thread (more when the team is smaller)
+                    st[2 * c] = threads_now()
+                    s = rows * c // nt
+                    e = rows * (c + 1) // nt
+                    _select_rows(data, s, e, n, row_stride, k, f8)
+                    st[2 * c + 1] = threads_now()
+                    c = c + openmp.omp_get_num_threads()
+            threads_observe(nt, t0, threads_now(), st)
+
+
 # What a reduction's element costs the thread policy, relative to the cheap probe's (an
 # add of the same element size: chunks_for_size scales 8-byte elements by the measured
 # ratio): a float sum reads one element and writes nothing, a dot reads two. One thread,

@@ -10,7 +10,7 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy
                                         SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
-from dotcompute._core._kernel_access cimport MAXDIMS
+from dotcompute._core._kernel_access cimport MAXDIMS, run_select
 from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
@@ -544,11 +544,13 @@ cdef tuple _slices_last(ndarray x, object axis):
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """numpy.median. A float32 or float64 cpu dc array (axis an int or None, no out=):
     the slices copied with the axis last (from the pool) and partitioned in place at the
-    middle by NumPy's single-kth selection (its SIMD quickselect); the lower middle of an
-    even count is the largest element below it, and a slice holding a NaN gives NaN, as
-    NumPy's check gives it. NumPy's own median partitions at the two middles and at -1 in
-    one call, which takes its scalar introselect: 4000 x 200 float64 along axis 0 took
-    10.9 ms there, 2.1 ms here (the copy 0.7 of it). The values are NumPy's: the same
+    middle (run_select: dc_select.h's branchless quickselect, the slices spread over the
+    threads); the lower middle of an even count is the largest element below it, and a
+    slice holding a NaN gives NaN, as NumPy's check gives it. NumPy's own median
+    partitions at the two middles and at -1 in one call, which takes its scalar
+    introselect: 4000 x 200 float64 along axis 0 took 10.2 ms there on the AMD EPYC, 2.0
+    ms here on two threads (the copy 0.6 of it; with NumPy's single-position partition,
+    as before, 9.4 ms: its SIMD selection is not used on that CPU). The values are NumPy's: the same
     order statistics, averaged as its mean averages them ((lo + hi) / 2 in the array's
     dtype). Else (other dtypes, out=, an axis tuple, fewer than two elements a slice)
     NumPy's code."""
@@ -563,7 +565,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         c, rest, keep = sl
         n = c._shape[1]
         h = n // 2
-        c._np().partition(h, axis=-1)
+        run_select(c._data, c._shape[0], n, c._strides[0], h, c._t == DC_T_F8)
         r = <ndarray?>c[:, h]
         if n % 2 == 0:
             lo = <ndarray?>c[:, :h].max(axis=-1)
@@ -607,8 +609,9 @@ cdef object _quantile_fast(ndarray x, object q, bint weak_q, object axis, object
     None when NumPy's code should run. NumPy partitions at every position it reads (0,
     -1, the neighbours of each virtual index) in one call, which takes its scalar
     introselect (1e6 float64, q = 0.3: 9.9 ms). Here each slice, copied with the axis
-    last, is partitioned at one position at a time with NumPy's single-position partition
-    (its SIMD quickselect), from the largest down, each on the part below the last one;
+    last, is partitioned at one position at a time (run_select: dc_select.h's branchless
+    quickselect, the slices spread over the threads), from the largest down, each on the
+    part below the last one;
     a position just below the last partitioned one is the largest of that part. The order
     statistics are the ones NumPy reads, combined by NumPy's own _get_indexes, _get_gamma
     and _lerp, and a slice holding a NaN gives NaN as NumPy's check gives it."""
@@ -634,7 +637,7 @@ cdef object _quantile_fast(ndarray x, object q, bint weak_q, object axis, object
         if p == hi - 1:
             stats[p] = np.asarray(c[:, :hi].max(axis=1))
         else:
-            cv[:, :hi].partition(p, axis=1)
+            run_select(c._data, m, hi, c._strides[0], p, c._t == DC_T_F8)   # in place
             stats[p] = cv[:, p].copy()
             hi = p
     shape = vi.shape + rest
