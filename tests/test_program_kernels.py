@@ -771,3 +771,80 @@ def test_quantile_other_calls_as_numpy(case):
     _same(expected, got)
     if case == "out":
         assert got is dkw["out"]
+
+
+# ------------------------------------------------------- sort and unique by radix sort
+
+def _sort_rows(n, dtype, rng):
+    """Rows for a sort: random with duplicates, sorted, reversed, all equal, and for
+    floats NaNs, zeros of both signs and infinities among them."""
+    if np.dtype(dtype).kind == "f":
+        r = (rng.normal(size=n) * 1e3).astype(dtype)
+        r[rng.integers(0, n, n // 50 + 1)] = np.nan
+        r[rng.integers(0, n, 5)] = -0.0
+        r[rng.integers(0, n, 5)] = 0.0
+        r[rng.integers(0, n, 3)] = np.inf
+        r[rng.integers(0, n, 3)] = -np.inf
+    else:
+        info = np.iinfo(dtype)
+        r = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+        r[: n // 3] = rng.integers(-3 if info.min < 0 else 0, 4, n // 3).astype(dtype)
+        r[: 4] = [info.min, info.max, 0, 1]
+    few = rng.integers(0, 3, n).astype(dtype)
+    return [r, np.sort(r), np.sort(r)[::-1].copy(), np.full(n, r[0]), few]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
+                                   np.uint32])
+@pytest.mark.parametrize("n", [2047, 2048, 2049, 5000, 100001])
+def test_sort_and_unique_as_numpy(dtype, n):
+    """np.sort (last axis and axis=None), ndarray.sort in place and np.unique of dc arrays
+    give NumPy's values, dtype and shape (our radix sort from 2048 elements a row, on 1
+    and 2 threads; NumPy's below), NaNs last and once in unique with equal_nan."""
+    rng = np.random.default_rng(n)
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            rows = _sort_rows(n, dtype, rng)
+            for x in rows + [np.stack(rows[:3])]:
+                d = dc.asarray(x)
+                _same(np.sort(x), np.sort(d))
+                _same(np.sort(x, axis=None), np.sort(d, axis=None))
+                _same(np.sort(x, kind="quicksort"), dc.sort(d, kind="quicksort"))
+                e, g = x.copy(), d.copy()
+                e.sort()
+                g.sort()
+                _same(e, g)
+                g = d.copy()
+                g.sort(-1, "quicksort")
+                _same(e, g)
+                for equal_nan in (True, False):
+                    _same(np.unique(x, equal_nan=equal_nan),
+                          np.unique(d, equal_nan=equal_nan))
+                np.testing.assert_array_equal(np.asarray(d), x)     # input unchanged
+    finally:
+        dc.set_num_threads(old)
+
+
+def test_sort_calls_left_to_numpy_as_numpy():
+    """What the radix sort leaves to NumPy's code gives NumPy's results and errors: a
+    stable float sort (zeros of either sign keep their input order: bit for bit), an
+    axis other than the last, unique with counts, a read-only array's in-place sort."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(3, 5000))
+    x[:, ::7] = -0.0
+    x[:, 3::7] = 0.0
+    d = dc.asarray(x)
+    for kwargs in ({"kind": "stable"}, {"stable": True}, {"axis": 0}, {"kind": "mergesort"}):
+        e, g = np.sort(x, **kwargs), np.sort(d, **kwargs)
+        assert np.asarray(g).dtype == e.dtype
+        np.testing.assert_array_equal(np.asarray(g).view(np.uint8), e.view(np.uint8))
+    ev, ec = np.unique(x, return_counts=True)
+    gv, gc = np.unique(d, return_counts=True)
+    _same(ev, gv)
+    _same(ec, gc)
+    r = dc.asarray(x[0].copy())
+    r.flags.writeable = False
+    with pytest.raises(ValueError):
+        r.sort()

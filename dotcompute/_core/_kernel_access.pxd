@@ -100,6 +100,12 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept
 cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_stride,
                      Py_ssize_t k, bint f8) noexcept
 
+# Contiguous rows (`rows` of n elements of dtype t: float32/64, int32/64, uint32/64) each
+# sorted in place (dc_sort.h: radix sort; NaNs last), on the thread policy's threads: a
+# single row's passes shared by the threads, several rows spread over them. False when
+# the dtype has no sort here or scratch memory could not be had (nothing was changed).
+cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept
+
 
 # Reductions and dot products on threads_for's threads; sum_itemsize > 0: a float sum of
 # contiguous elements of that size, itemsize: the dot's element size (each costs the

@@ -7,6 +7,7 @@ import numpy as np
 
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.string cimport memset
+from libc.stdlib cimport malloc, free
 from cython.parallel cimport parallel, threadid
 cimport openmp
 
@@ -19,7 +20,8 @@ from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add
                                         threads_for_ew as _threads_for_ew,
                                         threads_time_serial, threads_note_serial,
                                         threads_for_red, threads_note_serial_red)
-from dotcompute._core._dtypes cimport type_size, DC_COST_CHEAP, DC_COST_EXPENSIVE, DC_T_F4, DC_T_F8
+from dotcompute._core._dtypes cimport (type_size, DC_COST_CHEAP, DC_COST_EXPENSIVE, DC_T_F4,
+                                       DC_T_F8, DC_T_I4, DC_T_I8, DC_T_U4, DC_T_U8)
 
 from dotcompute._core import _dispatch
 from dotcompute._core._opspec import (BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, CHEAP,
@@ -552,6 +554,97 @@ cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_s
                     st[2 * c + 1] = threads_now()
                     c = c + openmp.omp_get_num_threads()
             threads_observe(nt, t0, threads_now(), st)
+
+
+cdef extern from "dc_sort.h" nogil:
+    void dc_sort_f8(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
+    void dc_sort_f4(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
+    void dc_sort_i8(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
+    void dc_sort_i4(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
+    void dc_sort_u8(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
+    void dc_sort_u4(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
+
+ctypedef void (*dc_sort_fn)(void *, Py_ssize_t, void *, int, double *) noexcept nogil
+
+# A sorted element costs the policy this many of the cheap probe's per key byte: 1e6
+# float64 (8 passes) sorted in ~13 ms on one thread (AMD EPYC), 1.6 ns an element and
+# byte, against ~0.25 ns an element for the probe's add.
+DEF SORT_WEIGHT = 6
+
+
+cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
+    cdef dc_sort_fn f
+    cdef int isz, nt, c
+    cdef char *tmp
+    cdef Py_ssize_t r, r0, r1
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    cdef int bad[DC_MAX_CHUNKS]
+    if t == DC_T_F8:
+        f, isz = dc_sort_f8, 8
+    elif t == DC_T_F4:
+        f, isz = dc_sort_f4, 4
+    elif t == DC_T_I8:
+        f, isz = dc_sort_i8, 8
+    elif t == DC_T_I4:
+        f, isz = dc_sort_i4, 4
+    elif t == DC_T_U8:
+        f, isz = dc_sort_u8, 8
+    elif t == DC_T_U4:
+        f, isz = dc_sort_u4, 4
+    else:
+        return False
+    if rows <= 0 or n < 2:
+        return True
+    nt = threads_for_ew(rows * n * isz * SORT_WEIGHT, K.binary_threshold[0], isz)
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if rows == 1:
+        tmp = <char *>malloc(n * isz)
+        if tmp == NULL:
+            return False
+        with nogil:
+            t0 = threads_now()
+            f(data, n, tmp, nt, st if nt > 1 else NULL)
+            if nt > 1:
+                threads_observe(nt, t0, threads_now(), st)
+        free(tmp)
+        return True
+    if nt > rows:
+        nt = <int>rows
+    if nt <= 1:
+        tmp = <char *>malloc(n * isz)
+        if tmp == NULL:
+            return False
+        with nogil:
+            for r in range(rows):
+                f(data + r * n * isz, n, tmp, 1, NULL)
+        free(tmp)
+        return True
+    for c in range(nt):
+        bad[c] = 0
+    with nogil:
+        t0 = threads_now()
+        with parallel(num_threads=nt):
+            c = threadid()
+            tmp = <char *>malloc(n * isz)
+            while c < nt:          # one chunk of rows a thread (more when the team is smaller)
+                st[2 * c] = threads_now()
+                r0 = rows * c // nt
+                r1 = rows * (c + 1) // nt
+                if tmp == NULL:
+                    bad[c] = 1     # a whole chunk unsorted: the caller sorts them all again
+                else:
+                    for r in range(r0, r1):
+                        f(data + r * n * isz, n, tmp, 1, NULL)
+                st[2 * c + 1] = threads_now()
+                c = c + openmp.omp_get_num_threads()
+            free(tmp)
+        threads_observe(nt, t0, threads_now(), st)
+    for c in range(nt):
+        if bad[c]:
+            return False
+    return True
 
 
 # What a reduction's element costs the thread policy, relative to the cheap probe's (an

@@ -998,6 +998,17 @@ cdef class ndarray:
         return _numpy_method(self, _nd_searchsorted, args, kwargs)
 
     def sort(self, *args, **kwargs):
+        # our radix sort where it gives NumPy's values (_routines_function.sort_method)
+        cdef tuple p
+        if len(args) <= 3 and (not kwargs or kwargs.keys() <= {"axis", "kind", "order",
+                                                               "stable"}):
+            p = args + (-1, None, None)[len(args):]
+            if (not (len(args) > 0 and "axis" in kwargs or len(args) > 1 and "kind" in kwargs
+                     or len(args) > 2 and "order" in kwargs)
+                    and _fn.sort_method(self, kwargs.get("axis", p[0]),
+                                        kwargs.get("kind", p[1]), kwargs.get("order", p[2]),
+                                        kwargs.get("stable"))):
+                return None
         return _numpy_method(self, _nd_sort, args, kwargs)
 
     def squeeze(self, *args, **kwargs):

@@ -9,3 +9,7 @@ cpdef object call_numpy(object f, tuple args, dict kwargs)
 # The namespace's call of NumPy function f (impl: f past its dispatch, or None): impl
 # when no argument could override f.
 cpdef object call_numpy_function(object f, object impl, tuple args, dict kwargs)
+# ndarray.sort(axis, kind, order, stable=...) in place by our radix sort where np.sort
+# would use it; False: NumPy's method should run.
+cdef bint sort_method(object a, object axis, object kind, object order,
+                      object stable) except -1
