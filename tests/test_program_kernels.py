@@ -796,10 +796,10 @@ def _sort_rows(n, dtype, rng):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
                                    np.uint32])
-@pytest.mark.parametrize("n", [2047, 2048, 2049, 5000, 100001])
+@pytest.mark.parametrize("n", [4095, 4096, 4097, 20000, 100001])
 def test_sort_and_unique_as_numpy(dtype, n):
     """np.sort (last axis and axis=None), ndarray.sort in place and np.unique of dc arrays
-    give NumPy's values, dtype and shape (our radix sort from 2048 elements a row, on 1
+    give NumPy's values, dtype and shape (our radix sort from 4096 elements a row, on 1
     and 2 threads; NumPy's below), NaNs last and once in unique with equal_nan."""
     rng = np.random.default_rng(n)
     old = dc.get_num_threads()

@@ -570,6 +570,12 @@ ctypedef void (*dc_sort_fn)(void *, Py_ssize_t, void *, int, double *) noexcept 
 # float64 (8 passes) sorted in ~13 ms on one thread (AMD EPYC), 1.6 ns an element and
 # byte, against ~0.25 ns an element for the probe's add.
 DEF SORT_WEIGHT = 6
+# One row's passes are shared by the threads only from this many bytes: each pass costs
+# three barriers, and the row's lines move between the cores' caches at every scatter.
+# On the AMD EPYC a float64 row of 4096 took 86 us on two threads against 63 on one,
+# float32 rows of 16384 124 against 108; from 128 KiB two threads won (float64 16384:
+# 185 against 217 us, float32 32768: 140 against 201).
+DEF SORT_THREAD_BYTES = 131072
 
 
 cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
@@ -600,6 +606,8 @@ cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
     if nt > DC_MAX_CHUNKS:
         nt = DC_MAX_CHUNKS
     if rows == 1:
+        if n * isz < SORT_THREAD_BYTES:
+            nt = 1
         tmp = <char *>malloc(n * isz)
         if tmp == NULL:
             return False
