@@ -848,3 +848,68 @@ def test_sort_calls_left_to_numpy_as_numpy():
     r.flags.writeable = False
     with pytest.raises(ValueError):
         r.sort()
+
+
+# ------------------------------------------------------- searchsorted and digitize
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
+                                   np.uint32])
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 8, 9, 1000])
+def test_searchsorted_and_digitize_as_numpy(dtype, n):
+    """np.searchsorted (both sides, the method too) and np.digitize (increasing and
+    decreasing bins, right or not) of dc arrays give NumPy's indices for sorted rows with
+    repeated values, -inf and NaNs at the end, keys equal to row values, NaN and -0.0
+    keys, and 63 to 5000 keys (8 searched in step, the rest one by one; below 64 keys
+    NumPy's code), on 1 and 2 threads."""
+    rng = np.random.default_rng(n)
+    floats = np.dtype(dtype).kind == "f"
+    a = np.sort((rng.normal(size=n) * 50).astype(dtype))
+    if n > 2:
+        a[1] = a[2]                                        # a repeated value
+    if floats and n > 3:
+        a[0] = -np.inf
+        a[-2:] = np.nan
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for m in (63, 64, 71, 5000):
+                v = (rng.normal(size=m) * 60).astype(dtype)
+                if floats:
+                    v[::17] = np.nan
+                    v[1::17] = -0.0
+                if n:
+                    v[2::5] = a[rng.integers(0, n, v[2::5].size)]
+                ad, vd = dc.asarray(a), dc.asarray(v)
+                for side in ("left", "right"):
+                    e = np.searchsorted(a, v, side)
+                    _same(e, np.searchsorted(ad, vd, side))
+                    _same(e, ad.searchsorted(vd, side=side))
+                    _same(e.reshape(-1, 1)[: m // 2 * 1], np.searchsorted(
+                        ad, vd[: m // 2].reshape(-1, 1), side))
+                bins = np.unique(a[~np.isnan(a)]) if floats else np.unique(a)
+                if bins.size > 1 and np.dtype(dtype).kind != "u":
+                    for b in (bins, bins[::-1].copy()):
+                        for right in (False, True):
+                            _same(np.digitize(v, b, right), np.digitize(vd, dc.asarray(b), right))
+    finally:
+        dc.set_num_threads(old)
+
+
+def test_searchsorted_calls_left_to_numpy_as_numpy():
+    """Scalars, mixed dtypes, sorters and bad sides keep NumPy's code: its results and its
+    errors."""
+    a = np.sort(np.random.default_rng(1).normal(size=100))
+    v = np.linspace(-2, 2, 500)
+    ad, vd = dc.asarray(a), dc.asarray(v)
+    assert np.searchsorted(ad, 0.5) == np.searchsorted(a, 0.5)
+    _same(np.searchsorted(a, v.astype(np.float32)), np.searchsorted(ad, vd.astype(np.float32)))
+    order = np.argsort(a[::-1])
+    _same(np.searchsorted(a[::-1], v, sorter=order),
+          np.searchsorted(dc.asarray(a[::-1].copy()), vd, sorter=dc.asarray(order)))
+    with pytest.raises(ValueError):
+        np.searchsorted(a, v, side="middle")
+    with pytest.raises(ValueError):
+        np.searchsorted(ad, vd, side="middle")
+    with pytest.raises(ValueError):
+        np.digitize(vd, dc.asarray(np.array([1.0, 0.0, 2.0])))

@@ -106,6 +106,12 @@ cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_s
 # the dtype has no sort here or scratch memory could not be had (nothing was changed).
 cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept
 
+# For each of m keys (contiguous, dtype t as the sorted row a of n elements) the index
+# np.searchsorted(a, key, side) gives for a sorted a (dc_search.h), into out (int64), the
+# keys spread over the thread policy's threads. False for a dtype it has no search for.
+cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m,
+                     char *out, int t, bint right) noexcept
+
 
 # Reductions and dot products on threads_for's threads; sum_itemsize > 0: a float sum of
 # contiguous elements of that size, itemsize: the dot's element size (each costs the

@@ -565,6 +565,7 @@ cdef extern from "dc_sort.h" nogil:
     void dc_sort_u4(void *a, Py_ssize_t n, void *tmp, int nt, double *stamps)
 
 ctypedef void (*dc_sort_fn)(void *, Py_ssize_t, void *, int, double *) noexcept nogil
+cdef dc_sort_fn _sort_fns[32]          # by kernel type; NULL: no sort here
 
 # A sorted element costs the policy this many of the cheap probe's per key byte: 1e6
 # float64 (8 passes) sorted in ~13 ms on one thread (AMD EPYC), 1.6 ns an element and
@@ -586,20 +587,10 @@ cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
     cdef int bad[DC_MAX_CHUNKS]
-    if t == DC_T_F8:
-        f, isz = dc_sort_f8, 8
-    elif t == DC_T_F4:
-        f, isz = dc_sort_f4, 4
-    elif t == DC_T_I8:
-        f, isz = dc_sort_i8, 8
-    elif t == DC_T_I4:
-        f, isz = dc_sort_i4, 4
-    elif t == DC_T_U8:
-        f, isz = dc_sort_u8, 8
-    elif t == DC_T_U4:
-        f, isz = dc_sort_u4, 4
-    else:
+    if t < 0 or t >= 32 or _sort_fns[t] == NULL:
         return False
+    f = _sort_fns[t]
+    isz = type_size(t)
     if rows <= 0 or n < 2:
         return True
     nt = threads_for_ew(rows * n * isz * SORT_WEIGHT, K.binary_threshold[0], isz)
@@ -652,6 +643,65 @@ cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
     for c in range(nt):
         if bad[c]:
             return False
+    return True
+
+
+cdef extern from "dc_search.h" nogil:
+    void dc_search_f8(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
+    void dc_search_f4(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
+    void dc_search_i8(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
+    void dc_search_i4(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
+    void dc_search_u8(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
+    void dc_search_u4(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
+
+ctypedef void (*dc_search_fn)(const void *, Py_ssize_t, const void *, Py_ssize_t, void *,
+                              int) noexcept nogil
+cdef dc_search_fn _search_fns[32]      # by kernel type; NULL: no search here
+memset(_sort_fns, 0, sizeof(_sort_fns))
+memset(_search_fns, 0, sizeof(_search_fns))
+_sort_fns[<int>DC_T_F8], _search_fns[<int>DC_T_F8] = dc_sort_f8, dc_search_f8
+_sort_fns[<int>DC_T_F4], _search_fns[<int>DC_T_F4] = dc_sort_f4, dc_search_f4
+_sort_fns[<int>DC_T_I8], _search_fns[<int>DC_T_I8] = dc_sort_i8, dc_search_i8
+_sort_fns[<int>DC_T_I4], _search_fns[<int>DC_T_I4] = dc_sort_i4, dc_search_i4
+_sort_fns[<int>DC_T_U8], _search_fns[<int>DC_T_U8] = dc_sort_u8, dc_search_u8
+_sort_fns[<int>DC_T_U4], _search_fns[<int>DC_T_U4] = dc_sort_u4, dc_search_u4
+
+
+cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m,
+                     char *out, int t, bint right) noexcept:
+    cdef dc_search_fn f
+    cdef int isz, nt, c, steps = 1
+    cdef Py_ssize_t s, e, w
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    if t < 0 or t >= 32 or _search_fns[t] == NULL:
+        return False
+    f = _search_fns[t]
+    isz = type_size(t)
+    if m <= 0:
+        return True
+    w = n
+    while w > 0:              # a key costs a probe, ~2 cheap elements' worth, per halving
+        steps += 1
+        w >>= 1
+    nt = threads_for_ew(m * 2 * steps, K.binary_threshold[0], 8)
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    with nogil:
+        if nt <= 1:
+            f(a, n, keys, m, out, right)
+        else:
+            t0 = threads_now()
+            with parallel(num_threads=nt):
+                c = threadid()
+                while c < nt:      # one chunk of keys a thread (more when the team is smaller)
+                    st[2 * c] = threads_now()
+                    s = m * c // nt
+                    e = m * (c + 1) // nt
+                    f(a, n, keys + s * isz, e - s, out + s * 8, right)
+                    st[2 * c + 1] = threads_now()
+                    c = c + openmp.omp_get_num_threads()
+            threads_observe(nt, t0, threads_now(), st)
     return True
 
 

@@ -995,6 +995,14 @@ cdef class ndarray:
         return _numpy_method(self, _nd_round, args, kwargs)
 
     def searchsorted(self, *args, **kwargs):
+        cdef object r
+        if 1 <= len(args) <= 3 and not kwargs or len(args) == 1 and kwargs.keys() <= {
+                "side", "sorter"}:
+            p = args + ("left", None)[len(args) - 1:]
+            r = _fn.searchsorted_fast(self, p[0], kwargs.get("side", p[1]),
+                                      kwargs.get("sorter", p[2]))
+            if r is not None:
+                return r
         return _numpy_method(self, _nd_searchsorted, args, kwargs)
 
     def sort(self, *args, **kwargs):

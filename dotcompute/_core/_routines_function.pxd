@@ -13,3 +13,6 @@ cpdef object call_numpy_function(object f, object impl, tuple args, dict kwargs)
 # would use it; False: NumPy's method should run.
 cdef bint sort_method(object a, object axis, object kind, object order,
                       object stable) except -1
+# np.searchsorted(a, v, side, sorter) by our branch-free search where it applies (see
+# the function); None: NumPy's code should run.
+cdef object searchsorted_fast(object a, object v, object side, object sorter)

@@ -10,7 +10,7 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy
                                         SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
-from dotcompute._core._kernel_access cimport MAXDIMS, run_select, run_sort
+from dotcompute._core._kernel_access cimport MAXDIMS, run_select, run_sort, run_search
 from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
@@ -494,6 +494,67 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
                                {"equal_nan": equal_nan, "sorted": sorted})
 
 
+cdef object _np_searchsorted = np.searchsorted._implementation
+cdef object _np_digitize = np.digitize._implementation
+cdef object _intp = np.dtype(np.intp)
+DEF SEARCH_MIN = 64      # keys: below, NumPy's code (its loop is as fast on a few keys)
+
+
+cdef object searchsorted_fast(object a, object v, object side, object sorter):
+    """np.searchsorted(a, v, side) by run_search (dc_search.h, branch-free, the keys
+    spread over the threads) for a 1-d contiguous cpu dc array a and a C-contiguous cpu
+    dc array v of SEARCH_MIN keys or more, of one dtype (float32/64, 32/64-bit integers),
+    side "left" or "right", no sorter: an intp array of v's shape. None otherwise (NumPy's
+    code: casting, scalars, sorters, its errors)."""
+    cdef ndarray x, k, r
+    if (sorter is not None or not _host_array(a) or not _host_array(v)
+            or not (side == "left" or side == "right")):
+        return None
+    x = <ndarray>a
+    k = <ndarray>v
+    if (x._ndim != 1 or k._size < SEARCH_MIN or not k._c_contig or x._t != k._t
+            or x._t < 0 or (x._size > 1 and x._strides[0] != x._itemsize)
+            or x._dtype != k._dtype):
+        return None
+    r = new_array(k._ndim, k._shape, _intp, False, False)
+    if not run_search(x._data, x._size, k._data, k._size, r._data, x._t, side == "right"):
+        return None
+    return r
+
+
+def searchsorted(a, v, side="left", sorter=None):
+    """numpy.searchsorted: searchsorted_fast where it applies, else NumPy's code."""
+    r = searchsorted_fast(a, v, side, sorter)
+    if r is not None:
+        return r
+    return call_numpy_function(np.searchsorted, _np_searchsorted, (a, v, side, sorter), {})
+
+
+def digitize(x, bins, right=False):
+    """numpy.digitize: NumPy's steps (its monotonicity check of the bins, then a search on
+    the bins or on the reversed bins) with searchsorted_fast for float or integer cpu dc
+    arrays x and 1-d bins of one dtype; else NumPy's code (complex x's TypeError, bins
+    not monotonic: its ValueError)."""
+    cdef ndarray b
+    if (_host_array(x) and _host_array(bins) and (<ndarray>bins)._ndim == 1
+            and (<ndarray>x)._dtype == (<ndarray>bins)._dtype
+            and (<ndarray>x)._dtype.kind in "fiu" and (right is True or right is False)):
+        b = <ndarray>bins
+        mono = _np_monotonicity(b._np()) if _np_monotonicity is not None else 0
+        if mono != 0:
+            side = "left" if right else "right"
+            if mono == -1:
+                rb = b[::-1].copy()
+                r = searchsorted_fast(rb, x, side, None)
+                if r is not None:
+                    return b._size - r
+            else:
+                r = searchsorted_fast(b, x, side, None)
+                if r is not None:
+                    return r
+    return call_numpy_function(np.digitize, _np_digitize, (x, bins, right), {})
+
+
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     """numpy.argsort: NumPy's method on the view for cpu dc arrays."""
     if _host_array(a) and stable is None:
@@ -678,6 +739,10 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 
 cdef object _np_quantile = np.quantile._implementation
+try:
+    from numpy.lib._function_base_impl import _monotonicity as _np_monotonicity
+except ImportError:                 # another NumPy: monotonicity by its own digitize
+    _np_monotonicity = None
 cdef object _np_percentile = np.percentile._implementation
 try:        # NumPy's own steps of the linear method, which the selection below feeds
     from numpy.lib._function_base_impl import (_lerp as _np_lerp,
@@ -817,6 +882,7 @@ OVERRIDES = {
     np.copy: copy, np.sort: sort, np.argsort: argsort, np.repeat: repeat,
     np.stack: stack, np.outer: outer, np.median: median, np.std: std, np.var: var,
     np.quantile: quantile, np.percentile: percentile, np.unique: unique,
+    np.searchsorted: searchsorted, np.digitize: digitize,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
