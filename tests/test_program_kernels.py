@@ -913,3 +913,25 @@ def test_searchsorted_calls_left_to_numpy_as_numpy():
         np.searchsorted(ad, vd, side="middle")
     with pytest.raises(ValueError):
         np.digitize(vd, dc.asarray(np.array([1.0, 0.0, 2.0])))
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")   # n = 1: on both sides
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 1001, 100000])
+def test_nanmedian_as_numpy(dtype, n):
+    """np.nanmedian of dc arrays (whole array: the non-NaN values' median; other axes,
+    keepdims and all-NaN slices by NumPy's code, its warning) gives NumPy's value and
+    type."""
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n).astype(dtype)
+    x[::7] = np.nan
+    d = dc.asarray(x)
+    e, g = np.nanmedian(x), np.nanmedian(d)
+    assert type(g) is type(e)
+    np.testing.assert_array_equal(g, e)
+    _same(np.nanmedian(x, keepdims=True), np.nanmedian(d, keepdims=True))
+    X = x[: n - n % 2].reshape(2, -1) if n >= 2 else x.reshape(1, 1)
+    _same(np.nanmedian(X, axis=1), np.nanmedian(dc.asarray(X), axis=1))
+    with pytest.warns(RuntimeWarning, match="All-NaN"):
+        g = np.nanmedian(dc.asarray(np.full(5, np.nan, dtype)))
+    assert np.isnan(g)

@@ -738,6 +738,28 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
                                (a, axis, out, overwrite_input, keepdims), {})
 
 
+cdef object _np_nanmedian = np.nanmedian._implementation
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=np._NoValue):
+    """numpy.nanmedian over the whole array (axis None, no out=, keepdims not asked) of a
+    float32/float64 cpu dc array: NumPy's steps for one slice (the non-NaN values, then
+    their median) with our mask gather and median (its selection), so its value, a NumPy
+    scalar; a slice of NaNs only (NumPy's warning), other axes and arguments run NumPy's
+    code."""
+    cdef ndarray x, valid
+    if (axis is None and out is None and (keepdims is np._NoValue or keepdims is False)
+            and _host_array(a) and ((<ndarray>a)._t == DC_T_F8 or (<ndarray>a)._t == DC_T_F4)
+            and (<ndarray>a)._size >= 2):
+        x = <ndarray>a
+        valid = <ndarray?>x.reshape(-1)[x.reshape(-1) == x.reshape(-1)]
+        if valid._size > 0:
+            return median(valid)
+    kw = {} if keepdims is np._NoValue else {"keepdims": keepdims}
+    return call_numpy_function(np.nanmedian, _np_nanmedian,
+                               (a, axis, out, overwrite_input), kw)
+
+
 cdef object _np_quantile = np.quantile._implementation
 try:
     from numpy.lib._function_base_impl import _monotonicity as _np_monotonicity
@@ -882,7 +904,7 @@ OVERRIDES = {
     np.copy: copy, np.sort: sort, np.argsort: argsort, np.repeat: repeat,
     np.stack: stack, np.outer: outer, np.median: median, np.std: std, np.var: var,
     np.quantile: quantile, np.percentile: percentile, np.unique: unique,
-    np.searchsorted: searchsorted, np.digitize: digitize,
+    np.searchsorted: searchsorted, np.digitize: digitize, np.nanmedian: nanmedian,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
