@@ -14,6 +14,8 @@ time.sleep(0.3)
 x = rng.normal(size=10**6); xd = dc.asarray(x)
 x3 = rng.normal(size=30000); xd3 = dc.asarray(x3)
 X = rng.normal(size=(4000, 200)); Xd = dc.asarray(X)
+s1k = np.sort(rng.normal(size=1000)); s1kd = dc.asarray(s1k)
+xn = x.copy(); xn[::100] = np.nan; xnd = dc.asarray(xn)
 Z = rng.normal(size=40000); M = rng.random(40000) < 0.5; W = Z[M] * 2
 zd, md, wd = dc.asarray(Z), dc.asarray(M), dc.asarray(W)
 cases = {"sort 1e6": (lambda: np.sort(x), lambda: np.sort(xd)),
@@ -22,19 +24,12 @@ cases = {"sort 1e6": (lambda: np.sort(x), lambda: np.sort(xd)),
          "median axis0": (lambda: np.median(X, axis=0), lambda: np.median(Xd, axis=0)),
          "quantile 1e6": (lambda: np.quantile(x, 0.3), lambda: np.quantile(xd, 0.3)),
          "x[m] 4e4": (lambda: Z[M], lambda: zd[md]),
-         "x[m]=v 4e4": (lambda: Z.__setitem__(M, W), lambda: zd.__setitem__(md, wd))}
+         "x[m]=v 4e4": (lambda: Z.__setitem__(M, W), lambda: zd.__setitem__(md, wd)),
+         "searchsorted": (lambda: np.searchsorted(s1k, x), lambda: np.searchsorted(s1kd, xd)),
+         "nanmedian": (lambda: np.nanmedian(xn), lambda: np.nanmedian(xnd))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b
 r = interleaved_medians(fns, 7, batch_seconds=0.03)
 for k in cases:
-    print("%-14s NumPy %9.1f us  dc %9.1f us  %.2fx" % (k, r["np " + k] * 1e6, r["dc " + k] * 1e6, r["np " + k] / r["dc " + k]))
-s1k = np.sort(rng.normal(size=1000)); s1kd = dc.asarray(s1k); xn = x.copy(); xn[::100] = np.nan; xnd = dc.asarray(xn)
-cases2 = {"searchsorted": (lambda: np.searchsorted(s1k, x), lambda: np.searchsorted(s1kd, xd)),
-          "nanmedian": (lambda: np.nanmedian(xn), lambda: np.nanmedian(xnd))}
-fns = {}
-for k, (a, b) in cases2.items():
-    fns["np " + k] = a; fns["dc " + k] = b
-r = interleaved_medians(fns, 7, batch_seconds=0.03)
-for k in cases2:
     print("%-14s NumPy %9.1f us  dc %9.1f us  %.2fx" % (k, r["np " + k] * 1e6, r["dc " + k] * 1e6, r["np " + k] / r["dc " + k]))
