@@ -6,7 +6,7 @@ import numpy as np
 from .common import Benchmark, random_array, to_backend
 
 BACKENDS = ["dotcompute", "numpy"]
-SIZES = [10 ** 4, 10 ** 6]
+SIZES = [10 ** 3, 10 ** 5, 10 ** 6]
 OPS = {
     "sort": lambda xp, a, keys, mask: np.sort(a),
     "unique": lambda xp, a, keys, mask: np.unique(a),
