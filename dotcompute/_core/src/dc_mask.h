@@ -1,6 +1,7 @@
 /* Boolean-mask indexing of a contiguous mask's mixed 8-entry words by AVX-512 compress
- * and expand (x86-64-v4 builds; the kernel table's mask_word / mask_fill are NULL in the
- * others, and _routines_indexing runs its bit-select loops).
+ * and expand (x86-64-v4 builds) or AVX2 lane permutations from tables (x86-64-v3 builds,
+ * below); the kernel table's mask_copy / mask_fill (and the AVX-512 mask_word) are NULL
+ * in the others, and _routines_indexing runs its bit-select loops.
  *
  * _routines_indexing reads a mask 8 entries at a time: an all-false word is skipped, a run
  * of all-true words is one copy, and a mixed word went row by row, a bit select per row
@@ -15,12 +16,14 @@
 #ifndef DC_MASK_H
 #define DC_MASK_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) \
     && defined(__BMI2__)
 #include <immintrin.h>
 #define DC_HAVE_MASK_WORD 1
+#define DC_HAVE_MASK_COPY 1
 
 /* The 8 entries at mask[0..7] as a lane mask (bit i: entry i nonzero). */
 static inline unsigned dc_mask8(const char *mask)
@@ -88,9 +91,177 @@ static ptrdiff_t dc_mask_word(char *dst, const char *src, const char *mask, ptrd
     return c + n;
 }
 
+/* dc_mask_copy's word (count: unused here, the masked loads and stores stay in bounds) */
+static inline ptrdiff_t dc_mask_word_n(char *dst, const char *src, const char *mask,
+                                       ptrdiff_t j, ptrdiff_t c, ptrdiff_t count, int w,
+                                       int scatter)
+{
+    (void)count;
+    return dc_mask_word(dst, src, mask, j, c, w, scatter);
+}
+
+/* Rows j..j+7 of w bytes (1, 2, 4, 8 or 16) whose entry in mask[0..7] is true become
+ * `value` (one row), by masked stores. */
+static void dc_mask_fill(char *dst, const char *value, const char *mask, ptrdiff_t j, int w)
+{
+    unsigned k = dc_mask8(mask);
+    if (w == 8) {
+        long long v;
+        memcpy(&v, value, 8);
+        _mm512_mask_storeu_epi64(dst + j * 8, (__mmask8)k, _mm512_set1_epi64(v));
+    } else if (w == 4) {
+        int v;
+        memcpy(&v, value, 4);
+        _mm256_mask_storeu_epi32(dst + j * 4, (__mmask8)k, _mm256_set1_epi32(v));
+    } else if (w == 16) {
+        unsigned kk = _pdep_u32(k, 0x5555u) * 3u;
+        __m512i v = _mm512_broadcast_i64x2(_mm_loadu_si128((const __m128i *)(const void *)value));
+        _mm512_mask_storeu_epi64(dst + j * 16, (__mmask8)(kk & 0xFFu), v);
+        _mm512_mask_storeu_epi64(dst + j * 16 + 64, (__mmask8)(kk >> 8), v);
+    } else if (w == 2) {
+        short v;
+        memcpy(&v, value, 2);
+        _mm_mask_storeu_epi16(dst + j * 2, (__mmask8)k, _mm_set1_epi16(v));
+    } else {
+        _mm_mask_storeu_epi8(dst + j, (__mmask16)k, _mm_set1_epi8(value[0]));
+    }
+}
+
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define DC_HAVE_MASK_COPY 1
+
+/* AVX2 has no compress or expand: a permutation of the 32-bit lanes from a table, by the
+ * mask bits of the units a vector holds (rows of 4 bytes: 8 units of one lane; 8 bytes: 4
+ * units of two lanes; 16 bytes: 2 units of four lanes). Tables, made once at import
+ * (dc_mask_tables): pack[u][bits] moves the selected units to the front, spread[u][bits]
+ * moves the first ones to the selected units' places, lanes[u][bits] marks the selected
+ * units' lanes (-1). A packed vector is stored whole where the destination has room for
+ * all its units (the unwritten tail is written again by the next word), else through a
+ * buffer; a scatter reads its source units whole under the same rule. */
+static int32_t dc_mask_pack[3][256][8], dc_mask_spread[3][256][8], dc_mask_lanes[3][256][8];
+
+static void dc_mask_tables(void)
+{
+    for (int u = 0; u < 3; u++) {
+        int lanes = 1 << u, units = 8 >> u;
+        for (int bits = 0; bits < (1 << units); bits++) {
+            int next = 0;
+            for (int i = 0; i < 8; i++) {
+                dc_mask_pack[u][bits][i] = i;           /* the rest: anything in range */
+                dc_mask_spread[u][bits][i] = i;
+                dc_mask_lanes[u][bits][i] = (bits >> (i / lanes)) & 1 ? -1 : 0;
+            }
+            for (int e = 0; e < units; e++) {
+                if (!((bits >> e) & 1))
+                    continue;
+                for (int l = 0; l < lanes; l++) {
+                    dc_mask_pack[u][bits][next * lanes + l] = e * lanes + l;
+                    dc_mask_spread[u][bits][e * lanes + l] = next * lanes + l;
+                }
+                next++;
+            }
+        }
+    }
+}
+
+static inline unsigned dc_mask8(const char *mask)
+{
+    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)mask);
+    __m128i z = _mm_cmpeq_epi8(v, _mm_setzero_si128());
+    return ~(unsigned)_mm_movemask_epi8(z) & 0xFFu;
+}
+
+/* dc_mask_word of the AVX-512 build (same contract), with count: the source rows of a
+ * scatter, the destination rows of a gather (never read or written past it). */
+static ptrdiff_t dc_mask_word_n(char *dst, const char *src, const char *mask, ptrdiff_t j,
+                               ptrdiff_t c, ptrdiff_t count, int w, int scatter)
+{
+    unsigned k = dc_mask8(mask);
+    int u = w == 4 ? 0 : w == 8 ? 1 : 2, units = 8 >> u, v, nv = 8 / units;
+    for (v = 0; v < nv; v++) {
+        unsigned bits = (k >> (v * units)) & ((1u << units) - 1);
+        int n = __builtin_popcount(bits);
+        char *drow = dst + (j + v * units) * w;
+        if (n == 0)
+            continue;
+        if (scatter) {
+            __m256i s, d, e;
+            if (c + units <= count) {
+                s = _mm256_loadu_si256((const __m256i *)(const void *)(src + c * w));
+            } else {
+                int32_t tmp[8] = {0};
+                memcpy(tmp, src + c * w, (size_t)n * (size_t)w);
+                s = _mm256_loadu_si256((const __m256i *)(const void *)tmp);
+            }
+            e = _mm256_permutevar8x32_epi32(
+                s, _mm256_loadu_si256((const __m256i *)(const void *)dc_mask_spread[u][bits]));
+            d = _mm256_loadu_si256((const __m256i *)(const void *)drow);
+            d = _mm256_blendv_epi8(d, e, _mm256_loadu_si256(
+                (const __m256i *)(const void *)dc_mask_lanes[u][bits]));
+            _mm256_storeu_si256((__m256i *)(void *)drow, d);
+        } else {
+            const char *srow = src + (j + v * units) * w;
+            __m256i s = _mm256_loadu_si256((const __m256i *)(const void *)srow);
+            __m256i p = _mm256_permutevar8x32_epi32(
+                s, _mm256_loadu_si256((const __m256i *)(const void *)dc_mask_pack[u][bits]));
+            if (c + units <= count) {
+                _mm256_storeu_si256((__m256i *)(void *)(dst + c * w), p);
+            } else {
+                int32_t tmp[8];
+                _mm256_storeu_si256((__m256i *)(void *)tmp, p);
+                memcpy(dst + c * w, tmp, (size_t)n * (size_t)w);
+            }
+        }
+        c += n;
+    }
+    return c;
+}
+
+/* As the AVX-512 build's dc_mask_fill: rows of 4, 8 or 16 bytes by a blend, of 1 and 2
+ * bytes by a bit select per row. */
+static void dc_mask_fill(char *dst, const char *value, const char *mask, ptrdiff_t j, int w)
+{
+    unsigned k = dc_mask8(mask);
+    if (w == 4 || w == 8 || w == 16) {
+        int u = w == 4 ? 0 : w == 8 ? 1 : 2, units = 8 >> u, v, nv = 8 / units;
+        int32_t rep[8];
+        for (int i = 0; i < 8; i++)
+            memcpy(&rep[i], value + (i * 4) % w, 4);
+        __m256i val = _mm256_loadu_si256((const __m256i *)(const void *)rep);
+        for (v = 0; v < nv; v++) {
+            unsigned bits = (k >> (v * units)) & ((1u << units) - 1);
+            char *drow = dst + (j + v * units) * w;
+            if (bits == 0)
+                continue;
+            __m256i d = _mm256_loadu_si256((const __m256i *)(const void *)drow);
+            d = _mm256_blendv_epi8(d, val, _mm256_loadu_si256(
+                (const __m256i *)(const void *)dc_mask_lanes[u][bits]));
+            _mm256_storeu_si256((__m256i *)(void *)drow, d);
+        }
+    } else if (w == 2) {
+        uint16_t v2, d2;
+        memcpy(&v2, value, 2);
+        for (int i = 0; i < 8; i++) {
+            uint16_t sel = (uint16_t)(0u - ((k >> i) & 1u));
+            memcpy(&d2, dst + (j + i) * 2, 2);
+            d2 = (uint16_t)((v2 & sel) | (d2 & (uint16_t)~sel));
+            memcpy(dst + (j + i) * 2, &d2, 2);
+        }
+    } else {
+        uint8_t v1 = (uint8_t)value[0];
+        for (int i = 0; i < 8; i++) {
+            uint8_t sel = (uint8_t)(0u - ((k >> i) & 1u));
+            dst[j + i] = (char)((v1 & sel) | ((uint8_t)dst[j + i] & (uint8_t)~sel));
+        }
+    }
+}
+#endif
+
+#ifdef DC_HAVE_MASK_COPY
 /* A contiguous mask's entries 0..m-1 eight at a time while c < count (the words whole
  * within m): an all-false word skipped, a run of all-true words one copy, a mixed word by
- * dc_mask_word. Rows of w bytes (4, 8 or 16); c and the entries done (a multiple of 8, or
+ * dc_mask_word_n (the build's). Rows of w bytes (4, 8 or 16); c and the entries done (a multiple of 8, or
  * m's last multiple of 8: the caller does the rest) are returned through *pc and the
  * result. */
 static ptrdiff_t dc_mask_copy(char *dst, const char *src, const char *mask, ptrdiff_t m,
@@ -121,38 +292,12 @@ static ptrdiff_t dc_mask_copy(char *dst, const char *src, const char *mask, ptrd
             j = e;
             continue;
         }
-        c = dc_mask_word(dst, src, mask + j, j, c, w, scatter);
+        c = dc_mask_word_n(dst, src, mask + j, j, c, count, w, scatter);
         j += 8;
     }
     *pc = c;
     return j;
 }
 
-/* Rows j..j+7 of w bytes (1, 2, 4, 8 or 16) whose entry in mask[0..7] is true become
- * `value` (one row), by masked stores. */
-static void dc_mask_fill(char *dst, const char *value, const char *mask, ptrdiff_t j, int w)
-{
-    unsigned k = dc_mask8(mask);
-    if (w == 8) {
-        long long v;
-        memcpy(&v, value, 8);
-        _mm512_mask_storeu_epi64(dst + j * 8, (__mmask8)k, _mm512_set1_epi64(v));
-    } else if (w == 4) {
-        int v;
-        memcpy(&v, value, 4);
-        _mm256_mask_storeu_epi32(dst + j * 4, (__mmask8)k, _mm256_set1_epi32(v));
-    } else if (w == 16) {
-        unsigned kk = _pdep_u32(k, 0x5555u) * 3u;
-        __m512i v = _mm512_broadcast_i64x2(_mm_loadu_si128((const __m128i *)(const void *)value));
-        _mm512_mask_storeu_epi64(dst + j * 16, (__mmask8)(kk & 0xFFu), v);
-        _mm512_mask_storeu_epi64(dst + j * 16 + 64, (__mmask8)(kk >> 8), v);
-    } else if (w == 2) {
-        short v;
-        memcpy(&v, value, 2);
-        _mm_mask_storeu_epi16(dst + j * 2, (__mmask8)k, _mm_set1_epi16(v));
-    } else {
-        _mm_mask_storeu_epi8(dst + j, (__mmask16)k, _mm_set1_epi8(value[0]));
-    }
-}
 #endif
 #endif
