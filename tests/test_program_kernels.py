@@ -807,9 +807,14 @@ def test_sort_and_unique_as_numpy(dtype, n):
         for threads in (1, 2):
             dc.set_num_threads(threads)
             rows = _sort_rows(n, dtype, rng)
-            for x in rows + [np.stack(rows[:3])]:
+            for x in rows + [np.stack(rows[:3]), np.stack(rows[:3], axis=1),
+                             np.stack(rows[:4], axis=1).reshape(2, n, 2)]:
                 d = dc.asarray(x)
                 _same(np.sort(x), np.sort(d))
+                for axis in range(-x.ndim, x.ndim):
+                    e, g = np.sort(x, axis=axis), np.sort(d, axis=axis)
+                    _same(e, g)
+                    assert np.asarray(g).flags.c_contiguous == e.flags.c_contiguous
                 _same(np.sort(x, axis=None), np.sort(d, axis=None))
                 _same(np.sort(x, kind="quicksort"), dc.sort(d, kind="quicksort"))
                 e, g = x.copy(), d.copy()
@@ -830,7 +835,8 @@ def test_sort_and_unique_as_numpy(dtype, n):
 def test_sort_calls_left_to_numpy_as_numpy():
     """What the radix sort leaves to NumPy's code gives NumPy's results and errors: a
     stable float sort (zeros of either sign keep their input order: bit for bit), an
-    axis other than the last, unique with counts, a read-only array's in-place sort."""
+    axis of fewer than 4096 elements, unique with counts, a read-only array's in-place
+    sort."""
     rng = np.random.default_rng(9)
     x = rng.normal(size=(3, 5000))
     x[:, ::7] = -0.0

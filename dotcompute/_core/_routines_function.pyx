@@ -433,22 +433,38 @@ cdef bint sort_method(object a, object axis, object kind, object order,
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     """numpy.sort: for a cpu dc array of float32/64 or 32/64-bit integers sorted along its
-    last axis or flattened (axis=None), rows of SORT_MIN (4096) elements or more: a C-ordered copy
-    (from the pool) sorted in place by our radix sort on the thread policy's threads
+    last axis, flattened (axis=None), or along another axis of a C-ordered array, lines of
+    SORT_MIN (4096) elements or more: a C-ordered copy with the axis last (from the pool)
+    sorted in place by our radix sort on the thread policy's threads
     (run_sort, dc_sort.h; NumPy's scalar introsort took 53 ms for 1e6 float64 on the AMD
     EPYC, where its SIMD sorts are not used). Otherwise, for contiguous arrays along an
     axis, as NumPy's code (a copy in the input's order, sorted in place by the ndarray
     method), the copy made here; else NumPy's code."""
-    cdef ndarray r
+    cdef ndarray r, x
+    cdef int nd, ax
     if (_host_array(a) and (<ndarray>a)._size >= SORT_MIN
             and _radix_sortable(<ndarray>a, kind, order, stable)):
+        x = <ndarray>a
+        nd = x._ndim
         r = None
         if axis is None:
-            r = _cr.copy(<ndarray>(<ndarray>a).reshape(-1), "C")
-        elif (PyLong_CheckExact(axis) and (<ndarray>a)._ndim >= 1
-                and (<object>axis == -1 or <object>axis == (<ndarray>a)._ndim - 1)
-                and (<ndarray>a)._shape[(<ndarray>a)._ndim - 1] >= SORT_MIN):
-            r = _cr.copy(<ndarray>a, "C")
+            r = _cr.copy(<ndarray>x.reshape(-1), "C")
+        elif PyLong_CheckExact(axis) and nd >= 1 and -nd <= <object>axis < nd:
+            ax = <int>axis + nd if <object>axis < 0 else <int>axis
+            if x._shape[ax] >= SORT_MIN and ax == nd - 1:
+                r = _cr.copy(x, "C")
+            elif x._shape[ax] >= SORT_MIN and x._c_contig:
+                # another axis of a C-ordered array: its lines copied as rows (the axis
+                # last), sorted, and put back in C order, as NumPy's copy in order K
+                # of a C-ordered array is (NumPy sorts the strided lines one by one
+                # through a buffer, with its scalar introsort)
+                perm = [d for d in range(nd) if d != ax] + [ax]
+                r = _cr.copy(<ndarray>x.transpose(perm), "C")
+                if sort_rows(r):
+                    back = list(range(nd - 1))
+                    back.insert(ax, nd - 1)
+                    return _cr.copy(<ndarray>r.transpose(back), "C")
+                r = None
         if r is not None and sort_rows(r):
             return r
     if _host_array(a) and axis is not None and stable is None and (
