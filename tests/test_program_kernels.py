@@ -941,3 +941,47 @@ def test_nanmedian_as_numpy(dtype, n):
     with pytest.warns(RuntimeWarning, match="All-NaN"):
         g = np.nanmedian(dc.asarray(np.full(5, np.nan, dtype)))
     assert np.isnan(g)
+
+
+# ------------------------------------------------------- histogram of equal bins
+
+@pytest.mark.parametrize("n", [8191, 8192, 100003])
+def test_histogram_as_numpy(n):
+    """np.histogram of float64 dc arrays: NumPy's counts (dtype too) and edges for values
+    on the edges, at the extremes and outside a given range, for bin counts from 1 to
+    1000 and NumPy's estimators, ranges given, empty-width and reversed (its ValueError),
+    2-d and strided inputs, 1 and 2 threads; weights, density and NaN ranges (its
+    ValueError) as NumPy's code gives them."""
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    x[:50] = np.linspace(-1, 1, 50)
+    x[50:60] = x.max()
+    x[60:70] = x.min()
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for v in (x, x[: n - n % 4].reshape(-1, 4), x[::2]):
+                d = dc.asarray(v) if v.flags.c_contiguous else dc.asarray(x)[::2]
+                for bins in (1, 2, 10, 37, 1000, "auto", "fd"):
+                    for r in (None, (-1.0, 1.0), (0.0, 0.0), (-3.5, 2.25)):
+                        e, ee = np.histogram(v, bins, r)
+                        g, ge = np.histogram(d, bins, r)
+                        _same(e, g)
+                        _same(ee, ge)
+                with pytest.raises(ValueError):
+                    np.histogram(d, 10, (2.0, 1.0))
+        w = rng.random(n)
+        for kwargs in ({"weights": w}, {"density": True}):
+            e = np.histogram(x, 20, **kwargs)
+            g = np.histogram(dc.asarray(x), 20,
+                             **{k: (dc.asarray(v) if k == "weights" else v)
+                                for k, v in kwargs.items()})
+            _same(e[0], g[0])
+            _same(e[1], g[1])
+        xn = x.copy()
+        xn[5] = np.nan
+        with pytest.raises(ValueError):
+            np.histogram(dc.asarray(xn))
+    finally:
+        dc.set_num_threads(old)

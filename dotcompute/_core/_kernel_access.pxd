@@ -112,6 +112,14 @@ cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept
 cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m,
                      char *out, int t, bint right) noexcept
 
+# NumPy's histogram of n contiguous float64 values in nbins equal bins (its uniform-bin
+# steps per value: in [first, last], index from (x - first) / denom * nbins, then the
+# corrections against edges), the counts added into counts (int64, nbins), the values
+# spread over the thread policy's threads. False when scratch memory could not be had.
+cdef bint run_hist_f8(const double *a, Py_ssize_t n, double first, double last,
+                      double denom, Py_ssize_t nbins, const double *edges,
+                      long long *counts) noexcept
+
 
 # Reductions and dot products on threads_for's threads; sum_itemsize > 0: a float sum of
 # contiguous elements of that size, itemsize: the dot's element size (each costs the

@@ -10,7 +10,8 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy
                                         SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
-from dotcompute._core._kernel_access cimport MAXDIMS, run_select, run_sort, run_search
+from dotcompute._core._kernel_access cimport (MAXDIMS, run_select, run_sort, run_search,
+                                              run_hist_f8)
 from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
@@ -754,6 +755,40 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
                                (a, axis, out, overwrite_input, keepdims), {})
 
 
+cdef object _np_histogram = np.histogram._implementation
+try:        # NumPy's own bin edges (and whether they are uniform) for a histogram
+    from numpy.lib._histograms_impl import _get_bin_edges as _np_hist_edges
+except ImportError:                  # another NumPy: its code
+    _np_hist_edges = None
+DEF HIST_MIN = 8192     # values: below, NumPy's code
+
+
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """numpy.histogram of a float64 cpu dc array of HIST_MIN values or more, no weights or
+    density: NumPy's own bin edges (its _get_bin_edges: the range, the bins asked for,
+    its errors), and where they are equal bins, its uniform-bin steps per value counted
+    on the thread policy's threads (run_hist_f8: the same operations, so the same bins);
+    else NumPy's code."""
+    cdef ndarray x
+    cdef object edges, counts
+    if (_np_hist_edges is not None and weights is None
+            and (density is None or density is False) and _host_array(a)
+            and (<ndarray>a)._t == DC_T_F8 and (<ndarray>a)._size >= HIST_MIN):
+        x = <ndarray>a if (<ndarray>a)._c_contig else _cr.copy(<ndarray>a, "C")
+        xv = x._np().reshape(-1)
+        edges, uniform = _np_hist_edges(xv, bins, range, None)
+        if uniform is not None and edges.dtype == np.float64 and edges.flags.c_contiguous:
+            first, last, nb = uniform
+            counts = np.zeros(nb, np.intp)
+            if run_hist_f8(<const double *>x._data, x._size, <double>first, <double>last,
+                           <double>(last - first), <Py_ssize_t>nb,
+                           <const double *>cnp.PyArray_DATA(edges),
+                           <long long *>cnp.PyArray_DATA(counts)):
+                return wrap_result(counts), wrap_result(edges)
+    return call_numpy_function(np.histogram, _np_histogram,
+                               (a, bins, range, density, weights), {})
+
+
 cdef object _np_nanmedian = np.nanmedian._implementation
 
 
@@ -921,6 +956,7 @@ OVERRIDES = {
     np.stack: stack, np.outer: outer, np.median: median, np.std: std, np.var: var,
     np.quantile: quantile, np.percentile: percentile, np.unique: unique,
     np.searchsorted: searchsorted, np.digitize: digitize, np.nanmedian: nanmedian,
+    np.histogram: histogram,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
