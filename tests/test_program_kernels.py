@@ -985,3 +985,45 @@ def test_histogram_as_numpy(n):
             np.histogram(dc.asarray(xn))
     finally:
         dc.set_num_threads(old)
+
+
+# ------------------------------------------------------- interp on a sorted grid
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 1000])
+def test_interp_as_numpy(n):
+    """np.interp of float64 dc arrays (8192 values and more) gives NumPy's values: on a grid
+    with a repeated point and an infinite value, values on grid points, outside it, left
+    and right given, random and sorted values (sorted blocks walk the grid), 2-d values,
+    dc or NumPy grids, 1 and 2 threads; NaN values, unsorted grids, periods, complex
+    values and short inputs by NumPy's code."""
+    rng = np.random.default_rng(n)
+    xp = np.sort(rng.normal(size=n))
+    if n > 3:
+        xp[2] = xp[1]
+    fp = rng.normal(size=n)
+    if n > 4:
+        fp[3] = np.inf
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            r = rng.normal(size=9000) * 1.5
+            r[:n] = xp
+            cases = [r, np.sort(r), np.repeat(np.sort(r[:900]), 10), r.reshape(90, 100)]
+            for x in cases:
+                d = dc.asarray(x)
+                for lr in ((None, None), (-7.0, 9.0), (0, 1)):
+                    e = np.interp(x, xp, fp, *lr)
+                    _same(e, np.interp(d, dc.asarray(xp), dc.asarray(fp), *lr))
+                    _same(e, np.interp(d, xp, fp, *lr))
+            xn = r.copy()
+            xn[::11] = np.nan
+            _same(np.interp(xn, xp, fp), np.interp(dc.asarray(xn), xp, fp))
+            if n > 2:
+                shuffled = xp[::-1].copy()
+                _same(np.interp(r, shuffled, fp), np.interp(dc.asarray(r), shuffled, fp))
+            _same(np.interp(r, xp, fp, period=3.0), np.interp(dc.asarray(r), xp, fp, period=3.0))
+            fc = fp + 1j
+            _same(np.interp(r, xp, fc), np.interp(dc.asarray(r), xp, fc))
+    finally:
+        dc.set_num_threads(old)

@@ -116,6 +116,15 @@ cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m
 # steps per value: in [first, last], index from (x - first) / denom * nbins, then the
 # corrections against edges), the counts added into counts (int64, nbins), the values
 # spread over the thread policy's threads. False when scratch memory could not be had.
+# np.interp of m contiguous float64 values on a non-decreasing NaN-free grid xp (n
+# points) with values fp, into out (dc_interp.h: NumPy's rules and operations), the values
+# spread over the thread policy's threads.
+cdef void run_interp_f8(const double *x, Py_ssize_t m, const double *xp, const double *fp,
+                        Py_ssize_t n, double left, double right, double *out) noexcept
+# Whether run_interp_f8 applies: the grid non-decreasing and NaN-free, no value NaN.
+cdef bint interp_inputs_ok(const double *x, Py_ssize_t m, const double *xp,
+                           Py_ssize_t n) noexcept
+
 cdef bint run_hist_f8(const double *a, Py_ssize_t n, double first, double last,
                       double denom, Py_ssize_t nbins, const double *edges,
                       long long *counts) noexcept

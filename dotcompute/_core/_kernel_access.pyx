@@ -705,6 +705,52 @@ cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m
     return True
 
 
+cdef extern from "dc_interp.h" nogil:
+    void dc_interp_f8(const double *x, Py_ssize_t m, const double *xp, const double *fp,
+                      Py_ssize_t n, double left, double right, double *out)
+    int dc_interp_grid_ok(const double *xp, Py_ssize_t n)
+    int dc_interp_no_nan(const double *x, Py_ssize_t m)
+
+
+cdef bint interp_inputs_ok(const double *x, Py_ssize_t m, const double *xp,
+                           Py_ssize_t n) noexcept:
+    cdef bint ok
+    with nogil:
+        ok = dc_interp_grid_ok(xp, n) and dc_interp_no_nan(x, m)
+    return ok
+
+
+cdef void run_interp_f8(const double *x, Py_ssize_t m, const double *xp, const double *fp,
+                        Py_ssize_t n, double left, double right, double *out) noexcept:
+    cdef int nt, c, steps = 2
+    cdef Py_ssize_t s, e, w = n
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    if m <= 0:
+        return
+    while w > 0:              # the search's halvings, then the rules: ~2 cheap elements each
+        steps += 1
+        w >>= 1
+    nt = threads_for_ew(m * 2 * steps, K.binary_threshold[0], 8)
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    with nogil:
+        if nt <= 1:
+            dc_interp_f8(x, m, xp, fp, n, left, right, out)
+            return
+        t0 = threads_now()
+        with parallel(num_threads=nt):
+            c = threadid()
+            while c < nt:          # one chunk of values a thread (more when the team is smaller)
+                st[2 * c] = threads_now()
+                s = m * c // nt
+                e = m * (c + 1) // nt
+                dc_interp_f8(x + s, e - s, xp, fp, n, left, right, out + s)
+                st[2 * c + 1] = threads_now()
+                c = c + openmp.omp_get_num_threads()
+        threads_observe(nt, t0, threads_now(), st)
+
+
 cdef void _hist_range(const double *a, Py_ssize_t s, Py_ssize_t e, double first,
                       double last, double denom, Py_ssize_t nbins, const double *edges,
                       long long *counts) noexcept nogil:
