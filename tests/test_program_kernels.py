@@ -1027,3 +1027,35 @@ def test_interp_as_numpy(n):
             _same(np.interp(r, xp, fc), np.interp(dc.asarray(r), xp, fc))
     finally:
         dc.set_num_threads(old)
+
+
+# ------------------------------------------------------- bincount
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+@pytest.mark.parametrize("n", [16383, 16384, 100000])
+def test_bincount_as_numpy(dtype, n):
+    """np.bincount of int64/int32 dc arrays gives NumPy's counts and dtype for dense and
+    sparse values, minlength below and above the largest value, 1 and 2 threads; a
+    negative value's ValueError, weights, strided and 2-d input by NumPy's code."""
+    rng = np.random.default_rng(n)
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for hi in (1, 7, 1000, 10 ** 6):
+                x = rng.integers(0, hi, n).astype(dtype)
+                d = dc.asarray(x)
+                for minlength in (0, 5, 2 * hi + 3):
+                    _same(np.bincount(x, minlength=minlength),
+                          np.bincount(d, minlength=minlength))
+            w = rng.random(n)
+            _same(np.bincount(x, weights=w), np.bincount(d, weights=dc.asarray(w)))
+            _same(np.bincount(x[::2]), np.bincount(d[::2]))
+            neg = x.copy()
+            neg[n // 2] = -1
+            with pytest.raises(ValueError):
+                np.bincount(dc.asarray(neg))
+            with pytest.raises(ValueError):
+                np.bincount(d, minlength=-1)
+    finally:
+        dc.set_num_threads(old)

@@ -751,6 +751,58 @@ cdef void run_interp_f8(const double *x, Py_ssize_t m, const double *xp, const d
         threads_observe(nt, t0, threads_now(), st)
 
 
+cdef void _count_range(const char *x, Py_ssize_t s, Py_ssize_t e, bint i8,
+                       long long *counts) noexcept nogil:
+    cdef Py_ssize_t i
+    if i8:
+        for i in range(s, e):
+            counts[(<const long long *>x)[i]] += 1
+    else:
+        for i in range(s, e):
+            counts[(<const int *>x)[i]] += 1
+
+
+cdef bint run_bincount(const char *x, Py_ssize_t n, int t, long long *counts,
+                       Py_ssize_t L) noexcept:
+    cdef int nt, c
+    cdef Py_ssize_t s, e, b
+    cdef long long *part
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    cdef bint i8 = t == DC_T_I8
+    if not (i8 or t == DC_T_I4):
+        return False
+    if n <= 0:
+        return True
+    # a count array a thread: only where the counts are short next to the values (summing
+    # long ones would cost more than the counting saves)
+    nt = threads_for_ew(n, K.binary_threshold[0], 8) if L <= n // 8 else 1
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if nt <= 1:
+        with nogil:
+            _count_range(x, 0, n, i8, counts)
+        return True
+    part = <long long *>calloc(nt * L, sizeof(long long))
+    if part == NULL:
+        return False
+    with nogil:
+        t0 = threads_now()
+        with parallel(num_threads=nt):
+            c = threadid()
+            while c < nt:          # one chunk a thread (more when the team is smaller)
+                st[2 * c] = threads_now()
+                _count_range(x, n * c // nt, n * (c + 1) // nt, i8, part + c * L)
+                st[2 * c + 1] = threads_now()
+                c = c + openmp.omp_get_num_threads()
+        threads_observe(nt, t0, threads_now(), st)
+        for c in range(nt):
+            for b in range(L):
+                counts[b] += part[c * L + b]
+    free(part)
+    return True
+
+
 cdef void _hist_range(const double *a, Py_ssize_t s, Py_ssize_t e, double first,
                       double last, double denom, Py_ssize_t nbins, const double *edges,
                       long long *counts) noexcept nogil:
