@@ -504,6 +504,72 @@ cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept:
         dc_fpe_raise(dc_flags_of(fls, nt))
         threads_observe(nt, t0, threads_now(), st)
 
+# ------------------------------------------------- static spans (selection, sort, search)
+#
+# The drivers below cut their work (rows, keys, values) into nt equal spans, span c on a
+# thread of its own (run_tasks, one task a span); those that count (histogram, bincount)
+# add into private zeroed counters per span, summed after.
+
+ctypedef void (*_span_fn)(void *ctx, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil
+
+
+cdef struct _Spans:
+    _span_fn f
+    void *ctx
+    Py_ssize_t n
+    int parts
+
+
+cdef void _span_task(void *p, Py_ssize_t k, int thread) noexcept nogil:
+    cdef _Spans *S = <_Spans *>p
+    S.f(S.ctx, S.n * k // S.parts, S.n * (k + 1) // S.parts, <int>k)
+
+
+cdef void _spans(_span_fn f, void *ctx, Py_ssize_t n, int nt) noexcept nogil:
+    """f(ctx, s, e, c) over [0, n) in nt equal spans (at most DC_MAX_CHUNKS), span c the
+    task c of run_tasks (a thread each; nt <= 1: one call on this thread)."""
+    cdef _Spans S
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if nt < 1:
+        nt = 1
+    S.f, S.ctx, S.n, S.parts = f, ctx, n, nt
+    run_tasks(_span_task, &S, nt, nt)
+
+
+cdef struct _Counts:
+    long long *out          # the result's L counters
+    long long *part         # nt rows of L private counters, or NULL (one span: out)
+    Py_ssize_t L
+
+
+cdef inline long long *_counters(_Counts *k, int c) noexcept nogil:
+    return k.part + c * k.L if k.part != NULL else k.out
+
+
+cdef bint _counted_spans(_span_fn f, void *ctx, _Counts *k, Py_ssize_t n,
+                         int nt) noexcept nogil:
+    """_spans for a span function that adds into _counters(k, c); False (nothing counted)
+    when the private counters could not be had."""
+    cdef int c
+    cdef Py_ssize_t b
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    k.part = NULL
+    if nt > 1:
+        k.part = <long long *>calloc(nt * k.L, sizeof(long long))
+        if k.part == NULL:
+            return False
+    _spans(f, ctx, n, nt)
+    if k.part != NULL:
+        for c in range(nt):
+            for b in range(k.L):
+                k.out[b] += k.part[c * k.L + b]
+        free(k.part)
+        k.part = NULL
+    return True
+
+
 cdef extern from "dc_select.h" nogil:
     void dc_select_f8(double *a, Py_ssize_t n, Py_ssize_t k)
     void dc_select_f4(float *a, Py_ssize_t n, Py_ssize_t k)
@@ -515,45 +581,35 @@ cdef extern from "dc_select.h" nogil:
 DEF SELECT_WEIGHT = 12
 
 
-cdef inline void _select_rows(char *data, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t n,
-                              Py_ssize_t row_stride, Py_ssize_t k, bint f8) noexcept nogil:
+cdef struct _SelectCtx:
+    char *data
+    Py_ssize_t n, row_stride, k
+    bint f8
+
+
+cdef void _select_span(void *p, Py_ssize_t r0, Py_ssize_t r1, int c) noexcept nogil:
+    cdef _SelectCtx *x = <_SelectCtx *>p
     cdef Py_ssize_t r
     for r in range(r0, r1):
-        if f8:
-            dc_select_f8(<double *>(data + r * row_stride), n, k)
+        if x.f8:
+            dc_select_f8(<double *>(x.data + r * x.row_stride), x.n, x.k)
         else:
-            dc_select_f4(<float *>(data + r * row_stride), n, k)
+            dc_select_f4(<float *>(x.data + r * x.row_stride), x.n, x.k)
 
 
 cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_stride,
                      Py_ssize_t k, bint f8) noexcept:
-    cdef int nt = 1, c
-    cdef Py_ssize_t s, e
-    cdef double st[2 * DC_MAX_CHUNKS]
-    cdef double t0
+    cdef int nt = 1
+    cdef _SelectCtx x
     if rows <= 0 or n <= 0:
         return
     if rows >= 2:
         nt = threads_for_ew(rows * n * SELECT_WEIGHT, K.binary_threshold[0], 8)
     if nt > rows:
         nt = <int>rows
-    if nt > DC_MAX_CHUNKS:
-        nt = DC_MAX_CHUNKS
+    x.data, x.n, x.row_stride, x.k, x.f8 = data, n, row_stride, k, f8
     with nogil:
-        if nt <= 1:
-            _select_rows(data, 0, rows, n, row_stride, k, f8)
-        else:
-            t0 = threads_now()
-            with parallel(num_threads=nt):
-                c = threadid()
-                while c < nt:          # one chunk of rows a thread (more when the team is smaller)
-                    st[2 * c] = threads_now()
-                    s = rows * c // nt
-                    e = rows * (c + 1) // nt
-                    _select_rows(data, s, e, n, row_stride, k, f8)
-                    st[2 * c + 1] = threads_now()
-                    c = c + openmp.omp_get_num_threads()
-            threads_observe(nt, t0, threads_now(), st)
+        _spans(_select_span, &x, rows, nt)
 
 
 cdef extern from "dc_sort.h" nogil:
@@ -579,70 +635,58 @@ DEF SORT_WEIGHT = 6
 DEF SORT_THREAD_BYTES = 131072
 
 
+cdef struct _SortCtx:
+    dc_sort_fn f
+    char *data
+    Py_ssize_t n
+    int isz
+    int failed              # a span found no scratch memory (its rows left unsorted)
+
+
+cdef void _sort_span(void *p, Py_ssize_t r0, Py_ssize_t r1, int c) noexcept nogil:
+    """Rows r0..r1-1, each sorted on this thread through one scratch row."""
+    cdef _SortCtx *x = <_SortCtx *>p
+    cdef Py_ssize_t r
+    cdef char *tmp = <char *>malloc(x.n * x.isz)
+    if tmp == NULL:
+        x.failed = 1
+        return
+    for r in range(r0, r1):
+        x.f(x.data + r * x.n * x.isz, x.n, tmp, 1, NULL)
+    free(tmp)
+
+
 cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
-    cdef dc_sort_fn f
-    cdef int isz, nt, c
+    cdef int nt
     cdef char *tmp
-    cdef Py_ssize_t r, r0, r1
     cdef double st[2 * DC_MAX_CHUNKS]
     cdef double t0
-    cdef int bad[DC_MAX_CHUNKS]
+    cdef _SortCtx x
     if t < 0 or t >= 32 or _sort_fns[t] == NULL:
         return False
-    f = _sort_fns[t]
-    isz = type_size(t)
+    x.f, x.data, x.n, x.isz, x.failed = _sort_fns[t], data, n, <int>type_size(t), 0
     if rows <= 0 or n < 2:
         return True
-    nt = threads_for_ew(rows * n * isz * SORT_WEIGHT, K.binary_threshold[0], isz)
+    nt = threads_for_ew(rows * n * x.isz * SORT_WEIGHT, K.binary_threshold[0], x.isz)
     if nt > DC_MAX_CHUNKS:
         nt = DC_MAX_CHUNKS
-    if rows == 1:
-        if n * isz < SORT_THREAD_BYTES:
-            nt = 1
-        tmp = <char *>malloc(n * isz)
-        if tmp == NULL:
-            return False
+    if rows > 1:                # whole rows a thread
+        if nt > rows:
+            nt = <int>rows
         with nogil:
-            t0 = threads_now()
-            f(data, n, tmp, nt, st if nt > 1 else NULL)
-            if nt > 1:
-                threads_observe(nt, t0, threads_now(), st)
-        free(tmp)
-        return True
-    if nt > rows:
-        nt = <int>rows
-    if nt <= 1:
-        tmp = <char *>malloc(n * isz)
-        if tmp == NULL:
-            return False
-        with nogil:
-            for r in range(rows):
-                f(data + r * n * isz, n, tmp, 1, NULL)
-        free(tmp)
-        return True
-    for c in range(nt):
-        bad[c] = 0
-    with nogil:
+            _spans(_sort_span, &x, rows, nt)
+        return not x.failed     # False: the caller sorts them all again
+    if n * x.isz < SORT_THREAD_BYTES:
+        nt = 1
+    tmp = <char *>malloc(n * x.isz)
+    if tmp == NULL:
+        return False
+    with nogil:                 # one row: its passes shared by the threads (dc_sort.h)
         t0 = threads_now()
-        with parallel(num_threads=nt):
-            c = threadid()
-            tmp = <char *>malloc(n * isz)
-            while c < nt:          # one chunk of rows a thread (more when the team is smaller)
-                st[2 * c] = threads_now()
-                r0 = rows * c // nt
-                r1 = rows * (c + 1) // nt
-                if tmp == NULL:
-                    bad[c] = 1     # a whole chunk unsorted: the caller sorts them all again
-                else:
-                    for r in range(r0, r1):
-                        f(data + r * n * isz, n, tmp, 1, NULL)
-                st[2 * c + 1] = threads_now()
-                c = c + openmp.omp_get_num_threads()
-            free(tmp)
-        threads_observe(nt, t0, threads_now(), st)
-    for c in range(nt):
-        if bad[c]:
-            return False
+        x.f(data, n, tmp, nt, st if nt > 1 else NULL)
+        if nt > 1:
+            threads_observe(nt, t0, threads_now(), st)
+    free(tmp)
     return True
 
 
@@ -667,41 +711,44 @@ _sort_fns[<int>DC_T_U8], _search_fns[<int>DC_T_U8] = dc_sort_u8, dc_search_u8
 _sort_fns[<int>DC_T_U4], _search_fns[<int>DC_T_U4] = dc_sort_u4, dc_search_u4
 
 
+cdef inline int _halvings(Py_ssize_t n) noexcept nogil:
+    """The steps of a binary search of n points, plus one."""
+    cdef int steps = 1
+    while n > 0:
+        steps += 1
+        n >>= 1
+    return steps
+
+
+cdef struct _SearchCtx:
+    dc_search_fn f
+    const char *a
+    const char *keys
+    char *out
+    Py_ssize_t n
+    int isz
+    bint right
+
+
+cdef void _search_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef _SearchCtx *x = <_SearchCtx *>p
+    x.f(x.a, x.n, x.keys + s * x.isz, e - s, x.out + s * 8, x.right)
+
+
 cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m,
                      char *out, int t, bint right) noexcept:
-    cdef dc_search_fn f
-    cdef int isz, nt, c, steps = 1
-    cdef Py_ssize_t s, e, w
-    cdef double st[2 * DC_MAX_CHUNKS]
-    cdef double t0
+    cdef _SearchCtx x
+    cdef int nt
     if t < 0 or t >= 32 or _search_fns[t] == NULL:
         return False
-    f = _search_fns[t]
-    isz = type_size(t)
     if m <= 0:
         return True
-    w = n
-    while w > 0:              # a key costs a probe, ~2 cheap elements' worth, per halving
-        steps += 1
-        w >>= 1
-    nt = threads_for_ew(m * 2 * steps, K.binary_threshold[0], 8)
-    if nt > DC_MAX_CHUNKS:
-        nt = DC_MAX_CHUNKS
+    x.f, x.a, x.keys, x.out, x.n, x.isz, x.right = (_search_fns[t], a, keys, out, n,
+                                                    <int>type_size(t), right)
+    # a key costs a probe, ~2 cheap elements' worth, per halving
+    nt = threads_for_ew(m * 2 * _halvings(n), K.binary_threshold[0], 8)
     with nogil:
-        if nt <= 1:
-            f(a, n, keys, m, out, right)
-        else:
-            t0 = threads_now()
-            with parallel(num_threads=nt):
-                c = threadid()
-                while c < nt:      # one chunk of keys a thread (more when the team is smaller)
-                    st[2 * c] = threads_now()
-                    s = m * c // nt
-                    e = m * (c + 1) // nt
-                    f(a, n, keys + s * isz, e - s, out + s * 8, right)
-                    st[2 * c + 1] = threads_now()
-                    c = c + openmp.omp_get_num_threads()
-            threads_observe(nt, t0, threads_now(), st)
+        _spans(_search_span, &x, m, nt)
     return True
 
 
@@ -720,110 +767,98 @@ cdef bint interp_inputs_ok(const double *x, Py_ssize_t m, const double *xp,
     return ok
 
 
+cdef struct _InterpCtx:
+    const double *x
+    const double *xp
+    const double *fp
+    double *out
+    Py_ssize_t n
+    double left, right
+
+
+cdef void _interp_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef _InterpCtx *v = <_InterpCtx *>p
+    dc_interp_f8(v.x + s, e - s, v.xp, v.fp, v.n, v.left, v.right, v.out + s)
+
+
 cdef void run_interp_f8(const double *x, Py_ssize_t m, const double *xp, const double *fp,
                         Py_ssize_t n, double left, double right, double *out) noexcept:
-    cdef int nt, c, steps = 2
-    cdef Py_ssize_t s, e, w = n
-    cdef double st[2 * DC_MAX_CHUNKS]
-    cdef double t0
+    cdef _InterpCtx v
+    cdef int nt
     if m <= 0:
         return
-    while w > 0:              # the search's halvings, then the rules: ~2 cheap elements each
-        steps += 1
-        w >>= 1
-    nt = threads_for_ew(m * 2 * steps, K.binary_threshold[0], 8)
-    if nt > DC_MAX_CHUNKS:
-        nt = DC_MAX_CHUNKS
+    v.x, v.xp, v.fp, v.out, v.n, v.left, v.right = x, xp, fp, out, n, left, right
+    # the search's halvings, then the rules: ~2 cheap elements each
+    nt = threads_for_ew(m * 2 * (_halvings(n) + 1), K.binary_threshold[0], 8)
     with nogil:
-        if nt <= 1:
-            dc_interp_f8(x, m, xp, fp, n, left, right, out)
-            return
-        t0 = threads_now()
-        with parallel(num_threads=nt):
-            c = threadid()
-            while c < nt:          # one chunk of values a thread (more when the team is smaller)
-                st[2 * c] = threads_now()
-                s = m * c // nt
-                e = m * (c + 1) // nt
-                dc_interp_f8(x + s, e - s, xp, fp, n, left, right, out + s)
-                st[2 * c + 1] = threads_now()
-                c = c + openmp.omp_get_num_threads()
-        threads_observe(nt, t0, threads_now(), st)
+        _spans(_interp_span, &v, m, nt)
 
 
-cdef void _count_range(const char *x, Py_ssize_t s, Py_ssize_t e, bint i8,
-                       long long *counts) noexcept nogil:
+cdef struct _BincountCtx:
+    _Counts k
+    const char *x
+    bint i8
+
+
+cdef void _bincount_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef _BincountCtx *v = <_BincountCtx *>p
+    cdef long long *counts = _counters(&v.k, c)
     cdef Py_ssize_t i
-    if i8:
+    if v.i8:
         for i in range(s, e):
-            counts[(<const long long *>x)[i]] += 1
+            counts[(<const long long *>v.x)[i]] += 1
     else:
         for i in range(s, e):
-            counts[(<const int *>x)[i]] += 1
+            counts[(<const int *>v.x)[i]] += 1
 
 
 cdef bint run_bincount(const char *x, Py_ssize_t n, int t, long long *counts,
                        Py_ssize_t L) noexcept:
-    cdef int nt, c
-    cdef Py_ssize_t s, e, b
-    cdef long long *part
-    cdef double st[2 * DC_MAX_CHUNKS]
-    cdef double t0
-    cdef bint i8 = t == DC_T_I8
-    if not (i8 or t == DC_T_I4):
+    cdef _BincountCtx v
+    cdef int nt
+    cdef bint ok
+    if not (t == DC_T_I8 or t == DC_T_I4):
         return False
     if n <= 0:
         return True
+    v.k.out, v.k.L, v.x, v.i8 = counts, L, x, t == DC_T_I8
     # a count array a thread: only where the counts are short next to the values (summing
     # long ones would cost more than the counting saves)
     nt = threads_for_ew(n, K.binary_threshold[0], 8) if L <= n // 8 else 1
-    if nt > DC_MAX_CHUNKS:
-        nt = DC_MAX_CHUNKS
-    if nt <= 1:
-        with nogil:
-            _count_range(x, 0, n, i8, counts)
-        return True
-    part = <long long *>calloc(nt * L, sizeof(long long))
-    if part == NULL:
-        return False
     with nogil:
-        t0 = threads_now()
-        with parallel(num_threads=nt):
-            c = threadid()
-            while c < nt:          # one chunk a thread (more when the team is smaller)
-                st[2 * c] = threads_now()
-                _count_range(x, n * c // nt, n * (c + 1) // nt, i8, part + c * L)
-                st[2 * c + 1] = threads_now()
-                c = c + openmp.omp_get_num_threads()
-        threads_observe(nt, t0, threads_now(), st)
-        for c in range(nt):
-            for b in range(L):
-                counts[b] += part[c * L + b]
-    free(part)
-    return True
+        ok = _counted_spans(_bincount_span, &v, &v.k, n, nt)
+    return ok
 
 
-cdef void _hist_range(const double *a, Py_ssize_t s, Py_ssize_t e, double first,
-                      double last, double denom, Py_ssize_t nbins, const double *edges,
-                      long long *counts) noexcept nogil:
+cdef struct _HistCtx:
+    _Counts k
+    const double *a
+    const double *edges
+    double first, last, denom
+    Py_ssize_t nbins
+
+
+cdef void _hist_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
     """NumPy's uniform-bin steps (np.histogram) for values s..e-1, one at a time: kept when
     in [first, last] (NaN not), index ((x - first) / denom) * nbins truncated, the last
     edge's values in the last bin, one down where below its bin's left edge, then one up
     where at or above the next edge (not in the last bin)."""
+    cdef _HistCtx *h = <_HistCtx *>p
+    cdef long long *counts = _counters(&h.k, c)
     cdef Py_ssize_t i, idx
     cdef double x, f
-    cdef double fn = <double>nbins
+    cdef double fn = <double>h.nbins
     for i in range(s, e):
-        x = a[i]
-        if not (x >= first and x <= last):
+        x = h.a[i]
+        if not (x >= h.first and x <= h.last):
             continue
-        f = (x - first) / denom * fn
+        f = (x - h.first) / h.denom * fn
         idx = <Py_ssize_t>f
-        if idx == nbins:
+        if idx == h.nbins:
             idx -= 1
-        if x < edges[idx]:
+        if x < h.edges[idx]:
             idx -= 1
-        if x >= edges[idx + 1] and idx != nbins - 1:
+        if x >= h.edges[idx + 1] and idx != h.nbins - 1:
             idx += 1
         counts[idx] += 1
 
@@ -831,41 +866,18 @@ cdef void _hist_range(const double *a, Py_ssize_t s, Py_ssize_t e, double first,
 cdef bint run_hist_f8(const double *a, Py_ssize_t n, double first, double last,
                       double denom, Py_ssize_t nbins, const double *edges,
                       long long *counts) noexcept:
-    cdef int nt, c
-    cdef Py_ssize_t s, e, b
-    cdef long long *part
-    cdef double st[2 * DC_MAX_CHUNKS]
-    cdef double t0
+    cdef _HistCtx h
+    cdef int nt
+    cdef bint ok
     if n <= 0 or nbins <= 0:
         return True
+    h.k.out, h.k.L = counts, nbins
+    h.a, h.edges, h.first, h.last, h.denom, h.nbins = a, edges, first, last, denom, nbins
     # ~4 cheap elements' worth a value (a division, two compares, a scattered increment)
     nt = threads_for_ew(n * 4, K.binary_threshold[0], 8)
-    if nt > DC_MAX_CHUNKS:
-        nt = DC_MAX_CHUNKS
-    if nt <= 1:
-        with nogil:
-            _hist_range(a, 0, n, first, last, denom, nbins, edges, counts)
-        return True
-    part = <long long *>calloc(nt * nbins, sizeof(long long))
-    if part == NULL:
-        return False
     with nogil:
-        t0 = threads_now()
-        with parallel(num_threads=nt):
-            c = threadid()
-            while c < nt:          # one chunk a thread (more when the team is smaller)
-                st[2 * c] = threads_now()
-                s = n * c // nt
-                e = n * (c + 1) // nt
-                _hist_range(a, s, e, first, last, denom, nbins, edges, part + c * nbins)
-                st[2 * c + 1] = threads_now()
-                c = c + openmp.omp_get_num_threads()
-        threads_observe(nt, t0, threads_now(), st)
-        for c in range(nt):
-            for b in range(nbins):
-                counts[b] += part[c * nbins + b]
-    free(part)
-    return True
+        ok = _counted_spans(_hist_span, &h, &h.k, n, nt)
+    return ok
 
 
 # What a reduction's element costs the thread policy, relative to the cheap probe's (an

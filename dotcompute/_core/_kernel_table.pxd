@@ -68,8 +68,6 @@ cdef extern from "dc_kernel_table.h" nogil:
         Py_ssize_t stream_auto_min
         int can_stream
         int *prefetch
-        Py_ssize_t (*mask_word)(char *, const char *, const char *, Py_ssize_t, Py_ssize_t,
-                                int, int) noexcept nogil
         void (*mask_fill)(char *, const char *, const char *, Py_ssize_t, int) noexcept nogil
         Py_ssize_t (*mask_copy)(char *, const char *, const char *, Py_ssize_t, int,
                                 Py_ssize_t *, Py_ssize_t, int) noexcept nogil

@@ -994,30 +994,18 @@ cdef class ndarray:
     def round(self, *args, **kwargs):
         return _numpy_method(self, _nd_round, args, kwargs)
 
-    def searchsorted(self, *args, **kwargs):
-        cdef object r
-        if 1 <= len(args) <= 3 and not kwargs or len(args) == 1 and kwargs.keys() <= {
-                "side", "sorter"}:
-            p = args + ("left", None)[len(args) - 1:]
-            r = _fn.searchsorted_fast(self, p[0], kwargs.get("side", p[1]),
-                                      kwargs.get("sorter", p[2]))
-            if r is not None:
-                return r
-        return _numpy_method(self, _nd_searchsorted, args, kwargs)
+    def searchsorted(self, v, side="left", sorter=None):
+        r = _fn.searchsorted_fast(self, v, side, sorter)     # our search where it applies
+        if r is not None:
+            return r
+        return _numpy_method(self, _nd_searchsorted, (v, side, sorter), {})
 
-    def sort(self, *args, **kwargs):
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
         # our radix sort where it gives NumPy's values (_routines_function.sort_method)
-        cdef tuple p
-        if len(args) <= 3 and (not kwargs or kwargs.keys() <= {"axis", "kind", "order",
-                                                               "stable"}):
-            p = args + (-1, None, None)[len(args):]
-            if (not (len(args) > 0 and "axis" in kwargs or len(args) > 1 and "kind" in kwargs
-                     or len(args) > 2 and "order" in kwargs)
-                    and _fn.sort_method(self, kwargs.get("axis", p[0]),
-                                        kwargs.get("kind", p[1]), kwargs.get("order", p[2]),
-                                        kwargs.get("stable"))):
-                return None
-        return _numpy_method(self, _nd_sort, args, kwargs)
+        if _fn.sort_method(self, axis, kind, order, stable):
+            return None
+        return _numpy_method(self, _nd_sort, (axis, kind, order),
+                             {} if stable is None else {"stable": stable})
 
     def squeeze(self, *args, **kwargs):
         return _numpy_method(self, _nd_squeeze, args, kwargs)

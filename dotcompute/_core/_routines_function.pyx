@@ -449,26 +449,27 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         x = <ndarray>a
         nd = x._ndim
         r = None
+        back = None
+        ax = -1                  # the axis sorted along, when an int in range
+        if PyLong_CheckExact(axis) and -nd <= <object>axis < nd:
+            ax = <int>axis + nd if <object>axis < 0 else <int>axis
+        # lines of SORT_MIN or more (the whole array for axis=None): NumPy's code below
         if axis is None:
             r = _cr.copy(<ndarray>x.reshape(-1), "C")
-        elif PyLong_CheckExact(axis) and nd >= 1 and -nd <= <object>axis < nd:
-            ax = <int>axis + nd if <object>axis < 0 else <int>axis
-            if x._shape[ax] >= SORT_MIN and ax == nd - 1:
+        elif ax >= 0 and x._shape[ax] >= SORT_MIN:
+            if ax == nd - 1:
                 r = _cr.copy(x, "C")
-            elif x._shape[ax] >= SORT_MIN and x._c_contig:
+            elif x._c_contig:
                 # another axis of a C-ordered array: its lines copied as rows (the axis
                 # last), sorted, and put back in C order, as NumPy's copy in order K
                 # of a C-ordered array is (NumPy sorts the strided lines one by one
                 # through a buffer, with its scalar introsort)
-                perm = [d for d in range(nd) if d != ax] + [ax]
-                r = _cr.copy(<ndarray>x.transpose(perm), "C")
-                if sort_rows(r):
-                    back = list(range(nd - 1))
-                    back.insert(ax, nd - 1)
-                    return _cr.copy(<ndarray>r.transpose(back), "C")
-                r = None
+                r = _cr.copy(<ndarray>x.transpose(
+                    [d for d in range(nd) if d != ax] + [ax]), "C")
+                back = list(range(nd - 1))
+                back.insert(ax, nd - 1)
         if r is not None and sort_rows(r):
-            return r
+            return r if back is None else _cr.copy(<ndarray>r.transpose(back), "C")
     if _host_array(a) and axis is not None and stable is None and (
             (<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
         r = _cr.copy(<ndarray>a, "K")
@@ -876,8 +877,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=np._NoValu
     if (axis is None and out is None and (keepdims is np._NoValue or keepdims is False)
             and _host_array(a) and ((<ndarray>a)._t == DC_T_F8 or (<ndarray>a)._t == DC_T_F4)
             and (<ndarray>a)._size >= 2):
-        x = <ndarray>a
-        valid = <ndarray?>x.reshape(-1)[x.reshape(-1) == x.reshape(-1)]
+        x = <ndarray?>(<ndarray>a).reshape(-1)
+        valid = <ndarray?>x[x == x]
         if valid._size > 0:
             return median(valid)
     kw = {} if keepdims is np._NoValue else {"keepdims": keepdims}

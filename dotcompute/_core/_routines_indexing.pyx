@@ -447,12 +447,7 @@ cdef void _mask_copy(char *dst, const char *src, const char *mask, Py_ssize_t st
             c += e - j
             j = e
             continue
-        if (step == 1 and e - j == 8 and K.mask_word != NULL
-                and (rowbytes == 4 or rowbytes == 8 or rowbytes == 16)):
-            # compress / expand of the word's rows (dc_mask.h)
-            c = K.mask_word(dst, src, mask + j, j, c, <int>rowbytes, scatter)
-        else:
-            c = _mixed_rows(dst, src, mask, step, j, e, c, count, rowbytes, scatter)
+        c = _mixed_rows(dst, src, mask, step, j, e, c, count, rowbytes, scatter)
         j = e
 
 

@@ -1,7 +1,7 @@
 /* Boolean-mask indexing of a contiguous mask's mixed 8-entry words by AVX-512 compress
  * and expand (x86-64-v4 builds) or AVX2 lane permutations from tables (x86-64-v3 builds,
- * below); the kernel table's mask_copy / mask_fill (and the AVX-512 mask_word) are NULL
- * in the others, and _routines_indexing runs its bit-select loops.
+ * below); the kernel table's mask_copy / mask_fill are NULL in the others, and
+ * _routines_indexing runs its bit-select loops.
  *
  * _routines_indexing reads a mask 8 entries at a time: an all-false word is skipped, a run
  * of all-true words is one copy, and a mixed word went row by row, a bit select per row
@@ -22,8 +22,9 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) \
     && defined(__BMI2__)
 #include <immintrin.h>
-#define DC_HAVE_MASK_WORD 1
 #define DC_HAVE_MASK_COPY 1
+
+static void dc_mask_init(void) {}     /* nothing to make (see the AVX2 build's) */
 
 /* The 8 entries at mask[0..7] as a lane mask (bit i: entry i nonzero). */
 static inline unsigned dc_mask8(const char *mask)
@@ -37,10 +38,13 @@ static inline __mmask8 dc_low8(int n) { return (__mmask8)((1u << n) - 1u); }
 /* Rows j..j+7 of w bytes (4, 8 or 16) under the entries mask[0..7]. scatter: dst's rows
  * whose entry is true take src's rows c, c+1, ... in order (the others keep their bits);
  * gather: src's rows whose entry is true are packed into dst from row c on. dst and src
- * do not overlap. Returns c plus the number of true entries. */
+ * do not overlap; count, the source rows of a scatter and the destination rows of a
+ * gather, bounds what is read or written (here the masked loads and stores stay within
+ * it). Returns c plus the number of true entries. */
 static ptrdiff_t dc_mask_word(char *dst, const char *src, const char *mask, ptrdiff_t j,
-                              ptrdiff_t c, int w, int scatter)
+                              ptrdiff_t c, ptrdiff_t count, int w, int scatter)
 {
+    (void)count;
     unsigned k = dc_mask8(mask);
     int n = __builtin_popcount(k);
     if (w == 8) {
@@ -91,15 +95,6 @@ static ptrdiff_t dc_mask_word(char *dst, const char *src, const char *mask, ptrd
     return c + n;
 }
 
-/* dc_mask_copy's word (count: unused here, the masked loads and stores stay in bounds) */
-static inline ptrdiff_t dc_mask_word_n(char *dst, const char *src, const char *mask,
-                                       ptrdiff_t j, ptrdiff_t c, ptrdiff_t count, int w,
-                                       int scatter)
-{
-    (void)count;
-    return dc_mask_word(dst, src, mask, j, c, w, scatter);
-}
-
 /* Rows j..j+7 of w bytes (1, 2, 4, 8 or 16) whose entry in mask[0..7] is true become
  * `value` (one row), by masked stores. */
 static void dc_mask_fill(char *dst, const char *value, const char *mask, ptrdiff_t j, int w)
@@ -134,14 +129,14 @@ static void dc_mask_fill(char *dst, const char *value, const char *mask, ptrdiff
 /* AVX2 has no compress or expand: a permutation of the 32-bit lanes from a table, by the
  * mask bits of the units a vector holds (rows of 4 bytes: 8 units of one lane; 8 bytes: 4
  * units of two lanes; 16 bytes: 2 units of four lanes). Tables, made once at import
- * (dc_mask_tables): pack[u][bits] moves the selected units to the front, spread[u][bits]
+ * (dc_mask_init): pack[u][bits] moves the selected units to the front, spread[u][bits]
  * moves the first ones to the selected units' places, lanes[u][bits] marks the selected
  * units' lanes (-1). A packed vector is stored whole where the destination has room for
  * all its units (the unwritten tail is written again by the next word), else through a
  * buffer; a scatter reads its source units whole under the same rule. */
 static int32_t dc_mask_pack[3][256][8], dc_mask_spread[3][256][8], dc_mask_lanes[3][256][8];
 
-static void dc_mask_tables(void)
+static void dc_mask_init(void)
 {
     for (int u = 0; u < 3; u++) {
         int lanes = 1 << u, units = 8 >> u;
@@ -172,10 +167,10 @@ static inline unsigned dc_mask8(const char *mask)
     return ~(unsigned)_mm_movemask_epi8(z) & 0xFFu;
 }
 
-/* dc_mask_word of the AVX-512 build (same contract), with count: the source rows of a
- * scatter, the destination rows of a gather (never read or written past it). */
-static ptrdiff_t dc_mask_word_n(char *dst, const char *src, const char *mask, ptrdiff_t j,
-                               ptrdiff_t c, ptrdiff_t count, int w, int scatter)
+/* dc_mask_word of the AVX-512 build (same contract: count is never read or written
+ * past, whole vectors move only where it leaves room). */
+static ptrdiff_t dc_mask_word(char *dst, const char *src, const char *mask, ptrdiff_t j,
+                              ptrdiff_t c, ptrdiff_t count, int w, int scatter)
 {
     unsigned k = dc_mask8(mask);
     int u = w == 4 ? 0 : w == 8 ? 1 : 2, units = 8 >> u, v, nv = 8 / units;
@@ -261,9 +256,8 @@ static void dc_mask_fill(char *dst, const char *value, const char *mask, ptrdiff
 #ifdef DC_HAVE_MASK_COPY
 /* A contiguous mask's entries 0..m-1 eight at a time while c < count (the words whole
  * within m): an all-false word skipped, a run of all-true words one copy, a mixed word by
- * dc_mask_word_n (the build's). Rows of w bytes (4, 8 or 16); c and the entries done (a multiple of 8, or
- * m's last multiple of 8: the caller does the rest) are returned through *pc and the
- * result. */
+ * the build's dc_mask_word. Rows of w bytes (4, 8 or 16); c and the entries done (a
+ * multiple of 8: the caller does the rest) are returned through *pc and the result. */
 static ptrdiff_t dc_mask_copy(char *dst, const char *src, const char *mask, ptrdiff_t m,
                               int w, ptrdiff_t *pc, ptrdiff_t count, int scatter)
 {
@@ -292,7 +286,7 @@ static ptrdiff_t dc_mask_copy(char *dst, const char *src, const char *mask, ptrd
             j = e;
             continue;
         }
-        c = dc_mask_word_n(dst, src, mask + j, j, c, count, w, scatter);
+        c = dc_mask_word(dst, src, mask + j, j, c, count, w, scatter);
         j += 8;
     }
     *pc = c;

@@ -81,6 +81,12 @@ static ptrdiff_t dc_sort_nans_##SUF(F *a, ptrdiff_t n, F *tmp)                  
 DC_SORT_NANS(f8, double)
 DC_SORT_NANS(f4, float)
 
+#ifdef _OPENMP
+#define DC_SORT_OMP_ID(t, w) do { t = omp_get_thread_num(); w = omp_get_num_threads(); } while (0)
+#else
+#define DC_SORT_OMP_ID(t, w) do { t = 0; w = 1; } while (0)
+#endif
+
 #define DC_SORT_DEFINE(SUF, U, NBYTES, NANS)                                              \
 static void dc_sort_##SUF(void *data, ptrdiff_t n, void *tmpv, int nt, double *stamps)    \
 {                                                                                         \
@@ -154,12 +160,6 @@ static void dc_sort_##SUF(void *data, ptrdiff_t n, void *tmpv, int nt, double *s
     }                                                                                     \
     free(cnt);                                                                            \
 }
-
-#ifdef _OPENMP
-#define DC_SORT_OMP_ID(t, w) do { t = omp_get_thread_num(); w = omp_get_num_threads(); } while (0)
-#else
-#define DC_SORT_OMP_ID(t, w) do { t = 0; w = 1; } while (0)
-#endif
 
 DC_SORT_DEFINE(f8, uint64_t, 8, 1)
 DC_SORT_DEFINE(f4, uint32_t, 4, 1)
