@@ -72,7 +72,8 @@ _OWN = {
         "mean", "cumsum", "cumprod", "dot", "vdot", "clip", "where", "concatenate",
         "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
         "copy", "repeat", "stack", "outer", "median", "std", "var", "quantile",
-        "percentile")},
+        "percentile", "unique", "searchsorted", "digitize", "nanmedian", "histogram",
+        "interp", "bincount")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

@@ -856,6 +856,126 @@ def test_sort_calls_left_to_numpy_as_numpy():
         r.sort()
 
 
+# ------------------------------------------------------- argsort and unique's indices
+
+def _argsort_rows(n, dtype, rng):
+    """Rows for argsort: distinct values (random, sorted, reversed), few values (ties),
+    and for floats zeros of either sign and NaNs of either sign among ties."""
+    info = np.finfo(dtype) if np.dtype(dtype).kind == "f" else np.iinfo(dtype)
+    if np.dtype(dtype).kind == "f":
+        distinct = rng.permutation(n).astype(dtype) * dtype(0.5) - dtype(n // 4)
+        few = rng.integers(-3, 4, n).astype(dtype)
+        few[few == 0] = np.where(rng.random(int((few == 0).sum())) < 0.5, -0.0, 0.0)
+        few[::97] = np.nan
+        few[1::101] = -np.nan
+        few[2::89] = np.inf
+        few[3::83] = -np.inf
+    else:
+        distinct = rng.permutation(n).astype(dtype)
+        distinct[:2] = [info.min, info.max]
+        few = rng.integers(0, 5, n).astype(dtype)
+        few[::50] = info.max
+        few[1::50] = info.min
+    return [distinct, np.sort(distinct), np.sort(distinct)[::-1].copy(), few,
+            np.full(n, few[0])]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
+                                   np.uint32])
+@pytest.mark.parametrize("n", [4095, 4096, 5003, 70001])
+def test_argsort_as_numpy(dtype, n):
+    """np.argsort / dc.argsort / ndarray.argsort of dc arrays give NumPy's indices exactly:
+    stable kinds (equal values by position; -0.0 and 0.0 alike, NaNs of either sign last
+    and alike) by our radix argsort from 4096 elements a row; the default kind by ours
+    where the row has no equal values and by NumPy's code where it has (NumPy's order
+    among them); last axis of 2-d and F-ordered arrays, axis=None, other axes; 1 and 2
+    threads."""
+    rng = np.random.default_rng(n)
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            rows = _argsort_rows(n, dtype, rng)
+            for x in rows + [np.stack(rows[:2]), np.asfortranarray(np.stack(rows[:3]))]:
+                d = dc.asarray(x)
+                for kw in ({}, {"kind": "stable"}, {"kind": "mergesort"}, {"stable": True},
+                           {"kind": "quicksort"}, {"stable": False}, {"axis": None},
+                           {"axis": None, "kind": "stable"}, {"axis": 0},
+                           {"axis": 0, "kind": "stable"}):
+                    e = np.argsort(x, **kw)
+                    _same(e, np.argsort(d, **kw))
+                    _same(e, dc.argsort(d, **kw))
+                    _same(e, d.argsort(**kw))
+                np.testing.assert_array_equal(np.asarray(d), x)     # input unchanged
+    finally:
+        dc.set_num_threads(old)
+
+
+def test_argsort_calls_left_to_numpy_as_numpy():
+    """order=, bad kinds, kind and stable together, bad axes and small rows keep NumPy's
+    code: its results and errors."""
+    x = np.random.default_rng(3).normal(size=(2, 5000))
+    d = dc.asarray(x)
+    _same(np.argsort(x[:, :100]), np.argsort(d[:, :100]))
+    _same(np.argsort(x, kind="heapsort"), d.argsort(kind="heapsort"))
+    for call in (lambda a: np.argsort(a, kind="bogus"), lambda a: np.argsort(a, axis=2),
+                 lambda a: np.argsort(a, kind="stable", stable=True),
+                 lambda a: a.argsort(axis=-3)):
+        with pytest.raises(Exception) as e_np:
+            call(x)
+        with pytest.raises(type(e_np.value)):
+            call(d)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
+                                   np.uint32])
+def test_unique_indices_as_numpy(dtype):
+    """np.unique / dc.unique of dc arrays with return_index, return_inverse and
+    return_counts in every combination (NumPy's steps on our stable argsort, or on our
+    sort for counts alone) give NumPy's values, indices, inverse (the input's shape) and
+    counts, with NaNs equal or not, on 1 and 2 threads."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 300, (40, 250)).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        x[::7, ::3] = np.nan
+    old = dc.get_num_threads()
+    try:
+        for threads in (1, 2):
+            dc.set_num_threads(threads)
+            for a in (x, x.ravel(), x[:, ::2]):
+                d = dc.asarray(a)
+                for ri in (False, True):
+                    for rv in (False, True):
+                        for rc in (False, True):
+                            for en in (True, False):
+                                kw = dict(return_index=ri, return_inverse=rv,
+                                          return_counts=rc, equal_nan=en)
+                                e = np.unique(a, **kw)
+                                for g in (np.unique(d, **kw), dc.unique(d, **kw)):
+                                    if isinstance(e, tuple):
+                                        assert isinstance(g, tuple) and len(g) == len(e)
+                                        for ee, gg in zip(e, g):
+                                            _same(ee, gg)
+                                    else:
+                                        _same(e, g)
+    finally:
+        dc.set_num_threads(old)
+
+
+def test_namespace_reaches_every_override():
+    """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
+    override (not NumPy's code on views): the namespace's object is the routine (or the
+    standard's wrapper of it)."""
+    from dotcompute import _standard
+    from dotcompute._core._routines_function import OVERRIDES
+    for f, impl in OVERRIDES.items():
+        name = f.__name__
+        if getattr(np, name, None) is not f:
+            continue                      # a submodule's function
+        obj = getattr(dc, name)
+        assert obj is impl or obj is _standard.OWN.get(name), name
+
+
 # ------------------------------------------------------- searchsorted and digitize
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,

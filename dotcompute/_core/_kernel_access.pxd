@@ -105,6 +105,11 @@ cdef void run_select(char *data, Py_ssize_t rows, Py_ssize_t n, Py_ssize_t row_s
 # single row's passes shared by the threads, several rows spread over them. False when
 # the dtype has no sort here or scratch memory could not be had (nothing was changed).
 cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept
+# The indices that order each of `rows` contiguous rows of n elements of kernel type t
+# (stable; int64 rows into out): 0, 1 when two equal values were found (an unstable
+# sort's order among them is its own), -1 when it could not (type, memory).
+cdef int run_argsort(const char *data, Py_ssize_t rows, Py_ssize_t n, int t,
+                     char *out) noexcept
 
 # For each of m keys (contiguous, dtype t as the sorted row a of n elements) the index
 # np.searchsorted(a, key, side) gives for a sorted a (dc_search.h), into out (int64), the
@@ -272,3 +277,7 @@ cdef inline int fp_check(object name) except -1:
     if status:
         return fp_report(status, name)
     return 0
+# Whether a contiguous row of n integers of kernel type t, all in lo..lo+range-1, holds a
+# value twice (a bitmap of range bits): 1, 0, -1 when it could not (type, memory).
+cdef int run_hasdup(const char *data, Py_ssize_t n, int t, long long lo,
+                    unsigned long long range) noexcept

@@ -690,6 +690,112 @@ cdef bint run_sort(char *data, Py_ssize_t rows, Py_ssize_t n, int t) noexcept:
     return True
 
 
+cdef extern from "dc_sort.h" nogil:
+    int dc_argsort_f8(const void *a, Py_ssize_t n, void *out, int nt, double *stamps,
+                      int *ties)
+    int dc_argsort_f4(const void *a, Py_ssize_t n, void *out, int nt, double *stamps,
+                      int *ties)
+    int dc_argsort_i8(const void *a, Py_ssize_t n, void *out, int nt, double *stamps,
+                      int *ties)
+    int dc_argsort_i4(const void *a, Py_ssize_t n, void *out, int nt, double *stamps,
+                      int *ties)
+    int dc_argsort_u8(const void *a, Py_ssize_t n, void *out, int nt, double *stamps,
+                      int *ties)
+    int dc_argsort_u4(const void *a, Py_ssize_t n, void *out, int nt, double *stamps,
+                      int *ties)
+
+ctypedef int (*dc_argsort_fn)(const void *, Py_ssize_t, void *, int, double *,
+                              int *) noexcept nogil
+cdef dc_argsort_fn _argsort_fns[32]    # by kernel type; NULL: no argsort here
+
+# An argsorted element moves its 8-byte index with its key at every pass: ~1.5 times a
+# sorted one's work.
+DEF ARGSORT_WEIGHT = 9
+
+
+cdef struct _ArgsortCtx:
+    dc_argsort_fn f
+    const char *data
+    char *out
+    Py_ssize_t n
+    int isz
+    int failed[DC_MAX_CHUNKS]   # by span: no scratch memory (its rows not ordered)
+    int ties[DC_MAX_CHUNKS]     # by span: equal values found
+
+
+cdef void _argsort_span(void *p, Py_ssize_t r0, Py_ssize_t r1, int c) noexcept nogil:
+    """Rows r0..r1-1, each ordered on this thread."""
+    cdef _ArgsortCtx *x = <_ArgsortCtx *>p
+    cdef Py_ssize_t r
+    cdef int tie = 0
+    for r in range(r0, r1):
+        if x.f(x.data + r * x.n * x.isz, x.n, x.out + r * x.n * 8, 1, NULL, &tie) < 0:
+            x.failed[c] = 1
+            return
+        x.ties[c] |= tie
+
+
+cdef int run_argsort(const char *data, Py_ssize_t rows, Py_ssize_t n, int t,
+                     char *out) noexcept:
+    cdef int nt, c, tie = 0, r
+    cdef double st[2 * DC_MAX_CHUNKS]
+    cdef double t0
+    cdef _ArgsortCtx x
+    if t < 0 or t >= 32 or _argsort_fns[t] == NULL:
+        return -1
+    if rows <= 0 or n <= 0:
+        return 0
+    x.f, x.data, x.out, x.n, x.isz = _argsort_fns[t], data, out, n, <int>type_size(t)
+    nt = threads_for_ew(rows * n * x.isz * ARGSORT_WEIGHT, K.binary_threshold[0], x.isz)
+    if nt > DC_MAX_CHUNKS:
+        nt = DC_MAX_CHUNKS
+    if rows > 1:                # whole rows a thread
+        if nt > rows:
+            nt = <int>rows
+        for c in range(DC_MAX_CHUNKS):
+            x.failed[c] = 0
+            x.ties[c] = 0
+        with nogil:
+            _spans(_argsort_span, &x, rows, nt)
+        for c in range(DC_MAX_CHUNKS):
+            if x.failed[c]:
+                return -1
+            tie |= x.ties[c]
+        return 1 if tie else 0
+    if n * x.isz < SORT_THREAD_BYTES:
+        nt = 1
+    with nogil:                 # one row: its passes shared by the threads (dc_sort.h)
+        t0 = threads_now()
+        r = x.f(data, n, out, nt, st if nt > 1 else NULL, &tie)
+        if nt > 1 and r == 0:
+            threads_observe(nt, t0, threads_now(), st)
+    if r < 0:
+        return -1
+    return 1 if tie else 0
+
+
+cdef extern from "dc_sort.h" nogil:
+    int dc_hasdup_i8(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
+    int dc_hasdup_i4(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
+    int dc_hasdup_u8(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
+    int dc_hasdup_u4(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
+
+
+cdef int run_hasdup(const char *data, Py_ssize_t n, int t, long long lo,
+                    unsigned long long range) noexcept:
+    cdef int r = -1
+    with nogil:
+        if t == DC_T_I8:
+            r = dc_hasdup_i8(data, n, lo, range)
+        elif t == DC_T_I4:
+            r = dc_hasdup_i4(data, n, lo, range)
+        elif t == DC_T_U8:
+            r = dc_hasdup_u8(data, n, lo, range)
+        elif t == DC_T_U4:
+            r = dc_hasdup_u4(data, n, lo, range)
+    return r
+
+
 cdef extern from "dc_search.h" nogil:
     void dc_search_f8(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
     void dc_search_f4(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
@@ -703,6 +809,10 @@ ctypedef void (*dc_search_fn)(const void *, Py_ssize_t, const void *, Py_ssize_t
 cdef dc_search_fn _search_fns[32]      # by kernel type; NULL: no search here
 memset(_sort_fns, 0, sizeof(_sort_fns))
 memset(_search_fns, 0, sizeof(_search_fns))
+memset(_argsort_fns, 0, sizeof(_argsort_fns))
+_argsort_fns[<int>DC_T_F8], _argsort_fns[<int>DC_T_F4] = dc_argsort_f8, dc_argsort_f4
+_argsort_fns[<int>DC_T_I8], _argsort_fns[<int>DC_T_I4] = dc_argsort_i8, dc_argsort_i4
+_argsort_fns[<int>DC_T_U8], _argsort_fns[<int>DC_T_U4] = dc_argsort_u8, dc_argsort_u4
 _sort_fns[<int>DC_T_F8], _search_fns[<int>DC_T_F8] = dc_sort_f8, dc_search_f8
 _sort_fns[<int>DC_T_F4], _search_fns[<int>DC_T_F4] = dc_sort_f4, dc_search_f4
 _sort_fns[<int>DC_T_I8], _search_fns[<int>DC_T_I8] = dc_sort_i8, dc_search_i8

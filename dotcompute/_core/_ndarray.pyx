@@ -961,8 +961,12 @@ cdef class ndarray:
     def argpartition(self, *args, **kwargs):
         return _numpy_method(self, _nd_argpartition, args, kwargs)
 
-    def argsort(self, *args, **kwargs):
-        return _numpy_method(self, _nd_argsort, args, kwargs)
+    def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
+        r = _fn.argsort_fast(self, axis, kind, order, stable)   # our radix argsort
+        if r is not None:
+            return r
+        return _numpy_method(self, _nd_argsort, (axis, kind, order),
+                             {} if stable is None else {"stable": stable})
 
     def choose(self, *args, **kwargs):
         return _numpy_method(self, _nd_choose, args, kwargs)

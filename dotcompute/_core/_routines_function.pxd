@@ -16,3 +16,6 @@ cdef bint sort_method(object a, object axis, object kind, object order,
 # np.searchsorted(a, v, side, sorter) by our branch-free search where it applies (see
 # the function); None: NumPy's code should run.
 cdef object searchsorted_fast(object a, object v, object side, object sorter)
+# np.argsort(a, axis, kind, order, stable=...) by our radix argsort where it gives NumPy's
+# indices (see the function); None: NumPy's code should run.
+cdef object argsort_fast(object a, object axis, object kind, object order, object stable)

@@ -11,6 +11,7 @@ from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport (MAXDIMS, run_select, run_sort, run_search,
+                                              run_argsort, run_hasdup,
                                               run_hist_f8, run_interp_f8,
                                               interp_inputs_ok, run_bincount)
 from libc.string cimport memcpy, memcmp
@@ -485,9 +486,10 @@ cdef object _np_unique = np.unique._implementation
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
            *, equal_nan=True, sorted=True):
     """numpy.unique: for a cpu dc array of float32/64 or 32/64-bit integers of SORT_MIN
-    elements or more, values only (no return_*, axis None, sorted): NumPy's own steps
-    (_unique1d: the flattened values sorted, each kept where it differs from the one
-    before, NaNs kept once with equal_nan) on our sort (sort_rows). Else NumPy's code."""
+    elements or more, axis None, sorted: values only, NumPy's own steps (_unique1d: the
+    flattened values sorted, each kept where it differs from the one before, NaNs kept
+    once with equal_nan) on our sort (sort_rows); with return_index / return_inverse /
+    return_counts, on our stable argsort (_unique_indices). Else NumPy's code."""
     cdef ndarray r
     cdef Py_ssize_t n, first
     if (_host_array(ar) and return_index is False and return_inverse is False
@@ -508,9 +510,74 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
                 mask[first] = True
                 mask[first + 1:] = False
             return r[mask]
+    if (_host_array(ar) and (return_index is True or return_inverse is True
+                             or return_counts is True)
+            and (return_index is True or return_index is False)
+            and (return_inverse is True or return_inverse is False)
+            and (return_counts is True or return_counts is False)
+            and axis is None and sorted is True and (equal_nan is True or equal_nan is False)
+            and (<ndarray>ar)._size >= SORT_MIN
+            and _radix_sortable(<ndarray>ar, None, None, None)):
+        if (return_index is True or equal_nan is True
+                or not ((<ndarray>ar)._t == DC_T_F8 or (<ndarray>ar)._t == DC_T_F4)):
+            # (NaNs not equal, without return_index: NumPy's quicksort order of the NaNs
+            # numbers them in the inverse)
+            ret = _unique_indices(<ndarray>ar, return_index, return_inverse,
+                                  return_counts, equal_nan)
+            if ret is not None:
+                return ret
     return call_numpy_function(np.unique, _np_unique,
                                (ar, return_index, return_inverse, return_counts, axis),
                                {"equal_nan": equal_nan, "sorted": sorted})
+
+
+cdef object _unique_indices(ndarray a, bint return_index, bint return_inverse,
+                            bint return_counts, bint equal_nan):
+    """np.unique(a, return_index, return_inverse, return_counts) with axis None: NumPy's
+    own steps (_unique1d) on the order our stable argsort gives (argsort_fast), or, for
+    counts alone, on the values our radix sort sorts (sort_rows). NumPy orders by a
+    stable sort for return_index, as we do; for return_inverse by its quicksort, whose
+    order among equal values changes neither the inverse nor the counts. (Of equal
+    values, the one kept is the first in our order: of -0.0 and 0.0, or of NaNs, NumPy's
+    quicksort may keep another.) None: the sort could not run."""
+    cdef ndarray flat = _cr.copy(<ndarray>a.reshape(-1), "C")
+    cdef bint indices = return_index or return_inverse
+    perm_a = None
+    if indices:
+        perm_a = argsort_fast(flat, None, None, None, True)
+        if perm_a is None:
+            return None
+    elif not sort_rows(flat):       # counts alone: NumPy sorts the values (in place)
+        return None
+    with numpy_in_pool():
+        ar = flat._np()
+        if indices:
+            perm = (<ndarray>perm_a)._np()
+            aux = ar[perm]
+        else:
+            aux = ar
+        mask = np.empty(aux.shape, dtype=np.bool_)
+        mask[:1] = True
+        if equal_nan and aux.shape[0] > 0 and aux.dtype.kind == "f" and np.isnan(aux[-1]):
+            first = np.searchsorted(aux, aux[-1], side="left")
+            if first > 0:
+                mask[1:first] = aux[1:first] != aux[:first - 1]
+            mask[first] = True
+            mask[first + 1:] = False
+        else:
+            mask[1:] = aux[1:] != aux[:-1]
+        ret = (aux[mask],)
+        if return_index:
+            ret += (perm[mask],)
+        if return_inverse:
+            imask = np.cumsum(mask) - 1
+            inv = np.empty(mask.shape, dtype=np.intp)
+            inv[perm] = imask
+            ret += (inv.reshape(a.shape),)
+        if return_counts:
+            idx = np.concatenate(np.nonzero(mask) + ([mask.size],))
+            ret += (np.diff(idx),)
+    return wrap_result(ret[0] if len(ret) == 1 else ret)
 
 
 cdef object _np_searchsorted = np.searchsorted._implementation
@@ -574,8 +641,87 @@ def digitize(x, bins, right=False):
     return call_numpy_function(np.digitize, _np_digitize, (x, bins, right), {})
 
 
+cdef object argsort_fast(object a, object axis, object kind, object order, object stable):
+    """np.argsort by run_argsort (dc_sort.h: a stable radix sort of (key, index) pairs) for
+    a cpu dc array of float32/64 or 32/64-bit integers along its last axis (rows of
+    SORT_MIN elements or more; a C-ordered copy when not C-contiguous) or flattened
+    (axis=None). A stable sort (kind "stable"/"mergesort", stable=True) orders equal
+    values by position, as NumPy's does (-0.0 and 0.0 alike, NaNs last and alike).
+    NumPy's unstable kinds (the default "quicksort", "heapsort") order equal values their
+    own way, which differs between NumPy's builds and CPUs: without equal values every
+    sort gives the same indices, so ours is returned only when the sort found none; not
+    tried where equal values are known or likely (float32; integers: a bitmap of their
+    range finds any; float64: equal values in a sample of ~4096). None:
+    NumPy's code should run (other axes, kinds, dtypes, order=, its errors)."""
+    cdef ndarray x, src, r
+    cdef Py_ssize_t n, m
+    cdef int t, nd, rc
+    cdef bint stable_sort
+    if not _host_array(a) or order is not None:
+        return None
+    x = <ndarray>a
+    t = x._t
+    if (x._size < SORT_MIN or not (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8
+                                   or t == DC_T_I4 or t == DC_T_U8 or t == DC_T_U4)):
+        return None
+    if stable is not None:
+        if kind is not None or not (stable is True or stable is False):
+            return None                     # NumPy's error or reading
+        stable_sort = stable is True
+    elif kind is None or kind == "quicksort" or kind == "heapsort":
+        stable_sort = False
+    elif kind == "stable" or kind == "mergesort":
+        stable_sort = True
+    else:
+        return None
+    nd = x._ndim
+    if axis is None:
+        src = x if (nd == 1 and x._c_contig) else _cr.copy(<ndarray>x.reshape(-1), "C")
+    elif PyLong_CheckExact(axis) and (axis == -1 or axis == nd - 1):
+        src = x if x._c_contig else _cr.copy(x, "C")
+    else:
+        return None
+    n = src._shape[src._ndim - 1]
+    if n < SORT_MIN:
+        return None
+    if not stable_sort:
+        if t == DC_T_F4:
+            # float32 rows of SORT_MIN random values already hold equal ones (~2^24
+            # values in [0.5, 1)): the work would be wasted
+            return None
+        if t != DC_T_F8:
+            # integers: fewer possible values than a row's elements, equal values
+            # certainly; else a bitmap of the range finds any (or, for a range too wide
+            # for one, equal values likely were the values spread evenly over it)
+            lo = int(src.min())
+            span = int(src.max()) - lo + 1
+            if span < n:
+                return None
+            if span <= 64 * src._size:
+                if run_hasdup(src._data, src._size, t, lo, span) != 0:
+                    return None
+            elif <double>src._size * <double>src._size > 0.1 * <double>span:
+                return None
+        else:
+            # float64: equal values among ~4096 spread over the array (rounded or
+            # integral data): more in the whole, likely; NumPy's code then
+            sv = np.sort(src._np().reshape(-1)[::builtins.max(4, src._size // 4096)])
+            m = sv.shape[0]
+            if (sv[1:] == sv[:-1]).any() or sv[m - 2] != sv[m - 2]:
+                return None                 # (two NaNs sort last: alike, too)
+    r = new_array(src._ndim, src._shape, _intp, False, False)
+    rc = run_argsort(src._data, src._size // n, n, t, r._data)
+    if rc < 0 or (rc == 1 and not stable_sort):
+        return None
+    return r
+
+
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """numpy.argsort: NumPy's method on the view for cpu dc arrays."""
+    """numpy.argsort: argsort_fast where it applies; else NumPy's method on the view for
+    cpu dc arrays, or NumPy's code."""
+    r = argsort_fast(a, axis, kind, order, stable)
+    if r is not None:
+        return r
     if _host_array(a) and stable is None:
         return _view_method(_nd_argsort, <ndarray>a, (axis, kind, order))
     return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),
