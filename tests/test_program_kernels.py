@@ -882,7 +882,7 @@ def _argsort_rows(n, dtype, rng):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
                                    np.uint32])
-@pytest.mark.parametrize("n", [4095, 4096, 5003, 70001])
+@pytest.mark.parametrize("n", [4095, 4096, 5003, 8192, 70001])
 def test_argsort_as_numpy(dtype, n):
     """np.argsort / dc.argsort / ndarray.argsort of dc arrays give NumPy's indices exactly:
     stable kinds (equal values by position; -0.0 and 0.0 alike, NaNs of either sign last

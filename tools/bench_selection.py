@@ -1,12 +1,15 @@
 """Selection, sorting, searching and boolean-mask indexing: NumPy against dotcompute in one
-process (interleaved medians, dotcompute/_timing.py), the ratio NumPy time / ours.
+process (interleaved medians, dotcompute/_timing.py), the ratio NumPy time / ours. Each
+case is called as a program calls it, `np.f(...)` with np bound to NumPy or to dotcompute.
 
     PYTHONPATH=. python tools/bench_selection.py
 
-Cases: np.sort of 1e6 and 3e4 float64, np.unique of 1e6, np.median of 4000 x 200 along
-axis 0, np.quantile(x, 0.3) of 1e6, x[m] and x[m] = v of 40000 float64 with a random mask,
-np.searchsorted of 1e6 random keys into 1000 sorted values, np.nanmedian of 1e6 with 1 % NaN,
-np.histogram of 1e6 into 50 bins, np.sort of (10000, 100) along axis 0.
+Cases: sort of 1e6 and 3e4 float64, argsort of 1e6 float64 (default kind, stable) and of
+1e6 int64 (a permutation), unique of 1e6, unique of 1e6 ints below 1000 with the inverse,
+median of 4000 x 200 along axis 0, quantile(x, 0.3) of 1e6, x[m] and x[m] = v of 40000
+float64 with a random mask, searchsorted of 1e6 random keys into 1000 sorted values,
+nanmedian of 1e6 with 1 % NaN, histogram of 1e6 into 50 bins, sort of (10000, 100) along
+axis 0.
 """
 import numpy as np, dotcompute as dc, timeit, time
 from dotcompute._timing import interleaved_medians
@@ -20,17 +23,25 @@ xn = x.copy(); xn[::100] = np.nan; xnd = dc.asarray(xn)
 X10 = rng.normal(size=(10000, 100)); X10d = dc.asarray(X10)
 Z = rng.normal(size=40000); M = rng.random(40000) < 0.5; W = Z[M] * 2
 zd, md, wd = dc.asarray(Z), dc.asarray(M), dc.asarray(W)
-cases = {"sort 1e6": (lambda: np.sort(x), lambda: np.sort(xd)),
-         "sort 3e4": (lambda: np.sort(x3), lambda: np.sort(xd3)),
-         "unique 1e6": (lambda: np.unique(x), lambda: np.unique(xd)),
-         "median axis0": (lambda: np.median(X, axis=0), lambda: np.median(Xd, axis=0)),
-         "quantile 1e6": (lambda: np.quantile(x, 0.3), lambda: np.quantile(xd, 0.3)),
+P = rng.permutation(10**6); Pd = dc.asarray(P)
+L = rng.integers(0, 1000, 10**6); Ld = dc.asarray(L)
+cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
+         "sort 3e4": (lambda: np.sort(x3), lambda: dc.sort(xd3)),
+         "argsort 1e6": (lambda: np.argsort(x), lambda: dc.argsort(xd)),
+         "argsort stable": (lambda: np.argsort(x, kind="stable"),
+                            lambda: dc.argsort(xd, kind="stable")),
+         "argsort perm": (lambda: np.argsort(P), lambda: dc.argsort(Pd)),
+         "unique 1e6": (lambda: np.unique(x), lambda: dc.unique(xd)),
+         "unique inverse": (lambda: np.unique(L, return_inverse=True),
+                            lambda: dc.unique(Ld, return_inverse=True)),
+         "median axis0": (lambda: np.median(X, axis=0), lambda: dc.median(Xd, axis=0)),
+         "quantile 1e6": (lambda: np.quantile(x, 0.3), lambda: dc.quantile(xd, 0.3)),
          "x[m] 4e4": (lambda: Z[M], lambda: zd[md]),
          "x[m]=v 4e4": (lambda: Z.__setitem__(M, W), lambda: zd.__setitem__(md, wd)),
-         "searchsorted": (lambda: np.searchsorted(s1k, x), lambda: np.searchsorted(s1kd, xd)),
-         "nanmedian": (lambda: np.nanmedian(xn), lambda: np.nanmedian(xnd)),
-         "histogram": (lambda: np.histogram(x, 50), lambda: np.histogram(xd, 50)),
-         "sort axis 0": (lambda: np.sort(X10, axis=0), lambda: np.sort(X10d, axis=0))}
+         "searchsorted": (lambda: np.searchsorted(s1k, x), lambda: dc.searchsorted(s1kd, xd)),
+         "nanmedian": (lambda: np.nanmedian(xn), lambda: dc.nanmedian(xnd)),
+         "histogram": (lambda: np.histogram(x, 50), lambda: dc.histogram(xd, 50)),
+         "sort axis 0": (lambda: np.sort(X10, axis=0), lambda: dc.sort(X10d, axis=0))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b

@@ -1,20 +1,24 @@
 """Selection, sorting, searching and boolean-mask indexing (op x dtype x n x backend):
-NumPy's functions on NumPy arrays and on dotcompute arrays (dotcompute's overrides:
-radix sort, branch-free quickselect and search, mask compress / expand)."""
+the functions as a program calls them, `xp.f(...)` with xp the backend's module (numpy, or
+dotcompute: radix sort and argsort, branch-free quickselect and search, mask compress /
+expand)."""
 import numpy as np
 
-from .common import Benchmark, random_array, to_backend
+from .common import Benchmark, module_of, random_array, to_backend
 
 BACKENDS = ["dotcompute", "numpy"]
 SIZES = [10 ** 3, 10 ** 5, 10 ** 6]
 OPS = {
-    "sort": lambda xp, a, keys, mask: np.sort(a),
-    "unique": lambda xp, a, keys, mask: np.unique(a),
-    "median": lambda xp, a, keys, mask: np.median(a),
-    "quantile": lambda xp, a, keys, mask: np.quantile(a, 0.3),
-    "searchsorted": lambda xp, a, keys, mask: np.searchsorted(keys, a),
+    "sort": lambda xp, a, keys, mask: xp.sort(a),
+    "argsort": lambda xp, a, keys, mask: xp.argsort(a),
+    "argsort_stable": lambda xp, a, keys, mask: xp.argsort(a, kind="stable"),
+    "unique": lambda xp, a, keys, mask: xp.unique(a),
+    "unique_inverse": lambda xp, a, keys, mask: xp.unique(a, return_inverse=True),
+    "median": lambda xp, a, keys, mask: xp.median(a),
+    "quantile": lambda xp, a, keys, mask: xp.quantile(a, 0.3),
+    "searchsorted": lambda xp, a, keys, mask: xp.searchsorted(keys, a),
     "mask_get": lambda xp, a, keys, mask: a[mask],
-    "histogram": lambda xp, a, keys, mask: np.histogram(a, 50),
+    "histogram": lambda xp, a, keys, mask: xp.histogram(a, 50),
 }
 
 
@@ -31,8 +35,8 @@ class Selection(Benchmark):
         keys = np.sort(rng.normal(size=1000)).astype(dtype)
         mask = random_array(n, "bool", seed=6)
         a, keys, mask = to_backend(backend, a, keys, mask)
-        fn = OPS[op]
-        self.f = lambda: fn(None, a, keys, mask)  # noqa: E731
+        fn, xp = OPS[op], module_of(backend)
+        self.f = lambda: fn(xp, a, keys, mask)  # noqa: E731
         self.f()
 
     def time_selection(self, op, dtype, n, backend):
