@@ -23,9 +23,20 @@ def test_corpus_size():
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_program_matches_numpy(name):
-    prog = PROGRAMS[name]
-    expected = _parts(prog.func(np, *prepare(prog, np, prog.small)))
-    got = _parts(prog.func(dc, *prepare(prog, dc, prog.small)))
+    _check(PROGRAMS[name], PROGRAMS[name].small)
+
+
+@pytest.mark.parametrize("name", ["rank_bins", "group_means"])
+def test_program_matches_numpy_at_kernel_sizes(name):
+    """Programs whose functions take our kernels from thousands of elements (argsort,
+    unique's indices, searchsorted, histogram), at a size that reaches them."""
+    _check(PROGRAMS[name], 20_000)
+
+
+def _check(prog, size):
+    name = prog.name
+    expected = _parts(prog.func(np, *prepare(prog, np, size)))
+    got = _parts(prog.func(dc, *prepare(prog, dc, size)))
     assert len(got) == len(expected)
     for k, (e, g) in enumerate(zip(expected, got)):
         e_arr, g_arr = np.asarray(e), np.asarray(g)

@@ -477,6 +477,38 @@ def running_stats(np, prices):
     return z, drawdown, np.cumsum(prices[:, 0])[-1]
 
 
+def _scores(n):
+    rng = _rng(28)
+    return rng.normal(size=n), numpy.round(rng.gamma(2.0, 10.0, size=n), 1)
+
+
+@program("statistics: ranks by argsort, quantile bins by searchsorted, histogram, sort",
+         _scores, 400_000, 2_000)
+def rank_bins(np, x, amounts):
+    order = np.argsort(x)
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(len(x))
+    edges = np.quantile(x, [0.1, 0.25, 0.5, 0.75, 0.9])
+    bins = np.searchsorted(edges, x)
+    counts, bin_edges = np.histogram(x, bins=40)
+    return ranks, bins, counts, bin_edges, np.sort(amounts)[::1000], order[-10:]
+
+
+def _events(n):
+    rng = _rng(29)
+    return rng.integers(0, 5000, size=n) * 7919 % 100_003, rng.exponential(size=n)
+
+
+@program("statistics: group by key, unique with inverse and counts, bincount sums",
+         _events, 500_000, 2_000)
+def group_means(np, keys, values):
+    uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    sums = np.bincount(inv, weights=values)
+    means = sums / counts
+    first = np.unique(keys, return_index=True)[1]
+    return uniq, means, counts, first, uniq[counts > counts.mean()], np.argsort(means)[:20]
+
+
 def _walk_steps(n):
     return (_rng(26).integers(0, 2, size=(n, 500)).astype(numpy.int8) * 2 - 1,)
 
