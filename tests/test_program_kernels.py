@@ -962,6 +962,64 @@ def test_unique_indices_as_numpy(dtype):
         dc.set_num_threads(old)
 
 
+def _same_layout(expected, got):
+    """Values, dtype, shape and strides (NumPy's layout of nonzero's columns, argwhere's
+    transpose), for an array or a tuple of them."""
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and len(got) == len(expected)
+        for e, g in zip(expected, got):
+            _same_layout(e, g)
+        return
+    _same(expected, got)
+    assert np.asarray(got).strides == expected.strides, (np.asarray(got).strides,
+                                                         expected.strides)
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+@pytest.mark.parametrize("shape", [(5000,), (100, 70), (7, 30, 40), (3, 4, 5, 6, 20),
+                                   (1, 5000), (5000, 1), (300001,), (1001, 999)])
+def test_nonzero_as_numpy(shape, mode):
+    """np.nonzero / where(cond) / argwhere / flatnonzero and ndarray.nonzero of dc arrays
+    (bool, float with -0.0 and NaN, int16; C, Fortran and reversed layouts) give NumPy's
+    indices in NumPy's layout (nonzero's columns of one (count, ndim) block, argwhere's
+    F-ordered transpose), for masks empty, sparse, half and full, on one thread and split
+    into spans over two (each span's entries written where the ones before end)."""
+    from dotcompute._core import _threads
+    rng = np.random.default_rng(sum(shape))
+    old_mode = _threads.set_mode(mode)
+    old = dc.get_num_threads()
+    try:
+        dc.set_num_threads(1 if mode == "never" else 2)
+        for p in (0.0, 0.003, 0.5, 1.0):
+            m = rng.random(shape) < p
+            f = m * rng.choice([-1.5, 2.0, np.nan, -0.0], size=shape)
+            for x in (m, f, m.astype(np.int16), np.asfortranarray(m), m[..., ::-1]):
+                d = dc.asarray(x)
+                for fn in (np.nonzero, np.argwhere, np.flatnonzero, np.where):
+                    e = fn(x)
+                    _same_layout(e, fn(d))
+                    _same_layout(e, getattr(dc, fn.__name__)(d))
+                _same_layout(x.nonzero(), d.nonzero())
+    finally:
+        dc.set_num_threads(old)
+        _threads.set_mode(old_mode)
+
+
+def test_nonzero_calls_left_to_numpy_as_numpy():
+    """0-d arrays (NumPy's ValueError; argwhere's (1, 0) or (0, 0) result) and small
+    arrays keep NumPy's code."""
+    for v in (True, False, 0.0, 3):
+        x, d = np.array(v), dc.asarray(np.array(v))
+        with pytest.raises(ValueError):
+            np.nonzero(x)
+        with pytest.raises(ValueError):
+            dc.nonzero(d)
+        _same(np.argwhere(x), dc.argwhere(d))
+        _same(np.flatnonzero(x), dc.flatnonzero(d))
+    x = np.array([0, 1, 0, 2])
+    _same_layout(np.nonzero(x), dc.nonzero(dc.asarray(x)))
+
+
 def test_namespace_reaches_every_override():
     """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
     override (not NumPy's code on views): the namespace's object is the routine (or the

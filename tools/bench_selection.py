@@ -9,7 +9,8 @@ Cases: sort of 1e6 and 3e4 float64, argsort of 1e6 float64 (default kind, stable
 median of 4000 x 200 along axis 0, quantile(x, 0.3) of 1e6, x[m] and x[m] = v of 40000
 float64 with a random mask, searchsorted of 1e6 random keys into 1000 sorted values,
 nanmedian of 1e6 with 1 % NaN, histogram of 1e6 into 50 bins, sort of (10000, 100) along
-axis 0.
+axis 0, nonzero of a (1000, 1000) half-true mask, argwhere of a 5 % true one, nonzero of a
+1e6 half-true 1-d mask.
 """
 import numpy as np, dotcompute as dc, timeit, time
 from dotcompute._timing import interleaved_medians
@@ -24,6 +25,9 @@ X10 = rng.normal(size=(10000, 100)); X10d = dc.asarray(X10)
 Z = rng.normal(size=40000); M = rng.random(40000) < 0.5; W = Z[M] * 2
 zd, md, wd = dc.asarray(Z), dc.asarray(M), dc.asarray(W)
 P = rng.permutation(10**6); Pd = dc.asarray(P)
+B = rng.random((1000, 1000)) < 0.5; Bd = dc.asarray(B)
+B5 = rng.random((1000, 1000)) < 0.05; B5d = dc.asarray(B5)
+b1 = rng.random(10**6) < 0.5; b1d = dc.asarray(b1)
 L = rng.integers(0, 1000, 10**6); Ld = dc.asarray(L)
 cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "sort 3e4": (lambda: np.sort(x3), lambda: dc.sort(xd3)),
@@ -41,7 +45,10 @@ cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "searchsorted": (lambda: np.searchsorted(s1k, x), lambda: dc.searchsorted(s1kd, xd)),
          "nanmedian": (lambda: np.nanmedian(xn), lambda: dc.nanmedian(xnd)),
          "histogram": (lambda: np.histogram(x, 50), lambda: dc.histogram(xd, 50)),
-         "sort axis 0": (lambda: np.sort(X10, axis=0), lambda: dc.sort(X10d, axis=0))}
+         "sort axis 0": (lambda: np.sort(X10, axis=0), lambda: dc.sort(X10d, axis=0)),
+         "nonzero 2-d": (lambda: np.nonzero(B), lambda: dc.nonzero(Bd)),
+         "argwhere 2-d": (lambda: np.argwhere(B5), lambda: dc.argwhere(B5d)),
+         "nonzero 1-d": (lambda: np.nonzero(b1), lambda: dc.nonzero(b1d))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b

@@ -19,12 +19,13 @@ OPS = {
     "searchsorted": lambda xp, a, keys, mask: xp.searchsorted(keys, a),
     "mask_get": lambda xp, a, keys, mask: a[mask],
     "histogram": lambda xp, a, keys, mask: xp.histogram(a, 50),
+    "nonzero_2d": lambda xp, a, keys, mask: xp.nonzero(mask.reshape(10, -1)),
 }
 
 
 class Selection(Benchmark):
     """`op` over n random values (searchsorted: n keys into 1000 sorted values; mask_get:
-    `a[mask]` with a random half-true mask)."""
+    `a[mask]` with a random half-true mask; nonzero_2d: that mask as 10 rows)."""
 
     params = [list(OPS), ["float64", "float32"], SIZES, BACKENDS]
     param_names = ["op", "dtype", "n", "backend"]

@@ -281,3 +281,26 @@ cdef inline int fp_check(object name) except -1:
 # value twice (a bitmap of range bits): 1, 0, -1 when it could not (type, memory).
 cdef int run_hasdup(const char *data, Py_ssize_t n, int t, long long lo,
                     unsigned long long range) noexcept
+
+# np.nonzero of a C-contiguous bool array in two calls: run_nonzero_count fills x (parts
+# spans of the flat positions, their counts) and returns the total; run_nonzero_fill then
+# writes coordinate d of entry j at out[j * ks + d * ds] (int64). The array must not
+# change between them.
+cdef struct NonzeroRun:
+    const unsigned char *m
+    int nd
+    Py_ssize_t *shape
+    Py_ssize_t n
+    int parts
+    Py_ssize_t counts[DC_MAX_CHUNKS]
+    Py_ssize_t starts[DC_MAX_CHUNKS]
+    long long *out
+    Py_ssize_t ks
+    Py_ssize_t ds
+
+# The threads (spans) the thread policy gives a nonzero of n positions now.
+cdef int nonzero_parts(Py_ssize_t n) noexcept
+cdef Py_ssize_t run_nonzero_count(NonzeroRun *x, const char *m, int nd,
+                                  Py_ssize_t *shape, Py_ssize_t n, int parts) noexcept
+cdef void run_nonzero_fill(NonzeroRun *x, char *out, Py_ssize_t ks,
+                           Py_ssize_t ds) noexcept

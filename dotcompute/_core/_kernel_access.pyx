@@ -796,6 +796,58 @@ cdef int run_hasdup(const char *data, Py_ssize_t n, int t, long long lo,
     return r
 
 
+cdef extern from "dc_nonzero.h" nogil:
+    Py_ssize_t dc_nonzero_count(const unsigned char *m, Py_ssize_t s, Py_ssize_t e)
+    void dc_nonzero_fill(const unsigned char *m, int nd, const Py_ssize_t *shape,
+                         Py_ssize_t s, Py_ssize_t e, long long *out, Py_ssize_t ks,
+                         Py_ssize_t ds, Py_ssize_t k, Py_ssize_t kend)
+
+# A position's coordinates cost the policy this many of the cheap probe's elements (the
+# fill's stores and its carry), the count one.
+DEF NONZERO_WEIGHT = 4
+
+
+cdef void _nonzero_count_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef NonzeroRun *x = <NonzeroRun *>p
+    x.counts[c] = dc_nonzero_count(x.m, s, e)
+
+
+cdef void _nonzero_fill_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef NonzeroRun *x = <NonzeroRun *>p
+    dc_nonzero_fill(x.m, x.nd, x.shape, s, e, x.out, x.ks, x.ds, x.starts[c],
+                    x.starts[c] + x.counts[c])
+
+
+cdef int nonzero_parts(Py_ssize_t n) noexcept:
+    cdef int parts = threads_for_ew(n * NONZERO_WEIGHT, K.binary_threshold[0], 1)
+    if parts > DC_MAX_CHUNKS:
+        return DC_MAX_CHUNKS
+    return parts if parts > 1 else 1
+
+
+cdef Py_ssize_t run_nonzero_count(NonzeroRun *x, const char *m, int nd,
+                                  Py_ssize_t *shape, Py_ssize_t n, int parts) noexcept:
+    cdef int c
+    cdef Py_ssize_t total = 0
+    x.m, x.nd, x.shape, x.n = <const unsigned char *>m, nd, shape, n
+    x.parts = parts if parts <= DC_MAX_CHUNKS else DC_MAX_CHUNKS
+    if x.parts < 1:
+        x.parts = 1
+    with nogil:
+        _spans(_nonzero_count_span, x, n, x.parts)
+    for c in range(x.parts):
+        x.starts[c] = total
+        total += x.counts[c]
+    return total
+
+
+cdef void run_nonzero_fill(NonzeroRun *x, char *out, Py_ssize_t ks,
+                           Py_ssize_t ds) noexcept:
+    x.out, x.ks, x.ds = <long long *>out, ks, ds
+    with nogil:
+        _spans(_nonzero_fill_span, x, x.n, x.parts)
+
+
 cdef extern from "dc_search.h" nogil:
     void dc_search_f8(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
     void dc_search_f4(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)

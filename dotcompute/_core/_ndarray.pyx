@@ -983,8 +983,8 @@ cdef class ndarray:
     def diagonal(self, *args, **kwargs):
         return _numpy_method(self, _nd_diagonal, args, kwargs)
 
-    def nonzero(self, *args, **kwargs):
-        return _numpy_method(self, _nd_nonzero, args, kwargs)
+    def nonzero(self):
+        return _fn.nonzero(self)        # our kernel from a few thousand elements
 
     def partition(self, *args, **kwargs):
         return _numpy_method(self, _nd_partition, args, kwargs)
@@ -1165,7 +1165,6 @@ cdef object _nd_compress = np.ndarray.compress
 cdef object _nd_conj = np.ndarray.conj
 cdef object _nd_conjugate = np.ndarray.conjugate
 cdef object _nd_diagonal = np.ndarray.diagonal
-cdef object _nd_nonzero = np.ndarray.nonzero
 cdef object _nd_partition = np.ndarray.partition
 cdef object _nd_put = np.ndarray.put
 cdef object _nd_repeat = np.ndarray.repeat

@@ -19,3 +19,5 @@ cdef object searchsorted_fast(object a, object v, object side, object sorter)
 # np.argsort(a, axis, kind, order, stable=...) by our radix argsort where it gives NumPy's
 # indices (see the function); None: NumPy's code should run.
 cdef object argsort_fast(object a, object axis, object kind, object order, object stable)
+# np.nonzero(a) (ndarray.nonzero too).
+cpdef object nonzero(object a)
