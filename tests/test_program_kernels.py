@@ -1020,6 +1020,41 @@ def test_nonzero_calls_left_to_numpy_as_numpy():
     _same_layout(np.nonzero(x), dc.nonzero(dc.asarray(x)))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint64,
+                                   np.uint32])
+def test_isin_as_numpy(dtype):
+    """np.isin / dc.isin of dc arrays give NumPy's result (dtype, shape, values; invert
+    too): the test set sorted and searched (floats with NaN and zeros of either sign;
+    integers of a wide range or kind="sort"), NumPy's table for integers of a narrow range,
+    2-d elements and test sets, values below and above the whole set, a one-value set;
+    mixed dtypes and small arrays by NumPy's code."""
+    rng = np.random.default_rng(7)
+    floats = np.dtype(dtype).kind == "f"
+    hi = 10**6 if floats else np.iinfo(dtype).max // 2
+    b = rng.integers(0, hi, 3000).astype(dtype)
+    a = rng.integers(0, hi, (90, 70)).astype(dtype)
+    a.ravel()[:1500] = b[:1500]
+    a.ravel()[1500:1510] = np.iinfo(dtype).max if not floats else np.inf
+    if floats:
+        b[:3] = [np.nan, -0.0, np.inf]
+        a.ravel()[1510:1530] = np.nan
+        a.ravel()[1530:1540] = 0.0
+    narrow_a = rng.integers(0, 50, 9000).astype(dtype)
+    narrow_b = rng.integers(10, 40, 30).astype(dtype)
+    cases = [(a, b), (a, b.reshape(30, 100)), (a.T, b[::-1]), (a, b[:1]),
+             (narrow_a, narrow_b), (a[:10], b),
+             (a, b.astype(np.float64) if not floats else b[3:].astype(np.int64))]
+    for x, y in cases:
+        dx, dy = dc.asarray(x), dc.asarray(y)
+        for invert in (False, True):
+            for kind in (None, "sort"):
+                e = np.isin(x, y, invert=invert, kind=kind)
+                _same(e, np.isin(dx, dy, invert=invert, kind=kind))
+                _same(e, dc.isin(dx, dy, invert=invert, kind=kind))
+    with pytest.raises(ValueError):
+        dc.isin(dc.asarray(a), dc.asarray(b), kind="bogus")
+
+
 def test_namespace_reaches_every_override():
     """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
     override (not NumPy's code on views): the namespace's object is the routine (or the

@@ -10,7 +10,7 @@ median of 4000 x 200 along axis 0, quantile(x, 0.3) of 1e6, x[m] and x[m] = v of
 float64 with a random mask, searchsorted of 1e6 random keys into 1000 sorted values,
 nanmedian of 1e6 with 1 % NaN, histogram of 1e6 into 50 bins, sort of (10000, 100) along
 axis 0, nonzero of a (1000, 1000) half-true mask, argwhere of a 5 % true one, nonzero of a
-1e6 half-true 1-d mask.
+1e6 half-true 1-d mask, isin of 1e6 float64 in 1e4.
 """
 import numpy as np, dotcompute as dc, timeit, time
 from dotcompute._timing import interleaved_medians
@@ -48,7 +48,8 @@ cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "sort axis 0": (lambda: np.sort(X10, axis=0), lambda: dc.sort(X10d, axis=0)),
          "nonzero 2-d": (lambda: np.nonzero(B), lambda: dc.nonzero(Bd)),
          "argwhere 2-d": (lambda: np.argwhere(B5), lambda: dc.argwhere(B5d)),
-         "nonzero 1-d": (lambda: np.nonzero(b1), lambda: dc.nonzero(b1d))}
+         "nonzero 1-d": (lambda: np.nonzero(b1), lambda: dc.nonzero(b1d)),
+         "isin 1e6": (lambda: np.isin(x, x3), lambda: dc.isin(xd, xd3))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b

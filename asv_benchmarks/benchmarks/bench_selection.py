@@ -20,12 +20,14 @@ OPS = {
     "mask_get": lambda xp, a, keys, mask: a[mask],
     "histogram": lambda xp, a, keys, mask: xp.histogram(a, 50),
     "nonzero_2d": lambda xp, a, keys, mask: xp.nonzero(mask.reshape(10, -1)),
+    "isin": lambda xp, a, keys, mask: xp.isin(a, keys),
 }
 
 
 class Selection(Benchmark):
     """`op` over n random values (searchsorted: n keys into 1000 sorted values; mask_get:
-    `a[mask]` with a random half-true mask; nonzero_2d: that mask as 10 rows)."""
+    `a[mask]` with a random half-true mask; nonzero_2d: that mask as 10 rows; isin: n
+    values in the 1000 keys)."""
 
     params = [list(OPS), ["float64", "float32"], SIZES, BACKENDS]
     param_names = ["op", "dtype", "n", "backend"]

@@ -664,6 +664,60 @@ cdef object _unique_indices(ndarray a, bint return_index, bint return_inverse,
     return wrap_result(ret[0] if len(ret) == 1 else ret)
 
 
+cdef object _np_isin = np.isin._implementation
+DEF ISIN_MIN = 4096      # elements: below, NumPy's code
+
+
+cdef object _isin_fast(object element, object test_elements, object invert, object kind):
+    """np.isin(element, test_elements, invert=invert, kind=kind) for cpu dc arrays of one
+    dtype (float32/64, 32/64-bit integers), ISIN_MIN elements or more and a non-empty
+    test set: the test set sorted (sort_rows), each element's place in it by our search
+    (searchsorted_fast), and the element found where the value there equals it (NaN
+    never; -0.0 equals 0.0): NumPy's result, as its sorting method's equality gives it.
+    Integers that NumPy's default kind looks up in a table of their range (a range of at
+    most 6 times the elements) keep NumPy's code, as does anything else (None)."""
+    cdef ndarray a, b, bs
+    cdef int t
+    cdef Py_ssize_t nb
+    if not (_host_array(element) and _host_array(test_elements)
+            and (invert is True or invert is False) and (kind is None or kind == "sort")):
+        return None
+    a = <ndarray>element
+    b = <ndarray>test_elements
+    t = a._t
+    if (a._size < ISIN_MIN or b._size == 0 or a._dtype != b._dtype
+            or not (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8 or t == DC_T_I4
+                    or t == DC_T_U8 or t == DC_T_U4)):
+        return None
+    if kind is None and t != DC_T_F8 and t != DC_T_F4:
+        lo, hi = int(b.min()), int(b.max())
+        if hi - lo <= 6 * (a._size + b._size) and hi - lo <= int(np.iinfo(b._dtype).max):
+            return None                          # NumPy's table
+    bs = _cr.copy(<ndarray>b.reshape(-1), "C")
+    if not sort_rows(bs):
+        with numpy_in_pool():
+            bs._np().sort()
+    nb = bs._size
+    a = _cr.copy(<ndarray>a.reshape(-1), "C") if not a._c_contig else <ndarray>a.reshape(-1)
+    idx = searchsorted_fast(bs, a, "left", None)
+    if idx is None:
+        return None
+    # a value above every one of the set (its place nb) meets the largest: not equal
+    np.minimum(idx, nb - 1, out=idx)
+    r = bs[idx] != a if invert else bs[idx] == a
+    return r.reshape(element.shape)
+
+
+def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
+    """numpy.isin: _isin_fast where it applies, else NumPy's code."""
+    r = _isin_fast(element, test_elements, invert, kind)
+    if r is not None:
+        return r
+    return call_numpy_function(np.isin, _np_isin,
+                               (element, test_elements, assume_unique, invert),
+                               {"kind": kind})
+
+
 cdef object _np_searchsorted = np.searchsorted._implementation
 cdef object _np_digitize = np.digitize._implementation
 cdef object _intp = np.dtype(np.intp)
@@ -1269,6 +1323,7 @@ OVERRIDES = {
     np.searchsorted: searchsorted, np.digitize: digitize, np.nanmedian: nanmedian,
     np.histogram: histogram, np.interp: interp, np.bincount: bincount,
     np.nonzero: nonzero, np.argwhere: argwhere, np.flatnonzero: flatnonzero,
+    np.isin: isin,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
