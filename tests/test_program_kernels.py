@@ -1055,6 +1055,36 @@ def test_isin_as_numpy(dtype):
         dc.isin(dc.asarray(a), dc.asarray(b), kind="bogus")
 
 
+def test_polyval_as_numpy():
+    """np.polyval / dc.polyval of a dc array x give NumPy's values, dtype, shape and
+    layout: coefficient lists and arrays of every kind (the first step's promotion with
+    x, then in place), empty and one-coefficient polynomials, float32, int32, strided
+    and Fortran-ordered x, NaN and overflow (NumPy's warnings); poly1d and small x by
+    NumPy's code."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-3, 3, 6000)
+    x[::97] = np.nan
+    xs = [x, x.astype(np.float32), (x[~np.isnan(x)] * 100).astype(np.int32), x[::-2],
+          np.asfortranarray(x.reshape(60, 100)), x[:100]]
+    ps = [[0.3, -1.2, 0.5, 2.0, -0.7, 0.1, 1.0], np.array([1, 2, 3]), [],
+          np.array([1.5, 2.5], dtype=np.float32), [2], np.array([1 + 2j, 3]),
+          np.array([1e300, 1e300, 1e300]), np.poly1d([1.0, 2.0])]
+    for p in ps:
+        for a in xs:
+            with warnings.catch_warnings(record=True) as we:
+                warnings.simplefilter("always")
+                e = np.polyval(p, a)
+            with warnings.catch_warnings(record=True) as wg:
+                warnings.simplefilter("always")
+                g = dc.polyval(p, dc.asarray(a))
+            assert [w.category for w in wg] == [w.category for w in we]
+            if isinstance(p, np.poly1d):
+                np.testing.assert_array_equal(np.asarray(g), e)
+                continue
+            _same_layout(e, g)
+            _same(e, np.polyval(p, dc.asarray(a)))
+
+
 def test_namespace_reaches_every_override():
     """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
     override (not NumPy's code on views): the namespace's object is the routine (or the

@@ -18,3 +18,6 @@ cdef object pooled(object f, tuple args, dict kwargs)
 cdef object as_array(object a)
 # a.resize(shape) in place (NumPy's checks; self_refs: references the caller holds to a).
 cdef object resize(ndarray a, tuple shape, bint refcheck, Py_ssize_t self_refs)
+# A new cpu array shaped like a in a's memory layout as NumPy's *_like keep it (order "K":
+# a's axis order); zeroed: every byte reads as zero.
+cdef ndarray _new_like(ndarray a, object dtype, object shape, object order, bint zeroed)

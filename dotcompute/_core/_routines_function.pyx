@@ -718,6 +718,31 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None
                                {"kind": kind})
 
 
+cdef object _np_polyval = np.polyval._implementation
+DEF POLYVAL_MIN = 4096   # elements of x: below, NumPy's code
+
+
+def polyval(p, x):
+    """numpy.polyval: NumPy's steps (y = zeros_like(x), then y = y * x + c for each
+    coefficient c of the 1-d coefficient array) on our kernels for a cpu dc array x of
+    POLYVAL_MIN elements or more. The first step settles the result's dtype (NumPy's
+    promotion of x and the coefficients); the others then run in place on our threaded
+    kernels (NumPy makes two new arrays a step). Else NumPy's code."""
+    if (_host_array(x) and (<ndarray>x)._size >= POLYVAL_MIN
+            and not isinstance(p, np.poly1d)):
+        coeffs = np.asarray(p)
+        if coeffs.ndim == 1 and coeffs.dtype.kind in "biufc":
+            y = _cr._new_like(<ndarray>x, None, None, "K", True)     # zeros_like(x)
+            for k in range(coeffs.shape[0]):
+                if k == 0:
+                    y = y * x + coeffs[0]
+                else:
+                    y *= x
+                    y += coeffs[k]
+            return y
+    return call_numpy_function(np.polyval, _np_polyval, (p, x), {})
+
+
 cdef object _np_searchsorted = np.searchsorted._implementation
 cdef object _np_digitize = np.digitize._implementation
 cdef object _intp = np.dtype(np.intp)
@@ -1323,7 +1348,7 @@ OVERRIDES = {
     np.searchsorted: searchsorted, np.digitize: digitize, np.nanmedian: nanmedian,
     np.histogram: histogram, np.interp: interp, np.bincount: bincount,
     np.nonzero: nonzero, np.argwhere: argwhere, np.flatnonzero: flatnonzero,
-    np.isin: isin,
+    np.isin: isin, np.polyval: polyval,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
