@@ -888,20 +888,23 @@ def test_argsort_as_numpy(dtype, n):
     stable kinds (equal values by position; -0.0 and 0.0 alike, NaNs of either sign last
     and alike) by our radix argsort from 4096 elements a row; the default kind by ours
     where the row has no equal values and by NumPy's code where it has (NumPy's order
-    among them); last axis of 2-d and F-ordered arrays, axis=None, other axes; 1 and 2
-    threads."""
+    among them); last axis of 2-d and F-ordered arrays, axis=None, other axes (of
+    C-ordered arrays through a copy with the axis last); 1 and 2 threads."""
     rng = np.random.default_rng(n)
     old = dc.get_num_threads()
     try:
         for threads in (1, 2):
             dc.set_num_threads(threads)
             rows = _argsort_rows(n, dtype, rng)
-            for x in rows + [np.stack(rows[:2]), np.asfortranarray(np.stack(rows[:3]))]:
+            for x in rows + [np.stack(rows[:2]), np.asfortranarray(np.stack(rows[:3])),
+                             np.stack(rows[:3], axis=1),
+                             np.stack(rows[:4], axis=1).reshape(2, n, 2)]:
                 d = dc.asarray(x)
                 for kw in ({}, {"kind": "stable"}, {"kind": "mergesort"}, {"stable": True},
                            {"kind": "quicksort"}, {"stable": False}, {"axis": None},
                            {"axis": None, "kind": "stable"}, {"axis": 0},
-                           {"axis": 0, "kind": "stable"}):
+                           {"axis": 0, "kind": "stable"}, {"axis": -x.ndim},
+                           {"axis": x.ndim // 2, "stable": True}):
                     e = np.argsort(x, **kw)
                     _same(e, np.argsort(d, **kw))
                     _same(e, dc.argsort(d, **kw))

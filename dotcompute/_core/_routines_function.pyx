@@ -813,7 +813,8 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
     """np.argsort by run_argsort (dc_sort.h: a stable radix sort of (key, index) pairs) for
     a cpu dc array of float32/64 or 32/64-bit integers along its last axis (rows of
     SORT_MIN elements or more, ARGSORT_MIN_F8 of float64; a C-ordered copy when not
-    C-contiguous) or flattened
+    C-contiguous), along another axis of a C-ordered array (through a copy with that
+    axis last) or flattened
     (axis=None). A stable sort (kind "stable"/"mergesort", stable=True) orders equal
     values by position, as NumPy's does (-0.0 and 0.0 alike, NaNs last and alike).
     NumPy's unstable kinds (the default "quicksort", "heapsort") order equal values their
@@ -824,7 +825,7 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
     NumPy's code should run (other axes, kinds, dtypes, order=, its errors)."""
     cdef ndarray x, src, r
     cdef Py_ssize_t n, m
-    cdef int t, nd, rc
+    cdef int t, nd, rc, ax
     cdef bint stable_sort
     if not _host_array(a) or order is not None:
         return None
@@ -844,10 +845,18 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
     else:
         return None
     nd = x._ndim
+    back = None
     if axis is None:
         src = x if (nd == 1 and x._c_contig) else _cr.copy(<ndarray>x.reshape(-1), "C")
     elif PyLong_CheckExact(axis) and (axis == -1 or axis == nd - 1):
         src = x if x._c_contig else _cr.copy(x, "C")
+    elif PyLong_CheckExact(axis) and -nd <= <object>axis < nd and x._c_contig:
+        # another axis of a C-ordered array: its lines as rows (the axis last), ordered,
+        # and the indices put back in C order (NumPy's result layout), as sort does
+        ax = <int>axis + nd if <object>axis < 0 else <int>axis
+        src = _cr.copy(<ndarray>x.transpose([d for d in range(nd) if d != ax] + [ax]), "C")
+        back = list(range(nd - 1))
+        back.insert(ax, nd - 1)
     else:
         return None
     n = src._shape[src._ndim - 1]
@@ -882,7 +891,7 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
     rc = run_argsort(src._data, src._size // n, n, t, r._data)
     if rc < 0 or (rc == 1 and not stable_sort):
         return None
-    return r
+    return r if back is None else _cr.copy(<ndarray>r.transpose(back), "C")
 
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
