@@ -73,7 +73,8 @@ _OWN = {
         "flip", "fliplr", "flipud", "diff", "reshape", "ravel", "transpose",
         "copy", "repeat", "stack", "outer", "median", "std", "var", "quantile",
         "percentile", "unique", "searchsorted", "digitize", "nanmedian", "histogram",
-        "interp", "bincount", "nonzero", "argwhere", "flatnonzero", "isin", "polyval")},
+        "interp", "bincount", "nonzero", "argwhere", "flatnonzero", "isin", "polyval",
+        "lexsort")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

@@ -1088,6 +1088,33 @@ def test_polyval_as_numpy():
             _same(e, np.polyval(p, dc.asarray(a)))
 
 
+def test_lexsort_as_numpy():
+    """np.lexsort / dc.lexsort of dc keys give NumPy's indices (its stable order: ties of
+    every key by position; NaNs last and alike, -0.0 as 0.0): tuples and lists of keys of
+    mixed dtypes, the rows of a 2-d array, axis 0 of 1-d keys, one key; short keys, other
+    dtypes and keys of different lengths by NumPy's code (its ValueError)."""
+    rng = np.random.default_rng(13)
+    n = 20000
+    a = rng.integers(0, 7, n)
+    b = np.round(rng.normal(size=n), 1)
+    b[::31] = np.nan
+    b[1::37] = -0.0
+    b[2::41] = 0.0
+    c = rng.integers(0, 50, n).astype(np.uint32)
+    f = rng.integers(0, 9, n).astype(np.float32)
+    cases = [(b, a), [c, a], (b, c, a), (f, b), (a,), np.stack([a, c.astype(np.int64)]),
+             (b[:100], a[:100]), (a.astype(np.int16), c)]
+    for keys in cases:
+        dk = (dc.asarray(keys) if isinstance(keys, np.ndarray)
+              else type(keys)(dc.asarray(k) for k in keys))
+        e = np.lexsort(keys)
+        _same(e, np.lexsort(dk))
+        _same(e, dc.lexsort(dk))
+    _same(np.lexsort((b, a), axis=0), dc.lexsort((dc.asarray(b), dc.asarray(a)), axis=0))
+    with pytest.raises(ValueError):
+        dc.lexsort((dc.asarray(a), dc.asarray(b[:-1])))
+
+
 def test_namespace_reaches_every_override():
     """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
     override (not NumPy's code on views): the namespace's object is the routine (or the

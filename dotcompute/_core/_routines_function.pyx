@@ -664,6 +664,57 @@ cdef object _unique_indices(ndarray a, bint return_index, bint return_inverse,
     return wrap_result(ret[0] if len(ret) == 1 else ret)
 
 
+cdef object _np_lexsort = np.lexsort._implementation
+DEF LEXSORT_MIN = 8192   # elements a key: below, NumPy's code
+
+
+cdef object _lexsort_fast(object keys, object axis):
+    """np.lexsort(keys) for 1-d cpu dc arrays of one length (a sequence of them, or the
+    rows of a 2-d one), each of float32/64 or 32/64-bit integers, LEXSORT_MIN elements or
+    more: stable argsorts from the first key (the least significant) to the last, each of
+    the next key taken in the order so far (argsort_fast: NumPy's stable order, equal
+    values by position), so NumPy's indices. None: NumPy's code should run."""
+    cdef list ks
+    cdef ndarray k
+    cdef Py_ssize_t n = -1
+    if not (axis == -1 or axis == 0) or type(axis) is not int:
+        return None
+    if type(keys) is tuple or type(keys) is list:
+        ks = list(keys)
+    elif _host_array(keys) and (<ndarray>keys)._ndim == 2 and axis == -1:
+        ks = [keys[i] for i in range((<ndarray>keys)._shape[0])]
+    else:
+        return None
+    if not ks:
+        return None
+    for x in ks:
+        if not _host_array(x):
+            return None
+        k = <ndarray>x
+        if (k._ndim != 1 or k._size < LEXSORT_MIN or (n >= 0 and k._size != n)
+                or not (k._t == DC_T_F8 or k._t == DC_T_F4 or k._t == DC_T_I8
+                        or k._t == DC_T_I4 or k._t == DC_T_U8 or k._t == DC_T_U4)):
+            return None
+        n = k._size
+    perm = argsort_fast(ks[0], None, None, None, True)
+    for x in ks[1:]:
+        if perm is None:
+            return None
+        step = argsort_fast((<ndarray>x)[perm], None, None, None, True)
+        if step is None:
+            return None
+        perm = perm[step]
+    return perm
+
+
+def lexsort(keys, axis=-1):
+    """numpy.lexsort: _lexsort_fast where it applies, else NumPy's code."""
+    r = _lexsort_fast(keys, axis)
+    if r is not None:
+        return r
+    return call_numpy_function(np.lexsort, _np_lexsort, (keys, axis), {})
+
+
 cdef object _np_isin = np.isin._implementation
 DEF ISIN_MIN = 4096      # elements: below, NumPy's code
 
@@ -1357,7 +1408,7 @@ OVERRIDES = {
     np.searchsorted: searchsorted, np.digitize: digitize, np.nanmedian: nanmedian,
     np.histogram: histogram, np.interp: interp, np.bincount: bincount,
     np.nonzero: nonzero, np.argwhere: argwhere, np.flatnonzero: flatnonzero,
-    np.isin: isin, np.polyval: polyval,
+    np.isin: isin, np.polyval: polyval, np.lexsort: lexsort,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
