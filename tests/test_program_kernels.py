@@ -876,6 +876,12 @@ def _argsort_rows(n, dtype, rng):
         few = rng.integers(0, 5, n).astype(dtype)
         few[::50] = info.max
         few[1::50] = info.min
+        perm = rng.permutation(n).astype(dtype)
+        # narrow ranges at the type's ends (the repeat bitmap's offset from the lowest)
+        ends = [dtype(info.max) - perm, dtype(info.min) + perm,
+                dtype(info.max) - perm // dtype(2)]
+        return [distinct, np.sort(distinct), np.sort(distinct)[::-1].copy(), few,
+                np.full(n, few[0])] + ends
     return [distinct, np.sort(distinct), np.sort(distinct)[::-1].copy(), few,
             np.full(n, few[0])]
 

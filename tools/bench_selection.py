@@ -10,7 +10,8 @@ median of 4000 x 200 along axis 0, quantile(x, 0.3) of 1e6, x[m] and x[m] = v of
 float64 with a random mask, searchsorted of 1e6 random keys into 1000 sorted values,
 nanmedian of 1e6 with 1 % NaN, histogram of 1e6 into 50 bins, sort of (10000, 100) along
 axis 0, nonzero of a (1000, 1000) half-true mask, argwhere of a 5 % true one, nonzero of a
-1e6 half-true 1-d mask, isin of 1e6 float64 in 1e4.
+1e6 half-true 1-d mask, isin of 1e6 float64 in 3e4, lexsort of 1e6 by (float64, int64 keys
+below 100).
 """
 import numpy as np, dotcompute as dc, timeit, time
 from dotcompute._timing import interleaved_medians
@@ -29,6 +30,7 @@ B = rng.random((1000, 1000)) < 0.5; Bd = dc.asarray(B)
 B5 = rng.random((1000, 1000)) < 0.05; B5d = dc.asarray(B5)
 b1 = rng.random(10**6) < 0.5; b1d = dc.asarray(b1)
 L = rng.integers(0, 1000, 10**6); Ld = dc.asarray(L)
+L100 = L % 100; L100d = dc.asarray(L100)
 cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "sort 3e4": (lambda: np.sort(x3), lambda: dc.sort(xd3)),
          "argsort 1e6": (lambda: np.argsort(x), lambda: dc.argsort(xd)),
@@ -49,7 +51,8 @@ cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "nonzero 2-d": (lambda: np.nonzero(B), lambda: dc.nonzero(Bd)),
          "argwhere 2-d": (lambda: np.argwhere(B5), lambda: dc.argwhere(B5d)),
          "nonzero 1-d": (lambda: np.nonzero(b1), lambda: dc.nonzero(b1d)),
-         "isin 1e6": (lambda: np.isin(x, x3), lambda: dc.isin(xd, xd3))}
+         "isin 1e6": (lambda: np.isin(x, x3), lambda: dc.isin(xd, xd3)),
+         "lexsort 2 keys": (lambda: np.lexsort((x, L100)), lambda: dc.lexsort((xd, L100d)))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b

@@ -277,9 +277,10 @@ cdef inline int fp_check(object name) except -1:
     if status:
         return fp_report(status, name)
     return 0
-# Whether a contiguous row of n integers of kernel type t, all in lo..lo+range-1, holds a
-# value twice (a bitmap of range bits): 1, 0, -1 when it could not (type, memory).
-cdef int run_hasdup(const char *data, Py_ssize_t n, int t, long long lo,
+# Whether a contiguous row of n integers of kernel type t, all in lo..lo+range-1 (lo as
+# its 64 bits, two's complement when negative), holds a value twice (a bitmap of range
+# bits): 1, 0, -1 when it could not (type, memory).
+cdef int run_hasdup(const char *data, Py_ssize_t n, int t, unsigned long long lo,
                     unsigned long long range) noexcept
 
 # np.nonzero of a C-contiguous bool array in two calls: run_nonzero_count fills x (parts

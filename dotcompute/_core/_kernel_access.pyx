@@ -775,13 +775,13 @@ cdef int run_argsort(const char *data, Py_ssize_t rows, Py_ssize_t n, int t,
 
 
 cdef extern from "dc_sort.h" nogil:
-    int dc_hasdup_i8(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
-    int dc_hasdup_i4(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
-    int dc_hasdup_u8(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
-    int dc_hasdup_u4(const void *a, Py_ssize_t n, long long lo, unsigned long long range)
+    int dc_hasdup_i8(const void *a, Py_ssize_t n, unsigned long long lo, unsigned long long range)
+    int dc_hasdup_i4(const void *a, Py_ssize_t n, unsigned long long lo, unsigned long long range)
+    int dc_hasdup_u8(const void *a, Py_ssize_t n, unsigned long long lo, unsigned long long range)
+    int dc_hasdup_u4(const void *a, Py_ssize_t n, unsigned long long lo, unsigned long long range)
 
 
-cdef int run_hasdup(const char *data, Py_ssize_t n, int t, long long lo,
+cdef int run_hasdup(const char *data, Py_ssize_t n, int t, unsigned long long lo,
                     unsigned long long range) noexcept:
     cdef int r = -1
     with nogil:

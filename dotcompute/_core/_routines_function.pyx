@@ -927,7 +927,7 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
             if span < n:
                 return None
             if span <= 64 * src._size:
-                if run_hasdup(src._data, src._size, t, lo, span) != 0:
+                if run_hasdup(src._data, src._size, t, lo & 0xFFFFFFFFFFFFFFFF, span) != 0:
                     return None
             elif <double>src._size * <double>src._size > 0.1 * <double>span:
                 return None

@@ -290,10 +290,11 @@ DC_ARGSORT_DEFINE(i4, uint32_t, 4)
 DC_ARGSORT_DEFINE(u8, uint64_t, 8)
 DC_ARGSORT_DEFINE(u4, uint32_t, 4)
 /* Whether a contiguous row of integers holds a value twice, by a bitmap of the values
- * lo..lo+range-1 (every value in it; range > 0), stopping at the first repeat: 1, 0, or
- * -1 without memory for the bitmap. */
+ * lo..lo+range-1 (every value in it; range > 0; lo as the value's 64 bits, two's
+ * complement for a negative one), stopping at the first repeat: 1, 0, or -1 without
+ * memory for the bitmap. */
 #define DC_HASDUP_DEFINE(SUF, T)                                                          \
-static int dc_hasdup_##SUF(const void *data, ptrdiff_t n, int64_t lo, uint64_t range)     \
+static int dc_hasdup_##SUF(const void *data, ptrdiff_t n, uint64_t lo, uint64_t range)    \
 {                                                                                         \
     const T *a = (const T *)data;                                                         \
     uint64_t *bits = (uint64_t *)calloc((size_t)(range / 64 + 1), sizeof(uint64_t));      \
@@ -302,7 +303,7 @@ static int dc_hasdup_##SUF(const void *data, ptrdiff_t n, int64_t lo, uint64_t r
     if (bits == NULL)                                                                     \
         return -1;                                                                        \
     for (i = 0; i < n; i++) {                                                             \
-        uint64_t v = (uint64_t)a[i] - (uint64_t)lo, m = (uint64_t)1 << (v & 63);          \
+        uint64_t v = (uint64_t)(int64_t)a[i] - lo, m = (uint64_t)1 << (v & 63);           \
         if (bits[v >> 6] & m) { r = 1; break; }                                           \
         bits[v >> 6] |= m;                                                                \
     }                                                                                     \
