@@ -920,6 +920,50 @@ def test_argsort_as_numpy(dtype, n):
         dc.set_num_threads(old)
 
 
+def _bits(a):
+    """The bytes of a's elements in C order (signed zeros and NaN payloads count)."""
+    return np.ascontiguousarray(np.asarray(a)).tobytes()
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.int16,
+                                   np.uint8, np.float16, np.complex128, np.bool_])
+def test_sort_rows_by_numpy_loops_as_numpy(dtype, mode):
+    """Rows too short for the radix sort (and argsort rows with equal values) run NumPy's
+    own loop for the dtype and kind on our threads: np.sort / np.argsort / dc.sort /
+    dc.argsort / ndarray.sort / ndarray.argsort give NumPy's results bit for bit (ties,
+    NaNs, zeros of either sign) for every kind, on one thread and split over two; other
+    axes, Fortran order and heapsort run NumPy's code."""
+    from dotcompute._core import _threads
+    rng = np.random.default_rng(17)
+    x = (rng.integers(0, 20, (300, 150)) * (rng.random((300, 150)) + 0.5)).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        x[::7, ::5] = np.nan
+        x[1::7, ::3] = -0.0
+    old_mode = _threads.set_mode(mode)
+    old = dc.get_num_threads()
+    try:
+        dc.set_num_threads(1 if mode == "never" else 2)
+        for a in (x, x.reshape(30, 10, 150), np.asfortranarray(x)):
+            d = dc.asarray(a)
+            for kw in ({}, {"kind": "stable"}, {"kind": "mergesort"}, {"stable": True},
+                       {"stable": False}, {"kind": "heapsort"}, {"axis": 0}):
+                for fn in ("sort", "argsort"):
+                    e = getattr(np, fn)(a, **kw)
+                    for g in (getattr(np, fn)(d, **kw), getattr(dc, fn)(d, **kw)):
+                        _same(e, g)
+                        assert _bits(g) == _bits(e)
+                e = a.argsort(**kw)
+                _same(e, d.argsort(**kw))
+                e, g = a.copy(), d.copy()
+                e.sort(**kw)
+                g.sort(**kw)
+                assert _bits(g) == _bits(e)
+    finally:
+        dc.set_num_threads(old)
+        _threads.set_mode(old_mode)
+
+
 def test_argsort_calls_left_to_numpy_as_numpy():
     """order=, bad kinds, kind and stable together, bad axes and small rows keep NumPy's
     code: its results and errors."""

@@ -11,7 +11,8 @@ float64 with a random mask, searchsorted of 1e6 random keys into 1000 sorted val
 nanmedian of 1e6 with 1 % NaN, histogram of 1e6 into 50 bins, sort of (10000, 100) along
 axis 0, nonzero of a (1000, 1000) half-true mask, argwhere of a 5 % true one, nonzero of a
 1e6 half-true 1-d mask, isin of 1e6 float64 in 3e4, lexsort of 1e6 by (float64, int64 keys
-below 100).
+below 100), sort and argsort of the 1000 rows of a (1000, 1000) float64 array, argsort of
+(1000, 1000) int64 below 100 (equal values: NumPy's loop, on our threads).
 """
 import numpy as np, dotcompute as dc, timeit, time
 from dotcompute._timing import interleaved_medians
@@ -31,6 +32,8 @@ B5 = rng.random((1000, 1000)) < 0.05; B5d = dc.asarray(B5)
 b1 = rng.random(10**6) < 0.5; b1d = dc.asarray(b1)
 L = rng.integers(0, 1000, 10**6); Ld = dc.asarray(L)
 L100 = L % 100; L100d = dc.asarray(L100)
+R = rng.normal(size=(1000, 1000)); Rd = dc.asarray(R)
+Ri = rng.integers(0, 100, (1000, 1000)); Rid = dc.asarray(Ri)
 cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "sort 3e4": (lambda: np.sort(x3), lambda: dc.sort(xd3)),
          "argsort 1e6": (lambda: np.argsort(x), lambda: dc.argsort(xd)),
@@ -52,7 +55,10 @@ cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "argwhere 2-d": (lambda: np.argwhere(B5), lambda: dc.argwhere(B5d)),
          "nonzero 1-d": (lambda: np.nonzero(b1), lambda: dc.nonzero(b1d)),
          "isin 1e6": (lambda: np.isin(x, x3), lambda: dc.isin(xd, xd3)),
-         "lexsort 2 keys": (lambda: np.lexsort((x, L100)), lambda: dc.lexsort((xd, L100d)))}
+         "lexsort 2 keys": (lambda: np.lexsort((x, L100)), lambda: dc.lexsort((xd, L100d))),
+         "sort rows": (lambda: np.sort(R), lambda: dc.sort(Rd)),
+         "argsort rows": (lambda: np.argsort(R), lambda: dc.argsort(Rd)),
+         "argsort ties": (lambda: np.argsort(Ri), lambda: dc.argsort(Rid))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b

@@ -305,3 +305,15 @@ cdef Py_ssize_t run_nonzero_count(NonzeroRun *x, const char *m, int nd,
                                   Py_ssize_t *shape, Py_ssize_t n, int parts) noexcept
 cdef void run_nonzero_fill(NonzeroRun *x, char *out, Py_ssize_t ks,
                            Py_ssize_t ds) noexcept
+
+# NumPy's own sort / argsort loop of a dtype (its ArrFuncs.sort[kind], .argsort[kind]):
+# rows of a C-contiguous block run through it on the thread policy's threads, each row
+# as NumPy's sort runs it (the GIL released, `arr` passed through), so NumPy's results.
+ctypedef int (*np_sort_fn)(void *, Py_ssize_t, void *) noexcept nogil
+ctypedef int (*np_argsort_fn)(void *, Py_ssize_t *, Py_ssize_t, void *) noexcept nogil
+# rows of n elements of isz bytes at data sorted in place (sort), or their orders written
+# as rows of intp at idx (argsort; data unchanged); False when a row's loop failed (its
+# memory): the caller runs NumPy's code.
+cdef bint run_numpy_rows(np_sort_fn sort, np_argsort_fn argsort, char *data, char *idx,
+                         Py_ssize_t rows, Py_ssize_t n, Py_ssize_t isz,
+                         void *arr) noexcept

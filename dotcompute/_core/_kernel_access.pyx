@@ -848,6 +848,64 @@ cdef void run_nonzero_fill(NonzeroRun *x, char *out, Py_ssize_t ks,
         _spans(_nonzero_fill_span, x, x.n, x.parts)
 
 
+cdef struct _NumpyRows:
+    np_sort_fn sort
+    np_argsort_fn argsort
+    char *data
+    char *idx
+    Py_ssize_t rows
+    Py_ssize_t n
+    Py_ssize_t isz
+    void *arr
+    int parts
+    int failed[DC_MAX_CHUNKS]
+
+
+cdef void _numpy_rows_task(void *p, Py_ssize_t k, int thread) noexcept nogil:
+    """Rows of task k (of x.parts equal shares) through NumPy's loop."""
+    cdef _NumpyRows *x = <_NumpyRows *>p
+    cdef Py_ssize_t r, i, r0 = x.rows * k // x.parts, r1 = x.rows * (k + 1) // x.parts
+    cdef Py_ssize_t *ix
+    for r in range(r0, r1):
+        if x.sort != NULL:
+            if x.sort(x.data + r * x.n * x.isz, x.n, x.arr) < 0:
+                x.failed[k] = 1
+                return
+        else:
+            ix = <Py_ssize_t *>(x.idx + r * x.n * sizeof(Py_ssize_t))
+            for i in range(x.n):
+                ix[i] = i
+            if x.argsort(x.data + r * x.n * x.isz, ix, x.n, x.arr) < 0:
+                x.failed[k] = 1
+                return
+
+
+cdef bint run_numpy_rows(np_sort_fn sort, np_argsort_fn argsort, char *data, char *idx,
+                         Py_ssize_t rows, Py_ssize_t n, Py_ssize_t isz,
+                         void *arr) noexcept:
+    cdef _NumpyRows x
+    cdef int c
+    if rows <= 0 or n <= 0:
+        return True
+    x.sort, x.argsort, x.data, x.idx = sort, argsort, data, idx
+    x.rows, x.n, x.isz, x.arr = rows, n, isz, arr
+    x.parts = threads_for_ew(rows * n * isz * SORT_WEIGHT, K.binary_threshold[0], <int>isz)
+    if x.parts > DC_MAX_CHUNKS:
+        x.parts = DC_MAX_CHUNKS
+    if x.parts > rows:
+        x.parts = <int>rows
+    if x.parts < 1:
+        x.parts = 1
+    for c in range(DC_MAX_CHUNKS):
+        x.failed[c] = 0
+    with nogil:
+        run_tasks(_numpy_rows_task, &x, x.parts, x.parts)
+    for c in range(x.parts):
+        if x.failed[c]:
+            return False
+    return True
+
+
 cdef extern from "dc_search.h" nogil:
     void dc_search_f8(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)
     void dc_search_f4(const void *a, Py_ssize_t n, const void *k, Py_ssize_t m, void *o, int r)

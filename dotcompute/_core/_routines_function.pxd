@@ -21,3 +21,6 @@ cdef object searchsorted_fast(object a, object v, object side, object sorter)
 cdef object argsort_fast(object a, object axis, object kind, object order, object stable)
 # np.nonzero(a) (ndarray.nonzero too).
 cpdef object nonzero(object a)
+# np.argsort's rows through NumPy's own loop on our threads (see _numpy_rows); None:
+# NumPy's code should run.
+cdef object argsort_rows(object a, object axis, object kind, object order, object stable)

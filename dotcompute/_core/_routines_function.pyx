@@ -13,7 +13,8 @@ from dotcompute._core cimport _routines_creation as _cr
 from dotcompute._core._kernel_access cimport (MAXDIMS, run_select, run_sort, run_search,
                                               run_argsort, run_hasdup, NonzeroRun,
                                               run_nonzero_count, run_nonzero_fill,
-                                              nonzero_parts,
+                                              nonzero_parts, run_numpy_rows, np_sort_fn,
+                                              np_argsort_fn,
                                               run_hist_f8, run_interp_f8,
                                               interp_inputs_ok, run_bincount)
 from libc.string cimport memcpy, memcmp
@@ -505,6 +506,74 @@ cdef bint sort_rows(ndarray r) except -1:
     return run_sort(r._data, r._size // n, n, r._t)
 
 
+cdef extern from "numpy/arrayobject.h":
+    ctypedef struct _ArrFuncs "PyArray_ArrFuncs":
+        np_sort_fn sort[3]
+        np_argsort_fn argsort[3]
+    _ArrFuncs *_arrfuncs "PyDataType_GetArrFuncs"(cnp.PyArray_Descr *descr)
+
+DEF ROWS_MIN = 32768     # elements: below, NumPy's own call (one thread, as ours would be)
+
+
+cdef int _sort_kind(object kind, object stable):
+    """NumPy's sort kind index (0 quicksort, 1 heapsort, 2 stable) for these arguments;
+    -1: NumPy's code should read them (its errors)."""
+    if stable is not None:
+        if kind is not None:
+            return -1
+        return 2 if stable is True else (0 if stable is False else -1)
+    if kind is None or kind == "quicksort":
+        return 0
+    if kind == "heapsort":
+        return 1
+    if kind == "stable" or kind == "mergesort":
+        return 2
+    return -1
+
+
+cdef object _numpy_rows(ndarray x, object axis, object kind, object order, object stable,
+                        bint arg, bint in_place):
+    """np.sort / np.argsort / ndarray.sort of a C-contiguous cpu dc array along its last
+    axis, two rows or more (ROWS_MIN elements or more): the rows through NumPy's own loop
+    for the dtype and kind (ArrFuncs.sort / argsort, as its sort calls it, the GIL
+    released) on the thread policy's threads (run_numpy_rows), so NumPy's results, ties
+    included. The sorted copy (or x, in_place), the indices, or None: NumPy's code."""
+    cdef ndarray r, out
+    cdef Py_ssize_t n
+    cdef int k
+    cdef _ArrFuncs *f
+    if (order is not None or not x._host or not x._c_contig or x._ndim < 2 or x._t < 0
+            or x._size < ROWS_MIN or not PyLong_CheckExact(axis)
+            or not (axis == -1 or axis == x._ndim - 1) or x._dtype.kind not in "biufc"):
+        return None
+    n = x._shape[x._ndim - 1]
+    k = _sort_kind(kind, stable)
+    if k < 0 or k == 1 or n < 2:
+        return None          # (NumPy's heapsort is no longer its ArrFuncs' heapsort loop)
+    f = _arrfuncs(<cnp.PyArray_Descr *>x._dtype)
+    if f == NULL or (f.argsort[k] == NULL if arg else f.sort[k] == NULL):
+        return None
+    if arg:
+        out = new_array(x._ndim, x._shape, _intp, False, False)
+        v = x._np()
+        if not run_numpy_rows(NULL, f.argsort[k], x._data, out._data, x._size // n, n,
+                              x._itemsize, <void *>v):
+            return None
+        return out
+    r = x if in_place else _cr.copy(x, "C")
+    v = r._np()
+    if not run_numpy_rows(f.sort[k], NULL, r._data, NULL, r._size // n, n, r._itemsize,
+                          <void *>v):
+        return None      # (in place: some rows sorted; NumPy's method sorts them all)
+    return r
+
+
+cdef object argsort_rows(object a, object axis, object kind, object order, object stable):
+    if not _host_array(a):
+        return None
+    return _numpy_rows(<ndarray>a, axis, kind, order, stable, True, False)
+
+
 cdef bint sort_method(object a, object axis, object kind, object order,
                       object stable) except -1:
     """`a.sort(axis, kind, order, stable=...)` in place by run_sort where np.sort would use
@@ -514,8 +583,10 @@ cdef bint sort_method(object a, object axis, object kind, object order,
     if not (r._host and r._writeable and r._c_contig and r._ndim >= 1
             and r._size >= SORT_MIN and _radix_sortable(r, kind, order, stable)
             and PyLong_CheckExact(axis) and (axis == -1 or axis == r._ndim - 1)):
-        return False
-    return sort_rows(r)
+        return (r._host and r._writeable
+                and _numpy_rows(r, axis, kind, order, stable, False, True) is not None)
+    return sort_rows(r) or (
+        _numpy_rows(r, axis, kind, order, stable, False, True) is not None)
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
@@ -555,6 +626,10 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
                 back.insert(ax, nd - 1)
         if r is not None and sort_rows(r):
             return r if back is None else _cr.copy(<ndarray>r.transpose(back), "C")
+    if _host_array(a):
+        r = _numpy_rows(<ndarray>a, axis, kind, order, stable, False, False)
+        if r is not None:
+            return r
     if _host_array(a) and axis is not None and stable is None and (
             (<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
         r = _cr.copy(<ndarray>a, "K")
@@ -951,6 +1026,10 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     r = argsort_fast(a, axis, kind, order, stable)
     if r is not None:
         return r
+    if _host_array(a):
+        r = _numpy_rows(<ndarray>a, axis, kind, order, stable, True, False)
+        if r is not None:
+            return r
     if _host_array(a) and stable is None:
         return _view_method(_nd_argsort, <ndarray>a, (axis, kind, order))
     return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),
