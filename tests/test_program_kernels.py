@@ -1165,6 +1165,29 @@ def test_lexsort_as_numpy():
         dc.lexsort((dc.asarray(a), dc.asarray(b[:-1])))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint16, np.int32,
+                                   np.uint32, np.bool_, np.int64])
+def test_sum_mean_of_short_integer_rows_as_numpy(dtype):
+    """sum / mean / np.sum / np.mean over a short last axis (an image's channels: 1-7
+    elements) of bool and integer dc arrays give NumPy's dtype (int64 / uint64 sums,
+    float64 means), shape (keepdims too) and values, at the types' extremes; strided
+    inputs by the other paths."""
+    rng = np.random.default_rng(19)
+    for shape in [(200, 150, 3), (1000, 7), (100, 100, 1), (64, 5), (3000, 2)]:
+        if dtype is np.bool_:
+            x = rng.integers(0, 2, shape).astype(dtype)
+        else:
+            info = np.iinfo(dtype)
+            x = rng.integers(info.min, info.max, shape, endpoint=True, dtype=dtype)
+        for a in (x, x[::2]):
+            d = dc.asarray(a)
+            for kw in ({"axis": -1}, {"axis": -1, "keepdims": True}):
+                _same(a.sum(**kw), d.sum(**kw))
+                _same(a.mean(**kw), d.mean(**kw))
+                _same(np.sum(a, **kw), dc.sum(d, **kw))
+                _same(np.mean(a, **kw), np.mean(d, **kw))
+
+
 def test_namespace_reaches_every_override():
     """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
     override (not NumPy's code on views): the namespace's object is the routine (or the
