@@ -12,7 +12,8 @@ nanmedian of 1e6 with 1 % NaN, histogram of 1e6 into 50 bins, sort of (10000, 10
 axis 0, nonzero of a (1000, 1000) half-true mask, argwhere of a 5 % true one, nonzero of a
 1e6 half-true 1-d mask, isin of 1e6 float64 in 3e4, lexsort of 1e6 by (float64, int64 keys
 below 100), sort and argsort of the 1000 rows of a (1000, 1000) float64 array, argsort of
-(1000, 1000) int64 below 100 (equal values: NumPy's loop, on our threads).
+(1000, 1000) int64 below 100 (equal values: NumPy's loop, on our threads), unique rows of
+(250000, 3) uint8.
 """
 import numpy as np, dotcompute as dc, timeit, time
 from dotcompute._timing import interleaved_medians
@@ -34,6 +35,7 @@ L = rng.integers(0, 1000, 10**6); Ld = dc.asarray(L)
 L100 = L % 100; L100d = dc.asarray(L100)
 R = rng.normal(size=(1000, 1000)); Rd = dc.asarray(R)
 Ri = rng.integers(0, 100, (1000, 1000)); Rid = dc.asarray(Ri)
+C3 = rng.integers(0, 256, (250000, 3)).astype(np.uint8); C3d = dc.asarray(C3)
 cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "sort 3e4": (lambda: np.sort(x3), lambda: dc.sort(xd3)),
          "argsort 1e6": (lambda: np.argsort(x), lambda: dc.argsort(xd)),
@@ -58,7 +60,8 @@ cases = {"sort 1e6": (lambda: np.sort(x), lambda: dc.sort(xd)),
          "lexsort 2 keys": (lambda: np.lexsort((x, L100)), lambda: dc.lexsort((xd, L100d))),
          "sort rows": (lambda: np.sort(R), lambda: dc.sort(Rd)),
          "argsort rows": (lambda: np.argsort(R), lambda: dc.argsort(Rd)),
-         "argsort ties": (lambda: np.argsort(Ri), lambda: dc.argsort(Rid))}
+         "argsort ties": (lambda: np.argsort(Ri), lambda: dc.argsort(Rid)),
+         "unique rows": (lambda: np.unique(C3, axis=0), lambda: dc.unique(C3d, axis=0))}
 fns = {}
 for k, (a, b) in cases.items():
     fns["np " + k] = a; fns["dc " + k] = b

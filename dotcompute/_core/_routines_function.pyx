@@ -685,9 +685,74 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
                                   return_counts, equal_nan)
             if ret is not None:
                 return ret
+    if (_host_array(ar) and (axis is 0 or axis is -2) and sorted is True
+            and (return_index is True or return_index is False)
+            and (return_inverse is True or return_inverse is False)
+            and (return_counts is True or return_counts is False)):
+        ret = _unique_rows(<ndarray>ar, return_index, return_inverse, return_counts)
+        if ret is not None:
+            return ret
     return call_numpy_function(np.unique, _np_unique,
                                (ar, return_index, return_inverse, return_counts, axis),
                                {"equal_nan": equal_nan, "sorted": sorted})
+
+
+DEF UNIQUE_ROWS_MIN = 4096     # rows: below, NumPy's code
+
+
+cdef object _unique_rows(ndarray a, bint return_index, bint return_inverse,
+                         bint return_counts):
+    """np.unique(a, axis=0, return_...) of a 2-d cpu dc array of bool or integers whose
+    row fits in 64 bits (e.g. an image's (N, 3) uint8 colours): each row packed into one
+    unsigned key that orders as NumPy orders the rows (its structured view compares
+    field by field, the first column first; signed columns offset to unsigned), the keys
+    ordered by our stable argsort, then NumPy's _unique1d steps (the first row of each
+    run of equal keys; stable, so return_index is NumPy's first occurrence; the inverse
+    and counts do not depend on the order of equal rows). None: NumPy's code."""
+    cdef Py_ssize_t n, m, bits, j, total = 0
+    if a._ndim != 2 or a._dtype.kind not in "biu" or a._shape[0] < UNIQUE_ROWS_MIN:
+        return None
+    n, m = a._shape[0], a._shape[1]
+    bits = a._itemsize * 8
+    if m < 1 or m * bits > 64:
+        return None
+    with numpy_in_pool():
+        v = a._np()
+        key = np.zeros(n, dtype=np.uint64)
+        if a._dtype.kind == "i":             # the sign bit flipped: unsigned order
+            udt = np.dtype("u%d" % a._itemsize)
+            flip = udt.type(-int(np.iinfo(a._dtype).min))
+        for j in range(m):
+            col = v[:, j]
+            if a._dtype.kind == "i":
+                col = (col.view(udt) ^ flip).astype(np.uint64)
+            else:
+                col = col.astype(np.uint64)
+            if j:
+                key <<= np.uint64(bits)
+            key |= col
+    perm_a = argsort_fast(_cr.as_array(key), None, None, None, True)
+    if perm_a is None:
+        return None
+    with numpy_in_pool():
+        perm = (<ndarray>perm_a)._np()
+        sk = key[perm]
+        mask = np.empty(n, dtype=np.bool_)
+        mask[0] = True
+        np.not_equal(sk[1:], sk[:-1], out=mask[1:])
+        first = perm[mask]
+        ret = (v[first],)
+        if return_index:
+            ret += (first,)
+        if return_inverse:
+            imask = np.cumsum(mask) - 1
+            inv = np.empty(n, dtype=np.intp)
+            inv[perm] = imask
+            ret += (inv,)
+        if return_counts:
+            idx = np.concatenate(np.nonzero(mask) + ([n],))
+            ret += (np.diff(idx),)
+    return wrap_result(ret[0] if len(ret) == 1 else ret)
 
 
 cdef object _unique_indices(ndarray a, bint return_index, bint return_inverse,
