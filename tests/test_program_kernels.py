@@ -1224,6 +1224,55 @@ def test_unique_rows_as_numpy():
     _same(np.unique(cases[0], axis=1), dc.unique(dc.asarray(cases[0]), axis=1))
 
 
+@pytest.mark.parametrize("mode", ["never", "always"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.int16,
+                                   np.int8, np.uint64, np.uint32, np.uint16, np.uint8])
+def test_extreme_accumulate_as_numpy(dtype, mode):
+    """np.maximum.accumulate / np.minimum.accumulate (and dc.maximum / dc.minimum's) of
+    1-d dc arrays give NumPy's values bit for bit: ties go to the later operand (-0.0
+    after 0.0 and the reverse), the first NaN stays (its payload), the types' extremes;
+    on one thread and in spans over two (each span's scan combined with the ones before);
+    no warning on NaN; axis, dtype and out= and 2-d arrays by NumPy's code."""
+    from dotcompute._core import _threads
+    rng = np.random.default_rng(29)
+    n = 20011
+    if np.dtype(dtype).kind == "f":
+        x = rng.integers(-3, 4, n).astype(dtype) * rng.choice([-1, 1], n).astype(dtype)
+        zero = x == 0
+        x[zero] = np.where(rng.random(int(zero.sum())) < 0.5, -0.0, 0.0).astype(dtype)
+        y = x.copy()
+        at = rng.integers(0, n, 6)
+        y[at] = np.nan
+        y.view(np.uint64 if dtype is np.float64 else np.uint32)[at[::2]] |= 1
+        xs = [x, y]
+    else:
+        info = np.iinfo(dtype)
+        xs = [rng.integers(info.min, info.max, n, endpoint=True, dtype=dtype),
+              rng.integers(0, 3, n).astype(dtype)]
+    old_mode = _threads.set_mode(mode)
+    old = dc.get_num_threads()
+    try:
+        dc.set_num_threads(1 if mode == "never" else 2)
+        for x in xs:
+            d = dc.asarray(x)
+            for name in ("maximum", "minimum"):
+                e = getattr(np, name).accumulate(x)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    for g in (getattr(np, name).accumulate(d),
+                              getattr(dc, name).accumulate(d)):
+                        _same(e, g)
+                        assert np.asarray(g).tobytes() == e.tobytes()
+                _same(getattr(np, name).accumulate(x, dtype=np.float64),
+                      getattr(dc, name).accumulate(d, dtype=np.float64))
+                X = x[:20000].reshape(100, 200)
+                _same(getattr(np, name).accumulate(X, axis=1),
+                      getattr(dc, name).accumulate(dc.asarray(X), axis=1))
+    finally:
+        dc.set_num_threads(old)
+        _threads.set_mode(old_mode)
+
+
 def test_namespace_reaches_every_override():
     """`import dotcompute as np; np.f(...)` runs our routine for every NumPy function we
     override (not NumPy's code on views): the namespace's object is the routine (or the

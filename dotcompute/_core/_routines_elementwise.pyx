@@ -45,7 +45,7 @@ from cpython.float cimport PyFloat_AS_DOUBLE
 from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
                                            PyTypeObject_vc, enable_vectorcall,
                                            vectorcall_dict, PySequence_Fast_ITEMS)
-from dotcompute._core._routines_reduction cimport reduction, reduce_kind
+from dotcompute._core._routines_reduction cimport reduction, reduce_kind, extreme_accumulate
 
 import dis
 
@@ -2110,7 +2110,16 @@ cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
                               kwargs.get("keepdims", False),
                               kwargs.get("initial", np._NoValue),
                               kwargs.get("where", True))
+    if (method == "accumulate" and len(inputs) == 1 and type(inputs[0]) is ndarray
+            and (ufunc is _np_maximum or ufunc is _np_minimum)):
+        r = extreme_accumulate(ufunc is _np_maximum, <ndarray>inputs[0], kwargs)
+        if r is not None:
+            return r
     return numpy_ufunc(ufunc, method, inputs, kwargs)
+
+
+cdef object _np_maximum = np.maximum
+cdef object _np_minimum = np.minimum
 
 
 

@@ -20,3 +20,6 @@ cdef object var(ndarray a, tuple args, dict kwargs, bint std)
 cdef object dot(object x, object y, object out)
 # np.vdot of two float arrays of one dtype that read as strided runs; None: NumPy's.
 cdef object vdot(object x, object y)
+# np.maximum.accumulate / np.minimum.accumulate (is_max) of a 1-d contiguous cpu array
+# of a real kernel type (axis 0, no dtype / out): our two-pass scan; None: NumPy's code.
+cdef object extreme_accumulate(bint is_max, ndarray a, dict kwargs)

@@ -1149,6 +1149,146 @@ cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
     return res
 
 
+ctypedef fused _scan_t:
+    double
+    float
+    long long
+    int
+    short
+    signed char
+    unsigned long long
+    unsigned int
+    unsigned short
+    unsigned char
+
+
+cdef void _extreme_scan(const _scan_t *x, _scan_t *o, Py_ssize_t s, Py_ssize_t e,
+                        bint is_max, bint combine, _scan_t carry) noexcept nogil:
+    """NumPy's maximum (minimum) as its loop computes it, a > b (a < b) or a NaN: a,
+    else b -- ties to the later operand, the first NaN kept -- run as a scan over
+    [s, e): o[i] = op(o[i-1], x[i]) from o[s] = x[s]; combine: o[i] = op(carry, o[i]) over
+    [s, e) instead (the scans of the spans before, carried in). The operation is
+    associative (the result over a sequence is its first NaN, else its last extreme), so
+    the spans scanned apart and combined give the one scan's values, bit for bit."""
+    cdef Py_ssize_t i
+    cdef _scan_t r, v
+    if combine:
+        if is_max:
+            for i in range(s, e):
+                v = o[i]
+                o[i] = carry if (carry > v or carry != carry) else v
+        else:
+            for i in range(s, e):
+                v = o[i]
+                o[i] = carry if (carry < v or carry != carry) else v
+        return
+    r = x[s]
+    o[s] = r
+    if is_max:
+        for i in range(s + 1, e):
+            v = x[i]
+            r = r if (r > v or r != r) else v
+            o[i] = r
+    else:
+        for i in range(s + 1, e):
+            v = x[i]
+            r = r if (r < v or r != r) else v
+            o[i] = r
+
+
+cdef struct _ScanCtx:
+    const char *x
+    char *o
+    Py_ssize_t n
+    int parts
+    int t
+    bint is_max
+    bint combine
+    char carry[16 * DC_MAX_CHUNKS]     # span k's carried-in value (combine)
+
+
+cdef void _scan_span(_ScanCtx *c, Py_ssize_t s, Py_ssize_t e, const char *carry) noexcept nogil:
+    cdef int t = c.t
+    if t == DC_T_F8:
+        _extreme_scan(<const double *>c.x, <double *>c.o, s, e, c.is_max, c.combine,
+                      (<const double *>carry)[0])
+    elif t == DC_T_F4:
+        _extreme_scan(<const float *>c.x, <float *>c.o, s, e, c.is_max, c.combine,
+                      (<const float *>carry)[0])
+    elif t == DC_T_I8:
+        _extreme_scan(<const long long *>c.x, <long long *>c.o, s, e, c.is_max, c.combine,
+                      (<const long long *>carry)[0])
+    elif t == DC_T_I4:
+        _extreme_scan(<const int *>c.x, <int *>c.o, s, e, c.is_max, c.combine,
+                      (<const int *>carry)[0])
+    elif t == DC_T_I2:
+        _extreme_scan(<const short *>c.x, <short *>c.o, s, e, c.is_max, c.combine,
+                      (<const short *>carry)[0])
+    elif t == DC_T_I1:
+        _extreme_scan(<const signed char *>c.x, <signed char *>c.o, s, e, c.is_max,
+                      c.combine, (<const signed char *>carry)[0])
+    elif t == DC_T_U8:
+        _extreme_scan(<const unsigned long long *>c.x, <unsigned long long *>c.o, s, e,
+                      c.is_max, c.combine, (<const unsigned long long *>carry)[0])
+    elif t == DC_T_U4:
+        _extreme_scan(<const unsigned int *>c.x, <unsigned int *>c.o, s, e, c.is_max,
+                      c.combine, (<const unsigned int *>carry)[0])
+    elif t == DC_T_U2:
+        _extreme_scan(<const unsigned short *>c.x, <unsigned short *>c.o, s, e, c.is_max,
+                      c.combine, (<const unsigned short *>carry)[0])
+    else:
+        _extreme_scan(<const unsigned char *>c.x, <unsigned char *>c.o, s, e, c.is_max,
+                      c.combine, (<const unsigned char *>carry)[0])
+
+
+cdef void _scan_task(void *p, Py_ssize_t k, int thread) noexcept nogil:
+    cdef _ScanCtx *c = <_ScanCtx *>p
+    cdef Py_ssize_t s = c.n * k // c.parts, e = c.n * (k + 1) // c.parts
+    if s >= e or (c.combine and k == 0):
+        return
+    _scan_span(c, s, e, c.carry + 16 * k)
+
+
+DEF SCAN_MIN = 4096      # elements: below, NumPy's accumulate
+
+
+cdef object extreme_accumulate(bint is_max, ndarray a, dict kwargs):
+    cdef _ScanCtx c
+    cdef ndarray r
+    cdef int k, nt
+    cdef Py_ssize_t isz = a._itemsize, e
+    cdef int t = a._t
+    if (not a._host or a._ndim != 1 or not a._c_contig or a._size < SCAN_MIN
+            or not (is_float(t) or is_signed(t) or is_unsigned(t)) or t == DC_T_B1
+            or not set(kwargs) <= {"axis", "dtype", "out"} or kwargs.get("dtype") is not None
+            or kwargs.get("out") is not None or type(kwargs.get("axis", 0)) is not int
+            or kwargs.get("axis", 0) not in (0, -1)):
+        return None
+    r = empty_array((a._size,), a._dtype, "C")
+    c.x, c.o, c.n, c.t, c.is_max = a._data, r._data, a._size, t, is_max
+    nt = threads_for_size(a._size * 4, K.reduce_threshold, isz)
+    c.parts = nt if nt > 1 else 1
+    if c.parts > DC_MAX_CHUNKS:
+        c.parts = DC_MAX_CHUNKS
+    c.combine = False
+    with nogil:
+        run_tasks(_scan_task, &c, c.parts, c.parts)
+        if c.parts > 1:
+            # span k's carry: the scan's value at the end of span k-1, the spans' last
+            # values combined in order
+            memcpy(c.carry + 16, r._data + (c.n // c.parts - 1) * isz, isz)
+            for k in range(2, c.parts):
+                e = c.n * k // c.parts - 1          # span k-1's last element
+                memcpy(c.carry + 16 * k, c.carry + 16 * (k - 1), isz)
+                c.combine = True
+                _scan_span(&c, e, e + 1, c.carry + 16 * (k - 1))   # op(carry, last)
+                memcpy(c.carry + 16 * k, r._data + e * isz, isz)
+            c.combine = True
+            run_tasks(_scan_task, &c, c.parts, c.parts)
+    fp_clear()       # (NaN comparisons may raise "invalid"; NumPy's maximum reports none)
+    return r
+
+
 cdef object accumulate(int scan, ndarray a, object axis, object dtype, object out):
     """a.cumsum(...) (scan 0) / a.cumprod(...) (scan 1): our kernels (see above), else
     NumPy's method."""
