@@ -21,7 +21,8 @@ from dotcompute._core._threads cimport (threads_for as _threads_for, threads_add
                                         threads_time_serial, threads_note_serial,
                                         threads_for_red, threads_note_serial_red)
 from dotcompute._core._dtypes cimport (type_size, DC_COST_CHEAP, DC_COST_EXPENSIVE, DC_T_F4,
-                                       DC_T_F8, DC_T_I4, DC_T_I8, DC_T_U4, DC_T_U8)
+                                       DC_T_F8, DC_T_I4, DC_T_I8, DC_T_U4, DC_T_U8,
+                                       DC_T_I1, DC_T_I2, DC_T_U1, DC_T_U2, DC_T_B1)
 
 from dotcompute._core import _dispatch
 from dotcompute._core._opspec import (BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, CHEAP,
@@ -1017,19 +1018,34 @@ cdef void run_interp_f8(const double *x, Py_ssize_t m, const double *xp, const d
 cdef struct _BincountCtx:
     _Counts k
     const char *x
-    bint i8
+    int t
 
 
 cdef void _bincount_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
     cdef _BincountCtx *v = <_BincountCtx *>p
     cdef long long *counts = _counters(&v.k, c)
     cdef Py_ssize_t i
-    if v.i8:
+    if v.t == DC_T_I8:
         for i in range(s, e):
             counts[(<const long long *>v.x)[i]] += 1
-    else:
+    elif v.t == DC_T_I4:
         for i in range(s, e):
             counts[(<const int *>v.x)[i]] += 1
+    elif v.t == DC_T_U4:
+        for i in range(s, e):
+            counts[(<const unsigned int *>v.x)[i]] += 1
+    elif v.t == DC_T_I2:
+        for i in range(s, e):
+            counts[(<const short *>v.x)[i]] += 1
+    elif v.t == DC_T_U2:
+        for i in range(s, e):
+            counts[(<const unsigned short *>v.x)[i]] += 1
+    elif v.t == DC_T_I1:
+        for i in range(s, e):
+            counts[(<const signed char *>v.x)[i]] += 1
+    else:                           # uint8, bool
+        for i in range(s, e):
+            counts[(<const unsigned char *>v.x)[i]] += 1
 
 
 cdef bint run_bincount(const char *x, Py_ssize_t n, int t, long long *counts,
@@ -1037,11 +1053,12 @@ cdef bint run_bincount(const char *x, Py_ssize_t n, int t, long long *counts,
     cdef _BincountCtx v
     cdef int nt
     cdef bint ok
-    if not (t == DC_T_I8 or t == DC_T_I4):
+    if not (t == DC_T_I8 or t == DC_T_I4 or t == DC_T_U4 or t == DC_T_I2
+            or t == DC_T_U2 or t == DC_T_I1 or t == DC_T_U1 or t == DC_T_B1):
         return False
     if n <= 0:
         return True
-    v.k.out, v.k.L, v.x, v.i8 = counts, L, x, t == DC_T_I8
+    v.k.out, v.k.L, v.x, v.t = counts, L, x, t
     # a count array a thread: only where the counts are short next to the values (summing
     # long ones would cost more than the counting saves)
     nt = threads_for_ew(n, K.binary_threshold[0], 8) if L <= n // 8 else 1

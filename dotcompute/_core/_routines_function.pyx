@@ -21,7 +21,8 @@ from libc.string cimport memcpy, memcmp
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
 from dotcompute._core._dtypes cimport (DC_T_F4, DC_T_F8, DC_T_I4, DC_T_I8, DC_T_U4,
-                                       DC_T_U8)
+                                       DC_T_U8, DC_T_I1, DC_T_I2, DC_T_U1, DC_T_U2,
+                                       DC_T_B1)
 
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_DECREF
@@ -1281,14 +1282,17 @@ DEF BINCOUNT_MIN = 16384     # values: below, NumPy's code
 
 
 def bincount(x, weights=None, minlength=0):
-    """numpy.bincount of a 1-d contiguous int64/int32 cpu dc array of BINCOUNT_MIN values or
-    more, no weights, minlength a Python int >= 0: its smallest value checked (a negative
-    one: NumPy's code and its ValueError), then the values counted on the thread
+    """numpy.bincount of a 1-d contiguous cpu dc array of bool or integers NumPy casts to
+    intp safely (int8-int64, uint8-uint32; an image's uint8 pixels), BINCOUNT_MIN values
+    or more, no weights, minlength a Python int >= 0: its smallest value checked (a
+    negative one: NumPy's code and its ValueError), then the values counted on the thread
     policy's threads (run_bincount; integer counts, so NumPy's). Else NumPy's code."""
     cdef ndarray a
     cdef Py_ssize_t L
+    cdef int t = (<ndarray>x)._t if _host_array(x) else -1
     if (weights is None and type(minlength) is int and minlength >= 0 and _host_array(x)
-            and ((<ndarray>x)._t == DC_T_I8 or (<ndarray>x)._t == DC_T_I4)
+            and (t == DC_T_I8 or t == DC_T_I4 or t == DC_T_U4 or t == DC_T_I2
+                 or t == DC_T_U2 or t == DC_T_I1 or t == DC_T_U1 or t == DC_T_B1)
             and (<ndarray>x)._ndim == 1 and (<ndarray>x)._size >= BINCOUNT_MIN
             and (<ndarray>x)._strides[0] == (<ndarray>x)._itemsize):
         a = <ndarray>x
