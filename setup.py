@@ -145,7 +145,7 @@ def extensions():
         core("_memory", sources=["dc_pool.c"]),
         # The array layer: the class and its rooms, in the order data flows.
         core("_dtypes"),
-        core("_kernel_access", openmp=True, depends=["dc_fpe.h", "dc_balance.h", "dc_select.h", "dc_sort.h", "dc_search.h", "dc_interp.h"]),   # prange: N-d walks
+        core("_kernel_access", openmp=True, depends=["dc_fpe.h", "dc_balance.h", "dc_select.h", "dc_sort.h", "dc_search.h", "dc_interp.h", "dc_nonzero.h"]),   # prange: N-d walks
         core("_numpy_loops"),
         core("_indexing"),
         # NumPy 2 C-API (PyArray_Pack for element assignment, fill values).

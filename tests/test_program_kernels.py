@@ -6,6 +6,7 @@ dimension is tiny.
 Every result must equal NumPy's in dtype and shape and in value (exactly, except where a
 test says why not), or both must raise the same exception type.
 """
+import contextlib
 import gc
 import sys
 from builtins import min as builtins_min
@@ -21,6 +22,21 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 INTS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+@contextlib.contextmanager
+def _thread_mode(mode):
+    """The thread policy "never" on one thread, or "always" on two (spans over both),
+    restored after."""
+    from dotcompute._core import _threads
+    old_mode = _threads.set_mode(mode)
+    old = dc.get_num_threads()
+    try:
+        dc.set_num_threads(1 if mode == "never" else 2)
+        yield
+    finally:
+        dc.set_num_threads(old)
+        _threads.set_mode(old_mode)
 
 
 def _same_any(expected, got):
@@ -945,16 +961,12 @@ def test_sort_rows_by_numpy_loops_as_numpy(dtype, mode):
     dc.argsort / ndarray.sort / ndarray.argsort give NumPy's results bit for bit (ties,
     NaNs, zeros of either sign) for every kind, on one thread and split over two; other
     axes, Fortran order and heapsort run NumPy's code."""
-    from dotcompute._core import _threads
     rng = np.random.default_rng(17)
     x = (rng.integers(0, 20, (300, 150)) * (rng.random((300, 150)) + 0.5)).astype(dtype)
     if np.dtype(dtype).kind == "f":
         x[::7, ::5] = np.nan
         x[1::7, ::3] = -0.0
-    old_mode = _threads.set_mode(mode)
-    old = dc.get_num_threads()
-    try:
-        dc.set_num_threads(1 if mode == "never" else 2)
+    with _thread_mode(mode):
         for a in (x, x.reshape(30, 10, 150), np.asfortranarray(x)):
             d = dc.asarray(a)
             for kw in ({}, {"kind": "stable"}, {"kind": "mergesort"}, {"stable": True},
@@ -970,9 +982,6 @@ def test_sort_rows_by_numpy_loops_as_numpy(dtype, mode):
                 e.sort(**kw)
                 g.sort(**kw)
                 assert _bits(g) == _bits(e)
-    finally:
-        dc.set_num_threads(old)
-        _threads.set_mode(old_mode)
 
 
 def test_argsort_calls_left_to_numpy_as_numpy():
@@ -1043,12 +1052,8 @@ def test_nonzero_as_numpy(shape, mode):
     indices in NumPy's layout (nonzero's columns of one (count, ndim) block, argwhere's
     F-ordered transpose), for masks empty, sparse, half and full, on one thread and split
     into spans over two (each span's entries written where the ones before end)."""
-    from dotcompute._core import _threads
     rng = np.random.default_rng(sum(shape))
-    old_mode = _threads.set_mode(mode)
-    old = dc.get_num_threads()
-    try:
-        dc.set_num_threads(1 if mode == "never" else 2)
+    with _thread_mode(mode):
         for p in (0.0, 0.003, 0.5, 1.0):
             m = rng.random(shape) < p
             f = m * rng.choice([-1.5, 2.0, np.nan, -0.0], size=shape)
@@ -1059,9 +1064,6 @@ def test_nonzero_as_numpy(shape, mode):
                     _same_layout(e, fn(d))
                     _same_layout(e, getattr(dc, fn.__name__)(d))
                 _same_layout(x.nonzero(), d.nonzero())
-    finally:
-        dc.set_num_threads(old)
-        _threads.set_mode(old_mode)
 
 
 def test_nonzero_calls_left_to_numpy_as_numpy():
@@ -1234,7 +1236,6 @@ def test_extreme_accumulate_as_numpy(dtype, mode):
     after 0.0 and the reverse), the first NaN stays (its payload), the types' extremes;
     on one thread and in spans over two (each span's scan combined with the ones before);
     no warning on NaN; axis, dtype and out= and 2-d arrays by NumPy's code."""
-    from dotcompute._core import _threads
     rng = np.random.default_rng(29)
     n = 20011
     if np.dtype(dtype).kind == "f":
@@ -1250,10 +1251,7 @@ def test_extreme_accumulate_as_numpy(dtype, mode):
         info = np.iinfo(dtype)
         xs = [rng.integers(info.min, info.max, n, endpoint=True, dtype=dtype),
               rng.integers(0, 3, n).astype(dtype)]
-    old_mode = _threads.set_mode(mode)
-    old = dc.get_num_threads()
-    try:
-        dc.set_num_threads(1 if mode == "never" else 2)
+    with _thread_mode(mode):
         for x in xs:
             d = dc.asarray(x)
             for name in ("maximum", "minimum"):
@@ -1269,9 +1267,6 @@ def test_extreme_accumulate_as_numpy(dtype, mode):
                 X = x[:20000].reshape(100, 200)
                 _same(getattr(np, name).accumulate(X, axis=1),
                       getattr(dc, name).accumulate(dc.asarray(X), axis=1))
-    finally:
-        dc.set_num_threads(old)
-        _threads.set_mode(old_mode)
 
 
 def test_namespace_reaches_every_override():

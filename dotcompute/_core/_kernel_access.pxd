@@ -130,8 +130,8 @@ cdef void run_interp_f8(const double *x, Py_ssize_t m, const double *xp, const d
 cdef bint interp_inputs_ok(const double *x, Py_ssize_t m, const double *xp,
                            Py_ssize_t n) noexcept
 
-# np.bincount of n contiguous int64 (t DC_T_I8) or int32 (DC_T_I4) values, all known to
-# lie in [0, L): counts (int64, L, zeroed) get them, the values spread over the thread
+# np.bincount of n contiguous values of kernel type t (bool, 8-64-bit signed, 8-32-bit
+# unsigned integers), all known to lie in [0, L): counts (int64, L, zeroed) get them, the values spread over the thread
 # policy's threads (a count array each, summed). False: type not handled or no memory.
 cdef bint run_bincount(const char *x, Py_ssize_t n, int t, long long *counts,
                        Py_ssize_t L) noexcept

@@ -820,10 +820,7 @@ cdef void _nonzero_fill_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcep
 
 
 cdef int nonzero_parts(Py_ssize_t n) noexcept:
-    cdef int parts = threads_for_ew(n * NONZERO_WEIGHT, K.binary_threshold[0], 1)
-    if parts > DC_MAX_CHUNKS:
-        return DC_MAX_CHUNKS
-    return parts if parts > 1 else 1
+    return threads_for_ew(n * NONZERO_WEIGHT, K.binary_threshold[0], 1)
 
 
 cdef Py_ssize_t run_nonzero_count(NonzeroRun *x, const char *m, int nd,
@@ -854,30 +851,28 @@ cdef struct _NumpyRows:
     np_argsort_fn argsort
     char *data
     char *idx
-    Py_ssize_t rows
     Py_ssize_t n
     Py_ssize_t isz
     void *arr
-    int parts
-    int failed[DC_MAX_CHUNKS]
+    int failed[DC_MAX_CHUNKS]     # by span: a row's loop failed (its memory)
 
 
-cdef void _numpy_rows_task(void *p, Py_ssize_t k, int thread) noexcept nogil:
-    """Rows of task k (of x.parts equal shares) through NumPy's loop."""
+cdef void _numpy_rows_span(void *p, Py_ssize_t r0, Py_ssize_t r1, int c) noexcept nogil:
+    """Rows r0..r1-1 through NumPy's loop, on this thread."""
     cdef _NumpyRows *x = <_NumpyRows *>p
-    cdef Py_ssize_t r, i, r0 = x.rows * k // x.parts, r1 = x.rows * (k + 1) // x.parts
+    cdef Py_ssize_t r, i
     cdef Py_ssize_t *ix
     for r in range(r0, r1):
         if x.sort != NULL:
             if x.sort(x.data + r * x.n * x.isz, x.n, x.arr) < 0:
-                x.failed[k] = 1
+                x.failed[c] = 1
                 return
         else:
             ix = <Py_ssize_t *>(x.idx + r * x.n * sizeof(Py_ssize_t))
             for i in range(x.n):
                 ix[i] = i
             if x.argsort(x.data + r * x.n * x.isz, ix, x.n, x.arr) < 0:
-                x.failed[k] = 1
+                x.failed[c] = 1
                 return
 
 
@@ -885,23 +880,19 @@ cdef bint run_numpy_rows(np_sort_fn sort, np_argsort_fn argsort, char *data, cha
                          Py_ssize_t rows, Py_ssize_t n, Py_ssize_t isz,
                          void *arr) noexcept:
     cdef _NumpyRows x
-    cdef int c
+    cdef int c, nt
     if rows <= 0 or n <= 0:
         return True
     x.sort, x.argsort, x.data, x.idx = sort, argsort, data, idx
-    x.rows, x.n, x.isz, x.arr = rows, n, isz, arr
-    x.parts = threads_for_ew(rows * n * isz * SORT_WEIGHT, K.binary_threshold[0], <int>isz)
-    if x.parts > DC_MAX_CHUNKS:
-        x.parts = DC_MAX_CHUNKS
-    if x.parts > rows:
-        x.parts = <int>rows
-    if x.parts < 1:
-        x.parts = 1
+    x.n, x.isz, x.arr = n, isz, arr
+    nt = threads_for_ew(rows * n * isz * SORT_WEIGHT, K.binary_threshold[0], <int>isz)
+    if nt > rows:
+        nt = <int>rows
     for c in range(DC_MAX_CHUNKS):
         x.failed[c] = 0
     with nogil:
-        run_tasks(_numpy_rows_task, &x, x.parts, x.parts)
-    for c in range(x.parts):
+        _spans(_numpy_rows_span, &x, rows, nt)
+    for c in range(DC_MAX_CHUNKS):
         if x.failed[c]:
             return False
     return True

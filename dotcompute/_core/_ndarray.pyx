@@ -962,9 +962,7 @@ cdef class ndarray:
         return _numpy_method(self, _nd_argpartition, args, kwargs)
 
     def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
-        r = _fn.argsort_fast(self, axis, kind, order, stable)   # our radix argsort
-        if r is None:
-            r = _fn.argsort_rows(self, axis, kind, order, stable)   # NumPy's, on rows
+        r = _fn.argsort_ours(self, axis, kind, order, stable)
         if r is not None:
             return r
         return _numpy_method(self, _nd_argsort, (axis, kind, order),

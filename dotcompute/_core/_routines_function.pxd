@@ -16,11 +16,10 @@ cdef bint sort_method(object a, object axis, object kind, object order,
 # np.searchsorted(a, v, side, sorter) by our branch-free search where it applies (see
 # the function); None: NumPy's code should run.
 cdef object searchsorted_fast(object a, object v, object side, object sorter)
-# np.argsort(a, axis, kind, order, stable=...) by our radix argsort where it gives NumPy's
-# indices (see the function); None: NumPy's code should run.
-cdef object argsort_fast(object a, object axis, object kind, object order, object stable)
+
 # np.nonzero(a) (ndarray.nonzero too).
 cpdef object nonzero(object a)
-# np.argsort's rows through NumPy's own loop on our threads (see _numpy_rows); None:
-# NumPy's code should run.
-cdef object argsort_rows(object a, object axis, object kind, object order, object stable)
+# np.argsort(a, axis, kind, order, stable=...) (ndarray.argsort too) by our radix argsort
+# where it gives NumPy's indices (argsort_fast), else rows through NumPy's own loop on our
+# threads (_numpy_rows); None: NumPy's code should run.
+cdef object argsort_ours(object a, object axis, object kind, object order, object stable)

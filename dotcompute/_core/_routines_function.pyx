@@ -484,6 +484,13 @@ DEF SORT_MIN = 4096      # elements a row: below, NumPy's sort (one thread, AMD 
                          # 2048, 1.4-1.5x at 4096)
 
 
+cdef inline bint _radix_type(int t) noexcept:
+    """Whether our radix sorts (run_sort, run_argsort) take kernel type t: float32/64 and
+    32/64-bit integers."""
+    return (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8 or t == DC_T_I4 or t == DC_T_U8
+            or t == DC_T_U4)
+
+
 cdef bint _radix_sortable(ndarray a, object kind, object order, object stable):
     """Whether our radix sort (run_sort) gives NumPy's sorted values for a's dtype and
     these arguments: float32/float64 by NumPy's default (unstable) kind, whose order of
@@ -494,7 +501,7 @@ cdef bint _radix_sortable(ndarray a, object kind, object order, object stable):
         return False
     if t == DC_T_F8 or t == DC_T_F4:
         return (kind is None or kind == "quicksort") and (stable is None or stable is False)
-    return (t == DC_T_I8 or t == DC_T_I4 or t == DC_T_U8 or t == DC_T_U4) and (
+    return _radix_type(t) and (
         kind is None or kind in ("quicksort", "stable", "mergesort", "heapsort"))
 
 
@@ -569,10 +576,13 @@ cdef object _numpy_rows(ndarray x, object axis, object kind, object order, objec
     return r
 
 
-cdef object argsort_rows(object a, object axis, object kind, object order, object stable):
+cdef object argsort_ours(object a, object axis, object kind, object order, object stable):
     if not _host_array(a):
         return None
-    return _numpy_rows(<ndarray>a, axis, kind, order, stable, True, False)
+    r = argsort_fast(a, axis, kind, order, stable)
+    if r is None:
+        r = _numpy_rows(<ndarray>a, axis, kind, order, stable, True, False)
+    return r
 
 
 cdef bint sort_method(object a, object axis, object kind, object order,
@@ -645,57 +655,87 @@ cdef object _np_unique = np.unique._implementation
 
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
            *, equal_nan=True, sorted=True):
-    """numpy.unique: for a cpu dc array of float32/64 or 32/64-bit integers of SORT_MIN
-    elements or more, axis None, sorted: values only, NumPy's own steps (_unique1d: the
-    flattened values sorted, each kept where it differs from the one before, NaNs kept
-    once with equal_nan) on our sort (sort_rows); with return_index / return_inverse /
-    return_counts, on our stable argsort (_unique_indices). Else NumPy's code."""
-    cdef ndarray r
-    cdef Py_ssize_t n, first
-    if (_host_array(ar) and return_index is False and return_inverse is False
-            and return_counts is False and axis is None and sorted is True
-            and (equal_nan is True or equal_nan is False)
-            and (<ndarray>ar)._size >= SORT_MIN
-            and _radix_sortable(<ndarray>ar, None, None, None)):
-        r = _cr.copy(<ndarray>(<ndarray>ar).reshape(-1), "C")
-        if sort_rows(r):
-            n = r._size
-            rv = r._np()
-            mask = np.empty(n, dtype=np.bool_)
-            mask[0] = True
-            np.not_equal(rv[1:], rv[:-1], out=mask[1:])
-            if equal_nan and (r._t == DC_T_F8 or r._t == DC_T_F4) and rv[n - 1] != rv[n - 1]:
-                # NaNs sort last (dc_sort.h): the first of them kept, the others not
-                first = np.searchsorted(rv, rv[n - 1], side="left")
-                mask[first] = True
-                mask[first + 1:] = False
-            return r[mask]
-    if (_host_array(ar) and (return_index is True or return_inverse is True
-                             or return_counts is True)
-            and (return_index is True or return_index is False)
-            and (return_inverse is True or return_inverse is False)
-            and (return_counts is True or return_counts is False)
-            and axis is None and sorted is True and (equal_nan is True or equal_nan is False)
-            and (<ndarray>ar)._size >= SORT_MIN
-            and _radix_sortable(<ndarray>ar, None, None, None)):
-        if (return_index is True or equal_nan is True
-                or not ((<ndarray>ar)._t == DC_T_F8 or (<ndarray>ar)._t == DC_T_F4)):
-            # (NaNs not equal, without return_index: NumPy's quicksort order of the NaNs
-            # numbers them in the inverse)
-            ret = _unique_indices(<ndarray>ar, return_index, return_inverse,
-                                  return_counts, equal_nan)
-            if ret is not None:
-                return ret
-    if (_host_array(ar) and (axis is 0 or axis is -2) and sorted is True
-            and (return_index is True or return_index is False)
-            and (return_inverse is True or return_inverse is False)
-            and (return_counts is True or return_counts is False)):
-        ret = _unique_rows(<ndarray>ar, return_index, return_inverse, return_counts)
-        if ret is not None:
-            return ret
+    """numpy.unique of a cpu dc array, sorted, NumPy's own steps on our sorts: axis None,
+    float32/64 or 32/64-bit integers of SORT_MIN elements or more (_unique_sorted); axis
+    0 of 2-d bool / integer arrays whose rows fit in 64 bits (_unique_rows). Else NumPy's
+    code."""
+    cdef bint flags = ((return_index is True or return_index is False)
+                       and (return_inverse is True or return_inverse is False)
+                       and (return_counts is True or return_counts is False))
+    ret = None
+    if _host_array(ar) and flags and sorted is True:
+        if (axis is None and (equal_nan is True or equal_nan is False)
+                and (<ndarray>ar)._size >= SORT_MIN
+                and _radix_sortable(<ndarray>ar, None, None, None)
+                # NaNs not equal, an inverse without return_index: NumPy's quicksort order
+                # of the NaNs numbers them in the inverse
+                and (return_index is True or return_inverse is False or equal_nan is True
+                     or not ((<ndarray>ar)._t == DC_T_F8 or (<ndarray>ar)._t == DC_T_F4))):
+            ret = _unique_sorted(<ndarray>ar, return_index, return_inverse, return_counts,
+                                 equal_nan)
+        elif axis is 0 or axis is -2:
+            ret = _unique_rows(<ndarray>ar, return_index, return_inverse, return_counts)
+    if ret is not None:
+        return ret
     return call_numpy_function(np.unique, _np_unique,
                                (ar, return_index, return_inverse, return_counts, axis),
                                {"equal_nan": equal_nan, "sorted": sorted})
+
+
+cdef object _unique_results(ndarray values, object perm, object mask, bint return_index,
+                            bint return_inverse, bint return_counts, object inverse_shape):
+    """The end of NumPy's _unique1d: the values kept, and for the options their first
+    positions perm[mask], the inverse (each element's run, through perm) in inverse_shape
+    and the runs' lengths; one array, or the tuple."""
+    if not (return_index or return_inverse or return_counts):
+        return values
+    ret = (values,)
+    with numpy_in_pool():
+        if return_index:
+            ret += (perm[mask],)
+        if return_inverse:
+            imask = np.cumsum(mask) - 1
+            inv = np.empty(mask.shape, dtype=np.intp)
+            inv[perm] = imask
+            ret += (inv.reshape(inverse_shape),)
+        if return_counts:
+            idx = np.concatenate(np.nonzero(mask) + ([mask.size],))
+            ret += (np.diff(idx),)
+    return wrap_result(ret)
+
+
+cdef object _unique_sorted(ndarray a, bint return_index, bint return_inverse,
+                           bint return_counts, bint equal_nan):
+    """np.unique(a, return_...) with axis None: NumPy's own steps (_unique1d: each value
+    kept where it differs from the one before in sorted order, NaNs kept once with
+    equal_nan) on the values our radix sort sorts (sort_rows), or, with return_index or
+    return_inverse, in the order our stable argsort gives (argsort_fast). NumPy orders by
+    a stable sort for return_index, as we do; for return_inverse by its quicksort, whose
+    order among equal values changes neither the inverse nor the counts. (Of equal
+    values, the one kept is the first in our order: of -0.0 and 0.0, or of NaNs, NumPy's
+    quicksort may keep another.) None: the sort could not run."""
+    cdef ndarray aux = _cr.copy(<ndarray>a.reshape(-1), "C")
+    cdef Py_ssize_t first, n = aux._size
+    perm = None
+    if return_index or return_inverse:
+        perm = argsort_fast(aux, None, None, None, True)
+        if perm is None:
+            return None
+        aux = <ndarray?>aux[perm]
+    elif not sort_rows(aux):
+        return None
+    with numpy_in_pool():
+        v = aux._np()
+        mask = np.empty(n, dtype=np.bool_)
+        mask[0] = True
+        np.not_equal(v[1:], v[:-1], out=mask[1:])
+        if equal_nan and (aux._t == DC_T_F8 or aux._t == DC_T_F4) and v[n - 1] != v[n - 1]:
+            # NaNs sort last: the first of them kept, the others not
+            first = np.searchsorted(v, v[n - 1], side="left")
+            mask[first] = True
+            mask[first + 1:] = False
+    return _unique_results(<ndarray?>aux[mask], None if perm is None else (<ndarray>perm)._np(),
+                           mask, return_index, return_inverse, return_counts, a.shape)
 
 
 DEF UNIQUE_ROWS_MIN = 4096     # rows: below, NumPy's code
@@ -706,11 +746,11 @@ cdef object _unique_rows(ndarray a, bint return_index, bint return_inverse,
     """np.unique(a, axis=0, return_...) of a 2-d cpu dc array of bool or integers whose
     row fits in 64 bits (e.g. an image's (N, 3) uint8 colours): each row packed into one
     unsigned key that orders as NumPy orders the rows (its structured view compares
-    field by field, the first column first; signed columns offset to unsigned), the keys
-    ordered by our stable argsort, then NumPy's _unique1d steps (the first row of each
-    run of equal keys; stable, so return_index is NumPy's first occurrence; the inverse
-    and counts do not depend on the order of equal rows). None: NumPy's code."""
-    cdef Py_ssize_t n, m, bits, j, total = 0
+    field by field, the first column first; signed columns with the sign bit flipped),
+    the keys ordered by our stable argsort, then NumPy's _unique1d steps (the first row
+    of each run of equal keys; stable, so return_index is NumPy's first occurrence; the
+    inverse and counts do not depend on the order of equal rows). None: NumPy's code."""
+    cdef Py_ssize_t n, m, bits, j
     if a._ndim != 2 or a._dtype.kind not in "biu" or a._shape[0] < UNIQUE_ROWS_MIN:
         return None
     n, m = a._shape[0], a._shape[1]
@@ -741,68 +781,9 @@ cdef object _unique_rows(ndarray a, bint return_index, bint return_inverse,
         mask = np.empty(n, dtype=np.bool_)
         mask[0] = True
         np.not_equal(sk[1:], sk[:-1], out=mask[1:])
-        first = perm[mask]
-        ret = (v[first],)
-        if return_index:
-            ret += (first,)
-        if return_inverse:
-            imask = np.cumsum(mask) - 1
-            inv = np.empty(n, dtype=np.intp)
-            inv[perm] = imask
-            ret += (inv,)
-        if return_counts:
-            idx = np.concatenate(np.nonzero(mask) + ([n],))
-            ret += (np.diff(idx),)
-    return wrap_result(ret[0] if len(ret) == 1 else ret)
-
-
-cdef object _unique_indices(ndarray a, bint return_index, bint return_inverse,
-                            bint return_counts, bint equal_nan):
-    """np.unique(a, return_index, return_inverse, return_counts) with axis None: NumPy's
-    own steps (_unique1d) on the order our stable argsort gives (argsort_fast), or, for
-    counts alone, on the values our radix sort sorts (sort_rows). NumPy orders by a
-    stable sort for return_index, as we do; for return_inverse by its quicksort, whose
-    order among equal values changes neither the inverse nor the counts. (Of equal
-    values, the one kept is the first in our order: of -0.0 and 0.0, or of NaNs, NumPy's
-    quicksort may keep another.) None: the sort could not run."""
-    cdef ndarray flat = _cr.copy(<ndarray>a.reshape(-1), "C")
-    cdef bint indices = return_index or return_inverse
-    perm_a = None
-    if indices:
-        perm_a = argsort_fast(flat, None, None, None, True)
-        if perm_a is None:
-            return None
-    elif not sort_rows(flat):       # counts alone: NumPy sorts the values (in place)
-        return None
-    with numpy_in_pool():
-        ar = flat._np()
-        if indices:
-            perm = (<ndarray>perm_a)._np()
-            aux = ar[perm]
-        else:
-            aux = ar
-        mask = np.empty(aux.shape, dtype=np.bool_)
-        mask[:1] = True
-        if equal_nan and aux.shape[0] > 0 and aux.dtype.kind == "f" and np.isnan(aux[-1]):
-            first = np.searchsorted(aux, aux[-1], side="left")
-            if first > 0:
-                mask[1:first] = aux[1:first] != aux[:first - 1]
-            mask[first] = True
-            mask[first + 1:] = False
-        else:
-            mask[1:] = aux[1:] != aux[:-1]
-        ret = (aux[mask],)
-        if return_index:
-            ret += (perm[mask],)
-        if return_inverse:
-            imask = np.cumsum(mask) - 1
-            inv = np.empty(mask.shape, dtype=np.intp)
-            inv[perm] = imask
-            ret += (inv.reshape(a.shape),)
-        if return_counts:
-            idx = np.concatenate(np.nonzero(mask) + ([mask.size],))
-            ret += (np.diff(idx),)
-    return wrap_result(ret[0] if len(ret) == 1 else ret)
+        rows = v[perm[mask]]
+    return _unique_results(<ndarray?>wrap_result(rows), perm, mask, return_index,
+                           return_inverse, return_counts, (n,))
 
 
 cdef object _np_lexsort = np.lexsort._implementation
@@ -833,8 +814,7 @@ cdef object _lexsort_fast(object keys, object axis):
             return None
         k = <ndarray>x
         if (k._ndim != 1 or k._size < LEXSORT_MIN or (n >= 0 and k._size != n)
-                or not (k._t == DC_T_F8 or k._t == DC_T_F4 or k._t == DC_T_I8
-                        or k._t == DC_T_I4 or k._t == DC_T_U8 or k._t == DC_T_U4)):
+                or not _radix_type(k._t)):
             return None
         n = k._size
     perm = argsort_fast(ks[0], None, None, None, True)
@@ -877,9 +857,7 @@ cdef object _isin_fast(object element, object test_elements, object invert, obje
     a = <ndarray>element
     b = <ndarray>test_elements
     t = a._t
-    if (a._size < ISIN_MIN or b._size == 0 or a._dtype != b._dtype
-            or not (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8 or t == DC_T_I4
-                    or t == DC_T_U8 or t == DC_T_U4)):
+    if a._size < ISIN_MIN or b._size == 0 or a._dtype != b._dtype or not _radix_type(t):
         return None
     if kind is None and t != DC_T_F8 and t != DC_T_F4:
         lo, hi = int(b.min()), int(b.max())
@@ -1023,8 +1001,7 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
         return None
     x = <ndarray>a
     t = x._t
-    if (x._size < SORT_MIN or not (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8
-                                   or t == DC_T_I4 or t == DC_T_U8 or t == DC_T_U4)):
+    if x._size < SORT_MIN or not _radix_type(t):
         return None
     if stable is not None:
         if kind is not None or not (stable is True or stable is False):
@@ -1087,15 +1064,11 @@ cdef object argsort_fast(object a, object axis, object kind, object order, objec
 
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """numpy.argsort: argsort_fast where it applies; else NumPy's method on the view for
+    """numpy.argsort: argsort_ours where it applies; else NumPy's method on the view for
     cpu dc arrays, or NumPy's code."""
-    r = argsort_fast(a, axis, kind, order, stable)
+    r = argsort_ours(a, axis, kind, order, stable)
     if r is not None:
         return r
-    if _host_array(a):
-        r = _numpy_rows(<ndarray>a, axis, kind, order, stable, True, False)
-        if r is not None:
-            return r
     if _host_array(a) and stable is None:
         return _view_method(_nd_argsort, <ndarray>a, (axis, kind, order))
     return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),

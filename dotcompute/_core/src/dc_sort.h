@@ -205,6 +205,7 @@ DC_SORT_DEFINE(i8, uint64_t, 8, 0)
 DC_SORT_DEFINE(i4, uint32_t, 4, 0)
 DC_SORT_DEFINE(u8, uint64_t, 8, 0)
 DC_SORT_DEFINE(u4, uint32_t, 4, 0)
+
 /* Argsort of a contiguous row: the indices (int64) that order it, by a stable LSD radix
  * sort of (key, index) pairs, 8-bit digits, on nt OpenMP threads (np.argsort;
  * _kernel_access.run_argsort). Float keys are canonical: -0.0 takes +0.0's key and every
@@ -309,6 +310,7 @@ DC_ARGSORT_DEFINE(i8, uint64_t, 8)
 DC_ARGSORT_DEFINE(i4, uint32_t, 4)
 DC_ARGSORT_DEFINE(u8, uint64_t, 8)
 DC_ARGSORT_DEFINE(u4, uint32_t, 4)
+
 /* Whether a contiguous row of integers holds a value twice, by a bitmap of the values
  * lo..lo+range-1 (every value in it; range > 0; lo as the value's 64 bits, two's
  * complement for a negative one), stopping at the first repeat: 1, 0, or -1 without
@@ -323,7 +325,7 @@ static int dc_hasdup_##SUF(const void *data, ptrdiff_t n, uint64_t lo, uint64_t 
     if (bits == NULL)                                                                     \
         return -1;                                                                        \
     for (i = 0; i < n; i++) {                                                             \
-        uint64_t v = (uint64_t)(int64_t)a[i] - lo, m = (uint64_t)1 << (v & 63);           \
+        uint64_t v = (uint64_t)a[i] - lo, m = (uint64_t)1 << (v & 63);                    \
         if (bits[v >> 6] & m) { r = 1; break; }                                           \
         bits[v >> 6] |= m;                                                                \
     }                                                                                     \
@@ -334,4 +336,5 @@ DC_HASDUP_DEFINE(i8, int64_t)
 DC_HASDUP_DEFINE(i4, int32_t)
 DC_HASDUP_DEFINE(u8, uint64_t)
 DC_HASDUP_DEFINE(u4, uint32_t)
+
 #endif
