@@ -169,3 +169,30 @@ def test_elided_temporary_keeps_fortran_order():
     e = a * a + a
     _layout(e, r)
     np.testing.assert_array_equal(np.asarray(r), e)
+
+
+@pytest.mark.parametrize("name", ["logical_and", "logical_or", "logical_xor"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32, np.bool_, np.int16])
+@pytest.mark.parametrize("other", [0, 1.5, True, np.int8(1), np.float32(2), np.bool_(False),
+                                   "int16 array", "same array"])
+@pytest.mark.parametrize("shape, perm", [((1, 3, 5), (0, 2, 1)), ((100, 1, 3), (1, 2, 0)),
+                                         ((3, 5, 1), (2, 0, 1)), ((2, 3, 4), (2, 1, 0))])
+def test_logical_layout_of_cast_operands(name, dtype, other, shape, perm):
+    """NumPy's logical ops run the bool loop unless both dtypes are the same, so an array
+    that is not bool beside a Python scalar is cast and NumPy's iterator lays out the
+    result (a size-1 axis of a transposed operand keeps its place), not its trivial loop:
+    found by test_binary_ufunc_layout, int8 (100, 1, 3) strides (1, 100, 100) and 0."""
+    inv = np.argsort(perm)
+    base = (np.arange(int(np.prod(shape))).reshape(tuple(shape[i] for i in inv)) % 3)
+    base = base.astype(dtype)
+    a, a_dc = base.transpose(perm), dc.asarray(base).transpose(perm)
+    if other == "int16 array":
+        other, other_dc = a.astype(np.int16), a_dc.astype(np.int16)
+    elif other == "same array":
+        other, other_dc = a, a_dc
+    else:
+        other_dc = other
+    for args, args_dc in (((a, other), (a_dc, other_dc)), ((other, a), (other_dc, a_dc))):
+        expected, got = run_both(lambda x, y, m: getattr(m, name)(x, y), (*args, np),
+                                 (*args_dc, dc))
+        _check(expected, got)

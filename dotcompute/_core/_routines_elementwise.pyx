@@ -625,6 +625,15 @@ cdef int _LOGICAL_XOR = BINARY_INDEX["logical_xor"]
 cdef int _LOGICAL_OR = BINARY_INDEX["logical_or"]
 
 
+cdef inline bint _logical_casts(int op, int t, object s):
+    """NumPy's logical_and/or/xor run the loop of two identical dtypes, else the bool one:
+    beside a Python scalar (or a NumPy scalar of another type) an array that is not bool is
+    cast, so NumPy's iterator, not its trivial loop, lays out the result."""
+    if t == DC_T_B1 or not (op == _LOGICAL_AND or op == _LOGICAL_OR or op == _LOGICAL_XOR):
+        return False
+    return _SCALAR_T.get(type(s), -1) != t
+
+
 cdef inline object _truth_of_float(int op, object s):
     """NumPy's logical ops take a Python float by its truth: logical_and(float32 array,
     1e-300) is the array's truth, although 1e-300 is 0 in float32. As 1.0/0.0 (exact in
@@ -650,6 +659,7 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     cdef Operand A, B, R
     cdef Operand *ops[3]
     cdef int ta, tb, route, l0, l1, lo, nd, thr
+    cdef bint trivial
     cdef Py_ssize_t shape[MAXDIMS]
     cdef Py_ssize_t sizes[2]
     cdef NdIter it
@@ -682,7 +692,14 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
         return None
     sizes[0] = _xsize(ta) if ta < NX else 0
     sizes[1] = _xsize(tb) if tb < NX else 0
-    r = _out_array(out, nd, shape, lo, &R, ops, sizes, 2, not b.converts)
+    trivial = not b.converts
+    if trivial and ta != tb and (op == _LOGICAL_AND or op == _LOGICAL_OR
+                                 or op == _LOGICAL_XOR):
+        # NumPy's bool loop for two different types casts an array operand that is not
+        # bool (see _logical_casts): its iterator lays out the result
+        trivial = not ((not A.is_scalar and ta != DC_T_B1)
+                       or (not B.is_scalar and tb != DC_T_B1))
+    r = _out_array(out, nd, shape, lo, &R, ops, sizes, 2, trivial)
     if r is None or (out is not None and (_unsafe(&A, ta, &R, lo, nd, shape)
                                           or _unsafe(&B, tb, &R, lo, nd, shape))):
         return None
@@ -801,17 +818,18 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
 
 
 cdef ndarray _result(object out, const Operand *like, int t, Operand *R, Operand **ops,
-                     int nin, Py_ssize_t itemsize):
+                     int nin, Py_ssize_t itemsize, bint trivial=True):
     """The array a kernel writes: new (out is None; NumPy's order 'K' layout of the inputs
-    ops[:nin], elements of itemsize bytes, none cast), or `out` when it is a writable cpu
-    dc array of kernel type t and like's shape (R then describes it); else None."""
+    ops[:nin], elements of itemsize bytes, trivial when NumPy casts none of them), or `out`
+    when it is a writable cpu dc array of kernel type t and like's shape (R then describes
+    it); else None."""
     cdef ndarray r
     cdef int i
     cdef Py_ssize_t sizes[2]
     if out is None:
         sizes[0] = itemsize
         sizes[1] = itemsize
-        return _new_result(like.ndim, like.shape, t, ops, sizes, nin, True)
+        return _new_result(like.ndim, like.shape, t, ops, sizes, nin, trivial)
     if type(out) is not ndarray:
         return None
     r = <ndarray>out
@@ -875,6 +893,7 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[2]
     cdef object spec = _BINARY_OF.get(ufunc)
+    cdef object scalar = None
     cdef int op, t
     cdef bint to_bool
     cdef ndarray r
@@ -901,9 +920,12 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
                     return _general_binary(op, to_bool, x, y, out)
         elif not _scalar_operand(y, A.t, &B):
             return _general_binary(op, to_bool, x, y, out)
+        else:
+            scalar = y
     elif operand_of(y, &B, False):
         if not _scalar_operand(x, B.t, &A):
             return _general_binary(op, to_bool, x, y, out)
+        scalar = x
     elif out is None and _classify(x, &A, &t) and _classify(y, &B, &t):
         return _BIN_UF[op](x, y)             # two scalars: NumPy's scalar result, directly
     else:
@@ -915,7 +937,8 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     ops[0] = &A
     ops[1] = &B
     r = _result(out, &B if A.is_scalar else &A, DC_T_B1 if to_bool else t, &R, ops, 2,
-                type_size(t))
+                type_size(t), not (to_bool and scalar is not None
+                                   and _logical_casts(op, t, scalar)))
     if r is None or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                           or unsafe_overlap(&B, &R, r._ndim, r._shape))):
         return None
