@@ -133,6 +133,52 @@ def where(condition, x=None, y=None, /):
 
 
 DEF NONZERO_MIN = 4096   # elements: below, NumPy's nonzero (a few us; ours adds a pass)
+# the NumPy functions our overrides fall back to (module attribute lookups cost ~50 ns a call)
+cdef object _F_argsort = np.argsort
+cdef object _F_argwhere = np.argwhere
+cdef object _F_bincount = np.bincount
+cdef object _F_concatenate = np.concatenate
+cdef object _F_copy = np.copy
+cdef object _F_diff = np.diff
+cdef object _F_digitize = np.digitize
+cdef object _F_flatnonzero = np.flatnonzero
+cdef object _F_flip = np.flip
+cdef object _F_histogram = np.histogram
+cdef object _F_interp = np.interp
+cdef object _F_isin = np.isin
+cdef object _F_lexsort = np.lexsort
+cdef object _F_median = np.median
+cdef object _F_nanmedian = np.nanmedian
+cdef object _F_nonzero = np.nonzero
+cdef object _F_outer = np.outer
+cdef object _F_percentile = np.percentile
+cdef object _F_polyval = np.polyval
+cdef object _F_quantile = np.quantile
+cdef object _F_ravel = np.ravel
+cdef object _F_repeat = np.repeat
+cdef object _F_reshape = np.reshape
+cdef object _F_searchsorted = np.searchsorted
+cdef object _F_sort = np.sort
+cdef object _F_stack = np.stack
+cdef object _F_std = np.std
+cdef object _F_transpose = np.transpose
+cdef object _F_unique = np.unique
+cdef object _F_var = np.var
+
+
+cdef object _REQ = object()       # a required parameter's place in _trim's defaults
+
+
+cdef tuple _trim(tuple args, tuple defaults):
+    """args without its trailing values that are their parameters' defaults (the same
+    objects): a fallback passes NumPy's code the call as a program would write it, and
+    each argument passed costs (bincount's three: 0.08 us of 0.5)."""
+    cdef Py_ssize_t n = PyTuple_GET_SIZE(args)
+    while n > 1 and <object>PyTuple_GET_ITEM(args, n - 1) is \
+            <object>PyTuple_GET_ITEM(defaults, n - 1):
+        n -= 1
+    return args if n == PyTuple_GET_SIZE(args) else args[:n]
+
 cdef object _bool = np.dtype(np.bool_)
 
 
@@ -180,7 +226,7 @@ cpdef object nonzero(object a):
         if r is not None:
             return _columns(<ndarray>r)
         return _nonzero(<ndarray>a)
-    return call_numpy_function(np.nonzero, _np_nonzero, (a,), {})
+    return call_numpy_function(_F_nonzero, _np_nonzero, (a,), {})
 
 
 cdef tuple _columns(ndarray r):
@@ -199,14 +245,14 @@ def argwhere(a):
         r = _nonzero_coords(<ndarray>a, True)
         if r is not None:
             return (<ndarray>r).T
-    return call_numpy_function(np.argwhere, _np_argwhere, (a,), {})
+    return call_numpy_function(_F_argwhere, _np_argwhere, (a,), {})
 
 
 def flatnonzero(a):
     """numpy.flatnonzero: nonzero of the flattened array (NumPy's steps)."""
     if _host_array(a):
         return nonzero((<ndarray>a).reshape(-1))[0]
-    return call_numpy_function(np.flatnonzero, _np_flatnonzero, (a,), {})
+    return call_numpy_function(_F_flatnonzero, _np_flatnonzero, (a,), {})
 
 
 cdef object _np_nonzero = np.nonzero._implementation
@@ -285,7 +331,7 @@ def concatenate(arrays, axis=0, out=None, **kwargs):
     kwargs["axis"] = axis
     if out is not None:
         kwargs["out"] = out
-    return call_numpy_function(np.concatenate, _np_concatenate, (arrays,), kwargs)
+    return call_numpy_function(_F_concatenate, _np_concatenate, (arrays,), kwargs)
 
 
 cdef object _np_concatenate = np.concatenate._implementation
@@ -335,7 +381,7 @@ def flip(m, axis=None):
     cdef bint axes[MAXDIMS]
     cdef int d, nd
     if not _native(m):
-        return call_numpy_function(np.flip, _np_flip, (m, axis), {})
+        return call_numpy_function(_F_flip, _np_flip, (m, axis), {})
     nd = (<ndarray>m)._ndim
     for d in range(nd):
         axes[d] = axis is None
@@ -386,7 +432,7 @@ def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
             or n < 0 or prepend is not _NoValue or append is not _NoValue
             or not ((<ndarray>a)._c_contig or (<ndarray>a)._ndim == 1)):
         # (other layouts: NumPy orders the result by the views' strides, order 'K')
-        return call_numpy_function(np.diff, _np_diff, (a, n, axis, prepend, append),
+        return call_numpy_function(_F_diff, _np_diff, (a, n, axis, prepend, append),
                                    {})
     if n == 0:                                # (NumPy's: before the axis is checked)
         return a
@@ -415,7 +461,7 @@ def reshape(a, /, shape, order="C", *, copy=None):
     where NumPy's is a view of a C-contiguous array), else NumPy's code."""
     if type(a) is ndarray:
         return (<ndarray>a).reshape(shape, order=order, copy=copy)
-    return call_numpy_function(np.reshape, _np_reshape, (a, shape, order),
+    return call_numpy_function(_F_reshape, _np_reshape, (a, shape, order),
                                {"copy": copy})
 
 
@@ -423,14 +469,14 @@ def ravel(a, order="C"):
     """numpy.ravel: the array's method for dc arrays, else NumPy's code."""
     if type(a) is ndarray:
         return (<ndarray>a).ravel(order)
-    return call_numpy_function(np.ravel, _np_ravel, (a, order), {})
+    return call_numpy_function(_F_ravel, _np_ravel, (a, order), {})
 
 
 def transpose(a, axes=None):
     """numpy.transpose: the array's method for dc arrays, else NumPy's code."""
     if type(a) is ndarray:
         return (<ndarray>a).transpose(axes)
-    return call_numpy_function(np.transpose, _np_transpose, (a, axes), {})
+    return call_numpy_function(_F_transpose, _np_transpose, (a, axes), {})
 
 
 cdef object _np_copy = np.copy._implementation
@@ -441,7 +487,7 @@ def copy(a, order="K", subok=False):
     layout for order 'K'), else NumPy's code."""
     if type(a) is ndarray and ((<ndarray>a)._c_contig or (<ndarray>a)._f_contig):
         return (<ndarray>a).copy(order)
-    return call_numpy_function(np.copy, _np_copy, (a, order, subok), {})
+    return call_numpy_function(_F_copy, _np_copy, (a, order, subok), {})
 
 
 cdef object _np_sort = np.sort._implementation
@@ -646,7 +692,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         r = _cr.copy(<ndarray>a, "K")
         _view_method(_nd_sort, r, (axis, kind, order))
         return r
-    return call_numpy_function(np.sort, _np_sort, (a, axis, kind, order),
+    return call_numpy_function(_F_sort, _np_sort, (a, axis, kind, order),
                                {"stable": stable})
 
 
@@ -677,9 +723,14 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
             ret = _unique_rows(<ndarray>ar, return_index, return_inverse, return_counts)
     if ret is not None:
         return ret
-    return call_numpy_function(np.unique, _np_unique,
-                               (ar, return_index, return_inverse, return_counts, axis),
-                               {"equal_nan": equal_nan, "sorted": sorted})
+    kw = {}
+    if equal_nan is not True:
+        kw["equal_nan"] = equal_nan
+    if sorted is not True:
+        kw["sorted"] = sorted
+    return call_numpy_function(_F_unique, _np_unique,
+                               _trim((ar, return_index, return_inverse, return_counts, axis),
+                                     (_REQ, False, False, False, None)), kw)
 
 
 cdef object _unique_results(ndarray values, object perm, object mask, bint return_index,
@@ -833,7 +884,7 @@ def lexsort(keys, axis=-1):
     r = _lexsort_fast(keys, axis)
     if r is not None:
         return r
-    return call_numpy_function(np.lexsort, _np_lexsort, (keys, axis), {})
+    return call_numpy_function(_F_lexsort, _np_lexsort, _trim((keys, axis), (_REQ, -1)), {})
 
 
 cdef object _np_isin = np.isin._implementation
@@ -883,9 +934,10 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None
     r = _isin_fast(element, test_elements, invert, kind)
     if r is not None:
         return r
-    return call_numpy_function(np.isin, _np_isin,
-                               (element, test_elements, assume_unique, invert),
-                               {"kind": kind})
+    return call_numpy_function(_F_isin, _np_isin,
+                               _trim((element, test_elements, assume_unique, invert),
+                                     (_REQ, _REQ, False, False)),
+                               {"kind": kind} if kind is not None else {})
 
 
 cdef object _np_polyval = np.polyval._implementation
@@ -910,7 +962,7 @@ def polyval(p, x):
                     y *= x
                     y += coeffs[k]
             return y
-    return call_numpy_function(np.polyval, _np_polyval, (p, x), {})
+    return call_numpy_function(_F_polyval, _np_polyval, (p, x), {})
 
 
 cdef object _np_searchsorted = np.searchsorted._implementation
@@ -946,7 +998,8 @@ def searchsorted(a, v, side="left", sorter=None):
     r = searchsorted_fast(a, v, side, sorter)
     if r is not None:
         return r
-    return call_numpy_function(np.searchsorted, _np_searchsorted, (a, v, side, sorter), {})
+    return call_numpy_function(_F_searchsorted, _np_searchsorted,
+                               _trim((a, v, side, sorter), (_REQ, _REQ, "left", None)), {})
 
 
 def digitize(x, bins, right=False):
@@ -971,7 +1024,8 @@ def digitize(x, bins, right=False):
                 r = searchsorted_fast(b, x, side, None)
                 if r is not None:
                     return r
-    return call_numpy_function(np.digitize, _np_digitize, (x, bins, right), {})
+    return call_numpy_function(_F_digitize, _np_digitize,
+                               _trim((x, bins, right), (_REQ, _REQ, False)), {})
 
 
 DEF ARGSORT_MIN_F8 = 8192   # float64 elements a row: below, NumPy's argsort (AMD EPYC, 4096
@@ -1071,7 +1125,7 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
         return r
     if _host_array(a) and stable is None:
         return _view_method(_nd_argsort, <ndarray>a, (axis, kind, order))
-    return call_numpy_function(np.argsort, _np_argsort, (a, axis, kind, order),
+    return call_numpy_function(_F_argsort, _np_argsort, (a, axis, kind, order),
                                {"stable": stable})
 
 
@@ -1079,7 +1133,7 @@ def repeat(a, repeats, axis=None):
     """numpy.repeat: NumPy's method on the view for cpu dc arrays."""
     if _host_array(a):
         return _view_method(_nd_repeat, <ndarray>a, (to_numpy(repeats), axis))
-    return call_numpy_function(np.repeat, _np_repeat, (a, repeats, axis), {})
+    return call_numpy_function(_F_repeat, _np_repeat, (a, repeats, axis), {})
 
 
 cdef object _np_stack = np.stack._implementation
@@ -1133,7 +1187,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         kw["dtype"] = dtype
     if casting != "same_kind":
         kw["casting"] = casting
-    return call_numpy_function(np.stack, _np_stack, (arrays, axis), kw)
+    return call_numpy_function(_F_stack, _np_stack, (arrays, axis), kw)
 
 
 def outer(a, b, out=None):
@@ -1153,27 +1207,34 @@ def outer(a, b, out=None):
         sh[0], sh[1], st[0], st[1] = 1, y._size, 0, y._strides[0]
         row = y._sub(y._data, 2, sh, st)
         return col * row
-    return call_numpy_function(np.outer, _np_outer, (a, b, out), {})
+    return call_numpy_function(_F_outer, _np_outer, (a, b, out), {})
 
 
 cdef object _np_std = np.std._implementation
 cdef object _np_var = np.var._implementation
 
 
+DEF VAR_MIN_BYTES = 2048   # below, NumPy's code on the view (the method's kernels would
+                           # not run: _routines_reduction.var); its steps on our array
+                           # cost 0.9 us more (32 values: 8.9 us against 8.1)
+
+
 def std(a, *args, **kwargs):
     """numpy.std: NumPy's function, which calls the method of an array that is not
     NumPy's (ours: our kernels for float arrays, as NumPy's _std); else NumPy's code."""
-    if type(a) is ndarray and (<ndarray>a)._host:
+    if (type(a) is ndarray and (<ndarray>a)._host
+            and (<ndarray>a)._size * (<ndarray>a)._itemsize >= VAR_MIN_BYTES):
         return _np_std(a, *args, **kwargs)
-    return call_numpy_function(np.std, _np_std, (a,) + args, kwargs)
+    return call_numpy_function(_F_std, _np_std, (a,) + args, kwargs)
 
 
 def var(a, *args, **kwargs):
     """numpy.var: NumPy's function, which calls the method of an array that is not
     NumPy's (ours: our kernels for float arrays, as NumPy's _var); else NumPy's code."""
-    if type(a) is ndarray and (<ndarray>a)._host:
+    if (type(a) is ndarray and (<ndarray>a)._host
+            and (<ndarray>a)._size * (<ndarray>a)._itemsize >= VAR_MIN_BYTES):
         return _np_var(a, *args, **kwargs)
-    return call_numpy_function(np.var, _np_var, (a,) + args, kwargs)
+    return call_numpy_function(_F_var, _np_var, (a,) + args, kwargs)
 
 
 cdef object _np_median = np.median._implementation
@@ -1246,7 +1307,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         if not rest:
             return r._np()[0]
         return r.reshape(rest)
-    return call_numpy_function(np.median, _np_median,
+    return call_numpy_function(_F_median, _np_median,
                                (a, axis, out, overwrite_input, keepdims), {})
 
 
@@ -1274,7 +1335,8 @@ def bincount(x, weights=None, minlength=0):
             counts = np.zeros(L, np.intp)
             if run_bincount(a._data, a._size, a._t, <long long *>cnp.PyArray_DATA(counts), L):
                 return wrap_result(counts)
-    return call_numpy_function(np.bincount, _np_bincount, (x, weights, minlength), {})
+    return call_numpy_function(_F_bincount, _np_bincount,
+                               _trim((x, weights, minlength), (_REQ, None, 0)), {})
 
 
 cdef object _np_interp = np.interp._implementation
@@ -1323,7 +1385,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
                               <const double *>cnp.PyArray_DATA(f), len(g), lval, rval,
                               <double *>r._data)
                 return r
-    return call_numpy_function(np.interp, _np_interp, (x, xp, fp, left, right, period), {})
+    return call_numpy_function(_F_interp, _np_interp,
+                               _trim((x, xp, fp, left, right, period),
+                                     (_REQ, _REQ, _REQ, None, None, None)), {})
 
 
 cdef object _np_histogram = np.histogram._implementation
@@ -1356,8 +1420,9 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
                            <const double *>cnp.PyArray_DATA(edges),
                            <long long *>cnp.PyArray_DATA(counts)):
                 return wrap_result(counts), wrap_result(edges)
-    return call_numpy_function(np.histogram, _np_histogram,
-                               (a, bins, range, density, weights), {})
+    return call_numpy_function(_F_histogram, _np_histogram,
+                               _trim((a, bins, range, density, weights),
+                                     (_REQ, 10, None, None, None)), {})
 
 
 cdef object _np_nanmedian = np.nanmedian._implementation
@@ -1378,7 +1443,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=np._NoValu
         if valid._size > 0:
             return median(valid)
     kw = {} if keepdims is np._NoValue else {"keepdims": keepdims}
-    return call_numpy_function(np.nanmedian, _np_nanmedian,
+    return call_numpy_function(_F_nanmedian, _np_nanmedian,
                                (a, axis, out, overwrite_input), kw)
 
 
@@ -1491,7 +1556,7 @@ cdef object _quantile_call(object a, object q, object axis, object out,
             r = _quantile_fast(<ndarray>a, qq, type(q) in (int, float), axis, keepdims)
             if r is not None:
                 return r
-    return call_numpy_function(np.percentile if percent else np.quantile,
+    return call_numpy_function(_F_percentile if percent else _F_quantile,
                                _np_percentile if percent else _np_quantile,
                                (a, q, axis, out, overwrite_input, method, keepdims),
                                {} if weights is None else {"weights": weights})
