@@ -1490,3 +1490,115 @@ def test_bincount_as_numpy(dtype, n):
                 np.bincount(d, minlength=-1)
     finally:
         dc.set_num_threads(old)
+
+
+# ------------------------------------------------------------------ nansum / nanmean
+
+def _same_scalar(expected, got):
+    assert type(got) is type(expected), (type(got), type(expected))
+    if np.isnan(expected):
+        assert np.isnan(got)
+    else:
+        assert got == expected and np.signbit(got) == np.signbit(expected), (got, expected)
+
+
+def _nan_case(dtype, n, frac, seed, scale=1e3):
+    rng = np.random.default_rng(seed)
+    a = (rng.standard_normal(n) * scale).astype(dtype)
+    a[rng.random(n) < frac] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("mode", ["auto", "always", "never"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 127, 128, 129, 1000, 4097, 100003, 1_000_003])
+@pytest.mark.parametrize("frac", [0.0, 0.03, 0.5, 1.0])
+def test_nansum_nanmean_bits_as_numpy(mode, dtype, n, frac):
+    """NumPy's nansum sums a copy whose NaNs are 0 in its pairwise order; ours reads NaN
+    as +0.0 in that order on any number of threads: the same bits, and nanmean's count
+    and division give NumPy's value (all NaN: its warning and nan)."""
+    a = _nan_case(dtype, n, frac, n)
+    d = dc.asarray(a)
+    with _thread_mode(mode):
+        _same_scalar(np.nansum(a), dc.nansum(d))
+        _same_scalar(np.nansum(a), np.nansum(d))          # through the protocol
+        with warnings.catch_warnings(record=True) as w_np:
+            warnings.simplefilter("always")
+            expected = np.nanmean(a)
+        with warnings.catch_warnings(record=True) as w_dc:
+            warnings.simplefilter("always")
+            got = dc.nanmean(d)
+        _same_scalar(expected, got)
+        assert [str(w.message) for w in w_dc] == [str(w.message) for w in w_np]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("values", [
+    [-0.0], [-0.0, np.nan], [np.nan, -0.0, -0.0], [np.inf, -np.inf, 1.0], [np.inf, np.nan],
+    [1e38, 1e38, 1e38, np.nan], [3.0e38] * 20 + [np.nan], [-np.inf, np.nan, 2.0],
+])
+def test_nansum_special_values_and_reports_as_numpy(dtype, values):
+    """Signed zeros, infinities, overflow: NumPy's values and its RuntimeWarnings."""
+    a = np.array(values, dtype=dtype)
+    for f in ("nansum", "nanmean"):
+        with warnings.catch_warnings(record=True) as w_np:
+            warnings.simplefilter("always")
+            expected = getattr(np, f)(a)
+        with warnings.catch_warnings(record=True) as w_dc:
+            warnings.simplefilter("always")
+            got = getattr(dc, f)(dc.asarray(a))
+        _same_scalar(expected, got)
+        assert sorted(str(w.message) for w in w_dc) == sorted(str(w.message) for w in w_np)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a: m.nansum(a),
+    lambda m, a: m.nanmean(a),
+    lambda m, a: m.nansum(a, axis=0),
+    lambda m, a: m.nanmean(a, axis=1),
+    lambda m, a: m.nansum(a, keepdims=True),
+    lambda m, a: m.nanmean(a, axis=(0, 1), keepdims=True),
+    lambda m, a: m.nansum(a, dtype=np.float32),
+    lambda m, a: m.nanmean(a, dtype=np.float64),
+    lambda m, a: m.nansum(a, initial=5.0),
+    lambda m, a: m.nansum(a, where=a > 0.5),
+    lambda m, a: m.nanmean(a, where=a > 0.5),
+    lambda m, a: m.nansum(a.T),
+    lambda m, a: m.nanmean(a[::2, 1:]),
+    lambda m, a: m.nansum(a[0]),
+    lambda m, a: m.nanmean(a[1], 0),
+    lambda m, a: m.nansum(a[1], -1),
+    lambda m, a: m.nansum(a.astype(np.int32) if m is np else a.astype(np.int32)),
+    lambda m, a: m.nanmean(a.astype(np.complex128)),
+    lambda m, a: m.nansum(a[:0]),
+    lambda m, a: m.nanmean(a[2, 3]),
+])
+def test_nansum_nanmean_calls_as_numpy(call):
+    """Every form of the call: ours for a whole float array, NumPy's code for the rest
+    (axes, keepdims, dtype, initial, where, views, other dtypes, empty); NumPy's values,
+    dtypes and shapes."""
+    rng = np.random.default_rng(3)
+    a = rng.random((6, 9))
+    a[rng.random((6, 9)) < 0.2] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = call(np, a)
+        got = call(dc, dc.asarray(a))
+    g = np.asarray(got)
+    e = np.asarray(expected)
+    assert g.dtype == e.dtype and g.shape == e.shape
+    np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a: m.nansum(a, axis=2),
+    lambda m, a: m.nanmean(a, axis=5),
+    lambda m, a: m.nanmean(a, dtype=np.int64),
+    lambda m, a: m.nansum(a, out=np.zeros(3)),
+])
+def test_nansum_nanmean_errors_as_numpy(call):
+    a = np.random.default_rng(4).random((3, 4))
+    with pytest.raises(Exception) as e_np:
+        call(np, a)
+    with pytest.raises(type(e_np.value)):
+        call(dc, dc.asarray(a))

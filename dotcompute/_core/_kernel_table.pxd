@@ -55,6 +55,9 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_combine_fn combine[1][1]
         dc_reduce_fn sum_far[1]
         Py_ssize_t *sum_far_bytes
+        dc_reduce_fn nansum[1]
+        dc_reduce_fn nansum_far[1]
+        dc_combine_fn nansum_combine[1]
         dc_dot_fn dot[1]
         dc_where_fn where[1]
         dc_clip_fn clip[1]

@@ -486,15 +486,17 @@ cdef void run_reduce(dc_reduce_fn f, dc_combine_fn comb, const char *a, Py_ssize
     # at least PARTIAL_MIN / 2 elements, so every node above them splits) and the combine
     # adds them as that tree does: NumPy's bits on any number of threads (dc_reduce.h).
     cdef bint tree = (f == _table.reduce[DC_R_SUM][DC_T_F8]
-                      or f == _table.reduce[DC_R_SUM][DC_T_F4])
+                      or f == _table.reduce[DC_R_SUM][DC_T_F4]
+                      or f == _table.nansum[DC_T_F8] or f == _table.nansum[DC_T_F4])
     # ... and a float64 run past L2 (sum_far_bytes: the L2's size, read at import) takes
     # its leaves one at a time (dc_r_sumfar_f8: NumPy's bits as well; the interleaved pairs
     # halved the speed from DRAM on AMD EPYC, and won 1.3x in L2 on the Intel Xeon;
     # float32's pairs of 512-byte leaves lost nothing from DRAM, its far form was 1.3x
     # slower there)
-    if (tree and f == _table.reduce[DC_R_SUM][DC_T_F8]
+    if (tree and (f == _table.reduce[DC_R_SUM][DC_T_F8] or f == _table.nansum[DC_T_F8])
             and n * (sa if sa > 0 else -sa) > _table.sum_far_bytes[0]):
-        f = _table.sum_far[DC_T_F8]
+        f = _table.sum_far[DC_T_F8] if f == _table.reduce[DC_R_SUM][DC_T_F8] \
+            else _table.nansum_far[DC_T_F8]
     if k == 1:
         _reduce_parts(f, a, sa, n, v, 0, v, partials, tree)
     else:

@@ -149,6 +149,8 @@ cdef object _F_isin = np.isin
 cdef object _F_lexsort = np.lexsort
 cdef object _F_median = np.median
 cdef object _F_nanmedian = np.nanmedian
+cdef object _F_nansum = np.nansum
+cdef object _F_nanmean = np.nanmean
 cdef object _F_nonzero = np.nonzero
 cdef object _F_outer = np.outer
 cdef object _F_percentile = np.percentile
@@ -1425,6 +1427,49 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
                                      (_REQ, 10, None, None, None)), {})
 
 
+cdef object _np_nansum = np.nansum._implementation
+cdef object _np_nanmean = np.nanmean._implementation
+cdef object _NOVALUE = np._NoValue
+
+
+cdef bint _whole_nan_reduce(object a, object axis, object dtype, object out, object keepdims,
+                            object where):
+    """A nansum / nanmean call our kernel takes: a float cpu dc array over all its
+    elements (axis None, or 0 / -1 of a 1-d array), no dtype, out, keepdims or where
+    (_red.nan_reduce_full checks the rest)."""
+    return (_host_array(a) and dtype is None and out is None
+            and (keepdims is _NOVALUE or keepdims is False) and where is _NOVALUE
+            and (axis is None or ((<ndarray>a)._ndim == 1 and (axis is 0 or axis is -1))))
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=np._NoValue, initial=np._NoValue,
+           where=np._NoValue):
+    """numpy.nansum of a whole float32/float64 C-contiguous cpu dc array: its bits in one
+    threaded pass (_red.nan_reduce_full); else NumPy's code."""
+    if initial is _NOVALUE and _whole_nan_reduce(a, axis, dtype, out, keepdims, where):
+        r = _red.nan_reduce_full(<ndarray>a, False)
+        if r is not None:
+            return r
+    return call_numpy_function(_F_nansum, _np_nansum,
+                               _trim((a, axis, dtype, out, keepdims, initial, where),
+                                     (_REQ, None, None, None, _NOVALUE, _NOVALUE, _NOVALUE)),
+                               {})
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=np._NoValue, *, where=np._NoValue):
+    """numpy.nanmean of a whole float32/float64 C-contiguous cpu dc array with an element
+    that is not NaN: its sum and count in one threaded pass, divided as NumPy divides
+    (_red.nan_reduce_full); else NumPy's code (all NaN: its warning and nan)."""
+    if _whole_nan_reduce(a, axis, dtype, out, keepdims, where):
+        r = _red.nan_reduce_full(<ndarray>a, True)
+        if r is not None:
+            return r
+    return call_numpy_function(_F_nanmean, _np_nanmean,
+                               _trim((a, axis, dtype, out, keepdims),
+                                     (_REQ, None, None, None, _NOVALUE)),
+                               {"where": where} if where is not _NOVALUE else {})
+
+
 cdef object _np_nanmedian = np.nanmedian._implementation
 
 
@@ -1592,6 +1637,7 @@ OVERRIDES = {
     np.stack: stack, np.outer: outer, np.median: median, np.std: std, np.var: var,
     np.quantile: quantile, np.percentile: percentile, np.unique: unique,
     np.searchsorted: searchsorted, np.digitize: digitize, np.nanmedian: nanmedian,
+    np.nansum: nansum, np.nanmean: nanmean,
     np.histogram: histogram, np.interp: interp, np.bincount: bincount,
     np.nonzero: nonzero, np.argwhere: argwhere, np.flatnonzero: flatnonzero,
     np.isin: isin, np.polyval: polyval, np.lexsort: lexsort,

@@ -23,3 +23,6 @@ cdef object vdot(object x, object y)
 # np.maximum.accumulate / np.minimum.accumulate (is_max) of a 1-d contiguous cpu array
 # of a real kernel type (axis 0, no dtype / out): our two-pass scan; None: NumPy's code.
 cdef object extreme_accumulate(bint is_max, ndarray a, dict kwargs)
+# np.nansum / np.nanmean of a whole C-contiguous float array (mean: the mean of the
+# elements that are not NaN); None: NumPy's code (no such element for the mean, ...).
+cdef object nan_reduce_full(ndarray a, bint mean)

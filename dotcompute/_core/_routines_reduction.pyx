@@ -9,7 +9,7 @@ is NumPy's method on a zero-copy view.
 cimport numpy as cnp
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
-from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t
+from libc.stdint cimport int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
@@ -221,6 +221,40 @@ cdef object _reduce_full(int kind, ndarray a):
                a._itemsize if kind == DC_R_SUM and is_float(t) else 0)
     _prod_exact(kind, t, a._data, a._itemsize, a._size, out, before)
     return _scalar_from(out, _result_dtype(kind, t))
+
+
+cdef object nan_reduce_full(ndarray a, bint mean):
+    """np.nansum(a) (mean: np.nanmean(a)) of a C-contiguous float32/float64 cpu array of
+    one element or more, as NumPy computes it: its nansum sums a copy whose NaNs were set
+    to 0, in its pairwise order, and our kernel (dc_r_nansum) adds the same values in that
+    order, NaN read as +0.0, on the thread policy's threads (each partial a node of NumPy's
+    tree): its bits, in one pass (NumPy's takes five). Its floating-point reports are the
+    sum's. nanmean divides by the count of elements that are not NaN as NumPy's
+    _divide_by_count does with two NumPy scalars (float64 division, then the array's
+    type); with no such element, None (NumPy's code: its warning and nan)."""
+    cdef char out[16]
+    cdef int t = a._t
+    cdef int64_t cnt
+    cdef double s
+    cdef float s4
+    if (t != DC_T_F8 and t != DC_T_F4) or not a._c_contig or a._size == 0 or not a._host:
+        return None
+    fp_clear()
+    run_reduce(K.nansum[t], K.nansum_combine[t], a._data, a._itemsize, a._size, out,
+               a._itemsize)
+    _fp_check_reduce(DC_R_SUM)
+    if not mean:
+        return _scalar_from(out, a._dtype)
+    memcpy(&cnt, out + 8, 8)
+    if cnt == 0:
+        return None
+    if t == DC_T_F8:
+        memcpy(&s, out, 8)
+        s = s / <double>cnt
+        return _scalar_from(<char *>&s, a._dtype)
+    memcpy(&s4, out, 4)
+    s4 = <float>(<double>s4 / <double>cnt)
+    return _scalar_from(<char *>&s4, a._dtype)
 
 
 cdef dict _DTYPES = {}

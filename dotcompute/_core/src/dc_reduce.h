@@ -231,25 +231,25 @@ static inline ptrdiff_t dc_np_tree_start(ptrdiff_t n, int v, int j) {
     return s;
 }
 
-#define DC_NPSUM(NAME, T)                                                                \
+#define DC_NPSUM(NAME, T, FS, FV)                                                        \
 static T NAME##_leaf(const char *p, ptrdiff_t s, ptrdiff_t n) {                          \
     T r[8], res;                                                                         \
     ptrdiff_t i;                                                                         \
     if (n < 8) {                                                                         \
         res = -0.0;                                                                      \
-        for (i = 0; i < n; i++) { T v; memcpy(&v, p + i * s, sizeof v); res += v; }      \
+        for (i = 0; i < n; i++) { T v; memcpy(&v, p + i * s, sizeof v); res += FS(v); }  \
         return res;                                                                      \
     }                                                                                    \
-    for (int j = 0; j < 8; j++) memcpy(&r[j], p + j * s, sizeof(T));                     \
+    for (int j = 0; j < 8; j++) { memcpy(&r[j], p + j * s, sizeof(T)); r[j] = FS(r[j]); } \
     for (i = 8; i < n - (n % 8); i += 8)                                                 \
-        for (int j = 0; j < 8; j++) { T v; memcpy(&v, p + (i + j) * s, sizeof v); r[j] += v; } \
+        for (int j = 0; j < 8; j++) { T v; memcpy(&v, p + (i + j) * s, sizeof v); r[j] += FS(v); } \
     res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));             \
-    for (; i < n; i++) { T v; memcpy(&v, p + i * s, sizeof v); res += v; }               \
+    for (; i < n; i++) { T v; memcpy(&v, p + i * s, sizeof v); res += FS(v); }           \
     return res;                                                                          \
 }                                                                                        \
 static inline T NAME##_join8(const T *r, const T *x, ptrdiff_t j, ptrdiff_t n) {         \
     T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));           \
-    for (; j < n; j++) res += x[j];                                                      \
+    for (; j < n; j++) res += FS(x[j]);                                                  \
     return res;                                                                          \
 }                                                                                        \
 /* Two contiguous sibling leaves of 8 <= n1, n2 <= 128 elements, interleaved. */         \
@@ -260,16 +260,16 @@ static T NAME##_leaf2(const T *x, ptrdiff_t n1, const T *y, ptrdiff_t n2) {     
     ptrdiff_t e1 = n1 - n1 % 8, e2 = n2 - n2 % 8, e = e1 < e2 ? e1 : e2, i, j;           \
     T r[8], u;                                                                           \
     DC_UNROLL for (int k = 0; k < NV; k++) {                                             \
-        a[k] = DC_VLOAD(VT, x + k * VW); b[k] = DC_VLOAD(VT, y + k * VW);                \
+        a[k] = FV(DC_VLOAD(VT, x + k * VW)); b[k] = FV(DC_VLOAD(VT, y + k * VW));        \
     }                                                                                    \
     for (i = 8; i < e; i += 8)                                                           \
         DC_UNROLL for (int k = 0; k < NV; k++) {                                         \
-            a[k] += DC_VLOAD(VT, x + i + k * VW); b[k] += DC_VLOAD(VT, y + i + k * VW);  \
+            a[k] += FV(DC_VLOAD(VT, x + i + k * VW)); b[k] += FV(DC_VLOAD(VT, y + i + k * VW)); \
         }                                                                                \
     for (j = i; j < e1; j += 8)                                                          \
-        DC_UNROLL for (int k = 0; k < NV; k++) a[k] += DC_VLOAD(VT, x + j + k * VW);     \
+        DC_UNROLL for (int k = 0; k < NV; k++) a[k] += FV(DC_VLOAD(VT, x + j + k * VW)); \
     for (j = i; j < e2; j += 8)                                                          \
-        DC_UNROLL for (int k = 0; k < NV; k++) b[k] += DC_VLOAD(VT, y + j + k * VW);     \
+        DC_UNROLL for (int k = 0; k < NV; k++) b[k] += FV(DC_VLOAD(VT, y + j + k * VW)); \
     memcpy(r, a, sizeof r);                                                              \
     u = NAME##_join8(r, x, e1, n1);                                                      \
     memcpy(r, b, sizeof r);                                                              \
@@ -282,9 +282,9 @@ static T NAME##_leaf1(const T *x, ptrdiff_t n) {                                
     VT a[NV];                                                                            \
     ptrdiff_t e = n - n % 8, i;                                                          \
     T r[8];                                                                              \
-    DC_UNROLL for (int k = 0; k < NV; k++) a[k] = DC_VLOAD(VT, x + k * VW);              \
+    DC_UNROLL for (int k = 0; k < NV; k++) a[k] = FV(DC_VLOAD(VT, x + k * VW));          \
     for (i = 8; i < e; i += 8)                                                           \
-        DC_UNROLL for (int k = 0; k < NV; k++) a[k] += DC_VLOAD(VT, x + i + k * VW);     \
+        DC_UNROLL for (int k = 0; k < NV; k++) a[k] += FV(DC_VLOAD(VT, x + i + k * VW)); \
     memcpy(r, a, sizeof r);                                                              \
     return NAME##_join8(r, x, e, n);                                                     \
 }                                                                                        \
@@ -306,9 +306,40 @@ static T NAME##_np(const char *p, ptrdiff_t s, ptrdiff_t n) {                   
     return NAME##_rec(p, s, n, sizeof(T) == 8 && n * (ptrdiff_t)sizeof(T) > dc_sum_far_bytes); \
 }
 
+/* Loads as they are (sum), or NaN as +0.0 (nansum: NumPy's nansum sums a copy whose NaNs
+ * were set to 0, so the same additions in the same order give its bits). */
+#define DC_AS_IS(v) (v)
+#define DC_NAN_ZERO(v) ((v) == (v) ? (v) : 0)
+#define DC_NAN_ZERO_V(v) ((__typeof__(v))((__typeof__((v) == (v)))(v) & ((v) == (v))))
+
 #define DC_SUM_F(t, T, A, at)                                                            \
 DC_FDOT(dc_dotl_##t, T)                                                                   \
-DC_NPSUM(dc_npsum_##t, T)                                                                \
+DC_NPSUM(dc_npsum_##t, T, DC_AS_IS, DC_AS_IS)                                            \
+DC_NPSUM(dc_npnansum_##t, T, DC_NAN_ZERO, DC_NAN_ZERO_V)                                 \
+/* nansum's partials: the sum with NaN as +0.0 in NumPy's pairwise order, and in the      \
+ * partial's index how many elements are not NaN (nanmean's count; the node is in cache). */ \
+static ptrdiff_t dc_notnan_##t(const char *a, ptrdiff_t s, ptrdiff_t n) {                \
+    ptrdiff_t c = 0;                                                                     \
+    if (s == (ptrdiff_t)sizeof(T)) {                                                     \
+        const T *x = (const T *)a;                                                       \
+        for (ptrdiff_t i = 0; i < n; i++) c += x[i] == x[i];                             \
+    } else {                                                                             \
+        for (ptrdiff_t i = 0; i < n; i++) { T v; memcpy(&v, a + i * s, sizeof v); c += v == v; } \
+    }                                                                                    \
+    return c;                                                                            \
+}                                                                                        \
+static void dc_r_nansum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start,    \
+                            char *p) {                                                   \
+    (void)start;                                                                         \
+    ((dc_partial *)p)->v.t = dc_npnansum_##t##_np(a, s, n);                              \
+    ((dc_partial *)p)->index = dc_notnan_##t(a, s, n);                                   \
+}                                                                                        \
+static void dc_r_nansumfar_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, \
+                               char *p) {                                                \
+    (void)start;                                                                         \
+    ((dc_partial *)p)->v.t = dc_npnansum_##t##_rec(a, s, n, 1);                          \
+    ((dc_partial *)p)->index = dc_notnan_##t(a, s, n);                                   \
+}                                                                                        \
 static void dc_r_sum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t start, char *p) { \
     (void)start; ((dc_partial *)p)->v.t = dc_npsum_##t##_np(a, s, n);                    \
 }                                                                                        \
@@ -349,6 +380,18 @@ static void dc_r_sum_##t(const char *a, ptrdiff_t s, ptrdiff_t n, ptrdiff_t star
     for (; i < n; i++) { T x; memcpy(&x, a + i * s, sizeof x); r[0] += (A)x; }            \
     for (int j = 1; j < R; j++) r[0] += r[j];                                             \
     ((dc_partial *)p)->v.at = r[0];                                                       \
+}
+
+/* nansum's combine (after DC_REDUCE_KERNELS: it uses the sum's): the values as the sum's
+ * tree, then to the identity 0; after them (at offset 8) the count of elements that are
+ * not NaN, an int64. */
+#define DC_NANSUM_COMBINE(t)                                                             \
+static void dc_k_nansum_##t(const char *ps, int k, char *out) {                          \
+    const dc_partial *p = (const dc_partial *)ps;                                        \
+    int64_t c = 0;                                                                       \
+    dc_k_sum_##t(ps, k, out);                                                            \
+    for (int j = 0; j < k; j++) c += p[j].index;                                         \
+    memcpy(out + 8, &c, sizeof c);                                                       \
 }
 
 /* ----------------------------------------------------------------- the other kernels */
