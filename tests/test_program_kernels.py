@@ -1602,3 +1602,70 @@ def test_nansum_nanmean_errors_as_numpy(call):
         call(np, a)
     with pytest.raises(type(e_np.value)):
         call(dc, dc.asarray(a))
+
+
+@pytest.mark.parametrize("mode", ["auto", "always", "never"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(5, 7), (1000, 300), (300, 1000), (7, 1), (4, 5, 6),
+                                   (2000, 3), (3, 2000)])
+def test_nansum_nanmean_axes_as_numpy(mode, dtype, shape):
+    """Over axes and with keepdims: NumPy's steps on our kernels (its copy with NaN as 0
+    in one pass, our sums, its division and its warning for an all-NaN slice): its bits,
+    dtypes, shapes and warnings."""
+    rng = np.random.default_rng(len(shape) * 1000 + shape[0])
+    a = (rng.standard_normal(shape) * 100).astype(dtype)
+    a[rng.random(shape) < 0.2] = np.nan
+    a[0] = np.nan                                  # an all-NaN slice along the other axes
+    d = dc.asarray(a)
+    axes = [0, 1, -1, (0, 1), None] + ([2, (0, 2)] if len(shape) == 3 else [])
+    with _thread_mode(mode):
+        for axis in axes:
+            for kw in ({}, {"keepdims": True}, {"keepdims": False}):
+                for f in ("nansum", "nanmean"):
+                    with warnings.catch_warnings(record=True) as w_np:
+                        warnings.simplefilter("always")
+                        expected = getattr(np, f)(a, axis=axis, **kw)
+                    with warnings.catch_warnings(record=True) as w_dc:
+                        warnings.simplefilter("always")
+                        got = getattr(dc, f)(d, axis=axis, **kw)
+                    if isinstance(expected, np.ndarray):
+                        assert isinstance(got, dc.ndarray)
+                        g = np.asarray(got)
+                        assert g.dtype == expected.dtype and g.shape == expected.shape
+                        np.testing.assert_array_equal(g, expected)
+                    else:
+                        _same_scalar(expected, got)
+                    assert ([str(w.message) for w in w_dc]
+                            == [str(w.message) for w in w_np]), (f, axis, kw)
+
+
+@pytest.mark.parametrize("mode", ["auto", "always", "never"])
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32,
+                                   np.uint32, np.int64, np.uint64])
+@pytest.mark.parametrize("shape", [(1000, 1000), (10, 100000), (300, 3000), (5, 9),
+                                   (3, 4, 2050), (7, 8, 9)])
+def test_integer_sums_along_outer_axes_as_numpy(mode, dtype, shape):
+    """Integer and bool sums along an axis less contiguous than a kept one add rows into
+    64-bit column sums (NumPy's int64 / uint64 result, wrapping): its values and dtypes
+    over C, sliced, reversed and transposed layouts."""
+    rng = np.random.default_rng(shape[0] * 7 + shape[-1])
+    if dtype is np.bool_:
+        x = rng.random(shape) > 0.5
+    else:
+        info = np.iinfo(dtype)
+        x = rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
+    d = dc.asarray(x)
+    views = [lambda v: v, lambda v: v[::2], lambda v: v[..., ::-1],
+             lambda v: v.swapaxes(0, -1)]
+    with _thread_mode(mode):
+        for view in views:
+            xn, xd = view(x), view(d)
+            for axis in range(xn.ndim):
+                expected = xn.sum(axis=axis)
+                got = np.asarray(xd.sum(axis=axis))
+                assert got.dtype == expected.dtype and got.shape == expected.shape
+                np.testing.assert_array_equal(got, expected)
+            expected = np.sum(xn, axis=0, keepdims=True)
+            got = np.asarray(dc.sum(xd, axis=0, keepdims=True))
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)

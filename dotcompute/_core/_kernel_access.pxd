@@ -317,3 +317,6 @@ ctypedef int (*np_argsort_fn)(void *, Py_ssize_t *, Py_ssize_t, void *) noexcept
 cdef bint run_numpy_rows(np_sort_fn sort, np_argsort_fn argsort, char *data, char *idx,
                          Py_ssize_t rows, Py_ssize_t n, Py_ssize_t isz,
                          void *arr) noexcept
+# o[:n] = a[:n] with NaN as +0.0, m[:n] = 1 where a is not NaN (contiguous, float type t;
+# the nan-functions' copy) on the thread policy's threads; False for another type.
+cdef bint run_nan_zero(const char *a, char *o, char *m, Py_ssize_t n, int t) noexcept

@@ -964,6 +964,36 @@ cdef bint run_search(const char *a, Py_ssize_t n, const char *keys, Py_ssize_t m
     return True
 
 
+cdef struct _NanZeroCtx:
+    void (*f)(const char *a, char *o, char *m, Py_ssize_t n) noexcept nogil
+    const char *a
+    char *o
+    char *m
+    Py_ssize_t isz
+
+
+cdef void _nan_zero_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef _NanZeroCtx *x = <_NanZeroCtx *>p
+    x.f(x.a + s * x.isz, x.o + s * x.isz, x.m + s, e - s)
+
+
+cdef bint run_nan_zero(const char *a, char *o, char *m, Py_ssize_t n, int t) noexcept:
+    """o[:n] = a[:n] with NaN as +0.0 and m[:n] = 1 where a is not NaN (contiguous; float
+    kernel type t), spread over the thread policy's threads; False for another type."""
+    cdef _NanZeroCtx x
+    cdef int nt
+    if (t != DC_T_F8 and t != DC_T_F4) or K.nan_zero[t] == NULL:
+        return False
+    x.f, x.a, x.o, x.m, x.isz = K.nan_zero[t], a, o, m, type_size(t)
+    nt = threads_for_ew(n, K.binary_threshold[0], <int>x.isz)
+    if n < NOGIL_MIN:
+        _spans(_nan_zero_span, &x, n, 1)
+        return True
+    with nogil:
+        _spans(_nan_zero_span, &x, n, nt)
+    return True
+
+
 cdef extern from "dc_interp.h" nogil:
     void dc_interp_f8(const double *x, Py_ssize_t m, const double *xp, const double *fp,
                       Py_ssize_t n, double left, double right, double *out)

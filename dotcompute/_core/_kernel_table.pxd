@@ -58,6 +58,7 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_reduce_fn nansum[1]
         dc_reduce_fn nansum_far[1]
         dc_combine_fn nansum_combine[1]
+        void (*nan_zero[1])(const char *a, char *o, char *m, Py_ssize_t n) noexcept nogil
         dc_dot_fn dot[1]
         dc_where_fn where[1]
         dc_clip_fn clip[1]

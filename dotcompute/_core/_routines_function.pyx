@@ -41,6 +41,7 @@ from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
 import builtins
 import functools
 import types
+import warnings
 
 import numpy as np
 from numpy.exceptions import AxisError
@@ -1432,22 +1433,56 @@ cdef object _np_nanmean = np.nanmean._implementation
 cdef object _NOVALUE = np._NoValue
 
 
-cdef bint _whole_nan_reduce(object a, object axis, object dtype, object out, object keepdims,
-                            object where):
-    """A nansum / nanmean call our kernel takes: a float cpu dc array over all its
-    elements (axis None, or 0 / -1 of a 1-d array), no dtype, out, keepdims or where
-    (_red.nan_reduce_full checks the rest)."""
-    return (_host_array(a) and dtype is None and out is None
-            and (keepdims is _NOVALUE or keepdims is False) and where is _NOVALUE
+cdef bint _nan_reduce_call(object a, object dtype, object out, object keepdims,
+                           object where):
+    """A nansum / nanmean call ours take: a cpu dc array, no dtype, out or where, keepdims
+    a bool or not given (nan_reduce_full / nan_replaced check the rest)."""
+    return (_host_array(a) and dtype is None and out is None and where is _NOVALUE
+            and (keepdims is _NOVALUE or keepdims is False or keepdims is True))
+
+
+cdef inline bint _all_axes(object a, object axis, object keepdims):
+    """The whole array into a scalar: axis None (or 0 / -1 of a 1-d array), no keepdims."""
+    return ((keepdims is _NOVALUE or keepdims is False)
             and (axis is None or ((<ndarray>a)._ndim == 1 and (axis is 0 or axis is -1))))
+
+
+cdef object _nan_axes(ndarray a, object axis, object keepdims, bint mean):
+    """NumPy's nansum / nanmean steps over axes (or with keepdims) on our kernels: its
+    _replace_nan in one threaded pass (_red.nan_replaced), then our sums of the copy and,
+    for the mean, of the mask of elements that are not NaN (intp counts), divided as its
+    _divide_by_count does (in place, casting='unsafe', errors ignored), and its warning
+    where a count is 0. Our sums give NumPy's bits over any axes, so these are its values.
+    None: NumPy's code."""
+    parts = _red.nan_replaced(a)
+    if parts is None:
+        return None
+    arr, m = parts
+    kw = {} if keepdims is _NOVALUE else {"keepdims": keepdims}
+    tot = sum(arr, axis, **kw)
+    if not mean:
+        return tot
+    cnt = sum(m, axis, dtype=np.intp, **kw)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if type(tot) is ndarray:
+            avg = np.divide(tot, cnt, out=tot, casting="unsafe")
+        else:
+            avg = tot.dtype.type(tot / cnt)
+    if (cnt == 0).any():
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+    return avg
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=np._NoValue, initial=np._NoValue,
            where=np._NoValue):
-    """numpy.nansum of a whole float32/float64 C-contiguous cpu dc array: its bits in one
-    threaded pass (_red.nan_reduce_full); else NumPy's code."""
-    if initial is _NOVALUE and _whole_nan_reduce(a, axis, dtype, out, keepdims, where):
-        r = _red.nan_reduce_full(<ndarray>a, False)
+    """numpy.nansum of a float32/float64 C-contiguous cpu dc array: the whole array in one
+    threaded pass with NumPy's bits (_red.nan_reduce_full), axes by NumPy's steps on our
+    kernels (_nan_axes); else NumPy's code."""
+    if initial is _NOVALUE and _nan_reduce_call(a, dtype, out, keepdims, where):
+        if _all_axes(a, axis, keepdims):
+            r = _red.nan_reduce_full(<ndarray>a, False)
+        else:
+            r = _nan_axes(<ndarray>a, axis, keepdims, False)
         if r is not None:
             return r
     return call_numpy_function(_F_nansum, _np_nansum,
@@ -1457,11 +1492,15 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=np._NoValue, initial=np.
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=np._NoValue, *, where=np._NoValue):
-    """numpy.nanmean of a whole float32/float64 C-contiguous cpu dc array with an element
-    that is not NaN: its sum and count in one threaded pass, divided as NumPy divides
-    (_red.nan_reduce_full); else NumPy's code (all NaN: its warning and nan)."""
-    if _whole_nan_reduce(a, axis, dtype, out, keepdims, where):
-        r = _red.nan_reduce_full(<ndarray>a, True)
+    """numpy.nanmean of a float32/float64 C-contiguous cpu dc array: the whole array's sum
+    and count in one threaded pass, divided as NumPy divides (_red.nan_reduce_full), axes
+    by NumPy's steps on our kernels (_nan_axes); else NumPy's code (a whole array of NaN:
+    its warning and nan)."""
+    if _nan_reduce_call(a, dtype, out, keepdims, where):
+        if _all_axes(a, axis, keepdims):
+            r = _red.nan_reduce_full(<ndarray>a, True)
+        else:
+            r = _nan_axes(<ndarray>a, axis, keepdims, True)
         if r is not None:
             return r
     return call_numpy_function(_F_nanmean, _np_nanmean,

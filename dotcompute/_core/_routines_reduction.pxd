@@ -26,3 +26,6 @@ cdef object extreme_accumulate(bint is_max, ndarray a, dict kwargs)
 # np.nansum / np.nanmean of a whole C-contiguous float array (mean: the mean of the
 # elements that are not NaN); None: NumPy's code (no such element for the mean, ...).
 cdef object nan_reduce_full(ndarray a, bint mean)
+# NumPy's _replace_nan(a, 0) of a C-contiguous float array in one threaded pass: (the
+# copy with NaN as 0, the bool array of where a is not NaN); None: NumPy's code.
+cdef tuple nan_replaced(ndarray a)
