@@ -1641,19 +1641,26 @@ def test_nansum_nanmean_axes_as_numpy(mode, dtype, shape):
 
 @pytest.mark.parametrize("mode", ["auto", "always", "never"])
 @pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32,
-                                   np.uint32, np.int64, np.uint64])
+                                   np.uint32, np.int64, np.uint64, np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1000, 1000), (10, 100000), (300, 3000), (5, 9),
                                    (3, 4, 2050), (7, 8, 9)])
 def test_integer_sums_along_outer_axes_as_numpy(mode, dtype, shape):
-    """Integer and bool sums along an axis less contiguous than a kept one add rows into
-    64-bit column sums (NumPy's int64 / uint64 result, wrapping): its values and dtypes
-    over C, sliced, reversed and transposed layouts."""
+    """Integer and bool sums and products along an axis less contiguous than a kept one
+    accumulate rows into 64-bit column results (NumPy's int64 / uint64, wrapping), any /
+    all of other types test each row != 0 into bools: NumPy's values and dtypes over C,
+    sliced, reversed and transposed layouts (floats with NaN, -0.0 and 0)."""
     rng = np.random.default_rng(shape[0] * 7 + shape[-1])
     if dtype is np.bool_:
         x = rng.random(shape) > 0.5
+    elif np.dtype(dtype).kind == "f":
+        x = rng.random(shape).astype(dtype)
+        x[rng.random(shape) < 0.3] = 0
+        x[rng.random(shape) < 0.05] = np.nan
+        x[rng.random(shape) < 0.05] = -0.0
     else:
         info = np.iinfo(dtype)
         x = rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
+        x[rng.random(shape) < 0.2] = 0
     d = dc.asarray(x)
     views = [lambda v: v, lambda v: v[::2], lambda v: v[..., ::-1],
              lambda v: v.swapaxes(0, -1)]
@@ -1661,10 +1668,14 @@ def test_integer_sums_along_outer_axes_as_numpy(mode, dtype, shape):
         for view in views:
             xn, xd = view(x), view(d)
             for axis in range(xn.ndim):
-                expected = xn.sum(axis=axis)
-                got = np.asarray(xd.sum(axis=axis))
-                assert got.dtype == expected.dtype and got.shape == expected.shape
-                np.testing.assert_array_equal(got, expected)
+                for op in ("sum", "prod", "any", "all"):
+                    if op in ("sum", "prod") and np.dtype(dtype).kind == "f":
+                        continue
+                    with np.errstate(over="ignore"):
+                        expected = getattr(xn, op)(axis=axis)
+                        got = np.asarray(getattr(xd, op)(axis=axis))
+                    assert got.dtype == expected.dtype and got.shape == expected.shape
+                    np.testing.assert_array_equal(got, expected)
             expected = np.sum(xn, axis=0, keepdims=True)
             got = np.asarray(dc.sum(xd, axis=0, keepdims=True))
             assert got.dtype == expected.dtype and got.shape == expected.shape

@@ -29,6 +29,7 @@ from operator import index as operator_index
 import numpy as np
 
 from dotcompute._core._memory import use_for_numpy as numpy_in_pool
+from dotcompute._core._opspec import BINARY_INDEX
 
 cnp.import_array()
 
@@ -575,83 +576,117 @@ cdef bint _sum_short_int_rows(ndarray a, ndarray res, Py_ssize_t nr) noexcept:
     return True
 
 
-# Integer and bool sums along an outer axis (the reduced axis less contiguous than the
-# innermost kept one): NumPy accumulates them into int64 / uint64, so the input's own add
-# kernel (the slabs) cannot, and each result element as a strided run of the reduced axis
-# cost 0.2-0.75x NumPy's time ((10, 100000) int32 along axis 0: 1.6 ms against 0.33; a bool
-# mask's column counts of (1000, 1000): 0.66 against 0.36). Instead the columns are cut
-# into tiles whose 64-bit sums stay in L1, each tile adding the rows in order (exact in
-# any order: NumPy's wrapping 64-bit additions), tiles spread over the threads.
-DEF WIDE_TILE = 2048             # columns a tile (16 KiB of sums)
+# Reductions along an outer axis (the reduced axis less contiguous than the innermost kept
+# one) whose result type is not the input's: integer and bool sums and products, which
+# NumPy accumulates in int64 / uint64, and any / all of non-bool arrays (bool results).
+# The input's own element-wise kernel (the slabs) cannot accumulate them, and each result
+# element as a strided run of the reduced axis cost 0.1-0.75x NumPy's time ((10, 100000)
+# int32 sum along axis 0: 1.6 ms against 0.33; its prod 2.0 ms against 0.36; a float
+# (1000, 1000) all(axis=0) 0.54 ms against 0.20). Instead the columns are cut into tiles
+# whose accumulators stay in L1, each tile taking the rows in order, tiles spread over the
+# threads: sums and products wrap in 64 bits (NumPy's int64 / uint64 arithmetic: the low
+# 64 bits of sign-extended values), any / all test x != 0 (NaN is true, -0.0 false).
+DEF WIDE_TILE = 2048             # columns a tile (16 KiB of 64-bit accumulators)
+cdef int _NOT_EQUAL = BINARY_INDEX["not_equal"]
 
 
 cdef struct _WideCols:
     int t                        # input kernel type
+    int kind                     # DC_R_SUM, DC_R_PROD, DC_R_ANY or DC_R_ALL
     const char *a                # the first row of this position
     Py_ssize_t sr, nr            # rows: byte stride, count
     Py_ssize_t sin, nin          # columns: byte stride, count
-    char *o                      # sums (8 bytes each, byte stride so)
+    char *o                      # results (8 bytes, or 1 for any / all; byte stride so)
     Py_ssize_t so
-
-
-cdef void _wide_tile(const _narrow_int *x, const _WideCols *w, Py_ssize_t c0,
-                     Py_ssize_t c1) noexcept nogil:
-    cdef unsigned long long acc[WIDE_TILE]
-    cdef Py_ssize_t i, j, m = c1 - c0
-    cdef const char *row
-    cdef const _narrow_int *xr
-    for j in range(m):
-        acc[j] = 0
-    for i in range(w.nr):
-        row = w.a + i * w.sr + c0 * w.sin
-        if w.sin == sizeof(_narrow_int):
-            xr = <const _narrow_int *>row
-            for j in range(m):
-                acc[j] += <unsigned long long><long long>xr[j]
-        else:
-            for j in range(m):
-                acc[j] += <unsigned long long><long long>(<const _narrow_int *>(row + j * w.sin))[0]
-    for j in range(m):
-        (<unsigned long long *>(w.o + (c0 + j) * w.so))[0] = acc[j]
+    Py_ssize_t tile              # columns a task (<= WIDE_TILE)
+    dc_unary_fn conv             # sum / prod: a row's tile into the accumulator type
+    dc_binary_fn test            # any / all: a row's tile != 0 (bool)
+    dc_binary_fn acc             # accumulates a converted row into the tile's results
+    Py_ssize_t asz               # accumulator element bytes (8, or 1 for bool)
 
 
 cdef void _wide_task(void *p, Py_ssize_t k, int thread) noexcept nogil:
+    """Columns [k * tile, ...) of one position: each row's tile converted by the build's
+    own kernels (a cast, or != 0) into an L1 buffer and accumulated into the tile's
+    results, row after row; then the results stored at their strides."""
     cdef const _WideCols *w = <const _WideCols *>p
-    cdef Py_ssize_t c0 = k * WIDE_TILE
-    cdef Py_ssize_t c1 = c0 + WIDE_TILE if c0 + WIDE_TILE < w.nin else w.nin
-    cdef int t = w.t
-    if t == DC_T_I1:
-        _wide_tile(<const int8_t *>NULL, w, c0, c1)
-    elif t == DC_T_U1 or t == DC_T_B1:
-        _wide_tile(<const uint8_t *>NULL, w, c0, c1)
-    elif t == DC_T_I2:
-        _wide_tile(<const int16_t *>NULL, w, c0, c1)
-    elif t == DC_T_U2:
-        _wide_tile(<const uint16_t *>NULL, w, c0, c1)
-    elif t == DC_T_I4:
-        _wide_tile(<const int32_t *>NULL, w, c0, c1)
+    cdef Py_ssize_t c0 = k * w.tile
+    cdef Py_ssize_t m = (w.tile if c0 + w.tile < w.nin else w.nin - c0)
+    cdef double raw_acc[WIDE_TILE + 8]
+    cdef double raw_tmp[WIDE_TILE + 8]
+    cdef char *acc = dc_align64(<char *>raw_acc)
+    cdef char *tmp = dc_align64(<char *>raw_tmp)
+    cdef double zero = 0
+    cdef Py_ssize_t i, j
+    cdef const char *row = w.a + c0 * w.sin
+    for i in range(w.nr):
+        if w.conv != NULL:
+            w.conv(row, w.sin, acc if i == 0 else tmp, w.asz, m)
+        else:
+            w.test(row, w.sin, <const char *>&zero, 0, acc if i == 0 else tmp, 1, m)
+        if i:
+            w.acc(acc, w.asz, tmp, w.asz, acc, w.asz, m)
+        row += w.sr
+    if w.so == w.asz:
+        memcpy(w.o + c0 * w.so, acc, m * w.asz)
     else:
-        _wide_tile(<const uint32_t *>NULL, w, c0, c1)
+        for j in range(m):
+            memcpy(w.o + (c0 + j) * w.so, acc + j * w.asz, w.asz)
 
 
-cdef inline bint _wide_sum_type(int t) noexcept:
-    return (t == DC_T_I1 or t == DC_T_U1 or t == DC_T_B1 or t == DC_T_I2 or t == DC_T_U2
-            or t == DC_T_I4 or t == DC_T_U4)
+cdef inline bint _wide_kind(int kind, int t) noexcept:
+    """Whether the tiles take reduction kind of input type t: sums and products of bool
+    and 1-4 byte integers, any / all of every type but bool (slabs of its own kernels)."""
+    if kind == DC_R_SUM or kind == DC_R_PROD:
+        return (t == DC_T_I1 or t == DC_T_U1 or t == DC_T_B1 or t == DC_T_I2
+                or t == DC_T_U2 or t == DC_T_I4 or t == DC_T_U4)
+    if kind == DC_R_ANY or kind == DC_R_ALL:
+        return (t == DC_T_I1 or t == DC_T_U1 or t == DC_T_I2 or t == DC_T_U2
+                or t == DC_T_I4 or t == DC_T_U4 or t == DC_T_I8 or t == DC_T_U8
+                or t == DC_T_F4 or t == DC_T_F8)
+    return False
+
+
+cdef bint _wide_fns(_WideCols *w, int kind, int t) noexcept:
+    """The build's kernels a tile reduction of kind on type t runs; False if one lacks."""
+    cdef int at
+    if kind == DC_R_SUM or kind == DC_R_PROD:
+        at = DC_T_U8 if is_unsigned(t) else DC_T_I8
+        w.conv = K.cast[t][at]
+        w.test = NULL
+        w.acc = K.binary[<int>DC_B_ADD][at] if kind == DC_R_SUM else \
+            K.binary[<int>DC_B_MULTIPLY][at]
+        w.asz = 8
+        return w.conv != NULL and w.acc != NULL
+    w.conv = NULL
+    w.test = K.binary[_NOT_EQUAL][t]
+    w.acc = K.binary[<int>DC_B_LOGICAL_OR][<int>DC_T_B1] if kind == DC_R_ANY else \
+        K.binary[<int>DC_B_LOGICAL_AND][<int>DC_T_B1]
+    w.asz = 1
+    return w.test != NULL and w.acc != NULL
 
 
 cdef void _wide_cols(_WideCols *w) noexcept:
-    """w.o[j] = the 64-bit sum of column j over the rows (see above), tiles on the thread
-    policy's threads."""
-    cdef Py_ssize_t tiles = (w.nin + WIDE_TILE - 1) // WIDE_TILE
+    """The tile reduction of one position (see above), tiles on the thread policy's
+    threads."""
+    cdef Py_ssize_t tiles
     cdef int nt = threads_for_size(w.nr * w.nin, K.binary_threshold[<int>DC_B_ADD],
                                    type_size(w.t))
+    if nt < 1:
+        nt = 1
+    # whole tiles of WIDE_TILE, or (fewer columns) one share a thread in 64-column steps
+    w.tile = (w.nin + nt - 1) // nt
+    w.tile = (w.tile + 63) // 64 * 64
+    if w.tile > WIDE_TILE:
+        w.tile = WIDE_TILE
+    tiles = (w.nin + w.tile - 1) // w.tile
     if nt > tiles:
         nt = <int>tiles
     if w.nr * w.nin < NOGIL_MIN:
         run_tasks(_wide_task, w, tiles, 1)
         return
     with nogil:
-        run_tasks(_wide_task, w, tiles, nt if nt > 1 else 1)
+        run_tasks(_wide_task, w, tiles, nt)
 
 
 cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
@@ -706,9 +741,8 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
                 if not _next(&d, d.m - 1, idx, &pa, &po):
                     break
         return res
-    if (kind == DC_R_SUM and outer and nin >= 8 and res._itemsize == 8
-            and _wide_sum_type(t)):
-        w.t, w.sr, w.nr, w.sin, w.nin, w.so = t, sr, nr, sin, nin, son
+    if outer and nin >= 8 and _wide_kind(kind, t) and _wide_fns(&w, kind, t):
+        w.t, w.kind, w.sr, w.nr, w.sin, w.nin, w.so = t, kind, sr, nr, sin, nin, son
         pa, po = a._data, res._data
         while True:                          # every position of the outer kept dims
             w.a, w.o = pa, po
