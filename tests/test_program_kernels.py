@@ -1661,22 +1661,67 @@ def test_integer_sums_along_outer_axes_as_numpy(mode, dtype, shape):
         info = np.iinfo(dtype)
         x = rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
         x[rng.random(shape) < 0.2] = 0
+    ops = ("any", "all") if np.dtype(dtype).kind == "f" else ("sum", "prod", "any", "all")
+    _reductions_over_views(x, mode, ops, list(range(x.ndim)))
+    for xn, xd in _layout_views(x):
+        expected = np.sum(xn, axis=0, keepdims=True)
+        got = np.asarray(dc.sum(xd, axis=0, keepdims=True))
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+
+
+def _layout_views(x):
+    """(numpy, dotcompute) views of x: as it is, every other row, reversed last axis, the
+    first and last axes swapped."""
     d = dc.asarray(x)
-    views = [lambda v: v, lambda v: v[::2], lambda v: v[..., ::-1],
-             lambda v: v.swapaxes(0, -1)]
+    for view in (lambda v: v, lambda v: v[::2], lambda v: v[..., ::-1],
+                 lambda v: v.swapaxes(0, -1)):
+        yield view(x), view(d)
+
+
+def _reductions_over_views(x, mode, ops, axes):
+    """Each reduction method in ops along each of axes of each layout view of x, ours
+    against NumPy's: values, dtypes, shapes."""
     with _thread_mode(mode):
-        for view in views:
-            xn, xd = view(x), view(d)
-            for axis in range(xn.ndim):
-                for op in ("sum", "prod", "any", "all"):
-                    if op in ("sum", "prod") and np.dtype(dtype).kind == "f":
-                        continue
+        for xn, xd in _layout_views(x):
+            for axis in axes:
+                for op in ops:
                     with np.errstate(over="ignore"):
-                        expected = getattr(xn, op)(axis=axis)
+                        expected = np.asarray(getattr(xn, op)(axis=axis))
                         got = np.asarray(getattr(xd, op)(axis=axis))
                     assert got.dtype == expected.dtype and got.shape == expected.shape
                     np.testing.assert_array_equal(got, expected)
-            expected = np.sum(xn, axis=0, keepdims=True)
-            got = np.asarray(dc.sum(xd, axis=0, keepdims=True))
-            assert got.dtype == expected.dtype and got.shape == expected.shape
-            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("mode", ["auto", "always", "never"])
+@pytest.mark.parametrize("shape", [(10, 100000), (300, 3000), (5, 9), (3, 4, 2050), (7, 8, 100),
+                                   (100000,), (64,), (1, 70), (40000, 3)])
+@pytest.mark.parametrize("p", [0.0, 1e-5, 0.01, 0.5, 0.99, 1.0])
+def test_bool_scans_as_numpy(mode, shape, p):
+    """any / all / max / min / argmax / argmin of bool arrays stop at the deciding element
+    of a contiguous run, and arg-reductions along a long outer axis run on a copy with the
+    axis last: NumPy's values, dtypes and shapes over layouts, axes and densities."""
+    rng = np.random.default_rng(int(p * 1e6) + shape[0])
+    x = rng.random(shape) < p
+    _reductions_over_views(x, mode, ("any", "all", "max", "min", "argmax", "argmin"),
+                           list(range(x.ndim)) + [None])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("shape", [(100000, 10), (300, 3000), (20000, 40), (40, 20000)])
+def test_arg_reductions_along_outer_axes_as_numpy(dtype, shape):
+    """argmax / argmin along an outer axis (a copy with the axis last when it is long):
+    NumPy's first occurrences, NaN first, over layouts."""
+    rng = np.random.default_rng(shape[0])
+    x = (rng.random(shape) * 50).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        x[rng.random(shape) < 0.001] = np.nan
+    d = dc.asarray(x)
+    for view in (lambda v: v, lambda v: v[::3], lambda v: v.T, lambda v: v[:, ::-1]):
+        xn, xd = view(x), view(d)
+        for axis in (0, 1, -1):
+            for op in ("argmax", "argmin", "max", "min"):
+                expected = getattr(xn, op)(axis=axis)
+                got = np.asarray(getattr(xd, op)(axis=axis))
+                assert got.dtype == expected.dtype and got.shape == expected.shape
+                np.testing.assert_array_equal(got, expected)
