@@ -1725,3 +1725,31 @@ def test_arg_reductions_along_outer_axes_as_numpy(dtype, shape):
                 got = np.asarray(getattr(xd, op)(axis=axis))
                 assert got.dtype == expected.dtype and got.shape == expected.shape
                 np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+@pytest.mark.parametrize("layout", ["C", "T", "F-C", "slice", "scalar"])
+def test_extremes_branch_free_select_as_numpy(dtype, name, layout):
+    """maximum / minimum / fmax / fmin select through the bits (branch-free in the strided
+    loop of a transposed operand): NumPy's values, NaN propagation and signed zeros (ties
+    of 0.0 and -0.0 give NumPy's operand) over layouts."""
+    rng = np.random.default_rng(11)
+    vals = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, -1.0, 2.5], dtype=dtype)
+    a = rng.choice(vals, (64, 48)).astype(dtype)
+    b = rng.choice(vals, (64, 48)).astype(dtype)
+    ad, bd = dc.asarray(a), dc.asarray(b)
+    if layout == "T":
+        a, b, ad, bd = a[:48, :48].T, b[:48, :48], ad[:48, :48].T, bd[:48, :48]
+    elif layout == "F-C":
+        a, ad = np.asfortranarray(a), dc.asarray(np.asfortranarray(a))
+    elif layout == "slice":
+        a, b, ad, bd = a[::2, ::-3], b[::2, 1::3], ad[::2, ::-3], bd[::2, 1::3]
+    elif layout == "scalar":
+        b, bd = dtype(-0.0), dtype(-0.0)
+    with np.errstate(all="ignore"):
+        expected = getattr(np, name)(a, b)
+    got = np.asarray(getattr(dc, name)(ad, bd))
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

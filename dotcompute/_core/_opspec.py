@@ -73,14 +73,20 @@ BINARY = [
       "float": "dc_mod_f(a, b)"}),
     ("power", FLOATS, "same", EXPENSIVE, {"f4": "powf(a, b)", "f8": "pow(a, b)"}),
     ("maximum", ALL, "same", CHEAP,
-     {"float": "((a > b) || (a != a)) ? a : b", "*": "(a > b) ? a : b"}),
+     {"f4": "dc_sel_f4((a > b) | (a != a), a, b)",
+      "f8": "dc_sel_f8((a > b) | (a != a), a, b)", "*": "(a > b) ? a : b"}),
     ("minimum", ALL, "same", CHEAP,
-     {"float": "((a < b) || (a != a)) ? a : b", "*": "(a < b) ? a : b"}),
-    # ties (0.0 and -0.0) give b, as NumPy's fmax/fmin loops
+     {"f4": "dc_sel_f4((a < b) | (a != a), a, b)",
+      "f8": "dc_sel_f8((a < b) | (a != a), a, b)", "*": "(a < b) ? a : b"}),
+    # ties (0.0 and -0.0) give b, as NumPy's fmax/fmin loops. Floats select through the
+    # bits (dc_sel_f4/f8, dc_loops.h): a `c ? a : b` branched in the strided loop
+
     ("fmax", ALL, "same", CHEAP,
-     {"float": "((a > b) || (b != b)) ? a : b", "*": "(a > b) ? a : b"}),
+     {"f4": "dc_sel_f4((a > b) | (b != b), a, b)",
+      "f8": "dc_sel_f8((a > b) | (b != b), a, b)", "*": "(a > b) ? a : b"}),
     ("fmin", ALL, "same", CHEAP,
-     {"float": "((a < b) || (b != b)) ? a : b", "*": "(a < b) ? a : b"}),
+     {"f4": "dc_sel_f4((a < b) | (b != b), a, b)",
+      "f8": "dc_sel_f8((a < b) | (b != b), a, b)", "*": "(a < b) ? a : b"}),
     ("copysign", FLOATS, "same", CHEAP, {"f4": "copysignf(a, b)", "f8": "copysign(a, b)"}),
     ("arctan2", FLOATS, "same", EXPENSIVE, {"f4": "atan2f(a, b)", "f8": "atan2(a, b)"}),
     ("hypot", FLOATS, "same", EXPENSIVE, {"f4": "hypotf(a, b)", "f8": "hypot(a, b)"}),

@@ -18,7 +18,7 @@ import os
 from dotcompute._core import _opspec as spec
 
 # Bump when the generated text changes meaning (part of the on-disk cache key).
-CODEGEN_VERSION = 5
+CODEGEN_VERSION = 6
 
 # Bytes of one vector access of the widest operand in contiguous kernels (16: one 128-bit
 # load/store per operand and thread), and whether their stores of 16 bytes carry the
@@ -45,6 +45,9 @@ template <typename T> __device__ __forceinline__ T dc_mod_s(T a, T b, T zero) {
 template <typename T> __device__ __forceinline__ T dc_mod_f(T a, T b) {
     T m = fmod(a, b); if (b == 0) return m;
     if (m != 0) { if ((b < 0) != (m < 0)) m += b; } else m = copysign((T)0, b); return m; }
+// the host's branch-free float select (maximum, minimum, fmax, fmin); a select here
+__device__ __forceinline__ float dc_sel_f4(int c, float a, float b) { return c ? a : b; }
+__device__ __forceinline__ double dc_sel_f8(int c, double a, double b) { return c ? a : b; }
 template <typename T> __device__ __forceinline__ T dc_floordiv_f(T a, T b) {
     if (b == 0) return a / b;
     T m = fmod(a, b), d = (a - m) / b, f;
