@@ -65,22 +65,17 @@ static inline ptrdiff_t dc_peel(const void *o, ptrdiff_t size, ptrdiff_t n) {
  * fmax and fmin as `c ? a : b` let gcc branch on the compare in the strided loop (a
  * transposed operand), mispredicting every other element on random data (3x NumPy's time);
  * this form stays a mask in the strided loop and vectorizes in the contiguous ones. */
-static inline float dc_sel_f4(int c, float a, float b) {
-    uint32_t ia, ib, m = -(uint32_t)c, r;
-    float f;
-    memcpy(&ia, &a, 4); memcpy(&ib, &b, 4);
-    r = (ia & m) | (ib & ~m);
-    memcpy(&f, &r, 4);
-    return f;
+#define DC_SEL(NAME, T, U)                                                                \
+static inline T NAME(int c, T a, T b) {                                                   \
+    U ia, ib, m = -(U)c, r;                                                               \
+    T f;                                                                                  \
+    memcpy(&ia, &a, sizeof(T)); memcpy(&ib, &b, sizeof(T));                               \
+    r = (ia & m) | (ib & ~m);                                                             \
+    memcpy(&f, &r, sizeof(T));                                                            \
+    return f;                                                                             \
 }
-static inline double dc_sel_f8(int c, double a, double b) {
-    uint64_t ia, ib, m = -(uint64_t)c, r;
-    double f;
-    memcpy(&ia, &a, 8); memcpy(&ib, &b, 8);
-    r = (ia & m) | (ib & ~m);
-    memcpy(&f, &r, 8);
-    return f;
-}
+DC_SEL(dc_sel_f4, float, uint32_t)
+DC_SEL(dc_sel_f8, double, uint64_t)
 
 #define DC_BINARY_LOOP(NAME, T, OUT, ELEM) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, DC_NO_SIMD, DC_NO_VS)
 #define DC_BINARY_LOOP_SIMD(NAME, T, OUT, ELEM, SIMD) DC_BINARY_LOOP_X(NAME, T, OUT, ELEM, SIMD, DC_NO_VS)
