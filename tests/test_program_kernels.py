@@ -1753,3 +1753,29 @@ def test_extremes_branch_free_select_as_numpy(dtype, name, layout):
     assert got.dtype == expected.dtype and got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.uint8])
+@pytest.mark.parametrize("layout", ["C", "T", "slice", "reversed"])
+def test_clip_layouts_as_numpy(dtype, layout):
+    """clip's kernel (branch-free for floats) over layouts: NumPy's values, NaN and signed
+    zeros, strides."""
+    rng = np.random.default_rng(12)
+    if np.dtype(dtype).kind == "f":
+        vals = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, -1.0, 2.5, -0.5, 0.25])
+        a = rng.choice(vals, (60, 60)).astype(dtype)
+        lo, hi = dtype(-0.5), dtype(1.0)
+    else:
+        a = rng.integers(0, 100, (60, 60)).astype(dtype)
+        lo, hi = 20, 80
+    ad = dc.asarray(a)
+    view = {"C": lambda v: v, "T": lambda v: v.T, "slice": lambda v: v[::2, 1::3],
+            "reversed": lambda v: v[::-1, ::-2]}[layout]
+    expected = np.clip(view(a), lo, hi)
+    got = dc.clip(view(ad), lo, hi)
+    assert got.strides == expected.strides
+    g = np.asarray(got)
+    assert g.dtype == expected.dtype and g.shape == expected.shape
+    np.testing.assert_array_equal(g, expected)
+    if np.dtype(dtype).kind == "f":
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(expected))
