@@ -26,11 +26,13 @@ def test_program_matches_numpy(name):
     _check(PROGRAMS[name], PROGRAMS[name].small)
 
 
-@pytest.mark.parametrize("name", ["rank_bins", "group_means"])
-def test_program_matches_numpy_at_kernel_sizes(name):
+@pytest.mark.parametrize("name, size", [("rank_bins", 20_000), ("group_means", 20_000),
+                                        ("sensor_gaps", 600)])
+def test_program_matches_numpy_at_kernel_sizes(name, size):
     """Programs whose functions take our kernels from thousands of elements (argsort,
-    unique's indices, searchsorted, histogram), at a size that reaches them."""
-    _check(PROGRAMS[name], 20_000)
+    unique's indices, searchsorted, histogram, the nan-functions' axis steps), at a size
+    that reaches them."""
+    _check(PROGRAMS[name], size)
 
 
 def _check(prog, size):

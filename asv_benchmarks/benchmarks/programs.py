@@ -509,6 +509,27 @@ def group_means(np, keys, values):
     return uniq, means, counts, first, uniq[counts > counts.mean()], np.argsort(means)[:20]
 
 
+def _gaps(n):
+    rng = _rng(40)
+    x = rng.normal(20.0, 5.0, size=(n, 200))
+    x[rng.random((n, 200)) < 0.05] = numpy.nan          # sensor dropouts
+    x[: max(n // 50, 1), 7] = numpy.nan                  # a channel dead for a while
+    return (x,)
+
+
+@program("statistics with missing data: NaN-aware means and sums, valid counts per "
+         "channel, rows with gaps, outliers by channel", _gaps, 5_000, 20)
+def sensor_gaps(np, x):
+    col_mean = np.nanmean(x, axis=0)
+    valid = (~np.isnan(x)).sum(axis=0)
+    gappy = np.isnan(x).any(axis=1)
+    total = np.nansum(x)
+    overall = np.nanmean(x)
+    row_sum = np.nansum(x, axis=1)
+    hot = (x > col_mean + 10).any(axis=0)
+    return col_mean, valid, gappy.sum(), total, overall, row_sum, hot, np.argmax(valid)
+
+
 def _walk_steps(n):
     return (_rng(26).integers(0, 2, size=(n, 500)).astype(numpy.int8) * 2 - 1,)
 
