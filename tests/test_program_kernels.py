@@ -1622,12 +1622,7 @@ def test_nansum_nanmean_axes_as_numpy(mode, dtype, shape):
         for axis in axes:
             for kw in ({}, {"keepdims": True}, {"keepdims": False}):
                 for f in ("nansum", "nanmean"):
-                    with warnings.catch_warnings(record=True) as w_np:
-                        warnings.simplefilter("always")
-                        expected = getattr(np, f)(a, axis=axis, **kw)
-                    with warnings.catch_warnings(record=True) as w_dc:
-                        warnings.simplefilter("always")
-                        got = getattr(dc, f)(d, axis=axis, **kw)
+                    expected, got, w_np, w_dc = _both_with_warnings(f, a, d, axis, kw)
                     if isinstance(expected, np.ndarray):
                         assert isinstance(got, dc.ndarray)
                         g = np.asarray(got)
@@ -1635,8 +1630,18 @@ def test_nansum_nanmean_axes_as_numpy(mode, dtype, shape):
                         np.testing.assert_array_equal(g, expected)
                     else:
                         _same_scalar(expected, got)
-                    assert ([str(w.message) for w in w_dc]
-                            == [str(w.message) for w in w_np]), (f, axis, kw)
+                    assert w_dc == w_np, (f, axis, kw)
+
+
+def _both_with_warnings(f, a, d, axis, kw):
+    """NumPy's f(a, axis, **kw) and ours on d, each with the messages of its warnings."""
+    out = []
+    for m, x in ((np, a), (dc, d)):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            out.append(getattr(m, f)(x, axis=axis, **kw))
+        out.append([str(v.message) for v in w])
+    return out[0], out[2], out[1], out[3]
 
 
 @pytest.mark.parametrize("mode", ["auto", "always", "never"])
@@ -1779,3 +1784,29 @@ def test_clip_layouts_as_numpy(dtype, layout):
     np.testing.assert_array_equal(g, expected)
     if np.dtype(dtype).kind == "f":
         np.testing.assert_array_equal(np.signbit(g), np.signbit(expected))
+
+
+@pytest.mark.parametrize("mode", ["auto", "never"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(5, 7), (1000, 300), (7, 1), (4, 5, 6), (3, 2000), (100,)])
+def test_nanvar_nanstd_as_numpy(mode, dtype, shape):
+    """nanvar / nanstd by NumPy's steps on our kernels: its bits, dtypes, shapes and
+    warnings (an all-NaN slice's degrees of freedom, inf - inf in the deviations), over
+    axes, ddof and keepdims."""
+    rng = np.random.default_rng(shape[0] * 31 + len(shape))
+    a = (rng.standard_normal(shape) * 100 + 50).astype(dtype)
+    a[rng.random(shape) < 0.2] = np.nan
+    a[0] = np.nan
+    if len(shape) >= 2 and shape[1] >= 3:
+        a[1, 0], a[2, 1], a[2, 2] = np.inf, -np.inf, np.inf
+    d = dc.asarray(a)
+    axes = [None, 0, -1] + ([1, (0, 1)] if len(shape) >= 2 else [])
+    with _thread_mode(mode):
+        for axis in axes:
+            for kw in ({}, {"keepdims": True}, {"ddof": 1}, {"ddof": 3, "keepdims": False}):
+                for f in ("nanvar", "nanstd"):
+                    expected, got, w_np, w_dc = _both_with_warnings(f, a, d, axis, kw)
+                    g, e = np.asarray(got), np.asarray(expected)
+                    assert g.dtype == e.dtype and g.shape == e.shape
+                    np.testing.assert_array_equal(g, e)
+                    assert sorted(w_dc) == sorted(w_np), (f, axis, kw)
