@@ -1810,3 +1810,33 @@ def test_nanvar_nanstd_as_numpy(mode, dtype, shape):
                     assert g.dtype == e.dtype and g.shape == e.shape
                     np.testing.assert_array_equal(g, e)
                     assert sorted(w_dc) == sorted(w_np), (f, axis, kw)
+
+
+@pytest.mark.parametrize("src", [np.float32, np.float64, np.int32, np.uint8, np.bool_,
+                                 np.complex128])
+@pytest.mark.parametrize("to", [np.float64, "f4", "int16", np.dtype(np.uint8), float, bool,
+                                np.complex64])
+@pytest.mark.parametrize("n", [10, 1000, 100000])
+@pytest.mark.parametrize("layout", ["C", "F", "slice"])
+def test_astype_as_numpy(src, to, n, layout):
+    """astype by type objects and strings (their dtypes remembered), small results by
+    NumPy's own astype: NumPy's values, dtypes, layouts and ComplexWarning."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((n // 10 or 1, 10)) * 50).astype(src)
+    if layout == "F":
+        x = np.asfortranarray(x)
+    d = dc.asarray(x)
+    if layout == "slice":
+        x, d = x[::2, 1:], d[::2, 1:]
+    with warnings.catch_warnings(record=True) as w_np:
+        warnings.simplefilter("always")
+        expected = x.astype(to)
+    with warnings.catch_warnings(record=True) as w_dc:
+        warnings.simplefilter("always")
+        got = d.astype(to)
+    g = np.asarray(got)
+    assert g.dtype == expected.dtype and g.shape == expected.shape
+    assert g.flags.c_contiguous == expected.flags.c_contiguous
+    assert g.flags.f_contiguous == expected.flags.f_contiguous
+    np.testing.assert_array_equal(g, expected)
+    assert ([type(w.message) for w in w_dc] == [type(w.message) for w in w_np])

@@ -2491,8 +2491,18 @@ cdef object _operand(object x):
     return x
 
 
+cdef dict _ASTYPE_DTYPES = {}
+DEF SMALL_CAST_BYTES = 65536    # results below: NumPy's astype and allocator (no swap)
+
+
 cdef object astype(ndarray a, object dtype, object casting, object copy, object order="K"):
-    dtype = np.dtype(dtype)
+    cdef object d = (_ASTYPE_DTYPES.get(dtype) if type(dtype) is type or type(dtype) is str
+                     else None)
+    if d is None:
+        d = np.dtype(dtype)
+        if (type(dtype) is type or type(dtype) is str) and len(_ASTYPE_DTYPES) < 64:
+            _ASTYPE_DTYPES[dtype] = d        # np.float64, 'f8': 0.1-0.2 us of a 0.6 us call
+    dtype = d
     if dtype == a._dtype and not copy and (
             order in ("K", "A") or (order == "C" and a._c_contig)
             or (order == "F" and a._f_contig)):
@@ -2508,15 +2518,20 @@ cdef object astype(ndarray a, object dtype, object casting, object copy, object 
             return wrap_numpy(a._np().astype(dtype, order=order, casting=casting))
     cdef str layout = "F" if order == "F" or (
         order != "C" and a._f_contig and not a._c_contig) else "C"
-    cdef ndarray r = empty_array(a.shape, dtype, layout)
     cdef int tf = a._t, tt = type_index(dtype)
+    cdef ndarray r
     if (tf >= 0 and tt >= 0 and a._c_contig and layout == "C" and casting == "unsafe"
             and K.cast[tf][tt] != NULL):
+        r = empty_c(a._ndim, a._shape, tt)
         fp_clear()
         run_unary(K.cast[tf][tt], K.reduce_threshold, a._data, a._itemsize, r._data,
                   r._itemsize, a._size, True)
         fp_check("cast")
         return r
+    if a._size * dtype.itemsize < SMALL_CAST_BYTES:
+        # NumPy's own astype (complex to float: 1.2 us against 1.8 through copyto)
+        return wrap_numpy(a._np().astype(dtype, order=order, casting=casting))
+    r = empty_array(a.shape, dtype, layout)
     np.copyto(r._np(), a._np(), casting=casting)
     return r
 
