@@ -1522,14 +1522,18 @@ def test_nansum_nanmean_bits_as_numpy(mode, dtype, n, frac):
     with _thread_mode(mode):
         _same_scalar(np.nansum(a), dc.nansum(d))
         _same_scalar(np.nansum(a), np.nansum(d))          # through the protocol
-        with warnings.catch_warnings(record=True) as w_np:
-            warnings.simplefilter("always")
-            expected = np.nanmean(a)
-        with warnings.catch_warnings(record=True) as w_dc:
-            warnings.simplefilter("always")
-            got = dc.nanmean(d)
+        expected, w_np = _recording(lambda: np.nanmean(a))
+        got, w_dc = _recording(lambda: dc.nanmean(d))
         _same_scalar(expected, got)
         assert [str(w.message) for w in w_dc] == [str(w.message) for w in w_np]
+
+
+def _recording(f):
+    """f() and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        r = f()
+    return r, list(w)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -1637,10 +1641,8 @@ def _both_with_warnings(f, a, d, axis, kw):
     """NumPy's f(a, axis, **kw) and ours on d, each with the messages of its warnings."""
     out = []
     for m, x in ((np, a), (dc, d)):
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            out.append(getattr(m, f)(x, axis=axis, **kw))
-        out.append([str(v.message) for v in w])
+        r, w = _recording(lambda: getattr(m, f)(x, axis=axis, **kw))
+        out += [r, [str(v.message) for v in w]]
     return out[0], out[2], out[1], out[3]
 
 
@@ -1828,12 +1830,8 @@ def test_astype_as_numpy(src, to, n, layout):
     d = dc.asarray(x)
     if layout == "slice":
         x, d = x[::2, 1:], d[::2, 1:]
-    with warnings.catch_warnings(record=True) as w_np:
-        warnings.simplefilter("always")
-        expected = x.astype(to)
-    with warnings.catch_warnings(record=True) as w_dc:
-        warnings.simplefilter("always")
-        got = d.astype(to)
+    expected, w_np = _recording(lambda: x.astype(to))
+    got, w_dc = _recording(lambda: d.astype(to))
     g = np.asarray(got)
     assert g.dtype == expected.dtype and g.shape == expected.shape
     assert g.flags.c_contiguous == expected.flags.c_contiguous
