@@ -1838,3 +1838,19 @@ def test_astype_as_numpy(src, to, n, layout):
     assert g.flags.f_contiguous == expected.flags.f_contiguous
     np.testing.assert_array_equal(g, expected)
     assert ([type(w.message) for w in w_dc] == [type(w.message) for w in w_np])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.int32, np.uint16])
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_extreme_accumulate_of_misaligned_data_as_numpy(dtype, name):
+    """A view at an odd byte offset (found by test_namespace_functions: int16 at an odd
+    address gave values read from the address rounded down): NumPy's values."""
+    n = 20000
+    buf = np.zeros(n * np.dtype(dtype).itemsize + 1, np.uint8)
+    x = buf[1:].view(dtype)
+    x[:] = (np.random.default_rng(5).random(n) * 100 - 50).astype(dtype)
+    assert not x.flags.aligned
+    expected = getattr(np, name).accumulate(x)
+    got = np.asarray(getattr(dc, name).accumulate(dc.asarray(x)))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)

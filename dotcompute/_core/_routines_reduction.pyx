@@ -1513,7 +1513,10 @@ cdef object extreme_accumulate(bint is_max, ndarray a, dict kwargs):
     cdef int k, nt
     cdef Py_ssize_t isz = a._itemsize, e
     cdef int t = a._t
+    # (misaligned data, a view at an odd byte offset: the typed loops assume natural
+    # alignment -- gcc's vector peel read from the address rounded down: NumPy's code)
     if (not a._host or a._ndim != 1 or not a._c_contig or a._size < SCAN_MIN
+            or (<size_t>a._data) % <size_t>isz != 0
             or not (is_float(t) or is_signed(t) or is_unsigned(t)) or t == DC_T_B1
             or not set(kwargs) <= {"axis", "dtype", "out"} or kwargs.get("dtype") is not None
             or kwargs.get("out") is not None or type(kwargs.get("axis", 0)) is not int
