@@ -83,6 +83,8 @@ cdef int canonical_num(object dtype) noexcept
 cdef int canonical_info(object dtype, int *t, PyObject **fmt) noexcept
 # The numpy.dtype of kernel type t (int64 / uint64 spelled as NumPy's defaults).
 cdef object type_dtype(int t)
+# np.dtype(dtype), remembered for hashable arguments; the canonical instance.
+cdef object as_dtype(object dtype)
 # Buffer-protocol format of kernel type t.
 cdef bytes type_format(int t)
 # Kernel type of a numpy array's elements; -1 when the kernels cannot take it (dtype not

@@ -118,3 +118,21 @@ def kernel_type(x):
     if isinstance(x, np.ndarray):
         return numpy_kernel_type(x)
     return type_index(np.dtype(x))
+
+
+cdef dict _DTYPES = {}
+
+
+cdef object as_dtype(object dtype):
+    """np.dtype(dtype), remembered for hashable arguments (a type, a string, a dtype:
+    0.1-0.2 us a call otherwise); the canonical instance, so `is` compares."""
+    try:
+        return _DTYPES[dtype]
+    except KeyError:
+        d = np.dtype(dtype)
+        if d.isnative and len(_DTYPES) < 256:
+            d = type_dtype(type_index(d)) if type_index(d) >= 0 else d
+            _DTYPES[dtype] = d
+        return d
+    except TypeError:                        # unhashable
+        return np.dtype(dtype)

@@ -184,6 +184,12 @@ cdef tuple _trim(tuple args, tuple defaults):
         n -= 1
     return args if n == PyTuple_GET_SIZE(args) else args[:n]
 
+
+cdef dict _given(tuple items):
+    """{name: value} of the (name, value, default) triples whose value is not the default
+    (the same object): the keywords a fallback passes, as _trim its positions."""
+    return {k: v for k, v, default in items if v is not default}
+
 cdef object _bool = np.dtype(np.bool_)
 
 
@@ -728,14 +734,11 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
             ret = _unique_rows(<ndarray>ar, return_index, return_inverse, return_counts)
     if ret is not None:
         return ret
-    kw = {}
-    if equal_nan is not True:
-        kw["equal_nan"] = equal_nan
-    if sorted is not True:
-        kw["sorted"] = sorted
     return call_numpy_function(_F_unique, _np_unique,
                                _trim((ar, return_index, return_inverse, return_counts, axis),
-                                     (_REQ, False, False, False, None)), kw)
+                                     (_REQ, False, False, False, None)),
+                               _given((("equal_nan", equal_nan, True),
+                                       ("sorted", sorted, True))))
 
 
 cdef object _unique_results(ndarray values, object perm, object mask, bint return_index,
@@ -942,7 +945,7 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None
     return call_numpy_function(_F_isin, _np_isin,
                                _trim((element, test_elements, assume_unique, invert),
                                      (_REQ, _REQ, False, False)),
-                               {"kind": kind} if kind is not None else {})
+                               _given((("kind", kind, None),)))
 
 
 cdef object _np_polyval = np.polyval._implementation
@@ -1449,6 +1452,15 @@ cdef inline bint _all_axes(object a, object axis, object keepdims):
             and (axis is None or ((<ndarray>a)._ndim == 1 and (axis is 0 or axis is -1))))
 
 
+cdef object _nan_divide(object x, object count):
+    """NumPy's _divide_by_count(x, count): in place for an array (casting='unsafe'),
+    errors ignored; a scalar keeps its type."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if type(x) is ndarray:
+            return np.divide(x, count, out=x, casting="unsafe")
+        return x.dtype.type(x / count)
+
+
 cdef object _nan_axes(ndarray a, object axis, object keepdims, bint mean):
     """NumPy's nansum / nanmean steps over axes (or with keepdims) on our kernels: its
     _replace_nan in one threaded pass (_red.nan_replaced), then our sums of the copy and,
@@ -1465,11 +1477,7 @@ cdef object _nan_axes(ndarray a, object axis, object keepdims, bint mean):
     if not mean:
         return tot
     cnt = sum(m, axis, dtype=np.intp, **kw)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if type(tot) is ndarray:
-            avg = np.divide(tot, cnt, out=tot, casting="unsafe")
-        else:
-            avg = tot.dtype.type(tot / cnt)
+    avg = _nan_divide(tot, cnt)
     if (cnt == 0).any():
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
     return avg
@@ -1508,20 +1516,11 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=np._NoValue, *, where=n
     return call_numpy_function(_F_nanmean, _np_nanmean,
                                _trim((a, axis, dtype, out, keepdims),
                                      (_REQ, None, None, None, _NOVALUE)),
-                               {"where": where} if where is not _NOVALUE else {})
+                               _given((("where", where, _NOVALUE),)))
 
 
 cdef object _np_nanvar = np.nanvar._implementation
 cdef object _np_nanstd = np.nanstd._implementation
-
-
-cdef object _nan_divide(object x, object count):
-    """NumPy's _divide_by_count(x, count): in place for an array (casting='unsafe'),
-    errors ignored; a scalar keeps its type."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if type(x) is ndarray:
-            return np.divide(x, count, out=x, casting="unsafe")
-        return x.dtype.type(x / count)
 
 
 cdef object _nan_var(ndarray a, object axis, object ddof, object keepdims, bint std):
@@ -1573,10 +1572,10 @@ cdef object _nan_var_call(object f, object impl, bint std, object a, object axis
         r = _nan_var(<ndarray>a, axis, ddof, keepdims, std)
         if r is not None:
             return r
-    kw = {k: v for k, v in (("where", where), ("mean", mean), ("correction", correction))
-          if v is not _NOVALUE}
     return call_numpy_function(f, impl, _trim((a, axis, dtype, out, ddof, keepdims),
-                                              (_REQ, None, None, None, 0, _NOVALUE)), kw)
+                                              (_REQ, None, None, None, 0, _NOVALUE)),
+                               _given((("where", where, _NOVALUE), ("mean", mean, _NOVALUE),
+                                       ("correction", correction, _NOVALUE))))
 
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=np._NoValue, *,

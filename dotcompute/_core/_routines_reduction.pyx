@@ -332,24 +332,6 @@ cdef tuple nan_replaced(ndarray a):
     return arr, m
 
 
-cdef dict _DTYPES = {}
-
-
-cdef object _as_dtype(object dtype):
-    """np.dtype(dtype), remembered for hashable arguments (a type, a string, a dtype:
-    0.1-0.2 us a call otherwise); the canonical instance, so `is` compares."""
-    try:
-        return _DTYPES[dtype]
-    except KeyError:
-        d = np.dtype(dtype)
-        if d.isnative and len(_DTYPES) < 256:
-            d = type_dtype(type_index(d)) if type_index(d) >= 0 else d
-            _DTYPES[dtype] = d
-        return d
-    except TypeError:                        # unhashable
-        return np.dtype(dtype)
-
-
 cdef inline int _float_cast(int t, object dt):
     """The float kernel type (float32/float64) of dtype dt when our cast loop takes type t
     to it, else -1."""
@@ -404,7 +386,7 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
         # a dtype that is the reduction's own result type changes nothing (an int32 sum
         # is int64 already); a whole float sum in another float type casts as NumPy's
         # buffers (_sum_cast_full)
-        dt = _as_dtype(dtype)
+        dt = as_dtype(dtype)
         if dt is _result_dtype(kind, t):
             dtype = None
         elif kind == DC_R_SUM:
@@ -696,23 +678,12 @@ cdef void _wide_task(void *p, Py_ssize_t k, int thread) noexcept nogil:
             memcpy(w.o + (c0 + j) * w.so, acc + j * w.asz, w.asz)
 
 
-cdef inline bint _wide_kind(int kind, int t) noexcept:
-    """Whether the tiles take reduction kind of input type t: sums and products of bool
-    and 1-4 byte integers, any / all of every type but bool (slabs of its own kernels)."""
-    if kind == DC_R_SUM or kind == DC_R_PROD:
-        return (t == DC_T_I1 or t == DC_T_U1 or t == DC_T_B1 or t == DC_T_I2
-                or t == DC_T_U2 or t == DC_T_I4 or t == DC_T_U4)
-    if kind == DC_R_ANY or kind == DC_R_ALL:
-        return (t == DC_T_I1 or t == DC_T_U1 or t == DC_T_I2 or t == DC_T_U2
-                or t == DC_T_I4 or t == DC_T_U4 or t == DC_T_I8 or t == DC_T_U8
-                or t == DC_T_F4 or t == DC_T_F8)
-    return False
-
-
 cdef bint _wide_fns(_WideCols *w, int kind, int t) noexcept:
-    """The build's kernels a tile reduction of kind on type t runs; False if one lacks."""
+    """The build's kernels a tile reduction of kind on type t runs: sums and products of
+    bool and 1-4 byte integers, any / all of every type but bool (those run the slabs of
+    their own kernels); False for anything else, or a kernel the build lacks."""
     cdef int at
-    if kind == DC_R_SUM or kind == DC_R_PROD:
+    if (kind == DC_R_SUM or kind == DC_R_PROD) and not is_float(t) and type_size(t) < 8:
         at = DC_T_U8 if is_unsigned(t) else DC_T_I8
         w.conv = K.cast[t][at]
         w.test = NULL
@@ -720,6 +691,8 @@ cdef bint _wide_fns(_WideCols *w, int kind, int t) noexcept:
             K.binary[<int>DC_B_MULTIPLY][at]
         w.asz = 8
         return w.conv != NULL and w.acc != NULL
+    if (kind != DC_R_ANY and kind != DC_R_ALL) or t == DC_T_B1:
+        return False
     w.conv = NULL
     w.test = K.binary[_NOT_EQUAL][t]
     w.acc = K.binary[<int>DC_B_LOGICAL_OR][<int>DC_T_B1] if kind == DC_R_ANY else \
@@ -803,7 +776,7 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
                 if not _next(&d, d.m - 1, idx, &pa, &po):
                     break
         return res
-    if outer and nin >= WIDE_MIN and _wide_kind(kind, t) and _wide_fns(&w, kind, t):
+    if outer and nin >= WIDE_MIN and _wide_fns(&w, kind, t):
         w.t, w.kind, w.sr, w.nr, w.sin, w.nin, w.so = t, kind, sr, nr, sin, nin, son
         pa, po = a._data, res._data
         while True:                          # every position of the outer kept dims
@@ -840,13 +813,11 @@ cdef ndarray _reduce_one(int kind, ndarray a, int axis, tuple shape):
         # float sum took NumPy's pairwise order: 64 vs 26 ns a row); float rows are NumPy's
         # pairwise sum (its bits), rows split between threads (run_rows below)
         return None
-    if (kind == DC_R_ARGMIN or kind == DC_R_ARGMAX) and outer and nr >= ARG_COPY_ROWS:
+    if (kind == DC_R_ARGMIN or kind == DC_R_ARGMAX) and outer and nr >= ARG_NUMPY_ROWS:
         # NumPy's own way for a long outer axis: the axis moved last in a C-ordered copy
         # (its elements then one run per result), where strided runs read across rows
-        # ((100000, 10) uint8 argmin(axis=0): 0.51x NumPy; (300, 3000) float32 0.76x)
-        # (rows shorter than ARG_NUMPY_ROWS: NumPy's loop per row, so all of NumPy's way)
-        if nr < ARG_NUMPY_ROWS:
-            return None
+        # ((100000, 10) uint8 argmin(axis=0): 0.51x NumPy); shorter ones from ARG_COPY_ROWS
+        # on take all of NumPy's way (_arg_by_numpy)
         perm = [i for i in range(a._ndim) if i != axis] + [axis]
         return _reduce_one(kind, _copy_array(a.transpose(perm), "C"), a._ndim - 1, shape)
     if _bool_scan(kind, t) and sr == 1 and nr >= 64:
@@ -1313,7 +1284,7 @@ cdef object _scan(int scan, ndarray a, object axis, object dtype, object out):
     else:
         rd = _result_dtype(DC_R_SUM, t)
     if dtype is not None:
-        dt = _as_dtype(dtype)
+        dt = as_dtype(dtype)
         if dt != rd:
             # another float type: the elements cast into the result, then scanned there in
             # place (NumPy's buffered iterator casts, its loop adds in order: the same bits)
@@ -1597,9 +1568,11 @@ cdef bint _arg_by_numpy(ndarray a, object axis):
     machinery (~0.75 us before any work): a small array (NumPy's costs ~0.16 us), or
     bool (its loops stop at the first True / False; ours, _bool_scan_row, after ~0.75 us),
     contiguous rows shorter than ARG_NUMPY_ROWS, 8 or more of them (its loop per row, see
-    _reduce_one)."""
-    cdef int ax
-    cdef Py_ssize_t nr
+    _reduce_one), an outer axis of ARG_COPY_ROWS to ARG_NUMPY_ROWS elements (its copy
+    with the axis last, then that loop; our strided runs read across rows: (300, 3000)
+    float32 argmin(axis=0) 0.76x)."""
+    cdef int ax, i
+    cdef Py_ssize_t nr, s
     if type(axis) is not int or a._ndim == 0 or a._size == 0:
         return False
     if a._size * a._itemsize < ARG_SMALL_BYTES or a._t == DC_T_B1:
@@ -1610,8 +1583,18 @@ cdef bint _arg_by_numpy(ndarray a, object axis):
     if ax < 0:
         ax += a._ndim
     nr = a._shape[ax]
-    return (a._strides[ax] == a._itemsize and nr < ARG_NUMPY_ROWS
-            and a._size // nr >= 8)
+    if nr >= ARG_NUMPY_ROWS:
+        return False
+    if a._strides[ax] == a._itemsize:
+        return a._size // nr >= 8
+    if nr < ARG_COPY_ROWS:
+        return False
+    s = a._strides[ax] if a._strides[ax] >= 0 else -a._strides[ax]
+    for i in range(a._ndim):             # outer: a kept axis more contiguous
+        if i != ax and a._shape[i] > 1 and (a._strides[i] if a._strides[i] >= 0
+                                            else -a._strides[i]) < s:
+            return True
+    return False
 
 
 cdef object argreduction(int kind, str name, ndarray a, object axis, object out,
@@ -1664,7 +1647,7 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
         # the mean's own type (float64 of integers, the float's own) changes nothing; a
         # whole float mean in another float type: the sum in that type (reduction's cast
         # buffers), over the count, as NumPy's _mean
-        dt = _as_dtype(dtype)
+        dt = as_dtype(dtype)
         if dt is (type_dtype(t) if is_float(t) else type_dtype(DC_T_F8)):
             dtype = None
         elif (out is None and where is True and axis is None and not keepdims
