@@ -1854,3 +1854,28 @@ def test_extreme_accumulate_of_misaligned_data_as_numpy(dtype, name):
     got = np.asarray(getattr(dc, name).accumulate(dc.asarray(x)))
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.int8, np.complex128])
+@pytest.mark.parametrize("n", [100, 300, 2047, 5000])
+def test_copies_at_every_page_offset_as_numpy(dtype, n):
+    """Same-type copies (slice assignment, copy(), concatenate) where the destination lies
+    a few bytes above the source modulo 4096 (a stencil's `u[1:-1] = t`) run our own copy
+    loop instead of memmove (dc_copy.h): NumPy's values at every offset, overlapping
+    assignments included (those stay NumPy's)."""
+    rng = np.random.default_rng(n)
+    base = (rng.random(n + 80) * 100).astype(dtype)
+    for k in range(0, 70, 3):
+        x, d = base.copy(), dc.asarray(base).copy()
+        t = (rng.random(n) * 10).astype(dtype)
+        x[k:k + n] = t
+        d[k:k + n] = dc.asarray(t).copy()            # pool memory: page offsets that match
+        np.testing.assert_array_equal(np.asarray(d), x)
+        x[k + 1:k + n] = x[k:k + n - 1]                  # overlapping: memmove semantics
+        d[k + 1:k + n] = d[k:k + n - 1]
+        np.testing.assert_array_equal(np.asarray(d), x)
+        c = d[k:k + n].copy()
+        assert c.dtype == x.dtype
+        np.testing.assert_array_equal(np.asarray(c), x[k:k + n])
+        got = dc.concatenate([d[k:], d[:k]])
+        np.testing.assert_array_equal(np.asarray(got), np.concatenate([x[k:], x[:k]]))

@@ -12,6 +12,8 @@ from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
+cdef extern from "dc_copy.h" nogil:
+    void dc_copy_bytes(char *dst, const char *src, size_t n)   # memmove, minus Zen's slow offsets
 from libc.math cimport ceil, signbit
 
 cimport numpy as cnp
@@ -187,7 +189,7 @@ cdef ndarray copy(ndarray a, str order):
         # one block: the layout filled in C (no shape tuple), the bytes copied as they lie
         r = new_array(a._ndim, a._shape, a._dtype, fortran, False)
         if a._size:
-            memcpy(r._data, a._data, a._size * a._itemsize)
+            dc_copy_bytes(r._data, a._data, a._size * a._itemsize)
         return r
     r = empty_array(a.shape, a._dtype, "F" if order == "F" else "C")
     np.copyto(r._np(), a._np())
@@ -297,7 +299,7 @@ cdef object _copy_numpy(cnp.ndarray a, object dtype, object order):
     nbytes = r._size * r._itemsize
     if nbytes >= SMALL_BYTES:
         with nogil:
-            memcpy(r._data, cnp.PyArray_DATA(a), nbytes)
+            dc_copy_bytes(r._data, <char *>cnp.PyArray_DATA(a), nbytes)
     elif nbytes:
         memcpy(r._data, cnp.PyArray_DATA(a), nbytes)
     return r

@@ -18,6 +18,8 @@ from dotcompute._core._kernel_access cimport (MAXDIMS, run_select, run_sort, run
                                               run_hist_f8, run_interp_f8,
                                               interp_inputs_ok, run_bincount)
 from libc.string cimport memcpy, memcmp
+cdef extern from "dc_copy.h" nogil:
+    void dc_copy_bytes(char *dst, const char *src, size_t n)   # memmove, minus Zen's slow offsets
 from dotcompute._core cimport _routines_elementwise as _ew
 from dotcompute._core cimport _routines_reduction as _red
 from dotcompute._core._dtypes cimport (DC_T_F4, DC_T_F8, DC_T_I4, DC_T_I8, DC_T_U4,
@@ -326,7 +328,7 @@ cdef object _concatenate_same(object arrays, object axis):
             a = <ndarray>arrays[j]
             k = a._shape[ax] * inner
             if k:
-                memcpy(r._data + off, a._data + i * k, k)
+                dc_copy_bytes(r._data + off, a._data + i * k, k)
                 off += k
     return r
 
