@@ -1879,3 +1879,39 @@ def test_copies_at_every_page_offset_as_numpy(dtype, n):
         np.testing.assert_array_equal(np.asarray(c), x[k:k + n])
         got = dc.concatenate([d[k:], d[:k]])
         np.testing.assert_array_equal(np.asarray(got), np.concatenate([x[k:], x[:k]]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int8, np.complex64, np.uint16, np.bool_])
+@pytest.mark.parametrize("shape", [(7,), (5, 6), (3, 4, 5), (1, 9), (4, 1), (0, 3), ()])
+def test_roll_as_numpy(dtype, shape):
+    """np.roll / dc.roll: our block copies for C-contiguous arrays (one integer shift, one
+    axis or none), NumPy's code for the rest (sequences, other layouts, 0-d, empty):
+    values, dtype, shape, a new array, NumPy's errors."""
+    rng = np.random.default_rng(len(shape))
+    a = (rng.random(shape) * 100).astype(dtype)
+    layouts = [(a, dc.asarray(a))]
+    if a.ndim >= 2:
+        layouts.append((a.T, dc.asarray(a).T))              # F order: NumPy's code
+        layouts.append((a[::2], dc.asarray(a)[::2]))        # strided
+    for x, d in layouts:
+        for ax in [None] + list(range(-x.ndim, x.ndim)):
+            for s in [-13, -1, 0, 1, 2, 5, np.int64(3), np.int32(-2)]:
+                for r in (dc.roll(d, s, ax), np.roll(d, s, axis=ax)):
+                    e = np.roll(x, s, ax)
+                    assert type(r) is dc.ndarray
+                    assert r.shape == e.shape and r.dtype == e.dtype
+                    np.testing.assert_array_equal(np.asarray(r), e)
+                    assert not np.shares_memory(np.asarray(r), np.asarray(d))
+        if x.ndim >= 2:
+            np.testing.assert_array_equal(np.asarray(np.roll(d, (1, -2), axis=(0, 1))),
+                                          np.roll(x, (1, -2), axis=(0, 1)))
+    with pytest.raises(np.exceptions.AxisError):
+        dc.roll(dc.asarray(a), 1, a.ndim)
+    for s in (1.5, [1, 2], "x"):                  # NumPy's code: its value or its error
+        try:
+            e = np.roll(a, s)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                np.roll(dc.asarray(a), s)
+        else:
+            np.testing.assert_array_equal(np.asarray(np.roll(dc.asarray(a), s)), e)
