@@ -1915,3 +1915,31 @@ def test_roll_as_numpy(dtype, shape):
                 np.roll(dc.asarray(a), s)
         else:
             np.testing.assert_array_equal(np.asarray(np.roll(dc.asarray(a), s)), e)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("pattern", ["walk", "sorted", "reversed", "organ", "saw", "equal",
+                                     "runs"])
+def test_quantiles_of_structured_series_as_numpy(dtype, pattern):
+    """Selection (dc_select.h) on series with structure: a random walk (its ends extreme:
+    the pivot comes from interior samples), trends, organ pipes, sawtooth, constant runs
+    (the branchy partition for long runs): NumPy's medians and quantiles."""
+    n = 30011
+    rng = np.random.default_rng(7)
+    i = np.arange(n)
+    x = {"walk": np.cumsum(rng.normal(size=n)), "sorted": i * 1.0, "reversed": -i * 1.0,
+         "organ": np.minimum(i, n - i) * 1.0, "saw": (i % 997) * 1.0,
+         "equal": np.full(n, 3.0), "runs": np.repeat(rng.normal(size=n // 500 + 1), 500)[:n]
+         }[pattern].astype(dtype)
+    d = dc.asarray(x)
+    for q in (0.0, 0.05, 0.5, 0.95, 1.0, [0.05, 0.5, 0.95], [0.3, 0.31, 0.99]):
+        e = np.quantile(x, q)
+        g = np.asarray(np.quantile(d, q))
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_array_equal(g, e)
+    np.testing.assert_array_equal(np.asarray(np.median(d)), np.median(x))
+    np.testing.assert_array_equal(np.asarray(np.percentile(d, [5, 50, 95])),
+                                  np.percentile(x, [5, 50, 95]))
+    x2 = np.stack([x, x[::-1]])
+    np.testing.assert_array_equal(np.asarray(np.median(dc.asarray(x2), axis=1)),
+                                  np.median(x2, axis=1))
