@@ -631,3 +631,170 @@ def large_float32(np, x, y):
     b = y.astype(np.float32)
     s = np.sin(a) * np.tanh(b) + np.exp(-a)
     return s, s.sum(dtype=np.float64)
+
+
+# ------------------------------------------------ session 26: more kinds of programs
+# Cellular automata by np.roll, PDE stencils on slices, k-means, logistic regression,
+# a sieve by strided assignment, image histograms, dynamic programming, moving windows,
+# particle deposits, cross-entropy.
+
+def _grid(n):
+    return ((_rng(60).random((n, n)) < 0.3).astype(numpy.int8),)
+
+
+@program("cellular automaton: Game of Life by np.roll neighbour sums", _grid, 200, 20)
+def game_of_life(np, g):
+    for _ in range(20):
+        nb = sum(np.roll(np.roll(g, i, 0), j, 1)
+                 for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0))
+        g = ((nb == 3) | ((g == 1) & (nb == 2))).astype(np.int8)
+    return g, g.sum()
+
+
+def _rod(n):
+    return (numpy.sin(numpy.linspace(0, numpy.pi, n)) + _rng(41).random(n) * 0.1,)
+
+
+@program("PDE: explicit 1-D heat equation on slices, 1000 steps", _rod, 2000, 50)
+def heat_1d(np, u):
+    u = u.copy()
+    r = 0.4
+    for _ in range(1000):
+        u[1:-1] = u[1:-1] + r * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return u, u.max(), np.argmax(u)
+
+
+def _pts(n):
+    centres = numpy.repeat(_rng(43).normal(size=(5, 2)) * 4, n // 5, axis=0)
+    return (_rng(42).normal(size=(n, 2)) + centres,)
+
+
+@program("clustering: k-means by broadcasting, argmin, masked means", _pts, 5000, 100)
+def kmeans(np, X):
+    k = 5
+    cent = X[:k * (len(X) // k):len(X) // k][:k].copy()
+    for _ in range(10):
+        d = ((X[:, None, :] - cent[None, :, :]) ** 2).sum(axis=2)
+        lab = np.argmin(d, axis=1)
+        new = np.array([X[lab == j].mean(axis=0) for j in range(k)])
+        if np.allclose(new, cent):
+            break
+        cent = new
+    return cent, lab
+
+
+def _logit(n):
+    X = _rng(44).normal(size=(n, 20)); w = _rng(45).normal(size=20)
+    y = (X @ w + _rng(46).normal(size=n) > 0).astype(numpy.float64)
+    return X, y
+
+
+@program("ML: logistic regression by gradient descent, sigmoid, log loss", _logit, 20000, 200)
+def logistic(np, X, y):
+    w = np.zeros(X.shape[1])
+    for _ in range(30):
+        p = 1.0 / (1.0 + np.exp(-(X @ w)))
+        g = X.T @ (p - y) / len(y)
+        w -= 0.5 * g
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return w, loss
+
+
+@program("number theory: sieve of Eratosthenes by strided slice assignment",
+         lambda n: (n,), 2_000_000, 1000)
+def sieve(np, n):
+    s = np.ones(n + 1, dtype=bool)
+    s[:2] = False
+    for i in range(2, int(n ** 0.5) + 1):
+        if s[i]:
+            s[i * i::i] = False
+    pr = np.nonzero(s)[0]
+    return pr.size, pr[-10:], np.diff(pr).max()
+
+
+def _img(n):
+    return (((_rng(47).random((n, n)) ** 2) * 255).astype(numpy.uint8),)
+
+
+@program("image: histogram equalisation, 3x3 box blur, gradient magnitude", _img, 600, 30,
+         rtol=1e-5, atol=1e-5)
+def equalise(np, img):
+    hist = np.bincount(img.ravel(), minlength=256)
+    cdf = np.cumsum(hist).astype(np.float64)
+    cdf = (cdf - cdf.min()) / (cdf.max() - cdf.min()) * 255
+    eq = cdf[img].astype(np.uint8)
+    f = eq.astype(np.float32)
+    blur = (f[:-2, :-2] + f[:-2, 1:-1] + f[:-2, 2:] + f[1:-1, :-2] + f[1:-1, 1:-1]
+            + f[1:-1, 2:] + f[2:, :-2] + f[2:, 1:-1] + f[2:, 2:]) / 9
+    gx, gy = np.gradient(blur)
+    mag = np.hypot(gx, gy)
+    return eq, mag.mean(), (mag > 20).sum()
+
+
+def _seq(n):
+    return (_rng(49).integers(0, 4, n).astype(numpy.int64),
+            _rng(50).integers(0, 4, n).astype(numpy.int64))
+
+
+@program("dynamic programming: edit distance row by row with np.minimum", _seq, 600, 30)
+def edit_distance(np, a, b):
+    prev = np.arange(len(b) + 1)
+    for i in range(1, len(a) + 1):
+        cur = np.empty_like(prev)
+        cur[0] = i
+        sub = prev[:-1] + (a[i - 1] != b)
+        cur[1:] = np.minimum(sub, prev[1:] + 1)
+        for j in range(1, len(b) + 1):   # insertion chain
+            if cur[j - 1] + 1 < cur[j]:
+                cur[j] = cur[j - 1] + 1
+        prev = cur
+    return prev[-1]
+
+
+def _sig(n):
+    return (numpy.cumsum(_rng(51).normal(size=n)),)
+
+
+@program("signal: moving averages by convolve, local extrema, z-score windows", _sig, 200_000, 500)
+def moving_window(np, x):
+    k = 25
+    ma = np.convolve(x, np.ones(k) / k, mode="valid")
+    c = np.cumsum(np.insert(x, 0, 0.0))
+    ma2 = (c[k:] - c[:-k]) / k
+    up = (x[1:-1] > x[:-2]) & (x[1:-1] > x[2:])
+    peaks = np.flatnonzero(up) + 1
+    z = (x - x.mean()) / x.std()
+    return ma, ma2, peaks.size, np.percentile(z, [5, 50, 95])
+
+
+def _dep(n):
+    return _rng(52).random(n) * 100, _rng(53).random(n)
+
+
+@program("particles: deposit on a grid by floor, astype, bincount and add.at", _dep, 1_000_000, 500)
+def deposit(np, x, q):
+    cell = np.floor(x).astype(np.int64)
+    rho = np.bincount(cell, weights=q, minlength=100)
+    rho2 = np.zeros(100)
+    np.add.at(rho2, cell, q)
+    frac = x - cell
+    left = np.bincount(cell, weights=q * (1 - frac), minlength=101)
+    return rho, rho2, left, np.abs(rho - rho2).max()
+
+
+def _ohe(n):
+    return _rng(54).normal(size=(n, 10)).astype(numpy.float32), _rng(55).integers(0, 10, n)
+
+
+@program("ML: logsumexp, one-hot labels, cross-entropy, accuracy", _ohe, 50_000, 100,
+         rtol=1e-5, atol=1e-6)
+def cross_entropy(np, z, lab):
+    m = z.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(z - m).sum(axis=1))
+    onehot = np.zeros_like(z)
+    onehot[np.arange(len(lab)), lab] = 1
+    ce = (lse - (z * onehot).sum(axis=1)).mean()
+    acc = (np.argmax(z, axis=1) == lab).mean()
+    top2 = np.argsort(z, axis=1)[:, -2:]
+    return ce, acc, top2
