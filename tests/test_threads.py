@@ -1307,3 +1307,46 @@ def test_costly_numpy_loops_are_weighed_by_their_cost(two_threads, quiet):
     assert costs[("absolute", "D")] > 0
     cheap = _threads.policy_info()["ns_per_element_cheap"] * 1e-9
     assert costs[("absolute", "D")] > 2 * cheap
+
+
+def test_calls_just_below_their_threshold_thread_after_a_related_region(two_threads, quiet):
+    """_sticky: a call below its class's threshold (down to a quarter of it) threads while
+    the workers still spin from a call that met its own threshold (at most 100 us before,
+    at most 4x its size): the data that region split between the cores stays split (a
+    chain `1.0 / (1.0 + np.exp(-z))` at 1e4 mixed serial and threaded calls and lost up
+    to 2x). A sticky call does not make the next one sticky; a smaller call, a later
+    one, one far below its threshold and `set_sticky(False)` run serially. Decided at
+    given times on the policy's clock, from given costs: no timing involved."""
+    if two_threads < 2:
+        pytest.skip("one CPU")
+    cheap, exp_thr = SERIAL_THRESHOLD[CHEAP], SERIAL_THRESHOLD[EXPENSIVE]
+    old = _threads.set_costs(fork_join=1e-6, wake=1e-3)
+    _threads.reset_guard()
+    try:
+        e_c = _threads.thresholds()[CHEAP][0]
+        e_x = _threads.thresholds()[EXPENSIVE][0]
+        n = int(e_c)                    # below 2 chunks of the cheap class
+        t0 = _threads.now() + 100.0
+        assert _threads.chunks(n, cheap, 2, at=t0) == 1                  # nothing before
+        _threads.observe(2, t0 + 1e-6, t0 + 5e-6, [t0 + 1e-6, t0 + 4e-6, t0 + 1e-6, t0 + 5e-6])
+        assert _threads.chunks(n, cheap, 2, at=t0 + 6e-6) == 1           # no real call yet
+        assert _threads.chunks(int(4 * e_x), exp_thr, 2, at=t0 + 7e-6) == 2   # a real one
+        t1 = t0 + 20e-6
+        _threads.observe(2, t0 + 8e-6, t1, [t0 + 8e-6, t1 - 1e-6, t0 + 8e-6, t1])
+        assert _threads.chunks(n, cheap, 2, at=t1 + 1e-6) == 2           # sticky
+        assert _threads.chunks(int(0.4 * e_c), cheap, 2, at=t1 + 2e-6) == 1   # far below
+        assert _threads.chunks(int(4 * e_x) // 5, cheap, 2, at=t1 + 3e-6) == 1  # 5x smaller
+        old_sticky = _threads.set_sticky(False)
+        try:
+            assert _threads.chunks(n, cheap, 2, at=t1 + 4e-6) == 1
+        finally:
+            _threads.set_sticky(old_sticky)
+        t2 = t0 + 150e-6                 # spinning, but the real call was 143 us ago
+        _threads.observe(2, t2 - 4e-6, t2, [t2 - 4e-6, t2 - 1e-6, t2 - 4e-6, t2])
+        assert _threads.chunks(n, cheap, 2, at=t2 + 1e-6) == 1
+        t3 = t0 + 10e-3                  # the workers asleep
+        assert _threads.chunks(int(4 * e_x), exp_thr, 2, at=t3) >= 1
+        assert _threads.chunks(n, cheap, 2, at=t3 + 1.0) == 1
+    finally:
+        _threads.set_costs(*old)
+        _threads.reset_guard()

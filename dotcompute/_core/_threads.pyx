@@ -321,6 +321,9 @@ cdef double _anchor_log[3]      # log of SERIAL_THRESHOLD per class (cheap, medi
 cdef double _thr_log[3]
 # dynamic
 cdef double _last_end = -1e30   # when the last parallel region ended
+cdef Py_ssize_t _last_n = 0     # the last threaded call's n (weighed, as _chunks_at's)
+cdef bint _sticky_on = True
+cdef double _last_real = -1e30  # when the last call that met its threshold threaded
 cdef double _last_want = -1e30  # the latest the last call that wanted threads may end
                                 # serially (see chunks_for)
 DEF RECENT = 256              # regions recent_regions() keeps
@@ -331,6 +334,9 @@ DEF TIER_MAX = 16.0           # the most a serial call is weighed by (see thread
 DEF TIER_LOG_MAX = 2.772588722239781    # log(TIER_MAX)
 DEF TIER_UP = 0.125           # weight of a slower call in the learned log ratio
 DEF TIER_DOWN = 0.5           # ... of a faster one
+DEF STICKY_MIN = 0.25        # a call down to this share of its threshold threads after a
+DEF STICKY_SIZE = 4.0        # threaded call at most this many times its size (_sticky)
+DEF STICKY_WINDOW = 100e-6   # s: ... that started at most this long ago
 DEF SERIAL_SLOW = 8.0           # DRAM-bound work runs up to this x its cache-resident cost
 cdef double _backoff_until = 0
 cdef double _backoff_len = BACKOFF_FIRST
@@ -915,13 +921,32 @@ cdef void _note_row(int row, Py_ssize_t n, int threshold, int itemsize,
     _tier[i][t] = cur + (r - cur) * (TIER_DOWN if r < cur else TIER_UP)
 
 
+cdef bint _sticky(Py_ssize_t n, double e, double now) noexcept nogil:
+    """Whether a call below its class's threshold (n < 2e, n weighed as _chunks_at's) should
+    thread anyway: it is at least STICKY_MIN of the threshold, at least 1/STICKY_SIZE of
+    the last threaded call's size and comes while that region's workers still spin. The
+    call most likely works on the data that region left split between the cores' caches
+    (`1.0 / (1.0 + np.exp(-z))`: the exp threads, the negation and the arithmetic do not):
+    run serially, it pulls the worker's half over, and the next threaded call pushes it
+    back. At n = 1e4-2e4 float64 that mixing cost 1.3-2.2x the time of running every call
+    on one thread or every call on two (tools/bench_mixed.py), where each call alone is
+    level either way."""
+    cdef double t
+    if not _sticky_on or n < STICKY_MIN * 2 * e or n * STICKY_SIZE < _last_n:
+        return False
+    t = now if now >= 0 else threads_now()
+    return (t - _last_end <= _spin_window and t - _last_real <= STICKY_WINDOW
+            and t >= _backoff_until)
+
+
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
-    global _last_want, _n_load_capped, _last_measure, _remeasure_gap, _stream_gain
+    global _last_want, _n_load_capped, _last_n, _last_real, _last_measure, _remeasure_gap, _stream_gain
     global _stream_need, _bought
     cdef double e, t, w, serial
     cdef Py_ssize_t k
     cdef int lc
+    cdef bint sticky
     if cap <= 1 or n < 2 * MIN_CHUNK or _mode == MODE_NEVER:
         return 1
     if cap > MAX_CHUNKS:
@@ -944,7 +969,11 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
         if not _ensure_calibrated(cap):
             return 1
     e = _chunk_min(threshold)
-    if n < 2 * e:
+    sticky = False
+    if n < 2 * e and _sticky(n, e, now):
+        e = n * 0.5                      # two chunks, on the workers still spinning
+        sticky = True
+    elif n < 2 * e:
         # A fork/join cost far above a quiet machine's keeps thresholds high while
         # nothing threads: for a call that would thread at the quiet cost, measure it
         # again, 0.1 s after the last measurement, doubling to 1.6 s while it stays high,
@@ -1015,6 +1044,9 @@ cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept n
     k = <Py_ssize_t>(n / e)
     if k > cap:
         k = cap
+    if not sticky:                       # (a sticky call does not make the next sticky)
+        _last_n = n
+        _last_real = t
     _register_team(cap)
     lc = _load_cap_at(t)
     if k > lc:
@@ -1390,6 +1422,15 @@ def set_guard_credit(double seconds):
     return old
 
 
+def set_sticky(bint on):
+    """Whether calls just below their threshold thread after a related region (_sticky;
+    A/B measurements); returns the previous setting."""
+    global _sticky_on
+    old = _sticky_on
+    _sticky_on = on
+    return old
+
+
 def reset_guard():
     """Forget the guard's history, leave any back-off and forget when the last region
     ended, the last call wanted threads, the costs were last measured and what regions
@@ -1397,7 +1438,10 @@ def reset_guard():
     global _history, _wins, _backoff_until, _backoff_len, _last_end, _last_want
     global _last_measure, _remeasure_gap, _measure_cap, _cold_left, _stream_gain
     global _stream_need, _bought, _credit
+    global _last_real, _last_n
     cdef int b
+    _last_real = -1e30
+    _last_n = 0
     for b in range(IDLE_BUCKETS):
         _wk[b] = 0
     _stream_gain = 0
