@@ -74,7 +74,7 @@ _OWN = {
         "copy", "repeat", "stack", "outer", "median", "std", "var", "quantile",
         "percentile", "unique", "searchsorted", "digitize", "nanmedian", "histogram",
         "interp", "bincount", "nonzero", "argwhere", "flatnonzero", "isin", "polyval",
-        "lexsort", "nansum", "nanmean", "nanvar", "nanstd", "roll")},
+        "lexsort", "nansum", "nanmean", "nanvar", "nanstd", "roll", "cross")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

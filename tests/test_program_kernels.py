@@ -1943,3 +1943,62 @@ def test_quantiles_of_structured_series_as_numpy(dtype, pattern):
     x2 = np.stack([x, x[::-1]])
     np.testing.assert_array_equal(np.asarray(np.median(dc.asarray(x2), axis=1)),
                                   np.median(x2, axis=1))
+
+
+def _value_and_warnings(f):
+    """f()'s value, or its exception's type; with the warnings' messages."""
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        try:
+            r = f()
+        except Exception as exc:             # the type is what is compared
+            r = type(exc)
+    return r, sorted(str(x.message) for x in w)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.complex128])
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((5, 3), (5, 3)), ((3,), (4, 3)),
+                                    ((2, 1, 3), (4, 3)), ((0, 3), (3,)), ((2,), (3,)),
+                                    ((4,), (3,)), ((5, 3), (4, 3))])
+def test_cross_as_numpy(dtype, shapes):
+    """np.cross / dc.cross: one pair of float 3-vectors computed directly, arrays of them
+    by NumPy's steps on our ufuncs, the rest NumPy's code: values, dtype, shape, errors
+    and warnings (2-vectors' deprecation, overflow) as NumPy's, on strided views too."""
+    rng = np.random.default_rng(len(shapes[0]) + 7 * len(shapes[1]))
+    a = (rng.normal(size=shapes[0]) * 10).astype(dtype)
+    b = (rng.normal(size=shapes[1]) * 10).astype(dtype)
+    pairs = [(a, b, dc.asarray(a), dc.asarray(b))]
+    if a.ndim == 1 and a.shape[0] == 3:
+        big = (rng.normal(size=9) * 10).astype(dtype)
+        pairs.append((big[::3], b, dc.asarray(big)[::3], dc.asarray(b)))   # strided
+    for x, y, dx, dy in pairs:
+        e, we = _value_and_warnings(lambda: np.cross(x, y))
+        for f in (lambda: np.cross(dx, dy), lambda: dc.cross(dx, dy)):
+            g, wg = _value_and_warnings(f)
+            assert wg == we
+            if isinstance(e, type):
+                assert g is e
+                continue
+            assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+            np.testing.assert_array_equal(np.asarray(g), e)
+    if a.shape[-1] == 3 and b.shape[-1] == 3 and a.ndim == b.ndim == 2:
+        for kw in ({"axisa": 0}, {"axis": -1}, {"axisc": 0}):
+            e, we = _value_and_warnings(lambda: np.cross(a, b, **kw))
+            g, wg = _value_and_warnings(lambda: np.cross(dc.asarray(a), dc.asarray(b), **kw))
+            assert wg == we
+            if isinstance(e, type):
+                assert g is e
+            else:
+                np.testing.assert_array_equal(np.asarray(g), e)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_of_non_finite_products_as_numpy(dtype):
+    big = np.finfo(dtype).max
+    for a, b in (([big, big, 1], [big, -big, 2]), ([np.nan, 1, 2], [1, 2, 3]),
+                 ([np.inf, 0, 1], [0, 1, 0])):
+        x, y = np.array(a, dtype), np.array(b, dtype)
+        e, we = _value_and_warnings(lambda: np.cross(x, y))
+        g, wg = _value_and_warnings(lambda: np.cross(dc.asarray(x), dc.asarray(y)))
+        assert wg == we
+        np.testing.assert_array_equal(np.asarray(g), e)
