@@ -798,3 +798,137 @@ def cross_entropy(np, z, lab):
     acc = (np.argmax(z, axis=1) == lab).mean()
     top2 = np.argsort(z, axis=1)[:, -2:]
     return ce, acc, top2
+
+
+# Small-vector physics (3x3 rotations, cross products), piecewise functions, rankings,
+# a 2-D wave equation in float32, polynomial fits, small linear systems, run-length
+# encoding, phase tracking of a complex signal, 2-D histograms.
+
+def _bodies(n):
+    return _rng(70).normal(size=(n, 3)), _rng(71).normal(size=(n, 3))
+
+
+@program("rigid bodies: 3x3 rotations, cross products and norms per body in a loop",
+         _bodies, 2000, 50)
+def rigid_bodies(np, pos, vel):
+    out = 0.0
+    th = 0.01
+    R = np.array([[np.cos(th), -np.sin(th), 0.0], [np.sin(th), np.cos(th), 0.0], [0.0, 0.0, 1.0]])
+    for i in range(len(pos)):
+        p = R @ pos[i]
+        L = np.cross(p, vel[i])
+        out += np.linalg.norm(L) + np.dot(p, vel[i])
+    return out
+
+
+def _piece(n):
+    return (_rng(72).normal(size=n) * 3,)
+
+
+@program("piecewise: np.select, np.piecewise, nested where, clip", _piece, 500_000, 500)
+def piecewise(np, x):
+    a = np.select([x < -1, x < 1, x >= 1],
+                  [-1 - (x + 1) ** 2, x, 1 + np.log(np.maximum(x, 1.0))], default=0.0)
+    b = np.piecewise(x, [x < 0, x >= 0], [lambda v: v * v, lambda v: np.sqrt(v)])
+    c = np.where(x > 2, 2.0, np.where(x < -2, -2.0, x))
+    return a, b, c, np.clip(x, -1.5, 1.5).sum()
+
+
+def _scores(n):
+    return (_rng(73).normal(size=(n, 40)),)
+
+
+@program("ranking: argsort along rows, take_along_axis, top-k, count_nonzero", _scores, 20000, 50)
+def topk(np, s):
+    order = np.argsort(s, axis=1)
+    top = np.take_along_axis(s, order[:, -5:], axis=1)
+    ranks = np.argsort(order, axis=1)
+    hits = np.count_nonzero(s > 1.5, axis=1)
+    best = np.argmax(s, axis=1)
+    return top, ranks[:, 0], hits, np.bincount(best, minlength=40)
+
+
+def _wave(n):
+    x = numpy.linspace(-1, 1, n)
+    return (numpy.exp(-50 * (x[:, None] ** 2 + x[None, :] ** 2)).astype(numpy.float32),)
+
+
+@program("PDE: 2-D wave equation on float32 slices, 60 steps", _wave, 256, 16, rtol=1e-4,
+         atol=1e-5)
+def wave_2d(np, u0):
+    u = u0.copy(); up = u0.copy()
+    c = np.float32(0.2)
+    for _ in range(60):
+        lap = np.zeros_like(u)
+        lap[1:-1, 1:-1] = (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2]
+                           - 4 * u[1:-1, 1:-1])
+        un = 2 * u - up + c * lap
+        up, u = u, un
+    return u, np.abs(u).max()
+
+
+def _pts2(n):
+    x = _rng(74).random(n) * 10
+    return x, 3 * x ** 2 - 2 * x + 1 + _rng(75).normal(size=n)
+
+
+@program("fitting: polyfit, polyval, vander least squares, residuals", _pts2, 200_000, 100,
+         rtol=1e-6)
+def polyfit(np, x, y):
+    c = np.polyfit(x, y, 2)
+    r = y - np.polyval(c, x)
+    V = np.vander(x[:2000], 4)
+    sol = np.linalg.lstsq(V, y[:2000], rcond=None)[0]
+    return c, r.std(), sol, np.sqrt(np.mean(r ** 2))
+
+
+def _sys(n):
+    return _rng(76).normal(size=(n, 4, 4)) + numpy.eye(4) * 4, _rng(77).normal(size=(n, 4))
+
+
+@program("small systems: np.linalg.solve of 4x4 systems in a loop and batched", _sys, 2000, 20)
+def small_solve(np, A, b):
+    xs = np.empty_like(b)
+    for i in range(len(A)):
+        xs[i] = np.linalg.solve(A[i], b[i])
+    xb = np.linalg.solve(A, b[..., None])[..., 0]
+    return xs, np.abs(xs - xb).max(), np.linalg.det(A[:10])
+
+
+def _runs(n):
+    return (numpy.repeat(_rng(78).integers(0, 5, n // 10), _rng(79).integers(1, 20, n // 10))[:n],)
+
+
+@program("run-length encoding: diff, flatnonzero, concatenate, repeat back", _runs, 1_000_000, 1000)
+def rle(np, x):
+    change = np.flatnonzero(np.diff(x)) + 1
+    starts = np.concatenate(([0], change))
+    lengths = np.diff(np.concatenate((starts, [len(x)])))
+    values = x[starts]
+    back = np.repeat(values, lengths)
+    return values, lengths, np.array_equal(back, x), lengths.max()
+
+
+def _phase(n):
+    t = numpy.linspace(0, 40, n)
+    return (numpy.exp(1j * (t ** 1.5)) * (1 + 0.1 * _rng(80).normal(size=n)),)
+
+
+@program("complex: angle, unwrap, instantaneous frequency, magnitude in dB", _phase, 300_000, 300)
+def phase_track(np, z):
+    ph = np.unwrap(np.angle(z))
+    f = np.diff(ph) / (2 * np.pi)
+    db = 20 * np.log10(np.abs(z) + 1e-12)
+    return ph[-1], f.mean(), db.max(), np.conj(z[:100]) * z[:100]
+
+
+def _grid2(n):
+    return _rng(81).random(n), _rng(82).random(n)
+
+
+@program("2-D histograms and digitize: histogram2d, digitize, outer add", _grid2, 500_000, 500)
+def hist2d(np, x, y):
+    H, xe, ye = np.histogram2d(x, y, bins=32)
+    ix = np.digitize(x, xe[1:-1])
+    tab = np.add.outer(np.arange(8.0), np.arange(8.0))
+    return H, np.bincount(ix, minlength=32), tab.sum(), np.outer(xe, ye).max()
