@@ -2002,3 +2002,41 @@ def test_cross_of_non_finite_products_as_numpy(dtype):
         g, wg = _value_and_warnings(lambda: np.cross(dc.asarray(x), dc.asarray(y)))
         assert wg == we
         np.testing.assert_array_equal(np.asarray(g), e)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint32, np.complex64,
+                                   np.int16, np.bool_])
+def test_repeat_by_counts_as_numpy(dtype):
+    """np.repeat / dc.repeat with an array of counts (run-length decoding): block writes
+    for 4- and 8-byte elements, NumPy's method for the rest: values, dtype and shape,
+    counts of zero and long runs, and NumPy's errors for bad counts."""
+    rng = np.random.default_rng(3)
+    for n in (1, 63, 64, 1000, 5000):
+        x = (rng.random(n) * 100).astype(dtype)
+        d = dc.asarray(x)
+        for counts in (rng.integers(0, 20, n), rng.integers(0, 3, n).astype(np.uint8),
+                       np.zeros(n, np.int64), rng.integers(15, 40, n).astype(np.int32)):
+            for c in (counts, dc.asarray(counts)):
+                for f in (np.repeat, dc.repeat):
+                    g = f(d, c)
+                    e = np.repeat(x, counts)
+                    assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+                    np.testing.assert_array_equal(np.asarray(g), e)
+        x2 = x[: n // 2 * 2].reshape(-1, 2) if n >= 2 else x.reshape(1, 1)
+        d2 = dc.asarray(x2)
+        for axis in (None, 0, 1, -1):
+            if axis is not None and axis >= x2.ndim:
+                continue
+            k = x2.size if axis is None else x2.shape[axis]
+            counts = rng.integers(0, 5, k)
+            np.testing.assert_array_equal(np.asarray(np.repeat(d2, counts, axis=axis)),
+                                          np.repeat(x2, counts, axis=axis))
+    x = np.arange(100.0).astype(dtype)
+    for bad in (np.full(100, -1), np.ones(99, np.int64), np.ones(100) * 1.5, [1, 2]):
+        try:
+            np.repeat(x, bad)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                np.repeat(dc.asarray(x), bad)
+        else:
+            raise AssertionError("NumPy accepted a bad count")
