@@ -1322,30 +1322,15 @@ DEF REP_BLOCK = 16      # elements each run writes whole (runs of random length 
                         # no branch on the length; the next run overwrites the excess)
 
 
-cdef inline void _repeat8(const uint64_t *src, Py_ssize_t n, const Py_ssize_t *cnt,
-                          uint64_t *dst, uint64_t *end) noexcept nogil:
-    cdef Py_ssize_t i, j, c
-    cdef uint64_t v
-    for i in range(n):
-        c = cnt[i]
-        v = src[i]
-        if dst + c + REP_BLOCK <= end:
-            for j in range(REP_BLOCK):
-                dst[j] = v
-            j = REP_BLOCK
-            while j < c:
-                dst[j] = v
-                j += 1
-        else:
-            for j in range(c):
-                dst[j] = v
-        dst += c
+ctypedef fused _rep_t:
+    uint32_t
+    uint64_t
 
 
-cdef inline void _repeat4(const uint32_t *src, Py_ssize_t n, const Py_ssize_t *cnt,
-                          uint32_t *dst, uint32_t *end) noexcept nogil:
+cdef inline void _repeat_runs(const _rep_t *src, Py_ssize_t n, const Py_ssize_t *cnt,
+                              _rep_t *dst, _rep_t *end) noexcept nogil:
     cdef Py_ssize_t i, j, c
-    cdef uint32_t v
+    cdef _rep_t v
     for i in range(n):
         c = cnt[i]
         v = src[i]
@@ -1387,11 +1372,11 @@ cdef object _repeat_fast(ndarray a, object repeats, object axis):
     r = new_array(1, &total, a._dtype, False, False)
     with nogil:
         if w == 8:
-            _repeat8(<const uint64_t *>a._data, n, cnt, <uint64_t *>r._data,
-                     <uint64_t *>r._data + total)
+            _repeat_runs(<const uint64_t *>a._data, n, cnt, <uint64_t *>r._data,
+                         <uint64_t *>r._data + total)
         else:
-            _repeat4(<const uint32_t *>a._data, n, cnt, <uint32_t *>r._data,
-                     <uint32_t *>r._data + total)
+            _repeat_runs(<const uint32_t *>a._data, n, cnt, <uint32_t *>r._data,
+                         <uint32_t *>r._data + total)
     return r
 
 
