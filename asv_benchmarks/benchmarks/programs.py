@@ -932,3 +932,111 @@ def hist2d(np, x, y):
     ix = np.digitize(x, xe[1:-1])
     tab = np.add.outer(np.arange(8.0), np.arange(8.0))
     return H, np.bincount(ix, minlength=32), tab.sum(), np.outer(xe, ye).max()
+
+
+# Morphology on a padded image, drawdowns, point in polygon, an Ising model, spectra of
+# windowed frames, segment reductions.
+
+def _img2(n):
+    return ((_rng(90).random((n, n)) > 0.4).astype(numpy.uint8),)
+
+
+@program("morphology: erosion and dilation by shifted slices of a padded image", _img2, 1500, 20)
+def morphology(np, img):
+    p = np.pad(img, 1)
+    er = p[1:-1, 1:-1].copy()
+    di = p[1:-1, 1:-1].copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            s = p[1 + dy:p.shape[0] - 1 + dy, 1 + dx:p.shape[1] - 1 + dx]
+            er = np.minimum(er, s)
+            di = np.maximum(di, s)
+    edge = di - er
+    return er.sum(), di.sum(), np.count_nonzero(edge), edge
+
+
+def _prices(n):
+    return (numpy.exp(numpy.cumsum(_rng(91).normal(0, 0.01, size=(n, 8)), axis=0)) * 100,)
+
+
+@program("finance: returns, cumprod, drawdown by maximum.accumulate, rolling volatility",
+         _prices, 50_000, 100)
+def drawdown(np, px):
+    r = px[1:] / px[:-1] - 1
+    growth = np.cumprod(1 + r, axis=0)
+    peak = np.maximum.accumulate(growth, axis=0)
+    dd = growth / peak - 1
+    w = np.lib.stride_tricks.sliding_window_view(r[:, 0], 20)
+    vol = w.std(axis=1)
+    return dd.min(axis=0), growth[-1], vol.max(), np.argmin(dd, axis=0)
+
+
+def _poly(n):
+    t = numpy.linspace(0, 2 * numpy.pi, 40, endpoint=False)
+    rad = 1 + 0.3 * numpy.sin(5 * t)
+    poly = numpy.stack([numpy.cos(t) * rad, numpy.sin(t) * rad], axis=1)
+    return poly, _rng(92).uniform(-1.5, 1.5, size=(n, 2))
+
+
+@program("geometry: point in polygon by broadcast crossing tests", _poly, 20_000, 50)
+def point_in_polygon(np, poly, pts):
+    x, y = pts[:, 0:1], pts[:, 1:2]
+    x0, y0 = poly[:, 0], poly[:, 1]
+    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+    cond = (y0 > y) != (y1 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xint = (x1 - x0) * (y - y0) / (y1 - y0) + x0
+    inside = (cond & (x < xint)).sum(axis=1) % 2 == 1
+    return inside, inside.mean()
+
+
+def _spins(n):
+    return (numpy.where(_rng(93).random((n, n)) < 0.5, -1, 1).astype(numpy.int8),
+            _rng(94).random((30, n, n)))
+
+
+@program("simulation: Ising model, checkerboard Metropolis sweeps with roll and where",
+         _spins, 128, 8)
+def ising(np, s, u):
+    beta = 0.44
+    i, j = np.indices(s.shape)
+    board = (i + j) % 2 == 0
+    for step in range(30):
+        for colour in (board, ~board):
+            nb = np.roll(s, 1, 0) + np.roll(s, -1, 0) + np.roll(s, 1, 1) + np.roll(s, -1, 1)
+            dE = 2 * s * nb
+            flip = colour & ((dE <= 0) | (u[step] < np.exp(-beta * dE)))
+            s = np.where(flip, -s, s)
+    return s.mean(), s
+
+
+def _wins(n):
+    t = numpy.arange(n) / 1000.0
+    tone = numpy.sin(2 * numpy.pi * 50 * t) + 0.5 * numpy.sin(2 * numpy.pi * 120 * t)
+    return (tone + _rng(95).normal(size=n),)
+
+
+@program("spectra: Hann windows, rfft per frame, power, peak bins", _wins, 2_560_000, 1024,
+         rtol=1e-6)
+def spectra(np, x):
+    frame = 256
+    k = len(x) // frame
+    fr = x[:k * frame].reshape(k, frame) * np.hanning(frame)
+    P = np.abs(np.fft.rfft(fr, axis=1)) ** 2
+    peaks = np.argmax(P[:, 1:], axis=1) + 1
+    return P.mean(axis=0), np.bincount(peaks, minlength=frame // 2 + 1), 10 * np.log10(P.max())
+
+
+def _segs(n):
+    return _rng(96).random(n), numpy.sort(_rng(97).integers(0, n, n // 100))
+
+
+@program("segments: add.reduceat, searchsorted bins, einsum row dots", _segs, 1_000_000, 1000)
+def segments(np, x, cuts):
+    cuts = np.unique(cuts)
+    sums = np.add.reduceat(x, cuts)
+    maxs = np.maximum.reduceat(x, cuts)
+    idx = np.searchsorted(cuts, np.arange(0, len(x), 97), side="right")
+    X = x[: (len(x) // 4) * 4].reshape(-1, 4)
+    rd = np.einsum("ij,ij->i", X, X)
+    return sums, maxs, idx, rd.sum()
