@@ -548,3 +548,40 @@ def test_asarray_of_numpy_arrays_hypothesis(shape, dtype, fortran):
     assert np.shares_memory(np.asarray(dc.asarray(src)), src) or src.size == 0
     same_array(dc.array(src), np.array(src, copy=True))
     assert np.asarray(dc.array(src)).tobytes(order="A") == src.tobytes(order="A")
+
+
+def test_small_nested_lists_and_eye_as_numpy():
+    """np.array of a small matrix written out (a list of lists of Python or NumPy scalars)
+    and a small np.eye take NumPy's conversion in its own memory, wrapped: NumPy's dtypes,
+    shapes, values, layouts and errors."""
+    z = np.complex128(1 + 2j)
+    cases = ([[1.0, 2j], [3, 4]], [[1, 2], [3, 4]], ((1, 2), (3, 4)),
+             [[np.float32(1), 2]], [[z, np.float64(2)], [np.int8(3), True]],
+             [[True, False]], [[]], [[1e400]], [[1, 2], [3]], [1, [2, 3]], [["a", "b"]])
+    for a in cases:
+        for kw in ({}, {"dtype": np.float32}, {"dtype": complex}):
+            try:
+                e = np.array(a, **kw)
+            except Exception as exc:
+                with pytest.raises(type(exc)):
+                    dc.array(a, **kw)
+                with pytest.raises(type(exc)):
+                    dc.asarray(a, **kw)
+                continue
+            for g in (dc.array(a, **kw), dc.asarray(a, **kw)):
+                assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+                np.testing.assert_array_equal(np.asarray(g), e)
+    for args, kw in [((2,), {"dtype": complex}), ((3, 4, 1), {}), ((0,), {}),
+                     ((5,), {"k": -2, "dtype": np.int8, "order": "F"}), ((32,), {}),
+                     ((33,), {}), ((4, 300), {})]:
+        e = np.eye(*args, **kw)
+        g = dc.eye(*args, **kw)
+        assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_array_equal(np.asarray(g), e)
+        assert np.asarray(g).flags.f_contiguous == e.flags.f_contiguous
+        assert np.asarray(g).flags.c_contiguous == e.flags.c_contiguous
+    for bad in ((-1,), (2, -1), (2.5,)):
+        with pytest.raises(Exception) as exc_np:
+            np.eye(*bad)
+        with pytest.raises(exc_np.type):
+            dc.eye(*bad)

@@ -215,15 +215,22 @@ cdef object _np_array = np.array
 
 
 cdef bint _short_scalars(object a):
-    """a is a list or tuple of at most SHORT_LIST Python or NumPy scalars."""
-    cdef object x
+    """a is a list or tuple of at most SHORT_LIST Python or NumPy scalars, or of at most
+    SHORT_LIST such lists or tuples (a small matrix written out: `np.array([[c, -s], [s,
+    c]])`, which took 3.1 us through the general path against NumPy's 1.7)."""
+    cdef object x, y
     if type(a) is not list and type(a) is not tuple:
         return False
     if len(a) > SHORT_LIST:
         return False
     for x in a:
-        if not cnp.PyArray_IsAnyScalar(x):
+        if cnp.PyArray_IsAnyScalar(x):
+            continue
+        if (type(x) is not list and type(x) is not tuple) or len(x) > SHORT_LIST:
             return False
+        for y in x:
+            if not cnp.PyArray_IsAnyScalar(y):
+                return False
     return True
 
 
@@ -832,8 +839,17 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return _on_device(r, dev)
 
 
+cdef object _np_eye = np.eye
+
+
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
-    """numpy.eye in pool memory (or on `device`)."""
+    """numpy.eye in pool memory (or on `device`); a small one (up to 1024 elements, a
+    rotation or transfer matrix in a loop) in NumPy's own memory, wrapped: the pool's
+    allocator swap cost 0.8 us of its 1.8."""
+    if (device is None and PyLong_CheckExact(N) and (M is None or PyLong_CheckExact(M))
+            and 0 <= N <= 1024 and (M is None and N * N <= 1024
+                                    or M is not None and 0 <= M and N * M <= 1024)):
+        return wrap_numpy(_np_eye(N, M, k, dtype, order))
     dev = as_device(device)
     with numpy_in_pool():
         r = np.eye(N, M, k, dtype, order)
