@@ -63,4 +63,5 @@ def rfftfreq(n, d=1.0, device=None, *, dtype=None):
 
 # name -> function, for the namespace and for its wrapped submodules
 OWN = {"sort": sort, "argsort": argsort}
-SUBMODULE_OWN = {"fft": {"fftfreq": fftfreq, "rfftfreq": rfftfreq}}
+SUBMODULE_OWN = {"fft": {"fftfreq": fftfreq, "rfftfreq": rfftfreq},
+                 "linalg": {"norm": _routines_function.norm}}

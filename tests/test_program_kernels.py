@@ -2040,3 +2040,34 @@ def test_repeat_by_counts_as_numpy(dtype):
                 np.repeat(dc.asarray(x), bad)
         else:
             raise AssertionError("NumPy accepted a bad count")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.complex128])
+def test_linalg_norm_as_numpy(dtype):
+    """np.linalg.norm / dc.linalg.norm: the default ord and axis of float arrays by NumPy's
+    own steps on the view (its BLAS bits, its scalar type), every other call NumPy's
+    code: the same values (bit for bit), types and errors, on any layout."""
+    rng = np.random.default_rng(11)
+    arrays = [rng.normal(size=3), rng.normal(size=(40, 7)), rng.normal(size=(40, 7)).T,
+              rng.normal(size=1000), rng.normal(size=(5, 5))[::2, 1:], np.array([]),
+              np.array(3.0), np.array([np.inf, 1.0]), np.array([np.nan, 1.0])]
+    for a in arrays:
+        a = (a * 10).astype(dtype) if dtype is not np.complex128 else a * (1 + 2j)
+        d = dc.asarray(a)
+        for kw in ({}, {"ord": 2} if a.ndim == 1 else {"ord": "fro"}, {"axis": 0},
+                   {"keepdims": True}, {"ord": 1, "axis": -1}):
+            try:
+                e = np.linalg.norm(a, **kw)
+            except Exception as exc:
+                for f in (np.linalg.norm, dc.linalg.norm):
+                    with pytest.raises(type(exc)):
+                        f(d, **kw)
+                continue
+            for f in (np.linalg.norm, dc.linalg.norm):
+                g = f(d, **kw)
+                if isinstance(e, np.ndarray):
+                    assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+                    np.testing.assert_array_equal(np.asarray(g), e)
+                else:
+                    assert type(g) is type(e)
+                    np.testing.assert_array_equal(g, e)
