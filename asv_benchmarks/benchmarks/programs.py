@@ -1040,3 +1040,108 @@ def segments(np, x, cuts):
     X = x[: (len(x) // 4) * 4].reshape(-1, 4)
     rd = np.einsum("ij,ij->i", X, X)
     return sums, maxs, idx, rd.sum()
+
+
+# Python loops over small arrays again: growing arrays by np.append, nearest neighbours by
+# linalg.norm, per-row allclose / isclose, 2x2 transfer matrices, sliding slices, random
+# steps.
+
+def _samples(n):
+    return (_rng(100).normal(size=n),)
+
+
+@program("loop: growing arrays by np.append, running mean and std of a window", _samples,
+         3000, 100)
+def append_loop(np, x):
+    acc = np.array([])
+    means = []
+    for i in range(len(x)):
+        acc = np.append(acc, x[i])
+        if len(acc) > 50:
+            acc = acc[1:]
+        means.append((np.mean(acc), np.std(acc)))
+    return np.array(means)
+
+
+def _nn(n):
+    return _rng(101).normal(size=(n, 4)), _rng(102).normal(size=(40, 4))
+
+
+@program("loop: brute-force nearest neighbour with linalg.norm of small differences", _nn,
+         300, 20)
+def nearest_loop(np, pts, cent):
+    best = []
+    for p in pts:
+        d = [np.linalg.norm(p - c) for c in cent]
+        best.append(int(np.argmin(d)))
+    return np.array(best)
+
+
+def _rows(n):
+    return (_rng(103).normal(size=(n, 8)),)
+
+
+@program("loop: stack rows into a list, vstack, per-row isclose / allclose tests", _rows,
+         4000, 50)
+def row_tests(np, X):
+    keep = []
+    ref = X[0]
+    for row in X:
+        if not np.allclose(row, ref, atol=0.5) and (row > 0).any():
+            keep.append(row * 2)
+        near = np.isclose(row, 0.0, atol=0.1).sum()
+        if near > 2:
+            keep.append(row)
+    return np.vstack(keep), len(keep)
+
+
+def _layers(n):
+    return (_rng(104).uniform(1, 2, size=n), _rng(105).uniform(0.1, 1, size=n))
+
+
+@program("loop: 2x2 transfer matrices multiplied in a Python loop (optics)", _layers,
+         5000, 50)
+def transfer_matrix(np, nidx, d):
+    M = np.eye(2, dtype=complex)
+    k = 2 * np.pi / 0.5
+    for ni, di in zip(nidx, d):
+        ph = k * ni * di
+        L = np.array([[np.cos(ph), 1j * np.sin(ph) / ni],
+                      [1j * ni * np.sin(ph), np.cos(ph)]])
+        M = M @ L
+        M /= np.abs(M).max()
+    return M, np.abs(M[0, 0]) ** 2
+
+
+def _series(n):
+    return (numpy.cumsum(_rng(106).normal(size=n)),)
+
+
+@program("loop: sliding sums and extrema over slices in a Python loop", _series, 20000,
+         100)
+def sliding_loop(np, x):
+    w = 32
+    out = np.empty(len(x) - w)
+    hi = np.empty(len(x) - w)
+    for i in range(len(x) - w):
+        s = x[i:i + w]
+        out[i] = s.sum()
+        hi[i] = s.max() - s.min()
+    return out, hi
+
+
+def _rand(n):
+    return (n,)
+
+
+@program("Monte Carlo: random walkers stepped with np.random in a Python loop", _rand,
+         2000, 20)
+def random_loop(np, n):
+    rng = np.random.default_rng(7)
+    pos = np.zeros((64, 2))
+    for _ in range(n):
+        step = rng.normal(size=(64, 2))
+        pos += step * 0.1
+        out = np.linalg.norm(pos, axis=1) > 3
+        pos[out] *= 0.5
+    return pos
