@@ -2055,7 +2055,8 @@ def test_linalg_norm_as_numpy(dtype):
         a = (a * 10).astype(dtype) if dtype is not np.complex128 else a * (1 + 2j)
         d = dc.asarray(a)
         for kw in ({}, {"ord": 2} if a.ndim == 1 else {"ord": "fro"}, {"axis": 0},
-                   {"keepdims": True}, {"ord": 1, "axis": -1}):
+                   {"keepdims": True}, {"ord": 1, "axis": -1}, {"axis": -1, "keepdims": True},
+                   {"axis": 5}, {"axis": (0,)}, {"axis": 0, "keepdims": 1}):
             try:
                 e = np.linalg.norm(a, **kw)
             except Exception as exc:

@@ -588,18 +588,27 @@ cdef object _cross_f4(ndarray x, ndarray y):
 cdef object _F_norm = np.linalg.norm
 cdef object _np_norm = np.linalg.norm._implementation
 cdef object _np_sqrt = np.sqrt
+cdef object _np_add_reduce = np.add.reduce
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """numpy.linalg.norm of a cpu dc array of float64 or float32 with the default ord and
-    axis: NumPy's own steps for that case (the flattened array's dot with itself, its
-    square root) on the NumPy view, so its BLAS bits; its Python checks around them cost
-    ~0.7 us of a 3-vector's 1.1. Anything else runs NumPy's code."""
-    if (ord is None and axis is None and keepdims is False and type(x) is ndarray
-            and (<ndarray>x)._host
+    """numpy.linalg.norm of a cpu dc array of float64 or float32 with the default ord:
+    NumPy's own steps for it on the NumPy view (over the whole array the flattened array's
+    dot with itself, so its BLAS bits; along one axis of a small array the squares summed
+    by add.reduce), then the square root; its Python checks around them cost ~0.7 us of a
+    3-vector's 1.1. Anything else runs NumPy's code."""
+    if (ord is None and type(x) is ndarray and (<ndarray>x)._host
             and ((<ndarray>x)._t == DC_T_F8 or (<ndarray>x)._t == DC_T_F4)):
-        v = (<ndarray>x)._np().ravel(order="K")
-        return _np_sqrt(v.dot(v))
+        if axis is None and keepdims is False:
+            v = (<ndarray>x)._np().ravel(order="K")
+            return _np_sqrt(v.dot(v))
+        if (PyLong_CheckExact(axis) and (<ndarray>x)._ndim > 0
+                and (<ndarray>x)._size * (<ndarray>x)._itemsize < SMALL_BYTES):
+            # one axis of a small array: NumPy's steps for it, (x.conj() * x).real (x * x
+            # for real x) summed along the axis by add.reduce, its sqrt
+            v = (<ndarray>x)._np()
+            r = _np_sqrt(_np_add_reduce(v * v, axis=axis, keepdims=bool(keepdims)))
+            return wrap_result(r) if type(r) is np.ndarray else r
     return call_numpy_function(_F_norm, _np_norm,
                                _trim((x, ord, axis, keepdims), (_REQ, None, None, False)),
                                {})
