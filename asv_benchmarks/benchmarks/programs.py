@@ -1145,3 +1145,90 @@ def random_loop(np, n):
         out = np.linalg.norm(pos, axis=1) > 3
         pos[out] *= 0.5
     return pos
+
+
+# Covariance and eigen-decomposition, functions on a meshgrid, integer hashing, float32
+# colour conversion, quaternions.
+
+def _ts(n):
+    return (_rng(110).normal(size=(n, 12)).cumsum(axis=0),)
+
+
+@program("statistics: covariance, corrcoef, standardisation, eigen-decomposition", _ts,
+         100_000, 100)
+def pca(np, X):
+    Xc = X - X.mean(axis=0)
+    C = np.cov(Xc, rowvar=False)
+    R = np.corrcoef(X, rowvar=False)
+    w, V = np.linalg.eigh(C)
+    proj = Xc @ V[:, -3:]
+    return w, np.abs(R).mean(), proj.std(axis=0)
+
+
+def _grid3(n):
+    return (n,)
+
+
+@program("meshgrid: evaluate a 2-D function on a grid, gradient, contour masks", _grid3,
+         1000, 20)
+def meshgrid_eval(np, n):
+    x = np.linspace(-3, 3, n)
+    X, Y = np.meshgrid(x, x)
+    Z = np.exp(-(X ** 2 + Y ** 2)) * np.cos(3 * X) + 0.1 * X * Y
+    gy, gx = np.gradient(Z, x, x)
+    level = (Z > 0.2) & (np.hypot(gx, gy) < 1.0)
+    return Z.max(), np.argmax(Z), level.sum(), np.trapezoid(np.trapezoid(Z, x), x)
+
+
+def _ints(n):
+    return (_rng(111).integers(0, 2 ** 31, size=n, dtype=numpy.int64),)
+
+
+@program("hashing: integer mixing by shifts, xor and multiply, bucket counts", _ints,
+         1_000_000, 1000)
+def int_hash(np, k):
+    h = k.astype(np.uint64)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xff51afd7ed558ccd)
+    h ^= h >> np.uint64(33)
+    b = (h % np.uint64(1024)).astype(np.int64)
+    counts = np.bincount(b, minlength=1024)
+    return counts.max(), counts.min(), (h & np.uint64(0xffff)).sum()
+
+
+def _f32img(n):
+    return (_rng(112).random((n, n, 3)).astype(numpy.float32),)
+
+
+@program("image: float32 colour conversion, per-channel normalisation, gamma, clipping",
+         _f32img, 700, 16, rtol=1e-5, atol=1e-6)
+def colour(np, img):
+    M = np.array([[0.299, 0.587, 0.114], [-0.169, -0.331, 0.5], [0.5, -0.419, -0.081]],
+                 dtype=np.float32)
+    yuv = img @ M.T
+    mean = yuv.mean(axis=(0, 1))
+    std = yuv.std(axis=(0, 1))
+    norm = (yuv - mean) / std
+    g = np.clip(img, 0, 1) ** np.float32(1 / 2.2)
+    return norm.max(), g.mean(axis=2), np.percentile(yuv[..., 0], 90)
+
+
+def _q(n):
+    return (_rng(113).normal(size=(n, 4)),)
+
+
+@program("quaternions: normalise, multiply and rotate vectors with broadcasting", _q,
+         200_000, 100)
+def quaternions(np, q):
+    q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    w1, x1, y1, z1 = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    r = q[::-1]
+    w2, x2, y2, z2 = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
+    prod = np.stack([w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+                     w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+                     w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2], axis=1)
+    v = np.array([1.0, 0.0, 0.0])
+    t = 2 * np.cross(q[:, 1:], v)
+    rot = v + q[:, :1] * t + np.cross(q[:, 1:], t)
+    return prod, rot.sum(axis=0), np.abs(np.linalg.norm(prod, axis=1) - 1).max()
