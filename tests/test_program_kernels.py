@@ -2072,3 +2072,43 @@ def test_linalg_norm_as_numpy(dtype):
                 else:
                     assert type(g) is type(e)
                     np.testing.assert_array_equal(g, e)
+
+
+@given(dtype=st.sampled_from([np.float64, np.float32, np.int8, np.int64, np.complex128,
+                              np.uint16, np.bool_]),
+       shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=9),
+       data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_roll_repeat_cross_fuzz_as_numpy(dtype, shape, data):
+    """Random shapes, shifts, axes, counts and views (reversed, strided) for roll, repeat
+    by counts and cross: NumPy's values, dtypes, shapes and exception types."""
+    a = data.draw(hnp.arrays(dtype, shape, elements=hnp.from_dtype(
+        np.dtype(dtype), allow_nan=False, allow_infinity=False, min_value=-100,
+        max_value=100) if np.dtype(dtype).kind in "fc" else None))
+    d = dc.asarray(a)
+    view = data.draw(st.sampled_from(["base", "reversed", "strided"]))
+    if view == "reversed":
+        a, d = a[::-1], d[::-1]
+    elif view == "strided":
+        a, d = a[::2], d[::2]
+
+    def check(f):
+        try:
+            e = f(np, a)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                f(dc, d)
+            return
+        g = f(dc, d)
+        assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_array_equal(np.asarray(g), e)
+
+    shift = data.draw(st.integers(-20, 20))
+    axis = data.draw(st.sampled_from([None] + list(range(-a.ndim, a.ndim))))
+    check(lambda xp, x: xp.roll(x, shift, axis))
+    counts = np.asarray(data.draw(st.lists(st.integers(0, 20), min_size=a.size,
+                                           max_size=a.size)), dtype=np.int64)
+    check(lambda xp, x: xp.repeat(x, counts))
+    if a.ndim >= 1 and a.shape[-1] == 3:
+        b = np.array([2, 1, 0]).astype(a.dtype)
+        check(lambda xp, x: xp.cross(x, xp.asarray(b)))
