@@ -150,7 +150,8 @@ def extensions():
         core("_indexing"),
         # NumPy 2 C-API (PyArray_Pack for element assignment, fill values).
         core("_ndarray", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
-        core("_routines_creation", depends=["dc_copy.h"], macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
+        core("_routines_creation", depends=["dc_copy.h"],
+             macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         core("_routines_elementwise", depends=["dc_fpe.h", "dc_elide.h"]),
         core("_routines_reduction", depends=["dc_fpe.h"]),
         core("_routines_function", depends=["dc_copy.h"]),

@@ -846,9 +846,9 @@ def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     """numpy.eye in pool memory (or on `device`); a small one (up to 1024 elements, a
     rotation or transfer matrix in a loop) in NumPy's own memory, wrapped: the pool's
     allocator swap cost 0.8 us of its 1.8."""
-    if (device is None and PyLong_CheckExact(N) and (M is None or PyLong_CheckExact(M))
-            and 0 <= N <= 1024 and (M is None and N * N <= 1024
-                                    or M is not None and 0 <= M and N * M <= 1024)):
+    cols = N if M is None else M
+    if (device is None and PyLong_CheckExact(N) and PyLong_CheckExact(cols)
+            and 0 <= N <= 1024 and 0 <= cols and N * cols <= 1024):
         return wrap_numpy(_np_eye(N, M, k, dtype, order))
     dev = as_device(device)
     with numpy_in_pool():

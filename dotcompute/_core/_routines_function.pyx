@@ -510,8 +510,6 @@ cdef inline bint _last_axis(object ax):
 cdef object _cross_fast(object a, object b, object axisa, object axisb, object axisc,
                         object axis):
     cdef ndarray x, y, r
-    cdef Py_ssize_t three = 3, sx, sy
-    cdef double u0, u1, u2, v0, v1, v2, c0, c1, c2
     if type(a) is not ndarray or type(b) is not ndarray or axis is not None:
         return None
     if not (_last_axis(axisa) and _last_axis(axisb) and _last_axis(axisc)):
@@ -522,26 +520,9 @@ cdef object _cross_fast(object a, object b, object axisa, object axisb, object a
             or x._shape[x._ndim - 1] != 3 or y._shape[y._ndim - 1] != 3):
         return None
     if x._ndim == 1 and y._ndim == 1:
-        # one pair: NumPy's products and differences, each rounded to the dtype
-        sx, sy = x._strides[0], y._strides[0]
         if x._t == DC_T_F8:
-            u0 = (<double *>x._data)[0]
-            u1 = (<double *>(x._data + sx))[0]
-            u2 = (<double *>(x._data + 2 * sx))[0]
-            v0 = (<double *>y._data)[0]
-            v1 = (<double *>(y._data + sy))[0]
-            v2 = (<double *>(y._data + 2 * sy))[0]
-            c0 = u1 * v2 - u2 * v1
-            c1 = u2 * v0 - u0 * v2
-            c2 = u0 * v1 - u1 * v0
-            if not (isfinite(c0) and isfinite(c1) and isfinite(c2)):
-                return None
-            r = new_array(1, &three, x._dtype, False, False)
-            (<double *>r._data)[0] = c0
-            (<double *>r._data)[1] = c1
-            (<double *>r._data)[2] = c2
-            return r
-        return _cross_f4(x, y)
+            return _cross_pair(<double *>NULL, x, y)
+        return _cross_pair(<float *>NULL, x, y)
     shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1]) + (3,)
     r = _cr.empty_array(shape, x._dtype, "C")
     a0, a1, a2 = x[..., 0], x[..., 1], x[..., 2]
@@ -559,29 +540,29 @@ cdef object _cross_fast(object a, object b, object axisa, object axisb, object a
     return r
 
 
-cdef object _cross_f4(ndarray x, ndarray y):
-    """One pair of float32 3-vectors (NumPy's float32 products and differences)."""
+ctypedef fused _real_t:
+    float
+    double
+
+
+cdef object _cross_pair(_real_t *kind, ndarray x, ndarray y):
+    """One pair of 3-vectors of _real_t (`kind` only picks the type): NumPy's products and
+    differences, each rounded to the dtype (no contraction: -ffp-contract=off); None where
+    one is not finite, for NumPy's code and its warnings."""
     cdef Py_ssize_t three = 3, sx = x._strides[0], sy = y._strides[0]
-    cdef float u0 = (<float *>x._data)[0], u1 = (<float *>(x._data + sx))[0]
-    cdef float u2 = (<float *>(x._data + 2 * sx))[0]
-    cdef float v0 = (<float *>y._data)[0], v1 = (<float *>(y._data + sy))[0]
-    cdef float v2 = (<float *>(y._data + 2 * sy))[0]
-    cdef float p, q, c0, c1, c2
-    p = u1 * v2
-    q = u2 * v1
-    c0 = p - q
-    p = u2 * v0
-    q = u0 * v2
-    c1 = p - q
-    p = u0 * v1
-    q = u1 * v0
-    c2 = p - q
+    cdef _real_t u0 = (<_real_t *>x._data)[0], u1 = (<_real_t *>(x._data + sx))[0]
+    cdef _real_t u2 = (<_real_t *>(x._data + 2 * sx))[0]
+    cdef _real_t v0 = (<_real_t *>y._data)[0], v1 = (<_real_t *>(y._data + sy))[0]
+    cdef _real_t v2 = (<_real_t *>(y._data + 2 * sy))[0]
+    cdef _real_t c0 = u1 * v2 - u2 * v1
+    cdef _real_t c1 = u2 * v0 - u0 * v2
+    cdef _real_t c2 = u0 * v1 - u1 * v0
     if not (isfinite(c0) and isfinite(c1) and isfinite(c2)):
         return None
     cdef ndarray r = new_array(1, &three, x._dtype, False, False)
-    (<float *>r._data)[0] = c0
-    (<float *>r._data)[1] = c1
-    (<float *>r._data)[2] = c2
+    (<_real_t *>r._data)[0] = c0
+    (<_real_t *>r._data)[1] = c1
+    (<_real_t *>r._data)[2] = c2
     return r
 
 

@@ -941,8 +941,8 @@ cdef bint _sticky(Py_ssize_t n, double e, double now) noexcept nogil:
 
 cdef int _chunks_at(Py_ssize_t n, int threshold, int cap, double now) noexcept nogil:
     """chunks_for at time `now` (< 0: the clock's; tests pass their own)."""
-    global _last_want, _n_load_capped, _last_n, _last_real, _last_measure, _remeasure_gap, _stream_gain
-    global _stream_need, _bought
+    global _last_want, _n_load_capped, _last_measure, _remeasure_gap, _stream_gain
+    global _stream_need, _bought, _last_n, _last_real
     cdef double e, t, w, serial
     cdef Py_ssize_t k
     cdef int lc
