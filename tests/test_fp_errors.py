@@ -381,3 +381,25 @@ def test_unary_kernels_report_as_numpy_on_special_values(name, dtype):
         def call(m, i=i):
             return getattr(m, name)(m.asarray(x[i:i + 1]))
         assert outcome(call, dc) == outcome(call, np), (name, x[i])
+
+
+def test_error_modes_follow_every_change_of_numpys_state():
+    """The modes read for a report are cached by NumPy's error-state object: each
+    np.errstate / np.seterr change (and its undoing) is seen by the next report."""
+    x = np.full(200, 1e-3, np.float32)          # the product underflows
+    d = dc.asarray(x)
+    for _ in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert d.prod() == x.prod()          # under: ignore (the default)
+        with np.errstate(under="raise"):
+            with pytest.raises(FloatingPointError, match="underflow encountered in reduce"):
+                x.prod()
+            with pytest.raises(FloatingPointError, match="underflow encountered in reduce"):
+                d.prod()
+        old = np.seterr(under="warn")
+        try:
+            with pytest.warns(RuntimeWarning, match="underflow"):
+                d.prod()
+        finally:
+            np.seterr(**old)

@@ -1175,6 +1175,45 @@ def test_sums_in_another_dtype_warn_as_numpy():
         assert [str(w.message) for w in wd] == [str(w.message) for w in we]
 
 
+@pytest.mark.parametrize("src", ["f4", "f8", "i1", "i4", "u2", "i8", "?"])
+@pytest.mark.parametrize("to", [np.float32, np.float64, "f8", float])
+def test_products_in_another_dtype_as_numpy(src, to):
+    """a.prod(dtype=...) of whole arrays (cast, then our float product): NumPy's dtype,
+    shape and value (a float product is NumPy's up to rounding: lanes, not in order),
+    with and without keepdims, by method and by function, and its warnings."""
+    rng = np.random.default_rng(4)
+    for n in (1, 7, 128, 1000, 8193, 100003):
+        if src == "?":
+            x = rng.random(n) < 0.9
+        elif src[0] in "iu":
+            x = np.where(rng.random(n) < 0.0005, 2, 1).astype(src)     # (no overflow)
+            if src[0] == "i":
+                x[rng.random(n) < 0.3] *= -1
+        else:
+            x = rng.uniform(0.9, 1.1, n).astype(src)
+        d = dc.array(x)
+        for got, want in ((d.prod(dtype=to), x.prod(dtype=to)),
+                          (dc.prod(d, dtype=to), np.prod(x, dtype=to)),
+                          (d.prod(dtype=to, keepdims=True), x.prod(dtype=to, keepdims=True)),
+                          (d.prod(axis=0, dtype=to), x.prod(axis=0, dtype=to))):
+            got, want = np.asarray(got), np.asarray(want)
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=2e-5 if want.dtype == np.float32
+                                       else 1e-12)
+    for x, to in ((np.array([1e300, 1.0]), np.float32), (np.array([np.inf, 0.0]), "f4"),
+                  (np.array([3e38, 3e38], np.float32), np.float32),
+                  (np.array([3e38, 3e38], np.float32), np.float64),
+                  (np.array([1e-30, 1e-30, 1e30, 1e30], np.float32), np.float32)):
+        with warnings.catch_warnings(record=True) as we:
+            warnings.simplefilter("always")
+            e = x.prod(dtype=to)
+        with warnings.catch_warnings(record=True) as wd:
+            warnings.simplefilter("always")
+            g = dc.array(x).prod(dtype=to)
+        _same_bits(g, e)
+        assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+
+
 @pytest.mark.parametrize("dtype", ["f4", "f8"])
 def test_float_sums_are_numpys_bits(dtype):
     """Float sums give NumPy's bits, not only its value: its pairwise order (leaves of

@@ -1455,6 +1455,30 @@ _QUIET = frozenset([
     "invert", "left_shift", "right_shift"])
 
 
+# np.geterr() costs about 1 us (it builds its dict from the error state's capsule); a
+# kernel whose flags are ignored by default (float32 products underflow often) paid it on
+# every call. The modes are read again only when the error state's object changes
+# (np.seterr and np.errstate set a new one; the one kept here can't be reused meanwhile).
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _EXTOBJ_CV
+except ImportError:                      # (another NumPy layout: geterr on every report)
+    _EXTOBJ_CV = None
+cdef object _modes_of = None
+cdef object _modes = None
+
+
+cdef object _fp_modes():
+    """np.geterr(), read again only when NumPy's error state object changed."""
+    global _modes_of, _modes
+    if _EXTOBJ_CV is None:
+        return np.geterr()
+    e = _EXTOBJ_CV.get()
+    if e is not _modes_of or _modes is None:
+        _modes = np.geterr()
+        _modes_of = e
+    return _modes
+
+
 cdef int fp_report(int status, object name) except -1:
     """Clear the flags in `status` and act on each as np.geterr() says: warn
     (RuntimeWarning), raise (FloatingPointError), call or log (np.geterrcall()), print,
@@ -1468,7 +1492,7 @@ cdef int fp_report(int status, object name) except -1:
     for flag, _, _, bit in _CATEGORIES:
         if status & flag:
             bits |= bit
-    modes = np.geterr()
+    modes = _fp_modes()
     for flag, key, text, bit in _CATEGORIES:
         if not status & flag:
             continue

@@ -375,6 +375,17 @@ cdef object _sum_cast_full(ndarray a, int to):
     return np.float64(acc8) if to == DC_T_F8 else np.float32(acc4)
 
 
+cdef object _prod_cast_full(ndarray a, int to):
+    """The product of all of a (C-contiguous, size >= 1) in float type `to`
+    (`a.prod(dtype=np.float64)` of float32 or integers): NumPy casts buffers and multiplies
+    in order; the product of the cast copy is that product as _reduce_full gives it (the
+    same value up to rounding, in order where a prefix may leave the range)."""
+    cdef ndarray c = empty_c(a._ndim, a._shape, to)
+    with nogil:
+        K.cast[a._t][to](a._data, a._itemsize, c._data, c._itemsize, a._size)
+    return _reduce_full(DC_R_PROD, c)
+
+
 cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dtype,
                        object out, object keepdims, object initial, object where):
     cdef int t = a._t
@@ -389,13 +400,18 @@ cdef object reduction(object ufunc, int kind, ndarray a, object axis, object dty
         dt = as_dtype(dtype)
         if dt is _result_dtype(kind, t):
             dtype = None
-        elif kind == DC_R_SUM:
+        else:
             to = _float_cast(t, dt)
     if (t >= 0 and (dtype is None or to >= 0) and out is None and initial is np._NoValue
             and where is True and a._c_contig and a._size > 0
             and (axis is None or (a._ndim == 1 and axis in (0, -1, (0,), (-1,))))):
         fp_clear()
-        r = _reduce_full(kind, a) if to < 0 else _sum_cast_full(a, to)
+        if to < 0:
+            r = _reduce_full(kind, a)
+        elif kind == DC_R_SUM:
+            r = _sum_cast_full(a, to)
+        else:
+            r = _prod_cast_full(a, to)
         _fp_check_reduce(kind)
         if _zero_ties(kind, t) and r == 0 and _mixed_zeros(a):
             r = getattr(a._np(), _NP_REDUCE_NAME[kind])()
