@@ -1161,18 +1161,23 @@ def test_scans_in_another_dtype_are_numpys_bits(src, to):
                 assert [str(w.message) for w in wd] == [str(w.message) for w in we]
 
 
+def _same_bits_and_warnings(ours, numpys):
+    """ours() gives numpys()'s bits and warns as it does."""
+    with warnings.catch_warnings(record=True) as we:
+        warnings.simplefilter("always")
+        e = numpys()
+    with warnings.catch_warnings(record=True) as wd:
+        warnings.simplefilter("always")
+        g = ours()
+    _same_bits(g, e)
+    assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+
+
 def test_sums_in_another_dtype_warn_as_numpy():
     """Overflow and invalid values of a cast sum warn as NumPy's do."""
     for x, to in ((np.array([1e300, 1.0]), np.float32), (np.array([np.inf, -np.inf]), "f4"),
                   (np.array([3e38, 3e38], np.float32), np.float32)):
-        with warnings.catch_warnings(record=True) as we:
-            warnings.simplefilter("always")
-            e = x.sum(dtype=to)
-        with warnings.catch_warnings(record=True) as wd:
-            warnings.simplefilter("always")
-            g = dc.array(x).sum(dtype=to)
-        _same_bits(g, e)
-        assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+        _same_bits_and_warnings(lambda: dc.array(x).sum(dtype=to), lambda: x.sum(dtype=to))
 
 
 @pytest.mark.parametrize("src", ["f4", "f8", "i1", "i4", "u2", "i8", "?"])
@@ -1204,14 +1209,7 @@ def test_products_in_another_dtype_as_numpy(src, to):
                   (np.array([3e38, 3e38], np.float32), np.float32),
                   (np.array([3e38, 3e38], np.float32), np.float64),
                   (np.array([1e-30, 1e-30, 1e30, 1e30], np.float32), np.float32)):
-        with warnings.catch_warnings(record=True) as we:
-            warnings.simplefilter("always")
-            e = x.prod(dtype=to)
-        with warnings.catch_warnings(record=True) as wd:
-            warnings.simplefilter("always")
-            g = dc.array(x).prod(dtype=to)
-        _same_bits(g, e)
-        assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+        _same_bits_and_warnings(lambda: dc.array(x).prod(dtype=to), lambda: x.prod(dtype=to))
 
 
 @pytest.mark.parametrize("dtype", ["f4", "f8"])
