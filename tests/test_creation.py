@@ -230,6 +230,49 @@ def test_array_of_short_lists_as_numpy(lst):
         assert r.base is None and r.flags.writeable
 
 
+def _long(k, *items):
+    """A list of k elements cycling through items."""
+    return [items[i % len(items)] for i in range(k)]
+
+
+LONG = [_long(100, 1.5), _long(100, 1, 2.5), _long(1000, 7, -3), _long(50, np.float64(0.25), 3),
+        _long(40, 1 << 62), _long(40, 1, 1 << 63), _long(40, 2.0, 1 << 64),
+        _long(40, 1.0, (1 << 53) + 1), _long(40, -(1 << 63), 1.0), _long(40, 1.0, True),
+        _long(40, 1, False), _long(40, 1.0, np.float32(2)), _long(40, 1.0, 2j),
+        _long(40, 1.0, np.int64(3)), _long(40, 1.0, "a"), _long(40, -0.0, float("nan"),
+                                                                   float("inf")),
+        tuple(_long(64, 3, 4)), _long(40, [1.0, 2.0]), _long(40, (1, 2), [3, 4.5]),
+        _long(40, [1, 2, 3]), _long(40, [1, 2], [3]), _long(40, [1.0, 2.0], 3.0),
+        _long(40, 3.0, [1.0, 2.0]), _long(40, []), _long(40, [np.float64(1), 1 << 63]),
+        _long(40, [True, 1]), _long(40, [1.0, dc.float64(2)]), [[1.0] * 40] * 40,
+        _long(40, [1.0, np.array(2.0)]), _long(40, 1.0, np.array(2.0))]
+
+
+@pytest.mark.parametrize("lst", LONG, ids=lambda v: repr(v)[:40])
+def test_array_of_long_lists_as_numpy(lst):
+    """Lists and tuples longer than the short path (flat, or of equally long rows) of
+    Python floats, np.float64 and int64-range ints are written into the pool directly;
+    everything else (bool, other NumPy scalars, complex, big ints, ragged or mixed nesting,
+    arrays inside) as NumPy converts it, with its errors."""
+    same_outcome(lambda xp: xp.array(lst))
+    same_outcome(lambda xp: xp.asarray(lst))
+    same_outcome(lambda xp: xp.array(lst, dtype=np.float32))
+    same_outcome(lambda xp: xp.array(lst, ndmin=3))
+    try:
+        e = np.array(lst)
+    except Exception:
+        return
+    if e.dtype.hasobject:
+        return                                  # (same_outcome: our TypeError)
+    g = dc.array(lst)
+    assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+    np.testing.assert_array_equal(np.asarray(g), e)
+    u = np.dtype(f"u{e.dtype.itemsize}") if e.dtype.kind in "fiu" else None
+    if u is not None:
+        np.testing.assert_array_equal(np.asarray(g).view(u), e.view(u))      # -0.0, nan
+    assert g.base is None and g.flags.writeable and g.flags.c_contiguous
+
+
 def test_array_of_python_scalars_comes_from_the_pool():
     pool = dc.get_default_memory_pool()
     used = pool.used_bytes()

@@ -7,7 +7,8 @@ pool here; another device's arrays come from its backend (`_device.backend`).
 """
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.object cimport PyObject
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsDouble, PyLong_CheckExact
+from cpython.long cimport (PyLong_AsLongLongAndOverflow, PyLong_AsDouble, PyLong_CheckExact,
+                           PyLong_AsLongLong)
 from cpython.exc cimport PyErr_Occurred, PyErr_Clear
 from cpython.tuple cimport PyTuple_GET_SIZE, PyTuple_GET_ITEM
 from libc.stdint cimport uint16_t, uint32_t, uint64_t
@@ -276,6 +277,71 @@ cdef object _small_from_scalars(object a, object dtype):
     return wrap_numpy(arr)
 
 
+cdef inline int _scalar_kind(object x, int kind) noexcept:
+    """Fold element x into a list's kind: 1 ints (int64 range) so far, 2 floats (Python
+    floats, np.float64) or ints, -1 anything else (NumPy's own conversion)."""
+    cdef int ovf = 0
+    if type(x) is float or type(x) is _NP_FLOAT64:
+        return 2
+    if type(x) is int:
+        PyLong_AsLongLongAndOverflow(x, &ovf)
+        return -1 if ovf else kind
+    return -1
+
+
+cdef object _scalar_list(object a):
+    """np.array(a) of a list or tuple of Python floats, np.float64 scalars and Python ints
+    (int64 range), or of equally long lists/tuples of them (rows), written into a pool
+    array directly: float64 when any element is a float (ints as float() converts them),
+    else int64, as NumPy's discovery gives. None for anything else. NumPy's array() behind
+    our allocator and the nested walk cost 2x NumPy's time from 50 elements (0.46x at 50,
+    0.76x at 10,000: `np.array(results)` after a loop)."""
+    cdef Py_ssize_t n = len(a), m = -1, i, j, k
+    cdef int kind = 1, ndim = 1
+    cdef object row, x
+    cdef Py_ssize_t shape[2]
+    cdef ndarray r
+    cdef double *fd
+    cdef long long *idat
+    if n == 0:
+        return None
+    x = a[0]
+    if type(x) is list or type(x) is tuple:
+        ndim = 2
+        m = len(x)
+        if m == 0:
+            return None
+        for i in range(n):
+            row = a[i]
+            if (type(row) is not list and type(row) is not tuple) or len(row) != m:
+                return None
+            for j in range(m):
+                kind = _scalar_kind(row[j], kind)
+                if kind < 0:
+                    return None
+    else:
+        for i in range(n):
+            kind = _scalar_kind(a[i], kind)
+            if kind < 0:
+                return None
+    shape[0] = n
+    shape[1] = m
+    r = new_array(ndim, shape, _FLOAT64 if kind == 2 else _INT64, False, False)
+    fd = <double *>r._data
+    idat = <long long *>r._data
+    k = 0
+    for i in range(n):
+        row = a[i] if ndim == 2 else a
+        for j in range(m if ndim == 2 else 1):
+            x = row[j] if ndim == 2 else row[i]
+            if kind == 2:
+                fd[k] = PyLong_AsDouble(x) if type(x) is int else PyFloat_AS_DOUBLE(x)
+            else:
+                idat[k] = PyLong_AsLongLong(x)
+            k += 1
+    return r
+
+
 cdef object _copy_numpy(cnp.ndarray a, object dtype, object order):
     """A copy of NumPy array `a` in pool memory as np.array(a, dtype, order, copy=True)
     makes it, written straight into a new array (no allocator swap, no second wrapper:
@@ -343,8 +409,13 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
         res = _copy_numpy(<cnp.ndarray>a, dtype, order)
         if res is not None:
             return res
-    if device is None and order is None and copy is not False and _short_scalars(a):
-        return _small_from_scalars(a, dtype)
+    if device is None and order is None and copy is not False:
+        if _short_scalars(a):
+            return _small_from_scalars(a, dtype)
+        if dtype is None and (type(a) is list or type(a) is tuple):
+            res = _scalar_list(a)
+            if res is not None:
+                return res
     dev = CPU if device is None else as_device(device)
     if type(a) is ndarray:
         r = <ndarray>a
@@ -383,9 +454,13 @@ def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, l
         res = _copy_numpy(<cnp.ndarray>a, dtype, order)
         if res is not None:
             return res
-    if (device is None and ndmin == 0 and copy is not False and order == "K"
-            and _short_scalars(a)):
-        return _small_from_scalars(a, dtype)
+    if device is None and ndmin == 0 and copy is not False and order == "K":
+        if _short_scalars(a):
+            return _small_from_scalars(a, dtype)
+        if dtype is None and (type(a) is list or type(a) is tuple):
+            res = _scalar_list(a)
+            if res is not None:
+                return res
     if device is not None and as_device(device) is not CPU:
         return asarray(np.array(to_numpy_nested(a), dtype=dtype, order=order, ndmin=ndmin),
                        device=device)
