@@ -342,6 +342,16 @@ cdef object _scalar_list(object a):
     return r
 
 
+cdef object _from_scalars(object a, object dtype):
+    """array(a, dtype) of a list or tuple of scalars (or of rows of them) on the direct
+    paths above; None for anything else."""
+    if _short_scalars(a):
+        return _small_from_scalars(a, dtype)
+    if dtype is None and (type(a) is list or type(a) is tuple):
+        return _scalar_list(a)
+    return None
+
+
 cdef object _copy_numpy(cnp.ndarray a, object dtype, object order):
     """A copy of NumPy array `a` in pool memory as np.array(a, dtype, order, copy=True)
     makes it, written straight into a new array (no allocator swap, no second wrapper:
@@ -410,12 +420,9 @@ def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
         if res is not None:
             return res
     if device is None and order is None and copy is not False:
-        if _short_scalars(a):
-            return _small_from_scalars(a, dtype)
-        if dtype is None and (type(a) is list or type(a) is tuple):
-            res = _scalar_list(a)
-            if res is not None:
-                return res
+        res = _from_scalars(a, dtype)
+        if res is not None:
+            return res
     dev = CPU if device is None else as_device(device)
     if type(a) is ndarray:
         r = <ndarray>a
@@ -455,12 +462,9 @@ def array(object a, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, l
         if res is not None:
             return res
     if device is None and ndmin == 0 and copy is not False and order == "K":
-        if _short_scalars(a):
-            return _small_from_scalars(a, dtype)
-        if dtype is None and (type(a) is list or type(a) is tuple):
-            res = _scalar_list(a)
-            if res is not None:
-                return res
+        res = _from_scalars(a, dtype)
+        if res is not None:
+            return res
     if device is not None and as_device(device) is not CPU:
         return asarray(np.array(to_numpy_nested(a), dtype=dtype, order=order, ndmin=ndmin),
                        device=device)
