@@ -628,3 +628,24 @@ def test_small_nested_lists_and_eye_as_numpy():
             np.eye(*bad)
         with pytest.raises(exc_np.type):
             dc.eye(*bad)
+
+
+@pytest.mark.parametrize("dtype", [float, np.float32, np.float16, np.int8, np.uint16, np.int64,
+                                   bool, np.complex64, complex, ">f8", "U2", None])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_small_eye_as_numpy(dtype, order):
+    """Small eyes written into a zeroed pool array: NumPy's dtype, shape, layout and bits
+    for every diagonal offset (inside, on the edges, beyond, huge, negative), rectangular
+    shapes and empty ones; other dtypes and arguments as NumPy makes them."""
+    for n, m in ((4, None), (1, None), (0, None), (3, 5), (5, 3), (32, 32), (2, 0)):
+        cols = n if m is None else m
+        for k in (0, 1, -1, cols - 1, -n + 1, cols, -n, cols + 3, -n - 3, 10 ** 20,
+                  -(10 ** 20), np.int64(1)):
+            e = np.eye(n, m, k, dtype=dtype, order=order)
+            g = dc.eye(n, m, k, dtype=dtype, order=order)
+            assert type(g) is dc.ndarray and g.dtype == e.dtype and g.shape == e.shape
+            gv = np.asarray(g)
+            assert gv.flags.c_contiguous == e.flags.c_contiguous
+            assert gv.flags.f_contiguous == e.flags.f_contiguous
+            np.testing.assert_array_equal(gv, e)
+            assert gv.tobytes(order="A") == e.tobytes(order="A")

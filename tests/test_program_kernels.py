@@ -2112,3 +2112,98 @@ def test_roll_repeat_cross_fuzz_as_numpy(dtype, shape, data):
     if a.ndim >= 1 and a.shape[-1] == 3:
         b = np.array([2, 1, 0]).astype(a.dtype)
         check(lambda xp, x: xp.cross(x, xp.asarray(b)))
+
+
+# ------------------------------------------------------------------ small matrix products
+
+def _views(x, rng):
+    """x and strided / transposed / reversed views holding the same values."""
+    yield x
+    yield np.asfortranarray(x)
+    big = np.zeros(tuple(2 * s + 1 for s in x.shape), x.dtype)
+    sl = tuple(slice(1, None, 2) for _ in x.shape)
+    big[sl] = x
+    yield big[sl]
+    if x.ndim:
+        r = np.ascontiguousarray(x[::-1])
+        yield r[::-1]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", [((4, 4), (4, 4)), ((4, 4), (4,)), ((4,), (4, 4)),
+                                    ((2, 4), (4, 3)), ((1, 1), (1, 1)), ((3, 0), (0, 2)),
+                                    ((0, 3), (3, 2)), ((3, 2), (2, 0)), ((45, 45), (45,)),
+                                    ((7,), (7, 1)), ((12, 12), (12, 12)), ((8, 16), (16, 16)),
+                                    ((33, 33), (33, 33)), ((6,), (6,)), ((5, 3), (4, 2)),
+                                    ((3,), (4,)), ((2048, 1), (1, 1)), ((1, 9), (9,))])
+def test_small_matmul_as_numpy(dtype, shapes):
+    """x @ y and dc.matmul(x, y) of small float matrices and vectors (our loop up to 2048
+    multiply-adds, in order from +0.0): NumPy's dtype, shape and values (up to rounding:
+    BLAS may group the sums otherwise), on contiguous, Fortran, strided and reversed
+    views; shape errors as NumPy's."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shapes[0]).astype(dtype)
+    y = rng.standard_normal(shapes[1]).astype(dtype)
+    try:
+        e = x @ y
+    except ValueError:
+        with pytest.raises(ValueError):
+            dc.asarray(x) @ dc.asarray(y)
+        with pytest.raises(ValueError):
+            dc.matmul(dc.asarray(x), dc.asarray(y))
+        return
+    tol = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    for xv in _views(x, rng):
+        for yv in _views(y, rng):
+            for g in (dc.asarray(xv) @ dc.asarray(yv), dc.matmul(dc.asarray(xv), dc.asarray(yv))):
+                g = np.asarray(g) if isinstance(g, dc.ndarray) else g
+                assert np.asarray(g).dtype == e.dtype and np.shape(g) == e.shape
+                np.testing.assert_allclose(g, e, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_matmul_special_values_as_numpy(dtype):
+    """NaN, inf and signed zeros through small products: NumPy's values (0 * inf is NaN,
+    a sum of -0.0 products from +0.0 is +0.0), exact integer-valued products, and NumPy's
+    warnings ("overflow encountered in matmul", "invalid value ...")."""
+    inf, nan = np.inf, np.nan
+    cases = [([[1.0, inf], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]),
+             ([[nan, 1.0]], [[1.0], [2.0]]), ([[-1.0]], [[0.0]]), ([[-0.0, -0.0]], [[1.0], [1.0]]),
+             ([[inf, -inf]], [[1.0], [1.0]]), ([[1.0, 2.0], [3.0, 4.0]], [5.0, 6.0]),
+             ([[1e300, 1e300]], [[1e300], [1.0]]), ([[np.inf, 1.0]], [[0.0], [1.0]]),
+             ([[1e30, 1e30], [1.0, 2.0]], [[1e30, 1.0], [1.0, 1e10]])]
+    for a, b in cases:
+        with np.errstate(all="ignore"):
+            x, y = np.array(a, dtype), np.array(b, dtype)
+        with warnings.catch_warnings(record=True) as we:
+            warnings.simplefilter("always")
+            e = x @ y
+        with warnings.catch_warnings(record=True) as wd:
+            warnings.simplefilter("always")
+            g = np.asarray(dc.asarray(x) @ dc.asarray(y))
+        assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_array_equal(g, e)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(e))
+
+
+def test_matmul_other_operands_as_numpy():
+    """Products our small loop does not take (mixed dtypes, integers, complex, 0-d,
+    stacks, NumPy operands) keep NumPy's results and errors."""
+    rng = np.random.default_rng(12)
+    f8 = rng.standard_normal((3, 3))
+    cases = [(f8, f8.astype(np.float32)), (f8.astype(np.int64), f8.astype(np.int64)),
+             (f8 + 1j, f8), (rng.standard_normal((2, 3, 3)), f8), (f8, np.float64(2.0)),
+             (np.arange(3), f8), (f8.astype(np.float16), f8.astype(np.float16))]
+    for x, y in cases:
+        try:
+            e = x @ y
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                dc.asarray(x) @ dc.asarray(y)
+            continue
+        for g in (dc.asarray(x) @ dc.asarray(y), dc.matmul(dc.asarray(x), dc.asarray(y)),
+                  dc.asarray(x) @ y, x @ dc.asarray(y)):
+            g = np.asarray(g)
+            assert g.dtype == e.dtype and g.shape == e.shape
+            np.testing.assert_allclose(g, e, rtol=1e-3 if e.dtype == np.float16 else 1e-6)

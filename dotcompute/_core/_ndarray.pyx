@@ -1678,22 +1678,11 @@ cdef inline bint _structured(ndarray a):
 
 
 cdef object _matmul(object x, object y):
-    """x @ y: our dot kernel for two float vectors of one dtype; NumPy's matmul on direct
-    views (its allocator, no pool swap) for small vectors and matrices; else the ufunc
-    protocol."""
-    cdef ndarray a, b
-    if type(x) is ndarray and type(y) is ndarray:
-        a = <ndarray>x
-        b = <ndarray>y
-        if a._host and b._host and a._ndim <= 2 and b._ndim <= 2 and a._ndim and b._ndim:
-            if (a._ndim == 1 and b._ndim == 1 and a._t == b._t and is_float(a._t)
-                    and a._shape[0] == b._shape[0]):
-                return _red.dot(a, b, None)
-            # the result's bytes decide (NumPy allocates only the result)
-            if ((a._shape[0] if a._ndim == 2 else 1) * (b._shape[1] if b._ndim == 2 else 1)
-                    * (a._itemsize if a._itemsize > b._itemsize else b._itemsize)
-                    < SMALL_BYTES):
-                return wrap_result(np.matmul(a._np(), b._np()))
+    """x @ y: the routines' direct paths for two arrays of ours (_red.matmul2), else the
+    ufunc protocol."""
+    cdef object r = _red.matmul2(x, y)
+    if r is not None:
+        return r
     return _ew.ufunc_call(np.matmul, (x, y), {})
 
 

@@ -45,7 +45,8 @@ from cpython.float cimport PyFloat_AS_DOUBLE
 from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
                                            PyTypeObject_vc, enable_vectorcall,
                                            vectorcall_dict, PySequence_Fast_ITEMS)
-from dotcompute._core._routines_reduction cimport reduction, reduce_kind, extreme_accumulate
+from dotcompute._core._routines_reduction cimport (reduction, reduce_kind, extreme_accumulate,
+                                                   matmul2)
 
 import dis
 
@@ -2355,6 +2356,9 @@ cdef object _call_out(ufunc self, object x, object y, object out, Py_ssize_t n):
     return numpy_ufunc(self._ufunc, "__call__", inputs, {"out": out})   # (tried above)
 
 
+cdef object _UF_MATMUL = np.matmul
+
+
 cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
     """self(x) (n == 1) or self(x, y) (n == 2) without keywords."""
     cdef object r
@@ -2363,6 +2367,10 @@ cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
         if r is not None:
             return r
         return self._ufunc(x)                   # a scalar: NumPy's scalar result
+    if n == 2 and self._ufunc is _UF_MATMUL:
+        r = matmul2(x, y)                       # (as the @ operator)
+        if r is not None:
+            return r
     fp_clear()
     if n == 2:
         r = fast_binary(self._ufunc, x, y, None)

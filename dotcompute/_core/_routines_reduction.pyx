@@ -1859,6 +1859,70 @@ cdef object _dot_run(object x, object y, int t, const char *a, Py_ssize_t sa, co
     return _scalar_from(res, type_dtype(t))
 
 
+cdef extern from "dc_matmul.h" nogil:
+    void dc_small_matmul_f8(const char *a, Py_ssize_t sam, Py_ssize_t sak, const char *b,
+                            Py_ssize_t sbk, Py_ssize_t sbn, double *c, Py_ssize_t m,
+                            Py_ssize_t n, Py_ssize_t k)
+    void dc_small_matmul_f4(const char *a, Py_ssize_t sam, Py_ssize_t sak, const char *b,
+                            Py_ssize_t sbk, Py_ssize_t sbn, float *c, Py_ssize_t m,
+                            Py_ssize_t n, Py_ssize_t k)
+
+# The most multiply-adds a product runs in our small loop (dc_matmul.h); above, NumPy's
+# matmul (BLAS) is the faster.
+DEF SMALL_MATMUL_MACS = 2048
+
+
+cdef object matmul2(object x, object y):
+    """x @ y of two cpu arrays of ours (the operator and dotcompute.matmul without
+    keywords): our dot kernel for two float vectors of one dtype; our small loop for float
+    matrices and vectors of one dtype up to SMALL_MATMUL_MACS multiply-adds; NumPy's
+    matmul on direct views (its allocator, no pool swap) for other small results; None
+    for anything else (the ufunc protocol)."""
+    cdef ndarray a, b, r
+    cdef Py_ssize_t m, n, k, sam, sak, sbk, sbn
+    cdef Py_ssize_t shape[2]
+    cdef int nd
+    if type(x) is not ndarray or type(y) is not ndarray:
+        return None
+    a = <ndarray>x
+    b = <ndarray>y
+    if not (a._host and b._host and a._ndim <= 2 and b._ndim <= 2 and a._ndim and b._ndim):
+        return None
+    if (a._ndim == 1 and b._ndim == 1 and a._t == b._t and is_float(a._t)
+            and a._shape[0] == b._shape[0]):
+        return dot(a, b, None)
+    m = a._shape[0] if a._ndim == 2 else 1
+    k = a._shape[a._ndim - 1]
+    n = b._shape[1] if b._ndim == 2 else 1
+    if (a._t == b._t and (a._t == DC_T_F8 or a._t == DC_T_F4) and k == b._shape[0]
+            and m * n * k <= SMALL_MATMUL_MACS and m * n > 0):
+        sam = a._strides[0] if a._ndim == 2 else 0
+        sak = a._strides[a._ndim - 1]
+        sbk = b._strides[0]
+        sbn = b._strides[1] if b._ndim == 2 else 0
+        nd = 0
+        if a._ndim == 2:
+            shape[nd] = m
+            nd += 1
+        if b._ndim == 2:
+            shape[nd] = n
+            nd += 1
+        r = empty_c(nd, shape, a._t)
+        fp_clear()
+        if a._t == DC_T_F8:
+            dc_small_matmul_f8(a._data, sam, sak, b._data, sbk, sbn, <double *>r._data,
+                               m, n, k)
+        else:
+            dc_small_matmul_f4(a._data, sam, sak, b._data, sbk, sbn, <float *>r._data,
+                               m, n, k)
+        fp_check("matmul")                      # NumPy's reports ("... in matmul")
+        return r
+    # the result's bytes decide (NumPy allocates only the result)
+    if m * n * (a._itemsize if a._itemsize > b._itemsize else b._itemsize) < SMALL_BYTES:
+        return wrap_result(np.matmul(a._np(), b._np()))
+    return None
+
+
 cdef object dot(object x, object y, object out):
     # 1-D float dot products run _dot_run (our kernel, or NumPy's BLAS)
     cdef Operand A, B
