@@ -2135,9 +2135,10 @@ def _views(x, rng):
                                     ((0, 3), (3, 2)), ((3, 2), (2, 0)), ((45, 45), (45,)),
                                     ((7,), (7, 1)), ((12, 12), (12, 12)), ((8, 16), (16, 16)),
                                     ((33, 33), (33, 33)), ((6,), (6,)), ((5, 3), (4, 2)),
-                                    ((3,), (4,)), ((2048, 1), (1, 1)), ((1, 9), (9,))])
+                                    ((3,), (4,)), ((2048, 1), (1, 1)), ((1, 9), (9,)), ((0,), (0,)),
+                                    ((0,), (0, 3)), ((3, 0), (0,))])
 def test_small_matmul_as_numpy(dtype, shapes):
-    """x @ y and dc.matmul(x, y) of small float matrices and vectors (our loop up to 2048
+    """x @ y, matmul and dot of small float matrices and vectors (our loop up to 2048
     multiply-adds, in order from +0.0): NumPy's dtype, shape and values (up to rounding:
     BLAS may group the sums otherwise), on contiguous, Fortran, strided and reversed
     views; shape errors as NumPy's."""
@@ -2151,11 +2152,15 @@ def test_small_matmul_as_numpy(dtype, shapes):
             dc.asarray(x) @ dc.asarray(y)
         with pytest.raises(ValueError):
             dc.matmul(dc.asarray(x), dc.asarray(y))
+        with pytest.raises(ValueError):
+            dc.dot(dc.asarray(x), dc.asarray(y))
         return
     tol = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
     for xv in _views(x, rng):
         for yv in _views(y, rng):
-            for g in (dc.asarray(xv) @ dc.asarray(yv), dc.matmul(dc.asarray(xv), dc.asarray(yv))):
+            dx, dy = dc.asarray(xv), dc.asarray(yv)
+            for g in (dx @ dy, dc.matmul(dx, dy), np.matmul(dx, dy), dc.dot(dx, dy),
+                      dx.dot(dy), np.dot(dx, dy)):
                 g = np.asarray(g) if isinstance(g, dc.ndarray) else g
                 assert np.asarray(g).dtype == e.dtype and np.shape(g) == e.shape
                 np.testing.assert_allclose(g, e, **tol)

@@ -885,6 +885,9 @@ cdef inline void _loop_args(const Operand *A, const Operand *B, ndarray r, char 
     steps[2] = r._itemsize
 
 
+cdef object _UF_MATMUL = np.matmul
+
+
 cdef object fast_binary(object ufunc, object x, object y, object out):
     """Our kernel for ufunc(x, y) when the operands allow it, else None.
 
@@ -905,6 +908,10 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     cdef char *args[3]
     cdef Py_ssize_t steps[3]
     if spec is None:
+        if ufunc is _UF_MATMUL and out is None:
+            scalar = matmul2(x, y)              # (as the @ operator; a vector dot's scalar)
+            if scalar is not None:
+                return scalar
         return _generic_binary(ufunc, x, y, out)
     op = spec[0]
     to_bool = spec[1]
@@ -2356,9 +2363,6 @@ cdef object _call_out(ufunc self, object x, object y, object out, Py_ssize_t n):
     return numpy_ufunc(self._ufunc, "__call__", inputs, {"out": out})   # (tried above)
 
 
-cdef object _UF_MATMUL = np.matmul
-
-
 cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
     """self(x) (n == 1) or self(x, y) (n == 2) without keywords."""
     cdef object r
@@ -2367,10 +2371,6 @@ cdef object _call_plain(ufunc self, object x, object y, Py_ssize_t n):
         if r is not None:
             return r
         return self._ufunc(x)                   # a scalar: NumPy's scalar result
-    if n == 2 and self._ufunc is _UF_MATMUL:
-        r = matmul2(x, y)                       # (as the @ operator)
-        if r is not None:
-            return r
     fp_clear()
     if n == 2:
         r = fast_binary(self._ufunc, x, y, None)

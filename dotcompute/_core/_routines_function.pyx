@@ -107,6 +107,8 @@ def cumprod(a, axis=None, dtype=None, out=None):
 
 
 def dot(a, b, out=None):
+    if out is None and type(a) is ndarray and type(b) is ndarray:
+        return _red.dot(a, b, None)
     return as_array(a).dot(as_array(b) if builtins.isinstance(b, (list, tuple)) else b,
                            out=out)
 

@@ -1888,9 +1888,11 @@ cdef object matmul2(object x, object y):
     b = <ndarray>y
     if not (a._host and b._host and a._ndim <= 2 and b._ndim <= 2 and a._ndim and b._ndim):
         return None
-    if (a._ndim == 1 and b._ndim == 1 and a._t == b._t and is_float(a._t)
-            and a._shape[0] == b._shape[0]):
-        return dot(a, b, None)
+    if a._ndim == 1 and b._ndim == 1:
+        if a._t == b._t and is_float(a._t) and a._shape[0] == b._shape[0] and a._shape[0]:
+            return _dot_run(a, b, a._t, a._data, a._strides[0], b._data, b._strides[0],
+                            a._shape[0])
+        return None                  # (a scalar result: NumPy's matmul / dot decide)
     m = a._shape[0] if a._ndim == 2 else 1
     k = a._shape[a._ndim - 1]
     n = b._shape[1] if b._ndim == 2 else 1
@@ -1930,6 +1932,10 @@ cdef object dot(object x, object y, object out):
             and is_float(A.t) and A.ndim == 1 and B.ndim == 1
             and A.shape[0] == B.shape[0] and A.shape[0] > 0):
         return _dot_run(x, y, A.t, A.data, A.strides[0], B.data, B.strides[0], A.shape[0])
+    if out is None:
+        r = matmul2(x, y)            # (for 1-d and 2-d operands dot is matmul)
+        if r is not None:
+            return r
     with numpy_in_pool():
         r = np.dot(to_numpy(x), to_numpy(y), out=to_numpy(out))
     return out if out is not None else wrap_result(r)
