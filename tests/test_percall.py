@@ -445,6 +445,84 @@ def test_ufunc_of_scalars_returns_numpys_scalar():
                 np.testing.assert_array_equal(g[1], e[1])
 
 
+TRANSCENDENTAL = ["cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos",
+                  "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
+                  "arccosh", "arctanh"]
+
+
+@pytest.mark.parametrize("name", TRANSCENDENTAL)
+@pytest.mark.parametrize("kind", [float, np.float64, np.float32])
+def test_transcendental_of_one_float_scalar_is_numpys_bits(name, kind):
+    """A float scalar through a transcendental (NumPy's own loop on the one element, with
+    the strides of NumPy's scalar call): NumPy's type and bits on 3000 values over many
+    magnitudes and the special ones, and NumPy's reports under each errstate."""
+    rng = np.random.default_rng(21)
+    values = list(np.concatenate([rng.standard_normal(1000), rng.uniform(-1, 1, 1000),
+                                  np.exp(rng.uniform(-700, 700, 1000)) *
+                                  rng.choice([-1, 1], 1000)]))
+    values += [0.0, -0.0, 1.0, -1.0, 0.5, 1e-310, -1e-310, 1e300, -1e300, 710.0, -750.0,
+               89.0, -104.0, np.inf, -np.inf, np.nan, 1e-45, 3.4e38, np.pi, 2.0]
+    uf, df = getattr(np, name), getattr(dc, name)
+    with np.errstate(all="ignore"):
+        for v in values:
+            x = kind(v)
+            e, g = uf(x), df(x)
+            assert type(g) is type(e), (name, x)
+            assert np.asarray(g).tobytes() == np.asarray(e).tobytes(), (name, x, g, e)
+    def outcome(f, x):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            try:
+                r = ("ok", np.asarray(f(x)).tobytes())
+            except FloatingPointError as exc:
+                r = ("raise", str(exc))
+        return r, [str(m.message) for m in w]
+
+    for v in (0.0, -1.0, 1e300, -1e300, 2.0, np.inf, 1e-310, 1e-45):
+        with np.errstate(all="ignore"):
+            x = kind(v)
+        for mode in ("warn", "raise"):
+            with np.errstate(all=mode):
+                assert outcome(df, x) == outcome(uf, x), (name, x, mode)
+
+
+BINARY_NAMES = ["add", "subtract", "multiply", "true_divide", "floor_divide", "remainder",
+                "power", "maximum", "minimum", "fmax", "fmin", "copysign", "arctan2", "hypot",
+                "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                "logical_and", "logical_or", "logical_xor", "bitwise_and", "left_shift"]
+
+
+@pytest.mark.parametrize("name", BINARY_NAMES)
+def test_binary_of_two_float_scalars_is_numpys(name):
+    """Two float64 scalars (Python floats, np.float64, mixed) through the namespace's
+    binary ufunc (our kernel or NumPy's loop on the one element): NumPy's result type and
+    bits, its exceptions, and its reports under each errstate."""
+    special = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -2.5, 3.0, 1e-310, 1e300, -1e300, np.inf,
+               -np.inf, np.nan, 7.25, -0.1]
+    rng = np.random.default_rng(22)
+    pairs = [(a, b) for a in special for b in special]
+    pairs += [tuple(v) for v in rng.standard_normal((300, 2)) * 10]
+    uf, df = getattr(np, name), getattr(dc, name)
+
+    def outcome(f, x, y):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            try:
+                r = f(x, y)
+                r = ("ok", type(r), np.asarray(r).tobytes())
+            except Exception as exc:  # noqa: BLE001 - compared with NumPy's
+                r = ("raise", type(exc))
+        return r, [str(m.message) for m in w]
+
+    for k, (a, b) in enumerate(pairs):
+        for x, y in ((a, b), (np.float64(a), b), (a, np.float64(b)),
+                     (np.float64(a), np.float64(b))):
+            modes = ("ignore", "warn", "raise") if k < 40 else ("ignore",)
+            for mode in modes:
+                with np.errstate(all=mode):
+                    assert outcome(df, x, y) == outcome(uf, x, y), (name, x, y, mode)
+
+
 EXACT_UNARY = ["negative", "positive", "absolute", "square", "reciprocal", "sqrt", "floor",
                "ceil", "trunc", "rint", "isnan", "isinf", "isfinite", "signbit"]
 

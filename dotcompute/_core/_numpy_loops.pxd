@@ -15,6 +15,10 @@ cdef bint borrowing() noexcept
 cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
                          Py_ssize_t n, int threshold)
 
+# NumPy's loop for (kind, op, t) on one scalar element (strides as NumPy's own scalar call);
+# False when none is loaded.
+cdef bint numpy_loop_one(int kind, int op, int t, char **args, Py_ssize_t *steps) noexcept
+
 # NumPy's strided loop for ufunc at exactly `dtypes` (inputs then outputs), kept alive for
 # the process; False when NumPy has none without the Python API (or the private API moved).
 cdef bint numpy_loop_of(object ufunc, tuple dtypes, dc_npy_loop *loop, void **ctx,

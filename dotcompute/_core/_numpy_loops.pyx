@@ -377,6 +377,18 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
     return True
 
 
+cdef bint numpy_loop_one(int kind, int op, int t, char **args, Py_ssize_t *steps) noexcept:
+    """Run NumPy's loop for (kind, op, t) on one element (args: the inputs, then the
+    output; steps as NumPy's ufunc gives a scalar call: 0) -- NumPy's bits and flags for
+    a scalar without its ufunc machinery, in every build (the loops are NumPy's, loaded
+    unless DOTCOMPUTE_NUMPY_LOOPS=0). False when no loop is loaded for it."""
+    cdef Py_ssize_t n = 1
+    if not _load or _npy_loop[kind][op][t] == NULL:
+        return False
+    _npy_loop[kind][op][t](_npy_ctx[kind][op][t], args, &n, steps, _npy_aux[kind][op][t])
+    return True
+
+
 cdef bint borrowing() noexcept:
     return _borrow
 

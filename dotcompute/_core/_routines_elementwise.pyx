@@ -30,6 +30,7 @@ from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel
                                               WIDEN_C8_C16, cost_threshold, keep_order)
 from dotcompute._core._threads cimport threads_class_cost
 from dotcompute._core._numpy_loops cimport (run_numpy_loop, run_generic_loop, generic_slot,
+                                            numpy_loop_one,
                                             numpy_loop_cost, borrowing, LOOP_UNARY,
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
@@ -888,6 +889,43 @@ cdef inline void _loop_args(const Operand *A, const Operand *B, ndarray r, char 
 cdef object _UF_MATMUL = np.matmul
 
 
+# Binary kernels whose float64 results are NumPy's bits (IEEE operations, NaN-propagating
+# extremes, comparisons; not fmax/fmin: NumPy's scalar fmax(0.0, -0.0) is +0.0, ours -0.0): two float scalars through the namespace's ufunc run them on the
+# one element; power, arctan2 and hypot run NumPy's own loop on it (_scalar_binary).
+cdef object _F8_DTYPE = np.dtype(np.float64)
+cdef bint _EXACT_BINARY[MAXOPS]
+memset(_EXACT_BINARY, 0, sizeof(_EXACT_BINARY))
+for _name in ("add", "subtract", "multiply", "true_divide", "maximum", "minimum",
+              "copysign", "equal", "not_equal", "less", "less_equal", "greater",
+              "greater_equal"):
+    _EXACT_BINARY[BINARY_INDEX[_name]] = True
+
+
+cdef object _scalar_binary(object ufunc, int op, bint to_bool, double a, double b):
+    """ufunc(x, y) of two float64 scalars (Python floats or np.float64): NumPy's scalar
+    result (its bits, type and floating-point reports) without its 0-d round trip (~0.5 us
+    of np.maximum(x, 0.5)'s 0.6); None where neither applies."""
+    cdef char res[MAX_ITEM]
+    cdef char *args[3]
+    cdef Py_ssize_t steps[3]
+    cdef dc_binary_fn fn
+    args[0] = <char *>&a
+    args[1] = <char *>&b
+    args[2] = res
+    steps[0] = steps[1] = steps[2] = 0
+    fp_clear()
+    if _EXACT_BINARY[op]:
+        fn = K.binary[op][<int>DC_T_F8]
+        if fn == NULL:
+            return None
+        fn(args[0], 0, args[1], 0, res, 0, 1)
+    elif not numpy_loop_one(LOOP_BINARY, op, DC_T_F8, args, steps):
+        return None
+    fp_check(ufunc)
+    return PyArray_Scalar(res, <cnp.PyArray_Descr *>(_BOOL_DTYPE if to_bool else _F8_DTYPE),
+                          None)
+
+
 cdef object fast_binary(object ufunc, object x, object y, object out):
     """Our kernel for ufunc(x, y) when the operands allow it, else None.
 
@@ -915,6 +953,11 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
         return _generic_binary(ufunc, x, y, out)
     op = spec[0]
     to_bool = spec[1]
+    if ((type(x) is float or type(x) is _NP_F8) and (type(y) is float or type(y) is _NP_F8)
+            and out is None):
+        scalar = _scalar_binary(ufunc, op, to_bool, x, y)
+        if scalar is not None:
+            return scalar
     if to_bool:
         x = _truth_of_float(op, x)
         y = _truth_of_float(op, y)
@@ -938,7 +981,9 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
             return _general_binary(op, to_bool, x, y, out)
         scalar = x
     elif out is None and _classify(x, &A, &t) and _classify(y, &B, &t):
-        return _BIN_UF[op](x, y)             # two scalars: NumPy's scalar result, directly
+        r0 = _BIN_UF[op](x, y)               # two scalars: NumPy's scalar result, directly
+        fp_clear()                           # (NumPy reported its loop's flags itself)
+        return r0
     else:
         return None
     t = A.t
@@ -2310,10 +2355,12 @@ cdef object _scalar_unary(object ufunc, object x):
     cdef char *src
     cdef char res[MAX_ITEM]
     cdef dc_unary_fn fn
+    cdef char *args[2]
+    cdef Py_ssize_t steps[2]
     if spec is None:
         return None
     op = spec[0]
-    if op >= len(UNARY) or not _EXACT_UNARY[op]:
+    if op >= len(UNARY):
         return None
     if tp is float or tp is _NP_F8:
         d = PyFloat_AS_DOUBLE(x)
@@ -2329,7 +2376,16 @@ cdef object _scalar_unary(object ufunc, object x):
     if fn == NULL:
         return None
     fp_clear()
-    fn(src, 0, res, 0, 1)
+    if _EXACT_UNARY[op]:
+        fn(src, 0, res, 0, 1)
+    else:
+        # a transcendental: NumPy's own loop on the one element (its bits, as NumPy's
+        # scalar call gives them; ours are within the bound, not always the same)
+        args[0] = src
+        args[1] = res
+        steps[0] = steps[1] = 0
+        if not numpy_loop_one(LOOP_UNARY, op, t, args, steps):
+            return None
     fp_check(ufunc)
     return PyArray_Scalar(res, <cnp.PyArray_Descr *>(_BOOL_DTYPE if spec[1] else _XIN[t]),
                           None)
