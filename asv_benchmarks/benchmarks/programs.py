@@ -1232,3 +1232,559 @@ def quaternions(np, q):
     t = 2 * np.cross(q[:, 1:], v)
     rot = v + q[:, :1] * t + np.cross(q[:, 1:], t)
     return prod, rot.sum(axis=0), np.abs(np.linalg.norm(prod, axis=1) - 1).max()
+
+
+# ---- 26 programs written in session 27 (a Kalman filter, bisection on scalars, ODEs, ...)
+
+
+def _lorenz(n):
+    return (numpy.array([1.0, 1.0, 1.0]), n)
+
+
+@program("ODE: RK4 on the Lorenz system, 3-vectors in a Python loop", _lorenz, 3000, 50)
+def rk4_lorenz(np, y0, n):
+    def f(y):
+        return np.array([10.0 * (y[1] - y[0]), y[0] * (28.0 - y[2]) - y[1],
+                         y[0] * y[1] - 8.0 / 3.0 * y[2]])
+    h = 0.005
+    y = y0.copy()
+    out = np.empty((n, 3))
+    for i in range(n):
+        k1 = f(y)
+        k2 = f(y + 0.5 * h * k1)
+        k3 = f(y + 0.5 * h * k2)
+        k4 = f(y + h * k3)
+        y = y + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out[i] = y
+    return out, out.max(axis=0)
+
+
+def _noisy(n):
+    t = numpy.linspace(0, 20, n)
+    return (numpy.sin(t) + 0.3 * _rng(200).normal(size=n),)
+
+
+@program("signal: Savitzky-Golay coefficients by pinv(vander), convolve, derivative", _noisy,
+         500_000, 400)
+def savgol(np, y):
+    out = []
+    for w in (11, 21, 31):
+        half = w // 2
+        x = np.arange(-half, half + 1, dtype=float)
+        A = np.vander(x, 4, increasing=True)
+        coef = np.linalg.pinv(A)
+        smooth = np.convolve(y, coef[0][::-1], mode="same")
+        deriv = np.convolve(y, coef[1][::-1], mode="same")
+        out.append((smooth[half:-half].std(), np.abs(deriv).max()))
+    return np.array(out)
+
+
+def _curve(n):
+    x = numpy.sort(_rng(201).uniform(0, 10, n))
+    return x, numpy.exp(-0.3 * x) * numpy.cos(2 * x)
+
+
+@program("integration: cumulative trapezoid by diff/cumsum, interp at query points", _curve,
+         1_000_000, 500)
+def cumtrapz(np, x, y):
+    dx = np.diff(x)
+    area = np.concatenate(([0.0], np.cumsum(0.5 * dx * (y[1:] + y[:-1]))))
+    q = np.linspace(x[0], x[-1], 1000)
+    aq = np.interp(q, x, area)
+    mid = 0.5 * (x[1:] + x[:-1])
+    simpson_like = np.sum(dx * (y[:-1] + 4 * np.interp(mid, x, y) + y[1:]) / 6)
+    return area[-1], aq, simpson_like, np.trapezoid(y, x)
+
+
+def _ls(n):
+    X = _rng(202).normal(size=(n, 6))
+    w = numpy.array([1.0, -2.0, 0.5, 0.0, 3.0, -1.0])
+    return X, X @ w + 0.1 * _rng(203).normal(size=n)
+
+
+@program("optimisation: gradient descent with momentum on least squares, 300 steps", _ls,
+         5000, 50)
+def gd_lstsq(np, X, y):
+    n, d = X.shape
+    w = np.zeros(d)
+    v = np.zeros(d)
+    lr = 0.1
+    losses = []
+    for it in range(300):
+        r = X @ w - y
+        g = X.T @ r / n
+        v = 0.9 * v - lr * g
+        w = w + v
+        if it % 10 == 0:
+            losses.append(float(r @ r) / n)
+        if np.linalg.norm(g) < 1e-10:
+            break
+    return w, np.array(losses)
+
+
+def _newton(n):
+    return (n,)
+
+
+@program("complex: Newton fractal for z**3 - 1, vectorised iteration with masks", _newton,
+         300, 20, rtol=1e-6, atol=1e-8)
+def newton_fractal(np, n):
+    x = np.linspace(-1.5, 1.5, n)
+    z = x[None, :] + 1j * x[:, None]
+    z = z + 1e-9
+    roots = np.exp(2j * np.pi * np.arange(3) / 3)
+    for _ in range(25):
+        dz = (z ** 3 - 1) / (3 * z ** 2)
+        z = z - dz
+    which = np.argmin(np.abs(z[..., None] - roots), axis=-1)
+    conv = np.min(np.abs(z[..., None] - roots), axis=-1) < 1e-6
+    return np.bincount(which.ravel(), minlength=3), conv.mean()
+
+
+def _bil(n):
+    return _rng(204).random((300, 400)), _rng(205).uniform(-5, 405, size=(n, 2))
+
+
+@program("interpolation: bilinear lookup on a grid with floor, clip and fancy indexing", _bil,
+         500_000, 300)
+def bilinear(np, img, pts):
+    h, w = img.shape
+    x = np.clip(pts[:, 0], 0, w - 1.001)
+    y = np.clip(pts[:, 1] * 0.7, 0, h - 1.001)
+    x0 = np.floor(x).astype(np.intp)
+    y0 = np.floor(y).astype(np.intp)
+    fx = x - x0
+    fy = y - y0
+    v = (img[y0, x0] * (1 - fx) * (1 - fy) + img[y0, x0 + 1] * fx * (1 - fy)
+         + img[y0 + 1, x0] * (1 - fx) * fy + img[y0 + 1, x0 + 1] * fx * fy)
+    return v, v.mean()
+
+
+def _track(n):
+    t = numpy.arange(n) * 0.1
+    truth = numpy.stack([numpy.cos(t) * 10, numpy.sin(t) * 10], axis=1)
+    return (truth + _rng(206).normal(scale=0.5, size=(n, 2)),)
+
+
+@program("tracking: 4-state Kalman filter, 4x4 matrices and inv in a Python loop", _track,
+         1500, 40)
+def kalman(np, z):
+    dt = 0.1
+    F = np.array([[1, 0, dt, 0], [0, 1, 0, dt], [0, 0, 1, 0], [0, 0, 0, 1.0]])
+    H = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]])
+    Q = np.eye(4) * 0.01
+    R = np.eye(2) * 0.25
+    x = np.zeros(4)
+    P = np.eye(4) * 10
+    est = np.zeros((len(z), 4))
+    for i in range(len(z)):
+        x = F @ x
+        P = F @ P @ F.T + Q
+        S = H @ P @ H.T + R
+        K = P @ H.T @ np.linalg.inv(S)
+        x = x + K @ (z[i] - H @ x)
+        P = (np.eye(4) - K @ H) @ P
+        est[i] = x
+    return est, np.trace(P)
+
+
+def _dft(n):
+    return (_rng(207).normal(size=(n, 64)).astype(numpy.complex64),)
+
+
+@program("signal: DFT of 64-sample frames by a complex64 matrix, magnitude, peak bins", _dft,
+         20_000, 20, rtol=2e-4, atol=1e-4)
+def dft_matrix(np, frames):
+    N = frames.shape[1]
+    k = np.arange(N)
+    W = np.exp(-2j * np.pi * np.outer(k, k) / N).astype(np.complex64)
+    spec = frames @ W.T
+    mag = np.abs(spec)
+    peak = np.argmax(mag[:, 1:N // 2], axis=1) + 1
+    power = (spec.real ** 2 + spec.imag ** 2).mean(axis=0)
+    back = (spec @ np.conj(W)) / N
+    return np.bincount(peak, minlength=N // 2), power, np.abs(back - frames).max() < 1e-3
+
+
+def _join(n):
+    r = _rng(208)
+    return (r.integers(0, 4 * n, size=n), r.normal(size=n),
+            r.integers(0, 4 * n, size=n // 2), r.normal(size=n // 2))
+
+
+@program("relational: sort + searchsorted join, isin, intersect1d, unique", _join, 100_000,
+         200)
+def sorted_join(np, ka, va, kb, vb):
+    ua, ia = np.unique(ka, return_index=True)
+    order = np.argsort(kb, kind="stable")
+    kbs = kb[order]
+    pos = np.searchsorted(kbs, ua)
+    pos = np.minimum(pos, len(kbs) - 1)
+    hit = kbs[pos] == ua
+    joined = va[ia[hit]] + vb[order[pos[hit]]]
+    common = np.intersect1d(ka, kb)
+    inb = np.isin(ka, kb)
+    return joined.sum(), hit.sum(), len(common), inb.sum()
+
+
+def _osc(n):
+    t = numpy.linspace(0, 200, n)
+    return t, numpy.sin(t * (1 + 0.01 * t)) + 0.05 * _rng(209).normal(size=n)
+
+
+@program("events: zero crossings by diff(sign), interpolated crossing times, periods", _osc,
+         2_000_000, 1000)
+def crossings(np, t, x):
+    s = np.sign(x)
+    s[s == 0] = 1
+    idx = np.flatnonzero(np.diff(s) != 0)
+    t0 = t[idx] - x[idx] * (t[idx + 1] - t[idx]) / (x[idx + 1] - x[idx])
+    periods = np.diff(t0[::2])
+    rising = idx[s[idx] < 0]
+    return len(idx), periods.mean(), periods.std(), rising[:10]
+
+
+def _audio(n):
+    t = numpy.arange(n) / 44100
+    sig = 0.8 * numpy.sin(2 * numpy.pi * 440 * t) + 0.3 * _rng(210).normal(size=n)
+    return (numpy.clip(sig * 32767, -32768, 32767).astype(numpy.int16),)
+
+
+@program("audio: int16 gain, clip, round, requantise to 8 bits, mu-law", _audio, 2_000_000,
+         1000, rtol=1e-6, atol=1e-6)
+def quantise(np, pcm):
+    x = pcm.astype(np.float32) / np.float32(32768)
+    y = np.clip(x * np.float32(1.5), -1, 1)
+    q16 = np.round(y * 32767).astype(np.int16)
+    q8 = (q16 >> 8).astype(np.int8)
+    u8 = (q8.astype(np.int16) + 128).astype(np.uint8)
+    mu = np.float32(255)
+    enc = np.sign(y) * np.log1p(mu * np.abs(y)) / np.log1p(mu)
+    clipped = np.count_nonzero(np.abs(q16) >= 32767)
+    return (u8[:100], np.bincount(u8, minlength=256), enc.mean(), clipped,
+            q16.astype(np.int64).sum())
+
+
+def _cube(n):
+    return (_rng(211).normal(size=(n, 60, 50)),)
+
+
+@program("statistics: mean/var/std/median/percentile over axes of a 3-D array", _cube, 300, 6)
+def cube_stats(np, a):
+    m0 = a.mean(axis=0)
+    v1 = a.var(axis=1, ddof=1)
+    s2 = a.std(axis=2, keepdims=True)
+    z = (a - a.mean(axis=2, keepdims=True)) / s2
+    med = np.median(a, axis=0)
+    p = np.percentile(a, [5, 95], axis=2)
+    mx = a.max(axis=(1, 2))
+    return m0, v1, z[0], med, p, mx
+
+
+def _img8(n):
+    return (_rng(212).random((n, n)) * 255,)
+
+
+@program("image compression: 8x8 blocks by reshape/transpose, DCT by einsum, quantise", _img8,
+         512, 32, rtol=1e-6, atol=1e-6)
+def block_dct(np, img):
+    n = img.shape[0]
+    k = np.arange(8)
+    D = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / 16) * np.sqrt(2 / 8)
+    D[0] /= np.sqrt(2)
+    blocks = (img - 128).reshape(n // 8, 8, n // 8, 8).transpose(0, 2, 1, 3)
+    coef = np.einsum("ij,abjk,lk->abil", D, blocks, D)
+    Qm = 1 + (k[:, None] + k[None, :]) * 2
+    q = np.round(coef / Qm)
+    rec = np.einsum("ji,abjk,kl->abil", D, q * Qm, D)
+    out = (rec.transpose(0, 2, 1, 3).reshape(n, n) + 128).clip(0, 255)
+    return np.count_nonzero(q), np.abs(out - img).mean(), out[:8, :8]
+
+
+def _frames(n):
+    r = _rng(213)
+    return r.normal(size=(n, 3, 3)), r.normal(size=(n, 3))
+
+
+@program("batched 3x3 algebra: einsum matvec, matmul stacks, det, trace, transpose", _frames,
+         200_000, 50)
+def batched3(np, M, v):
+    Mv = np.einsum("nij,nj->ni", M, v)
+    MtM = np.matmul(np.transpose(M, (0, 2, 1)), M)
+    tr = np.einsum("nii->n", MtM)
+    det = np.linalg.det(M)
+    quad = np.einsum("ni,nij,nj->n", v, M, v)
+    sym = 0.5 * (M + M.swapaxes(1, 2))
+    return Mv.sum(axis=0), tr.mean(), np.sign(det).sum(), quad[:10], sym[:3]
+
+
+def _params2(n):
+    return (_rng(214).uniform(0.5, 3.0, size=n),)
+
+
+@program("scalars: bisection root finding with 0-d arrays, np.float64 and np functions", _params2,
+         400, 5)
+def bisect_scalars(np, ks):
+    roots = []
+    for k in ks:
+        lo, hi = np.float64(0.0), np.float64(5.0)
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            fm = np.exp(-mid) * k - np.sin(mid) * 0.5 - 0.1 * mid
+            if fm > 0:
+                lo = mid
+            else:
+                hi = mid
+        roots.append(mid)
+    r = np.array(roots)
+    return r, np.abs(np.exp(-r) * ks - np.sin(r) * 0.5 - 0.1 * r).max()
+
+
+def _sat(n):
+    r = _rng(215)
+    return r.random((n, n)), r.integers(0, n - 20, size=(20000, 2))
+
+
+@program("integral image: cumsum twice, box sums by corner lookups, range queries", _sat, 1500,
+         40)
+def integral_image(np, img, corners):
+    S = np.zeros((img.shape[0] + 1, img.shape[1] + 1))
+    S[1:, 1:] = img.cumsum(axis=0).cumsum(axis=1)
+    r0, c0 = corners[:, 0], corners[:, 1]
+    r1, c1 = r0 + 16, c0 + 16
+    box = S[r1, c1] - S[r0, c1] - S[r1, c0] + S[r0, c0]
+    k = 5
+    blur = (S[k:, k:] - S[:-k, k:] - S[k:, :-k] + S[:-k, :-k]) / (k * k)
+    return box.mean(), blur.std(), blur[::100, ::100]
+
+
+def _seq2(n):
+    return (_rng(216).choice(12, size=n, p=numpy.linspace(1, 3, 12) / 24),)
+
+
+@program("Markov chain: transition counts by add.at, normalise, power iteration, eig", _seq2,
+         1_000_000, 500)
+def markov(np, s):
+    k = 12
+    T = np.zeros((k, k))
+    np.add.at(T, (s[:-1], s[1:]), 1)
+    P = T / T.sum(axis=1, keepdims=True)
+    pi = np.full(k, 1.0 / k)
+    for _ in range(200):
+        new = pi @ P
+        if np.abs(new - pi).sum() < 1e-14:
+            break
+        pi = new
+    w, V = np.linalg.eig(P.T)
+    lead = np.real(V[:, np.argmax(np.real(w))])
+    lead = lead / lead.sum()
+    return pi, np.abs(lead - pi).max() < 1e-8, np.linalg.matrix_power(P, 8)[0]
+
+
+def _lbm(n):
+    return (n,)
+
+
+@program("CFD: lattice Boltzmann D2Q9, stream by roll, collide with einsum", _lbm, 96, 12,
+         rtol=1e-6, atol=1e-9)
+def lattice_boltzmann(np, n):
+    cx = np.array([0, 1, 0, -1, 0, 1, -1, -1, 1])
+    cy = np.array([0, 0, 1, 0, -1, 1, 1, -1, -1])
+    w = np.array([4 / 9] + [1 / 9] * 4 + [1 / 36] * 4)
+    X, Y = np.meshgrid(np.arange(n), np.arange(n))
+    rho0 = 1 + 0.05 * np.exp(-((X - n / 2) ** 2 + (Y - n / 2) ** 2) / (n / 8) ** 2)
+    F = w[:, None, None] * rho0[None]
+    tau = 0.6
+    for _ in range(20):
+        for i in range(9):
+            F[i] = np.roll(np.roll(F[i], cx[i], axis=1), cy[i], axis=0)
+        rho = F.sum(axis=0)
+        ux = np.einsum("i,ijk->jk", cx, F) / rho
+        uy = np.einsum("i,ijk->jk", cy, F) / rho
+        cu = cx[:, None, None] * ux + cy[:, None, None] * uy
+        feq = rho * w[:, None, None] * (1 + 3 * cu + 4.5 * cu ** 2 - 1.5 * (ux ** 2 + uy ** 2))
+        F += -(F - feq) / tau
+    return rho.sum(), np.sqrt(ux ** 2 + uy ** 2).max(), rho[::4, ::4]
+
+
+def _csr(n):
+    r = _rng(217)
+    deg = r.integers(1, 12, size=n)
+    indptr = numpy.concatenate(([0], numpy.cumsum(deg)))
+    indices = r.integers(0, n, size=indptr[-1])
+    return indptr, indices
+
+
+@program("graph: PageRank on CSR arrays, repeat/diff rows, bincount scatter, loop", _csr,
+         100_000, 100)
+def pagerank(np, indptr, indices):
+    n = len(indptr) - 1
+    deg = np.diff(indptr)
+    src = np.repeat(np.arange(n), deg)
+    r = np.full(n, 1.0 / n)
+    for it in range(30):
+        contrib = (r / deg)[src]
+        new = 0.15 / n + 0.85 * np.bincount(indices, weights=contrib, minlength=n)
+        new /= new.sum()
+        if np.abs(new - r).sum() < 1e-12:
+            break
+        r = new
+    top = np.argsort(r)[::-1][:10]
+    return r, top
+
+
+def _bits(n):
+    r = _rng(218)
+    return (r.integers(0, 2 ** 32, size=n, dtype=numpy.uint32),
+            r.integers(0, 2 ** 32, size=64, dtype=numpy.uint32))
+
+
+@program("bits: SWAR popcount of uint32 xor, Hamming nearest of 64 codes", _bits, 100_000, 100)
+def hamming(np, codes, queries):
+    def popcount(v):
+        v = v - ((v >> np.uint32(1)) & np.uint32(0x55555555))
+        v = (v & np.uint32(0x33333333)) + ((v >> np.uint32(2)) & np.uint32(0x33333333))
+        v = (v + (v >> np.uint32(4))) & np.uint32(0x0F0F0F0F)
+        return (v * np.uint32(0x01010101)) >> np.uint32(24)
+    best = np.full(len(queries), 99, dtype=np.int64)
+    arg = np.zeros(len(queries), dtype=np.int64)
+    for j in range(len(queries)):
+        d = popcount(codes ^ queries[j])
+        i = np.argmin(d)
+        best[j] = d[i]
+        arg[j] = i
+    return best, arg, popcount(codes).astype(np.int64).sum()
+
+
+def _dates(n):
+    r = _rng(219)
+    return r.integers(1900, 2100, size=n), r.integers(1, 13, size=n), r.integers(1, 29, size=n)
+
+
+@program("calendar: Zeller's congruence, leap years, day-of-year with integer // and %", _dates,
+         1_000_000, 500)
+def calendar(np, y, m, d):
+    mm = np.where(m < 3, m + 12, m)
+    yy = np.where(m < 3, y - 1, y)
+    K = yy % 100
+    J = yy // 100
+    h = (d + (13 * (mm + 1)) // 5 + K + K // 4 + J // 4 + 5 * J) % 7
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    cum = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+    doy = cum[m - 1] + d + (leap & (m > 2))
+    week = (doy - 1) // 7 + 1
+    return np.bincount(h, minlength=7), leap.sum(), doy.mean(), np.bincount(week)
+
+
+def _freqs(n):
+    return (numpy.logspace(1, 6, n).astype(numpy.float32),)
+
+
+@program("circuits: complex64 impedances over a frequency sweep, parallel/series, dB, phase",
+         _freqs, 1_000_000, 500, rtol=1e-4, atol=1e-4)
+def impedance(np, f):
+    w = (2 * np.pi * f).astype(np.float32)
+    R = np.float32(50.0)
+    L = np.float32(1e-3)
+    Cc = np.float32(1e-7)
+    jw = (1j * w).astype(np.complex64)
+    ZL = jw * L
+    ZC = 1 / (jw * Cc)
+    Zp = 1 / (1 / ZL + 1 / ZC)
+    Z = R + Zp
+    H = Zp / Z
+    mag = 20 * np.log10(np.abs(H))
+    ph = np.degrees(np.angle(H))
+    return Z.dtype == np.complex64, mag.max(), ph[::1000], f[np.argmax(mag)]
+
+
+def _ot(n):
+    r = _rng(220)
+    a = r.random(n); b = r.random(n)
+    return a / a.sum(), b / b.sum(), r.random((n, 2)), r.random((n, 2))
+
+
+@program("optimal transport: Sinkhorn scaling with allclose convergence checks", _ot, 400, 20,
+         rtol=1e-6, atol=1e-10)
+def sinkhorn(np, a, b, x, y):
+    Cm = ((x[:, None, :] - y[None, :, :]) ** 2).sum(axis=-1)
+    K = np.exp(-Cm / 0.05)
+    u = np.ones_like(a)
+    v = np.ones_like(b)
+    for it in range(500):
+        u = a / (K @ v)
+        v = b / (K.T @ u)
+        if it % 10 == 0 and np.allclose(u * (K @ v), a, rtol=1e-9, atol=1e-12):
+            break
+    Pm = u[:, None] * K * v[None, :]
+    return (Pm * Cm).sum(), Pm.sum(axis=0)[:10], it
+
+
+def _mesh(n):
+    r = _rng(221)
+    verts = r.normal(size=(n, 3))
+    faces = numpy.stack([r.integers(0, n, size=2 * n) for _ in range(3)], axis=1)
+    return verts, faces
+
+
+@program("mesh geometry: face normals by cross, areas, vertex normals by add.at", _mesh,
+         100_000, 50)
+def mesh_normals(np, verts, faces):
+    tri = verts[faces]
+    e1 = tri[:, 1] - tri[:, 0]
+    e2 = tri[:, 2] - tri[:, 0]
+    fn = np.cross(e1, e2)
+    area = 0.5 * np.linalg.norm(fn, axis=1)
+    vn = np.zeros_like(verts)
+    for k in range(3):
+        np.add.at(vn, faces[:, k], fn)
+    vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+    centroid = tri.mean(axis=1)
+    return area.sum(), vn[:5], centroid.mean(axis=0)
+
+
+def _obs(n):
+    return (_rng(222).integers(0, 4, size=n),)
+
+
+@program("HMM: Viterbi decoding in log space, max/argmax over axis in a Python loop", _obs,
+         5000, 60)
+def viterbi(np, obs):
+    S = 5
+    A = np.full((S, S), 0.05) + np.eye(S) * 0.75
+    A = A / A.sum(axis=1, keepdims=True)
+    B = np.linspace(1, 2, S * 4).reshape(S, 4) ** np.arange(4)
+    B = B / B.sum(axis=1, keepdims=True)
+    lA, lB = np.log(A), np.log(B)
+    T = len(obs)
+    delta = np.log(np.full(S, 1.0 / S)) + lB[:, obs[0]]
+    back = np.zeros((T, S), dtype=np.intp)
+    for t in range(1, T):
+        scores = delta[:, None] + lA
+        back[t] = np.argmax(scores, axis=0)
+        delta = scores.max(axis=0) + lB[:, obs[t]]
+    path = np.zeros(T, dtype=np.intp)
+    path[-1] = np.argmax(delta)
+    for t in range(T - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path, delta.max()
+
+
+def _raw(n):
+    return (_rng(223).random((n, n)).astype(numpy.float32),)
+
+
+@program("camera: Bayer demosaic by strided slices, white balance, float32 -> uint8", _raw,
+         1200, 16, rtol=1e-5, atol=1e-5)
+def demosaic(np, raw):
+    R = raw[0::2, 0::2]
+    G = 0.5 * (raw[0::2, 1::2] + raw[1::2, 0::2])
+    B = raw[1::2, 1::2]
+    rgb = np.stack([R, G, B], axis=-1)
+    gains = rgb.mean(axis=(0, 1))
+    rgb = rgb * (gains.mean() / gains)
+    rgb = np.clip(rgb, 0, 1) ** np.float32(1 / 2.2)
+    u8 = (rgb * 255 + 0.5).astype(np.uint8)
+    lum = u8 @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return (rgb.dtype == np.float32, u8[::50, ::50], lum.mean(),
+            np.histogram(u8, bins=16, range=(0, 256))[0])
