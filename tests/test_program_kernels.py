@@ -2212,3 +2212,86 @@ def test_matmul_other_operands_as_numpy():
             g = np.asarray(g)
             assert g.dtype == e.dtype and g.shape == e.shape
             np.testing.assert_allclose(g, e, rtol=1e-3 if e.dtype == np.float16 else 1e-6)
+
+
+# ------------------------------------------------------------------ ufunc.at (scatter)
+
+def _at_cases():
+    rng = np.random.default_rng(13)
+    i = rng.integers(-12, 12, 500)
+    j = rng.integers(0, 7, 500)
+    k3 = rng.integers(0, 3, 500)
+    for dt in (np.float64, np.float32, np.int64, np.int32):
+        vals = (rng.standard_normal(500) * 10).astype(dt)
+        rows = (rng.standard_normal((500, 7)) * 10).astype(dt)
+        yield dt, (12, 7), (i, j), vals
+        yield dt, (12, 7), (i, j), dt(3) if dt in (np.float64, np.float32) else 3
+        yield dt, (12, 7), (i.astype(np.int32), j.astype(np.int32)), vals
+        yield dt, (12, 7), i, rows
+        yield dt, (12, 7), i, rows[0]
+        yield dt, (12, 7), i, 2
+        yield dt, (12, 7, 3), (i, j, k3), vals
+        yield dt, (12, 7, 3), i, np.repeat(rows[:, :, None], 3, axis=2)
+        yield dt, (12, 7), (i, j), vals[:-1]                        # wrong length
+        yield dt, (12, 7), (i + 20, j), vals                        # out of bounds
+        yield dt, (12, 7), (i, j), 2.5                              # a float into ints
+        yield dt, (12, 7), (i, j), vals.astype(np.float64)          # another dtype
+        yield dt, (12,), i, vals                                    # 1-d: NumPy's path
+        yield dt, (12, 7), (i,), rows                               # a 1-tuple
+        yield dt, (12, 7), (i, j), vals.reshape(20, 25)             # values of another shape
+        yield dt, (12, 7), (i > 0, j), vals                         # a boolean index
+
+
+@pytest.mark.parametrize("case", list(_at_cases()), ids=lambda c: f"{np.dtype(c[0])}-{c[1]}")
+@pytest.mark.parametrize("name", ["add", "subtract"])
+def test_ufunc_at_as_numpy(case, name):
+    """np.add.at / np.subtract.at and dc's own (tuples of index arrays, rows by one index
+    array, values per index, per row or one): NumPy's final array bit for bit (duplicates
+    accumulate in order; integers wrap), its errors and its untouched array on an error."""
+    dt, shape, idx, vals = case
+    rng = np.random.default_rng(14)
+    base = (rng.standard_normal(shape) * 100).astype(dt)
+    e, g1, g2 = base.copy(), dc.asarray(base.copy()), dc.asarray(base.copy())
+    uf = getattr(np, name)
+    try:
+        uf.at(e, idx, vals)
+        err = None
+    except Exception as exc:  # noqa: BLE001 - compared with NumPy's
+        err = type(exc)
+        e = base.copy()
+        try:
+            uf.at(e, idx, vals)                  # NumPy's partial state at its error
+        except Exception:  # noqa: BLE001
+            pass
+    didx = tuple(dc.asarray(x) for x in idx) if type(idx) is tuple else dc.asarray(idx)
+    dvals = dc.asarray(vals) if isinstance(vals, np.ndarray) else vals
+    for g, call in ((g1, lambda: uf.at(g1, didx, dvals)),
+                    (g2, lambda: getattr(dc, name).at(g2, didx, dvals))):
+        if err is None:
+            call()
+        else:
+            with pytest.raises(err):
+                call()
+        assert np.asarray(g).tobytes() == e.tobytes()
+
+
+def test_ufunc_at_overflow_and_aliasing_as_numpy():
+    """A float32 scatter that overflows reports as NumPy's; values that alias the target
+    are read as NumPy's at reads them."""
+    a = np.full((3, 3), 3e38, np.float32)
+    idx = (np.array([0, 0, 1]), np.array([1, 1, 2]))
+    with warnings.catch_warnings(record=True) as we:
+        warnings.simplefilter("always")
+        np.add.at(a, idx, np.float32(3e38))
+    d = dc.asarray(np.full((3, 3), 3e38, np.float32))
+    with warnings.catch_warnings(record=True) as wd:
+        warnings.simplefilter("always")
+        np.add.at(d, idx, np.float32(3e38))
+    assert np.asarray(d).tobytes() == a.tobytes()
+    assert [str(w.message) for w in wd] == [str(w.message) for w in we]
+    b = np.arange(12.0).reshape(4, 3)
+    db = dc.asarray(b.copy())
+    rows = np.array([0, 1, 0, 3])
+    np.add.at(b, rows, b[1])
+    np.add.at(db, dc.asarray(rows), db[1])
+    assert np.asarray(db).tobytes() == b.tobytes()

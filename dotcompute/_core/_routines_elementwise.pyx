@@ -12,6 +12,8 @@ Everything else runs NumPy's loop on zero-copy views, with results from the pool
 from libc.stdint cimport int64_t, uint64_t, uint8_t, int8_t, int16_t, int32_t
 from libc.stdint cimport uint16_t, uint32_t
 from libc.string cimport memcpy, memset
+from libc.stdlib cimport malloc, free
+from libc.math cimport INFINITY
 cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport *
@@ -35,7 +37,7 @@ from dotcompute._core._numpy_loops cimport (run_numpy_loop, run_generic_loop, ge
                                             LOOP_BINARY, numpy_loop_of)
 from dotcompute._core._ndarray cimport (ndarray, operand_of, wrap_result, to_numpy,
                                         ssize_tuple, to_numpy_nested, key_to_numpy, common_device,
-                                        device_function, wrap_numpy, SMALL_BYTES)
+                                        device_function, wrap_numpy, SMALL_BYTES, byte_span)
 from dotcompute._core._routines_creation cimport empty_array, empty_c, as_array, new_array
 from dotcompute._core._memory cimport DeviceMemory
 from cpython.object cimport PyObject, PyTypeObject
@@ -2189,6 +2191,10 @@ cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
                               kwargs.get("keepdims", False),
                               kwargs.get("initial", np._NoValue),
                               kwargs.get("where", True))
+    if method == "at" and not kwargs and len(inputs) == 3 and (ufunc is _np_add
+                                                              or ufunc is _np_subtract):
+        if _at_fast(ufunc, inputs[0], inputs[1], inputs[2]):
+            return None
     if (method == "accumulate" and len(inputs) == 1 and type(inputs[0]) is ndarray
             and (ufunc is _np_maximum or ufunc is _np_minimum)):
         r = extreme_accumulate(ufunc is _np_maximum, <ndarray>inputs[0], kwargs)
@@ -2199,6 +2205,211 @@ cdef object array_ufunc(object ufunc, str method, tuple inputs, dict kwargs):
 
 cdef object _np_maximum = np.maximum
 cdef object _np_minimum = np.minimum
+cdef object _np_add = np.add
+cdef object _np_subtract = np.subtract
+
+
+# ----------------------------------------------------------------- ufunc.at (scatter)
+# np.add.at / np.subtract.at on a C-contiguous float64/float32/int64/int32 array of ours,
+# with a tuple of one 1-d integer index array per dimension (a[i[k], j[k]] += v[k]) or one
+# such array on the first (rows: a[i[k]] += v[k]), and values of the array's dtype (an
+# array of one value per index, or per row element, or one row or scalar for all) or a
+# Python scalar of its kind: one loop over precomputed offsets (dc_scatter.h). NumPy's at
+# took 48 ns an element with a tuple of indices and 38 ns a row of 3 (NumPy 2.4), ours
+# 2.7 and 3.4; its 1-d case takes 1.1 (ours would take 2: it stays NumPy's). Anything
+# else, and any index out of bounds (NumPy's error), is NumPy's at.
+cdef extern from "dc_scatter.h" nogil:
+    void dc_scatter_add_f8(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
+                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
+    void dc_scatter_add_f4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
+                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
+    void dc_scatter_sub_f8(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
+                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
+    void dc_scatter_sub_f4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
+                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
+    void dc_scatter_wrap_i8(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
+                            const char *v, Py_ssize_t sv, Py_ssize_t sm, int sub)
+    void dc_scatter_wrap_i4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
+                            const char *v, Py_ssize_t sv, Py_ssize_t sm, int sub)
+
+
+cdef cnp.ndarray _at_index(object x):
+    """x as a 1-d int64/int32 NumPy array (ours viewed), else None."""
+    cdef cnp.ndarray v
+    if type(x) is ndarray:
+        if not (<ndarray>x)._host:
+            return None
+        x = (<ndarray>x)._np()
+    if type(x) is not cnp.ndarray:
+        return None
+    v = <cnp.ndarray>x
+    if cnp.PyArray_NDIM(v) != 1 or not (cnp.PyArray_TYPE(v) == cnp.NPY_INT64
+                                        or cnp.PyArray_TYPE(v) == cnp.NPY_INT32
+                                        or cnp.PyArray_TYPE(v) == cnp.NPY_LONG):
+        return None
+    if not cnp.PyArray_ISALIGNED(v) or cnp.PyArray_ITEMSIZE(v) not in (4, 8):
+        return None
+    return v
+
+
+cdef bint _at_fast(object ufunc, object a, object indices, object b) except -1:
+    """ufunc.at(a, indices, b) for the cases above; False to run NumPy's."""
+    cdef ndarray A
+    cdef tuple idx
+    cdef list arrs = []
+    cdef cnp.ndarray v, bv
+    cdef Py_ssize_t n = -1, m, i, k, dim, st, isz, sv, sm, q
+    cdef int64_t *off
+    cdef char *ip
+    cdef Py_ssize_t ist
+    cdef char sbuf[8]
+    cdef const char *vp
+    cdef int t, nidx
+    cdef bint sub = ufunc is _np_subtract, ok = True
+    cdef Py_ssize_t lo, hi, blo, bhi
+    if type(a) is not ndarray:
+        return False
+    A = <ndarray>a
+    t = A._t
+    if (not A._host or not A._writeable or A._ndim == 0 or not A._c_contig or A._size == 0
+            or not (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8 or t == DC_T_I4)):
+        return False
+    isz = A._itemsize
+    if A._ndim == 1:
+        return False                 # (NumPy's at has a fast 1-d path: 1.1 ns an element)
+    if type(indices) is tuple:
+        idx = <tuple>indices
+        if len(idx) != A._ndim:
+            return False
+        m = 1
+    else:
+        idx = (indices,)
+        m = A._size // A._shape[0]
+    nidx = len(idx)
+    for k in range(nidx):
+        v = _at_index(idx[k])
+        if v is None:
+            return False
+        if n < 0:
+            n = cnp.PyArray_DIM(v, 0)
+        elif cnp.PyArray_DIM(v, 0) != n:
+            return False
+        arrs.append(v)
+    if n <= 0:
+        return False
+    # the values: one scalar, one row, or one per index (rows of m)
+    if type(b) is float or type(b) is int or type(b) is bool:
+        if type(b) is bool:
+            return False
+        if t == DC_T_F8:
+            (<double *>sbuf)[0] = <double>b
+        elif t == DC_T_F4:
+            if type(b) is float and 3.4028234663852886e38 < abs(<double>b) < INFINITY:
+                return False                         # (NumPy's overflow report)
+            (<float *>sbuf)[0] = <float><double>b
+        elif type(b) is int:
+            if t == DC_T_I8:
+                if not (-(1 << 63) <= b < (1 << 63)):
+                    return False
+                (<int64_t *>sbuf)[0] = <int64_t>b
+            else:
+                if not (-(1 << 31) <= b < (1 << 31)):
+                    return False
+                (<int32_t *>sbuf)[0] = <int32_t>b
+        else:
+            return False                             # float into an int array: NumPy's
+        vp = sbuf
+        sv = sm = 0
+    else:
+        if type(b) is ndarray:
+            if not (<ndarray>b)._host:
+                return False
+            b = (<ndarray>b)._np()
+        if type(b) is not cnp.ndarray:
+            return False
+        bv = <cnp.ndarray>b
+        if bv.dtype != A._dtype or not cnp.PyArray_IS_C_CONTIGUOUS(bv):
+            return False
+        q = cnp.PyArray_SIZE(bv)
+        if q == 0:
+            return False
+        # values in a's memory: NumPy's at decides how they are read
+        lo, hi = byte_span(A)
+        blo = <Py_ssize_t>cnp.PyArray_DATA(bv)
+        bhi = blo + q * isz
+        if blo < hi and lo < bhi:
+            return False
+        vp = <const char *>cnp.PyArray_DATA(bv)
+        if cnp.PyArray_NDIM(bv) == 0:
+            sv = sm = 0
+        elif q == n * m and cnp.PyArray_DIM(bv, 0) == n and (
+                cnp.PyArray_NDIM(bv) == 1 + (A._ndim - 1 if nidx == 1 else 0)):
+            if nidx == 1:
+                for k in range(1, A._ndim):
+                    if cnp.PyArray_DIM(bv, k) != A._shape[k]:
+                        return False
+            sv = m * isz
+            sm = isz
+        elif nidx == 1 and q == m and cnp.PyArray_NDIM(bv) == A._ndim - 1:
+            for k in range(1, A._ndim):
+                if cnp.PyArray_DIM(bv, k - 1) != A._shape[k]:
+                    return False
+            sv = 0                                   # one row for every index
+            sm = isz
+        else:
+            return False
+    off = <int64_t *>malloc(n * sizeof(int64_t))
+    if off == NULL:
+        raise MemoryError()
+    try:
+        memset(off, 0, n * sizeof(int64_t))
+        for k in range(nidx):
+            v = <cnp.ndarray>arrs[k]
+            dim = A._shape[k]
+            st = A._strides[k]
+            ip = <char *>cnp.PyArray_DATA(v)
+            ist = cnp.PyArray_STRIDE(v, 0)
+            with nogil:
+                if cnp.PyArray_ITEMSIZE(v) == 8:
+                    for i in range(n):
+                        q = (<int64_t *>(ip + i * ist))[0]
+                        if q < 0:
+                            q += dim
+                        if q < 0 or q >= dim:
+                            ok = False
+                            break
+                        off[i] += q * st
+                else:
+                    for i in range(n):
+                        q = (<int32_t *>(ip + i * ist))[0]
+                        if q < 0:
+                            q += dim
+                        if q < 0 or q >= dim:
+                            ok = False
+                            break
+                        off[i] += q * st
+            if not ok:
+                return False                          # NumPy's at raises its IndexError
+        fp_clear()
+        with nogil:
+            if t == DC_T_F8:
+                if sub:
+                    dc_scatter_sub_f8(A._data, off, n, m, vp, sv, sm)
+                else:
+                    dc_scatter_add_f8(A._data, off, n, m, vp, sv, sm)
+            elif t == DC_T_F4:
+                if sub:
+                    dc_scatter_sub_f4(A._data, off, n, m, vp, sv, sm)
+                else:
+                    dc_scatter_add_f4(A._data, off, n, m, vp, sv, sm)
+            elif t == DC_T_I8:
+                dc_scatter_wrap_i8(A._data, off, n, m, vp, sv, sm, sub)
+            else:
+                dc_scatter_wrap_i4(A._data, off, n, m, vp, sv, sm, sub)
+        fp_check(ufunc)
+    finally:
+        free(off)
+    return True
 
 
 
