@@ -2231,6 +2231,8 @@ cdef extern from "dc_scatter.h" nogil:
                             const char *v, Py_ssize_t sv, Py_ssize_t sm, int sub)
     void dc_scatter_wrap_i4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
                             const char *v, Py_ssize_t sv, Py_ssize_t sm, int sub)
+    int dc_scatter_offsets(int64_t *off, const char *ip, Py_ssize_t ist, int isz,
+                           Py_ssize_t n, Py_ssize_t dim, Py_ssize_t stride)
 
 
 cdef cnp.ndarray _at_index(object x):
@@ -2370,24 +2372,8 @@ cdef bint _at_fast(object ufunc, object a, object indices, object b) except -1:
             ip = <char *>cnp.PyArray_DATA(v)
             ist = cnp.PyArray_STRIDE(v, 0)
             with nogil:
-                if cnp.PyArray_ITEMSIZE(v) == 8:
-                    for i in range(n):
-                        q = (<int64_t *>(ip + i * ist))[0]
-                        if q < 0:
-                            q += dim
-                        if q < 0 or q >= dim:
-                            ok = False
-                            break
-                        off[i] += q * st
-                else:
-                    for i in range(n):
-                        q = (<int32_t *>(ip + i * ist))[0]
-                        if q < 0:
-                            q += dim
-                        if q < 0 or q >= dim:
-                            ok = False
-                            break
-                        off[i] += q * st
+                ok = dc_scatter_offsets(off, ip, ist, <int>cnp.PyArray_ITEMSIZE(v), n, dim,
+                                        st) == 0
             if not ok:
                 return False                          # NumPy's at raises its IndexError
         fp_clear()

@@ -23,28 +23,35 @@ DC_SCATTER(dc_scatter_sub_f8, double, -)
 DC_SCATTER(dc_scatter_sub_f4, float, -)
 
 /* Integer additions wrap, as NumPy's: through unsigned arithmetic (no signed overflow). */
-static void dc_scatter_wrap_i8(char *base, const int64_t *off, ptrdiff_t n, ptrdiff_t m,
-                               const char *v, ptrdiff_t sv, ptrdiff_t sm, int sub) {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        uint64_t *d = (uint64_t *)(base + off[i]);
-        const char *s = v + i * sv;
-        for (ptrdiff_t j = 0; j < m; j++) {
-            uint64_t x = *(const uint64_t *)(s + j * sm);
-            d[j] = sub ? d[j] - x : d[j] + x;
-        }
-    }
+#define DC_SCATTER_WRAP(NAME, U)                                                          \
+static void NAME(char *base, const int64_t *off, ptrdiff_t n, ptrdiff_t m, const char *v,  \
+                 ptrdiff_t sv, ptrdiff_t sm, int sub) {                                   \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                   \
+        U *d = (U *)(base + off[i]);                                                      \
+        const char *s = v + i * sv;                                                       \
+        for (ptrdiff_t j = 0; j < m; j++) {                                               \
+            U x = *(const U *)(s + j * sm);                                               \
+            d[j] = sub ? (U)(d[j] - x) : (U)(d[j] + x);                                   \
+        }                                                                                 \
+    }                                                                                     \
 }
 
-static void dc_scatter_wrap_i4(char *base, const int64_t *off, ptrdiff_t n, ptrdiff_t m,
-                               const char *v, ptrdiff_t sv, ptrdiff_t sm, int sub) {
+DC_SCATTER_WRAP(dc_scatter_wrap_i8, uint64_t)
+DC_SCATTER_WRAP(dc_scatter_wrap_i4, uint32_t)
+
+/* Add the byte offsets of n indices (int64 or int32 by isz, at byte stride ist) along a
+ * dimension of `dim` elements at byte stride `stride` into off; negative indices count from
+ * the end. Returns 0, or -1 at the first index out of bounds (off is then incomplete). */
+static int dc_scatter_offsets(int64_t *off, const char *ip, ptrdiff_t ist, int isz,
+                              ptrdiff_t n, ptrdiff_t dim, ptrdiff_t stride) {
     for (ptrdiff_t i = 0; i < n; i++) {
-        uint32_t *d = (uint32_t *)(base + off[i]);
-        const char *s = v + i * sv;
-        for (ptrdiff_t j = 0; j < m; j++) {
-            uint32_t x = *(const uint32_t *)(s + j * sm);
-            d[j] = sub ? d[j] - x : d[j] + x;
-        }
+        int64_t q = isz == 8 ? *(const int64_t *)(ip + i * ist)
+                             : (int64_t)*(const int32_t *)(ip + i * ist);
+        if (q < 0) q += dim;
+        if (q < 0 || q >= dim) return -1;
+        off[i] += q * stride;
     }
+    return 0;
 }
 
 #endif
