@@ -152,8 +152,8 @@ def extensions():
         core("_ndarray", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         core("_routines_creation", depends=["dc_copy.h"],
              macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
-        core("_routines_elementwise", depends=["dc_fpe.h", "dc_elide.h"]),
-        core("_routines_reduction", depends=["dc_fpe.h"]),
+        core("_routines_elementwise", depends=["dc_fpe.h", "dc_elide.h", "dc_scatter.h"]),
+        core("_routines_reduction", depends=["dc_fpe.h", "dc_matmul.h"]),
         core("_routines_function", depends=["dc_copy.h"]),
         core("_routines_indexing", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         # The fused-expression interpreter (dotcompute._compiler's back end): prange.

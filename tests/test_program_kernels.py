@@ -2116,6 +2116,26 @@ def test_roll_repeat_cross_fuzz_as_numpy(dtype, shape, data):
 
 # ------------------------------------------------------------------ small matrix products
 
+def _product_operands(shapes, dtype, seed, *calls):
+    """Random x, y of the shapes; None when x @ y raises NumPy's ValueError (each call on
+    our arrays then raises it too)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shapes[0]).astype(dtype)
+    y = rng.standard_normal(shapes[1]).astype(dtype)
+    try:
+        x @ y
+    except ValueError:
+        for call in calls:
+            with pytest.raises(ValueError):
+                call(dc.asarray(x), dc.asarray(y))
+        return None
+    return x, y
+
+
+def _product_tol(dtype):
+    return dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+
+
 def _views(x, rng):
     """x and strided / transposed / reversed views holding the same values."""
     yield x
@@ -2142,20 +2162,12 @@ def test_small_matmul_as_numpy(dtype, shapes):
     multiply-adds, in order from +0.0): NumPy's dtype, shape and values (up to rounding:
     BLAS may group the sums otherwise), on contiguous, Fortran, strided and reversed
     views; shape errors as NumPy's."""
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal(shapes[0]).astype(dtype)
-    y = rng.standard_normal(shapes[1]).astype(dtype)
-    try:
-        e = x @ y
-    except ValueError:
-        with pytest.raises(ValueError):
-            dc.asarray(x) @ dc.asarray(y)
-        with pytest.raises(ValueError):
-            dc.matmul(dc.asarray(x), dc.asarray(y))
-        with pytest.raises(ValueError):
-            dc.dot(dc.asarray(x), dc.asarray(y))
+    ops = _product_operands(shapes, dtype, 11, lambda a, b: a @ b, dc.matmul, dc.dot)
+    if ops is None:
         return
-    tol = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    x, y = ops
+    e = x @ y
+    tol = _product_tol(dtype)
     for xv in _views(x, rng):
         for yv in _views(y, rng):
             dx, dy = dc.asarray(xv), dc.asarray(yv)
@@ -2295,3 +2307,54 @@ def test_ufunc_at_overflow_and_aliasing_as_numpy():
     np.add.at(b, rows, b[1])
     np.add.at(db, dc.asarray(rows), db[1])
     assert np.asarray(db).tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", [((50, 3, 3), (50, 3, 3)), ((50, 3, 3), (3, 3)),
+                                    ((3, 3), (50, 3, 3)), ((50, 3, 3), (3,)),
+                                    ((50, 3, 3), (50, 3, 1)), ((2, 5, 4, 4), (2, 5, 4, 4)),
+                                    ((2, 5, 2, 4), (2, 5, 4, 3)), ((7, 2, 2), (7, 2, 2)),
+                                    ((2, 1, 3, 3), (1, 4, 3, 3)), ((0, 3, 3), (0, 3, 3)),
+                                    ((50, 3, 3), (40, 3, 3)), ((50, 3, 4), (50, 3, 4)),
+                                    ((6, 9, 9), (6, 9, 9)), ((6, 5, 7), (7, 2)), ((3,), (6, 3, 3)),
+                                    ((4, 3, 3), (2, 4, 3, 3))])
+def test_stacked_small_matmul_as_numpy(dtype, shapes):
+    """Stacks of small matrices (and a matrix or vector against a stack): NumPy's shape,
+    dtype and values (up to rounding), on contiguous, transposed and strided views;
+    broadcasting we leave to NumPy and its errors stay NumPy's."""
+    ops = _product_operands(shapes, dtype, 15, lambda a, b: a @ b)
+    if ops is None:
+        return
+    x, y = ops
+    tol = _product_tol(dtype)
+    views = [(x, y)]
+    if x.ndim >= 2 and y.ndim >= 2 and x.shape[-1] == x.shape[-2] and y.shape[-1] == y.shape[-2]:
+        views.append((np.swapaxes(x, -1, -2), np.swapaxes(y, -1, -2)))
+    big_x = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype)
+    big_x[..., ::2] = x
+    views.append((big_x[..., ::2], y))
+    for xv, yv in views:
+        want = xv @ yv
+        for g in (dc.asarray(xv) @ dc.asarray(yv), dc.matmul(dc.asarray(xv), dc.asarray(yv)),
+                  np.matmul(dc.asarray(xv), dc.asarray(yv))):
+            g = np.asarray(g)
+            assert g.dtype == want.dtype and g.shape == want.shape
+            np.testing.assert_allclose(g, want, **tol)
+
+
+def test_fixed_size_products_match_the_general_loop_bits():
+    """2..4-sized products (unrolled) give the bits of the same product computed inside a
+    larger call of the general loop (each element summed from +0.0 in k order)."""
+    rng = np.random.default_rng(16)
+    for m in (2, 3, 4):
+        for k in (2, 3, 4):
+            for n in (2, 3, 4):
+                a = rng.standard_normal((m, k))
+                b = rng.standard_normal((k, n))
+                fixed = np.asarray(dc.asarray(a) @ dc.asarray(b))
+                pad = np.zeros((m, k + 5))
+                pad[:, :k] = a
+                padb = np.zeros((k + 5, n + 5))
+                padb[:k, :n] = b
+                general = np.asarray(dc.asarray(pad) @ dc.asarray(padb))[:, :n]
+                assert fixed.tobytes() == np.ascontiguousarray(general).tobytes(), (m, k, n)

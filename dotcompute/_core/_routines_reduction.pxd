@@ -18,7 +18,7 @@ cdef object mean(ndarray a, object axis, object dtype, object out, object keepdi
 # a.var(...) / a.std(...) of a float array through our kernels, None: NumPy's.
 cdef object var(ndarray a, tuple args, dict kwargs, bint std)
 cdef object dot(object x, object y, object out)
-cdef object matmul2(object x, object y)
+cdef object matmul2(object x, object y, bint stacks=*)
 # np.vdot of two float arrays of one dtype that read as strided runs; None: NumPy's.
 cdef object vdot(object x, object y)
 # np.maximum.accumulate / np.minimum.accumulate (is_max) of a 1-d contiguous cpu array

@@ -1872,12 +1872,87 @@ cdef extern from "dc_matmul.h" nogil:
 DEF SMALL_MATMUL_MACS = 2048
 
 
-cdef object matmul2(object x, object y):
+cdef object _stacked_matmul(ndarray a, ndarray b):
+    """a @ b where a is a stack of matrices (ndim >= 3) and b one matrix or vector or a
+    stack of the same batch shape, or a a matrix and b such a stack; float64/float32 of one
+    dtype, each product up to SMALL_MATMUL_MACS multiply-adds: the small loop per matrix
+    (NumPy's matmul spent ~100 ns a 3 x 3 product of a stack in its loop's set-up). None
+    for anything else (other broadcasting, sizes, dtypes: the ufunc protocol)."""
+    cdef ndarray r, s
+    cdef Py_ssize_t m, n, k, sam, sak, sbk, sbn, q, nb = 1, oa, ob, rem, idx
+    cdef Py_ssize_t shape[MAXDIMS]
+    cdef int nba, nbb, nbat, d, nd
+    cdef Py_ssize_t osz
+    if a._t != b._t or not (a._t == DC_T_F8 or a._t == DC_T_F4) or a._ndim < 2:
+        return None
+    nba = a._ndim - 2
+    nbb = b._ndim - 2 if b._ndim >= 2 else 0
+    if nba and nbb and nba != nbb:
+        return None
+    s = a if nba else b                          # the stack whose batch shape is the result's
+    nbat = nba if nba else nbb
+    for d in range(nbat):
+        if nba and nbb and a._shape[d] != b._shape[d]:
+            return None
+        shape[d] = s._shape[d]
+        nb *= s._shape[d]
+    m = a._shape[a._ndim - 2]
+    k = a._shape[a._ndim - 1]
+    if b._ndim == 1:
+        n = 1
+        if b._shape[0] != k:
+            return None
+        sbk = b._strides[0]
+        sbn = 0
+    else:
+        n = b._shape[b._ndim - 1]
+        if b._shape[b._ndim - 2] != k:
+            return None
+        sbk = b._strides[b._ndim - 2]
+        sbn = b._strides[b._ndim - 1]
+    if m * n * k > SMALL_MATMUL_MACS or m * n * nb == 0:
+        return None
+    sam = a._strides[a._ndim - 2]
+    sak = a._strides[a._ndim - 1]
+    nd = nbat
+    shape[nd] = m
+    nd += 1
+    if b._ndim >= 2:
+        shape[nd] = n
+        nd += 1
+    r = empty_c(nd, shape, a._t)
+    osz = m * n
+    fp_clear()
+    for q in range(nb):
+        if nbat == 1:
+            oa = q * a._strides[0] if nba else 0
+            ob = q * b._strides[0] if nbb else 0
+        else:
+            oa = ob = 0
+            rem = q
+            for d in range(nbat - 1, -1, -1):
+                idx = rem % shape[d]
+                rem = rem // shape[d]
+                if nba:
+                    oa += idx * a._strides[d]
+                if nbb:
+                    ob += idx * b._strides[d]
+        if a._t == DC_T_F8:
+            dc_small_matmul_f8(a._data + oa, sam, sak, b._data + ob, sbk, sbn,
+                               <double *>r._data + q * osz, m, n, k)
+        else:
+            dc_small_matmul_f4(a._data + oa, sam, sak, b._data + ob, sbk, sbn,
+                               <float *>r._data + q * osz, m, n, k)
+    fp_check("matmul")
+    return r
+
+
+cdef object matmul2(object x, object y, bint stacks=True):
     """x @ y of two cpu arrays of ours (the operator and dotcompute.matmul without
     keywords): our dot kernel for two float vectors of one dtype; our small loop for float
-    matrices and vectors of one dtype up to SMALL_MATMUL_MACS multiply-adds; NumPy's
-    matmul on direct views (its allocator, no pool swap) for other small results; None
-    for anything else (the ufunc protocol)."""
+    matrices and vectors of one dtype up to SMALL_MATMUL_MACS multiply-adds, and (stacks)
+    for stacks of them (_stacked_matmul); NumPy's matmul on direct views (its allocator,
+    no pool swap) for other small results; None for anything else (the ufunc protocol)."""
     cdef ndarray a, b, r
     cdef Py_ssize_t m, n, k, sam, sak, sbk, sbn
     cdef Py_ssize_t shape[2]
@@ -1886,8 +1961,10 @@ cdef object matmul2(object x, object y):
         return None
     a = <ndarray>x
     b = <ndarray>y
-    if not (a._host and b._host and a._ndim <= 2 and b._ndim <= 2 and a._ndim and b._ndim):
+    if not (a._host and b._host and a._ndim and b._ndim):
         return None
+    if a._ndim > 2 or b._ndim > 2:
+        return _stacked_matmul(a, b) if stacks else None
     if a._ndim == 1 and b._ndim == 1:
         if a._t == b._t and is_float(a._t) and a._shape[0] == b._shape[0] and a._shape[0]:
             return _dot_run(a, b, a._t, a._data, a._strides[0], b._data, b._strides[0],
@@ -1933,7 +2010,7 @@ cdef object dot(object x, object y, object out):
             and A.shape[0] == B.shape[0] and A.shape[0] > 0):
         return _dot_run(x, y, A.t, A.data, A.strides[0], B.data, B.strides[0], A.shape[0])
     if out is None:
-        r = matmul2(x, y)            # (for 1-d and 2-d operands dot is matmul)
+        r = matmul2(x, y, False)     # (for 1-d and 2-d operands dot is matmul)
         if r is not None:
             return r
     with numpy_in_pool():
