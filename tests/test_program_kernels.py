@@ -2136,7 +2136,7 @@ def _product_tol(dtype):
     return dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
 
 
-def _views(x, rng):
+def _views(x):
     """x and strided / transposed / reversed views holding the same values."""
     yield x
     yield np.asfortranarray(x)
@@ -2168,8 +2168,8 @@ def test_small_matmul_as_numpy(dtype, shapes):
     x, y = ops
     e = x @ y
     tol = _product_tol(dtype)
-    for xv in _views(x, rng):
-        for yv in _views(y, rng):
+    for xv in _views(x):
+        for yv in _views(y):
             dx, dy = dc.asarray(xv), dc.asarray(yv)
             for g in (dx @ dy, dc.matmul(dx, dy), np.matmul(dx, dy), dc.dot(dx, dy),
                       dx.dot(dy), np.dot(dx, dy)):
