@@ -64,4 +64,5 @@ def rfftfreq(n, d=1.0, device=None, *, dtype=None):
 # name -> function, for the namespace and for its wrapped submodules
 OWN = {"sort": sort, "argsort": argsort}
 SUBMODULE_OWN = {"fft": {"fftfreq": fftfreq, "rfftfreq": rfftfreq},
-                 "linalg": {"norm": _routines_function.norm}}
+                 "linalg": {"norm": _routines_function.norm, "det": _routines_function.det,
+                            "inv": _routines_function.inv, "solve": _routines_function.solve}}

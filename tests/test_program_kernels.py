@@ -2358,3 +2358,85 @@ def test_fixed_size_products_match_the_general_loop_bits():
                 padb[:k, :n] = b
                 general = np.asarray(dc.asarray(pad) @ dc.asarray(padb))[:, :n]
                 assert fixed.tobytes() == np.ascontiguousarray(general).tobytes(), (m, k, n)
+
+
+# ------------------------------------------------------------ small linear algebra
+
+def _linalg_outcome(f, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "ok", f(*args)
+        except Exception as exc:  # noqa: BLE001 - compared with NumPy's
+            return "raise", type(exc)
+
+
+def _close_to(g, e, a):
+    """g is NumPy's result e up to LU rounding (bounded by the condition number of a)."""
+    g, e = np.asarray(g), np.asarray(e)
+    assert g.dtype == e.dtype and g.shape == e.shape
+    eps = np.finfo(e.dtype).eps if e.dtype == np.float32 else np.finfo(np.float64).eps
+    with np.errstate(all="ignore"):
+        cond = np.linalg.cond(np.asarray(a, np.float64)).max() if np.size(a) else 1.0
+    if not cond * eps < 1e-3:
+        np.testing.assert_array_equal(g, e)          # (NumPy's own code ran)
+        return
+    np.testing.assert_allclose(g, e, rtol=64 * a.shape[-1] * eps * max(cond, 1.0),
+                               atol=1e-300)
+
+
+def _same_linalg_outcome(g, e, a):
+    """Our outcome g is NumPy's e: the same exception type, or its result (up to LU
+    rounding where the inputs and result are finite, else exactly)."""
+    assert g[0] == e[0], (g, e, a)
+    if e[0] == "raise":
+        assert g[1] is e[1]
+    elif np.all(np.isfinite(e[1])) and np.all(np.isfinite(a)):
+        _close_to(g[1], e[1], a)
+    else:
+        np.testing.assert_array_equal(np.asarray(g[1]), e[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_det_inv_solve_as_numpy(dtype):
+    """np.linalg.det / inv / solve (ours and through NumPy's functions) of small matrices
+    and stacks: NumPy's dtype, shape and values up to LU rounding; singular, nearly
+    singular and non-finite matrices, bad shapes and other dtypes exactly NumPy's
+    results and exceptions (its own code runs for them)."""
+    rng = np.random.default_rng(17)
+    mats = [rng.standard_normal((n, n)) for n in range(1, 10)]
+    mats += [rng.standard_normal((4, 3, 3)), rng.standard_normal((2, 3, 2, 2)),
+             rng.standard_normal((3, 3)).T, rng.standard_normal((6, 6))[::2, ::2],
+             np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]),
+             np.zeros((3, 3)), np.array([[np.nan, 1.0], [1.0, 2.0]]),
+             np.array([[np.inf, 1.0], [1.0, 2.0]]), np.ones((2, 3)), np.zeros((0, 0)),
+             np.array([[1e-300, 0.0], [0.0, 1e-300]]), np.array([[1e200, 1.0], [1.0, 1e200]]),
+             np.stack([np.eye(3), np.ones((3, 3))])]
+    for a in mats:
+        with np.errstate(all="ignore"):
+            a = a.astype(dtype)
+        da = dc.asarray(a)
+        for name in ("det", "inv"):
+            e = _linalg_outcome(getattr(np.linalg, name), a)
+            for g in (_linalg_outcome(getattr(dc.linalg, name), da),
+                      _linalg_outcome(getattr(np.linalg, name), da)):
+                _same_linalg_outcome(g, e, a)
+        if a.ndim == 2:
+            for b in (rng.standard_normal(a.shape[0]), rng.standard_normal((a.shape[0], 2)),
+                      rng.standard_normal(a.shape[0] + 1)):
+                b = b.astype(dtype)
+                e = _linalg_outcome(np.linalg.solve, a, b)
+                for g in (_linalg_outcome(dc.linalg.solve, da, dc.asarray(b)),
+                          _linalg_outcome(np.linalg.solve, da, dc.asarray(b))):
+                    _same_linalg_outcome(g, e, a)
+
+
+def test_small_det_of_exact_matrices_is_numpys_value():
+    """Integer-valued, triangular and permutation matrices: NumPy's det (its
+    sign * exp(sum log|u_ii|), not the product) to the last bits NumPy's steps give."""
+    for a in (np.diag([2.0, 3.0, 4.0]), np.eye(4)[[1, 0, 3, 2]], np.triu(np.full((5, 5), 2.0)),
+              np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[2.0, 1.0], [1.0, 3.0]])):
+        e = np.linalg.det(a)
+        g = dc.linalg.det(dc.asarray(a))
+        assert type(g) is type(e)
+        np.testing.assert_allclose(g, e, rtol=4e-16, atol=0)

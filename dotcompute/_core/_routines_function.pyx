@@ -597,6 +597,153 @@ def norm(x, ord=None, axis=None, keepdims=False):
                                {})
 
 
+# ------------------------------------------------------------ small linear algebra
+# np.linalg.det / inv / solve of float64/float32 matrices up to DC_LU_MAX (det and inv also
+# of stacks of them): our LU in double precision (dc_lu.h), NumPy's steps after it, the
+# result in NumPy's result type (float32 for float32). NumPy's LAPACK gufuncs cost ~3.5 us
+# a call for a 2x2 inv (a Kalman filter's loop) and ~135 ns a matrix of a 3x3 stack's det.
+# Other operands, singular or nearly singular matrices (NumPy's error or its tiny result
+# depends on LAPACK's rounding) and non-finite values run NumPy's code for the whole call.
+cdef extern from "dc_lu.h" nogil:
+    int DC_LU_MAX
+    int dc_lu_load(const char *a, Py_ssize_t sr, Py_ssize_t sc, int f8, int n, double *A,
+                   int *piv)
+    double dc_lu_det(const double *A, int n, int sign)
+    void dc_lu_solve(const double *A, const int *piv, int n, double *x, int k)
+
+cdef object _F_det = np.linalg.det
+cdef object _np_det = np.linalg.det._implementation
+cdef object _F_inv = np.linalg.inv
+cdef object _np_inv = np.linalg.inv._implementation
+cdef object _F_solve = np.linalg.solve
+cdef object _np_solve = np.linalg.solve._implementation
+
+
+cdef bint _small_square(object a, Py_ssize_t *nb, int *n) noexcept:
+    """a is a cpu dc array of float64/float32 of shape (..., n, n), 1 <= n <= DC_LU_MAX,
+    of nb >= 1 matrices."""
+    cdef ndarray x
+    cdef int d
+    if type(a) is not ndarray:
+        return False
+    x = <ndarray>a
+    if (not x._host or x._ndim < 2 or not (x._t == DC_T_F8 or x._t == DC_T_F4)
+            or x._shape[x._ndim - 1] != x._shape[x._ndim - 2]
+            or not 1 <= x._shape[x._ndim - 1] <= DC_LU_MAX):
+        return False
+    n[0] = <int>x._shape[x._ndim - 1]
+    nb[0] = 1
+    for d in range(x._ndim - 2):
+        nb[0] *= x._shape[d]
+    return nb[0] >= 1
+
+
+cdef inline Py_ssize_t _batch_offset(const Py_ssize_t *shape, const Py_ssize_t *strides,
+                                     int nbd, Py_ssize_t q) noexcept nogil:
+    """Byte offset of matrix q of a stack over its nbd leading dimensions (C order)."""
+    cdef Py_ssize_t off = 0, idx
+    cdef int d
+    for d in range(nbd - 1, -1, -1):
+        idx = q % shape[d]
+        q = q // shape[d]
+        off += idx * strides[d]
+    return off
+
+
+cdef object _det_or_inv(object a, bint want_inv):
+    """det (want_inv False) or inv of a small float matrix or stack of them by our LU, in
+    a new array; None when refused (NumPy's code then runs)."""
+    cdef Py_ssize_t nb, q, i
+    cdef int n, sign
+    cdef ndarray x, r
+    cdef double A[64]
+    cdef double X[64]
+    cdef int piv[8]
+    cdef double v
+    cdef bint ok = True, f8
+    if not _small_square(a, &nb, &n):
+        return None
+    x = <ndarray>a
+    f8 = x._t == DC_T_F8
+    r = new_array(x._ndim if want_inv else x._ndim - 2, x._shape, x._dtype, False, False)
+    with nogil:
+        for q in range(nb):
+            sign = dc_lu_load(x._data + _batch_offset(x._shape, x._strides, x._ndim - 2, q),
+                              x._strides[x._ndim - 2], x._strides[x._ndim - 1], f8, n, A,
+                              piv)
+            if sign == 0:
+                ok = False
+                break
+            if not want_inv:
+                v = dc_lu_det(A, n, sign)
+                if f8:
+                    (<double *>r._data)[q] = v
+                else:
+                    (<float *>r._data)[q] = <float>v
+                continue
+            for i in range(n * n):
+                X[i] = 0
+            for i in range(n):
+                X[i * n + i] = 1
+            dc_lu_solve(A, piv, n, X, n)
+            for i in range(n * n):
+                if f8:
+                    (<double *>r._data)[q * n * n + i] = X[i]
+                else:
+                    (<float *>r._data)[q * n * n + i] = <float>X[i]
+    if not ok:
+        return None
+    return r[()] if r._ndim == 0 else r
+
+
+def det(a):
+    """numpy.linalg.det: small float matrices and stacks of them by our LU (above)."""
+    r = _det_or_inv(a, False)
+    return r if r is not None else call_numpy_function(_F_det, _np_det, (a,), {})
+
+
+def inv(a):
+    """numpy.linalg.inv: small float matrices and stacks of them by our LU (above)."""
+    r = _det_or_inv(a, True)
+    return r if r is not None else call_numpy_function(_F_inv, _np_inv, (a,), {})
+
+
+def solve(a, b):
+    """numpy.linalg.solve: a small float matrix (2-d) and a vector or matrix of right-hand
+    sides of its dtype by our LU (above)."""
+    cdef Py_ssize_t nb, i, j
+    cdef int n, sign, k
+    cdef ndarray x, y, r
+    cdef double A[64]
+    cdef double X[64]
+    cdef int piv[8]
+    if (_small_square(a, &nb, &n) and (<ndarray>a)._ndim == 2 and type(b) is ndarray
+            and (<ndarray>b)._host and (<ndarray>b)._t == (<ndarray>a)._t
+            and 1 <= (<ndarray>b)._ndim <= 2 and (<ndarray>b)._shape[0] == n):
+        x = <ndarray>a
+        y = <ndarray>b
+        k = 1 if y._ndim == 1 else <int>y._shape[1]
+        if 1 <= k and n * k <= 64:
+            sign = dc_lu_load(x._data, x._strides[0], x._strides[1], x._t == DC_T_F8, n, A,
+                              piv)
+            if sign != 0:
+                for i in range(n):
+                    for j in range(k):
+                        p = y._data + i * y._strides[0] + (j * y._strides[1] if y._ndim == 2
+                                                          else 0)
+                        X[i * k + j] = ((<double *>p)[0] if y._t == DC_T_F8
+                                        else <double>(<float *>p)[0])
+                dc_lu_solve(A, piv, n, X, k)
+                r = new_array(y._ndim, y._shape, y._dtype, False, False)
+                for i in range(n * k):
+                    if y._t == DC_T_F8:
+                        (<double *>r._data)[i] = X[i]
+                    else:
+                        (<float *>r._data)[i] = <float>X[i]
+                return r
+    return call_numpy_function(_F_solve, _np_solve, (a, b), {})
+
+
 def fliplr(m):
     """numpy.fliplr (m[:, ::-1]): a view for dc arrays."""
     return _flip_one(m, 1, np.fliplr, _np_fliplr)
@@ -2011,7 +2158,8 @@ OVERRIDES = {
     np.histogram: histogram, np.interp: interp, np.bincount: bincount,
     np.nonzero: nonzero, np.argwhere: argwhere, np.flatnonzero: flatnonzero,
     np.isin: isin, np.polyval: polyval, np.lexsort: lexsort, np.roll: roll,
-    np.cross: cross, np.linalg.norm: norm,
+    np.cross: cross, np.linalg.norm: norm, np.linalg.det: det, np.linalg.inv: inv,
+    np.linalg.solve: solve,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
