@@ -74,7 +74,8 @@ _OWN = {
         "copy", "repeat", "stack", "outer", "median", "std", "var", "quantile",
         "percentile", "unique", "searchsorted", "digitize", "nanmedian", "histogram",
         "interp", "bincount", "nonzero", "argwhere", "flatnonzero", "isin", "polyval",
-        "lexsort", "nansum", "nanmean", "nanvar", "nanstd", "roll", "cross")},
+        "lexsort", "nansum", "nanmean", "nanvar", "nanstd", "roll", "cross", "convolve",
+        "correlate")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

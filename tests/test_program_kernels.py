@@ -2440,3 +2440,51 @@ def test_small_det_of_exact_matrices_is_numpys_value():
         g = dc.linalg.det(dc.asarray(a))
         assert type(g) is type(e)
         np.testing.assert_allclose(g, e, rtol=4e-16, atol=0)
+
+
+# ------------------------------------------------------------------ convolve, correlate
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["convolve", "correlate"])
+def test_convolve_correlate_as_numpy(dtype, name):
+    """np.convolve / np.correlate of 1-d float arrays (our kernel, threaded): NumPy's
+    dtype, shape and values (up to the rounding of its dot per output) in every mode, for
+    kernels shorter and longer than the signal, strided views, NumPy kernels, NaN and
+    inf; other dtypes, shapes and modes and their errors as NumPy's."""
+    rng = np.random.default_rng(18)
+    f, df = getattr(np, name), getattr(dc, name)
+    for n1, n2 in ((1, 1), (5, 3), (3, 5), (10, 10), (1000, 1), (1000, 7), (7, 1000),
+                   (5000, 64), (300001, 21), (2, 3)):
+        a = rng.standard_normal(n1).astype(dtype)
+        v = rng.standard_normal(n2).astype(dtype)
+        for mode in ("full", "same", "valid"):
+            e = f(a, v, mode)
+            eps = np.finfo(dtype).eps
+            bound = 4 * eps * np.convolve(np.abs(a).astype(np.float64),
+                                          np.abs(v).astype(np.float64), "full").max() \
+                * max(n2, 1) if name == "convolve" else None
+            for g in (df(dc.asarray(a), dc.asarray(v), mode), f(dc.asarray(a), dc.asarray(v), mode),
+                      df(dc.asarray(a), v, mode)):
+                g = np.asarray(g)
+                assert g.dtype == e.dtype and g.shape == e.shape, (n1, n2, mode)
+                tol = bound if bound is not None else 4 * eps * (np.abs(a).sum() * np.abs(v).max() + 1)
+                np.testing.assert_allclose(g, e, rtol=0, atol=tol)
+    a = rng.standard_normal(50).astype(dtype)
+    v = rng.standard_normal(7).astype(dtype)
+    a_nan = a.copy()
+    a_nan[[3, 30]] = [np.nan, np.inf]
+    for x, y, mode in ((a[::3], v[::-1], "same"), (a_nan, v, "full"), (a, v, "bad"),
+                       (a, np.array([], dtype), "full"), (a.reshape(5, 10), v, "full"),
+                       (a, v.astype(np.float32 if dtype == np.float64 else np.float64), "same"),
+                       (a.astype(np.int64), v.astype(np.int64), "full"),
+                       (a + 1j * a, v, "valid"), (a, v, 1)):
+        try:
+            e = f(x, y, mode)
+        except Exception as exc:  # noqa: BLE001 - compared with NumPy's
+            with pytest.raises(type(exc)):
+                df(dc.asarray(x), dc.asarray(y), mode)
+            continue
+        g = np.asarray(df(dc.asarray(x), dc.asarray(y), mode))
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-5 if e.dtype in (np.float32, np.complex64)
+                                   else 1e-12, atol=1e-5)

@@ -320,3 +320,5 @@ cdef bint run_numpy_rows(np_sort_fn sort, np_argsort_fn argsort, char *data, cha
 # o[:n] = a[:n] with NaN as +0.0, m[:n] = 1 where a is not NaN (contiguous, float type t;
 # the nan-functions' copy) on the thread policy's threads; False for another type.
 cdef bint run_nan_zero(const char *a, char *o, char *m, Py_ssize_t n, int t) noexcept
+cdef bint run_correlate(const char *a, Py_ssize_t na, const char *w, Py_ssize_t nw,
+                        Py_ssize_t left, char *o, Py_ssize_t nout, int t) noexcept

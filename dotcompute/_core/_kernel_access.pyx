@@ -994,6 +994,37 @@ cdef bint run_nan_zero(const char *a, char *o, char *m, Py_ssize_t n, int t) noe
     return True
 
 
+cdef struct _CorrCtx:
+    void (*f)(const char *a, Py_ssize_t na, const char *w, Py_ssize_t nw, Py_ssize_t left,
+              char *o, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil
+    const char *a
+    const char *w
+    char *o
+    Py_ssize_t na, nw, left, isz
+
+
+cdef void _corr_span(void *p, Py_ssize_t s, Py_ssize_t e, int c) noexcept nogil:
+    cdef _CorrCtx *x = <_CorrCtx *>p
+    x.f(x.a, x.na, x.w, x.nw, x.left, x.o + s * x.isz, s, e)
+
+
+cdef bint run_correlate(const char *a, Py_ssize_t na, const char *w, Py_ssize_t nw,
+                        Py_ssize_t left, char *o, Py_ssize_t nout, int t) noexcept:
+    """o[k] = sum_j a[k + j - left] * w[j] for k < nout (terms outside a left out;
+    contiguous; float kernel type t), the outputs spread over the thread policy's threads
+    (an output costs nw multiply-adds); False for another type."""
+    cdef _CorrCtx x
+    cdef int nt
+    if (t != DC_T_F8 and t != DC_T_F4) or K.correlate[t] == NULL:
+        return False
+    x.f, x.a, x.w, x.o, x.na, x.nw, x.left = K.correlate[t], a, w, o, na, nw, left
+    x.isz = type_size(t)
+    nt = threads_for_ew(nout * nw, K.binary_threshold[0], <int>x.isz)
+    with nogil:
+        _spans(_corr_span, &x, nout, nt)
+    return True
+
+
 cdef extern from "dc_interp.h" nogil:
     void dc_interp_f8(const double *x, Py_ssize_t m, const double *xp, const double *fp,
                       Py_ssize_t n, double left, double right, double *out)

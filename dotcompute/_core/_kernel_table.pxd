@@ -59,6 +59,9 @@ cdef extern from "dc_kernel_table.h" nogil:
         dc_reduce_fn nansum_far[1]
         dc_combine_fn nansum_combine[1]
         void (*nan_zero[1])(const char *a, char *o, char *m, Py_ssize_t n) noexcept nogil
+        void (*correlate[1])(const char *a, Py_ssize_t na, const char *w, Py_ssize_t nw,
+                             Py_ssize_t left, char *o, Py_ssize_t lo,
+                             Py_ssize_t hi) noexcept nogil
         dc_dot_fn dot[1]
         dc_where_fn where[1]
         dc_clip_fn clip[1]
