@@ -155,7 +155,8 @@ def extensions():
         core("_routines_elementwise", depends=["dc_fpe.h", "dc_elide.h", "dc_scatter.h"]),
         core("_routines_reduction", depends=["dc_fpe.h", "dc_matmul.h"]),
         core("_routines_function", depends=["dc_copy.h", "dc_lu.h"]),
-        core("_routines_indexing", macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
+        core("_routines_indexing", depends=["dc_copy.h"],
+             macros=[("NPY_TARGET_VERSION", "NPY_2_0_API_VERSION")]),
         # The fused-expression interpreter (dotcompute._compiler's back end): prange.
         core("_fused", openmp=True, depends=["dc_stream.h", "dc_fpe.h", "dc_balance.h"]),
     ]

@@ -480,3 +480,31 @@ def test_mask_gather_and_scatter_as_numpy(dtype, row):
             d2 = dc.asarray(x.copy())
             d2[dm] = dc.asarray(v)
             np.testing.assert_array_equal(np.asarray(d2).view(np.uint8), e.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.uint16, np.float32, np.int64, np.float64,
+                                   np.complex128, np.float16])
+def test_scalar_into_strided_slices_as_numpy(dtype):
+    """A scalar assigned to a 1-d strided slice (typed stores for 1-8 byte items, a copy
+    per element otherwise): NumPy's array after each, for steps forward and backward,
+    starts past the end, 2-d rows and columns, and NumPy's conversion errors."""
+    n = 1001
+    e = np.zeros(n, dtype)
+    g = dc.asarray(np.zeros(n, dtype))
+    for key, v in ((slice(4, None, 2), 1), (slice(None, None, 7), True), (slice(9, None, 3), 0),
+                   (slice(None, None, -5), 3), (slice(2000, None, 3), 1), (slice(1, -1, 999), 1),
+                   (slice(None, 10, 4), 2.5 if np.dtype(dtype).kind in "fc" else 2)):
+        e[key] = v
+        g[key] = v
+        np.testing.assert_array_equal(np.asarray(g), e)
+    m = np.zeros((30, 40), dtype)
+    dm = dc.asarray(m.copy())
+    for key in ((slice(None), 3), (5, slice(None, None, 3)), (slice(1, None, 4), 7)):
+        m[key] = 1
+        dm[key] = 1
+        np.testing.assert_array_equal(np.asarray(dm), m)
+    if np.dtype(dtype).kind in "iu":
+        with pytest.raises(OverflowError):
+            np.zeros(10, dtype)[::2] = 1 << 70
+        with pytest.raises(OverflowError):
+            dc.zeros(10, dtype)[::2] = 1 << 70

@@ -15,6 +15,8 @@ caller runs NumPy's indexing.
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
+cdef extern from "dc_copy.h" nogil:
+    void dc_fill_strided(char *o, Py_ssize_t n, Py_ssize_t s, const char *v, int isz)
 
 cimport numpy as cnp
 
@@ -549,6 +551,10 @@ cdef bint assign_region(ndarray a, char *data, int nd, Py_ssize_t *shape,
         V.is_scalar = True
     else:
         return False
+    if V.is_scalar and nd == 1 and strides[0] != a._itemsize and shape[0] > 0:
+        with nogil:
+            dc_fill_strided(data, shape[0], strides[0], V.value, <int>a._itemsize)
+        return True
     ops[0] = &V
     ops[1] = &R
     if not nd_setup(&it, 2, ops, nd, shape):

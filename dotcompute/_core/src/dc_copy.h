@@ -37,4 +37,20 @@ static inline void dc_copy_bytes(char *dst, const char *src, size_t n)
     else
         memmove(dst, src, n);
 }
+
+/* n elements of isz bytes at byte stride s from o, each set to the value at v (a scalar
+ * assigned to a strided slice: `sieve[i * i::i] = False`); typed stores for 1-8 bytes,
+ * where the general copy loop re-read the value through memcpy for each element (1.1x
+ * NumPy's time quiet, 1.6x with another process busy). */
+static void dc_fill_strided(char *o, ptrdiff_t n, ptrdiff_t s, const char *v, int isz)
+{
+    switch (isz) {
+    case 1: { uint8_t x; memcpy(&x, v, 1); for (ptrdiff_t i = 0; i < n; i++) *(uint8_t *)(o + i * s) = x; return; }
+    case 2: { uint16_t x; memcpy(&x, v, 2); for (ptrdiff_t i = 0; i < n; i++) memcpy(o + i * s, &x, 2); return; }
+    case 4: { uint32_t x; memcpy(&x, v, 4); for (ptrdiff_t i = 0; i < n; i++) memcpy(o + i * s, &x, 4); return; }
+    case 8: { uint64_t x; memcpy(&x, v, 8); for (ptrdiff_t i = 0; i < n; i++) memcpy(o + i * s, &x, 8); return; }
+    default:
+        for (ptrdiff_t i = 0; i < n; i++) memcpy(o + i * s, v, (size_t)isz);
+    }
+}
 #endif
