@@ -2488,3 +2488,29 @@ def test_convolve_correlate_as_numpy(dtype, name):
         assert g.dtype == e.dtype and g.shape == e.shape
         np.testing.assert_allclose(g, e, rtol=1e-5 if e.dtype in (np.float32, np.complex64)
                                    else 1e-12, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint8, bool,
+                                   np.int16])
+def test_small_unique_as_numpy(dtype):
+    """np.unique of small arrays (NumPy's sort of a flat copy, runs kept in C): NumPy's
+    values bit for bit (signed zeros, one NaN for all), dtype and shape, for 1-d and 2-d
+    inputs and views; the options still as NumPy's."""
+    rng = np.random.default_rng(19)
+    cases = [rng.integers(0, 5, 1), rng.integers(-3, 3, 40), rng.standard_normal(33) * 3,
+             rng.integers(0, 4, (6, 7)), np.array([0.0, -0.0, 0.0, 1.0, -0.0]),
+             np.array([np.nan, 1.0, np.nan, -np.inf, np.inf, 1.0]), np.array([np.nan] * 5),
+             rng.integers(0, 100, 4095), np.arange(20)[::-3]]
+    for x in cases:
+        with np.errstate(all="ignore"):
+            x = np.asarray(x).astype(dtype)
+        for view in (x, x.T if x.ndim == 2 else x[::-1]):
+            e = np.unique(view)
+            for g in (dc.unique(dc.asarray(view)), np.unique(dc.asarray(view))):
+                g = np.asarray(g)
+                assert g.dtype == e.dtype and g.shape == e.shape
+                assert g.tobytes() == e.tobytes()
+            e2 = np.unique(view, return_counts=True)
+            g2 = dc.unique(dc.asarray(view), return_counts=True)
+            for u, v in zip(g2, e2):
+                np.testing.assert_array_equal(np.asarray(u), v)
