@@ -2514,3 +2514,59 @@ def test_small_unique_as_numpy(dtype):
             g2 = dc.unique(dc.asarray(view), return_counts=True)
             for u, v in zip(g2, e2):
                 np.testing.assert_array_equal(np.asarray(u), v)
+
+
+# ------------------------------------------------------------------------- einsum
+
+EINSUM_CASES = [("ij,jk->ik", (20, 30), (30, 10)), ("ij,kj->ik", (5, 3), (4, 3)),
+                ("ji,jk->ik", (3, 5), (3, 4)), ("ij,jk->ki", (5, 6), (6, 7)),
+                ("ij,j->i", (40, 30), (30,)), ("j,jk->k", (30,), (30, 40)), ("i,i->", (30,), (30,)),
+                ("nij,nj->ni", (200, 3, 3), (200, 3)), ("bij,bjk->bik", (50, 4, 5), (50, 5, 6)),
+                ("bij,bkj->bki", (50, 4, 5), (50, 6, 5)), ("ij,ij->i", (10, 3), (10, 3)),
+                ("ii,i->i", (3, 3), (3,)), ("ij,jk", (3, 4), (4, 5)), ("nj,nji->ni", (5, 3), (5, 3, 4)),
+                ("ij,jk->ik", (3, 4), (5, 6)), ("ij,jk->ijk", (3, 4), (4, 5)),
+                ("abij,abjk->abik", (2, 3, 4, 5), (2, 3, 5, 2)), ("bij,cjk->bik", (2, 3, 4), (2, 4, 5)),
+                ("...ij,...jk->...ik", (2, 3, 4), (2, 4, 5)), ("i j , j k -> i k", (3, 4), (4, 5)),
+                ("ij,jk->ik", (1, 1), (1, 1)), ("bij,bjk->bik", (1, 4, 5), (3, 5, 6))]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", EINSUM_CASES, ids=lambda c: c[0])
+def test_einsum_as_numpy(dtype, case):
+    """np.einsum (ours and NumPy's function on our arrays): a matrix product's subscripts
+    by matmul, everything else by NumPy's einsum: NumPy's result type, shape and values
+    (up to rounding), on contiguous and transposed operands, and its errors; keywords,
+    mixed dtypes and integers stay NumPy's."""
+    spec, s1, s2 = case
+    rng = np.random.default_rng(20)
+    a = rng.standard_normal(s1).astype(dtype)
+    b = rng.standard_normal(s2).astype(dtype)
+    tol = _product_tol(dtype)
+    for x, y in ((a, b), (np.ascontiguousarray(a.T).T, np.asfortranarray(b))):
+        try:
+            e = np.einsum(spec, x, y)
+        except Exception as exc:  # noqa: BLE001 - compared with NumPy's
+            with pytest.raises(type(exc)):
+                dc.einsum(spec, dc.asarray(x), dc.asarray(y))
+            continue
+        for g in (dc.einsum(spec, dc.asarray(x), dc.asarray(y)),
+                  np.einsum(spec, dc.asarray(x), dc.asarray(y))):
+            assert type(g) is (dc.ndarray if isinstance(e, np.ndarray) else type(e))
+            g = np.asarray(g)
+            assert g.dtype == e.dtype and g.shape == e.shape
+            np.testing.assert_allclose(g, e, **tol)
+    da, db = dc.asarray(a), dc.asarray(b)
+    for kw in ({"optimize": True}, {"dtype": np.float64}):
+        try:
+            e = np.einsum(spec, a, b, **kw)
+        except Exception as exc:  # noqa: BLE001
+            with pytest.raises(type(exc)):
+                dc.einsum(spec, da, db, **kw)
+            continue
+        np.testing.assert_allclose(np.asarray(dc.einsum(spec, da, db, **kw)), e, **tol)
+    try:
+        e = np.einsum(spec, a.astype(np.int64), b)
+    except Exception:  # noqa: BLE001
+        return
+    np.testing.assert_allclose(np.asarray(dc.einsum(spec, dc.asarray(a.astype(np.int64)), db)),
+                               e, **tol)
