@@ -2570,3 +2570,28 @@ def test_einsum_as_numpy(dtype, case):
         return
     np.testing.assert_allclose(np.asarray(dc.einsum(spec, dc.asarray(a.astype(np.int64)), db)),
                                e, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_einsum_of_three_operands_as_numpy(dtype):
+    """Three or more operands: large ones by NumPy's contraction order (optimize=True),
+    small ones and mixed dtypes by its plain loop -- NumPy's result type, shape and values
+    (up to rounding) either way."""
+    rng = np.random.default_rng(21)
+    D = rng.standard_normal((8, 8)).astype(dtype)
+    blocks = rng.standard_normal((32, 8, 40, 8)).astype(dtype).transpose(0, 2, 1, 3)
+    v = rng.standard_normal((30000, 3)).astype(dtype)
+    M = rng.standard_normal((30000, 3, 3)).astype(dtype)
+    s = rng.standard_normal((4, 4)).astype(dtype)
+    for spec, ops in (("ij,abjk,lk->abil", (D, blocks, D)), ("ni,nij,nj->n", (v, M, v)),
+                      ("ij,jk,kl->il", (s, s, s)), ("ij,jk,kl", (s, s, s)),
+                      ("ij,abjk,lk->abil", (D, blocks, D.astype(np.float64))),
+                      ("ij,jk,kl,lm->im", (s, s, s, s))):
+        e = np.einsum(spec, *ops)
+        for g in (dc.einsum(spec, *[dc.asarray(x) for x in ops]),
+                  np.einsum(spec, *[dc.asarray(x) for x in ops])):
+            g = np.asarray(g)
+            assert g.dtype == e.dtype and g.shape == e.shape
+            scale = max(np.abs(e).max(), 1.0)
+            np.testing.assert_allclose(g, e, rtol=0,
+                                       atol=scale * (1e-4 if e.dtype == np.float32 else 1e-12))
