@@ -145,3 +145,18 @@ cdef inline (Py_ssize_t, Py_ssize_t) byte_span(ndarray a) noexcept:
         else:
             hi += x
     return lo, hi + a._itemsize
+
+
+cdef inline Py_ssize_t stack_offset(const Py_ssize_t *shape, const Py_ssize_t *strides,
+                                    int nbd, Py_ssize_t q) noexcept nogil:
+    """Byte offset of item q (C order) of a stack over its nbd leading dimensions (shape,
+    strides): the matrix q of a stack of matrices."""
+    cdef Py_ssize_t off = 0, idx
+    cdef int d
+    if nbd == 1:
+        return q * strides[0]
+    for d in range(nbd - 1, -1, -1):
+        idx = q % shape[d]
+        q = q // shape[d]
+        off += idx * strides[d]
+    return off

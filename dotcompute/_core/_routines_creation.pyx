@@ -235,42 +235,10 @@ cdef bint _short_scalars(object a):
     return True
 
 
-cdef object _small_from_scalars(object a, object dtype):
-    """numpy.array(a, dtype) of a short list of scalars: Python floats, NumPy float64
-    scalars and Python ints (int64 range) without a dtype are written into a pool array
-    directly; else NumPy's array()
-    in NumPy's own memory (a pool allocation and the handler swap cost more than such an
-    array), wrapped."""
-    cdef double fbuf[SHORT_LIST]
-    cdef long long ibuf[SHORT_LIST]
-    cdef Py_ssize_t n = len(a), i
-    cdef bint floats = False
-    cdef int ovf = 0
-    cdef object x
-    cdef ndarray r
-    if dtype is None and n:
-        for i in range(n):
-            x = a[i]
-            if type(x) is float or type(x) is _NP_FLOAT64:    # (np.float64 is a float)
-                floats = True
-            elif type(x) is int:
-                ibuf[i] = PyLong_AsLongLongAndOverflow(x, &ovf)
-                if ovf:
-                    break
-            else:
-                break
-        else:
-            # NumPy's result: float64 when any element is a float (ints converted with
-            # float(), correctly rounded as PyLong_AsDouble), else int64
-            r = new_array(1, &n, _FLOAT64 if floats else _INT64, False, False)
-            if floats:
-                for i in range(n):
-                    x = a[i]
-                    (<double *>r._data)[i] = PyLong_AsDouble(x) if type(x) is int \
-                        else PyFloat_AS_DOUBLE(x)
-            else:
-                memcpy(r._data, ibuf, n * sizeof(long long))
-            return r
+cdef object _numpy_short_array(object a, object dtype):
+    """numpy.array(a, dtype) of a short list of scalars (or of short rows of them) that
+    _scalar_list does not take: NumPy's array() in NumPy's own memory (a pool allocation
+    and the handler swap cost more than such an array), wrapped."""
     cdef cnp.ndarray arr = _np_array(a, dtype)
     if PyDataType_REFCHK(cnp.PyArray_DESCR(arr)):
         raise TypeError("dotcompute arrays cannot hold Python objects (dtype=object)")
@@ -296,13 +264,11 @@ cdef object _scalar_list(object a):
     else int64, as NumPy's discovery gives. None for anything else. NumPy's array() behind
     our allocator and the nested walk cost 2x NumPy's time from 50 elements (0.46x at 50,
     0.76x at 10,000: `np.array(results)` after a loop)."""
-    cdef Py_ssize_t n = len(a), m = -1, i, j, k
+    cdef Py_ssize_t n = len(a), m = -1, i, j
     cdef int kind = 1, ndim = 1
     cdef object row, x
     cdef Py_ssize_t shape[2]
     cdef ndarray r
-    cdef double *fd
-    cdef long long *idat
     if n == 0:
         return None
     x = a[0]
@@ -327,29 +293,35 @@ cdef object _scalar_list(object a):
     shape[0] = n
     shape[1] = m
     r = new_array(ndim, shape, _FLOAT64 if kind == 2 else _INT64, False, False)
-    fd = <double *>r._data
-    idat = <long long *>r._data
-    k = 0
-    for i in range(n):
-        row = a[i] if ndim == 2 else a
-        for j in range(m if ndim == 2 else 1):
-            x = row[j] if ndim == 2 else row[i]
-            if kind == 2:
-                fd[k] = PyLong_AsDouble(x) if type(x) is int else PyFloat_AS_DOUBLE(x)
-            else:
-                idat[k] = PyLong_AsLongLong(x)
-            k += 1
+    if ndim == 1:
+        for i in range(n):
+            _put_scalar(a[i], kind == 2, r._data, i)
+    else:
+        for i in range(n):
+            row = a[i]
+            for j in range(m):
+                _put_scalar(row[j], kind == 2, r._data, i * m + j)
     return r
+
+
+cdef inline void _put_scalar(object x, bint floats, char *data, Py_ssize_t k):
+    """Element k of a float64 (floats; ints as float() converts them, correctly rounded
+    as PyLong_AsDouble) or int64 array from a scalar _scalar_kind accepted."""
+    if floats:
+        (<double *>data)[k] = PyLong_AsDouble(x) if type(x) is int else PyFloat_AS_DOUBLE(x)
+    else:
+        (<long long *>data)[k] = PyLong_AsLongLong(x)
 
 
 cdef object _from_scalars(object a, object dtype):
     """array(a, dtype) of a list or tuple of scalars (or of rows of them) on the direct
     paths above; None for anything else."""
-    if _short_scalars(a):
-        return _small_from_scalars(a, dtype)
+    cdef object r = None
     if dtype is None and (type(a) is list or type(a) is tuple):
-        return _scalar_list(a)
-    return None
+        r = _scalar_list(a)
+    if r is None and _short_scalars(a):
+        r = _numpy_short_array(a, dtype)
+    return r
 
 
 cdef object _copy_numpy(cnp.ndarray a, object dtype, object order):
@@ -957,8 +929,9 @@ cdef object _small_eye(Py_ssize_t n, Py_ssize_t m, object k, object dtype, bint 
 
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     """numpy.eye in pool memory (or on `device`); a small one (up to 1024 elements, a
-    rotation or transfer matrix in a loop) in NumPy's own memory, wrapped: the pool's
-    allocator swap cost 0.8 us of its 1.8."""
+    rotation or transfer matrix in a loop) written directly (_small_eye), or for other
+    dtypes NumPy's in its own memory, wrapped (the pool's allocator swap cost 0.8 us of
+    NumPy's eye's 1.8)."""
     cols = N if M is None else M
     if (device is None and PyLong_CheckExact(N) and PyLong_CheckExact(cols)
             and PyLong_CheckExact(k) and 0 <= N <= 1024 and 0 <= cols and N * cols <= 1024

@@ -892,8 +892,9 @@ cdef object _UF_MATMUL = np.matmul
 
 
 # Binary kernels whose float64 results are NumPy's bits (IEEE operations, NaN-propagating
-# extremes, comparisons; not fmax/fmin: NumPy's scalar fmax(0.0, -0.0) is +0.0, ours -0.0): two float scalars through the namespace's ufunc run them on the
-# one element; power, arctan2 and hypot run NumPy's own loop on it (_scalar_binary).
+# extremes, comparisons; not fmax/fmin: NumPy's scalar fmax(0.0, -0.0) is +0.0, ours
+# -0.0): two float scalars through the namespace's ufunc run them on the one element;
+# power, arctan2 and hypot run NumPy's own loop on it (_scalar_binary).
 cdef object _F8_DTYPE = np.dtype(np.float64)
 cdef bint _EXACT_BINARY[MAXOPS]
 memset(_EXACT_BINARY, 0, sizeof(_EXACT_BINARY))
@@ -2219,30 +2220,24 @@ cdef object _np_subtract = np.subtract
 # 2.7 and 3.4; its 1-d case takes 1.1 (ours would take 2: it stays NumPy's). Anything
 # else, and any index out of bounds (NumPy's error), is NumPy's at.
 cdef extern from "dc_scatter.h" nogil:
-    void dc_scatter_add_f8(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
-                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
-    void dc_scatter_add_f4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
-                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
-    void dc_scatter_sub_f8(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
-                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
-    void dc_scatter_sub_f4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
-                           const char *v, Py_ssize_t sv, Py_ssize_t sm)
-    void dc_scatter_wrap_i8(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
-                            const char *v, Py_ssize_t sv, Py_ssize_t sm, int sub)
-    void dc_scatter_wrap_i4(char *base, const int64_t *off, Py_ssize_t n, Py_ssize_t m,
-                            const char *v, Py_ssize_t sv, Py_ssize_t sm, int sub)
+    void dc_scatter(int code, int sub, char *base, const int64_t *off, Py_ssize_t n,
+                    Py_ssize_t m, const char *v, Py_ssize_t sv, Py_ssize_t sm)
     int dc_scatter_offsets(int64_t *off, const char *ip, Py_ssize_t ist, int isz,
                            Py_ssize_t n, Py_ssize_t dim, Py_ssize_t stride)
+
+
+cdef object _cpu_numpy(object x):
+    """x's NumPy view for a cpu array of ours, x for a NumPy array, else None."""
+    if type(x) is ndarray:
+        return (<ndarray>x)._np() if (<ndarray>x)._host else None
+    return x if type(x) is cnp.ndarray else None
 
 
 cdef cnp.ndarray _at_index(object x):
     """x as a 1-d int64/int32 NumPy array (ours viewed), else None."""
     cdef cnp.ndarray v
-    if type(x) is ndarray:
-        if not (<ndarray>x)._host:
-            return None
-        x = (<ndarray>x)._np()
-    if type(x) is not cnp.ndarray:
+    x = _cpu_numpy(x)
+    if x is None:
         return None
     v = <cnp.ndarray>x
     if cnp.PyArray_NDIM(v) != 1 or not (cnp.PyArray_TYPE(v) == cnp.NPY_INT64
@@ -2260,7 +2255,7 @@ cdef bint _at_fast(object ufunc, object a, object indices, object b) except -1:
     cdef tuple idx
     cdef list arrs = []
     cdef cnp.ndarray v, bv
-    cdef Py_ssize_t n = -1, m, i, k, dim, st, isz, sv, sm, q
+    cdef Py_ssize_t n = -1, m, k, dim, st, isz, sv, sm, q
     cdef int64_t *off
     cdef char *ip
     cdef Py_ssize_t ist
@@ -2300,9 +2295,7 @@ cdef bint _at_fast(object ufunc, object a, object indices, object b) except -1:
     if n <= 0:
         return False
     # the values: one scalar, one row, or one per index (rows of m)
-    if type(b) is float or type(b) is int or type(b) is bool:
-        if type(b) is bool:
-            return False
+    if type(b) is float or type(b) is int:
         if t == DC_T_F8:
             (<double *>sbuf)[0] = <double>b
         elif t == DC_T_F4:
@@ -2323,11 +2316,8 @@ cdef bint _at_fast(object ufunc, object a, object indices, object b) except -1:
         vp = sbuf
         sv = sm = 0
     else:
-        if type(b) is ndarray:
-            if not (<ndarray>b)._host:
-                return False
-            b = (<ndarray>b)._np()
-        if type(b) is not cnp.ndarray:
+        b = _cpu_numpy(b)
+        if b is None:
             return False
         bv = <cnp.ndarray>b
         if bv.dtype != A._dtype or not cnp.PyArray_IS_C_CONTIGUOUS(bv):
@@ -2378,20 +2368,8 @@ cdef bint _at_fast(object ufunc, object a, object indices, object b) except -1:
                 return False                          # NumPy's at raises its IndexError
         fp_clear()
         with nogil:
-            if t == DC_T_F8:
-                if sub:
-                    dc_scatter_sub_f8(A._data, off, n, m, vp, sv, sm)
-                else:
-                    dc_scatter_add_f8(A._data, off, n, m, vp, sv, sm)
-            elif t == DC_T_F4:
-                if sub:
-                    dc_scatter_sub_f4(A._data, off, n, m, vp, sv, sm)
-                else:
-                    dc_scatter_add_f4(A._data, off, n, m, vp, sv, sm)
-            elif t == DC_T_I8:
-                dc_scatter_wrap_i8(A._data, off, n, m, vp, sv, sm, sub)
-            else:
-                dc_scatter_wrap_i4(A._data, off, n, m, vp, sv, sm, sub)
+            dc_scatter(0 if t == DC_T_F8 else 1 if t == DC_T_F4 else 2 if t == DC_T_I8 else 3,
+                       sub, A._data, off, n, m, vp, sv, sm)
         fp_check(ufunc)
     finally:
         free(off)

@@ -7,6 +7,7 @@ publishes the same functions. Any other NumPy function runs NumPy's code on zero
 with its results from the pool, wrapped as dotcompute arrays.
 """
 from dotcompute._core._ndarray cimport (ndarray, wrap_result, to_numpy, to_numpy_nested,
+                                        stack_offset,
                                         SMALL_BYTES, device_function)
 from dotcompute._core._routines_creation cimport as_array, new_array
 from dotcompute._core cimport _routines_creation as _cr
@@ -640,16 +641,12 @@ cdef object _einsum_matmul(str spec, ndarray a, ndarray b):
             return None                  # (broadcast or mismatched: NumPy's einsum says)
     if a._shape[sa.index(summed[0])] != b._shape[sb.index(summed[0])]:
         return None
+    if batch and not free_a:
+        return None                      # (x @ y would take x's rows as vectors)
     x = a.transpose([sa.index(c) for c in batch + free_a + summed])
     y = b.transpose([sb.index(c) for c in batch + summed + free_b])
-    if free_b and not free_a and batch:
-        return None                      # (x @ y would take y as a stack of matrices)
-    if not free_b and batch:
-        # a stack of matrices by a stack of vectors: matmul takes y as (..., k, 1)
-        r = x @ y[..., None] if free_a else None
-        if r is None:
-            return None
-        r = r[..., 0]
+    if batch and not free_b:
+        r = (x @ y[..., None])[..., 0]   # a stack of vectors: matmul takes (..., k, 1)
     else:
         r = x @ y
     got = batch + free_a + free_b
@@ -756,7 +753,7 @@ cdef object _correlate_fast(object a, object v, object mode, bint conv):
     if n2 > n1:
         return None
     if conv:                                     # convolve = correlate with v reversed
-        tmp = w
+        tmp = w                                  # (w[::-1].copy() costs ~0.6 us more)
         w = new_array(1, &n2, tmp._dtype, False, False)
         for i in range(n2):
             memcpy(w._data + i * w._itemsize, tmp._data + (n2 - 1 - i) * w._itemsize,
@@ -806,6 +803,9 @@ cdef extern from "dc_lu.h" nogil:
                    int *piv)
     double dc_lu_det(const double *A, int n, int sign)
     void dc_lu_solve(const double *A, const int *piv, int n, double *x, int k)
+    double dc_lu_read(const char *a, Py_ssize_t sr, Py_ssize_t sc, int f8, int rows,
+                      int cols, double *A)
+    void dc_lu_store(char *o, const double *x, Py_ssize_t n, int f8)
 
 cdef object _F_det = np.linalg.det
 cdef object _np_det = np.linalg.det._implementation
@@ -834,18 +834,6 @@ cdef bint _small_square(object a, Py_ssize_t *nb, int *n) noexcept:
     return nb[0] >= 1
 
 
-cdef inline Py_ssize_t _batch_offset(const Py_ssize_t *shape, const Py_ssize_t *strides,
-                                     int nbd, Py_ssize_t q) noexcept nogil:
-    """Byte offset of matrix q of a stack over its nbd leading dimensions (C order)."""
-    cdef Py_ssize_t off = 0, idx
-    cdef int d
-    for d in range(nbd - 1, -1, -1):
-        idx = q % shape[d]
-        q = q // shape[d]
-        off += idx * strides[d]
-    return off
-
-
 cdef object _det_or_inv(object a, bint want_inv):
     """det (want_inv False) or inv of a small float matrix or stack of them by our LU, in
     a new array; None when refused (NumPy's code then runs)."""
@@ -855,7 +843,6 @@ cdef object _det_or_inv(object a, bint want_inv):
     cdef double A[64]
     cdef double X[64]
     cdef int piv[8]
-    cdef double v
     cdef bint ok = True, f8
     if not _small_square(a, &nb, &n):
         return None
@@ -864,29 +851,22 @@ cdef object _det_or_inv(object a, bint want_inv):
     r = new_array(x._ndim if want_inv else x._ndim - 2, x._shape, x._dtype, False, False)
     with nogil:
         for q in range(nb):
-            sign = dc_lu_load(x._data + _batch_offset(x._shape, x._strides, x._ndim - 2, q),
+            sign = dc_lu_load(x._data + stack_offset(x._shape, x._strides, x._ndim - 2, q),
                               x._strides[x._ndim - 2], x._strides[x._ndim - 1], f8, n, A,
                               piv)
             if sign == 0:
                 ok = False
                 break
             if not want_inv:
-                v = dc_lu_det(A, n, sign)
-                if f8:
-                    (<double *>r._data)[q] = v
-                else:
-                    (<float *>r._data)[q] = <float>v
+                X[0] = dc_lu_det(A, n, sign)
+                dc_lu_store(r._data + q * r._itemsize, X, 1, f8)
                 continue
             for i in range(n * n):
                 X[i] = 0
             for i in range(n):
                 X[i * n + i] = 1
             dc_lu_solve(A, piv, n, X, n)
-            for i in range(n * n):
-                if f8:
-                    (<double *>r._data)[q * n * n + i] = X[i]
-                else:
-                    (<float *>r._data)[q * n * n + i] = <float>X[i]
+            dc_lu_store(r._data + q * n * n * r._itemsize, X, n * n, f8)
     if not ok:
         return None
     return r[()] if r._ndim == 0 else r
@@ -907,8 +887,9 @@ def inv(a):
 def solve(a, b):
     """numpy.linalg.solve: a small float matrix (2-d) and a vector or matrix of right-hand
     sides of its dtype by our LU (above)."""
-    cdef Py_ssize_t nb, i, j
-    cdef int n, sign, k
+    cdef Py_ssize_t nb
+    cdef int n, k
+    cdef bint f8
     cdef ndarray x, y, r
     cdef double A[64]
     cdef double X[64]
@@ -920,22 +901,13 @@ def solve(a, b):
         y = <ndarray>b
         k = 1 if y._ndim == 1 else <int>y._shape[1]
         if 1 <= k and n * k <= 64:
-            sign = dc_lu_load(x._data, x._strides[0], x._strides[1], x._t == DC_T_F8, n, A,
-                              piv)
-            if sign != 0:
-                for i in range(n):
-                    for j in range(k):
-                        p = y._data + i * y._strides[0] + (j * y._strides[1] if y._ndim == 2
-                                                          else 0)
-                        X[i * k + j] = ((<double *>p)[0] if y._t == DC_T_F8
-                                        else <double>(<float *>p)[0])
+            f8 = x._t == DC_T_F8
+            if (dc_lu_load(x._data, x._strides[0], x._strides[1], f8, n, A, piv) != 0
+                    and dc_lu_read(y._data, y._strides[0],
+                                   y._strides[1] if y._ndim == 2 else 0, f8, n, k, X) >= 0):
                 dc_lu_solve(A, piv, n, X, k)
                 r = new_array(y._ndim, y._shape, y._dtype, False, False)
-                for i in range(n * k):
-                    if y._t == DC_T_F8:
-                        (<double *>r._data)[i] = X[i]
-                    else:
-                        (<float *>r._data)[i] = <float>X[i]
+                dc_lu_store(r._data, X, n * k, f8)
                 return r
     return call_numpy_function(_F_solve, _np_solve, (a, b), {})
 
@@ -1230,53 +1202,57 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
 cdef object _np_unique = np.unique._implementation
 
 
+ctypedef fused _unique_t:
+    double
+    float
+    int64_t
+    int32_t
+
+
+cdef Py_ssize_t _unique_runs(_unique_t *p, Py_ssize_t n) noexcept nogil:
+    """Keep the first of each run of equal values of the sorted p[:n] at its front, the
+    NaNs (last in sorted order) as their first one (NumPy's equal_nan); returns how many
+    were kept."""
+    cdef Py_ssize_t i, k, nan_at = n
+    while nan_at > 0 and p[nan_at - 1] != p[nan_at - 1]:
+        nan_at -= 1
+    k = 1 if nan_at > 0 else 0
+    for i in range(1, nan_at):
+        if p[i] != p[i - 1]:
+            p[k] = p[i]
+            k += 1
+    if nan_at < n:
+        p[k] = p[nan_at]
+        k += 1
+    return k
+
+
 cdef object _unique_small(ndarray a):
     """np.unique(a) of a small float32/64 or 32/64-bit integer array (no options): NumPy's
     steps -- its sort of a flat copy, then the first of each run of equal values, NaNs
     as one (equal_nan) -- without its Python code around them (4.5 us of 32 elements'
     unique). None for other dtypes."""
     cdef int t = a._t
-    cdef Py_ssize_t n, i, k = 0, nan_at
+    cdef Py_ssize_t n, k
     cdef ndarray r
     cdef cnp.ndarray v
-    cdef char *p
-    cdef Py_ssize_t isz = a._itemsize
+    cdef void *p
     if not (t == DC_T_F8 or t == DC_T_F4 or t == DC_T_I8 or t == DC_T_I4):
         return None
     v = <cnp.ndarray>a._np().flatten()
     v.sort()
     n = cnp.PyArray_SIZE(v)
-    p = <char *>cnp.PyArray_DATA(v)
-    nan_at = n
-    if t == DC_T_F8 or t == DC_T_F4:
-        # NaNs sort last; the first of them stands for all (NumPy's aux_firstnan)
-        while nan_at > 0 and ((<double *>p)[nan_at - 1] != (<double *>p)[nan_at - 1]
-                              if t == DC_T_F8 else
-                              (<float *>p)[nan_at - 1] != (<float *>p)[nan_at - 1]):
-            nan_at -= 1
-    k = 1 if nan_at > 0 else 0
-    for i in range(1, nan_at):
-        if t == DC_T_F8:
-            if (<double *>p)[i] != (<double *>p)[i - 1]:
-                (<double *>p)[k] = (<double *>p)[i]
-                k += 1
-        elif t == DC_T_F4:
-            if (<float *>p)[i] != (<float *>p)[i - 1]:
-                (<float *>p)[k] = (<float *>p)[i]
-                k += 1
-        elif t == DC_T_I8:
-            if (<int64_t *>p)[i] != (<int64_t *>p)[i - 1]:
-                (<int64_t *>p)[k] = (<int64_t *>p)[i]
-                k += 1
-        else:
-            if (<int32_t *>p)[i] != (<int32_t *>p)[i - 1]:
-                (<int32_t *>p)[k] = (<int32_t *>p)[i]
-                k += 1
-    if nan_at < n:                               # one NaN: the first in sorted order
-        memcpy(p + k * isz, p + nan_at * isz, isz)
-        k += 1
+    p = cnp.PyArray_DATA(v)
+    if t == DC_T_F8:
+        k = _unique_runs(<double *>p, n)
+    elif t == DC_T_F4:
+        k = _unique_runs(<float *>p, n)
+    elif t == DC_T_I8:
+        k = _unique_runs(<int64_t *>p, n)
+    else:
+        k = _unique_runs(<int32_t *>p, n)
     r = new_array(1, &k, a._dtype, False, False)
-    memcpy(r._data, p, k * isz)
+    memcpy(r._data, p, k * a._itemsize)
     return r
 
 

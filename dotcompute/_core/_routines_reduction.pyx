@@ -21,6 +21,7 @@ from dotcompute._core._cpu cimport effective_num_threads
 from dotcompute._core._threads cimport threads_left_by_processes, threads_left
 from dotcompute._core._kernel_access cimport fp_clear, fp_check
 from dotcompute._core._ndarray cimport (ndarray, operand_of, byte_span, wrap_numpy, wrap_result,
+                                        stack_offset,
                                         to_numpy, device_function, SMALL_BYTES)
 from dotcompute._core._routines_creation cimport empty_array, pooled, empty_c, copy as _copy_array
 
@@ -1872,51 +1873,45 @@ cdef extern from "dc_matmul.h" nogil:
 DEF SMALL_MATMUL_MACS = 2048
 
 
-cdef object _stacked_matmul(ndarray a, ndarray b):
-    """a @ b where a is a stack of matrices (ndim >= 3) and b one matrix or vector or a
-    stack of the same batch shape, or a a matrix and b such a stack; float64/float32 of one
-    dtype, each product up to SMALL_MATMUL_MACS multiply-adds: the small loop per matrix
-    (NumPy's matmul spent ~100 ns a 3 x 3 product of a stack in its loop's set-up). None
-    for anything else (other broadcasting, sizes, dtypes: the ufunc protocol)."""
+cdef object _small_products(ndarray a, ndarray b):
+    """a @ b by our small loop (dc_matmul.h): float64/float32 of one dtype, each product up
+    to SMALL_MATMUL_MACS multiply-adds; a a matrix or vector and b a matrix (or a matrix
+    and a vector), or either a stack of matrices with the other one matrix or vector or a
+    stack of the same batch shape (NumPy's matmul spent ~0.9 us a call in its ufunc and
+    BLAS set-up, ~100 ns a 3 x 3 product of a stack). None for anything else (other
+    broadcasting, sizes, dtypes, two vectors: the caller's other paths)."""
     cdef ndarray r, s
-    cdef Py_ssize_t m, n, k, sam, sak, sbk, sbn, q, nb = 1, oa, ob, rem, idx
+    cdef Py_ssize_t m, n, k, sam, sak, sbk, sbn, q, nb = 1, oa, ob, osz
     cdef Py_ssize_t shape[MAXDIMS]
     cdef int nba, nbb, nbat, d, nd
-    cdef Py_ssize_t osz
-    if a._t != b._t or not (a._t == DC_T_F8 or a._t == DC_T_F4) or a._ndim < 2:
+    if a._t != b._t or not (a._t == DC_T_F8 or a._t == DC_T_F4):
         return None
-    nba = a._ndim - 2
-    nbb = b._ndim - 2 if b._ndim >= 2 else 0
-    if nba and nbb and nba != nbb:
+    nba = a._ndim - 2 if a._ndim > 2 else 0
+    nbb = b._ndim - 2 if b._ndim > 2 else 0
+    if (nba and nbb and nba != nbb) or (a._ndim == 1 and (nbb or b._ndim == 1)):
         return None
-    s = a if nba else b                          # the stack whose batch shape is the result's
+    s = a if nba else b                  # the stack whose batch shape is the result's
     nbat = nba if nba else nbb
     for d in range(nbat):
         if nba and nbb and a._shape[d] != b._shape[d]:
             return None
         shape[d] = s._shape[d]
         nb *= s._shape[d]
-    m = a._shape[a._ndim - 2]
+    m = a._shape[a._ndim - 2] if a._ndim >= 2 else 1
     k = a._shape[a._ndim - 1]
-    if b._ndim == 1:
-        n = 1
-        if b._shape[0] != k:
-            return None
-        sbk = b._strides[0]
-        sbn = 0
-    else:
-        n = b._shape[b._ndim - 1]
-        if b._shape[b._ndim - 2] != k:
-            return None
-        sbk = b._strides[b._ndim - 2]
-        sbn = b._strides[b._ndim - 1]
+    n = b._shape[b._ndim - 1] if b._ndim >= 2 else 1
+    if b._shape[b._ndim - 2 if b._ndim >= 2 else 0] != k:
+        return None
     if m * n * k > SMALL_MATMUL_MACS or m * n * nb == 0:
         return None
-    sam = a._strides[a._ndim - 2]
+    sam = a._strides[a._ndim - 2] if a._ndim >= 2 else 0
     sak = a._strides[a._ndim - 1]
+    sbk = b._strides[b._ndim - 2] if b._ndim >= 2 else b._strides[0]
+    sbn = b._strides[b._ndim - 1] if b._ndim >= 2 else 0
     nd = nbat
-    shape[nd] = m
-    nd += 1
+    if a._ndim >= 2:
+        shape[nd] = m
+        nd += 1
     if b._ndim >= 2:
         shape[nd] = n
         nd += 1
@@ -1924,39 +1919,26 @@ cdef object _stacked_matmul(ndarray a, ndarray b):
     osz = m * n
     fp_clear()
     for q in range(nb):
-        if nbat == 1:
-            oa = q * a._strides[0] if nba else 0
-            ob = q * b._strides[0] if nbb else 0
-        else:
-            oa = ob = 0
-            rem = q
-            for d in range(nbat - 1, -1, -1):
-                idx = rem % shape[d]
-                rem = rem // shape[d]
-                if nba:
-                    oa += idx * a._strides[d]
-                if nbb:
-                    ob += idx * b._strides[d]
+        oa = stack_offset(a._shape, a._strides, nba, q) if nba else 0
+        ob = stack_offset(b._shape, b._strides, nbb, q) if nbb else 0
         if a._t == DC_T_F8:
             dc_small_matmul_f8(a._data + oa, sam, sak, b._data + ob, sbk, sbn,
                                <double *>r._data + q * osz, m, n, k)
         else:
             dc_small_matmul_f4(a._data + oa, sam, sak, b._data + ob, sbk, sbn,
                                <float *>r._data + q * osz, m, n, k)
-    fp_check("matmul")
+    fp_check("matmul")                   # NumPy's reports ("... in matmul")
     return r
 
 
 cdef object matmul2(object x, object y, bint stacks=True):
     """x @ y of two cpu arrays of ours (the operator and dotcompute.matmul without
     keywords): our dot kernel for two float vectors of one dtype; our small loop for float
-    matrices and vectors of one dtype up to SMALL_MATMUL_MACS multiply-adds, and (stacks)
-    for stacks of them (_stacked_matmul); NumPy's matmul on direct views (its allocator,
-    no pool swap) for other small results; None for anything else (the ufunc protocol)."""
-    cdef ndarray a, b, r
-    cdef Py_ssize_t m, n, k, sam, sak, sbk, sbn
-    cdef Py_ssize_t shape[2]
-    cdef int nd
+    matrices, vectors and (stacks) stacks of them (_small_products); NumPy's matmul on
+    direct views (its allocator, no pool swap) for other small results of 1-d and 2-d
+    operands; None for anything else (the ufunc protocol)."""
+    cdef ndarray a, b
+    cdef object r
     if type(x) is not ndarray or type(y) is not ndarray:
         return None
     a = <ndarray>x
@@ -1964,40 +1946,18 @@ cdef object matmul2(object x, object y, bint stacks=True):
     if not (a._host and b._host and a._ndim and b._ndim):
         return None
     if a._ndim > 2 or b._ndim > 2:
-        return _stacked_matmul(a, b) if stacks else None
+        return _small_products(a, b) if stacks else None
     if a._ndim == 1 and b._ndim == 1:
         if a._t == b._t and is_float(a._t) and a._shape[0] == b._shape[0] and a._shape[0]:
             return _dot_run(a, b, a._t, a._data, a._strides[0], b._data, b._strides[0],
                             a._shape[0])
         return None                  # (a scalar result: NumPy's matmul / dot decide)
-    m = a._shape[0] if a._ndim == 2 else 1
-    k = a._shape[a._ndim - 1]
-    n = b._shape[1] if b._ndim == 2 else 1
-    if (a._t == b._t and (a._t == DC_T_F8 or a._t == DC_T_F4) and k == b._shape[0]
-            and m * n * k <= SMALL_MATMUL_MACS and m * n > 0):
-        sam = a._strides[0] if a._ndim == 2 else 0
-        sak = a._strides[a._ndim - 1]
-        sbk = b._strides[0]
-        sbn = b._strides[1] if b._ndim == 2 else 0
-        nd = 0
-        if a._ndim == 2:
-            shape[nd] = m
-            nd += 1
-        if b._ndim == 2:
-            shape[nd] = n
-            nd += 1
-        r = empty_c(nd, shape, a._t)
-        fp_clear()
-        if a._t == DC_T_F8:
-            dc_small_matmul_f8(a._data, sam, sak, b._data, sbk, sbn, <double *>r._data,
-                               m, n, k)
-        else:
-            dc_small_matmul_f4(a._data, sam, sak, b._data, sbk, sbn, <float *>r._data,
-                               m, n, k)
-        fp_check("matmul")                      # NumPy's reports ("... in matmul")
+    r = _small_products(a, b)
+    if r is not None:
         return r
     # the result's bytes decide (NumPy allocates only the result)
-    if m * n * (a._itemsize if a._itemsize > b._itemsize else b._itemsize) < SMALL_BYTES:
+    if ((a._shape[0] if a._ndim == 2 else 1) * (b._shape[1] if b._ndim == 2 else 1)
+            * (a._itemsize if a._itemsize > b._itemsize else b._itemsize) < SMALL_BYTES):
         return wrap_result(np.matmul(a._np(), b._np()))
     return None
 

@@ -16,21 +16,37 @@
 #define DC_LU_MAX 8
 #define DC_LU_TOL 64.0
 
-/* Load the n x n matrix at a (byte strides sr, sc; double or float by f8) into A
- * (row-major doubles) and factor it in place: piv[k] is the row swapped with k. Returns
- * the permutation's sign (+1/-1), or 0 when refused. */
-static int dc_lu_load(const char *a, ptrdiff_t sr, ptrdiff_t sc, int f8, int n, double *A,
-                      int *piv) {
-    double amax = 0, tol;
-    int sign = 1;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) {
+/* Read the rows x cols matrix at a (byte strides sr, sc; double or float by f8) into A
+ * (row-major doubles). Returns max|a|, or -1 when a value is not finite. */
+static double dc_lu_read(const char *a, ptrdiff_t sr, ptrdiff_t sc, int f8, int rows,
+                         int cols, double *A) {
+    double amax = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
             const char *p = a + i * sr + j * sc;
             double v = f8 ? *(const double *)p : (double)*(const float *)p;
-            if (!isfinite(v)) return 0;
-            A[i * n + j] = v;
+            if (!isfinite(v)) return -1;
+            A[i * cols + j] = v;
             if (fabs(v) > amax) amax = fabs(v);
         }
+    return amax;
+}
+
+/* Write n doubles to o as double or float (f8). */
+static void dc_lu_store(char *o, const double *x, ptrdiff_t n, int f8) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+        if (f8) ((double *)o)[i] = x[i];
+        else ((float *)o)[i] = (float)x[i];
+    }
+}
+
+/* Load the n x n matrix at a (dc_lu_read) and factor it in place: piv[k] is the row
+ * swapped with k. Returns the permutation's sign (+1/-1), or 0 when refused. */
+static int dc_lu_load(const char *a, ptrdiff_t sr, ptrdiff_t sc, int f8, int n, double *A,
+                      int *piv) {
+    double amax = dc_lu_read(a, sr, sc, f8, n, n, A), tol;
+    int sign = 1;
+    if (amax < 0) return 0;
     tol = DC_LU_TOL * n * 2.220446049250313e-16 * amax;
     for (int k = 0; k < n; k++) {
         int p = k;

@@ -54,4 +54,22 @@ static int dc_scatter_offsets(int64_t *off, const char *ip, ptrdiff_t ist, int i
     return 0;
 }
 
+/* The scatter for kernel type code (0 float64, 1 float32, 2 int64, 3 int32), adding or
+ * (sub) subtracting. */
+static void dc_scatter(int code, int sub, char *base, const int64_t *off, ptrdiff_t n,
+                       ptrdiff_t m, const char *v, ptrdiff_t sv, ptrdiff_t sm) {
+    switch (code) {
+    case 0:
+        if (sub) dc_scatter_sub_f8(base, off, n, m, v, sv, sm);
+        else dc_scatter_add_f8(base, off, n, m, v, sv, sm);
+        return;
+    case 1:
+        if (sub) dc_scatter_sub_f4(base, off, n, m, v, sv, sm);
+        else dc_scatter_add_f4(base, off, n, m, v, sv, sm);
+        return;
+    case 2: dc_scatter_wrap_i8(base, off, n, m, v, sv, sm, sub); return;
+    default: dc_scatter_wrap_i4(base, off, n, m, v, sv, sm, sub); return;
+    }
+}
+
 #endif
