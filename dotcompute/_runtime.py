@@ -237,8 +237,21 @@ def runtime_info():
         "on (long min/max/arg-reductions and float comparisons; an Intel CPU)"
         if _kernel_access.software_prefetch() else
         "off (on by default only for Intel CPUs, where it gained; it lost on AMD EPYC)")
+    info["compiled_chains"] = _jit_summary()
     info["cuda"] = _cuda_summary()
     return info
+
+
+def _jit_summary():
+    """Compiled loops of operator chains (_core/_jit.py): the mode, what was built, where."""
+    from ._core import _jit
+    j = _jit.info()
+    text = (f"{j['mode']}: {j['loops']} loop(s) loaded, {j['compiled']} compiled in this "
+            f"process ({j['compile_seconds']:.2f} s); compiler {j['compiler'] or 'none found'}"
+            f"; cache {j['cache'] or 'none'}")
+    if j["last_error"]:
+        text += f"; last error: {j['last_error'].splitlines()[-1][:120]}"
+    return text
 
 
 def _stream_summary():

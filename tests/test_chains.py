@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import dotcompute as dc
-from dotcompute._core import _routines_elementwise as R
+from dotcompute._core import _jit, _routines_elementwise as R
 
 N = 20_000                                  # above the fusion threshold (4096 elements)
 
@@ -41,10 +41,29 @@ def _compile(body, args="a, b, c, d, s, t"):
     return ns["f"]
 
 
+@pytest.fixture(autouse=True, params=["blocks", "compiled"])
+def loops(request):
+    """Every test twice: chains as block passes (compiled loops off), and as compiled
+    loops (_jit.py; compiled at a chain's first run)."""
+    mode = "off" if request.param == "blocks" else "sync"
+    if mode == "sync" and _jit.compiler() is None:
+        pytest.skip("no C compiler for compiled loops")
+    was = _jit.set_mode(mode)
+    yield request.param
+    _jit.set_mode(was)
+
+
 def _counted(f, *args):
     before = R.fused_chains()
+    compiled = R.compiled_chains()
     r = f(*args)
-    return r, R.fused_chains() - before
+    chains = R.fused_chains() - before
+    if _jit.info()["mode"] == "sync" and np.size(r) >= 4096:
+        # every chain of this size ran through its compiled loop
+        assert R.compiled_chains() - compiled == chains, _jit.info()["last_error"]
+    elif _jit.info()["mode"] == "off":
+        assert R.compiled_chains() == compiled
+    return r, chains
 
 
 def _random_expression(rng, leaves, nops):

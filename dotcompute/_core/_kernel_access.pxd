@@ -83,6 +83,13 @@ cdef struct ChainOp:
     ChainArg c
     int dst
     Py_ssize_t isz
+    int op1, op2            # what it computes (_opspec.FUSE2 indices; op2 of a pair)
+    int form                # 0: a op1 b; 1: (a op1 b) op2 c; 2: c op2 (a op1 b)
+
+# A chain's compiled loop (_jit.py): elements s..e-1 of the whole chain in one pass, args
+# the array bases and scalar pointers of its operands in operation order.
+ctypedef void (*dc_chain_loop)(const void **args, char *out, Py_ssize_t s,
+                               Py_ssize_t e) noexcept nogil
 
 cdef struct Chain:
     int n
@@ -90,6 +97,8 @@ cdef struct Chain:
     char *out
     Py_ssize_t osz
     int streams             # arrays read and written (the thread policy's weight)
+    dc_chain_loop loop      # the compiled loop of this chain, or NULL (block by block)
+    const void *args[3 * CH_MAX]
 
 cdef void run_chain(const Chain *ch, Py_ssize_t n) noexcept
 

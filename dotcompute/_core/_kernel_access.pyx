@@ -421,6 +421,9 @@ cdef void _chain_range(const Chain *ch, Py_ssize_t s, Py_ssize_t e) noexcept nog
     cdef char *po
     cdef Py_ssize_t sa, sb, sc = 0
     cdef Py_ssize_t blk = _ch_blk
+    if ch.loop != NULL:
+        ch.loop(<const void **>ch.args, ch.out, s, e)
+        return
     j = s
     while j < e:
         m = e - j if e - j < blk else blk

@@ -22,7 +22,7 @@ from dotcompute._core._kernel_access cimport fp_clear, fp_check, fp_report
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
                                               run_unary, run_binary, run_where, run_ternary,
                                               run_ternary_split, Chain, ChainOp, ChainArg,
-                                              run_chain, CH_MAX, CH_SLOTS,
+                                              run_chain, CH_MAX, CH_SLOTS, dc_chain_loop,
                                               dc_fpe_clear, dc_fpe_test,
                                               unsafe_overlap, unsafe_overlap_sized,
                                               same_shape, NdIter, Body,
@@ -45,6 +45,8 @@ from cpython.ref cimport _Py_REFCNT, Py_INCREF, Py_DECREF
 from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport Py_TYPE
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.long cimport PyLong_AsVoidPtr
 from dotcompute._core._vectorcall cimport (vectorcallfunc, PyVectorcall_NARGS,
                                            PyTypeObject_vc, enable_vectorcall,
                                            vectorcall_dict, PySequence_Fast_ITEMS)
@@ -107,6 +109,7 @@ cdef extern from "dc_fuse.h":
 
 from dotcompute._core._device import CPU, backend, fast_calls as _device_fast_calls
 from dotcompute._core._memory import PoolScope as numpy_in_pool
+from dotcompute._core import _jit
 from dotcompute._core._opspec import BINARY, UNARY, BINARY_INDEX, UNARY_INDEX, FUSE2
 
 cdef dc_kernel_table *K = kernel_table()
@@ -1734,7 +1737,7 @@ cdef bint _chain_fill(ChainArg *arg, int ref, int t, dc_chain *ch, const int *nt
 cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     """Run the chain ch (op1 = ufunc f1 on its values 0 and 1) in one pass and return
     op1's placeholder with the rest pending (see above); None when it can't."""
-    global _fused_chains
+    global _fused_chains, _jit_runs
     cdef int n = ch.n, k, j, side, ref, tk, streams = 1
     cdef int vkind[DC_CHAIN_VALS]
     cdef int vt[DC_CHAIN_VALS]
@@ -1859,6 +1862,9 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
             else:
                 o.fn3 = K.fused2r[op[j]][op[k]][tix]
             o.fn = NULL
+            o.op1 = op[j]
+            o.op2 = op[k]
+            o.form = fold[k]
             if (not _chain_fill(&o.a, ch.l[j], nt[k], ch, nt, vkind, vt, vd, slot, busy,
                                 &scal[3 * k], not mixed)
                     or not _chain_fill(&o.b, rr[j], nt[k], ch, nt, vkind, vt, vd, slot,
@@ -1868,6 +1874,9 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
                 return None
         else:
             o.fn = K.binary[_F2_BIN[op[k]]][nt[k]]
+            o.op1 = op[k]
+            o.op2 = -1
+            o.form = 0
             o.c.slot = -1
             if (not _chain_fill(&o.a, ch.l[k], nt[k], ch, nt, vkind, vt, vd, slot, busy,
                                 &scal[3 * k], True)
@@ -1894,6 +1903,9 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     R = empty_c(like._ndim, like._shape, nt[n - 1])
     C.out = R._data
     C.osz = R._itemsize
+    C.loop = NULL
+    if R._size >= _JIT_MIN and _jit_loops is not None:
+        _chain_loop(&C, R._size)
     places = [R._sub(R._data, R._ndim, R._shape, R._strides) for k in range(n - 1)]
     keep = [R]
     keep.extend(places)
@@ -1924,7 +1936,87 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     Py_INCREF(keep)
     dc_ch.keep = <PyObject *>keep
     _fused_chains += 1
+    if C.loop != NULL:
+        _jit_runs += 1
     return places[0]
+
+
+# ------------------------------------------------------------------ compiled chains
+# A chain that runs often over large arrays gets a loop of its own, compiled by the
+# system's C compiler (_jit.py): one pass with every intermediate value in registers,
+# where the block-by-block pass stores each operation's block to a slot and loads it back
+# (2*a + 3*b*b - c: three passes over each block). The loop computes each operation in the
+# same type, order and rounding as the kernels (no contraction: -ffp-contract=off), so its
+# values and floating-point flags are theirs. The chain is known by its descriptor (each
+# operation, the kind, element size and slot of each operand); _jit.loops maps the
+# descriptors of compiled chains to their loop's address, _jit.chain_seen decides for the
+# others (counting their elements; compiling in the background; a cached library is
+# loaded at once).
+cdef Py_ssize_t _JIT_MIN = 4096           # smaller chains keep the block pass
+cdef dict _jit_loops = None
+cdef object _jit_seen = None
+cdef Py_ssize_t _jit_runs = 0
+
+
+def _jit_enable(loops, seen):
+    """_jit.py: the table of compiled loops and the function told of the others (None,
+    None: compiled loops off)."""
+    global _jit_loops, _jit_seen
+    _jit_loops = loops
+    _jit_seen = seen
+
+
+def _jit_switch(bint on):
+    if on:
+        _jit_enable(_jit.loops, _jit.chain_seen)
+    else:
+        _jit_enable(None, None)
+
+
+_jit.on_mode(_jit_switch)
+
+
+def compiled_chains():
+    """How many chains ran through a compiled loop (tests, show_runtime)."""
+    return _jit_runs
+
+
+cdef int _chain_loop(Chain *C, Py_ssize_t n) except -1:
+    """Attach the compiled loop of chain C when there is one (else tell _jit of it).
+    Descriptor: the output's element size, then per operation op1, op2 (255: none),
+    form, element size, result slot (255: the output) and per operand its slot (255:
+    none) and stride (0: a scalar in the operation's type)."""
+    cdef unsigned char d[1 + CH_MAX * 11]
+    cdef int e, q, L = 1, na = 0, nargs
+    cdef const ChainOp *o
+    cdef const ChainArg *g
+    cdef object addr
+    d[0] = <unsigned char>C.osz
+    for e in range(C.n):
+        o = &C.op[e]
+        d[L] = <unsigned char>o.op1
+        d[L + 1] = <unsigned char>(o.op2 if o.op2 >= 0 else 255)
+        d[L + 2] = <unsigned char>o.form
+        d[L + 3] = <unsigned char>o.isz
+        d[L + 4] = <unsigned char>(o.dst if o.dst >= 0 else 255)
+        L += 5
+        nargs = 3 if o.form else 2
+        for q in range(nargs):
+            g = &o.a if q == 0 else (&o.b if q == 1 else &o.c)
+            d[L] = <unsigned char>(g.slot if g.slot >= 0 else 255)
+            d[L + 1] = <unsigned char>g.stride
+            L += 2
+            if g.slot < 0:
+                C.args[na] = <const void *>g.base
+                na += 1
+    key = PyBytes_FromStringAndSize(<char *>d, L)
+    addr = _jit_loops.get(key)
+    if addr is None:
+        addr = _jit_seen(key, n)
+        if addr is None:
+            return 0
+    C.loop = <dc_chain_loop>PyLong_AsVoidPtr(addr)
+    return 0
 
 
 cdef int _chain_interrupt = 0
