@@ -323,6 +323,33 @@ def test_floating_point_reports_are_numpys(where):
 
 
 @needs_fusion
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ignored_flags_keep_the_chain(dtype):
+    # subnormal tails (a float32 wave): c * lap underflows; NumPy ignores underflow by
+    # default, so the chain stands; a heeded underflow warns or raises as NumPy does
+    a, b, lap = _arrays((dtype,) * 3, seed=13)
+    tiny = np.finfo(dtype).smallest_subnormal
+    lap[::7] = tiny * 3
+    c = dtype(0.2)
+    f = _compile("2 * a - b + c * lap", "a, b, c, lap")
+    args = [dc.asarray(v) for v in (a, b)] + [c, dc.asarray(lap)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = f(a, b, c, lap)
+        got, chains = _counted(f, *args)
+    _same(expected, got)
+    assert chains == 1
+    for mode, catch in (("warn", pytest.warns(RuntimeWarning, match="underflow")),
+                        ("raise", pytest.raises(FloatingPointError, match="underflow"))):
+        with np.errstate(under=mode):
+            with catch:
+                f(a, b, c, lap)
+            with catch:
+                got, chains = _counted(f, *args)
+        assert chains == 0
+
+
+@needs_fusion
 def test_threads_and_fusion_off_give_the_same_bits():
     a, b, c = _arrays((np.float32, np.float64, np.float64), n=300_000, seed=11)
     f = _compile("2*a + 3*b*b - c / a", "a, b, c")

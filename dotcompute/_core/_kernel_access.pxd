@@ -277,6 +277,8 @@ cdef extern from "dc_fpe.h" nogil:
     void dc_fpe_raise(int flags)
 
 cdef int fp_report(int status, object name) except -1
+# The flags of `status` NumPy's error state does not ignore (np.geterr()).
+cdef int fp_heeded(int status) except -1
 
 cdef inline void fp_clear() noexcept nogil:
     dc_fpe_clear()

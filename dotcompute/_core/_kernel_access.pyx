@@ -1513,6 +1513,17 @@ cdef object _fp_modes():
     return _modes
 
 
+cdef int fp_heeded(int status) except -1:
+    """The flags of `status` whose np.geterr() mode is not "ignore" (a pass that raised
+    only ignored flags -- underflow, by default -- reports nothing)."""
+    cdef int flag, heeded = 0
+    modes = _fp_modes()
+    for flag, key, _, _ in _CATEGORIES:
+        if status & flag and modes[key] != "ignore":
+            heeded |= flag
+    return heeded
+
+
 cdef int fp_report(int status, object name) except -1:
     """Clear the flags in `status` and act on each as np.geterr() says: warn
     (RuntimeWarning), raise (FloatingPointError), call or log (np.geterrcall()), print,

@@ -18,7 +18,7 @@ cimport numpy as cnp
 
 from dotcompute._core._kernel_table cimport *
 from dotcompute._core._dtypes cimport *
-from dotcompute._core._kernel_access cimport fp_clear, fp_check, fp_report
+from dotcompute._core._kernel_access cimport fp_clear, fp_check, fp_report, fp_heeded
 from dotcompute._core._kernel_access cimport (Operand, MAX_ITEM, MAXDIMS, kernel_table,
                                               run_unary, run_binary, run_where, run_ternary,
                                               run_ternary_split, Chain, ChainOp, ChainArg,
@@ -1629,8 +1629,10 @@ cdef object _fuse_pair(object ufunc, object x, object y, bint via_numpy, object 
 # collection either: the placeholders exist before R is computed), yet should any other
 # call meet the pending chain, every placeholder returned so far first gets its own value
 # (computed then, into memory of its own) and the rest of the expression runs as usual.
-# A floating-point flag in the pass drops the chain: op1 runs alone with its own
-# reports, and so does every later operator. Placeholders are views of R (no memory).
+# A floating-point flag in the pass that NumPy's error state heeds drops the chain: op1
+# runs alone with its own reports, and so does every later operator. Flags it ignores (an
+# underflow, by default: a wave on float32 with subnormal tails raised it every step) keep
+# the chain. Placeholders are views of R (no memory).
 cdef Py_ssize_t _fused_chains = 0
 
 # value kinds
@@ -1752,7 +1754,7 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
     cdef double scal[3 * CH_MAX]
     cdef int fold[DC_CHAIN_MAX]         # 1, 2: takes operation k-1 in (forward, reversed)
     cdef bint absorbed[DC_CHAIN_MAX]    # taken in by operation k+1
-    cdef int e, other, form, tix
+    cdef int e, other, form, tix, flags
     cdef bint mixed
     cdef Chain C
     cdef ChainOp *o
@@ -1919,9 +1921,12 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
                         places[k] if k < n - 1 else None) for k in range(n)]))
     dc_fpe_clear()
     run_chain(&C, R._size)
-    if dc_fpe_test() != 0:
-        fp_clear()                # op1 and the rest run as usual, with their own reports
-        return None
+    flags = dc_fpe_test()
+    if flags != 0:
+        fp_clear()
+        if fp_heeded(flags):
+            return None           # op1 and the rest run as usual, with their own reports
+        # only flags NumPy's error state ignores (an underflow): nothing to report
     if dc_fz_pending():
         _fz_unfuse()              # (none can be: binop and array_ufunc resolved it)
     dc_ch.n = n
