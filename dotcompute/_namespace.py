@@ -75,7 +75,7 @@ _OWN = {
         "percentile", "unique", "searchsorted", "digitize", "nanmedian", "histogram",
         "interp", "bincount", "nonzero", "argwhere", "flatnonzero", "isin", "polyval",
         "lexsort", "nansum", "nanmean", "nanvar", "nanstd", "roll", "cross", "convolve",
-        "correlate", "einsum")},
+        "correlate", "einsum", "angle", "unwrap")},
 }
 
 # Names whose NumPy objects are returned unchanged (no array results to wrap).

@@ -879,15 +879,32 @@ cdef inline int _scalar_operand(object s, int t, Operand *S) except -1:
     return 1
 
 
+cdef inline bint _strided_1d(const Operand *a, ndarray r) noexcept:
+    """r is a contiguous vector and a a vector of its length at any stride (a column, a
+    complex array's .real), or a scalar: NumPy's strided loop takes it as it lies
+    (arctan2(z.imag, z.real) ran our scalar-libm loop at 0.4x NumPy's, other bits)."""
+    return r._ndim == 1 and r._c_contig and (
+        a.is_scalar or (a.ndim == 1 and (a.shape[0] == r._shape[0] or a.shape[0] == 1)))
+
+
+cdef inline Py_ssize_t _loop_step(const Operand *a, ndarray r) noexcept:
+    if a.is_scalar or (a.ndim == 1 and a.shape[0] == 1 and r._ndim == 1
+                       and r._shape[0] != 1):
+        return 0
+    if a.ndim == 1 and r._ndim == 1:
+        return a.strides[0]
+    return type_size(a.t)
+
+
 cdef inline void _loop_args(const Operand *A, const Operand *B, ndarray r, char **args,
                             Py_ssize_t *steps) noexcept:
     """A NumPy strided loop's arguments for r = A op B over one contiguous run (a scalar
-    side at stride 0, as NumPy's broadcasting passes it)."""
+    side at stride 0, as NumPy's broadcasting passes it; a vector at its own stride)."""
     args[0] = A.data
     args[1] = B.data
     args[2] = r._data
-    steps[0] = 0 if A.is_scalar else type_size(A.t)
-    steps[1] = 0 if B.is_scalar else type_size(B.t)
+    steps[0] = _loop_step(A, r)
+    steps[1] = _loop_step(B, r)
     steps[2] = r._itemsize
 
 
@@ -1009,8 +1026,9 @@ cdef object fast_binary(object ufunc, object x, object y, object out):
     # NumPy's loop where it is the faster one (_numpy_loops), a scalar side at stride 0
     # as NumPy's own broadcasting passes it (arctan2(x, 1.5) ran our loop at 1.4x
     # NumPy's time while arctan2(x, y) ran NumPy's)
-    if (_borrow and not (A.is_scalar and B.is_scalar) and _runs_with(&A, r)
-            and _runs_with(&B, r) and r._size > 0):
+    if (_borrow and not (A.is_scalar and B.is_scalar) and r._size > 0
+            and ((_runs_with(&A, r) and _runs_with(&B, r))
+                 or (_strided_1d(&A, r) and _strided_1d(&B, r)))):
         _loop_args(&A, &B, r, args, steps)
         if run_numpy_loop(LOOP_BINARY, op, t, args, steps, r._size, K.binary_threshold[op]):
             if r._ndim == 0 and out is None:
@@ -1050,7 +1068,9 @@ cdef object _generic_binary(object ufunc, object x, object y, object out):
     ops[0] = &A
     ops[1] = &B
     r = _result(out, &B if A.is_scalar else &A, t, &R, ops, 2, type_size(t))
-    if (r is None or r._size == 0 or not _runs_with(&A, r) or not _runs_with(&B, r)
+    if (r is None or r._size == 0
+            or not ((_runs_with(&A, r) and _runs_with(&B, r))
+                    or (_strided_1d(&A, r) and _strided_1d(&B, r)))
             or (out is not None and (unsafe_overlap(&A, &R, r._ndim, r._shape)
                                      or unsafe_overlap(&B, &R, r._ndim, r._shape)))):
         return None

@@ -954,6 +954,61 @@ def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
     return r
 
 
+cdef object _F_angle = np.angle
+cdef object _np_angle = np.angle._implementation
+
+
+def angle(z, deg=False):
+    """numpy.angle: NumPy's steps (arctan2(z.imag, z.real), times 180 / pi with deg) for
+    a C-contiguous complex dc array, on its flat views: our arctan2 runs NumPy's loop on
+    each part as it lies (NumPy's bits, on our threads); else NumPy's code."""
+    cdef ndarray x
+    if not _native(z) or (<ndarray>z)._dtype.kind != "c" or not (<ndarray>z)._c_contig:
+        return call_numpy_function(_F_angle, _np_angle, (z, deg), {})
+    x = <ndarray>z
+    flat = x.reshape(-1) if x._ndim != 1 else x
+    a = np.arctan2(flat.imag, flat.real)
+    if x._ndim != 1:
+        a = a.reshape(x.shape)
+    if deg:
+        a *= 180 / np.pi
+    return a
+
+
+cdef object _F_unwrap = np.unwrap
+cdef object _np_unwrap = np.unwrap._implementation
+
+
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """numpy.unwrap: NumPy's steps, on our routines (its mod, cumsum and comparisons run
+    2-5x NumPy's; the same operations, so its bits), for float dc arrays of a float result;
+    else NumPy's code."""
+    if not _native(p) or (<ndarray>p)._dtype.kind != "f":
+        return call_numpy_function(_F_unwrap, _np_unwrap, (p, discont, axis),
+                                   {"period": period})
+    dtype = np.result_type((<ndarray>p)._dtype, period)
+    if dtype.kind != "f":
+        return call_numpy_function(_F_unwrap, _np_unwrap, (p, discont, axis),
+                                   {"period": period})
+    nd = (<ndarray>p)._ndim
+    dd = diff(p, axis=axis)
+    if discont is None:
+        discont = period / 2
+    slice1 = [slice(None, None)] * nd
+    slice1[axis] = slice(1, None)
+    slice1 = tuple(slice1)
+    interval_high = period / 2
+    interval_low = -interval_high
+    ddmod = np.mod(dd - interval_low, period) + interval_low
+    # abs(dd) == period / 2 made ddmod -period / 2 there: sign(dd) * period / 2 instead
+    np.copyto(ddmod, interval_high, where=(ddmod == interval_low) & (dd > 0))
+    ph_correct = ddmod - dd
+    np.copyto(ph_correct, 0, where=abs(dd) < discont)
+    up = p.astype(dtype, order="K", copy=True)
+    up[slice1] = p[slice1] + ph_correct.cumsum(axis)
+    return up
+
+
 cdef object _np_reshape = np.reshape._implementation
 cdef object _np_ravel = np.ravel._implementation
 cdef object _np_transpose = np.transpose._implementation
@@ -2386,7 +2441,7 @@ OVERRIDES = {
     np.isin: isin, np.polyval: polyval, np.lexsort: lexsort, np.roll: roll,
     np.cross: cross, np.linalg.norm: norm, np.linalg.det: det, np.linalg.inv: inv,
     np.linalg.solve: solve, np.convolve: convolve, np.correlate: correlate,
-    np.einsum: einsum,
+    np.einsum: einsum, np.angle: angle, np.unwrap: unwrap,
 }
 cdef dict _OVERRIDES = OVERRIDES
 
