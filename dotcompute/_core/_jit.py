@@ -36,6 +36,7 @@ import subprocess
 import sysconfig
 import tempfile
 import threading
+import time
 
 from dotcompute._core import _opspec
 from dotcompute._core._cpu import ARCH
@@ -241,9 +242,9 @@ def _compile(src, path, cc):
                 pass
 
 
-def _build(desc):
-    """Compile (or find) and load the loop of desc; its address, or None on failure."""
-    import time
+def _locate(desc):
+    """(compiler, source, library path) of desc's loop; None (the reason in the state)
+    when there is no compiler or cache directory."""
     cc = compiler()
     if cc is None:
         _state["error"] = "no C compiler found (CC, sysconfig's CC, cc, gcc)"
@@ -253,6 +254,16 @@ def _build(desc):
     if path is None:
         _state["error"] = "no writable cache directory"
         return None
+    return cc, src, path
+
+
+def _build(desc, where=None):
+    """Compile (or find) and load the loop of desc (`where`: its _locate, when known);
+    its address, or None on failure."""
+    where = where or _locate(desc)
+    if where is None:
+        return None
+    cc, src, path = where
     if not os.path.exists(path):
         t0 = time.perf_counter()
         err = _compile(src, path, cc)
@@ -302,10 +313,9 @@ def chain_seen(desc, n):
                 _state["failed"] >= 3:
             _seen[desc] = "failed"
             return None
-        cc = compiler()
-        path = _library_path(source(desc), cc) if cc is not None else None
-        if mode == "sync" or (path is not None and os.path.exists(path)):
-            _finish(desc, _build(desc))
+        where = _locate(desc)
+        if mode == "sync" or (where is not None and os.path.exists(where[2])):
+            _finish(desc, _build(desc, where))
             return loops.get(desc)
         state = 0
     if not isinstance(state, int):

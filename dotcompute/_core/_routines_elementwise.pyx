@@ -880,16 +880,17 @@ cdef inline int _scalar_operand(object s, int t, Operand *S) except -1:
 
 
 cdef inline bint _strided_1d(const Operand *a, ndarray r) noexcept:
-    """r is a contiguous vector and a a vector of its length at any stride (a column, a
-    complex array's .real), or a scalar: NumPy's strided loop takes it as it lies
-    (arctan2(z.imag, z.real) ran our scalar-libm loop at 0.4x NumPy's, other bits)."""
-    return r._ndim == 1 and r._c_contig and (
-        a.is_scalar or (a.ndim == 1 and (a.shape[0] == r._shape[0] or a.shape[0] == 1)))
+    """r is a contiguous vector and a (of r's shape: the callers checked) a vector at any
+    stride (a column, a complex array's .real), or a scalar: NumPy's strided loop takes it
+    as it lies (arctan2(z.imag, z.real) ran our scalar-libm loop at 0.4x NumPy's, other
+    bits)."""
+    return r._ndim == 1 and r._c_contig and (a.is_scalar or a.ndim == 1)
 
 
 cdef inline Py_ssize_t _loop_step(const Operand *a, ndarray r) noexcept:
-    if a.is_scalar or (a.ndim == 1 and a.shape[0] == 1 and r._ndim == 1
-                       and r._shape[0] != 1):
+    """a's step in a NumPy loop over r: 0 for a scalar, a vector's own stride, else its
+    element size (one contiguous run with r)."""
+    if a.is_scalar:
         return 0
     if a.ndim == 1 and r._ndim == 1:
         return a.strides[0]
@@ -1978,24 +1979,15 @@ cdef object _chain(dc_chain *ch, int f1, ndarray like, bint via_numpy):
 # others (counting their elements; compiling in the background; a cached library is
 # loaded at once).
 cdef Py_ssize_t _JIT_MIN = 4096           # smaller chains keep the block pass
-cdef dict _jit_loops = None
-cdef object _jit_seen = None
+cdef dict _jit_loops = None               # _jit.loops while compiled loops are on
+cdef object _jit_seen = _jit.chain_seen
 cdef Py_ssize_t _jit_runs = 0
 
 
-def _jit_enable(loops, seen):
-    """_jit.py: the table of compiled loops and the function told of the others (None,
-    None: compiled loops off)."""
-    global _jit_loops, _jit_seen
-    _jit_loops = loops
-    _jit_seen = seen
-
-
 def _jit_switch(bint on):
-    if on:
-        _jit_enable(_jit.loops, _jit.chain_seen)
-    else:
-        _jit_enable(None, None)
+    """_jit.py's mode changed: compiled loops on or off."""
+    global _jit_loops
+    _jit_loops = _jit.loops if on else None
 
 
 _jit.on_mode(_jit_switch)
