@@ -1300,6 +1300,26 @@ def test_float_axis_sums_follow_numpys_iterator(dtype):
 
 
 @pytest.mark.parametrize("dtype", ["f4", "f8"])
+def test_sums_over_broadcast_axes_are_numpys_bits(dtype):
+    """Sums over several axes of which one is broadcast (stride 0): NumPy's association
+    (found by test_fuzz: a float32 row [4.94e16, 2**30, 2**30, 2**30] broadcast to (2, 4)
+    summed to one ulp less), for sum and mean, whole and over axis pairs, keepdims."""
+    row = np.array([4.9412796e16, 2.0 ** 30, 2.0 ** 30, 2.0 ** 30], dtype=dtype)
+    rng = np.random.default_rng(14)
+    big = (rng.standard_normal(300) * 10.0 ** rng.uniform(-6, 6, 300)).astype(dtype)
+    for r in (row, big):
+        for shape, axes in (((2, r.size), None), ((5, r.size), (0, 1)), ((3, 2, r.size), None),
+                            ((3, 2, r.size), (0, 2)), ((4, 3, r.size), (1, 2))):
+            x = np.broadcast_to(r, shape)
+            d = dc.broadcast_to(dc.asarray(r), shape)
+            for f in (lambda a: a.sum(axis=axes), lambda a: a.mean(axis=axes),
+                      lambda a: a.sum(axis=axes, keepdims=True)):
+                _same_bits(f(d), f(x))
+        col = np.broadcast_to(r[:, None], (r.size, 6))      # the stride-0 axis inner
+        _same_bits(dc.broadcast_to(dc.asarray(r)[:, None], (r.size, 6)).sum(), col.sum())
+
+
+@pytest.mark.parametrize("dtype", ["f4", "f8"])
 def test_whole_sums_of_views_are_numpys_bits(dtype):
     """A float sum of all of a view that is no run of memory, or over its trailing axes,
     follows NumPy's iterator: dimensions by decreasing |stride|, coalesced, buffered in

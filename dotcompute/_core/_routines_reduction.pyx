@@ -1232,6 +1232,15 @@ cdef object _reduce_axes(int kind, ndarray a, object axis, object keepdims):
             wide += a._shape[ax] > 1
         if wide > 1:
             return None
+    # A float sum over several axes, one of them broadcast (stride 0): NumPy's iterator
+    # leaves a stride-0 axis where it is (its axis sort can't order it), where ours
+    # reduces it first; the association differs (of a float32 [4.94e16, 2**30, 2**30,
+    # 2**30] broadcast to (2, 4) NumPy's sum is 9.88256e16, ours was 9.882559e16): NumPy's
+    # reduction runs them.
+    if kind == DC_R_SUM and is_float(a._t) and len(axes) > 1:
+        for ax in axes:
+            if a._shape[ax] > 1 and a._strides[ax] == 0:
+                return None
     final = [1 if i in axes else a._shape[i] for i in range(nd)]
     if not keepdims:
         final = [final[i] for i in range(nd) if i not in axes]
