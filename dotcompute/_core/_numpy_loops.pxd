@@ -15,6 +15,11 @@ cdef bint borrowing() noexcept
 cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
                          Py_ssize_t n, int threshold)
 
+# NumPy's loop for (kind, op, t) when it is the faster one here (decided as by
+# run_numpy_loop): for the N-d walk (BODY_NPY); False to run ours.
+cdef bint numpy_loop_chosen(int kind, int op, int t, dc_npy_loop *loop, void **ctx,
+                            void **aux) noexcept
+
 # NumPy's loop for (kind, op, t) on one scalar element (strides as NumPy's own scalar call);
 # False when none is loaded.
 cdef bint numpy_loop_one(int kind, int op, int t, char **args, Py_ssize_t *steps) noexcept
@@ -30,6 +35,10 @@ cdef bint numpy_loop_of(object ufunc, tuple dtypes, dc_npy_loop *loop, void **ct
 # scalar input, the output contiguous).
 cdef int generic_slot(object ufunc, int nin, int t)
 cdef void run_generic_loop(int slot, int nin, char **args, Py_ssize_t *steps, Py_ssize_t n)
+# The loop of `slot` for an N-d walk: loop, ctx, aux and its weight for nd_run; returns
+# the threshold to run it with.
+cdef int generic_body(int slot, dc_npy_loop *loop, void **ctx, void **aux,
+                      double *weight) noexcept
 
 # Seconds an element of NumPy's strided loop takes on one thread (typical float inputs of
 # in_size bytes, float32 parts when single), measured once by the caller to weigh its calls.

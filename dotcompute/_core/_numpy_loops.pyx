@@ -342,14 +342,11 @@ cdef int _calibrate(int kind, int op, int t) noexcept nogil:
     return 1 if best_ours * OURS_MARGIN < best_np else 2
 
 
-cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
-                          Py_ssize_t n, int threshold):
-    """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours.
-    The first call of each (op, t) decides, on a private buffer of typical inputs."""
+cdef bint _numpy_chosen(int kind, int op, int t) noexcept:
+    """Whether NumPy's loop for (kind, op, t) is the faster one here (the first call of each
+    decides, on a private buffer of typical inputs)."""
     cdef signed char c = _choice[kind][op][t]
-    cdef int nt, saved, isz
-    cdef bint timed
-    cdef double t0
+    cdef int saved
     if c == 1 or not _borrow or _npy_loop[kind][op][t] == NULL:
         return False
     if c == 0:
@@ -359,8 +356,30 @@ cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps
             dc_fpe_clear()
             dc_fpe_raise(saved)
         _choice[kind][op][t] = c
-        if c == 1:
-            return False
+    return c == 2
+
+
+cdef bint numpy_loop_chosen(int kind, int op, int t, dc_npy_loop *loop, void **ctx,
+                            void **aux) noexcept:
+    """NumPy's loop for (kind, op, t) (loop, ctx, aux) when it is the faster one here, as
+    run_numpy_loop decides; False to run ours."""
+    if not _numpy_chosen(kind, op, t):
+        return False
+    loop[0] = _npy_loop[kind][op][t]
+    ctx[0] = _npy_ctx[kind][op][t]
+    aux[0] = _npy_aux[kind][op][t]
+    return True
+
+
+cdef bint run_numpy_loop(int kind, int op, int t, char **args, Py_ssize_t *steps,
+                          Py_ssize_t n, int threshold):
+    """Run NumPy's loop for (op, t) when it is the faster one here; False to use ours.
+    The first call of each (op, t) decides, on a private buffer of typical inputs."""
+    cdef int nt, isz
+    cdef bint timed
+    cdef double t0
+    if not _numpy_chosen(kind, op, t):
+        return False
     isz = <int>(steps[kind + 1] if steps[kind + 1] > 0 else -steps[kind + 1])
     nt = threads_for_ew(n, threshold, isz)
     if n < NOGIL_MIN:
@@ -491,6 +510,19 @@ cdef void run_generic_loop(int slot, int nin, char **args, Py_ssize_t *steps,
     with nogil:
         K.run_npy(_gen_loop[slot], _gen_ctx[slot], _gen_aux[slot], nin, _gen_threshold, args,
                   steps, n, nt)
+
+
+cdef int generic_body(int slot, dc_npy_loop *loop, void **ctx, void **aux,
+                      double *weight) noexcept:
+    """The loop of `slot` for an N-d walk (BODY_NPY): loop, ctx, aux, and its weight (the
+    elements of its threshold's class one of its elements costs, as run_generic_loop
+    weighs a call); returns that threshold."""
+    cdef double unit = threads_class_cost(_gen_threshold)
+    loop[0] = _gen_loop[slot]
+    ctx[0] = _gen_ctx[slot]
+    aux[0] = _gen_aux[slot]
+    weight[0] = _gen_cost[slot] / unit if unit > 0 and _gen_cost[slot] > unit else 1.0
+    return _gen_threshold
 
 
 def generic_enabled():
