@@ -151,7 +151,8 @@ UNARY = [
                                    "*": "0"}),
     ("isfinite", ALL, "bool", CHEAP, {"f4": "fabsf(a) < INFINITY", "f8": "fabs(a) < INFINITY",
                                       "*": "1"}),
-    ("signbit", FLOATS, "bool", CHEAP, {"f4": "signbit(a) != 0", "f8": "signbit(a) != 0"}),
+    # the sign bit through the bits (signbit(a) != 0 stayed scalar: 0.28x NumPy on float64)
+    ("signbit", FLOATS, "bool", CHEAP, {"f4": "dc_signbit_f4(a)", "f8": "dc_signbit_f8(a)"}),
     ("logical_not", ALL, "bool", CHEAP, {"*": "a == 0"}),
     ("invert", ["b1"] + INTS, "same", CHEAP, {"bool": "!a", "*": "(T)~a"}),
 ]

@@ -48,6 +48,8 @@ template <typename T> __device__ __forceinline__ T dc_mod_f(T a, T b) {
 // the host's branch-free float select (maximum, minimum, fmax, fmin); a select here
 __device__ __forceinline__ float dc_sel_f4(int c, float a, float b) { return c ? a : b; }
 __device__ __forceinline__ double dc_sel_f8(int c, double a, double b) { return c ? a : b; }
+__device__ __forceinline__ uint8_t dc_signbit_f4(float a) { return signbit(a) != 0; }
+__device__ __forceinline__ uint8_t dc_signbit_f8(double a) { return signbit(a) != 0; }
 template <typename T> __device__ __forceinline__ T dc_floordiv_f(T a, T b) {
     if (b == 0) return a / b;
     T m = fmod(a, b), d = (a - m) / b, f;
