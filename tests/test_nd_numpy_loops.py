@@ -216,3 +216,49 @@ def test_large_walk_on_threads(numpy_loops):
     want = np.fmod(x.T, y[:, 0])
     got = dc.fmod(dc.asarray(x).T, dc.asarray(y)[:, 0])
     _same(got, want, True)
+
+
+@pytest.mark.parametrize("itype", ["int8", "int16", "int32", "int64", "uint8", "uint16"])
+@pytest.mark.parametrize("name", BORROWED_UNARY + ["arctan2", "hypot"])
+def test_integer_inputs(numpy_loops, name, itype):
+    """Integer arrays into a float op: converted block by block to NumPy's loop type
+    (int8/int16 -> float32, wider -> float64), then NumPy's loop where it is chosen (its
+    bits; arcsin of int64 ran our kernel at 0.2x NumPy before), ours elsewhere."""
+    rng = np.random.default_rng(12)
+    x = rng.integers(-3 if name not in ("log10", "log2", "log1p") else 0, 100,
+                     size=(50, 41)).astype(itype)
+    y = rng.integers(1, 100, size=(50, 41)).astype(itype)
+    with np.errstate(all="ignore"):
+        if name in ("arctan2", "hypot"):
+            want = getattr(np, name)(x, y)
+            got = getattr(dc, name)(dc.asarray(x), dc.asarray(y))
+            want_s = getattr(np, name)(x[::2, 1:], y[::2, 1:])
+            got_s = getattr(dc, name)(dc.asarray(x)[::2, 1:], dc.asarray(y)[::2, 1:])
+        else:
+            want = getattr(np, name)(x)
+            got = getattr(dc, name)(dc.asarray(x))
+            want_s = getattr(np, name)(x[::2, 1:])
+            got_s = getattr(dc, name)(dc.asarray(x)[::2, 1:])
+    exact = (name, want.dtype.char) in numpy_loops
+    _same(got, want, exact)
+    _same(got_s, want_s, exact)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_remainder_of_both_signs(dtype):
+    """Float remainder (the fix-ups after fmod as selects): NumPy's bits and signs of zero
+    for operands of both signs, zeros, infinities and NaN, and its reports."""
+    rng = np.random.default_rng(13)
+    x = rng.uniform(-5, 5, size=4000).astype(dtype)
+    y = rng.uniform(-2, 2, size=4000).astype(dtype)
+    x[::7], x[1::11], y[::13] = 0.0, -0.0, 0.0
+    x[2::17], y[3::19], x[4::23] = np.inf, -np.inf, np.nan
+    x[5::29] = y[5::29] * 3                       # exact multiples: zero remainders
+    with np.errstate(all="ignore"):
+        want = np.remainder(x, y)
+        got = np.asarray(dc.remainder(dc.asarray(x), dc.asarray(y)))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    for s in (1.5, -1.5):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(np.asarray(dc.asarray(x) % s), x % s)

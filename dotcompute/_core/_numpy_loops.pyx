@@ -59,11 +59,16 @@ ctypedef struct _CallInfo:
     cnp.npy_bool no_floatingpoint_errors
 
 
+# Medium-cost ops whose loop is borrowed too (the first call decides, as for the expensive
+# ones): float remainder, fmod with its sign fix-ups, ran 0.6x NumPy's loop on one thread.
+cdef tuple _BORROWED_MEDIUM = ("remainder", "floor_divide")
+
+
 cdef void _load_numpy_loops(int kind, list ops):
     cdef _CallInfo *info
     cdef int t
     for idx, op in enumerate(ops):
-        if op[3] != EXPENSIVE:
+        if op[3] != EXPENSIVE and op[0] not in _BORROWED_MEDIUM:
             continue
         uf = getattr(np, op[0])
         for t in (DC_T_F4, DC_T_F8):

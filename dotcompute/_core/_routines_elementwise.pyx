@@ -670,6 +670,9 @@ cdef bint _power_by_numpy(Operand *A, Operand *B, ndarray r, int t, int thr):
 cdef object _general_binary(int op, bint to_bool, object x, object y, object out):
     cdef Operand A, B, R
     cdef Operand *ops[3]
+    cdef dc_npy_loop loop
+    cdef void *ctx
+    cdef void *aux
     cdef int ta, tb, route, l0, l1, lo, nd, thr
     cdef bint trivial
     cdef Py_ssize_t shape[MAXDIMS]
@@ -742,13 +745,20 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
         # strides NumPy's own call passes it (the exponent's 0): NumPy's values
         if _power_by_numpy(&A, &B, r, l0, thr):
             return r._np()[()] if nd == 0 and out is None else r
-    if route == 1 and not b.converts and l1 == l0 and lo == l0:
-        # one float type throughout, broadcast (arctan2(x, row), row ** x) or a scalar
-        # exponent of a strided base: NumPy's loop where it is the faster one, the
-        # exponent at the stride NumPy's call gives it (0 for a scalar: its fast paths)
-        ops[2] = &R
-        if _nd_numpy(LOOP_BINARY, op, l0, ops, 3, r, thr):
-            return r._np()[()] if nd == 0 and out is None else r
+    ops[2] = &R
+    if (route == 1 and l1 == l0 and lo == l0 and _borrow and r._size > 0
+            and numpy_loop_chosen(LOOP_BINARY, op, l0, &loop, &ctx, &aux)
+            and nd_setup(&it, 3, ops, nd, shape, False) and _forward_inner(&it)):
+        # operands of one float type (converted block by block from others: arctan2 of
+        # integers), broadcast (arctan2(x, row), row ** x) or a scalar exponent of a
+        # strided base: NumPy's loop where it is the faster one, the exponent at the
+        # stride NumPy's call gives it (0 for a scalar: its fast paths)
+        b.kind = BODY_NPY
+        b.fn = <void *>loop
+        b.ctx = ctx
+        b.aux = aux
+        nd_run(&it, &b, thr)
+        return r._np()[()] if nd == 0 and out is None else r
     if route == 1:
         b.kind = BODY_BINARY
         b.fn = <void *>K.binary[op][l0]
@@ -771,6 +781,9 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
 cdef object _general_unary(int op, bint to_bool, object x, object out):
     cdef Operand A, R
     cdef Operand *ops[2]
+    cdef dc_npy_loop loop
+    cdef void *ctx
+    cdef void *aux
     cdef int ta, route, l0, lo, nd, thr
     cdef double weight = 1.0, unit
     cdef Py_ssize_t sizes[1]
@@ -802,6 +815,20 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     if r is None or (out is not None and _unsafe(&A, ta, &R, lo, nd, r._shape)):
         return None
     b.nin = 1
+    ops[0] = &A
+    ops[1] = &R
+    if (route == 1 and lo == l0 and _borrow and r._size > 0
+            and numpy_loop_chosen(LOOP_UNARY, op, l0, &loop, &ctx, &aux)
+            and nd_setup(&it, 2, ops, nd, r._shape, False) and _forward_inner(&it)):
+        # an integer array (converted block by block, as NumPy's buffered call casts it)
+        # or a walk: NumPy's loop where it is the faster one (arcsin of int64 ran our
+        # kernel at 0.2x NumPy, other bits)
+        b.kind = BODY_NPY
+        b.fn = <void *>loop
+        b.ctx = ctx
+        b.aux = aux
+        nd_run(&it, &b, K.unary_threshold[op])
+        return r._np()[()] if nd == 0 and out is None else r
     if route == 1:
         b.kind = BODY_UNARY
         b.fn = <void *>K.unary[op][l0]
@@ -1198,17 +1225,20 @@ cdef bint _nd_numpy(int kind, int op, int t, Operand **ops, int nop, ndarray r,
     return True
 
 
+cdef inline bint _forward_inner(const NdIter *it) noexcept:
+    """No operand of the walk steps backwards in its innermost dimension (see _nd_numpy)."""
+    cdef int k
+    for k in range(it.nop):
+        if it.strides[k][it.nd - 1] < 0:
+            return False
+    return True
+
+
 cdef bint _npy_walk_ok(Operand **ops, int nop, ndarray r) noexcept:
     """The walk of r's shape over ops steps forward in its innermost dimension (see
     _nd_numpy)."""
     cdef NdIter it
-    cdef int k
-    if not nd_setup(&it, nop, ops, r._ndim, r._shape, False):
-        return False
-    for k in range(nop):
-        if it.strides[k][it.nd - 1] < 0:
-            return False
-    return True
+    return nd_setup(&it, nop, ops, r._ndim, r._shape, False) and _forward_inner(&it)
 
 
 cdef void _npy_walk(dc_npy_loop loop, void *ctx, void *aux, Operand **ops, int nop,

@@ -35,9 +35,10 @@ static inline T dc_mod_##SFX(T a, T b) {                                        
     if (a != a || b != b) return a + b;     /* NaN in: NaN out, quietly (NumPy) */    \
     if (b == 0) return fmod##SFX##_fn(a, b);                                          \
     mod = fmod##SFX##_fn(a, b);                                                       \
-    if (mod != 0) { if ((b < 0) != (mod < 0)) mod += b; }                             \
-    else mod = copysign##SFX##_fn((T)0, b);                                           \
-    return mod;                                                                       \
+    /* the fix-ups as selects, not branches: with operands of both signs the branches  \
+       mispredicted (0.85x NumPy's loop on one thread) */                             \
+    mod += ((b < 0) != (mod < 0)) & (mod != 0) ? b : (T)0;                            \
+    return mod != 0 ? mod : copysign##SFX##_fn((T)0, b);                              \
 }                                                                                     \
 static inline T dc_floordiv_##SFX(T a, T b) {                                         \
     T mod, div, floordiv;                                                             \
