@@ -794,6 +794,11 @@ cdef inline Py_ssize_t _weighed(Py_ssize_t n, int threshold, int itemsize) noexc
         w = _wide[_class_of(threshold)]
         if w > 1.0:
             return <Py_ssize_t>(n * w)
+    elif 0 < itemsize < 4 and _class_of(threshold) == 0:
+        # a cheap op on 1- or 2-byte elements (bool masks, int8) moves a quarter or half
+        # the bytes of a float32 one, in vectors of four or two times the elements: counted
+        # as float32 elements, `m1 & m2` of 1e5 bools threaded at 0.76x NumPy (1.2x serial)
+        return n * itemsize // 4
     return n
 
 
