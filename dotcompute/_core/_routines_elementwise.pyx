@@ -628,6 +628,26 @@ cdef inline bint _whole(Operand *a, int nd, const Py_ssize_t *shape) noexcept:
     return True
 
 
+cdef inline bint _f_whole(const Operand *a, int nd, const Py_ssize_t *shape,
+                          Py_ssize_t itemsize) noexcept:
+    """a is a scalar, or an F-contiguous array (elements of itemsize bytes) of the result's
+    shape."""
+    cdef int i
+    cdef Py_ssize_t expect = itemsize
+    if a.is_scalar:
+        return True
+    if a.ndim != nd:
+        return False
+    for i in range(nd):
+        if a.shape[i] != shape[i]:
+            return False
+        if a.shape[i] != 1:
+            if a.strides[i] != expect:
+                return False
+            expect *= a.shape[i]
+    return True
+
+
 cdef int _LOGICAL_AND = BINARY_INDEX["logical_and"]
 cdef int _LOGICAL_XOR = BINARY_INDEX["logical_xor"]
 cdef int _LOGICAL_OR = BINARY_INDEX["logical_or"]
@@ -674,7 +694,7 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     cdef void *ctx
     cdef void *aux
     cdef int ta, tb, route, l0, l1, lo, nd, thr
-    cdef bint trivial
+    cdef bint trivial, f_order
     cdef Py_ssize_t shape[MAXDIMS]
     cdef Py_ssize_t sizes[2]
     cdef NdIter it
@@ -697,11 +717,17 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     ops[1] = &B
     if not _broadcast(ops, 2, &nd, shape):
         return None                          # NumPy raises its ValueError
+    f_order = False
     if route == 2 and not (_whole(&A, nd, shape) and _whole(&B, nd, shape)):
         # NumPy's complex loops pick SIMD or scalar code (with or without FMA) from the
         # strides NumPy's own iterator passes; on a broadcast or strided walk ours could
-        # differ from NumPy's in the last bit, so such calls run NumPy's code.
-        return None
+        # differ from NumPy's in the last bit, so such calls run NumPy's code. Operands
+        # all F-contiguous (a transpose, the result of a call on one) are one run in
+        # memory order, as NumPy's iterator takes them (the result F-contiguous too).
+        if not ((A.is_scalar or _f_whole(&A, nd, shape, _xsize(ta)))
+                and (B.is_scalar or _f_whole(&B, nd, shape, _xsize(tb)))):
+            return None
+        f_order = True
     memset(&b, 0, sizeof(b))
     if not _prepare_input(&A, ta, l0, x, &b, 0) or not _prepare_input(&B, tb, l1, y, &b, 1):
         return None
@@ -716,6 +742,8 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     r = _out_array(out, nd, shape, lo, &R, ops, sizes, 2, trivial)
     if r is None or (out is not None and (_unsafe(&A, ta, &R, lo, nd, shape)
                                           or _unsafe(&B, tb, &R, lo, nd, shape))):
+        return None
+    if f_order and not _f_whole(&R, nd, shape, _xsize(lo)):
         return None
     b.nin = 2
     thr = K.binary_threshold[op]
@@ -802,10 +830,11 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     l0 = _ures[op][ta][1]
     lo = _ures[op][ta][2]
     nd = A.ndim
-    if route == 2 and not A.contig:
+    if route == 2 and not A.contig and not _f_whole(&A, nd, A.shape, _xsize(ta)):
         # as in _general_binary: NumPy's complex loops take SIMD or scalar code by the
         # strides they are given (NumPy's iterator flips negative ones); on a strided walk
-        # the last bit could differ from NumPy's (abs of a complex64 view with step -1)
+        # the last bit could differ from NumPy's (abs of a complex64 view with step -1).
+        # An F-contiguous operand is one run in memory order (its result F-contiguous).
         return None
     memset(&b, 0, sizeof(b))
     _prepare_input(&A, ta, l0, x, &b, 0)
