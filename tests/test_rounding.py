@@ -57,3 +57,20 @@ def test_in_place_and_threads(name, dtype):
     _same(d, want)
     _same(getattr(dc, name)(dc.asarray(x).reshape(600, 500).T),
           getattr(np, name)(x.reshape(600, 500).T))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64", "uint64", "bool"])
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc"])
+def test_integer_arrays_keep_their_dtype(name, dtype):
+    """NumPy's floor/ceil/trunc of an integer (or bool) array: a copy in its dtype."""
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 100, size=(40, 31)).astype(dtype)
+    for a, da in ((x, dc.asarray(x)), (x.T, dc.asarray(x).T), (x[::2, 1:], dc.asarray(x)[::2, 1:])):
+        want = getattr(np, name)(a)
+        got = getattr(dc, name)(da)
+        _same(got, want)
+        assert np.asarray(got).strides == want.strides
+        assert not np.shares_memory(np.asarray(got), np.asarray(da))
+    out = dc.zeros((40, 31), dtype)
+    assert getattr(dc, name)(dc.asarray(x), out=out) is out
+    _same(out, getattr(np, name)(x))

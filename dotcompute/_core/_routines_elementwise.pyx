@@ -384,6 +384,10 @@ cdef bint _classify(object x, Operand *A, int *xt):
 
 cdef int _POWER = BINARY_INDEX["power"]
 cdef int _SQRT = UNARY_INDEX["sqrt"]
+cdef int _FLOOR = UNARY_INDEX["floor"]
+cdef int _CEIL = UNARY_INDEX["ceil"]
+cdef int _TRUNC = UNARY_INDEX["trunc"]
+cdef int _POSITIVE = UNARY_INDEX["positive"]
 
 
 cdef inline bint _is_half(const Operand *B, int t) noexcept:
@@ -1348,6 +1352,11 @@ cdef object fast_unary(object ufunc, object x, object out):
         return _general_unary(op, to_bool, x, out)
     t = A.t
     f = K.unary[op][t]
+    if f == NULL and (op == _FLOOR or op == _CEIL or op == _TRUNC):
+        # of an integer array: NumPy's loop is a copy in its dtype (ours: positive's;
+        # NumPy's own loop through the general path cost 2x its time at 1e4)
+        op = _POSITIVE
+        f = K.unary[op][t]
     if f == NULL:
         return _general_unary(op, to_bool, x, out)
     ops[0] = &A
