@@ -76,6 +76,12 @@ def test_out_of_another_layout(dtype):
     r = dc.multiply(dc.asarray(z).T, 2.5, out=got)
     assert r is got
     _same(got, want)
+    # a unary call the same way
+    want_u = np.empty((47, 30), dtype)
+    got_u = dc.empty((47, 30), dtype)
+    np.exp(z.T, out=want_u)
+    assert dc.exp(dc.asarray(z).T, out=got_u) is got_u
+    _same(got_u, want_u)
     # and an F-contiguous out of F-contiguous operands
     want_f = np.empty((30, 47), dtype).T
     got_f = dc.empty((30, 47), dtype).T

@@ -780,16 +780,12 @@ cdef object _general_binary(int op, bint to_bool, object x, object y, object out
     ops[2] = &R
     if (route == 1 and l1 == l0 and lo == l0 and _borrow and r._size > 0
             and numpy_loop_chosen(LOOP_BINARY, op, l0, &loop, &ctx, &aux)
-            and nd_setup(&it, 3, ops, nd, shape, False) and _forward_inner(&it)):
+            and _npy_setup(&it, ops, 3, nd, shape)):
         # operands of one float type (converted block by block from others: arctan2 of
         # integers), broadcast (arctan2(x, row), row ** x) or a scalar exponent of a
         # strided base: NumPy's loop where it is the faster one, the exponent at the
         # stride NumPy's call gives it (0 for a scalar: its fast paths)
-        b.kind = BODY_NPY
-        b.fn = <void *>loop
-        b.ctx = ctx
-        b.aux = aux
-        nd_run(&it, &b, thr)
+        _npy_run(&it, &b, loop, ctx, aux, thr, 1.0)
         return r._np()[()] if nd == 0 and out is None else r
     if route == 1:
         b.kind = BODY_BINARY
@@ -847,20 +843,19 @@ cdef object _general_unary(int op, bint to_bool, object x, object out):
     r = _out_array(out, nd, A.shape, lo, &R, ops, sizes, 1, not b.converts)
     if r is None or (out is not None and _unsafe(&A, ta, &R, lo, nd, r._shape)):
         return None
+    if (route == 2 and not A.contig and out is not None
+            and not _f_whole(&R, nd, r._shape, _xsize(lo))):
+        return None                  # an F-contiguous operand into `out` of another layout
     b.nin = 1
     ops[0] = &A
     ops[1] = &R
     if (route == 1 and lo == l0 and _borrow and r._size > 0
             and numpy_loop_chosen(LOOP_UNARY, op, l0, &loop, &ctx, &aux)
-            and nd_setup(&it, 2, ops, nd, r._shape, False) and _forward_inner(&it)):
+            and _npy_setup(&it, ops, 2, nd, r._shape)):
         # an integer array (converted block by block, as NumPy's buffered call casts it)
         # or a walk: NumPy's loop where it is the faster one (arcsin of int64 ran our
         # kernel at 0.2x NumPy, other bits)
-        b.kind = BODY_NPY
-        b.fn = <void *>loop
-        b.ctx = ctx
-        b.aux = aux
-        nd_run(&it, &b, K.unary_threshold[op])
+        _npy_run(&it, &b, loop, ctx, aux, K.unary_threshold[op], 1.0)
         return r._np()[()] if nd == 0 and out is None else r
     if route == 1:
         b.kind = BODY_UNARY
@@ -1250,44 +1245,40 @@ cdef bint _nd_numpy(int kind, int op, int t, Operand **ops, int nop, ndarray r,
     cdef dc_npy_loop loop
     cdef void *ctx
     cdef void *aux
-    if not _borrow or r._size == 0 or not _npy_walk_ok(ops, nop, r):
+    cdef NdIter it
+    cdef Body b
+    if (not _borrow or r._size == 0 or not _npy_setup(&it, ops, nop, r._ndim, r._shape)
+            or not numpy_loop_chosen(kind, op, t, &loop, &ctx, &aux)):
         return False
-    if not numpy_loop_chosen(kind, op, t, &loop, &ctx, &aux):
-        return False
-    _npy_walk(loop, ctx, aux, ops, nop, r, thr, 1.0)
+    memset(&b, 0, sizeof(b))
+    b.nin = nop - 1
+    _npy_run(&it, &b, loop, ctx, aux, thr, 1.0)
     return True
 
 
-cdef inline bint _forward_inner(const NdIter *it) noexcept:
-    """No operand of the walk steps backwards in its innermost dimension (see _nd_numpy)."""
+cdef bint _npy_setup(NdIter *it, Operand **ops, int nop, int nd,
+                     const Py_ssize_t *shape) noexcept:
+    """The walk of `shape` over ops for a NumPy loop: NumPy's innermost axis kept (no
+    long-inner swap); False when there is none or an operand steps backwards innermost
+    (see _nd_numpy)."""
     cdef int k
-    for k in range(it.nop):
+    if not nd_setup(it, nop, ops, nd, shape, False):
+        return False
+    for k in range(nop):
         if it.strides[k][it.nd - 1] < 0:
             return False
     return True
 
 
-cdef bint _npy_walk_ok(Operand **ops, int nop, ndarray r) noexcept:
-    """The walk of r's shape over ops steps forward in its innermost dimension (see
-    _nd_numpy)."""
-    cdef NdIter it
-    return nd_setup(&it, nop, ops, r._ndim, r._shape, False) and _forward_inner(&it)
-
-
-cdef void _npy_walk(dc_npy_loop loop, void *ctx, void *aux, Operand **ops, int nop,
-                    ndarray r, int thr, double weight):
-    """NumPy's strided loop over the N-d walk of r's shape (nop - 1 inputs, then r), on
-    the policy's threads."""
-    cdef NdIter it
-    cdef Body b
-    nd_setup(&it, nop, ops, r._ndim, r._shape, False)
-    memset(&b, 0, sizeof(b))
+cdef void _npy_run(const NdIter *it, Body *b, dc_npy_loop loop, void *ctx, void *aux,
+                   int thr, double weight):
+    """NumPy's strided loop as body b (its inputs' conversions, if any, already set) over
+    the walk, on the policy's threads."""
     b.kind = BODY_NPY
-    b.nin = nop - 1
     b.fn = <void *>loop
     b.ctx = ctx
     b.aux = aux
-    nd_run(&it, &b, thr, weight)
+    nd_run(it, b, thr, weight)
 
 
 cdef bint _nd_generic(int slot, Operand **ops, int nop, ndarray r):
@@ -1299,10 +1290,14 @@ cdef bint _nd_generic(int slot, Operand **ops, int nop, ndarray r):
     cdef void *aux
     cdef double weight
     cdef int thr
-    if not _npy_walk_ok(ops, nop, r):
+    cdef NdIter it
+    cdef Body b
+    if not _npy_setup(&it, ops, nop, r._ndim, r._shape):
         return False
     thr = generic_body(slot, &loop, &ctx, &aux, &weight)
-    _npy_walk(loop, ctx, aux, ops, nop, r, thr, weight)
+    memset(&b, 0, sizeof(b))
+    b.nin = nop - 1
+    _npy_run(&it, &b, loop, ctx, aux, thr, weight)
     return True
 
 

@@ -259,11 +259,7 @@ static void NAME(const char *pa, ptrdiff_t sa, const char *pb, ptrdiff_t sb,    
     }                                                                                     \
 }
 
-#define DC_UNARY_LOOP(NAME, T, OUT, ELEM)                                                 \
-static void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o, ptrdiff_t n) {           \
-    for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i]);                              \
-}                                                                                         \
-DC_UNARY_DRIVER(NAME, T, OUT, ELEM)
+#define DC_UNARY_LOOP(NAME, T, OUT, ELEM) DC_UNARY_LOOP_ATTR(NAME, T, OUT, ELEM, )
 /* The same, its contiguous loop compiled without trapping math: gcc vectorizes floor, ceil
  * and trunc (vrndscaleps, vroundps: imm bit 3 suppresses the inexact flag; invalid only
  * for a signaling NaN, as the scalar instruction) only then; with it they ran one scalar
@@ -274,8 +270,9 @@ DC_UNARY_DRIVER(NAME, T, OUT, ELEM)
 #define DC_NO_TRAPPING_ATTR
 #endif
 #define DC_UNARY_LOOP_ROUNDING(NAME, T, OUT, ELEM)                                        \
-static DC_NO_TRAPPING_ATTR void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o,       \
-                                         ptrdiff_t n) {                                   \
+    DC_UNARY_LOOP_ATTR(NAME, T, OUT, ELEM, DC_NO_TRAPPING_ATTR)
+#define DC_UNARY_LOOP_ATTR(NAME, T, OUT, ELEM, ATTR)                                      \
+static ATTR void NAME##_v(const T *DC_RESTRICT a, OUT *DC_RESTRICT o, ptrdiff_t n) {      \
     for (ptrdiff_t i = 0; i < n; i++) o[i] = (OUT)ELEM(a[i]);                              \
 }                                                                                         \
 DC_UNARY_DRIVER(NAME, T, OUT, ELEM)
